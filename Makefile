@@ -1,0 +1,116 @@
+# ajar -- build, test, demo.  See README.md.
+#
+#   make            build/ajar (release, -O2)
+#   make test       install deps, build with ASan+UBSan, run every test
+#   make demo       install deps, build, start the lab on loopback, scan it, report
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS (default 60)
+#   make analyze    clang-tidy and cppcheck
+#   make format     clang-format -i;  make format-check: fail on a diff
+#   make install PREFIX=/usr/local
+#
+# Sources are found by wildcard: a new file under src/ needs no Makefile edit.
+# Unit tests are tests/unit/test_*.c and tests/probe/test_*.c, each its own
+# program linked with every object but src/main.c.
+
+CC       ?= cc
+PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CSTD     := -std=c11 -D_GNU_SOURCE
+CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
+LIBS     := $(PKG_LIBS) -lm -lpthread
+
+SRC_ALL  := $(shell find src -name '*.c' | sort)
+SRC_LIB  := $(filter-out src/main.c,$(SRC_ALL))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/probe/test_*.c))
+TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c tests/probe/*.c))
+
+PREFIX   ?= /usr/local
+
+# ---- release build ----
+B        := build
+REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g
+REL_OBJ  := $(SRC_LIB:%.c=$(B)/obj/%.o)
+
+all: $(B)/ajar
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+
+$(B)/libajar.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/ajar: $(B)/obj/src/main.o $(B)/libajar.a
+	$(CC) -o $@ $^ $(LIBS)
+
+# ---- sanitizer build (tests) ----
+SB       := build-asan
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g $(SAN)
+SAN_OBJ  := $(SRC_LIB:%.c=$(SB)/obj/%.o)
+TEST_BINS := $(patsubst %.c,$(SB)/%,$(TEST_SRC))
+TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(SB)/obj/%.o)
+
+$(SB)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests -c $< -o $@
+
+$(SB)/libajar.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SB)/ajar: $(SB)/obj/src/main.o $(SB)/libajar.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(SB)/tests/%: $(SB)/obj/tests/%.o $(TEST_HELPER_OBJ) $(SB)/libajar.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $< $(TEST_HELPER_OBJ) $(SB)/libajar.a $(LIBS)
+
+asan: $(SB)/ajar $(TEST_BINS)
+
+deps:
+	@bash scripts/deps.sh build
+
+test:
+	@bash scripts/deps.sh test
+	@$(MAKE) --no-print-directory asan all
+	@bash tests/run-tests.sh
+
+demo:
+	@bash scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh
+
+bench:
+	@bash scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+
+fuzz:
+	@bash scripts/deps.sh test
+	@bash tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+analyze:
+	@bash scripts/deps.sh test
+	@bash scripts/analyze.sh
+
+format:
+	clang-format -i $(SRC_ALL) $(wildcard src/*/*.h tests/*/*.c tests/*/*.h)
+
+format-check:
+	@bash scripts/format-check.sh
+
+install: all
+	install -D -m 0755 $(B)/ajar $(DESTDIR)$(PREFIX)/bin/ajar
+	install -D -m 0644 docs/ajar.1 $(DESTDIR)$(PREFIX)/share/man/man1/ajar.1
+	install -D -m 0644 scripts/ajar.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ajar
+
+clean:
+	rm -rf $(B) $(SB) build-fuzz
+
+.PHONY: all asan deps test demo bench fuzz analyze format format-check install clean
+.SECONDARY:
+
+-include $(shell find $(B) $(SB) -name '*.d' 2>/dev/null)

@@ -1,0 +1,451 @@
+/*
+ * core/finding.c -- the record: setters that sanitize, and the one JSON
+ * writer/reader of the record format (docs/record.md).
+ */
+#include "core/finding.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const auth_names[] = {"unknown", "none", "required", "partial"};
+static const char *const sev_names[] = {"none", "info", "low", "medium", "high", "critical"};
+
+const char *auth_name(enum auth_state a)
+{
+    return (unsigned)a < ARRAY_LEN(auth_names) ? auth_names[a] : "unknown";
+}
+
+const char *severity_name(enum severity s)
+{
+    return (unsigned)s < ARRAY_LEN(sev_names) ? sev_names[s] : "none";
+}
+
+int severity_parse(const char *s, enum severity *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(sev_names); i++) {
+        if (str_ieq(s, sev_names[i])) {
+            *out = (enum severity)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int auth_parse(const char *s, enum auth_state *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(auth_names); i++) {
+        if (strcmp(s, auth_names[i]) == 0) {
+            *out = (enum auth_state)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void strlist_add(struct strlist *l, const char *s, size_t n)
+{
+    l->total++;
+    if (l->n >= FINDING_MAX_NAMES) return;
+    char tmp[FINDING_MAX_NAME];
+    str_sanitize(tmp, sizeof tmp, s, n, true);
+    if (!l->v) {
+        l->v = xcalloc(FINDING_MAX_NAMES, sizeof(char *));
+        if (!l->v) return;
+    }
+    char *d = xstrdup(tmp);
+    if (!d) return;
+    l->v[l->n++] = d;
+}
+
+bool strlist_has(const struct strlist *l, const char *s)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0) return true;
+    return false;
+}
+
+void strlist_free(struct strlist *l)
+{
+    for (uint32_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+void finding_init(struct finding *f)
+{
+    memset(f, 0, sizeof *f);
+    str_copy(f->transport, "tcp", sizeof f->transport);
+    f->databases = f->collections = f->records = f->bytes = -1;
+    f->tls.name_match = -1;
+}
+
+void finding_free(struct finding *f)
+{
+    strlist_free(&f->names);
+    strlist_free(&f->fields);
+    if (f->details) json_decref(f->details);
+    f->details = NULL;
+}
+
+static int strlist_copy(struct strlist *d, const struct strlist *s)
+{
+    memset(d, 0, sizeof *d);
+    for (uint32_t i = 0; i < s->n; i++) strlist_add(d, s->v[i], strlen(s->v[i]));
+    d->total = s->total;
+    return d->n == s->n ? 0 : -1;
+}
+
+int finding_copy(struct finding *dst, const struct finding *src)
+{
+    memcpy(dst, src, sizeof *dst);
+    memset(&dst->names, 0, sizeof dst->names);
+    memset(&dst->fields, 0, sizeof dst->fields);
+    dst->details = NULL;
+    int rc = 0;
+    if (strlist_copy(&dst->names, &src->names) < 0) rc = -1;
+    if (strlist_copy(&dst->fields, &src->fields) < 0) rc = -1;
+    if (src->details) {
+        dst->details = json_deep_copy(src->details);
+        if (!dst->details) rc = -1;
+    }
+    return rc;
+}
+
+void finding_set(char *field, size_t fieldsz, const void *p, size_t n)
+{
+    str_sanitize(field, fieldsz, p, n, false);
+}
+
+void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
+{
+    uint32_t before = f->names.n;
+    strlist_add(&f->names, name, n);
+    if (f->names.n > before) {
+        f->name_records[before] = records;
+        f->name_bytes[before] = bytes;
+    }
+}
+
+void finding_add_field(struct finding *f, const char *name, size_t n)
+{
+    char tmp[FINDING_MAX_NAME];
+    str_sanitize(tmp, sizeof tmp, name, n, true);
+    if (strlist_has(&f->fields, tmp)) return;
+    strlist_add(&f->fields, tmp, strlen(tmp));
+}
+
+void finding_detail(struct finding *f, const char *key, json_t *value)
+{
+    if (!value) return;
+    if (!f->details) f->details = json_object();
+    if (!f->details) {
+        json_decref(value);
+        return;
+    }
+    json_object_set_new(f->details, key, value);
+}
+
+void finding_detail_str(struct finding *f, const char *key, const char *value)
+{
+    char tmp[512];
+    str_sanitize(tmp, sizeof tmp, value, strlen(value), true);
+    finding_detail(f, key, json_string(tmp));
+}
+
+void finding_detail_int(struct finding *f, const char *key, int64_t value)
+{
+    finding_detail(f, key, json_integer(value));
+}
+
+void finding_add_signal(struct finding *f, const char *id, enum severity sev, const char *fmt, ...)
+{
+    if (f->nsignals >= FINDING_MAX_SIGNALS) return;
+    struct signal *s = &f->signals[f->nsignals++];
+    str_copy(s->id, id, sizeof s->id);
+    s->severity = sev;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    va_end(ap);
+    if (sev > f->severity) f->severity = sev;
+}
+
+/* ---- JSON ---- */
+
+static json_t *jstr_or_null(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+static json_t *jint_or_null(int64_t v)
+{
+    return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *jtime(time_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    time_fmt_utc(t, b, sizeof b);
+    return json_string(b);
+}
+
+static json_t *strlist_json(const struct strlist *l)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    return a;
+}
+
+static json_t *tls_json(const struct tls_facts *t)
+{
+    if (!t->present) return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "version", jstr_or_null(t->version));
+    json_object_set_new(o, "cipher", jstr_or_null(t->cipher));
+    json_object_set_new(o, "sha256", jstr_or_null(t->sha256));
+    json_object_set_new(o, "subject_cn", jstr_or_null(t->subject_cn));
+    json_object_set_new(o, "subject", jstr_or_null(t->subject));
+    json_t *san = json_array();
+    for (int i = 0; i < t->nsan; i++) json_array_append_new(san, json_string(t->san[i]));
+    json_object_set_new(o, "san", san);
+    json_object_set_new(o, "issuer_cn", jstr_or_null(t->issuer_cn));
+    json_object_set_new(o, "issuer", jstr_or_null(t->issuer));
+    json_object_set_new(o, "not_before", jtime(t->not_before));
+    json_object_set_new(o, "not_after", jtime(t->not_after));
+    json_object_set_new(o, "self_signed", json_boolean(t->self_signed));
+    json_object_set_new(o, "expired", json_boolean(t->expired));
+    json_object_set_new(o, "not_yet_valid", json_boolean(t->not_yet_valid));
+    char key[32] = "";
+    if (t->key_type[0]) {
+        if (t->key_bits > 0)
+            str_fmt(key, sizeof key, "%s-%d", t->key_type, t->key_bits);
+        else
+            str_copy(key, t->key_type, sizeof key);
+    }
+    json_object_set_new(o, "key", jstr_or_null(key));
+    json_object_set_new(o, "sig_alg", jstr_or_null(t->sig_alg));
+    json_object_set_new(o, "name_match", t->name_match < 0 ? json_null() : json_boolean(t->name_match));
+    json_object_set_new(o, "chain_len", json_integer(t->chain_len));
+    json_object_set_new(o, "verified", json_boolean(t->verified));
+    return o;
+}
+
+json_t *finding_to_json(const struct finding *f, bool discovery_only)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "ip", json_string(f->ip));
+    json_object_set_new(o, "port", json_integer(f->port));
+    json_object_set_new(o, "transport", json_string(f->transport));
+    json_object_set_new(o, "time", jtime(f->time));
+    if (f->host[0]) json_object_set_new(o, "host", json_string(f->host));
+    if (discovery_only) return o;
+    json_object_set_new(o, "service", json_string(f->service[0] ? f->service : "unknown"));
+    json_object_set_new(o, "product", jstr_or_null(f->product));
+    json_object_set_new(o, "version", jstr_or_null(f->version));
+    json_object_set_new(o, "auth", json_string(auth_name(f->auth)));
+    json_object_set_new(o, "tls", tls_json(&f->tls));
+    bool has_data = f->databases >= 0 || f->collections >= 0 || f->records >= 0 || f->bytes >= 0 ||
+                    f->names.total || f->fields.total;
+    if (has_data) {
+        json_t *d = json_object();
+        json_object_set_new(d, "databases", jint_or_null(f->databases));
+        json_object_set_new(d, "collections", jint_or_null(f->collections));
+        json_object_set_new(d, "records", jint_or_null(f->records));
+        json_object_set_new(d, "bytes", jint_or_null(f->bytes));
+        json_object_set_new(d, "names", strlist_json(&f->names));
+        json_object_set_new(d, "names_total", json_integer((json_int_t)f->names.total));
+        json_object_set_new(d, "fields", strlist_json(&f->fields));
+        json_object_set_new(d, "fields_total", json_integer((json_int_t)f->fields.total));
+        bool any = false;
+        for (uint32_t i = 0; i < f->names.n; i++)
+            if (f->name_records[i] >= 0 || f->name_bytes[i] >= 0) any = true;
+        if (any) {
+            json_t *items = json_array();
+            for (uint32_t i = 0; i < f->names.n; i++) {
+                json_t *it = json_object();
+                json_object_set_new(it, "name", json_string(f->names.v[i]));
+                json_object_set_new(it, "records", jint_or_null(f->name_records[i]));
+                json_object_set_new(it, "bytes", jint_or_null(f->name_bytes[i]));
+                json_array_append_new(items, it);
+            }
+            json_object_set_new(d, "items", items);
+        }
+        json_object_set_new(o, "data", d);
+    } else {
+        json_object_set_new(o, "data", json_null());
+    }
+    if (f->has_via) {
+        json_t *v = json_object();
+        json_object_set_new(v, "service", json_string(f->via_service));
+        json_object_set_new(v, "ip", json_string(f->via_ip));
+        json_object_set_new(v, "port", json_integer(f->via_port));
+        json_object_set_new(o, "via", v);
+    } else {
+        json_object_set_new(o, "via", json_null());
+    }
+    if (f->banner[0]) json_object_set_new(o, "banner", json_string(f->banner));
+    if (f->error[0]) json_object_set_new(o, "error", json_string(f->error));
+    if (f->details) json_object_set(o, "details", f->details);
+    json_t *sig = json_array();
+    for (int i = 0; i < f->nsignals; i++) {
+        json_t *s = json_object();
+        json_object_set_new(s, "id", json_string(f->signals[i].id));
+        json_object_set_new(s, "severity", json_string(severity_name(f->signals[i].severity)));
+        json_object_set_new(s, "detail", json_string(f->signals[i].detail));
+        json_array_append_new(sig, s);
+    }
+    json_object_set_new(o, "signals", sig);
+    json_object_set_new(o, "severity", json_string(severity_name(f->severity)));
+    json_object_set_new(o, "cluster", jstr_or_null(f->cluster));
+    json_object_set_new(o, "first_seen", jtime(f->first_seen));
+    json_object_set_new(o, "last_seen", jtime(f->last_seen));
+    return o;
+}
+
+static void jget_str(const json_t *o, const char *k, char *dst, size_t n)
+{
+    const json_t *v = json_object_get(o, k);
+    if (json_is_string(v)) str_copy(dst, json_string_value(v), n);
+}
+
+static int64_t jget_int(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static time_t jget_time(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    time_t t = 0;
+    if (json_is_string(v)) time_parse_utc(json_string_value(v), &t);
+    return t;
+}
+
+int finding_from_json(struct finding *f, const json_t *j)
+{
+    finding_init(f);
+    if (!json_is_object(j)) return -1;
+    jget_str(j, "ip", f->ip, sizeof f->ip);
+    int64_t port = jget_int(j, "port");
+    if (!f->ip[0] || port < 0 || port > 65535) return -1;
+    f->port = (uint16_t)port;
+    jget_str(j, "host", f->host, sizeof f->host);
+    jget_str(j, "transport", f->transport, sizeof f->transport);
+    f->time = jget_time(j, "time");
+    jget_str(j, "service", f->service, sizeof f->service);
+    jget_str(j, "product", f->product, sizeof f->product);
+    jget_str(j, "version", f->version, sizeof f->version);
+    char a[16] = "";
+    jget_str(j, "auth", a, sizeof a);
+    if (a[0]) auth_parse(a, &f->auth);
+    jget_str(j, "banner", f->banner, sizeof f->banner);
+    jget_str(j, "error", f->error, sizeof f->error);
+    const json_t *t = json_object_get(j, "tls");
+    if (json_is_object(t)) {
+        struct tls_facts *x = &f->tls;
+        x->present = true;
+        jget_str(t, "version", x->version, sizeof x->version);
+        jget_str(t, "cipher", x->cipher, sizeof x->cipher);
+        jget_str(t, "sha256", x->sha256, sizeof x->sha256);
+        jget_str(t, "subject_cn", x->subject_cn, sizeof x->subject_cn);
+        jget_str(t, "subject", x->subject, sizeof x->subject);
+        jget_str(t, "issuer_cn", x->issuer_cn, sizeof x->issuer_cn);
+        jget_str(t, "issuer", x->issuer, sizeof x->issuer);
+        const json_t *san = json_object_get(t, "san");
+        size_t i;
+        const json_t *v;
+        json_array_foreach(san, i, v)
+        {
+            if (x->nsan < FINDING_MAX_SAN && json_is_string(v))
+                str_copy(x->san[x->nsan++], json_string_value(v), sizeof x->san[0]);
+        }
+        x->not_before = jget_time(t, "not_before");
+        x->not_after = jget_time(t, "not_after");
+        x->self_signed = json_is_true(json_object_get(t, "self_signed"));
+        x->expired = json_is_true(json_object_get(t, "expired"));
+        x->not_yet_valid = json_is_true(json_object_get(t, "not_yet_valid"));
+        char key[32] = "";
+        jget_str(t, "key", key, sizeof key);
+        char *dash = strrchr(key, '-');
+        uint64_t bits = 0;
+        if (dash && parse_u64(dash + 1, 1 << 20, &bits) == 0) {
+            *dash = 0;
+            x->key_bits = (int)bits;
+        }
+        str_copy(x->key_type, key, sizeof x->key_type);
+        jget_str(t, "sig_alg", x->sig_alg, sizeof x->sig_alg);
+        const json_t *nm = json_object_get(t, "name_match");
+        x->name_match = json_is_boolean(nm) ? json_is_true(nm) : -1;
+        int64_t cl = jget_int(t, "chain_len");
+        x->chain_len = cl > 0 ? (int)cl : 0;
+        x->verified = json_is_true(json_object_get(t, "verified"));
+    }
+    const json_t *d = json_object_get(j, "data");
+    if (json_is_object(d)) {
+        f->databases = jget_int(d, "databases");
+        f->collections = jget_int(d, "collections");
+        f->records = jget_int(d, "records");
+        f->bytes = jget_int(d, "bytes");
+        const json_t *items = json_object_get(d, "items");
+        size_t i;
+        const json_t *v;
+        if (json_is_array(items)) {
+            json_array_foreach(items, i, v)
+            {
+                const json_t *nm = json_object_get(v, "name");
+                if (json_is_string(nm))
+                    finding_add_name(f, json_string_value(nm), strlen(json_string_value(nm)),
+                                     jget_int(v, "records"), jget_int(v, "bytes"));
+            }
+        } else {
+            json_array_foreach(json_object_get(d, "names"), i, v)
+            {
+                if (json_is_string(v))
+                    finding_add_name(f, json_string_value(v), strlen(json_string_value(v)), -1, -1);
+            }
+        }
+        json_array_foreach(json_object_get(d, "fields"), i, v)
+        {
+            if (json_is_string(v)) finding_add_field(f, json_string_value(v), strlen(json_string_value(v)));
+        }
+        int64_t nt = jget_int(d, "names_total"), ft = jget_int(d, "fields_total");
+        if (nt > (int64_t)f->names.total) f->names.total = (uint64_t)nt;
+        if (ft > (int64_t)f->fields.total) f->fields.total = (uint64_t)ft;
+    }
+    const json_t *via = json_object_get(j, "via");
+    if (json_is_object(via)) {
+        f->has_via = true;
+        jget_str(via, "service", f->via_service, sizeof f->via_service);
+        jget_str(via, "ip", f->via_ip, sizeof f->via_ip);
+        int64_t vp = jget_int(via, "port");
+        f->via_port = vp > 0 && vp < 65536 ? (uint16_t)vp : 0;
+    }
+    const json_t *det = json_object_get(j, "details");
+    if (json_is_object(det)) f->details = json_deep_copy(det);
+    const json_t *sigs = json_object_get(j, "signals");
+    size_t i;
+    const json_t *s;
+    json_array_foreach(sigs, i, s)
+    {
+        if (f->nsignals >= FINDING_MAX_SIGNALS) break;
+        struct signal *g = &f->signals[f->nsignals++];
+        jget_str(s, "id", g->id, sizeof g->id);
+        jget_str(s, "detail", g->detail, sizeof g->detail);
+        char sv[16] = "";
+        jget_str(s, "severity", sv, sizeof sv);
+        severity_parse(sv, &g->severity);
+    }
+    char sv[16] = "";
+    jget_str(j, "severity", sv, sizeof sv);
+    if (sv[0]) severity_parse(sv, &f->severity);
+    jget_str(j, "cluster", f->cluster, sizeof f->cluster);
+    f->first_seen = jget_time(j, "first_seen");
+    f->last_seen = jget_time(j, "last_seen");
+    return 0;
+}

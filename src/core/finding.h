@@ -1,0 +1,150 @@
+/*
+ * core/finding.h -- one record per service found: the unit that flows from
+ * the probes through assessment into the store and every output.
+ *
+ * A finding is filled by exactly one probe run (plus the engine's address,
+ * port and TLS facts), then by assess (signals, severity, cluster), then by
+ * the store (first/last seen). Its JSON form is the record documented in
+ * docs/record.md and docs/record.schema.json; finding_to_json() is the only
+ * place that shape is written, so every output agrees.
+ *
+ * Ownership: the finding owns every string and list in it; finding_free()
+ * releases them. All setters copy their input and sanitize untrusted bytes
+ * (invalid UTF-8, control bytes and NULs never reach the record) and cap
+ * lengths: names and fields keep the first FINDING_MAX_NAMES with a total
+ * count, each at most FINDING_MAX_NAME bytes.
+ */
+#ifndef AJAR_CORE_FINDING_H
+#define AJAR_CORE_FINDING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define FINDING_MAX_NAMES   100
+#define FINDING_MAX_NAME    128
+#define FINDING_MAX_SAN     32
+#define FINDING_MAX_SIGNALS 32
+
+enum auth_state { AUTH_UNKNOWN = 0, AUTH_NONE, AUTH_REQUIRED, AUTH_PARTIAL };
+enum severity { SEV_NONE = 0, SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
+
+const char *auth_name(enum auth_state a);
+const char *severity_name(enum severity s);
+/* Parse "info".."critical"; returns -1 on an unknown name. */
+int severity_parse(const char *s, enum severity *out);
+
+/* A capped list of sanitized strings with the true total count. */
+struct strlist {
+    char **v;
+    uint32_t n;     /* stored (<= FINDING_MAX_NAMES) */
+    uint64_t total; /* seen, including those not stored */
+};
+void strlist_add(struct strlist *l, const char *s, size_t n);
+bool strlist_has(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+/* Facts about one certificate (the leaf unless stated), filled by tls/cert.c. */
+struct tls_facts {
+    bool present;
+    char version[16];     /* "TLSv1.3" */
+    char cipher[64];
+    char sha256[65];      /* lowercase hex of the DER */
+    char subject_cn[256];
+    char issuer_cn[256];
+    char subject[512];    /* one-line RFC 2253 */
+    char issuer[512];
+    char san[FINDING_MAX_SAN][256];
+    int nsan;
+    time_t not_before, not_after;
+    bool self_signed;
+    bool expired;         /* relative to the scan time */
+    bool not_yet_valid;
+    char key_type[16];    /* "rsa", "ec", "ed25519", ... */
+    int key_bits;
+    char sig_alg[64];     /* "sha256WithRSAEncryption" */
+    int name_match;       /* -1 not checked (no name given), 0 mismatch, 1 match */
+    int chain_len;        /* certificates the server sent */
+    bool verified;        /* chain verified against the system store */
+};
+
+struct signal {
+    char id[48];
+    enum severity severity;
+    char detail[256];
+};
+
+struct finding {
+    /* identity, filled by the engine */
+    char ip[46];
+    uint16_t port;
+    char host[256];      /* name the user gave, "" if none */
+    char transport[8];   /* "tcp" */
+    time_t time;
+
+    /* what answers, filled by the probe */
+    char service[32];    /* "elasticsearch", "unknown" */
+    char product[64];
+    char version[64];
+    enum auth_state auth;
+    char banner[160];    /* printable start of what an unidentified port said */
+    char error[160];     /* why a probe failed, "" when it did not */
+
+    struct tls_facts tls;
+
+    /* data exposed (metadata only); -1 = unknown */
+    int64_t databases, collections, records, bytes;
+    struct strlist names;  /* databases / indices / collections / tables */
+    struct strlist fields; /* field / column names */
+    /* per-name counts, parallel to names.v (-1 unknown) */
+    int64_t name_records[FINDING_MAX_NAMES];
+    int64_t name_bytes[FINDING_MAX_NAMES];
+
+    /* reached through a dashboard: the console's service and address */
+    bool has_via;
+    char via_service[32];
+    char via_ip[46];
+    uint16_t via_port;
+
+    /* probe-specific facts, a JSON object (owned), e.g. {"mode":"standalone"} */
+    json_t *details;
+
+    /* filled by assess */
+    struct signal signals[FINDING_MAX_SIGNALS];
+    int nsignals;
+    enum severity severity;
+    char cluster[24];    /* cluster id, "" if none */
+
+    /* filled by the store */
+    time_t first_seen, last_seen;
+};
+
+/* Zero a finding and set the unknown markers. */
+void finding_init(struct finding *f);
+void finding_free(struct finding *f);
+/* Deep copy (dst is initialised by this call). Returns 0 or -1 on allocation failure. */
+int finding_copy(struct finding *dst, const struct finding *src);
+
+/* Setters that sanitize untrusted bytes (p, n) into the fixed fields. */
+void finding_set(char *field, size_t fieldsz, const void *p, size_t n);
+#define FINDING_SET(f, field, str) finding_set((f)->field, sizeof((f)->field), (str), strlen(str))
+/* Add a name (index, collection, table, database) with its counts (-1 unknown). */
+void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes);
+void finding_add_field(struct finding *f, const char *name, size_t n);
+/* Set a detail key to a JSON value (steals the reference). */
+void finding_detail(struct finding *f, const char *key, json_t *value);
+void finding_detail_str(struct finding *f, const char *key, const char *value);
+void finding_detail_int(struct finding *f, const char *key, int64_t value);
+void finding_add_signal(struct finding *f, const char *id, enum severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * The record as JSON (a new reference). With discovery_only, only the
+ * discovery fields (ip, port, transport, time, host) are written.
+ */
+json_t *finding_to_json(const struct finding *f, bool discovery_only);
+/* Read a record back (store, import, tests). Returns 0 or -1. */
+int finding_from_json(struct finding *f, const json_t *j);
+
+#endif

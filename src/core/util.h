@@ -1,0 +1,101 @@
+/*
+ * core/util.h -- the small things every module uses: an error struct that
+ * carries one human sentence back to the caller, a byte buffer with a hard
+ * size cap (network data never grows memory without a limit), safe string
+ * copies, strict number parsing and time helpers.
+ *
+ * Conventions (see docs/internals.md): functions return 0 on success and a
+ * negative value on failure, filling a caller-provided struct err. Only main
+ * exits. No sprintf/strcpy/strcat/atoi anywhere in the tree.
+ */
+#ifndef AJAR_CORE_UTIL_H
+#define AJAR_CORE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One human-readable sentence describing why something failed. */
+struct err {
+    char msg[256];
+};
+
+/* Format into e->msg (truncating). Returns -1 so callers can `return err_set(...)`. */
+int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copy src into dst of size n, always NUL-terminated; returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t n);
+/* Bounded formatted print into dst of size n; never overflows, always terminated. */
+int str_fmt(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Case-insensitive ASCII equality / prefix tests. */
+bool str_ieq(const char *a, const char *b);
+bool str_iprefix(const char *s, const char *prefix);
+/* Find needle in haystack of length n (bytes, not NUL-terminated); case-insensitive if icase. */
+const char *mem_find(const void *hay, size_t n, const char *needle, bool icase);
+
+/*
+ * Strict unsigned parse of the whole string s (decimal) into *out, rejecting
+ * empty strings, signs, trailing junk and values above max.
+ */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Same on a (p, n) slice. */
+int parse_u64n(const char *p, size_t n, uint64_t max, uint64_t *out);
+
+/*
+ * A growable byte buffer with a hard cap. Appending past the cap keeps the
+ * first `cap` bytes, sets `truncated` and returns -1. Always NUL-terminated
+ * (the NUL is not counted in len) so text parsers can use it directly.
+ */
+struct buf {
+    uint8_t *data;
+    size_t len;
+    size_t alloc;
+    size_t cap;
+    bool truncated;
+};
+void buf_init(struct buf *b, size_t cap);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes (consumed by a parser). */
+void buf_consume(struct buf *b, size_t n);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+/*
+ * Copy n bytes of untrusted data into dst (size dn) as printable text: valid
+ * UTF-8 is kept, control bytes, NULs and invalid sequences become '?' (or
+ * "\\xNN" when escape is true). Returns the length written.
+ */
+size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape);
+
+/* Monotonic milliseconds; wall-clock seconds. */
+int64_t now_ms(void);
+time_t now_wall(void);
+/* RFC 3339 UTC, "2026-11-21T10:00:00Z", into out (at least 21 bytes). */
+void time_fmt_utc(time_t t, char *out, size_t n);
+/* Parse the RFC 3339 UTC form written above. */
+int time_parse_utc(const char *s, time_t *out);
+
+/*
+ * Allocation wrappers. They return NULL on failure like malloc and callers
+ * must handle it (a clean error, never a crash): the torture test makes the
+ * Nth allocation fail for every N (AJAR_FAIL_ALLOC=N in the environment).
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Logging to stderr, controlled by the verbosity set once in main. */
+extern int log_level; /* 0 quiet, 1 normal, 2 verbose, 3 debug */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_warn(...)  log_msg(1, __VA_ARGS__)
+#define log_info(...)  log_msg(2, __VA_ARGS__)
+#define log_debug(...) log_msg(3, __VA_ARGS__)
+
+#endif

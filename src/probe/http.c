@@ -1,0 +1,528 @@
+/*
+ * probe/http.c -- the HTTP/1.1 response parser and the HTTP dispatcher.
+ *
+ * Requests the dispatcher itself can send (every app lists its own):
+ *   GET / HTTP/1.1
+ *   GET <fingerprint path of an app>   (at most HTTP_MAX_FINGERPRINTS of them)
+ *
+ * The parser is a byte-driven state machine so it accepts any split of the
+ * stream; it never keeps more than one line (HTTP_MAX_LINE) plus the capped
+ * body. Header values longer than HTTP_MAX_HVALUE are cut, extra headers
+ * beyond HTTP_MAX_HEADERS are dropped, a 10 GB Content-Length is read (and
+ * dropped) only up to HTTP_MAX_TOTAL before the response is declared cut off.
+ */
+#include "probe/http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_FINGERPRINTS 4
+
+enum { ST_STATUS = 0, ST_HEADER, ST_BODY_LEN, ST_BODY_CLOSE, ST_CHUNK_SIZE, ST_CHUNK_DATA,
+       ST_CHUNK_CRLF, ST_TRAILER, ST_DONE };
+
+void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
+{
+    struct buf keep = r->body;
+    bool had = keep.data != NULL;
+    memset(r, 0, sizeof *r);
+    if (had) {
+        r->body = keep;
+        r->body.cap = body_cap ? body_cap : HTTP_BODY_CAP;
+        buf_reset(&r->body);
+    } else {
+        buf_init(&r->body, body_cap ? body_cap : HTTP_BODY_CAP);
+    }
+    r->head_only = head_only;
+    r->clen = -1;
+}
+
+void http_resp_free(struct http_resp *r)
+{
+    buf_free(&r->body);
+}
+
+const char *http_header(const struct http_resp *r, const char *name)
+{
+    for (int i = 0; i < r->nhdr; i++)
+        if (str_ieq(r->hdr[i].name, name)) return r->hdr[i].value;
+    return NULL;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = 0;
+    size_t i = 0;
+    while (s[i] == ' ' || s[i] == '\t') i++;
+    if (i) memmove(s, s + i, n - i + 1);
+}
+
+static int parse_status(struct http_resp *r)
+{
+    /* HTTP/1.x NNN reason */
+    const char *l = r->line;
+    if (strncmp(l, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)l[7]) || l[8] != ' ') return -1;
+    r->minor = l[7] - '0';
+    uint64_t st;
+    if (parse_u64n(l + 9, 3, 999, &st) < 0 || st < 100) return -1;
+    if (l[12] != 0 && l[12] != ' ' && l[12] != '\r') return -1;
+    r->status = (int)st;
+    const char *reason = l[12] == ' ' ? l + 13 : "";
+    str_sanitize(r->reason, sizeof r->reason, reason, strlen(reason), false);
+    r->keep_alive = r->minor >= 1;
+    return 0;
+}
+
+static int parse_header(struct http_resp *r)
+{
+    char *colon = strchr(r->line, ':');
+    if (!colon) return 0; /* tolerate junk lines */
+    *colon = 0;
+    char *name = r->line, *value = colon + 1;
+    trim(name);
+    trim(value);
+    if (!name[0]) return 0;
+    if (str_ieq(name, "Content-Length")) {
+        uint64_t v;
+        if (parse_u64(value, UINT64_MAX / 2, &v) < 0) return -1;
+        r->clen = (int64_t)v;
+    } else if (str_ieq(name, "Transfer-Encoding")) {
+        if (mem_find(value, strlen(value), "chunked", true)) r->chunked = true;
+    } else if (str_ieq(name, "Connection")) {
+        if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
+        if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
+    }
+    if (r->nhdr < HTTP_MAX_HEADERS) {
+        struct http_header *h = &r->hdr[r->nhdr++];
+        str_sanitize(h->name, sizeof h->name, name, strlen(name), false);
+        str_sanitize(h->value, sizeof h->value, value, strlen(value), false);
+    }
+    return 0;
+}
+
+static void body_keep(struct http_resp *r, const uint8_t *p, size_t n)
+{
+    if (r->body.len + n > r->body.cap) r->truncated = true;
+    buf_append(&r->body, p, n); /* keeps what fits */
+}
+
+/* After the header block: decide how the body is delimited. */
+static void start_body(struct http_resp *r)
+{
+    bool no_body = r->head_only || r->status == 204 || r->status == 304 || r->status < 200;
+    if (no_body) {
+        r->st = ST_DONE;
+    } else if (r->chunked) {
+        r->st = ST_CHUNK_SIZE;
+    } else if (r->clen >= 0) {
+        r->left = (uint64_t)r->clen;
+        r->st = r->left ? ST_BODY_LEN : ST_DONE;
+    } else {
+        r->st = ST_BODY_CLOSE;
+        r->keep_alive = false;
+    }
+}
+
+int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used)
+{
+    size_t i = 0;
+    int rc = HTTP_MORE;
+    while (i < n && r->st != ST_DONE) {
+        if (r->total++ > HTTP_MAX_TOTAL) {
+            r->truncated = true;
+            r->keep_alive = false;
+            r->st = ST_DONE;
+            break;
+        }
+        switch (r->st) {
+        case ST_STATUS:
+        case ST_HEADER:
+        case ST_CHUNK_SIZE:
+        case ST_CHUNK_CRLF:
+        case ST_TRAILER: {
+            uint8_t c = p[i++];
+            if (r->st == ST_STATUS && r->linelen < 5 && c != "HTTP/"[r->linelen]) {
+                rc = HTTP_BAD;
+                goto out;
+            }
+            if (c != '\n') {
+                if (r->linelen + 1 < sizeof r->line) r->line[r->linelen++] = (char)c;
+                else if (r->st == ST_STATUS) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                break;
+            }
+            r->line[r->linelen] = 0;
+            if (r->linelen && r->line[r->linelen - 1] == '\r') r->line[--r->linelen] = 0;
+            size_t len = r->linelen;
+            r->linelen = 0;
+            if (r->st == ST_STATUS) {
+                if (parse_status(r) < 0) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                r->st = ST_HEADER;
+            } else if (r->st == ST_HEADER) {
+                if (len == 0) {
+                    if (r->status == 100) { /* interim: start over */
+                        r->st = ST_STATUS;
+                        r->nhdr = 0;
+                        break;
+                    }
+                    start_body(r);
+                } else if (parse_header(r) < 0) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+            } else if (r->st == ST_CHUNK_SIZE) {
+                char *semi = strchr(r->line, ';');
+                if (semi) *semi = 0;
+                trim(r->line);
+                char *end;
+                if (!r->line[0] || strlen(r->line) > 15) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                unsigned long long sz = strtoull(r->line, &end, 16);
+                if (*end) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                r->left = sz;
+                r->st = sz ? ST_CHUNK_DATA : ST_TRAILER;
+            } else if (r->st == ST_CHUNK_CRLF) {
+                r->st = ST_CHUNK_SIZE;
+            } else { /* trailer */
+                if (len == 0) r->st = ST_DONE;
+            }
+            break;
+        }
+        case ST_BODY_LEN:
+        case ST_CHUNK_DATA: {
+            size_t take = n - i;
+            if (take > r->left) take = (size_t)r->left;
+            body_keep(r, p + i, take);
+            r->total += take > 0 ? take - 1 : 0;
+            i += take;
+            r->left -= take;
+            if (r->left == 0) r->st = r->st == ST_BODY_LEN ? ST_DONE : ST_CHUNK_CRLF;
+            break;
+        }
+        case ST_BODY_CLOSE: {
+            size_t take = n - i;
+            body_keep(r, p + i, take);
+            r->total += take > 0 ? take - 1 : 0;
+            i += take;
+            break;
+        }
+        }
+    }
+    if (r->st == ST_DONE) {
+        r->complete = true;
+        rc = HTTP_DONE;
+    }
+out:
+    if (used) *used = i;
+    return rc;
+}
+
+int http_resp_eof(struct http_resp *r)
+{
+    if (r->st == ST_DONE) return HTTP_DONE;
+    if (r->st == ST_BODY_CLOSE || (r->truncated && r->status)) {
+        r->st = ST_DONE;
+        r->complete = true;
+        r->keep_alive = false;
+        return HTTP_DONE;
+    }
+    return HTTP_BAD;
+}
+
+void http_title(const struct http_resp *r, char *out, size_t n)
+{
+    out[0] = 0;
+    const char *b = (const char *)r->body.data;
+    if (!b) return;
+    const char *t = mem_find(b, r->body.len, "<title", true);
+    if (!t) return;
+    const char *gt = memchr(t, '>', r->body.len - (size_t)(t - b));
+    if (!gt) return;
+    gt++;
+    const char *end = mem_find(gt, r->body.len - (size_t)(gt - b), "</title", true);
+    size_t len = end ? (size_t)(end - gt) : 0;
+    if (len > 200) len = 200;
+    char tmp[256];
+    str_sanitize(tmp, sizeof tmp, gt, len, false);
+    trim(tmp);
+    str_copy(out, tmp, n);
+}
+
+/* ---- the dispatcher ---- */
+
+struct http_state {
+    struct http_resp resp;
+    const struct http_app *app; /* chosen app, NULL while fingerprinting */
+    void *app_state;
+    int fp_app;                 /* next app index whose paths to try */
+    int fp_path;                /* next path index within that app */
+    int fingerprints;           /* fingerprint requests sent */
+    char path[256];             /* path of the request in flight */
+    bool head;                  /* request in flight is HEAD */
+    struct buf pending;         /* request to resend after a reconnect */
+    bool want_reconnect;
+    /* what GET / said, for the generic record */
+    int root_status;
+    char root_server[128];
+    char root_title[128];
+    bool have_root;
+};
+
+static const char *host_header(struct probe_ctx *ctx, char *tmp, size_t n)
+{
+    const struct finding *f = ctx->f;
+    if (f->host[0]) return f->host;
+    bool v6 = strchr(f->ip, ':') != NULL;
+    bool std = (f->port == 80 && !ctx->tls) || (f->port == 443 && ctx->tls);
+    if (std) str_fmt(tmp, n, v6 ? "[%s]" : "%s", f->ip);
+    else str_fmt(tmp, n, v6 ? "[%s]:%u" : "%s:%u", f->ip, f->port);
+    return tmp;
+}
+
+int http_request(struct http_app_ctx *a, const char *method, const char *path, const char *headers,
+                 const void *body, size_t bodylen)
+{
+    struct probe_ctx *pc = a->pc;
+    struct http_state *s = pc->state;
+    char hb[300];
+    struct buf req;
+    buf_init(&req, 16384);
+    buf_appendf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure scanner)\r\n"
+                      "Accept: */*\r\nConnection: keep-alive\r\n",
+                method, path, host_header(pc, hb, sizeof hb));
+    if (headers) buf_append(&req, headers, strlen(headers));
+    if (body) buf_appendf(&req, "Content-Length: %zu\r\n", bodylen);
+    buf_append(&req, "\r\n", 2);
+    if (body && bodylen) buf_append(&req, body, bodylen);
+    int rc = -1;
+    if (!req.truncated) {
+        str_copy(s->path, path, sizeof s->path);
+        s->head = strcmp(method, "HEAD") == 0;
+        buf_reset(&s->pending);
+        if (buf_append(&s->pending, req.data, req.len) == 0) rc = probe_send(pc, req.data, req.len);
+    }
+    buf_free(&req);
+    return rc;
+}
+
+int http_get(struct http_app_ctx *a, const char *path)
+{
+    return http_request(a, "GET", path, NULL, NULL, 0);
+}
+
+static int dispatch_send(struct probe_ctx *ctx, const char *path)
+{
+    struct http_app_ctx a = {.pc = ctx, .state = NULL, .path = path};
+    return http_get(&a, path);
+}
+
+static int http_start(struct probe_ctx *ctx)
+{
+    struct http_state *s = ctx->state;
+    if (ctx->connection == 0) {
+        buf_init(&s->pending, 16384);
+        http_resp_init(&s->resp, 0, false);
+        if (dispatch_send(ctx, "/") < 0) return PROBE_DONE;
+        return PROBE_SEND;
+    }
+    /* reconnected: resend the request in flight */
+    if (!s->pending.len) return PROBE_DONE;
+    http_resp_init(&s->resp, 0, s->head);
+    s->want_reconnect = false;
+    if (probe_send(ctx, s->pending.data, s->pending.len) < 0) return PROBE_DONE;
+    return PROBE_SEND;
+}
+
+static void write_generic(struct probe_ctx *ctx)
+{
+    struct http_state *s = ctx->state;
+    struct finding *f = ctx->f;
+    FINDING_SET(f, service, "http");
+    if (s->root_server[0]) {
+        /* "nginx/1.22.1 (Debian)" -> product nginx, version 1.22.1 */
+        char prod[128];
+        str_copy(prod, s->root_server, sizeof prod);
+        char *sp = strchr(prod, ' ');
+        if (sp) *sp = 0;
+        char *slash = strchr(prod, '/');
+        if (slash) {
+            *slash = 0;
+            FINDING_SET(f, version, slash + 1);
+        }
+        FINDING_SET(f, product, prod);
+    }
+    finding_detail_int(f, "status", s->root_status);
+    if (s->root_server[0]) finding_detail_str(f, "server", s->root_server);
+    if (s->root_title[0]) finding_detail_str(f, "title", s->root_title);
+}
+
+/* Choose the best app for this response, or NULL. */
+static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *path, const struct http_resp *r)
+{
+    const struct http_app *best = NULL;
+    int best_score = 49;
+    bool best_port = false;
+    for (size_t i = 0; i < http_app_count(); i++) {
+        const struct http_app *app = http_app_at(i);
+        int sc = app->match(path, r);
+        bool on_port = false;
+        for (const uint16_t *p = app->ports; p && *p; p++)
+            if (*p == ctx->f->port) on_port = true;
+        if (sc > best_score || (sc == best_score && sc > 49 && on_port && !best_port)) {
+            best = app;
+            best_score = sc;
+            best_port = on_port;
+        }
+    }
+    return best;
+}
+
+/* Queue the next fingerprint path; returns PROBE_SEND or PROBE_DONE (generic). */
+static int next_fingerprint(struct probe_ctx *ctx)
+{
+    struct http_state *s = ctx->state;
+    while (s->fingerprints < HTTP_MAX_FINGERPRINTS && (size_t)s->fp_app < http_app_count()) {
+        const struct http_app *app = http_app_at((size_t)s->fp_app);
+        const char *path = app->paths ? app->paths[s->fp_path] : NULL;
+        if (!path) {
+            s->fp_app++;
+            s->fp_path = 0;
+            continue;
+        }
+        s->fp_path++;
+        s->fingerprints++;
+        if (dispatch_send(ctx, path) < 0) break;
+        return PROBE_SEND;
+    }
+    write_generic(ctx);
+    return PROBE_DONE;
+}
+
+static int after_send(struct probe_ctx *ctx, int rc)
+{
+    struct http_state *s = ctx->state;
+    if (rc == PROBE_SEND && !s->resp.keep_alive) {
+        /* the server closes after each answer: drop what we queued, reconnect */
+        buf_reset(ctx->out);
+        s->want_reconnect = true;
+        return PROBE_RECONNECT;
+    }
+    if (rc == PROBE_SEND) http_resp_init(&s->resp, 0, s->head);
+    return rc;
+}
+
+static int handle_response(struct probe_ctx *ctx)
+{
+    struct http_state *s = ctx->state;
+    struct http_resp *r = &s->resp;
+    if (!s->app) {
+        if (!s->have_root) {
+            s->have_root = true;
+            s->root_status = r->status;
+            const char *sv = http_header(r, "Server");
+            if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
+            http_title(r, s->root_title, sizeof s->root_title);
+        }
+        const struct http_app *app = pick_app(ctx, s->path, r);
+        if (!app) return after_send(ctx, next_fingerprint(ctx));
+        s->app = app;
+        if (app->state_size) {
+            s->app_state = xcalloc(1, app->state_size);
+            if (!s->app_state) return PROBE_DONE;
+        }
+        FINDING_SET(ctx->f, service, app->name);
+    }
+    struct http_app_ctx a = {.pc = ctx, .state = s->app_state, .path = s->path};
+    int rc = s->app->on_response(&a, r);
+    return after_send(ctx, rc);
+}
+
+static int http_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
+{
+    struct http_state *s = ctx->state;
+    while (n) {
+        size_t used = 0;
+        int rc = http_resp_feed(&s->resp, p, n, &used);
+        if (rc == HTTP_BAD) {
+            if (s->app || s->have_root) {
+                if (!ctx->f->error[0]) FINDING_SET(ctx->f, error, "malformed HTTP response");
+                if (!s->app) write_generic(ctx);
+                return PROBE_DONE;
+            }
+            return PROBE_NOMATCH;
+        }
+        if (rc == HTTP_MORE) return PROBE_MORE;
+        p += used;
+        n -= used;
+        int prc = handle_response(ctx);
+        if (prc != PROBE_SEND) return prc;
+        /* bytes past this response before we asked again would be junk: ignore them */
+        return PROBE_SEND;
+    }
+    return PROBE_MORE;
+}
+
+static int http_on_end(struct probe_ctx *ctx, enum probe_end why)
+{
+    struct http_state *s = ctx->state;
+    if (s->want_reconnect) return PROBE_RECONNECT;
+    if (why == PROBE_END_EOF && http_resp_eof(&s->resp) == HTTP_DONE) {
+        int rc = handle_response(ctx);
+        if (rc == PROBE_SEND || rc == PROBE_RECONNECT) {
+            buf_reset(ctx->out);
+            s->want_reconnect = false;
+            return PROBE_RECONNECT;
+        }
+        return rc;
+    }
+    if (s->app || s->have_root) {
+        if (!ctx->f->error[0])
+            FINDING_SET(ctx->f, error, why == PROBE_END_TIMEOUT ? "HTTP response timed out"
+                                                               : "HTTP connection ended early");
+        if (!s->app) write_generic(ctx);
+        return PROBE_DONE;
+    }
+    return PROBE_NOMATCH;
+}
+
+static void http_free_state(void *state)
+{
+    struct http_state *s = state;
+    if (s->app && s->app->free_state && s->app_state) s->app->free_state(s->app_state);
+    free(s->app_state);
+    http_resp_free(&s->resp);
+    buf_free(&s->pending);
+}
+
+static const uint16_t http_ports[] = {80, 443, 8080, 8081, 8443, 8000, 8888, 0};
+
+const struct probe probe_http = {
+    .name = "http",
+    .ports = http_ports,
+    .flags = PROBE_TLS_OK | PROBE_HTTP,
+    .state_size = sizeof(struct http_state),
+    .start = http_start,
+    .on_data = http_on_data,
+    .on_end = http_on_end,
+    .free_state = http_free_state,
+};
+
+const struct http_app *http_app_find(const char *name)
+{
+    for (size_t i = 0; i < http_app_count(); i++)
+        if (strcmp(http_app_at(i)->name, name) == 0) return http_app_at(i);
+    return NULL;
+}

@@ -1,0 +1,128 @@
+/*
+ * probe/http.h -- one HTTP/1.1 client for every HTTP-speaking probe.
+ *
+ * Two parts:
+ *  1. http_resp: a push parser for one response (status line, headers,
+ *     Content-Length, chunked or close-delimited bodies). Every size is
+ *     capped: status/header lines (HTTP_MAX_LINE), header count
+ *     (HTTP_MAX_HEADERS), the body kept (body_cap; the rest is counted and
+ *     dropped, `truncated` set) and the bytes read in all (HTTP_MAX_TOTAL,
+ *     after which the response is cut off and the connection not reused).
+ *  2. The HTTP dispatcher, `probe_http` (registry name "http"): it sends
+ *     GET / and asks every http_app whether the answer is its own; the best
+ *     match takes over the connection (keep-alive) for its own requests.
+ *     When nothing matches, it tries the apps' fingerprint paths in turn
+ *     (e.g. /version, /ping), a few at most, then writes a generic "http"
+ *     record (status, Server header, title).
+ *
+ * Adding an HTTP service: one file src/probe/NAME.c defining
+ * `const struct http_app http_app_NAME`, one line in the http_apps table in
+ * src/probe/registry.c, fixtures under tests/probe/cases/NAME/.
+ */
+#ifndef AJAR_PROBE_HTTP_H
+#define AJAR_PROBE_HTTP_H
+
+#include "probe/probe.h"
+
+#define HTTP_MAX_LINE    8192
+#define HTTP_MAX_HEADERS 64
+#define HTTP_MAX_HVALUE  1024
+#define HTTP_BODY_CAP    (4u << 20)  /* default body kept: 4 MiB */
+#define HTTP_MAX_TOTAL   (64u << 20) /* bytes read for one response before giving up */
+
+enum { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_BAD = -1 };
+
+struct http_header {
+    char name[64];
+    char value[HTTP_MAX_HVALUE];
+};
+
+struct http_resp {
+    int status;          /* 200 */
+    int minor;           /* HTTP/1.<minor> */
+    char reason[64];
+    struct http_header hdr[HTTP_MAX_HEADERS];
+    int nhdr;
+    struct buf body;     /* capped at body_cap; NUL-terminated */
+    bool truncated;      /* body longer than body_cap (rest dropped) */
+    bool complete;
+    bool keep_alive;     /* the connection can carry another request */
+    /* parser state (private) */
+    int st;
+    bool head_only;
+    bool chunked;
+    int64_t clen;        /* -1: read until close */
+    uint64_t left;       /* bytes left in body or current chunk */
+    uint64_t total;
+    char line[HTTP_MAX_LINE];
+    size_t linelen;
+};
+
+/* Prepare r for a response; body_cap 0 = HTTP_BODY_CAP. head_only: answer to HEAD (no body). */
+void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only);
+/* Release the body buffer. Safe on a zeroed struct. */
+void http_resp_free(struct http_resp *r);
+/*
+ * Feed bytes. *used (may be NULL) gets how many were consumed: bytes after
+ * the end of this response belong to the next one. Returns HTTP_MORE,
+ * HTTP_DONE or HTTP_BAD (not HTTP, or malformed beyond repair).
+ */
+int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used);
+/* The connection closed: HTTP_DONE if the body was close-delimited, else HTTP_BAD. */
+int http_resp_eof(struct http_resp *r);
+/* First header with this name (case-insensitive), or NULL. */
+const char *http_header(const struct http_resp *r, const char *name);
+/* The <title> of an HTML body, sanitized, into out; "" if none. */
+void http_title(const struct http_resp *r, char *out, size_t n);
+
+/* ---- HTTP applications, driven by the dispatcher ---- */
+
+struct http_app_ctx {
+    struct probe_ctx *pc;  /* pc->f is the finding; use probe_emit for extra ones */
+    void *state;           /* the app's state_size zeroed bytes */
+    const char *path;      /* path of the request this response answers */
+    bool head;             /* the next request is HEAD (set by http_get/head) */
+};
+
+/*
+ * Queue a request on the connection: method, path (sent as is; callers
+ * percent-encode), optional extra header lines ("Name: value\r\n..." or
+ * NULL) and body. Host is the target's name when one was given, else the
+ * address (with the port when not 80/443). Returns 0 or -1 (request cap).
+ */
+int http_request(struct http_app_ctx *a, const char *method, const char *path, const char *headers,
+                 const void *body, size_t bodylen);
+int http_get(struct http_app_ctx *a, const char *path);
+
+struct http_app {
+    const char *name;              /* service name in the record: "elasticsearch" */
+    const uint16_t *ports;         /* usual ports, 0-terminated (preferred on those) */
+    const char *const *paths;      /* fingerprint paths to try when GET / matched nothing, NULL-ended; may be NULL */
+    size_t state_size;
+
+    /*
+     * match: how sure (0..100) the app is that `r`, the answer to GET
+     * `path`, comes from its product. 0 = not mine. The dispatcher picks
+     * the highest score >= 50; ties go to the app whose ports include the
+     * port. Pure: no side effects.
+     */
+    int (*match)(const char *path, const struct http_resp *r);
+
+    /*
+     * on_response: the app owns the connection. Called first with the
+     * matching response, then with the answer to each request it queued.
+     * Fill a->pc->f; queue the next request with http_get/http_request and
+     * return PROBE_SEND, or return PROBE_DONE. If the server closes the
+     * connection, the dispatcher reconnects for the next queued request.
+     */
+    int (*on_response)(struct http_app_ctx *a, const struct http_resp *r);
+
+    void (*free_state)(void *state);
+};
+
+size_t http_app_count(void);
+const struct http_app *http_app_at(size_t i);
+const struct http_app *http_app_find(const char *name);
+extern const struct probe probe_http;
+
+#endif
