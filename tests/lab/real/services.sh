@@ -171,7 +171,7 @@ ready_mariadb() {
   done_already "$id" && return 0
   wait_tcp "$a" 3306 20 "$id" || return 1
   local q=(mariadb --no-defaults -uroot --socket="$d/sock")
-  wait_cmd 10 "${q[@]}" -e 'select 1' || return 1
+  wait_cmd 10 "${q[@]}" -e 'select 1' || { [ "$mode" = auth ] && q+=("-p$MY_PW") && "${q[@]}" -e 'select 1' >/dev/null; } || return 1
   local db; for db in "${SQL_DBS[@]}"; do "${q[@]}" -e "DROP DATABASE IF EXISTS $db; CREATE DATABASE $db"; done
   "${q[@]}" gongan -e "CREATE TABLE person_info (id int auto_increment primary key, xm varchar(64), sfzh varchar(32), sjhm varchar(32), zz varchar(128), csrq date) ENGINE=InnoDB;
     INSERT INTO person_info (xm,sfzh,sjhm,zz,csrq) SELECT concat('test-',seq),concat('test-',seq),concat('test-',seq),concat('test-',seq), date '1980-01-01' + interval seq day FROM seq_1_to_50;"
@@ -546,8 +546,13 @@ ready_pouchdb() {
     else auth=required; fi
   fi
   v=$(curl -s "$u/" | jq -r .version)
+  # databases and documents as the server counts them (includes its own _users and _replicator)
+  local dbs recs=0 c
+  dbs=$(curl -s "$u/_all_dbs")
+  for db in $(jq -r '.[]' <<<"$dbs"); do c=$(curl -s "$u/$db" | jq -r '.doc_count // 0'); recs=$((recs + c)); done
   emit "$id" "$a" 5984 plain couchdb "PouchDB Server" "$v" "$auth" null \
-    '{"databases":3,"records":25,"names":["gongan","shop","logs_2024"]}' null "$notes"
+    "$(jq -nc --argjson n "$dbs" --argjson r $recs '{databases:($n|length),records:$r,names:$n}')" null \
+    "$notes; 25 documents planted in gongan(12) shop(8) logs_2024(5)"
   touch "$(state "$id")"
 }
 
@@ -567,7 +572,7 @@ ready_rcommander() {
   done_already "$id" && return 0
   wait_tcp "$a" 8081 30 "$id" || return 1
   wait_cmd 20 curl -s -o /dev/null "http://$a:8081/" || return 1
-  [ "$mode" = auth ] && { auth=required; notes="--http-auth-username $RC_USER --http-auth-password $RC_PW"; }
+  [ "$mode" = auth ] && { auth=required; notes="--http-auth-username $RC_USER --http-auth-password $RC_PW: / still answers 200 with a login form, /apiv2/server/info answers 401"; }
   v=$(jq -r .version "$CACHE/npm/redis-commander/node_modules/redis-commander/package.json")
   emit "$id" "$a" 8081 plain redis-commander redis-commander "$v" "$auth" null '{}' "$(via "$r" 6379 redis)" \
     "$notes; version from package.json ($v)"
@@ -583,7 +588,7 @@ TLS_CASES=(tls-valid:127.0.40.1:valid tls-expired:127.0.40.2:expired tls-selfsig
 start_web() {   # MARIADB_OPEN_ADDR
   local my=$1 w=$LAB/web
   alive nginx && alive php-fpm && return 0
-  mkdir -p "$w/tmp" "$w/sessions" "$w/html" "$w/pma-tmp"
+  mkdir -p "$w/fpm" "$w/tmp" "$w/sessions" "$w/html" "$w/pma-tmp"
   # phpMyAdmin: private copy (cached) whose vendor_config.php points at our config file
   if [ ! -f "$CACHE/phpmyadmin/index.php" ]; then rm -rf "$CACHE/phpmyadmin"; cp -a /usr/share/phpmyadmin "$CACHE/phpmyadmin"; fi
   sed -i "s|'configFile' => .*|'configFile' => getenv('AJAR_PMA_CONFIG') ?: '/etc/phpmyadmin/config.inc.php',|; s|'tempDir' => .*|'tempDir' => getenv('AJAR_PMA_TMP') ?: '/var/lib/phpmyadmin/tmp/',|" \
@@ -604,11 +609,11 @@ EOF
   echo '<html><body>ajar lab TLS case</body></html>' >"$w/html/index.html"
   cat >"$w/php-fpm.conf" <<EOF
 [global]
-pid = $w/php-fpm.pid
+pid = $w/fpm/php-fpm.pid
 error_log = $LAB/logs/php-fpm.err
 daemonize = no
 [lab]
-listen = $w/php-fpm.sock
+listen = $w/fpm/php-fpm.sock
 listen.mode = 0666
 pm = static
 pm.max_children = 3
@@ -640,13 +645,13 @@ http {
   uwsgi_temp_path $w/tmp/uwsgi; scgi_temp_path $w/tmp/scgi;
   server_tokens on;
   server { listen $PMA_ADDR:80; root $CACHE/phpmyadmin; index index.php;
-    location ~ \.php\$ { include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; fastcgi_pass unix:$w/php-fpm.sock; } }
+    location ~ \.php\$ { include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; fastcgi_pass unix:$w/fpm/php-fpm.sock; } }
   server { listen $ADMINER_ADDR:80; root /usr/share/adminer; index adminer.php;
-    location / { include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME /usr/share/adminer/adminer.php; fastcgi_pass unix:$w/php-fpm.sock; } }
+    location / { include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME /usr/share/adminer/adminer.php; fastcgi_pass unix:$w/fpm/php-fpm.sock; } }
 $tls}
 EOF
   touch "$LAB/logs/php-fpm.err"
-  chown -R www-data: "$w/tmp" "$w/sessions" "$w/pma-tmp" "$LAB/logs/php-fpm.err"
+  chown -R www-data: "$w/fpm" "$w/tmp" "$w/sessions" "$w/pma-tmp" "$LAB/logs/php-fpm.err"
   alive php-fpm || run_bg php-fpm www-data php-fpm8.2 -F -y "$w/php-fpm.conf"
   # nginx master stays root (it binds 80/443); its worker runs as www-data
   alive nginx || run_bg nginx root nginx -e "$LAB/logs/nginx.err" -c "$w/nginx.conf"
@@ -654,7 +659,7 @@ EOF
 ready_web() {
   local my=$1 v c id ip cert
   wait_tcp "$PMA_ADDR" 80 10 nginx || return 1
-  wait_cmd 10 test -S "$LAB/web/php-fpm.sock" || { warn "php-fpm socket missing"; return 1; }
+  wait_cmd 10 test -S "$LAB/web/fpm/php-fpm.sock" || { warn "php-fpm socket missing"; return 1; }
   if ! [ -s "$LAB/manifest.d/phpmyadmin.json" ]; then
     v=$(curl -s "http://$PMA_ADDR/" | grep -oE '[?&]v=[0-9][0-9.]*' | head -1 | sed 's/.*=//')
     emit phpmyadmin "$PMA_ADDR" 80 plain phpmyadmin phpMyAdmin "$v" none null \
