@@ -31,10 +31,20 @@ MAX_HEADER = 32 * 1024   # request line + headers
 MAX_BODY = 256 * 1024    # request body (console proxy posts are tiny)
 
 
+_CACHE = {}
+
+
 def load_recorded(rel, binary=False):
-    """Bytes (or text) of a recorded fixture copy under recorded/."""
-    with open(os.path.join(RECORDED, rel), "rb") as f:
-        data = f.read()
+    """Bytes (or text) of a recorded fixture: from $EMU_FIXTURES (emulab.py --fixtures) if set and
+    the file is there, else from the copy under recorded/."""
+    if rel not in _CACHE:
+        alt = os.environ.get("EMU_FIXTURES")
+        path = os.path.join(alt, rel) if alt else None
+        if not path or not os.path.exists(path):
+            path = os.path.join(RECORDED, rel)
+        with open(path, "rb") as f:
+            _CACHE[rel] = f.read()
+    data = _CACHE[rel]
     return data if binary else data.decode("utf-8")
 
 

@@ -116,7 +116,7 @@ def cat_rows(inst, bytes_b):
     g = GENS[inst["gen"]]
     rows = []
     for ix in inst["indices"]:
-        pri_bytes = ix["bytes"] if ix["rep"] else ix["bytes"]   # single node: replicas unassigned
+        pri_bytes = ix["bytes"]   # single node: replicas stay unassigned, so store == primary store
         size = (lambda n: str(n)) if bytes_b else human_bytes
         r = {"health": "yellow" if ix["rep"] else "green", "status": ix["status"], "index": ix["name"],
              "uuid": index_uuid(ix["name"], inst["id"]), "pri": str(ix["pri"]), "rep": str(ix["rep"]),
@@ -296,8 +296,6 @@ class ES:
         if g["major"] >= 5:
             c["index_uuid"] = "_na_"
         c["index"] = name
-        err = dict(c)
-        err["root_cause"] = [c]
         err = {"root_cause": [c], **c}
         return self.json(req, {"error": err, "status": 404}, 404, "Not Found")
 
