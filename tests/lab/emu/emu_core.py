@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RECORDED = os.path.join(HERE, "recorded")
 
-MAX_CONNS = 256          # per process; beyond that new connections are closed at once
+MAX_CONNS = 512          # per process; beyond that new connections are closed at once
 IDLE_TIMEOUT = 15.0      # seconds a keep-alive connection may sit idle
 MAX_HEADER = 32 * 1024   # request line + headers
 MAX_BODY = 256 * 1024    # request body (console proxy posts are tiny)
@@ -59,6 +59,9 @@ def log(msg):
 
 
 # ---------------------------------------------------------------- listeners
+
+threading.stack_size(256 * 1024)   # many small connection threads; keeps memory bounded
+
 
 class Server:
     """Owns listeners; each accepted connection runs handler(conn, peer, listener_info)

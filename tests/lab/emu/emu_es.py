@@ -97,9 +97,10 @@ def build_hash(inst):
 
 
 def _cat_columns(g):
-    if g["major"] == 1:   # docs-1.x-6.x/cat_indices_bytes_b.txt layout
-        return ["health", "index", "pri", "rep", "docs.count", "docs.deleted", "store.size", "pri.store.size"]
-    if g["major"] == 2:   # status column, no uuid (uuid arrived in 5.0)
+    if g["major"] <= 2:
+        # docs-1.x-6.x/cat_indices_bytes_b.txt shows the 1.0-1.3 layout (no status); the 1.4-2.x
+        # reference pages (elastic.co/guide/en/elasticsearch/reference/1.7/cat-indices.html) show
+        # 'health status index pri rep ...' - 1.7.3 and 2.0.0 use that. No uuid before 5.0.
         return ["health", "status", "index", "pri", "rep", "docs.count", "docs.deleted", "store.size",
                 "pri.store.size"]
     cols = ["health", "status", "index", "uuid", "pri", "rep", "docs.count", "docs.deleted", "store.size",
@@ -346,8 +347,8 @@ class ES:
             key = req.query["s"].split(":")[0]
             if key in cols:
                 rev = req.query["s"].endswith(":desc")
-                rows.sort(key=(lambda r: int(r[key])) if key in NUMERIC and req.query.get("bytes") == "b" or key in (
-                    "docs.count", "docs.deleted", "pri", "rep") else (lambda r: r[key]), reverse=rev)
+                numeric = all(r[key].isdigit() for r in rows)
+                rows.sort(key=(lambda r: int(r[key])) if numeric else (lambda r: r[key]), reverse=rev)
         fmt = req.query.get("format", "")
         accept = req.header("accept", "")
         if fmt == "json" or (not fmt and "application/json" in accept and self.g["major"] >= 2):

@@ -266,8 +266,8 @@ def check_es(e):
         lines = txt.decode().strip().split("\n")
         check(st == 200 and hget(hd, "Content-Type")[0].startswith("text/plain"), "%s: text cat" % tag)
         cols = [ln.split() for ln in lines]
-        check(len(cols) == d["collections"] and all(len(x) == 8 for x in cols), "%s: text cat 8 columns" % tag)
-        check(sum(int(x[6]) for x in cols) == d["bytes"] and sum(int(x[4]) for x in cols) == d["records"],
+        check(len(cols) == d["collections"] and all(len(x) == 9 for x in cols), "%s: text cat 9 columns" % tag)
+        check(sum(int(x[7]) for x in cols) == d["bytes"] and sum(int(x[5]) for x in cols) == d["records"],
               "%s: text cat sums" % tag)
 
 
@@ -468,8 +468,6 @@ def main():
             check(o[0] == 127 and o[1] == 0 and 20 <= o[2] <= 39, "%s: address in 127.0.20-39" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
-            for pidf in ("emu-es.pid", "emu-kibana.pid", "emu-mongodb.pid"):
-                pass
         for fam in ("es", "kibana", "mongodb"):
             check(os.path.exists(os.path.join(lab, "pids", "emu-%s.pid" % fam)), "pid file emu-%s.pid" % fam)
         by_id = {e["id"]: e for e in entries}
