@@ -14,6 +14,7 @@
 # Python 3 standard library only.
 
 import ipaddress
+import re
 import json
 import os
 import socket
@@ -181,6 +182,9 @@ class Response:
         return data + self.body
 
 
+_METHOD = re.compile(rb"^[A-Z]{1,15}( |$)")
+
+
 def _read_request(c, buf):
     """Returns (Request, rest_of_buffer) or (None, b'') at EOF / on garbage."""
     while b"\r\n\r\n" not in buf:
@@ -190,6 +194,8 @@ def _read_request(c, buf):
         if not chunk:
             return None, b""
         buf += chunk
+        if not _METHOD.match(buf[:16]):   # not HTTP (e.g. a TLS ClientHello on a plain port): hang up
+            return None, b""
     head, _, rest = buf.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")

@@ -49,8 +49,8 @@ ready_redis() {
   if [ "$mode" = protected ]; then
     # no data can be planted (every client is refused); the version comes from the binary.
     v=$(redis-server --version | grep -oE 'v=[0-9.]+' | cut -d= -f2)
-    emit "$id" "$a" 6379 plain redis Redis "$v" required null '{}' null \
-      "protected-mode yes, no password: answers -DENIED to every client, because a local route (ip route ... src $a) makes clients connect from $a, not 127.0.0.1; version from the binary (the server reveals none)"
+    emit "$id" "$a" 6379 plain redis Redis "" required null '{}' null \
+      "protected-mode yes, no password: answers -DENIED to every client, because a local route (ip route ... src $a) makes clients connect from $a, not 127.0.0.1; the server reveals no version (binary: $v)"
     touch "$(state "$id")"; return 0
   fi
   wait_cmd 10 redis-cli -h "$a" "${args[@]}" ping || return 1
