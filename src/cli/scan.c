@@ -1,9 +1,360 @@
+/*
+ * cli/scan.c -- `ajar scan`: parse what the user asked for, build the
+ * target set, run the engine, assess each finding and write it out.
+ *
+ * Usage errors (bad target, port, flag) print one line naming the culprit
+ * and exit 2 before anything is sent. Output is JSON lines (docs/record.md);
+ * the progress line goes to stderr when it is a terminal or --progress.
+ */
 #include "cli/cli.h"
+#include "cli/scanopts.h"
+#include "net/engine.h"
+#include "target/target.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static const char scan_usage[] =
+    "usage: ajar scan [OPTIONS] TARGET...\n"
+    "\n"
+    "Find exposed databases and dashboards on TARGETs and say what they expose.\n"
+    "\n"
+    "Targets: addresses (10.0.0.5, ::1), CIDRs (10.0.0.0/24), ranges (10.0.0.5-10.0.0.90),\n"
+    "host:port pairs, host names (kept for SNI and Host). Private, loopback and link-local\n"
+    "ranges are scanned only when named; reserved ranges never (docs/targets.md).\n"
+    "\n"
+    "  -iL FILE               read targets from FILE ('-' = stdin), one per line\n"
+    "  -p, --ports LIST       ports: 6379,9200-9300,redis,kibana (default: database and\n"
+    "                         dashboard ports, see docs/targets.md); '-' = all\n"
+    "      --exclude LIST     never scan these (addresses, CIDRs, ranges)\n"
+    "      --exclude-file F   never scan the targets listed in F\n"
+    "      --seed N           order of the pseudo-random walk (shards need the same seed)\n"
+    "      --shard I/N        scan slice I of N (0-based); N machines with one seed cover all\n"
+    "      --rate N           new connections per second (default 1000; 0 = unlimited)\n"
+    "      --concurrency N    sockets at once (default: fitted to the open-file limit, max 4096)\n"
+    "      --timeout MS       connect timeout (default 1500)\n"
+    "      --retries N        connect retries after a timeout (default 1)\n"
+    "      --probe-timeout MS deadline of each probe step (default 3000)\n"
+    "      --discovery-only   only find open ports (no probes)\n"
+    "      --no-default-accounts  never try the empty-password default accounts\n"
+    "      --probe NAME       try only this probe on open ports\n"
+    "      --max-seconds N    stop after N seconds\n"
+    "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
+    "      --progress         progress line on stderr even when it is not a terminal\n"
+    "  -q, --quiet            no progress, warnings only\n"
+    "  -v, --verbose          more messages\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Examples:\n"
+    "  ajar scan 127.0.0.1                        default ports of one host\n"
+    "  ajar scan -p redis,9200 10.1.0.0/16 --rate 5000 -o found.jsonl\n"
+    "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n";
+
+struct out_ctx {
+    FILE *fp;
+    bool discovery_only;
+    bool progress;
+    bool tty;
+    struct scan_hooks hooks;
+    int write_error;
+};
+
+static int on_finding(void *arg, struct finding *f)
+{
+    struct out_ctx *o = arg;
+    if (!o->discovery_only && o->hooks.assess) o->hooks.assess(o->hooks.arg, f);
+    if (o->hooks.store && o->hooks.store(o->hooks.arg, f) < 0) return -1;
+    json_t *j = finding_to_json(f, o->discovery_only);
+    if (!j) return -1;
+    if (o->fp) {
+        if (json_dumpf(j, o->fp, JSON_COMPACT) < 0 || fputc('\n', o->fp) == EOF) o->write_error = 1;
+        if (o->fp != stdout || o->discovery_only) fflush(o->fp);
+    }
+    json_decref(j);
+    return o->write_error ? -1 : 0;
+}
+
+static void on_progress(void *arg, const struct engine_stats *st, bool final)
+{
+    struct out_ctx *o = arg;
+    if (!o->progress) return;
+    double el = (double)(now_ms() - st->start_ms) / 1000.0;
+    double rate = el > 0 ? (double)st->started / el : 0;
+    double pct = st->total ? 100.0 * (double)st->done / (double)st->total : 100.0;
+    double eta = rate > 0 && st->total > st->done ? (double)(st->total - st->done) / rate : 0;
+    fprintf(stderr, "%s%6.0f/s  %llu/%llu  %5.1f%%  ETA %5.0fs  open %llu  identified %llu%s",
+            o->tty ? "\r" : "", rate, (unsigned long long)st->done, (unsigned long long)st->total, pct,
+            eta, (unsigned long long)st->open, (unsigned long long)st->identified,
+            o->tty && !final ? "   " : "\n");
+    if (final && o->tty) fputc('\n', stderr);
+}
+
+static void on_checkpoint(void *arg, uint64_t pos)
+{
+    struct out_ctx *o = arg;
+    if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    engine_stop();
+}
+
+/* Growable array of borrowed argv strings. */
+struct strv {
+    const char **v;
+    size_t n, cap;
+};
+
+static int strv_push(struct strv *a, const char *s)
+{
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 8;
+        const char **nv = xrealloc(a->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        a->v = nv;
+        a->cap = nc;
+    }
+    a->v[a->n++] = s;
+    return 0;
+}
+
+static int parse_int_opt(const char *name, const char *v, uint64_t max, uint64_t *out)
+{
+    if (parse_u64(v, max, out) < 0) {
+        fprintf(stderr, "ajar scan: bad value for %s: '%s'\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+enum {
+    O_EXCLUDE = 1000, O_EXCLUDE_FILE, O_SEED, O_SHARD, O_RATE, O_CONC, O_TIMEOUT, O_RETRIES,
+    O_PTIMEOUT, O_DISC, O_NODEF, O_PROBE, O_MAXSEC, O_PROGRESS, O_IL
+};
+
+int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
+{
+    static const struct option lopts[] = {
+        {"ports", required_argument, 0, 'p'},
+        {"exclude", required_argument, 0, O_EXCLUDE},
+        {"exclude-file", required_argument, 0, O_EXCLUDE_FILE},
+        {"seed", required_argument, 0, O_SEED},
+        {"shard", required_argument, 0, O_SHARD},
+        {"rate", required_argument, 0, O_RATE},
+        {"concurrency", required_argument, 0, O_CONC},
+        {"timeout", required_argument, 0, O_TIMEOUT},
+        {"retries", required_argument, 0, O_RETRIES},
+        {"probe-timeout", required_argument, 0, O_PTIMEOUT},
+        {"discovery-only", no_argument, 0, O_DISC},
+        {"no-default-accounts", no_argument, 0, O_NODEF},
+        {"probe", required_argument, 0, O_PROBE},
+        {"max-seconds", required_argument, 0, O_MAXSEC},
+        {"output", required_argument, 0, 'o'},
+        {"progress", no_argument, 0, O_PROGRESS},
+        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {"iL", required_argument, 0, O_IL},
+        {0, 0, 0, 0},
+    };
+    struct engine_opts eo;
+    engine_opts_default(&eo);
+    struct target_opts to;
+    memset(&to, 0, sizeof to);
+    struct strv excl = {0}, exfiles = {0}, infiles = {0}, specs = {0};
+    const char *out_path = NULL;
+    uint64_t seed = 0, shard = 0, nshards = 1;
+    bool have_seed = false, progress = false, quiet = false;
+    int verbose = 0;
+    int rc = EXIT_USAGE;
+    struct target_set *ts = NULL;
+    FILE *fp = NULL;
+
+    /* nmap's single-dash -iL: turn it into --iL for getopt_long */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-iL")) argv[i] = "--iL";
+
+    optind = 1;
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "p:o:qvh", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': to.ports = optarg; break;
+        case O_EXCLUDE: strv_push(&excl, optarg); break;
+        case O_EXCLUDE_FILE: strv_push(&exfiles, optarg); break;
+        case O_IL: strv_push(&infiles, optarg); break;
+        case O_SEED:
+            if (parse_int_opt("--seed", optarg, UINT64_MAX, &seed) < 0) goto out;
+            have_seed = true;
+            break;
+        case O_SHARD: {
+            const char *slash = strchr(optarg, '/');
+            if (!slash || parse_u64n(optarg, (size_t)(slash - optarg), 1u << 20, &shard) < 0 ||
+                parse_u64(slash + 1, 1u << 20, &nshards) < 0 || nshards == 0 || shard >= nshards) {
+                fprintf(stderr, "ajar scan: bad value for --shard: '%s' (want I/N with 0 <= I < N)\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        }
+        case O_RATE:
+            if (parse_int_opt("--rate", optarg, 100000000, &v) < 0) goto out;
+            eo.rate = (double)v;
+            break;
+        case O_CONC:
+            if (parse_int_opt("--concurrency", optarg, 1u << 20, &v) < 0 || v == 0) {
+                if (v == 0) fprintf(stderr, "ajar scan: bad value for --concurrency: '%s'\n", optarg);
+                goto out;
+            }
+            eo.concurrency = (int)v;
+            break;
+        case O_TIMEOUT:
+            if (parse_int_opt("--timeout", optarg, 600000, &v) < 0 || v == 0) goto bad_zero;
+            eo.timeout_ms = (int)v;
+            break;
+        case O_RETRIES:
+            if (parse_int_opt("--retries", optarg, 100, &v) < 0) goto out;
+            eo.retries = (int)v;
+            break;
+        case O_PTIMEOUT:
+            if (parse_int_opt("--probe-timeout", optarg, 600000, &v) < 0 || v == 0) goto bad_zero;
+            eo.probe_timeout_ms = (int)v;
+            break;
+        case O_DISC: eo.discovery_only = true; break;
+        case O_NODEF: eo.popts.no_default_accounts = true; break;
+        case O_PROBE:
+            if (!probe_find(optarg)) {
+                fprintf(stderr, "ajar scan: unknown probe '%s'\n", optarg);
+                goto out;
+            }
+            eo.only_probe = optarg;
+            break;
+        case O_MAXSEC:
+            if (parse_int_opt("--max-seconds", optarg, 100000000, &v) < 0) goto out;
+            eo.max_seconds = (int)v;
+            break;
+        case 'o': out_path = optarg; break;
+        case O_PROGRESS: progress = true; break;
+        case 'q': quiet = true; break;
+        case 'v': verbose++; break;
+        case 'h':
+            fputs(scan_usage, stdout);
+            rc = EXIT_OK;
+            goto out;
+        default:
+            fprintf(stderr, "ajar scan: unknown or incomplete option '%s' (try 'ajar scan --help')\n",
+                    argv[optind - 1]);
+            goto out;
+        }
+        continue;
+    bad_zero:
+        fprintf(stderr, "ajar scan: bad value for option: '%s' (want a positive number)\n", optarg);
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) strv_push(&specs, argv[i]);
+    if (specs.n == 0 && infiles.n == 0) {
+        fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
+        goto out;
+    }
+    if (nshards > 1 && !have_seed) {
+        fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");
+        goto out;
+    }
+    log_level = quiet ? 0 : 1 + verbose;
+    to.exclude = excl.v;
+    to.n_exclude = excl.n;
+    to.exclude_files = exfiles.v;
+    to.n_exclude_files = exfiles.n;
+    to.input_files = infiles.v;
+    to.n_input_files = infiles.n;
+    struct err e = {{0}};
+    if (target_set_new(&ts, specs.v, specs.n, &to, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
+    }
+    if (!have_seed) {
+        if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    }
+    struct target_iter it;
+    if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
+    }
+    if (hooks && hooks->begin) {
+        uint64_t resume_pos = 0;
+        if (hooks->begin(hooks->arg, ts, seed, (uint32_t)shard, (uint32_t)nshards, &resume_pos, &e) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", e.msg);
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+        if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {
+            fprintf(stderr, "ajar scan: checkpoint %llu is past the end of the shard\n",
+                    (unsigned long long)resume_pos);
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+    }
+    rc = EXIT_RUNTIME;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        fp = fopen(out_path, "w");
+        if (!fp) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", out_path, strerror(errno));
+            goto out;
+        }
+    }
+    log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
+             (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
+             (unsigned long long)seed, (unsigned long long)shard, (unsigned long long)nshards);
+    struct out_ctx oc = {
+        .fp = fp ? fp : stdout,
+        .discovery_only = eo.discovery_only,
+        .progress = !quiet && (progress || isatty(2)),
+        .tty = isatty(2),
+    };
+    if (hooks) oc.hooks = *hooks;
+    if (hooks && hooks->no_stdout && !out_path) oc.fp = NULL;
+    struct engine_sink sink = {.arg = &oc, .on_finding = on_finding, .on_progress = on_progress,
+                               .on_checkpoint = on_checkpoint};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct engine_stats st;
+    if (engine_run(&it, &eo, &sink, &st, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
+    }
+    if (oc.write_error) {
+        fprintf(stderr, "ajar scan: writing the output failed: %s\n", strerror(errno));
+        goto out;
+    }
+    if (hooks && hooks->end && hooks->end(hooks->arg, &st, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
+    }
+    rc = hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
+out:
+    if (fp) fclose(fp);
+    else fflush(stdout);
+    target_set_free(ts);
+    free(excl.v);
+    free(exfiles.v);
+    free(infiles.v);
+    free(specs.v);
+    return rc;
+}
+
 int cmd_scan(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ajar scan: not yet\n");
-    return EXIT_RUNTIME;
+    return scan_main(argc, argv, NULL);
 }

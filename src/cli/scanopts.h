@@ -1,0 +1,32 @@
+/*
+ * cli/scanopts.h -- hooks that connect `ajar scan` (argument parsing,
+ * engine, output) to assessment and the store, so scan.c knows neither.
+ * Every hook is optional.
+ */
+#ifndef AJAR_CLI_SCANOPTS_H
+#define AJAR_CLI_SCANOPTS_H
+
+#include "core/finding.h"
+#include "core/util.h"
+#include "net/engine.h"
+#include "target/target.h"
+
+struct scan_hooks {
+    void *arg;
+    /* fill signals and severity before the finding is stored and written */
+    void (*assess)(void *arg, struct finding *f);
+    /* keep the finding (first/last seen are filled in); -1 stops the scan */
+    int (*store)(void *arg, struct finding *f);
+    /* the scan starts: may return a checkpoint to resume from */
+    int (*begin)(void *arg, const struct target_set *ts, uint64_t seed, uint32_t shard,
+                 uint32_t nshards, uint64_t *resume_pos, struct err *e);
+    void (*checkpoint)(void *arg, uint64_t pos);
+    int (*end)(void *arg, const struct engine_stats *st, struct err *e);
+    /* exit status once everything is written (e.g. 3 when --fail-on was reached) */
+    int (*exit_status)(void *arg);
+    bool no_stdout; /* write nothing to stdout unless -o is given */
+};
+
+int scan_main(int argc, char **argv, const struct scan_hooks *hooks);
+
+#endif
