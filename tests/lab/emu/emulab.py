@@ -10,7 +10,7 @@
 # family, each serving all its listeners with a thread per connection, capped), writes
 # DIR/pids/emu-{es,kibana,mongodb}.pid, waits (at most 20 s) until every listener accepts,
 # and writes a JSON array of manifest entries (default DIR/manifest.emu.json).
-# Logs go to DIR/emu/emu-<family>.log. 'down' kills the pids of DIR/pids/emu-*.pid.
+# Logs go to DIR/logs/emu-<family>.log. 'down' kills the pids of DIR/pids/emu-*.pid.
 #
 # The emulators are built from recorded real responses (recorded/, copied from
 # /work/shared/fixtures; see recorded/SOURCE.md and the header of each emu_*.py).
@@ -296,7 +296,7 @@ def up(lab, manifest_out):
     lab = os.path.abspath(lab)
     down(lab)
     os.makedirs(os.path.join(lab, "pids"), exist_ok=True)
-    logdir = os.path.join(lab, "emu")
+    logdir = os.path.join(lab, "logs")
     os.makedirs(logdir, exist_ok=True)
     ensure_shanghai_cert(lab)
     procs = {}
