@@ -20,6 +20,9 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-param
 CSTD     := -std=c11 -D_GNU_SOURCE
 CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
 LIBS     := $(PKG_LIBS) -lm -lpthread
+# The registry refers to probes weakly; weak references do not pull members
+# out of an archive, so the whole library is linked in.
+WHOLE     = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 SRC_LIB  := $(filter-out src/main.c,$(SRC_ALL))
@@ -44,7 +47,7 @@ $(B)/libajar.a: $(REL_OBJ)
 	ar rcs $@ $^
 
 $(B)/ajar: $(B)/obj/src/main.o $(B)/libajar.a
-	$(CC) -o $@ $^ $(LIBS)
+	$(CC) -o $@ $< $(call WHOLE,$(B)/libajar.a) $(LIBS)
 
 # ---- sanitizer build (tests) ----
 SB       := build-asan
@@ -63,11 +66,11 @@ $(SB)/libajar.a: $(SAN_OBJ)
 	ar rcs $@ $^
 
 $(SB)/ajar: $(SB)/obj/src/main.o $(SB)/libajar.a
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	$(CC) $(SAN) -o $@ $< $(call WHOLE,$(SB)/libajar.a) $(LIBS)
 
 $(SB)/tests/%: $(SB)/obj/tests/%.o $(TEST_HELPER_OBJ) $(SB)/libajar.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $< $(TEST_HELPER_OBJ) $(SB)/libajar.a $(LIBS)
+	$(CC) $(SAN) -o $@ $< $(TEST_HELPER_OBJ) $(call WHOLE,$(SB)/libajar.a) $(LIBS)
 
 asan: $(SB)/ajar $(TEST_BINS)
 
