@@ -89,8 +89,8 @@ static void on_progress(void *arg, const struct engine_stats *st, bool final)
     double pct = st->total ? 100.0 * (double)st->done / (double)st->total : 100.0;
     double eta = rate > 0 && st->total > st->done ? (double)(st->total - st->done) / rate : 0;
     fprintf(stderr, "%s%6.0f/s  %llu/%llu  %5.1f%%  ETA %5.0fs  open %llu  identified %llu%s",
-            o->tty ? "\r" : "", rate, (unsigned long long)st->done, (unsigned long long)st->total, pct,
-            eta, (unsigned long long)st->open, (unsigned long long)st->identified,
+            o->tty ? "\r" : "", rate, (unsigned long long)st->done, (unsigned long long)st->total,
+            pct, eta, (unsigned long long)st->open, (unsigned long long)st->identified,
             o->tty && !final ? "   " : "\n");
     if (final && o->tty) fputc('\n', stderr);
 }
@@ -136,8 +136,21 @@ static int parse_int_opt(const char *name, const char *v, uint64_t max, uint64_t
 }
 
 enum {
-    O_EXCLUDE = 1000, O_EXCLUDE_FILE, O_SEED, O_SHARD, O_RATE, O_CONC, O_TIMEOUT, O_RETRIES,
-    O_PTIMEOUT, O_DISC, O_NODEF, O_PROBE, O_MAXSEC, O_PROGRESS, O_IL
+    O_EXCLUDE = 1000,
+    O_EXCLUDE_FILE,
+    O_SEED,
+    O_SHARD,
+    O_RATE,
+    O_CONC,
+    O_TIMEOUT,
+    O_RETRIES,
+    O_PTIMEOUT,
+    O_DISC,
+    O_NODEF,
+    O_PROBE,
+    O_MAXSEC,
+    O_PROGRESS,
+    O_IL
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -188,10 +201,18 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     uint64_t v;
     while ((c = getopt_long(argc, argv, "p:o:qvh", lopts, NULL)) != -1) {
         switch (c) {
-        case 'p': to.ports = optarg; break;
-        case O_EXCLUDE: strv_push(&excl, optarg); break;
-        case O_EXCLUDE_FILE: strv_push(&exfiles, optarg); break;
-        case O_IL: strv_push(&infiles, optarg); break;
+        case 'p':
+            to.ports = optarg;
+            break;
+        case O_EXCLUDE:
+            strv_push(&excl, optarg);
+            break;
+        case O_EXCLUDE_FILE:
+            strv_push(&exfiles, optarg);
+            break;
+        case O_IL:
+            strv_push(&infiles, optarg);
+            break;
         case O_SEED:
             if (parse_int_opt("--seed", optarg, UINT64_MAX, &seed) < 0) goto out;
             have_seed = true;
@@ -200,7 +221,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             const char *slash = strchr(optarg, '/');
             if (!slash || parse_u64n(optarg, (size_t)(slash - optarg), 1u << 20, &shard) < 0 ||
                 parse_u64(slash + 1, 1u << 20, &nshards) < 0 || nshards == 0 || shard >= nshards) {
-                fprintf(stderr, "ajar scan: bad value for --shard: '%s' (want I/N with 0 <= I < N)\n",
+                fprintf(stderr,
+                        "ajar scan: bad value for --shard: '%s' (want I/N with 0 <= I < N)\n",
                         optarg);
                 goto out;
             }
@@ -212,7 +234,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             break;
         case O_CONC:
             if (parse_int_opt("--concurrency", optarg, 1u << 20, &v) < 0 || v == 0) {
-                if (v == 0) fprintf(stderr, "ajar scan: bad value for --concurrency: '%s'\n", optarg);
+                if (v == 0)
+                    fprintf(stderr, "ajar scan: bad value for --concurrency: '%s'\n", optarg);
                 goto out;
             }
             eo.concurrency = (int)v;
@@ -229,8 +252,12 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             if (parse_int_opt("--probe-timeout", optarg, 600000, &v) < 0 || v == 0) goto bad_zero;
             eo.probe_timeout_ms = (int)v;
             break;
-        case O_DISC: eo.discovery_only = true; break;
-        case O_NODEF: eo.popts.no_default_accounts = true; break;
+        case O_DISC:
+            eo.discovery_only = true;
+            break;
+        case O_NODEF:
+            eo.popts.no_default_accounts = true;
+            break;
         case O_PROBE:
             if (!probe_find(optarg)) {
                 fprintf(stderr, "ajar scan: unknown probe '%s'\n", optarg);
@@ -242,16 +269,25 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             if (parse_int_opt("--max-seconds", optarg, 100000000, &v) < 0) goto out;
             eo.max_seconds = (int)v;
             break;
-        case 'o': out_path = optarg; break;
-        case O_PROGRESS: progress = true; break;
-        case 'q': quiet = true; break;
-        case 'v': verbose++; break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case O_PROGRESS:
+            progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'v':
+            verbose++;
+            break;
         case 'h':
             fputs(scan_usage, stdout);
             rc = EXIT_OK;
             goto out;
         default:
-            fprintf(stderr, "ajar scan: unknown or incomplete option '%s' (try 'ajar scan --help')\n",
+            fprintf(stderr,
+                    "ajar scan: unknown or incomplete option '%s' (try 'ajar scan --help')\n",
                     argv[optind - 1]);
             goto out;
         }
@@ -260,7 +296,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         fprintf(stderr, "ajar scan: bad value for option: '%s' (want a positive number)\n", optarg);
         goto out;
     }
-    for (int i = optind; i < argc; i++) strv_push(&specs, argv[i]);
+    for (int i = optind; i < argc; i++)
+        strv_push(&specs, argv[i]);
     if (specs.n == 0 && infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
         goto out;
@@ -282,7 +319,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         goto out;
     }
     if (!have_seed) {
-        if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+        if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
+            seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
     }
     struct target_iter it;
     if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
@@ -291,7 +329,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     if (hooks && hooks->begin) {
         uint64_t resume_pos = 0;
-        if (hooks->begin(hooks->arg, ts, seed, (uint32_t)shard, (uint32_t)nshards, &resume_pos, &e) < 0) {
+        if (hooks->begin(hooks->arg, ts, seed, (uint32_t)shard, (uint32_t)nshards, &resume_pos,
+                         &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
             rc = EXIT_RUNTIME;
             goto out;
@@ -322,7 +361,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     };
     if (hooks) oc.hooks = *hooks;
     if (hooks && hooks->no_stdout && !out_path) oc.fp = NULL;
-    struct engine_sink sink = {.arg = &oc, .on_finding = on_finding, .on_progress = on_progress,
+    struct engine_sink sink = {.arg = &oc,
+                               .on_finding = on_finding,
+                               .on_progress = on_progress,
                                .on_checkpoint = on_checkpoint};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -344,8 +385,10 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     rc = hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
 out:
-    if (fp) fclose(fp);
-    else fflush(stdout);
+    if (fp)
+        fclose(fp);
+    else
+        fflush(stdout);
     target_set_free(ts);
     free(excl.v);
     free(exfiles.v);

@@ -69,7 +69,8 @@ bool strlist_has(const struct strlist *l, const char *s)
 
 void strlist_free(struct strlist *l)
 {
-    for (uint32_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (uint32_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
@@ -93,7 +94,8 @@ void finding_free(struct finding *f)
 static int strlist_copy(struct strlist *d, const struct strlist *s)
 {
     memset(d, 0, sizeof *d);
-    for (uint32_t i = 0; i < s->n; i++) strlist_add(d, s->v[i], strlen(s->v[i]));
+    for (uint32_t i = 0; i < s->n; i++)
+        strlist_add(d, s->v[i], strlen(s->v[i]));
     d->total = s->total;
     return d->n == s->n ? 0 : -1;
 }
@@ -196,7 +198,8 @@ static json_t *jtime(time_t t)
 static json_t *strlist_json(const struct strlist *l)
 {
     json_t *a = json_array();
-    for (uint32_t i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    for (uint32_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->v[i]));
     return a;
 }
 
@@ -210,7 +213,8 @@ static json_t *tls_json(const struct tls_facts *t)
     json_object_set_new(o, "subject_cn", jstr_or_null(t->subject_cn));
     json_object_set_new(o, "subject", jstr_or_null(t->subject));
     json_t *san = json_array();
-    for (int i = 0; i < t->nsan; i++) json_array_append_new(san, json_string(t->san[i]));
+    for (int i = 0; i < t->nsan; i++)
+        json_array_append_new(san, json_string(t->san[i]));
     json_object_set_new(o, "san", san);
     json_object_set_new(o, "issuer_cn", jstr_or_null(t->issuer_cn));
     json_object_set_new(o, "issuer", jstr_or_null(t->issuer));
@@ -228,7 +232,8 @@ static json_t *tls_json(const struct tls_facts *t)
     }
     json_object_set_new(o, "key", jstr_or_null(key));
     json_object_set_new(o, "sig_alg", jstr_or_null(t->sig_alg));
-    json_object_set_new(o, "name_match", t->name_match < 0 ? json_null() : json_boolean(t->name_match));
+    json_object_set_new(o, "name_match",
+                        t->name_match < 0 ? json_null() : json_boolean(t->name_match));
     json_object_set_new(o, "chain_len", json_integer(t->chain_len));
     json_object_set_new(o, "verified", json_boolean(t->verified));
     return o;
@@ -412,7 +417,8 @@ int finding_from_json(struct finding *f, const json_t *j)
         }
         json_array_foreach(json_object_get(d, "fields"), i, v)
         {
-            if (json_is_string(v)) finding_add_field(f, json_string_value(v), strlen(json_string_value(v)));
+            if (json_is_string(v))
+                finding_add_field(f, json_string_value(v), strlen(json_string_value(v)));
         }
         int64_t nt = jget_int(d, "names_total"), ft = jget_int(d, "fields_total");
         if (nt > (int64_t)f->names.total) f->names.total = (uint64_t)nt;

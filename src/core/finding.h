@@ -48,25 +48,25 @@ void strlist_free(struct strlist *l);
 /* Facts about one certificate (the leaf unless stated), filled by tls/cert.c. */
 struct tls_facts {
     bool present;
-    char version[16];     /* "TLSv1.3" */
+    char version[16]; /* "TLSv1.3" */
     char cipher[64];
-    char sha256[65];      /* lowercase hex of the DER */
+    char sha256[65]; /* lowercase hex of the DER */
     char subject_cn[256];
     char issuer_cn[256];
-    char subject[512];    /* one-line RFC 2253 */
+    char subject[512]; /* one-line RFC 2253 */
     char issuer[512];
     char san[FINDING_MAX_SAN][256];
     int nsan;
     time_t not_before, not_after;
     bool self_signed;
-    bool expired;         /* relative to the scan time */
+    bool expired; /* relative to the scan time */
     bool not_yet_valid;
-    char key_type[16];    /* "rsa", "ec", "ed25519", ... */
+    char key_type[16]; /* "rsa", "ec", "ed25519", ... */
     int key_bits;
-    char sig_alg[64];     /* "sha256WithRSAEncryption" */
-    int name_match;       /* -1 not checked (no name given), 0 mismatch, 1 match */
-    int chain_len;        /* certificates the server sent */
-    bool verified;        /* chain verified against the system store */
+    char sig_alg[64]; /* "sha256WithRSAEncryption" */
+    int name_match;   /* -1 not checked (no name given), 0 mismatch, 1 match */
+    int chain_len;    /* certificates the server sent */
+    bool verified;    /* chain verified against the system store */
 };
 
 struct signal {
@@ -79,17 +79,17 @@ struct finding {
     /* identity, filled by the engine */
     char ip[46];
     uint16_t port;
-    char host[256];      /* name the user gave, "" if none */
-    char transport[8];   /* "tcp" */
+    char host[256];    /* name the user gave, "" if none */
+    char transport[8]; /* "tcp" */
     time_t time;
 
     /* what answers, filled by the probe */
-    char service[32];    /* "elasticsearch", "unknown" */
+    char service[32]; /* "elasticsearch", "unknown" */
     char product[64];
     char version[64];
     enum auth_state auth;
-    char banner[160];    /* printable start of what an unidentified port said */
-    char error[160];     /* why a probe failed, "" when it did not */
+    char banner[160]; /* printable start of what an unidentified port said */
+    char error[160];  /* why a probe failed, "" when it did not */
 
     struct tls_facts tls;
 
@@ -114,7 +114,7 @@ struct finding {
     struct signal signals[FINDING_MAX_SIGNALS];
     int nsignals;
     enum severity severity;
-    char cluster[24];    /* cluster id, "" if none */
+    char cluster[24]; /* cluster id, "" if none */
 
     /* filled by the store */
     time_t first_seen, last_seen;
@@ -130,7 +130,8 @@ int finding_copy(struct finding *dst, const struct finding *src);
 void finding_set(char *field, size_t fieldsz, const void *p, size_t n);
 #define FINDING_SET(f, field, str) finding_set((f)->field, sizeof((f)->field), (str), strlen(str))
 /* Add a name (index, collection, table, database) with its counts (-1 unknown). */
-void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes);
+void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records,
+                      int64_t bytes);
 void finding_add_field(struct finding *f, const char *name, size_t n);
 /* Set a detail key to a JSON value (steals the reference). */
 void finding_detail(struct finding *f, const char *key, json_t *value);

@@ -96,7 +96,8 @@ static int buf_reserve(struct buf *b, size_t need)
 {
     if (need + 1 <= b->alloc) return 0;
     size_t na = b->alloc ? b->alloc : 256;
-    while (na < need + 1) na *= 2;
+    while (na < need + 1)
+        na *= 2;
     if (na > b->cap + 1) na = b->cap + 1;
     uint8_t *d = xrealloc(b->data, na);
     if (!d) return -1;

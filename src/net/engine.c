@@ -58,34 +58,34 @@ enum tclass { T_NONE = -1, T_CONNECT = 0, T_STEP = 1 };
 struct job {
     struct finding f;
     const struct probe *plan[PLAN_MAX];
-    size_t nplan, next;       /* next plan entry to try */
-    int attempts;             /* connections used for attempts */
+    size_t nplan, next; /* next plan entry to try */
+    int attempts;       /* connections used for attempts */
     int reconnects;
-    bool tls;                 /* attempts now use TLS */
-    bool tls_decided;         /* TLS was tried (success or failure) */
-    bool tls_ok;              /* a TLS handshake succeeded on this port */
+    bool tls;         /* attempts now use TLS */
+    bool tls_decided; /* TLS was tried (success or failure) */
+    bool tls_ok;      /* a TLS handshake succeeded on this port */
     const struct probe *cur;
     struct probe_run run;
     bool run_active;
     uint8_t banner[BANNER_MAX];
-    size_t bannerlen;         /* bytes of the current attempt, first BANNER_MAX */
+    size_t bannerlen; /* bytes of the current attempt, first BANNER_MAX */
     uint8_t keep_banner[BANNER_MAX];
-    size_t keep_bannerlen;    /* the first non-empty banner any attempt got */
-    int64_t deadline_ms;      /* whole job */
+    size_t keep_bannerlen; /* the first non-empty banner any attempt got */
+    int64_t deadline_ms;   /* whole job */
 };
 
 struct slot {
     enum slot_state st;
     int fd;
-    uint32_t events;          /* epoll events registered */
+    uint32_t events; /* epoll events registered */
     struct target t;
-    uint64_t pos;             /* walk position of this pair */
+    uint64_t pos; /* walk position of this pair */
     int tries;
-    int conn_err;             /* error connect() returned at once, if any */
-    bool discovery;           /* the connect in flight is the discovery connect */
+    int conn_err;   /* error connect() returned at once, if any */
+    bool discovery; /* the connect in flight is the discovery connect */
     struct job *job;
     SSL *ssl;
-    struct buf out;           /* bytes to write */
+    struct buf out; /* bytes to write */
     size_t out_off;
     /* deadline list */
     int tclass;
@@ -145,10 +145,14 @@ static void timer_disarm(struct engine *en, struct slot *s)
 {
     if (s->tclass == T_NONE) return;
     struct tlist *l = &en->timers[s->tclass];
-    if (s->tprev) s->tprev->tnext = s->tnext;
-    else l->head = s->tnext;
-    if (s->tnext) s->tnext->tprev = s->tprev;
-    else l->tail = s->tprev;
+    if (s->tprev)
+        s->tprev->tnext = s->tnext;
+    else
+        l->head = s->tnext;
+    if (s->tnext)
+        s->tnext->tprev = s->tprev;
+    else
+        l->tail = s->tprev;
     s->tprev = s->tnext = NULL;
     s->tclass = T_NONE;
 }
@@ -164,13 +168,18 @@ static void timer_arm(struct engine *en, struct slot *s, int cls)
     /* same timeout for the class: append keeps it sorted, except when the
      * job deadline cut d short; then walk back (rare, short) */
     struct slot *after = l->tail;
-    while (after && after->deadline_ms > d) after = after->tprev;
+    while (after && after->deadline_ms > d)
+        after = after->tprev;
     s->tprev = after;
     s->tnext = after ? after->tnext : l->head;
-    if (s->tnext) s->tnext->tprev = s;
-    else l->tail = s;
-    if (after) after->tnext = s;
-    else l->head = s;
+    if (s->tnext)
+        s->tnext->tprev = s;
+    else
+        l->tail = s;
+    if (after)
+        after->tnext = s;
+    else
+        l->head = s;
 }
 
 /* ---- in-flight list ---- */
@@ -179,17 +188,23 @@ static void flight_add(struct engine *en, struct slot *s)
 {
     s->fnext = NULL;
     s->fprev = en->ftail;
-    if (en->ftail) en->ftail->fnext = s;
-    else en->fhead = s;
+    if (en->ftail)
+        en->ftail->fnext = s;
+    else
+        en->fhead = s;
     en->ftail = s;
 }
 
 static void flight_del(struct engine *en, struct slot *s)
 {
-    if (s->fprev) s->fprev->fnext = s->fnext;
-    else en->fhead = s->fnext;
-    if (s->fnext) s->fnext->fprev = s->fprev;
-    else en->ftail = s->fprev;
+    if (s->fprev)
+        s->fprev->fnext = s->fnext;
+    else
+        en->fhead = s->fnext;
+    if (s->fnext)
+        s->fnext->fprev = s->fprev;
+    else
+        en->ftail = s->fprev;
     s->fprev = s->fnext = NULL;
 }
 
@@ -456,8 +471,10 @@ static void attempt_next(struct engine *en, struct slot *s)
     if (s->fd >= 0 && s->st == S_PROBING && s->discovery) {
         /* first attempt rides on the discovery connection */
         s->discovery = false;
-        if (j->tls) tls_begin(en, s);
-        else probe_begin(en, s);
+        if (j->tls)
+            tls_begin(en, s);
+        else
+            probe_begin(en, s);
         return;
     }
     job_reconnect(en, s);
@@ -470,7 +487,8 @@ static int flush_out(struct engine *en, struct slot *s)
         size_t left = s->out.len - s->out_off;
         if (s->ssl) {
             ERR_clear_error();
-            int r = SSL_write(s->ssl, s->out.data + s->out_off, (int)(left > 1 << 30 ? 1 << 30 : left));
+            int r =
+                SSL_write(s->ssl, s->out.data + s->out_off, (int)(left > 1 << 30 ? 1 << 30 : left));
             if (r <= 0) {
                 int e = SSL_get_error(s->ssl, r);
                 if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
@@ -534,7 +552,8 @@ static bool wants_tls(const struct job *j)
 {
     if (j->tls || j->tls_decided) return false;
     if (tls_looks_like_record(j->banner, j->bannerlen)) return true;
-    if (mem_find(j->banner, j->bannerlen, "plain HTTP request was sent to HTTPS", true)) return true;
+    if (mem_find(j->banner, j->bannerlen, "plain HTTP request was sent to HTTPS", true))
+        return true;
     if (mem_find(j->banner, j->bannerlen, "speak HTTP to an HTTPS", true)) return true;
     if (mem_find(j->banner, j->bannerlen, "Client sent an HTTP request to an HTTPS server", true))
         return true;
@@ -580,8 +599,10 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
     case PROBE_RECONNECT:
         if (++j->reconnects > MAX_RECONNECTS || now_ms() >= j->deadline_ms) {
             int r2 = j->cur->on_end(&j->run.ctx, PROBE_END_CANCEL);
-            if (r2 == PROBE_DONE) job_finish(en, s);
-            else attempt_end(en, s, false);
+            if (r2 == PROBE_DONE)
+                job_finish(en, s);
+            else
+                attempt_end(en, s, false);
             return;
         }
         buf_reset(&j->run.out);
@@ -595,9 +616,12 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
     }
 reset:;
     int r = j->cur->on_end(&j->run.ctx, PROBE_END_RESET);
-    if (r == PROBE_RECONNECT) handle_rc(en, s, r);
-    else if (r == PROBE_DONE) job_finish(en, s);
-    else attempt_end(en, s, false);
+    if (r == PROBE_RECONNECT)
+        handle_rc(en, s, r);
+    else if (r == PROBE_DONE)
+        job_finish(en, s);
+    else
+        attempt_end(en, s, false);
 }
 
 static void probe_ended(struct engine *en, struct slot *s, enum probe_end why)
@@ -645,7 +669,8 @@ static void probe_readable(struct engine *en, struct slot *s)
             }
         }
         if (j->bannerlen < BANNER_MAX) {
-            size_t take = (size_t)n < BANNER_MAX - j->bannerlen ? (size_t)n : BANNER_MAX - j->bannerlen;
+            size_t take =
+                (size_t)n < BANNER_MAX - j->bannerlen ? (size_t)n : BANNER_MAX - j->bannerlen;
             memcpy(j->banner + j->bannerlen, buf, take);
             j->bannerlen += take;
         }
@@ -735,9 +760,12 @@ static void discovery_result(struct engine *en, struct slot *s, int err)
         }
         return;
     }
-    if (err == ECONNREFUSED) en->st->closed++;
-    else if (err == ETIMEDOUT) en->st->silent++;
-    else en->st->unreachable++;
+    if (err == ECONNREFUSED)
+        en->st->closed++;
+    else if (err == ETIMEDOUT)
+        en->st->silent++;
+    else
+        en->st->unreachable++;
     pair_done(en, s);
     sock_close(en, s, true);
     slot_free(en, s);
@@ -760,8 +788,10 @@ static void connect_event(struct engine *en, struct slot *s, uint32_t ev)
         return;
     }
     timer_disarm(en, s);
-    if (s->job->tls) tls_begin(en, s);
-    else probe_begin(en, s);
+    if (s->job->tls)
+        tls_begin(en, s);
+    else
+        probe_begin(en, s);
 }
 
 static void on_timeout(struct engine *en, struct slot *s)
@@ -915,8 +945,10 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
                 struct slot *s = &en.slots[i];
                 if (s->st == S_FREE) continue;
                 if (s->job) {
-                    if (s->job->cur && s->job->run_active) s->job->cur->on_end(&s->job->run.ctx, PROBE_END_CANCEL);
-                    if (!s->job->f.error[0]) str_copy(s->job->f.error, "scan stopped", sizeof s->job->f.error);
+                    if (s->job->cur && s->job->run_active)
+                        s->job->cur->on_end(&s->job->run.ctx, PROBE_END_CANCEL);
+                    if (!s->job->f.error[0])
+                        str_copy(s->job->f.error, "scan stopped", sizeof s->job->f.error);
                     job_finish(&en, s);
                 } else {
                     slot_free(&en, s);
@@ -942,7 +974,8 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
             err_set(e, "epoll_wait: %s", strerror(errno));
             goto out;
         }
-        for (int i = 0; i < n; i++) slot_event(&en, evs[i].data.ptr, evs[i].events);
+        for (int i = 0; i < n; i++)
+            slot_event(&en, evs[i].data.ptr, evs[i].events);
         now = now_ms();
         for (int c = 0; c < 2; c++) {
             while (en.timers[c].head && en.timers[c].head->deadline_ms <= now) {

@@ -29,25 +29,25 @@
 #include "target/target.h"
 
 struct engine_opts {
-    int concurrency;        /* sockets at once; 0 = fitted to RLIMIT_NOFILE */
-    double rate;            /* new discovery connections per second; <= 0 unlimited */
-    int timeout_ms;         /* connect timeout per attempt */
-    int retries;            /* extra connect attempts after a timeout */
-    bool discovery_only;    /* stop after finding open ports */
-    int probe_timeout_ms;   /* deadline of each probe step (a request and its answer) */
-    int job_timeout_ms;     /* deadline of all probing on one port */
+    int concurrency;      /* sockets at once; 0 = fitted to RLIMIT_NOFILE */
+    double rate;          /* new discovery connections per second; <= 0 unlimited */
+    int timeout_ms;       /* connect timeout per attempt */
+    int retries;          /* extra connect attempts after a timeout */
+    bool discovery_only;  /* stop after finding open ports */
+    int probe_timeout_ms; /* deadline of each probe step (a request and its answer) */
+    int job_timeout_ms;   /* deadline of all probing on one port */
     struct probe_options popts;
     const char *only_probe; /* --probe NAME: try only this probe (tests, ajar probe) */
     int max_seconds;        /* stop the scan after this long (0 = no limit) */
 };
 
 struct engine_stats {
-    uint64_t total;         /* pairs in this shard */
-    uint64_t started;       /* discovery connects started (including retries) */
-    uint64_t done;          /* pairs concluded */
+    uint64_t total;   /* pairs in this shard */
+    uint64_t started; /* discovery connects started (including retries) */
+    uint64_t done;    /* pairs concluded */
     uint64_t open, closed, silent, unreachable;
-    uint64_t identified;    /* jobs that named a service */
-    uint64_t findings;      /* findings handed to the sink */
+    uint64_t identified; /* jobs that named a service */
+    uint64_t findings;   /* findings handed to the sink */
     int64_t start_ms;
 };
 

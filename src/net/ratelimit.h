@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct ratelimit {
-    double rate;     /* tokens per second; <= 0 means unlimited */
+    double rate; /* tokens per second; <= 0 means unlimited */
     double burst;
     double tokens;
     int64_t last_ns;

@@ -20,8 +20,17 @@
 
 #define HTTP_MAX_FINGERPRINTS 4
 
-enum { ST_STATUS = 0, ST_HEADER, ST_BODY_LEN, ST_BODY_CLOSE, ST_CHUNK_SIZE, ST_CHUNK_DATA,
-       ST_CHUNK_CRLF, ST_TRAILER, ST_DONE };
+enum {
+    ST_STATUS = 0,
+    ST_HEADER,
+    ST_BODY_LEN,
+    ST_BODY_CLOSE,
+    ST_CHUNK_SIZE,
+    ST_CHUNK_DATA,
+    ST_CHUNK_CRLF,
+    ST_TRAILER,
+    ST_DONE
+};
 
 void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
 {
@@ -54,9 +63,11 @@ const char *http_header(const struct http_resp *r, const char *name)
 static void trim(char *s)
 {
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = 0;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
     size_t i = 0;
-    while (s[i] == ' ' || s[i] == '\t') i++;
+    while (s[i] == ' ' || s[i] == '\t')
+        i++;
     if (i) memmove(s, s + i, n - i + 1);
 }
 
@@ -149,7 +160,8 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                 goto out;
             }
             if (c != '\n') {
-                if (r->linelen + 1 < sizeof r->line) r->line[r->linelen++] = (char)c;
+                if (r->linelen + 1 < sizeof r->line)
+                    r->line[r->linelen++] = (char)c;
                 else if (r->st == ST_STATUS) {
                     rc = HTTP_BAD;
                     goto out;
@@ -267,12 +279,12 @@ struct http_state {
     struct http_resp resp;
     const struct http_app *app; /* chosen app, NULL while fingerprinting */
     void *app_state;
-    int fp_app;                 /* next app index whose paths to try */
-    int fp_path;                /* next path index within that app */
-    int fingerprints;           /* fingerprint requests sent */
-    char path[256];             /* path of the request in flight */
-    bool head;                  /* request in flight is HEAD */
-    struct buf pending;         /* request to resend after a reconnect */
+    int fp_app;         /* next app index whose paths to try */
+    int fp_path;        /* next path index within that app */
+    int fingerprints;   /* fingerprint requests sent */
+    char path[256];     /* path of the request in flight */
+    bool head;          /* request in flight is HEAD */
+    struct buf pending; /* request to resend after a reconnect */
     bool want_reconnect;
     /* what GET / said, for the generic record */
     int root_status;
@@ -287,8 +299,10 @@ static const char *host_header(struct probe_ctx *ctx, char *tmp, size_t n)
     if (f->host[0]) return f->host;
     bool v6 = strchr(f->ip, ':') != NULL;
     bool std = (f->port == 80 && !ctx->tls) || (f->port == 443 && ctx->tls);
-    if (std) str_fmt(tmp, n, v6 ? "[%s]" : "%s", f->ip);
-    else str_fmt(tmp, n, v6 ? "[%s]:%u" : "%s:%u", f->ip, f->port);
+    if (std)
+        str_fmt(tmp, n, v6 ? "[%s]" : "%s", f->ip);
+    else
+        str_fmt(tmp, n, v6 ? "[%s]:%u" : "%s:%u", f->ip, f->port);
     return tmp;
 }
 
@@ -300,9 +314,11 @@ int http_request(struct http_app_ctx *a, const char *method, const char *path, c
     char hb[300];
     struct buf req;
     buf_init(&req, 16384);
-    buf_appendf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure scanner)\r\n"
-                      "Accept: */*\r\nConnection: keep-alive\r\n",
-                method, path, host_header(pc, hb, sizeof hb));
+    buf_appendf(
+        &req,
+        "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure scanner)\r\n"
+        "Accept: */*\r\nConnection: keep-alive\r\n",
+        method, path, host_header(pc, hb, sizeof hb));
     if (headers) buf_append(&req, headers, strlen(headers));
     if (body) buf_appendf(&req, "Content-Length: %zu\r\n", bodylen);
     buf_append(&req, "\r\n", 2);
@@ -370,7 +386,8 @@ static void write_generic(struct probe_ctx *ctx)
 }
 
 /* Choose the best app for this response, or NULL. */
-static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *path, const struct http_resp *r)
+static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *path,
+                                       const struct http_resp *r)
 {
     const struct http_app *best = NULL;
     int best_score = 49;
@@ -490,8 +507,9 @@ static int http_on_end(struct probe_ctx *ctx, enum probe_end why)
     }
     if (s->app || s->have_root) {
         if (!ctx->f->error[0])
-            FINDING_SET(ctx->f, error, why == PROBE_END_TIMEOUT ? "HTTP response timed out"
-                                                               : "HTTP connection ended early");
+            FINDING_SET(ctx->f, error,
+                        why == PROBE_END_TIMEOUT ? "HTTP response timed out"
+                                                 : "HTTP connection ended early");
         if (!s->app) write_generic(ctx);
         return PROBE_DONE;
     }

@@ -38,21 +38,21 @@ struct http_header {
 };
 
 struct http_resp {
-    int status;          /* 200 */
-    int minor;           /* HTTP/1.<minor> */
+    int status; /* 200 */
+    int minor;  /* HTTP/1.<minor> */
     char reason[64];
     struct http_header hdr[HTTP_MAX_HEADERS];
     int nhdr;
-    struct buf body;     /* capped at body_cap; NUL-terminated */
-    bool truncated;      /* body longer than body_cap (rest dropped) */
+    struct buf body; /* capped at body_cap; NUL-terminated */
+    bool truncated;  /* body longer than body_cap (rest dropped) */
     bool complete;
-    bool keep_alive;     /* the connection can carry another request */
+    bool keep_alive; /* the connection can carry another request */
     /* parser state (private) */
     int st;
     bool head_only;
     bool chunked;
-    int64_t clen;        /* -1: read until close */
-    uint64_t left;       /* bytes left in body or current chunk */
+    int64_t clen;  /* -1: read until close */
+    uint64_t left; /* bytes left in body or current chunk */
     uint64_t total;
     char line[HTTP_MAX_LINE];
     size_t linelen;
@@ -78,10 +78,10 @@ void http_title(const struct http_resp *r, char *out, size_t n);
 /* ---- HTTP applications, driven by the dispatcher ---- */
 
 struct http_app_ctx {
-    struct probe_ctx *pc;  /* pc->f is the finding; use probe_emit for extra ones */
-    void *state;           /* the app's state_size zeroed bytes */
-    const char *path;      /* path of the request this response answers */
-    bool head;             /* the next request is HEAD (set by http_get/head) */
+    struct probe_ctx *pc; /* pc->f is the finding; use probe_emit for extra ones */
+    void *state;          /* the app's state_size zeroed bytes */
+    const char *path;     /* path of the request this response answers */
+    bool head;            /* the next request is HEAD (set by http_get/head) */
 };
 
 /*
@@ -95,9 +95,10 @@ int http_request(struct http_app_ctx *a, const char *method, const char *path, c
 int http_get(struct http_app_ctx *a, const char *path);
 
 struct http_app {
-    const char *name;              /* service name in the record: "elasticsearch" */
-    const uint16_t *ports;         /* usual ports, 0-terminated (preferred on those) */
-    const char *const *paths;      /* fingerprint paths to try when GET / matched nothing, NULL-ended; may be NULL */
+    const char *name;      /* service name in the record: "elasticsearch" */
+    const uint16_t *ports; /* usual ports, 0-terminated (preferred on those) */
+    const char *const
+        *paths; /* fingerprint paths to try when GET / matched nothing, NULL-ended; may be NULL */
     size_t state_size;
 
     /*

@@ -56,7 +56,8 @@ enum probe_end {
 #define PROBE_SERVER_FIRST 0x01u /* the server speaks first: start() queues nothing */
 #define PROBE_TLS_OK       0x02u /* the protocol is also spoken inside TLS */
 #define PROBE_HTTP         0x04u /* an HTTP application: see http_app in probe/http.h */
-#define PROBE_DEFAULT_ACCT 0x08u /* may send an empty default-account login (off with --no-default-accounts) */
+#define PROBE_DEFAULT_ACCT                                                                         \
+    0x08u /* may send an empty default-account login (off with --no-default-accounts) */
 
 struct probe_options {
     bool no_default_accounts; /* never send the empty default-account login */
@@ -64,16 +65,16 @@ struct probe_options {
 };
 
 struct probe_ctx {
-    struct finding *f;                 /* the record being filled (engine-owned) */
-    void *state;                       /* state_size zeroed bytes (engine-owned) */
-    const struct probe_options *opts;  /* scan options a probe may honour */
-    bool tls;                          /* the connection is inside TLS */
-    int connection;                    /* 0 for the first connection of this run, then 1, 2... */
+    struct finding *f;                /* the record being filled (engine-owned) */
+    void *state;                      /* state_size zeroed bytes (engine-owned) */
+    const struct probe_options *opts; /* scan options a probe may honour */
+    bool tls;                         /* the connection is inside TLS */
+    int connection;                   /* 0 for the first connection of this run, then 1, 2... */
     /* engine-private below */
-    struct buf *out;                   /* bytes queued by probe_send */
-    struct finding **extra;            /* findings emitted with probe_emit */
+    struct buf *out;        /* bytes queued by probe_send */
+    struct finding **extra; /* findings emitted with probe_emit */
     int nextra;
-    int requests;                      /* requests sent so far in this run */
+    int requests; /* requests sent so far in this run */
 };
 
 /*
@@ -93,10 +94,10 @@ int probe_sendf(struct probe_ctx *ctx, const char *fmt, ...) __attribute__((form
 struct finding *probe_emit(struct probe_ctx *ctx);
 
 struct probe {
-    const char *name;       /* "redis"; also the record's service unless the probe sets another */
-    const uint16_t *ports;  /* usual ports, 0-terminated; tried first there */
-    unsigned flags;         /* PROBE_* */
-    size_t state_size;      /* bytes of per-run state the engine allocates */
+    const char *name;      /* "redis"; also the record's service unless the probe sets another */
+    const uint16_t *ports; /* usual ports, 0-terminated; tried first there */
+    unsigned flags;        /* PROBE_* */
+    size_t state_size;     /* bytes of per-run state the engine allocates */
 
     /*
      * start: a connection is up (TLS already negotiated when ctx->tls).

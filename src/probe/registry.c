@@ -22,38 +22,21 @@ extern const struct probe probe_redis WEAK, probe_memcached WEAK, probe_mongodb 
     probe_postgresql WEAK, probe_mysql WEAK, probe_zookeeper WEAK, probe_mqtt WEAK, probe_amqp WEAK,
     probe_clickhouse_native WEAK, probe_cassandra WEAK;
 
-extern const struct http_app http_app_elasticsearch WEAK, http_app_kibana WEAK, http_app_couchdb WEAK,
-    http_app_etcd WEAK, http_app_clickhouse WEAK, http_app_influxdb WEAK, http_app_prometheus WEAK,
-    http_app_rabbitmq WEAK, http_app_docker WEAK, http_app_redis_commander WEAK,
-    http_app_phpmyadmin WEAK, http_app_adminer WEAK;
+extern const struct http_app http_app_elasticsearch WEAK, http_app_kibana WEAK,
+    http_app_couchdb WEAK, http_app_etcd WEAK, http_app_clickhouse WEAK, http_app_influxdb WEAK,
+    http_app_prometheus WEAK, http_app_rabbitmq WEAK, http_app_docker WEAK,
+    http_app_redis_commander WEAK, http_app_phpmyadmin WEAK, http_app_adminer WEAK;
 
 static const struct probe *const all_probes[] = {
-    &probe_http,
-    &probe_redis,
-    &probe_mysql,
-    &probe_postgresql,
-    &probe_mongodb,
-    &probe_memcached,
-    &probe_zookeeper,
-    &probe_mqtt,
-    &probe_amqp,
-    &probe_clickhouse_native,
+    &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
+    &probe_memcached, &probe_zookeeper, &probe_mqtt,  &probe_amqp,       &probe_clickhouse_native,
     &probe_cassandra,
 };
 
 static const struct http_app *const all_apps[] = {
-    &http_app_elasticsearch,
-    &http_app_kibana,
-    &http_app_couchdb,
-    &http_app_etcd,
-    &http_app_clickhouse,
-    &http_app_influxdb,
-    &http_app_prometheus,
-    &http_app_rabbitmq,
-    &http_app_docker,
-    &http_app_redis_commander,
-    &http_app_phpmyadmin,
-    &http_app_adminer,
+    &http_app_elasticsearch, &http_app_kibana,          &http_app_couchdb,    &http_app_etcd,
+    &http_app_clickhouse,    &http_app_influxdb,        &http_app_prometheus, &http_app_rabbitmq,
+    &http_app_docker,        &http_app_redis_commander, &http_app_phpmyadmin, &http_app_adminer,
 };
 
 /* Compacted views without the absent entries, built on first use. */
@@ -140,7 +123,8 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
     return n;
 }
 
-static const uint16_t tls_ports[] = {443, 636, 993, 995, 5986, 6443, 8443, 9443, 2376, 6380, 27018, 5671, 8883, 0};
+static const uint16_t tls_ports[] = {443,  636,  993,  995,   5986, 6443, 8443,
+                                     9443, 2376, 6380, 27018, 5671, 8883, 0};
 
 bool probe_port_is_tls(uint16_t port)
 {

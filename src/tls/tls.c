@@ -8,8 +8,8 @@
 #include <openssl/x509_vfy.h>
 
 /* from tls/cert.c (weak until that file lands) */
-int cert_facts(struct tls_facts *t, X509 *leaf, STACK_OF(X509) *chain, const char *host, time_t now)
-    __attribute__((weak));
+int cert_facts(struct tls_facts *t, X509 *leaf, STACK_OF(X509) * chain, const char *host,
+               time_t now) __attribute__((weak));
 
 static SSL_CTX *ctx;
 

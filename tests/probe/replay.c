@@ -38,7 +38,8 @@ static unsigned char *slurp(const char *path, size_t *n)
     buf_init(&b, 64u << 20);
     char tmp[65536];
     size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0) buf_append(&b, tmp, k);
+    while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0)
+        buf_append(&b, tmp, k);
     fclose(fp);
     *n = b.len;
     if (!b.data) buf_append(&b, "", 0);
@@ -71,7 +72,8 @@ static int load_resp(struct kase *k, int i, struct resp *r)
             size_t sn;
             unsigned char *src = slurp(path, &sn);
             if (src) {
-                while (sn && (src[sn - 1] == '\n' || src[sn - 1] == '\r')) src[--sn] = 0;
+                while (sn && (src[sn - 1] == '\n' || src[sn - 1] == '\r'))
+                    src[--sn] = 0;
                 const char *fx = getenv("AJAR_FIXTURES");
                 char fpath[1024];
                 snprintf(fpath, sizeof fpath, "%s/%s", fx ? fx : "../shared/fixtures", (char *)src);
@@ -87,7 +89,8 @@ static int load_resp(struct kase *k, int i, struct resp *r)
         bool has_len = false;
         while (s < hn) {
             size_t e = s;
-            while (e < hn && head[e] != '\n') e++;
+            while (e < hn && head[e] != '\n')
+                e++;
             size_t le = e;
             if (le > s && head[le - 1] == '\r') le--;
             if (le > s) {
@@ -126,7 +129,8 @@ static int load_case(struct kase *k, const char *dir)
     k->probe = probe_find(pname);
     if (!k->probe && http_app_find(pname)) k->probe = &probe_http;
     if (!k->probe) {
-        fprintf(stderr, "replay: %s: no probe or http app named '%s' (not built yet?)\n", dir, pname);
+        fprintf(stderr, "replay: %s: no probe or http app named '%s' (not built yet?)\n", dir,
+                pname);
         return -1;
     }
     k->port = 1;
@@ -139,10 +143,14 @@ static int load_case(struct kase *k, const char *dir)
         char *save = NULL;
         for (char *l = strtok_r(conn, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
             uint64_t v;
-            if (!strncmp(l, "port=", 5) && parse_u64(l + 5, 65535, &v) == 0) k->port = (uint16_t)v;
-            else if (!strcmp(l, "tls=1")) k->tls = true;
-            else if (!strncmp(l, "host=", 5)) snprintf(k->host, sizeof k->host, "%s", l + 5);
-            else if (!strcmp(l, "no_default_accounts=1")) k->opts.no_default_accounts = true;
+            if (!strncmp(l, "port=", 5) && parse_u64(l + 5, 65535, &v) == 0)
+                k->port = (uint16_t)v;
+            else if (!strcmp(l, "tls=1"))
+                k->tls = true;
+            else if (!strncmp(l, "host=", 5))
+                snprintf(k->host, sizeof k->host, "%s", l + 5);
+            else if (!strcmp(l, "no_default_accounts=1"))
+                k->opts.no_default_accounts = true;
         }
         free(conn);
     }
@@ -164,18 +172,24 @@ static int load_case(struct kase *k, const char *dir)
 
 static void free_case(struct kase *k)
 {
-    for (int i = 0; i < k->nr; i++) free(k->r[i].p);
+    for (int i = 0; i < k->nr; i++)
+        free(k->r[i].p);
     json_decref(k->expect);
 }
 
 static const char *rc_name(int rc)
 {
     switch (rc) {
-    case PROBE_DONE: return "done";
-    case PROBE_NOMATCH: return "nomatch";
-    case PROBE_MORE: return "more";
-    case PROBE_SEND: return "send";
-    case PROBE_RECONNECT: return "reconnect";
+    case PROBE_DONE:
+        return "done";
+    case PROBE_NOMATCH:
+        return "nomatch";
+    case PROBE_MORE:
+        return "more";
+    case PROBE_SEND:
+        return "send";
+    case PROBE_RECONNECT:
+        return "reconnect";
     }
     return "?";
 }
@@ -209,7 +223,8 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
         }
         if (rc == PROBE_DONE || rc == PROBE_NOMATCH || rc < 0) break;
         if (pr.out.len) {
-            json_array_append_new(reqs, json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
+            json_array_append_new(reqs,
+                                  json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
             buf_reset(&pr.out);
         }
         const struct resp *r = &k->r[i];
@@ -217,8 +232,10 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
         rc = PROBE_MORE;
         while (off < r->n && rc == PROBE_MORE) {
             size_t chunk = r->n - off;
-            if (bytewise) chunk = 1;
-            else if (i == split_resp && off < split_at) chunk = split_at - off;
+            if (bytewise)
+                chunk = 1;
+            else if (i == split_resp && off < split_at)
+                chunk = split_at - off;
             rc = k->probe->on_data(&pr.ctx, r->p + off, chunk);
             off += chunk;
         }
@@ -306,8 +323,8 @@ static int check_expect(const struct kase *k, const json_t *res, int *checks)
         (*checks)++;
         const json_t *got = json_object_get(res, "extra");
         if (json_array_size(got) != json_array_size(ex)) {
-            fprintf(stderr, "FAIL %s: %zu extra findings, expected %zu\n", k->dir, json_array_size(got),
-                    json_array_size(ex));
+            fprintf(stderr, "FAIL %s: %zu extra findings, expected %zu\n", k->dir,
+                    json_array_size(got), json_array_size(ex));
             fails++;
         } else {
             for (size_t i = 0; i < json_array_size(ex); i++) {
@@ -369,7 +386,8 @@ int replay_case(const char *dir, int *checks)
         for (size_t at = 1; at < k.r[i].n; at++) {
             json_t *s = run(&k, i, at, false);
             if (!same_result(whole, s)) {
-                fprintf(stderr, "FAIL %s: split of response %d at %zu differs from whole\n", dir, i + 1, at);
+                fprintf(stderr, "FAIL %s: split of response %d at %zu differs from whole\n", dir,
+                        i + 1, at);
                 split_fails++;
                 json_decref(s);
                 break;

@@ -45,11 +45,10 @@ static int t_pass, t_fail;
 #define CHECK_STR(a, b)                                                                            \
     do {                                                                                           \
         const char *_a = (a), *_b = (b);                                                           \
-        CHECK_MSG(_a && _b && strcmp(_a, _b) == 0, "\"%s\" != \"%s\"", _a ? _a : "(null)",         \
+        CHECK_MSG(_a &&_b &&strcmp(_a, _b) == 0, "\"%s\" != \"%s\"", _a ? _a : "(null)",           \
                   _b ? _b : "(null)");                                                             \
     } while (0)
 
-#define T_END()                                                                                    \
-    (printf("%d passed, %d failed\n", t_pass, t_fail), fflush(stdout), t_fail ? 1 : 0)
+#define T_END() (printf("%d passed, %d failed\n", t_pass, t_fail), fflush(stdout), t_fail ? 1 : 0)
 
 #endif

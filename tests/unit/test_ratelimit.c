@@ -10,7 +10,8 @@ static uint64_t run(double rate, int64_t step_ns, int64_t total_ns, uint64_t wan
     struct ratelimit r;
     ratelimit_init(&r, rate, 0);
     uint64_t got = 0;
-    for (int64_t t = 0; t <= total_ns; t += step_ns) got += ratelimit_take(&r, want_per_step, t);
+    for (int64_t t = 0; t <= total_ns; t += step_ns)
+        got += ratelimit_take(&r, want_per_step, t);
     return got;
 }
 
@@ -25,8 +26,9 @@ int main(void)
             double want = rates[i] * 10;
             double errp = (double)got / want - 1;
             if (errp < 0) errp = -errp;
-            CHECK_MSG(errp < 0.01 || (double)got - want <= 2, "rate %.0f step %lld: got %llu want %.0f",
-                      rates[i], (long long)steps[k], (unsigned long long)got, want);
+            CHECK_MSG(errp < 0.01 || (double)got - want <= 2,
+                      "rate %.0f step %lld: got %llu want %.0f", rates[i], (long long)steps[k],
+                      (unsigned long long)got, want);
         }
     }
     /* burst: after a long idle, at most 1 ms worth (>= 1) is available at once */
