@@ -1,0 +1,87 @@
+/*
+ * store/store.h -- what ajar remembers: scans, services, observations,
+ * certificates, clusters. SQLite (a file path, default ./ajar.db, WAL) or
+ * PostgreSQL (a postgresql:// URL, libpq), same schema, same behaviour.
+ *
+ * The scan writes through store_put() as findings come; writes are queued
+ * and committed in batched transactions by a writer thread, off the network
+ * path. store_put() fills first_seen/last_seen into the finding it is given
+ * (from the service's history) before returning. store_scan_end() flushes,
+ * marks the services of the same scope that this scan did not see as
+ * closed at this scan's time, and finalises the scan's observations
+ * (certificate sharing counts, clusters, re-assessment) so reports read the
+ * final view.
+ *
+ * Scope: two scans have the same scope when their scope keys are equal (a
+ * hash of the normalised targets, ports and excludes); sharded scans of one
+ * scope with one seed form one group (their union is the scope's view).
+ *
+ * Every SQL statement uses bound parameters. Errors come back in struct err.
+ */
+#ifndef AJAR_STORE_H
+#define AJAR_STORE_H
+
+#include "core/finding.h"
+#include "core/util.h"
+
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+struct scan_meta {
+    const char *args;      /* the command line, for the record */
+    const char *scope_key; /* hash of targets + ports + excludes */
+    uint64_t seed;
+    uint32_t shard, nshards;
+    time_t start;
+    bool resume;       /* continue the last unfinished scan of this scope and shard */
+    int64_t resume_id; /* ... or this one (0 = the last) */
+};
+
+/* Open or create (running migrations). `where` is a path or a postgresql:// URL. */
+int store_open(struct store **out, const char *where, struct err *e);
+void store_close(struct store *s);
+
+/*
+ * Start (or resume) a scan. *scan_id gets its id; *resume_pos the walk
+ * checkpoint to continue from (0 for a new scan). A resumed scan keeps its
+ * id, so nothing already committed is written twice.
+ */
+int store_scan_begin(struct store *s, const struct scan_meta *m, int64_t *scan_id,
+                     uint64_t *resume_pos, struct err *e);
+/* Queue a finding of this scan; fills f->first_seen and f->last_seen. */
+int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e);
+/* Record that every pair before walk position pos is concluded (after the findings it covers are
+ * committed). */
+int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err *e);
+/* Flush, mark closed services, finalise. */
+int store_scan_end(struct store *s, int64_t scan_id, struct err *e);
+/* Hosts (distinct ip:port) that served the certificate with this SHA-256, in all scans. */
+int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e);
+
+/* ---- reading (report, diff, history, dashboard) ---- */
+struct scan_info {
+    int64_t id;
+    time_t start, end; /* end 0 while unfinished */
+    char scope_key[65];
+    uint32_t shard, nshards;
+    uint64_t seed;
+    char args[512];
+    int64_t findings;
+};
+/* The newest finished scan (0 if none); with scope_key the newest of that scope. */
+int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct err *e);
+int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e);
+/* Scans newest first; fn returns non-zero to stop. */
+int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si), void *arg,
+                struct err *e);
+/* The findings observed in a scan (the whole group for a sharded scan), with first/last seen. */
+int store_scan_findings(struct store *s, int64_t scan_id,
+                        int (*fn)(void *arg, const struct finding *f), void *arg, struct err *e);
+/* Every observation of ip (and port, 0 = any) over time, oldest first. */
+int store_history(struct store *s, const char *ip, uint16_t port,
+                  int (*fn)(void *arg, int64_t scan_id, const struct finding *f), void *arg,
+                  struct err *e);
+
+#endif
