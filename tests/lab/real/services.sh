@@ -17,20 +17,21 @@ done_already() { alive "$1" && [ -f "$(state "$1")" ] && [ -s "$LAB/manifest.d/$
 REDIS_PW=lab-redis-pw
 start_redis() {   # ID ADDR MODE(open|auth|protected|tls)
   local id=$1 a=$2 mode=$3 extra=(--protected-mode no)
+  [ "$mode" = protected ] && _redis_route "$a"
   alive "$id" && return 0
   mkdir -p "$LAB/data/$id"; chown nobody:nogroup "$LAB/data/$id"
   case $mode in
     auth) extra=(--protected-mode yes --requirepass "$REDIS_PW");;
-    protected) extra=(--protected-mode yes)
-      # Redis only lets "127.0.0.1"/"::1" sources in when protected; the kernel picks 127.0.0.1 as
-      # the source for every 127/8 destination, so give this one address its own source.
-      ip route replace local "$a/32" dev lo proto static scope host src "$a" table local ;;
+    protected) extra=(--protected-mode yes);;
     tls) extra=(--protected-mode no --port 0 --tls-port 6379 --tls-cert-file "$LAB/certs/redis-tls.crt"
            --tls-key-file "$LAB/certs/redis-tls.key" --tls-ca-cert-file "$LAB/certs/ca.crt" --tls-auth-clients no);;
   esac
   run_bg "$id" nobody redis-server --bind "$a" --port 6379 --save '' --appendonly no --dir "$LAB/data/$id" \
     --daemonize no --logfile '' "${extra[@]}"
 }
+# Redis only lets "127.0.0.1"/"::1" sources in when protected; the kernel picks 127.0.0.1 as the
+# source for every 127/8 destination, so give this one address its own source address.
+_redis_route() { ip route replace local "$1/32" dev lo proto static scope host src "$1" table local || warn "ip route failed: $1 will not refuse"; }
 _rcli() { local a=$1; shift; redis-cli -h "$a" "$@"; }
 _redis_fill() {   # ADDR DB N PREFIXES... (pipe of SETs / HSETs; values are synthetic)
   local a=$1 db=$2 n=$3; shift 3
@@ -48,6 +49,7 @@ ready_redis() {
   [ "$mode" = auth ] && args=(--no-auth-warning -a "$REDIS_PW")
   if [ "$mode" = protected ]; then
     # no data can be planted (every client is refused); the version comes from the binary.
+    redis-cli -h "$a" ping 2>&1 | grep -q DENIED || warn "$id does not refuse (route missing?)"
     v=$(redis-server --version | grep -oE 'v=[0-9.]+' | cut -d= -f2)
     emit "$id" "$a" 6379 plain redis Redis "" required null '{}' null \
       "protected-mode yes, no password: answers -DENIED to every client, because a local route (ip route ... src $a) makes clients connect from $a, not 127.0.0.1; the server reveals no version (binary: $v)"
