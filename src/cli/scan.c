@@ -93,6 +93,11 @@ static void on_progress(void *arg, const struct engine_stats *st, bool final)
             pct, eta, (unsigned long long)st->open, (unsigned long long)st->identified,
             o->tty && !final ? "   " : "\n");
     if (final && o->tty) fputc('\n', stderr);
+    if (final)
+        log_info("done: %llu open, %llu closed, %llu no answer, %llu unreachable, %llu identified",
+                 (unsigned long long)st->open, (unsigned long long)st->closed,
+                 (unsigned long long)st->silent, (unsigned long long)st->unreachable,
+                 (unsigned long long)st->identified);
 }
 
 static void on_checkpoint(void *arg, uint64_t pos)

@@ -40,6 +40,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -232,8 +233,7 @@ static void sock_close(struct engine *en, struct slot *s, bool reset)
             struct linger lg = {1, 0};
             setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         }
-        epoll_ctl(en->ep, EPOLL_CTL_DEL, s->fd, NULL);
-        close(s->fd);
+        close(s->fd); /* also leaves the epoll set: the fd is never dup'ed */
         s->fd = -1;
     }
     s->events = 0;
@@ -250,7 +250,14 @@ static int set_events(struct engine *en, struct slot *s, uint32_t ev)
     return rc;
 }
 
-/* Start a non-blocking connect to s->t. Returns 0, or -1 (s->fd stays -1) on a local error. */
+/*
+ * Start a non-blocking connect to s->t. Returns CONN_PENDING (registered
+ * with epoll, deadline armed), CONN_NOW (connected within the call, as
+ * loopback often does), CONN_FAILED (refused or unreachable within the
+ * call; s->conn_err says why; the socket stays open for the caller to
+ * close), or -1 on a local error (no socket).
+ */
+enum { CONN_PENDING = 0, CONN_NOW = 1, CONN_FAILED = 2 };
 static int sock_connect(struct engine *en, struct slot *s)
 {
     struct sockaddr_storage ss;
@@ -271,20 +278,26 @@ static int sock_connect(struct engine *en, struct slot *s)
     }
     int fd = socket(s->t.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (s->job) {
+        int one = 1; /* probes write small requests: do not wait for Nagle */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     s->fd = fd;
     s->conn_err = 0;
+    s->st = S_CONNECTING;
     int rc = connect(fd, (struct sockaddr *)&ss, sl);
-    if (rc < 0 && errno != EINPROGRESS) s->conn_err = errno; /* e.g. refused at once on loopback */
+    if (rc == 0) return CONN_NOW;
+    if (errno != EINPROGRESS) {
+        s->conn_err = errno;
+        return CONN_FAILED;
+    }
     if (set_events(en, s, EPOLLOUT | EPOLLRDHUP) < 0) {
         close(fd);
         s->fd = -1;
         return -1;
     }
-    s->st = S_CONNECTING;
     timer_arm(en, s, T_CONNECT);
-    return 0;
+    return CONN_PENDING;
 }
 
 /* ---- job lifecycle ---- */
@@ -371,6 +384,7 @@ static const struct probe *plan_pick(struct job *j)
 }
 
 static void attempt_next(struct engine *en, struct slot *s);
+static void connect_started(struct engine *en, struct slot *s, int rc);
 
 /* Begin the current probe on the connected (and, if TLS, negotiated) socket. */
 static void probe_begin(struct engine *en, struct slot *s);
@@ -438,10 +452,7 @@ static void job_reconnect(struct engine *en, struct slot *s)
 {
     sock_close(en, s, false);
     s->discovery = false;
-    if (sock_connect(en, s) < 0) {
-        str_copy(s->job->f.error, "local socket error", sizeof s->job->f.error);
-        job_finish(en, s);
-    }
+    connect_started(en, s, sock_connect(en, s));
 }
 
 static void attempt_next(struct engine *en, struct slot *s)
@@ -750,16 +761,12 @@ static void discovery_result(struct engine *en, struct slot *s, int err)
     if (err == ETIMEDOUT && s->tries <= en->o->retries) {
         /* retry this pair in the same slot, paced like new pairs */
         sock_close(en, s, true);
-        s->st = S_CONNECTING;
         s->tries++;
         en->st->started++;
-        if (sock_connect(en, s) < 0) {
-            en->st->unreachable++;
-            pair_done(en, s);
-            slot_free(en, s);
-        }
+        connect_started(en, s, sock_connect(en, s));
         return;
     }
+    if (err != ECONNREFUSED && err != ETIMEDOUT) log_debug("connect: %s", strerror(err));
     if (err == ECONNREFUSED)
         en->st->closed++;
     else if (err == ETIMEDOUT)
@@ -771,13 +778,8 @@ static void discovery_result(struct engine *en, struct slot *s, int err)
     slot_free(en, s);
 }
 
-static void connect_event(struct engine *en, struct slot *s, uint32_t ev)
+static void connected(struct engine *en, struct slot *s, int err)
 {
-    int err = 0;
-    socklen_t l = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
-    if (!err) err = s->conn_err;
-    if (!err && (ev & (EPOLLERR | EPOLLHUP))) err = ECONNRESET;
     if (s->discovery && !s->job) {
         discovery_result(en, s, err);
         return;
@@ -794,8 +796,47 @@ static void connect_event(struct engine *en, struct slot *s, uint32_t ev)
         probe_begin(en, s);
 }
 
+static void connect_event(struct engine *en, struct slot *s, uint32_t ev)
+{
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) err = errno;
+    if (!err) err = s->conn_err;
+    if (!err && (ev & (EPOLLERR | EPOLLHUP))) err = ECONNRESET;
+    connected(en, s, err);
+}
+
+/* Act on what sock_connect returned. */
+static void connect_started(struct engine *en, struct slot *s, int rc)
+{
+    if (rc == CONN_PENDING) return;
+    if (rc == CONN_NOW || rc == CONN_FAILED) {
+        connected(en, s, rc == CONN_NOW ? 0 : s->conn_err);
+        return;
+    }
+    /* no socket: local exhaustion (EMFILE, ENOBUFS) */
+    log_debug("socket: %s", strerror(errno));
+    if (s->job) {
+        str_copy(s->job->f.error, "local socket error", sizeof s->job->f.error);
+        job_finish(en, s);
+        return;
+    }
+    en->st->unreachable++;
+    pair_done(en, s);
+    slot_free(en, s);
+}
+
 static void on_timeout(struct engine *en, struct slot *s)
 {
+    if (s->st == S_CONNECTING && s->fd >= 0) {
+        /* Its answer may be waiting in the epoll ready list behind other
+         * events: ask the socket itself before calling it silent. */
+        struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+        if (poll(&p, 1, 0) == 1 && p.revents) {
+            connect_event(en, s, (uint32_t)p.revents); /* POLL* and EPOLL* bits agree on Linux */
+            return;
+        }
+    }
     if (s->st == S_CONNECTING && s->discovery && !s->job) {
         discovery_result(en, s, ETIMEDOUT);
         return;
@@ -857,15 +898,7 @@ static void fill(struct engine *en)
         s->tclass = T_NONE;
         flight_add(en, s);
         en->st->started++;
-        if (sock_connect(en, s) < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* local exhaustion: count it unreachable rather than spin */
-                log_warn("socket: %s", strerror(errno));
-            }
-            en->st->unreachable++;
-            pair_done(en, s);
-            slot_free(en, s);
-        }
+        connect_started(en, s, sock_connect(en, s));
     }
 }
 
@@ -934,7 +967,7 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
     ratelimit_init(&en.rl, o->rate, ratelimit_now_ns());
     int64_t hard_stop = o->max_seconds > 0 ? st->start_ms + (int64_t)o->max_seconds * 1000 : 0;
 
-    struct epoll_event evs[256];
+    struct epoll_event evs[1024];
     for (;;) {
         if (stop_requested || (hard_stop && now_ms() >= hard_stop)) en.stopping = true;
         fill(&en);
