@@ -84,4 +84,40 @@ int store_history(struct store *s, const char *ip, uint16_t port,
                   int (*fn)(void *arg, int64_t scan_id, const struct finding *f), void *arg,
                   struct err *e);
 
+/* ---- additions (store.c; the functions above are unchanged) ---- */
+
+#define STORE_DEFAULT_PATH "ajar.db"
+
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *s);
+/* Commit at least every n findings (default 10000); every 200 ms holds as well. */
+void store_set_batch(struct store *s, unsigned n);
+/* Wait until everything queued so far is committed (or the writer failed). */
+int store_flush(struct store *s, struct err *e);
+/*
+ * The unfinished scan that a resume of (scope_key, shard, nshards) would
+ * continue: 0 and *out filled, or 1 when there is none. `ajar scan --resume`
+ * without --seed takes the seed from here (the walk must be the same).
+ */
+int store_find_resumable(struct store *s, const char *scope_key, uint32_t shard, uint32_t nshards,
+                         struct scan_info *out, struct err *e);
+/* The group (first scan id) a scan belongs to; == id for an unsharded scan. */
+int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e);
+/* The newest finished scan of the same scope in an earlier group (*prev 0 if none). */
+int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e);
+
+/* An exposure as the store knows it now. */
+struct store_service {
+    int64_t id;
+    char ip[46];
+    uint16_t port;
+    char transport[8];
+    char service[32];
+    time_t first_seen, last_seen;
+    time_t closed_at; /* 0 while open */
+};
+/* The services at ip (and port, 0 = any), by port. */
+int store_services(struct store *s, const char *ip, uint16_t port,
+                   int (*fn)(void *arg, const struct store_service *sv), void *arg, struct err *e);
+
 #endif

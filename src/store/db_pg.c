@@ -1,0 +1,196 @@
+/*
+ * store/db_pg.c -- the db.h layer over libpq: the store for several
+ * scanners writing into one database at once.
+ *
+ * A prepared statement is a server-side prepared statement (PQprepare)
+ * executed with PQexecPrepared and text parameters; the whole result is
+ * fetched on the first db_step() and handed out row by row. Integers
+ * travel as decimal text, which is what PostgreSQL's text format is.
+ *
+ * Notices ("relation already exists, skipping") are silenced: the store
+ * reports its own errors through struct err.
+ */
+#include "store/db_impl.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+    enum db_kind kind;
+    PGconn *c;
+    unsigned next_stmt;
+};
+
+struct db_stmt {
+    struct db *d;
+    char name[24];
+    int nparams;
+    const char *vals[DB_MAX_PARAMS];
+    char ibuf[DB_MAX_PARAMS][24];
+    PGresult *res;
+    int row, nrows;
+};
+
+static void quiet_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+/* libpq messages end with a newline; the store's sentences do not. */
+static int pg_err(struct err *e, const char *what, const char *msg)
+{
+    char m[200];
+    str_copy(m, msg ? msg : "unknown error", sizeof m);
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        m[--n] = 0;
+    return err_set(e, "postgresql: %s: %s", what, m);
+}
+
+int db_pg_open(struct db **out, const char *where, struct err *e)
+{
+    *out = NULL;
+    struct db *d = xcalloc(1, sizeof *d);
+    if (!d) return err_set(e, "out of memory");
+    d->kind = DB_PG;
+    d->c = PQconnectdb(where);
+    if (!d->c || PQstatus(d->c) != CONNECTION_OK) {
+        pg_err(e, "cannot connect", d->c ? PQerrorMessage(d->c) : "out of memory");
+        PQfinish(d->c);
+        free(d);
+        return -1;
+    }
+    PQsetNoticeProcessor(d->c, quiet_notice, NULL);
+    *out = d;
+    return 0;
+}
+
+void db_pg_close(struct db *d)
+{
+    PQfinish(d->c);
+    free(d);
+}
+
+int db_pg_exec(struct db *d, const char *sql, struct err *e)
+{
+    PGresult *r = PQexec(d->c, sql);
+    ExecStatusType s = PQresultStatus(r);
+    int rc = 0;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) rc = pg_err(e, "exec", PQerrorMessage(d->c));
+    PQclear(r);
+    return rc;
+}
+
+int db_pg_begin(struct db *d, bool exclusive, struct err *e)
+{
+    if (db_pg_exec(d, "BEGIN", e) < 0) return -1;
+    /* one lock shared by every ajar process on this database ('ajar') */
+    if (exclusive && db_pg_exec(d, "SELECT pg_advisory_xact_lock(1634359666)", e) < 0) {
+        db_pg_exec(d, "ROLLBACK", e);
+        return -1;
+    }
+    return 0;
+}
+
+int db_pg_prepare(struct db *d, const char *sql, struct db_stmt **out, struct err *e)
+{
+    *out = NULL;
+    struct db_stmt *st = xcalloc(1, sizeof *st);
+    if (!st) return err_set(e, "out of memory");
+    st->d = d;
+    str_fmt(st->name, sizeof st->name, "ajar_%u", d->next_stmt++);
+    /* the highest $N is the parameter count the server will expect */
+    for (const char *p = sql; *p; p++) {
+        if (*p != '$') continue;
+        uint64_t v = 0;
+        size_t k = 0;
+        while (p[1 + k] >= '0' && p[1 + k] <= '9')
+            k++;
+        if (k && parse_u64n(p + 1, k, DB_MAX_PARAMS, &v) == 0 && (int)v > st->nparams)
+            st->nparams = (int)v;
+    }
+    PGresult *r = PQprepare(d->c, st->name, sql, st->nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pg_err(e, "prepare", PQerrorMessage(d->c));
+        PQclear(r);
+        free(st);
+        return -1;
+    }
+    PQclear(r);
+    *out = st;
+    return 0;
+}
+
+void db_pg_finalize(struct db_stmt *st)
+{
+    PQclear(st->res);
+    free(st);
+}
+
+void db_pg_bind_int(struct db_stmt *st, int i, int64_t v)
+{
+    if (i < 1 || i > DB_MAX_PARAMS) return;
+    str_fmt(st->ibuf[i - 1], sizeof st->ibuf[0], "%lld", (long long)v);
+    st->vals[i - 1] = st->ibuf[i - 1];
+}
+
+void db_pg_bind_text(struct db_stmt *st, int i, const char *s)
+{
+    if (i < 1 || i > DB_MAX_PARAMS) return;
+    st->vals[i - 1] = s;
+}
+
+int db_pg_step(struct db_stmt *st, struct err *e)
+{
+    if (!st->res) {
+        st->res = PQexecPrepared(st->d->c, st->name, st->nparams, st->vals, NULL, NULL, 0);
+        ExecStatusType s = PQresultStatus(st->res);
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+            pg_err(e, "query", PQerrorMessage(st->d->c));
+            PQclear(st->res);
+            st->res = NULL;
+            return -1;
+        }
+        st->nrows = PQntuples(st->res);
+        st->row = -1;
+    }
+    if (st->row + 1 >= st->nrows) {
+        st->row = st->nrows;
+        return 0;
+    }
+    st->row++;
+    return 1;
+}
+
+int64_t db_pg_col_int(struct db_stmt *st, int i)
+{
+    if (!st->res || st->row < 0 || st->row >= st->nrows || PQgetisnull(st->res, st->row, i))
+        return 0;
+    const char *v = PQgetvalue(st->res, st->row, i);
+    errno = 0;
+    long long x = strtoll(v, NULL, 10);
+    return errno ? 0 : (int64_t)x;
+}
+
+const char *db_pg_col_text(struct db_stmt *st, int i)
+{
+    if (!st->res || st->row < 0 || st->row >= st->nrows || PQgetisnull(st->res, st->row, i))
+        return NULL;
+    return PQgetvalue(st->res, st->row, i);
+}
+
+bool db_pg_col_null(struct db_stmt *st, int i)
+{
+    return !st->res || st->row < 0 || st->row >= st->nrows || PQgetisnull(st->res, st->row, i);
+}
+
+void db_pg_reset(struct db_stmt *st)
+{
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = st->nrows = 0;
+    memset(st->vals, 0, sizeof st->vals);
+}
