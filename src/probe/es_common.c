@@ -512,10 +512,13 @@ static void walk_props(struct map_acc *m, const json_t *props, const char *prefi
             len = str_copy(path, k, sizeof path);
             if (len >= sizeof path) len = sizeof path - 1;
         }
-        if (fset_add(m, path, len)) finding_add_field(m->f, path, len);
+        /* an object or nested field is named by its leaves ("contact.email") */
         const json_t *sub = json_object_get(v, "properties");
-        if (json_is_object(sub) && depth + 1 < ES_MAPPING_MAX_DEPTH)
-            walk_props(m, sub, path, len, depth + 1);
+        if (json_is_object(sub)) {
+            if (depth + 1 < ES_MAPPING_MAX_DEPTH) walk_props(m, sub, path, len, depth + 1);
+            continue;
+        }
+        if (fset_add(m, path, len)) finding_add_field(m->f, path, len);
     }
 }
 

@@ -75,8 +75,10 @@ void es_root_apply(struct finding *f, const struct es_root *root, const struct e
 int es_cat_indices_apply(struct finding *f, const struct http_resp *r);
 
 /*
- * Read a GET /_mapping answer into f's fields: property names, dotted for
- * object sub-fields ("contact.email"), recursing through the 5.x/6.x type
+ * Read a GET /_mapping answer into f's fields: leaf property names, dotted
+ * below object/nested fields ("contact.email", not "contact"; multi-fields
+ * such as name.keyword are index variants, not fields, and are left out),
+ * recursing through the 5.x/6.x type
  * level and nested properties; distinct names only; at most
  * ES_MAPPING_MAX_NODES properties visited and ES_MAPPING_MAX_DEPTH levels.
  * Returns the number of indices whose mapping was read, -1 if none parsed.
