@@ -1,0 +1,665 @@
+/*
+ * assess/assess.c -- the rules: facts in, signals and a severity out.
+ *
+ * Each rule below reads only the finding (and the two numbers in
+ * assess_ctx) and adds at most one signal with a sentence a person can act
+ * on. Severity is per signal, and the finding's severity is the highest of
+ * them, so the rubric (docs/signals.md) is visible in one place per rule:
+ *
+ *   critical  readable without credentials AND (personal-data schema, more
+ *             than a million records, or a ransom note)
+ *   high      readable without credentials, with data (or a console/API
+ *             that hands out a data store or the host)
+ *   medium    end of life or no-auth-capability; an expired or shared
+ *             certificate on a data service; personal schema seen behind auth
+ *   low       other certificate hygiene, outdated patch level
+ *   info      anything identified (authentication required, current)
+ *
+ * "Readable" means auth none, or auth partial with data facts (some paths
+ * answered). A data service (Redis, MongoDB...) that answers without
+ * credentials is readable even when it holds nothing yet: whatever is
+ * written next is exposed.
+ */
+#include "assess/assess.h"
+#include "core/util.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY  86400
+#define YEAR (365 * DAY)
+
+static bool in_set(const char *s, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (str_ieq(s, set[i])) return true;
+    return false;
+}
+
+/* Service names are compared with '_' and '-' treated alike. */
+static void norm_service(const char *in, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < n; i++) {
+        char c = in[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        out[i] = c == '_' ? '-' : c;
+    }
+    out[i] = '\0';
+}
+
+static const char *const data_services[] = {
+    "redis",     "memcached",  "mongodb",   "elasticsearch", "opensearch",
+    "couchdb",   "pouchdb",    "cassandra", "clickhouse",    "clickhouse-native",
+    "influxdb",  "postgresql", "mysql",     "mariadb",       "mssql",
+    "rethinkdb", "riak",       "neo4j",     "solr",          "hbase",
+    "arangodb",  "mqtt",       "amqp",      "rabbitmq",
+};
+static const char *const consoles[] = {
+    "kibana",
+    "redis-commander",
+    "phpmyadmin",
+    "adminer",
+    "mongo-express",
+    "opensearch-dashboards",
+    "elasticsearch-head",
+    "cerebro",
+    "dejavu",
+    "pgadmin",
+    "rockmongo",
+};
+static const char *const infrastructure[] = {"docker", "etcd",    "prometheus", "zookeeper",
+                                             "consul", "kubelet", "kubernetes"};
+static const char *const default_account_services[] = {"postgresql", "mysql", "mariadb",
+                                                       "clickhouse", "clickhouse-native"};
+static const char *const system_names[] = {
+    "admin",
+    "local",
+    "config",
+    "information_schema",
+    "mysql",
+    "performance_schema",
+    "sys",
+    "postgres",
+    "template0",
+    "template1",
+    "_users",
+    "_replicator",
+    "_global_changes",
+    "default",
+    "system",
+};
+
+static bool is_system_name(const char *n)
+{
+    return n[0] == '.' || in_set(n, system_names, ARRAY_LEN(system_names));
+}
+
+static void date_str(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, n, "%Y-%m-%d", &tm) == 0) str_copy(out, "?", n);
+}
+
+static int parse_date(const char *s, time_t *out)
+{
+    uint64_t y, m, d;
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
+    if (parse_u64n(s, 4, 9999, &y) < 0 || parse_u64n(s + 5, 2, 12, &m) < 0 ||
+        parse_u64n(s + 8, 2, 31, &d) < 0)
+        return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = (int)y - 1900;
+    tm.tm_mon = (int)m - 1;
+    tm.tm_mday = (int)d;
+    *out = timegm(&tm);
+    return 0;
+}
+
+/* "1,204", "3.4 million" */
+static void count_str(uint64_t v, char *out, size_t n)
+{
+    if (v >= 1000000000ull)
+        str_fmt(out, n, "%.1f billion", (double)v / 1e9);
+    else if (v >= 1000000ull)
+        str_fmt(out, n, "%.1f million", (double)v / 1e6);
+    else
+        str_fmt(out, n, "%llu", (unsigned long long)v);
+}
+
+static void bytes_str(uint64_t v, char *out, size_t n)
+{
+    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    double x = (double)v;
+    int u = 0;
+    while (x >= 1024 && u < 5)
+        x /= 1024, u++;
+    str_fmt(out, n, u ? "%.1f %s" : "%.0f %s", x, unit[u]);
+}
+
+/* What the assessment derives once and every rule reads. */
+struct facts {
+    char service[32];
+    const char *product; /* product, else service */
+    char who[160];       /* "Kibana 5.5.3 at 10.0.0.1:5601" */
+    bool data_service, console, infra, has_data, readable, data_bearing;
+    int64_t records, bytes; /* -1 unknown */
+    unsigned pii;           /* union of categories over names and fields */
+    int64_t pii_records;    /* records in personal-looking names, -1 unknown */
+    char pii_examples[96];  /* a few of the names that matched */
+    int nransom;
+    char ransom_examples[96];
+    bool wiped;
+    time_t now;
+};
+
+static void add_example(char *buf, size_t n, const char *name)
+{
+    size_t len = strlen(buf);
+    if (len + strlen(name) + 3 >= n) return;
+    str_fmt(buf + len, n - len, "%s%s", len ? ", " : "", name);
+}
+
+static void gather(const struct finding *f, const struct assess_ctx *c, struct facts *x)
+{
+    memset(x, 0, sizeof *x);
+    x->now = c && c->now ? c->now : f->time;
+    norm_service(f->service, x->service, sizeof x->service);
+    x->product = f->product[0] ? f->product : f->service;
+    str_fmt(x->who, sizeof x->who, "%s%s%s", x->product, f->version[0] ? " " : "", f->version);
+    x->data_service = in_set(x->service, data_services, ARRAY_LEN(data_services));
+    x->console = in_set(x->service, consoles, ARRAY_LEN(consoles));
+    x->infra = in_set(x->service, infrastructure, ARRAY_LEN(infrastructure));
+
+    /* volume: the probe's total, else the sum of the per-name counts */
+    x->records = f->records;
+    x->bytes = f->bytes;
+    int64_t rsum = -1, bsum = -1;
+    for (uint32_t i = 0; i < f->names.n; i++) {
+        if (f->name_records[i] >= 0) rsum = (rsum < 0 ? 0 : rsum) + f->name_records[i];
+        if (f->name_bytes[i] >= 0) bsum = (bsum < 0 ? 0 : bsum) + f->name_bytes[i];
+    }
+    if (x->records < 0) x->records = rsum;
+    if (x->bytes < 0) x->bytes = bsum;
+    x->has_data = x->records > 0 || x->bytes > 0 || f->names.total > 0 || f->fields.total > 0 ||
+                  f->databases > 0 || f->collections > 0;
+    x->readable = f->auth == AUTH_NONE || (f->auth == AUTH_PARTIAL && x->has_data);
+    x->data_bearing = x->data_service || x->console || x->has_data || f->has_via;
+
+    /* personal data: names with their counts, then fields */
+    x->pii_records = -1;
+    for (uint32_t i = 0; i < f->names.n; i++) {
+        const char *n = f->names.v[i];
+        if (ransom_name(n)) {
+            x->nransom++;
+            add_example(x->ransom_examples, sizeof x->ransom_examples, n);
+            continue;
+        }
+        unsigned m = pii_classify(n);
+        if (!m) continue;
+        x->pii |= m;
+        add_example(x->pii_examples, sizeof x->pii_examples, n);
+        if (f->name_records[i] >= 0)
+            x->pii_records = (x->pii_records < 0 ? 0 : x->pii_records) + f->name_records[i];
+    }
+    bool pii_fields = false;
+    for (uint32_t i = 0; i < f->fields.n; i++) {
+        unsigned m = pii_classify(f->fields.v[i]);
+        if (!m) continue;
+        x->pii |= m;
+        pii_fields = true;
+        add_example(x->pii_examples, sizeof x->pii_examples, f->fields.v[i]);
+    }
+    /* personal fields without per-name counts: every record is a candidate person */
+    if (x->pii_records < 0 && pii_fields) x->pii_records = x->records;
+
+    /* A wiped store: beside the note, only system names and tiny leftovers remain. */
+    if (x->nransom > 0) {
+        int other = 0;
+        bool tiny = true;
+        for (uint32_t i = 0; i < f->names.n; i++) {
+            const char *n = f->names.v[i];
+            if (is_system_name(n) || ransom_name(n)) continue;
+            other++;
+            if (f->name_records[i] < 0 || f->name_records[i] > 10) tiny = false;
+        }
+        x->wiped = f->names.total == f->names.n && (other == 0 || (other <= 2 && tiny));
+    }
+}
+
+static bool critical_data(const struct facts *x)
+{
+    return x->pii || x->records > 1000000 || x->nransom > 0;
+}
+
+static void where(const struct finding *f, char *out, size_t n)
+{
+    if (strchr(f->ip, ':'))
+        str_fmt(out, n, "[%s]:%u", f->ip, (unsigned)f->port);
+    else
+        str_fmt(out, n, "%s:%u", f->ip, (unsigned)f->port);
+}
+
+static const char *detail_str(const struct finding *f, const char *key)
+{
+    json_t *v = f->details ? json_object_get(f->details, key) : NULL;
+    return v && json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void volume_phrase(const struct finding *f, const struct facts *x, char *out, size_t n)
+{
+    char r[48] = "", b[48] = "";
+    if (x->records >= 0) count_str((uint64_t)x->records, r, sizeof r);
+    if (x->bytes >= 0) bytes_str((uint64_t)x->bytes, b, sizeof b);
+    if (r[0] && b[0])
+        str_fmt(out, n, "%s records, %s in %llu names", r, b, (unsigned long long)f->names.total);
+    else if (r[0])
+        str_fmt(out, n, "%s records in %llu names", r, (unsigned long long)f->names.total);
+    else if (f->names.total)
+        str_fmt(out, n, "%llu names", (unsigned long long)f->names.total);
+    else
+        str_copy(out, "no data facts yet", n);
+}
+
+/* ---- rules ---- */
+
+static void rule_no_auth(struct finding *f, const struct facts *x)
+{
+    bool console_open = x->console && f->auth == AUTH_NONE;
+    if (!x->readable || !(x->has_data || x->data_service || console_open || f->has_via)) return;
+    enum severity sev = critical_data(x) ? SEV_CRITICAL : SEV_HIGH;
+    char vol[96];
+    volume_phrase(f, x, vol, sizeof vol);
+    const char *how = f->auth == AUTH_PARTIAL ? "partly readable" : "readable";
+    if (f->has_via) {
+        char via[64];
+        if (strchr(f->via_ip, ':'))
+            str_fmt(via, sizeof via, "[%s]:%u", f->via_ip, (unsigned)f->via_port);
+        else
+            str_fmt(via, sizeof via, "%s:%u", f->via_ip, (unsigned)f->via_port);
+        finding_add_signal(f, "no-auth", sev,
+                           "%s data %s without credentials through %s at %s (%s)", x->who, how,
+                           f->via_service[0] ? f->via_service : "a console", via, vol);
+    } else {
+        finding_add_signal(f, "no-auth", sev, "%s answers without credentials: data %s (%s)",
+                           x->who, how, vol);
+    }
+}
+
+static void rule_dashboard(struct finding *f, const struct facts *x)
+{
+    char at[64];
+    where(f, at, sizeof at);
+    if (x->console && f->auth == AUTH_NONE) {
+        const char *to = detail_str(f, "proxies_to");
+        if (!to && strcmp(x->service, "kibana") == 0) to = "its Elasticsearch";
+        if (!to) to = "its database";
+        finding_add_signal(f, "dashboard-exposes-store", SEV_HIGH,
+                           "open %s console at %s: anyone can browse and query %s through it -- an "
+                           "open door to the data vault",
+                           x->product, at, to);
+        return;
+    }
+    char via_service[32];
+    norm_service(f->via_service, via_service, sizeof via_service);
+    if (f->has_via && in_set(via_service, consoles, ARRAY_LEN(consoles)))
+        finding_add_signal(f, "dashboard-exposes-store", SEV_HIGH,
+                           "%s is reachable without credentials through the open %s console at "
+                           "%s:%u",
+                           x->who, f->via_service, f->via_ip, (unsigned)f->via_port);
+}
+
+static void rule_default_account(struct finding *f, const struct facts *x)
+{
+    if (f->auth != AUTH_NONE ||
+        !in_set(x->service, default_account_services, ARRAY_LEN(default_account_services)))
+        return;
+    const char *user = detail_str(f, "user");
+    const char *method = detail_str(f, "auth_method");
+    if (!user) {
+        if (strcmp(x->service, "postgresql") == 0)
+            user = "postgres";
+        else if (strncmp(x->service, "clickhouse", 10) == 0)
+            user = "default";
+        else
+            user = "root";
+    }
+    if (!method) method = strcmp(x->service, "postgresql") == 0 ? "trust" : "empty password";
+    finding_add_signal(f, "default-account-empty-password", SEV_HIGH,
+                       "%s let the default account '%s' in without a password (%s)", x->who, user,
+                       method);
+}
+
+static void rule_no_auth_capability(struct finding *f, const struct facts *x)
+{
+    if (!no_auth_capability(x->product, f->version) && !no_auth_capability(f->service, f->version))
+        return;
+    const char *why = "this version had no free built-in authentication";
+    if (str_ieq(x->service, "elasticsearch") || str_ieq(x->service, "kibana") ||
+        str_ieq(x->product, "elasticsearch") || str_ieq(x->product, "kibana"))
+        why = "security was a paid feature before 6.8.0/7.1.0";
+    finding_add_signal(f, "no-auth-capability", SEV_MEDIUM,
+                       "%s: %s -- there was no way to add a password short of a licence or a proxy",
+                       x->who, why);
+}
+
+static void rule_versions(struct finding *f, const struct facts *x)
+{
+    if (!f->version[0]) return;
+    const struct eol_info *e = eol_lookup(x->product, f->version);
+    if (!e) e = eol_lookup(f->service, f->version);
+    if (!e) return;
+    time_t eol;
+    if (e->eol_date && parse_date(e->eol_date, &eol) == 0 && eol <= x->now) {
+        double years = (double)(x->now - eol) / (double)YEAR;
+        bool older = version_cmp(f->version, e->line) < 0;
+        finding_add_signal(f, "end-of-life", SEV_MEDIUM,
+                           "%s is %s the %s line, which reached end of life by %s: %.1f years "
+                           "without security fixes%s",
+                           x->who, older ? "older than" : "in", e->line, e->eol_date, years,
+                           e->verified ? "" : " (date from ajar's table, unverified)");
+        return;
+    }
+    if (e->latest && version_cmp(f->version, e->latest) < 0)
+        finding_add_signal(f, "outdated", SEV_LOW,
+                           "%s is behind %s, the newest %s release ajar knows of", x->who,
+                           e->latest, e->line);
+}
+
+static void rule_certs(struct finding *f, const struct facts *x, const struct assess_ctx *c)
+{
+    const struct tls_facts *t = &f->tls;
+    if (!t->present) return;
+    enum severity data_sev = x->data_bearing ? SEV_MEDIUM : SEV_LOW;
+    char d1[16], d2[16];
+    if (t->expired) {
+        date_str(t->not_after, d1, sizeof d1);
+        long days = t->not_after > 0 ? (long)((x->now - t->not_after) / DAY) : -1;
+        finding_add_signal(f, "cert-expired", data_sev,
+                           "the certificate expired on %s, %ld days before the scan", d1, days);
+    }
+    if (t->not_yet_valid) {
+        date_str(t->not_before, d1, sizeof d1);
+        finding_add_signal(f, "cert-not-yet-valid", SEV_LOW,
+                           "the certificate is valid only from %s (a wrong clock or a pre-made "
+                           "certificate)",
+                           d1);
+    }
+    if (t->self_signed)
+        finding_add_signal(f, "cert-self-signed", SEV_LOW,
+                           "self-signed certificate (%s): clients cannot tell it from an "
+                           "impostor's",
+                           t->subject_cn[0] ? t->subject_cn : t->subject);
+    bool rsa = strncmp(t->key_type, "rsa", 3) == 0;
+    if ((rsa && t->key_bits > 0 && t->key_bits < 2048) ||
+        (strcmp(t->key_type, "ec") == 0 && t->key_bits > 0 && t->key_bits < 224) ||
+        strcmp(t->key_type, "dsa") == 0)
+        finding_add_signal(f, "cert-weak-key", SEV_LOW, "weak certificate key: %s %d bits",
+                           t->key_type, t->key_bits);
+    if (t->name_match == 0)
+        finding_add_signal(f, "cert-name-mismatch", SEV_LOW,
+                           "the certificate (CN %s, %d SANs) does not cover the name %s",
+                           t->subject_cn[0] ? t->subject_cn : "none", t->nsan,
+                           f->host[0] ? f->host : "scanned");
+    int hosts = c ? c->cert_hosts : 0;
+    if (hosts >= 2)
+        finding_add_signal(f, "cert-shared", data_sev,
+                           "the same certificate (sha256 %.16s...) is served by %d hosts: one "
+                           "private key copied across machines",
+                           t->sha256, hosts);
+    bool old_issue = t->not_before > 0 && x->now - t->not_before > 2 * YEAR;
+    bool long_expired = t->expired && t->not_after > 0 && x->now - t->not_after > YEAR;
+    if (old_issue || long_expired) {
+        date_str(t->not_before, d1, sizeof d1);
+        date_str(t->not_after, d2, sizeof d2);
+        if (long_expired)
+            finding_add_signal(f, "cert-stale", SEV_LOW,
+                               "expired for %.1f years (issued %s, expired %s): no maintenance "
+                               "whatsoever",
+                               (double)(x->now - t->not_after) / (double)YEAR, d1, d2);
+        else
+            finding_add_signal(f, "cert-stale", SEV_LOW,
+                               "certificate not renewed for %.1f years (issued %s)",
+                               (double)(x->now - t->not_before) / (double)YEAR, d1);
+    }
+}
+
+static void rule_personal(struct finding *f, const struct facts *x)
+{
+    if (!x->pii) return;
+    char cats[128] = "";
+    size_t len = 0;
+    for (int i = 0; i < PII_NCATEGORIES; i++) {
+        unsigned b = 1u << i;
+        if (!(x->pii & b)) continue;
+        int w =
+            str_fmt(cats + len, sizeof cats - len, "%s%s", len ? ", " : "", pii_category_label(b));
+        if (w > 0) len += (size_t)w;
+        if (len >= sizeof cats) break;
+    }
+    finding_add_signal(f, "personal-data-schema", x->readable ? SEV_CRITICAL : SEV_MEDIUM,
+                       "names that look like personal data (%s): %s", cats, x->pii_examples);
+}
+
+static void rule_volume(struct finding *f, const struct facts *x, const struct assess_ctx *c)
+{
+    const char *rb = NULL;
+    if (x->records > 100000000)
+        rb = "over 100 million records";
+    else if (x->records > 1000000)
+        rb = "over 1 million records";
+    else if (x->records > 1000)
+        rb = "over 1,000 records";
+    const char *bb = NULL;
+    if (x->bytes > 1099511627776ll)
+        bb = "over 1 TB";
+    else if (x->bytes > 1073741824ll)
+        bb = "over 1 GB";
+    if (rb || bb) {
+        enum severity sev = !x->readable           ? SEV_INFO
+                            : x->records > 1000000 ? SEV_CRITICAL
+                                                   : SEV_HIGH;
+        char r[48] = "?", b[48] = "?";
+        if (x->records >= 0) count_str((uint64_t)x->records, r, sizeof r);
+        if (x->bytes >= 0) bytes_str((uint64_t)x->bytes, b, sizeof b);
+        finding_add_signal(f, "large-dataset", sev, "%s%s%s (%s records, %s)", rb ? rb : "",
+                           rb && bb ? ", " : "", bb ? bb : "", r, b);
+    }
+    uint64_t threshold =
+        c && c->personal_threshold ? c->personal_threshold : ASSESS_PERSONAL_THRESHOLD;
+    if (x->pii && x->pii_records > 0 && (uint64_t)x->pii_records > threshold) {
+        char r[48], t[48];
+        count_str((uint64_t)x->pii_records, r, sizeof r);
+        count_str(threshold, t, sizeof t);
+        finding_add_signal(f, "personal-data-over-threshold", x->readable ? SEV_CRITICAL : SEV_HIGH,
+                           "about %s records in personal-looking names: more people than the %s "
+                           "at which a leak must be reported to the regulator",
+                           r, t);
+    }
+}
+
+static void rule_ransom(struct finding *f, const struct facts *x)
+{
+    if (!x->nransom) return;
+    finding_add_signal(f, "ransom-note", x->readable ? SEV_CRITICAL : SEV_MEDIUM,
+                       "ransom-note names: %s%s", x->ransom_examples,
+                       x->wiped ? " -- and nothing else of size remains: the store looks wiped"
+                                : "");
+}
+
+static void rule_infra(struct finding *f, const struct facts *x)
+{
+    if (!x->infra || f->auth != AUTH_NONE) return;
+    char at[64];
+    where(f, at, sizeof at);
+    const char *s = x->service;
+    if (strcmp(s, "docker") == 0)
+        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+                           "Docker Engine API open at %s: anyone can start a privileged "
+                           "container, i.e. root on the host",
+                           at);
+    else if (strcmp(s, "etcd") == 0 || strcmp(s, "consul") == 0)
+        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+                           "%s open at %s: the cluster's configuration (and any secrets kept "
+                           "there) readable and writable",
+                           x->who, at);
+    else if (strcmp(s, "kubelet") == 0 || strcmp(s, "kubernetes") == 0)
+        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+                           "%s API open at %s: workloads can be listed and run", x->who, at);
+    else
+        finding_add_signal(f, "exposed-infrastructure", SEV_MEDIUM,
+                           "%s open at %s: a map of internal hosts and services for anyone", x->who,
+                           at);
+}
+
+void assess_finding(struct finding *f, const struct assess_ctx *c)
+{
+    f->nsignals = 0;
+    f->severity = SEV_NONE;
+    struct facts x;
+    gather(f, c, &x);
+    rule_no_auth(f, &x);
+    rule_dashboard(f, &x);
+    rule_default_account(f, &x);
+    rule_infra(f, &x);
+    rule_no_auth_capability(f, &x);
+    rule_versions(f, &x);
+    rule_certs(f, &x, c);
+    rule_personal(f, &x);
+    rule_volume(f, &x, c);
+    rule_ransom(f, &x);
+    bool identified = f->service[0] && strcmp(f->service, "unknown") != 0;
+    if ((identified || f->nsignals) && f->severity < SEV_INFO) f->severity = SEV_INFO;
+    cluster_key(f, f->cluster, sizeof f->cluster);
+}
+
+/* ---- clusters ---- */
+
+/* An index name with its variable parts blanked: digits -> '#', random ids -> '*'. */
+static void name_pattern(const char *in, char *out, size_t n)
+{
+    char tmp[FINDING_MAX_NAME * 2];
+    size_t j = 0;
+    for (size_t i = 0; in[i] && j + 1 < sizeof tmp; i++) {
+        char c = in[i];
+        if (c >= '0' && c <= '9') {
+            if (j == 0 || tmp[j - 1] != '#') tmp[j++] = '#';
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        tmp[j++] = c;
+    }
+    tmp[j] = '\0';
+    /* a long word mixing letters and digits is a generated id */
+    size_t o = 0;
+    for (size_t i = 0; tmp[i] && o + 1 < n;) {
+        size_t k = i;
+        bool alnum = (tmp[k] >= 'a' && tmp[k] <= 'z') || tmp[k] == '#';
+        if (!alnum) {
+            out[o++] = tmp[i++];
+            continue;
+        }
+        int hashes = 0;
+        while ((tmp[k] >= 'a' && tmp[k] <= 'z') || tmp[k] == '#')
+            hashes += tmp[k++] == '#';
+        if (k - i >= 8 && hashes >= 2) {
+            out[o++] = '*';
+        } else {
+            for (size_t m = i; m < k && o + 1 < n; m++)
+                out[o++] = tmp[m];
+        }
+        i = k;
+    }
+    out[o] = '\0';
+}
+
+/* es-cn-0pp1f1y5g000abcd.kibana.example -> es-cn-*.kibana.example */
+static void cert_name_pattern(const char *in, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!in || !in[0]) return;
+    const char *dot = strchr(in, '.');
+    size_t label = dot ? (size_t)(dot - in) : strlen(in);
+    size_t o = 0;
+    size_t start = 0;
+    bool star = false;
+    for (size_t i = 0; i <= label && o + 2 < n; i++) {
+        if (i < label && in[i] != '-') continue;
+        bool digit = false;
+        for (size_t k = start; k < i; k++)
+            digit |= in[k] >= '0' && in[k] <= '9';
+        if (digit) {
+            out[o++] = '*';
+            star = true;
+            break;
+        }
+        for (size_t k = start; k < i && o + 2 < n; k++) {
+            char c = in[k];
+            out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        if (i < label) out[o++] = '-';
+        start = i + 1;
+    }
+    (void)star;
+    out[o] = '\0';
+    if (dot) {
+        size_t len = strlen(out);
+        for (const char *p = dot; *p && len + 1 < n; p++)
+            out[len++] = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        out[len] = '\0';
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void cluster_key(const struct finding *f, char *out, size_t n)
+{
+    if (n) out[0] = '\0';
+    if (n < 13) return;
+    struct buf m;
+    buf_init(&m, 16384);
+    char(*pats)[FINDING_MAX_NAME] = NULL;
+    const char **sorted = NULL;
+    if (f->tls.present && f->tls.sha256[0]) {
+        buf_appendf(&m, "cert:%s", f->tls.sha256);
+    } else {
+        char service[32];
+        norm_service(f->product[0] ? f->product : f->service, service, sizeof service);
+        if (!service[0] || strcmp(service, "unknown") == 0) goto out;
+        char certpat[256] = "";
+        if (f->tls.present)
+            cert_name_pattern(f->tls.nsan ? f->tls.san[0] : f->tls.subject_cn, certpat,
+                              sizeof certpat);
+        if (!f->version[0] && !f->names.n && !certpat[0]) goto out;
+        buf_appendf(&m, "cfg:%s|%s|", service, f->version);
+        if (f->names.n) {
+            pats = xcalloc(f->names.n, sizeof *pats);
+            sorted = xcalloc(f->names.n, sizeof *sorted);
+            if (!pats || !sorted) goto out;
+            for (uint32_t i = 0; i < f->names.n; i++) {
+                name_pattern(f->names.v[i], pats[i], sizeof pats[i]);
+                sorted[i] = pats[i];
+            }
+            qsort(sorted, f->names.n, sizeof *sorted, cmp_str);
+            for (uint32_t i = 0; i < f->names.n; i++)
+                if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+                    buf_appendf(&m, "%s,", sorted[i]);
+        }
+        buf_appendf(&m, "|%s", certpat);
+    }
+    if (m.truncated || !m.data) goto out;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int ml = 0;
+    if (EVP_Digest(m.data, m.len, md, &ml, EVP_sha256(), NULL) != 1 || ml < 6) goto out;
+    for (int i = 0; i < 6; i++)
+        str_fmt(out + 2 * i, 3, "%02x", md[i]);
+out:
+    free(pats);
+    free(sorted);
+    buf_free(&m);
+}
