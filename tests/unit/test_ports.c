@@ -1,0 +1,174 @@
+/*
+ * tests/unit/test_ports.c -- the -p syntax (target/ports.c): numbers,
+ * ranges, service names, the default list, and what must be refused.
+ */
+#include "target/target.h"
+#include "unit/t.h"
+
+#include <stdlib.h>
+
+/* Parse spec; return the count (or -1 on error) and keep the list in *out. */
+static long parse(const char *spec, uint16_t **out)
+{
+    struct err e;
+    size_t n = 0;
+    *out = NULL;
+    if (ports_parse(spec, out, &n, &e) < 0) return -1;
+    return (long)n;
+}
+
+static bool sorted_unique(const uint16_t *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (p[i] <= p[i - 1]) return false;
+    return true;
+}
+
+static bool has(const uint16_t *p, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == v) return true;
+    return false;
+}
+
+static void test_lists(void)
+{
+    uint16_t *p;
+    long n = parse("6379", &p);
+    CHECK(n == 1 && p[0] == 6379);
+    free(p);
+    n = parse("443,80,80,443,22", &p);
+    CHECK(n == 3 && p[0] == 22 && p[1] == 80 && p[2] == 443);
+    free(p);
+    n = parse("9200-9300", &p);
+    CHECK(n == 101 && p[0] == 9200 && p[100] == 9300 && sorted_unique(p, 101));
+    free(p);
+    n = parse("9300-9300,9200-9205,9203-9210", &p);
+    CHECK(n == 12 && p[0] == 9200 && p[10] == 9210 && p[11] == 9300);
+    free(p);
+    n = parse(" 80 , 443 ", &p);
+    CHECK(n == 2 && p[0] == 80 && p[1] == 443);
+    free(p);
+    n = parse("1", &p);
+    CHECK(n == 1 && p[0] == 1);
+    free(p);
+    n = parse("65535", &p);
+    CHECK(n == 1 && p[0] == 65535);
+    free(p);
+    /* every port: -p- (the CLI passes "-"), 1-65535, open ranges */
+    n = parse("-", &p);
+    CHECK(n == 65535 && p[0] == 1 && p[65534] == 65535 && sorted_unique(p, 65535));
+    free(p);
+    n = parse("1-65535", &p);
+    CHECK(n == 65535);
+    free(p);
+    n = parse("-1024", &p);
+    CHECK(n == 1024 && p[0] == 1 && p[1023] == 1024);
+    free(p);
+    n = parse("65000-", &p);
+    CHECK(n == 536 && p[0] == 65000 && p[535] == 65535);
+    free(p);
+}
+
+static void test_names(void)
+{
+    static const struct {
+        const char *name;
+        uint16_t port;
+    } want[] = {
+        {"redis", 6379},         {"elasticsearch", 9200},
+        {"kibana", 5601},        {"mongodb", 27017},
+        {"postgresql", 5432},    {"postgres", 5432},
+        {"mysql", 3306},         {"memcached", 11211},
+        {"etcd", 2379},          {"clickhouse", 8123},
+        {"influxdb", 8086},      {"prometheus", 9090},
+        {"rabbitmq", 15672},     {"zookeeper", 2181},
+        {"mqtt", 1883},          {"couchdb", 5984},
+        {"docker", 2375},        {"http", 80},
+        {"https", 443},          {"cassandra", 9042},
+        {"amqp", 5672},          {"neo4j", 7474},
+        {"mariadb", 3306},       {"mongo", 27017},
+        {"opensearch", 9200},    {"REDIS", 6379},
+        {"Elasticsearch", 9200}, {"elasticsearch-transport", 9300},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        uint16_t port = 0;
+        CHECK_MSG(port_service_lookup(want[i].name, &port) == 0 && port == want[i].port, "%s -> %u",
+                  want[i].name, port);
+    }
+    uint16_t port = 0;
+    CHECK(port_service_lookup("nosuchservice", &port) < 0);
+    CHECK(port_service_lookup("", &port) < 0);
+    CHECK_STR(port_service_name(6379), "redis");
+    CHECK_STR(port_service_name(5432), "postgresql");
+    CHECK_STR(port_service_name(9200), "elasticsearch");
+    CHECK(port_service_name(4) == NULL);
+
+    uint16_t *p;
+    long n = parse("redis,elasticsearch,kibana,9300", &p);
+    CHECK(n == 4 && p[0] == 5601 && p[1] == 6379 && p[2] == 9200 && p[3] == 9300);
+    free(p);
+    n = parse("postgres,postgresql,5432", &p);
+    CHECK(n == 1 && p[0] == 5432);
+    free(p);
+    n = parse("docker-tls,http-alt", &p); /* names with a dash are names, not ranges */
+    CHECK(n == 2 && p[0] == 2376 && p[1] == 8080);
+    free(p);
+}
+
+static void test_bad(void)
+{
+    static const char *const bad[] = {
+        "0",      "65536", "99999",    "abc",   "5-1",    "",    ",",
+        "80,",    ",80",   "80,,443",  "1-2-3", "-0",     "0-5", "5-0",
+        "80;443", "-80-",  "80-65536", "+80",   "redis-", "8 0", "0x50",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        uint16_t *p = NULL;
+        size_t n = 0;
+        struct err e;
+        e.msg[0] = 0;
+        int rc = ports_parse(bad[i], &p, &n, &e);
+        CHECK_MSG(rc < 0 && p == NULL && e.msg[0], "'%s' accepted", bad[i]);
+        free(p);
+    }
+    struct err e;
+    uint16_t *p = NULL;
+    size_t n;
+    CHECK(ports_parse("80,abc", &p, &n, &e) < 0 && strstr(e.msg, "'abc'"));
+    CHECK(ports_parse("5-1", &p, &n, &e) < 0 && strstr(e.msg, "'5-1'"));
+    CHECK(ports_parse("65536", &p, &n, &e) < 0 && strstr(e.msg, "1-65535"));
+    CHECK(ports_parse(NULL, &p, &n, &e) < 0);
+}
+
+static void test_default(void)
+{
+    static const uint16_t required[] = {6379, 9200, 9300,  5601, 27017, 27018, 27019, 5984,
+                                        2379, 8123, 9000,  8086, 9090,  15672, 2181,  1883,
+                                        5432, 3306, 11211, 2375, 8080,  8081,  443,   80};
+    uint16_t *p;
+    long n = parse(ports_default_spec(), &p);
+    CHECK(n >= (long)ARRAY_LEN(required));
+    for (size_t i = 0; n > 0 && i < ARRAY_LEN(required); i++)
+        CHECK_MSG(has(p, (size_t)n, required[i]), "default list lacks %u", required[i]);
+    CHECK(n > 0 && sorted_unique(p, (size_t)n));
+    CHECK_INT(n, 29); /* docs/targets.md lists exactly these */
+    long nd = n;
+    free(p);
+    n = parse("default,8888", &p);
+    CHECK(n == nd + 1 && has(p, (size_t)n, 8888) && has(p, (size_t)n, 6379));
+    free(p);
+    n = parse("DEFAULT", &p);
+    CHECK(n == nd);
+    free(p);
+}
+
+int main(void)
+{
+    log_level = 0;
+    test_lists();
+    test_names();
+    test_bad();
+    test_default();
+    return T_END();
+}
