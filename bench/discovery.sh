@@ -74,7 +74,7 @@ run_tool() {
 }
 
 ajar_cmd() { # ports cidr out
-    "$AJAR" scan --discovery-only -q --rate 0 --retries 0 --timeout 1000 --concurrency 30000 \
+    "$AJAR" scan --discovery-only -q --rate 0 --retries 0 --timeout 1000 --concurrency 8000 \
         --seed 1 -p "$1" "$2" -o "$W/ajar.jsonl"
     jq -r '"\(.ip):\(.port)"' "$W/ajar.jsonl" | sort -u >"$3"
 }

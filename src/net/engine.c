@@ -774,7 +774,7 @@ static void discovery_result(struct engine *en, struct slot *s, int err)
     else
         en->st->unreachable++;
     pair_done(en, s);
-    sock_close(en, s, true);
+    sock_close(en, s, false); /* nothing to reset: the connection never opened */
     slot_free(en, s);
 }
 
