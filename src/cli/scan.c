@@ -12,6 +12,7 @@
 #include "target/target.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,11 @@ static const char scan_usage[] =
     "      --no-default-accounts  never try the empty-password default accounts\n"
     "      --probe NAME       try only this probe on open ports\n"
     "      --max-seconds N    stop after N seconds\n"
+    "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
+    "                         or a postgresql:// URL\n"
+    "      --no-db            do not store anything\n"
+    "      --resume[=ID]      continue the last unfinished scan of the same targets (or scan ID)\n"
+    "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
     "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
     "      --progress         progress line on stderr even when it is not a terminal\n"
     "  -q, --quiet            no progress, warnings only\n"
@@ -106,6 +112,60 @@ static void on_checkpoint(void *arg, uint64_t pos)
     if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Add sorted copies of items to the hash, each followed by a separator. */
+static void hash_sorted(EVP_MD_CTX *h, const char *const *items, size_t n, const char *tag)
+{
+    EVP_DigestUpdate(h, tag, strlen(tag) + 1);
+    const char **v = n ? xcalloc(n, sizeof *v) : NULL;
+    if (n && !v) return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = items[i];
+    if (n) qsort(v, n, sizeof *v, cmp_cstr);
+    for (size_t i = 0; i < n; i++)
+        EVP_DigestUpdate(h, v[i], strlen(v[i]) + 1);
+    free(v);
+}
+
+/*
+ * Two scans have the same scope when they were given the same targets,
+ * ports and excludes (in any order): their key is a hash of those, sorted.
+ */
+static void scope_key(struct scan_cfg *cfg, const char *const *specs, size_t nspecs,
+                      const struct target_opts *to)
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int mdl = 0;
+    if (!h) return;
+    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+    hash_sorted(h, specs, nspecs, "targets");
+    hash_sorted(h, to->input_files, to->n_input_files, "input-files");
+    size_t np = target_set_nports(cfg->ts);
+    EVP_DigestUpdate(h, "ports", 6);
+    EVP_DigestUpdate(h, target_set_ports(cfg->ts), np * sizeof(uint16_t));
+    hash_sorted(h, to->exclude, to->n_exclude, "exclude");
+    hash_sorted(h, to->exclude_files, to->n_exclude_files, "exclude-files");
+    EVP_DigestFinal_ex(h, md, &mdl);
+    EVP_MD_CTX_free(h);
+    for (unsigned i = 0; i < mdl && i < 32; i++)
+        str_fmt(cfg->scope_key + 2 * i, 3, "%02x", md[i]);
+}
+
+static void command_line(struct scan_cfg *cfg, int argc, char **argv)
+{
+    size_t o = str_copy(cfg->args, "ajar scan", sizeof cfg->args);
+    for (int i = 1; i < argc && o < sizeof cfg->args - 2; i++) {
+        cfg->args[o++] = ' ';
+        o += str_copy(cfg->args + o, argv[i], sizeof cfg->args - o);
+        if (o >= sizeof cfg->args) o = sizeof cfg->args - 1;
+    }
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -155,7 +215,11 @@ enum {
     O_PROBE,
     O_MAXSEC,
     O_PROGRESS,
-    O_IL
+    O_IL,
+    O_DB,
+    O_NODB,
+    O_RESUME,
+    O_FAILON,
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -181,6 +245,10 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {"iL", required_argument, 0, O_IL},
+        {"db", required_argument, 0, O_DB},
+        {"no-db", no_argument, 0, O_NODB},
+        {"resume", optional_argument, 0, O_RESUME},
+        {"fail-on", required_argument, 0, O_FAILON},
         {0, 0, 0, 0},
     };
     struct engine_opts eo;
@@ -195,6 +263,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     int rc = EXIT_USAGE;
     struct target_set *ts = NULL;
     FILE *fp = NULL;
+    struct scan_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
 
     /* nmap's single-dash -iL: turn it into --iL for getopt_long */
     for (int i = 1; i < argc; i++)
@@ -334,8 +404,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     if (hooks && hooks->begin) {
         uint64_t resume_pos = 0;
-        if (hooks->begin(hooks->arg, ts, seed, (uint32_t)shard, (uint32_t)nshards, &resume_pos,
-                         &e) < 0) {
+        cfg.ts = ts;
+        cfg.seed = seed;
+        cfg.shard = (uint32_t)shard;
+        cfg.nshards = (uint32_t)nshards;
+        cfg.discovery_only = eo.discovery_only;
+        scope_key(&cfg, specs.v, specs.n, &to);
+        command_line(&cfg, argc, argv);
+        if (hooks->begin(hooks->arg, &cfg, &resume_pos, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
             rc = EXIT_RUNTIME;
             goto out;
@@ -400,9 +476,4 @@ out:
     free(infiles.v);
     free(specs.v);
     return rc;
-}
-
-int cmd_scan(int argc, char **argv)
-{
-    return scan_main(argc, argv, NULL);
 }

@@ -11,6 +11,22 @@
 #include "net/engine.h"
 #include "target/target.h"
 
+/* What the scan was asked to do, for the hooks. */
+struct scan_cfg {
+    const struct target_set *ts;
+    uint64_t seed;
+    uint32_t shard, nshards;
+    bool discovery_only;
+    const char *db;    /* --db, or NULL for the default */
+    bool no_db;        /* --no-db */
+    bool resume;       /* --resume */
+    int64_t resume_id; /* --resume=ID (0 = the last unfinished scan of this scope) */
+    bool has_fail_on;
+    enum severity fail_on; /* --fail-on LEVEL */
+    char scope_key[65];    /* SHA-256 hex of the normalised targets, ports and excludes */
+    char args[512];        /* the command line */
+};
+
 struct scan_hooks {
     void *arg;
     /* fill signals and severity before the finding is stored and written */
@@ -18,8 +34,7 @@ struct scan_hooks {
     /* keep the finding (first/last seen are filled in); -1 stops the scan */
     int (*store)(void *arg, struct finding *f);
     /* the scan starts: may return a checkpoint to resume from */
-    int (*begin)(void *arg, const struct target_set *ts, uint64_t seed, uint32_t shard,
-                 uint32_t nshards, uint64_t *resume_pos, struct err *e);
+    int (*begin)(void *arg, const struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e);
     void (*checkpoint)(void *arg, uint64_t pos);
     int (*end)(void *arg, const struct engine_stats *st, struct err *e);
     /* exit status once everything is written (e.g. 3 when --fail-on was reached) */

@@ -5,6 +5,7 @@ T_PASS=0 T_FAIL=0
 T_TMP=$(mktemp -d /tmp/ajar-it.XXXXXX)
 T_PIDS=()
 AJAR=${AJAR:-$PWD/build-asan/ajar}
+export AJAR_DB=$T_TMP/ajar.db
 ok()   { T_PASS=$((T_PASS + 1)); [ -n "${T_VERBOSE:-}" ] && echo "ok   $*"; return 0; }
 bad()  { T_FAIL=$((T_FAIL + 1)); echo "FAIL $*"; return 0; }
 check() { # description, then a command whose success is the check
