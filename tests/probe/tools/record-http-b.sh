@@ -112,7 +112,7 @@ EOF
 raw() { python3 "$W/raw.py" "$@"; }
 # the probes' percent-encoding: everything but unreserved characters and ( ) , *
 enc() { python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe="(),*"))' "$1"; }
-casedir() { mkdir -p "$CASES/$1"; rm -f "$CASES/$1"/[0-9]*.resp; echo "$CASES/$1"; }
+casedir() { mkdir -p "$CASES/$1"; rm -f "$CASES/$1"/[0-9]*.resp "$CASES/$1"/[0-9]*.head "$CASES/$1"/[0-9]*.body; echo "$CASES/$1"; }
 
 # ---------------------------------------------------------------- etcd 3.4
 rec_etcd() {
@@ -339,6 +339,20 @@ rec_rcommander() {
   c=$(casedir redis_commander/http-auth-0.9.0); echo "redis-commander $NET.12 -> $c"
   raw $NET.12 8081 "$c/1.resp" GET /
   raw $NET.12 8081 "$c/2.resp" GET /apiv2/server/info
+  # the 34 KB page: keep the real head and the page's <head> (README.md there)
+  for c in "$CASES"/redis_commander/{open,http-auth}-0.9.0; do python3 - "$c" <<'EOF'
+import os, sys
+c = sys.argv[1]
+raw = open(c + "/1.resp", "rb").read()
+he = raw.index(b"\r\n\r\n")
+head = [l for l in raw[:he].split(b"\r\n") if not l.lower().startswith(b"content-length")]
+body = raw[he + 4:]
+cut = body.index(b"</head>") + len(b"</head>\n")
+open(c + "/1.head", "wb").write(b"\n".join(head) + b"\n")
+open(c + "/1.body", "wb").write(body[:cut] + b"<!-- ajar fixture: the rest of the 34 KB page is cut, see README.md -->\n</html>\n")
+os.remove(c + "/1.resp")
+EOF
+  done
 }
 
 # ---------------------------------------------------------------- nginx + php-fpm: phpMyAdmin 5.2.1, Adminer 4.8.1
