@@ -14,6 +14,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 pass=0 fail=0
+export AJAR_LAB_DIR=${AJAR_LAB_DIR:-/tmp/ajar-lab}
+lab_was_up=0
+tests/lab/lab status >/dev/null 2>&1 && lab_was_up=1
 run_one() { # name, command...
     local name=$1; shift
     [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && return
@@ -43,5 +46,9 @@ for t in tests/integration/*.sh; do
     [ -f "$t" ] || continue
     run_one "$t" bash "$t"
 done
+# stop the lab if this run started it (AJAR_KEEP_LAB=1 keeps it)
+if [ "$lab_was_up" = 0 ] && [ -z "${AJAR_KEEP_LAB:-}" ] && [ -f "$AJAR_LAB_DIR/manifest.json" ]; then
+    tests/lab/lab down >/dev/null 2>&1
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
