@@ -15,6 +15,7 @@
  */
 #include "store/db_impl.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,17 @@ struct db_stmt {
     sqlite3_stmt *st;
 };
 
+/* The allocator's statistics take a global mutex on every allocation,
+ * which the writer thread and the caller's thread would fight over. */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static void config(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_sqlite_open(struct db **out, const char *path, struct err *e)
 {
+    pthread_once(&config_once, config);
     int rc = -1;
     struct db *d = xcalloc(1, sizeof *d);
     if (!d) return err_set(e, "out of memory");

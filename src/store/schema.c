@@ -91,8 +91,7 @@
     " first_seen BIGINT NOT NULL,"                                                                 \
     " last_seen BIGINT NOT NULL,"                                                                  \
     " size INTEGER NOT NULL DEFAULT 0,"                                                            \
-    " last_group BIGINT);"                                                                         \
-    "CREATE INDEX observations_cluster ON observations(cluster);"
+    " last_group BIGINT);"
 
 static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE)};
 static const char *const migrations_pg[] = {MIGRATION_1(ID_PG)};

@@ -155,6 +155,56 @@ static void seen_clear(struct seen_map *m)
     memset(m, 0, sizeof *m);
 }
 
+/*
+ * Every service identity in the store, as sorted hashes (8 bytes each):
+ * a service outside the scope's map whose hash is not here is new, and
+ * store_put() need not ask the database (a read transaction per finding
+ * would cost more than everything else store_put does).
+ */
+struct known_set {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static int known_add(struct known_set *k, uint64_t h)
+{
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 4096;
+        uint64_t *nv = xrealloc(k->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        k->v = nv;
+        k->cap = nc;
+    }
+    k->v[k->n++] = h;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool known_has(const struct known_set *k, uint64_t h)
+{
+    size_t lo = 0, hi = k->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (k->v[mid] == h) return true;
+        if (k->v[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static void known_clear(struct known_set *k)
+{
+    free(k->v);
+    memset(k, 0, sizeof *k);
+}
+
 /* ---- the store ---- */
 
 struct writer_stmts {
@@ -166,6 +216,7 @@ struct store {
     struct db *w;   /* writer thread */
     struct db_stmt *lookup;
     struct seen_map seen;
+    struct known_set known;
 
     pthread_t thread;
     bool thread_started;
@@ -586,6 +637,7 @@ void store_close(struct store *s)
     db_close(s->w);
     db_close(s->ctl);
     seen_clear(&s->seen);
+    known_clear(&s->known);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->nonempty);
     pthread_cond_destroy(&s->nonfull);
@@ -672,16 +724,33 @@ static int row_seen(void *arg, struct db_stmt *st)
     return 0;
 }
 
+static int row_known(void *arg, struct db_stmt *st)
+{
+    struct seen_ctx *c = arg;
+    const char *ip = db_col_text(st, 0), *tr = db_col_text(st, 2), *sv = db_col_text(st, 3);
+    uint64_t h =
+        service_hash(ip ? ip : "", (uint16_t)db_col_int(st, 1), tr ? tr : "", sv ? sv : "");
+    if (known_add(&c->s->known, h) < 0) return err_set(c->e, "out of memory");
+    return 0;
+}
+
 static int load_seen(struct store *s, const char *scope_key, struct err *e)
 {
     struct seen_ctx c = {s, e};
     seen_clear(&s->seen);
-    return query(s,
-                 "SELECT address, port, transport, service, first_seen, last_seen,"
-                 " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END FROM services WHERE id IN"
-                 " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
-                 " WHERE sc.scope_key = $1)",
-                 "t", row_seen, &c, e, scope_key);
+    known_clear(&s->known);
+    if (query(s,
+              "SELECT address, port, transport, service, first_seen, last_seen,"
+              " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END FROM services WHERE id IN"
+              " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
+              " WHERE sc.scope_key = $1)",
+              "t", row_seen, &c, e, scope_key) < 0)
+        return -1;
+    if (query(s, "SELECT address, port, transport, service FROM services", "", row_known, &c, e) <
+        0)
+        return -1;
+    if (s->known.n) qsort(s->known.v, s->known.n, sizeof *s->known.v, cmp_u64);
+    return 0;
 }
 
 /* ---- scans ---- */
@@ -801,6 +870,7 @@ static int seen_lookup(struct store *s, uint64_t h, const struct finding *f, int
         *closed = se->closed;
         return 0;
     }
+    if (!known_has(&s->known, h)) return 0;
     db_bind_text(s->lookup, 1, f->ip);
     db_bind_int(s->lookup, 2, f->port);
     db_bind_text(s->lookup, 3, f->transport);

@@ -1,0 +1,150 @@
+/*
+ * bench/store_gen.c -- ingest synthetic findings through the store's real
+ * path (store_scan_begin, store_put, store_checkpoint, store_scan_end) and
+ * print findings per second. bench/store.sh builds it against the release
+ * library and runs it on SQLite and PostgreSQL.
+ *
+ *   store_gen --db WHERE [-n COUNT] [--batch N] [--scope KEY]
+ *
+ * The findings look like a real scan's: distinct (address, port) pairs
+ * spread over 10.0.0.0/8, a handful of services and products, a few index
+ * names and fields, one or two signals, and a TLS certificate on one in
+ * ten (shared by groups of 50 hosts, as clustered deployments share them).
+ * A pool of 1024 findings is built once and re-addressed for each put (a
+ * new address, version and record count), so the figure is the store's
+ * cost, not the generator's. Wall-clock time on a shared machine is noise;
+ * the CPU time of the two threads (the caller, which makes the record's
+ * JSON, and the writer, which runs SQL) is printed too: the rate the
+ * pipeline would reach with a core each is n / max(caller, writer).
+ */
+#include "core/finding.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const services[] = {"redis", "elasticsearch", "mongodb", "memcached", "kibana"};
+static const char *const products[] = {"Redis", "Elasticsearch", "MongoDB", "Memcached", "Kibana"};
+static const uint16_t ports[] = {6379, 9200, 27017, 11211, 5601};
+
+/* A new address (distinct for every i < 2^24 * 5), version and volume. */
+static void readdress(struct finding *f, uint64_t i)
+{
+    uint32_t k = (uint32_t)((i / 5) * 2654435761u) & 0xffffff;
+    str_fmt(f->ip, sizeof f->ip, "10.%u.%u.%u", (k >> 16) & 255, (k >> 8) & 255, k & 255);
+    str_fmt(f->version, sizeof f->version, "%u.%u.%u", 5 + (unsigned)(i % 3), (unsigned)(i % 17),
+            (unsigned)(i % 7));
+    f->records = (int64_t)(i % 100000);
+    f->bytes = f->records * 512;
+}
+
+static void gen(struct finding *f, uint64_t i, time_t t)
+{
+    finding_init(f);
+    unsigned s = (unsigned)(i % 5);
+    f->port = ports[s];
+    f->time = t;
+    str_copy(f->service, services[s], sizeof f->service);
+    str_copy(f->product, products[s], sizeof f->product);
+    readdress(f, i);
+    f->auth = i % 3 ? AUTH_NONE : AUTH_REQUIRED;
+    f->databases = 1;
+    finding_add_name(f, "person_info", 11, f->records, f->bytes);
+    finding_add_name(f, "orders", 6, 10, 4096);
+    finding_add_field(f, "sfzh", 4);
+    finding_add_field(f, "sjhm", 4);
+    if (i % 10 == 0) {
+        f->tls.present = true;
+        str_copy(f->tls.version, "TLSv1.3", sizeof f->tls.version);
+        str_fmt(f->tls.sha256, sizeof f->tls.sha256, "%064llx", (unsigned long long)(i / 50));
+        str_copy(f->tls.subject_cn, "db.example", sizeof f->tls.subject_cn);
+        str_copy(f->tls.issuer_cn, "db.example", sizeof f->tls.issuer_cn);
+        f->tls.self_signed = true;
+        str_copy(f->tls.key_type, "rsa", sizeof f->tls.key_type);
+        f->tls.key_bits = 2048;
+        f->tls.not_before = t - 86400;
+        f->tls.not_after = t + 86400 * 365;
+    }
+    if (f->auth == AUTH_NONE) finding_add_signal(f, "no-auth", SEV_CRITICAL, "no authentication");
+    finding_add_signal(f, "data-volume", SEV_MEDIUM, "%lld records", (long long)f->records);
+}
+
+static double cpu(const struct rusage *r)
+{
+    return (double)r->ru_utime.tv_sec + (double)r->ru_utime.tv_usec / 1e6 +
+           (double)r->ru_stime.tv_sec + (double)r->ru_stime.tv_usec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    const char *where = STORE_DEFAULT_PATH, *scope = "bench";
+    uint64_t n = 1000000, batch = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            where = argv[++i];
+        } else if (!strcmp(argv[i], "--scope") && i + 1 < argc) {
+            scope = argv[++i];
+        } else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+            if (parse_u64(argv[++i], 1ull << 32, &n) < 0) goto usage;
+        } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+            if (parse_u64(argv[++i], 1u << 24, &batch) < 0) goto usage;
+        } else {
+            goto usage;
+        }
+    }
+    struct err e = {{0}};
+    struct store *s = NULL;
+    if (store_open(&s, where, &e) < 0) {
+        fprintf(stderr, "store_gen: %s\n", e.msg);
+        return 1;
+    }
+    if (batch) store_set_batch(s, (unsigned)batch);
+    time_t t = now_wall();
+    struct scan_meta m = {.args = "store_gen", .scope_key = scope, .seed = 1, .nshards = 1};
+    int64_t id;
+    uint64_t pos;
+    enum { POOL = 1024 };
+    static struct finding pool[POOL];
+    for (int i = 0; i < POOL; i++)
+        gen(&pool[i], (uint64_t)i, t);
+    struct rusage r0, r1, rt;
+    getrusage(RUSAGE_SELF, &r0);
+    getrusage(RUSAGE_THREAD, &rt);
+    double caller0 = cpu(&rt);
+    int64_t t0 = now_ms();
+    if (store_scan_begin(s, &m, &id, &pos, &e) < 0) goto fail;
+    for (uint64_t i = 0; i < n; i++) {
+        struct finding *f = &pool[i % POOL];
+        readdress(f, i);
+        if (store_put(s, id, f, &e) < 0) goto fail;
+        if (i % 1000 == 999 && store_checkpoint(s, id, i + 1, &e) < 0) goto fail;
+    }
+    if (store_flush(s, &e) < 0) goto fail;
+    int64_t t1 = now_ms();
+    getrusage(RUSAGE_SELF, &r1);
+    getrusage(RUSAGE_THREAD, &rt);
+    double caller = cpu(&rt) - caller0, all = cpu(&r1) - cpu(&r0), writer = all - caller;
+    if (store_scan_end(s, id, &e) < 0) goto fail;
+    int64_t t2 = now_ms();
+    double ingest = (double)(t1 - t0) / 1000.0, total = (double)(t2 - t0) / 1000.0;
+    double slowest = caller > writer ? caller : writer;
+    printf("%s: %llu findings committed in %.2f s wall = %.0f findings/s (scan end: +%.2f s)\n",
+           store_backend(s), (unsigned long long)n, ingest, (double)n / ingest, total - ingest);
+    printf("%s: cpu caller %.2f s, writer+server-side-of-process %.2f s: %.0f findings/s at one"
+           " core per thread\n",
+           store_backend(s), caller, writer, slowest > 0 ? (double)n / slowest : 0.0);
+    for (int i = 0; i < POOL; i++)
+        finding_free(&pool[i]);
+    store_close(s);
+    return 0;
+fail:
+    fprintf(stderr, "store_gen: %s\n", e.msg);
+    store_close(s);
+    return 1;
+usage:
+    fprintf(stderr, "usage: store_gen --db WHERE [-n COUNT] [--batch N] [--scope KEY]\n");
+    return 2;
+}

@@ -1,0 +1,341 @@
+/*
+ * cli/history.c -- `ajar history ADDRESS[:PORT]`: the life of an exposure.
+ * Every observation of the services at an address (or one port of it),
+ * oldest first, what changed from one to the next (product, version,
+ * authentication, certificate, data volume, severity), when it was first
+ * and last seen, how long it has been open, and when it was found closed.
+ * Text for a person, --json for a program (each observation carries the
+ * record as it was written then).
+ */
+#include "cli/cli.h"
+#include "core/finding.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char history_usage[] =
+    "usage: ajar history [--db PATH|URL] [--json] ADDRESS[:PORT]\n"
+    "\n"
+    "Every observation of the services at ADDRESS (or ADDRESS:PORT, [v6]:PORT) over time:\n"
+    "first seen, changes, last seen, closed.\n"
+    "\n"
+    "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --json          one JSON object instead of text\n"
+    "  -h, --help          this help\n";
+
+struct obs {
+    int64_t scan;
+    char key[120]; /* port/transport/service */
+    json_t *rec;
+};
+
+struct obs_list {
+    struct obs *v;
+    size_t n, cap;
+};
+
+static int on_obs(void *arg, int64_t scan_id, const struct finding *f)
+{
+    struct obs_list *l = arg;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        struct obs *nv = xrealloc(l->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    struct obs *o = &l->v[l->n];
+    o->scan = scan_id;
+    str_fmt(o->key, sizeof o->key, "%u/%s/%s", f->port, f->transport,
+            f->service[0] ? f->service : "unknown");
+    o->rec = finding_to_json(f, false);
+    if (!o->rec) return -1;
+    l->n++;
+    return 0;
+}
+
+struct svc_list {
+    struct store_service *v;
+    size_t n, cap;
+};
+
+static int on_service(void *arg, const struct store_service *sv)
+{
+    struct svc_list *l = arg;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        struct store_service *nv = xrealloc(l->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *sv;
+    return 0;
+}
+
+/* ADDRESS, ADDRESS:PORT, [V6] or [V6]:PORT; a bare v6 address has no port. */
+static int parse_target(const char *arg, char *ip, size_t n, uint16_t *port)
+{
+    uint64_t p = 0;
+    *port = 0;
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+        if (!close || (size_t)(close - arg - 1) >= n || close == arg + 1) return -1;
+        memcpy(ip, arg + 1, (size_t)(close - arg - 1));
+        ip[close - arg - 1] = 0;
+        if (!close[1]) return 0;
+        if (close[1] != ':' || parse_u64(close + 2, 65535, &p) < 0 || !p) return -1;
+        *port = (uint16_t)p;
+        return 0;
+    }
+    const char *colon = strchr(arg, ':');
+    if (colon && !strchr(colon + 1, ':')) {
+        if ((size_t)(colon - arg) >= n || colon == arg) return -1;
+        memcpy(ip, arg, (size_t)(colon - arg));
+        ip[colon - arg] = 0;
+        if (parse_u64(colon + 1, 65535, &p) < 0 || !p) return -1;
+        *port = (uint16_t)p;
+        return 0;
+    }
+    if (!arg[0] || strlen(arg) >= n) return -1;
+    str_copy(ip, arg, n);
+    return 0;
+}
+
+static json_t *jtime(time_t t)
+{
+    char b[32];
+    if (!t) return json_null();
+    time_fmt_utc(t, b, sizeof b);
+    return json_string(b);
+}
+
+static void fmt_duration(int64_t s, char *out, size_t n)
+{
+    if (s < 0) s = 0;
+    if (s >= 86400)
+        str_fmt(out, n, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        str_fmt(out, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else
+        str_fmt(out, n, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+static void put_fact(json_t *f, const char *k, const json_t *v)
+{
+    json_object_set_new(f, k, v ? json_deep_copy(v) : json_null());
+}
+
+/* The facts compared from one observation to the next, as "name": value. */
+static json_t *facts(const json_t *rec)
+{
+    json_t *f = json_object();
+    const json_t *data = json_object_get(rec, "data");
+    const json_t *tls = json_object_get(rec, "tls");
+    put_fact(f, "product", json_object_get(rec, "product"));
+    put_fact(f, "version", json_object_get(rec, "version"));
+    put_fact(f, "auth", json_object_get(rec, "auth"));
+    put_fact(f, "certificate", json_is_object(tls) ? json_object_get(tls, "sha256") : NULL);
+    put_fact(f, "records", json_is_object(data) ? json_object_get(data, "records") : NULL);
+    put_fact(f, "bytes", json_is_object(data) ? json_object_get(data, "bytes") : NULL);
+    put_fact(f, "severity", json_object_get(rec, "severity"));
+    return f;
+}
+
+static json_t *changes(const json_t *prev, const json_t *cur)
+{
+    json_t *ch = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)cur, k, v)
+    {
+        json_t *p = json_object_get(prev, k);
+        if (!(p && json_equal(p, v))) {
+            json_t *c = json_object();
+            json_object_set_new(c, "field", json_string(k));
+            json_object_set_new(c, "from", p ? json_deep_copy(p) : json_null());
+            json_object_set_new(c, "to", json_deep_copy(v));
+            json_array_append_new(ch, c);
+        }
+    }
+    return ch;
+}
+
+static void print_json_value(const json_t *v)
+{
+    if (!v || json_is_null(v))
+        printf("-");
+    else if (json_is_integer(v))
+        printf("%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        printf("%s", json_string_value(v));
+    else
+        printf("?");
+}
+
+int cmd_history(int argc, char **argv)
+{
+    static const struct option lopts[] = {{"db", required_argument, 0, 'd'},
+                                          {"json", no_argument, 0, 'j'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    const char *db = STORE_DEFAULT_PATH;
+    bool as_json = false;
+    int c, rc = EXIT_USAGE;
+    struct store *s = NULL;
+    struct obs_list ol = {0};
+    struct svc_list sl = {0};
+    struct err e = {{0}};
+    json_t *out = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'j':
+            as_json = true;
+            break;
+        case 'h':
+            fputs(history_usage, stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr,
+                    "ajar history: unknown or incomplete option '%s' (try 'ajar history --help')\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    char ip[64];
+    uint16_t port = 0;
+    if (argc - optind != 1) {
+        fprintf(stderr, "ajar history: give one ADDRESS or ADDRESS:PORT\n");
+        return EXIT_USAGE;
+    }
+    if (parse_target(argv[optind], ip, sizeof ip, &port) < 0) {
+        fprintf(stderr,
+                "ajar history: bad address '%s' (want ADDRESS, ADDRESS:PORT or [V6]:PORT)\n",
+                argv[optind]);
+        return EXIT_USAGE;
+    }
+    rc = EXIT_RUNTIME;
+    if (store_open(&s, db, &e) < 0) goto fail;
+    if (store_services(s, ip, port, on_service, &sl, &e) < 0 ||
+        store_history(s, ip, port, on_obs, &ol, &e) < 0)
+        goto fail;
+    out = json_object();
+    json_object_set_new(out, "ip", json_string(ip));
+    json_object_set_new(out, "port", port ? json_integer(port) : json_null());
+    json_t *jsv = json_array();
+    json_object_set_new(out, "services", jsv);
+    time_t now = now_wall();
+    for (size_t i = 0; i < sl.n; i++) {
+        const struct store_service *sv = &sl.v[i];
+        char key[120];
+        str_fmt(key, sizeof key, "%u/%s/%s", sv->port, sv->transport, sv->service);
+        json_t *o = json_object();
+        json_object_set_new(o, "port", json_integer(sv->port));
+        json_object_set_new(o, "transport", json_string(sv->transport));
+        json_object_set_new(o, "service", json_string(sv->service));
+        json_object_set_new(o, "first_seen", jtime(sv->first_seen));
+        json_object_set_new(o, "last_seen", jtime(sv->last_seen));
+        json_object_set_new(o, "closed_at", jtime(sv->closed_at));
+        json_object_set_new(o, "open", json_boolean(!sv->closed_at));
+        /* how long it has been (or was) exposed: to now while open, to the closing scan else */
+        time_t until = sv->closed_at ? sv->closed_at : now;
+        json_object_set_new(
+            o, "open_seconds",
+            json_integer((json_int_t)(until > sv->first_seen ? until - sv->first_seen : 0)));
+        json_t *jo = json_array();
+        json_object_set_new(o, "observations", jo);
+        json_t *prev = NULL;
+        for (size_t k = 0; k < ol.n; k++) {
+            if (strcmp(ol.v[k].key, key)) continue;
+            json_t *x = json_object();
+            json_t *cur = facts(ol.v[k].rec);
+            json_object_set_new(x, "scan", json_integer(ol.v[k].scan));
+            json_object_set(x, "time", json_object_get(ol.v[k].rec, "time"));
+            json_object_set_new(x, "changes", prev ? changes(prev, cur) : json_array());
+            json_object_set(x, "record", ol.v[k].rec);
+            json_array_append_new(jo, x);
+            if (prev) json_decref(prev);
+            prev = cur;
+        }
+        if (prev) json_decref(prev);
+        json_array_append_new(jsv, o);
+    }
+    if (as_json) {
+        if (json_dumpf(out, stdout, JSON_COMPACT) < 0 || putchar('\n') == EOF) goto fail;
+    } else if (sl.n == 0) {
+        if (port)
+            printf("%s:%u: never seen in %s\n", ip, port, db);
+        else
+            printf("%s: never seen in %s\n", ip, db);
+    } else {
+        size_t i;
+        json_t *o;
+        json_array_foreach(jsv, i, o)
+        {
+            const struct store_service *sv = &sl.v[i];
+            char fs[32], ls[32], cl[32], dur[32];
+            time_fmt_utc(sv->first_seen, fs, sizeof fs);
+            time_fmt_utc(sv->last_seen, ls, sizeof ls);
+            fmt_duration(json_integer_value(json_object_get(o, "open_seconds")), dur, sizeof dur);
+            printf("%s:%u %s %s\n", ip, sv->port, sv->transport, sv->service);
+            printf("  first seen %s, last seen %s\n", fs, ls);
+            if (sv->closed_at) {
+                time_fmt_utc(sv->closed_at, cl, sizeof cl);
+                printf("  CLOSED at %s after %s open\n", cl, dur);
+            } else {
+                printf("  OPEN for %s\n", dur);
+            }
+            size_t k;
+            json_t *x;
+            json_array_foreach(json_object_get(o, "observations"), k, x)
+            {
+                const json_t *r = json_object_get(x, "record");
+                printf("  scan %lld  %s  ",
+                       (long long)json_integer_value(json_object_get(x, "scan")),
+                       json_string_value(json_object_get(x, "time"))
+                           ? json_string_value(json_object_get(x, "time"))
+                           : "-");
+                print_json_value(json_object_get(r, "product"));
+                printf(" ");
+                print_json_value(json_object_get(r, "version"));
+                printf("  auth ");
+                print_json_value(json_object_get(r, "auth"));
+                printf("  severity ");
+                print_json_value(json_object_get(r, "severity"));
+                printf("\n");
+                size_t m;
+                json_t *ch;
+                json_array_foreach(json_object_get(x, "changes"), m, ch)
+                {
+                    printf("      changed %-12s ", json_string_value(json_object_get(ch, "field")));
+                    print_json_value(json_object_get(ch, "from"));
+                    printf(" -> ");
+                    print_json_value(json_object_get(ch, "to"));
+                    printf("\n");
+                }
+            }
+        }
+    }
+    if (fflush(stdout) != 0) goto fail;
+    rc = EXIT_OK;
+    goto out;
+fail:
+    fprintf(stderr, "ajar history: %s\n", e.msg[0] ? e.msg : "writing the output failed");
+out:
+    if (out) json_decref(out);
+    for (size_t i = 0; i < ol.n; i++)
+        json_decref(ol.v[i].rec);
+    free(ol.v);
+    free(sl.v);
+    store_close(s);
+    return rc;
+}
