@@ -121,3 +121,18 @@ void db_reset(struct db_stmt *st)
     else
         db_sqlite_reset(st);
 }
+
+int db_pipeline(struct db *d, struct err *e)
+{
+    return KIND(d) == DB_PG ? db_pg_pipeline(d, e) : 0;
+}
+
+int db_send(struct db_stmt *st, struct err *e)
+{
+    if (SKIND(st) == DB_PG) return db_pg_send(st, e);
+    int r;
+    while ((r = db_sqlite_step(st, e)) == 1)
+        ;
+    db_sqlite_reset(st);
+    return r;
+}

@@ -65,4 +65,16 @@ bool db_col_null(struct db_stmt *st, int i);
 /* Ready the statement for new bindings (clears them). */
 void db_reset(struct db_stmt *st);
 
+/*
+ * Batched writes. db_send() runs a statement whose rows nobody reads and
+ * readies it for new bindings. On PostgreSQL between db_pipeline(d, true)
+ * and the next db_exec/db_commit/db_rollback (which end the pipeline), it
+ * only sends (libpq pipeline mode): no round trip per statement; results
+ * are read every 256 statements and at the end, and an error in any of them
+ * fails that end (the transaction must then be rolled back). On SQLite
+ * db_pipeline does nothing and db_send runs the statement at once.
+ */
+int db_pipeline(struct db *d, struct err *e);
+int db_send(struct db_stmt *st, struct err *e);
+
 #endif

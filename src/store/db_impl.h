@@ -32,5 +32,7 @@ struct db_stmt_head {
 
 DB_BACKEND_DECLARE(db_sqlite)
 DB_BACKEND_DECLARE(db_pg)
+int db_pg_pipeline(struct db *d, struct err *e);
+int db_pg_send(struct db_stmt *st, struct err *e);
 
 #endif

@@ -21,7 +21,11 @@ struct db {
     enum db_kind kind;
     PGconn *c;
     unsigned next_stmt;
+    bool pipeline; /* in libpq pipeline mode */
+    int pending;   /* statements sent since the last sync */
 };
+
+#define PIPELINE_SYNC_EVERY 256
 
 struct db_stmt {
     struct db *d;
@@ -74,8 +78,77 @@ void db_pg_close(struct db *d)
     free(d);
 }
 
+/* Sync: read every pending result; the first error wins. */
+static int pipeline_sync(struct db *d, struct err *e)
+{
+    int rc = 0, nulls = 0;
+    if (PQpipelineSync(d->c) != 1) return pg_err(e, "pipeline", PQerrorMessage(d->c));
+    for (;;) {
+        PGresult *r = PQgetResult(d->c);
+        if (!r) {
+            /* one NULL ends each statement's results; two in a row: nothing more will come */
+            if (++nulls > 1 || PQstatus(d->c) != CONNECTION_OK) {
+                if (!rc) rc = pg_err(e, "pipeline", PQerrorMessage(d->c));
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !rc)
+            rc = pg_err(e, "query",
+                        st == PGRES_PIPELINE_ABORTED ? "aborted by an earlier error"
+                                                     : PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    d->pending = 0;
+    return rc;
+}
+
+static int pipeline_end(struct db *d, struct err *e)
+{
+    int rc = pipeline_sync(d, e);
+    if (PQexitPipelineMode(d->c) != 1 && !rc) rc = pg_err(e, "pipeline", PQerrorMessage(d->c));
+    d->pipeline = false;
+    return rc;
+}
+
+int db_pg_pipeline(struct db *d, struct err *e)
+{
+    if (d->pipeline) return 0;
+    if (PQenterPipelineMode(d->c) != 1) return pg_err(e, "pipeline", PQerrorMessage(d->c));
+    d->pipeline = true;
+    d->pending = 0;
+    return 0;
+}
+
+int db_pg_send(struct db_stmt *st, struct err *e)
+{
+    struct db *d = st->d;
+    if (!d->pipeline) {
+        int r;
+        while ((r = db_pg_step(st, e)) == 1)
+            ;
+        db_pg_reset(st);
+        return r;
+    }
+    int rc = 0;
+    if (PQsendQueryPrepared(d->c, st->name, st->nparams, st->vals, NULL, NULL, 0) != 1)
+        rc = pg_err(e, "send", PQerrorMessage(d->c));
+    else if (++d->pending >= PIPELINE_SYNC_EVERY)
+        rc = pipeline_sync(d, e);
+    db_pg_reset(st);
+    return rc;
+}
+
 int db_pg_exec(struct db *d, const char *sql, struct err *e)
 {
+    /* the end of a pipeline: its errors fail this statement, unless it is the rollback */
+    if (d->pipeline && pipeline_end(d, e) < 0 && strcmp(sql, "ROLLBACK") != 0) return -1;
     PGresult *r = PQexec(d->c, sql);
     ExecStatusType s = PQresultStatus(r);
     int rc = 0;
@@ -145,6 +218,7 @@ void db_pg_bind_text(struct db_stmt *st, int i, const char *s)
 
 int db_pg_step(struct db_stmt *st, struct err *e)
 {
+    if (st->d->pipeline && pipeline_end(st->d, e) < 0) return -1;
     if (!st->res) {
         st->res = PQexecPrepared(st->d->c, st->name, st->nparams, st->vals, NULL, NULL, 0);
         ExecStatusType s = PQresultStatus(st->res);

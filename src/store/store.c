@@ -267,8 +267,7 @@ static const char sql_put_pg[] =
     " INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
     " records, bytes, cert, cluster, record, signals)"
     " SELECT $7::bigint, s.id, $8::bigint, $9::text, $10::text, $11::text, $12::text,"
-    " $13::bigint, $14::bigint, $15::text, $16::text, $17::text, $18::text FROM s" OBS_UPSERT_TAIL
-    " RETURNING service";
+    " $13::bigint, $14::bigint, $15::text, $16::text, $17::text, $18::text FROM s" OBS_UPSERT_TAIL;
 
 static const char sql_cert_upsert[] =
     "INSERT INTO certificates (sha256, subject_cn, issuer_cn, not_before, not_after, self_signed,"
@@ -277,8 +276,11 @@ static const char sql_cert_upsert[] =
     " last_seen = CASE WHEN excluded.last_seen > certificates.last_seen THEN excluded.last_seen"
     "  ELSE certificates.last_seen END";
 
+/* by the service's identity, so no statement waits for another's result */
 static const char sql_svccert_upsert[] =
-    "INSERT INTO service_certs (service, sha256, first_seen, last_seen) VALUES ($1, $2, $3, $3)"
+    "INSERT INTO service_certs (service, sha256, first_seen, last_seen)"
+    " SELECT id, $2, $3, $3 FROM services WHERE address = $1 AND port = $4 AND transport = $5"
+    " AND service = $6"
     " ON CONFLICT (service, sha256) DO UPDATE SET"
     " last_seen = CASE WHEN excluded.last_seen > service_certs.last_seen THEN excluded.last_seen"
     "  ELSE service_certs.last_seen END";
@@ -365,24 +367,26 @@ static void bind_obs(struct db_stmt *st, int b, const struct item *it)
 static int apply_finding(struct store *s, const struct item *it, struct err *e)
 {
     struct writer_stmts *w = &s->ws;
-    int64_t svc = 0;
-    struct db_stmt *st = db_kind(s->w) == DB_PG ? w->put_pg : w->svc;
+    bool pg = db_kind(s->w) == DB_PG;
+    struct db_stmt *st = pg ? w->put_pg : w->svc;
     db_bind_text(st, 1, it->ip);
     db_bind_int(st, 2, it->port);
     db_bind_text(st, 3, it->transport);
     db_bind_text(st, 4, it->service);
     db_bind_int(st, 5, it->first_seen);
     db_bind_int(st, 6, it->t);
-    if (db_kind(s->w) == DB_PG) {
+    if (pg) {
+        /* one statement, sent without waiting (pipeline) */
         db_bind_int(st, 7, it->scan);
         bind_obs(st, 8, it);
-        if (step_done(st, &svc, e) < 0) return -1;
+        if (db_send(st, e) < 0) return -1;
     } else {
+        int64_t svc = 0;
         if (step_done(st, &svc, e) < 0) return -1;
         db_bind_int(w->obs, 1, it->scan);
         db_bind_int(w->obs, 2, svc);
         bind_obs(w->obs, 3, it);
-        if (step_done(w->obs, NULL, e) < 0) return -1;
+        if (db_send(w->obs, e) < 0) return -1;
     }
     if (it->cert) {
         const struct cert_item *c = it->cert;
@@ -395,11 +399,14 @@ static int apply_finding(struct store *s, const struct item *it, struct err *e)
         bind_opt_text(w->cert, 7, c->key_type);
         db_bind_text(w->cert, 8, c->facts ? c->facts : "{}");
         db_bind_int(w->cert, 9, it->t);
-        if (step_done(w->cert, NULL, e) < 0) return -1;
-        db_bind_int(w->svccert, 1, svc);
+        if (db_send(w->cert, e) < 0) return -1;
+        db_bind_text(w->svccert, 1, it->ip);
         db_bind_text(w->svccert, 2, c->sha256);
         db_bind_int(w->svccert, 3, it->t);
-        if (step_done(w->svccert, NULL, e) < 0) return -1;
+        db_bind_int(w->svccert, 4, it->port);
+        db_bind_text(w->svccert, 5, it->transport);
+        db_bind_text(w->svccert, 6, it->service);
+        if (db_send(w->svccert, e) < 0) return -1;
     }
     return 0;
 }
@@ -409,7 +416,7 @@ static int apply_item(struct store *s, const struct item *it, struct err *e)
     if (it->kind == IT_FINDING) return apply_finding(s, it, e);
     db_bind_int(s->ws.ckpt, 1, (int64_t)it->pos);
     db_bind_int(s->ws.ckpt, 2, it->scan);
-    return step_done(s->ws.ckpt, NULL, e);
+    return db_send(s->ws.ckpt, e);
 }
 
 static void writer_fail(struct store *s, const struct err *e)
@@ -472,6 +479,7 @@ static void *writer_main(void *arg)
                 if (!txn) {
                     if (db_begin(s->w, false, &e) < 0) goto fail;
                     txn = true;
+                    if (db_pipeline(s->w, &e) < 0) goto fail;
                     txn_start = now_ms();
                     in_txn = 0;
                 }

@@ -28,7 +28,14 @@ pg_start() { # dir [fast]
     local opts=(-c "listen_addresses=$PG_ADDR" -c "port=$PG_PORT" -c "unix_socket_directories=$dir"
                 -c max_connections=50 -c shared_buffers=128MB)
     [ "$fast" = fast ] && opts+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
-    pg_as "$PG_BIN/postgres" -D "$dir/data" "${opts[@]}" >"$dir/server.log" 2>&1 &
+    if "$PG_BIN/pg_isready" -q -h "$PG_ADDR" -p "$PG_PORT"; then
+        echo "pg.sh: something already listens on $PG_ADDR:$PG_PORT" >&2
+        return 1
+    fi
+    # setpriv execs postgres: $! is the server's own pid (a shell function here would
+    # put a subshell in between, and pg_stop would signal the wrong process)
+    setpriv --reuid=postgres --regid=postgres --clear-groups -- \
+        "$PG_BIN/postgres" -D "$dir/data" "${opts[@]}" >"$dir/server.log" 2>&1 &
     PG_PID=$!
     PG_URL="postgresql://postgres@$PG_ADDR:$PG_PORT/postgres"
     for _ in $(seq 200); do

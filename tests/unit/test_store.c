@@ -525,6 +525,34 @@ static void test_shards(void)
     store_close(s);
 }
 
+/* A statement that fails inside the writer's batch fails the flush and every later call. */
+static void test_writer_error(void)
+{
+    if (!pg_url) return; /* SQLite stores any bytes; PostgreSQL refuses invalid UTF-8 */
+    struct store *s = NULL;
+    struct err e = {{0}};
+    CHECK_MSG(store_open(&s, fresh(), &e) == 0, "%s", e.msg);
+    if (!s) return;
+    int64_t id;
+    uint64_t pos;
+    struct scan_meta m = meta("scopeE", 9900);
+    CHECK(store_scan_begin(s, &m, &id, &pos, &e) == 0);
+    put(s, id, "127.0.4.1", 6379, "redis", 9900, NULL);
+    struct finding f;
+    mk(&f, "127.0.4.2", 6379, "redis", 9900);
+    memcpy(f.product, "\xff\xfe", 3);     /* bypassing the sanitizing setters on purpose */
+    CHECK(store_put(s, id, &f, &e) == 0); /* queued: the error comes at the commit */
+    finding_free(&f);
+    e.msg[0] = 0;
+    CHECK(store_flush(s, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "postgresql") != NULL, "%s", e.msg);
+    mk(&f, "127.0.4.3", 6379, "redis", 9900);
+    CHECK(store_put(s, id, &f, &e) < 0);
+    finding_free(&f);
+    CHECK(store_scan_end(s, id, &e) < 0);
+    store_close(s);
+}
+
 static void suite(void)
 {
     case_no = 0;
@@ -534,6 +562,7 @@ static void suite(void)
     test_certs();
     test_timed_commit();
     test_shards();
+    test_writer_error();
 }
 
 int main(void)
