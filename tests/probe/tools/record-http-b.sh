@@ -425,29 +425,39 @@ EOF
   bg root nginx -e "$w/nginx.err" -c "$w/nginx.conf"
   wait_port $NET.17 80 10 || return 1
   local c
+  cat >"$W/pma_excerpt.py" <<'EOF'
+# phpMyAdmin pages are 20-150 KB; the replay test splits each response at every offset, so the case keeps
+# the real headers and only the real lines of the page the probe reads (README.md in the case folder).
+import sys
+src, out = sys.argv[1], sys.argv[2]
+raw = open(src, "rb").read()
+he = raw.index(b"\r\n\r\n")
+head = [l for l in raw[:he].split(b"\r\n") if not l.lower().startswith((b"transfer-encoding", b"content-length"))]
+body = raw[he + 4:]
+if b"transfer-encoding: chunked" in raw[:he].lower():
+    p, body, src_body = 0, b"", body
+    while True:
+        le = src_body.index(b"\r\n", p); n = int(src_body[p:le], 16); p = le + 2
+        if n == 0: break
+        body += src_body[p:p + n]; p += n + 2
+keep, seen_v = [], False
+for line in body.split(b"\n"):
+    take = any(k in line for k in (b"<title", b"CommonParams.setAll", b"login_form", b"pma_username",
+                                   b"route=/database/structure&db=", b"route=/logout", b"pma_navigation_tree"))
+    if not take and b"?v=" in line and not seen_v:
+        take = seen_v = True
+    if take: keep.append(line.strip())
+excerpt = b"<!DOCTYPE HTML>\n<!-- ajar fixture: real lines of the page, the rest cut (README.md) -->\n" + b"\n".join(keep) + b"\n"
+open(out + "/1.head", "wb").write(b"\n".join(head) + b"\n")
+open(out + "/1.body", "wb").write(excerpt)
+print("  %s: body %d bytes, excerpt %d" % (out, len(body), len(excerpt)), file=sys.stderr)
+EOF
   c=$(casedir phpmyadmin/login-5.2.1); echo "phpmyadmin $NET.14 -> $c"
-  raw $NET.14 80 "$c/1.resp" GET /
+  raw $NET.14 80 "$W/pma-cookie-full.resp" GET /
+  python3 "$W/pma_excerpt.py" "$W/pma-cookie-full.resp" "$c"
   c=$(casedir phpmyadmin/auto-login-5.2.1); echo "phpmyadmin $NET.15 -> $c"
   raw $NET.15 80 "$W/pma-config-full.resp" GET /
-  # The logged-in page is ~150 KB; the replay test splits it at every offset, so the case keeps the
-  # real head and the first 24 KB of the body (past the CommonParams and the database tree):
-  # 1.head + 1.body. The answer is chunked: the body is de-chunked first.
-  python3 - "$W/pma-config-full.resp" "$c" <<'EOF'
-import sys
-raw = open(sys.argv[1], "rb").read(); out = sys.argv[2]
-he = raw.index(b"\r\n\r\n")
-head = [l for l in raw[:he].split(b"\r\n") if not l.lower().startswith(b"transfer-encoding")]
-p, body = he + 4, b""
-while True:
-    le = raw.index(b"\r\n", p); n = int(raw[p:le], 16); p = le + 2
-    if n == 0: break
-    body += raw[p:p + n]; p += n + 2
-cut = body.index(b"route=/database/structure&db=sys")
-cut = body.index(b"</li>", cut) + 5
-open(out + "/1.head", "wb").write(b"\n".join(head) + b"\n")
-open(out + "/1.body", "wb").write(body[:cut])
-print("  phpMyAdmin auto-login: body %d bytes, kept %d" % (len(body), cut), file=sys.stderr)
-EOF
+  python3 "$W/pma_excerpt.py" "$W/pma-config-full.resp" "$c"
   c=$(casedir adminer/login-4.8.1); echo "adminer $NET.16 -> $c"
   raw $NET.16 80 "$c/1.resp" GET /
   c=$(casedir adminer/negative-nginx-default); echo "nginx $NET.17 -> $c"
