@@ -2,14 +2,11 @@
  * tls/tls.c -- client context and session facts (see tls.h).
  */
 #include "tls/tls.h"
+#include "tls/cert.h"
 #include "core/util.h"
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
-
-/* from tls/cert.c (weak until that file lands) */
-int cert_facts(struct tls_facts *t, X509 *leaf, STACK_OF(X509) * chain, const char *host,
-               time_t now) __attribute__((weak));
 
 static SSL_CTX *ctx;
 
@@ -39,7 +36,7 @@ void tls_session_facts(SSL *ssl, struct finding *f, time_t now)
     struct tls_facts *t = &f->tls;
     X509 *leaf = SSL_get1_peer_certificate(ssl);
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-    if (leaf && cert_facts) {
+    if (leaf) {
         cert_facts(t, leaf, chain, f->host[0] ? f->host : NULL, now);
         X509_free(leaf);
     }

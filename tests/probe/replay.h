@@ -19,6 +19,11 @@
  *                 "_extra" (array of subsets for probe_emit findings, in order),
  *                 "_requests" (array of prefixes of each request sent, in order).
  * A folder named after an HTTP app is driven through the "http" dispatcher.
+ *
+ * Two-piece splits: every offset of responses up to 1500 bytes; beyond
+ * that every offset of the first KiB and the last 256 bytes and an even
+ * stride between (1500 runs per response), to keep the suite fast under
+ * the sanitizers. The byte-at-a-time run covers every boundary anyway.
  */
 #ifndef AJAR_TEST_REPLAY_H
 #define AJAR_TEST_REPLAY_H
