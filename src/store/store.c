@@ -866,8 +866,9 @@ int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err 
 }
 
 /* Since when is this service open? From the scope's map, else from the database. */
-static int seen_lookup(struct store *s, uint64_t h, const struct finding *f, int64_t *first,
-                       int64_t *last, int *closed, bool *found, struct err *e)
+static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t port,
+                       const char *transport, const char *service, int64_t *first, int64_t *last,
+                       int *closed, bool *found, struct err *e)
 {
     struct seen_entry *se = seen_find(&s->seen, h);
     *found = false;
@@ -879,10 +880,10 @@ static int seen_lookup(struct store *s, uint64_t h, const struct finding *f, int
         return 0;
     }
     if (!known_has(&s->known, h)) return 0;
-    db_bind_text(s->lookup, 1, f->ip);
-    db_bind_int(s->lookup, 2, f->port);
-    db_bind_text(s->lookup, 3, f->transport);
-    db_bind_text(s->lookup, 4, f->service[0] ? f->service : "unknown");
+    db_bind_text(s->lookup, 1, ip);
+    db_bind_int(s->lookup, 2, port);
+    db_bind_text(s->lookup, 3, transport);
+    db_bind_text(s->lookup, 4, service);
     int r = db_step(s->lookup, e);
     if (r == 1) {
         *found = true;
@@ -912,12 +913,15 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     }
     pthread_mutex_unlock(&s->mu);
     const char *service = f->service[0] ? f->service : "unknown";
+    const char *transport = f->transport[0] ? f->transport : "tcp";
     int64_t t = f->time ? (int64_t)f->time : (int64_t)now_wall();
-    uint64_t h = service_hash(f->ip, f->port, f->transport, service);
+    uint64_t h = service_hash(f->ip, f->port, transport, service);
     int64_t first = t, last = t;
     int closed = 0;
     bool found;
-    if (seen_lookup(s, h, f, &first, &last, &closed, &found, e) < 0) goto out;
+    if (seen_lookup(s, h, f->ip, f->port, transport, service, &first, &last, &closed, &found, e) <
+        0)
+        goto out;
     if (!found || closed) first = t;
     if (first > t) first = t;
     if (last < t) last = t;
@@ -938,7 +942,7 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     it->scan = scan_id;
     str_copy(it->ip, f->ip, sizeof it->ip);
     it->port = f->port;
-    str_copy(it->transport, f->transport[0] ? f->transport : "tcp", sizeof it->transport);
+    str_copy(it->transport, transport, sizeof it->transport);
     str_copy(it->service, service, sizeof it->service);
     str_copy(it->product, f->product, sizeof it->product);
     str_copy(it->version, f->version, sizeof it->version);

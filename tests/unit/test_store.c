@@ -263,6 +263,11 @@ static void test_two_scans(void)
     m = meta("scopeB", 4000);
     CHECK(store_scan_begin(s, &m, &id4, &pos, &e) == 0);
     put(s, id4, "127.0.0.9", 80, "kibana", 4000, NULL);
+    /* seen before by scope A only: first_seen comes from the database */
+    put(s, id4, "127.0.0.5", 6379, "redis", 4000, &f);
+    CHECK_INT(f.first_seen, 1000);
+    CHECK_INT(f.last_seen, 4000);
+    finding_free(&f);
     CHECK(store_scan_end(s, id4, &e) == 0);
     sc.n = 0;
     CHECK(store_services(s, "127.0.0.5", 0, svc_fn, &sc, &e) == 0);
