@@ -43,8 +43,8 @@ $(B)/obj/%.o: %.c
 	$(CC) $(REL_CFLAGS) -c $< -o $@
 
 $(B)/libajar.a: $(REL_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+	@rm -f $@.$$$$.tmp
+	ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(B)/ajar: $(B)/obj/src/main.o $(B)/libajar.a
 	$(CC) -o $@ $< $(call WHOLE,$(B)/libajar.a) $(LIBS)
@@ -62,8 +62,8 @@ $(SB)/obj/%.o: %.c
 	$(CC) $(SAN_CFLAGS) -Itests -c $< -o $@
 
 $(SB)/libajar.a: $(SAN_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+	@rm -f $@.$$$$.tmp
+	ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(SB)/ajar: $(SB)/obj/src/main.o $(SB)/libajar.a
 	$(CC) $(SAN) -o $@ $< $(call WHOLE,$(SB)/libajar.a) $(LIBS)

@@ -137,7 +137,7 @@ void engine_opts_default(struct engine_opts *o)
     o->retries = 1;
     o->probe_timeout_ms = 3000;
     o->job_timeout_ms = 20000;
-    o->popts.max_requests = 32;
+    o->popts.max_requests = 80; /* MongoDB: 3 + 20 listCollections + 50 collStats */
 }
 
 /* ---- deadline lists ---- */
