@@ -29,13 +29,15 @@ done
 if [ "${AJAR_BENCH_INSIDE:-}" != 1 ]; then
     bash scripts/deps.sh bench >/dev/null || exit 1
     make -s all >/dev/null || exit 1
-    exec env AJAR_BENCH_INSIDE=1 AJAR_BENCH_RUNS=$runs AJAR_BENCH_QUICK=$quick unshare -n bash "$0"
+    exec env AJAR_BENCH_INSIDE=1 AJAR_BENCH_RUNS=$runs AJAR_BENCH_QUICK=$quick AJAR_BENCH_TMAX=${AJAR_BENCH_TMAX:-900} \
+        unshare -n bash "$0"
 fi
 
 # ---- inside the namespace ----
 ip link set lo up
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536
 runs=${AJAR_BENCH_RUNS:-1}
+TMAX=${AJAR_BENCH_TMAX:-900}   # a tool still running after TMAX seconds is stopped: its time reads as TMAX (a lower bound)
 quick=${AJAR_BENCH_QUICK:-0}
 AJAR=$ROOT/build/ajar
 W=$(mktemp -d /tmp/ajar-bench.XXXXXX)
@@ -66,9 +68,10 @@ run_tool() {
         : >"$out"
         local t0 t1
         t0=$(now)
-        "$@" >/dev/null 2>"$W/err" || true
+        timeout "$TMAX" "$@" >/dev/null 2>"$W/err"
+        local rc=$?
         t1=$(now)
-        times+=("$(echo "$t1 - $t0" | bc)")
+        if [ $rc -eq 124 ]; then times+=("$TMAX"); else times+=("$(echo "$t1 - $t0" | bc)"); fi
     done
     printf '%s\n' "${times[@]}" | median
 }
@@ -109,7 +112,7 @@ row() { # label ports cidr nplant mode
         "$ts" "$fs" "$n" "$(echo "$ts / $ta" | bc -l)"
 }
 
-echo "ajar discovery benchmark ($(nproc) cores, runs=$runs; ratio = tool time / ajar time, >1 means ajar is faster)"
+echo "ajar discovery benchmark ($(nproc) cores, runs=$runs, cap ${TMAX}s per tool run; ratio = tool time / ajar time, >1 means ajar is faster)"
 row "127.0.0.0/16 x 3" 6379,9200,27017 127.0.0.0/16 100 rst
 row "127.0.0.0/16 x 3" 6379,9200,27017 127.0.0.0/16 100 silent
 if [ "$quick" != 1 ]; then
