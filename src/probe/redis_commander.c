@@ -17,14 +17,14 @@
  * Record: service "redis-commander", auth none/required, details
  * {"proxies_to":"redis","connections":N}. For each Redis behind it an
  * extra finding (probe_emit): service "redis", version, key counts per
- * database, reached via this console. Its address is the Redis host when
- * that is an IP literal other than loopback; loopback or a name means
- * "the console's own host", so the console's IP is used with the Redis
- * port (the name goes into details.backend_host).
+ * database, reached via this console. Like the Elasticsearch behind a
+ * Kibana, it is recorded where it is exposed: at the console's address
+ * and port, with `via` naming the console; where the console says the
+ * Redis itself lives goes into details.backend ("host:port"), never into
+ * the record's address (that host may be outside the scan's scope).
  */
 #include "probe/http.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -57,20 +57,6 @@ static const char *info_value(const json_t *info, const char *key)
     return NULL;
 }
 
-/* Where the Redis behind the console is, as an address for the record. */
-static void backend_addr(struct finding *e, const struct finding *console, const char *host)
-{
-    unsigned char tmp[16];
-    bool v4 = host && inet_pton(AF_INET, host, tmp) == 1;
-    bool v6 = host && inet_pton(AF_INET6, host, tmp) == 1;
-    bool loop = (v4 && tmp[0] == 127) || (v6 && strcmp(host, "::1") == 0);
-    if ((v4 || v6) && !loop)
-        FINDING_SET(e, ip, host);
-    else
-        str_copy(e->ip, console->ip, sizeof e->ip);
-    if (host && !v4 && !v6) finding_detail_str(e, "backend_host", host);
-}
-
 static void emit_redis(struct http_app_ctx *a, const json_t *conn)
 {
     struct finding *f = a->pc->f;
@@ -80,8 +66,14 @@ static void emit_redis(struct http_app_ctx *a, const json_t *conn)
     if (!e) return;
     const char *host = json_string_value(json_object_get(conn, "host"));
     json_int_t port = json_integer_value(json_object_get(conn, "port"));
-    backend_addr(e, f, host);
-    if (port > 0 && port < 65536) e->port = (uint16_t)port;
+    if (host) {
+        char where[300];
+        if (port > 0 && port < 65536)
+            str_fmt(where, sizeof where, "%s:%lld", host, (long long)port);
+        else
+            str_copy(where, host, sizeof where);
+        finding_detail_str(e, "backend", where);
+    }
     FINDING_SET(e, service, "redis");
     FINDING_SET(e, product, "Redis");
     const char *v = info_value(info, "Redis version");
