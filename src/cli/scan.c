@@ -344,6 +344,29 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             if (parse_int_opt("--max-seconds", optarg, 100000000, &v) < 0) goto out;
             eo.max_seconds = (int)v;
             break;
+        case O_DB:
+            cfg.db = optarg;
+            break;
+        case O_NODB:
+            cfg.no_db = true;
+            break;
+        case O_RESUME:
+            cfg.resume = true;
+            if (optarg) {
+                if (parse_int_opt("--resume", optarg, INT64_MAX, &v) < 0) goto out;
+                cfg.resume_id = (int64_t)v;
+            }
+            break;
+        case O_FAILON:
+            if (severity_parse(optarg, &cfg.fail_on) < 0 || cfg.fail_on == SEV_NONE) {
+                fprintf(stderr,
+                        "ajar scan: bad value for --fail-on: '%s' (info, low, medium, high, "
+                        "critical)\n",
+                        optarg);
+                goto out;
+            }
+            cfg.has_fail_on = true;
+            break;
         case 'o':
             out_path = optarg;
             break;
