@@ -4,9 +4,12 @@
  *
  * Findings are assessed as they arrive (certificate sharing counted from
  * what the store knows so far), stored (which fills first/last seen) and
- * written. The store finalises the scan at the end (sharing counts over the
- * whole scan, clusters), so `ajar report` shows the final view while the
- * JSON lines stream shows each finding as soon as it is known.
+ * written. At the end, one more pass: a certificate counts as shared only
+ * once every host serving it is known, so the findings of this scan whose
+ * certificate turned out to be served by two hosts or more are assessed
+ * again and stored again (the store keeps one observation per scan and
+ * service). `ajar report` shows that final view; the JSON lines stream
+ * shows each finding as soon as it is known.
  */
 #include "assess/assess.h"
 #include "cli/cli.h"
@@ -16,8 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A finding of this scan that served a certificate (for the final pass). */
+struct tls_key {
+    char ip[46];
+    uint16_t port;
+    char service[32];
+};
+#define MAX_TLS_KEYS 200000
+
 struct scan_state {
     const struct scan_cfg *cfg;
+    struct tls_key *tls;
+    size_t ntls, captls;
+    struct finding *redo; /* findings to assess again and store, after the scan */
+    int *redo_hosts;      /* hosts serving each one's certificate */
+    size_t nredo, capredo;
     struct store *store;
     int64_t scan_id;
     time_t start;
@@ -71,6 +87,22 @@ static int st_store(void *arg, struct finding *f)
 {
     struct scan_state *s = arg;
     if (!s->store) return 0;
+    if (f->tls.present && f->tls.sha256[0] && s->ntls < MAX_TLS_KEYS) {
+        if (s->ntls == s->captls) {
+            size_t nc = s->captls ? s->captls * 2 : 64;
+            struct tls_key *nv = xrealloc(s->tls, nc * sizeof *nv);
+            if (nv) {
+                s->tls = nv;
+                s->captls = nc;
+            }
+        }
+        if (s->ntls < s->captls) {
+            struct tls_key *k = &s->tls[s->ntls++];
+            str_copy(k->ip, f->ip, sizeof k->ip);
+            k->port = f->port;
+            str_copy(k->service, f->service, sizeof k->service);
+        }
+    }
     if (store_put(s->store, s->scan_id, f, &s->err) < 0) {
         log_warn("store: %s", s->err.msg);
         return -1;
@@ -85,12 +117,77 @@ static void st_checkpoint(void *arg, uint64_t pos)
         log_warn("store: %s", s->err.msg);
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    const struct tls_key *x = a, *y = b;
+    int c = strcmp(x->ip, y->ip);
+    if (c) return c;
+    if (x->port != y->port) return x->port < y->port ? -1 : 1;
+    return strcmp(x->service, y->service);
+}
+
+/* Did this scan see f with a certificate? (s->tls sorted by key_cmp) */
+static bool tracked(const struct scan_state *s, const struct finding *f)
+{
+    struct tls_key k;
+    str_copy(k.ip, f->ip, sizeof k.ip);
+    k.port = f->port;
+    str_copy(k.service, f->service, sizeof k.service);
+    return bsearch(&k, s->tls, s->ntls, sizeof k, key_cmp) != NULL;
+}
+
+/* store_scan_findings callback: keep this scan's findings whose certificate is shared. */
+static int collect_shared(void *arg, const struct finding *f)
+{
+    struct scan_state *s = arg;
+    if (!f->tls.present || !f->tls.sha256[0] || !tracked(s, f)) return 0;
+    int n = 0;
+    struct err e;
+    if (store_cert_hosts(s->store, f->tls.sha256, &n, &e) < 0 || n < 2) return 0;
+    if (s->nredo == s->capredo) {
+        size_t nc = s->capredo ? s->capredo * 2 : 16;
+        struct finding *nv = xrealloc(s->redo, nc * sizeof *nv);
+        if (!nv) return 0;
+        s->redo = nv;
+        int *nh = xrealloc(s->redo_hosts, nc * sizeof *nh);
+        if (!nh) return 0;
+        s->redo_hosts = nh;
+        s->capredo = nc;
+    }
+    struct finding *d = &s->redo[s->nredo];
+    if (finding_copy(d, f) < 0) {
+        finding_free(d);
+        return 0;
+    }
+    s->redo_hosts[s->nredo++] = n;
+    return 0;
+}
+
 static int st_end(void *arg, const struct engine_stats *st, struct err *e)
 {
     struct scan_state *s = arg;
     (void)st;
     if (!s->store) return 0;
     int rc = store_scan_end(s->store, s->scan_id, e);
+    if (rc == 0 && s->ntls) {
+        qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
+        rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
+        for (size_t i = 0; rc == 0 && i < s->nredo; i++) {
+            struct finding *f = &s->redo[i];
+            struct assess_ctx c = {.now = s->start, .cert_hosts = s->redo_hosts[i]};
+            assess_finding(f, &c);
+            if (s->cfg->has_fail_on && f->severity >= s->cfg->fail_on) s->failed_on = true;
+            rc = store_put(s->store, s->scan_id, f, e);
+        }
+        if (rc == 0 && s->nredo) rc = store_flush(s->store, e);
+    }
+    for (size_t i = 0; i < s->nredo; i++)
+        finding_free(&s->redo[i]);
+    free(s->redo);
+    free(s->redo_hosts);
+    free(s->tls);
+    s->redo = NULL;
+    s->tls = NULL;
     store_close(s->store);
     s->store = NULL;
     return rc;
