@@ -4,7 +4,7 @@
 # Debian 12, as root. Package installs start no services here (policy-rc.d).
 set -euo pipefail
 what=${1:-build}
-build_pkgs=(build-essential pkg-config cmake clang llvm libssl-dev libsqlite3-dev libjansson-dev libpq-dev
+build_pkgs=(build-essential pkg-config cmake clang llvm libssl-dev libsqlite3-dev sqlite3 libjansson-dev libpq-dev
             libmicrohttpd-dev libargon2-dev clang-format python3 jq curl openssl iproute2)
 test_pkgs=(clang-tidy cppcheck valgrind netcat-openbsd libclang-rt-14-dev python3-jsonschema)
 bench_pkgs=(nmap masscan zmap nftables hyperfine)
