@@ -75,15 +75,18 @@ static int cql_start(struct probe_ctx *ctx)
 
 static int send_startup(struct probe_ctx *ctx)
 {
-    static const uint8_t startup[] = {
-        0x04, 0,   0,   1,   OP_STARTUP, 0,   0,   0,   22, /* header, body of 22 bytes */
-        0,    1,                                            /* one pair */
-        0,    11,  'C', 'Q', 'L',        '_', 'V', 'E', 'R', 'S',
-        'I',  'O', 'N', 0,   5,          '3', '.', '0', '.', '0'};
+    /* header (v4 request, stream 1, STARTUP, body 22 bytes), then the
+       [string map] {"CQL_VERSION": "3.0.0"} */
+    static const uint8_t startup[] = "\x04\x00\x00\x01\x01\x00\x00\x00\x16"
+                                     "\x00\x01"
+                                     "\x00\x0b"
+                                     "CQL_VERSION"
+                                     "\x00\x05"
+                                     "3.0.0";
     struct cql_state *st = ctx->state;
     st->step = 1;
     st->len = 0;
-    if (probe_send(ctx, startup, sizeof startup) < 0) return PROBE_DONE;
+    if (probe_send(ctx, startup, sizeof startup - 1) < 0) return PROBE_DONE;
     return PROBE_SEND;
 }
 

@@ -19,6 +19,9 @@
  * 192 UNKNOWN_USER, 193 WRONG_PASSWORD or 194 REQUIRED_PASSWORD means auth
  * required; any other code leaves auth unknown (details error_code).
  *
+ * The record's service is "clickhouse" (the same product as the HTTP
+ * interface on 8123) with details.interface = "native".
+ *
  * Parsing: the answer is gathered in a capped buffer and re-parsed from the
  * start after each chunk (it is a few hundred bytes); an Exception is
  * decided as soon as its code, name and message are in, without waiting

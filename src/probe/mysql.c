@@ -237,15 +237,15 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
     r[k++] = (uint8_t)(c >> 8);
     r[k++] = (uint8_t)(c >> 16);
     r[k++] = (uint8_t)(c >> 24);
-    r[k++] = 0, r[k++] = 0, r[k++] = 0, r[k++] = 1; /* max packet 16 MiB */
-    r[k++] = 45;                                    /* utf8mb4_general_ci */
-    k += 23;                                        /* reserved, zero */
+    k += 3;
+    r[k++] = 1;  /* max packet 16 MiB (little-endian 0x01000000) */
+    r[k++] = 45; /* utf8mb4_general_ci */
+    k += 23;     /* reserved, zero */
     memcpy(r + k, "root", 5);
     k += 5;
-    if (st->caps & CLIENT_SECURE_CONNECTION)
-        r[k++] = 0; /* auth response length 0 */
-    else
-        r[k++] = 0; /* empty NUL-terminated response */
+    /* zero-length auth response: a 1-byte length 0 with SECURE_CONNECTION,
+       else an empty NUL-terminated string -- the same byte either way */
+    r[k++] = 0;
     if (st->caps & CLIENT_PLUGIN_AUTH) {
         memcpy(r + k, "mysql_native_password", 22);
         k += 22;
