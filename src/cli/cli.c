@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"scan", cmd_scan, "discover and identify exposed data stores and dashboards"},
+    {"report", cmd_report, "what a scan found: text, json, jsonl, csv, html, sarif"},
 };
 
 static void usage(FILE *fp)
