@@ -1,0 +1,745 @@
+/*
+ * report/html.c -- one self-contained HTML file: a summary, charts drawn
+ * here as inline SVG, and sortable tables.
+ *
+ * Self-contained is a rule, not a preference: the file is opened on an
+ * analyst's machine, often offline, and it must not tell anyone that it
+ * was opened -- no scripts, styles, fonts or images from elsewhere, no
+ * links that load by themselves. So the charts are plain SVG elements
+ * written by the functions below (bars are rects, lines are polylines,
+ * tooltips are <title>), the style sheet is inline, fonts are the
+ * system's, and the only script is a few lines that sort a table when its
+ * heading is clicked. Without the script the tables are still there,
+ * already sorted by severity.
+ *
+ * Every string that comes from the store went through a hostile server
+ * first (an index can be named "<script>..."), so every one is written
+ * through esc(), which escapes the five HTML metacharacters and replaces
+ * control bytes, in element text and attribute values alike.
+ *
+ * Charts: exposures by service and severity (stacked bars), exposed
+ * volume by service (records and bytes), open services over time across
+ * the scans of the same scope (a line per severity, fed by the caller with
+ * report_add_point), certificate expiry (one row per certificate, expired
+ * ones red, a line at the scan time), clusters of identical deployments
+ * (members per cluster, then a table of members). Tables: by owner (with
+ * --by owner), personal-data exposures, certificates, findings (at most
+ * HTML_MAX_ROWS, the rest is in the machine formats).
+ */
+#include "report/report_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HTML_MAX_ROWS   5000
+#define HTML_MAX_BARS   15
+#define HTML_MAX_CERTS  40
+#define HTML_MAX_MEMBER 50
+
+static const char *const sev_fill[6] = {"#b8b8b8", "#8d99ae", "#3c91e6",
+                                        "#f0a202", "#e4572e", "#b3001b"};
+
+/* Write s HTML-escaped, control bytes as '?', at most max bytes of it (cut at a code point). */
+static void esc_n(FILE *fp, const char *s, size_t max)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++, n++) {
+        if (n >= max && (*p & 0xc0) != 0x80) {
+            fputs("\xe2\x80\xa6", fp); /* an ellipsis: the rest was cut */
+            return;
+        }
+        switch (*p) {
+        case '&':
+            fputs("&amp;", fp);
+            break;
+        case '<':
+            fputs("&lt;", fp);
+            break;
+        case '>':
+            fputs("&gt;", fp);
+            break;
+        case '"':
+            fputs("&quot;", fp);
+            break;
+        case '\'':
+            fputs("&#39;", fp);
+            break;
+        default:
+            fputc(*p < 0x20 || *p == 0x7f ? '?' : (int)*p, fp);
+        }
+    }
+}
+
+static void esc(FILE *fp, const char *s)
+{
+    esc_n(fp, s, 4096);
+}
+
+static const char style[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+    "margin:0;background:#f4f5f7;color:#1d2330;font-size:14px}"
+    "header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}"
+    "header p{margin:4px 0 0;color:#c9cfdb;font-size:13px;word-break:break-all}"
+    "main{padding:8px 28px 40px;max-width:1400px}"
+    "section{background:#fff;border-radius:6px;padding:14px 18px;margin:16px 0;"
+    "box-shadow:0 1px 2px rgba(0,0,0,.08)}"
+    "h2{font-size:16px;margin:0 0 10px}"
+    ".cards{display:flex;flex-wrap:wrap;gap:12px;background:none;box-shadow:none;padding:0}"
+    ".card{background:#fff;border-radius:6px;padding:12px 16px;min-width:140px;"
+    "box-shadow:0 1px 2px rgba(0,0,0,.08)}"
+    ".card b{display:block;font-size:24px}.card span{color:#5a6375;font-size:12px}"
+    "svg{width:100%;max-width:1000px;height:auto;display:block}"
+    "svg text{font-size:12px;fill:#1d2330}"
+    "table{border-collapse:collapse;width:100%;font-size:13px}"
+    "th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e3e6ec;vertical-align:top}"
+    "th{background:#eef0f4;cursor:pointer;user-select:none;white-space:nowrap}"
+    "th[aria-sort=ascending]::after{content:' \\25B2'}"
+    "th[aria-sort=descending]::after{content:' \\25BC'}"
+    "td.n{text-align:right;white-space:nowrap}td.w{word-break:break-all}"
+    ".sev{font-weight:600;white-space:nowrap}.s5{color:#b3001b}.s4{color:#e4572e}"
+    ".s3{color:#b07800}.s2{color:#3c91e6}.s1,.s0{color:#5a6375}"
+    ".note{color:#5a6375;font-size:12px}.legend span{display:inline-block;margin-right:14px}"
+    ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px}";
+
+/* Sorts a table by the clicked column: numbers from data-v, else the cell's text. */
+static const char script[] =
+    "(function(){function k(c){var v=c.getAttribute('data-v');"
+    "return v===null?c.textContent.toLowerCase():parseFloat(v);}"
+    "document.querySelectorAll('table.sortable').forEach(function(t){"
+    "var hs=t.tHead.rows[0].cells;Array.prototype.forEach.call(hs,function(h,i){"
+    "h.title='click to sort';h.addEventListener('click',function(){"
+    "var b=t.tBodies[0],rs=Array.prototype.slice.call(b.rows),"
+    "d=h.getAttribute('aria-sort')==='ascending'?-1:1;"
+    "Array.prototype.forEach.call(hs,function(x){x.removeAttribute('aria-sort');});"
+    "h.setAttribute('aria-sort',d>0?'ascending':'descending');"
+    "rs.sort(function(x,y){var a=k(x.cells[i]),c=k(y.cells[i]);return(a<c?-1:a>c?1:0)*d;});"
+    "rs.forEach(function(r){b.appendChild(r);});});});});})();";
+
+static void legend(FILE *fp)
+{
+    fputs("<p class=\"legend\">", fp);
+    for (int s = SEV_CRITICAL; s >= SEV_INFO; s--)
+        fprintf(fp, "<span><i style=\"background:%s\"></i>%s</span>", sev_fill[s],
+                severity_name((enum severity)s));
+    fputs("</p>\n", fp);
+}
+
+/* ---- per-service aggregation ---- */
+
+struct svc_agg {
+    const char *service;
+    size_t n, by_sev[6];
+    int64_t records, bytes; /* exposed only */
+};
+
+static int cmp_svc_n(const void *a, const void *b)
+{
+    const struct svc_agg *x = a, *y = b;
+    if (x->n != y->n) return x->n < y->n ? 1 : -1;
+    return strcmp(x->service, y->service);
+}
+
+static int cmp_svc_vol(const void *a, const void *b)
+{
+    const struct svc_agg *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+    if (x->records != y->records) return x->records < y->records ? 1 : -1;
+    return strcmp(x->service, y->service);
+}
+
+static size_t aggregate(const struct report *r, struct svc_agg *sv)
+{
+    size_t nsv = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct report_row *w = &r->rows[i];
+        size_t k;
+        for (k = 0; k < nsv; k++)
+            if (!strcmp(sv[k].service, w->service)) break;
+        if (k == nsv) sv[nsv++].service = w->service;
+        sv[k].n++;
+        sv[k].by_sev[w->severity < 6 ? w->severity : 0]++;
+        if (report_row_exposed(w)) {
+            if (w->records > 0) sv[k].records += w->records;
+            if (w->bytes > 0) sv[k].bytes += w->bytes;
+        }
+    }
+    return nsv;
+}
+
+static void chart_by_service(FILE *fp, struct svc_agg *sv, size_t nsv)
+{
+    fputs("<section><h2>Exposures by service and severity</h2>\n", fp);
+    if (!nsv) {
+        fputs("<p>No findings.</p></section>\n", fp);
+        return;
+    }
+    legend(fp);
+    qsort(sv, nsv, sizeof sv[0], cmp_svc_n);
+    size_t n = nsv < HTML_MAX_BARS ? nsv : HTML_MAX_BARS;
+    size_t max = sv[0].n;
+    const double x0 = 170, wbar = 720;
+    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"findings per service\">\n",
+            n * 26 + 10);
+    for (size_t i = 0; i < n; i++) {
+        double y = 5 + (double)i * 26, x = x0;
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 15);
+        esc_n(fp, sv[i].service, 24);
+        fputs("</text>", fp);
+        for (int s = SEV_CRITICAL; s >= SEV_NONE; s--) {
+            if (!sv[i].by_sev[s]) continue;
+            double w = wbar * (double)sv[i].by_sev[s] / (double)max;
+            fprintf(fp,
+                    "<rect x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"20\" fill=\"%s\">"
+                    "<title>",
+                    x, y, w, sev_fill[s]);
+            esc(fp, sv[i].service);
+            fprintf(fp, ": %zu %s</title></rect>", sv[i].by_sev[s], severity_name(s));
+            x += w;
+        }
+        fprintf(fp, "<text x=\"%.1f\" y=\"%g\">%zu</text>\n", x + 6, y + 15, sv[i].n);
+    }
+    fputs("</svg>", fp);
+    if (nsv > n) fprintf(fp, "<p class=\"note\">%zu more services not drawn.</p>", nsv - n);
+    fputs("</section>\n", fp);
+}
+
+static void chart_volume(FILE *fp, struct svc_agg *sv, size_t nsv)
+{
+    fputs("<section><h2>Exposed volume by service</h2>\n", fp);
+    qsort(sv, nsv, sizeof sv[0], cmp_svc_vol);
+    size_t n = 0;
+    int64_t maxr = 0, maxb = 0;
+    for (size_t i = 0; i < nsv && n < HTML_MAX_BARS; i++) {
+        if (sv[i].records <= 0 && sv[i].bytes <= 0) break;
+        n++;
+        if (sv[i].records > maxr) maxr = sv[i].records;
+        if (sv[i].bytes > maxb) maxb = sv[i].bytes;
+    }
+    if (!n) {
+        fputs("<p>No data readable without credentials.</p></section>\n", fp);
+        return;
+    }
+    fputs("<p class=\"legend\"><span><i style=\"background:#5b6cc4\"></i>records</span>"
+          "<span><i style=\"background:#9b59b6\"></i>bytes</span> "
+          "(services with auth none; each bar scaled to its own maximum)</p>\n",
+          fp);
+    const double x0 = 170, wbar = 640;
+    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"exposed volume\">\n",
+            n * 34 + 10);
+    for (size_t i = 0; i < n; i++) {
+        double y = 5 + (double)i * 34;
+        char rec[32], by[32];
+        report_group_digits(sv[i].records, rec, sizeof rec);
+        report_human_bytes(sv[i].bytes, by, sizeof by);
+        double wr = maxr ? wbar * (double)sv[i].records / (double)maxr : 0;
+        double wb = maxb ? wbar * (double)sv[i].bytes / (double)maxb : 0;
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 18);
+        esc_n(fp, sv[i].service, 24);
+        fprintf(fp,
+                "</text><rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"13\" fill=\"#5b6cc4\"/>"
+                "<text x=\"%.1f\" y=\"%g\">%s records</text>"
+                "<rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"13\" fill=\"#9b59b6\"/>"
+                "<text x=\"%.1f\" y=\"%g\">%s</text>\n",
+                x0, y, wr, x0 + wr + 6, y + 11, rec, x0, y + 15, wb, x0 + wb + 6, y + 26, by);
+    }
+    fputs("</svg></section>\n", fp);
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    const struct report_point *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return x->scan_id < y->scan_id ? -1 : x->scan_id > y->scan_id;
+}
+
+static void chart_history(struct report *r)
+{
+    FILE *fp = r->fp;
+    fputs("<section><h2>Open services over time</h2>\n", fp);
+    size_t n = r->npoints;
+    if (!n) {
+        fputs("<p>No history: the report was not given the scope's earlier scans.</p>"
+              "</section>\n",
+              fp);
+        return;
+    }
+    qsort(r->points, n, sizeof r->points[0], cmp_point);
+    int64_t max = 1;
+    for (size_t i = 0; i < n; i++)
+        for (int s = SEV_NONE; s <= SEV_CRITICAL; s++)
+            if (r->points[i].by_sev[s] > max) max = r->points[i].by_sev[s];
+    fprintf(fp,
+            "<p class=\"note\">Findings per severity in each of the last %zu scan%s of this "
+            "scope (the report's filters applied).</p>\n",
+            n, n == 1 ? "" : "s");
+    legend(fp);
+    const double x0 = 60, x1 = 970, y0 = 20, y1 = 260;
+    fputs("<svg viewBox=\"0 0 1000 300\" role=\"img\" aria-label=\"open services over time\">\n",
+          fp);
+    fprintf(fp,
+            "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#888\"/>"
+            "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#888\"/>\n",
+            x0, y1, x1, y1, x0, y0, x0, y1);
+    for (int k = 0; k <= 4; k++) {
+        double y = y1 - (y1 - y0) * k / 4.0;
+        fprintf(fp,
+                "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#e3e6ec\"/>"
+                "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
+                x0, y, x1, y, x0 - 6, y + 4, (double)max * k / 4.0);
+    }
+#define PX(i) (n == 1 ? (x0 + x1) / 2 : x0 + 20 + (x1 - x0 - 40) * (double)(i) / (double)(n - 1))
+#define PY(v) (y1 - (y1 - y0) * (double)(v) / (double)max)
+    for (size_t i = 0; i < n; i++) {
+        if (n > 8 && i != 0 && i != n - 1 && i != n / 2) continue;
+        char t[32];
+        time_fmt_utc(r->points[i].t, t, sizeof t);
+        t[10] = 0; /* the date: a scope is rescanned daily at most in practice */
+        fprintf(fp, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s #%lld</text>\n", PX(i),
+                y1 + 18, t, (long long)r->points[i].scan_id);
+    }
+    for (int s = SEV_CRITICAL; s >= SEV_INFO; s--) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+            if (r->points[i].by_sev[s]) any = true;
+        if (!any) continue;
+        fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"",
+                sev_fill[s]);
+        for (size_t i = 0; i < n; i++)
+            fprintf(fp, "%s%.1f,%.1f", i ? " " : "", PX(i), PY(r->points[i].by_sev[s]));
+        fputs("\"/>\n", fp);
+        for (size_t i = 0; i < n; i++)
+            fprintf(fp,
+                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>scan #%lld: "
+                    "%lld %s</title></circle>\n",
+                    PX(i), PY(r->points[i].by_sev[s]), sev_fill[s], (long long)r->points[i].scan_id,
+                    (long long)r->points[i].by_sev[s], severity_name(s));
+    }
+#undef PX
+#undef PY
+    fputs("</svg></section>\n", fp);
+}
+
+static int cmp_cert(const void *a, const void *b)
+{
+    const struct report_cert *x = a, *y = b;
+    if (x->not_after != y->not_after) return x->not_after < y->not_after ? -1 : 1;
+    return strcmp(x->sha256, y->sha256);
+}
+
+static time_t scan_time(const struct report *r)
+{
+    if (r->have_scan && r->scan.start) return r->scan.start;
+    time_t t = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].time > t) t = r->rows[i].time;
+    return t ? t : now_wall();
+}
+
+/* Certificates: merge repeats (add_cert only looks back a little), sort by expiry. */
+static void certs_merge(struct report *r)
+{
+    if (!r->ncerts) return;
+    qsort(r->certs, r->ncerts, sizeof r->certs[0], cmp_cert);
+    size_t o = 0;
+    for (size_t i = 0; i < r->ncerts; i++) {
+        if (o && !strcmp(r->certs[o - 1].sha256, r->certs[i].sha256)) {
+            r->certs[o - 1].hosts += r->certs[i].hosts;
+            continue;
+        }
+        r->certs[o++] = r->certs[i];
+    }
+    r->ncerts = o;
+}
+
+static void chart_certs(struct report *r)
+{
+    FILE *fp = r->fp;
+    fputs("<section><h2>Certificate expiry</h2>\n", fp);
+    if (!r->ncerts) {
+        fputs("<p>No TLS certificates among these findings.</p></section>\n", fp);
+        return;
+    }
+    time_t now = scan_time(r);
+    size_t n = r->ncerts < HTML_MAX_CERTS ? r->ncerts : HTML_MAX_CERTS;
+    time_t lo = now, hi = now;
+    for (size_t i = 0; i < n; i++) {
+        if (r->certs[i].not_after && r->certs[i].not_after < lo) lo = r->certs[i].not_after;
+        if (r->certs[i].not_after > hi) hi = r->certs[i].not_after;
+    }
+    double span = (double)(hi - lo);
+    if (span < 86400 * 30) span = 86400 * 30;
+    double pad = span * 0.05;
+    const double x0 = 260, x1 = 900;
+#define TX(t) (x0 + (x1 - x0) * ((double)(t) - ((double)lo - pad)) / (span + 2 * pad))
+    fputs("<p class=\"legend\"><span><i style=\"background:#b3001b\"></i>expired at scan "
+          "time</span><span><i style=\"background:#2a9d55\"></i>valid</span>"
+          "<span><i style=\"background:#1d2330\"></i>scan time</span></p>\n",
+          fp);
+    double h = (double)n * 20 + 50;
+    fprintf(fp, "<svg viewBox=\"0 0 1000 %.0f\" role=\"img\" aria-label=\"certificate expiry\">\n",
+            h);
+    for (size_t i = 0; i < n; i++) {
+        const struct report_cert *c = &r->certs[i];
+        double y = 10 + (double)i * 20;
+        const char *col = c->expired ? "#b3001b" : "#2a9d55";
+        char t[32] = "unknown";
+        if (c->not_after) time_fmt_utc(c->not_after, t, sizeof t);
+        t[10] = 0;
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 11);
+        esc_n(fp, c->cn[0] ? c->cn : c->sha256, 34);
+        fputs("</text>", fp);
+        if (c->not_after) {
+            double xa = TX(c->not_after), xn = TX(now);
+            fprintf(fp,
+                    "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"%s\" "
+                    "stroke-width=\"3\" opacity=\".35\"/>"
+                    "<circle cx=\"%.1f\" cy=\"%g\" r=\"5\" fill=\"%s\"><title>",
+                    xn, y + 7, xa, y + 7, col, xa, y + 7, col);
+            esc(fp, c->cn);
+            fprintf(fp, " %.12s: not after %s, %d host%s</title></circle>", c->sha256, t, c->hosts,
+                    c->hosts == 1 ? "" : "s");
+            fprintf(fp, "<text x=\"%.1f\" y=\"%g\" fill=\"%s\">%s</text>", xa + 8, y + 11, col, t);
+        }
+        fputc('\n', fp);
+    }
+    char ts[32];
+    time_fmt_utc(now, ts, sizeof ts);
+    ts[10] = 0;
+    fprintf(fp,
+            "<line x1=\"%.1f\" y1=\"4\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#1d2330\" "
+            "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">"
+            "scan %s</text>\n",
+            TX(now), TX(now), h - 24, TX(now), h - 8, ts);
+#undef TX
+    fputs("</svg>", fp);
+    if (r->ncerts > n)
+        fprintf(fp,
+                "<p class=\"note\">The %zu certificates that expire first are drawn; all %zu "
+                "are in the table below.</p>",
+                n, r->ncerts);
+    fputs("</section>\n", fp);
+}
+
+static void host_port(const struct report_row *w, char *out, size_t n)
+{
+    str_fmt(out, n, strchr(w->ip, ':') ? "[%s]:%u" : "%s:%u", w->ip, w->port);
+}
+
+static int chart_clusters(struct report *r, struct err *e)
+{
+    FILE *fp = r->fp;
+    struct report_cluster *c;
+    size_t n;
+    if (report_clusters(r, &c, &n) < 0) return err_set(e, "out of memory");
+    fputs("<section><h2>Clusters of identical deployments</h2>\n", fp);
+    if (!n) {
+        fputs("<p>No two findings share a configuration fingerprint.</p></section>\n", fp);
+        report_clusters_free(c, n);
+        return 0;
+    }
+    size_t nb = n < HTML_MAX_BARS ? n : HTML_MAX_BARS;
+    const double x0 = 330, wbar = 560;
+    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"clusters\">\n",
+            nb * 24 + 10);
+    for (size_t i = 0; i < nb; i++) {
+        double y = 5 + (double)i * 24;
+        double w = wbar * (double)c[i].n / (double)c[0].n;
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 14);
+        esc_n(fp, c[i].id, 16);
+        fputs(" \xc2\xb7 ", fp);
+        esc_n(fp, c[i].product[0] ? c[i].product : "-", 20);
+        fputc(' ', fp);
+        esc_n(fp, c[i].version, 12);
+        fprintf(fp,
+                "</text><rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"18\" fill=\"#2f7f8f\"/>"
+                "<text x=\"%.1f\" y=\"%g\">%zu members</text>\n",
+                x0, y, w, x0 + w + 6, y + 14, c[i].n);
+    }
+    fputs("</svg>\n<table class=\"sortable\"><thead><tr><th>cluster</th><th>members</th>"
+          "<th>product</th><th>version</th><th>hosts</th></tr></thead><tbody>\n",
+          fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<tr><td>", fp);
+        esc(fp, c[i].id);
+        fprintf(fp, "</td><td class=\"n\" data-v=\"%zu\">%zu</td><td>", c[i].n, c[i].n);
+        esc(fp, c[i].product);
+        fputs("</td><td>", fp);
+        esc(fp, c[i].version);
+        fputs("</td><td class=\"w\">", fp);
+        for (size_t k = 0; k < c[i].n && k < HTML_MAX_MEMBER; k++) {
+            char hp[64];
+            host_port(c[i].members[k], hp, sizeof hp);
+            if (k) fputs(", ", fp);
+            esc(fp, hp);
+        }
+        if (c[i].n > HTML_MAX_MEMBER)
+            fprintf(fp, " \xe2\x80\xa6 and %zu more", c[i].n - HTML_MAX_MEMBER);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</tbody></table></section>\n", fp);
+    report_clusters_free(c, n);
+    return 0;
+}
+
+static void td_num(FILE *fp, int64_t v, bool bytes)
+{
+    char s[32];
+    if (bytes)
+        report_human_bytes(v, s, sizeof s);
+    else
+        report_group_digits(v, s, sizeof s);
+    fprintf(fp, "<td class=\"n\" data-v=\"%lld\">%s</td>", (long long)v, s);
+}
+
+static void td_sev(FILE *fp, int s)
+{
+    fprintf(fp, "<td class=\"sev s%d\" data-v=\"%d\">%s</td>", s, s,
+            severity_name((enum severity)s));
+}
+
+static void owners_table(struct report *r)
+{
+    FILE *fp = r->fp;
+    fputs("<section><h2>By owner</h2><table class=\"sortable\"><thead><tr><th>owner</th>"
+          "<th>findings</th><th>exposed</th><th>critical</th><th>records</th>"
+          "<th>personal-data records</th></tr></thead><tbody>\n",
+          fp);
+    for (size_t i = 0, j; i < r->nrows; i = j) {
+        size_t n = 0, open = 0, crit = 0;
+        int64_t rec = 0, prec = 0;
+        for (j = i; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++) {
+            const struct report_row *w = &r->rows[j];
+            n++;
+            open += report_row_exposed(w);
+            crit += w->severity == SEV_CRITICAL;
+            if (w->records > 0) rec += w->records;
+            if (w->records > 0 && w->pii[0]) prec += w->records;
+        }
+        fputs("<tr><td>", fp);
+        esc(fp, r->rows[i].owner);
+        fprintf(fp,
+                "</td><td class=\"n\" data-v=\"%zu\">%zu</td><td class=\"n\" data-v=\"%zu\">%zu"
+                "</td><td class=\"n\" data-v=\"%zu\">%zu</td>",
+                n, n, open, open, crit, crit);
+        td_num(fp, rec, false);
+        td_num(fp, prec, false);
+        fputs("</tr>\n", fp);
+    }
+    fputs("</tbody></table></section>\n", fp);
+}
+
+static void addr_cell(FILE *fp, const struct report_row *w)
+{
+    char hp[64];
+    host_port(w, hp, sizeof hp);
+    fputs("<td>", fp);
+    esc(fp, hp);
+    fputs("</td>", fp);
+}
+
+static void pii_table(struct report *r)
+{
+    FILE *fp = r->fp;
+    size_t n = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        n += r->rows[i].pii[0] != 0;
+    fprintf(fp, "<section><h2>Personal-data exposures (%zu)</h2>\n", n);
+    if (!n) {
+        fputs("<p>No finding has a personal-data-schema signal.</p></section>\n", fp);
+        return;
+    }
+    fputs("<table class=\"sortable\"><thead><tr><th>severity</th><th>address</th><th>service</th>"
+          "<th>auth</th><th>records</th><th>what looks personal</th></tr></thead><tbody>\n",
+          fp);
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nrows && shown < HTML_MAX_ROWS; i++) {
+        const struct report_row *w = &r->rows[i];
+        if (!w->pii[0]) continue;
+        shown++;
+        fputs("<tr>", fp);
+        td_sev(fp, w->severity);
+        addr_cell(fp, w);
+        fputs("<td>", fp);
+        esc(fp, w->service);
+        fprintf(fp, "</td><td>%s</td>", auth_name(w->auth));
+        td_num(fp, w->records, false);
+        fputs("<td class=\"w\">", fp);
+        esc(fp, w->pii);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</tbody></table></section>\n", fp);
+}
+
+static void certs_table(struct report *r)
+{
+    if (!r->ncerts) return;
+    FILE *fp = r->fp;
+    fputs("<section><h2>Certificates</h2><table class=\"sortable\"><thead><tr><th>subject</th>"
+          "<th>SHA-256</th><th>not after</th><th>status</th><th>hosts</th><th>seen at</th>"
+          "</tr></thead><tbody>\n",
+          fp);
+    for (size_t i = 0; i < r->ncerts && i < HTML_MAX_ROWS; i++) {
+        const struct report_cert *c = &r->certs[i];
+        char t[32] = "";
+        if (c->not_after) time_fmt_utc(c->not_after, t, sizeof t);
+        fputs("<tr><td class=\"w\">", fp);
+        esc(fp, c->cn);
+        fputs("</td><td><code>", fp);
+        esc_n(fp, c->sha256, 16);
+        fprintf(fp, "</code></td><td data-v=\"%lld\">%s</td><td class=\"%s\">%s</td>",
+                (long long)c->not_after, t, c->expired ? "sev s5" : "",
+                c->expired ? "expired" : "valid");
+        fprintf(fp, "<td class=\"n\" data-v=\"%d\">%d</td><td>", c->hosts, c->hosts);
+        esc(fp, c->host);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</tbody></table></section>\n", fp);
+}
+
+static void findings_table(struct report *r)
+{
+    FILE *fp = r->fp;
+    fprintf(fp, "<section><h2>Findings (%zu)</h2>\n", r->nrows);
+    if (!r->nrows) {
+        fputs("<p>None.</p></section>\n", fp);
+        return;
+    }
+    if (r->nrows > HTML_MAX_ROWS)
+        fprintf(fp,
+                "<p class=\"note\">The first %d by severity are listed; every finding is in "
+                "<code>ajar report --format csv</code> or <code>json</code>.</p>\n",
+                HTML_MAX_ROWS);
+    fputs("<table class=\"sortable\"><thead><tr>", fp);
+    if (r->o.owners) fputs("<th>owner</th>", fp);
+    fputs("<th>severity</th><th>address</th><th>service</th><th>product</th><th>version</th>"
+          "<th>auth</th><th>records</th><th>bytes</th><th>via</th><th>signals</th>"
+          "<th>names</th><th>first seen</th></tr></thead><tbody>\n",
+          fp);
+    for (size_t i = 0; i < r->nrows && i < HTML_MAX_ROWS; i++) {
+        const struct report_row *w = &r->rows[i];
+        fputs("<tr>", fp);
+        if (r->o.owners) {
+            fputs("<td>", fp);
+            esc(fp, w->owner);
+            fputs("</td>", fp);
+        }
+        td_sev(fp, w->severity);
+        addr_cell(fp, w);
+        fputs("<td>", fp);
+        esc(fp, w->service);
+        fputs("</td><td>", fp);
+        esc(fp, w->product);
+        fputs("</td><td>", fp);
+        esc(fp, w->version);
+        fprintf(fp, "</td><td>%s</td>", auth_name(w->auth));
+        td_num(fp, w->records, false);
+        td_num(fp, w->bytes, true);
+        fputs("<td>", fp);
+        esc(fp, w->via);
+        fputs("</td><td>", fp);
+        esc(fp, w->signals);
+        fputs("</td><td class=\"w\">", fp);
+        esc(fp, w->names);
+        char t[32] = "";
+        if (w->first_seen) time_fmt_utc(w->first_seen, t, sizeof t);
+        fprintf(fp, "</td><td data-v=\"%lld\">%s</td></tr>\n", (long long)w->first_seen, t);
+    }
+    fputs("</tbody></table></section>\n", fp);
+}
+
+static void cards(struct report *r)
+{
+    FILE *fp = r->fp;
+    size_t open = 0, by_sev[6] = {0}, npii = 0, nnew = 0;
+    int64_t bytes = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct report_row *w = &r->rows[i];
+        open += report_row_exposed(w);
+        by_sev[w->severity < 6 ? w->severity : 0]++;
+        npii += w->pii[0] != 0;
+        if (report_row_exposed(w) && w->bytes > 0) bytes += w->bytes;
+        if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
+    }
+    char b[32];
+    report_human_bytes(bytes, b, sizeof b);
+    fprintf(fp,
+            "<section class=\"cards\">"
+            "<div class=\"card\"><b>%zu</b><span>services found</span></div>"
+            "<div class=\"card\"><b>%zu</b><span>exposed (auth none)</span></div>"
+            "<div class=\"card\"><b class=\"s5\">%zu</b><span>critical</span></div>"
+            "<div class=\"card\"><b class=\"s4\">%zu</b><span>high</span></div>"
+            "<div class=\"card\"><b class=\"s3\">%zu</b><span>medium</span></div>"
+            "<div class=\"card\"><b>%zu</b><span>low / info</span></div>"
+            "<div class=\"card\"><b>%zu</b><span>personal-data exposures</span></div>"
+            "<div class=\"card\"><b>%s</b><span>readable without credentials</span></div>",
+            r->nrows, open, by_sev[SEV_CRITICAL], by_sev[SEV_HIGH], by_sev[SEV_MEDIUM],
+            by_sev[SEV_LOW] + by_sev[SEV_INFO], npii, b);
+    if (r->have_scan && r->scan.start)
+        fprintf(fp, "<div class=\"card\"><b>%zu</b><span>new since %s</span></div>", nnew,
+                r->scan.prev_id ? "the previous scan" : "(first scan of this scope)");
+    fputs("</section>\n", fp);
+}
+
+int report_html(struct report *r, struct err *e)
+{
+    FILE *fp = r->fp;
+    report_sort_rows(r);
+    certs_merge(r);
+    struct svc_agg *sv = NULL;
+    if (r->nrows && !(sv = xcalloc(r->nrows, sizeof *sv))) return err_set(e, "out of memory");
+    size_t nsv = aggregate(r, sv);
+
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+          "<meta name=\"referrer\" content=\"no-referrer\">\n<title>ajar report",
+          fp);
+    if (r->have_scan && r->scan.id) fprintf(fp, " \xe2\x80\x94 scan #%lld", (long long)r->scan.id);
+    fprintf(fp, "</title>\n<style>%s</style></head><body>\n<header><h1>ajar report", style);
+    if (r->have_scan && r->scan.id) fprintf(fp, " \xe2\x80\x94 scan #%lld", (long long)r->scan.id);
+    fputs("</h1>", fp);
+    if (r->have_scan) {
+        char t0[32] = "", t1[32] = "";
+        if (r->scan.start) time_fmt_utc(r->scan.start, t0, sizeof t0);
+        if (r->scan.end) time_fmt_utc(r->scan.end, t1, sizeof t1);
+        fprintf(fp, "<p>%s \xe2\x80\x93 %s", t0, r->scan.end ? t1 : "(unfinished)");
+        if (r->scan.where[0]) {
+            fputs(" \xc2\xb7 store ", fp);
+            esc(fp, r->scan.where);
+        }
+        fputs("</p>", fp);
+        if (r->scan.args[0]) {
+            fputs("<p>", fp);
+            esc(fp, r->scan.args);
+            fputs("</p>", fp);
+        }
+    }
+    if (r->o.min_severity != SEV_NONE || r->o.service || r->o.personal_only) {
+        fputs("<p>filter:", fp);
+        if (r->o.min_severity != SEV_NONE)
+            fprintf(fp, " severity &ge; %s", severity_name(r->o.min_severity));
+        if (r->o.service) {
+            fputs(" \xc2\xb7 service ", fp);
+            esc(fp, r->o.service);
+        }
+        if (r->o.personal_only)
+            fprintf(fp, " \xc2\xb7 personal data with at least %llu records",
+                    (unsigned long long)r->o.personal_over);
+        fputs("</p>", fp);
+    }
+    fputs("</header>\n<main>\n", fp);
+    cards(r);
+    chart_by_service(fp, sv, nsv);
+    chart_volume(fp, sv, nsv);
+    chart_history(r);
+    chart_certs(r);
+    int rc = chart_clusters(r, e);
+    if (rc == 0) {
+        if (r->o.owners) owners_table(r);
+        pii_table(r);
+        certs_table(r);
+        findings_table(r);
+        fprintf(fp, "</main>\n<script>%s</script>\n</body></html>\n", script);
+    }
+    free(sv);
+    return rc;
+}

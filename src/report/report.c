@@ -1,0 +1,469 @@
+/*
+ * report/report.c -- the report's core: options, filters, the compact rows
+ * the summary formats keep, clusters, and the dispatch to a renderer.
+ *
+ * report_add() is the single door every finding goes through. It applies
+ * the filters, then either hands the finding to the streaming writer of a
+ * machine format (machine.c: json, jsonl, csv, sarif) or condenses it into
+ * a struct report_row (text.c and html.c render those at report_finish(),
+ * when the summary can be computed). Keeping only the row, not the
+ * finding, is what lets a text or HTML report cover a million findings: a
+ * struct finding is tens of kilobytes (fixed arrays for names and SANs), a
+ * row is about 150 bytes plus its strings.
+ */
+#include "report/report_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The signal ids with a sentence each, for SARIF rules (kept in step with docs/signals.md). */
+const struct report_rule report_rules[] = {
+    {"no-auth", "NoAuthentication", "Data readable without credentials."},
+    {"dashboard-exposes-store", "DashboardExposesStore",
+     "An open console (Kibana, redis-commander, phpMyAdmin...) hands out the store behind it."},
+    {"default-account-empty-password", "DefaultAccountEmptyPassword",
+     "The default administrative account logs in with an empty password."},
+    {"no-auth-capability", "NoAuthCapability",
+     "This product version had no free built-in authentication."},
+    {"end-of-life", "EndOfLife", "The version's release line is past its end of life."},
+    {"outdated", "Outdated", "The version is behind the newest release of its line."},
+    {"cert-expired", "CertificateExpired", "The TLS certificate had expired at scan time."},
+    {"cert-not-yet-valid", "CertificateNotYetValid",
+     "The TLS certificate was not yet valid at scan time."},
+    {"cert-self-signed", "CertificateSelfSigned", "The TLS certificate is self-signed."},
+    {"cert-weak-key", "CertificateWeakKey", "The TLS certificate's key is too weak."},
+    {"cert-name-mismatch", "CertificateNameMismatch",
+     "The TLS certificate does not cover the name scanned."},
+    {"cert-shared", "CertificateShared",
+     "The same certificate (and private key) is served by several hosts."},
+    {"cert-stale", "CertificateStale",
+     "The certificate was issued long ago or expired long ago: no maintenance."},
+    {"personal-data-schema", "PersonalDataSchema",
+     "Index, table or field names look like personal data."},
+    {"large-dataset", "LargeDataset", "A large amount of data is exposed."},
+    {"personal-data-over-threshold", "PersonalDataOverThreshold",
+     "Personal-looking data holds more records than the reporting threshold."},
+    {"ransom-note", "RansomNote", "A name ransom gangs leave behind: the data may be gone."},
+    {"exposed-infrastructure", "ExposedInfrastructure",
+     "An infrastructure API (Docker, etcd, Consul, kubelet...) is open."},
+};
+const size_t report_nrules = ARRAY_LEN(report_rules);
+
+static const char *const format_names[] = {"text", "json", "jsonl", "csv", "html", "sarif"};
+
+int report_format_parse(const char *s, enum report_format *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(format_names); i++) {
+        if (s && str_ieq(s, format_names[i])) {
+            *out = (enum report_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *report_format_name(enum report_format f)
+{
+    return (size_t)f < ARRAY_LEN(format_names) ? format_names[f] : "?";
+}
+
+/* ---- arena ---- */
+
+const char *arena_str(struct arena *a, const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    struct arena_chunk *c = a->head;
+    if (!c || c->size - c->used < n) {
+        size_t size = n > 65536 ? n : 65536;
+        c = xmalloc(sizeof *c + size);
+        if (!c) return NULL;
+        c->next = a->head;
+        c->used = 0;
+        c->size = size;
+        a->head = c;
+    }
+    char *d = c->data + c->used;
+    memcpy(d, s, n);
+    c->used += n;
+    return d;
+}
+
+void arena_free(struct arena *a)
+{
+    while (a->head) {
+        struct arena_chunk *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+}
+
+/* ---- helpers ---- */
+
+void report_human_bytes(int64_t v, char *out, size_t n)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (v < 0) {
+        str_copy(out, "-", n);
+        return;
+    }
+    double d = (double)v;
+    size_t u = 0;
+    while (d >= 1024.0 && u + 1 < ARRAY_LEN(units)) {
+        d /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        str_fmt(out, n, "%lld B", (long long)v);
+    else
+        str_fmt(out, n, d < 10 ? "%.1f %s" : "%.0f %s", d, units[u]);
+}
+
+void report_group_digits(int64_t v, char *out, size_t n)
+{
+    if (v < 0) {
+        str_copy(out, "-", n);
+        return;
+    }
+    char raw[32];
+    str_fmt(raw, sizeof raw, "%lld", (long long)v);
+    size_t len = strlen(raw), o = 0;
+    char tmp[48];
+    for (size_t i = 0; i < len && o + 2 < sizeof tmp; i++) {
+        if (i && (len - i) % 3 == 0) tmp[o++] = ',';
+        tmp[o++] = raw[i];
+    }
+    tmp[o] = 0;
+    str_copy(out, tmp, n);
+}
+
+bool report_has_pii(const struct finding *f)
+{
+    for (int i = 0; i < f->nsignals; i++)
+        if (!strcmp(f->signals[i].id, "personal-data-schema")) return true;
+    return false;
+}
+
+bool report_row_exposed(const struct report_row *w)
+{
+    return w->auth == AUTH_NONE;
+}
+
+/* ---- the report ---- */
+
+int report_new(struct report **out, const struct report_opts *o, FILE *fp, struct err *e)
+{
+    *out = NULL;
+    struct report *r = xcalloc(1, sizeof *r);
+    if (!r) return err_set(e, "out of memory");
+    r->o = *o;
+    if (r->o.personal_only && !r->o.personal_over) r->o.personal_over = REPORT_PERSONAL_DEFAULT;
+    r->fp = fp;
+    r->keep_rows = o->format == REPORT_TEXT || o->format == REPORT_HTML || o->clusters;
+    if (!r->keep_rows && report_machine_begin(r, e) < 0) {
+        report_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+void report_set_scan(struct report *r, const struct report_scan *sc)
+{
+    r->scan = *sc;
+    r->have_scan = true;
+}
+
+bool report_accepts(const struct report *r, const struct finding *f)
+{
+    if (r->o.min_severity != SEV_NONE && f->severity < r->o.min_severity) return false;
+    if (r->o.service && !str_ieq(r->o.service, f->service[0] ? f->service : "unknown"))
+        return false;
+    if (r->o.personal_only &&
+        (!report_has_pii(f) || f->records < 0 || (uint64_t)f->records < r->o.personal_over))
+        return false;
+    return true;
+}
+
+bool report_wants_history(const struct report *r)
+{
+    return r->o.format == REPORT_HTML;
+}
+
+static int sig_by_severity(const void *a, const void *b)
+{
+    const struct signal *x = *(const struct signal *const *)a,
+                        *y = *(const struct signal *const *)b;
+    return (int)y->severity - (int)x->severity;
+}
+
+/* The rows' "top signals": ids, highest severity first, without repeats. */
+static void signal_ids(const struct finding *f, char *out, size_t n)
+{
+    const struct signal *v[FINDING_MAX_SIGNALS];
+    int k = 0;
+    for (int i = 0; i < f->nsignals && i < FINDING_MAX_SIGNALS; i++)
+        v[k++] = &f->signals[i];
+    qsort(v, (size_t)k, sizeof v[0], sig_by_severity);
+    struct buf b;
+    buf_init(&b, n > 0 ? n - 1 : 0);
+    out[0] = 0;
+    for (int i = 0; i < k; i++) {
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(v[j]->id, v[i]->id)) dup = true;
+        if (dup) continue;
+        buf_appendf(&b, "%s%s", b.len ? ", " : "", v[i]->id);
+    }
+    if (b.data) str_copy(out, (const char *)b.data, n);
+    buf_free(&b);
+}
+
+static int add_cert(struct report *r, const struct finding *f)
+{
+    for (size_t i = r->ncerts; i-- > 0;) {
+        /* certificates shared by a cluster arrive together: look back a little only */
+        if (r->ncerts - i > 64) break;
+        if (!strcmp(r->certs[i].sha256, f->tls.sha256)) {
+            r->certs[i].hosts++;
+            return 0;
+        }
+    }
+    if (r->ncerts == r->capcerts) {
+        size_t nc = r->capcerts ? r->capcerts * 2 : 64;
+        struct report_cert *nv = xrealloc(r->certs, nc * sizeof *nv);
+        if (!nv) return -1;
+        r->certs = nv;
+        r->capcerts = nc;
+    }
+    char host[64];
+    str_fmt(host, sizeof host, strchr(f->ip, ':') ? "[%s]:%u" : "%s:%u", f->ip, f->port);
+    struct report_cert *c = &r->certs[r->ncerts];
+    c->sha256 = arena_str(&r->arena, f->tls.sha256);
+    c->cn = arena_str(&r->arena, f->tls.subject_cn[0] ? f->tls.subject_cn
+                                 : f->tls.nsan        ? f->tls.san[0]
+                                                      : "");
+    c->host = arena_str(&r->arena, host);
+    if (!c->sha256 || !c->cn || !c->host) return -1;
+    c->not_after = f->tls.not_after;
+    c->expired = f->tls.expired || (f->tls.not_after && f->time && f->tls.not_after < f->time);
+    c->hosts = 1;
+    r->ncerts++;
+    return 0;
+}
+
+static int add_row(struct report *r, const struct finding *f)
+{
+    if (r->nrows == r->caprows) {
+        size_t nc = r->caprows ? r->caprows * 2 : 256;
+        struct report_row *nv = xrealloc(r->rows, nc * sizeof *nv);
+        if (!nv) return -1;
+        r->rows = nv;
+        r->caprows = nc;
+    }
+    struct report_row *w = &r->rows[r->nrows];
+    memset(w, 0, sizeof *w);
+    char via[128] = "", sigs[160], names[160] = "";
+    if (f->has_via)
+        str_fmt(via, sizeof via, strchr(f->via_ip, ':') ? "%s [%s]:%u" : "%s %s:%u", f->via_service,
+                f->via_ip, f->via_port);
+    signal_ids(f, sigs, sizeof sigs);
+    const char *pii = "";
+    for (int i = 0; i < f->nsignals; i++)
+        if (!strcmp(f->signals[i].id, "personal-data-schema")) pii = f->signals[i].detail;
+    size_t o = 0;
+    for (uint32_t i = 0; i < f->names.n && i < 4 && o + 4 < sizeof names; i++) {
+        str_fmt(names + o, sizeof names - o, "%s%s", i ? ", " : "", f->names.v[i]);
+        o = strlen(names);
+    }
+    w->ip = arena_str(&r->arena, f->ip);
+    w->service = arena_str(&r->arena, f->service[0] ? f->service : "unknown");
+    w->product = arena_str(&r->arena, f->product);
+    w->version = arena_str(&r->arena, f->version);
+    w->via = arena_str(&r->arena, via);
+    w->signals = arena_str(&r->arena, sigs);
+    w->pii = arena_str(&r->arena, pii);
+    w->cluster = arena_str(&r->arena, f->cluster);
+    w->names = arena_str(&r->arena, names);
+    if (!w->ip || !w->service || !w->product || !w->version || !w->via || !w->signals || !w->pii ||
+        !w->cluster || !w->names)
+        return -1;
+    w->owner = r->o.owners ? report_owner_of(r->o.owners, f->ip) : NULL;
+    w->port = f->port;
+    w->auth = (uint8_t)f->auth;
+    w->severity = (uint8_t)f->severity;
+    w->time = f->time;
+    w->first_seen = f->first_seen;
+    /* records/bytes: the probe's totals, else the per-name sums (as assess counts them) */
+    w->records = f->records;
+    w->bytes = f->bytes;
+    if (w->records < 0 || w->bytes < 0) {
+        int64_t rs = -1, bs = -1;
+        for (uint32_t i = 0; i < f->names.n; i++) {
+            if (f->name_records[i] >= 0) rs = (rs < 0 ? 0 : rs) + f->name_records[i];
+            if (f->name_bytes[i] >= 0) bs = (bs < 0 ? 0 : bs) + f->name_bytes[i];
+        }
+        if (w->records < 0) w->records = rs;
+        if (w->bytes < 0) w->bytes = bs;
+    }
+    r->nrows++;
+    if (f->tls.present && f->tls.sha256[0] && add_cert(r, f) < 0) return -1;
+    return 0;
+}
+
+int report_add(struct report *r, const struct finding *f, struct err *e)
+{
+    if (!report_accepts(r, f)) return 0;
+    if (r->keep_rows) {
+        if (add_row(r, f) < 0) return err_set(e, "out of memory keeping the report's rows");
+        return 0;
+    }
+    return report_machine_add(r, f, e);
+}
+
+int report_add_point(struct report *r, int64_t scan_id, time_t t, const int64_t by_sev[6],
+                     struct err *e)
+{
+    if (r->npoints == r->cappoints) {
+        size_t nc = r->cappoints ? r->cappoints * 2 : 16;
+        struct report_point *nv = xrealloc(r->points, nc * sizeof *nv);
+        if (!nv) return err_set(e, "out of memory");
+        r->points = nv;
+        r->cappoints = nc;
+    }
+    struct report_point *p = &r->points[r->npoints++];
+    p->scan_id = scan_id;
+    p->t = t;
+    memcpy(p->by_sev, by_sev, sizeof p->by_sev);
+    return 0;
+}
+
+static const char *owner_key(const struct report_row *w)
+{
+    return w->owner ? w->owner : "";
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const struct report_row *x = a, *y = b;
+    const char *ox = owner_key(x), *oy = owner_key(y);
+    if (strcmp(ox, oy)) {
+        /* "(no owner)" last: it is the rest, not a client */
+        bool nx = !strcmp(ox, REPORT_NO_OWNER), ny = !strcmp(oy, REPORT_NO_OWNER);
+        if (nx != ny) return nx ? 1 : -1;
+        return strcmp(ox, oy);
+    }
+    if (x->severity != y->severity) return (int)y->severity - (int)x->severity;
+    if (x->records != y->records) return x->records < y->records ? 1 : -1;
+    int c = strcmp(x->ip, y->ip);
+    if (c) return c;
+    return (int)x->port - (int)y->port;
+}
+
+void report_sort_rows(struct report *r)
+{
+    if (r->nrows) qsort(r->rows, r->nrows, sizeof r->rows[0], cmp_rows);
+}
+
+static int cmp_row_ptr_cluster(const void *a, const void *b)
+{
+    const struct report_row *x = *(const struct report_row *const *)a,
+                            *y = *(const struct report_row *const *)b;
+    int c = strcmp(x->cluster, y->cluster);
+    if (c) return c;
+    c = strcmp(x->ip, y->ip);
+    return c ? c : (int)x->port - (int)y->port;
+}
+
+static int cmp_cluster_size(const void *a, const void *b)
+{
+    const struct report_cluster *x = a, *y = b;
+    if (x->n != y->n) return x->n < y->n ? 1 : -1;
+    return strcmp(x->id, y->id);
+}
+
+int report_clusters(const struct report *r, struct report_cluster **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const struct report_row **v = NULL;
+    struct report_cluster *c = NULL;
+    size_t nv = 0, nc = 0;
+    if (r->nrows) {
+        v = xmalloc(r->nrows * sizeof *v);
+        if (!v) return -1;
+    }
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].cluster[0]) v[nv++] = &r->rows[i];
+    if (nv) qsort(v, nv, sizeof v[0], cmp_row_ptr_cluster);
+    /* count groups of two or more */
+    size_t groups = 0;
+    for (size_t i = 0, j; i < nv; i = j) {
+        for (j = i + 1; j < nv && !strcmp(v[j]->cluster, v[i]->cluster); j++)
+            ;
+        if (j - i >= 2) groups++;
+    }
+    if (groups) {
+        c = xcalloc(groups, sizeof *c);
+        if (!c) goto fail;
+    }
+    for (size_t i = 0, j; i < nv; i = j) {
+        for (j = i + 1; j < nv && !strcmp(v[j]->cluster, v[i]->cluster); j++)
+            ;
+        if (j - i < 2) continue;
+        struct report_cluster *k = &c[nc++];
+        k->id = v[i]->cluster;
+        k->product = v[i]->product;
+        k->version = v[i]->version;
+        k->n = j - i;
+        k->members = xmalloc(k->n * sizeof *k->members);
+        if (!k->members) goto fail;
+        memcpy(k->members, v + i, k->n * sizeof *k->members);
+    }
+    free(v);
+    if (nc) qsort(c, nc, sizeof c[0], cmp_cluster_size);
+    *out = c;
+    *n = nc;
+    return 0;
+fail:
+    free(v);
+    report_clusters_free(c, nc);
+    return -1;
+}
+
+void report_clusters_free(struct report_cluster *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++)
+        free(c[i].members);
+    free(c);
+}
+
+int report_finish(struct report *r, struct err *e)
+{
+    int rc;
+    if (r->o.clusters && r->o.format != REPORT_TEXT && r->o.format != REPORT_HTML)
+        rc = report_clusters_machine(r, e);
+    else if (r->o.format == REPORT_TEXT)
+        rc = report_text(r, e);
+    else if (r->o.format == REPORT_HTML)
+        rc = report_html(r, e);
+    else
+        rc = report_machine_finish(r, e);
+    if (rc < 0) return -1;
+    if (fflush(r->fp) != 0 || ferror(r->fp)) return err_set(e, "write error on the output");
+    return 0;
+}
+
+void report_free(struct report *r)
+{
+    if (!r) return;
+    arena_free(&r->arena);
+    free(r->rows);
+    free(r->certs);
+    free(r->points);
+    if (r->sarif_results) fclose(r->sarif_results);
+    for (size_t i = 0; i < r->nrule_extra; i++)
+        free(r->rule_extra[i]);
+    free(r->rule_extra);
+    free(r);
+}

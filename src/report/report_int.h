@@ -1,0 +1,110 @@
+/*
+ * report/report_int.h -- what the renderers of the report share: the
+ * compact row kept per finding for the formats that need the whole picture
+ * (text, HTML, clusters), the string arena those rows point into, the
+ * certificate list, the history points, and small formatting helpers.
+ * Private to src/report/.
+ */
+#ifndef AJAR_REPORT_INT_H
+#define AJAR_REPORT_INT_H
+
+#include "report/report.h"
+
+/* Strings of the rows, bump-allocated in chunks and freed at once. */
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    char data[];
+};
+struct arena {
+    struct arena_chunk *head;
+};
+/* A copy of s (NULL for ""), "" when allocation fails is not an option: NULL on failure. */
+const char *arena_str(struct arena *a, const char *s);
+void arena_free(struct arena *a);
+
+/* One finding as the text and HTML reports show it. */
+struct report_row {
+    const char *ip, *service, *product, *version;
+    const char *via;        /* "kibana 127.0.0.1:5601", "" */
+    const char *signals;    /* the ids, highest severity first, ", "-joined */
+    const char *pii;        /* personal-data-schema detail, "" when none */
+    const char *cluster;    /* "" when none */
+    const char *owner;      /* report_owner_of(), NULL without --by owner */
+    const char *names;      /* the first few names, ", "-joined */
+    int64_t records, bytes; /* -1 unknown */
+    time_t time, first_seen;
+    uint16_t port;
+    uint8_t auth, severity;
+};
+
+struct report_cert {
+    const char *sha256, *cn, *host; /* host: the first ip:port seen serving it */
+    time_t not_after;
+    bool expired;
+    int hosts;
+};
+
+struct report_point {
+    int64_t scan_id;
+    time_t t;
+    int64_t by_sev[6];
+};
+
+struct report {
+    struct report_opts o;
+    FILE *fp;
+    struct report_scan scan;
+    bool have_scan;
+    bool keep_rows; /* text, html, clusters */
+    struct arena arena;
+    struct report_row *rows;
+    size_t nrows, caprows;
+    struct report_cert *certs;
+    size_t ncerts, capcerts;
+    struct report_point *points;
+    size_t npoints, cappoints;
+    /* streaming state */
+    uint64_t written;
+    FILE *sarif_results; /* results are written here first, rules once all ids are known */
+    char **rule_extra;   /* signal ids not in the built-in table, in order of appearance */
+    size_t nrule_extra;
+};
+
+/* The built-in descriptions of the signals (docs/signals.md). */
+struct report_rule {
+    const char *id, *name, *text;
+};
+extern const struct report_rule report_rules[];
+extern const size_t report_nrules;
+
+/* Renderers (text.c, html.c, machine.c). */
+int report_text(struct report *r, struct err *e);
+int report_html(struct report *r, struct err *e);
+int report_machine_add(struct report *r, const struct finding *f, struct err *e);
+int report_machine_begin(struct report *r, struct err *e);
+int report_machine_finish(struct report *r, struct err *e);
+int report_clusters_machine(struct report *r, struct err *e);
+
+/* Shared helpers (report.c). */
+bool report_row_exposed(const struct report_row *w);
+/* 1536 -> "1.5 KiB"; -1 -> "-". */
+void report_human_bytes(int64_t v, char *out, size_t n);
+/* 1234567 -> "1,234,567"; -1 -> "-". */
+void report_group_digits(int64_t v, char *out, size_t n);
+/* Rows sorted: owner (with --by owner), severity (highest first), records, ip, port. */
+void report_sort_rows(struct report *r);
+/* Is f in the "personal data" sense (has a personal-data-schema signal)? */
+bool report_has_pii(const struct finding *f);
+
+/* Clusters of identical deployments among the rows: index ranges into a sorted copy. */
+struct report_cluster {
+    const char *id, *product, *version;
+    const struct report_row **members;
+    size_t n;
+};
+/* Clusters with 2 or more members, largest first. *out is freed with report_clusters_free. */
+int report_clusters(const struct report *r, struct report_cluster **out, size_t *n);
+void report_clusters_free(struct report_cluster *c, size_t n);
+
+#endif
