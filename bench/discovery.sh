@@ -28,7 +28,7 @@ done
 
 if [ "${AJAR_BENCH_INSIDE:-}" != 1 ]; then
     bash scripts/deps.sh bench >/dev/null || exit 1
-    make -s all >/dev/null || exit 1
+    [ -n "${AJAR_BENCH_NOBUILD:-}" ] || make -s all >/dev/null || exit 1
     exec env AJAR_BENCH_INSIDE=1 AJAR_BENCH_RUNS=$runs AJAR_BENCH_QUICK=$quick AJAR_BENCH_TMAX=${AJAR_BENCH_TMAX:-900} \
         unshare -n bash "$0"
 fi
@@ -68,7 +68,7 @@ run_tool() {
         : >"$out"
         local t0 t1
         t0=$(now)
-        timeout "$TMAX" "$@" >/dev/null 2>"$W/err"
+        timeout "$TMAX" bash -c '"$@"' _ "$@" >/dev/null 2>"$W/err"
         local rc=$?
         t1=$(now)
         if [ $rc -eq 124 ]; then times+=("$TMAX"); else times+=("$(echo "$t1 - $t0" | bc)"); fi
@@ -90,6 +90,9 @@ nmap_cmd() { # flags... -- ports cidr out
          for (i=1;i<=n;i++) { split(a[i], f, "/"); if (f[2]=="open") print ip ":" f[1] } }' \
         "$W/nmap.gnmap" | sort -u >"$3"
 }
+
+export AJAR W
+export -f ajar_cmd nmap_cmd
 
 row() { # label ports cidr nplant mode
     local label=$1 ports=$2 cidr=$3 n=$4 mode=$5

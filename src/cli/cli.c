@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
     {"scan", cmd_scan, "discover and identify exposed data stores and dashboards"},
     {"report", cmd_report, "what a scan found: text, json, jsonl, csv, html, sarif"},
+    {"diff", cmd_diff, "exposures new, closed and changed between two scans"},
+    {"history", cmd_history, "every observation of one service over time"},
 };
 
 static void usage(FILE *fp)

@@ -12,5 +12,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_FAIL_ON = 3 };
 int cli_main(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

@@ -420,15 +420,12 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
             seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
     }
-    struct target_iter it;
-    if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        goto out;
-    }
+    /* the hooks first: resuming without --seed takes the seed of the scan it continues */
+    uint64_t resume_pos = 0;
     if (hooks && hooks->begin) {
-        uint64_t resume_pos = 0;
         cfg.ts = ts;
         cfg.seed = seed;
+        cfg.seed_given = have_seed;
         cfg.shard = (uint32_t)shard;
         cfg.nshards = (uint32_t)nshards;
         cfg.discovery_only = eo.discovery_only;
@@ -439,12 +436,18 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             rc = EXIT_RUNTIME;
             goto out;
         }
-        if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {
-            fprintf(stderr, "ajar scan: checkpoint %llu is past the end of the shard\n",
-                    (unsigned long long)resume_pos);
-            rc = EXIT_RUNTIME;
-            goto out;
-        }
+        seed = cfg.seed;
+    }
+    struct target_iter it;
+    if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
+    }
+    if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {
+        fprintf(stderr, "ajar scan: checkpoint %llu is past the end of the shard\n",
+                (unsigned long long)resume_pos);
+        rc = EXIT_RUNTIME;
+        goto out;
     }
     rc = EXIT_RUNTIME;
     if (out_path && strcmp(out_path, "-") != 0) {

@@ -41,7 +41,7 @@ struct scan_state {
     struct err err;
 };
 
-static int st_begin(void *arg, const struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e)
+static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e)
 {
     struct scan_state *s = arg;
     s->cfg = cfg;
@@ -53,6 +53,17 @@ static int st_begin(void *arg, const struct scan_cfg *cfg, uint64_t *resume_pos,
     const char *where = cfg->db ? cfg->db : getenv("AJAR_DB");
     if (!where || !where[0]) where = "./ajar.db";
     if (store_open(&s->store, where, e) < 0) return -1;
+    if (cfg->resume && !cfg->seed_given && !cfg->resume_id) {
+        /* the walk must be the one the interrupted scan took */
+        struct scan_info si;
+        int r = store_find_resumable(s->store, cfg->scope_key, cfg->shard, cfg->nshards, &si, e);
+        if (r < 0) return -1;
+        if (r == 0) cfg->seed = si.seed;
+    } else if (cfg->resume && !cfg->seed_given && cfg->resume_id) {
+        struct scan_info si;
+        if (store_scan_get(s->store, cfg->resume_id, &si, e) < 0) return -1;
+        cfg->seed = si.seed;
+    }
     struct scan_meta m = {
         .args = cfg->args,
         .scope_key = cfg->scope_key,
@@ -166,8 +177,17 @@ static int collect_shared(void *arg, const struct finding *f)
 static int st_end(void *arg, const struct engine_stats *st, struct err *e)
 {
     struct scan_state *s = arg;
-    (void)st;
     if (!s->store) return 0;
+    if (st->interrupted) {
+        /* not finished: keep what is committed and the checkpoint for --resume;
+         * ending it would close every service the scan did not reach */
+        log_warn("scan %lld interrupted; continue it with --resume", (long long)s->scan_id);
+        free(s->tls);
+        s->tls = NULL;
+        store_close(s->store);
+        s->store = NULL;
+        return 0;
+    }
     int rc = store_scan_end(s->store, s->scan_id, e);
     if (rc == 0 && s->ntls) {
         qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);

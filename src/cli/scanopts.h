@@ -14,7 +14,8 @@
 /* What the scan was asked to do, for the hooks. */
 struct scan_cfg {
     const struct target_set *ts;
-    uint64_t seed;
+    uint64_t seed;   /* begin() may replace it (resuming a scan without --seed) */
+    bool seed_given; /* --seed was on the command line */
     uint32_t shard, nshards;
     bool discovery_only;
     const char *db;    /* --db, or NULL for the default */
@@ -34,7 +35,7 @@ struct scan_hooks {
     /* keep the finding (first/last seen are filled in); -1 stops the scan */
     int (*store)(void *arg, struct finding *f);
     /* the scan starts: may return a checkpoint to resume from */
-    int (*begin)(void *arg, const struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e);
+    int (*begin)(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e);
     void (*checkpoint)(void *arg, uint64_t pos);
     int (*end)(void *arg, const struct engine_stats *st, struct err *e);
     /* exit status once everything is written (e.g. 3 when --fail-on was reached) */

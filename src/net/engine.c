@@ -973,6 +973,7 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
         fill(&en);
         if ((en.walk_done || en.stopping) && en.nfree == en.nslots) break;
         if (en.stopping) {
+            st->interrupted = true;
             /* cancel everything in flight */
             for (int i = 0; i < en.nslots; i++) {
                 struct slot *s = &en.slots[i];

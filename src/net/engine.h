@@ -48,6 +48,7 @@ struct engine_stats {
     uint64_t open, closed, silent, unreachable;
     uint64_t identified; /* jobs that named a service */
     uint64_t findings;   /* findings handed to the sink */
+    bool interrupted;    /* stopped early (signal, --max-seconds, sink): the walk is not done */
     int64_t start_ms;
 };
 
