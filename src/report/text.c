@@ -317,14 +317,12 @@ static int summary(struct report *r, struct err *e)
     size_t nt = top_rows(r, top, 10, is_open_volume);
     if (nt) {
         heading(r, "Largest exposed volumes");
-        struct cols c;
-        measure(NULL, 0, &c);
         for (size_t i = 0; i < nt; i++) {
             char addr[64], prod[160], rec[32], by[32];
             row_cells(top[i], addr, prod, rec, by);
             fputs("  ", fp);
             cell(fp, rec, 15, 32, true);
-            cell(fp, "records  ", 0, 99, false);
+            cell(fp, " records  ", 0, 99, false);
             cell(fp, by, 10, 32, true);
             fputs("  ", fp);
             cell(fp, addr, 24, 64, false);

@@ -1,0 +1,440 @@
+/*
+ * tests/unit/test_report.c -- the report's renderers on findings built in
+ * memory: CSV header and RFC 4180 quoting, JSON and JSONL read back equal,
+ * SARIF's required keys, HTML self-contained and escaped (a hostile index
+ * name), text grouped by severity, the owners' longest-prefix match (v4,
+ * v6, mapped), the filters, the personal-data view and clusters.
+ */
+#include "report/report_int.h" /* the helpers too */
+#include "t.h"
+
+#include <stdlib.h>
+
+#define T0 1795000000 /* 2026-11-18 */
+
+static void mk(struct finding *f, const char *ip, uint16_t port, const char *service,
+               enum auth_state auth, int64_t records, enum severity sev)
+{
+    finding_init(f);
+    str_copy(f->ip, ip, sizeof f->ip);
+    f->port = port;
+    str_copy(f->transport, "tcp", sizeof f->transport);
+    f->time = T0;
+    f->first_seen = T0 - 86400;
+    f->last_seen = T0;
+    str_copy(f->service, service, sizeof f->service);
+    f->auth = auth;
+    f->records = records;
+    f->bytes = records >= 0 ? records * 100 : -1;
+    f->severity = sev;
+}
+
+/* Four findings: a hostile Elasticsearch with personal data, a Redis, a locked MongoDB, a
+ * TLS Kibana in a cluster with the first. */
+static void build(struct finding v[4])
+{
+    mk(&v[0], "203.0.113.7", 9200, "elasticsearch", AUTH_NONE, 656059427, SEV_CRITICAL);
+    FINDING_SET(&v[0], product, "Elasticsearch");
+    FINDING_SET(&v[0], version, "5.5.1");
+    const char *hostile = "<script>alert(1)</script>, \"quoted\" name";
+    finding_add_name(&v[0], hostile, strlen(hostile), 412000000, -1);
+    finding_add_name(&v[0], "person_info_2019", 16, 244059427, -1);
+    finding_add_field(&v[0], "sfzh", 4);
+    finding_add_signal(&v[0], "no-auth", SEV_CRITICAL, "Elasticsearch answers without credentials");
+    finding_add_signal(&v[0], "personal-data-schema", SEV_CRITICAL,
+                       "national-id: sfzh; person: person_info_2019");
+    str_copy(v[0].cluster, "3f9a1c0d2b7e", sizeof v[0].cluster);
+    finding_detail_str(&v[0], "cluster_name", "es-cn-shanghai-1");
+
+    mk(&v[1], "198.51.100.20", 6379, "redis", AUTH_NONE, 12, SEV_HIGH);
+    FINDING_SET(&v[1], product, "Redis");
+    FINDING_SET(&v[1], version, "7.0.15");
+    finding_add_signal(&v[1], "no-auth", SEV_HIGH, "Redis answers without credentials");
+
+    mk(&v[2], "2001:db8::5", 27017, "mongodb", AUTH_REQUIRED, -1, SEV_INFO);
+    FINDING_SET(&v[2], product, "MongoDB");
+
+    mk(&v[3], "203.0.113.8", 5601, "kibana", AUTH_NONE, -1, SEV_MEDIUM);
+    FINDING_SET(&v[3], product, "Kibana");
+    FINDING_SET(&v[3], version, "5.5.1");
+    v[3].tls.present = true;
+    str_copy(v[3].tls.version, "TLSv1.2", sizeof v[3].tls.version);
+    str_copy(v[3].tls.sha256, "98316a92aa", sizeof v[3].tls.sha256);
+    str_copy(v[3].tls.subject_cn, "kibana.example", sizeof v[3].tls.subject_cn);
+    v[3].tls.not_after = T0 - 86400 * 400;
+    v[3].tls.expired = true;
+    finding_add_signal(&v[3], "cert-expired", SEV_MEDIUM, "expired 400 days ago");
+    finding_add_signal(&v[3], "future-signal", SEV_LOW, "a signal the rule table lacks");
+    str_copy(v[3].cluster, "3f9a1c0d2b7e", sizeof v[3].cluster);
+}
+
+/* Render v through a report with options o into a malloc'ed string. */
+static char *render(const struct report_opts *o, struct finding *v, int n)
+{
+    char *s = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&s, &len);
+    struct report *r = NULL;
+    struct err e = {{0}};
+    if (!fp) return NULL;
+    int rc = report_new(&r, o, fp, &e);
+    if (rc == 0) {
+        struct report_scan sc = {
+            .id = 7, .start = T0, .end = T0 + 60, .prev_id = 6, .prev_start = T0 - 86400};
+        report_set_scan(r, &sc);
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = report_add(r, &v[i], &e);
+        int64_t p1[6] = {0, 1, 0, 1, 1, 1}, p0[6] = {0, 1, 0, 0, 1, 0};
+        if (rc == 0 && report_wants_history(r)) {
+            report_add_point(r, 7, T0, p1, &e);
+            report_add_point(r, 6, T0 - 86400, p0, &e);
+        }
+        if (rc == 0) rc = report_finish(r, &e);
+    }
+    report_free(r);
+    fclose(fp);
+    if (rc < 0) {
+        fprintf(stderr, "render: %s\n", e.msg);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_csv(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_CSV};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK(!strncmp(s,
+                   "ip,port,transport,time,host,service,product,version,auth,severity,signals,"
+                   "cluster,first_seen,last_seen,databases,collections,records,bytes,"
+                   "names_total,names,",
+                   strlen("ip,port,transport,time,host,service,product,version,auth,severity,"
+                          "signals,cluster,first_seen,last_seen,databases,collections,records,"
+                          "bytes,names_total,names,")));
+    CHECK(strstr(s, "\r\n") != NULL);
+    /* the name with a comma and quotes: one quoted cell, quotes doubled, ';'-joined */
+    CHECK(strstr(s, ",\"<script>alert(1)</script>, \"\"quoted\"\" name;person_info_2019\",") !=
+          NULL);
+    CHECK(strstr(s, "no-auth;personal-data-schema") != NULL);
+    CHECK(strstr(s, "203.0.113.7,9200,tcp,2026-11-18T") == s + strcspn(s, "\n") + 1);
+    CHECK_INT(count_lines(s), 5);
+    free(s);
+}
+
+static void test_json(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_JSON};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    json_error_t je;
+    json_t *a = json_loads(s, 0, &je);
+    CHECK(json_is_array(a));
+    CHECK_INT(json_array_size(a), 4);
+    for (size_t i = 0; i < json_array_size(a) && i < 4; i++) {
+        struct finding back;
+        CHECK_INT(finding_from_json(&back, json_array_get(a, i)), 0);
+        json_t *x = finding_to_json(&back, false), *y = finding_to_json(&v[i], false);
+        CHECK(json_equal(x, y));
+        json_decref(x);
+        json_decref(y);
+        CHECK_STR(back.ip, v[i].ip);
+        CHECK_INT(back.records, v[i].records);
+        CHECK_INT(back.nsignals, v[i].nsignals);
+        finding_free(&back);
+    }
+    json_decref(a);
+    free(s);
+
+    o.format = REPORT_JSONL;
+    s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK_INT(count_lines(s), 4);
+    char *line = strtok(s, "\n");
+    json_t *j = line ? json_loads(line, 0, &je) : NULL;
+    CHECK(json_is_object(j));
+    CHECK_STR(json_string_value(json_object_get(j, "service")), "elasticsearch");
+    json_decref(j);
+    free(s);
+
+    /* an empty report is still valid JSON */
+    o.format = REPORT_JSON;
+    s = render(&o, v, 0);
+    a = s ? json_loads(s, 0, &je) : NULL;
+    CHECK(json_is_array(a) && json_array_size(a) == 0);
+    json_decref(a);
+    free(s);
+}
+
+static void test_sarif(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_SARIF};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    CHECK_MSG(json_is_object(j), "%s", je.text);
+    CHECK_STR(json_string_value(json_object_get(j, "version")), "2.1.0");
+    CHECK(json_is_string(json_object_get(j, "$schema")));
+    json_t *runs = json_object_get(j, "runs");
+    CHECK_INT(json_array_size(runs), 1);
+    json_t *run = json_array_get(runs, 0);
+    json_t *drv = json_object_get(json_object_get(run, "tool"), "driver");
+    CHECK_STR(json_string_value(json_object_get(drv, "name")), "ajar");
+    json_t *rules = json_object_get(drv, "rules");
+    json_t *results = json_object_get(run, "results");
+    /* one result per (finding, signal): 2 + 1 + 0 + 2 */
+    CHECK_INT(json_array_size(results), 5);
+    size_t i;
+    json_t *res;
+    int levels[3] = {0};
+    json_array_foreach(results, i, res)
+    {
+        const char *id = json_string_value(json_object_get(res, "ruleId"));
+        json_int_t idx = json_integer_value(json_object_get(res, "ruleIndex"));
+        json_t *rule = json_array_get(rules, (size_t)idx);
+        CHECK(id && rule && !strcmp(id, json_string_value(json_object_get(rule, "id"))));
+        CHECK(json_is_string(json_object_get(json_object_get(rule, "shortDescription"), "text")));
+        CHECK(json_is_string(json_object_get(json_object_get(res, "message"), "text")));
+        const char *lvl = json_string_value(json_object_get(res, "level"));
+        levels[0] += lvl && !strcmp(lvl, "error");
+        levels[1] += lvl && !strcmp(lvl, "warning");
+        levels[2] += lvl && !strcmp(lvl, "note");
+        json_t *loc = json_array_get(json_object_get(res, "locations"), 0);
+        const char *uri = json_string_value(json_object_get(
+            json_object_get(json_object_get(loc, "physicalLocation"), "artifactLocation"), "uri"));
+        CHECK(uri && !strncmp(uri, "tcp://", 6));
+    }
+    CHECK_INT(levels[0], 3);
+    CHECK_INT(levels[1], 1);
+    CHECK_INT(levels[2], 1);
+    CHECK_STR(
+        json_string_value(json_object_get(
+            json_object_get(
+                json_object_get(
+                    json_array_get(json_object_get(json_array_get(results, 0), "locations"), 0),
+                    "physicalLocation"),
+                "artifactLocation"),
+            "uri")),
+        "tcp://203.0.113.7:9200");
+    /* the unknown signal got a rule of its own */
+    bool found = false;
+    json_array_foreach(rules, i, res) if (!strcmp(json_string_value(json_object_get(res, "id")),
+                                                  "future-signal")) found = true;
+    CHECK(found);
+    json_decref(j);
+    free(s);
+}
+
+/* No http:// or https:// outside escaped data; the hostile name escaped; SVG present. */
+static void test_html(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_HTML};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK(!strncmp(s, "<!DOCTYPE html>", 15));
+    CHECK(strstr(s, "</html>") != NULL);
+    CHECK(strstr(s, "<svg") != NULL);
+    CHECK(strstr(s, "<polyline") != NULL); /* history lines */
+    CHECK(strstr(s, "#b3001b") != NULL);   /* the expired certificate is red */
+    CHECK(strstr(s, "kibana.example") != NULL);
+    CHECK(strstr(s, "<script>alert") == NULL);
+    CHECK(strstr(s, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+    CHECK(strstr(s, "http://") == NULL);
+    CHECK(strstr(s, "https://") == NULL);
+    CHECK(strstr(s, "src=") == NULL);
+    CHECK(strstr(s, "@import") == NULL);
+    CHECK(strstr(s, "url(") == NULL);
+    /* exactly one script element: the inline sorter */
+    size_t scripts = 0;
+    for (const char *p = s; (p = strstr(p, "<script")); p++)
+        scripts++;
+    CHECK_INT(scripts, 1);
+    CHECK(strstr(s, "class=\"sortable\"") != NULL);
+    CHECK(strstr(s, "3f9a1c0d2b7e") != NULL); /* the cluster of two */
+    free(s);
+
+    /* a hostile name carrying a URL stays escaped data, never markup */
+    struct finding h;
+    mk(&h, "192.0.2.1", 80, "kibana", AUTH_NONE, 1, SEV_HIGH);
+    FINDING_SET(&h, product, "<img src=\"http://evil.example/x.png\">");
+    s = render(&o, &h, 1);
+    CHECK(s && strstr(s, "<img") == NULL);
+    CHECK(s && strstr(s, "&lt;img src=&quot;http://evil.example/x.png&quot;&gt;") != NULL);
+    free(s);
+    finding_free(&h);
+}
+
+static void test_text(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_TEXT};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK(strstr(s, "\033[") == NULL); /* no colour unless asked */
+    const char *crit = strstr(s, "\nCRITICAL (1)\n"), *high = strstr(s, "\nHIGH (1)\n"),
+               *med = strstr(s, "\nMEDIUM (1)\n"), *info = strstr(s, "\nINFO (1)\n");
+    CHECK(crit && high && med && info);
+    CHECK(crit < high && high < med && med < info);
+    CHECK(strstr(s, "services found       4") != NULL);
+    CHECK(strstr(s, "exposed (auth none)  3") != NULL);
+    CHECK(strstr(s, "656,059,427") != NULL);
+    CHECK(strstr(s, "[2001:db8::5]:27017") != NULL);
+    CHECK(strstr(s, "Personal-data exposures") != NULL);
+    CHECK(strstr(s, "new since previous   0") != NULL);
+    free(s);
+
+    o.color = true;
+    s = render(&o, v, 4);
+    CHECK(s && strstr(s, "\033[1;31mcritical") != NULL);
+    free(s);
+
+    /* a control byte smuggled into the store never reaches the terminal */
+    struct finding h;
+    mk(&h, "192.0.2.1", 80, "http", AUTH_UNKNOWN, -1, SEV_INFO);
+    str_copy(h.product, "evil\033]0;pwned\007", sizeof h.product);
+    o.color = false;
+    s = render(&o, &h, 1);
+    CHECK(s && strchr(s, '\033') == NULL && strchr(s, '\007') == NULL);
+    free(s);
+    finding_free(&h);
+}
+
+static void test_filters(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_JSONL, .min_severity = SEV_HIGH};
+    char *s = render(&o, v, 4);
+    CHECK(s && count_lines(s) == 2);
+    free(s);
+    o = (struct report_opts){.format = REPORT_JSONL, .service = "REDIS"};
+    s = render(&o, v, 4);
+    CHECK(s && count_lines(s) == 1 && strstr(s, "\"redis\""));
+    free(s);
+    o = (struct report_opts){.format = REPORT_JSONL, .personal_only = true};
+    s = render(&o, v, 4); /* default threshold 1,000,000 */
+    CHECK(s && count_lines(s) == 1 && strstr(s, "203.0.113.7"));
+    free(s);
+    o.personal_over = 1000000000;
+    s = render(&o, v, 4);
+    CHECK(s && count_lines(s) == 0);
+    free(s);
+}
+
+static void test_owners(struct finding *v)
+{
+    const char *list = "# provider\n"
+                       "203.0.113.0/24\tExample Cloud\n"
+                       "203.0.113.0/29   Client A (small)\r\n"
+                       "\n"
+                       "2001:db8::/32 IPv6 Client\n"
+                       "198.51.100.20 Single Host\n";
+    struct report_owners *ow = NULL;
+    struct err e = {{0}};
+    CHECK_INT(report_owners_parse(&ow, list, strlen(list), &e), 0);
+    CHECK_STR(report_owner_of(ow, "203.0.113.7"), "Client A (small)");
+    CHECK_STR(report_owner_of(ow, "203.0.113.8"), "Example Cloud");
+    CHECK_STR(report_owner_of(ow, "::ffff:203.0.113.9"), "Example Cloud");
+    CHECK_STR(report_owner_of(ow, "2001:db8::5"), "IPv6 Client");
+    CHECK_STR(report_owner_of(ow, "198.51.100.20"), "Single Host");
+    CHECK_STR(report_owner_of(ow, "198.51.100.21"), REPORT_NO_OWNER);
+    CHECK_STR(report_owner_of(ow, "2001:db9::1"), REPORT_NO_OWNER);
+    CHECK_INT(report_owners_count(ow), 4);
+
+    struct report_opts o = {.format = REPORT_TEXT, .owners = ow};
+    char *s = render(&o, v, 4);
+    CHECK(s && strstr(s, "Owner: Client A (small) (1 finding)"));
+    CHECK(s && strstr(s, "Owner: Example Cloud (1 finding)"));
+    CHECK(s && strstr(s, "By owner"));
+    free(s);
+    o = (struct report_opts){.format = REPORT_TEXT, .owners = ow, .personal_only = true};
+    s = render(&o, v, 4);
+    CHECK(s && strstr(s, "Total per owner"));
+    CHECK(s && strstr(s, "656,059,427"));
+    free(s);
+    o = (struct report_opts){.format = REPORT_JSONL, .owners = ow};
+    s = render(&o, v, 4);
+    CHECK(s && strstr(s, "\"owner\":\"IPv6 Client\""));
+    free(s);
+    o.format = REPORT_CSV;
+    s = render(&o, v, 4);
+    CHECK(s && strstr(s, ",owner\r\n"));
+    free(s);
+    report_owners_free(ow);
+
+    const char *bad[] = {"10.0.0.0/33 x\n", "not-an-ip owner\n", "10.0.0.0/8\n"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        ow = NULL;
+        CHECK(report_owners_parse(&ow, bad[i], strlen(bad[i]), &e) < 0);
+        CHECK(strstr(e.msg, "line 1") != NULL);
+    }
+}
+
+static void test_clusters(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_JSON, .clusters = true};
+    char *s = render(&o, v, 4);
+    json_error_t je;
+    json_t *a = s ? json_loads(s, 0, &je) : NULL;
+    CHECK_INT(json_array_size(a), 1);
+    json_t *c = json_array_get(a, 0);
+    CHECK_STR(json_string_value(json_object_get(c, "cluster")), "3f9a1c0d2b7e");
+    CHECK_INT(json_integer_value(json_object_get(c, "size")), 2);
+    CHECK_INT(json_array_size(json_object_get(c, "members")), 2);
+    json_decref(a);
+    free(s);
+    o.format = REPORT_TEXT;
+    s = render(&o, v, 4);
+    CHECK(s && strstr(s, "3f9a1c0d2b7e") && strstr(s, "2 members"));
+    free(s);
+}
+
+static void test_helpers(void)
+{
+    char b[32];
+    report_human_bytes(1536, b, sizeof b);
+    CHECK_STR(b, "1.5 KiB");
+    report_human_bytes(-1, b, sizeof b);
+    CHECK_STR(b, "-");
+    report_human_bytes(2961351358158, b, sizeof b);
+    CHECK_STR(b, "2.7 TiB");
+    report_group_digits(656059427, b, sizeof b);
+    CHECK_STR(b, "656,059,427");
+    report_group_digits(999, b, sizeof b);
+    CHECK_STR(b, "999");
+    enum report_format f;
+    CHECK_INT(report_format_parse("SARIF", &f), 0);
+    CHECK_INT(f, REPORT_SARIF);
+    CHECK(report_format_parse("xml", &f) < 0);
+}
+
+int main(void)
+{
+    struct finding v[4];
+    build(v);
+    test_helpers();
+    test_csv(v);
+    test_json(v);
+    test_sarif(v);
+    test_html(v);
+    test_text(v);
+    test_filters(v);
+    test_owners(v);
+    test_clusters(v);
+    for (int i = 0; i < 4; i++)
+        finding_free(&v[i]);
+    return T_END();
+}
