@@ -154,6 +154,8 @@ bool report_row_exposed(const struct report_row *w)
 int report_new(struct report **out, const struct report_opts *o, FILE *fp, struct err *e)
 {
     *out = NULL;
+    if (o->clusters && o->format == REPORT_SARIF)
+        return err_set(e, "clusters are not a SARIF report");
     struct report *r = xcalloc(1, sizeof *r);
     if (!r) return err_set(e, "out of memory");
     r->o = *o;

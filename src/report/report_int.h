@@ -19,7 +19,7 @@ struct arena_chunk {
 struct arena {
     struct arena_chunk *head;
 };
-/* A copy of s (NULL for ""), "" when allocation fails is not an option: NULL on failure. */
+/* A copy of s (NULL is taken as ""), living until arena_free; NULL when out of memory. */
 const char *arena_str(struct arena *a, const char *s);
 void arena_free(struct arena *a);
 
