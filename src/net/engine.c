@@ -630,7 +630,9 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
                 attempt_end(en, s, false);
             return;
         }
-        buf_reset(&j->run.out);
+        /* a goodbye the probe queued (Terminate, QUIT) goes out first, best effort */
+        take_output(en, s);
+        if (s->out.len) flush_out(en, s);
         j->run.ctx.connection++;
         job_reconnect(en, s);
         return;

@@ -18,8 +18,14 @@
  *   5. SELECT nspname, relname, reltuples ... LIMIT 100      (table names)
  *   6. SELECT DISTINCT attname FROM pg_attribute ... LIMIT 200 (columns)
  *   7. Terminate ('X').
- * Never a user table, never a row of data: reltuples is the planner's
- * estimate kept in pg_class.
+ *   Then, because pg_class is per database, for each other database the
+ *   first query allowed us to CONNECT to (at most PG_MAX_DBS), a new
+ *   connection with the same StartupMessage but database=<that name>, and
+ *   queries 4-7 there (tables, estimated rows, names as db.schema.table,
+ *   columns). Same empty default-account login, nothing else.
+ * Never a user table, never a row of data: the row count is the planner's
+ * estimate (pg_class.reltuples) or, for a table never analysed, the live
+ * tuple count of the statistics system (pg_stat_user_tables.n_live_tup).
  *
  * How it decides: 'S' or 'N' (one byte) to the SSLRequest is PostgreSQL
  * (ssl_offered in details). Then the Authentication request type: 0 (Ok)
@@ -49,15 +55,19 @@
 #define PG_MAX_LEN_EARLY 65536      /* before identification */
 #define PG_SSL_CODE      80877103u
 #define PG_PROTO_3_0     196608u
+#define PG_MAX_DBS       20 /* other databases visited for their catalogs */
+#define PG_DB_NAME       64
 
 static const char *const pg_queries[] = {
     "SELECT datname, CASE WHEN has_database_privilege(datname, 'CONNECT') THEN "
     "pg_database_size(datname) END FROM pg_database WHERE NOT datistemplate ORDER BY 1",
-    "SELECT count(*), coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c "
+    "SELECT count(*), coalesce(sum(greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0)), "
+    "0)::bigint FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
     "WHERE c.relkind = 'r' AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace "
     "WHERE nspname IN ('pg_catalog', 'information_schema'))",
-    "SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+    "SELECT n.nspname, c.relname, greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0)::bigint "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN "
+    "pg_stat_user_tables s ON s.relid = c.oid WHERE c.relkind = 'r' AND "
     "n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2 LIMIT 100",
     "SELECT DISTINCT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND a.attnum > 0 "
@@ -72,6 +82,11 @@ struct pg_state {
     bool identified;
     bool auth_ok;
     int query; /* index into pg_queries of the query in flight */
+    /* the other databases to read the catalog of, and the one connected to */
+    char dbs[PG_MAX_DBS][PG_DB_NAME];
+    int ndbs;
+    int db;     /* 0: "postgres"; i > 0: dbs[i - 1] */
+    bool to_db; /* the next connection is for database db (not the reconnect after 'S') */
     /* message reader */
     uint8_t hdr[5];
     size_t hlen;
@@ -112,9 +127,10 @@ static void identify(struct probe_ctx *ctx)
 
 static int send_startup(struct probe_ctx *ctx)
 {
-    static const char *const kv[] = {"user",     "postgres",         "database",
-                                     "postgres", "application_name", "ajar"};
-    uint8_t m[128];
+    struct pg_state *st = ctx->state;
+    const char *kv[] = {"user", "postgres", "database", "postgres", "application_name", "ajar"};
+    if (st->db > 0) kv[3] = st->dbs[st->db - 1];
+    uint8_t m[192];
     size_t n = 8;
     put_be32(m + 4, PG_PROTO_3_0);
     for (size_t i = 0; i < ARRAY_LEN(kv); i++) {
@@ -124,7 +140,6 @@ static int send_startup(struct probe_ctx *ctx)
     }
     m[n++] = 0;
     put_be32(m, (uint32_t)n);
-    struct pg_state *st = ctx->state;
     st->phase = PG_AUTH;
     if (probe_send(ctx, m, n) < 0) return PROBE_DONE;
     return PROBE_SEND;
@@ -139,6 +154,12 @@ static int send_query(struct probe_ctx *ctx, int i)
         static const uint8_t term[5] = {'X', 0, 0, 0, 4};
         st->phase = PG_END;
         probe_send(ctx, term, sizeof term); /* best effort: closing is the same */
+        if (st->db < st->ndbs) {
+            /* the next database's catalog is on another connection */
+            st->db++;
+            st->to_db = true;
+            return PROBE_RECONNECT;
+        }
         return PROBE_DONE;
     }
     const char *q = pg_queries[i];
@@ -166,7 +187,9 @@ static int pg_start(struct probe_ctx *ctx)
         if (probe_send(ctx, m, sizeof m) < 0) return PROBE_DONE;
         return PROBE_SEND;
     }
-    /* the reconnect after 'S': the startup goes out in plain text */
+    /* the reconnect after 'S' (the startup goes out in plain text), or the
+     * connection to the next database */
+    st->auth_ok = false;
     return send_startup(ctx);
 }
 
@@ -210,11 +233,28 @@ static int on_error_response(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     return PROBE_DONE;
 }
 
+/* Visiting another database was refused (its own pg_hba rule): the verdict
+ * stands; go on with the next one or finish. */
+static int next_db_or_done(struct probe_ctx *ctx)
+{
+    struct pg_state *st = ctx->state;
+    finding_detail_int(ctx->f, "databases_refused",
+                       (json_integer_value(json_object_get(ctx->f->details, "databases_refused"))) +
+                           1);
+    if (st->db < st->ndbs) {
+        st->db++;
+        st->to_db = true;
+        return PROBE_RECONNECT;
+    }
+    return PROBE_DONE;
+}
+
 static int on_auth_request(struct probe_ctx *ctx, const uint8_t *b, size_t n)
 {
     struct pg_state *st = ctx->state;
     if (n < 4) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
     uint32_t code = be32(b);
+    if (st->db > 0 && code != 0) return next_db_or_done(ctx);
     const char *method = NULL;
     switch (code) {
     case 0:
@@ -337,27 +377,42 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     int nc = data_row(b, n, c, l, 3);
     if (nc < 1 || !c[0]) return;
     switch (st->query) {
-    case 0: { /* datname, size */
+    case 0: { /* datname, size (NULL when we may not CONNECT) */
         int64_t sz = nc > 1 ? col_int(c[1], l[1]) : -1;
         add64(&f->databases, 1);
         add64(&f->bytes, sz);
         finding_add_name(f, (const char *)c[0], (size_t)l[0], -1, sz);
+        bool is_default = l[0] == 8 && memcmp(c[0], "postgres", 8) == 0;
+        if (sz >= 0 && !is_default && l[0] > 0 && l[0] < PG_DB_NAME && st->ndbs < PG_MAX_DBS &&
+            !memchr(c[0], 0, (size_t)l[0])) {
+            memcpy(st->dbs[st->ndbs], c[0], (size_t)l[0]);
+            st->dbs[st->ndbs][l[0]] = 0;
+            st->ndbs++;
+        }
         break;
     }
-    case 1: /* table count, estimated rows */
+    case 1: /* table count, estimated rows: summed over the databases visited */
         if (nc < 2) return;
-        f->collections = col_int(c[0], l[0]);
-        f->records = col_int(c[1], l[1]);
+        add64(&f->collections, col_int(c[0], l[0]));
+        add64(&f->records, col_int(c[1], l[1]));
         break;
-    case 2: { /* schema, table, estimated rows */
+    case 2: { /* schema, table, estimated rows; db.schema.table outside "postgres" */
         if (nc < 3 || !c[1]) return;
         char name[FINDING_MAX_NAME];
-        size_t sl = (size_t)l[0] < 60 ? (size_t)l[0] : 60;
-        size_t tl = (size_t)l[1] < 64 ? (size_t)l[1] : 64;
-        memcpy(name, c[0], sl);
-        name[sl] = '.';
-        memcpy(name + sl + 1, c[1], tl);
-        finding_add_name(f, name, sl + 1 + tl, col_int(c[2], l[2]), -1);
+        size_t o = 0;
+        if (st->db > 0) {
+            o = str_copy(name, st->dbs[st->db - 1], 48);
+            if (o > 47) o = 47;
+            name[o++] = '.';
+        }
+        size_t sl = (size_t)l[0] < 36 ? (size_t)l[0] : 36;
+        size_t tl = (size_t)l[1] < 36 ? (size_t)l[1] : 36;
+        memcpy(name + o, c[0], sl);
+        o += sl;
+        name[o++] = '.';
+        memcpy(name + o, c[1], tl);
+        o += tl;
+        finding_add_name(f, name, o, col_int(c[2], l[2]), -1);
         break;
     }
     case 3: /* column name */
@@ -381,6 +436,7 @@ static int on_message(struct probe_ctx *ctx, uint8_t type, const uint8_t *b, siz
             if (err_field(b, n, 'C', &code) == 5) detail_strn(ctx->f, "query_error", code, 5);
             return PROBE_MORE;
         }
+        if (st->db > 0) return next_db_or_done(ctx);
         return on_error_response(ctx, b, n);
     case 'S':
         if (st->identified) on_parameter(ctx, b, n);
@@ -397,7 +453,7 @@ static int on_message(struct probe_ctx *ctx, uint8_t type, const uint8_t *b, siz
         return PROBE_MORE;
     case 'Z':
         if (!st->auth_ok) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
-        if (st->phase == PG_AUTH) return send_query(ctx, 0);
+        if (st->phase == PG_AUTH) return send_query(ctx, st->db > 0 ? 1 : 0);
         if (st->phase == PG_QUERY) return send_query(ctx, st->query + 1);
         return PROBE_DONE;
     default:

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_RESP 16
+#define MAX_RESP 64
 
 struct resp {
     unsigned char *p;
@@ -218,6 +218,11 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
     rc = k->probe->start(&pr.ctx);
     for (int i = 0; i < k->nr; i++) {
         if (rc == PROBE_RECONNECT) {
+            /* as the engine does: what was queued goes to the old connection */
+            if (pr.out.len) {
+                json_array_append_new(reqs, json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
+                buf_reset(&pr.out);
+            }
             pr.ctx.connection++;
             rc = k->probe->start(&pr.ctx);
         }
