@@ -44,6 +44,7 @@ for t in build-asan/tests/unit/test_* build-asan/tests/probe/test_*; do
 done
 for t in tests/integration/*.sh; do
     [ -f "$t" ] || continue
+    case ${t##*/} in lib.sh | *_env.sh) continue ;; esac # sourced by the tests, not tests
     run_one "$t" bash "$t"
 done
 # stop the lab if this run started it (AJAR_KEEP_LAB=1 keeps it)

@@ -119,7 +119,16 @@ static int pma_on_response(struct http_app_ctx *a, const struct http_resp *r)
             }
         }
     }
-    if (v[0]) FINDING_SET(f, version, v);
+    if (v[0]) {
+        /* a distribution's build ("5.2.1deb1+deb12u1"): the upstream version
+         * is what version tables know; the full string stays in details */
+        size_t k = strspn(v, "0123456789.");
+        if (k && v[k]) {
+            finding_detail_str(f, "version_raw", v);
+            v[k] = 0;
+        }
+        FINDING_SET(f, version, v);
+    }
     if (common_param(b, n, "auth_type", tmp, sizeof tmp)) finding_detail_str(f, "auth_type", tmp);
     bool logged_in = common_param(b, n, "logged_in", tmp, sizeof tmp) && strcmp(tmp, "true") == 0;
     bool form = mem_find(b, n, "name=\"pma_username\"", false) ||
