@@ -77,7 +77,7 @@ run_tool() {
 }
 
 ajar_cmd() { # ports cidr out
-    "$AJAR" scan --discovery-only -q --rate 0 --retries 0 --timeout 1000 --concurrency 8000 \
+    "$AJAR" scan --discovery-only -q --rate 0 --retries 0 --timeout 300 --concurrency 8000 --no-db \
         --seed 1 -p "$1" "$2" -o "$W/ajar.jsonl"
     jq -r '"\(.ip):\(.port)"' "$W/ajar.jsonl" | sort -u >"$3"
 }
