@@ -84,6 +84,7 @@ struct slot {
     int tries;
     int conn_err;   /* error connect() returned at once, if any */
     bool discovery; /* the connect in flight is the discovery connect */
+    bool starttls;  /* the TLS handshake in flight is a probe's upgrade */
     struct job *job;
     SSL *ssl;
     struct buf out; /* bytes to write */
@@ -420,10 +421,18 @@ static void tls_begin(struct engine *en, struct slot *s)
     set_events(en, s, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 }
 
+static void probe_ended(struct engine *en, struct slot *s, enum probe_end why);
+
 static void attempt_failed_tls(struct engine *en, struct slot *s)
 {
-    /* the handshake failed: plain from now on */
     struct job *j = s->job;
+    if (s->starttls) {
+        /* a probe's upgrade failed: the probe decides (e.g. go on in plain) */
+        s->starttls = false;
+        probe_ended(en, s, PROBE_END_TLS);
+        return;
+    }
+    /* the handshake failed: plain from now on */
     j->tls = false;
     j->tls_decided = true;
     sock_close(en, s, false);
@@ -445,6 +454,7 @@ static void tls_step(struct engine *en, struct slot *s)
     ERR_clear_error();
     int rc = SSL_connect(s->ssl);
     if (rc == 1) {
+        s->starttls = false;
         s->job->tls_ok = true;
         s->job->tls_decided = true;
         if (!s->job->f.tls.present) tls_session_facts(s->ssl, &s->job->f, en->scan_time);
@@ -635,6 +645,16 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
         if (s->out.len) flush_out(en, s);
         j->run.ctx.connection++;
         job_reconnect(en, s);
+        return;
+    case PROBE_STARTTLS:
+        take_output(en, s);
+        if (s->out.len && flush_out(en, s) < 0) goto reset;
+        if (s->ssl) { /* already inside TLS: nothing to upgrade */
+            handle_rc(en, s, j->cur->on_end(&j->run.ctx, PROBE_END_TLS));
+            return;
+        }
+        s->starttls = true;
+        tls_begin(en, s);
         return;
     case PROBE_NOMATCH:
     default:

@@ -6,9 +6,10 @@
  *   2. StartupMessage, protocol 3.0, user=postgres database=postgres
  *      application_name=ajar: the empty default-account check. Never sent
  *      with --no-default-accounts. Sent on the same connection after 'N';
- *      after 'S' the server expects a TLS handshake, so the probe asks the
- *      engine for a new connection (PROBE_RECONNECT) and sends it there in
- *      plain text. No password message is ever sent.
+ *      after 'S' the engine upgrades the connection to TLS (PROBE_STARTTLS:
+ *      the certificate facts are read then) and it is sent inside TLS; if
+ *      the handshake fails, on a new plain connection. No password message
+ *      is ever sent.
  *   Only when the server answered AuthenticationOk (trust), simple Queries
  *   over the system catalogs, one after each ReadyForQuery:
  *   3. SELECT datname, <size when CONNECT is allowed> FROM pg_database
@@ -34,12 +35,6 @@
  * ErrorResponse with SQLSTATE 28000/28P01 means auth required (pg_hba_reject
  * when the message names pg_hba.conf). The version is only known after a
  * login (ParameterStatus server_version): without one there is none.
- *
- * TLS: the engine owns TLS, so certificate facts for PostgreSQL need a
- * STARTTLS-style upgrade (send SSLRequest in plain, then hand the socket to
- * the TLS layer after 'S'). TODO(integrator): when the engine offers that,
- * upgrade at the 'S' below instead of reconnecting; until then the record
- * says details.ssl_offered=true and tls stays empty.
  *
  * Parsing: messages are type byte + int32 length; the reader keeps at most
  * PG_MSG_CAP bytes of one message (the rest is counted and dropped) and
@@ -179,7 +174,7 @@ static int pg_start(struct probe_ctx *ctx)
     struct pg_state *st = ctx->state;
     st->hlen = 0;
     st->need = st->blen = 0;
-    if (ctx->connection == 0) {
+    if (ctx->connection == 0 && !ctx->tls) {
         uint8_t m[8];
         put_be32(m, 8);
         put_be32(m + 4, PG_SSL_CODE);
@@ -187,8 +182,8 @@ static int pg_start(struct probe_ctx *ctx)
         if (probe_send(ctx, m, sizeof m) < 0) return PROBE_DONE;
         return PROBE_SEND;
     }
-    /* the reconnect after 'S' (the startup goes out in plain text), or the
-     * connection to the next database */
+    /* inside TLS after 'S', the plain reconnect when the upgrade failed, or
+     * the connection to the next database */
     st->auth_ok = false;
     return send_startup(ctx);
 }
@@ -474,7 +469,7 @@ static int pg_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
                 finding_detail(ctx->f, "default_account_check", json_false());
                 return PROBE_DONE;
             }
-            if (c == 'S') return PROBE_RECONNECT;
+            if (c == 'S') return PROBE_STARTTLS;
             return send_startup(ctx);
         }
         if (c != 'E') return PROBE_NOMATCH;
@@ -514,6 +509,11 @@ static int pg_on_end(struct probe_ctx *ctx, enum probe_end why)
 {
     struct pg_state *st = ctx->state;
     if (!st->identified) return PROBE_NOMATCH;
+    if (why == PROBE_END_TLS && st->phase == PG_SSL && ctx->connection == 0) {
+        /* the TLS upgrade failed: the startup goes out in plain on a new connection */
+        finding_detail(ctx->f, "ssl_handshake_failed", json_true());
+        return PROBE_RECONNECT;
+    }
     if (st->phase == PG_AUTH && ctx->f->auth == AUTH_UNKNOWN)
         FINDING_SET(ctx->f, error, "connection ended during startup");
     return PROBE_DONE;

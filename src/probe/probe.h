@@ -41,6 +41,11 @@ enum probe_rc {
     PROBE_NOMATCH,   /* this is not my protocol: the engine tries the next probe */
     PROBE_RECONNECT, /* need a new connection (server closes after each answer);
                         the engine reconnects and calls start() again, state kept */
+    PROBE_STARTTLS,  /* the server agreed to upgrade this connection (PostgreSQL 'S',
+                        MySQL CLIENT_SSL): the engine sends what is queued, negotiates
+                        TLS on the same socket, fills the certificate facts and calls
+                        start() again with ctx->tls set; if the handshake fails, on_end()
+                        gets PROBE_END_TLS */
 };
 
 /* Why a connection ended (argument of on_end). */

@@ -217,10 +217,21 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
     pr.ctx.tls = k->tls;
     rc = k->probe->start(&pr.ctx);
     for (int i = 0; i < k->nr; i++) {
+        if (rc == PROBE_STARTTLS) {
+            /* the recorded responses that follow are what came inside TLS */
+            if (pr.out.len) {
+                json_array_append_new(reqs,
+                                      json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
+                buf_reset(&pr.out);
+            }
+            pr.ctx.tls = true;
+            rc = k->probe->start(&pr.ctx);
+        }
         if (rc == PROBE_RECONNECT) {
             /* as the engine does: what was queued goes to the old connection */
             if (pr.out.len) {
-                json_array_append_new(reqs, json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
+                json_array_append_new(reqs,
+                                      json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
                 buf_reset(&pr.out);
             }
             pr.ctx.connection++;
@@ -250,7 +261,7 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
         json_array_append_new(reqs, json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
         buf_reset(&pr.out);
     }
-    if (rc == PROBE_MORE || rc == PROBE_SEND || rc == PROBE_RECONNECT)
+    if (rc == PROBE_MORE || rc == PROBE_SEND || rc == PROBE_RECONNECT || rc == PROBE_STARTTLS)
         rc = k->probe->on_end(&pr.ctx, PROBE_END_EOF);
 out:;
     json_t *res = json_object();

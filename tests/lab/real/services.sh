@@ -124,8 +124,16 @@ start_postgres() {   # ID ADDR MODE(trust|scram)
       echo "host all all 127.0.0.0/8 scram-sha-256" >>"$d/pg_hba.conf"
     fi || { warn "initdb $id failed"; return 1; }
   fi
+  local ssl=()
+  if [ "$mode" = scram ]; then
+    # TLS on the locked one (the SSLRequest answer is 'S'): the lab CA's valid certificate
+    install -o postgres -m 600 "$LAB/certs/valid.crt" "$d/server.crt"
+    install -o postgres -m 600 "$LAB/certs/valid.key" "$d/server.key"
+    ssl=(-c ssl=on -c ssl_cert_file="$d/server.crt" -c ssl_key_file="$d/server.key")
+  fi
   run_bg "$id" postgres "$PG_BIN/postgres" -D "$d" -c listen_addresses="$a" -c port=5432 \
-    -c unix_socket_directories="$s" -c shared_buffers=16MB -c fsync=off -c max_connections=30 -c logging_collector=off
+    -c unix_socket_directories="$s" -c shared_buffers=16MB -c fsync=off -c max_connections=30 -c logging_collector=off \
+    "${ssl[@]}"
 }
 ready_postgres() {
   local id=$1 a=$2 mode=$3 s=$LAB/run/$1 v auth=none notes
@@ -148,8 +156,10 @@ ready_postgres() {
   local names; names=$(psql -X -h "$s" -U postgres -Atc "select datname from pg_database where not datistemplate order by 1" | jq -Rn '[inputs]')
   names=$(jq -nc --argjson n "$names" --argjson t "$(printf '%s\n' "${SQL_TABLES[@]}" | jq -Rn '[inputs]')" '$n + $t')
   if [ "$mode" = trust ]; then notes="pg_hba host trust for 127.0.0.0/8: user postgres, no password; server_version '$v'"
-  else auth=required; notes="pg_hba host scram-sha-256, postgres password $PG_PW; server_version '$v'"; fi
-  emit "$id" "$a" 5432 plain postgresql PostgreSQL "$(ver "$v")" "$auth" null \
+  else auth=required; notes="pg_hba host scram-sha-256, postgres password $PG_PW; ssl=on (SSLRequest answered 'S'); server_version '$v'"; fi
+  local tls=null
+  [ "$mode" = scram ] && tls=$(cert_facts "$LAB/data/$id/server.crt")
+  emit "$id" "$a" 5432 plain postgresql PostgreSQL "$(ver "$v")" "$auth" "$tls" \
     "$(jq -nc --argjson n "$names" --argjson f "$SQL_FIELDS" --argjson r $SQL_ROWS '{databases:5,collections:5,records:$r,names:$n,fields:$f}')" null "$notes"
   touch "$(state "$id")"
 }
