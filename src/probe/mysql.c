@@ -7,6 +7,11 @@
  * connect", 1040 "Too many connections").
  *
  * Requests this probe can send, in order, and only these:
+ *   0. When the greeting offers CLIENT_SSL: the SSL Request packet (the
+ *      first 32 bytes of a HandshakeResponse41, with CLIENT_SSL, no user),
+ *      then the engine upgrades the connection (PROBE_STARTTLS) and reads
+ *      the certificate; what follows goes inside TLS. If the handshake
+ *      fails, a new plain connection and no second try.
  *   1. HandshakeResponse41 for user `root` with an EMPTY password (auth
  *      response length 0, plugin mysql_native_password): the empty
  *      default-account check. Never sent with --no-default-accounts.
@@ -67,11 +72,13 @@ static const char *const my_queries[] = {
     " ORDER BY 1 LIMIT 200",
 };
 
-enum my_phase { MY_GREETING = 0, MY_AUTH, MY_QUERY, MY_END };
+enum my_phase { MY_GREETING = 0, MY_TLS, MY_AUTH, MY_QUERY, MY_END };
 enum my_rs { RS_HEAD = 0, RS_COLS, RS_ROWS };
 
 struct my_state {
     enum my_phase phase;
+    uint8_t login_seq; /* sequence id of the login packet (after an SSL Request: one more) */
+    bool tls_failed;   /* the upgrade failed once: plain from now on */
     bool identified;
     bool mariadb;
     uint32_t caps; /* negotiated */
@@ -166,6 +173,8 @@ static int on_err(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     return PROBE_DONE;
 }
 
+static int send_login(struct probe_ctx *ctx);
+
 static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_t seq)
 {
     struct my_state *st = ctx->state;
@@ -221,18 +230,42 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
     finding_detail_int(ctx->f, "capabilities", caps);
     if (plugin_len) detail_strn(ctx->f, "auth_plugin", plugin, plugin_len);
 
+    st->caps = caps & MY_CLIENT_CAPS;
+    if ((caps & CLIENT_SSL) && (caps & CLIENT_PROTOCOL_41) && !ctx->tls && !st->tls_failed) {
+        /* SSL Request: capabilities with CLIENT_SSL, max packet, charset, 23 zero bytes */
+        uint8_t r[32];
+        memset(r, 0, sizeof r);
+        uint32_t c = st->caps | CLIENT_SSL;
+        r[0] = (uint8_t)c;
+        r[1] = (uint8_t)(c >> 8);
+        r[2] = (uint8_t)(c >> 16);
+        r[3] = (uint8_t)(c >> 24);
+        r[7] = 1;  /* max packet 16 MiB */
+        r[8] = 45; /* utf8mb4_general_ci */
+        st->phase = MY_TLS;
+        st->login_seq = (uint8_t)(seq + 2);
+        if (send_packet(ctx, (uint8_t)(seq + 1), r, sizeof r) < 0) return PROBE_DONE;
+        return PROBE_STARTTLS;
+    }
+    st->login_seq = (uint8_t)(seq + 1);
+    return send_login(ctx);
+}
+
+/* HandshakeResponse41 for root with an empty password, or nothing with --no-default-accounts. */
+static int send_login(struct probe_ctx *ctx)
+{
+    struct my_state *st = ctx->state;
     if (ctx->opts && ctx->opts->no_default_accounts) {
         finding_detail(ctx->f, "default_account_check", json_false());
         return PROBE_DONE;
     }
-    if (!(caps & CLIENT_PROTOCOL_41)) return PROBE_DONE; /* pre-4.1: not worth a login */
+    if (!(st->caps & CLIENT_PROTOCOL_41)) return PROBE_DONE; /* pre-4.1: not worth a login */
 
     /* HandshakeResponse41: root, empty password */
-    st->caps = caps & MY_CLIENT_CAPS;
     uint8_t r[128];
     size_t k = 0;
     memset(r, 0, sizeof r);
-    uint32_t c = st->caps;
+    uint32_t c = st->caps | (ctx->tls ? CLIENT_SSL : 0);
     r[k++] = (uint8_t)c;
     r[k++] = (uint8_t)(c >> 8);
     r[k++] = (uint8_t)(c >> 16);
@@ -251,7 +284,7 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
         k += 22;
     }
     st->phase = MY_AUTH;
-    if (send_packet(ctx, (uint8_t)(seq + 1), r, k) < 0) return PROBE_DONE;
+    if (send_packet(ctx, st->login_seq, r, k) < 0) return PROBE_DONE;
     return PROBE_SEND;
 }
 
@@ -427,6 +460,7 @@ static int on_packet(struct probe_ctx *ctx, uint8_t seq, const uint8_t *b, size_
         return on_auth(ctx, b, n, seq);
     case MY_QUERY:
         return on_result(ctx, b, n);
+    case MY_TLS: /* nothing is due before the handshake: a server talking now is broken */
     case MY_END:
         return PROBE_DONE;
     }
@@ -436,8 +470,9 @@ static int on_packet(struct probe_ctx *ctx, uint8_t seq, const uint8_t *b, size_
 static int my_start(struct probe_ctx *ctx)
 {
     struct my_state *st = ctx->state;
-    st->phase = MY_GREETING;
     st->hlen = 0;
+    if (ctx->tls && st->phase == MY_TLS) return send_login(ctx); /* upgraded: log in inside TLS */
+    st->phase = MY_GREETING;
     return PROBE_MORE;
 }
 
@@ -471,6 +506,13 @@ static int my_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
 
 static int my_on_end(struct probe_ctx *ctx, enum probe_end why)
 {
+    struct my_state *ts = ctx->state;
+    if (why == PROBE_END_TLS && ts->phase == MY_TLS) {
+        /* the upgrade failed: log in plain on a new connection (new greeting) */
+        ts->tls_failed = true;
+        finding_detail(ctx->f, "tls_handshake_failed", json_true());
+        return PROBE_RECONNECT;
+    }
     struct my_state *st = ctx->state;
     if (!st->identified) return PROBE_NOMATCH;
     if (st->phase == MY_AUTH && ctx->f->auth == AUTH_UNKNOWN)

@@ -174,9 +174,16 @@ start_mariadb() {   # ID ADDR MODE(open|auth)
     mariadb-install-db --no-defaults --user=mysql --datadir="$d" --auth-root-authentication-method=normal \
       --skip-test-db >"$LAB/logs/$id.install.log" 2>&1 || { warn "mariadb-install-db $id failed"; return 1; }
   fi
+  local ssl=()
+  if [ "$3" = auth ]; then
+    # TLS on the locked one (the greeting offers CLIENT_SSL): the lab CA's valid certificate
+    install -o mysql -m 600 "$LAB/certs/valid.crt" "$d/server.crt"
+    install -o mysql -m 600 "$LAB/certs/valid.key" "$d/server.key"
+    ssl=(--ssl-cert="$d/server.crt" --ssl-key="$d/server.key")
+  fi
   run_bg "$id" mysql mariadbd --no-defaults --datadir="$d" --bind-address="$a" --port=3306 --socket="$d/sock" \
     --pid-file="$d/pid" --skip-log-bin --innodb-buffer-pool-size=32M --performance-schema=OFF --skip-name-resolve \
-    --log-error="$LAB/logs/$id.err"
+    --log-error="$LAB/logs/$id.err" "${ssl[@]}"
 }
 ready_mariadb() {
   local id=$1 a=$2 mode=$3 d=$LAB/data/$1 v auth=none notes
@@ -211,7 +218,9 @@ ready_mariadb() {
   notes="$notes; version() '$v'"
   local names; names=$(jq -nc --argjson t "$(printf '%s\n' "${SQL_TABLES[@]}" | jq -Rn '[inputs]')" \
     '["gongan","logs_2024","metrics","shop"] + $t')
-  emit "$id" "$a" 3306 plain mysql MariaDB "$(ver "$v")" "$auth" null \
+  local tls=null
+  [ "$mode" = auth ] && tls=$(cert_facts "$LAB/data/$id/server.crt")
+  emit "$id" "$a" 3306 plain mysql MariaDB "$(ver "$v")" "$auth" "$tls" \
     "$(jq -nc --argjson n "$names" --argjson f "$SQL_FIELDS" --argjson r $SQL_ROWS '{databases:4,collections:5,records:$r,names:$n,fields:$f}')" null \
     "$notes; databases counted without information_schema, mysql, performance_schema, sys"
   touch "$(state "$id")"
