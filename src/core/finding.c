@@ -157,6 +157,13 @@ void finding_detail_str(struct finding *f, const char *key, const char *value)
     finding_detail(f, key, json_string(tmp));
 }
 
+void finding_detail_strn(struct finding *f, const char *key, const void *p, size_t n)
+{
+    char tmp[256];
+    str_sanitize(tmp, sizeof tmp, p, n, true);
+    finding_detail(f, key, json_string(tmp));
+}
+
 void finding_detail_int(struct finding *f, const char *key, int64_t value)
 {
     finding_detail(f, key, json_integer(value));

@@ -137,6 +137,8 @@ void finding_add_field(struct finding *f, const char *name, size_t n);
 void finding_detail(struct finding *f, const char *key, json_t *value);
 void finding_detail_str(struct finding *f, const char *key, const char *value);
 void finding_detail_int(struct finding *f, const char *key, int64_t value);
+/* A detail string from untrusted bytes (p, n): sanitized, capped at 255 bytes. */
+void finding_detail_strn(struct finding *f, const char *key, const void *p, size_t n);
 void finding_add_signal(struct finding *f, const char *id, enum severity sev, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

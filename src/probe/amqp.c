@@ -35,18 +35,6 @@ struct amqp_state {
     uint8_t frame[AMQP_FRAME_MAX + 8];
 };
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void detail_strn(struct finding *f, const char *key, const void *p, size_t n)
-{
-    char tmp[256];
-    str_sanitize(tmp, sizeof tmp, p, n, true);
-    finding_detail_str(f, key, tmp);
-}
-
 static int amqp_start(struct probe_ctx *ctx)
 {
     static const uint8_t hdr[8] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
@@ -84,8 +72,8 @@ static long field_size(uint8_t t, const uint8_t *b, size_t i, size_t n)
     case 'F':
     case 'x':
         if (n - i < 4) return -1;
-        if (be32(b + i) > n - i - 4) return -1;
-        return 4 + (long)be32(b + i);
+        if (probe_be32(b + i) > n - i - 4) return -1;
+        return 4 + (long)probe_be32(b + i);
     default:
         return -1;
     }
@@ -116,9 +104,9 @@ static void server_properties(struct probe_ctx *ctx, const uint8_t *b, size_t n)
             else if (key_is(k, kl, "version"))
                 finding_set(ctx->f->version, sizeof ctx->f->version, v, vl);
             else if (key_is(k, kl, "platform"))
-                detail_strn(ctx->f, "platform", v, vl);
+                finding_detail_strn(ctx->f, "platform", v, vl);
             else if (key_is(k, kl, "cluster_name"))
-                detail_strn(ctx->f, "cluster_name", v, vl);
+                finding_detail_strn(ctx->f, "cluster_name", v, vl);
         }
         i += (size_t)sz;
     }
@@ -148,7 +136,7 @@ static int on_start_frame(struct probe_ctx *ctx, const uint8_t *fr, size_t n)
     FINDING_SET(ctx->f, service, "amqp");
     finding_detail_str(ctx->f, "protocol", "0-9-1");
     size_t i = 6; /* class, method, version-major, version-minor */
-    uint32_t tl = be32(b + i);
+    uint32_t tl = probe_be32(b + i);
     i += 4;
     if (tl > bl - i) {
         FINDING_SET(ctx->f, error, "malformed Connection.Start");
@@ -156,10 +144,10 @@ static int on_start_frame(struct probe_ctx *ctx, const uint8_t *fr, size_t n)
     }
     server_properties(ctx, b + i, tl);
     i += tl;
-    if (bl - i >= 4 && be32(b + i) <= bl - i - 4) {
-        uint32_t ml = be32(b + i);
+    if (bl - i >= 4 && probe_be32(b + i) <= bl - i - 4) {
+        uint32_t ml = probe_be32(b + i);
         const uint8_t *m = b + i + 4;
-        detail_strn(ctx->f, "mechanisms", m, ml);
+        finding_detail_strn(ctx->f, "mechanisms", m, ml);
         if (has_word(m, ml, "ANONYMOUS")) {
             ctx->f->auth = AUTH_NONE;
             finding_detail(ctx->f, "anonymous", json_true());
@@ -167,8 +155,8 @@ static int on_start_frame(struct probe_ctx *ctx, const uint8_t *fr, size_t n)
             ctx->f->auth = AUTH_REQUIRED;
         }
         i += 4 + ml;
-        if (bl - i >= 4 && be32(b + i) <= bl - i - 4)
-            detail_strn(ctx->f, "locales", b + i + 4, be32(b + i));
+        if (bl - i >= 4 && probe_be32(b + i) <= bl - i - 4)
+            finding_detail_strn(ctx->f, "locales", b + i + 4, probe_be32(b + i));
     }
     if (!ctx->f->product[0]) FINDING_SET(ctx->f, product, "AMQP broker");
     return PROBE_DONE;
@@ -205,7 +193,7 @@ static int amqp_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
         }
         if (st->len == 3 && (f[1] || f[2])) return PROBE_NOMATCH; /* channel 0 */
         if (st->len == 7) {
-            uint32_t sz = be32(f + 3);
+            uint32_t sz = probe_be32(f + 3);
             if (sz > AMQP_FRAME_MAX) return PROBE_NOMATCH;
             st->want = sz + 8;
         }

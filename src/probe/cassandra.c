@@ -51,18 +51,6 @@ static uint32_t be16(const uint8_t *p)
     return (uint32_t)p[0] << 8 | p[1];
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void detail_strn(struct finding *f, const char *key, const void *p, size_t n)
-{
-    char tmp[256];
-    str_sanitize(tmp, sizeof tmp, p, n, true);
-    finding_detail_str(f, key, tmp);
-}
-
 static int cql_start(struct probe_ctx *ctx)
 {
     static const uint8_t options[CQL_HDR] = {0x04, 0, 0, 0, OP_OPTIONS, 0, 0, 0, 0};
@@ -172,7 +160,7 @@ static int on_error(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     const uint8_t *m;
     size_t ml;
     if (n < 4 || !rd_string(&r, &m, &ml)) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
-    uint32_t code = be32(b);
+    uint32_t code = probe_be32(b);
     /* error codes are 0x0000..0x2500 in the specification */
     if (code > 0x2500) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
     if (!st->identified) {
@@ -181,7 +169,7 @@ static int on_error(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         FINDING_SET(ctx->f, product, "Cassandra");
     }
     finding_detail_int(ctx->f, "error_code", code);
-    detail_strn(ctx->f, "error", m, ml);
+    finding_detail_strn(ctx->f, "error", m, ml);
     return PROBE_DONE;
 }
 
@@ -199,7 +187,7 @@ static int on_frame(struct probe_ctx *ctx, uint8_t op, const uint8_t *b, size_t 
         const uint8_t *s;
         size_t sl;
         ctx->f->auth = AUTH_REQUIRED;
-        if (rd_string(&r, &s, &sl)) detail_strn(ctx->f, "authenticator", s, sl);
+        if (rd_string(&r, &s, &sl)) finding_detail_strn(ctx->f, "authenticator", s, sl);
         return PROBE_DONE;
     }
     return PROBE_DONE;
@@ -218,7 +206,7 @@ static int cql_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
                 return st->identified ? PROBE_DONE : PROBE_NOMATCH;
         }
         if (st->len < CQL_HDR) continue;
-        uint32_t bl = be32(f + 5);
+        uint32_t bl = probe_be32(f + 5);
         if (bl > CQL_FRAME_MAX) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
         if (st->len == CQL_HDR + bl) return on_frame(ctx, f[4], f + CQL_HDR, bl);
     }
@@ -240,8 +228,8 @@ static int cql_sniff(const uint8_t *p, size_t n)
 {
     if (n < CQL_HDR + 4) return 0;
     if (!(p[0] & 0x80) || (p[0] & 0x7f) < 1 || (p[0] & 0x7f) > 5) return 0;
-    if (p[4] != OP_ERROR || be32(p + 5) > 4096) return 0;
-    if (be32(p + CQL_HDR) == 0x000a) return 90;
+    if (p[4] != OP_ERROR || probe_be32(p + 5) > 4096) return 0;
+    if (probe_be32(p + CQL_HDR) == 0x000a) return 90;
     return 50;
 }
 

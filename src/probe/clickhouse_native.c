@@ -98,13 +98,6 @@ static void put_str(uint8_t *b, size_t *k, const char *s)
     *k += l;
 }
 
-static void detail_strn(struct finding *f, const char *key, const void *p, size_t n)
-{
-    char tmp[256];
-    str_sanitize(tmp, sizeof tmp, p, n, true);
-    finding_detail_str(f, key, tmp);
-}
-
 static int ch_start(struct probe_ctx *ctx)
 {
     uint8_t m[128];
@@ -162,8 +155,8 @@ static int parse_hello(struct probe_ctx *ctx, struct rd *r)
         str_fmt(v, sizeof v, "%llu.%llu", (unsigned long long)major, (unsigned long long)minor);
     FINDING_SET(ctx->f, version, v);
     finding_detail_int(ctx->f, "revision", (int64_t)rev);
-    if (tz) detail_strn(ctx->f, "timezone", tz, tzl);
-    if (disp) detail_strn(ctx->f, "display_name", disp, dl);
+    if (tz) finding_detail_strn(ctx->f, "timezone", tz, tzl);
+    if (disp) finding_detail_strn(ctx->f, "display_name", disp, dl);
     ctx->f->auth = AUTH_NONE;
     finding_detail_str(ctx->f, "login", "default with an empty password");
     return 0;
@@ -187,7 +180,7 @@ static int parse_exception(struct probe_ctx *ctx, struct rd *r)
     finding_detail_str(ctx->f, "interface", "native");
     FINDING_SET(ctx->f, product, "ClickHouse");
     finding_detail_int(ctx->f, "error_code", code);
-    detail_strn(ctx->f, "error", msg, ml);
+    finding_detail_strn(ctx->f, "error", msg, ml);
     switch (code) {
     case 192: /* UNKNOWN_USER */
     case 193: /* WRONG_PASSWORD */

@@ -167,11 +167,6 @@ static int mc_text(struct probe_ctx *ctx, struct mc_state *s, const uint8_t *p, 
     return PROBE_MORE;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* One complete binary response packet (header in s->hdr, body in s->body, maybe cut). */
 static int mc_bin_packet(struct probe_ctx *ctx, struct mc_state *s)
 {
@@ -229,7 +224,7 @@ static int mc_bin(struct probe_ctx *ctx, struct mc_state *s, const uint8_t *p, s
             i += take;
             if (s->hdr[0] != 0x81) return PROBE_NOMATCH; /* response magic */
             if (s->hlen < 24) break;
-            s->body_left = be32(s->hdr + 8);
+            s->body_left = probe_be32(s->hdr + 8);
             if (s->body_left > (1u << 20)) return PROBE_NOMATCH;
             s->blen = 0;
         }

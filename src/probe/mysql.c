@@ -94,18 +94,6 @@ struct my_state {
     uint8_t pay[MY_PKT_CAP];
 };
 
-static void detail_strn(struct finding *f, const char *key, const void *p, size_t n)
-{
-    char tmp[256];
-    str_sanitize(tmp, sizeof tmp, p, n, true);
-    finding_detail_str(f, key, tmp);
-}
-
-static uint32_t le16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
 static int send_packet(struct probe_ctx *ctx, uint8_t seq, const void *p, size_t n)
 {
     uint8_t pkt[1100];
@@ -153,11 +141,11 @@ static int send_query(struct probe_ctx *ctx, int i)
 static int on_err(struct probe_ctx *ctx, const uint8_t *b, size_t n)
 {
     if (n < 3) return PROBE_DONE;
-    uint32_t code = le16(b + 1);
+    uint32_t code = probe_le16(b + 1);
     size_t m = 3;
     if (n >= 9 && b[3] == '#') m = 9;
     finding_detail_int(ctx->f, "error_code", code);
-    detail_strn(ctx->f, "error", b + m, n - m);
+    finding_detail_strn(ctx->f, "error", b + m, n - m);
     switch (code) {
     case 1130:
         finding_detail(ctx->f, "host_not_allowed", json_true());
@@ -182,7 +170,7 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
     if (b[0] == 0xff) {
         /* refused before the handshake: no sqlstate, just code and message */
         if (n < 4) return PROBE_NOMATCH;
-        uint32_t code = le16(b + 1);
+        uint32_t code = probe_le16(b + 1);
         if (code < 1000 || code > 9999) return PROBE_NOMATCH;
         identify(ctx, mem_find(b + 3, n - 3, "MariaDB", false) != NULL);
         return on_err(ctx, b, n);
@@ -195,13 +183,13 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
     size_t i = (size_t)(vend - b) + 1;
     if (i + 4 + 8 + 1 + 2 > n) return PROBE_NOMATCH;
     i += 4 + 8 + 1; /* connection id, scramble part 1, filler */
-    uint32_t caps = le16(b + i);
+    uint32_t caps = probe_le16(b + i);
     i += 2;
     const uint8_t *plugin = NULL;
     size_t plugin_len = 0;
     if (i + 16 <= n) {
         i += 1 + 2; /* charset, status */
-        caps |= le16(b + i) << 16;
+        caps |= probe_le16(b + i) << 16;
         i += 2;
         uint8_t sl = b[i];
         i += 1 + 10;
@@ -225,10 +213,10 @@ static int on_greeting(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_
     while (w < l && v[w] != '-')
         w++;
     finding_set(ctx->f->version, sizeof ctx->f->version, v, w);
-    detail_strn(ctx->f, "server_version", ver, vl);
+    finding_detail_strn(ctx->f, "server_version", ver, vl);
     finding_detail(ctx->f, "tls_offered", json_boolean(caps & CLIENT_SSL));
     finding_detail_int(ctx->f, "capabilities", caps);
-    if (plugin_len) detail_strn(ctx->f, "auth_plugin", plugin, plugin_len);
+    if (plugin_len) finding_detail_strn(ctx->f, "auth_plugin", plugin, plugin_len);
 
     st->caps = caps & MY_CLIENT_CAPS;
     if ((caps & CLIENT_SSL) && (caps & CLIENT_PROTOCOL_41) && !ctx->tls && !st->tls_failed) {
@@ -302,7 +290,7 @@ static int on_auth(struct probe_ctx *ctx, const uint8_t *b, size_t n, uint8_t se
     case 0xfe: {
         /* AuthSwitchRequest: plugin name, data. Empty is empty everywhere. */
         const uint8_t *pe = n > 1 ? memchr(b + 1, 0, n - 1) : NULL;
-        if (pe) detail_strn(ctx->f, "auth_switch", b + 1, (size_t)(pe - (b + 1)));
+        if (pe) finding_detail_strn(ctx->f, "auth_switch", b + 1, (size_t)(pe - (b + 1)));
         if (++st->switches > MY_MAX_SWITCHES) return PROBE_DONE;
         if (send_packet(ctx, (uint8_t)(seq + 1), "", 0) < 0) return PROBE_DONE;
         return PROBE_SEND;
@@ -421,7 +409,7 @@ static int on_result(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     switch (st->rs) {
     case RS_HEAD: {
         if (err || (n >= 1 && b[0] == 0x00)) {
-            if (err && n >= 3) finding_detail_int(ctx->f, "query_error", le16(b + 1));
+            if (err && n >= 3) finding_detail_int(ctx->f, "query_error", probe_le16(b + 1));
             return send_query(ctx, st->query + 1);
         }
         size_t i = 0;
@@ -441,7 +429,7 @@ static int on_result(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         return PROBE_MORE;
     case RS_ROWS:
         if (eof || err) {
-            if (err && n >= 3) finding_detail_int(ctx->f, "query_error", le16(b + 1));
+            if (err && n >= 3) finding_detail_int(ctx->f, "query_error", probe_le16(b + 1));
             return send_query(ctx, st->query + 1);
         }
         on_row(ctx, b, n);
@@ -489,13 +477,7 @@ static int my_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
             st->need = len;
             st->plen = 0;
         }
-        size_t take = n - i < st->need ? n - i : st->need;
-        size_t keep = take;
-        if (keep > MY_PKT_CAP - st->plen) keep = MY_PKT_CAP - st->plen;
-        memcpy(st->pay + st->plen, p + i, keep);
-        st->plen += (uint32_t)keep;
-        st->need -= (uint32_t)take;
-        i += take;
+        i += probe_take(st->pay, &st->plen, MY_PKT_CAP, &st->need, p + i, n - i);
         if (st->need) continue;
         st->hlen = 0;
         int rc = on_packet(ctx, st->hdr[3], st->pay, st->plen);
@@ -532,7 +514,7 @@ static int my_sniff(const uint8_t *p, size_t n)
     if (p[3] != 0 || len < 2 || len > MY_GREETING_MAX) return 0;
     if (p[4] == 0x0a && p[5] >= '0' && p[5] <= '9') return 95;
     if (p[4] == 0xff && n >= 7) {
-        uint32_t code = le16(p + 5);
+        uint32_t code = probe_le16(p + 5);
         if (code >= 1040 && code <= 1300) return 80;
     }
     return 0;

@@ -90,27 +90,6 @@ struct pg_state {
     uint8_t body[PG_MSG_CAP];
 };
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* A sanitized detail string from an untrusted (p, n) slice. */
-static void detail_strn(struct finding *f, const char *key, const void *p, size_t n)
-{
-    char tmp[256];
-    str_sanitize(tmp, sizeof tmp, p, n, true);
-    finding_detail_str(f, key, tmp);
-}
-
 static void identify(struct probe_ctx *ctx)
 {
     struct pg_state *st = ctx->state;
@@ -127,14 +106,14 @@ static int send_startup(struct probe_ctx *ctx)
     if (st->db > 0) kv[3] = st->dbs[st->db - 1];
     uint8_t m[192];
     size_t n = 8;
-    put_be32(m + 4, PG_PROTO_3_0);
+    probe_put_be32(m + 4, PG_PROTO_3_0);
     for (size_t i = 0; i < ARRAY_LEN(kv); i++) {
         size_t l = strlen(kv[i]) + 1;
         memcpy(m + n, kv[i], l);
         n += l;
     }
     m[n++] = 0;
-    put_be32(m, (uint32_t)n);
+    probe_put_be32(m, (uint32_t)n);
     st->phase = PG_AUTH;
     if (probe_send(ctx, m, n) < 0) return PROBE_DONE;
     return PROBE_SEND;
@@ -162,7 +141,7 @@ static int send_query(struct probe_ctx *ctx, int i)
     uint8_t m[1024];
     if (ql + 5 > sizeof m) return PROBE_DONE;
     m[0] = 'Q';
-    put_be32(m + 1, (uint32_t)(ql + 4));
+    probe_put_be32(m + 1, (uint32_t)(ql + 4));
     memcpy(m + 5, q, ql);
     st->phase = PG_QUERY;
     if (probe_send(ctx, m, ql + 5) < 0) return PROBE_DONE;
@@ -176,8 +155,8 @@ static int pg_start(struct probe_ctx *ctx)
     st->need = st->blen = 0;
     if (ctx->connection == 0 && !ctx->tls) {
         uint8_t m[8];
-        put_be32(m, 8);
-        put_be32(m + 4, PG_SSL_CODE);
+        probe_put_be32(m, 8);
+        probe_put_be32(m + 4, PG_SSL_CODE);
         st->phase = PG_SSL;
         if (probe_send(ctx, m, sizeof m) < 0) return PROBE_DONE;
         return PROBE_SEND;
@@ -218,8 +197,8 @@ static int on_error_response(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         return st->identified ? PROBE_DONE : PROBE_NOMATCH;
     }
     identify(ctx);
-    detail_strn(ctx->f, "error_code", code, 5);
-    if (ml > 0) detail_strn(ctx->f, "error", msg, (size_t)ml);
+    finding_detail_strn(ctx->f, "error_code", code, 5);
+    if (ml > 0) finding_detail_strn(ctx->f, "error", msg, (size_t)ml);
     if (!memcmp(code, "28000", 5) || !memcmp(code, "28P01", 5)) {
         ctx->f->auth = AUTH_REQUIRED;
         if (ml > 0 && mem_find(msg, (size_t)ml, "pg_hba.conf", true))
@@ -248,7 +227,7 @@ static int on_auth_request(struct probe_ctx *ctx, const uint8_t *b, size_t n)
 {
     struct pg_state *st = ctx->state;
     if (n < 4) return st->identified ? PROBE_DONE : PROBE_NOMATCH;
-    uint32_t code = be32(b);
+    uint32_t code = probe_be32(b);
     if (st->db > 0 && code != 0) return next_db_or_done(ctx);
     const char *method = NULL;
     switch (code) {
@@ -317,11 +296,11 @@ static void on_parameter(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         while (w < vl && val[w] != ' ')
             w++;
         finding_set(ctx->f->version, sizeof ctx->f->version, val, w);
-        detail_strn(ctx->f, "server_version", val, vl);
+        finding_detail_strn(ctx->f, "server_version", val, vl);
     } else if (!strcmp((const char *)name, "is_superuser")) {
         finding_detail(ctx->f, "superuser", json_boolean(vl == 2 && !memcmp(val, "on", 2)));
     } else if (!strcmp((const char *)name, "server_encoding")) {
-        detail_strn(ctx->f, "server_encoding", val, vl);
+        finding_detail_strn(ctx->f, "server_encoding", val, vl);
     }
 }
 
@@ -334,7 +313,7 @@ static int data_row(const uint8_t *b, size_t n, const uint8_t **col, int64_t *le
     int k;
     for (k = 0; k < nc && k < max; k++) {
         if (i + 4 > n) return -1;
-        uint32_t l = be32(b + i);
+        uint32_t l = probe_be32(b + i);
         i += 4;
         if (l == 0xffffffffu) {
             col[k] = NULL;
@@ -428,7 +407,8 @@ static int on_message(struct probe_ctx *ctx, uint8_t type, const uint8_t *b, siz
         if (st->phase == PG_QUERY) {
             /* a catalog query was refused: note it and go on at ReadyForQuery */
             const uint8_t *code = NULL;
-            if (err_field(b, n, 'C', &code) == 5) detail_strn(ctx->f, "query_error", code, 5);
+            if (err_field(b, n, 'C', &code) == 5)
+                finding_detail_strn(ctx->f, "query_error", code, 5);
             return PROBE_MORE;
         }
         if (st->db > 0) return next_db_or_done(ctx);
@@ -480,7 +460,7 @@ static int pg_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
         if (st->hlen < 5) {
             st->hdr[st->hlen++] = p[i++];
             if (st->hlen < 5) continue;
-            uint32_t len = be32(st->hdr + 1);
+            uint32_t len = probe_be32(st->hdr + 1);
             uint32_t max = st->identified ? PG_MAX_LEN : PG_MAX_LEN_EARLY;
             if (len < 4 || len > max) {
                 if (!st->identified) return PROBE_NOMATCH;
@@ -490,13 +470,7 @@ static int pg_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
             st->need = len - 4;
             st->blen = 0;
         }
-        size_t take = n - i < st->need ? n - i : st->need;
-        size_t keep = take;
-        if (keep > PG_MSG_CAP - st->blen) keep = PG_MSG_CAP - st->blen;
-        memcpy(st->body + st->blen, p + i, keep);
-        st->blen += (uint32_t)keep;
-        st->need -= (uint32_t)take;
-        i += take;
+        i += probe_take(st->body, &st->blen, PG_MSG_CAP, &st->need, p + i, n - i);
         if (st->need) continue;
         st->hlen = 0;
         int rc = on_message(ctx, st->hdr[0], st->body, st->blen);
@@ -527,7 +501,7 @@ static int pg_on_end(struct probe_ctx *ctx, enum probe_end why)
 static int pg_sniff(const uint8_t *p, size_t n)
 {
     if (n < 7 || p[0] != 'E') return 0;
-    uint32_t len = be32(p + 1);
+    uint32_t len = probe_be32(p + 1);
     if (len < 8 || len > 4096) return 0;
     if (p[5] != 'S') return 0;
     if (mem_find(p + 6, n - 6 < 16 ? n - 6 : 16, "FATAL", false) ||

@@ -156,6 +156,41 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max);
 /* Well-known TLS ports: try TLS first there. */
 bool probe_port_is_tls(uint16_t port);
 
+/* Wire integers, for the binary protocols. */
+static inline uint32_t probe_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void probe_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline uint32_t probe_le16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+/*
+ * The body step of a length-prefixed message reader: of the n bytes at p,
+ * take up to *need (the body bytes still due), keep what fits in body
+ * (cap bytes, *kept so far) and count the rest as dropped. Returns the
+ * bytes consumed; the message is complete when *need reaches 0.
+ */
+static inline size_t probe_take(uint8_t *body, uint32_t *kept, uint32_t cap, uint32_t *need,
+                                const uint8_t *p, size_t n)
+{
+    size_t take = n < *need ? n : *need;
+    size_t keep = take < cap - *kept ? take : cap - *kept;
+    for (size_t i = 0; i < keep; i++)
+        body[*kept + i] = p[i];
+    *kept += (uint32_t)keep;
+    *need -= (uint32_t)take;
+    return take;
+}
+
 /*
  * A probe run: one probe on one (address, port), across its connections.
  * Used by the engine and by the fixture replay tests alike, so both drive
