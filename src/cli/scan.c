@@ -35,6 +35,8 @@ static const char scan_usage[] =
     "                         dashboard ports, see docs/targets.md); '-' = all\n"
     "      --exclude LIST     never scan these (addresses, CIDRs, ranges)\n"
     "      --exclude-file F   never scan the targets listed in F\n"
+    "      --resolve N:ADDR   scan host name N at ADDR (no DNS; SNI and Host say N), repeatable\n"
+    "  -n, --no-resolve       refuse host names instead of looking them up\n"
     "      --seed N           order of the pseudo-random walk (shards need the same seed)\n"
     "      --shard I/N        scan slice I of N (0-based); N machines with one seed cover all\n"
     "      --rate N           new connections per second (default 1000; 0 = unlimited)\n"
@@ -220,6 +222,7 @@ enum {
     O_NODB,
     O_RESUME,
     O_FAILON,
+    O_RESOLVE,
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -249,13 +252,15 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         {"no-db", no_argument, 0, O_NODB},
         {"resume", optional_argument, 0, O_RESUME},
         {"fail-on", required_argument, 0, O_FAILON},
+        {"resolve", required_argument, 0, O_RESOLVE},
+        {"no-resolve", no_argument, 0, 'n'},
         {0, 0, 0, 0},
     };
     struct engine_opts eo;
     engine_opts_default(&eo);
     struct target_opts to;
     memset(&to, 0, sizeof to);
-    struct strv excl = {0}, exfiles = {0}, infiles = {0}, specs = {0};
+    struct strv excl = {0}, exfiles = {0}, infiles = {0}, specs = {0}, pins = {0};
     const char *out_path = NULL;
     uint64_t seed = 0, shard = 0, nshards = 1;
     bool have_seed = false, progress = false, quiet = false;
@@ -274,7 +279,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "p:o:qvh", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:o:qvhn", lopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             to.ports = optarg;
@@ -347,6 +352,17 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         case O_DB:
             cfg.db = optarg;
             break;
+        case O_RESOLVE:
+            if (!strchr(optarg, ':')) {
+                fprintf(stderr, "ajar scan: bad value for --resolve: '%s' (want NAME:ADDRESS)\n",
+                        optarg);
+                goto out;
+            }
+            strv_push(&pins, optarg);
+            break;
+        case 'n':
+            to.no_resolve = true;
+            break;
         case O_NODB:
             cfg.no_db = true;
             break;
@@ -411,6 +427,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     to.n_exclude_files = exfiles.n;
     to.input_files = infiles.v;
     to.n_input_files = infiles.n;
+    to.resolve = pins.v;
+    to.n_resolve = pins.n;
     struct err e = {{0}};
     if (target_set_new(&ts, specs.v, specs.n, &to, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
@@ -501,5 +519,6 @@ out:
     free(exfiles.v);
     free(infiles.v);
     free(specs.v);
+    free(pins.v);
     return rc;
 }

@@ -561,6 +561,45 @@ static int addr_cmp(const void *a, const void *b)
     return range_cmp(&x->r, &y->r);
 }
 
+/*
+ * A --resolve pin for this name: 1 and *a filled, 0 when none, -1 (b->e)
+ * when the pin's address is not an address.
+ */
+static int pinned(struct build *b, const char *name, struct addr1 *a)
+{
+    for (size_t i = 0; i < b->o->n_resolve; i++) {
+        const char *pin = b->o->resolve[i];
+        const char *colon = strchr(pin, ':');
+        if (!colon || (size_t)(colon - pin) != strlen(name) || strncasecmp(pin, name, strlen(name)))
+            continue;
+        char addr[64];
+        str_copy(addr, colon + 1, sizeof addr);
+        size_t l = strlen(addr);
+        if (l > 2 && addr[0] == '[' && addr[l - 1] == ']') {
+            memmove(addr, addr + 1, l - 2);
+            addr[l - 2] = 0;
+        }
+        unsigned char raw[16];
+        memset(a, 0, sizeof *a);
+        if (inet_pton(AF_INET, addr, raw) == 1) {
+            a->r.lo = (u128)raw[0] << 24 | (u128)raw[1] << 16 | (u128)raw[2] << 8 | raw[3];
+        } else if (inet_pton(AF_INET6, addr, raw) == 1) {
+            u128 v = 0;
+            for (int k = 0; k < 16; k++)
+                v = v << 8 | raw[k];
+            a->r.lo = v;
+            a->v6 = true;
+        } else {
+            return err_set(
+                b->e, "bad --resolve '%s': want NAME:ADDRESS with an IPv4 or IPv6 address", pin);
+        }
+        a->r.hi = a->r.lo;
+        map_v4(&a->r, &a->v6);
+        return 1;
+    }
+    return 0;
+}
+
 /* Resolve it->addr and apply the rules to every address, sorted (getaddrinfo's order varies). */
 static int resolve_name(struct build *b, const char *text, const char *where, struct item *it)
 {
@@ -568,6 +607,14 @@ static int resolve_name(struct build *b, const char *text, const char *where, st
     struct addr1 *addrs = NULL;
     size_t n = 0, cap = 0;
     int rc = -1;
+    struct addr1 pin;
+    int pr = pinned(b, it->addr, &pin);
+    if (pr < 0) return -1;
+    if (pr == 1) {
+        const char *host = store_host(b->set, it->addr);
+        if (!host) return err_set(b->e, "out of memory");
+        return apply_rules(b, text, pin.r, pin.v6, it->port, host);
+    }
     if (b->o->no_resolve)
         return err_set(b->e, "bad target '%s'%s: '%s' is a host name and name resolution is off",
                        text, where, it->addr);

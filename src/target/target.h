@@ -39,6 +39,10 @@ struct target_opts {
     const char *const *input_files; /* -iL paths ("-" = stdin) */
     size_t n_input_files;
     bool no_resolve; /* refuse host names instead of resolving them */
+    /* --resolve NAME:ADDRESS pins (curl's idea): NAME is scanned at ADDRESS, SNI and Host keep
+     * NAME, no DNS */
+    const char *const *resolve;
+    size_t n_resolve;
 };
 
 /*

@@ -74,4 +74,13 @@ has "1024-bit key" "$(sigs 127.0.40.4 443 http)" cert-weak-key
 hasnt "valid certificate" "$(sigs 127.0.40.1 443 http)" cert-expired cert-self-signed cert-weak-key cert-shared
 for i in 20 21 22; do has "shared certificate on 127.0.40.$i (store)" "$(dbsigs 127.0.40.$i 443 http)" cert-shared; done
 hasnt "unique certificate (store)" "$(dbsigs 127.0.40.1 443 http)" cert-shared
+# scanned by name (pinned with --resolve, no DNS): the name is checked against the certificate
+"$AJAR" scan -q --no-db -p 443 --resolve valid.lab.example:127.0.40.1 --resolve wrong.lab.example:127.0.40.5 \
+    valid.lab.example wrong.lab.example >"$T_TMP/byname.jsonl"
+check_eq "a matching name: name_match true" \
+    "$(jq -r 'select(.host=="valid.lab.example") | .tls.name_match' "$T_TMP/byname.jsonl")" true
+hasnt "a matching name" "$(jq -r 'select(.host=="valid.lab.example") | [.signals[].id] | join(" ")' "$T_TMP/byname.jsonl")" \
+    cert-name-mismatch
+has "a certificate for another name" \
+    "$(jq -r 'select(.host=="wrong.lab.example") | [.signals[].id] | join(" ")' "$T_TMP/byname.jsonl")" cert-name-mismatch
 t_end

@@ -526,9 +526,47 @@ static void test_iter_and_str(void)
     target_set_free(t);
 }
 
+/* --resolve NAME:ADDRESS: the name is scanned at the pinned address without DNS, even with
+ * no_resolve. */
+static void test_resolve_pins(void)
+{
+    const char *pins[] = {"vhost.example.invalid:127.0.40.5", "six.example.invalid:[::1]"};
+    const char *specs[] = {"vhost.example.invalid", "six.example.invalid:8443"};
+    struct target_opts o = {.ports = "443", .resolve = pins, .n_resolve = 2, .no_resolve = true};
+    struct target_set *t = NULL;
+    struct err e = {{0}};
+    CHECK_MSG(target_set_new(&t, specs, 2, &o, &e) == 0, "%s", e.msg);
+    if (t) {
+        CHECK_INT(target_set_size(t), 2);
+        CHECK(has4(t, "127.0.40.5", 443));
+        CHECK(has6(t, "::1", 8443));
+        struct target x;
+        bool named = false;
+        for (uint64_t i = 0; i < target_set_size(t); i++)
+            if (target_set_get(t, i, &x) == 0 && x.family == AF_INET && x.host &&
+                strcmp(x.host, "vhost.example.invalid") == 0)
+                named = true;
+        CHECK_MSG(named, "the pinned name is kept for SNI and Host");
+        target_set_free(t);
+    }
+    /* a pin whose address is not one */
+    const char *badpin[] = {"vhost.example.invalid:not-an-address"};
+    struct target_opts ob = {.ports = "443", .resolve = badpin, .n_resolve = 1};
+    t = NULL;
+    CHECK(target_set_new(&t, specs, 1, &ob, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "--resolve") != NULL, "%s", e.msg);
+    target_set_free(t);
+    /* a name with no pin still fails without DNS */
+    const char *other[] = {"other.example.invalid"};
+    t = NULL;
+    CHECK(target_set_new(&t, other, 1, &o, &e) < 0);
+    target_set_free(t);
+}
+
 int main(void)
 {
     log_level = 0;
+    test_resolve_pins();
     test_forms();
     test_names();
     test_bad();

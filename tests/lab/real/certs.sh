@@ -11,6 +11,8 @@
 #   shanghai.*          from the CA, 2017-01-01 .. 2018-01-01, CN es-cn-shanghai.kibana.example,
 #                       SAN *.kibana.example (for the emulated Shanghai Kibana hosts)
 #   redis-tls.*         from the CA, CN redis-tls.lab.example, SAN IP 127.0.10.4
+#   pg-tls.*            from the CA, CN pg-tls.lab.example, SAN IP 127.0.12.2 (PostgreSQL ssl=on)
+#   mariadb-tls.*       from the CA, CN mariadb-tls.lab.example, SAN IP 127.0.13.2 (MariaDB TLS)
 
 _ca_conf() {
   cat <<EOF
@@ -73,6 +75,11 @@ make_certs() {
     _leaf "$d" redis-tls 2048 redis-tls.lab.example "DNS:redis-tls.lab.example,IP:127.0.10.4" || return 1
     date -u +%FT%TZ >"$d/done"
   fi
+  # added later: made in a cache that predates them too (each its own certificate,
+  # so the TLS cases of 127.0.40.x keep their sharing counts)
+  [ -s "$d/pg-tls.crt" ] || _leaf "$d" pg-tls 2048 pg-tls.lab.example "DNS:pg-tls.lab.example,IP:127.0.12.2" || return 1
+  [ -s "$d/mariadb-tls.crt" ] || _leaf "$d" mariadb-tls 2048 mariadb-tls.lab.example \
+    "DNS:mariadb-tls.lab.example,IP:127.0.13.2" || return 1
   mkdir -p "$LAB/certs"
   cp "$d"/*.crt "$d"/*.key "$LAB/certs/"
   # keys readable by the unprivileged servers of this throwaway lab

@@ -126,9 +126,9 @@ start_postgres() {   # ID ADDR MODE(trust|scram)
   fi
   local ssl=()
   if [ "$mode" = scram ]; then
-    # TLS on the locked one (the SSLRequest answer is 'S'): the lab CA's valid certificate
-    install -o postgres -m 600 "$LAB/certs/valid.crt" "$d/server.crt"
-    install -o postgres -m 600 "$LAB/certs/valid.key" "$d/server.key"
+    # TLS on the locked one (the SSLRequest answer is 'S'), its own certificate from the lab CA
+    install -o postgres -m 600 "$LAB/certs/pg-tls.crt" "$d/server.crt"
+    install -o postgres -m 600 "$LAB/certs/pg-tls.key" "$d/server.key"
     ssl=(-c ssl=on -c ssl_cert_file="$d/server.crt" -c ssl_key_file="$d/server.key")
   fi
   run_bg "$id" postgres "$PG_BIN/postgres" -D "$d" -c listen_addresses="$a" -c port=5432 \
@@ -176,9 +176,9 @@ start_mariadb() {   # ID ADDR MODE(open|auth)
   fi
   local ssl=()
   if [ "$3" = auth ]; then
-    # TLS on the locked one (the greeting offers CLIENT_SSL): the lab CA's valid certificate
-    install -o mysql -m 600 "$LAB/certs/valid.crt" "$d/server.crt"
-    install -o mysql -m 600 "$LAB/certs/valid.key" "$d/server.key"
+    # TLS on the locked one (the greeting offers CLIENT_SSL), its own certificate from the lab CA
+    install -o mysql -m 600 "$LAB/certs/mariadb-tls.crt" "$d/server.crt"
+    install -o mysql -m 600 "$LAB/certs/mariadb-tls.key" "$d/server.key"
     ssl=(--ssl-cert="$d/server.crt" --ssl-key="$d/server.key")
   fi
   run_bg "$id" mysql mariadbd --no-defaults --datadir="$d" --bind-address="$a" --port=3306 --socket="$d/sock" \
