@@ -48,6 +48,7 @@ static const char scan_usage[] =
     "      --no-default-accounts  never try the empty-password default accounts\n"
     "      --probe NAME       try only this probe on open ports\n"
     "      --max-seconds N    stop after N seconds\n"
+    "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
     "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
     "                         or a postgresql:// URL\n"
     "      --no-db            do not store anything\n"
@@ -223,6 +224,7 @@ enum {
     O_RESUME,
     O_FAILON,
     O_RESOLVE,
+    O_TRACE,
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -253,6 +255,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         {"resume", optional_argument, 0, O_RESUME},
         {"fail-on", required_argument, 0, O_FAILON},
         {"resolve", required_argument, 0, O_RESOLVE},
+        {"trace", required_argument, 0, O_TRACE},
         {"no-resolve", no_argument, 0, 'n'},
         {0, 0, 0, 0},
     };
@@ -261,7 +264,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct target_opts to;
     memset(&to, 0, sizeof to);
     struct strv excl = {0}, exfiles = {0}, infiles = {0}, specs = {0}, pins = {0};
-    const char *out_path = NULL;
+    const char *out_path = NULL, *trace_path = NULL;
+    FILE *trace = NULL;
     uint64_t seed = 0, shard = 0, nshards = 1;
     bool have_seed = false, progress = false, quiet = false;
     int verbose = 0;
@@ -351,6 +355,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             break;
         case O_DB:
             cfg.db = optarg;
+            break;
+        case O_TRACE:
+            trace_path = optarg;
             break;
         case O_RESOLVE:
             if (!strchr(optarg, ':')) {
@@ -468,6 +475,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         goto out;
     }
     rc = EXIT_RUNTIME;
+    if (trace_path) {
+        trace = fopen(trace_path, "w");
+        if (!trace) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", trace_path, strerror(errno));
+            goto out;
+        }
+        eo.trace = trace;
+    }
     if (out_path && strcmp(out_path, "-") != 0) {
         fp = fopen(out_path, "w");
         if (!fp) {

@@ -553,10 +553,36 @@ static int flush_out(struct engine *en, struct slot *s)
 
 static void handle_rc(struct engine *en, struct slot *s, int rc);
 
+/*
+ * --trace: every request a probe sends, as one JSON line (address, port,
+ * probe, connection number, TLS, and the bytes as printable text with
+ * \xNN escapes), so the metadata-only promise can be checked against an
+ * allowlist of request shapes (tests/integration/trace.sh).
+ */
+static void trace_request(struct engine *en, struct slot *s, const uint8_t *p, size_t n)
+{
+    if (!en->o->trace || !n) return;
+    struct job *j = s->job;
+    size_t cap = n * 4 + 1 > 65536 ? 65536 : n * 4 + 1;
+    char *txt = xmalloc(cap);
+    if (!txt) return;
+    str_sanitize(txt, cap, p, n, true);
+    json_t *o =
+        json_pack("{s:s, s:i, s:s, s:i, s:b, s:i, s:s}", "ip", j->f.ip, "port", (int)j->f.port,
+                  "probe", j->cur ? j->cur->name : "?", "connection", j->run.ctx.connection, "tls",
+                  s->ssl != NULL, "length", (int)n, "bytes", txt);
+    free(txt);
+    if (!o) return;
+    json_dumpf(o, en->o->trace, JSON_COMPACT);
+    fputc('\n', en->o->trace);
+    json_decref(o);
+}
+
 static void take_output(struct engine *en, struct slot *s)
 {
     struct job *j = s->job;
     if (j->run.out.len) {
+        trace_request(en, s, j->run.out.data, j->run.out.len);
         buf_append(&s->out, j->run.out.data, j->run.out.len);
         buf_reset(&j->run.out);
     }

@@ -28,6 +28,8 @@
 #include "probe/probe.h"
 #include "target/target.h"
 
+#include <stdio.h>
+
 struct engine_opts {
     int concurrency;      /* sockets at once; 0 = fitted to RLIMIT_NOFILE */
     double rate;          /* new discovery connections per second; <= 0 unlimited */
@@ -39,6 +41,7 @@ struct engine_opts {
     struct probe_options popts;
     const char *only_probe; /* --probe NAME: try only this probe (tests, ajar probe) */
     int max_seconds;        /* stop the scan after this long (0 = no limit) */
+    FILE *trace;            /* --trace: one JSON line per request sent (NULL = off) */
 };
 
 struct engine_stats {
