@@ -16,6 +16,12 @@ rm -f "$targets"
 echo "== report =="
 if "$AJAR" report --help >/dev/null 2>&1; then
     "$AJAR" report
+    echo
+    echo "== the headline: identical deployments (the Shanghai case: three Kibana 5.5.3 with no login and one"
+    echo "   certificate expired in 2018, each in front of an Elasticsearch full of person_info) =="
+    "$AJAR" report --clusters
+    echo
+    echo "HTML report: $AJAR report --format html -o report.html   JSON lines: $out   store: ${AJAR_DB:-./ajar.db}"
 else
     jq -r '[.severity, .ip + ":" + (.port|tostring), .service, (.product // "-"), (.version // "-"), .auth,
             ((.data.records // "") | tostring)] | @tsv' "$out" | sort | column -t

@@ -164,7 +164,9 @@ static void command_line(struct scan_cfg *cfg, int argc, char **argv)
     size_t o = str_copy(cfg->args, "ajar scan", sizeof cfg->args);
     for (int i = 1; i < argc && o < sizeof cfg->args - 2; i++) {
         cfg->args[o++] = ' ';
-        o += str_copy(cfg->args + o, argv[i], sizeof cfg->args - o);
+        /* -iL was rewritten to --iL for getopt: show what the user typed */
+        const char *a = strcmp(argv[i], "--iL") == 0 ? "-iL" : argv[i];
+        o += str_copy(cfg->args + o, a, sizeof cfg->args - o);
         if (o >= sizeof cfg->args) o = sizeof cfg->args - 1;
     }
 }
