@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"report", cmd_report, "what a scan found: text, json, jsonl, csv, html, sarif"},
     {"diff", cmd_diff, "exposures new, closed and changed between two scans"},
     {"history", cmd_history, "every observation of one service over time"},
+    {"probe", cmd_probe, "probe the ip:port pairs read from stdin or a file (zmap | ajar probe)"},
+    {"import", cmd_import, "probe the open ports of masscan, zmap or nmap results"},
 };
 
 static void usage(FILE *fp)

@@ -14,5 +14,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif
