@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/scanopts.h"
 #include "net/engine.h"
+#include "net/syn.h"
 #include "target/target.h"
 
 #include <errno.h>
@@ -45,6 +46,7 @@ static const char scan_usage[] =
     "      --retries N        connect retries after a timeout (default 1)\n"
     "      --probe-timeout MS deadline of each probe step (default 3000)\n"
     "      --discovery-only   only find open ports (no probes)\n"
+    "      --discovery MODE   connect (default) or syn: raw SYNs, needs CAP_NET_RAW (docs/syn.md)\n"
     "      --no-default-accounts  never try the empty-password default accounts\n"
     "      --probe NAME       try only this probe on open ports\n"
     "      --max-seconds N    stop after N seconds\n"
@@ -227,6 +229,7 @@ enum {
     O_FAILON,
     O_RESOLVE,
     O_TRACE,
+    O_DISCOVERY,
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -258,6 +261,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         {"fail-on", required_argument, 0, O_FAILON},
         {"resolve", required_argument, 0, O_RESOLVE},
         {"trace", required_argument, 0, O_TRACE},
+        {"discovery", required_argument, 0, O_DISCOVERY},
         {"no-resolve", no_argument, 0, 'n'},
         {0, 0, 0, 0},
     };
@@ -269,7 +273,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     const char *out_path = NULL, *trace_path = NULL;
     FILE *trace = NULL;
     uint64_t seed = 0, shard = 0, nshards = 1;
-    bool have_seed = false, progress = false, quiet = false;
+    bool have_seed = false, progress = false, quiet = false, syn = false;
     int verbose = 0;
     int rc = EXIT_USAGE;
     struct target_set *ts = NULL;
@@ -340,6 +344,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             break;
         case O_DISC:
             eo.discovery_only = true;
+            break;
+        case O_DISCOVERY:
+            if (strcmp(optarg, "connect") != 0 && strcmp(optarg, "syn") != 0) {
+                fprintf(stderr, "ajar scan: bad value for --discovery: '%s' (connect or syn)\n",
+                        optarg);
+                goto out;
+            }
+            syn = !strcmp(optarg, "syn");
             break;
         case O_NODEF:
             eo.popts.no_default_accounts = true;
@@ -513,7 +525,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     struct engine_stats st;
-    if (engine_run(&it, &eo, &sink, &st, &e) < 0) {
+    if ((syn ? syn_run : engine_run)(&it, &eo, &sink, &st, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
         goto out;
     }
