@@ -1,0 +1,423 @@
+/*
+ * cli/webhook.c -- alerts to a webhook, off the scan's path.
+ *
+ * The scan thread decides whether a finding deserves an alert (new: no
+ * other scan observed the service, or its first_seen -- the start of its
+ * current open period -- is after the last observation: it was closed and
+ * opened again; worsened: its severity is above the one of the previous
+ * observation of the same service; both from store_history), builds the JSON body and appends it to
+ * a ring of WEBHOOK_QUEUE entries under a mutex. It never waits: a full ring drops the alert and
+ * counts it.
+ *
+ * The sender thread takes one body at a time and POSTs it: a non-blocking
+ * socket, every step polled in slices of 100 ms against the attempt's
+ * deadline and the abort flag, so closing never waits for a hung receiver
+ * longer than one slice. A 2xx status line is success; anything else
+ * (refused, timeout, 500) is retried after 1 s and 2 s, then counted as
+ * failed. Only the status line of the answer is read (capped at 1 KiB).
+ *
+ * Body: {"event":"new"|"worsened"|"found","previous_severity":..,
+ *        "scan":ID,"finding":{the record of docs/record.md}}
+ */
+#include "cli/webhook.h"
+#include "store/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct webhook {
+    char host[256]; /* for the Host header */
+    char path[1024];
+    struct sockaddr_storage sa;
+    socklen_t salen;
+
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* something queued, or closing/abort */
+    pthread_cond_t idle_cv;
+    char *ring[WEBHOOK_QUEUE];
+    size_t head, count;
+    bool busy;    /* the sender holds a body */
+    bool closing; /* no more bodies will come */
+    bool abort;   /* stop now, drop the rest */
+    struct webhook_stats st;
+};
+
+/* Split "http://HOST[:PORT][/PATH]"; host (brackets removed), port, path. */
+static int url_split(const char *url, char *host, size_t hn, char *port, size_t pn, char *path,
+                     size_t pathn, struct err *e)
+{
+    if (str_iprefix(url, "https://"))
+        return err_set(e,
+                       "https webhooks are not supported: '%s' (post to a local relay over "
+                       "http://)",
+                       url);
+    if (!str_iprefix(url, "http://"))
+        return err_set(e, "bad webhook URL '%s' (want http://HOST[:PORT]/PATH)", url);
+    const char *h = url + 7, *end = h + strcspn(h, "/?#");
+    const char *hp_end = end;
+    const char *colon = NULL;
+    if (h < end && *h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        if (!rb) return err_set(e, "bad webhook URL '%s' (unclosed '[')", url);
+        if (rb + 1 < end) {
+            if (rb[1] != ':') return err_set(e, "bad webhook URL '%s'", url);
+            colon = rb + 1;
+        }
+        hp_end = rb;
+        h++;
+    } else {
+        colon = memchr(h, ':', (size_t)(end - h));
+        if (colon) hp_end = colon;
+    }
+    size_t hl = (size_t)(hp_end - h);
+    if (hl == 0 || hl >= hn || memchr(h, '@', hl))
+        return err_set(e, "bad webhook URL '%s' (no host, or user info)", url);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    uint64_t pv = 80;
+    if (colon && parse_u64n(colon + 1, (size_t)(end - colon - 1), 65535, &pv) < 0)
+        return err_set(e, "bad port in webhook URL '%s'", url);
+    if (pv == 0) return err_set(e, "bad port in webhook URL '%s'", url);
+    str_fmt(port, pn, "%u", (unsigned)pv);
+    const char *p = *end == '/' ? end : "/";
+    if (strlen(p) >= pathn) return err_set(e, "webhook URL too long");
+    for (const char *c = p; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return err_set(e, "bad character in webhook URL '%s'", url);
+    str_copy(path, p, pathn);
+    return 0;
+}
+
+int webhook_url_check(const char *url, struct err *e)
+{
+    char host[256], port[8], path[1024];
+    return url_split(url, host, sizeof host, port, sizeof port, path, sizeof path, e);
+}
+
+/* ---- one POST ---- */
+
+/* Wait for ev on fd until deadline (monotonic ms) or abort; 1 ready, 0 timeout/abort, -1 error. */
+static int wait_fd(struct webhook *w, int fd, short ev, int64_t deadline)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        bool ab = w->abort;
+        pthread_mutex_unlock(&w->mu);
+        int64_t left = deadline - now_ms();
+        if (ab || left <= 0) return 0;
+        struct pollfd pfd = {.fd = fd, .events = ev};
+        int r = poll(&pfd, 1, left > 100 ? 100 : (int)left);
+        if (r > 0) return (pfd.revents & (POLLERR | POLLNVAL)) && !(pfd.revents & ev) ? -1 : 1;
+        if (r < 0 && errno != EINTR) return -1;
+    }
+}
+
+/* 0 when the receiver answered 2xx; -1 otherwise (reason in e). */
+static int post_once(struct webhook *w, const char *body, struct err *e)
+{
+    int rc = -1;
+    int64_t deadline = now_ms() + WEBHOOK_ATTEMPT_MS;
+    struct buf req;
+    buf_init(&req, 64 * 1024 + strlen(body));
+    int fd = socket(w->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err_set(e, "socket: %s", strerror(errno));
+        goto out;
+    }
+    if (connect(fd, (struct sockaddr *)&w->sa, w->salen) < 0 && errno != EINPROGRESS) {
+        err_set(e, "connect: %s", strerror(errno));
+        goto out;
+    }
+    if (wait_fd(w, fd, POLLOUT, deadline) <= 0) {
+        err_set(e, "connect: timed out");
+        goto out;
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+        err_set(e, "connect: %s", strerror(soerr ? soerr : errno));
+        goto out;
+    }
+    bool v6 = w->sa.ss_family == AF_INET6 && strchr(w->host, ':');
+    if (buf_appendf(&req,
+                    "POST %s HTTP/1.1\r\nHost: %s%s%s\r\nUser-Agent: ajar\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                    "Connection: close\r\n\r\n",
+                    w->path, v6 ? "[" : "", w->host, v6 ? "]" : "", strlen(body)) < 0 ||
+        buf_append(&req, body, strlen(body)) < 0) {
+        err_set(e, "request too large");
+        goto out;
+    }
+    size_t off = 0;
+    while (off < req.len) {
+        if (wait_fd(w, fd, POLLOUT, deadline) <= 0) {
+            err_set(e, "send: timed out");
+            goto out;
+        }
+        ssize_t n = send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            err_set(e, "send: %s", strerror(errno));
+            goto out;
+        }
+        if (n > 0) off += (size_t)n;
+    }
+    char resp[1024];
+    size_t got = 0;
+    while (got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
+        if (wait_fd(w, fd, POLLIN, deadline) <= 0) {
+            err_set(e, "no answer in time");
+            goto out;
+        }
+        ssize_t n = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+        if (n == 0) break;
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            err_set(e, "recv: %s", strerror(errno));
+            goto out;
+        }
+        if (n > 0) got += (size_t)n;
+    }
+    resp[got] = 0;
+    uint64_t status = 0;
+    if (got < 12 || !str_iprefix(resp, "HTTP/1.") || parse_u64n(resp + 9, 3, 999, &status) < 0) {
+        err_set(e, "not an HTTP answer");
+        goto out;
+    }
+    if (status < 200 || status > 299) {
+        err_set(e, "status %u", (unsigned)status);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0) close(fd);
+    buf_free(&req);
+    return rc;
+}
+
+/* Sleep ms unless aborted; true when aborted. */
+static bool backoff(struct webhook *w, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->abort && pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
+        ;
+    bool ab = w->abort;
+    pthread_mutex_unlock(&w->mu);
+    return ab;
+}
+
+static void *sender(void *arg)
+{
+    struct webhook *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->count && !w->closing && !w->abort)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->abort || !w->count) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        char *body = w->ring[w->head];
+        w->ring[w->head] = NULL;
+        w->head = (w->head + 1) % WEBHOOK_QUEUE;
+        w->count--;
+        w->busy = true;
+        pthread_mutex_unlock(&w->mu);
+
+        bool sent = false, aborted = false;
+        struct err e = {{0}};
+        for (int t = 0; t < WEBHOOK_TRIES && !sent && !aborted; t++) {
+            if (t && (aborted = backoff(w, 1000 << (t - 1)))) break;
+            if (post_once(w, body, &e) == 0)
+                sent = true;
+            else
+                log_info("webhook: attempt %d: %s", t + 1, e.msg);
+        }
+        free(body);
+        pthread_mutex_lock(&w->mu);
+        if (sent)
+            w->st.sent++;
+        else if (w->abort)
+            w->st.dropped++;
+        else
+            w->st.failed++;
+        if (!sent && !w->abort) log_warn("webhook: alert not delivered: %s", e.msg);
+        w->busy = false;
+        pthread_cond_broadcast(&w->idle_cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->busy = false;
+    pthread_cond_broadcast(&w->idle_cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int webhook_open(struct webhook **out, const char *url, struct err *e)
+{
+    char port[8];
+    struct webhook *w = xcalloc(1, sizeof *w);
+    if (!w) return err_set(e, "out of memory");
+    if (url_split(url, w->host, sizeof w->host, port, sizeof port, w->path, sizeof w->path, e) <
+        0) {
+        free(w);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int g = getaddrinfo(w->host, port, &hints, &res);
+    if (g != 0 || !res) {
+        err_set(e, "webhook host '%s': %s", w->host, gai_strerror(g));
+        free(w);
+        return -1;
+    }
+    memcpy(&w->sa, res->ai_addr, res->ai_addrlen);
+    w->salen = res->ai_addrlen;
+    freeaddrinfo(res);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_cond_init(&w->idle_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->thread, NULL, sender, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        pthread_cond_destroy(&w->idle_cv);
+        free(w);
+        return err_set(e, "cannot start the webhook sender");
+    }
+    w->started = true;
+    *out = w;
+    return 0;
+}
+
+static void enqueue(struct webhook *w, char *body)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!body || w->count == WEBHOOK_QUEUE || w->closing) {
+        w->st.dropped++;
+        pthread_mutex_unlock(&w->mu);
+        free(body);
+        return;
+    }
+    w->ring[(w->head + w->count) % WEBHOOK_QUEUE] = body;
+    w->count++;
+    w->st.queued++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+struct prev_ctx {
+    int64_t scan_id;
+    const struct finding *f;
+    bool found;
+    enum severity sev;
+    time_t time;
+};
+
+/* The last observation of the same service by another scan (history is oldest first). */
+static int prev_obs(void *arg, int64_t scan_id, const struct finding *h)
+{
+    struct prev_ctx *c = arg;
+    if (scan_id == c->scan_id || h->port != c->f->port || strcmp(h->service, c->f->service) != 0)
+        return 0;
+    c->found = true;
+    c->sev = h->severity;
+    c->time = h->time;
+    return 0;
+}
+
+void webhook_consider(struct webhook *w, struct store *store, int64_t scan_id, time_t scan_start,
+                      const struct finding *f, enum severity level)
+{
+    if (!w || f->severity < level || f->severity == SEV_NONE) return;
+    const char *event = "found";
+    struct prev_ctx c = {.scan_id = scan_id, .f = f};
+    if (store) {
+        struct err e;
+        if (store_history(store, f->ip, f->port, prev_obs, &c, &e) < 0) {
+            log_warn("webhook: history of %s:%u: %s", f->ip, f->port, e.msg);
+            return;
+        }
+        /* never seen by another scan, or open again since its last observation (a new
+         * period): new; else compared with that observation */
+        if (!c.found || (f->first_seen && f->first_seen > c.time)) {
+            event = "new";
+            c.found = false;
+        } else if (f->severity > c.sev) {
+            event = "worsened";
+        } else {
+            return; /* unchanged (or better): already alerted */
+        }
+    }
+    json_t *j = json_object();
+    json_t *rec = finding_to_json(f, false);
+    char *body = NULL;
+    if (j && rec) {
+        json_object_set_new(j, "event", json_string(event));
+        json_object_set_new(j, "severity", json_string(severity_name(f->severity)));
+        if (c.found) json_object_set_new(j, "previous_severity", json_string(severity_name(c.sev)));
+        if (store) json_object_set_new(j, "scan", json_integer(scan_id));
+        json_object_set(j, "finding", rec);
+        body = json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(rec);
+    json_decref(j);
+    enqueue(w, body);
+}
+
+void webhook_close(struct webhook *w, int wait_ms, struct webhook_stats *st)
+{
+    if (!w) return;
+    int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    pthread_mutex_lock(&w->mu);
+    w->closing = true;
+    pthread_cond_broadcast(&w->cv);
+    while ((w->count || w->busy) && now_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->idle_cv, &w->mu, &ts);
+    }
+    w->abort = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (w->started) pthread_join(w->thread, NULL);
+    /* what never left the ring */
+    for (size_t i = 0; i < w->count; i++) {
+        free(w->ring[(w->head + i) % WEBHOOK_QUEUE]);
+        w->st.dropped++;
+    }
+    if (w->st.failed || w->st.dropped)
+        log_warn("webhook: %llu alert(s) sent, %llu failed, %llu dropped",
+                 (unsigned long long)w->st.sent, (unsigned long long)w->st.failed,
+                 (unsigned long long)w->st.dropped);
+    else if (w->st.sent)
+        log_info("webhook: %llu alert(s) sent", (unsigned long long)w->st.sent);
+    if (st) *st = w->st;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->idle_cv);
+    free(w);
+}
