@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "cli/scanopts.h"
+#include "cli/webhook.h"
 #include "net/engine.h"
 #include "net/syn.h"
 #include "target/target.h"
@@ -56,6 +57,9 @@ static const char scan_usage[] =
     "      --no-db            do not store anything\n"
     "      --resume[=ID]      continue the last unfinished scan of the same targets (or scan ID)\n"
     "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
+    "      --webhook URL      POST each new or worsened finding as JSON to URL (http://)\n"
+    "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
+    "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
     "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
     "      --progress         progress line on stderr even when it is not a terminal\n"
     "  -q, --quiet            no progress, warnings only\n"
@@ -65,7 +69,8 @@ static const char scan_usage[] =
     "Examples:\n"
     "  ajar scan 127.0.0.1                        default ports of one host\n"
     "  ajar scan -p redis,9200 10.1.0.0/16 --rate 5000 -o found.jsonl\n"
-    "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n";
+    "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n"
+    "  ajar scan 10.1.0.0/24 --fail-on high --webhook http://127.0.0.1:8080/alerts\n";
 
 struct out_ctx {
     FILE *fp;
@@ -230,6 +235,9 @@ enum {
     O_RESOLVE,
     O_TRACE,
     O_DISCOVERY,
+    O_WEBHOOK,
+    O_ALERT,
+    O_WHWAIT,
 };
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
@@ -261,6 +269,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         {"fail-on", required_argument, 0, O_FAILON},
         {"resolve", required_argument, 0, O_RESOLVE},
         {"trace", required_argument, 0, O_TRACE},
+        {"webhook", required_argument, 0, O_WEBHOOK},
+        {"alert-level", required_argument, 0, O_ALERT},
+        {"webhook-wait", required_argument, 0, O_WHWAIT},
         {"discovery", required_argument, 0, O_DISCOVERY},
         {"no-resolve", no_argument, 0, 'n'},
         {0, 0, 0, 0},
@@ -280,6 +291,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     FILE *fp = NULL;
     struct scan_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.alert_level = SEV_HIGH;
+    cfg.webhook_wait_ms = 5000;
 
     /* nmap's single-dash -iL: turn it into --iL for getopt_long */
     for (int i = 1; i < argc; i++)
@@ -403,6 +416,25 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
                 goto out;
             }
             cfg.has_fail_on = true;
+            break;
+        case O_WEBHOOK: {
+            struct err we;
+            if (webhook_url_check(optarg, &we) < 0) {
+                fprintf(stderr, "ajar scan: %s\n", we.msg);
+                goto out;
+            }
+            cfg.webhook = optarg;
+            break;
+        }
+        case O_ALERT:
+            if (severity_parse(optarg, &cfg.alert_level) < 0 || cfg.alert_level == SEV_NONE) {
+                fprintf(stderr, "ajar scan: bad value for --alert-level: '%s'\n", optarg);
+                goto out;
+            }
+            break;
+        case O_WHWAIT:
+            if (parse_int_opt("--webhook-wait", optarg, 3600, &v) < 0) goto out;
+            cfg.webhook_wait_ms = (int)v * 1000;
             break;
         case 'o':
             out_path = optarg;

@@ -14,6 +14,7 @@
 #include "assess/assess.h"
 #include "cli/cli.h"
 #include "cli/scanopts.h"
+#include "cli/webhook.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct scan_state {
     time_t start;
     bool failed_on;
     struct err err;
+    struct webhook *hook; /* --webhook */
+    int hook_wait_ms;
 };
 
 static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e)
@@ -46,6 +49,8 @@ static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struc
     struct scan_state *s = arg;
     s->cfg = cfg;
     s->start = now_wall();
+    s->hook_wait_ms = cfg->webhook_wait_ms;
+    if (cfg->webhook && webhook_open(&s->hook, cfg->webhook, e) < 0) return -1;
     if (cfg->no_db) {
         if (cfg->resume) return err_set(e, "--resume needs a store (drop --no-db)");
         return 0;
@@ -97,7 +102,10 @@ static void st_assess(void *arg, struct finding *f)
 static int st_store(void *arg, struct finding *f)
 {
     struct scan_state *s = arg;
-    if (!s->store) return 0;
+    if (!s->store) {
+        webhook_consider(s->hook, NULL, 0, s->start, f, s->cfg->alert_level);
+        return 0;
+    }
     if (f->tls.present && f->tls.sha256[0] && s->ntls < MAX_TLS_KEYS) {
         if (s->ntls == s->captls) {
             size_t nc = s->captls ? s->captls * 2 : 64;
@@ -118,6 +126,7 @@ static int st_store(void *arg, struct finding *f)
         log_warn("store: %s", s->err.msg);
         return -1;
     }
+    webhook_consider(s->hook, s->store, s->scan_id, s->start, f, s->cfg->alert_level);
     return 0;
 }
 
@@ -233,6 +242,7 @@ int cmd_scan(int argc, char **argv)
         .exit_status = st_exit,
     };
     int rc = scan_main(argc, argv, &h);
+    webhook_close(s.hook, s.hook_wait_ms, NULL);
     if (s.store) store_close(s.store);
     return rc;
 }
