@@ -605,6 +605,7 @@ static bool takes_value(const char *a)
         "--webhook",
         "--alert-level",
         "--webhook-wait",
+        "--discovery",
         "--output",
         "--format",
     };

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Integration: --webhook. A fake Redis on 127.0.180.x (INFO answered: no
+# authentication, critical; or -NOAUTH: authentication required, below high)
+# and a receiver (python3 http.server on 127.0.180.200) that records every
+# POST and can answer 500 or hang.
+#  - one POST per new finding at or above --alert-level; none for unchanged ones on a rescan
+#  - a finding that got worse (auth required -> open) is posted as "worsened"
+#  - a 500 is retried (1 s, 2 s backoff) and then delivered
+#  - a receiver that hangs does not hold the scan: its findings are all written, and the
+#    end waits at most --webhook-wait
+#  - bad URLs are usage errors (exit 2)
+# Everything stays on 127.0.180.0/24.
+cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
+
+R=127.0.180
+cat >"$T_TMP/redis.py" <<'PY'
+import os, socket, sys, threading
+mode_file = sys.argv[1]
+addrs = sys.argv[2:]
+info = b"# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        try:
+            data = b""
+            while b"INFO\r\n" not in data:
+                d = c.recv(4096)
+                if not d: break
+                data += d
+            mode = open(mode_file).read().strip() if os.path.exists(mode_file) else "open"
+            if mode == "auth":
+                c.sendall(b"-NOAUTH Authentication required.\r\n")
+            else:
+                c.sendall(b"$%d\r\n%s\r\n" % (len(info), info))
+        except OSError:
+            pass
+        c.close()
+for a in addrs:
+    h, p = a.rsplit(":", 1)
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((h, int(p))); s.listen(16)
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+PY
+cat >"$T_TMP/recv.py" <<'PY'
+import http.server, json, sys, time, threading
+log, mode_file, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+lock = threading.Lock()
+fails = {"n": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        mode = open(mode_file).read().strip()
+        with lock, open(log, "a") as f:
+            f.write(json.dumps({"t": time.time(), "mode": mode, "path": self.path,
+                                "type": self.headers.get("Content-Type"),
+                                "body": json.loads(body)}) + "\n")
+        if mode == "hang":
+            time.sleep(60); return
+        if mode.startswith("fail"):
+            with lock:
+                fails["n"] += 1
+                k = fails["n"]
+            if k <= int(mode[4:]):
+                self.send_response(500); self.end_headers(); return
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+srv = S(("127.0.180.200", port), H)
+print("ready", flush=True)
+srv.serve_forever()
+PY
+wait_ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+echo open >"$T_TMP/redis.mode"
+bg python3 "$T_TMP/redis.py" "$T_TMP/redis.mode" $R.11:6379 $R.12:6379 $R.13:6379 >"$T_TMP/redis.ready" 2>&1
+echo ok >"$T_TMP/recv.mode"
+HP=18080
+bg python3 "$T_TMP/recv.py" "$T_TMP/posts" "$T_TMP/recv.mode" $HP >"$T_TMP/recv.ready" 2>&1
+wait_ready "$T_TMP/redis.ready" && wait_ready "$T_TMP/recv.ready" || { bad "helpers did not start"; cat "$T_TMP"/*.ready; t_end; exit 1; }
+URL=http://$R.200:$HP/hook
+jqe() { jq -e "$@" >/dev/null; }
+posts() { [ -f "$T_TMP/posts" ] && wc -l <"$T_TMP/posts" || echo 0; }
+scan() { "$AJAR" scan -q -p 6379 --rate 0 --webhook "$URL" "$@"; }
+
+# 1. first scan: three new critical findings -> three POSTs
+: >"$T_TMP/posts"
+scan $R.11-13 -o "$T_TMP/s1.jsonl"
+check_eq "first scan exit status" "$?" 0
+check_eq "three findings" "$(wc -l <"$T_TMP/s1.jsonl")" 3
+check_eq "three POSTs (one per new finding)" "$(posts)" 3
+check_eq "all posts say new" "$(jq -r '.body.event' "$T_TMP/posts" | sort -u)" new
+check_eq "posted to the path" "$(jq -r '.path' "$T_TMP/posts" | sort -u)" /hook
+check_eq "JSON content type" "$(jq -r '.type' "$T_TMP/posts" | sort -u)" application/json
+check_eq "one POST per service" "$(jq -r '.body.finding | "\(.ip):\(.port)"' "$T_TMP/posts" | sort -u | wc -l)" 3
+check "posted records are the scan's records" jqe -s 'all(.[]; .body.finding.service=="redis" and .body.severity==.body.finding.severity and (.body.scan|type)=="number")' "$T_TMP/posts"
+
+# 2. rescan, nothing changed: no POST
+: >"$T_TMP/posts"
+scan $R.11-13 >/dev/null
+check_eq "unchanged rescan posts nothing" "$(posts)" 0
+
+# 3. worsened: $R.14 first needs a password (below high: no post), then is open
+echo auth >"$T_TMP/redis.mode"
+bg python3 "$T_TMP/redis.py" "$T_TMP/redis.mode" $R.14:6379 >"$T_TMP/redis2.ready" 2>&1
+wait_ready "$T_TMP/redis2.ready" || bad "second redis"
+: >"$T_TMP/posts"
+scan $R.14 >"$T_TMP/s3.jsonl"
+check_eq "auth required: below high, no post" "$(posts)" 0
+check "auth required seen" jqe -s '.[0].auth=="required"' "$T_TMP/s3.jsonl"
+echo open >"$T_TMP/redis.mode"
+scan $R.14 >/dev/null
+check_eq "worsened: one post" "$(posts)" 1
+check_eq "event worsened" "$(jq -r '.body.event' "$T_TMP/posts")" worsened
+check_eq "previous severity given" "$(jq -r '.body.previous_severity != .body.severity' "$T_TMP/posts")" true
+# --alert-level info on a fresh store: the same finding again is unchanged -> nothing
+: >"$T_TMP/posts"
+scan $R.14 --alert-level info >/dev/null
+check_eq "unchanged at alert level info: nothing" "$(posts)" 0
+
+# 4. a 500 is retried: first two attempts fail, the third lands (1 s + 2 s backoff)
+echo fail2 >"$T_TMP/recv.mode"
+: >"$T_TMP/posts"
+scan $R.11 --db "$T_TMP/fresh.db" >/dev/null
+check_eq "three attempts for one alert" "$(posts)" 3
+if [ "$(posts)" -ge 3 ]; then
+    gap1=$(jq -s '(.[1].t - .[0].t)*10 | floor' "$T_TMP/posts")
+    gap2=$(jq -s '(.[2].t - .[1].t)*10 | floor' "$T_TMP/posts")
+    check "first retry after ~1 s ($gap1 ds)" test "$gap1" -ge 9 -a "$gap1" -le 25
+    check "second retry after ~2 s ($gap2 ds)" test "$gap2" -ge 19 -a "$gap2" -le 35
+fi
+check_eq "same alert every time" "$(jq -r '.body.finding.ip' "$T_TMP/posts" | sort -u)" $R.11
+
+# 5. a hanging receiver: the scan writes everything and ends within --webhook-wait
+echo hang >"$T_TMP/recv.mode"
+t0=$(date +%s%N)
+"$AJAR" scan -q -p 6379 --rate 0 $R.11-13 --no-db >"$T_TMP/base.jsonl"
+base_ms=$((($(date +%s%N) - t0) / 1000000))
+t0=$(date +%s%N)
+"$AJAR" scan -p 6379 --rate 0 $R.11-13 --db "$T_TMP/hang.db" --webhook "$URL" --webhook-wait 1 \
+    >"$T_TMP/hang.jsonl" 2>"$T_TMP/hang.err"
+rc=$?
+hang_ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "hanging receiver: exit status" "$rc" 0
+check_eq "hanging receiver: every finding written" "$(wc -l <"$T_TMP/hang.jsonl")" 3
+check "hanging receiver: scan took ${hang_ms} ms (baseline ${base_ms} ms, wait 1 s)" \
+    test "$hang_ms" -lt $((base_ms + 2500))
+check "undelivered alerts are reported" grep -q "webhook: .*dropped" "$T_TMP/hang.err"
+t0=$(date +%s%N)
+"$AJAR" scan -q -p 6379 --rate 0 $R.11-13 --db "$T_TMP/hang2.db" --webhook "$URL" --webhook-wait 0 >/dev/null 2>&1
+h0_ms=$((($(date +%s%N) - t0) / 1000000))
+check "--webhook-wait 0: ${h0_ms} ms, as without a webhook (${base_ms} ms)" test "$h0_ms" -lt $((base_ms + 1000))
+
+# 6. --no-db: every finding at or above the level is posted as "found"
+echo ok >"$T_TMP/recv.mode"
+: >"$T_TMP/posts"
+scan $R.11-12 --no-db >/dev/null
+check_eq "--no-db: two posts" "$(posts)" 2
+check_eq "--no-db: event found" "$(jq -r '.body.event' "$T_TMP/posts" | sort -u)" found
+
+# 7. probe and import take it too
+: >"$T_TMP/posts"
+printf '%s:6379\n' $R.11 | "$AJAR" probe -q --db "$T_TMP/probe.db" --webhook "$URL" >/dev/null
+check_eq "probe --webhook posts the new finding" "$(posts)" 1
+
+# 8. usage errors
+for u in "https://127.0.180.200/x" "ftp://x" "http://" "http://127.0.180.200:99999/"; do
+    "$AJAR" scan -q --no-db --webhook "$u" $R.11 >/dev/null 2>"$T_TMP/err"
+    check_eq "--webhook '$u' exits 2" "$?" 2
+    check_eq "--webhook '$u' one line" "$(wc -l <"$T_TMP/err")" 1
+done
+"$AJAR" scan -q --no-db --alert-level bogus $R.11 >/dev/null 2>&1
+check_eq "--alert-level bogus exits 2" "$?" 2
+t_end
