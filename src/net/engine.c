@@ -73,6 +73,7 @@ struct job {
     uint8_t keep_banner[BANNER_MAX];
     size_t keep_bannerlen; /* the first non-empty banner any attempt got */
     int64_t deadline_ms;   /* whole job */
+    const char *why;       /* how the last failed attempt ended, for `error` */
 };
 
 struct slot {
@@ -356,6 +357,9 @@ static void job_finish(struct engine *en, struct slot *s)
         const uint8_t *b = j->keep_bannerlen ? j->keep_banner : j->banner;
         size_t bl = j->keep_bannerlen ? j->keep_bannerlen : j->bannerlen;
         if (bl) str_sanitize(f->banner, sizeof f->banner, b, bl, true);
+        /* no probe finished: say why the last attempt failed (a silent,
+         * dripping or resetting server left no trace on the record) */
+        if (!f->error[0] && j->why) str_copy(f->error, j->why, sizeof f->error);
     } else {
         en->st->identified++;
     }
@@ -433,6 +437,7 @@ static void attempt_failed_tls(struct engine *en, struct slot *s)
         return;
     }
     /* the handshake failed: plain from now on */
+    j->why = "TLS handshake failed";
     j->tls = false;
     j->tls_decided = true;
     sock_close(en, s, false);
@@ -684,6 +689,7 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
         return;
     case PROBE_NOMATCH:
     default:
+        j->why = "no probe recognised the answer";
         attempt_end(en, s, false);
         return;
     }
@@ -700,6 +706,14 @@ reset:;
 static void probe_ended(struct engine *en, struct slot *s, enum probe_end why)
 {
     struct job *j = s->job;
+    static const char *const whys[] = {
+        [PROBE_END_EOF] = "connection closed before an answer was recognised",
+        [PROBE_END_RESET] = "connection reset",
+        [PROBE_END_TIMEOUT] = "no complete answer before the probe deadline",
+        [PROBE_END_TLS] = "TLS failure",
+        [PROBE_END_CANCEL] = "probing stopped",
+    };
+    if ((unsigned)why < sizeof whys / sizeof whys[0]) j->why = whys[why];
     int rc = j->cur->on_end(&j->run.ctx, why);
     if (rc == PROBE_RECONNECT) {
         handle_rc(en, s, rc);
