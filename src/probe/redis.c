@@ -253,7 +253,13 @@ static int redis_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
 static int redis_on_end(struct probe_ctx *ctx, enum probe_end why)
 {
     struct redis_state *s = ctx->state;
-    if (s->st == ST_BULK && s->info.len) return finish_info(ctx, s);
+    if (s->st == ST_BULK && s->info.len) {
+        /* the INFO text was cut short (reset, close, deadline): keep what
+         * arrived, but say the answer is incomplete */
+        int rc = finish_info(ctx, s);
+        if (!ctx->f->error[0]) FINDING_SET(ctx->f, error, "INFO answer cut short");
+        return rc;
+    }
     if (s->st == ST_LINE && s->linelen && s->line[0] == '-') {
         s->line[s->linelen] = 0;
         return on_error_line(ctx, s->line + 1, s->linelen - 1);
