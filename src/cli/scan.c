@@ -485,6 +485,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct err e = {{0}};
     if (target_set_new(&ts, specs.v, specs.n, &to, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
+        /* a bad target is a usage error; memory running out is not */
+        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
     if (!have_seed) {
@@ -512,6 +514,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct target_iter it;
     if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
+        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
     if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {

@@ -260,6 +260,13 @@ static long alloc_count;
 static long alloc_fail_at = -1;
 static bool alloc_init_done;
 
+/* AJAR_FAIL_ALLOC=0 fails nothing and prints the count at exit: the N
+ * range a torture run walks (tests/integration/torture.sh). */
+static void alloc_report(void)
+{
+    fprintf(stderr, "ajar: allocations: %ld\n", __atomic_load_n(&alloc_count, __ATOMIC_RELAXED));
+}
+
 static bool alloc_should_fail(void)
 {
     if (!alloc_init_done) {
@@ -267,9 +274,10 @@ static bool alloc_should_fail(void)
         const char *v = getenv("AJAR_FAIL_ALLOC");
         uint64_t n;
         if (v && parse_u64(v, 1u << 30, &n) == 0) alloc_fail_at = (long)n;
+        if (alloc_fail_at == 0) atexit(alloc_report);
     }
     if (alloc_fail_at < 0) return false;
-    return ++alloc_count == alloc_fail_at;
+    return __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) == alloc_fail_at;
 }
 
 void *xmalloc(size_t n)
