@@ -614,6 +614,31 @@ static bool takes_value(const char *a)
     return false;
 }
 
+/* Scan options without a value (so a typo is a usage error even when the input is empty). */
+static bool known_flag(const char *a)
+{
+    static const char *const flags[] = {
+        "--no-default-accounts", "--progress", "--quiet", "--verbose", "--no-resolve", "--no-db",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(flags); i++)
+        if (!strcmp(a, flags[i])) return true;
+    if (a[0] == '-' && a[1] != '-') {
+        for (const char *c = a + 1; *c; c++)
+            if (!strchr("qvn", *c)) return false;
+        return true;
+    }
+    const char *eq = strchr(a, '=');
+    if (eq) {
+        char name[64];
+        size_t l = (size_t)(eq - a);
+        if (l >= sizeof name) return false;
+        memcpy(name, a, l);
+        name[l] = 0;
+        return takes_value(name);
+    }
+    return false;
+}
+
 struct reader {
     const char *cmd, *name;
     bool tty;
@@ -739,6 +764,16 @@ int import_main(const char *cmd, const char *usage, enum import_format fmt, int 
             (!strncmp(a, "-p", 2) && a[2]))
             have_ports = true;
         if (a[0] == '-' && a[1]) {
+            bool pshort = a[1] == 'p' && a[2]; /* -p9200 */
+            if (!takes_value(a) && !known_flag(a) && !pshort) {
+                fprintf(stderr, "ajar %s: unknown option '%s' (try 'ajar %s --help')\n", cmd, a,
+                        cmd);
+                goto out;
+            }
+            if (takes_value(a) && i + 1 >= argc) {
+                fprintf(stderr, "ajar %s: %s needs a value\n", cmd, a);
+                goto out;
+            }
             sargv[sargc++] = argv[i];
             if (takes_value(a) && i + 1 < argc) sargv[sargc++] = argv[++i];
             continue;
@@ -805,7 +840,7 @@ int import_main(const char *cmd, const char *usage, enum import_format fmt, int 
         rc = EXIT_USAGE;
         goto out;
     }
-    qsort(ps.v, ps.n, sizeof *ps.v, pair_cmp);
+    if (ps.n) qsort(ps.v, ps.n, sizeof *ps.v, pair_cmp);
     size_t u = 0;
     for (size_t i = 0; i < ps.n; i++)
         if (!u || pair_cmp(&ps.v[u - 1], &ps.v[i]) != 0) ps.v[u++] = ps.v[i];
