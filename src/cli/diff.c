@@ -27,7 +27,11 @@ static const char diff_usage[] =
     "\n"
     "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
     "      --json          one JSON object instead of text\n"
-    "  -h, --help          this help\n";
+    "  -h, --help          this help\n"
+    "\n"
+    "Examples:\n"
+    "  ajar diff                 the last two scans of the same targets\n"
+    "  ajar diff 12 15 --json    scan 12 against scan 15\n";
 
 /* What the diff compares of one exposure. */
 struct expo {

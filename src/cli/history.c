@@ -25,7 +25,11 @@ static const char history_usage[] =
     "\n"
     "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
     "      --json          one JSON object instead of text\n"
-    "  -h, --help          this help\n";
+    "  -h, --help          this help\n"
+    "\n"
+    "Examples:\n"
+    "  ajar history 10.1.2.3:9200\n"
+    "  ajar history 10.1.2.3 --json --db postgresql://ajar@db/ajar\n";
 
 struct obs {
     int64_t scan;

@@ -41,7 +41,12 @@ static const char report_usage[] =
     "  -o, --output FILE          write to FILE instead of standard output\n"
     "  -h, --help                 this help\n"
     "\n"
-    "Formats are described in docs/report.md. Colour: only on a terminal, never with NO_COLOR.\n";
+    "Formats are described in docs/report.md. Colour: only on a terminal, never with NO_COLOR.\n"
+    "\n"
+    "Examples:\n"
+    "  ajar report                                the last scan, as text\n"
+    "  ajar report --format html -o report.html\n"
+    "  ajar report --clusters --format csv --db scans.db\n";
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
