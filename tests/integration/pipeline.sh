@@ -149,4 +149,46 @@ done
 "$AJAR" --version | grep -q '^ajar [0-9]'; check_eq "ajar --version" "$?" 0
 "$AJAR" >/dev/null 2>&1; check_eq "ajar alone: 2" "$?" 2
 "$AJAR" frobnicate >/dev/null 2>&1; check_eq "unknown command: 2" "$?" 2
+"$AJAR" --help | grep -q "^  import " ; check_eq "ajar --help lists import" "$?" 0
+
+# ---- make install: the binary, the man page, bash completion ----
+P=$T_TMP/prefix
+if make --no-print-directory install PREFIX="$P" >"$T_TMP/install.log" 2>&1; then
+    ok "make install PREFIX=..."
+    check "installed binary runs" bash -c "'$P/bin/ajar' --version | grep -q '^ajar '"
+    MANWIDTH=200 man -l "$P/share/man/man1/ajar.1" >"$T_TMP/man.txt" 2>"$T_TMP/man.err"
+    check_eq "man -l renders" "$?" 0
+    check_eq "man: no roff warnings" "$(MANWIDTH=200 man --warnings -l "$P/share/man/man1/ajar.1" 2>&1 >/dev/null | wc -l)" 0
+    for sec in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "EXIT STATUS" EXAMPLES FILES "SEE ALSO"; do
+        check "man page has $sec" grep -q "^$sec" "$T_TMP/man.txt"
+    done
+    for c in scan probe import report diff history; do
+        check "man page describes $c" grep -q "^       $c" "$T_TMP/man.txt"
+    done
+    # every long option of scan --help is in the man page
+    for o in $("$AJAR" scan --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        check "man page has $o" grep -q -- "$o" "$T_TMP/man.txt"
+    done
+    C=$P/share/bash-completion/completions/ajar
+    check_eq "completion registered" "$(bash -c "source '$C' && complete -p ajar")" "complete -F _ajar ajar"
+    comp() { bash -c "source '$C'; COMP_WORDS=($1); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); cd '$T_TMP'; _ajar; echo \"\${COMPREPLY[*]}\""; }
+    check_eq "ajar sc<TAB> -> scan" "$(comp "ajar sc")" scan
+    check_eq "ajar i<TAB> -> import" "$(comp "ajar i")" import
+    check_eq "ajar scan --fail<TAB>" "$(comp "ajar scan --fail")" --fail-on
+    check_eq "ajar scan --fail-on c<TAB>" "$(comp "ajar scan --fail-on c")" critical
+    check_eq "ajar import --format nm<TAB>" "$(comp "ajar import --format nm")" nmap-xml
+    check_eq "ajar report --format sa<TAB>" "$(comp "ajar report --format sa")" sarif
+    check_eq "ajar diff --j<TAB>" "$(comp "ajar diff --j")" --json
+    : >"$T_TMP/nets.txt"
+    check_eq "ajar scan -iL ne<TAB> -> file" "$(comp "ajar scan -iL ne")" nets.txt
+    : >"$T_TMP/scans.db"
+    check_eq "ajar scan --db sc<TAB> -> scans.db" "$(comp "ajar scan -q --db sc")" scans.db
+    check_eq "ajar probe has no -iL" "$(comp "ajar probe -i")" ""
+    # every option of scan --help completes
+    for o in $("$AJAR" scan --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        check "completion knows $o" bash -c "source '$C'; COMP_WORDS=(ajar scan $o); COMP_CWORD=2; _ajar; [[ \" \${COMPREPLY[*]} \" == *\" $o \"* ]]"
+    done
+else
+    bad "make install PREFIX=... failed: $(tail -3 "$T_TMP/install.log")"
+fi
 t_end
