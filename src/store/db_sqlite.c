@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 struct db {
     enum db_kind kind; /* first member: db_pg.c has the same layout start */
@@ -62,6 +63,11 @@ int db_sqlite_open(struct db **out, const char *path, struct err *e)
     rc = 0;
 out:
     if (rc < 0) {
+        /* SQLite says "unable to open database file" or "attempt to write a
+         * readonly database" for a store on a read-only mount: name the cause */
+        struct statvfs sv;
+        if (statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+            err_set(e, "cannot write the store %s: read-only file system", path);
         sqlite3_close(d->h);
         free(d);
         d = NULL;
@@ -76,11 +82,24 @@ void db_sqlite_close(struct db *d)
     free(d);
 }
 
+/* SQLite's message, naming a full disk: on a full tmpfs SQLite reports
+ * "disk I/O error" (a failed write of the WAL index) rather than SQLITE_FULL */
+static int sq_err(struct db *d, struct err *e, const char *msg)
+{
+    int code = sqlite3_errcode(d->h);
+    const char *fn = sqlite3_db_filename(d->h, "main");
+    struct statvfs sv;
+    if ((code == SQLITE_FULL || code == SQLITE_IOERR) && fn && fn[0] && statvfs(fn, &sv) == 0 &&
+        (uint64_t)sv.f_bavail * sv.f_frsize < 65536)
+        return err_set(e, "sqlite: %s: the disk holding %s is full", msg, fn);
+    return err_set(e, "sqlite: %s", msg);
+}
+
 int db_sqlite_exec(struct db *d, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(d->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, "sqlite: %s", msg ? msg : sqlite3_errmsg(d->h));
+        sq_err(d, e, msg ? msg : sqlite3_errmsg(d->h));
         sqlite3_free(msg);
         return -1;
     }
@@ -148,7 +167,7 @@ int db_sqlite_step(struct db_stmt *st, struct err *e)
     int rc = sqlite3_step(st->st);
     if (rc == SQLITE_ROW) return 1;
     if (rc == SQLITE_DONE) return 0;
-    err_set(e, "sqlite: %s", sqlite3_errmsg(st->d->h));
+    sq_err(st->d, e, sqlite3_errmsg(st->d->h));
     sqlite3_reset(st->st);
     return -1;
 }
