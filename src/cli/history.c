@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,14 @@ static int parse_target(const char *arg, char *ip, size_t n, uint16_t *port)
     if (!arg[0] || strlen(arg) >= n) return -1;
     str_copy(ip, arg, n);
     return 0;
+}
+
+/* parse_target, and the address must be one (a typo is a usage error, not "never seen"). */
+static int parse_target_addr(const char *arg, char *ip, size_t n, uint16_t *port)
+{
+    unsigned char a[16];
+    if (parse_target(arg, ip, n, port) < 0) return -1;
+    return inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1 ? 0 : -1;
 }
 
 static json_t *jtime(time_t t)
@@ -221,7 +230,7 @@ int cmd_history(int argc, char **argv)
         fprintf(stderr, "ajar history: give one ADDRESS or ADDRESS:PORT\n");
         return EXIT_USAGE;
     }
-    if (parse_target(argv[optind], ip, sizeof ip, &port) < 0) {
+    if (parse_target_addr(argv[optind], ip, sizeof ip, &port) < 0) {
         fprintf(stderr,
                 "ajar history: bad address '%s' (want ADDRESS, ADDRESS:PORT or [V6]:PORT)\n",
                 argv[optind]);
