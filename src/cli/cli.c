@@ -26,7 +26,16 @@ static void usage(FILE *fp)
     fprintf(fp, "usage: ajar COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(fp, "\n'ajar COMMAND --help' for a command's options. 'ajar --version'.\n");
+    fprintf(fp, "\nexamples:\n"
+                "  ajar scan 10.1.0.0/16 -p redis,9200 --fail-on high\n"
+                "  zmap -p 9200 10.0.0.0/16 | ajar probe -p 9200\n"
+                "  ajar import masscan.json\n"
+                "  ajar report --format html -o report.html\n"
+                "  ajar diff\n"
+                "  ajar history 10.1.2.3:9200\n");
+    fprintf(fp, "\n'ajar COMMAND --help' for a command's options and examples; 'man ajar';\n"
+                "'ajar --version'. Exit status: 0 ok, 1 runtime failure, 2 usage error,\n"
+                "3 --fail-on reached.\n");
 }
 
 int cli_main(int argc, char **argv)
