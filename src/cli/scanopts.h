@@ -23,12 +23,12 @@ struct scan_cfg {
     bool resume;       /* --resume */
     int64_t resume_id; /* --resume=ID (0 = the last unfinished scan of this scope) */
     bool has_fail_on;
-    enum severity fail_on; /* --fail-on LEVEL */
+    enum severity fail_on;     /* --fail-on LEVEL */
     const char *webhook;       /* --webhook URL, or NULL */
     enum severity alert_level; /* --alert-level LEVEL (default high) */
     int webhook_wait_ms;       /* --webhook-wait SECONDS at the end (default 5) */
-    char scope_key[65];    /* SHA-256 hex of the normalised targets, ports and excludes */
-    char args[512];        /* the command line */
+    char scope_key[65];        /* SHA-256 hex of the normalised targets, ports and excludes */
+    char args[512];            /* the command line */
 };
 
 struct scan_hooks {
