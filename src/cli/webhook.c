@@ -26,6 +26,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,7 +37,10 @@
 #include <unistd.h>
 
 struct webhook {
-    char host[256]; /* for the Host header */
+    bool tls;        /* https:// */
+    SSL_CTX *ctx;    /* verifies against the system store (SSL_CERT_FILE/DIR honoured) */
+    bool host_is_ip; /* the certificate must then name the IP address */
+    char host[256];  /* for the Host header, SNI and the certificate check */
     char path[1024];
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -52,18 +58,14 @@ struct webhook {
     struct webhook_stats st;
 };
 
-/* Split "http://HOST[:PORT][/PATH]"; host (brackets removed), port, path. */
-static int url_split(const char *url, char *host, size_t hn, char *port, size_t pn, char *path,
-                     size_t pathn, struct err *e)
+/* Split "http[s]://HOST[:PORT][/PATH]"; tls, host (brackets removed), port, path. */
+static int url_split(const char *url, bool *tls, char *host, size_t hn, char *port, size_t pn,
+                     char *path, size_t pathn, struct err *e)
 {
-    if (str_iprefix(url, "https://"))
-        return err_set(e,
-                       "https webhooks are not supported: '%s' (post to a local relay over "
-                       "http://)",
-                       url);
-    if (!str_iprefix(url, "http://"))
-        return err_set(e, "bad webhook URL '%s' (want http://HOST[:PORT]/PATH)", url);
-    const char *h = url + 7, *end = h + strcspn(h, "/?#");
+    *tls = str_iprefix(url, "https://");
+    if (!*tls && !str_iprefix(url, "http://"))
+        return err_set(e, "bad webhook URL '%s' (want http[s]://HOST[:PORT]/PATH)", url);
+    const char *h = url + (*tls ? 8 : 7), *end = h + strcspn(h, "/?#");
     const char *hp_end = end;
     const char *colon = NULL;
     if (h < end && *h == '[') {
@@ -84,7 +86,7 @@ static int url_split(const char *url, char *host, size_t hn, char *port, size_t 
         return err_set(e, "bad webhook URL '%s' (no host, or user info)", url);
     memcpy(host, h, hl);
     host[hl] = 0;
-    uint64_t pv = 80;
+    uint64_t pv = *tls ? 443 : 80;
     if (colon && parse_u64n(colon + 1, (size_t)(end - colon - 1), 65535, &pv) < 0)
         return err_set(e, "bad port in webhook URL '%s'", url);
     if (pv == 0) return err_set(e, "bad port in webhook URL '%s'", url);
@@ -101,7 +103,8 @@ static int url_split(const char *url, char *host, size_t hn, char *port, size_t 
 int webhook_url_check(const char *url, struct err *e)
 {
     char host[256], port[8], path[1024];
-    return url_split(url, host, sizeof host, port, sizeof port, path, sizeof path, e);
+    bool tls;
+    return url_split(url, &tls, host, sizeof host, port, sizeof port, path, sizeof path, e);
 }
 
 /* ---- one POST ---- */
@@ -122,11 +125,52 @@ static int wait_fd(struct webhook *w, int fd, short ev, int64_t deadline)
     }
 }
 
+/*
+ * One TLS step (handshake, write or read) on a non-blocking socket: retried
+ * as OpenSSL asks until it completes or the deadline passes. Returns what
+ * the step returned (> 0), 0 for a clean close, -1 on failure (reason in e).
+ */
+static int tls_step(struct webhook *w, SSL *ssl, int fd, int64_t deadline, int op, void *p,
+                    size_t n, struct err *e)
+{
+    for (;;) {
+        int r = op == 0   ? SSL_connect(ssl)
+                : op == 1 ? SSL_write(ssl, p, (int)n)
+                          : SSL_read(ssl, p, (int)n);
+        if (r > 0) return r;
+        int er = SSL_get_error(ssl, r);
+        short ev;
+        if (er == SSL_ERROR_WANT_READ)
+            ev = POLLIN;
+        else if (er == SSL_ERROR_WANT_WRITE)
+            ev = POLLOUT;
+        else if (er == SSL_ERROR_ZERO_RETURN)
+            return 0;
+        else {
+            long v = SSL_get_verify_result(ssl);
+            if (op == 0 && v != X509_V_OK)
+                err_set(e, "TLS: certificate not trusted: %s", X509_verify_cert_error_string(v));
+            else
+                err_set(e, "TLS: %s",
+                        ERR_reason_error_string(ERR_peek_last_error())
+                            ? ERR_reason_error_string(ERR_peek_last_error())
+                            : "connection failed");
+            ERR_clear_error();
+            return -1;
+        }
+        if (wait_fd(w, fd, ev, deadline) <= 0) {
+            err_set(e, "TLS: timed out");
+            return -1;
+        }
+    }
+}
+
 /* 0 when the receiver answered 2xx; -1 otherwise (reason in e). */
 static int post_once(struct webhook *w, const char *body, struct err *e)
 {
     int rc = -1;
     int64_t deadline = now_ms() + WEBHOOK_ATTEMPT_MS;
+    SSL *ssl = NULL;
     struct buf req;
     buf_init(&req, 64 * 1024 + strlen(body));
     int fd = socket(w->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -148,6 +192,21 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
         err_set(e, "connect: %s", strerror(soerr ? soerr : errno));
         goto out;
     }
+    if (w->tls) {
+        ssl = SSL_new(w->ctx);
+        if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+            err_set(e, "TLS: out of memory");
+            goto out;
+        }
+        X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+        if (w->host_is_ip) {
+            X509_VERIFY_PARAM_set1_ip_asc(vp, w->host);
+        } else {
+            SSL_set_tlsext_host_name(ssl, w->host);
+            X509_VERIFY_PARAM_set1_host(vp, w->host, 0);
+        }
+        if (tls_step(w, ssl, fd, deadline, 0, NULL, 0, e) < 0) goto out;
+    }
     bool v6 = w->sa.ss_family == AF_INET6 && strchr(w->host, ':');
     if (buf_appendf(&req,
                     "POST %s HTTP/1.1\r\nHost: %s%s%s\r\nUser-Agent: ajar\r\n"
@@ -159,6 +218,14 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
         goto out;
     }
     size_t off = 0;
+    while (ssl && off < req.len) {
+        int n = tls_step(w, ssl, fd, deadline, 1, req.data + off, req.len - off, e);
+        if (n <= 0) {
+            if (n == 0) err_set(e, "TLS: closed while sending");
+            goto out;
+        }
+        off += (size_t)n;
+    }
     while (off < req.len) {
         if (wait_fd(w, fd, POLLOUT, deadline) <= 0) {
             err_set(e, "send: timed out");
@@ -173,7 +240,13 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
     }
     char resp[1024];
     size_t got = 0;
-    while (got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
+    while (ssl && got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
+        int n = tls_step(w, ssl, fd, deadline, 2, resp + got, sizeof resp - 1 - got, e);
+        if (n < 0) goto out;
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    while (!ssl && got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
         if (wait_fd(w, fd, POLLIN, deadline) <= 0) {
             err_set(e, "no answer in time");
             goto out;
@@ -198,6 +271,7 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
     }
     rc = 0;
 out:
+    SSL_free(ssl);
     if (fd >= 0) close(fd);
     buf_free(&req);
     return rc;
@@ -274,8 +348,8 @@ int webhook_open(struct webhook **out, const char *url, struct err *e)
     char port[8];
     struct webhook *w = xcalloc(1, sizeof *w);
     if (!w) return err_set(e, "out of memory");
-    if (url_split(url, w->host, sizeof w->host, port, sizeof port, w->path, sizeof w->path, e) <
-        0) {
+    if (url_split(url, &w->tls, w->host, sizeof w->host, port, sizeof port, w->path, sizeof w->path,
+                  e) < 0) {
         free(w);
         return -1;
     }
@@ -289,6 +363,19 @@ int webhook_open(struct webhook **out, const char *url, struct err *e)
     memcpy(&w->sa, res->ai_addr, res->ai_addrlen);
     w->salen = res->ai_addrlen;
     freeaddrinfo(res);
+    unsigned char ipbuf[16];
+    w->host_is_ip =
+        inet_pton(AF_INET, w->host, ipbuf) == 1 || inet_pton(AF_INET6, w->host, ipbuf) == 1;
+    if (w->tls) {
+        w->ctx = SSL_CTX_new(TLS_client_method());
+        if (!w->ctx || SSL_CTX_set_default_verify_paths(w->ctx) != 1 ||
+            SSL_CTX_set_min_proto_version(w->ctx, TLS1_2_VERSION) != 1) {
+            SSL_CTX_free(w->ctx);
+            free(w);
+            return err_set(e, "webhook: cannot set up TLS");
+        }
+        SSL_CTX_set_verify(w->ctx, SSL_VERIFY_PEER, NULL);
+    }
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -297,6 +384,7 @@ int webhook_open(struct webhook **out, const char *url, struct err *e)
     pthread_cond_init(&w->idle_cv, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&w->thread, NULL, sender, w) != 0) {
+        SSL_CTX_free(w->ctx);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
         pthread_cond_destroy(&w->idle_cv);
@@ -419,5 +507,6 @@ void webhook_close(struct webhook *w, int wait_ms, struct webhook_stats *st)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->idle_cv);
+    SSL_CTX_free(w->ctx);
     free(w);
 }

@@ -11,8 +11,9 @@
  * queued; whatever is left is dropped and counted, and a warning says how
  * many alerts were not delivered.
  *
- * Plain http:// only (HTTP/1.1, Connection: close), written here over a
- * socket; for https, point it at a local relay.
+ * http:// or https:// (HTTP/1.1, Connection: close), written here over a
+ * socket with OpenSSL for TLS (the certificate is verified: system store,
+ * or SSL_CERT_FILE; host name or IP address checked).
  */
 #ifndef AJAR_CLI_WEBHOOK_H
 #define AJAR_CLI_WEBHOOK_H
@@ -31,7 +32,7 @@ struct webhook_stats {
     uint64_t queued, sent, failed, dropped;
 };
 
-/* Is url one we can post to ("http://HOST[:PORT][/PATH]")? -1 with e set if not. */
+/* Is url one we can post to ("http[s]://HOST[:PORT][/PATH]")? -1 with e set if not. */
 int webhook_url_check(const char *url, struct err *e);
 /* Resolve the host once and start the sender. */
 int webhook_open(struct webhook **out, const char *url, struct err *e);

@@ -8,6 +8,8 @@
 #  - a 500 is retried (1 s, 2 s backoff) and then delivered
 #  - a receiver that hangs does not hold the scan: its findings are all written, and the
 #    end waits at most --webhook-wait
+#  - https:// with the receiver's certificate verified (trusted through SSL_CERT_FILE: delivered;
+#    untrusted: refused, nothing reaches the receiver)
 #  - bad URLs are usage errors (exit 2)
 # Everything stays on 127.0.180.0/24.
 cd "$(dirname "$0")/../.."
@@ -45,8 +47,9 @@ print("ready", flush=True)
 threading.Event().wait()
 PY
 cat >"$T_TMP/recv.py" <<'PY'
-import http.server, json, sys, time, threading
+import http.server, json, ssl, sys, time, threading
 log, mode_file, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+addr = sys.argv[6] if len(sys.argv) > 6 else "127.0.180.200"
 lock = threading.Lock()
 fails = {"n": 0}
 class H(http.server.BaseHTTPRequestHandler):
@@ -70,7 +73,11 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
 class S(http.server.ThreadingHTTPServer):
     daemon_threads = True
-srv = S(("127.0.180.200", port), H)
+srv = S((addr, port), H)
+if len(sys.argv) > 5:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print("ready", flush=True)
 srv.serve_forever()
 PY
@@ -166,8 +173,26 @@ check_eq "--no-db: event found" "$(jq -r '.body.event' "$T_TMP/posts" | sort -u)
 printf '%s:6379\n' $R.11 | "$AJAR" probe -q --db "$T_TMP/probe.db" --webhook "$URL" >/dev/null
 check_eq "probe --webhook posts the new finding" "$(posts)" 1
 
-# 8. usage errors
-for u in "https://127.0.180.200/x" "ftp://x" "http://" "http://127.0.180.200:99999/"; do
+# 8. https: the certificate names 127.0.180.201; trusted only through SSL_CERT_FILE
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=ajar-test \
+    -addext "subjectAltName=IP:$R.201" -keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" 2>/dev/null
+echo ok >"$T_TMP/recv.mode"
+bg python3 "$T_TMP/recv.py" "$T_TMP/tposts" "$T_TMP/recv.mode" 18443 "$T_TMP/cert.pem" "$T_TMP/key.pem" $R.201 \
+    >"$T_TMP/trecv.ready" 2>&1
+wait_ready "$T_TMP/trecv.ready" || bad "https receiver"
+: >"$T_TMP/tposts"
+SSL_CERT_FILE=$T_TMP/cert.pem "$AJAR" scan -q -p 6379 --rate 0 --no-db --webhook "https://$R.201:18443/tls" $R.11 >/dev/null
+check_eq "https, trusted certificate: delivered" "$(wc -l <"$T_TMP/tposts")" 1
+check_eq "https: the path" "$(jq -r .path "$T_TMP/tposts")" /tls
+: >"$T_TMP/tposts"
+"$AJAR" scan -p 6379 --rate 0 --no-db --webhook "https://$R.201:18443/tls" --webhook-wait 10 $R.11 \
+    >/dev/null 2>"$T_TMP/terr"
+check_eq "https, untrusted certificate: nothing reaches the receiver" "$(wc -l <"$T_TMP/tposts")" 0
+check "https, untrusted certificate: said so" grep -q "certificate not trusted" "$T_TMP/terr"
+check "https, untrusted certificate: counted as failed" grep -q "1 failed" "$T_TMP/terr"
+
+# 9. usage errors
+for u in "https://" "ftp://x" "http://" "http://127.0.180.200:99999/"; do
     "$AJAR" scan -q --no-db --webhook "$u" $R.11 >/dev/null 2>"$T_TMP/err"
     check_eq "--webhook '$u' exits 2" "$?" 2
     check_eq "--webhook '$u' one line" "$(wc -l <"$T_TMP/err")" 1
