@@ -57,7 +57,7 @@ static const char scan_usage[] =
     "      --no-db            do not store anything\n"
     "      --resume[=ID]      continue the last unfinished scan of the same targets (or scan ID)\n"
     "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
-    "      --webhook URL      POST each new or worsened finding as JSON to URL (http://)\n"
+    "      --webhook URL      POST each new or worsened finding as JSON to URL (http[s]://)\n"
     "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
     "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
     "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
