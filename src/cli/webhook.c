@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -383,7 +384,14 @@ int webhook_open(struct webhook **out, const char *url, struct err *e)
     pthread_cond_init(&w->cv, &ca);
     pthread_cond_init(&w->idle_cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&w->thread, NULL, sender, w) != 0) {
+    /* the sender inherits a mask with every signal blocked: SIGINT/SIGTERM stay the scan's,
+     * and a receiver that closes mid-write (SSL_write has no MSG_NOSIGNAL) cannot SIGPIPE us */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pc = pthread_create(&w->thread, NULL, sender, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pc != 0) {
         SSL_CTX_free(w->ctx);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
