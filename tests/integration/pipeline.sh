@@ -145,6 +145,16 @@ for c in scan probe import report diff history; do
     "$AJAR" $c --no-such-option </dev/null >/dev/null 2>"$T_TMP/err"
     check_eq "ajar $c --no-such-option: exit 2" "$?" 2
 done
+for c in report diff; do
+    "$AJAR" $c --db "$T_TMP/none/x.db" >/dev/null 2>&1
+    check_eq "ajar $c without a store: exit 1" "$?" 1
+done
+"$AJAR" history --db "$T_TMP/g.db" 1.2.3.x >/dev/null 2>&1
+check_eq "ajar history of a non-address: exit 2" "$?" 2
+"$AJAR" history --db "$T_TMP/g.db" $R.21:6379 >/dev/null 2>&1
+check_eq "ajar history of a stored service: exit 0" "$?" 0
+"$AJAR" scan -q --no-db -p 1 $R.99 -o "$T_TMP/none/out.jsonl" >/dev/null 2>&1
+check_eq "scan with an unwritable -o: exit 1" "$?" 1
 "$AJAR" --help >/dev/null; check_eq "ajar --help: 0" "$?" 0
 "$AJAR" --version | grep -q '^ajar [0-9]'; check_eq "ajar --version" "$?" 0
 "$AJAR" >/dev/null 2>&1; check_eq "ajar alone: 2" "$?" 2
