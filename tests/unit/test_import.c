@@ -8,7 +8,8 @@
  * offset, with the format given and autodetected; the pairs must equal
  * FIXTURE.want (sorted). Then hand-made hostile inputs: overlong lines and
  * tags, bad addresses and ports, lines without a newline, comments with
- * '>' in XML, closed and filtered ports, udp.
+ * '>' in XML, closed and filtered ports, udp; and 300 random mutations of
+ * each fixture, which must parse the same fed whole or in random chunks.
  */
 #include "cli/import.h"
 #include "unit/t.h"
@@ -177,6 +178,76 @@ static void expect(enum import_format fmt, const char *in, const char *want, uin
     free(w);
 }
 
+/* Deterministic xorshift, so a failure reproduces. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/*
+ * Mutated fixtures (bytes flipped, structural characters inserted, cut
+ * short): whatever the parser makes of them, random chunking must give the
+ * same pairs as one whole feed, and ASan must stay quiet.
+ */
+static void mutate(const char *name, enum import_format fmt)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/import/%s", name);
+    size_t n = 0;
+    char *data = slurp(path, &n);
+    if (!data) return;
+    static const char specials[] = "<>\"'\n\r,:[]{}#/- 0";
+    int differ = 0;
+    char *m = malloc(n + 64);
+    for (int round = 0; round < 300; round++) {
+        memcpy(m, data, n);
+        size_t mn = n;
+        int edits = 1 + (int)(rnd() % 6);
+        for (int k = 0; k < edits && mn; k++) {
+            size_t at = rnd() % mn;
+            switch (rnd() % 3) {
+            case 0:
+                m[at] = (char)(rnd() & 0xff);
+                break;
+            case 1:
+                if (mn < n + 60) {
+                    memmove(m + at + 1, m + at, mn - at);
+                    m[at] = specials[rnd() % (sizeof specials - 1)];
+                    mn++;
+                }
+                break;
+            default:
+                mn = at;
+            }
+        }
+        char *whole = parse(fmt, m, mn, 0, NULL);
+        struct got g = {0};
+        struct import_parser p;
+        struct err e;
+        import_parser_init(&p, fmt, on_pair, &g);
+        for (size_t off = 0; off < mn;) {
+            size_t step = 1 + rnd() % 17;
+            if (off + step > mn) step = mn - off;
+            import_feed(&p, m + off, step, &e);
+            off += step;
+        }
+        import_finish(&p, &e);
+        import_parser_free(&p);
+        if (!g.text) g.text = strdup("");
+        sort_lines(g.text);
+        if (!whole || strcmp(whole, g.text)) differ++;
+        free(whole);
+        free(g.text);
+    }
+    CHECK_MSG(differ == 0, "%s: %d mutations parse differently when chunked", name, differ);
+    free(m);
+    free(data);
+}
+
 int main(void)
 {
     fixture("nmap.xml", IMPORT_NMAP_XML, IMPORT_NMAP_XML);
@@ -186,6 +257,13 @@ int main(void)
     fixture("zmap-saddr.csv", IMPORT_ZMAP, IMPORT_LIST);
     fixture("zmap-fields.csv", IMPORT_ZMAP, IMPORT_ZMAP);
     fixture("pairs.txt", IMPORT_LIST, IMPORT_LIST);
+
+    mutate("nmap.xml", IMPORT_NMAP_XML);
+    mutate("nmap.xml", IMPORT_AUTO);
+    mutate("masscan.json", IMPORT_MASSCAN_JSON);
+    mutate("masscan.list", IMPORT_AUTO);
+    mutate("zmap-fields.csv", IMPORT_ZMAP);
+    mutate("pairs.txt", IMPORT_LIST);
 
     /* list (ajar probe) */
     expect(IMPORT_LIST, "127.0.0.1:80\n[::1]:443\n10.0.0.1\n",
