@@ -92,7 +92,8 @@ int main(int argc, char **argv)
     buf_init(&got, 64u << 20);
     while (rc == PROBE_SEND || rc == PROBE_MORE || rc == PROBE_RECONNECT) {
         if (rc == PROBE_RECONNECT) {
-            /* as the engine does: a goodbye queued before the reconnect goes to the old connection */
+            /* as the engine does: a goodbye queued before the reconnect goes to the old connection
+             */
             if (run.out.len && write(fd, run.out.data, run.out.len) < 0) {
             }
             buf_reset(&run.out);
