@@ -792,6 +792,8 @@ int import_main(const char *cmd, const char *usage, enum import_format fmt, int 
     if (!file) file = "-";
     if (!strcmp(file, "-")) {
         in = stdin;
+        if (isatty(0) && !quiet)
+            fprintf(stderr, "ajar %s: reading pairs from standard input (end with Ctrl-D)\n", cmd);
     } else {
         in = fopen(file, "r");
         if (!in) {
