@@ -155,14 +155,15 @@ static int line_masscan_list(struct import_parser *p, const char *s, size_t n)
         tl[nt] = (size_t)(s + i - tok[nt]);
         nt++;
     }
-    if (nt >= 1 && tl[0] == 6 && !memcmp(tok[0], "banner", 6)) return 0; /* banners: not status */
+    if (nt >= 1 && tl[0] == 6 && memcmp(tok[0], "banner", 6) == 0)
+        return 0; /* banners: not status */
     struct import_pair pr;
-    if (nt < 4 || tl[0] != 4 || memcmp(tok[0], "open", 4) || parse_port(tok[2], tl[2], &pr.port) ||
-        parse_addr(tok[3], tl[3], &pr) < 0) {
+    if (nt < 4 || tl[0] != 4 || memcmp(tok[0], "open", 4) != 0 ||
+        parse_port(tok[2], tl[2], &pr.port) < 0 || parse_addr(tok[3], tl[3], &pr) < 0) {
         skip_line(p);
         return 0;
     }
-    if (tl[1] != 3 || memcmp(tok[1], "tcp", 3)) return 0; /* udp, sctp: not ours */
+    if (tl[1] != 3 || memcmp(tok[1], "tcp", 3) != 0) return 0; /* udp, sctp: not ours */
     return emit(p, &pr);
 }
 
@@ -376,9 +377,9 @@ static int xml_bytes(struct import_parser *p, const char *s, size_t n)
         }
         bool comment = p->len >= 3 && !memcmp(p->line, "!--", 3);
         if (!comment && p->xml_quote) {
-            if (c == p->xml_quote) p->xml_quote = 0;
+            if ((unsigned char)c == p->xml_quote) p->xml_quote = 0;
         } else if (!comment && (c == '"' || c == '\'') && p->len && p->line[0] != '!') {
-            p->xml_quote = c;
+            p->xml_quote = (unsigned char)c;
         } else if (c == '>' && (!comment || (p->len >= 5 && p->line[p->len - 1] == '-' &&
                                              p->line[p->len - 2] == '-'))) {
             p->xml_in_tag = false;

@@ -173,7 +173,7 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
     int64_t deadline = now_ms() + WEBHOOK_ATTEMPT_MS;
     SSL *ssl = NULL;
     struct buf req;
-    buf_init(&req, 64 * 1024 + strlen(body));
+    buf_init(&req, (size_t)64 * 1024 + strlen(body));
     int fd = socket(w->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         err_set(e, "socket: %s", strerror(errno));
@@ -239,7 +239,7 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
         }
         if (n > 0) off += (size_t)n;
     }
-    char resp[1024];
+    char resp[1024] = "";
     size_t got = 0;
     while (ssl && got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
         int n = tls_step(w, ssl, fd, deadline, 2, resp + got, sizeof resp - 1 - got, e);
