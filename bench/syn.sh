@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# bench/syn.sh -- ajar's SYN discovery beside its connect discovery, nmap
+# -sS, masscan, zmap and a bare raw-SYN loop (bench/synloop.c: the
+# machine's limit), on the same planted listeners, inside a private network
+# namespace (unshare -n: nothing leaves this machine, the host is untouched).
+#
+#   bench/syn.sh [--quick] [--runs N] [--big-runs N]
+#
+# Rows: 127.0.0.0/16 x 3 ports and 127.0.0.0/20 x 1000 ports, each in two
+# modes: "rst" (every address answers: closed ports send RST) and "silent"
+# (an nftables rule drops SYNs to every unplanted address). Prints, per tool,
+# the median wall time of --runs runs (--big-runs for the /20 x 1000 rows),
+# probes/s (pairs / time), found/planted and time as a ratio to ajar SYN's
+# (>1: ajar SYN is faster). masscan and zmap inject frames with libpcap, so
+# lo gets a MAC and route_localnet/accept_local are set -- inside the
+# namespace only (see /work/shared/LAB-NOTES.md). zmap 2.1 scans one port
+# per run: its 3-port time is the sum of three runs, and the 1000-port rows
+# are not run. A benchmark, not a test: nothing here fails a build.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+runs=3 big_runs=3 quick=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1 ;;
+        --runs) runs=$2; shift ;;
+        --big-runs) big_runs=$2; shift ;;
+        *) echo "usage: $0 [--quick] [--runs N] [--big-runs N]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ "${AJAR_BENCH_INSIDE:-}" != 1 ]; then
+    bash scripts/deps.sh bench >/dev/null || exit 1
+    [ -n "${AJAR_BENCH_NOBUILD:-}" ] || make -s all >/dev/null || exit 1
+    mkdir -p bench/out
+    cc -O2 -Wall -Wextra -Werror -o bench/out/synloop bench/synloop.c || exit 1
+    exec env AJAR_BENCH_INSIDE=1 AJAR_BENCH_RUNS=$runs AJAR_BENCH_BIG_RUNS=$big_runs \
+        AJAR_BENCH_QUICK=$quick AJAR_BENCH_TMAX=${AJAR_BENCH_TMAX:-600} unshare -n bash "$0"
+fi
+
+# ---- inside the namespace ----
+ip link set lo up
+ip link set dev lo address 02:00:00:00:00:01
+sysctl -q -w net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.route_localnet=1 \
+    net.ipv4.conf.lo.accept_local=1 net.ipv4.conf.all.accept_local=1
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null
+runs=${AJAR_BENCH_RUNS:-3}
+big_runs=${AJAR_BENCH_BIG_RUNS:-3}
+TMAX=${AJAR_BENCH_TMAX:-600} # a run stopped after TMAX seconds reads as TMAX (a lower bound)
+quick=${AJAR_BENCH_QUICK:-0}
+AJAR=$ROOT/build/ajar
+SYNLOOP=$ROOT/bench/out/synloop
+W=$(mktemp -d /tmp/ajar-synbench.XXXXXX)
+: >"$W/empty"
+# masscan's receive loop only notices the end of the scan when a packet arrives
+( while :; do echo x >/dev/udp/127.0.0.1/9; sleep 0.1; done ) 2>/dev/null &
+PINGER=$!
+trap 'kill $PINGER $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+now() { date +%s.%N; }
+
+silent_on() { # drop SYNs to every address but the planted ones
+    local set
+    set=$(cut -d: -f1 "$1" | sort -u | paste -sd, -)
+    nft -f - <<NFT
+table inet ajarbench {
+  set planted { type ipv4_addr; elements = { $set } }
+  chain out { type filter hook output priority 0; policy accept;
+    ip daddr 127.0.0.0/8 ip daddr != @planted tcp flags & (syn|ack) == syn drop
+  }
+}
+NFT
+}
+silent_off() { nft delete table inet ajarbench 2>/dev/null; }
+
+# runs, then the command; the command writes sorted "ip:port" lines to the file named last
+run_tool() {
+    local n=$1; shift
+    local times=()
+    for _ in $(seq "$n"); do
+        local t0 t1
+        t0=$(now)
+        timeout "$TMAX" bash -c '"$@"' _ "$@" >/dev/null 2>>"$W/err"
+        local rc=$?
+        t1=$(now)
+        if [ $rc -eq 124 ]; then times+=("$TMAX"); else times+=("$(echo "$t1 - $t0" | bc)"); fi
+    done
+    printf '%s\n' "${times[@]}" | median
+}
+
+ajar_syn() { # ports cidr out
+    "$AJAR" scan --discovery syn --discovery-only -q --rate 0 --retries 0 --timeout 500 --no-db \
+        --seed 1 -p "$1" "$2" -o "$W/ajar.jsonl"
+    jq -r '"\(.ip):\(.port)"' "$W/ajar.jsonl" | sort -u >"$3"
+}
+ajar_connect() {
+    "$AJAR" scan --discovery-only -q --rate 0 --retries 0 --timeout 300 --concurrency 8000 --no-db \
+        --seed 1 -p "$1" "$2" -o "$W/ajarc.jsonl"
+    jq -r '"\(.ip):\(.port)"' "$W/ajarc.jsonl" | sort -u >"$3"
+}
+nmap_ss() {
+    nmap -sS -T5 --min-rate 100000 --max-retries 0 -n -Pn --open -p "$1" "$2" -oG "$W/nmap.gnmap" >/dev/null 2>&1
+    awk '/Ports:/ { ip=$2; sub(/.*Ports: /, ""); n=split($0, a, ", ");
+         for (i=1;i<=n;i++) { split(a[i], f, "/"); if (f[2]=="open") print ip ":" f[1] } }' \
+        "$W/nmap.gnmap" | sort -u >"$3"
+}
+masscan_cmd() {
+    masscan --adapter lo --adapter-ip 127.0.0.1 --adapter-mac 02:00:00:00:00:02 \
+        --router-mac 02:00:00:00:00:01 -p "$1" "$2" --rate 10000000 --wait 1 -oL "$W/masscan.txt" >/dev/null 2>&1
+    awk '$1 == "open" { print $4 ":" $3 }' "$W/masscan.txt" | sort -u >"$3"
+}
+zmap_cmd() { # one run per port (zmap 2.1)
+    : >"$W/zmap.all"
+    local p
+    for p in ${1//,/ }; do
+        zmap -q -i lo -S 127.0.0.1 -G 02:00:00:00:00:01 --source-mac 02:00:00:00:00:02 -b "$W/empty" \
+            -p "$p" -B 10G -c 1 -f saddr,sport -O csv --output-filter="success = 1 && repeat = 0" \
+            -o "$W/zmap.csv" "$2" >/dev/null 2>&1
+        awk -F, 'NR > 1 { print $1 ":" $2 }' "$W/zmap.csv" >>"$W/zmap.all"
+    done
+    sort -u "$W/zmap.all" >"$3"
+}
+synloop_cmd() {
+    "$SYNLOOP" "$2" "$1" "$W/synloop.raw" >/dev/null
+    sort -u "$W/synloop.raw" >"$3"
+}
+
+export AJAR SYNLOOP W
+export -f ajar_syn ajar_connect nmap_ss masscan_cmd zmap_cmd synloop_cmd
+
+row() { # label ports cidr nplant pairs mode runs
+    local label=$1 ports=$2 cidr=$3 n=$4 pairs=$5 mode=$6 nr=$7
+    python3 "$ROOT/bench/plant.py" "$cidr" "$ports" "$n" 42 "$W/planted" >"$W/plant.out" 2>&1 &
+    local pp=$!
+    for _ in $(seq 200); do grep -q ready "$W/plant.out" && break; sleep 0.05; done
+    sort -o "$W/planted" "$W/planted"
+    [ "$mode" = silent ] && silent_on "$W/planted"
+    local tools=(ajar-syn ajar-connect nmap-sS masscan zmap synloop)
+    local fns=(ajar_syn ajar_connect nmap_ss masscan_cmd zmap_cmd synloop_cmd)
+    local tsyn="" i
+    for i in "${!tools[@]}"; do
+        local t f
+        if [ "${tools[$i]}" = zmap ] && [[ $ports == *-* ]]; then
+            printf '  %-22s %-6s %-12s %s\n' "$label" "$mode" zmap "n/a (one port per run: 1000 runs)"
+            continue
+        fi
+        : >"$W/found"
+        t=$(run_tool "$nr" "${fns[$i]}" "$ports" "$cidr" "$W/found")
+        f=$(comm -12 "$W/planted" "$W/found" | wc -l)
+        [ -z "$tsyn" ] && tsyn=$t
+        printf '  %-22s %-6s %-12s %8.2fs %10.0f probes/s %5d/%d found  x%.2f\n' "$label" "$mode" \
+            "${tools[$i]}" "$t" "$(echo "$pairs / $t" | bc -l)" "$f" "$n" "$(echo "$t / $tsyn" | bc -l)"
+    done
+    [ "$mode" = silent ] && silent_off
+    kill $pp 2>/dev/null
+    wait $pp 2>/dev/null
+}
+
+echo "ajar SYN discovery benchmark ($(nproc) cores, runs=$runs (/20 x 1000 rows: $big_runs), cap ${TMAX}s per run;"
+echo "ratio = tool time / ajar-syn time, >1 means ajar SYN is faster; release build)"
+row "127.0.0.0/16 x 3" 6379,9200,27017 127.0.0.0/16 100 196608 rst "$runs"
+row "127.0.0.0/16 x 3" 6379,9200,27017 127.0.0.0/16 100 196608 silent "$runs"
+if [ "$quick" != 1 ]; then
+    row "127.0.0.0/20 x 1000" 1-1000 127.0.0.0/20 200 4096000 rst "$big_runs"
+    row "127.0.0.0/20 x 1000" 1-1000 127.0.0.0/20 200 4096000 silent "$big_runs"
+fi
