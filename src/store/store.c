@@ -505,9 +505,12 @@ static void *writer_main(void *arg)
             txn = false;
             failed = true;
             writer_fail(s, &e);
-            pending++;
-            item_free(it);
-            batch[i] = NULL;
+            /* a failed commit comes after this item was freed and counted */
+            if (batch[i]) {
+                pending++;
+                item_free(it);
+                batch[i] = NULL;
+            }
             for (size_t k = i + 1; k < n; k++) {
                 item_free(batch[k]);
                 batch[k] = NULL;
