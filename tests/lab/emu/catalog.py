@@ -208,6 +208,12 @@ for n, (key, ver, proto, wire, bi) in enumerate(_MONGO_LINES, start=1):
                       "port": 27017, "version": ver, "vt": vt, "proto": proto, "maxWire": wire, "buildinfo": bi,
                       "auth": auth, "dbs": mongo_seed(vt, auth)})
 
+# The TLS variant (net.tls.mode requireTLS): a 6.0 that speaks only inside TLS, its own self-signed
+# certificate (emulab.ensure_mongo_cert), open, on 127.0.27.1.
+MONGO.append({"id": "mongodb-6.0-tls-open", "address": "127.0.27.1", "port": 27017, "version": "6.0.6",
+              "vt": (6, 0), "proto": "msg", "maxWire": 17, "buildinfo": "mongodb/6.0.6-windows/buildinfo.json",
+              "auth": False, "dbs": mongo_seed((6, 0), False), "tls": True})
+
 
 def by_id(id_):
     for t in (ES, KIBANA, MONGO):

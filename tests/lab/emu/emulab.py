@@ -99,6 +99,20 @@ extendedKeyUsage = serverAuth
     return crt, key
 
 
+def ensure_mongo_cert(lab):
+    """The TLS MongoDB's own certificate: self-signed, CN mongodb-tls.lab.example (made once per lab)."""
+    d = os.path.join(lab, "certs")
+    os.makedirs(d, exist_ok=True)
+    crt, key = os.path.join(d, "emu-mongodb-tls.crt"), os.path.join(d, "emu-mongodb-tls.key")
+    if not (os.path.exists(crt) and os.path.exists(key)):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "825", "-subj", "/O=Ajar Lab emulation/CN=mongodb-tls.lab.example",
+                        "-addext", "subjectAltName=DNS:mongodb-tls.lab.example,IP:127.0.27.1"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+        os.chmod(key, 0o600)
+    return crt, key
+
+
 def _openssl_date(s):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.strptime(s.replace("  ", " ").strip(), "%b %d %H:%M:%S %Y GMT"))
 
@@ -186,9 +200,14 @@ def manifest(lab):
             note += "; buildInfo from fixtures/%s" % m["buildinfo"].replace("buildinfo.json", "buildinfo*")
         if m["auth"]:
             note += "; auth required: code 13 Unauthorized for listDatabases etc."
-        entries.append({"id": m["id"], "address": m["address"], "port": m["port"], "transport": "plain",
+        tls = None
+        if m.get("tls"):
+            tls = cert_facts(ensure_mongo_cert(lab)[0])
+            note += "; TLS only (requireTLS), its own self-signed certificate"
+        entries.append({"id": m["id"], "address": m["address"], "port": m["port"],
+                        "transport": "tls" if tls else "plain",
                         "service": "mongodb", "product": "MongoDB", "version": m["version"],
-                        "auth": "required" if m["auth"] else "none", "tls": None, "data": emu_mongo.data_summary(m),
+                        "auth": "required" if m["auth"] else "none", "tls": tls, "data": emu_mongo.data_summary(m),
                         "via": None, "kind": "emulated", "notes": note})
     return entries
 
@@ -225,7 +244,12 @@ def serve(family, lab):
     else:
         from emu_mongo import Mongo
         for m in catalog.MONGO:
-            srv.listen(m["address"], m["port"], Mongo(m).handle, name=m["id"])
+            tls = None
+            if m.get("tls"):
+                crt, key = ensure_mongo_cert(lab)
+                tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                tls.load_cert_chain(crt, key)
+            srv.listen(m["address"], m["port"], Mongo(m).handle, tls_ctx=tls, name=m["id"])
     emu_core.log("emu-%s: %d listeners up" % (family, len(srv.socks)))
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     srv.serve_forever()

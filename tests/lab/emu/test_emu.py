@@ -89,8 +89,13 @@ class Http:
 # ------------------------------------------------------------------ Mongo helpers
 
 class MongoClient:
-    def __init__(self, addr, port):
+    def __init__(self, addr, port, tls=False):
         self.s = socket.create_connection((addr, port), timeout=5)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.s = ctx.wrap_socket(self.s)
         self.rid = 0
 
     def _recv(self):
@@ -356,10 +361,17 @@ def check_mongo(m):
     ver = m["version"]
     vt = tuple(int(x) for x in ver.split("-")[0].split(".")[:2])
     legacy = vt < (3, 6)
-    st, hd, body = curl("http://%s:%d/" % (a, p), "--http1.0")
+    tls = m.get("transport") == "tls"
+    st, hd, body = curl("%s://%s:%d/" % ("https" if tls else "http", a, p), "--http1.0", "-k")
     check(st == 200 and b"It looks like you are trying to access MongoDB over HTTP on the native driver port." in body,
           "%s: HTTP on native port" % tag)
-    c = MongoClient(a, p)
+    if tls:
+        try:
+            plain = MongoClient(a, p)
+            check(plain.cmd_query("admin", {"isMaster": 1}) is None, "%s: no answer in plain" % tag)
+        except OSError:
+            check(True, "%s: no answer in plain" % tag)
+    c = MongoClient(a, p, tls)
     im = c.cmd_query("admin", {"isMaster": 1})
     check(im is not None and im.get("ismaster") is True and im["ok"] == 1.0, "%s: OP_QUERY isMaster" % tag)
     wire = {(2, 6): 2, (3, 2): 4, (3, 6): 6, (4, 4): 9, (6, 0): 17}[vt]
