@@ -482,8 +482,6 @@ static int http_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
             return PROBE_NOMATCH;
         }
         if (rc == HTTP_MORE) return PROBE_MORE;
-        p += used;
-        n -= used;
         int prc = handle_response(ctx);
         if (prc != PROBE_SEND) return prc;
         /* bytes past this response before we asked again would be junk: ignore them */
