@@ -206,7 +206,7 @@ static void chart_by_service(FILE *fp, struct svc_agg *sv, size_t nsv)
 static void chart_volume(FILE *fp, struct svc_agg *sv, size_t nsv)
 {
     fputs("<section><h2>Exposed volume by service</h2>\n", fp);
-    qsort(sv, nsv, sizeof sv[0], cmp_svc_vol);
+    if (nsv) qsort(sv, nsv, sizeof sv[0], cmp_svc_vol); /* qsort(NULL, 0) is undefined */
     size_t n = 0;
     int64_t maxr = 0, maxb = 0;
     for (size_t i = 0; i < nsv && n < HTML_MAX_BARS; i++) {
