@@ -409,6 +409,7 @@ static void enqueue(struct webhook *w, char *body)
     pthread_mutex_lock(&w->mu);
     if (!body || w->count == WEBHOOK_QUEUE || w->closing) {
         w->st.dropped++;
+        if (body && w->count == WEBHOOK_QUEUE) w->st.full++;
         pthread_mutex_unlock(&w->mu);
         free(body);
         return;
@@ -506,9 +507,10 @@ void webhook_close(struct webhook *w, int wait_ms, struct webhook_stats *st)
         w->st.dropped++;
     }
     if (w->st.failed || w->st.dropped)
-        log_warn("webhook: %llu alert(s) sent, %llu failed, %llu dropped",
+        log_warn("webhook: %llu alert(s) sent, %llu failed, %llu dropped (%llu when the queue "
+                 "was full)",
                  (unsigned long long)w->st.sent, (unsigned long long)w->st.failed,
-                 (unsigned long long)w->st.dropped);
+                 (unsigned long long)w->st.dropped, (unsigned long long)w->st.full);
     else if (w->st.sent)
         log_info("webhook: %llu alert(s) sent", (unsigned long long)w->st.sent);
     if (st) *st = w->st;

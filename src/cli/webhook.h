@@ -30,6 +30,7 @@ struct store;
 
 struct webhook_stats {
     uint64_t queued, sent, failed, dropped;
+    uint64_t full; /* of dropped: the queue was full when they came */
 };
 
 /* Is url one we can post to ("http[s]://HOST[:PORT][/PATH]")? -1 with e set if not. */

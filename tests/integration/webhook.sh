@@ -161,6 +161,57 @@ t0=$(date +%s%N)
 h0_ms=$((($(date +%s%N) - t0) / 1000000))
 check "--webhook-wait 0: ${h0_ms} ms, as without a webhook (${base_ms} ms)" test "$h0_ms" -lt $((base_ms + 1000))
 
+# 5b. a full queue: 1100 open Redis on one address (one selector-driven fake) and a hanging
+# receiver: the first alert hangs in flight, 1024 wait in the queue, the rest are dropped at once
+cat >"$T_TMP/many.py" <<'PY'
+import resource, selectors, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+info = b"# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"
+reply = b"$%d\r\n%s\r\n" % (len(info), info)
+sel = selectors.DefaultSelector()
+for port in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], port)); s.listen(8); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, None)
+print("ready", flush=True)
+while True:
+    for key, _ in sel.select():
+        if key.data is None:
+            try:
+                c, _ = key.fileobj.accept()
+            except OSError:
+                continue
+            c.setblocking(False)
+            sel.register(c, selectors.EVENT_READ, [b""])
+        else:
+            c = key.fileobj
+            try:
+                d = c.recv(4096)
+            except OSError:
+                d = b""
+            key.data[0] += d
+            if not d or b"INFO\r\n" in key.data[0]:
+                if d:
+                    try: c.sendall(reply)
+                    except OSError: pass
+                sel.unregister(c); c.close()
+PY
+bg python3 "$T_TMP/many.py" $R.50 20000 21099 >"$T_TMP/many.ready" 2>&1
+if wait_ready "$T_TMP/many.ready"; then
+    echo hang >"$T_TMP/recv.mode"
+    "$AJAR" scan -p 20000-21099 --probe redis --rate 0 --no-db --webhook "$URL" --webhook-wait 0 \
+        $R.50 >"$T_TMP/many.jsonl" 2>"$T_TMP/many.err"
+    check_eq "full queue: the scan still ends 0" "$?" 0
+    check_eq "full queue: all 1100 findings written" "$(jq -r 'select(.service=="redis")' "$T_TMP/many.jsonl" | jq -s length)" 1100
+    full=$(sed -n 's/.*(\([0-9]*\) when the queue was full).*/\1/p' "$T_TMP/many.err")
+    check "full queue: drops counted (${full:-none} when full; 1100 - 1024 queued - 1 in flight = 75)" \
+        test "${full:-0}" -ge 70 -a "${full:-0}" -le 76
+    check "full queue: every alert accounted for" grep -q "0 alert(s) sent, 0 failed, 1100 dropped" "$T_TMP/many.err"
+else
+    bad "1100 fake Redis did not start: $(head -3 "$T_TMP/many.ready")"
+fi
+
 # 6. --no-db: every finding at or above the level is posted as "found"
 echo ok >"$T_TMP/recv.mode"
 : >"$T_TMP/posts"
