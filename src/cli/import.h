@@ -25,7 +25,7 @@
 enum import_format {
     IMPORT_AUTO = 0,
     IMPORT_LIST,         /* ip, ip:port, [v6]:port: one per line (ajar probe) */
-    IMPORT_MASSCAN_JSON, /* masscan -oJ (and -oD lines) */
+    IMPORT_MASSCAN_JSON, /* masscan -oJ */
     IMPORT_MASSCAN_LIST, /* masscan -oL: "open tcp PORT IP TIME" */
     IMPORT_ZMAP,         /* zmap CSV: saddr lines, or a header naming saddr[,sport][,success] */
     IMPORT_NMAP_XML,     /* nmap -oX: open tcp ports of each host */
