@@ -112,8 +112,12 @@ int buf_append(struct buf *b, const void *p, size_t n)
     size_t take = n < room ? n : room;
     if (take && buf_reserve(b, b->len + take) < 0) return -1;
     if (!b->data && buf_reserve(b, 0) < 0) return -1;
+    /* analyzer false positive: buf_reserve() succeeded, so data is set */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
     if (take) memcpy(b->data + b->len, p, take);
     b->len += take;
+    /* analyzer false positive: buf_reserve() succeeded, so data is set */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     b->data[b->len] = 0;
     if (take < n) {
         b->truncated = true;

@@ -206,6 +206,8 @@ static void signal_ids(const struct finding *f, char *out, size_t n)
     int k = 0;
     for (int i = 0; i < f->nsignals && i < FINDING_MAX_SIGNALS; i++)
         v[k++] = &f->signals[i];
+    /* cppcheck false positive: qsort sorts the k pointers set just above */
+    /* cppcheck-suppress uninitvar */
     qsort(v, (size_t)k, sizeof v[0], sig_by_severity);
     struct buf b;
     buf_init(&b, n > 0 ? n - 1 : 0);
@@ -414,6 +416,8 @@ int report_clusters(const struct report *r, struct report_cluster **out, size_t 
             ;
         if (j - i < 2) continue;
         struct report_cluster *k = &c[nc++];
+        /* analyzer false positive: a run of 2+ was counted in groups, so c was allocated */
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
         k->id = v[i]->cluster;
         k->product = v[i]->product;
         k->version = v[i]->version;

@@ -503,7 +503,6 @@ static void *writer_main(void *arg)
         fail:
             if (txn) db_rollback(s->w);
             txn = false;
-            failed = true;
             writer_fail(s, &e);
             /* a failed commit comes after this item was freed and counted */
             if (batch[i]) {
