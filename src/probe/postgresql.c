@@ -442,6 +442,11 @@ static int pg_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
     size_t i = 0;
     if (st->phase == PG_SSL) {
         uint8_t c = p[0];
+        /* a server sends the one byte and waits for us: more is not
+         * PostgreSQL (an SSH banner "SSH-2.0-..." starts with 'S'), and
+         * bytes after 'S' would be fed to the TLS handshake (the injection
+         * of CVE-2021-23214) */
+        if ((c == 'S' || c == 'N') && n > 1) return PROBE_NOMATCH;
         if (c == 'S' || c == 'N') {
             identify(ctx);
             finding_detail(ctx->f, "ssl_offered", json_boolean(c == 'S'));
