@@ -691,7 +691,8 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
         return;
     case PROBE_NOMATCH:
     default:
-        j->why = "no probe recognised the answer";
+        /* a reset, a deadline or a TLS failure of an earlier attempt says more */
+        if (!j->why) j->why = "no probe recognised the answer";
         attempt_end(en, s, false);
         return;
     }
