@@ -98,6 +98,9 @@ check_eq "Redis INFO with bytes 0xff and NUL: version sanitised" \
 check_eq "an HTTP answer on 6379 is Elasticsearch, not Redis" "$(rec 127.0.190.13 6379 | jq -r .service)" elasticsearch
 check_eq "a Redis answer on 9200 is Redis" "$(rec 127.0.190.13 9200 | jq -r .service)" redis
 check_eq "a MySQL greeting on 5432 is MySQL" "$(rec 127.0.190.13 5432 | jq -r .service)" mysql
+check_eq "an SSH banner on 443 is not PostgreSQL ('S' then more bytes to an SSLRequest)" \
+    "$(rec 127.0.190.13 443 | jq -r '[.service, (.banner // "" | startswith("SSH-2.0"))] | join(" ")')" "unknown true"
+check_eq "a truncated ServerHello, then silence: a TLS failure, said" "$(rec 127.0.190.7 443 | jq -r .error)" "TLS handshake failed"
 
 # the normal instances: identified as the manifest says
 for n in "${normal[@]}"; do
