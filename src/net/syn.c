@@ -658,6 +658,7 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
             ssize_t n = read(pipefd[0], (char *)&r + got, sizeof r - got);
             if (n < 0 && errno == EINTR) {
                 kill(pid, SIGTERM); /* our own stop signal: the child reports what it has */
+                stop = true;
                 continue;
             }
             if (n <= 0) break;
@@ -709,7 +710,7 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
         goto out;
     }
     st->interrupted = stop || st->done < st->total;
-    if (o->discovery_only) {
+    if (o->discovery_only || stop) { /* interrupted: no probe stage either */
         if (sink->on_progress) sink->on_progress(sink->arg, st, true);
         rc = 0;
         goto out;
