@@ -131,6 +131,17 @@ static void handle(struct drive *d, int rc)
             d->run.ctx.connection++;
             rc = d->p->start(&d->run.ctx);
             continue;
+        case PROBE_STARTTLS:
+            /* the engine negotiates TLS on the same socket (the handshake
+             * succeeds here; a failure is the TLS event of the input), then
+             * start() again inside; already inside TLS: on_end(TLS) */
+            if (d->run.ctx.tls) {
+                rc = d->p->on_end(&d->run.ctx, PROBE_END_TLS);
+                continue;
+            }
+            d->run.ctx.tls = true;
+            rc = d->p->start(&d->run.ctx);
+            continue;
         case PROBE_DONE:
         case PROBE_NOMATCH:
         default:

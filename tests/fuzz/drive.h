@@ -6,7 +6,8 @@
  * memory. For the probes that means a struct probe_run (the same object the
  * engine and tests/probe/replay.c use), start(), on_data() in chunks whose
  * sizes the fuzzer picks, connection ends with a reason, on_end() and
- * reconnects, with the engine's own caps (8 reconnects, then on_end(CANCEL)).
+ * reconnects and STARTTLS upgrades, with the engine's own caps (8
+ * reconnects, then on_end(CANCEL)).
  *
  * Input format of a probe harness (docs/fuzzing.md):
  *

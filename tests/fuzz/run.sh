@@ -37,7 +37,8 @@ for h in "${sel[@]}"; do
     grep -qw -- "$h" <<<"$all" || { echo "run.sh: no harness '$h' (--list)" >&2; exit 2; }
 done
 mkdir -p build-fuzz/log
-if ! $MK -j2 "${sel[@]/#/build-fuzz/fuzz_}" >build-fuzz/log/build.log 2>&1; then
+# one build at a time: two run.sh on disjoint lists share the library objects
+if ! flock build-fuzz/.build.lock $MK -j2 "${sel[@]/#/build-fuzz/fuzz_}" >build-fuzz/log/build.log 2>&1; then
     tail -n 30 build-fuzz/log/build.log
     echo "run.sh: build failed (log: build-fuzz/log/build.log)"
     echo "0 passed, ${#sel[@]} failed"

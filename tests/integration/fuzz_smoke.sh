@@ -12,8 +12,8 @@ set -u
 cd "$(dirname "$0")/../.."
 MK="make --no-print-directory -f tests/fuzz/fuzz.mk"
 mkdir -p build-fuzz/log
-if ! $MK -j2 all >build-fuzz/log/build.log 2>&1; then
-    tail -n 30 build-fuzz/log/build.log
+if ! flock build-fuzz/.build.lock $MK -j2 all >build-fuzz/log/smoke-build.log 2>&1; then
+    tail -n 30 build-fuzz/log/smoke-build.log
     echo "fuzz_smoke: build failed"
     echo "0 passed, 1 failed"
     exit 1
