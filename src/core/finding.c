@@ -121,6 +121,13 @@ void finding_set(char *field, size_t fieldsz, const void *p, size_t n)
     str_sanitize(field, fieldsz, p, n, false);
 }
 
+void finding_count_add(int64_t *acc, int64_t v)
+{
+    if (v < 0) return;
+    if (*acc < 0) *acc = 0;
+    *acc = v > INT64_MAX - *acc ? INT64_MAX : *acc + v;
+}
+
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
 {
     uint32_t before = f->names.n;

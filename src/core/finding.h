@@ -129,6 +129,9 @@ int finding_copy(struct finding *dst, const struct finding *src);
 /* Setters that sanitize untrusted bytes (p, n) into the fixed fields. */
 void finding_set(char *field, size_t fieldsz, const void *p, size_t n);
 #define FINDING_SET(f, field, str) finding_set((f)->field, sizeof((f)->field), (str), strlen(str))
+/* Add v (-1 unknown: ignored) to a count that may still be unknown (-1), saturating at INT64_MAX.
+ */
+void finding_count_add(int64_t *acc, int64_t v);
 /* Add a name (index, collection, table, database) with its counts (-1 unknown). */
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records,
                       int64_t bytes);

@@ -337,20 +337,6 @@ static int lenenc(const uint8_t *b, size_t n, size_t *i, uint64_t *out)
     return 0;
 }
 
-static int64_t col_int(const uint8_t *p, int64_t n)
-{
-    uint64_t v;
-    if (!p || n <= 0 || parse_u64n((const char *)p, (size_t)n, INT64_MAX, &v) < 0) return -1;
-    return (int64_t)v;
-}
-
-static void add64(int64_t *acc, int64_t v)
-{
-    if (v < 0) return;
-    if (*acc < 0) *acc = 0;
-    *acc = v > INT64_MAX - *acc ? INT64_MAX : *acc + v;
-}
-
 static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
 {
     struct my_state *st = ctx->state;
@@ -375,11 +361,11 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     switch (st->query) {
     case 0: { /* schema, tables, rows, bytes */
         if (nc < 4) return;
-        int64_t rows = col_int(c[2], l[2]), bytes = col_int(c[3], l[3]);
-        add64(&f->databases, 1);
-        add64(&f->collections, col_int(c[1], l[1]));
-        add64(&f->records, rows);
-        add64(&f->bytes, bytes);
+        int64_t rows = probe_text_int(c[2], l[2]), bytes = probe_text_int(c[3], l[3]);
+        finding_count_add(&f->databases, 1);
+        finding_count_add(&f->collections, probe_text_int(c[1], l[1]));
+        finding_count_add(&f->records, rows);
+        finding_count_add(&f->bytes, bytes);
         finding_add_name(f, (const char *)c[0], (size_t)l[0], rows, bytes);
         break;
     }
@@ -391,7 +377,7 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         memcpy(name, c[0], sl);
         name[sl] = '.';
         memcpy(name + sl + 1, c[1], tl);
-        finding_add_name(f, name, sl + 1 + tl, col_int(c[2], l[2]), -1);
+        finding_add_name(f, name, sl + 1 + tl, probe_text_int(c[2], l[2]), -1);
         break;
     }
     case 2:

@@ -328,20 +328,6 @@ static int data_row(const uint8_t *b, size_t n, const uint8_t **col, int64_t *le
     return k;
 }
 
-static int64_t col_int(const uint8_t *p, int64_t n)
-{
-    uint64_t v;
-    if (!p || n <= 0 || parse_u64n((const char *)p, (size_t)n, INT64_MAX, &v) < 0) return -1;
-    return (int64_t)v;
-}
-
-static void add64(int64_t *acc, int64_t v)
-{
-    if (v < 0) return;
-    if (*acc < 0) *acc = 0;
-    *acc = v > INT64_MAX - *acc ? INT64_MAX : *acc + v;
-}
-
 static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
 {
     struct pg_state *st = ctx->state;
@@ -352,9 +338,9 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     if (nc < 1 || !c[0]) return;
     switch (st->query) {
     case 0: { /* datname, size (NULL when we may not CONNECT) */
-        int64_t sz = nc > 1 ? col_int(c[1], l[1]) : -1;
-        add64(&f->databases, 1);
-        add64(&f->bytes, sz);
+        int64_t sz = nc > 1 ? probe_text_int(c[1], l[1]) : -1;
+        finding_count_add(&f->databases, 1);
+        finding_count_add(&f->bytes, sz);
         finding_add_name(f, (const char *)c[0], (size_t)l[0], -1, sz);
         bool is_default = l[0] == 8 && memcmp(c[0], "postgres", 8) == 0;
         if (sz >= 0 && !is_default && l[0] > 0 && l[0] < PG_DB_NAME && st->ndbs < PG_MAX_DBS &&
@@ -367,8 +353,8 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     }
     case 1: /* table count, estimated rows: summed over the databases visited */
         if (nc < 2) return;
-        add64(&f->collections, col_int(c[0], l[0]));
-        add64(&f->records, col_int(c[1], l[1]));
+        finding_count_add(&f->collections, probe_text_int(c[0], l[0]));
+        finding_count_add(&f->records, probe_text_int(c[1], l[1]));
         break;
     case 2: { /* schema, table, estimated rows; db.schema.table outside "postgres" */
         if (nc < 3 || !c[1]) return;
@@ -386,7 +372,7 @@ static void on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n)
         name[o++] = '.';
         memcpy(name + o, c[1], tl);
         o += tl;
-        finding_add_name(f, name, o, col_int(c[2], l[2]), -1);
+        finding_add_name(f, name, o, probe_text_int(c[2], l[2]), -1);
         break;
     }
     case 3: /* column name */

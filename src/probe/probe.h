@@ -173,6 +173,14 @@ static inline uint32_t probe_le16(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8;
 }
 
+/* A decimal count sent as text (SQL result columns): -1 when absent or not a number. */
+static inline int64_t probe_text_int(const uint8_t *p, int64_t n)
+{
+    uint64_t v;
+    if (!p || n <= 0 || parse_u64n((const char *)p, (size_t)n, INT64_MAX, &v) < 0) return -1;
+    return (int64_t)v;
+}
+
 /*
  * The body step of a length-prefixed message reader: of the n bytes at p,
  * take up to *need (the body bytes still due), keep what fits in body
