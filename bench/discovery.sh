@@ -43,22 +43,7 @@ AJAR=$ROOT/build/ajar
 W=$(mktemp -d /tmp/ajar-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s.%N; }
-
-silent_on() { # drop SYNs to every address but the planted ones
-    local set
-    set=$(cut -d: -f1 "$1" | sort -u | paste -sd, -)
-    nft -f - <<NFT
-table inet ajarbench {
-  set planted { type ipv4_addr; elements = { $set } }
-  chain out { type filter hook output priority 0; policy accept;
-    ip daddr 127.0.0.0/8 ip daddr != @planted tcp flags & (syn|ack) == syn drop
-  }
-}
-NFT
-}
-silent_off() { nft delete table inet ajarbench 2>/dev/null; }
+. "$ROOT/bench/lib.sh"
 
 # tool name, then the command; the command writes "ip:port" lines to $out
 run_tool() {
