@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 filter=${1:-}
 export AJAR=${AJAR:-$PWD/build-asan/ajar}
 export AJAR_REL=$PWD/build/ajar
-export AJAR_FIXTURES=${AJAR_FIXTURES:-$(cd .. && pwd)/shared/fixtures}
+# recorded responses: ../shared/fixtures when the clone has it beside it, else the copy in the tree
+if [ -z "${AJAR_FIXTURES:-}" ]; then
+    if [ -d ../shared/fixtures ]; then AJAR_FIXTURES=$(cd .. && pwd)/shared/fixtures
+    else AJAR_FIXTURES=$PWD/tests/fixtures/recorded; fi
+fi
+export AJAR_FIXTURES
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 out=$(mktemp -d)
