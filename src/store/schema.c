@@ -93,8 +93,28 @@
     " size INTEGER NOT NULL DEFAULT 0,"                                                            \
     " last_group BIGINT);"
 
-static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE)};
-static const char *const migrations_pg[] = {MIGRATION_1(ID_PG)};
+/*
+ * 2: the dashboard's accounts (`ajar user add`) and sessions (`ajar serve`).
+ * A session row keeps the SHA-256 of its token, never the token itself, so
+ * a copy of the store opens no session.
+ */
+#define MIGRATION_2                                                                                \
+    "CREATE TABLE users ("                                                                         \
+    " name TEXT PRIMARY KEY,"                                                                      \
+    " hash TEXT NOT NULL,"                                                                         \
+    " created BIGINT NOT NULL,"                                                                    \
+    " last_login BIGINT);"                                                                         \
+    "CREATE TABLE web_sessions ("                                                                  \
+    " token_sha256 TEXT PRIMARY KEY,"                                                              \
+    " username TEXT NOT NULL,"                                                                     \
+    " csrf TEXT NOT NULL,"                                                                         \
+    " address TEXT NOT NULL,"                                                                      \
+    " created BIGINT NOT NULL,"                                                                    \
+    " last_used BIGINT NOT NULL);"                                                                 \
+    "CREATE INDEX web_sessions_user ON web_sessions(username);"
+
+static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2};
+static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2};
 
 _Static_assert(sizeof migrations_sqlite == sizeof migrations_pg,
                "every migration needs both dialects");
