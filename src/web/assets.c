@@ -1,19 +1,203 @@
 /*
- * web/assets.c -- the dashboard's embedded files (placeholder: being written).
+ * web/assets.c -- the dashboard's embedded files: one style sheet and an
+ * SVG icon. Nothing is fetched from anywhere else (no fonts, no CDN): the
+ * fonts are the system's, the charts are inline SVG coloured by the classes
+ * below (f0..f5 fill and l0..l5 stroke by severity, b0..b5 backgrounds).
+ *
+ * Severity colours (the HTML report's): critical #b3001b, high #e4572e,
+ * medium #f0a202, low #3c91e6, info #8d99ae, none #b8b8b8.
  */
 #include "web/web.h"
 
 #include <string.h>
 
-static const unsigned char css[] = "body{font-family:sans-serif}\n";
+static const char css[] =
+    ":root{--bg:#f3f4f7;--panel:#fff;--ink:#1b2130;--dim:#5d6679;--line:#e2e5ec;--top:#141a26;"
+    "--accent:#2f6fde;--s5:#b3001b;--s4:#e4572e;--s3:#f0a202;--s2:#3c91e6;--s1:#8d99ae;"
+    "--s0:#b8b8b8}"
+    "*{box-sizing:border-box}"
+    "html{font-size:14px}"
+    "body{margin:0;background:var(--bg);color:var(--ink);font-family:system-ui,-apple-system,"
+    "'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',sans-serif;line-height:1.4}"
+    "a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}"
+    "code,.mono{font-family:ui-monospace,'SFMono-Regular','DejaVu Sans Mono',Menlo,Consolas,"
+    "monospace;font-size:.93em}"
+    "code.wrap{word-break:break-all}"
+    /* top bar */
+    "header.top{display:flex;align-items:center;gap:24px;background:var(--top);color:#fff;"
+    "padding:0 24px;height:48px;position:sticky;top:0;z-index:5}"
+    ".brand{display:flex;align-items:center;gap:8px;color:#fff;font-weight:700;font-size:17px;"
+    "letter-spacing:.5px}.brand:hover{text-decoration:none}"
+    "header nav{display:flex;gap:2px;height:100%}"
+    "header nav a{color:#c3cad8;padding:0 14px;display:flex;align-items:center;"
+    "border-bottom:3px solid transparent;border-top:3px solid transparent}"
+    "header nav a:hover{color:#fff;text-decoration:none;background:#1e2636}"
+    "header nav a.on{color:#fff;border-bottom-color:var(--accent)}"
+    ".who{margin-left:auto;display:flex;align-items:center;gap:12px;color:#c3cad8}"
+    ".logout{margin:0}.logout button{background:transparent;color:#c3cad8;border:1px solid #3a4356;"
+    "border-radius:4px;padding:4px 10px;font:inherit;cursor:pointer}"
+    ".logout button:hover{color:#fff;border-color:#6b7690}"
+    ".banner{padding:10px 24px;font-weight:600}.banner.warn{background:#fff3cd;color:#6b4e00}"
+    ".banner.bad{background:#b3001b;color:#fff}"
+    "p.banner{border-radius:4px;margin:8px 0;padding:8px 12px}"
+    "main{padding:18px 24px 40px;max-width:1500px;margin:0 auto}"
+    "footer{color:var(--dim);font-size:12px;text-align:center;padding:0 0 24px}"
+    /* headings */
+    ".head{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;"
+    "gap:12px;margin-bottom:14px}"
+    "h1{font-size:22px;margin:0 0 2px;font-weight:650}h2{font-size:15px;margin:0 0 10px;"
+    "font-weight:650}h3{font-size:13px;margin:14px 0 6px;color:var(--dim);text-transform:uppercase;"
+    "letter-spacing:.4px}"
+    ".sub{color:var(--dim);margin:2px 0}.crumbs{margin:0 0 4px;color:var(--dim);font-size:12px}"
+    ".head.detail h1{display:flex;align-items:center;gap:10px;flex-wrap:wrap}"
+    ".head.detail h1 .sev{font-size:13px}"
+    ".pick{display:flex;align-items:center;gap:8px}"
+    "a.more{float:right;font-weight:400;font-size:12px}"
+    /* panels, cards */
+    ".panel{background:var(--panel);border:1px solid var(--line);border-radius:6px;"
+    "padding:14px 16px;margin:0 0 16px}"
+    ".panel.flush{padding:0;overflow-x:auto}.pad{padding:12px 16px 0}p.pad{padding:4px 16px 12px}"
+    ".panel.empty{max-width:640px;margin:40px auto;text-align:center;padding:28px}"
+    ".cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:16px}"
+    ".cols>div>.panel:last-child{margin-bottom:16px}"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;"
+    "margin:0 0 16px}"
+    ".cards.small{grid-template-columns:repeat(auto-fill,minmax(120px,1fr))}"
+    ".card{background:var(--panel);border:1px solid var(--line);border-left:4px solid #c9ced8;"
+    "border-radius:6px;padding:10px 12px;color:var(--ink);display:block}"
+    "a.card:hover{text-decoration:none;border-color:#b9c0cc;box-shadow:0 1px 4px rgba(0,0,0,.08)}"
+    ".card b{display:block;font-size:22px;font-weight:650;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis}"
+    ".card.wide b{font-size:16px;padding:4px 0}"
+    ".card span{color:var(--dim);font-size:12px}.card small{display:block;color:var(--dim);"
+    "font-size:12px;margin-top:2px}"
+    ".card.c5{border-left-color:var(--s5)}.card.c5 b{color:var(--s5)}"
+    ".card.c4{border-left-color:var(--s4)}.card.c4 b{color:#c23d17}"
+    ".card.c3{border-left-color:var(--s3)}.card.c3 b{color:#9a6700}"
+    ".card.ok{border-left-color:#2e9e5b}.card.ok b{color:#1f7a44}"
+    /* tables */
+    "table.grid{border-collapse:collapse;width:100%}"
+    ".grid th,.grid td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);"
+    "vertical-align:top}"
+    ".grid "
+    "th{background:#f7f8fa;color:var(--dim);font-weight:600;font-size:12px;white-space:nowrap;"
+    "text-transform:uppercase;letter-spacing:.3px}"
+    ".grid th a{color:var(--dim)}.grid th a.sorted{color:var(--ink)}"
+    ".grid tbody tr:hover{background:#f6f8fc}"
+    ".grid.compact td,.grid.compact th{padding:4px 8px}"
+    ".grid td.n,.grid th.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
+    ".grid td.zero{color:#b5bbc7}"
+    ".grid.findings tr.r5 td:first-child{box-shadow:inset 3px 0 var(--s5)}"
+    ".grid.findings tr.r4 td:first-child{box-shadow:inset 3px 0 var(--s4)}"
+    ".grid.findings tr.r3 td:first-child{box-shadow:inset 3px 0 var(--s3)}"
+    ".grid td.mark{font-weight:700;width:1%}"
+    ".names{color:var(--dim);font-size:12px;max-width:420px;overflow:hidden;text-overflow:ellipsis;"
+    "white-space:nowrap}"
+    ".nowrap{white-space:nowrap}.dim{color:var(--dim)}.none{color:var(--dim);font-style:italic}"
+    ".args{max-width:360px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
+    ".acts a{margin-right:8px;white-space:nowrap}"
+    "ul.changes{margin:0;padding:0;list-style:none}ul.changes li{margin:0}"
+    "ul.plain{margin:0;padding:0;list-style:none}ul.plain li{padding:3px 0}"
+    /* badges */
+    ".sev{display:inline-block;min-width:62px;text-align:center;border-radius:3px;padding:1px 6px;"
+    "font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.3px;color:#fff}"
+    ".sev.b5{background:var(--s5)}.sev.b4{background:var(--s4)}.sev.b3{background:var(--s3);"
+    "color:#2b1d00}.sev.b2{background:var(--s2)}.sev.b1{background:var(--s1)}.sev.b0{background:"
+    "var(--s0)}"
+    ".auth{font-weight:600}.auth.open{color:var(--s5)}.auth.partial{color:#c23d17}"
+    ".auth.locked{color:#1f7a44}.auth.unk{color:var(--dim)}"
+    ".chip{display:inline-block;background:#eef1f6;color:#39425a;border-radius:10px;padding:0 8px;"
+    "margin:1px 3px 1px 0;font-size:11.5px;white-space:nowrap}"
+    ".chip.pii{background:#fde8ea;color:#8a0016}.chip.bad{background:var(--s5);color:#fff}"
+    ".chip.plain{font-family:ui-monospace,'DejaVu Sans Mono',monospace}"
+    ".tag{display:inline-block;border-radius:3px;padding:0 5px;font-size:11px;font-weight:600;"
+    "background:#eef1f6;color:#39425a}"
+    ".tag.new{background:#e4efff;color:#1d4fa8}.tag.via{background:#f3e8ff;color:#6a2bb3}"
+    ".tag.bad{background:#fde8ea;color:#8a0016}.tag.warn{background:#fff3cd;color:#6b4e00}"
+    ".tag.open{background:#fde8ea;color:#8a0016}"
+    ".running{color:#9a6700;font-weight:600}"
+    /* forms */
+    "input,select,button{font:inherit;color:inherit}"
+    "input,select{border:1px solid #c9ced8;border-radius:4px;padding:5px 7px;background:#fff}"
+    "input:focus,select:focus{outline:2px solid #b8cdf5;border-color:var(--accent)}"
+    "button{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:6px 14px;"
+    "cursor:pointer;font-weight:600}button:hover{background:#255bc0}"
+    "form.filters{display:flex;flex-wrap:wrap;gap:10px 12px;align-items:flex-end;background:"
+    "var(--panel);border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:0 0 12px}"
+    ".filters .f{display:flex;flex-direction:column;gap:3px}"
+    ".filters .f.grow{flex:1 1 240px}.filters .f.grow input{width:100%}"
+    ".filters label{font-size:11px;color:var(--dim);text-transform:uppercase;letter-spacing:.3px}"
+    ".filters .checks{flex-direction:row;gap:12px;padding-bottom:6px}"
+    ".filters .checks label{text-transform:none;font-size:13px;color:var(--ink);letter-spacing:0;"
+    "display:flex;align-items:center;gap:4px}"
+    ".filters .btns{flex-direction:row;align-items:center;gap:10px}"
+    ".pick label{color:var(--dim);font-size:12px}"
+    ".resultline{display:flex;justify-content:space-between;margin:0 2px 8px;color:var(--dim)}"
+    ".resultline b{color:var(--ink)}"
+    ".pager{display:flex;gap:4px;flex-wrap:wrap;justify-content:center;margin:12px 0}"
+    ".pager a,.pager span{padding:4px 10px;border-radius:4px;border:1px solid var(--line);"
+    "background:#fff;min-width:34px;text-align:center}"
+    ".pager span{border-color:transparent;background:none;color:var(--dim)}"
+    ".pager a.on{background:var(--accent);color:#fff;border-color:var(--accent)}"
+    /* key-value lists */
+    "dl.kv{display:grid;grid-template-columns:150px 1fr;gap:5px 14px;margin:0}"
+    "dl.kv dt{color:var(--dim)}dl.kv dd{margin:0;word-break:break-word}"
+    /* timeline */
+    "ol.timeline{list-style:none;margin:8px 0 0;padding:0;border-left:2px solid var(--line);"
+    "margin-left:130px}"
+    "ol.timeline li{position:relative;padding:6px 0 10px 16px}"
+    "ol.timeline li::before{content:'';position:absolute;left:-7px;top:11px;width:12px;"
+    "height:12px;border-radius:50%;background:#fff;border:2px solid #9aa3b5}"
+    "ol.timeline li.open::before{border-color:var(--s4);background:var(--s4)}"
+    "ol.timeline li.closed::before{border-color:#2e9e5b;background:#2e9e5b}"
+    "ol.timeline li.cur{background:#f4f7fd}"
+    ".timeline .when{position:absolute;left:-138px;width:120px;text-align:right;color:var(--dim);"
+    "font-size:12px}"
+    ".timeline .changes{margin-top:4px;font-size:13px}"
+    "details.panel summary{cursor:pointer;font-weight:650}"
+    "pre{overflow:auto;max-height:520px;background:#f7f8fa;border:1px solid var(--line);"
+    "border-radius:4px;padding:10px;font-size:12px}"
+    ".note{color:var(--dim);font-size:12px}"
+    "p.via{background:#f7f0ff;border-left:3px solid #8a4fd8;padding:8px 10px;border-radius:3px}"
+    /* charts */
+    "svg.chart{width:100%;height:auto;display:block}"
+    "svg.chart text{font-size:12px;fill:#39425a}svg.chart text.in{fill:#fff;font-weight:600}"
+    "svg.chart text.val{fill:var(--dim)}svg.chart text.ax{fill:#7a8294;font-size:11px}"
+    "svg.chart a:hover rect{opacity:.85}"
+    "svg.chart .grid{stroke:#e7e9ef;stroke-width:1}"
+    ".f5{fill:var(--s5)}.f4{fill:var(--s4)}.f3{fill:var(--s3)}.f2{fill:var(--s2)}.f1{fill:var(--s1)"
+    "}"
+    ".f0{fill:var(--s0)}.fsig{fill:#5b7fd6}"
+    "polyline{fill:none;stroke-width:2.2}"
+    ".l5{stroke:var(--s5)}.l4{stroke:var(--s4)}.l3{stroke:var(--s3)}.l2{stroke:var(--s2)}"
+    ".l1{stroke:var(--s1)}.ltot{stroke:#1b2130;stroke-dasharray:5 4}"
+    "circle.dot{fill:#1b2130}svg.tl .span{stroke:#e4572e;stroke-width:3}"
+    "svg.tl .span.closed{stroke:#9aa3b5}.xmark{stroke:#2e9e5b;stroke-width:3}"
+    ".legend{display:flex;gap:14px;flex-wrap:wrap;color:var(--dim);font-size:12px;margin-top:6px}"
+    ".sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;"
+    "vertical-align:-1px}"
+    ".sw.b5{background:var(--s5)}.sw.b4{background:var(--s4)}.sw.b3{background:var(--s3)}"
+    ".sw.b2{background:var(--s2)}.sw.b1{background:var(--s1)}.sw.btot{background:#1b2130}"
+    "@media (max-width:800px){.cols{grid-template-columns:1fr}header.top{gap:10px;padding:0 10px}"
+    "header nav a{padding:0 8px}main{padding:12px}}\n";
+
+/* An ajar door: a dark frame, the door open a crack, a red gap. */
+static const char favicon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+    "<rect x=\"3\" y=\"2\" width=\"26\" height=\"28\" rx=\"3\" fill=\"#2f6fde\"/>"
+    "<rect x=\"7\" y=\"6\" width=\"18\" height=\"24\" fill=\"#141a26\"/>"
+    "<path d=\"M7 6 L19 9 L19 30 L7 30 Z\" fill=\"#e8ecf4\"/>"
+    "<rect x=\"19\" y=\"9\" width=\"2.5\" height=\"21\" fill=\"#e4572e\"/>"
+    "<circle cx=\"16.5\" cy=\"19\" r=\"1.3\" fill=\"#141a26\"/></svg>\n";
 
 static const struct web_asset assets[] = {
-    {"/static/ajar.css", "text/css; charset=utf-8", css, sizeof css - 1},
+    {"/static/ajar.css", "text/css; charset=utf-8", (const unsigned char *)css, sizeof css - 1},
+    {"/static/favicon.svg", "image/svg+xml", (const unsigned char *)favicon, sizeof favicon - 1},
 };
 
 const struct web_asset *web_asset_find(const char *path)
 {
     for (size_t i = 0; i < sizeof assets / sizeof assets[0]; i++)
-        if (strcmp(assets[i].path, path) == 0) return &assets[i];
+        if (path && strcmp(assets[i].path, path) == 0) return &assets[i];
     return NULL;
 }

@@ -1,33 +1,64 @@
 /*
- * web/pages.c -- the dashboard's pages (placeholder: being written).
+ * web/pages.c -- the dashboard's frame and shared helpers (escaping,
+ * formatting, arguments, the scan a page is about), the overview and the
+ * scans list. The findings, clusters and cluster pages are in
+ * pages_findings.c; the service detail and the diff in pages_detail.c; the
+ * charts in svg.c; the index they read in view.c.
+ *
+ * Every string that reaches a page came from the network first (an index
+ * can be named "<script>"), so every one goes through html_esc/wp_esc in
+ * text and attributes alike, and through url_esc inside links. Pages only
+ * read: SQL with bound parameters, through r->db.
  */
-#include "web/web.h"
+#include "web/web_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- escaping ---- */
 
 void html_esc(struct buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
+    wp_esc_n(b, s, SIZE_MAX);
+}
+
+void wp_esc_n(struct buf *b, const char *s, size_t max)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+    for (; *p; p++, n++) {
+        const char *rep = NULL;
+        if (n >= max && (*p & 0xc0) != 0x80) {
+            buf_append(b, run, (size_t)(p - run));
+            buf_append(b, "\xe2\x80\xa6", 3); /* an ellipsis: the rest was cut */
+            return;
+        }
+        switch (*p) {
         case '&':
-            buf_append(b, "&amp;", 5);
+            rep = "&amp;";
             break;
         case '<':
-            buf_append(b, "&lt;", 4);
+            rep = "&lt;";
             break;
         case '>':
-            buf_append(b, "&gt;", 4);
+            rep = "&gt;";
             break;
         case '"':
-            buf_append(b, "&quot;", 6);
+            rep = "&quot;";
             break;
         case '\'':
-            buf_append(b, "&#39;", 5);
+            rep = "&#39;";
             break;
         default:
-            buf_append(b, s, 1);
+            if (*p < 0x20 || *p == 0x7f) rep = "?";
+        }
+        if (rep) {
+            buf_append(b, run, (size_t)(p - run));
+            buf_append(b, rep, strlen(rep));
+            run = p + 1;
         }
     }
+    buf_append(b, run, (size_t)(p - run));
 }
 
 void url_esc(struct buf *b, const char *s)
@@ -36,82 +67,735 @@ void url_esc(struct buf *b, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~", c))
+            c == '-' || c == '.' || c == '_' || c == '~')
             buf_append(b, s, 1);
         else
             buf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
     }
 }
 
+/* ---- formatting ---- */
+
+void wp_num(int64_t v, char *out, size_t n)
+{
+    if (v < 0) {
+        str_copy(out, "-", n);
+        return;
+    }
+    char d[32];
+    int len = (int)str_fmt(d, sizeof d, "%lld", (long long)v);
+    size_t k = 0;
+    for (int i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) out[k++] = ',';
+        out[k++] = d[i];
+    }
+    out[k] = 0;
+}
+
+void wp_short(int64_t v, char *out, size_t n)
+{
+    if (v >= 10000000000LL)
+        str_fmt(out, n, "%.0fG", (double)v / 1e9);
+    else if (v >= 1000000000)
+        str_fmt(out, n, "%.1fG", (double)v / 1e9);
+    else if (v >= 10000000)
+        str_fmt(out, n, "%.0fM", (double)v / 1e6);
+    else if (v >= 1000000)
+        str_fmt(out, n, "%.1fM", (double)v / 1e6);
+    else if (v >= 10000)
+        str_fmt(out, n, "%.0fk", (double)v / 1e3);
+    else if (v >= 1000)
+        str_fmt(out, n, "%.1fk", (double)v / 1e3);
+    else
+        str_fmt(out, n, "%lld", (long long)v);
+}
+
+void wp_bytes(int64_t v, char *out, size_t n)
+{
+    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (v < 0) {
+        str_copy(out, "-", n);
+        return;
+    }
+    double x = (double)v;
+    int i = 0;
+    while (x >= 1024 && i < 6) {
+        x /= 1024;
+        i++;
+    }
+    if (i == 0)
+        str_fmt(out, n, "%lld B", (long long)v);
+    else
+        str_fmt(out, n, "%.*f %s", x < 10 ? 1 : 0, x, u[i]);
+}
+
+void wp_time(time_t t, char *out, size_t n)
+{
+    char b[32];
+    if (!t) {
+        str_copy(out, "-", n);
+        return;
+    }
+    time_fmt_utc(t, b, sizeof b); /* 2026-11-21T10:00:00Z */
+    if (strlen(b) >= 16) {
+        b[10] = ' ';
+        b[16] = 0;
+        str_fmt(out, n, "%s UTC", b);
+    } else {
+        str_copy(out, b, n);
+    }
+}
+
+void wp_duration(int64_t s, char *out, size_t n)
+{
+    if (s < 0) s = 0;
+    if (s >= 86400 * 365)
+        str_fmt(out, n, "%lldy %lldd", (long long)(s / (86400 * 365)),
+                (long long)(s % (86400 * 365) / 86400));
+    else if (s >= 86400)
+        str_fmt(out, n, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        str_fmt(out, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else
+        str_fmt(out, n, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+const char *wp_sev(int s)
+{
+    return s > 0 && s < 6 ? severity_name((enum severity)s) : "none";
+}
+
+void wp_sev_badge(struct buf *b, int s)
+{
+    if (s < 0 || s > 5) s = 0;
+    buf_appendf(b, "<span class=\"sev b%d\">%s</span>", s, wp_sev(s));
+}
+
+/* ---- arguments ---- */
+
+int wp_arg_id(struct web_req *r, const char *name, int64_t *out)
+{
+    const char *s = web_arg(r, name);
+    uint64_t v;
+    *out = 0;
+    if (!s || !*s) return 1;
+    if (parse_u64(s, INT64_MAX, &v) < 0 || v == 0) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int wp_error_page(struct web_req *r, struct web_resp *o, int status, const char *title,
+                  const char *sentence)
+{
+    o->status = status;
+    web_layout_begin(r, o, title, NULL);
+    buf_appendf(&o->body, "<div class=\"panel empty\"><h1>");
+    html_esc(&o->body, title);
+    buf_appendf(&o->body, "</h1><p>");
+    html_esc(&o->body, sentence);
+    buf_appendf(&o->body, "</p><p><a href=\"/\">Overview</a> · <a href=\"/findings\">Findings</a>"
+                          " · <a href=\"/scans\">Scans</a></p></div>");
+    web_layout_end(r, o);
+    return 0;
+}
+
+/* ---- scans ---- */
+
+#define SCAN_SQL                                                                                   \
+    "SELECT id, scan_group, start_time, COALESCE(end_time, 0), scope_key, findings, nshards,"      \
+    " arguments FROM scans"
+
+static void scan_row(struct db_stmt *st, struct wp_scan *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = db_col_int(st, 0);
+    s->group = db_col_int(st, 1);
+    s->start = (time_t)db_col_int(st, 2);
+    s->end = (time_t)db_col_int(st, 3);
+    str_copy(s->scope, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof s->scope);
+    s->findings = db_col_int(st, 5);
+    s->nshards = (int)db_col_int(st, 6);
+    str_copy(s->args, db_col_text(st, 7) ? db_col_text(st, 7) : "", sizeof s->args);
+}
+
+/* One scan row by a constant query with at most one id parameter: 0, 1 none, -1 error. */
+static int scan_query(struct db *db, const char *sql, int64_t id, struct wp_scan *s, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(db, sql, &st, e) < 0) return -1;
+    if (id) db_bind_int(st, 1, id);
+    int r = db_step(st, e);
+    if (r == 1) scan_row(st, s);
+    db_finalize(st);
+    return r < 0 ? -1 : r == 1 ? 0 : 1;
+}
+
+int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e)
+{
+    return scan_query(db, SCAN_SQL " WHERE id = $1", id, s, e);
+}
+
+int wp_prev_scan(struct db *db, int64_t id, int64_t *prev, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    *prev = 0;
+    if (db_prepare(db,
+                   "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
+                   " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
+                   " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, id);
+    int r = db_step(st, e);
+    if (r == 1) *prev = db_col_int(st, 0);
+    db_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
+int wp_pick_scan(struct web_req *r, struct wp_scan *s, struct err *e)
+{
+    int64_t id;
+    int a = wp_arg_id(r, "scan", &id);
+    if (a < 0) return -2;
+    if (a == 0) {
+        int q = wp_scan_get(r->db, id, s, e);
+        return q < 0 ? -1 : q == 1 ? -2 : 0;
+    }
+    int q =
+        scan_query(r->db, SCAN_SQL " WHERE end_time IS NOT NULL ORDER BY id DESC LIMIT 1", 0, s, e);
+    if (q == 1) q = scan_query(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 1", 0, s, e);
+    return q;
+}
+
+int wp_scan_select(struct web_req *r, struct buf *b, int64_t cur, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 100", &st, e) < 0) return -1;
+    buf_appendf(b, "<select name=\"scan\" id=\"scan\">");
+    int q;
+    bool seen = false;
+    while ((q = db_step(st, e)) == 1) {
+        struct wp_scan s;
+        scan_row(st, &s);
+        char t[32];
+        wp_time(s.start, t, sizeof t);
+        seen |= s.id == cur;
+        buf_appendf(b, "<option value=\"%lld\"%s>scan %lld · %s%s</option>", (long long)s.id,
+                    s.id == cur ? " selected" : "", (long long)s.id, t, s.end ? "" : " (running)");
+    }
+    if (!seen && cur)
+        buf_appendf(b, "<option value=\"%lld\" selected>scan %lld</option>", (long long)cur,
+                    (long long)cur);
+    buf_appendf(b, "</select>");
+    db_finalize(st);
+    return q < 0 ? -1 : 0;
+}
+
+void wp_scan_line(struct buf *b, const struct wp_scan *s)
+{
+    char t[32], d[32];
+    wp_time(s->start, t, sizeof t);
+    buf_appendf(b, "<p class=\"sub\">Scan <a href=\"/scans\">%lld</a>", (long long)s->id);
+    if (s->group != s->id || s->nshards > 1)
+        buf_appendf(b, " (group %lld, %d shards)", (long long)s->group, s->nshards);
+    buf_appendf(b, " · started %s", t);
+    if (s->end) {
+        wp_duration((int64_t)(s->end - s->start), d, sizeof d);
+        buf_appendf(b, " · took %s", d);
+    } else {
+        buf_appendf(b, " · <span class=\"running\">running</span>");
+    }
+    buf_appendf(b, " · scope <code>%.12s</code></p>", s->scope);
+}
+
+/* ---- frame ---- */
+
+static const struct {
+    const char *key, *href, *label;
+} nav_items[] = {
+    {"overview", "/", "Overview"},
+    {"findings", "/findings", "Findings"},
+    {"clusters", "/clusters", "Clusters"},
+    {"scans", "/scans", "Scans"},
+};
+
 void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, const char *nav)
 {
-    (void)nav;
-    buf_appendf(&o->body, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    html_esc(&o->body, title);
-    buf_appendf(&o->body,
-                " - ajar</title><link rel=\"stylesheet\" href=\"/static/ajar.css\"></head><body>");
-    if (r->user && r->csrf) {
-        buf_appendf(&o->body, "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" "
-                              "name=\"csrf\" value=\"");
-        html_esc(&o->body, r->csrf);
-        buf_appendf(&o->body, "\"><button type=\"submit\">Sign out</button></form>");
+    struct buf *b = &o->body;
+    buf_appendf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+    html_esc(b, title);
+    buf_appendf(b, " · ajar</title><link rel=\"icon\" href=\"/static/favicon.svg\" "
+                   "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/ajar.css\">"
+                   "</head><body><header class=\"top\"><a class=\"brand\" href=\"/\">"
+                   "<img src=\"/static/favicon.svg\" alt=\"\" width=\"20\" height=\"20\">ajar</a>");
+    if (r->user) {
+        buf_appendf(b, "<nav>");
+        for (size_t i = 0; i < ARRAY_LEN(nav_items); i++)
+            buf_appendf(
+                b, "<a href=\"%s\"%s>%s</a>", nav_items[i].href,
+                nav && !strcmp(nav, nav_items[i].key) ? " class=\"on\" aria-current=\"page\"" : "",
+                nav_items[i].label);
+        buf_appendf(b, "</nav><div class=\"who\"><span class=\"user\">");
+        html_esc(b, r->user);
+        buf_appendf(b, "</span>");
+        if (r->csrf) {
+            buf_appendf(b, "<form method=\"post\" action=\"/logout\" class=\"logout\">"
+                           "<input type=\"hidden\" name=\"csrf\" value=\"");
+            html_esc(b, r->csrf);
+            buf_appendf(b, "\"><button type=\"submit\">Sign out</button></form>");
+        }
+        buf_appendf(b, "</div>");
     }
+    buf_appendf(b, "</header>");
+    const struct web_ctx *c = r->ctx;
+    if (c && c->cert_not_after) {
+        time_t now = now_wall();
+        char t[32];
+        wp_time(c->cert_not_after, t, sizeof t);
+        if (c->cert_not_after < now)
+            buf_appendf(b,
+                        "<div class=\"banner bad\" role=\"alert\">This dashboard's certificate "
+                        "expired on %s. Renew it (or restart <code>ajar serve</code> to make a new "
+                        "self-signed one).</div>",
+                        t);
+        else if (c->cert_not_after - now < 30 * 86400)
+            buf_appendf(b,
+                        "<div class=\"banner warn\" role=\"status\">This dashboard's certificate "
+                        "expires in %lld days (%s).</div>",
+                        (long long)((c->cert_not_after - now) / 86400), t);
+    }
+    buf_appendf(b, "<main>");
 }
 
 void web_layout_end(struct web_req *r, struct web_resp *o)
 {
     (void)r;
-    buf_appendf(&o->body, "</body></html>\n");
+    buf_appendf(&o->body, "</main><footer>ajar · a read-only view of the store · metadata only, "
+                          "never a record</footer></body></html>\n");
 }
 
-static int placeholder(struct web_req *r, struct web_resp *o, const char *title)
+int page_not_found(struct web_req *r, struct web_resp *o, struct err *e)
 {
-    web_layout_begin(r, o, title, NULL);
-    buf_appendf(&o->body, "<h1>");
-    html_esc(&o->body, title);
-    buf_appendf(&o->body, "</h1>");
+    (void)e;
+    return wp_error_page(r, o, 404, "Not found", "There is no such page.");
+}
+
+/* ---- overview ---- */
+
+static int no_scans(struct web_req *r, struct web_resp *o, const char *title, const char *nav)
+{
+    web_layout_begin(r, o, title, nav);
+    buf_appendf(&o->body,
+                "<div class=\"panel empty\"><h1>No scans yet</h1><p>The store has no scan. Run "
+                "<code>ajar scan --db …</code> against the same store and reload.</p></div>");
     web_layout_end(r, o);
+    return 0;
+}
+
+/* Resolve the scan or answer for the page: 1 done (answered), 0 go on, -1 error. */
+static int scan_or_answer(struct web_req *r, struct web_resp *o, struct wp_scan *s,
+                          const char *title, const char *nav, struct err *e)
+{
+    int q = wp_pick_scan(r, s, e);
+    if (q < 0 && q != -2) return -1;
+    if (q == -2) {
+        wp_error_page(r, o, 404, "No such scan", "The scan asked for is not in the store.");
+        return 1;
+    }
+    if (q == 1) {
+        no_scans(r, o, title, nav);
+        return 1;
+    }
+    return 0;
+}
+
+static void card(struct buf *b, const char *cls, const char *href, const char *value,
+                 const char *label, const char *sub)
+{
+    if (href) {
+        buf_appendf(b, "<a class=\"card %s\" href=\"", cls);
+        html_esc(b, href);
+        buf_appendf(b, "\">");
+    } else {
+        buf_appendf(b, "<div class=\"card %s\">", cls);
+    }
+    buf_appendf(b, "<b>%s</b><span>%s</span>", value, label);
+    if (sub) buf_appendf(b, "<small>%s</small>", sub);
+    buf_appendf(b, href ? "</a>" : "</div>");
+}
+
+struct rank {
+    uint32_t id;
+    int64_t n;
+};
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const struct rank *x = a, *y = b;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A short table of rows (index into v->rows) for the overview's lists. */
+static void mini_table(struct buf *b, const struct wv *v, const uint32_t *idx, size_t n)
+{
+    buf_appendf(b,
+                "<table class=\"grid compact\"><thead><tr><th>Severity</th><th>Address</th>"
+                "<th>Service</th><th>Product</th><th class=\"n\">Records</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++) {
+        const struct wv_row *w = &v->rows[idx[i]];
+        char rec[32];
+        wp_num(w->records, rec, sizeof rec);
+        buf_appendf(b, "<tr><td>");
+        wp_sev_badge(b, w->severity);
+        buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
+        wp_esc_n(b, w->ip, 46);
+        buf_appendf(b, ":%u</a></td><td>", w->port);
+        wp_esc_n(b, wv_str(&v->services, w->service), 32);
+        buf_appendf(b, "</td><td>");
+        wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 48);
+        buf_appendf(b, "</td><td class=\"n\">%s</td></tr>", rec);
+    }
+    if (!n) buf_appendf(b, "<tr><td colspan=\"5\" class=\"none\">None.</td></tr>");
+    buf_appendf(b, "</tbody></table>");
+}
+
+/* The scans of the same scope (newest REPORT_HISTORY_MAX groups), oldest first. */
+struct trend {
+    int64_t group[REPORT_HISTORY_MAX], id[REPORT_HISTORY_MAX];
+    time_t t[REPORT_HISTORY_MAX];
+    bool finished[REPORT_HISTORY_MAX];
+    int64_t by_sev[REPORT_HISTORY_MAX][6];
+    size_t n;
+};
+
+static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    memset(tr, 0, sizeof *tr);
+    if (db_prepare(r->db,
+                   "SELECT scan_group, MAX(id), MIN(start_time),"
+                   " SUM(CASE WHEN end_time IS NULL THEN 1 ELSE 0 END) FROM scans"
+                   " WHERE scope_key = $1 AND scan_group <= $2 GROUP BY scan_group"
+                   " ORDER BY scan_group DESC LIMIT 30",
+                   &st, e) < 0)
+        return -1;
+    db_bind_text(st, 1, v->scope);
+    db_bind_int(st, 2, v->group);
+    int q;
+    while ((q = db_step(st, e)) == 1 && tr->n < REPORT_HISTORY_MAX) {
+        tr->group[tr->n] = db_col_int(st, 0);
+        tr->id[tr->n] = db_col_int(st, 1);
+        tr->t[tr->n] = (time_t)db_col_int(st, 2);
+        tr->finished[tr->n] = db_col_int(st, 3) == 0;
+        tr->n++;
+    }
+    db_finalize(st);
+    if (q < 0) return -1;
+    /* oldest first */
+    for (size_t i = 0; i < tr->n / 2; i++) {
+        size_t k = tr->n - 1 - i;
+        int64_t g = tr->group[i], id = tr->id[i];
+        time_t t = tr->t[i];
+        bool f = tr->finished[i];
+        tr->group[i] = tr->group[k], tr->id[i] = tr->id[k], tr->t[i] = tr->t[k];
+        tr->finished[i] = tr->finished[k];
+        tr->group[k] = g, tr->id[k] = id, tr->t[k] = t, tr->finished[k] = f;
+    }
+    for (size_t i = 0; i < tr->n; i++) {
+        if (tr->group[i] == v->group) {
+            memcpy(tr->by_sev[i], v->by_sev, sizeof v->by_sev);
+            continue;
+        }
+        if (wv_group_counts(r->ctx, r->db, tr->group[i], tr->finished[i], tr->by_sev[i], e) < 0)
+            return -1;
+    }
     return 0;
 }
 
 int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
 {
-    (void)e;
-    return placeholder(r, o, "Overview");
+    struct wp_scan s;
+    int q = scan_or_answer(r, o, &s, "Overview", "overview", e);
+    if (q) return q < 0 ? -1 : 0;
+    struct wv *v = NULL;
+    if (wv_get(r->ctx, r->db, s.group, &v, e) < 0) return -1;
+    struct buf *b = &o->body;
+    int rc = -1;
+    struct trend tr;
+    int64_t prev = 0;
+    if (load_trend(r, v, &tr, e) < 0 || wp_prev_scan(r->db, s.id, &prev, e) < 0) goto out;
+    char qs[48];
+    str_fmt(qs, sizeof qs, "scan=%lld", (long long)s.id);
+
+    web_layout_begin(r, o, "Overview", "overview");
+    buf_appendf(b, "<div class=\"head\"><div><h1>Overview</h1>");
+    wp_scan_line(b, &s);
+    buf_appendf(b, "</div><form method=\"get\" action=\"/\" class=\"pick\">"
+                   "<label for=\"scan\">Scan</label>");
+    if (wp_scan_select(r, b, s.id, e) < 0) goto out;
+    buf_appendf(b, "<button type=\"submit\">Show</button></form></div>");
+
+    /* cards */
+    char n1[32], n2[32], n3[32], href[96], sub[96];
+    buf_appendf(b, "<div class=\"cards\">");
+    wp_num((int64_t)v->n, n1, sizeof n1);
+    str_fmt(href, sizeof href, "/findings?%s", qs);
+    card(b, "", href, n1, "findings", NULL);
+    for (int sv = SEV_CRITICAL; sv >= SEV_MEDIUM; sv--) {
+        wp_num(v->by_sev[sv], n1, sizeof n1);
+        str_fmt(href, sizeof href, "/findings?%s&severity=%s", qs, wp_sev(sv));
+        char cls[8];
+        str_fmt(cls, sizeof cls, "c%d", sv);
+        card(b, cls, href, n1, wp_sev(sv), NULL);
+    }
+    wp_num(v->exposed, n1, sizeof n1);
+    wp_short(v->exp_records, n2, sizeof n2);
+    wp_bytes(v->exp_bytes, n3, sizeof n3);
+    str_fmt(sub, sizeof sub, "%s records · %s", n2, n3);
+    str_fmt(href, sizeof href, "/findings?%s&auth=none&sort=records", qs);
+    card(b, "", href, n1, "readable without credentials", sub);
+    wp_num(v->pii, n1, sizeof n1);
+    str_fmt(href, sizeof href, "/findings?%s&pii=1", qs);
+    card(b, v->pii ? "c5" : "", href, n1, "personal-data exposures", NULL);
+    wp_num(v->newcount, n1, sizeof n1);
+    str_fmt(href, sizeof href, "/findings?%s&new=1", qs);
+    card(b, "", href, n1, prev ? "new since the last scan" : "new (first scan of these targets)",
+         NULL);
+    wp_num(v->ncl, n1, sizeof n1);
+    str_fmt(href, sizeof href, "/clusters?%s", qs);
+    card(b, "", href, n1, "clusters of identical deployments", NULL);
+    if (prev) {
+        str_fmt(href, sizeof href, "/diff?old=%lld&new=%lld", (long long)prev, (long long)s.id);
+        card(b, "", href, "Δ", "what changed since the last scan", NULL);
+    }
+    buf_appendf(b, "</div>");
+
+    /* severity */
+    buf_appendf(b, "<section class=\"panel\"><h2>By severity</h2>");
+    svg_sev_bar(b, v->by_sev, qs);
+    svg_legend(b);
+    buf_appendf(b, "</section><div class=\"cols\">");
+
+    /* by service */
+    {
+        size_t ns = v->services.n, k = 0;
+        struct rank *rk = xmalloc((ns ? ns : 1) * sizeof *rk);
+        const char **labels = xmalloc(13 * sizeof *labels);
+        char **hrefs = xcalloc(13, sizeof *hrefs);
+        int64_t(*sev)[6] = xcalloc(13, sizeof *sev);
+        if (!rk || !labels || !hrefs || !sev) {
+            free(rk), free(labels), free(hrefs), free(sev);
+            err_set(e, "out of memory");
+            goto out;
+        }
+        for (uint32_t i = 0; i < ns; i++) {
+            int64_t t = 0;
+            for (int x = 0; x < 6; x++)
+                t += v->svc_sev[i * 6 + x];
+            if (t) rk[k++] = (struct rank){i, t};
+        }
+        qsort(rk, k, sizeof *rk, cmp_rank);
+        if (k > 12) k = 12;
+        for (size_t i = 0; i < k; i++) {
+            labels[i] = wv_str(&v->services, rk[i].id);
+            struct buf u;
+            buf_init(&u, 512);
+            buf_appendf(&u, "/findings?%s&service=", qs);
+            url_esc(&u, labels[i]);
+            hrefs[i] = (char *)u.data;
+            memcpy(sev[i], &v->svc_sev[rk[i].id * 6], sizeof sev[i]);
+        }
+        buf_appendf(b, "<section class=\"panel\"><h2>By service</h2>");
+        if (k)
+            svg_stacked(b, labels, (const char *const *)hrefs, (const int64_t(*)[6])sev, k);
+        else
+            buf_appendf(b, "<p class=\"none\">No findings in this scan.</p>");
+        buf_appendf(b, "</section>");
+        for (size_t i = 0; i < k; i++)
+            free(hrefs[i]);
+        free(rk), free(labels), free(hrefs), free(sev);
+    }
+    /* signals */
+    {
+        struct rank rk[WV_MAX_SIGNALS];
+        size_t k = 0;
+        for (int i = 0; i < v->nsig; i++)
+            if (v->sig_count[i]) rk[k++] = (struct rank){(uint32_t)i, v->sig_count[i]};
+        qsort(rk, k, sizeof *rk, cmp_rank);
+        if (k > 12) k = 12;
+        const char *labels[12];
+        char *hrefs[12];
+        int64_t vals[12];
+        for (size_t i = 0; i < k; i++) {
+            labels[i] = v->sigid[rk[i].id];
+            vals[i] = rk[i].n;
+            struct buf u;
+            buf_init(&u, 512);
+            buf_appendf(&u, "/findings?%s&signal=", qs);
+            url_esc(&u, labels[i]);
+            hrefs[i] = (char *)u.data;
+        }
+        buf_appendf(b, "<section class=\"panel\"><h2>Signals</h2>");
+        if (k)
+            svg_bars(b, labels, (const char *const *)hrefs, vals, k, "fsig");
+        else
+            buf_appendf(b, "<p class=\"none\">No signals.</p>");
+        buf_appendf(b, "</section>");
+        for (size_t i = 0; i < k; i++)
+            free(hrefs[i]);
+    }
+    buf_appendf(b, "</div>");
+
+    /* trend */
+    buf_appendf(b, "<section class=\"panel\"><h2>Across scans of these targets</h2>");
+    if (tr.n >= 2) {
+        svg_trend(b, tr.t, tr.id, (const int64_t(*)[6])tr.by_sev, tr.n);
+        buf_appendf(b, "<div class=\"legend\"><span><i class=\"sw btot\"></i>all</span>");
+        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
+            buf_appendf(b, "<span><i class=\"sw b%d\"></i>%s</span>", sv, wp_sev(sv));
+        buf_appendf(b, "</div>");
+    } else {
+        buf_appendf(b, "<p class=\"none\">One scan of these targets so far: the trend starts "
+                       "with the next.</p>");
+    }
+    buf_appendf(b, "</section>");
+
+    /* lists */
+    {
+        uint32_t idx[10];
+        size_t nidx;
+        struct wv_filter f = {.service = -1,
+                              .cluster = -1,
+                              .owner = -1,
+                              .cert = -1,
+                              .signal = -1,
+                              .auth = -1,
+                              .pii = true};
+        buf_appendf(b,
+                    "<div class=\"cols\"><section class=\"panel\"><h2>Personal-data exposures"
+                    " <a class=\"more\" href=\"/findings?%s&amp;pii=1\">all %lld →</a></h2>",
+                    qs, (long long)v->pii);
+        wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
+        mini_table(b, v, idx, nidx);
+        f.pii = false;
+        f.fresh = true;
+        buf_appendf(b,
+                    "</section><section class=\"panel\"><h2>New since the last scan"
+                    " <a class=\"more\" href=\"/findings?%s&amp;new=1\">all %lld →</a></h2>",
+                    qs, (long long)v->newcount);
+        wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
+        mini_table(b, v, idx, nidx);
+        buf_appendf(b, "</section></div>");
+    }
+
+    /* owners */
+    if (r->ctx && r->ctx->owners && v->owners.n > 1) {
+        size_t no = v->owners.n, k = 0;
+        struct rank *rk = xmalloc(no * sizeof *rk);
+        if (!rk) {
+            err_set(e, "out of memory");
+            goto out;
+        }
+        for (uint32_t i = 1; i < no; i++)
+            if (v->owner_n[i]) rk[k++] = (struct rank){i, v->owner_n[i]};
+        qsort(rk, k, sizeof *rk, cmp_rank);
+        buf_appendf(b, "<section class=\"panel\"><h2>By owner</h2><table class=\"grid\"><thead><tr>"
+                       "<th>Owner</th><th class=\"n\">Findings</th>");
+        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
+            buf_appendf(b, "<th class=\"n\">%s</th>", wp_sev(sv));
+        buf_appendf(b, "</tr></thead><tbody>");
+        for (size_t i = 0; i < k && i < 100; i++) {
+            const char *name = wv_str(&v->owners, rk[i].id);
+            buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;owner=", qs);
+            url_esc(b, name);
+            buf_appendf(b, "\">");
+            wp_esc_n(b, name, 80);
+            wp_num(rk[i].n, n1, sizeof n1);
+            buf_appendf(b, "</a></td><td class=\"n\">%s</td>", n1);
+            for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
+                wp_num(v->owner_sev[rk[i].id * 6 + sv], n1, sizeof n1);
+                buf_appendf(b, "<td class=\"n%s\">%s</td>",
+                            v->owner_sev[rk[i].id * 6 + sv] ? "" : " zero", n1);
+            }
+            buf_appendf(b, "</tr>");
+        }
+        buf_appendf(b, "</tbody></table></section>");
+        free(rk);
+    }
+    web_layout_end(r, o);
+    rc = 0;
+out:
+    wv_put(r->ctx, v);
+    return rc;
 }
-int page_findings(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    return placeholder(r, o, "Findings");
-}
-int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    return placeholder(r, o, "Finding");
-}
-int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    return placeholder(r, o, "Clusters");
-}
-int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    return placeholder(r, o, "Cluster");
-}
+
+/* ---- scans ---- */
+
 int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
 {
-    (void)e;
-    return placeholder(r, o, "Scans");
-}
-int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    return placeholder(r, o, "Diff");
-}
-int page_not_found(struct web_req *r, struct web_resp *o, struct err *e)
-{
-    (void)e;
-    o->status = 404;
-    return placeholder(r, o, "Not found");
+    struct buf *b = &o->body;
+    struct db_stmt *st = NULL;
+    int64_t page = 1;
+    if (wp_arg_id(r, "page", &page) < 0 || page > 100000)
+        return wp_error_page(r, o, 400, "Bad request", "page must be a positive number.");
+    if (!page) page = 1;
+    if (db_prepare(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 101 OFFSET $1", &st, e) < 0) return -1;
+    db_bind_int(st, 1, (page - 1) * 100);
+    web_layout_begin(r, o, "Scans", "scans");
+    buf_appendf(b, "<div class=\"head\"><div><h1>Scans</h1><p class=\"sub\">Every run of "
+                   "<code>ajar scan</code> into this store, newest first. Shards of one run form "
+                   "a group; pages show a whole group.</p></div>"
+                   "<form method=\"get\" action=\"/diff\" class=\"pick\"><label for=\"old\">Compare"
+                   "</label><input id=\"old\" name=\"old\" inputmode=\"numeric\" size=\"6\" "
+                   "placeholder=\"old\"><label for=\"new\">with</label><input id=\"new\" "
+                   "name=\"new\" inputmode=\"numeric\" size=\"6\" placeholder=\"new\">"
+                   "<button type=\"submit\">Diff</button></form></div>");
+    buf_appendf(b, "<section class=\"panel flush\"><table class=\"grid\"><thead><tr><th>Scan</th>"
+                   "<th>Group</th><th>Started</th><th>Status</th><th class=\"n\">Findings</th>"
+                   "<th>Scope</th><th>Command</th><th></th></tr></thead><tbody>");
+    int q, n = 0;
+    while ((q = db_step(st, e)) == 1) {
+        if (++n > 100) break;
+        struct wp_scan s;
+        scan_row(st, &s);
+        char t[32], d[32], f[32];
+        wp_time(s.start, t, sizeof t);
+        wp_num(s.findings, f, sizeof f);
+        buf_appendf(b, "<tr><td><a href=\"/?scan=%lld\">%lld</a></td><td>%lld</td><td>%s</td>",
+                    (long long)s.id, (long long)s.id, (long long)s.group, t);
+        if (s.end) {
+            wp_duration((int64_t)(s.end - s.start), d, sizeof d);
+            buf_appendf(b,
+                        "<td>finished in %s</td><td class=\"n\">"
+                        "<a href=\"/findings?scan=%lld\">%s</a></td>",
+                        d, (long long)s.id, f);
+        } else {
+            buf_appendf(b,
+                        "<td><span class=\"running\">running</span></td><td class=\"n\">"
+                        "<a href=\"/findings?scan=%lld\">…</a></td>",
+                        (long long)s.id);
+        }
+        buf_appendf(b, "<td class=\"mono\">%.12s", s.scope);
+        if (s.nshards > 1) buf_appendf(b, " <span class=\"tag\">%d shards</span>", s.nshards);
+        buf_appendf(b, "</td><td class=\"mono args\">");
+        wp_esc_n(b, s.args, 90);
+        buf_appendf(b,
+                    "</td><td class=\"acts\"><a href=\"/?scan=%lld\">overview</a> "
+                    "<a href=\"/findings?scan=%lld\">findings</a> "
+                    "<a href=\"/diff?new=%lld\">diff with previous</a></td></tr>",
+                    (long long)s.id, (long long)s.id, (long long)s.id);
+    }
+    db_finalize(st);
+    if (q < 0) return -1;
+    if (!n && page == 1)
+        buf_appendf(b, "<tr><td colspan=\"8\" class=\"none\">No scans yet.</td></tr>");
+    buf_appendf(b, "</tbody></table></section><nav class=\"pager\">");
+    if (page > 1) buf_appendf(b, "<a href=\"/scans?page=%lld\">← newer</a>", (long long)page - 1);
+    if (n > 100) buf_appendf(b, "<a href=\"/scans?page=%lld\">older →</a>", (long long)page + 1);
+    buf_appendf(b, "</nav>");
+    web_layout_end(r, o);
+    return 0;
 }

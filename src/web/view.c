@@ -1,21 +1,937 @@
 /*
- * web/view.c -- the in-memory finding index per scan group (placeholder).
+ * web/view.c -- the in-memory finding index per scan group (see view.h for
+ * what a view holds and what it costs).
+ *
+ * Building: one query over the group's observations joined with their
+ * services (the record text read once, names, first seen and `via` pulled
+ * out of it by a small scanner instead of a JSON parse, signal ids out of the
+ * observation's signals column), strings interned, rows sorted by severity
+ * and address, then one permutation per other sort order. 1,000,000
+ * findings take a few seconds; every request after that is a walk over
+ * arrays in memory plus the 50 records it shows.
+ *
+ * Sharing: web_views keeps WV_LRU views by group behind a mutex; a request
+ * takes a reference (wv_get) and gives it back (wv_put); an evicted view is
+ * freed by its last reader. One build per group at a time: a second request
+ * for the same group waits for the first's build.
  */
-#include "web/web.h"
+#include "web/view.h"
+
+#include "core/finding.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ---- */
+
+struct wv_arena_chunk {
+    struct wv_arena_chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+static char *arena_dup(struct wv_arena_chunk **head, const char *s, size_t n)
+{
+    struct wv_arena_chunk *c = *head;
+    if (!c || c->size - c->used < n + 1) {
+        size_t sz = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
+        c = xmalloc(sizeof *c + sz);
+        if (!c) return NULL;
+        c->next = *head;
+        c->used = 0;
+        c->size = sz;
+        *head = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, n);
+    p[n] = 0;
+    c->used += n + 1;
+    return p;
+}
+
+static void arena_free_all(struct wv_arena_chunk *c)
+{
+    while (c) {
+        struct wv_arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+}
+
+/* ---- intern ---- */
+
+static uint32_t hash_str(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int intern_init(struct wv_intern *t, struct wv_arena_chunk **a)
+{
+    memset(t, 0, sizeof *t);
+    t->cap = 64;
+    t->s = xmalloc(t->cap * sizeof *t->s);
+    t->nslot = 128;
+    t->slot = xcalloc(t->nslot, sizeof *t->slot);
+    if (!t->s || !t->slot) return -1;
+    t->s[0] = arena_dup(a, "", 0);
+    t->n = 1;
+    return t->s[0] ? 0 : -1;
+}
+
+static void intern_free(struct wv_intern *t)
+{
+    free(t->s);
+    free(t->slot);
+}
+
+/* The id of (s, n), added if new; UINT32_MAX when out of memory. */
+static uint32_t intern(struct wv_intern *t, struct wv_arena_chunk **a, const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    uint32_t h = hash_str(s, n), mask = t->nslot - 1;
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t id = t->slot[i];
+        if (!id) break;
+        const char *x = t->s[id - 1];
+        if (strncmp(x, s, n) == 0 && x[n] == 0) return id - 1;
+    }
+    if (t->n == t->cap) {
+        uint32_t nc = t->cap * 2;
+        const char **ns = xrealloc(t->s, nc * sizeof *ns);
+        if (!ns) return UINT32_MAX;
+        t->s = ns;
+        t->cap = nc;
+    }
+    if ((t->n + 1) * 2 > t->nslot) {
+        uint32_t nn = t->nslot * 2;
+        uint32_t *sl = xcalloc(nn, sizeof *sl);
+        if (!sl) return UINT32_MAX;
+        for (uint32_t id = 1; id < t->n; id++) {
+            const char *x = t->s[id];
+            uint32_t k = hash_str(x, strlen(x)) & (nn - 1);
+            while (sl[k])
+                k = (k + 1) & (nn - 1);
+            sl[k] = id + 1;
+        }
+        free(t->slot);
+        t->slot = sl;
+        t->nslot = nn;
+        mask = nn - 1;
+    }
+    const char *copy = arena_dup(a, s, n);
+    if (!copy) return UINT32_MAX;
+    uint32_t id = t->n++;
+    t->s[id] = copy;
+    uint32_t k = h & mask;
+    while (t->slot[k])
+        k = (k + 1) & mask;
+    t->slot[k] = id + 1;
+    return id;
+}
+
+int64_t wv_lookup(const struct wv_intern *t, const char *s)
+{
+    if (!s || !*s) return 0;
+    size_t n = strlen(s);
+    uint32_t mask = t->nslot - 1;
+    for (uint32_t i = hash_str(s, n) & mask;; i = (i + 1) & mask) {
+        uint32_t id = t->slot[i];
+        if (!id) return -2;
+        if (strcmp(t->s[id - 1], s) == 0) return id - 1;
+    }
+}
+
+int wv_signal_bit(const struct wv *v, const char *id)
+{
+    for (int i = 0; i < v->nsig; i++)
+        if (!strcmp(v->sigid[i], id)) return i;
+    return -2;
+}
+
+/* ---- reading the record text cheaply ---- */
+
+static void put_utf8(char *out, size_t cap, size_t *k, uint32_t c)
+{
+    unsigned char b[4];
+    size_t n;
+    if (c < 0x80) {
+        b[0] = (unsigned char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        b[0] = (unsigned char)(0xc0 | (c >> 6));
+        b[1] = (unsigned char)(0x80 | (c & 63));
+        n = 2;
+    } else if (c < 0x10000) {
+        b[0] = (unsigned char)(0xe0 | (c >> 12));
+        b[1] = (unsigned char)(0x80 | ((c >> 6) & 63));
+        b[2] = (unsigned char)(0x80 | (c & 63));
+        n = 3;
+    } else {
+        b[0] = (unsigned char)(0xf0 | (c >> 18));
+        b[1] = (unsigned char)(0x80 | ((c >> 12) & 63));
+        b[2] = (unsigned char)(0x80 | ((c >> 6) & 63));
+        b[3] = (unsigned char)(0x80 | (c & 63));
+        n = 4;
+    }
+    if (*k + n >= cap) return;
+    memcpy(out + *k, b, n);
+    *k += n;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static uint32_t hex4(const char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0) return 0xfffd;
+        v = v * 16 + (uint32_t)h;
+    }
+    return v;
+}
+
+/*
+ * Decode the JSON string whose opening quote is at p into out (cap bytes,
+ * terminated; the rest cut). Returns the position after the closing quote,
+ * or NULL when the text ends first.
+ */
+static const char *jstr(const char *p, const char *end, char *out, size_t cap, size_t *len)
+{
+    size_t k = 0;
+    p++;
+    while (p < end && *p != '"') {
+        if (*p == '\\' && p + 1 < end) {
+            char c = p[1];
+            p += 2;
+            uint32_t u = (unsigned char)c;
+            switch (c) {
+            case 'n':
+                u = '\n';
+                break;
+            case 't':
+                u = '\t';
+                break;
+            case 'r':
+                u = '\r';
+                break;
+            case 'b':
+                u = '\b';
+                break;
+            case 'f':
+                u = '\f';
+                break;
+            case 'u':
+                if (end - p < 4) return NULL;
+                u = hex4(p);
+                p += 4;
+                if (u >= 0xd800 && u < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+                    uint32_t lo = hex4(p + 2);
+                    if (lo >= 0xdc00 && lo < 0xe000) {
+                        u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+                        p += 6;
+                    }
+                }
+                break;
+            default:
+                break;
+            }
+            put_utf8(out, cap, &k, u);
+        } else {
+            if (k + 1 < cap) out[k++] = *p;
+            p++;
+        }
+    }
+    if (p >= end) return NULL;
+    out[k] = 0;
+    if (len) *len = k;
+    return p + 1;
+}
+
+/* Append s lowercased (ASCII) to the search text, cut at a code point before WV_TEXT_MAX. */
+static void text_add(char *t, size_t *k, const char *s)
+{
+    if (!*s) return;
+    if (*k && *k + 1 < WV_TEXT_MAX) t[(*k)++] = ' ';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t need = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+        if ((*p & 0xc0) != 0x80 && *k + need >= WV_TEXT_MAX) break;
+        if (*k + 1 >= WV_TEXT_MAX) break;
+        t[(*k)++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    }
+    t[*k] = 0;
+}
+
+/* Names from `"names":[...]` (the first such key is data.names: data precedes details). */
+static void record_names(const char *rec, size_t len, char *t, size_t *k)
+{
+    const char *end = rec + len;
+    const char *p = mem_find(rec, len, "\"names\":[", false);
+    if (!p) return;
+    p += 9;
+    char name[FINDING_MAX_NAME * 4 + 8];
+    while (p < end && *p == '"' && *k + 2 < WV_TEXT_MAX) {
+        p = jstr(p, end, name, sizeof name, NULL);
+        if (!p) return;
+        text_add(t, k, name);
+        if (p < end && *p == ',') p++;
+    }
+}
+
+/* The record's own first_seen (as written then), 0 when absent. */
+static time_t record_first_seen(const char *rec, size_t len)
+{
+    size_t from = len > 200 ? len - 200 : 0;
+    const char *p = mem_find(rec + from, len - from, "\"first_seen\":\"", false);
+    if (!p) return 0;
+    char b[40];
+    if (!jstr(p + 13, rec + len, b, sizeof b, NULL)) return 0;
+    time_t t = 0;
+    return time_parse_utc(b, &t) == 0 ? t : 0;
+}
+
+/* ---- building ---- */
+
+static int sev_of(const char *s)
+{
+    enum severity v;
+    if (!s || severity_parse(s, &v) < 0) return SEV_NONE;
+    return (int)v;
+}
+
+static int auth_of(const char *s)
+{
+    for (int a = AUTH_UNKNOWN; a <= AUTH_PARTIAL; a++)
+        if (s && !strcmp(s, auth_name((enum auth_state)a))) return a;
+    return AUTH_UNKNOWN;
+}
+
+static void view_free(struct wv *v)
+{
+    if (!v) return;
+    free(v->rows);
+    for (int i = 0; i < WV_SORT_N; i++)
+        free(v->perm[i]);
+    free(v->rank_service);
+    free(v->rank_prodver);
+    intern_free(&v->services);
+    intern_free(&v->prodvers);
+    intern_free(&v->clusters);
+    intern_free(&v->certs);
+    intern_free(&v->owners);
+    intern_free(&v->texts);
+    free(v->svc_sev);
+    free(v->owner_n);
+    free(v->owner_sev);
+    free(v->cl_size);
+    arena_free_all(v->arena);
+    free(v);
+}
+
+static int v6cmp(const char *a, const char *b)
+{
+    unsigned char x[16] = {0}, y[16] = {0};
+    if (inet_pton(AF_INET6, a, x) != 1 || inet_pton(AF_INET6, b, y) != 1) return strcmp(a, b);
+    return memcmp(x, y, 16);
+}
+
+static int cmp_addr_same(const struct wv *v, const struct wv_row *a, const struct wv_row *b)
+{
+    int av6 = a->flags & WV_V6, bv6 = b->flags & WV_V6;
+    if (av6 != bv6) return av6 ? 1 : -1;
+    if (!av6) {
+        if (a->ipv4 != b->ipv4) return a->ipv4 < b->ipv4 ? -1 : 1;
+    } else {
+        int c = v6cmp(a->ip, b->ip);
+        if (c) return c;
+    }
+    if (a->port != b->port) return a->port < b->port ? -1 : 1;
+    uint32_t ra = v->rank_service[a->service], rb = v->rank_service[b->service];
+    return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
+               const struct wv_row *b)
+{
+    int av6 = a->flags & WV_V6, bv6 = b->flags & WV_V6;
+    if (av6 != bv6) return av6 ? 1 : -1;
+    if (!av6) {
+        if (a->ipv4 != b->ipv4) return a->ipv4 < b->ipv4 ? -1 : 1;
+    } else {
+        int c = v6cmp(a->ip, b->ip);
+        if (c) return c;
+    }
+    if (a->port != b->port) return a->port < b->port ? -1 : 1;
+    return strcmp(wv_str(&va->services, a->service), wv_str(&vb->services, b->service));
+}
+
+static int cmp_row_default(const void *x, const void *y, void *arg)
+{
+    const struct wv_row *a = x, *b = y;
+    if (a->severity != b->severity) return a->severity > b->severity ? -1 : 1;
+    return cmp_addr_same(arg, a, b);
+}
+
+struct sort_ctx {
+    const struct wv *v;
+    enum wv_sort s;
+};
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+static int cmp_perm(const void *x, const void *y, void *arg)
+{
+    const struct sort_ctx *c = arg;
+    const struct wv *v = c->v;
+    uint32_t i = *(const uint32_t *)x, k = *(const uint32_t *)y;
+    const struct wv_row *a = &v->rows[i], *b = &v->rows[k];
+    int d = 0;
+    switch (c->s) {
+    case WV_SORT_SERVICE:
+        d = cmp_i64(v->rank_service[a->service], v->rank_service[b->service]);
+        break;
+    case WV_SORT_PRODUCT:
+        d = cmp_i64(v->rank_prodver[a->prodver], v->rank_prodver[b->prodver]);
+        break;
+    case WV_SORT_RECORDS:
+        d = -cmp_i64(a->records, b->records);
+        break;
+    case WV_SORT_BYTES:
+        d = -cmp_i64(a->bytes, b->bytes);
+        break;
+    case WV_SORT_FIRST_SEEN:
+        d = cmp_i64(a->first_seen, b->first_seen);
+        break;
+    default:
+        break;
+    }
+    if (d) return d;
+    if (c->s != WV_SORT_ADDRESS && a->severity != b->severity)
+        return a->severity > b->severity ? -1 : 1;
+    d = cmp_addr_same(v, a, b);
+    return d ? d : cmp_i64(i, k);
+}
+
+static const struct wv_intern *rank_src;
+
+static int cmp_ids(const void *x, const void *y)
+{
+    return strcmp(rank_src->s[*(const uint32_t *)x], rank_src->s[*(const uint32_t *)y]);
+}
+
+static pthread_mutex_t rank_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t *make_rank(const struct wv_intern *t)
+{
+    uint32_t *ids = xmalloc((t->n ? t->n : 1) * sizeof *ids);
+    uint32_t *rank = xmalloc((t->n ? t->n : 1) * sizeof *rank);
+    if (!ids || !rank) {
+        free(ids);
+        free(rank);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < t->n; i++)
+        ids[i] = i;
+    pthread_mutex_lock(&rank_mu);
+    rank_src = t;
+    qsort(ids, t->n, sizeof *ids, cmp_ids);
+    pthread_mutex_unlock(&rank_mu);
+    for (uint32_t i = 0; i < t->n; i++)
+        rank[ids[i]] = i;
+    free(ids);
+    return rank;
+}
+
+static int group_sig(struct db *db, int64_t group, int64_t sig[5], bool *finished, time_t *start,
+                     time_t *end, char *scope, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    int rc = -1;
+    memset(sig, 0, 5 * sizeof *sig);
+    if (db_prepare(db,
+                   "SELECT COUNT(*), COALESCE(SUM(findings), 0),"
+                   " COALESCE(SUM(CASE WHEN end_time IS NULL THEN 1 ELSE 0 END), 0),"
+                   " COALESCE(MAX(nshards), 0), COUNT(DISTINCT shard), MIN(start_time),"
+                   " MAX(COALESCE(end_time, 0)), MIN(scope_key) FROM scans WHERE scan_group = $1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, group);
+    if (db_step(st, e) != 1) goto out;
+    sig[0] = db_col_int(st, 0);
+    sig[1] = db_col_int(st, 1);
+    sig[2] = db_col_int(st, 2);
+    int64_t nshards = db_col_int(st, 3), shards = db_col_int(st, 4);
+    if (start) *start = (time_t)db_col_int(st, 5);
+    if (end) *end = (time_t)db_col_int(st, 6);
+    if (scope) str_copy(scope, db_col_text(st, 7) ? db_col_text(st, 7) : "", 65);
+    if (!sig[0]) {
+        err_set(e, "no scan group %lld", (long long)group);
+        goto out;
+    }
+    *finished = sig[2] == 0 && shards >= nshards;
+    db_finalize(st);
+    st = NULL;
+    if (sig[2]) {
+        if (db_prepare(db,
+                       "SELECT COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
+                       " WHERE sc.scan_group = $1 AND sc.end_time IS NULL",
+                       &st, e) < 0)
+            goto out;
+        db_bind_int(st, 1, group);
+        if (db_step(st, e) != 1) goto out;
+        sig[3] = db_col_int(st, 0);
+    }
+    sig[4] = shards;
+    rc = 0;
+out:
+    db_finalize(st);
+    return rc;
+}
+
+static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e)
+{
+    int64_t t0 = now_ms();
+    struct wv *v = xcalloc(1, sizeof *v);
+    struct db_stmt *st = NULL;
+    size_t cap = 0;
+    char text[WV_TEXT_MAX + 4];
+    if (!v) return err_set(e, "out of memory");
+    v->group = group;
+    if (intern_init(&v->services, &v->arena) < 0 || intern_init(&v->prodvers, &v->arena) < 0 ||
+        intern_init(&v->clusters, &v->arena) < 0 || intern_init(&v->certs, &v->arena) < 0 ||
+        intern_init(&v->owners, &v->arena) < 0 || intern_init(&v->texts, &v->arena) < 0)
+        goto oom;
+    if (group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0) goto fail;
+    v->checked = now_ms();
+    if (db_prepare(db,
+                   "SELECT o.id, v.address, v.port, v.service, o.product, o.version, o.auth,"
+                   " o.severity, o.records, o.bytes, o.cert, o.cluster, o.signals, o.record,"
+                   " v.first_seen, o.seen_at FROM observations o JOIN scans sc ON sc.id = o.scan"
+                   " JOIN services v ON v.id = o.service WHERE sc.scan_group = $1",
+                   &st, e) < 0)
+        goto fail;
+    db_bind_int(st, 1, group);
+    int r;
+    while ((r = db_step(st, e)) == 1) {
+        if (v->n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            struct wv_row *nr = xrealloc(v->rows, nc * sizeof *nr);
+            if (!nr) goto oom;
+            v->rows = nr;
+            cap = nc;
+        }
+        struct wv_row *w = &v->rows[v->n];
+        memset(w, 0, sizeof *w);
+        w->obs = db_col_int(st, 0);
+        const char *ip = db_col_text(st, 1) ? db_col_text(st, 1) : "";
+        w->ip = arena_dup(&v->arena, ip, strlen(ip));
+        if (!w->ip) goto oom;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, ip, &a4) == 1)
+            w->ipv4 = ntohl(a4.s_addr);
+        else
+            w->flags |= WV_V6;
+        w->port = (uint16_t)db_col_int(st, 2);
+        const char *svc = db_col_text(st, 3) ? db_col_text(st, 3) : "unknown";
+        const char *prod = db_col_text(st, 4) ? db_col_text(st, 4) : "";
+        const char *ver = db_col_text(st, 5) ? db_col_text(st, 5) : "";
+        char pv[160];
+        str_fmt(pv, sizeof pv, "%s%s%s", prod, *prod && *ver ? " " : "", ver);
+        w->service = intern(&v->services, &v->arena, svc, strlen(svc));
+        w->prodver = intern(&v->prodvers, &v->arena, pv, strlen(pv));
+        w->auth = (uint8_t)auth_of(db_col_text(st, 6));
+        w->severity = (uint8_t)sev_of(db_col_text(st, 7));
+        w->records = db_col_null(st, 8) ? -1 : db_col_int(st, 8);
+        w->bytes = db_col_null(st, 9) ? -1 : db_col_int(st, 9);
+        const char *cert = db_col_text(st, 10) ? db_col_text(st, 10) : "";
+        const char *cl = db_col_text(st, 11) ? db_col_text(st, 11) : "";
+        w->cert = intern(&v->certs, &v->arena, cert, strlen(cert));
+        w->cluster = intern(&v->clusters, &v->arena, cl, strlen(cl));
+        const char *owner = ctx && ctx->owners ? report_owner_of(ctx->owners, ip) : "";
+        w->owner = intern(&v->owners, &v->arena, owner, strlen(owner));
+        /* signals: {"id":"..."} in the signals column */
+        const char *sj = db_col_text(st, 12) ? db_col_text(st, 12) : "";
+        size_t sl = strlen(sj);
+        for (const char *p = sj; (p = mem_find(p, sl - (size_t)(p - sj), "{\"id\":\"", false));) {
+            char id[48];
+            p = jstr(p + 6, sj + sl, id, sizeof id, NULL);
+            if (!p) break;
+            int b = wv_signal_bit(v, id);
+            if (b < 0 && v->nsig < WV_MAX_SIGNALS) {
+                b = v->nsig++;
+                str_copy(v->sigid[b], id, sizeof v->sigid[b]);
+            }
+            if (b >= 0) w->sigs |= 1ull << b;
+            if (!strcmp(id, "personal-data-schema")) w->flags |= WV_PII;
+        }
+        const char *rec = db_col_text(st, 13) ? db_col_text(st, 13) : "";
+        size_t rl = strlen(rec);
+        size_t k = 0;
+        text[0] = 0;
+        text_add(text, &k, svc);
+        text_add(text, &k, pv);
+        record_names(rec, rl, text, &k);
+        w->text = intern(&v->texts, &v->arena, text, k);
+        if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
+        time_t fs = record_first_seen(rec, rl);
+        w->first_seen = fs ? fs : db_col_int(st, 14);
+        w->last_seen = db_col_int(st, 15);
+        if (w->service == UINT32_MAX || w->prodver == UINT32_MAX || w->cert == UINT32_MAX ||
+            w->cluster == UINT32_MAX || w->owner == UINT32_MAX || w->text == UINT32_MAX)
+            goto oom;
+        v->n++;
+    }
+    if (r < 0) goto fail;
+    db_finalize(st);
+    st = NULL;
+
+    /* order, ranks, permutations */
+    v->rank_service = make_rank(&v->services);
+    v->rank_prodver = make_rank(&v->prodvers);
+    if (!v->rank_service || !v->rank_prodver) goto oom;
+    if (v->n) qsort_r(v->rows, v->n, sizeof *v->rows, cmp_row_default, v);
+    for (int s = 1; s < WV_SORT_N; s++) {
+        v->perm[s] = xmalloc((v->n ? v->n : 1) * sizeof(uint32_t));
+        if (!v->perm[s]) goto oom;
+        for (size_t i = 0; i < v->n; i++)
+            v->perm[s][i] = (uint32_t)i;
+        struct sort_ctx sc = {v, (enum wv_sort)s};
+        if (v->n) qsort_r(v->perm[s], v->n, sizeof(uint32_t), cmp_perm, &sc);
+    }
+
+    /* aggregates */
+    v->svc_sev = xcalloc(v->services.n * 6, sizeof *v->svc_sev);
+    v->owner_n = xcalloc(v->owners.n, sizeof *v->owner_n);
+    v->owner_sev = xcalloc(v->owners.n * 6, sizeof *v->owner_sev);
+    v->cl_size = xcalloc(v->clusters.n, sizeof *v->cl_size);
+    if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size) goto oom;
+    for (size_t i = 0; i < v->n; i++) {
+        struct wv_row *w = &v->rows[i];
+        if (w->first_seen >= v->start) {
+            w->flags |= WV_NEW;
+            v->newcount++;
+        }
+        v->by_sev[w->severity]++;
+        v->svc_sev[w->service * 6 + w->severity]++;
+        v->owner_n[w->owner]++;
+        v->owner_sev[w->owner * 6 + w->severity]++;
+        if (w->cluster) v->cl_size[w->cluster]++;
+        if (w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL) {
+            v->exposed++;
+            if (w->records > 0) v->exp_records += w->records;
+            if (w->bytes > 0) v->exp_bytes += w->bytes;
+        }
+        if (w->flags & WV_PII) v->pii++;
+        if (w->flags & WV_VIA) v->via++;
+        for (int b = 0; b < v->nsig; b++)
+            if (w->sigs >> b & 1) v->sig_count[b]++;
+    }
+    for (uint32_t c = 1; c < v->clusters.n; c++)
+        if (v->cl_size[c] >= 2) v->ncl++;
+    v->build_ms = now_ms() - t0;
+    if (v->n >= 100000)
+        log_info("ajar serve: indexed %zu findings of scan group %lld in %lld ms", v->n,
+                 (long long)group, (long long)v->build_ms);
+    *out = v;
+    return 0;
+oom:
+    err_set(e, "out of memory indexing scan group %lld", (long long)group);
+fail:
+    db_finalize(st);
+    view_free(v);
+    return -1;
+}
+
+/* ---- the cache ---- */
+
+struct wv_slot {
+    int64_t group;
+    struct wv *v;
+    bool building;
+    int64_t used;
+};
+
+#define WV_COUNTS_MAX 64
 
 struct web_views {
-    int unused;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct wv_slot slot[WV_LRU];
+    int64_t tick;
+    struct {
+        int64_t group;
+        int64_t by_sev[6];
+    } counts[WV_COUNTS_MAX];
+    int ncounts, next_count;
 };
 
 int web_views_new(struct web_views **out, const char *where, struct err *e)
 {
     (void)where;
-    (void)e;
-    *out = xcalloc(1, sizeof **out);
+    struct web_views *w = xcalloc(1, sizeof *w);
+    if (!w) return err_set(e, "out of memory");
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    *out = w;
     return 0;
 }
 
-void web_views_free(struct web_views *v)
+void web_views_free(struct web_views *w)
 {
-    free(v);
+    if (!w) return;
+    for (int i = 0; i < WV_LRU; i++)
+        if (w->slot[i].v && --w->slot[i].v->refs == 0) view_free(w->slot[i].v);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}
+
+static void unref(struct wv *v)
+{
+    if (v && --v->refs == 0) view_free(v);
+}
+
+int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e)
+{
+    struct web_views *w = ctx ? ctx->views : NULL;
+    *out = NULL;
+    if (!w) {
+        if (build(ctx, db, group, out, e) < 0) return -1;
+        (*out)->refs = 1;
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        struct wv_slot *s = NULL;
+        for (int i = 0; i < WV_LRU; i++)
+            if ((w->slot[i].v || w->slot[i].building) && w->slot[i].group == group) s = &w->slot[i];
+        if (s && s->building) {
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
+        }
+        if (s) {
+            struct wv *v = s->v;
+            s->used = ++w->tick;
+            int64_t now = now_ms();
+            bool check = !v->finished && now - v->checked >= 2000;
+            if (!check) {
+                v->refs++;
+                pthread_mutex_unlock(&w->mu);
+                *out = v;
+                return 0;
+            }
+            v->checked = now;
+            v->refs++;
+            pthread_mutex_unlock(&w->mu);
+            int64_t sig[5];
+            bool fin;
+            if (group_sig(db, group, sig, &fin, NULL, NULL, NULL, e) < 0) {
+                pthread_mutex_lock(&w->mu);
+                unref(v);
+                pthread_mutex_unlock(&w->mu);
+                return -1;
+            }
+            if (!memcmp(sig, v->sig, sizeof sig)) {
+                *out = v;
+                return 0;
+            }
+            /* stale: drop it from the cache and build afresh */
+            pthread_mutex_lock(&w->mu);
+            unref(v);
+            for (int i = 0; i < WV_LRU; i++)
+                if (w->slot[i].v == v) {
+                    w->slot[i].v = NULL;
+                    w->slot[i].group = 0;
+                    unref(v);
+                }
+            continue;
+        }
+        /* not cached: take the least recently used slot that is not building */
+        struct wv_slot *victim = NULL;
+        for (int i = 0; i < WV_LRU; i++) {
+            struct wv_slot *c = &w->slot[i];
+            if (c->building) continue;
+            if (!victim || (!c->v && victim->v) || (c->v && victim->v && c->used < victim->used))
+                victim = c;
+        }
+        if (!victim) {
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
+        }
+        if (victim->v) unref(victim->v);
+        victim->v = NULL;
+        victim->group = group;
+        victim->building = true;
+        victim->used = ++w->tick;
+        pthread_mutex_unlock(&w->mu);
+        struct wv *v = NULL;
+        int rc = build(ctx, db, group, &v, e);
+        pthread_mutex_lock(&w->mu);
+        victim->building = false;
+        if (rc == 0) {
+            v->refs = 2; /* the cache's and the caller's */
+            victim->v = v;
+        } else {
+            victim->group = 0;
+        }
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        *out = v;
+        return rc;
+    }
+}
+
+void wv_put(struct web_ctx *ctx, struct wv *v)
+{
+    if (!v) return;
+    struct web_views *w = ctx ? ctx->views : NULL;
+    if (!w) {
+        view_free(v);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    unref(v);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
+                    int64_t out[6], struct err *e)
+{
+    struct web_views *w = ctx ? ctx->views : NULL;
+    memset(out, 0, 6 * sizeof *out);
+    if (w && finished) {
+        pthread_mutex_lock(&w->mu);
+        for (int i = 0; i < w->ncounts; i++)
+            if (w->counts[i].group == group) {
+                memcpy(out, w->counts[i].by_sev, 6 * sizeof *out);
+                pthread_mutex_unlock(&w->mu);
+                return 0;
+            }
+        /* a cached view of the group knows them already */
+        for (int i = 0; i < WV_LRU; i++)
+            if (w->slot[i].v && w->slot[i].group == group) {
+                memcpy(out, w->slot[i].v->by_sev, 6 * sizeof *out);
+                pthread_mutex_unlock(&w->mu);
+                goto cache;
+            }
+        pthread_mutex_unlock(&w->mu);
+    }
+    struct db_stmt *st = NULL;
+    if (db_prepare(db,
+                   "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
+                   " WHERE sc.scan_group = $1 GROUP BY o.severity",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, group);
+    int r;
+    while ((r = db_step(st, e)) == 1)
+        out[sev_of(db_col_text(st, 0))] += db_col_int(st, 1);
+    db_finalize(st);
+    if (r < 0) return -1;
+cache:
+    if (w && finished) {
+        pthread_mutex_lock(&w->mu);
+        int i = w->ncounts < WV_COUNTS_MAX ? w->ncounts++ : w->next_count++ % WV_COUNTS_MAX;
+        w->counts[i].group = group;
+        memcpy(w->counts[i].by_sev, out, 6 * sizeof *out);
+        pthread_mutex_unlock(&w->mu);
+    }
+    return 0;
+}
+
+/* ---- querying ---- */
+
+int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit)
+{
+    *hit = NULL;
+    if (!f->q || !*f->q) {
+        f->q = NULL;
+        return 0;
+    }
+    uint8_t *h = xmalloc(v->texts.n ? v->texts.n : 1);
+    if (!h) return -1;
+    for (uint32_t i = 0; i < v->texts.n; i++)
+        h[i] = strstr(v->texts.s[i], f->q) != NULL;
+    f->q_ip = true;
+    for (const char *p = f->q; *p; p++)
+        if (!strchr("0123456789abcdef.:", *p)) f->q_ip = false;
+    f->text_hit = h;
+    *hit = h;
+    return 0;
+}
+
+bool wv_match(const struct wv *v, const struct wv_filter *f, const struct wv_row *w)
+{
+    (void)v;
+    if (f->sev_mask && !(f->sev_mask >> w->severity & 1)) return false;
+    if (f->service != -1 && (int64_t)w->service != f->service) return false;
+    if (f->signal != -1 && (f->signal < 0 || !(w->sigs >> f->signal & 1))) return false;
+    if (f->cluster != -1 && (int64_t)w->cluster != f->cluster) return false;
+    if (f->owner != -1 && (int64_t)w->owner != f->owner) return false;
+    if (f->cert != -1 && (int64_t)w->cert != f->cert) return false;
+    if (f->auth >= 0 && w->auth != f->auth) return false;
+    if (f->pii && !(w->flags & WV_PII)) return false;
+    if (f->fresh && !(w->flags & WV_NEW)) return false;
+    if (f->via && !(w->flags & WV_VIA)) return false;
+    if (f->q && !f->text_hit[w->text] && !(f->q_ip && strstr(w->ip, f->q))) return false;
+    return true;
+}
+
+static bool filter_empty(const struct wv_filter *f)
+{
+    return !f->sev_mask && f->service == -1 && f->signal == -1 && f->cluster == -1 &&
+           f->owner == -1 && f->cert == -1 && f->auth < 0 && !f->pii && !f->fresh && !f->via &&
+           !f->q;
+}
+
+size_t wv_query(const struct wv *v, const struct wv_filter *f, enum wv_sort s, bool reverse,
+                size_t off, size_t lim, uint32_t *out, size_t *nout)
+{
+    *nout = 0;
+    if (f->none) return 0;
+    const uint32_t *perm = (s > WV_SORT_SEVERITY && s < WV_SORT_N) ? v->perm[s] : NULL;
+    bool all = filter_empty(f);
+    size_t total = 0;
+    if (!perm && !reverse) {
+        /* one pass in the rows' own order: count and cut */
+        for (size_t i = 0; i < v->n; i++) {
+            if (!all && !wv_match(v, f, &v->rows[i])) continue;
+            if (total >= off && *nout < lim) out[(*nout)++] = (uint32_t)i;
+            total++;
+            if (all && *nout == lim) return v->n;
+        }
+        return total;
+    }
+    /* count in memory order (cache friendly), then walk the permutation for the page */
+    if (all) {
+        total = v->n;
+    } else {
+        for (size_t i = 0; i < v->n; i++)
+            total += wv_match(v, f, &v->rows[i]);
+    }
+    if (off >= total) return total;
+    size_t seen = 0;
+    for (size_t k = 0; k < v->n && *nout < lim; k++) {
+        size_t j = reverse ? v->n - 1 - k : k;
+        uint32_t i = perm ? perm[j] : (uint32_t)j;
+        if (!all && !wv_match(v, f, &v->rows[i])) continue;
+        if (seen++ >= off) out[(*nout)++] = i;
+    }
+    return total;
 }

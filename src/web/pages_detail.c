@@ -1,0 +1,850 @@
+/*
+ * web/pages_detail.c -- one service in depth (/finding?id=OBSERVATION) and
+ * the difference between two scans (/diff?old=&new=).
+ *
+ * The detail page reads one observation and its record, the service's
+ * every observation (its history: first seen, each change, closed), the
+ * certificate row, the console it was reached through (`via`) and the other
+ * services at the same address, each with one indexed query. The diff
+ * compares the in-memory views of the two scan groups, walked in address
+ * order side by side, the way `ajar diff` compares two scans: an exposure
+ * is the same when address, port and service are equal (transport is
+ * always tcp today).
+ */
+#include "web/web_int.h"
+
+#include "assess/assess.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static int64_t jint(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static void dt(struct buf *b, const char *k)
+{
+    buf_appendf(b, "<dt>%s</dt><dd>", k);
+}
+
+static void dd_text(struct buf *b, const char *k, const char *v)
+{
+    dt(b, k);
+    if (v && *v)
+        wp_esc_n(b, v, 600);
+    else
+        buf_appendf(b, "<span class=\"none\">-</span>");
+    buf_appendf(b, "</dd>");
+}
+
+static const char *auth_cls(const char *a)
+{
+    return !strcmp(a, "none")       ? "open"
+           : !strcmp(a, "partial")  ? "partial"
+           : !strcmp(a, "required") ? "locked"
+                                    : "unk";
+}
+
+/* A JSON value as short text (strings raw, the rest compact JSON), escaped. */
+static void json_text(struct buf *b, const json_t *v, size_t max)
+{
+    if (json_is_string(v)) {
+        wp_esc_n(b, json_string_value(v), max);
+        return;
+    }
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    wp_esc_n(b, s ? s : "?", max);
+    free(s);
+}
+
+struct hist {
+    int64_t obs, scan;
+    time_t t;
+    char product[64], version[64], auth[16], cert[65];
+    int sev;
+    int64_t records, bytes;
+};
+
+static int load_history(struct db *db, int64_t service, struct hist **out, size_t *n, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (db_prepare(db,
+                   "SELECT o.id, o.scan, o.seen_at, o.product, o.version, o.auth, o.severity,"
+                   " o.records, o.bytes, o.cert FROM observations o WHERE o.service = $1"
+                   " ORDER BY o.seen_at, o.scan LIMIT 1000",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, service);
+    int q;
+    while ((q = db_step(st, e)) == 1) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct hist *nh = xrealloc(*out, nc * sizeof *nh);
+            if (!nh) {
+                db_finalize(st);
+                return err_set(e, "out of memory");
+            }
+            *out = nh;
+            cap = nc;
+        }
+        struct hist *h = &(*out)[(*n)++];
+        memset(h, 0, sizeof *h);
+        h->obs = db_col_int(st, 0);
+        h->scan = db_col_int(st, 1);
+        h->t = (time_t)db_col_int(st, 2);
+        str_copy(h->product, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof h->product);
+        str_copy(h->version, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof h->version);
+        str_copy(h->auth, db_col_text(st, 5) ? db_col_text(st, 5) : "", sizeof h->auth);
+        enum severity sv = SEV_NONE;
+        if (db_col_text(st, 6)) severity_parse(db_col_text(st, 6), &sv);
+        h->sev = (int)sv;
+        h->records = db_col_null(st, 7) ? -1 : db_col_int(st, 7);
+        h->bytes = db_col_null(st, 8) ? -1 : db_col_int(st, 8);
+        str_copy(h->cert, db_col_text(st, 9) ? db_col_text(st, 9) : "", sizeof h->cert);
+    }
+    db_finalize(st);
+    return q < 0 ? -1 : 0;
+}
+
+static void change(struct buf *b, bool *any, const char *what, const char *from, const char *to)
+{
+    buf_appendf(b, "<li><b>%s</b> ", what);
+    wp_esc_n(b, *from ? from : "-", 80);
+    buf_appendf(b, " → ");
+    wp_esc_n(b, *to ? to : "-", 80);
+    buf_appendf(b, "</li>");
+    *any = true;
+}
+
+static void history_changes(struct buf *b, const struct hist *p, const struct hist *h)
+{
+    bool any = false;
+    char x[32], y[32];
+    buf_appendf(b, "<ul class=\"changes\">");
+    if (strcmp(p->product, h->product)) change(b, &any, "product", p->product, h->product);
+    if (strcmp(p->version, h->version)) change(b, &any, "version", p->version, h->version);
+    if (strcmp(p->auth, h->auth)) change(b, &any, "auth", p->auth, h->auth);
+    if (strcmp(p->cert, h->cert)) {
+        str_fmt(x, sizeof x, "%.12s", p->cert);
+        str_fmt(y, sizeof y, "%.12s", h->cert);
+        change(b, &any, "certificate", x, y);
+    }
+    if (p->records != h->records) {
+        wp_num(p->records, x, sizeof x);
+        wp_num(h->records, y, sizeof y);
+        change(b, &any, "records", x, y);
+    }
+    if (p->bytes != h->bytes) {
+        wp_bytes(p->bytes, x, sizeof x);
+        wp_bytes(h->bytes, y, sizeof y);
+        change(b, &any, "size", x, y);
+    }
+    if (p->sev != h->sev) change(b, &any, "severity", wp_sev(p->sev), wp_sev(h->sev));
+    if (!any) buf_appendf(b, "<li class=\"none\">unchanged</li>");
+    buf_appendf(b, "</ul>");
+}
+
+static void section_history(struct buf *b, const struct hist *h, size_t n, int64_t cur,
+                            time_t first_seen, time_t closed)
+{
+    buf_appendf(b, "<section class=\"panel\" id=\"history\"><h2>History</h2>");
+    if (n) {
+        time_t *t = xmalloc(n * sizeof *t);
+        uint8_t *sv = xmalloc(n);
+        if (t && sv) {
+            for (size_t i = 0; i < n; i++) {
+                t[i] = h[i].t;
+                sv[i] = (uint8_t)h[i].sev;
+            }
+            svg_timeline(b, t, sv, n, closed);
+        }
+        free(t);
+        free(sv);
+    }
+    buf_appendf(b, "<ol class=\"timeline\">");
+    for (size_t i = 0; i < n; i++) {
+        char tm[32], rec[32];
+        wp_time(h[i].t, tm, sizeof tm);
+        wp_num(h[i].records, rec, sizeof rec);
+        bool opened = i == 0 || (first_seen && h[i].t == first_seen && h[i - 1].t < first_seen);
+        buf_appendf(b,
+                    "<li class=\"%s%s\"><div class=\"when\">%s<br><a href=\"/finding?id=%lld\">"
+                    "scan %lld</a></div><div class=\"what\">",
+                    opened ? "open" : "obs", h[i].obs == cur ? " cur" : "", tm, (long long)h[i].obs,
+                    (long long)h[i].scan);
+        wp_sev_badge(b, h[i].sev);
+        buf_appendf(b, " <b>%s</b> ", opened ? (i ? "seen open again" : "first seen") : "seen");
+        wp_esc_n(b, h[i].product, 64);
+        buf_appendf(b, " ");
+        wp_esc_n(b, h[i].version, 64);
+        buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(h[i].auth));
+        wp_esc_n(b, h[i].auth, 16);
+        buf_appendf(b, "</span> · %s records%s", rec, h[i].obs == cur ? " · <i>this page</i>" : "");
+        if (i) history_changes(b, &h[i - 1], &h[i]);
+        buf_appendf(b, "</div></li>");
+    }
+    if (closed) {
+        char tm[32], d[32];
+        wp_time(closed, tm, sizeof tm);
+        wp_duration(first_seen && closed > first_seen ? (int64_t)(closed - first_seen) : 0, d,
+                    sizeof d);
+        buf_appendf(b,
+                    "<li class=\"closed\"><div class=\"when\">%s</div><div class=\"what\">"
+                    "<b>closed</b>: not seen by the scan of the same targets after %s open</div>"
+                    "</li>",
+                    tm, d);
+    }
+    buf_appendf(b, "</ol></section>");
+}
+
+static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, const char *sha,
+                        int64_t scan, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (!json_is_object(tls)) return 0;
+    buf_appendf(
+        b, "<section class=\"panel\" id=\"certificate\"><h2>Certificate</h2><dl class=\"kv\">");
+    int64_t hosts = 0;
+    time_t cfs = 0, cls = 0;
+    if (sha && *sha) {
+        if (db_prepare(r->db,
+                       "SELECT hosts, first_seen, last_seen FROM certificates WHERE sha256 = $1",
+                       &st, e) < 0)
+            return -1;
+        db_bind_text(st, 1, sha);
+        int q = db_step(st, e);
+        if (q == 1) {
+            hosts = db_col_int(st, 0);
+            cfs = (time_t)db_col_int(st, 1);
+            cls = (time_t)db_col_int(st, 2);
+        }
+        db_finalize(st);
+        if (q < 0) return -1;
+    }
+    dd_text(b, "Subject", jstr(tls, "subject")[0] ? jstr(tls, "subject") : jstr(tls, "subject_cn"));
+    dd_text(b, "Issuer", jstr(tls, "issuer")[0] ? jstr(tls, "issuer") : jstr(tls, "issuer_cn"));
+    dt(b, "Names (SAN)");
+    const json_t *san = json_object_get(tls, "san");
+    size_t i;
+    const json_t *x;
+    if (!json_array_size(san)) buf_appendf(b, "<span class=\"none\">-</span>");
+    json_array_foreach(san, i, x)
+    {
+        buf_appendf(b, "<span class=\"chip plain\">");
+        wp_esc_n(b, json_string_value(x), 120);
+        buf_appendf(b, "</span>");
+    }
+    buf_appendf(b, "</dd>");
+    dt(b, "Valid");
+    wp_esc_n(b, jstr(tls, "not_before"), 32);
+    buf_appendf(b, " → ");
+    wp_esc_n(b, jstr(tls, "not_after"), 32);
+    if (json_is_true(json_object_get(tls, "expired")))
+        buf_appendf(b, " <span class=\"tag bad\">expired</span>");
+    if (json_is_true(json_object_get(tls, "not_yet_valid")))
+        buf_appendf(b, " <span class=\"tag bad\">not yet valid</span>");
+    buf_appendf(b, "</dd>");
+    dt(b, "Key");
+    wp_esc_n(b, jstr(tls, "key"), 32);
+    buf_appendf(b, " · ");
+    wp_esc_n(b, jstr(tls, "sig_alg"), 64);
+    if (json_is_true(json_object_get(tls, "self_signed")))
+        buf_appendf(b, " <span class=\"tag warn\">self-signed</span>");
+    buf_appendf(b, "</dd>");
+    dt(b, "Session");
+    wp_esc_n(b, jstr(tls, "version"), 16);
+    buf_appendf(b, " · ");
+    wp_esc_n(b, jstr(tls, "cipher"), 64);
+    buf_appendf(b, " · chain of %lld · %s</dd>", (long long)jint(tls, "chain_len"),
+                json_is_true(json_object_get(tls, "verified")) ? "verified against the system store"
+                                                               : "not verified");
+    dt(b, "SHA-256");
+    buf_appendf(b, "<code class=\"wrap\">");
+    wp_esc_n(b, jstr(tls, "sha256"), 64);
+    buf_appendf(b, "</code></dd>");
+    if (hosts) {
+        char t1[32], t2[32];
+        wp_time(cfs, t1, sizeof t1);
+        wp_time(cls, t2, sizeof t2);
+        dt(b, "Served by");
+        buf_appendf(b, "<a href=\"/findings?scan=%lld&amp;cert=", (long long)scan);
+        url_esc(b, sha);
+        buf_appendf(b, "\">%lld host%s</a>%s · seen %s → %s</dd>", (long long)hosts,
+                    hosts == 1 ? "" : "s",
+                    hosts > 1 ? " <span class=\"tag warn\">one private key on several "
+                                "machines</span>"
+                              : "",
+                    t1, t2);
+    }
+    buf_appendf(b, "</dl></section>");
+    return 0;
+}
+
+static void section_data(struct buf *b, const json_t *d)
+{
+    if (!json_is_object(d)) return;
+    char a[32], c[32], n[32], y[32];
+    wp_num(jint(d, "databases"), a, sizeof a);
+    wp_num(jint(d, "collections"), c, sizeof c);
+    wp_num(jint(d, "records"), n, sizeof n);
+    wp_bytes(jint(d, "bytes"), y, sizeof y);
+    buf_appendf(b,
+                "<section class=\"panel\" id=\"data\"><h2>Data (metadata only)</h2>"
+                "<div class=\"cards small\"><div class=\"card\"><b>%s</b><span>databases</span>"
+                "</div><div class=\"card\"><b>%s</b><span>collections / indices / tables</span>"
+                "</div><div class=\"card\"><b>%s</b><span>records</span></div>"
+                "<div class=\"card\"><b>%s</b><span>size</span></div></div>",
+                a, c, n, y);
+    const json_t *items = json_object_get(d, "items");
+    const json_t *names = json_object_get(d, "names");
+    size_t i;
+    const json_t *x;
+    if (json_array_size(names)) {
+        buf_appendf(b,
+                    "<table class=\"grid compact\"><thead><tr><th>Name</th><th class=\"n\">"
+                    "Records</th><th class=\"n\">Size</th><th>Looks like</th></tr></thead><tbody>");
+        json_array_foreach(names, i, x)
+        {
+            const char *nm = json_string_value(x);
+            if (!nm) continue;
+            int64_t rec = -1, by = -1;
+            size_t k;
+            const json_t *it;
+            json_array_foreach(items, k, it)
+            {
+                if (!strcmp(jstr(it, "name"), nm)) {
+                    rec = jint(it, "records");
+                    by = jint(it, "bytes");
+                    break;
+                }
+            }
+            wp_num(rec, n, sizeof n);
+            wp_bytes(by, y, sizeof y);
+            buf_appendf(b, "<tr><td class=\"mono\">");
+            wp_esc_n(b, nm, 200);
+            buf_appendf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", n, y);
+            unsigned cat = pii_classify(nm);
+            for (unsigned bit = 1; bit && bit < (1u << PII_NCATEGORIES); bit <<= 1)
+                if (cat & bit)
+                    buf_appendf(b, "<span class=\"chip pii\">%s</span>", pii_category_label(bit));
+            if (ransom_name(nm)) buf_appendf(b, "<span class=\"chip bad\">ransom note</span>");
+            buf_appendf(b, "</td></tr>");
+        }
+        buf_appendf(b, "</tbody></table>");
+        int64_t tot = jint(d, "names_total");
+        if (tot > (int64_t)json_array_size(names))
+            buf_appendf(b, "<p class=\"note\">The first %zu of %lld names.</p>",
+                        json_array_size(names), (long long)tot);
+    }
+    const json_t *fields = json_object_get(d, "fields");
+    if (json_array_size(fields)) {
+        buf_appendf(b, "<h3>Fields</h3><p class=\"fields\">");
+        json_array_foreach(fields, i, x)
+        {
+            const char *nm = json_string_value(x);
+            if (!nm) continue;
+            buf_appendf(b, "<span class=\"chip plain%s\">", pii_classify(nm) ? " pii" : "");
+            wp_esc_n(b, nm, 128);
+            buf_appendf(b, "</span>");
+        }
+        int64_t tot = jint(d, "fields_total");
+        if (tot > (int64_t)json_array_size(fields))
+            buf_appendf(b, " <span class=\"note\">(+%lld)</span>",
+                        (long long)(tot - (int64_t)json_array_size(fields)));
+        buf_appendf(b, "</p>");
+    }
+    buf_appendf(b, "</section>");
+}
+
+/* Other services at the same address in the same group; the `via` console. */
+static int section_related(struct web_req *r, struct buf *b, const json_t *rec, const char *ip,
+                           uint16_t port, const char *service, int64_t group, int64_t obs,
+                           struct err *e)
+{
+    struct db_stmt *st = NULL;
+    const json_t *via = json_object_get(rec, "via");
+    int64_t via_obs = 0;
+    if (json_is_object(via)) {
+        if (db_prepare(r->db,
+                       "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
+                       " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND v.port = $2"
+                       " AND v.service = $3 ORDER BY CASE WHEN sc.scan_group = $4 THEN 0 ELSE 1"
+                       " END, o.id DESC LIMIT 1",
+                       &st, e) < 0)
+            return -1;
+        db_bind_text(st, 1, jstr(via, "ip"));
+        db_bind_int(st, 2, jint(via, "port"));
+        db_bind_text(st, 3, jstr(via, "service"));
+        db_bind_int(st, 4, group);
+        int q = db_step(st, e);
+        if (q == 1) via_obs = db_col_int(st, 0);
+        db_finalize(st);
+        st = NULL;
+        if (q < 0) return -1;
+    }
+    if (db_prepare(r->db,
+                   "SELECT o.id, v.port, v.service, o.severity, o.product, o.version, o.record"
+                   " FROM observations o JOIN services v ON v.id = o.service"
+                   " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND sc.scan_group = $2"
+                   " AND o.id <> $3 ORDER BY v.port, v.service LIMIT 50",
+                   &st, e) < 0)
+        return -1;
+    db_bind_text(st, 1, ip);
+    db_bind_int(st, 2, group);
+    db_bind_int(st, 3, obs);
+    struct buf rows;
+    buf_init(&rows, 1 << 20);
+    int q, n = 0;
+    while ((q = db_step(st, e)) == 1) {
+        n++;
+        int64_t id = db_col_int(st, 0);
+        uint16_t p = (uint16_t)db_col_int(st, 1);
+        enum severity sv = SEV_NONE;
+        if (db_col_text(st, 3)) severity_parse(db_col_text(st, 3), &sv);
+        const char *orec = db_col_text(st, 6) ? db_col_text(st, 6) : "";
+        bool through = p == port && mem_find(orec, strlen(orec), "\"via\":{", false);
+        buf_appendf(&rows, "<li>");
+        wp_sev_badge(&rows, (int)sv);
+        buf_appendf(&rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)id);
+        wp_esc_n(&rows, ip, 46);
+        buf_appendf(&rows, ":%u</a> ", p);
+        wp_esc_n(&rows, db_col_text(st, 2), 32);
+        buf_appendf(&rows, " <span class=\"dim\">");
+        wp_esc_n(&rows, db_col_text(st, 4), 64);
+        buf_appendf(&rows, " ");
+        wp_esc_n(&rows, db_col_text(st, 5), 64);
+        buf_appendf(&rows, "</span>");
+        if (through)
+            buf_appendf(&rows, " <span class=\"tag via\">reached through this %s</span>",
+                        "console");
+        buf_appendf(&rows, "</li>");
+    }
+    db_finalize(st);
+    if (q < 0) {
+        buf_free(&rows);
+        return -1;
+    }
+    if (json_is_object(via) || n) {
+        buf_appendf(b, "<section class=\"panel\" id=\"related\"><h2>Dashboard and neighbours</h2>");
+        if (json_is_object(via)) {
+            buf_appendf(b, "<p class=\"via\">Reached <b>through a console</b>: ");
+            if (via_obs) buf_appendf(b, "<a href=\"/finding?id=%lld\">", (long long)via_obs);
+            wp_esc_n(b, jstr(via, "service"), 32);
+            buf_appendf(b, " at <span class=\"mono\">");
+            wp_esc_n(b, jstr(via, "ip"), 46);
+            buf_appendf(b, ":%lld</span>", (long long)jint(via, "port"));
+            if (via_obs) buf_appendf(b, "</a>");
+            buf_appendf(b, " hands this ");
+            wp_esc_n(b, service, 32);
+            buf_appendf(b, " to anyone who opens it: the dashboard is an open door to the data "
+                           "store.</p>");
+        }
+        if (n) {
+            buf_appendf(b, "<h3>Also at this address</h3><ul class=\"plain\">");
+            buf_append(b, rows.data, rows.len);
+            buf_appendf(b, "</ul>");
+        }
+        buf_appendf(b, "</section>");
+    }
+    buf_free(&rows);
+    return 0;
+}
+
+int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
+{
+    int64_t id;
+    int a = wp_arg_id(r, "id", &id);
+    if (a == 1) return wp_error_page(r, o, 400, "Bad request", "Which finding? (/finding?id=...)");
+    if (a < 0) return wp_error_page(r, o, 400, "Bad request", "id must be a finding's number.");
+    struct db_stmt *st = NULL;
+    if (db_prepare(r->db,
+                   "SELECT o.id, o.scan, o.record, o.cert, o.cluster, v.id, v.address, v.port,"
+                   " v.transport, v.service, v.first_seen, v.last_seen, COALESCE(v.closed_at, 0),"
+                   " sc.scan_group, o.severity FROM observations o"
+                   " JOIN services v ON v.id = o.service JOIN scans sc ON sc.id = o.scan"
+                   " WHERE o.id = $1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, id);
+    int q = db_step(st, e);
+    if (q < 0) {
+        db_finalize(st);
+        return -1;
+    }
+    if (q == 0) {
+        db_finalize(st);
+        return wp_error_page(r, o, 404, "No such finding",
+                             "No observation with this number is in the store.");
+    }
+    int64_t scan = db_col_int(st, 1), service = db_col_int(st, 5), group = db_col_int(st, 13);
+    char ip[64], transport[16], svc[40], cert[72], cluster[40];
+    str_copy(ip, db_col_text(st, 6) ? db_col_text(st, 6) : "", sizeof ip);
+    str_copy(transport, db_col_text(st, 8) ? db_col_text(st, 8) : "", sizeof transport);
+    str_copy(svc, db_col_text(st, 9) ? db_col_text(st, 9) : "", sizeof svc);
+    str_copy(cert, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof cert);
+    str_copy(cluster, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof cluster);
+    uint16_t port = (uint16_t)db_col_int(st, 7);
+    time_t first = (time_t)db_col_int(st, 10), last = (time_t)db_col_int(st, 11),
+           closed = (time_t)db_col_int(st, 12);
+    json_error_t je;
+    const char *rtext = db_col_text(st, 2);
+    json_t *rec = rtext ? json_loads(rtext, 0, &je) : NULL;
+    db_finalize(st);
+    if (!rec) {
+        err_set(e, "the record of observation %lld does not parse", (long long)id);
+        return -1;
+    }
+    struct hist *h = NULL;
+    size_t nh = 0;
+    int rc = -1;
+    struct buf *b = &o->body;
+    if (load_history(r->db, service, &h, &nh, e) < 0) goto out;
+    enum severity sev = SEV_NONE;
+    severity_parse(jstr(rec, "severity"), &sev);
+    char title[128];
+    str_fmt(title, sizeof title, "%s:%u %s", ip, port, svc);
+    web_layout_begin(r, o, title, "findings");
+
+    /* heading */
+    buf_appendf(b,
+                "<div class=\"head detail s%d\"><div><p class=\"crumbs\"><a href=\"/findings?"
+                "scan=%lld\">Findings</a> › scan %lld</p><h1>",
+                (int)sev, (long long)scan, (long long)scan);
+    wp_sev_badge(b, (int)sev);
+    buf_appendf(b, " <span class=\"mono\">");
+    wp_esc_n(b, ip, 46);
+    buf_appendf(b, ":%u</span> ", port);
+    wp_esc_n(b, svc, 32);
+    buf_appendf(b, "</h1><p class=\"sub\">");
+    wp_esc_n(b, jstr(rec, "product"), 64);
+    buf_appendf(b, " ");
+    wp_esc_n(b, jstr(rec, "version"), 64);
+    buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
+    wp_esc_n(b, jstr(rec, "auth"), 16);
+    char t1[32], t2[32], d[32];
+    wp_time(first, t1, sizeof t1);
+    wp_time(last, t2, sizeof t2);
+    buf_appendf(b, "</span> · first seen %s · last seen %s", t1, t2);
+    if (closed) {
+        char tc[32];
+        wp_time(closed, tc, sizeof tc);
+        buf_appendf(b, " · <span class=\"tag bad\">closed %s</span>", tc);
+    } else {
+        wp_duration((int64_t)(now_wall() - first), d, sizeof d);
+        buf_appendf(b, " · <span class=\"tag open\">open for %s</span>", d);
+    }
+    buf_appendf(b, "</p></div></div>");
+
+    /* signals */
+    const json_t *sigs = json_object_get(rec, "signals");
+    buf_appendf(b, "<section class=\"panel\" id=\"signals\"><h2>Signals</h2>");
+    if (!json_array_size(sigs))
+        buf_appendf(b, "<p class=\"none\">No signal: nothing wrong seen.</p>");
+    else
+        buf_appendf(b, "<table class=\"grid signals\"><tbody>");
+    size_t i;
+    const json_t *x;
+    json_array_foreach(sigs, i, x)
+    {
+        enum severity ss = SEV_NONE;
+        severity_parse(jstr(x, "severity"), &ss);
+        buf_appendf(b, "<tr><td>");
+        wp_sev_badge(b, (int)ss);
+        buf_appendf(b, "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld&amp;signal=",
+                    (long long)scan);
+        url_esc(b, jstr(x, "id"));
+        buf_appendf(b, "\">");
+        wp_esc_n(b, jstr(x, "id"), 48);
+        buf_appendf(b, "</a></td><td>");
+        wp_esc_n(b, jstr(x, "detail"), 300);
+        buf_appendf(b, "</td></tr>");
+    }
+    if (json_array_size(sigs)) buf_appendf(b, "</tbody></table>");
+    buf_appendf(b, "</section>");
+
+    buf_appendf(b, "<div class=\"cols\"><div>");
+    /* facts */
+    buf_appendf(b, "<section class=\"panel\" id=\"facts\"><h2>Service</h2><dl class=\"kv\">");
+    dt(b, "Address");
+    buf_appendf(b, "<span class=\"mono\">");
+    wp_esc_n(b, ip, 46);
+    buf_appendf(b, ":%u/", port);
+    wp_esc_n(b, transport, 8);
+    buf_appendf(b, "</span></dd>");
+    if (*jstr(rec, "host")) dd_text(b, "Host name", jstr(rec, "host"));
+    dd_text(b, "Service", svc);
+    dd_text(b, "Product", jstr(rec, "product"));
+    dd_text(b, "Version", jstr(rec, "version"));
+    dt(b, "Authentication");
+    buf_appendf(b, "<span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
+    wp_esc_n(b, jstr(rec, "auth"), 16);
+    buf_appendf(b, "</span></dd>");
+    if (r->ctx && r->ctx->owners) dd_text(b, "Owner", report_owner_of(r->ctx->owners, ip));
+    dd_text(b, "Observed", jstr(rec, "time"));
+    dt(b, "Scan");
+    buf_appendf(b, "<a href=\"/?scan=%lld\">%lld</a>", (long long)scan, (long long)scan);
+    if (group != scan) buf_appendf(b, " (group %lld)", (long long)group);
+    buf_appendf(b, "</dd>");
+    if (*cluster) {
+        dt(b, "Cluster");
+        buf_appendf(b, "<a class=\"mono\" href=\"/cluster?id=");
+        url_esc(b, cluster);
+        buf_appendf(b, "&amp;scan=%lld\">", (long long)scan);
+        wp_esc_n(b, cluster, 32);
+        buf_appendf(b, "</a>");
+        struct db_stmt *cs = NULL;
+        if (db_prepare(r->db, "SELECT size FROM clusters WHERE id = $1", &cs, e) < 0) goto out;
+        db_bind_text(cs, 1, cluster);
+        int cq = db_step(cs, e);
+        int64_t size = cq == 1 ? db_col_int(cs, 0) : 0;
+        db_finalize(cs);
+        if (cq < 0) goto out;
+        if (size > 1) buf_appendf(b, " · one of %lld identical deployments", (long long)size);
+        buf_appendf(b, "</dd>");
+    }
+    if (*jstr(rec, "banner")) dd_text(b, "Banner", jstr(rec, "banner"));
+    if (*jstr(rec, "error")) dd_text(b, "Probe error", jstr(rec, "error"));
+    const json_t *det = json_object_get(rec, "details");
+    const char *k;
+    const json_t *dv;
+    json_object_foreach((json_t *)det, k, dv)
+    {
+        buf_appendf(b, "<dt class=\"mono\">");
+        wp_esc_n(b, k, 48);
+        buf_appendf(b, "</dt><dd>");
+        json_text(b, dv, 300);
+        buf_appendf(b, "</dd>");
+    }
+    buf_appendf(b, "</dl></section>");
+    if (section_related(r, b, rec, ip, port, svc, group, id, e) < 0) goto out;
+    buf_appendf(b, "</div><div>");
+    section_data(b, json_object_get(rec, "data"));
+    if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, e) < 0) goto out;
+    buf_appendf(b, "</div></div>");
+    section_history(b, h, nh, id, first, closed);
+
+    /* the record itself */
+    char *pretty = json_dumps(rec, JSON_INDENT(2));
+    buf_appendf(b, "<details class=\"panel\"><summary>The record (JSON)</summary><pre>");
+    html_esc(b, pretty ? pretty : "");
+    buf_appendf(b, "</pre></details>");
+    free(pretty);
+    web_layout_end(r, o);
+    rc = 0;
+out:
+    free(h);
+    json_decref(rec);
+    return rc;
+}
+
+/* ---- diff ---- */
+
+#define DIFF_MAX_ROWS 500
+
+static void diff_row(struct buf *b, const struct wv *v, const struct wv_row *w, const char *mark)
+{
+    char rec[32];
+    wp_num(w->records, rec, sizeof rec);
+    buf_appendf(b, "<tr><td class=\"mark\">%s</td><td>", mark);
+    wp_sev_badge(b, w->severity);
+    buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
+    wp_esc_n(b, w->ip, 46);
+    buf_appendf(b, ":%u</a></td><td>", w->port);
+    wp_esc_n(b, wv_str(&v->services, w->service), 32);
+    buf_appendf(b, "</td><td>");
+    wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 60);
+    buf_appendf(b, "</td><td>%s</td><td class=\"n\">%s</td>", auth_name((enum auth_state)w->auth),
+                rec);
+}
+
+static void diff_changes(struct buf *b, const struct wv *va, const struct wv_row *a,
+                         const struct wv *vb, const struct wv_row *w)
+{
+    bool any = false;
+    char x[32], y[32];
+    buf_appendf(b, "<td><ul class=\"changes\">");
+    if (strcmp(wv_str(&va->prodvers, a->prodver), wv_str(&vb->prodvers, w->prodver)))
+        change(b, &any, "version", wv_str(&va->prodvers, a->prodver),
+               wv_str(&vb->prodvers, w->prodver));
+    if (a->auth != w->auth)
+        change(b, &any, "auth", auth_name((enum auth_state)a->auth),
+               auth_name((enum auth_state)w->auth));
+    if (strcmp(wv_str(&va->certs, a->cert), wv_str(&vb->certs, w->cert))) {
+        str_fmt(x, sizeof x, "%.12s", wv_str(&va->certs, a->cert));
+        str_fmt(y, sizeof y, "%.12s", wv_str(&vb->certs, w->cert));
+        change(b, &any, "certificate", x, y);
+    }
+    if (a->records != w->records) {
+        wp_num(a->records, x, sizeof x);
+        wp_num(w->records, y, sizeof y);
+        change(b, &any, "records", x, y);
+    }
+    if (a->bytes != w->bytes) {
+        wp_bytes(a->bytes, x, sizeof x);
+        wp_bytes(w->bytes, y, sizeof y);
+        change(b, &any, "size", x, y);
+    }
+    if (a->severity != w->severity)
+        change(b, &any, "severity", wp_sev(a->severity), wp_sev(w->severity));
+    buf_appendf(b, "</ul></td></tr>");
+}
+
+static bool row_changed(const struct wv *va, const struct wv_row *a, const struct wv *vb,
+                        const struct wv_row *w)
+{
+    return strcmp(wv_str(&va->prodvers, a->prodver), wv_str(&vb->prodvers, w->prodver)) ||
+           a->auth != w->auth || a->records != w->records || a->bytes != w->bytes ||
+           a->severity != w->severity ||
+           strcmp(wv_str(&va->certs, a->cert), wv_str(&vb->certs, w->cert));
+}
+
+int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
+{
+    int64_t old_id = 0, new_id = 0;
+    int ao = wp_arg_id(r, "old", &old_id), an = wp_arg_id(r, "new", &new_id);
+    if (ao < 0 || an < 0)
+        return wp_error_page(r, o, 400, "Bad request", "old and new must be scan ids.");
+    struct wp_scan so, sn;
+    if (an == 1) {
+        if (ao == 0) return wp_error_page(r, o, 400, "Bad request", "Give new as well as old.");
+        struct web_req r2 = *r;
+        r2.get_arg = NULL; /* the newest finished scan */
+        int q = wp_pick_scan(&r2, &sn, e);
+        if (q == -1) return -1;
+        if (q == 1) return wp_error_page(r, o, 404, "Nothing to compare", "The store has no scan.");
+        new_id = sn.id;
+    } else {
+        int q = wp_scan_get(r->db, new_id, &sn, e);
+        if (q < 0) return -1;
+        if (q == 1)
+            return wp_error_page(r, o, 404, "No such scan", "The new scan is not in the store.");
+    }
+    if (ao == 1) {
+        if (wp_prev_scan(r->db, new_id, &old_id, e) < 0) return -1;
+        if (!old_id)
+            return wp_error_page(r, o, 404, "Nothing to compare",
+                                 "This scan has no earlier finished scan of the same targets.");
+    }
+    int q = wp_scan_get(r->db, old_id, &so, e);
+    if (q < 0) return -1;
+    if (q == 1)
+        return wp_error_page(r, o, 404, "No such scan", "The old scan is not in the store.");
+    struct wv *va = NULL, *vb = NULL;
+    if (wv_get(r->ctx, r->db, so.group, &va, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, sn.group, &vb, e) < 0) {
+        wv_put(r->ctx, va);
+        return -1;
+    }
+    struct buf *b = &o->body;
+    struct buf nb, cb, ch;
+    buf_init(&nb, WEB_BODY_CAP / 4);
+    buf_init(&cb, WEB_BODY_CAP / 4);
+    buf_init(&ch, WEB_BODY_CAP / 4);
+    size_t nnew = 0, nclosed = 0, nchanged = 0, same = 0, i = 0, k = 0;
+    const uint32_t *pa = va->perm[WV_SORT_ADDRESS], *pb = vb->perm[WV_SORT_ADDRESS];
+    while (i < va->n || k < vb->n) {
+        const struct wv_row *a = i < va->n ? &va->rows[pa[i]] : NULL;
+        const struct wv_row *w = k < vb->n ? &vb->rows[pb[k]] : NULL;
+        int d = !a ? 1 : !w ? -1 : wv_cmp_key(va, a, vb, w);
+        if (d < 0) {
+            if (nclosed++ < DIFF_MAX_ROWS) {
+                diff_row(&cb, va, a, "−");
+                buf_appendf(&cb, "<td></td></tr>");
+            }
+            i++;
+        } else if (d > 0) {
+            if (nnew++ < DIFF_MAX_ROWS) {
+                diff_row(&nb, vb, w, "+");
+                buf_appendf(&nb, "<td></td></tr>");
+            }
+            k++;
+        } else {
+            if (row_changed(va, a, vb, w)) {
+                if (nchanged++ < DIFF_MAX_ROWS) {
+                    diff_row(&ch, vb, w, "~");
+                    diff_changes(&ch, va, a, vb, w);
+                }
+            } else {
+                same++;
+            }
+            i++;
+            k++;
+        }
+    }
+    char t1[32], t2[32], n1[32], n2[32], n3[32], n4[32];
+    wp_time(so.start, t1, sizeof t1);
+    wp_time(sn.start, t2, sizeof t2);
+    web_layout_begin(r, o, "Diff", "scans");
+    buf_appendf(b,
+                "<div class=\"head\"><div><h1>What changed</h1><p class=\"sub\">From scan "
+                "<a href=\"/?scan=%lld\">%lld</a> (%s) to scan <a href=\"/?scan=%lld\">%lld</a>"
+                " (%s)</p>",
+                (long long)so.id, (long long)so.id, t1, (long long)sn.id, (long long)sn.id, t2);
+    if (strcmp(so.scope, sn.scope))
+        buf_appendf(b, "<p class=\"banner warn\">The two scans covered different targets: what "
+                       "one did not scan shows as new or closed.</p>");
+    if (so.group == sn.group)
+        buf_appendf(b, "<p class=\"banner warn\">Both scans belong to the same group: nothing "
+                       "to compare.</p>");
+    buf_appendf(b,
+                "</div><form method=\"get\" action=\"/diff\" class=\"pick\"><label for=\"old\">"
+                "Old</label><input id=\"old\" name=\"old\" size=\"6\" inputmode=\"numeric\" "
+                "value=\"%lld\"><label for=\"new\">New</label><input id=\"new\" name=\"new\" "
+                "size=\"6\" inputmode=\"numeric\" value=\"%lld\"><button type=\"submit\">"
+                "Compare</button></form></div>",
+                (long long)so.id, (long long)sn.id);
+    wp_num((int64_t)nnew, n1, sizeof n1);
+    wp_num((int64_t)nclosed, n2, sizeof n2);
+    wp_num((int64_t)nchanged, n3, sizeof n3);
+    wp_num((int64_t)same, n4, sizeof n4);
+    buf_appendf(b,
+                "<div class=\"cards\"><a class=\"card c4\" href=\"#new\"><b>%s</b><span>new</span>"
+                "</a><a class=\"card ok\" href=\"#closed\"><b>%s</b><span>closed</span></a>"
+                "<a class=\"card c3\" href=\"#changed\"><b>%s</b><span>changed</span></a>"
+                "<div class=\"card\"><b>%s</b><span>unchanged</span></div></div>",
+                n1, n2, n3, n4);
+    static const char head[] = "<table class=\"grid diff\"><thead><tr><th></th><th>Severity</th>"
+                               "<th>Address</th><th>Service</th><th>Product</th><th>Auth</th>"
+                               "<th class=\"n\">Records</th><th>Changes</th></tr></thead><tbody>";
+    const struct {
+        const char *id, *title;
+        struct buf *rows;
+        size_t n;
+    } parts[] = {{"new", "New exposures", &nb, nnew},
+                 {"closed", "Closed (not seen by the new scan)", &cb, nclosed},
+                 {"changed", "Changed", &ch, nchanged}};
+    for (size_t p = 0; p < ARRAY_LEN(parts); p++) {
+        buf_appendf(b, "<section class=\"panel flush\" id=\"%s\"><h2 class=\"pad\">%s (%zu)</h2>",
+                    parts[p].id, parts[p].title, parts[p].n);
+        if (!parts[p].n) {
+            buf_appendf(b, "<p class=\"none pad\">None.</p></section>");
+            continue;
+        }
+        buf_append(b, head, sizeof head - 1);
+        buf_append(b, parts[p].rows->data, parts[p].rows->len);
+        buf_appendf(b, "</tbody></table>");
+        if (parts[p].n > DIFF_MAX_ROWS)
+            buf_appendf(b, "<p class=\"note pad\">The first %d of %zu, in address order.</p>",
+                        DIFF_MAX_ROWS, parts[p].n);
+        buf_appendf(b, "</section>");
+    }
+    web_layout_end(r, o);
+    buf_free(&nb);
+    buf_free(&cb);
+    buf_free(&ch);
+    wv_put(r->ctx, va);
+    wv_put(r->ctx, vb);
+    return 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * web/view.h -- the dashboard's in-memory finding index (view.c), private
+ * to src/web/.
+ *
+ * One view per scan group: every observation of the group's scans, one
+ * compact row each (88 bytes plus the address text), the strings they share
+ * interned once (service, "product version", cluster, certificate, owner,
+ * and the search text: lowercase service, product, version and names,
+ * capped at WV_TEXT_MAX bytes), and one precomputed permutation per sort
+ * order (4 bytes a row each). About 130 bytes a finding in all, plus the
+ * distinct search texts: 1,000,000 findings take ~130 MB. The record JSON
+ * is read once per finding while building (names, first seen and `via` by
+ * a cheap scan of the text, not a full parse) and not kept.
+ *
+ * A view is immutable once built, so any number of requests read it
+ * without a lock; web_views keeps the two most recently used (LRU, a
+ * mutex, reference counts). A view of a finished group never goes stale;
+ * one with an unfinished scan is checked at most every 2 s (scans and
+ * observation counts) and rebuilt when it changed.
+ */
+#ifndef AJAR_WEB_VIEW_H
+#define AJAR_WEB_VIEW_H
+
+#include "web/web.h"
+
+#include <stdint.h>
+
+#define WV_TEXT_MAX    160 /* bytes of search text per finding */
+#define WV_MAX_SIGNALS 64  /* distinct signal ids a view tells apart (a bit each) */
+#define WV_LRU         2
+
+enum {
+    WV_V6 = 1,  /* the address is IPv6 (ipv4 unused) */
+    WV_PII = 2, /* a personal-data-schema signal */
+    WV_NEW = 4, /* first seen in this group (the exposure opened since the scan before) */
+    WV_VIA = 8  /* reached through a console */
+};
+
+struct wv_row {
+    int64_t obs;            /* observations.id */
+    int64_t records, bytes; /* -1 unknown */
+    int64_t first_seen, last_seen;
+    uint64_t sigs; /* bit i: signal id i of the view */
+    const char *ip;
+    uint32_t ipv4;                                         /* numeric, for ordering */
+    uint32_t service, prodver, cluster, cert, owner, text; /* interned ids; 0 = none/"" */
+    uint16_t port;
+    uint8_t severity, auth, flags;
+};
+
+/* Interned strings: id -> string, string -> id. Id 0 is "". */
+struct wv_intern {
+    const char **s;
+    uint32_t n, cap;
+    uint32_t *slot; /* open addressing: id+1, 0 empty */
+    uint32_t nslot;
+};
+
+enum wv_sort {
+    WV_SORT_SEVERITY = 0, /* the rows' own order: severity desc, address, port, service */
+    WV_SORT_ADDRESS,
+    WV_SORT_SERVICE,
+    WV_SORT_PRODUCT,
+    WV_SORT_RECORDS,    /* most first */
+    WV_SORT_BYTES,      /* most first */
+    WV_SORT_FIRST_SEEN, /* oldest first */
+    WV_SORT_N
+};
+
+struct wv_arena_chunk;
+
+struct wv {
+    int64_t group;
+    time_t start;    /* the group's first scan start */
+    time_t end;      /* the group's last end, 0 while unfinished */
+    char scope[65];  /* scope_key */
+    bool finished;   /* every shard ended: the view never changes */
+    int64_t sig[5];  /* what the staleness check compares */
+    int64_t checked; /* now_ms() of the last check */
+    int refs;        /* under web_views' mutex */
+    int64_t build_ms;
+
+    struct wv_row *rows; /* ordered as WV_SORT_SEVERITY */
+    size_t n;
+    uint32_t *perm[WV_SORT_N];             /* perm[WV_SORT_SEVERITY] is NULL: the rows' own order */
+    uint32_t *rank_service, *rank_prodver; /* id -> position in string order */
+
+    struct wv_intern services, prodvers, clusters, certs, owners, texts;
+    char sigid[WV_MAX_SIGNALS][48];
+    int nsig;
+    struct wv_arena_chunk *arena;
+
+    /* aggregates for the overview, made while building */
+    int64_t by_sev[6];
+    int64_t exposed;                 /* auth none or partial */
+    int64_t exp_records, exp_bytes;  /* summed over exposed rows, unknown as 0 */
+    int64_t pii, newcount, via, ncl; /* ncl: clusters with 2+ members */
+    int64_t sig_count[WV_MAX_SIGNALS];
+    int64_t *svc_sev;   /* [services.n][6] */
+    int64_t *owner_n;   /* [owners.n] */
+    int64_t *owner_sev; /* [owners.n][6] */
+    uint32_t *cl_size;  /* [clusters.n] */
+};
+
+/* What the findings page asks for. */
+struct wv_filter {
+    uint8_t sev_mask;                     /* bit s: severity s allowed; 0 = any */
+    int64_t service;                      /* interned id, -1 any, -2 matches nothing */
+    int64_t cluster, owner, cert, signal; /* same (signal: bit index) */
+    int auth;                             /* -1 any, else enum auth_state */
+    bool pii, fresh, via;                 /* only personal-data / new / reached through a console */
+    const char *q;                        /* lowercase, NULL = none */
+    const uint8_t *text_hit; /* [texts.n]: the text matches q (made by wv_filter_prepare) */
+    bool q_ip;               /* q may match an address */
+    bool none;               /* nothing can match */
+};
+
+/* A view of the group (built now if needed); *out holds a reference until wv_put. */
+int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e);
+void wv_put(struct web_ctx *ctx, struct wv *v);
+
+/* The interned id of s, -2 when the view has no such string. */
+int64_t wv_lookup(const struct wv_intern *t, const char *s);
+static inline const char *wv_str(const struct wv_intern *t, uint32_t id)
+{
+    return id < t->n ? t->s[id] : "";
+}
+int wv_signal_bit(const struct wv *v, const char *id); /* -2 when unknown */
+
+/* Ready f->text_hit for f->q (*hit is the caller's to free). 0 or -1 (memory). */
+int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit);
+bool wv_match(const struct wv *v, const struct wv_filter *f, const struct wv_row *w);
+/*
+ * Filter, order and cut: the total number of matching rows; out gets the row
+ * indexes of matches [off, off+lim) in the order asked (reverse flips it).
+ */
+size_t wv_query(const struct wv *v, const struct wv_filter *f, enum wv_sort s, bool reverse,
+                size_t off, size_t lim, uint32_t *out, size_t *nout);
+/* Order of two rows of possibly different views by (address, port, service). */
+int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
+               const struct wv_row *b);
+
+/* Severity counts of a group for the trend chart (cached per finished group). */
+int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
+                    int64_t out[6], struct err *e);
+
+#endif

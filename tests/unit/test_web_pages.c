@@ -1,0 +1,628 @@
+/*
+ * tests/unit/test_web_pages.c -- the dashboard's pages, called as the server
+ * calls them, over a temporary SQLite store made through the store API:
+ * two scans of one scope (a changed version, a closed service, a new one,
+ * a cluster sharing a certificate, a store reached through Kibana, a
+ * hostile record full of markup), a third scope of 120 findings for the
+ * pagination, and an unfinished scan that grows while the view is cached.
+ *
+ * Checks: every page answers, filters filter, sort sorts, pages page, the
+ * detail shows history, certificate, signals, via and cluster, the diff
+ * shows new/closed/changed, everything from the store is escaped, unknown
+ * ids are 404 and malformed arguments 400.
+ */
+#include "t.h"
+
+#include "assess/assess.h"
+#include "core/finding.h"
+#include "core/util.h"
+#include "store/store.h"
+#include "web/web.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char tmpdir[64], where[128];
+static struct web_ctx ctx;
+static struct db *dbh;
+
+/* ---- requests ---- */
+
+struct args {
+    const char *k[16], *v[16];
+    int n;
+};
+
+static const char *get_arg(const struct web_req *r, const char *name)
+{
+    const struct args *a = r->impl;
+    for (int i = 0; a && i < a->n; i++)
+        if (!strcmp(a->k[i], name)) return a->v[i];
+    return NULL;
+}
+
+static struct web_resp resp;
+
+/* Call page fn with "k=v" pairs (NULL-terminated); returns the status (200 for 0). */
+static int call(web_page_fn fn, ...)
+{
+    struct args a = {.n = 0};
+    va_list ap;
+    va_start(ap, fn);
+    for (const char *kv; (kv = va_arg(ap, const char *)) && a.n < 16;) {
+        static char keep[16][256];
+        str_copy(keep[a.n], kv, sizeof keep[0]);
+        char *eq = strchr(keep[a.n], '=');
+        if (!eq) continue;
+        *eq = 0;
+        a.k[a.n] = keep[a.n];
+        a.v[a.n] = eq + 1;
+        a.n++;
+    }
+    va_end(ap);
+    struct web_req r = {.method = "GET",
+                        .path = "/",
+                        .user = "alice",
+                        .csrf = "tok\"en<",
+                        .db = dbh,
+                        .ctx = &ctx,
+                        .get_arg = get_arg,
+                        .impl = &a};
+    buf_free(&resp.body);
+    memset(&resp, 0, sizeof resp);
+    buf_init(&resp.body, WEB_BODY_CAP);
+    struct err e = {{0}};
+    int rc = fn(&r, &resp, &e);
+    CHECK_MSG(rc == 0, "page failed: %s", e.msg);
+    CHECK_MSG(!resp.body.truncated, "page truncated");
+    return rc < 0 ? 500 : resp.status ? resp.status : 200;
+}
+
+static const char *body(void)
+{
+    return resp.body.data ? (const char *)resp.body.data : "";
+}
+
+static bool has(const char *s)
+{
+    return strstr(body(), s) != NULL;
+}
+
+static size_t count(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = body(); (p = strstr(p, s)); p++)
+        n++;
+    return n;
+}
+
+/* Position of s in the body (-1 absent), to check orders. */
+static long pos(const char *s)
+{
+    const char *p = strstr(body(), s);
+    return p ? p - body() : -1;
+}
+
+/* ---- the store ---- */
+
+#define T0 1700000000
+
+static void base(struct finding *f, const char *ip, uint16_t port, const char *service,
+                 const char *product, const char *version, time_t t)
+{
+    finding_init(f);
+    str_copy(f->ip, ip, sizeof f->ip);
+    f->port = port;
+    f->time = t;
+    str_copy(f->transport, "tcp", sizeof f->transport);
+    str_copy(f->service, service, sizeof f->service);
+    str_copy(f->product, product, sizeof f->product);
+    str_copy(f->version, version, sizeof f->version);
+}
+
+static void cert(struct finding *f, const char *sha_char, const char *cn, time_t t)
+{
+    f->tls.present = true;
+    str_copy(f->tls.version, "TLSv1.3", sizeof f->tls.version);
+    str_copy(f->tls.cipher, "TLS_AES_256_GCM_SHA384", sizeof f->tls.cipher);
+    for (int i = 0; i < 64; i++)
+        f->tls.sha256[i] = sha_char[0];
+    f->tls.sha256[64] = 0;
+    str_copy(f->tls.subject_cn, cn, sizeof f->tls.subject_cn);
+    str_fmt(f->tls.subject, sizeof f->tls.subject, "CN=%s", cn);
+    str_copy(f->tls.issuer_cn, "Lab CA", sizeof f->tls.issuer_cn);
+    str_copy(f->tls.issuer, "CN=Lab CA", sizeof f->tls.issuer);
+    str_copy(f->tls.san[0], "es.example", sizeof f->tls.san[0]);
+    f->tls.nsan = 1;
+    f->tls.not_before = t - 86400 * 800;
+    f->tls.not_after = t - 86400 * 30;
+    f->tls.expired = true;
+    str_copy(f->tls.key_type, "rsa", sizeof f->tls.key_type);
+    f->tls.key_bits = 2048;
+    str_copy(f->tls.sig_alg, "sha256WithRSAEncryption", sizeof f->tls.sig_alg);
+    f->tls.name_match = -1;
+    f->tls.chain_len = 1;
+}
+
+static void put(struct store *s, int64_t scan, struct finding *f, int cert_hosts)
+{
+    struct assess_ctx ac = {.now = f->time, .cert_hosts = cert_hosts};
+    struct err e = {{0}};
+    assess_finding(f, &ac);
+    CHECK_MSG(store_put(s, scan, f, &e) == 0, "put: %s", e.msg);
+    finding_free(f);
+}
+
+static const char *hostile_product = "\"><img src=x onerror=alert(1)>";
+
+/* One scan of scope "lab" at time t; second: the later scan (changes, a close, a new one). */
+static int64_t lab_scan(struct store *s, time_t t, bool second)
+{
+    struct err e = {{0}};
+    struct scan_meta m = {
+        .args = "ajar scan <lab>", .scope_key = "lab", .seed = 1, .nshards = 1, .start = t};
+    int64_t id;
+    uint64_t p;
+    CHECK_MSG(store_scan_begin(s, &m, &id, &p, &e) == 0, "%s", e.msg);
+    struct finding f;
+    /* A and B: Elasticsearch sharing one certificate: a cluster */
+    base(&f, "10.0.0.1", 9200, "elasticsearch", "Elasticsearch", second ? "5.6.0" : "5.5.1", t);
+    f.auth = AUTH_NONE;
+    f.records = second ? 2500000 : 2000000;
+    f.bytes = 1LL << 33;
+    finding_add_name(&f, "person_info_2019", 16, f.records, f.bytes);
+    finding_add_name(&f, "case_records", 12, 10, 4096);
+    finding_add_field(&f, "sfzh", 4);
+    cert(&f, "a", "es.example", t);
+    put(s, id, &f, 2);
+    base(&f, "10.0.0.2", 9200, "elasticsearch", "Elasticsearch", second ? "5.6.0" : "5.5.1", t);
+    f.auth = AUTH_NONE;
+    f.records = 1500;
+    finding_add_name(&f, "person_info_2020", 16, 1500, -1);
+    cert(&f, "a", "es.example", t);
+    put(s, id, &f, 2);
+    /* C: a Redis behind a password */
+    base(&f, "10.0.0.3", 6379, "redis", "Redis", "7.2.4", t);
+    f.auth = AUTH_REQUIRED;
+    put(s, id, &f, 0);
+    /* D: an open Kibana and E: the Elasticsearch behind it */
+    base(&f, "10.0.0.4", 5601, "kibana", "Kibana", "5.5.1", t);
+    f.auth = AUTH_NONE;
+    finding_detail_str(&f, "proxies_to", "http://127.0.0.1:9200");
+    put(s, id, &f, 0);
+    base(&f, "10.0.0.4", 5601, "elasticsearch", "Elasticsearch", "5.5.1", t);
+    f.auth = AUTH_NONE;
+    f.records = 42;
+    f.has_via = true;
+    str_copy(f.via_service, "kibana", sizeof f.via_service);
+    str_copy(f.via_ip, "10.0.0.4", sizeof f.via_ip);
+    f.via_port = 5601;
+    finding_add_name(&f, "orders", 6, 42, 1000);
+    put(s, id, &f, 0);
+    /* H: hostile strings everywhere */
+    base(&f, "10.0.0.5", 8080, "couchdb", hostile_product, "1.0'<", t);
+    f.auth = AUTH_NONE;
+    str_copy(f.banner, "<script>alert('banner')</script>", sizeof f.banner);
+    finding_add_name(&f, "<script>alert(1)</script>", 25, 5, 5);
+    finding_add_name(&f, "javascript:alert(2)", 19, 5, 5);
+    finding_detail_str(&f, "x\"><b>", "<i>detail</i>");
+    cert(&f, "b", "<script>cn</script>", t);
+    put(s, id, &f, 1);
+    if (!second) {
+        /* X: closed by the second scan */
+        base(&f, "10.0.0.9", 27017, "mongodb", "MongoDB", "3.6.8", t);
+        f.auth = AUTH_NONE;
+        f.records = 77;
+        finding_add_name(&f, "users", 5, 77, 1000);
+        put(s, id, &f, 0);
+    } else {
+        /* F: new */
+        base(&f, "10.0.0.10", 11211, "memcached", "Memcached", "1.6.21", t);
+        f.auth = AUTH_NONE;
+        put(s, id, &f, 0);
+    }
+    CHECK_MSG(store_scan_end(s, id, &e) == 0, "%s", e.msg);
+    return id;
+}
+
+static int64_t obs_of(const char *ip, int port, const char *service, int64_t scan)
+{
+    struct db_stmt *st = NULL;
+    struct err e = {{0}};
+    int64_t id = 0;
+    if (db_prepare(dbh,
+                   "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
+                   " WHERE v.address = $1 AND v.port = $2 AND v.service = $3 AND o.scan = $4",
+                   &st, &e) < 0)
+        return 0;
+    db_bind_text(st, 1, ip);
+    db_bind_int(st, 2, port);
+    db_bind_text(st, 3, service);
+    db_bind_int(st, 4, scan);
+    if (db_step(st, &e) == 1) id = db_col_int(st, 0);
+    db_finalize(st);
+    return id;
+}
+
+static char *cluster_of(int64_t obs)
+{
+    static char c[32];
+    struct db_stmt *st = NULL;
+    struct err e = {{0}};
+    c[0] = 0;
+    if (db_prepare(dbh, "SELECT cluster FROM observations WHERE id = $1", &st, &e) < 0) return c;
+    db_bind_int(st, 1, obs);
+    if (db_step(st, &e) == 1 && db_col_text(st, 0)) str_copy(c, db_col_text(st, 0), sizeof c);
+    db_finalize(st);
+    return c;
+}
+
+/* ---- the checks ---- */
+
+/* Things every page must be: framed, escaped, without script or inline style. */
+static void common(const char *what)
+{
+    CHECK_MSG(has("<!doctype html>") && has("</html>"), "%s: framed", what);
+    CHECK_MSG(!has("<script"), "%s: no script element", what);
+    CHECK_MSG(!has(" style="), "%s: no inline style", what);
+    CHECK_MSG(!has("onerror=alert(1)>") || has("&quot;&gt;&lt;img"), "%s: markup escaped", what);
+    CHECK_MSG(!has("<img src=x"), "%s: no injected element", what);
+    CHECK_MSG(!has("href=\"javascript"), "%s: no javascript: link", what);
+    CHECK_MSG(count("<table") == count("</table>"), "%s: tables closed", what);
+    CHECK_MSG(count("<svg") == count("</svg>"), "%s: svgs closed", what);
+    CHECK_MSG(has("name=\"csrf\" value=\"tok&quot;en&lt;\""), "%s: logout form with csrf", what);
+}
+
+static void test_pages(int64_t s1, int64_t s2, int64_t big)
+{
+    char a[64], b2[64];
+    /* overview: the newest finished scan is the big one (another scope); ask for the lab's */
+    str_fmt(a, sizeof a, "scan=%lld", (long long)s2);
+    CHECK_INT(call(page_overview, a, NULL), 200);
+    common("overview");
+    CHECK(has("Overview"));
+    CHECK(has("<svg"));
+    CHECK(has("new since the last scan"));
+    CHECK(has("personal-data exposures"));
+    CHECK(has("Across scans of these targets"));
+    CHECK(has("<polyline")); /* the trend of two scans */
+    CHECK(has("By owner"));
+    CHECK(has("Team &lt;A&gt;"));
+    CHECK(has("/diff?old="));
+    /* the default scan: the newest finished one */
+    CHECK_INT(call(page_overview, NULL), 200);
+    str_fmt(a, sizeof a, "Scan <a href=\"/scans\">%lld</a>", (long long)big);
+    CHECK(has(a));
+
+    /* findings: everything of scan 2 */
+    str_fmt(a, sizeof a, "scan=%lld", (long long)s2);
+    CHECK_INT(call(page_findings, a, NULL), 200);
+    common("findings");
+    CHECK(has("10.0.0.1:9200"));
+    CHECK(has("10.0.0.10:11211"));
+    CHECK(!has("10.0.0.9:27017"));
+    CHECK(has("<b class=\"count\">7</b>"));
+    CHECK(has("person_info_2019"));
+    CHECK(has("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    CHECK(has("via</span>")); /* the store behind Kibana is tagged */
+    /* critical first: the default order */
+    CHECK(pos("10.0.0.1:9200") < pos("10.0.0.3:6379"));
+
+    CHECK_INT(call(page_findings, a, "severity=critical", NULL), 200);
+    CHECK(has("10.0.0.1:9200"));
+    CHECK(!has("10.0.0.3:6379"));
+    CHECK(!has("10.0.0.10:11211"));
+    CHECK_INT(call(page_findings, a, "min=high", NULL), 200);
+    CHECK(has("10.0.0.1:9200"));
+    CHECK(!has("10.0.0.3:6379"));
+    CHECK_INT(call(page_findings, a, "severity=info,low", NULL), 200);
+    CHECK(has("10.0.0.3:6379"));
+    CHECK(!has("10.0.0.1:9200"));
+    CHECK_INT(call(page_findings, a, "service=redis", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK(has("10.0.0.3:6379"));
+    CHECK_INT(call(page_findings, a, "service=nosuch", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+    CHECK(has("No finding matches."));
+    CHECK_INT(call(page_findings, a, "signal=personal-data-schema", NULL), 200);
+    CHECK(has("10.0.0.1:9200"));
+    CHECK(!has("10.0.0.3:6379"));
+    CHECK_INT(call(page_findings, a, "signal=dashboard-exposes-store", NULL), 200);
+    CHECK(has("10.0.0.4:5601"));
+    CHECK(!has("10.0.0.1:9200"));
+    CHECK_INT(call(page_findings, a, "q=PERSON_info", NULL), 200);
+    CHECK(has("<b class=\"count\">2</b>"));
+    CHECK(has("10.0.0.2:9200"));
+    CHECK_INT(call(page_findings, a, "q=10.0.0.3", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK_INT(call(page_findings, a, "q=memcached", NULL), 200);
+    CHECK(has("10.0.0.10:11211"));
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK_INT(call(page_findings, a, "owner=Ops", NULL), 200);
+    CHECK(has("10.0.0.10:11211"));
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK_INT(call(page_findings, a, "new=1", NULL), 200);
+    CHECK(has("10.0.0.10:11211"));
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK_INT(call(page_findings, a, "auth=required", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK_INT(call(page_findings, a, "via=1", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>"));
+    int64_t oa = obs_of("10.0.0.1", 9200, "elasticsearch", s2);
+    const char *cl = cluster_of(oa);
+    CHECK(cl[0] != 0);
+    str_fmt(b2, sizeof b2, "cluster=%s", cl);
+    CHECK_INT(call(page_findings, a, b2, NULL), 200);
+    CHECK(has("<b class=\"count\">2</b>"));
+    CHECK(has("10.0.0.1:9200") && has("10.0.0.2:9200"));
+    CHECK_INT(call(page_findings, a,
+                   "cert="
+                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                   NULL),
+              200);
+    CHECK(has("<b class=\"count\">2</b>"));
+    /* sorting */
+    CHECK_INT(call(page_findings, a, "sort=address", NULL), 200);
+    CHECK(pos("10.0.0.2:9200") < pos("10.0.0.3:6379"));
+    CHECK(pos("10.0.0.5:8080") < pos("10.0.0.10:11211")); /* numeric, not text */
+    CHECK_INT(call(page_findings, a, "sort=-address", NULL), 200);
+    CHECK(pos("10.0.0.10:11211") < pos("10.0.0.2:9200"));
+    CHECK_INT(call(page_findings, a, "sort=records", NULL), 200);
+    CHECK(pos("10.0.0.1:9200") < pos("10.0.0.2:9200"));
+    CHECK(pos("10.0.0.2:9200") < pos("10.0.0.4:5601"));
+    CHECK_INT(call(page_findings, a, "sort=service", NULL), 200);
+    CHECK(pos("10.0.0.5:8080") < pos("10.0.0.3:6379")); /* couchdb before redis */
+    /* several filters at once */
+    CHECK_INT(call(page_findings, a, "service=elasticsearch", "q=person", "min=critical", NULL),
+              200);
+    CHECK(has("<b class=\"count\">2</b>"));
+
+    /* pagination over the 120 of the big scope */
+    str_fmt(a, sizeof a, "scan=%lld", (long long)big);
+    CHECK_INT(call(page_findings, a, "sort=address", NULL), 200);
+    CHECK(has("<b class=\"count\">120</b>"));
+    CHECK(has("showing 1–50"));
+    CHECK(has("10.9.0.1:6379"));
+    CHECK(!has("10.9.0.51:6379"));
+    CHECK(has("page=2"));
+    CHECK_INT(call(page_findings, a, "sort=address", "page=2", NULL), 200);
+    CHECK(has("showing 51–100"));
+    CHECK(has("10.9.0.51:6379"));
+    CHECK(!has("10.9.0.50:6379\""));
+    CHECK_INT(call(page_findings, a, "sort=address", "page=3", NULL), 200);
+    CHECK(has("showing 101–120"));
+    CHECK(has("10.9.0.120:6379"));
+    CHECK_INT(call(page_findings, a, "sort=address", "page=99", NULL), 200);
+    CHECK(has("showing 101–120")); /* past the end: the last page */
+    CHECK_INT(call(page_findings, a, "sort=-address", "page=3", NULL), 200);
+    CHECK(has("10.9.0.1:6379"));
+
+    /* the detail of A: history, certificate, signals, cluster */
+    str_fmt(a, sizeof a, "id=%lld", (long long)oa);
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    common("finding");
+    CHECK(has("10.0.0.1:9200"));
+    CHECK(has("first seen"));
+    CHECK(has("5.5.1 → 5.6.0"));
+    CHECK(has("2,000,000 → 2,500,000"));
+    CHECK(has("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    CHECK(has("es.example"));
+    CHECK(has("expired"));
+    CHECK(has("no-auth"));
+    CHECK(has("personal-data-schema"));
+    CHECK(has("cert-shared") || has("cert-expired"));
+    CHECK(has("/cluster?id="));
+    CHECK(has(cl));
+    CHECK(has("Served by"));
+    CHECK(has("national ID")); /* sfzh classified */
+    /* E: reached through Kibana, linked to the console's page */
+    int64_t oe = obs_of("10.0.0.4", 5601, "elasticsearch", s2);
+    int64_t od = obs_of("10.0.0.4", 5601, "kibana", s2);
+    str_fmt(a, sizeof a, "id=%lld", (long long)oe);
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    CHECK(has("through a console"));
+    str_fmt(b2, sizeof b2, "<a href=\"/finding?id=%lld\">kibana", (long long)od);
+    CHECK(has(b2));
+    /* D: the console shows the store reached through it */
+    str_fmt(a, sizeof a, "id=%lld", (long long)od);
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    CHECK(has("reached through this console"));
+    CHECK(has("proxies_to"));
+    /* X: closed */
+    int64_t ox = obs_of("10.0.0.9", 27017, "mongodb", s1);
+    str_fmt(a, sizeof a, "id=%lld", (long long)ox);
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    CHECK(has("closed"));
+    CHECK(has("not seen by the scan"));
+    /* H: the hostile record */
+    int64_t oh = obs_of("10.0.0.5", 8080, "couchdb", s2);
+    str_fmt(a, sizeof a, "id=%lld", (long long)oh);
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    common("hostile finding");
+    CHECK(has("&lt;script&gt;alert(&#39;banner&#39;)&lt;/script&gt;"));
+    CHECK(has("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    CHECK(has("javascript:alert(2)"));
+    CHECK(!has("<script>"));
+    CHECK(has("CN=&lt;script&gt;cn&lt;/script&gt;"));
+    CHECK(has("x&quot;&gt;&lt;b&gt;"));
+    CHECK(has("&lt;i&gt;detail&lt;/i&gt;"));
+    CHECK(!has("<i>detail"));
+    CHECK(has("1.0&#39;&lt;"));
+
+    /* clusters */
+    str_fmt(a, sizeof a, "scan=%lld", (long long)s2);
+    CHECK_INT(call(page_clusters, a, NULL), 200);
+    common("clusters");
+    CHECK(has(cl));
+    str_fmt(b2, sizeof b2, "id=%s", cl);
+    CHECK_INT(call(page_cluster, b2, a, NULL), 200);
+    common("cluster");
+    CHECK(has("10.0.0.1:9200") && has("10.0.0.2:9200"));
+    CHECK(!has("10.0.0.3:6379"));
+    CHECK(has("members in this scan"));
+
+    /* scans */
+    CHECK_INT(call(page_scans, NULL), 200);
+    common("scans");
+    str_fmt(a, sizeof a, "/diff?new=%lld", (long long)s2);
+    CHECK(has(a));
+    CHECK(has("ajar scan &lt;lab&gt;"));
+
+    /* diff: the default is the newest finished scan and its predecessor (the big scope has
+     * none); ask for the lab's two */
+    str_fmt(a, sizeof a, "new=%lld", (long long)s2);
+    CHECK_INT(call(page_diff, a, NULL), 200);
+    common("diff");
+    CHECK(has("New exposures (1)"));
+    CHECK(has("Closed (not seen by the new scan) (1)"));
+    CHECK(has("10.0.0.10:11211"));
+    CHECK(has("10.0.0.9:27017"));
+    CHECK(has("5.5.1 → Elasticsearch 5.6.0") || has("Elasticsearch 5.5.1 → Elasticsearch 5.6.0"));
+    CHECK(has("Changed (2)"));
+    str_fmt(a, sizeof a, "old=%lld", (long long)s1);
+    str_fmt(b2, sizeof b2, "new=%lld", (long long)s2);
+    CHECK_INT(call(page_diff, a, b2, NULL), 200);
+    CHECK(has("New exposures (1)"));
+    CHECK_INT(call(page_diff, NULL), 404); /* the big scope has one scan */
+
+    /* errors */
+    CHECK_INT(call(page_finding, "id=999999", NULL), 404);
+    CHECK_INT(call(page_finding, "id=abc", NULL), 400);
+    CHECK_INT(call(page_finding, "id=-1", NULL), 400);
+    CHECK_INT(call(page_finding, NULL), 400);
+    CHECK_INT(call(page_cluster, "id=ffffffffffff", NULL), 404);
+    CHECK_INT(call(page_cluster, "id=<x>", NULL), 400);
+    CHECK(!has("<x>"));
+    CHECK_INT(call(page_findings, "severity=bogus", NULL), 400);
+    CHECK_INT(call(page_findings, "min=x", NULL), 400);
+    CHECK_INT(call(page_findings, "page=0", NULL), 400);
+    CHECK_INT(call(page_findings, "page=-3", NULL), 400);
+    CHECK_INT(call(page_findings, "sort=nope", NULL), 400);
+    CHECK_INT(call(page_findings, "auth=maybe", NULL), 400);
+    CHECK_INT(call(page_findings, "scan=999", NULL), 404);
+    CHECK_INT(call(page_findings, "scan=x1", NULL), 400);
+    CHECK_INT(call(page_overview, "scan=999", NULL), 404);
+    CHECK_INT(call(page_diff, "old=x", NULL), 400);
+    CHECK_INT(call(page_diff, "old=1", "new=999", NULL), 404);
+    CHECK_INT(call(page_scans, "page=zz", NULL), 400);
+    CHECK_INT(call(page_not_found, NULL), 404);
+    common("404");
+    char longq[400];
+    memset(longq, 'x', sizeof longq - 1);
+    longq[0] = 'q', longq[1] = '=';
+    longq[sizeof longq - 1] = 0;
+    CHECK_INT(call(page_findings, longq, NULL), 400);
+}
+
+/* A scan that is still running: the cached view follows it. */
+static void test_unfinished(struct store *s)
+{
+    struct err e = {{0}};
+    struct scan_meta m = {
+        .args = "running", .scope_key = "live", .seed = 1, .nshards = 1, .start = T0 + 900000};
+    int64_t id;
+    uint64_t p;
+    CHECK_MSG(store_scan_begin(s, &m, &id, &p, &e) == 0, "%s", e.msg);
+    struct finding f;
+    base(&f, "10.7.0.1", 6379, "redis", "Redis", "7.0.0", T0 + 900000);
+    f.auth = AUTH_NONE;
+    put(s, id, &f, 0);
+    CHECK(store_flush(s, &e) == 0);
+    char a[64];
+    str_fmt(a, sizeof a, "scan=%lld", (long long)id);
+    CHECK_INT(call(page_findings, a, NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>"));
+    CHECK(has("running"));
+    base(&f, "10.7.0.2", 6379, "redis", "Redis", "7.0.0", T0 + 900001);
+    f.auth = AUTH_NONE;
+    put(s, id, &f, 0);
+    CHECK(store_flush(s, &e) == 0);
+    usleep(2100 * 1000); /* the view is checked at most every 2 s */
+    CHECK_INT(call(page_findings, a, NULL), 200);
+    CHECK(has("<b class=\"count\">2</b>"));
+    CHECK(has("10.7.0.2:6379"));
+    CHECK_INT(call(page_scans, NULL), 200);
+    CHECK(has("running"));
+}
+
+static void test_escape(void)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    html_esc(&b, "<a href='x'>\"&</a>\x01");
+    CHECK_STR((const char *)b.data, "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&lt;/a&gt;?");
+    buf_reset(&b);
+    url_esc(&b, "a b&c=d/é");
+    CHECK_STR((const char *)b.data, "a%20b%26c%3Dd%2F%C3%A9");
+    buf_free(&b);
+    const struct web_asset *css = web_asset_find("/static/ajar.css");
+    CHECK(css && css->len > 1000 && strstr(css->content_type, "text/css"));
+    CHECK(web_asset_find("/static/favicon.svg") != NULL);
+    CHECK(web_asset_find("/static/../etc/passwd") == NULL);
+    CHECK(web_asset_find(NULL) == NULL);
+}
+
+int main(void)
+{
+    str_copy(tmpdir, "/tmp/ajar-web-XXXXXX", sizeof tmpdir);
+    if (!mkdtemp(tmpdir)) return 1;
+    str_fmt(where, sizeof where, "%s/web.db", tmpdir);
+    log_level = 0;
+    test_escape();
+
+    struct store *s = NULL;
+    struct err e = {{0}};
+    CHECK_MSG(store_open(&s, where, &e) == 0, "%s", e.msg);
+    if (!s) return T_END();
+    int64_t s1 = lab_scan(s, T0, false);
+    int64_t s2 = lab_scan(s, T0 + 86400, true);
+    /* a third scope: 120 findings for the pages */
+    struct scan_meta m = {
+        .args = "big", .scope_key = "big", .seed = 1, .nshards = 1, .start = T0 + 200000};
+    int64_t big;
+    uint64_t p;
+    CHECK_MSG(store_scan_begin(s, &m, &big, &p, &e) == 0, "%s", e.msg);
+    for (int i = 1; i <= 120; i++) {
+        struct finding f;
+        char ip[32];
+        str_fmt(ip, sizeof ip, "10.9.0.%d", i);
+        base(&f, ip, 6379, "redis", "Redis", "6.0.1", T0 + 200000);
+        f.auth = AUTH_REQUIRED;
+        put(s, big, &f, 0);
+    }
+    CHECK_MSG(store_scan_end(s, big, &e) == 0, "%s", e.msg);
+
+    CHECK_MSG(db_open(&dbh, where, &e) == 0, "%s", e.msg);
+    struct report_owners *own = NULL;
+    static const char owners[] = "10.0.0.0/29 Team <A>\n10.0.0.8/29 Ops\n";
+    CHECK_MSG(report_owners_parse(&own, owners, sizeof owners - 1, &e) == 0, "%s", e.msg);
+    ctx.where = where;
+    ctx.owners = own;
+    ctx.cert_not_after = now_wall() + 5 * 86400; /* the warning banner */
+    CHECK(web_views_new(&ctx.views, where, &e) == 0);
+    if (dbh) {
+        test_pages(s1, s2, big);
+        CHECK_INT(call(page_overview, NULL), 200);
+        CHECK(has("certificate expires in"));
+        ctx.cert_not_after = now_wall() - 86400;
+        CHECK_INT(call(page_scans, NULL), 200);
+        CHECK(has("banner bad"));
+        ctx.cert_not_after = 0;
+        CHECK_INT(call(page_scans, NULL), 200);
+        CHECK(!has("class=\"banner"));
+        test_unfinished(s);
+        /* without a cache (views NULL) the pages still work */
+        web_views_free(ctx.views);
+        ctx.views = NULL;
+        CHECK_INT(call(page_findings, "service=redis", NULL), 200);
+    }
+    buf_free(&resp.body);
+    db_close(dbh);
+    report_owners_free(own);
+    store_close(s);
+    char cmd[160];
+    str_fmt(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return T_END();
+}
