@@ -324,7 +324,7 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
     struct buf *b = &o->body;
     buf_appendf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+                   "<meta name=\"referrer\" content=\"same-origin\"><title>");
     html_esc(b, title);
     buf_appendf(b, " · ajar</title><link rel=\"icon\" href=\"/static/favicon.svg\" "
                    "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/ajar.css\">"

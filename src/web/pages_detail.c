@@ -149,7 +149,11 @@ static void history_changes(struct buf *b, const struct hist *p, const struct hi
     if (p->bytes != h->bytes) {
         wp_bytes(p->bytes, x, sizeof x);
         wp_bytes(h->bytes, y, sizeof y);
-        change(b, &any, "size", x, y);
+        if (!strcmp(x, y)) { /* too close for the unit: the exact bytes */
+            wp_num(p->bytes, x, sizeof x);
+            wp_num(h->bytes, y, sizeof y);
+        }
+        change(b, &any, "bytes", x, y);
     }
     if (p->sev != h->sev) change(b, &any, "severity", wp_sev(p->sev), wp_sev(h->sev));
     if (!any) buf_appendf(b, "<li class=\"none\">unchanged</li>");
@@ -180,10 +184,10 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
         wp_num(h[i].records, rec, sizeof rec);
         bool opened = i == 0 || (first_seen && h[i].t == first_seen && h[i - 1].t < first_seen);
         buf_appendf(b,
-                    "<li class=\"%s%s\"><div class=\"when\">%s<br><a href=\"/finding?id=%lld\">"
-                    "scan %lld</a></div><div class=\"what\">",
-                    opened ? "open" : "obs", h[i].obs == cur ? " cur" : "", tm, (long long)h[i].obs,
-                    (long long)h[i].scan);
+                    "<li class=\"%s%s\"><div class=\"when\">%.10s<br>%s · <a "
+                    "href=\"/finding?id=%lld\">scan %lld</a></div><div class=\"what\">",
+                    opened ? "open" : "obs", h[i].obs == cur ? " cur" : "", tm,
+                    strlen(tm) > 11 ? tm + 11 : "", (long long)h[i].obs, (long long)h[i].scan);
         wp_sev_badge(b, h[i].sev);
         buf_appendf(b, " <b>%s</b> ", opened ? (i ? "seen open again" : "first seen") : "seen");
         wp_esc_n(b, h[i].product, 64);
@@ -201,10 +205,10 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
         wp_duration(first_seen && closed > first_seen ? (int64_t)(closed - first_seen) : 0, d,
                     sizeof d);
         buf_appendf(b,
-                    "<li class=\"closed\"><div class=\"when\">%s</div><div class=\"what\">"
+                    "<li class=\"closed\"><div class=\"when\">%.10s<br>%s</div><div class=\"what\">"
                     "<b>closed</b>: not seen by the scan of the same targets after %s open</div>"
                     "</li>",
-                    tm, d);
+                    tm, strlen(tm) > 11 ? tm + 11 : "", d);
     }
     buf_appendf(b, "</ol></section>");
 }
@@ -258,15 +262,19 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
     buf_appendf(b, "</dd>");
     dt(b, "Key");
     wp_esc_n(b, jstr(tls, "key"), 32);
-    buf_appendf(b, " · ");
-    wp_esc_n(b, jstr(tls, "sig_alg"), 64);
+    if (*jstr(tls, "sig_alg")) {
+        buf_appendf(b, " · ");
+        wp_esc_n(b, jstr(tls, "sig_alg"), 64);
+    }
     if (json_is_true(json_object_get(tls, "self_signed")))
         buf_appendf(b, " <span class=\"tag warn\">self-signed</span>");
     buf_appendf(b, "</dd>");
     dt(b, "Session");
     wp_esc_n(b, jstr(tls, "version"), 16);
-    buf_appendf(b, " · ");
-    wp_esc_n(b, jstr(tls, "cipher"), 64);
+    if (*jstr(tls, "cipher")) {
+        buf_appendf(b, " · ");
+        wp_esc_n(b, jstr(tls, "cipher"), 64);
+    }
     buf_appendf(b, " · chain of %lld · %s</dd>", (long long)jint(tls, "chain_len"),
                 json_is_true(json_object_get(tls, "verified")) ? "verified against the system store"
                                                                : "not verified");
@@ -295,18 +303,23 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
 static void section_data(struct buf *b, const json_t *d)
 {
     if (!json_is_object(d)) return;
-    char a[32], c[32], n[32], y[32];
+    char a[32], c[32], n[32], y[32], ex[32];
     wp_num(jint(d, "databases"), a, sizeof a);
     wp_num(jint(d, "collections"), c, sizeof c);
-    wp_num(jint(d, "records"), n, sizeof n);
+    int64_t recs = jint(d, "records");
+    wp_num(recs, ex, sizeof ex);
+    if (recs >= 10000)
+        wp_short(recs, n, sizeof n);
+    else
+        str_copy(n, ex, sizeof n);
     wp_bytes(jint(d, "bytes"), y, sizeof y);
     buf_appendf(b,
                 "<section class=\"panel\" id=\"data\"><h2>Data (metadata only)</h2>"
                 "<div class=\"cards small\"><div class=\"card\"><b>%s</b><span>databases</span>"
                 "</div><div class=\"card\"><b>%s</b><span>collections / indices / tables</span>"
-                "</div><div class=\"card\"><b>%s</b><span>records</span></div>"
+                "</div><div class=\"card\"><b>%s</b><span>records</span><small>%s</small></div>"
                 "<div class=\"card\"><b>%s</b><span>size</span></div></div>",
-                a, c, n, y);
+                a, c, n, recs >= 10000 ? ex : "", y);
     const json_t *items = json_object_get(d, "items");
     const json_t *names = json_object_get(d, "names");
     size_t i;
@@ -554,23 +567,27 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "<p class=\"none\">No signal: nothing wrong seen.</p>");
     else
         buf_appendf(b, "<table class=\"grid signals\"><tbody>");
-    size_t i;
+    size_t nsig = json_array_size(sigs);
     const json_t *x;
-    json_array_foreach(sigs, i, x)
-    {
-        enum severity ss = SEV_NONE;
-        severity_parse(jstr(x, "severity"), &ss);
-        buf_appendf(b, "<tr><td>");
-        wp_sev_badge(b, (int)ss);
-        buf_appendf(b, "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld&amp;signal=",
-                    (long long)scan);
-        url_esc(b, jstr(x, "id"));
-        buf_appendf(b, "\">");
-        wp_esc_n(b, jstr(x, "id"), 48);
-        buf_appendf(b, "</a></td><td>");
-        wp_esc_n(b, jstr(x, "detail"), 300);
-        buf_appendf(b, "</td></tr>");
-    }
+    /* highest severity first, the record's order within one severity */
+    for (int want = SEV_CRITICAL; want >= SEV_NONE; want--)
+        for (size_t si = 0; si < nsig; si++) {
+            x = json_array_get(sigs, si);
+            enum severity ss = SEV_NONE;
+            severity_parse(jstr(x, "severity"), &ss);
+            if ((int)ss != want) continue;
+            buf_appendf(b, "<tr><td>");
+            wp_sev_badge(b, (int)ss);
+            buf_appendf(b,
+                        "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld&amp;signal=",
+                        (long long)scan);
+            url_esc(b, jstr(x, "id"));
+            buf_appendf(b, "\">");
+            wp_esc_n(b, jstr(x, "id"), 48);
+            buf_appendf(b, "</a></td><td>");
+            wp_esc_n(b, jstr(x, "detail"), 300);
+            buf_appendf(b, "</td></tr>");
+        }
     if (json_array_size(sigs)) buf_appendf(b, "</tbody></table>");
     buf_appendf(b, "</section>");
 
@@ -694,7 +711,11 @@ static void diff_changes(struct buf *b, const struct wv *va, const struct wv_row
     if (a->bytes != w->bytes) {
         wp_bytes(a->bytes, x, sizeof x);
         wp_bytes(w->bytes, y, sizeof y);
-        change(b, &any, "size", x, y);
+        if (!strcmp(x, y)) {
+            wp_num(a->bytes, x, sizeof x);
+            wp_num(w->bytes, y, sizeof y);
+        }
+        change(b, &any, "bytes", x, y);
     }
     if (a->severity != w->severity)
         change(b, &any, "severity", wp_sev(a->severity), wp_sev(w->severity));

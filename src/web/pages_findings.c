@@ -303,8 +303,11 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
         int shown = 0;
         for (int s = 0; s < v->nsig; s++) {
             if (!(w->sigs >> s & 1)) continue;
-            if (shown++ == 4) {
-                buf_appendf(b, "<span class=\"chip more\">…</span>");
+            if (shown++ == 3) {
+                int more = 0;
+                for (int m = s; m < v->nsig; m++)
+                    more += (int)(w->sigs >> m & 1);
+                buf_appendf(b, "<span class=\"chip more\">+%d</span>", more);
                 break;
             }
             buf_appendf(b, "<span class=\"chip\">");

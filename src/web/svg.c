@@ -50,9 +50,14 @@ void svg_sev_bar(struct buf *b, const int64_t by_sev[6], const char *qs)
     buf_appendf(b, "</svg>");
 }
 
+/* The bar charts sit in half-width panels: a 560-wide view box keeps their text readable. */
+#define SVG_W     560
+#define SVG_LABEL 190
+#define SVG_BAR   (SVG_W - SVG_LABEL - 70)
+
 static void row_label(struct buf *b, double y, const char *label)
 {
-    buf_appendf(b, "<text x=\"172\" y=\"%.1f\" text-anchor=\"end\">", y);
+    buf_appendf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", SVG_LABEL - 8, y);
     wp_esc_n(b, label, 22);
     buf_appendf(b, "</text>");
 }
@@ -68,11 +73,11 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
         if (t > max) max = t;
     }
     buf_appendf(b,
-                "<svg class=\"chart\" viewBox=\"0 0 1000 %zu\" role=\"img\" "
+                "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" role=\"img\" "
                 "aria-label=\"findings by service and severity\">",
-                n * 24 + 6);
+                SVG_W, n * 24 + 6);
     for (size_t i = 0; i < n; i++) {
-        double y = 3 + (double)i * 24, x = 180;
+        double y = 3 + (double)i * 24, x = SVG_LABEL;
         int64_t t = 0;
         if (hrefs && hrefs[i]) {
             buf_appendf(b, "<a href=\"");
@@ -82,7 +87,7 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
         row_label(b, y + 14, labels[i]);
         for (int s = SEV_CRITICAL; s >= SEV_NONE; s--) {
             if (!by_sev[i][s]) continue;
-            double w = 720.0 * (double)by_sev[i][s] / (double)max;
+            double w = SVG_BAR * (double)by_sev[i][s] / (double)max;
             char num[32];
             wp_num(by_sev[i][s], num, sizeof num);
             buf_appendf(b,
@@ -108,10 +113,10 @@ void svg_bars(struct buf *b, const char *const *labels, const char *const *hrefs
     int64_t max = 1;
     for (size_t i = 0; i < n; i++)
         if (vals[i] > max) max = vals[i];
-    buf_appendf(b, "<svg class=\"chart\" viewBox=\"0 0 1000 %zu\" role=\"img\">", n * 24 + 6);
+    buf_appendf(b, "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" role=\"img\">", SVG_W, n * 24 + 6);
     for (size_t i = 0; i < n; i++) {
         double y = 3 + (double)i * 24;
-        double w = 720.0 * (double)vals[i] / (double)max;
+        double w = SVG_BAR * (double)vals[i] / (double)max;
         char num[32];
         wp_num(vals[i], num, sizeof num);
         if (hrefs && hrefs[i]) {
@@ -121,11 +126,11 @@ void svg_bars(struct buf *b, const char *const *labels, const char *const *hrefs
         }
         row_label(b, y + 14, labels[i]);
         buf_appendf(b,
-                    "<rect x=\"180\" y=\"%.1f\" width=\"%.1f\" height=\"18\" class=\"%s\"><title>",
-                    y, w < 0.5 ? 0.5 : w, cls);
+                    "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"18\" class=\"%s\"><title>",
+                    SVG_LABEL, y, w < 0.5 ? 0.5 : w, cls);
         wp_esc_n(b, labels[i], 64);
         buf_appendf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" class=\"val\">%s</text>",
-                    num, 186 + w, y + 14, num);
+                    num, SVG_LABEL + 6 + w, y + 14, num);
         if (hrefs && hrefs[i]) buf_appendf(b, "</a>");
     }
     buf_appendf(b, "</svg>");
@@ -144,7 +149,7 @@ static void nice_max(int64_t *max)
 void svg_trend(struct buf *b, const time_t *t, const int64_t *ids, const int64_t (*by_sev)[6],
                size_t n)
 {
-    const double x0 = 70, x1 = 980, y0 = 20, y1 = 200;
+    const double x0 = 60, x1 = 980, y0 = 14, y1 = 170;
     int64_t max = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t tot = 0;
@@ -153,7 +158,7 @@ void svg_trend(struct buf *b, const time_t *t, const int64_t *ids, const int64_t
         if (tot > max) max = tot;
     }
     nice_max(&max);
-    buf_appendf(b, "<svg class=\"chart\" viewBox=\"0 0 1000 240\" role=\"img\" "
+    buf_appendf(b, "<svg class=\"chart\" viewBox=\"0 0 1000 196\" role=\"img\" "
                    "aria-label=\"findings per scan over time\">");
     for (int g = 0; g <= 4; g++) {
         double y = y1 - (y1 - y0) * g / 4.0;

@@ -261,34 +261,45 @@ static const char *jstr(const char *p, const char *end, char *out, size_t cap, s
     return p + 1;
 }
 
-/* Append s lowercased (ASCII) to the search text, cut at a code point before WV_TEXT_MAX. */
-static void text_add(char *t, size_t *k, const char *s)
+/* s lowercased (ASCII) into out (cap bytes). */
+static size_t lower_copy(char *out, size_t cap, const char *s)
 {
-    if (!*s) return;
-    if (*k && *k + 1 < WV_TEXT_MAX) t[(*k)++] = ' ';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        size_t need = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
-        if ((*p & 0xc0) != 0x80 && *k + need >= WV_TEXT_MAX) break;
-        if (*k + 1 >= WV_TEXT_MAX) break;
-        t[(*k)++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    }
-    t[*k] = 0;
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 1 < cap; p++)
+        out[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    out[k] = 0;
+    return k;
 }
 
-/* Names from `"names":[...]` (the first such key is data.names: data precedes details). */
-static void record_names(const char *rec, size_t len, char *t, size_t *k)
+/*
+ * The set of the record's first WV_NAMES names (`"names":[...]`; the first
+ * such key is data.names: data precedes details) as interned name ids, each
+ * written as 3 non-zero bytes into key. Returns the key's length, or
+ * SIZE_MAX when out of memory.
+ */
+static size_t record_names(struct wv *v, const char *rec, size_t len, char *key)
 {
     const char *end = rec + len;
     const char *p = mem_find(rec, len, "\"names\":[", false);
-    if (!p) return;
+    size_t k = 0;
+    if (!p) return 0;
     p += 9;
-    char name[FINDING_MAX_NAME * 4 + 8];
-    while (p < end && *p == '"' && *k + 2 < WV_TEXT_MAX) {
-        p = jstr(p, end, name, sizeof name, NULL);
-        if (!p) return;
-        text_add(t, k, name);
+    char name[FINDING_MAX_NAME * 4 + 8], low[sizeof name];
+    for (int n = 0; p < end && *p == '"' && n < WV_NAMES; n++) {
+        size_t nl = 0;
+        p = jstr(p, end, name, sizeof name, &nl);
+        if (!p) break;
+        size_t ll = lower_copy(low, sizeof low, name);
+        uint32_t id = intern(&v->names, &v->arena, low, ll);
+        if (id == UINT32_MAX) return SIZE_MAX;
+        if (id >= 255u * 255u * 255u) break;
+        key[k++] = (char)(1 + id % 255);
+        key[k++] = (char)(1 + id / 255 % 255);
+        key[k++] = (char)(1 + id / (255 * 255));
         if (p < end && *p == ',') p++;
     }
+    key[k] = 0;
+    return k;
 }
 
 /* The record's own first_seen (as written then), 0 when absent. */
@@ -332,7 +343,20 @@ static void view_free(struct wv *v)
     intern_free(&v->clusters);
     intern_free(&v->certs);
     intern_free(&v->owners);
-    intern_free(&v->texts);
+    intern_free(&v->prodtexts);
+    intern_free(&v->names);
+    intern_free(&v->combos);
+    free(v->col.sev);
+    free(v->col.auth);
+    free(v->col.flags);
+    free(v->col.service);
+    free(v->col.cluster);
+    free(v->col.owner);
+    free(v->col.cert);
+    free(v->col.prod);
+    free(v->col.combo);
+    free(v->col.sigs);
+    free(v->col.ip4);
     free(v->svc_sev);
     free(v->owner_n);
     free(v->owner_sev);
@@ -510,12 +534,13 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     struct wv *v = xcalloc(1, sizeof *v);
     struct db_stmt *st = NULL;
     size_t cap = 0;
-    char text[WV_TEXT_MAX + 4];
+    char text[400], key[WV_NAMES * 3 + 1];
     if (!v) return err_set(e, "out of memory");
     v->group = group;
     if (intern_init(&v->services, &v->arena) < 0 || intern_init(&v->prodvers, &v->arena) < 0 ||
         intern_init(&v->clusters, &v->arena) < 0 || intern_init(&v->certs, &v->arena) < 0 ||
-        intern_init(&v->owners, &v->arena) < 0 || intern_init(&v->texts, &v->arena) < 0)
+        intern_init(&v->owners, &v->arena) < 0 || intern_init(&v->prodtexts, &v->arena) < 0 ||
+        intern_init(&v->names, &v->arena) < 0 || intern_init(&v->combos, &v->arena) < 0)
         goto oom;
     if (group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0) goto fail;
     v->checked = now_ms();
@@ -582,18 +607,22 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         }
         const char *rec = db_col_text(st, 13) ? db_col_text(st, 13) : "";
         size_t rl = strlen(rec);
-        size_t k = 0;
-        text[0] = 0;
-        text_add(text, &k, svc);
-        text_add(text, &k, pv);
-        record_names(rec, rl, text, &k);
-        w->text = intern(&v->texts, &v->arena, text, k);
+        char raw[400];
+        str_fmt(raw, sizeof raw, "%s %s", svc, pv);
+        size_t tl = lower_copy(text, sizeof text, raw);
+        uint32_t ptid = intern(&v->prodtexts, &v->arena, text, tl);
+        size_t kl = record_names(v, rec, rl, key);
+        if (kl == SIZE_MAX || ptid == UINT32_MAX) goto oom;
+        uint32_t combo = intern(&v->combos, &v->arena, key, kl);
+        if (combo == UINT32_MAX) goto oom;
+        w->prod = ptid;
+        w->combo = combo;
         if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
         time_t fs = record_first_seen(rec, rl);
         w->first_seen = fs ? fs : db_col_int(st, 14);
         w->last_seen = db_col_int(st, 15);
         if (w->service == UINT32_MAX || w->prodver == UINT32_MAX || w->cert == UINT32_MAX ||
-            w->cluster == UINT32_MAX || w->owner == UINT32_MAX || w->text == UINT32_MAX)
+            w->cluster == UINT32_MAX || w->owner == UINT32_MAX)
             goto oom;
         v->n++;
     }
@@ -615,6 +644,24 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         if (v->n) qsort_r(v->perm[s], v->n, sizeof(uint32_t), cmp_perm, &sc);
     }
 
+    /* the filter columns */
+    size_t nn = v->n ? v->n : 1;
+    v->col.sev = xmalloc(nn);
+    v->col.auth = xmalloc(nn);
+    v->col.flags = xmalloc(nn);
+    v->col.service = xmalloc(nn * 4);
+    v->col.cluster = xmalloc(nn * 4);
+    v->col.owner = xmalloc(nn * 4);
+    v->col.cert = xmalloc(nn * 4);
+    v->col.prod = xmalloc(nn * 4);
+    v->col.combo = xmalloc(nn * 4);
+    v->col.sigs = xmalloc(nn * 8);
+    v->col.ip4 = xmalloc(nn * 16);
+    if (!v->col.sev || !v->col.auth || !v->col.flags || !v->col.service || !v->col.cluster ||
+        !v->col.owner || !v->col.cert || !v->col.prod || !v->col.combo || !v->col.sigs ||
+        !v->col.ip4)
+        goto oom;
+
     /* aggregates */
     v->svc_sev = xcalloc(v->services.n * 6, sizeof *v->svc_sev);
     v->owner_n = xcalloc(v->owners.n, sizeof *v->owner_n);
@@ -627,6 +674,17 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
             w->flags |= WV_NEW;
             v->newcount++;
         }
+        v->col.sev[i] = w->severity;
+        v->col.auth[i] = w->auth;
+        v->col.flags[i] = w->flags;
+        v->col.service[i] = w->service;
+        v->col.cluster[i] = w->cluster;
+        v->col.owner[i] = w->owner;
+        v->col.cert[i] = w->cert;
+        v->col.prod[i] = w->prod;
+        v->col.combo[i] = w->combo;
+        v->col.sigs[i] = w->sigs;
+        str_copy(v->col.ip4[i], w->flags & WV_V6 ? "" : w->ip, 16);
         v->by_sev[w->severity]++;
         v->svc_sev[w->service * 6 + w->severity]++;
         v->owner_n[w->owner]++;
@@ -864,33 +922,34 @@ int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit)
         f->q = NULL;
         return 0;
     }
-    uint8_t *h = xmalloc(v->texts.n ? v->texts.n : 1);
+    size_t np = v->prodtexts.n, nn = v->names.n, nc = v->combos.n;
+    uint8_t *h = xcalloc(np + nn + nc + 1, 1);
     if (!h) return -1;
-    for (uint32_t i = 0; i < v->texts.n; i++)
-        h[i] = strstr(v->texts.s[i], f->q) != NULL;
+    uint8_t *ph = h, *nh = h + np, *ch = h + np + nn;
+    for (uint32_t i = 0; i < np; i++)
+        ph[i] = strstr(v->prodtexts.s[i], f->q) != NULL;
+    bool any = false;
+    for (uint32_t i = 1; i < nn; i++)
+        any |= (nh[i] = strstr(v->names.s[i], f->q) != NULL);
+    if (any) {
+        /* a set of names matches when one of its names does */
+        for (uint32_t i = 1; i < nc; i++)
+            for (const unsigned char *p = (const unsigned char *)v->combos.s[i]; p[0]; p += 3) {
+                uint32_t id = (uint32_t)(p[0] - 1) + (uint32_t)(p[1] - 1) * 255 +
+                              (uint32_t)(p[2] - 1) * 255 * 255;
+                if (id < nn && nh[id]) {
+                    ch[i] = 1;
+                    break;
+                }
+            }
+    }
     f->q_ip = true;
     for (const char *p = f->q; *p; p++)
         if (!strchr("0123456789abcdef.:", *p)) f->q_ip = false;
-    f->text_hit = h;
+    f->prod_hit = ph;
+    f->combo_hit = ch;
     *hit = h;
     return 0;
-}
-
-bool wv_match(const struct wv *v, const struct wv_filter *f, const struct wv_row *w)
-{
-    (void)v;
-    if (f->sev_mask && !(f->sev_mask >> w->severity & 1)) return false;
-    if (f->service != -1 && (int64_t)w->service != f->service) return false;
-    if (f->signal != -1 && (f->signal < 0 || !(w->sigs >> f->signal & 1))) return false;
-    if (f->cluster != -1 && (int64_t)w->cluster != f->cluster) return false;
-    if (f->owner != -1 && (int64_t)w->owner != f->owner) return false;
-    if (f->cert != -1 && (int64_t)w->cert != f->cert) return false;
-    if (f->auth >= 0 && w->auth != f->auth) return false;
-    if (f->pii && !(w->flags & WV_PII)) return false;
-    if (f->fresh && !(w->flags & WV_NEW)) return false;
-    if (f->via && !(w->flags & WV_VIA)) return false;
-    if (f->q && !f->text_hit[w->text] && !(f->q_ip && strstr(w->ip, f->q))) return false;
-    return true;
 }
 
 static bool filter_empty(const struct wv_filter *f)
@@ -900,38 +959,130 @@ static bool filter_empty(const struct wv_filter *f)
            !f->q;
 }
 
+/*
+ * One filter over one column into the bitmap: the first pass writes the
+ * words, later passes narrow them and skip words already empty.
+ */
+#define PASS(cond)                                                                                 \
+    do {                                                                                           \
+        for (size_t wd = 0; wd < nw; wd++) {                                                       \
+            if (!first && !bm[wd]) continue;                                                       \
+            size_t lo = wd * 64, hi = lo + 64 < n ? lo + 64 : n;                                   \
+            uint64_t m = 0;                                                                        \
+            for (size_t i = lo; i < hi; i++)                                                       \
+                m |= (uint64_t)(cond) << (i - lo);                                                 \
+            bm[wd] = first ? m : bm[wd] & m;                                                       \
+        }                                                                                          \
+        first = false;                                                                             \
+    } while (0)
+
+static bool ip_match(const struct wv *v, size_t i, const char *q)
+{
+    const char *ip = v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
+    return strstr(ip, q) != NULL;
+}
+
+static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, size_t nw)
+{
+    size_t n = v->n;
+    bool first = true;
+    const uint8_t *sev = v->col.sev, *auth = v->col.auth, *flags = v->col.flags;
+    if (f->sev_mask) {
+        uint8_t mask = f->sev_mask;
+        PASS(mask >> sev[i] & 1);
+    }
+    if (f->service != -1) {
+        uint32_t x = (uint32_t)f->service;
+        PASS(v->col.service[i] == x);
+    }
+    if (f->signal != -1) {
+        uint64_t bit = 1ull << f->signal;
+        PASS((v->col.sigs[i] & bit) != 0);
+    }
+    if (f->cluster != -1) {
+        uint32_t x = (uint32_t)f->cluster;
+        PASS(v->col.cluster[i] == x);
+    }
+    if (f->owner != -1) {
+        uint32_t x = (uint32_t)f->owner;
+        PASS(v->col.owner[i] == x);
+    }
+    if (f->cert != -1) {
+        uint32_t x = (uint32_t)f->cert;
+        PASS(v->col.cert[i] == x);
+    }
+    if (f->auth >= 0) {
+        uint8_t x = (uint8_t)f->auth;
+        PASS(auth[i] == x);
+    }
+    uint8_t fl = (uint8_t)((f->pii ? WV_PII : 0) | (f->fresh ? WV_NEW : 0) | (f->via ? WV_VIA : 0));
+    if (fl) PASS((flags[i] & fl) == fl);
+    if (f->q) {
+        const uint8_t *ph = f->prod_hit, *ch = f->combo_hit;
+        const uint32_t *prod = v->col.prod, *combo = v->col.combo;
+        if (f->q_ip) {
+            const char *q = f->q;
+            PASS(ph[prod[i]] || ch[combo[i]] || ip_match(v, i, q));
+        } else {
+            PASS(ph[prod[i]] || ch[combo[i]]);
+        }
+    }
+}
+
+static size_t popcount_all(const uint64_t *bm, size_t nw)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < nw; i++)
+        c += (size_t)__builtin_popcountll(bm[i]);
+    return c;
+}
+
 size_t wv_query(const struct wv *v, const struct wv_filter *f, enum wv_sort s, bool reverse,
                 size_t off, size_t lim, uint32_t *out, size_t *nout)
 {
     *nout = 0;
-    if (f->none) return 0;
+    if (f->none || !v->n) return 0;
     const uint32_t *perm = (s > WV_SORT_SEVERITY && s < WV_SORT_N) ? v->perm[s] : NULL;
-    bool all = filter_empty(f);
-    size_t total = 0;
-    if (!perm && !reverse) {
-        /* one pass in the rows' own order: count and cut */
-        for (size_t i = 0; i < v->n; i++) {
-            if (!all && !wv_match(v, f, &v->rows[i])) continue;
-            if (total >= off && *nout < lim) out[(*nout)++] = (uint32_t)i;
-            total++;
-            if (all && *nout == lim) return v->n;
+    size_t n = v->n;
+    if (filter_empty(f)) {
+        for (size_t k = off; k < n && *nout < lim; k++) {
+            size_t j = reverse ? n - 1 - k : k;
+            out[(*nout)++] = perm ? perm[j] : (uint32_t)j;
         }
-        return total;
+        return n;
     }
-    /* count in memory order (cache friendly), then walk the permutation for the page */
-    if (all) {
-        total = v->n;
-    } else {
-        for (size_t i = 0; i < v->n; i++)
-            total += wv_match(v, f, &v->rows[i]);
+    size_t nw = (n + 63) / 64;
+    uint64_t *bm = xmalloc(nw * sizeof *bm);
+    if (!bm) return 0;
+    fill(v, f, bm, nw);
+    size_t total = popcount_all(bm, nw);
+    if (off < total) {
+        if (!perm) {
+            /* the rows' own order: skip whole words by their counts */
+            size_t seen = 0;
+            for (size_t k = 0; k < nw && *nout < lim; k++) {
+                size_t wd = reverse ? nw - 1 - k : k;
+                uint64_t m = bm[wd];
+                size_t c = (size_t)__builtin_popcountll(m);
+                if (seen + c <= off) {
+                    seen += c;
+                    continue;
+                }
+                for (int b = 0; b < 64 && *nout < lim; b++) {
+                    int bit = reverse ? 63 - b : b;
+                    if (!(m >> bit & 1)) continue;
+                    if (seen++ >= off) out[(*nout)++] = (uint32_t)(wd * 64 + (size_t)bit);
+                }
+            }
+        } else {
+            size_t seen = 0;
+            for (size_t k = 0; k < n && *nout < lim; k++) {
+                uint32_t i = perm[reverse ? n - 1 - k : k];
+                if (!(bm[i / 64] >> (i % 64) & 1)) continue;
+                if (seen++ >= off) out[(*nout)++] = i;
+            }
+        }
     }
-    if (off >= total) return total;
-    size_t seen = 0;
-    for (size_t k = 0; k < v->n && *nout < lim; k++) {
-        size_t j = reverse ? v->n - 1 - k : k;
-        uint32_t i = perm ? perm[j] : (uint32_t)j;
-        if (!all && !wv_match(v, f, &v->rows[i])) continue;
-        if (seen++ >= off) out[(*nout)++] = i;
-    }
+    free(bm);
     return total;
 }

@@ -3,14 +3,21 @@
  * to src/web/.
  *
  * One view per scan group: every observation of the group's scans, one
- * compact row each (88 bytes plus the address text), the strings they share
- * interned once (service, "product version", cluster, certificate, owner,
- * and the search text: lowercase service, product, version and names,
- * capped at WV_TEXT_MAX bytes), and one precomputed permutation per sort
- * order (4 bytes a row each). About 130 bytes a finding in all, plus the
- * distinct search texts: 1,000,000 findings take ~130 MB. The record JSON
- * is read once per finding while building (names, first seen and `via` by
- * a cheap scan of the text, not a full parse) and not kept.
+ * compact row each (88 bytes plus the address text) for display and
+ * ordering, the same facts again as columns (one array per fact, 51 bytes a
+ * row) for filtering, the strings they share interned once (service,
+ * "product version", cluster, certificate, owner; for the search the
+ * lowercase "service product version" text, each distinct name, and each
+ * distinct set of a finding's first WV_NAMES names), and one precomputed
+ * permutation per sort order (4 bytes a row each). About 190 bytes a
+ * finding in all, plus the distinct strings: 1,000,000 findings take about
+ * 200 MB. The record JSON is read once per finding while building (names,
+ * first seen and `via` by a cheap scan of the text, not a full parse) and
+ * not kept.
+ *
+ * A query filters column by column into a bitmap (one bit a row), so a
+ * filter reads only the bytes of its own column; the search text is matched
+ * once per distinct string, never once per row, except the address.
  *
  * A view is immutable once built, so any number of requests read it
  * without a lock; web_views keeps the two most recently used (LRU, a
@@ -25,8 +32,8 @@
 
 #include <stdint.h>
 
-#define WV_TEXT_MAX    160 /* bytes of search text per finding */
-#define WV_MAX_SIGNALS 64  /* distinct signal ids a view tells apart (a bit each) */
+#define WV_NAMES       16 /* names per finding the search looks at */
+#define WV_MAX_SIGNALS 64 /* distinct signal ids a view tells apart (a bit each) */
 #define WV_LRU         2
 
 enum {
@@ -42,8 +49,9 @@ struct wv_row {
     int64_t first_seen, last_seen;
     uint64_t sigs; /* bit i: signal id i of the view */
     const char *ip;
-    uint32_t ipv4;                                         /* numeric, for ordering */
-    uint32_t service, prodver, cluster, cert, owner, text; /* interned ids; 0 = none/"" */
+    uint32_t ipv4;                                   /* numeric, for ordering */
+    uint32_t service, prodver, cluster, cert, owner; /* interned ids; 0 = none */
+    uint32_t prod, combo;                            /* search: prodtexts and combos ids */
     uint16_t port;
     uint8_t severity, auth, flags;
 };
@@ -85,7 +93,17 @@ struct wv {
     uint32_t *perm[WV_SORT_N];             /* perm[WV_SORT_SEVERITY] is NULL: the rows' own order */
     uint32_t *rank_service, *rank_prodver; /* id -> position in string order */
 
-    struct wv_intern services, prodvers, clusters, certs, owners, texts;
+    struct wv_intern services, prodvers, clusters, certs, owners;
+    /* search: "service product version" lowercase; names lowercase; sets of names (each name
+     * id as 3 non-zero bytes) */
+    struct wv_intern prodtexts, names, combos;
+    /* the filter columns, in row order */
+    struct {
+        uint8_t *sev, *auth, *flags;
+        uint32_t *service, *cluster, *owner, *cert, *prod, *combo;
+        uint64_t *sigs;
+        char (*ip4)[16]; /* dotted IPv4, "" for IPv6 (rows[i].ip then) */
+    } col;
     char sigid[WV_MAX_SIGNALS][48];
     int nsig;
     struct wv_arena_chunk *arena;
@@ -110,9 +128,9 @@ struct wv_filter {
     int auth;                             /* -1 any, else enum auth_state */
     bool pii, fresh, via;                 /* only personal-data / new / reached through a console */
     const char *q;                        /* lowercase, NULL = none */
-    const uint8_t *text_hit; /* [texts.n]: the text matches q (made by wv_filter_prepare) */
-    bool q_ip;               /* q may match an address */
-    bool none;               /* nothing can match */
+    const uint8_t *prod_hit, *combo_hit;  /* [prodtexts.n], [combos.n] (wv_filter_prepare) */
+    bool q_ip;                            /* q may match an address */
+    bool none;                            /* nothing can match */
 };
 
 /* A view of the group (built now if needed); *out holds a reference until wv_put. */
@@ -127,9 +145,8 @@ static inline const char *wv_str(const struct wv_intern *t, uint32_t id)
 }
 int wv_signal_bit(const struct wv *v, const char *id); /* -2 when unknown */
 
-/* Ready f->text_hit for f->q (*hit is the caller's to free). 0 or -1 (memory). */
+/* Ready the search of f->q (*hit is the caller's to free). 0 or -1 (memory). */
 int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit);
-bool wv_match(const struct wv *v, const struct wv_filter *f, const struct wv_row *w);
 /*
  * Filter, order and cut: the total number of matching rows; out gets the row
  * indexes of matches [off, off+lim) in the order asked (reverse flips it).
