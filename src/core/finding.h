@@ -150,6 +150,23 @@ void finding_add_signal(struct finding *f, const char *id, enum severity sev, co
  * discovery fields (ip, port, transport, time, host) are written.
  */
 json_t *finding_to_json(const struct finding *f, bool discovery_only);
+/*
+ * The same record as text, appended to b: byte for byte what
+ * json_dumps(finding_to_json(f, discovery_only), JSON_COMPACT) returns, made
+ * without a jansson tree (the store's hot path). spans, if given, gets where
+ * the "tls" object (length 0 when tls is null) and the "signals" array lie
+ * in b. Returns 0, or -1 (out of memory, b's cap reached, details that do
+ * not dump) with b as it was.
+ */
+struct buf;
+struct finding_json_spans {
+    size_t tls, tls_len; /* offsets in b->data */
+    size_t signals, signals_len;
+};
+int finding_json_write(struct buf *b, const struct finding *f, bool discovery_only,
+                       struct finding_json_spans *spans);
+/* The record's tls "key" ("rsa-2048"), "" when the record has none. */
+void finding_tls_key(const struct tls_facts *t, char *out, size_t n);
 /* Read a record back (store, import, tests). Returns 0 or -1. */
 int finding_from_json(struct finding *f, const json_t *j);
 

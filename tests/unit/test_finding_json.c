@@ -1,0 +1,321 @@
+/*
+ * tests/unit/test_finding_json.c -- finding_json_write() (the store's
+ * record writer without a jansson tree) against json_dumps(finding_to_json(),
+ * JSON_COMPACT): byte for byte equal on thousands of findings with every
+ * field set or unset, names and fields at their caps, signals, TLS facts,
+ * details, and hostile strings (quotes, backslashes, every control byte,
+ * DEL, multi-byte UTF-8, and invalid UTF-8 that jansson leaves out); the
+ * spans of "tls" and "signals" equal their own dumps; discovery-only
+ * records; appending after existing text; a capped buffer fails cleanly.
+ */
+#include "core/finding.h"
+#include "core/util.h"
+#include "t.h"
+
+#include <stdlib.h>
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return n ? (uint32_t)(rng % n) : 0;
+}
+
+/* pieces of strings: plain, needing escapes, UTF-8, and (bad) not UTF-8 */
+static const char *const good[] = {
+    "a",
+    "Kibana",
+    "5.5.1",
+    " ",
+    "\"",
+    "\\",
+    "/",
+    "\n",
+    "\r",
+    "\t",
+    "\b",
+    "\f",
+    "\x01",
+    "\x1f",
+    "\x7f",
+    "\x1b[",
+    "\xc3\xa9",
+    "\xe4\xb8\xad",
+    "\xf0\x9f\x98\x80",
+    "\xef\xbf\xbf",
+    "\xc2\x80",
+    "\xf4\x8f\xbf\xbf",
+    "<script>",
+    "'",
+};
+static const char *const bad[] = {
+    "\xff",
+    "\x80",
+    "\xc0\xaf",
+    "\xc1\xbf",
+    "\xed\xa0\x80",
+    "\xe4\xb8",
+    "\xf4\x90\x80\x80",
+    "\xf5\x80\x80\x80",
+    "\xe0\x80\xaf",
+    "\xf0\x80\x80\xaf",
+    "\xc3",
+};
+
+/* Fill dst (size n) with a random string; bad bytes only when allow_bad. May be truncated
+ * mid-sequence by the size, as str_copy would. */
+static void rstr(char *dst, size_t n, bool allow_bad)
+{
+    size_t o = 0;
+    unsigned parts = rnd(4) == 0 ? 0 : 1 + rnd(12);
+    if (rnd(16) == 0) parts = 400; /* long: fill to the cap */
+    for (unsigned i = 0; i < parts && o + 1 < n; i++) {
+        const char *p =
+            allow_bad && rnd(40) == 0 ? bad[rnd(ARRAY_LEN(bad))] : good[rnd(ARRAY_LEN(good))];
+        for (; *p && o + 1 < n; p++)
+            dst[o++] = *p;
+    }
+    dst[o] = 0;
+}
+
+static bool coin(unsigned in)
+{
+    return rnd(in) == 0;
+}
+
+static int64_t rcount(void)
+{
+    switch (rnd(5)) {
+    case 0:
+        return -1;
+    case 1:
+        return 0;
+    case 2:
+        return (int64_t)rnd(1000);
+    case 3:
+        return INT64_MAX;
+    default:
+        return (int64_t)rnd(0xffffffffu) * 7919;
+    }
+}
+
+static time_t rtime(void)
+{
+    switch (rnd(6)) {
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return (time_t)253402300799; /* 9999-12-31T23:59:59Z */
+    case 3:
+        return (time_t)951782400; /* 2000-02-29 */
+    case 4:
+        return (time_t)4107542400; /* 2100-03-01 */
+    default:
+        return (time_t)rnd(0x7fffffff) * 2;
+    }
+}
+
+/* a name or field list entry that the setters would never make (tests the writer only) */
+static void raw_entry(struct strlist *l, uint32_t i, bool allow_bad)
+{
+    char tmp[FINDING_MAX_NAME];
+    rstr(tmp, sizeof tmp, allow_bad);
+    char *d = xstrdup(tmp);
+    if (!d) return;
+    free(l->v[i]);
+    l->v[i] = d;
+}
+
+static void random_finding(struct finding *f, bool allow_bad)
+{
+    finding_init(f);
+    rstr(f->ip, sizeof f->ip, allow_bad);
+    if (coin(3)) str_copy(f->ip, "203.0.113.7", sizeof f->ip);
+    f->port = (uint16_t)rnd(65536);
+    if (coin(4)) rstr(f->transport, sizeof f->transport, allow_bad);
+    f->time = rtime();
+    if (coin(2)) rstr(f->host, sizeof f->host, allow_bad);
+    if (coin(2)) rstr(f->service, sizeof f->service, allow_bad);
+    if (coin(2)) rstr(f->product, sizeof f->product, allow_bad);
+    if (coin(2)) rstr(f->version, sizeof f->version, allow_bad);
+    f->auth = (enum auth_state)rnd(5); /* 4 is out of range: "unknown" */
+    if (coin(3)) rstr(f->banner, sizeof f->banner, allow_bad);
+    if (coin(3)) rstr(f->error, sizeof f->error, allow_bad);
+    if (coin(2)) {
+        struct tls_facts *t = &f->tls;
+        t->present = true;
+        if (coin(2)) rstr(t->version, sizeof t->version, allow_bad);
+        if (coin(2)) rstr(t->cipher, sizeof t->cipher, allow_bad);
+        if (coin(2)) rstr(t->sha256, sizeof t->sha256, allow_bad);
+        if (coin(2)) rstr(t->subject_cn, sizeof t->subject_cn, allow_bad);
+        if (coin(2)) rstr(t->issuer_cn, sizeof t->issuer_cn, allow_bad);
+        if (coin(2)) rstr(t->subject, sizeof t->subject, allow_bad);
+        if (coin(2)) rstr(t->issuer, sizeof t->issuer, allow_bad);
+        t->nsan = coin(5) ? FINDING_MAX_SAN : (int)rnd(4);
+        for (int i = 0; i < t->nsan; i++)
+            rstr(t->san[i], sizeof t->san[i], allow_bad);
+        t->not_before = rtime();
+        t->not_after = rtime();
+        t->self_signed = coin(2);
+        t->expired = coin(2);
+        t->not_yet_valid = coin(2);
+        if (coin(2)) rstr(t->key_type, sizeof t->key_type, allow_bad);
+        if (coin(3)) str_copy(t->key_type, "rsa", sizeof t->key_type);
+        t->key_bits = coin(2) ? 0 : (int)rnd(8192) - 10;
+        if (coin(2)) rstr(t->sig_alg, sizeof t->sig_alg, allow_bad);
+        t->name_match = (int)rnd(3) - 1;
+        t->chain_len = (int)rnd(5);
+        t->verified = coin(2);
+    }
+    if (coin(3)) f->databases = rcount();
+    if (coin(3)) f->collections = rcount();
+    if (coin(3)) f->records = rcount();
+    if (coin(3)) f->bytes = rcount();
+    unsigned nn = coin(6) ? FINDING_MAX_NAMES + 5 : rnd(5);
+    for (unsigned i = 0; i < nn; i++) {
+        char name[FINDING_MAX_NAME + 8];
+        rstr(name, sizeof name, true); /* the setter sanitizes */
+        finding_add_name(f, name, strlen(name), coin(2) ? -1 : rcount(), coin(2) ? -1 : rcount());
+    }
+    for (uint32_t i = 0; i < f->names.n; i++)
+        if (coin(3)) raw_entry(&f->names, i, allow_bad);
+    if (nn && coin(3)) f->names.total += rnd(1000000);
+    unsigned nf = coin(6) ? FINDING_MAX_NAMES + 5 : rnd(5);
+    for (unsigned i = 0; i < nf; i++) {
+        char name[40];
+        str_fmt(name, sizeof name, "field_%u_%u", i, rnd(1000));
+        finding_add_field(f, name, strlen(name));
+    }
+    for (uint32_t i = 0; i < f->fields.n; i++)
+        if (coin(3)) raw_entry(&f->fields, i, allow_bad);
+    if (coin(20)) f->names.total = (uint64_t)INT64_MAX + 2; /* dumps negative, as jansson does */
+    if (coin(3)) {
+        f->has_via = true;
+        rstr(f->via_service, sizeof f->via_service, allow_bad);
+        rstr(f->via_ip, sizeof f->via_ip, allow_bad);
+        f->via_port = (uint16_t)rnd(65536);
+    }
+    if (coin(2)) {
+        char v[300];
+        rstr(v, sizeof v, true);
+        finding_detail_str(f, "mode", v);
+        finding_detail_int(f, "shards", rcount());
+        if (coin(2)) finding_detail(f, "ratio", json_real((double)rnd(100000) / 7.0));
+        if (coin(2))
+            finding_detail(f, "nested", json_pack("{s:[i,s,n,b],s:{}}", "a", 1, "\"x\\/", 1, "e"));
+        if (coin(4)) finding_detail(f, "empty", json_object());
+    } else if (coin(5)) {
+        f->details = json_object(); /* present but empty */
+    }
+    int ns = coin(8) ? FINDING_MAX_SIGNALS : (int)rnd(4);
+    for (int i = 0; i < ns; i++) {
+        char d[400];
+        rstr(d, sizeof d, true);
+        /* vsnprintf truncates at 255 bytes, possibly inside a UTF-8 sequence */
+        finding_add_signal(f, coin(2) ? "no-auth" : "personal-data-schema", (enum severity)rnd(6),
+                           "%s", d);
+        if (allow_bad && coin(5)) rstr(f->signals[i].id, sizeof f->signals[i].id, true);
+    }
+    f->severity = (enum severity)rnd(7); /* 6 is out of range: "none" */
+    if (coin(2)) rstr(f->cluster, sizeof f->cluster, allow_bad);
+    f->first_seen = rtime();
+    f->last_seen = rtime();
+}
+
+static char *dumps(const json_t *j)
+{
+    return j ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+static int compare(const struct finding *f, bool discovery_only, const char *prefix)
+{
+    int bad_before = t_fail;
+    json_t *j = finding_to_json(f, discovery_only);
+    char *want = dumps(j);
+    struct buf b;
+    buf_init(&b, 1 << 24);
+    if (prefix) buf_append(&b, prefix, strlen(prefix));
+    size_t start = b.len;
+    struct finding_json_spans sp;
+    int rc = finding_json_write(&b, f, discovery_only, &sp);
+    CHECK(want != NULL);
+    CHECK_INT(rc, 0);
+    if (want && rc == 0) {
+        const char *got = (const char *)b.data + start;
+        CHECK_MSG(strcmp(got, want) == 0, "\n got  %s\n want %s", got, want);
+        if (prefix) CHECK(memcmp(b.data, prefix, start) == 0);
+        if (!discovery_only) {
+            char *sig = dumps(json_object_get(j, "signals"));
+            CHECK(sig && sp.signals_len == strlen(sig) &&
+                  memcmp(b.data + sp.signals, sig, sp.signals_len) == 0);
+            free(sig);
+            const json_t *tj = json_object_get(j, "tls");
+            if (json_is_object(tj)) {
+                char *tls = dumps(tj);
+                CHECK(tls && sp.tls_len == strlen(tls) &&
+                      memcmp(b.data + sp.tls, tls, sp.tls_len) == 0);
+                free(tls);
+                char key[32];
+                finding_tls_key(&f->tls, key, sizeof key);
+                const char *jk = json_string_value(json_object_get(tj, "key"));
+                CHECK_STR(key, jk ? jk : "");
+            } else {
+                CHECK_INT(sp.tls_len, 0);
+            }
+        }
+    }
+    free(want);
+    json_decref(j);
+    buf_free(&b);
+    return t_fail == bad_before ? 0 : -1;
+}
+
+int main(void)
+{
+    int shown = 0;
+    /* a plain finding first, then many random ones */
+    struct finding f;
+    finding_init(&f);
+    str_copy(f.ip, "10.0.0.1", sizeof f.ip);
+    f.port = 9200;
+    compare(&f, false, NULL);
+    compare(&f, true, NULL);
+    finding_free(&f);
+
+    for (int i = 0; i < 6000; i++) {
+        random_finding(&f, i % 3 == 0);
+        int r = compare(&f, i % 10 == 9, i % 7 == 0 ? "{\"previous\":1}\n" : NULL);
+        if (r < 0 && shown++ < 3) fprintf(stderr, "  (finding %d)\n", i);
+        finding_free(&f);
+    }
+
+    /* every single byte from 1 to 255 alone in a string member */
+    for (int c = 1; c < 256; c++) {
+        finding_init(&f);
+        str_copy(f.ip, "10.0.0.2", sizeof f.ip);
+        f.product[0] = (char)c;
+        f.product[1] = 0;
+        f.banner[0] = 'x';
+        f.banner[1] = (char)c;
+        f.banner[2] = 'y';
+        compare(&f, false, NULL);
+        finding_free(&f);
+    }
+
+    /* a capped buffer: -1 and the buffer as it was */
+    random_finding(&f, false);
+    struct buf b;
+    buf_init(&b, 64);
+    buf_append(&b, "keep", 4);
+    CHECK_INT(finding_json_write(&b, &f, false, NULL), -1);
+    CHECK_INT(b.len, 4);
+    CHECK_STR((const char *)b.data, "keep");
+    buf_free(&b);
+    finding_free(&f);
+    return T_END();
+}
