@@ -357,6 +357,8 @@ static void view_free(struct wv *v)
     free(v->col.combo);
     free(v->col.sigs);
     free(v->col.ip4);
+    free(v->combo_off);
+    free(v->combo_ids);
     free(v->svc_sev);
     free(v->owner_n);
     free(v->owner_sev);
@@ -642,6 +644,24 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
             v->perm[s][i] = (uint32_t)i;
         struct sort_ctx sc = {v, (enum wv_sort)s};
         if (v->n) qsort_r(v->perm[s], v->n, sizeof(uint32_t), cmp_perm, &sc);
+    }
+
+    /* the name sets, flat: combo i's name ids are combo_ids[combo_off[i] .. combo_off[i+1]) */
+    {
+        size_t total = 0;
+        for (uint32_t i = 0; i < v->combos.n; i++)
+            total += strlen(v->combos.s[i]) / 3;
+        v->combo_off = xmalloc(((size_t)v->combos.n + 1) * sizeof *v->combo_off);
+        v->combo_ids = xmalloc((total ? total : 1) * sizeof *v->combo_ids);
+        if (!v->combo_off || !v->combo_ids) goto oom;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < v->combos.n; i++) {
+            v->combo_off[i] = k;
+            for (const unsigned char *p = (const unsigned char *)v->combos.s[i]; p[0]; p += 3)
+                v->combo_ids[k++] = (uint32_t)(p[0] - 1) + (uint32_t)(p[1] - 1) * 255 +
+                                    (uint32_t)(p[2] - 1) * 255 * 255;
+        }
+        v->combo_off[v->combos.n] = k;
     }
 
     /* the filter columns */
@@ -932,16 +952,14 @@ int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit)
     for (uint32_t i = 1; i < nn; i++)
         any |= (nh[i] = strstr(v->names.s[i], f->q) != NULL);
     if (any) {
-        /* a set of names matches when one of its names does */
-        for (uint32_t i = 1; i < nc; i++)
-            for (const unsigned char *p = (const unsigned char *)v->combos.s[i]; p[0]; p += 3) {
-                uint32_t id = (uint32_t)(p[0] - 1) + (uint32_t)(p[1] - 1) * 255 +
-                              (uint32_t)(p[2] - 1) * 255 * 255;
-                if (id < nn && nh[id]) {
-                    ch[i] = 1;
-                    break;
-                }
-            }
+        /* a set of names matches when one of its names does (the sets, flat, in order) */
+        const uint32_t *off = v->combo_off, *ids = v->combo_ids;
+        for (uint32_t i = 1; i < nc; i++) {
+            uint8_t m = 0;
+            for (uint32_t j = off[i]; j < off[i + 1]; j++)
+                m |= nh[ids[j]];
+            ch[i] = m;
+        }
     }
     f->q_ip = true;
     for (const char *p = f->q; *p; p++)
@@ -976,10 +994,11 @@ static bool filter_empty(const struct wv_filter *f)
         first = false;                                                                             \
     } while (0)
 
-static bool ip_match(const struct wv *v, size_t i, const char *q)
+/* The address starts with q (an address is searched by its beginning: "10.1.", "fd00:"). */
+static int ip_match(const struct wv *v, size_t i, const char *q, size_t ql)
 {
-    const char *ip = v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
-    return strstr(ip, q) != NULL;
+    if (v->col.ip4[i][0]) return ql < 16 && memcmp(v->col.ip4[i], q, ql) == 0;
+    return strncmp(v->rows[i].ip, q, ql) == 0;
 }
 
 static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, size_t nw)
@@ -1022,9 +1041,10 @@ static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, si
         const uint32_t *prod = v->col.prod, *combo = v->col.combo;
         if (f->q_ip) {
             const char *q = f->q;
-            PASS(ph[prod[i]] || ch[combo[i]] || ip_match(v, i, q));
+            size_t ql = strlen(q);
+            PASS((ph[prod[i]] | ch[combo[i]]) || ip_match(v, i, q, ql));
         } else {
-            PASS(ph[prod[i]] || ch[combo[i]]);
+            PASS(ph[prod[i]] | ch[combo[i]]); /* no branch: half the rows may match */
         }
     }
 }

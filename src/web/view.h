@@ -97,6 +97,7 @@ struct wv {
     /* search: "service product version" lowercase; names lowercase; sets of names (each name
      * id as 3 non-zero bytes) */
     struct wv_intern prodtexts, names, combos;
+    uint32_t *combo_off, *combo_ids; /* the sets flat: ids of set i at [off[i], off[i+1]) */
     /* the filter columns, in row order */
     struct {
         uint8_t *sev, *auth, *flags;
