@@ -127,6 +127,21 @@ int db_pipeline(struct db *d, struct err *e)
     return KIND(d) == DB_PG ? db_pg_pipeline(d, e) : 0;
 }
 
+int64_t db_changes(struct db *d)
+{
+    return KIND(d) == DB_PG ? -1 : db_sqlite_changes(d);
+}
+
+int64_t db_last_insert_id(struct db *d)
+{
+    return KIND(d) == DB_PG ? -1 : db_sqlite_last_insert_id(d);
+}
+
+int db_wal_background(struct db *d, struct err *e)
+{
+    return KIND(d) == DB_PG ? 0 : db_sqlite_wal_background(d, e);
+}
+
 int db_send(struct db_stmt *st, struct err *e)
 {
     if (SKIND(st) == DB_PG) return db_pg_send(st, e);

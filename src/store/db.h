@@ -77,4 +77,20 @@ void db_reset(struct db_stmt *st);
 int db_pipeline(struct db *d, struct err *e);
 int db_send(struct db_stmt *st, struct err *e);
 
+/*
+ * SQLite only (PostgreSQL answers -1): the rows the last INSERT, UPDATE or
+ * DELETE that ran to its end on d changed, and the rowid of the last row
+ * inserted on d. With these an insert needs no RETURNING, which costs
+ * SQLite an ephemeral table per execution.
+ */
+int64_t db_changes(struct db *d);
+int64_t db_last_insert_id(struct db *d);
+
+/*
+ * SQLite: checkpoint this connection's WAL from a thread of its own (with
+ * its own connection) instead of inside its commits, for a connection that
+ * writes continuously; the WAL stays bounded. PostgreSQL: nothing to do.
+ */
+int db_wal_background(struct db *d, struct err *e);
+
 #endif

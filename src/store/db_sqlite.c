@@ -21,9 +21,12 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+struct ckpt;
+
 struct db {
     enum db_kind kind; /* first member: db_pg.c has the same layout start */
     sqlite3 *h;
+    struct ckpt *ck; /* db_wal_background() */
 };
 
 struct db_stmt {
@@ -54,11 +57,11 @@ int db_sqlite_open(struct db **out, const char *path, struct err *e)
     }
     sqlite3_busy_timeout(d->h, 60000);
     /* journal_mode answers with a row; exec ignores it */
-    if (db_sqlite_exec(
-            d,
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-            "PRAGMA temp_store=MEMORY;",
-            e) < 0)
+    if (db_sqlite_exec(d,
+                       "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA "
+                       "synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                       "PRAGMA temp_store=MEMORY;",
+                       e) < 0)
         goto out;
     rc = 0;
 out:
@@ -76,8 +79,11 @@ out:
     return rc;
 }
 
+static void ckpt_stop(struct db *d);
+
 void db_sqlite_close(struct db *d)
 {
+    ckpt_stop(d);
     sqlite3_close_v2(d->h);
     free(d);
 }
@@ -191,4 +197,146 @@ void db_sqlite_reset(struct db_stmt *st)
 {
     sqlite3_reset(st->st);
     sqlite3_clear_bindings(st->st);
+}
+
+int64_t db_sqlite_changes(struct db *d)
+{
+    return sqlite3_changes64(d->h);
+}
+
+int64_t db_sqlite_last_insert_id(struct db *d)
+{
+    return sqlite3_last_insert_rowid(d->h);
+}
+
+/*
+ * Checkpoints off the writer's thread. SQLite copies the WAL back into the
+ * database file (and fsyncs it) inside the commit that takes the WAL past
+ * wal_autocheckpoint pages, on the committing thread. For the store's
+ * writer, which commits every 200 ms for as long as a scan runs, that copy
+ * and its fsync are a large share of its time. Here a thread with a
+ * connection of its own runs PASSIVE checkpoints (they never block the
+ * writer) as the WAL grows past CKPT_START bytes; when it reaches
+ * CKPT_RESTART bytes the writer waits for a pass under way and copies what
+ * is left itself, so the WAL is wholly checkpointed and restarts from its
+ * beginning at the next transaction: the WAL stays bounded as before.
+ */
+#define CKPT_START   (16u << 20)
+#define CKPT_RESTART (64u << 20)
+
+struct ckpt {
+    sqlite3 *h;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, idle;
+    int start, restart; /* in frames */
+    bool want, busy, stop;
+};
+
+static void *ckpt_main(void *arg)
+{
+    struct ckpt *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stop)
+            pthread_cond_wait(&c->wake, &c->mu);
+        if (c->stop) break;
+        c->want = false;
+        c->busy = true;
+        pthread_mutex_unlock(&c->mu);
+        /* errors (another checkpoint under way, a full disk) leave the WAL as it is */
+        sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_cond_broadcast(&c->idle);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* After every commit of the writer's connection, with the WAL's size in frames. */
+static int ckpt_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+    struct ckpt *c = arg;
+    pthread_mutex_lock(&c->mu);
+    if (frames >= c->restart) {
+        c->want = false;
+        while (c->busy)
+            pthread_cond_wait(&c->idle, &c->mu);
+        pthread_mutex_unlock(&c->mu);
+        sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (frames >= c->start) {
+        c->want = true;
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return SQLITE_OK;
+}
+
+int db_sqlite_wal_background(struct db *d, struct err *e)
+{
+    if (d->ck) return 0;
+    const char *path = sqlite3_db_filename(d->h, "main");
+    struct ckpt *c = xcalloc(1, sizeof *c);
+    if (!c) return err_set(e, "out of memory");
+    int page = 4096;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(d->h, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    c->start = (int)(CKPT_START / (unsigned)page);
+    c->restart = (int)(CKPT_RESTART / (unsigned)page);
+    if (!path || !path[0] ||
+        sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+        err_set(e, "cannot open %s for checkpoints: %s", path ? path : "the store",
+                c->h ? sqlite3_errmsg(c->h) : "out of memory");
+        sqlite3_close(c->h);
+        free(c);
+        return -1;
+    }
+    /* a connection checkpoints only once it has read the database in WAL mode */
+    sqlite3_busy_timeout(c->h, 60000);
+    if (sqlite3_exec(c->h, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
+        err_set(e, "sqlite: %s", sqlite3_errmsg(c->h));
+        sqlite3_close(c->h);
+        free(c);
+        return -1;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
+    if (pthread_create(&c->thread, NULL, ckpt_main, c) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->idle);
+        sqlite3_close(c->h);
+        free(c);
+        return err_set(e, "cannot start the store's checkpoint thread");
+    }
+    pthread_setname_np(c->thread, "ajar-checkpoint");
+    d->ck = c;
+    sqlite3_wal_hook(d->h, ckpt_hook, c); /* replaces wal_autocheckpoint on this connection */
+    return 0;
+}
+
+static void ckpt_stop(struct db *d)
+{
+    struct ckpt *c = d->ck;
+    if (!c) return;
+    sqlite3_wal_hook(d->h, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    sqlite3_close_v2(c->h);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->idle);
+    free(c);
+    d->ck = NULL;
 }

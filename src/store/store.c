@@ -19,7 +19,12 @@
  * begins, updated by every put) answers at once; a service the scope has
  * not seen is looked up by its identity on the control connection (it
  * may have been seen by another scope). The JSON of the record is made
- * here, once, on the caller's core; the writer only binds text.
+ * here, once, on the caller's core, by finding_json_write() into a reused
+ * buffer (no jansson tree); the writer only binds text. The map also keeps
+ * each known service's row id, which the item carries to the writer: on
+ * SQLite a known service is one UPDATE by id, a new one one INSERT (no
+ * RETURNING, no SELECT), and the WAL is checkpointed by a thread of its own
+ * (db_wal_background).
  *
  * An exposure's first_seen is the start of its current open period: a
  * service found closed and later open again starts a new period (its
@@ -50,13 +55,13 @@ struct cert_item {
     int64_t not_before, not_after;
     int self_signed;
     char key_type[32];
-    char *facts; /* JSON of the tls object */
 };
 
 struct item {
     enum item_kind kind;
     int64_t scan;
     uint64_t pos; /* IT_CHECKPOINT */
+    int64_t svc;  /* the service's row if the caller knows it (a hint: checked), else 0 */
     char ip[46];
     uint16_t port;
     char transport[8];
@@ -67,16 +72,14 @@ struct item {
     int64_t t, first_seen;
     int64_t records, bytes;
     char cluster[24];
-    char *record, *signals; /* JSON text */
     struct cert_item *cert;
+    const char *record, *signals, *facts; /* JSON text, in text[] */
+    char text[];                          /* record NUL signals NUL facts NUL */
 };
 
 static void item_free(struct item *it)
 {
     if (!it) return;
-    free(it->record);
-    free(it->signals);
-    if (it->cert) free(it->cert->facts);
     free(it->cert);
     free(it);
 }
@@ -86,6 +89,7 @@ static void item_free(struct item *it)
 struct seen_entry {
     uint64_t h; /* 0 = empty */
     int64_t first, last;
+    int64_t id; /* the service's row, 0 when not known yet */
     int closed;
 };
 
@@ -124,7 +128,8 @@ static struct seen_entry *seen_find(struct seen_map *m, uint64_t h)
     }
 }
 
-static int seen_put(struct seen_map *m, uint64_t h, int64_t first, int64_t last, int closed)
+static int seen_put(struct seen_map *m, uint64_t h, int64_t first, int64_t last, int64_t id,
+                    int closed)
 {
     if ((m->n + 1) * 2 > m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 1024;
@@ -145,7 +150,7 @@ static int seen_put(struct seen_map *m, uint64_t h, int64_t first, int64_t last,
     while (m->v[i].h && m->v[i].h != h)
         i = (i + 1) & (m->cap - 1);
     if (!m->v[i].h) m->n++;
-    m->v[i] = (struct seen_entry){h, first, last, closed};
+    m->v[i] = (struct seen_entry){h, first, last, id, closed};
     return 0;
 }
 
@@ -208,7 +213,24 @@ static void known_clear(struct known_set *k)
 /* ---- the store ---- */
 
 struct writer_stmts {
-    struct db_stmt *svc, *obs, *put_pg, *cert, *svccert, *ckpt;
+    /* SQLite */
+    struct db_stmt *svc_ins, *svc_upd_id, *svc_upd, *svc_id, *obs, *svccert_id;
+    /* PostgreSQL */
+    struct db_stmt *put_pg, *svccert;
+    /* both */
+    struct db_stmt *cert, *ckpt;
+};
+
+/*
+ * Certificates the writer has written, with the newest time: a certificate
+ * served by many hosts is upserted once per newer time, not once per host
+ * (the row's other columns are only set on insert, and last_seen only
+ * grows). Direct-mapped, so its memory is fixed; cleared on rollback.
+ */
+#define CERT_CACHE 1024
+struct cert_seen {
+    char sha256[65];
+    int64_t t;
 };
 
 struct store {
@@ -217,6 +239,7 @@ struct store {
     struct db_stmt *lookup;
     struct seen_map seen;
     struct known_set known;
+    struct buf enc; /* store_put's record text, reused */
 
     pthread_t thread;
     bool thread_started;
@@ -231,6 +254,7 @@ struct store {
     struct err werr;
     unsigned batch;
     struct writer_stmts ws;
+    struct cert_seen certs[CERT_CACHE]; /* writer thread */
 };
 
 /* ---- SQL (PostgreSQL placeholders; db_sqlite.c rewrites them) ---- */
@@ -251,9 +275,26 @@ struct store {
     " cert = excluded.cert, cluster = excluded.cluster, record = excluded.record,"                 \
     " signals = excluded.signals"
 
-static const char sql_svc_upsert[] =
+/*
+ * SQLite: the service row without RETURNING (which costs SQLite an
+ * ephemeral table per execution, more than the insert itself): a row the
+ * scope's map knows is updated by id (its identity checked too, so a stale
+ * hint only falls through); otherwise an insert that does nothing on a
+ * conflict gives the new id (last_insert_rowid), and a conflict is the
+ * update by identity and a SELECT. The update is SVC_UPSERT_TAIL's.
+ */
+#define SVC_SET                                                                                    \
+    " SET first_seen = CASE WHEN closed_at IS NOT NULL THEN $5 WHEN $5 < first_seen THEN $5"       \
+    "  ELSE first_seen END,"                                                                       \
+    " last_seen = CASE WHEN $6 > last_seen THEN $6 ELSE last_seen END, closed_at = NULL"
+#define SVC_IDENTITY " address = $1 AND port = $2 AND transport = $3 AND service = $4"
+
+static const char sql_svc_insert[] =
     "INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5, $6)" SVC_UPSERT_TAIL " RETURNING id";
+    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (address, port, transport, service) DO NOTHING";
+static const char sql_svc_update_id[] = "UPDATE services" SVC_SET " WHERE id = $7 AND" SVC_IDENTITY;
+static const char sql_svc_update[] = "UPDATE services" SVC_SET " WHERE" SVC_IDENTITY;
+static const char sql_svc_id[] = "SELECT id FROM services WHERE" SVC_IDENTITY;
 
 static const char sql_obs_upsert[] =
     "INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
@@ -285,10 +326,17 @@ static const char sql_svccert_upsert[] =
     " last_seen = CASE WHEN excluded.last_seen > service_certs.last_seen THEN excluded.last_seen"
     "  ELSE service_certs.last_seen END";
 
+/* SQLite: the service's id is known */
+static const char sql_svccert_id[] =
+    "INSERT INTO service_certs (service, sha256, first_seen, last_seen) VALUES ($1, $2, $3, $3)"
+    " ON CONFLICT (service, sha256) DO UPDATE SET"
+    " last_seen = CASE WHEN excluded.last_seen > service_certs.last_seen THEN excluded.last_seen"
+    "  ELSE service_certs.last_seen END";
+
 static const char sql_checkpoint[] = "UPDATE scans SET checkpoint = $1 WHERE id = $2";
 
 static const char sql_lookup[] =
-    "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END FROM services"
+    "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services"
     " WHERE address = $1 AND port = $2 AND transport = $3 AND service = $4";
 
 #define SCAN_COLS                                                                                  \
@@ -324,14 +372,19 @@ static int writer_prepare(struct store *s, struct err *e)
 {
     struct writer_stmts *w = &s->ws;
     if (db_kind(s->w) == DB_PG) {
-        if (db_prepare(s->w, sql_put_pg, &w->put_pg, e) < 0) return -1;
+        if (db_prepare(s->w, sql_put_pg, &w->put_pg, e) < 0 ||
+            db_prepare(s->w, sql_svccert_upsert, &w->svccert, e) < 0)
+            return -1;
     } else {
-        if (db_prepare(s->w, sql_svc_upsert, &w->svc, e) < 0 ||
-            db_prepare(s->w, sql_obs_upsert, &w->obs, e) < 0)
+        if (db_prepare(s->w, sql_svc_insert, &w->svc_ins, e) < 0 ||
+            db_prepare(s->w, sql_svc_update_id, &w->svc_upd_id, e) < 0 ||
+            db_prepare(s->w, sql_svc_update, &w->svc_upd, e) < 0 ||
+            db_prepare(s->w, sql_svc_id, &w->svc_id, e) < 0 ||
+            db_prepare(s->w, sql_obs_upsert, &w->obs, e) < 0 ||
+            db_prepare(s->w, sql_svccert_id, &w->svccert_id, e) < 0)
             return -1;
     }
     if (db_prepare(s->w, sql_cert_upsert, &w->cert, e) < 0 ||
-        db_prepare(s->w, sql_svccert_upsert, &w->svccert, e) < 0 ||
         db_prepare(s->w, sql_checkpoint, &w->ckpt, e) < 0)
         return -1;
     return 0;
@@ -340,11 +393,15 @@ static int writer_prepare(struct store *s, struct err *e)
 static void writer_finalize(struct store *s)
 {
     struct writer_stmts *w = &s->ws;
-    db_finalize(w->svc);
+    db_finalize(w->svc_ins);
+    db_finalize(w->svc_upd_id);
+    db_finalize(w->svc_upd);
+    db_finalize(w->svc_id);
     db_finalize(w->obs);
+    db_finalize(w->svccert_id);
     db_finalize(w->put_pg);
-    db_finalize(w->cert);
     db_finalize(w->svccert);
+    db_finalize(w->cert);
     db_finalize(w->ckpt);
     memset(w, 0, sizeof *w);
 }
@@ -364,25 +421,66 @@ static void bind_obs(struct db_stmt *st, int b, const struct item *it)
     db_bind_text(st, b + 10, it->signals);
 }
 
-static int apply_finding(struct store *s, const struct item *it, struct err *e)
+static void bind_svc(struct db_stmt *st, const struct item *it)
 {
-    struct writer_stmts *w = &s->ws;
-    bool pg = db_kind(s->w) == DB_PG;
-    struct db_stmt *st = pg ? w->put_pg : w->svc;
     db_bind_text(st, 1, it->ip);
     db_bind_int(st, 2, it->port);
     db_bind_text(st, 3, it->transport);
     db_bind_text(st, 4, it->service);
     db_bind_int(st, 5, it->first_seen);
     db_bind_int(st, 6, it->t);
+}
+
+/* SQLite: the service row inserted or updated; *id gets its id. */
+static int apply_service_sqlite(struct store *s, const struct item *it, int64_t *id, struct err *e)
+{
+    struct writer_stmts *w = &s->ws;
+    if (it->svc) {
+        bind_svc(w->svc_upd_id, it);
+        db_bind_int(w->svc_upd_id, 7, it->svc);
+        if (db_send(w->svc_upd_id, e) < 0) return -1;
+        if (db_changes(s->w) == 1) {
+            *id = it->svc;
+            return 0;
+        }
+    }
+    bind_svc(w->svc_ins, it);
+    if (db_send(w->svc_ins, e) < 0) return -1;
+    if (db_changes(s->w) == 1) {
+        *id = db_last_insert_id(s->w);
+        return 0;
+    }
+    bind_svc(w->svc_upd, it);
+    if (db_send(w->svc_upd, e) < 0) return -1;
+    db_bind_text(w->svc_id, 1, it->ip);
+    db_bind_int(w->svc_id, 2, it->port);
+    db_bind_text(w->svc_id, 3, it->transport);
+    db_bind_text(w->svc_id, 4, it->service);
+    *id = 0;
+    if (step_done(w->svc_id, id, e) < 0) return -1;
+    if (!*id) return err_set(e, "the store lost the service %s:%u", it->ip, (unsigned)it->port);
+    return 0;
+}
+
+static uint64_t sha_slot(const char *sha256)
+{
+    return fnv(14695981039346656037ull, sha256, strlen(sha256)) % CERT_CACHE;
+}
+
+static int apply_finding(struct store *s, const struct item *it, struct err *e)
+{
+    struct writer_stmts *w = &s->ws;
+    bool pg = db_kind(s->w) == DB_PG;
+    int64_t svc = 0;
     if (pg) {
         /* one statement, sent without waiting (pipeline) */
+        struct db_stmt *st = w->put_pg;
+        bind_svc(st, it);
         db_bind_int(st, 7, it->scan);
         bind_obs(st, 8, it);
         if (db_send(st, e) < 0) return -1;
     } else {
-        int64_t svc = 0;
-        if (step_done(st, &svc, e) < 0) return -1;
+        if (apply_service_sqlite(s, it, &svc, e) < 0) return -1;
         db_bind_int(w->obs, 1, it->scan);
         db_bind_int(w->obs, 2, svc);
         bind_obs(w->obs, 3, it);
@@ -390,23 +488,35 @@ static int apply_finding(struct store *s, const struct item *it, struct err *e)
     }
     if (it->cert) {
         const struct cert_item *c = it->cert;
-        db_bind_text(w->cert, 1, c->sha256);
-        bind_opt_text(w->cert, 2, c->subject_cn);
-        bind_opt_text(w->cert, 3, c->issuer_cn);
-        db_bind_int(w->cert, 4, c->not_before);
-        db_bind_int(w->cert, 5, c->not_after);
-        db_bind_int(w->cert, 6, c->self_signed);
-        bind_opt_text(w->cert, 7, c->key_type);
-        db_bind_text(w->cert, 8, c->facts ? c->facts : "{}");
-        db_bind_int(w->cert, 9, it->t);
-        if (db_send(w->cert, e) < 0) return -1;
-        db_bind_text(w->svccert, 1, it->ip);
-        db_bind_text(w->svccert, 2, c->sha256);
-        db_bind_int(w->svccert, 3, it->t);
-        db_bind_int(w->svccert, 4, it->port);
-        db_bind_text(w->svccert, 5, it->transport);
-        db_bind_text(w->svccert, 6, it->service);
-        if (db_send(w->svccert, e) < 0) return -1;
+        struct cert_seen *cs = &s->certs[sha_slot(c->sha256)];
+        if (strcmp(cs->sha256, c->sha256) != 0 || cs->t < it->t) {
+            db_bind_text(w->cert, 1, c->sha256);
+            bind_opt_text(w->cert, 2, c->subject_cn);
+            bind_opt_text(w->cert, 3, c->issuer_cn);
+            db_bind_int(w->cert, 4, c->not_before);
+            db_bind_int(w->cert, 5, c->not_after);
+            db_bind_int(w->cert, 6, c->self_signed);
+            bind_opt_text(w->cert, 7, c->key_type);
+            db_bind_text(w->cert, 8, it->facts[0] ? it->facts : "{}");
+            db_bind_int(w->cert, 9, it->t);
+            if (db_send(w->cert, e) < 0) return -1;
+            str_copy(cs->sha256, c->sha256, sizeof cs->sha256);
+            cs->t = it->t;
+        }
+        if (pg) {
+            db_bind_text(w->svccert, 1, it->ip);
+            db_bind_text(w->svccert, 2, c->sha256);
+            db_bind_int(w->svccert, 3, it->t);
+            db_bind_int(w->svccert, 4, it->port);
+            db_bind_text(w->svccert, 5, it->transport);
+            db_bind_text(w->svccert, 6, it->service);
+            if (db_send(w->svccert, e) < 0) return -1;
+        } else {
+            db_bind_int(w->svccert_id, 1, svc);
+            db_bind_text(w->svccert_id, 2, c->sha256);
+            db_bind_int(w->svccert_id, 3, it->t);
+            if (db_send(w->svccert_id, e) < 0) return -1;
+        }
     }
     return 0;
 }
@@ -427,6 +537,13 @@ static void writer_fail(struct store *s, const struct err *e)
         s->werr = *e;
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+/* What the writer remembers of its writes is void after a rollback. */
+static void writer_rollback(struct store *s)
+{
+    db_rollback(s->w);
+    memset(s->certs, 0, sizeof s->certs);
 }
 
 static void *writer_main(void *arg)
@@ -501,7 +618,7 @@ static void *writer_main(void *arg)
             }
             continue;
         fail:
-            if (txn) db_rollback(s->w);
+            if (txn) writer_rollback(s);
             txn = false;
             writer_fail(s, &e);
             /* a failed commit comes after this item was freed and counted */
@@ -522,7 +639,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (txn && (flush || stop || now_ms() - txn_start >= COMMIT_MS)) {
             if (db_commit(s->w, &e) < 0) {
-                db_rollback(s->w);
+                writer_rollback(s);
                 writer_fail(s, &e);
             }
             txn = false;
@@ -609,6 +726,7 @@ int store_open(struct store **out, const char *where, struct err *e)
     struct store *s = xcalloc(1, sizeof *s);
     if (!s) return err_set(e, "out of memory");
     s->batch = DEFAULT_BATCH;
+    buf_init(&s->enc, 64u << 20);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->nonempty, NULL);
     pthread_cond_init(&s->nonfull, NULL);
@@ -617,12 +735,14 @@ int store_open(struct store **out, const char *where, struct err *e)
     if (store_migrate(s->ctl, e) < 0) goto fail;
     if (db_prepare(s->ctl, sql_lookup, &s->lookup, e) < 0) goto fail;
     if (db_open(&s->w, where, e) < 0) goto fail;
+    if (db_wal_background(s->w, e) < 0) goto fail;
     if (writer_prepare(s, e) < 0) goto fail;
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
         err_set(e, "cannot start the store's writer thread");
         goto fail;
     }
     s->thread_started = true;
+    pthread_setname_np(s->thread, "ajar-store"); /* top -H, bench/store_gen.c */
     *out = s;
     return 0;
 fail:
@@ -648,6 +768,7 @@ void store_close(struct store *s)
     db_close(s->ctl);
     seen_clear(&s->seen);
     known_clear(&s->known);
+    buf_free(&s->enc);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->nonempty);
     pthread_cond_destroy(&s->nonfull);
@@ -729,7 +850,8 @@ static int row_seen(void *arg, struct db_stmt *st)
     const char *ip = db_col_text(st, 0), *tr = db_col_text(st, 2), *sv = db_col_text(st, 3);
     uint64_t h =
         service_hash(ip ? ip : "", (uint16_t)db_col_int(st, 1), tr ? tr : "", sv ? sv : "");
-    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), (int)db_col_int(st, 6)) < 0)
+    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), db_col_int(st, 7),
+                 (int)db_col_int(st, 6)) < 0)
         return err_set(c->e, "out of memory");
     return 0;
 }
@@ -751,7 +873,7 @@ static int load_seen(struct store *s, const char *scope_key, struct err *e)
     known_clear(&s->known);
     if (query(s,
               "SELECT address, port, transport, service, first_seen, last_seen,"
-              " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END FROM services WHERE id IN"
+              " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services WHERE id IN"
               " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
               " WHERE sc.scope_key = $1)",
               "t", row_seen, &c, e, scope_key) < 0)
@@ -870,7 +992,7 @@ int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err 
 /* Since when is this service open? From the scope's map, else from the database. */
 static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t port,
                        const char *transport, const char *service, int64_t *first, int64_t *last,
-                       int *closed, bool *found, struct err *e)
+                       int64_t *id, int *closed, bool *found, struct err *e)
 {
     struct seen_entry *se = seen_find(&s->seen, h);
     *found = false;
@@ -878,6 +1000,7 @@ static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t por
         *found = true;
         *first = se->first;
         *last = se->last;
+        *id = se->id;
         *closed = se->closed;
         return 0;
     }
@@ -892,21 +1015,14 @@ static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t por
         *first = db_col_int(s->lookup, 0);
         *last = db_col_int(s->lookup, 1);
         *closed = (int)db_col_int(s->lookup, 2);
+        *id = db_col_int(s->lookup, 3);
     }
     db_reset(s->lookup);
     return r < 0 ? -1 : 0;
 }
 
-static char *dump(const json_t *j)
-{
-    return j ? json_dumps(j, JSON_COMPACT) : NULL;
-}
-
 int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e)
 {
-    int rc = -1;
-    json_t *j = NULL;
-    struct item *it = NULL;
     pthread_mutex_lock(&s->mu);
     if (s->failed) {
         *e = s->werr;
@@ -918,30 +1034,43 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     const char *transport = f->transport[0] ? f->transport : "tcp";
     int64_t t = f->time ? (int64_t)f->time : (int64_t)now_wall();
     uint64_t h = service_hash(f->ip, f->port, transport, service);
-    int64_t first = t, last = t;
+    int64_t first = t, last = t, svc = 0;
     int closed = 0;
     bool found;
-    if (seen_lookup(s, h, f->ip, f->port, transport, service, &first, &last, &closed, &found, e) <
-        0)
-        goto out;
+    if (seen_lookup(s, h, f->ip, f->port, transport, service, &first, &last, &svc, &closed, &found,
+                    e) < 0)
+        return -1;
     if (!found || closed) first = t;
     if (first > t) first = t;
     if (last < t) last = t;
-    if (seen_put(&s->seen, h, first, last, 0) < 0) {
-        err_set(e, "out of memory");
-        goto out;
-    }
+    if (seen_put(&s->seen, h, first, last, svc, 0) < 0) return err_set(e, "out of memory");
     f->first_seen = (time_t)first;
     f->last_seen = (time_t)last;
 
-    it = xcalloc(1, sizeof *it);
-    j = finding_to_json(f, false);
-    if (!it || !j) {
-        err_set(e, "out of memory");
-        goto out;
-    }
+    /* the record's JSON, written straight into a reused buffer (no jansson tree) */
+    struct finding_json_spans sp;
+    buf_reset(&s->enc);
+    if (finding_json_write(&s->enc, f, false, &sp) < 0) return err_set(e, "out of memory");
+    bool cert = f->tls.present && f->tls.sha256[0];
+    size_t rl = s->enc.len, fl = cert ? sp.tls_len : 0;
+    struct item *it = xmalloc(sizeof *it + rl + sp.signals_len + fl + 3);
+    if (!it) return err_set(e, "out of memory");
+    memset(it, 0, sizeof *it);
+    char *p = it->text;
+    memcpy(p, s->enc.data, rl + 1);
+    it->record = p;
+    p += rl + 1;
+    memcpy(p, s->enc.data + sp.signals, sp.signals_len);
+    p[sp.signals_len] = 0;
+    it->signals = p;
+    p += sp.signals_len + 1;
+    memcpy(p, s->enc.data + sp.tls, fl);
+    p[fl] = 0;
+    it->facts = p;
+
     it->kind = IT_FINDING;
     it->scan = scan_id;
+    it->svc = svc;
     str_copy(it->ip, f->ip, sizeof it->ip);
     it->port = f->port;
     str_copy(it->transport, transport, sizeof it->transport);
@@ -955,17 +1084,11 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     it->records = f->records;
     it->bytes = f->bytes;
     str_copy(it->cluster, f->cluster, sizeof it->cluster);
-    it->record = dump(j);
-    it->signals = dump(json_object_get(j, "signals"));
-    if (!it->record || !it->signals) {
-        err_set(e, "out of memory");
-        goto out;
-    }
-    if (f->tls.present && f->tls.sha256[0]) {
-        struct cert_item *c = xcalloc(1, sizeof *c);
+    if (cert) {
+        struct cert_item *c = xmalloc(sizeof *c);
         if (!c) {
-            err_set(e, "out of memory");
-            goto out;
+            item_free(it);
+            return err_set(e, "out of memory");
         }
         it->cert = c;
         str_copy(c->sha256, f->tls.sha256, sizeof c->sha256);
@@ -974,21 +1097,9 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
         c->not_before = (int64_t)f->tls.not_before;
         c->not_after = (int64_t)f->tls.not_after;
         c->self_signed = f->tls.self_signed;
-        const json_t *tj = json_object_get(j, "tls");
-        const char *key = json_string_value(json_object_get(tj, "key"));
-        str_copy(c->key_type, key ? key : "", sizeof c->key_type);
-        c->facts = dump(tj);
-        if (!c->facts) {
-            err_set(e, "out of memory");
-            goto out;
-        }
+        finding_tls_key(&f->tls, c->key_type, sizeof c->key_type);
     }
-    rc = enqueue(s, it, e);
-    it = NULL; /* enqueue owns it now, even on failure */
-out:
-    item_free(it);
-    if (j) json_decref(j);
-    return rc;
+    return enqueue(s, it, e); /* enqueue owns it now, even on failure */
 }
 
 static int row_count_ended(void *arg, struct db_stmt *st)
