@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"history", cmd_history, "every observation of one service over time"},
     {"probe", cmd_probe, "probe the ip:port pairs read from stdin or a file (zmap | ajar probe)"},
     {"import", cmd_import, "probe the open ports of masscan, zmap or nmap results"},
+    {"serve", cmd_serve, "the dashboard, over HTTPS, for the accounts of 'ajar user'"},
+    {"user", cmd_user, "add, delete and list the dashboard's accounts"},
 };
 
 static void usage(FILE *fp)
@@ -32,7 +34,8 @@ static void usage(FILE *fp)
                 "  ajar import masscan.json\n"
                 "  ajar report --format html -o report.html\n"
                 "  ajar diff\n"
-                "  ajar history 10.1.2.3:9200\n");
+                "  ajar history 10.1.2.3:9200\n"
+                "  ajar user add alice && ajar serve\n");
     fprintf(fp, "\n'ajar COMMAND --help' for a command's options and examples; 'man ajar';\n"
                 "'ajar --version'. Exit status: 0 ok, 1 runtime failure, 2 usage error,\n"
                 "3 --fail-on reached.\n");

@@ -16,5 +16,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 #endif

@@ -1,0 +1,438 @@
+/*
+ * cli/serve_cmd.c -- `ajar serve` (the dashboard) and `ajar user` (its
+ * accounts).
+ *
+ * serve refuses to start while the store has no user (there is no default
+ * account), with a certificate that has expired (unless
+ * --allow-expired-cert), and warns when binding anything but loopback.
+ * Without --cert/--key it generates a self-signed certificate on first
+ * start and keeps it beside the store (the state directory: the SQLite
+ * file's directory, or the current directory for PostgreSQL; --state-dir
+ * to choose), with the audit log ajar-audit.log.
+ */
+#include "cli/cli.h"
+#include "core/util.h"
+#include "store/db.h"
+#include "store/store.h"
+#include "store/store_int.h"
+#include "web/auth.h"
+#include "web/cert.h"
+#include "web/server.h"
+#include "web/web.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const char serve_usage[] =
+    "usage: ajar serve [--db PATH|URL] [--listen ADDR:PORT] [--cert FILE --key FILE]\n"
+    "                  [--allow-expired-cert] [--owners FILE] [--state-dir DIR]\n"
+    "                  [--idle-timeout SECONDS] [--session-lifetime SECONDS] [--threads N]\n"
+    "\n"
+    "The dashboard, over HTTPS only, for the accounts made with 'ajar user add'.\n"
+    "\n"
+    "      --db PATH|URL          the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --listen ADDR:PORT     where to listen (default 127.0.0.1:8443; [::1]:8443 for IPv6);\n"
+    "                             anything but loopback is reachable from the network: a warning\n"
+    "      --cert FILE --key FILE the certificate and key (PEM); without them a self-signed pair\n"
+    "                             is generated on first start and kept in the state directory\n"
+    "      --allow-expired-cert   start even with an expired certificate\n"
+    "      --owners FILE          CIDR -> owner lines, for the owner filter\n"
+    "      --state-dir DIR        where the generated certificate and the audit log live\n"
+    "                             (default: the SQLite file's directory; . for PostgreSQL)\n"
+    "      --idle-timeout S       sign out after S seconds without a request (default 1800)\n"
+    "      --session-lifetime S   sign out S seconds after signing in regardless (default 43200)\n"
+    "      --threads N            worker threads (default 4)\n"
+    "  -q, --quiet                no start-up lines\n"
+    "  -h, --help                 this help\n"
+    "\n"
+    "Examples:\n"
+    "  ajar user add alice && ajar serve\n"
+    "  ajar serve --db postgresql://ajar@db/ajar --cert /etc/ajar/tls.crt --key "
+    "/etc/ajar/tls.key\n";
+
+static const char user_usage[] =
+    "usage: ajar user add NAME [--password-stdin] [--db PATH|URL]\n"
+    "       ajar user del NAME [--db PATH|URL]\n"
+    "       ajar user list [--db PATH|URL]\n"
+    "\n"
+    "The dashboard's accounts (there is no default one). Passwords are at least 12\n"
+    "characters, read from the terminal (twice) or, with --password-stdin, from one line\n"
+    "of standard input; they are kept as Argon2id hashes.\n"
+    "\n"
+    "      --db PATH|URL       the store (default ./ajar.db)\n"
+    "      --password-stdin    read the password from standard input\n"
+    "  -h, --help              this help\n";
+
+/* Open the store's database and bring its schema up to date. */
+static int open_db(struct db **d, const char *where, bool must_exist, struct err *e)
+{
+    if (must_exist && !db_is_pg_url(where) && access(where, F_OK) != 0) {
+        err_set(e, "%s: no such store (scan first, or give --db)", where);
+        return -1;
+    }
+    if (db_open(d, where, e) < 0) return -1;
+    if (store_migrate(*d, e) < 0) {
+        db_close(*d);
+        *d = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- ajar user ---- */
+
+static int read_line(FILE *fp, char *out, size_t n)
+{
+    if (!fgets(out, (int)n, fp)) return -1;
+    size_t l = strlen(out);
+    if (l == n - 1 && out[l - 1] != '\n') return -2; /* too long */
+    while (l && (out[l - 1] == '\n' || out[l - 1] == '\r'))
+        out[--l] = 0;
+    return 0;
+}
+
+static int prompt_password(const char *what, char *out, size_t n)
+{
+    FILE *tty = fopen("/dev/tty", "r+");
+    if (!tty) return -1;
+    struct termios old, quiet;
+    int fd = fileno(tty);
+    bool restore = tcgetattr(fd, &old) == 0;
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    fprintf(tty, "%s", what);
+    fflush(tty);
+    int rc = read_line(tty, out, n);
+    fprintf(tty, "\n");
+    if (restore) tcsetattr(fd, TCSAFLUSH, &old);
+    fclose(tty);
+    return rc;
+}
+
+static int print_user(void *arg, const struct auth_user *u)
+{
+    (void)arg;
+    char c[32], l[32] = "never";
+    time_fmt_utc(u->created, c, sizeof c);
+    if (u->last_login) time_fmt_utc(u->last_login, l, sizeof l);
+    printf("%-24s created %s  last sign-in %s\n", u->name, c, l);
+    return 0;
+}
+
+int cmd_user(int argc, char **argv)
+{
+    const char *where = STORE_DEFAULT_PATH;
+    bool pw_stdin = false;
+    static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
+                                       {"password-stdin", no_argument, NULL, 'p'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            where = optarg;
+            break;
+        case 'p':
+            pw_stdin = true;
+            break;
+        case 'h':
+            fputs(user_usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(user_usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int nargs = argc - optind;
+    const char *verb = nargs > 0 ? argv[optind] : NULL;
+    const char *name = nargs > 1 ? argv[optind + 1] : NULL;
+    bool add = verb && strcmp(verb, "add") == 0, del = verb && strcmp(verb, "del") == 0,
+         list = verb && strcmp(verb, "list") == 0;
+    if (!(add || del || list) || ((add || del) && nargs != 2) || (list && nargs != 1)) {
+        fputs(user_usage, stderr);
+        return EXIT_USAGE;
+    }
+    if ((add || del) && !auth_name_valid(name)) {
+        fprintf(stderr,
+                "ajar user: '%s': user names are 1-64 letters, digits, '.', '_', '@' or "
+                "'-'\n",
+                name);
+        return EXIT_USAGE;
+    }
+    struct err e = {0};
+    struct db *d = NULL;
+    int rc = EXIT_RUNTIME;
+    if (add) {
+        char pw[AUTH_PASSWORD_MAX + 2], again[AUTH_PASSWORD_MAX + 2];
+        int r;
+        if (pw_stdin)
+            r = read_line(stdin, pw, sizeof pw);
+        else if ((r = prompt_password("Password: ", pw, sizeof pw)) == 0) {
+            r = prompt_password("Again: ", again, sizeof again);
+            if (r == 0 && strcmp(pw, again) != 0) {
+                fprintf(stderr, "ajar user: the passwords differ\n");
+                return EXIT_USAGE;
+            }
+        } else if (r == -1) {
+            fprintf(stderr, "ajar user: no terminal to ask for the password: use "
+                            "--password-stdin\n");
+            return EXIT_USAGE;
+        }
+        memset(again, 0, sizeof again);
+        const char *why = r == -2 ? "longer than 1024 characters"
+                          : r < 0 ? "missing"
+                                  : auth_password_problem(pw);
+        if (why) {
+            fprintf(stderr, "ajar user: password %s\n", why);
+            memset(pw, 0, sizeof pw);
+            return EXIT_USAGE;
+        }
+        if (open_db(&d, where, false, &e) < 0) goto out;
+        r = auth_user_add(d, name, pw, &e);
+        memset(pw, 0, sizeof pw);
+        if (r < 0) goto out;
+        if (r == 1) {
+            fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", name, name);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        fprintf(stderr, "ajar user: added %s\n", name);
+        rc = EXIT_OK;
+    } else if (del) {
+        if (open_db(&d, where, true, &e) < 0) goto out;
+        int r = auth_user_del(d, name, &e);
+        if (r < 0) goto out;
+        if (r == 1) {
+            fprintf(stderr, "ajar user: no user %s\n", name);
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+        fprintf(stderr, "ajar user: deleted %s and its sessions\n", name);
+        rc = EXIT_OK;
+    } else {
+        if (open_db(&d, where, true, &e) < 0) goto out;
+        if (auth_user_list(d, print_user, NULL, &e) < 0) goto out;
+        rc = EXIT_OK;
+    }
+out:
+    if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar user: %s\n", e.msg);
+    db_close(d);
+    return rc;
+}
+
+/* ---- ajar serve ---- */
+
+static int parse_secs(const char *opt, const char *s, int *out)
+{
+    uint64_t v;
+    if (parse_u64(s, 365u * 86400u, &v) < 0 || v == 0) {
+        fprintf(stderr, "ajar serve: %s %s: want seconds (1 to a year)\n", opt, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    const char *where = STORE_DEFAULT_PATH, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
+               *owners_path = NULL, *state_dir = NULL;
+    bool allow_expired = false, quiet = false;
+    struct auth_limits lim = {1800, 43200};
+    unsigned threads = 4;
+    static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
+                                       {"listen", required_argument, NULL, 'l'},
+                                       {"cert", required_argument, NULL, 'c'},
+                                       {"key", required_argument, NULL, 'k'},
+                                       {"allow-expired-cert", no_argument, NULL, 'x'},
+                                       {"owners", required_argument, NULL, 'o'},
+                                       {"state-dir", required_argument, NULL, 's'},
+                                       {"idle-timeout", required_argument, NULL, 'i'},
+                                       {"session-lifetime", required_argument, NULL, 'a'},
+                                       {"threads", required_argument, NULL, 't'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case 'd':
+            where = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'x':
+            allow_expired = true;
+            break;
+        case 'o':
+            owners_path = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
+            break;
+        case 'i':
+            if (parse_secs("--idle-timeout", optarg, &lim.idle) < 0) return EXIT_USAGE;
+            break;
+        case 'a':
+            if (parse_secs("--session-lifetime", optarg, &lim.absolute) < 0) return EXIT_USAGE;
+            break;
+        case 't':
+            if (parse_u64(optarg, 64, &v) < 0 || v == 0) {
+                fprintf(stderr, "ajar serve: --threads %s: want 1 to 64\n", optarg);
+                return EXIT_USAGE;
+            }
+            threads = (unsigned)v;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(serve_usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(serve_usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "ajar serve: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if ((cert == NULL) != (key == NULL)) {
+        fprintf(stderr, "ajar serve: --cert and --key go together\n");
+        return EXIT_USAGE;
+    }
+    struct err e = {0};
+    struct sockaddr_storage ss;
+    char host[128];
+    uint16_t port;
+    if (web_parse_listen(listen, &ss, host, sizeof host, &port, &e) < 0) {
+        fprintf(stderr, "ajar serve: %s\n", e.msg);
+        return EXIT_USAGE;
+    }
+    char dirbuf[4096];
+    if (!state_dir) {
+        if (db_is_pg_url(where))
+            state_dir = ".";
+        else {
+            str_copy(dirbuf, where, sizeof dirbuf);
+            state_dir = dirname(dirbuf);
+        }
+    }
+
+    int rc = EXIT_RUNTIME;
+    struct db *d = NULL;
+    struct report_owners *owners = NULL;
+    struct web_cert wc = {0};
+    struct auth_audit *audit = NULL;
+    struct web_server *srv = NULL;
+    struct web_ctx ctx = {.where = where, .started = now_wall()};
+    int64_t nusers = 0;
+    if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
+    if (nusers == 0) {
+        fprintf(stderr,
+                "ajar serve: the store has no user, and there is no default one: add one with\n"
+                "  ajar user add NAME%s%s\n"
+                "then start ajar serve again.\n",
+                strcmp(where, STORE_DEFAULT_PATH) ? " --db " : "",
+                strcmp(where, STORE_DEFAULT_PATH) ? where : "");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (owners_path && report_owners_load(&owners, owners_path, &e) < 0) goto out;
+    struct web_cert_opts co = {.cert_path = cert,
+                               .key_path = key,
+                               .state_dir = state_dir,
+                               .host = host,
+                               .allow_expired = allow_expired};
+    if (web_cert_load(&wc, &co, &e) < 0) goto out;
+    char exp[32];
+    time_fmt_utc(wc.not_after, exp, sizeof exp);
+    int left = web_cert_days_left(&wc, now_wall());
+    if (wc.generated && !quiet)
+        fprintf(stderr, "ajar serve: generated a self-signed certificate: %s (key %s)\n",
+                wc.cert_path, wc.key_path);
+    if (left < 0)
+        fprintf(stderr,
+                "ajar serve: WARNING: the certificate EXPIRED on %s (started anyway: "
+                "--allow-expired-cert)\n",
+                exp);
+    else if (left <= WEB_CERT_WARN_DAYS)
+        fprintf(stderr, "ajar serve: WARNING: the certificate expires in %d days (%s)\n", left,
+                exp);
+    if (!web_is_loopback(&ss))
+        fprintf(stderr,
+                "ajar serve: WARNING: listening on %s, not loopback: the dashboard is reachable "
+                "from the network. Put it behind a firewall or VPN.\n",
+                host);
+    char audit_path[4200];
+    str_fmt(audit_path, sizeof audit_path, "%s/ajar-audit.log", state_dir);
+    if (auth_audit_open(&audit, audit_path, &e) < 0) goto out;
+    ctx.owners = owners;
+    ctx.cert_not_after = wc.not_after;
+    str_copy(ctx.cert_sha256, wc.sha256, sizeof ctx.cert_sha256);
+    if (web_views_new(&ctx.views, where, &e) < 0) goto out;
+
+    /* the workers inherit this mask; the main thread waits for the signal */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct web_server_opts so = {.listen = listen,
+                                 .cert_pem = wc.cert_pem,
+                                 .key_pem = wc.key_pem,
+                                 .ctx = &ctx,
+                                 .audit = audit,
+                                 .limits = lim,
+                                 .threads = threads};
+    if (web_server_start(&srv, &so, &e) < 0) goto out;
+    auth_audit(audit, "serve_start", NULL, host, listen);
+    if (!quiet) {
+        fprintf(stderr, "ajar serve: certificate SHA-256 %s, valid until %s\n", wc.sha256, exp);
+        fprintf(stderr, "ajar serve: audit log %s\n", audit_path);
+    }
+    if (ss.ss_family == AF_INET6)
+        fprintf(stderr, "ajar serve: listening on https://[%s]:%u/\n", host, web_server_port(srv));
+    else
+        fprintf(stderr, "ajar serve: listening on https://%s:%u/\n", host, web_server_port(srv));
+    fflush(stderr);
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (!quiet) fprintf(stderr, "ajar serve: stopping (%s)\n", strsignal(sig));
+    auth_audit(audit, "serve_stop", NULL, host, NULL);
+    rc = EXIT_OK;
+out:
+    if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar serve: %s\n", e.msg);
+    web_server_stop(srv);
+    if (ctx.views) web_views_free(ctx.views);
+    auth_audit_close(audit);
+    web_cert_free(&wc);
+    report_owners_free(owners);
+    db_close(d);
+    return rc;
+}

@@ -1,0 +1,485 @@
+/*
+ * web/auth.c -- accounts, sessions, throttling, audit (see auth.h).
+ */
+#include "web/auth.h"
+
+#include <argon2.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARGON_T    2
+#define ARGON_M    19456 /* KiB */
+#define ARGON_P    1
+#define ARGON_SALT 16
+#define ARGON_HASH 32
+
+bool auth_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > AUTH_NAME_MAX || name[0] == '-') return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
+}
+
+const char *auth_password_problem(const char *pw)
+{
+    size_t n = pw ? strlen(pw) : 0;
+    if (n < AUTH_PASSWORD_MIN) return "shorter than 12 characters";
+    if (n > AUTH_PASSWORD_MAX) return "longer than 1024 characters";
+    return NULL;
+}
+
+int auth_hash_password(const char *pw, char *out, size_t n, struct err *e)
+{
+    unsigned char salt[ARGON_SALT];
+    if (RAND_bytes(salt, sizeof salt) != 1) {
+        err_set(e, "no randomness for the password's salt");
+        return -1;
+    }
+    int rc = argon2id_hash_encoded(ARGON_T, ARGON_M, ARGON_P, pw, strlen(pw), salt, sizeof salt,
+                                   ARGON_HASH, out, n);
+    if (rc != ARGON2_OK) {
+        err_set(e, "argon2id: %s", argon2_error_message(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int auth_verify_password(const char *encoded, const char *pw)
+{
+    if (!encoded || strncmp(encoded, "$argon2id$", 10) != 0) return 0;
+    return argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK;
+}
+
+/* ---- accounts ---- */
+
+static int one_row(struct db *d, const char *sql, const char *a, int64_t b, bool use_b,
+                   struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(d, sql, &st, e) < 0) return -1;
+    db_bind_text(st, 1, a);
+    if (use_b) db_bind_int(st, 2, b);
+    int rc = db_step(st, e);
+    db_finalize(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int auth_user_add(struct db *d, const char *name, const char *password, struct err *e)
+{
+    char hash[256];
+    if (!auth_name_valid(name)) {
+        err_set(e, "user names are 1-64 letters, digits, '.', '_', '@' or '-'");
+        return -1;
+    }
+    const char *why = auth_password_problem(password);
+    if (why) {
+        err_set(e, "password %s", why);
+        return -1;
+    }
+    if (auth_hash_password(password, hash, sizeof hash, e) < 0) return -1;
+    struct db_stmt *st = NULL;
+    int rc = -1;
+    if (db_begin(d, true, e) < 0) return -1;
+    if (db_prepare(d, "SELECT 1 FROM users WHERE name = $1", &st, e) < 0) goto out;
+    db_bind_text(st, 1, name);
+    int r = db_step(st, e);
+    db_finalize(st);
+    st = NULL;
+    if (r < 0) goto out;
+    if (r == 1) {
+        rc = 1;
+        goto out;
+    }
+    if (db_prepare(d, "INSERT INTO users (name, hash, created) VALUES ($1, $2, $3)", &st, e) < 0)
+        goto out;
+    db_bind_text(st, 1, name);
+    db_bind_text(st, 2, hash);
+    db_bind_int(st, 3, (int64_t)now_wall());
+    if (db_step(st, e) < 0) goto out;
+    db_finalize(st);
+    st = NULL;
+    if (db_commit(d, e) < 0) goto out;
+    OPENSSL_cleanse(hash, sizeof hash);
+    return 0;
+out:
+    OPENSSL_cleanse(hash, sizeof hash);
+    db_finalize(st);
+    db_rollback(d);
+    return rc;
+}
+
+int auth_user_del(struct db *d, const char *name, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_begin(d, true, e) < 0) return -1;
+    if (db_prepare(d, "SELECT 1 FROM users WHERE name = $1", &st, e) < 0) goto fail;
+    db_bind_text(st, 1, name);
+    int r = db_step(st, e);
+    db_finalize(st);
+    if (r < 0) goto fail;
+    if (r == 0) {
+        db_rollback(d);
+        return 1;
+    }
+    if (one_row(d, "DELETE FROM web_sessions WHERE username = $1", name, 0, false, e) < 0 ||
+        one_row(d, "DELETE FROM users WHERE name = $1", name, 0, false, e) < 0)
+        goto fail;
+    if (db_commit(d, e) < 0) goto fail;
+    return 0;
+fail:
+    db_rollback(d);
+    return -1;
+}
+
+int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u), void *arg,
+                   struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(d, "SELECT name, created, last_login FROM users ORDER BY name", &st, e) < 0)
+        return -1;
+    int r;
+    while ((r = db_step(st, e)) == 1) {
+        struct auth_user u = {0};
+        str_copy(u.name, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof u.name);
+        u.created = (time_t)db_col_int(st, 1);
+        u.last_login = (time_t)db_col_int(st, 2);
+        if (fn(arg, &u)) break;
+    }
+    db_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
+int auth_user_count(struct db *d, int64_t *n, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(d, "SELECT COUNT(*) FROM users", &st, e) < 0) return -1;
+    int r = db_step(st, e);
+    *n = r == 1 ? db_col_int(st, 0) : 0;
+    db_finalize(st);
+    return r == 1 ? 0 : -1;
+}
+
+/* The hash an unknown user is checked against, so the answer takes as long. */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[256];
+static void make_dummy(void)
+{
+    char pw[AUTH_TOKEN_HEX + 1];
+    struct err e = {0};
+    if (auth_random_hex(pw, &e) == 0) auth_hash_password(pw, dummy_hash, sizeof dummy_hash, &e);
+}
+
+int auth_login_check(struct db *d, const char *name, const char *password, struct err *e)
+{
+    char hash[256] = "";
+    bool known = false;
+    pthread_once(&dummy_once, make_dummy);
+    if (auth_name_valid(name) && password && strlen(password) <= AUTH_PASSWORD_MAX) {
+        struct db_stmt *st = NULL;
+        if (db_prepare(d, "SELECT hash FROM users WHERE name = $1", &st, e) < 0) return -1;
+        db_bind_text(st, 1, name);
+        int r = db_step(st, e);
+        if (r == 1 && db_col_text(st, 0)) {
+            str_copy(hash, db_col_text(st, 0), sizeof hash);
+            known = true;
+        }
+        db_finalize(st);
+        if (r < 0) return -1;
+    }
+    if (!password || strlen(password) > AUTH_PASSWORD_MAX) return 0;
+    int ok = auth_verify_password(known ? hash : dummy_hash, password) && known;
+    OPENSSL_cleanse(hash, sizeof hash);
+    if (ok && one_row(d, "UPDATE users SET last_login = $2 WHERE name = $1", name, now_wall(), true,
+                      e) < 0)
+        return -1;
+    return ok;
+}
+
+/* ---- sessions ---- */
+
+int auth_random_hex(char *token, struct err *e)
+{
+    unsigned char r[AUTH_TOKEN_HEX / 2];
+    if (RAND_bytes(r, sizeof r) != 1) {
+        err_set(e, "no randomness for a token");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(token + 2 * i, 3, "%02x", r[i]);
+    OPENSSL_cleanse(r, sizeof r);
+    return 0;
+}
+
+static void token_sha(const char *token, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+bool auth_secret_eq(const char *a, const char *b)
+{
+    if (!a || !b) return false;
+    size_t n = strlen(a);
+    if (n != strlen(b) || n == 0) return false;
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int auth_session_new(struct db *d, const char *user, const char *address, time_t now,
+                     char token[AUTH_TOKEN_HEX + 1], struct auth_session *s, struct err *e)
+{
+    char sha[65];
+    memset(s, 0, sizeof *s);
+    if (auth_random_hex(token, e) < 0 || auth_random_hex(s->csrf, e) < 0) return -1;
+    token_sha(token, sha);
+    str_copy(s->user, user, sizeof s->user);
+    s->created = s->last_used = now;
+    struct db_stmt *st = NULL;
+    if (db_prepare(d,
+                   "INSERT INTO web_sessions (token_sha256, username, csrf, address, created,"
+                   " last_used) VALUES ($1, $2, $3, $4, $5, $5)",
+                   &st, e) < 0)
+        return -1;
+    db_bind_text(st, 1, sha);
+    db_bind_text(st, 2, user);
+    db_bind_text(st, 3, s->csrf);
+    db_bind_text(st, 4, address ? address : "");
+    db_bind_int(st, 5, (int64_t)now);
+    int r = db_step(st, e);
+    db_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
+int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
+                     struct auth_session *s, struct err *e)
+{
+    char sha[65];
+    memset(s, 0, sizeof *s);
+    if (!token || strlen(token) != AUTH_TOKEN_HEX ||
+        strspn(token, "0123456789abcdef") != AUTH_TOKEN_HEX)
+        return 0;
+    token_sha(token, sha);
+    struct db_stmt *st = NULL;
+    if (db_prepare(d,
+                   "SELECT s.username, s.csrf, s.created, s.last_used FROM web_sessions s"
+                   " JOIN users u ON u.name = s.username WHERE s.token_sha256 = $1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_text(st, 1, sha);
+    int r = db_step(st, e);
+    if (r == 1) {
+        str_copy(s->user, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof s->user);
+        str_copy(s->csrf, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof s->csrf);
+        s->created = (time_t)db_col_int(st, 2);
+        s->last_used = (time_t)db_col_int(st, 3);
+    }
+    db_finalize(st);
+    if (r < 0) return -1;
+    if (r == 0) return 0;
+    if (now - s->last_used > lim->idle || now - s->created > lim->absolute ||
+        s->created > now + 300) {
+        if (one_row(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", sha, 0, false, e) < 0)
+            return -1;
+        return 0;
+    }
+    /* refresh last_used often enough for the idle limit, at most once a minute */
+    int every = lim->idle / 4 < 60 ? lim->idle / 4 : 60;
+    if (now - s->last_used >= every) {
+        if (one_row(d, "UPDATE web_sessions SET last_used = $2 WHERE token_sha256 = $1", sha,
+                    (int64_t)now, true, e) < 0)
+            return -1;
+        s->last_used = now;
+    }
+    return 1;
+}
+
+int auth_session_del(struct db *d, const char *token, struct err *e)
+{
+    char sha[65];
+    if (!token || strlen(token) != AUTH_TOKEN_HEX) return 0;
+    token_sha(token, sha);
+    return one_row(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", sha, 0, false, e);
+}
+
+/* ---- throttling ---- */
+
+#define THR_SLOTS    8192
+#define THR_FREE     3   /* failures before the first delay */
+#define THR_MAX_WAIT 900 /* seconds */
+#define THR_FORGET   3600
+
+struct thr_slot {
+    char key[80]; /* "a:" address or "u:" user; "" free */
+    unsigned fails;
+    time_t last;
+};
+
+struct auth_throttle {
+    pthread_mutex_t mu;
+    struct thr_slot s[THR_SLOTS];
+};
+
+struct auth_throttle *auth_throttle_new(void)
+{
+    struct auth_throttle *t = xcalloc(1, sizeof *t);
+    if (t) pthread_mutex_init(&t->mu, NULL);
+    return t;
+}
+
+void auth_throttle_free(struct auth_throttle *t)
+{
+    if (!t) return;
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+static void thr_key(char *k, size_t n, char kind, const char *v)
+{
+    snprintf(k, n, "%c:%.70s", kind, v ? v : "");
+}
+
+/* The slot of key, or (create) a free or the stalest one. */
+static struct thr_slot *thr_find(struct auth_throttle *t, const char *key, bool create, time_t now)
+{
+    struct thr_slot *spare = NULL;
+    for (size_t i = 0; i < THR_SLOTS; i++) {
+        struct thr_slot *s = &t->s[i];
+        if (s->key[0] && now - s->last > THR_FORGET) s->key[0] = 0;
+        if (s->key[0] && strcmp(s->key, key) == 0) return s;
+        if (!spare || (spare->key[0] && (!s->key[0] || s->last < spare->last))) spare = s;
+    }
+    if (!create) return NULL;
+    memset(spare, 0, sizeof *spare);
+    str_copy(spare->key, key, sizeof spare->key);
+    return spare;
+}
+
+static int thr_wait_of(const struct thr_slot *s, time_t now)
+{
+    if (!s || s->fails < THR_FREE) return 0;
+    unsigned sh = s->fails - THR_FREE + 1;
+    long w = sh >= 10 ? THR_MAX_WAIT : 1L << sh;
+    if (w > THR_MAX_WAIT) w = THR_MAX_WAIT;
+    long left = (long)(s->last + w - now);
+    return left > 0 ? (int)left : 0;
+}
+
+int auth_throttle_wait(struct auth_throttle *t, const char *address, const char *user, time_t now)
+{
+    char ka[80], ku[80];
+    thr_key(ka, sizeof ka, 'a', address);
+    thr_key(ku, sizeof ku, 'u', user);
+    pthread_mutex_lock(&t->mu);
+    int wa = thr_wait_of(thr_find(t, ka, false, now), now);
+    int wu = user && *user ? thr_wait_of(thr_find(t, ku, false, now), now) : 0;
+    pthread_mutex_unlock(&t->mu);
+    return wa > wu ? wa : wu;
+}
+
+void auth_throttle_fail(struct auth_throttle *t, const char *address, const char *user, time_t now)
+{
+    char ka[80], ku[80];
+    thr_key(ka, sizeof ka, 'a', address);
+    thr_key(ku, sizeof ku, 'u', user);
+    pthread_mutex_lock(&t->mu);
+    struct thr_slot *s = thr_find(t, ka, true, now);
+    s->fails++;
+    s->last = now;
+    if (user && *user) {
+        s = thr_find(t, ku, true, now);
+        s->fails++;
+        s->last = now;
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *user)
+{
+    char ka[80], ku[80];
+    thr_key(ka, sizeof ka, 'a', address);
+    thr_key(ku, sizeof ku, 'u', user);
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < THR_SLOTS; i++)
+        if (t->s[i].key[0] && (strcmp(t->s[i].key, ka) == 0 || strcmp(t->s[i].key, ku) == 0))
+            t->s[i].key[0] = 0;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* ---- audit ---- */
+
+struct auth_audit {
+    pthread_mutex_t mu;
+    int fd;
+};
+
+int auth_audit_open(struct auth_audit **out, const char *path, struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err_set(e, "audit log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct auth_audit *a = xcalloc(1, sizeof *a);
+    if (!a) {
+        close(fd);
+        err_set(e, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    a->fd = fd;
+    *out = a;
+    return 0;
+}
+
+void auth_audit_close(struct auth_audit *a)
+{
+    if (!a) return;
+    close(a->fd);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+/* Untrusted text (a user name typed at the login form) as JSON-safe UTF-8. */
+static json_t *safe_str(const char *s)
+{
+    char tmp[256];
+    size_t n = strlen(s);
+    str_sanitize(tmp, sizeof tmp, s, n > 200 ? 200 : n, true);
+    return json_string(tmp);
+}
+
+void auth_audit(struct auth_audit *a, const char *event, const char *user, const char *address,
+                const char *detail)
+{
+    if (!a) return;
+    char when[32];
+    time_fmt_utc(now_wall(), when, sizeof when);
+    json_t *j = json_object();
+    json_object_set_new(j, "time", json_string(when));
+    json_object_set_new(j, "event", json_string(event));
+    json_object_set_new(j, "user", user ? safe_str(user) : json_null());
+    json_object_set_new(j, "address", safe_str(address ? address : ""));
+    if (detail) json_object_set_new(j, "detail", safe_str(detail));
+    char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!line) return;
+    size_t n = strlen(line);
+    line[n] = '\n'; /* json_dumps leaves room for its NUL: reuse it, write n+1 bytes */
+    pthread_mutex_lock(&a->mu);
+    ssize_t w = write(a->fd, line, n + 1);
+    (void)w;
+    pthread_mutex_unlock(&a->mu);
+    free(line);
+}

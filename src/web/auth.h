@@ -1,0 +1,101 @@
+/*
+ * web/auth.h -- who may see the dashboard (auth.c): accounts with Argon2id
+ * password hashes, sessions, login throttling and the audit log.
+ *
+ * Accounts and sessions live in the store (tables users and web_sessions,
+ * migration 2). A session is known to the store by the SHA-256 of its
+ * token only. The throttle is in memory (per serve process) and bounded.
+ */
+#ifndef AJAR_WEB_AUTH_H
+#define AJAR_WEB_AUTH_H
+
+#include "core/util.h"
+#include "store/db.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define AUTH_PASSWORD_MIN 12
+#define AUTH_PASSWORD_MAX 1024
+#define AUTH_NAME_MAX     64
+#define AUTH_TOKEN_HEX    64 /* 256-bit tokens, hex */
+
+/* A user name: 1-64 of [A-Za-z0-9._@-], not starting with '-'. */
+bool auth_name_valid(const char *name);
+/* Why a password is refused (NULL when it is acceptable). */
+const char *auth_password_problem(const char *pw);
+
+/* Argon2id (t=2, m=19 MiB, p=1; OWASP's minimum), PHC string form. */
+int auth_hash_password(const char *pw, char *out, size_t n, struct err *e);
+/* 1 when pw matches the encoded hash, 0 when not (or the hash is malformed). */
+int auth_verify_password(const char *encoded, const char *pw);
+
+/* ---- accounts ---- */
+/* 0 added; 1 the name exists already; -1 error. */
+int auth_user_add(struct db *d, const char *name, const char *password, struct err *e);
+/* 0 deleted (with its sessions); 1 no such user; -1 error. */
+int auth_user_del(struct db *d, const char *name, struct err *e);
+struct auth_user {
+    char name[AUTH_NAME_MAX + 1];
+    time_t created, last_login; /* last_login 0: never */
+};
+int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u), void *arg,
+                   struct err *e);
+int auth_user_count(struct db *d, int64_t *n, struct err *e);
+/*
+ * Check a login: 1 the password is the user's, 0 it is not or the user does
+ * not exist (the same work is done either way, so timing tells nothing),
+ * -1 error. On success last_login is set.
+ */
+int auth_login_check(struct db *d, const char *name, const char *password, struct err *e);
+
+/* ---- sessions ---- */
+struct auth_limits {
+    int idle;     /* seconds without a request before a session ends (default 1800) */
+    int absolute; /* seconds after sign-in a session ends regardless (default 43200) */
+};
+struct auth_session {
+    char user[AUTH_NAME_MAX + 1];
+    char csrf[AUTH_TOKEN_HEX + 1];
+    time_t created, last_used;
+};
+/* 256 random bits as hex (token must hold AUTH_TOKEN_HEX + 1). */
+int auth_random_hex(char *token, struct err *e);
+/* A new session for user: the token (for the cookie) and the session's CSRF token. */
+int auth_session_new(struct db *d, const char *user, const char *address, time_t now,
+                     char token[AUTH_TOKEN_HEX + 1], struct auth_session *s, struct err *e);
+/*
+ * The session of a token: 1 valid (last_used refreshed at most once a
+ * minute), 0 unknown, ended, or its user deleted (an ended one is removed),
+ * -1 error.
+ */
+int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
+                     struct auth_session *s, struct err *e);
+int auth_session_del(struct db *d, const char *token, struct err *e);
+/* Constant-time equality of two NUL-terminated secrets. */
+bool auth_secret_eq(const char *a, const char *b);
+
+/* ---- throttling (in memory) ---- */
+struct auth_throttle;
+struct auth_throttle *auth_throttle_new(void);
+void auth_throttle_free(struct auth_throttle *t);
+/*
+ * Seconds the caller must still wait before trying this address or this
+ * user again (0: go ahead). After 3 failures of a key (the address, or the
+ * user name), each failure doubles the wait: 2 s, 4 s, 8 s ... at most 15
+ * minutes; a key with no failure for an hour is forgotten.
+ */
+int auth_throttle_wait(struct auth_throttle *t, const char *address, const char *user, time_t now);
+void auth_throttle_fail(struct auth_throttle *t, const char *address, const char *user, time_t now);
+void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *user);
+
+/* ---- audit log: JSON lines appended to a file (mode 0600) ---- */
+struct auth_audit;
+int auth_audit_open(struct auth_audit **out, const char *path, struct err *e);
+void auth_audit_close(struct auth_audit *a);
+/* One event: {"time","event","user","address","detail"}; user/detail may be NULL. */
+void auth_audit(struct auth_audit *a, const char *event, const char *user, const char *address,
+                const char *detail);
+
+#endif
