@@ -324,7 +324,7 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
     struct buf *b = &o->body;
     buf_appendf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                   "<meta name=\"referrer\" content=\"same-origin\"><title>");
+                   "<title>");
     html_esc(b, title);
     buf_appendf(b, " · ajar</title><link rel=\"icon\" href=\"/static/favicon.svg\" "
                    "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/ajar.css\">"
@@ -357,8 +357,8 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
         if (c->cert_not_after < now)
             buf_appendf(b,
                         "<div class=\"banner bad\" role=\"alert\">This dashboard's certificate "
-                        "expired on %s. Renew it (or restart <code>ajar serve</code> to make a new "
-                        "self-signed one).</div>",
+                        "expired on %s. Renew it: a new <code>--cert/--key</code>, or delete the "
+                        "generated pair and restart <code>ajar serve</code>.</div>",
                         t);
         else if (c->cert_not_after - now < 30 * 86400)
             buf_appendf(b,
@@ -371,9 +371,14 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
 
 void web_layout_end(struct web_req *r, struct web_resp *o)
 {
-    (void)r;
     buf_appendf(&o->body, "</main><footer>ajar · a read-only view of the store · metadata only, "
-                          "never a record</footer></body></html>\n");
+                          "never a record");
+    if (r->ctx && r->ctx->cert_not_after) {
+        char t[32];
+        wp_time(r->ctx->cert_not_after, t, sizeof t);
+        buf_appendf(&o->body, " · this dashboard's certificate is valid until %s", t);
+    }
+    buf_appendf(&o->body, "</footer></body></html>\n");
 }
 
 int page_not_found(struct web_req *r, struct web_resp *o, struct err *e)
