@@ -178,8 +178,9 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     x->bytes = f->bytes;
     int64_t rsum = -1, bsum = -1;
     for (uint32_t i = 0; i < f->names.n; i++) {
-        if (f->name_records[i] >= 0) rsum = (rsum < 0 ? 0 : rsum) + f->name_records[i];
-        if (f->name_bytes[i] >= 0) bsum = (bsum < 0 ? 0 : bsum) + f->name_bytes[i];
+        /* saturating: a hostile server's counts may add up past INT64_MAX */
+        finding_count_add(&rsum, f->name_records[i]);
+        finding_count_add(&bsum, f->name_bytes[i]);
     }
     if (x->records < 0) x->records = rsum;
     if (x->bytes < 0) x->bytes = bsum;
@@ -201,8 +202,7 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
         if (!m) continue;
         x->pii |= m;
         add_example(x->pii_examples, sizeof x->pii_examples, n);
-        if (f->name_records[i] >= 0)
-            x->pii_records = (x->pii_records < 0 ? 0 : x->pii_records) + f->name_records[i];
+        finding_count_add(&x->pii_records, f->name_records[i]);
     }
     bool pii_fields = false;
     for (uint32_t i = 0; i < f->fields.n; i++) {

@@ -182,11 +182,11 @@ static void ch_fill(struct finding *f, struct ch_state *s)
         if (!db || !t) continue;
         int64_t r = ch_int(json_array_get(row, 2)), b = ch_int(json_array_get(row, 3));
         if (r >= 0) {
-            rows += r;
+            finding_count_add(&rows, r);
             rows_known = true;
         }
         if (b >= 0) {
-            bytes += b;
+            finding_count_add(&bytes, b);
             bytes_known = true;
         }
         char full[FINDING_MAX_NAME];

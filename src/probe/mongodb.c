@@ -493,7 +493,7 @@ static void on_stats_doc(struct probe_ctx *ctx, const uint8_t *d, size_t n)
         f->name_bytes[c->name_idx] = size;
     }
     if (count >= 0) {
-        s->records += count;
+        finding_count_add(&s->records, count);
         s->any_records = true;
         f->records = s->records;
         struct mongo_db *db = &s->dbs[c->db];

@@ -144,7 +144,7 @@ static void parse_info(struct probe_ctx *ctx, const char *t, size_t n)
             if (parse_u64n(v, vn, INT64_MAX, &u) == 0) f->bytes = (int64_t)u;
         } else if (parse_db_line(line, ln, &namelen, &u)) {
             dbs++;
-            records += (int64_t)u;
+            finding_count_add(&records, u > INT64_MAX ? INT64_MAX : (int64_t)u);
             finding_add_name(f, line, namelen, (int64_t)u, -1);
         }
     }

@@ -159,8 +159,8 @@ static size_t aggregate(const struct report *r, struct svc_agg *sv)
         sv[k].n++;
         sv[k].by_sev[w->severity < 6 ? w->severity : 0]++;
         if (report_row_exposed(w)) {
-            if (w->records > 0) sv[k].records += w->records;
-            if (w->bytes > 0) sv[k].bytes += w->bytes;
+            finding_count_add(&sv[k].records, w->records);
+            finding_count_add(&sv[k].bytes, w->bytes);
         }
     }
     return nsv;
@@ -512,8 +512,8 @@ static void owners_table(struct report *r)
             n++;
             open += report_row_exposed(w);
             crit += w->severity == SEV_CRITICAL;
-            if (w->records > 0) rec += w->records;
-            if (w->records > 0 && w->pii[0]) prec += w->records;
+            finding_count_add(&rec, w->records);
+            if (w->pii[0]) finding_count_add(&prec, w->records);
         }
         fputs("<tr><td>", fp);
         esc(fp, r->rows[i].owner);
@@ -657,7 +657,7 @@ static void cards(struct report *r)
         open += report_row_exposed(w);
         by_sev[w->severity < 6 ? w->severity : 0]++;
         npii += w->pii[0] != 0;
-        if (report_row_exposed(w) && w->bytes > 0) bytes += w->bytes;
+        if (report_row_exposed(w)) finding_count_add(&bytes, w->bytes);
         if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
     }
     char b[32];

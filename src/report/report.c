@@ -304,8 +304,8 @@ static int add_row(struct report *r, const struct finding *f)
     if (w->records < 0 || w->bytes < 0) {
         int64_t rs = -1, bs = -1;
         for (uint32_t i = 0; i < f->names.n; i++) {
-            if (f->name_records[i] >= 0) rs = (rs < 0 ? 0 : rs) + f->name_records[i];
-            if (f->name_bytes[i] >= 0) bs = (bs < 0 ? 0 : bs) + f->name_bytes[i];
+            finding_count_add(&rs, f->name_records[i]);
+            finding_count_add(&bs, f->name_bytes[i]);
         }
         if (w->records < 0) w->records = rs;
         if (w->bytes < 0) w->bytes = bs;

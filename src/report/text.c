@@ -257,8 +257,8 @@ static int summary(struct report *r, struct err *e)
         const struct report_row *w = &r->rows[i];
         bool exposed = report_row_exposed(w);
         open += exposed;
-        if (exposed && w->records > 0) open_records += w->records;
-        if (exposed && w->bytes > 0) open_bytes += w->bytes;
+        if (exposed) finding_count_add(&open_records, w->records);
+        if (exposed) finding_count_add(&open_bytes, w->bytes);
         by_sev[w->severity < 6 ? w->severity : 0]++;
         if (w->pii[0]) npii++;
         if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
@@ -378,8 +378,8 @@ static void owner_totals(struct report *r)
             n++;
             open += report_row_exposed(w);
             crit += w->severity == SEV_CRITICAL;
-            if (w->records > 0) rec += w->records;
-            if (w->records > 0 && w->pii[0]) prec += w->records;
+            finding_count_add(&rec, w->records);
+            if (w->pii[0]) finding_count_add(&prec, w->records);
         }
         char a[32], b[32];
         report_group_digits(rec, a, sizeof a);

@@ -630,7 +630,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         }
         c->n++;
         if (w->severity > c->maxsev) c->maxsev = w->severity;
-        if (w->records > 0) c->records += w->records;
+        finding_count_add(&c->records, w->records);
     }
     size_t k = 0;
     for (uint32_t i = 1; i < v->clusters.n; i++)

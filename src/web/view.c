@@ -712,8 +712,8 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         if (w->cluster) v->cl_size[w->cluster]++;
         if (w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL) {
             v->exposed++;
-            if (w->records > 0) v->exp_records += w->records;
-            if (w->bytes > 0) v->exp_bytes += w->bytes;
+            finding_count_add(&v->exp_records, w->records);
+            finding_count_add(&v->exp_bytes, w->bytes);
         }
         if (w->flags & WV_PII) v->pii++;
         if (w->flags & WV_VIA) v->via++;
