@@ -8,9 +8,11 @@
 #   bench/store.sh [-n COUNT] [--sqlite-only] [--batch N]
 #
 # Two figures per database: the wall-clock rate, and the rate the pipeline
-# would reach with one core per thread (COUNT / the busier thread's CPU
-# time), which is the fairer figure on a shared, loaded machine. The
-# generator is bench/store_gen.c, built here against the release library.
+# would reach with one core per thread (COUNT / the busiest thread's CPU
+# time: the caller, which makes the records, the store's writer thread, and
+# on SQLite its checkpoint thread), which is the fairer figure on a shared,
+# loaded machine. The generator is bench/store_gen.c, built here against
+# the release library.
 # A benchmark, not a test: nothing here fails a build.
 set -u
 cd "$(dirname "$0")/.."
