@@ -290,4 +290,42 @@ if unshare -n true 2>/dev/null; then
 else
     echo "skip: no unshare -n (not root): the non-loopback warning is not checked"
 fi
+# ---- the same dashboard over a PostgreSQL store ----
+if [ -z "${AJAR_SKIP_PG:-}" ]; then
+    PG_ADDR=127.0.161.1
+    . tests/tools/pg.sh
+    if pg_start "$T_TMP/pg" fast; then
+        gen=$T_TMP/serve_gen
+        # shellcheck disable=SC2046
+        cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=address,undefined -Isrc \
+            $(pkg-config --cflags jansson sqlite3 libpq) bench/serve_gen.c build-asan/libajar.a \
+            $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2) -lm -lpthread \
+            -o "$gen" && "$gen" --db "$PG_URL" -n 300 --scans 2 >/dev/null 2>&1
+        check_eq "PostgreSQL store: synthetic findings written" "$?" 0
+        echo "$PW" | "$AJAR" user add carol --password-stdin --db "$PG_URL" >/dev/null 2>&1
+        check_eq "PostgreSQL store: user add" "$?" 0
+        DB=$PG_URL
+        if start_serve "$T_TMP/serve-pg.log" --state-dir "$T_TMP/store"; then
+            rm -f "$jar"
+            code=$(post_login carol "$PW" "")
+            check_eq "PostgreSQL store: sign in" "$code" 303
+            oid=$("$PG_BIN/psql" -X -At -d "$PG_URL" -c "SELECT MAX(id) FROM observations")
+            cid=$("$PG_BIN/psql" -X -At -d "$PG_URL" -c "SELECT MIN(cluster) FROM observations WHERE cluster <> ''")
+            for r in / /findings "/findings?severity=critical" "/findings?q=10.&sort=records" \
+                "/finding?id=$oid" /clusters "/cluster?id=$cid" /scans /diff; do
+                code=$(curl -sk -b "$jar" -o "$T_TMP/pgb" -w '%{http_code}' "$U$r")
+                check_eq "PostgreSQL store: GET $r" "$code" 200
+                check "PostgreSQL store: $r has content" grep -q '<table\|<svg\|<dl' "$T_TMP/pgb"
+            done
+            code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$U/finding?id=999999999")
+            check_eq "PostgreSQL store: unknown finding 404" "$code" 404
+            stop_serve
+        else
+            bad "PostgreSQL store: serve starts"; cat "$T_TMP/serve-pg.log"
+        fi
+        pg_stop
+    else
+        bad "postgresql starts"
+    fi
+fi
 t_end
