@@ -616,6 +616,15 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
     if (setsockopt(c.snd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0)
         setsockopt(c.snd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     if (route_source(it, &c.saddr, e) < 0) goto out;
+    /*
+     * Bound to our address, the receive socket is handed only segments sent
+     * to it: the kernel skips the others before copying them (on loopback,
+     * that is every SYN we send, each of which it would otherwise queue for
+     * us to read and reject). Not fatal: syn_validate checks the address too.
+     */
+    struct sockaddr_in self = {.sin_family = AF_INET, .sin_addr.s_addr = c.saddr};
+    if (bind(c.rcv, (struct sockaddr *)&self, sizeof self) < 0)
+        log_warn("--discovery syn: binding the receive socket: %s", strerror(errno));
     if (getrandom(c.key.k, sizeof c.key.k, 0) != (ssize_t)sizeof c.key.k) {
         err_set(e, "--discovery syn: no randomness for the cookie key");
         goto out;
