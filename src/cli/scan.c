@@ -79,6 +79,7 @@ struct out_ctx {
     bool tty;
     struct scan_hooks hooks;
     int write_error;
+    struct buf line; /* one record, reused */
 };
 
 static int on_finding(void *arg, struct finding *f)
@@ -86,13 +87,19 @@ static int on_finding(void *arg, struct finding *f)
     struct out_ctx *o = arg;
     if (!o->discovery_only && o->hooks.assess) o->hooks.assess(o->hooks.arg, f);
     if (o->hooks.store && o->hooks.store(o->hooks.arg, f) < 0) return -1;
-    json_t *j = finding_to_json(f, o->discovery_only);
-    if (!j) return -1;
-    if (o->fp) {
-        if (json_dumpf(j, o->fp, JSON_COMPACT) < 0 || fputc('\n', o->fp) == EOF) o->write_error = 1;
-        if (o->fp != stdout || o->discovery_only) fflush(o->fp);
+    if (!o->fp) return 0;
+    /* the record without a jansson tree (the store's encoder: the same bytes) */
+    buf_reset(&o->line);
+    if (finding_json_write(&o->line, f, o->discovery_only, NULL) == 0) {
+        if (fwrite(o->line.data, 1, o->line.len, o->fp) != o->line.len) o->write_error = 1;
+    } else {
+        json_t *j = finding_to_json(f, o->discovery_only);
+        if (!j) return -1;
+        if (json_dumpf(j, o->fp, JSON_COMPACT) < 0) o->write_error = 1;
+        json_decref(j);
     }
-    json_decref(j);
+    if (fputc('\n', o->fp) == EOF) o->write_error = 1;
+    if (o->fp != stdout || o->discovery_only) fflush(o->fp);
     return o->write_error ? -1 : 0;
 }
 
@@ -554,6 +561,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         .progress = !quiet && (progress || isatty(2)),
         .tty = isatty(2),
     };
+    buf_init(&oc.line, 16u << 20);
     if (hooks) oc.hooks = *hooks;
     if (hooks && hooks->no_stdout && !out_path) oc.fp = NULL;
     struct engine_sink sink = {.arg = &oc,
@@ -567,7 +575,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     sigaction(SIGTERM, &sa, NULL);
     struct engine_stats st;
     memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
-    if ((syn ? syn_run : engine_run)(&it, &eo, &sink, &st, &e) < 0) {
+    int run = (syn ? syn_run : engine_run)(&it, &eo, &sink, &st, &e);
+    buf_free(&oc.line);
+    if (run < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
         goto out;
     }
