@@ -60,9 +60,13 @@ const char *mem_find(const void *hay, size_t n, const char *needle, bool icase)
     const char *h = hay;
     if (m == 0) return h;
     if (m > n) return NULL;
+    if (!icase) return memmem(h, n, needle, m); /* glibc's two-way search: linear */
+    /* case-insensitive: compare only where the first byte already matches */
+    unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
+    unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
     for (size_t i = 0; i + m <= n; i++) {
-        if (icase ? strncasecmp(h + i, needle, m) == 0 : memcmp(h + i, needle, m) == 0)
-            return h + i;
+        unsigned char c = (unsigned char)h[i];
+        if ((c == lo || c == up) && strncasecmp(h + i, needle, m) == 0) return h + i;
     }
     return NULL;
 }
