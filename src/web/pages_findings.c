@@ -195,26 +195,7 @@ static void record_facts(struct db_stmt *st, int64_t obs, struct buf *names, boo
     db_bind_int(st, 1, obs);
     if (db_step(st, e) != 1) return;
     const char *rec = db_col_text(st, 0);
-    json_error_t je;
-    json_t *j = rec ? json_loads(rec, 0, &je) : NULL;
-    if (!j) return;
-    const json_t *d = json_object_get(j, "data");
-    const json_t *nm = json_object_get(d, "names");
-    size_t i, shown = 0;
-    const json_t *x;
-    json_array_foreach(nm, i, x)
-    {
-        if (shown == 4) break;
-        const char *s = json_string_value(x);
-        if (!s) continue;
-        if (shown++) buf_appendf(names, ", ");
-        buf_appendf(names, "%s", s);
-    }
-    json_int_t total = json_integer_value(json_object_get(d, "names_total"));
-    if (total > (json_int_t)shown && shown)
-        buf_appendf(names, " (+%lld)", (long long)(total - (json_int_t)shown));
-    *via = json_is_object(json_object_get(j, "via"));
-    json_decref(j);
+    if (rec) wv_record_display(rec, strlen(rec), 4, names, via);
 }
 
 static const char *auth_cls(int a)

@@ -302,6 +302,42 @@ static size_t record_names(struct wv *v, const char *rec, size_t len, char *key)
     return k;
 }
 
+/*
+ * For the findings table, without parsing the record: its first `max`
+ * names as "a, b, c (+N)" (N from names_total) into out, and whether it was
+ * reached through a console (`"via":{`).
+ */
+void wv_record_display(const char *rec, size_t len, int max, struct buf *out, bool *via)
+{
+    const char *end = rec + len;
+    buf_reset(out);
+    *via = mem_find(rec, len, "\"via\":{", false) != NULL;
+    const char *p = mem_find(rec, len, "\"names\":[", false);
+    if (!p) return;
+    p += 9;
+    char name[FINDING_MAX_NAME * 4 + 8];
+    int shown = 0;
+    while (p < end && *p == '"' && shown < max) {
+        size_t nl = 0;
+        p = jstr(p, end, name, sizeof name, &nl);
+        if (!p) return;
+        if (shown++) buf_append(out, ", ", 2);
+        buf_append(out, name, nl);
+        if (p < end && *p == ',') p++;
+    }
+    if (!shown) return;
+    const char *t = mem_find(p, (size_t)(end - p), "\"names_total\":", false);
+    uint64_t total = 0;
+    if (t) {
+        t += 14;
+        size_t dn = 0;
+        while (t + dn < end && dn < 20 && t[dn] >= '0' && t[dn] <= '9')
+            dn++;
+        if (dn && parse_u64n(t, dn, INT64_MAX, &total) == 0 && total > (uint64_t)shown)
+            buf_appendf(out, " (+%llu)", (unsigned long long)(total - (uint64_t)shown));
+    }
+}
+
 /* The record's own first_seen (as written then), 0 when absent. */
 static time_t record_first_seen(const char *rec, size_t len)
 {
@@ -357,6 +393,7 @@ static void view_free(struct wv *v)
     free(v->col.combo);
     free(v->col.sigs);
     free(v->col.ip4);
+    free(v->ip_text);
     free(v->combo_off);
     free(v->combo_ids);
     free(v->svc_sev);
@@ -528,6 +565,17 @@ static int group_sig(struct db *db, int64_t group, int64_t sig[5], bool *finishe
 out:
     db_finalize(st);
     return rc;
+}
+
+static const char *row_ip(const struct wv *v, size_t i)
+{
+    return v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
+}
+
+static int cmp_ip_text(const void *x, const void *y, void *arg)
+{
+    const struct wv *v = arg;
+    return strcmp(row_ip(v, *(const uint32_t *)x), row_ip(v, *(const uint32_t *)y));
 }
 
 static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e)
@@ -720,6 +768,12 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         for (int b = 0; b < v->nsig; b++)
             if (w->sigs >> b & 1) v->sig_count[b]++;
     }
+    /* addresses as text, sorted: a prefix search is a binary search */
+    v->ip_text = xmalloc((v->n ? v->n : 1) * sizeof(uint32_t));
+    if (!v->ip_text) goto oom;
+    for (size_t i = 0; i < v->n; i++)
+        v->ip_text[i] = (uint32_t)i;
+    if (v->n) qsort_r(v->ip_text, v->n, sizeof(uint32_t), cmp_ip_text, v);
     for (uint32_t c = 1; c < v->clusters.n; c++)
         if (v->cl_size[c] >= 2) v->ncl++;
     v->build_ms = now_ms() - t0;
@@ -995,10 +1049,22 @@ static bool filter_empty(const struct wv_filter *f)
     } while (0)
 
 /* The address starts with q (an address is searched by its beginning: "10.1.", "fd00:"). */
-static int ip_match(const struct wv *v, size_t i, const char *q, size_t ql)
+/* Mark in hit (a zeroed bitmap) the rows whose address starts with q: one range of ip_text. */
+static void ip_prefix_hits(const struct wv *v, const char *q, uint64_t *hit)
 {
-    if (v->col.ip4[i][0]) return ql < 16 && memcmp(v->col.ip4[i], q, ql) == 0;
-    return strncmp(v->rows[i].ip, q, ql) == 0;
+    size_t ql = strlen(q), lo = 0, hi = v->n;
+    while (lo < hi) { /* the first address >= q */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(row_ip(v, v->ip_text[mid]), q) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < v->n; k++) {
+        uint32_t i = v->ip_text[k];
+        if (strncmp(row_ip(v, i), q, ql) != 0) break;
+        hit[i / 64] |= 1ull << (i % 64);
+    }
 }
 
 static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, size_t nw)
@@ -1039,10 +1105,11 @@ static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, si
     if (f->q) {
         const uint8_t *ph = f->prod_hit, *ch = f->combo_hit;
         const uint32_t *prod = v->col.prod, *combo = v->col.combo;
-        if (f->q_ip) {
-            const char *q = f->q;
-            size_t ql = strlen(q);
-            PASS((ph[prod[i]] | ch[combo[i]]) || ip_match(v, i, q, ql));
+        uint64_t *iph = f->q_ip ? xcalloc(nw ? nw : 1, sizeof *iph) : NULL;
+        if (iph) {
+            ip_prefix_hits(v, f->q, iph);
+            PASS((ph[prod[i]] | ch[combo[i]]) | (uint8_t)(iph[i / 64] >> (i % 64) & 1));
+            free(iph);
         } else {
             PASS(ph[prod[i]] | ch[combo[i]]); /* no branch: half the rows may match */
         }

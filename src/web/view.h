@@ -105,6 +105,7 @@ struct wv {
         uint64_t *sigs;
         char (*ip4)[16]; /* dotted IPv4, "" for IPv6 (rows[i].ip then) */
     } col;
+    uint32_t *ip_text; /* rows by address as text: an address prefix is one range */
     char sigid[WV_MAX_SIGNALS][48];
     int nsig;
     struct wv_arena_chunk *arena;
@@ -161,5 +162,8 @@ int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
 /* Severity counts of a group for the trend chart (cached per finished group). */
 int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
                     int64_t out[6], struct err *e);
+
+/* The first max names of a record as "a, b, c (+N)", and whether it has a via (no parse). */
+void wv_record_display(const char *rec, size_t len, int max, struct buf *out, bool *via);
 
 #endif

@@ -220,6 +220,13 @@ static int64_t lab_scan(struct store *s, time_t t, bool second)
         /* F: new */
         base(&f, "10.0.0.10", 11211, "memcached", "Memcached", "1.6.21", t);
         f.auth = AUTH_NONE;
+        /* six names, with a quote and a backslash: the table shows four and "+2" */
+        finding_add_name(&f, "q\"uote", 6, -1, -1);
+        finding_add_name(&f, "back\\slash", 10, -1, -1);
+        finding_add_name(&f, "n3", 2, -1, -1);
+        finding_add_name(&f, "n4", 2, -1, -1);
+        finding_add_name(&f, "n5", 2, -1, -1);
+        finding_add_name(&f, "n6", 2, -1, -1);
         put(s, id, &f, 0);
     }
     CHECK_MSG(store_scan_end(s, id, &e) == 0, "%s", e.msg);
@@ -306,6 +313,7 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
     CHECK(has("person_info_2019"));
     CHECK(has("&lt;script&gt;alert(1)&lt;/script&gt;"));
     CHECK(has("via</span>")); /* the store behind Kibana is tagged */
+    CHECK(has("q&quot;uote, back\\slash, n3, n4 (+2)")); /* names read without a parse */
     /* critical first: the default order */
     CHECK(pos("10.0.0.1:9200") < pos("10.0.0.3:6379"));
 
