@@ -274,7 +274,7 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
     r->user = NULL;
     r->csrf = NULL;
     web_layout_begin(r, &o, "Sign in", NULL);
-    buf_appendf(&o.body, "<main class=\"login\"><h1>Sign in to ajar</h1>");
+    buf_appendf(&o.body, "<div class=\"login\"><h1>Sign in to ajar</h1>");
     if (message) {
         buf_appendf(&o.body, "<p class=\"login-error\" role=\"alert\">");
         html_esc(&o.body, message);
@@ -301,7 +301,7 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
     time_fmt_utc(s->o.ctx->cert_not_after, exp, sizeof exp);
     buf_appendf(&o.body,
                 "<p class=\"login-cert\">This server's certificate: SHA-256 <code>%s</code>, "
-                "valid until %s.</p></main>",
+                "valid until %s.</p></div>",
                 s->o.ctx->cert_sha256, exp);
     web_layout_end(r, &o);
     const char *cookies[] = {cookie, NULL};
