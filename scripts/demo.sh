@@ -22,6 +22,7 @@ if "$AJAR" report --help >/dev/null 2>&1; then
     "$AJAR" report --clusters
     echo
     echo "HTML report: $AJAR report --format html -o report.html   JSON lines: $out   store: ${AJAR_DB:-./ajar.db}"
+    echo "Dashboard (HTTPS on 127.0.0.1:8443, no default account): $AJAR user add YOU && $AJAR serve"
 else
     jq -r '[.severity, .ip + ":" + (.port|tostring), .service, (.product // "-"), (.version // "-"), .auth,
             ((.data.records // "") | tostring)] | @tsv' "$out" | sort | column -t
