@@ -291,6 +291,7 @@ struct http_state {
     char root_server[128];
     char root_title[128];
     bool have_root;
+    bool root_cut; /* GET /'s body was cut at the cap (endless or huge) */
 };
 
 static const char *host_header(struct probe_ctx *ctx, char *tmp, size_t n)
@@ -381,6 +382,8 @@ static void write_generic(struct probe_ctx *ctx)
         FINDING_SET(f, product, prod);
     }
     finding_detail_int(f, "status", s->root_status);
+    if (s->root_cut && !f->error[0])
+        FINDING_SET(f, error, "HTTP answer to GET / cut at the body cap (endless or huge body)");
     if (s->root_server[0]) finding_detail_str(f, "server", s->root_server);
     if (s->root_title[0]) finding_detail_str(f, "title", s->root_title);
 }
@@ -449,6 +452,7 @@ static int handle_response(struct probe_ctx *ctx)
         if (!s->have_root) {
             s->have_root = true;
             s->root_status = r->status;
+            s->root_cut = r->truncated;
             const char *sv = http_header(r, "Server");
             if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
             http_title(r, s->root_title, sizeof s->root_title);
