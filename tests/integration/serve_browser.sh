@@ -16,6 +16,9 @@ rm -f "$OUT"/*.png
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { bad "chromium is not installed (scripts/deps.sh test)"; t_end; exit 1; }
 if [ ! -f tests/web/node_modules/playwright-core/package.json ]; then
+    # a fresh Debian 12 has no Node.js: Debian's (this machine's may come from elsewhere)
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+        install -y -q nodejs npm >/dev/null 2>&1 || { bad "install nodejs and npm"; t_end; exit 1; }
     (cd tests/web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null 2>&1; }) ||
         { bad "npm install playwright-core"; t_end; exit 1; }
 fi
