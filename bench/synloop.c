@@ -2,8 +2,13 @@
  * bench/synloop.c -- the machine's limit for raw SYN scanning, as a floor
  * for bench/syn.sh: the smallest loop that sends SYNs from a raw IP socket
  * (sendmmsg, 64 a call, no pacing, sequential order) and counts the
- * answers on a raw TCP socket. No hashing, no permutation, no privilege
- * drop, no output formatting: whatever ajar spends beyond this is its own.
+ * answers on a raw TCP socket (recvmmsg, 64 a call, bound to the source
+ * address as ajar's is, so the kernel does not hand it our own SYNs on
+ * loopback). No hashing, no permutation, no privilege drop, no output
+ * formatting: whatever ajar spends beyond this is its own. After the last
+ * SYN it waits for late replies as long as ajar is told to (WAIT_MS, 500 ms
+ * as bench/syn.sh runs ajar with --timeout 500), sleeping in poll between
+ * them as ajar does, not spinning.
  *
  *   synloop CIDR PORTS OUT    (PORTS: "6379,9200" or "1-1000"; loopback CIDRs only;
  *                              writes the open "ip:port" pairs to OUT)
@@ -15,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SPORT 62000
-#define BATCH 64
+#define SPORT   62000
+#define BATCH   64
+#define WAIT_MS 500
 
 static uint16_t fold(uint32_t s)
 {
@@ -52,25 +59,39 @@ static FILE *out;
 
 static void drain(int fd, uint32_t src)
 {
-    uint8_t b[128];
+    static uint8_t b[BATCH][128];
+    struct mmsghdr mm[BATCH];
+    struct iovec iov[BATCH];
     for (;;) {
-        ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
-        if (n < 0) return;
-        if (n < 40 || memcmp(b + 16, &src, 4) != 0) continue;
-        const uint8_t *t = b + (b[0] & 15) * 4;
-        if ((t[2] << 8 | t[3]) != SPORT || !(t[13] & 0x10)) continue;
-        uint32_t daddr;
-        memcpy(&daddr, b + 12, 4);
-        uint16_t dport = (uint16_t)(t[0] << 8 | t[1]);
-        uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
-        if (ack != (ntohl(daddr) ^ dport) + 1) continue;
-        replies++;
-        if ((t[13] & 0x12) == 0x12) {
-            open_ports++;
-            char ip[16];
-            inet_ntop(AF_INET, &daddr, ip, sizeof ip);
-            fprintf(out, "%s:%u\n", ip, dport);
+        for (int i = 0; i < BATCH; i++) {
+            iov[i].iov_base = b[i];
+            iov[i].iov_len = sizeof b[i];
+            memset(&mm[i].msg_hdr, 0, sizeof mm[i].msg_hdr);
+            mm[i].msg_hdr.msg_iov = &iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
         }
+        int got = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+        if (got <= 0) return;
+        for (int i = 0; i < got; i++) {
+            const uint8_t *p = b[i];
+            if (mm[i].msg_len < 40 || memcmp(p + 16, &src, 4) != 0) continue;
+            const uint8_t *t = p + (p[0] & 15) * 4;
+            if ((t[2] << 8 | t[3]) != SPORT || !(t[13] & 0x10)) continue;
+            uint32_t daddr;
+            memcpy(&daddr, p + 12, 4);
+            uint16_t dport = (uint16_t)(t[0] << 8 | t[1]);
+            uint32_t ack =
+                (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+            if (ack != (ntohl(daddr) ^ dport) + 1) continue;
+            replies++;
+            if ((t[13] & 0x12) == 0x12) {
+                open_ports++;
+                char ip[16];
+                inet_ntop(AF_INET, &daddr, ip, sizeof ip);
+                fprintf(out, "%s:%u\n", ip, dport);
+            }
+        }
+        if (got < BATCH) return;
     }
 }
 
@@ -116,6 +137,8 @@ int main(int argc, char **argv)
     int big = 32 << 20;
     setsockopt(rcv, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
     uint32_t src = htonl(0x7f000001);
+    struct sockaddr_in self = {.sin_family = AF_INET, .sin_addr.s_addr = src};
+    bind(rcv, (struct sockaddr *)&self, sizeof self);
     static uint8_t pk[BATCH][40];
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
@@ -185,8 +208,11 @@ int main(int argc, char **argv)
         }
     }
     double t1 = now();
-    while (now() < t1 + 0.5)
+    for (double t; (t = now()) < t1 + WAIT_MS / 1000.0;) {
+        struct pollfd pf = {.fd = rcv, .events = POLLIN};
+        poll(&pf, 1, (int)((t1 + WAIT_MS / 1000.0 - t) * 1000) + 1);
         drain(rcv, src);
+    }
     fclose(out);
     printf("sent %llu in %.3f s (%.0f/s), replies %llu, open %llu\n", (unsigned long long)sent,
            t1 - t0, (double)sent / (t1 - t0), (unsigned long long)replies,
