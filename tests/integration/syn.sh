@@ -6,6 +6,7 @@
 #  - shards 0/3, 1/3, 2/3 together equal the unsharded scan, with no duplicates
 #  - --exclude: the excluded address is neither reported nor sent a SYN
 #  - the sender runs as nobody; without CAP_NET_RAW: exit 1, one line
+#  - the raw receive socket is bound to the source address (/proc/net/raw)
 #  - without --discovery-only the open pairs go to the probe stage
 #  - the achieved SYN rate at --rate 1000, 10000, 50000 is within 5%
 cd "$(dirname "$0")/../.."
@@ -93,6 +94,10 @@ users=$(ps -o user= --ppid $spid 2>/dev/null | sort -u | tr '\n' ' ')
 check_eq "the sender runs as nobody" "$users" "nobody "
 check_eq "the parent keeps no capability" \
     "$(grep CapEff /proc/$spid/status 2>/dev/null | awk '{print $2}')" 0000000000000000
+# the raw TCP socket is bound to the source address (127.0.0.1, protocol 6): the kernel hands it
+# only segments sent to us, not a copy of every SYN we send on loopback
+check_eq "the receive socket is bound to the source address" \
+    "$(awk '$2 ~ /:0006$/ { print $2 }' /proc/net/raw | sort -u | tr '\n' ' ')" "0100007F:0006 "
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
 
