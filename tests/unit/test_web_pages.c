@@ -312,7 +312,7 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
     CHECK(has("<b class=\"count\">7</b>"));
     CHECK(has("person_info_2019"));
     CHECK(has("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    CHECK(has("via</span>")); /* the store behind Kibana is tagged */
+    CHECK(has("via</span>"));                            /* the store behind Kibana is tagged */
     CHECK(has("q&quot;uote, back\\slash, n3, n4 (+2)")); /* names read without a parse */
     /* critical first: the default order */
     CHECK(pos("10.0.0.1:9200") < pos("10.0.0.3:6379"));
