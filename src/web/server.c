@@ -23,6 +23,7 @@
  * idle connection timeout.
  */
 #include "web/server.h"
+#include "web/text.h"
 
 #include <microhttpd.h>
 
@@ -35,7 +36,6 @@
 #include <sys/socket.h>
 
 #define POST_MAX       (16u << 10)
-#define FORM_MAX_PAIRS 32
 #define COOKIE_SESSION "__Host-ajar_session"
 #define COOKIE_LOGIN   "__Host-ajar_login"
 
@@ -62,9 +62,7 @@ struct web_server {
 struct rq {
     struct buf post;
     bool post_too_big;
-    /* the decoded form */
-    char *kv[FORM_MAX_PAIRS][2];
-    int nkv;
+    struct web_form form; /* the decoded body of a POST */
     struct MHD_Connection *conn;
 };
 
@@ -108,64 +106,10 @@ static void pool_put(struct web_server *s, struct db *d)
 
 /* ---- small helpers ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode a form component (+ and %XX) into a new string. */
-static char *form_decode(const char *p, size_t n)
-{
-    char *o = xmalloc(n + 1);
-    if (!o) return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '+')
-            o[j++] = ' ';
-        else if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            o[j++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        } else
-            o[j++] = p[i];
-    }
-    o[j] = 0;
-    return o;
-}
-
-static void form_parse(struct rq *q)
-{
-    const char *p = (const char *)q->post.data, *end = p + q->post.len;
-    while (p && p < end && q->nkv < FORM_MAX_PAIRS) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (eq) {
-            char *k = form_decode(p, (size_t)(eq - p));
-            char *v = form_decode(eq + 1, (size_t)(stop - eq - 1));
-            if (k && v) {
-                q->kv[q->nkv][0] = k;
-                q->kv[q->nkv][1] = v;
-                q->nkv++;
-            } else {
-                free(k);
-                free(v);
-            }
-        }
-        p = amp ? amp + 1 : end;
-    }
-}
-
 static const char *arg_get(const struct web_req *r, const char *name)
 {
     const struct rq *q = r->impl;
-    if (strcmp(r->method, "POST") == 0) {
-        for (int i = 0; i < q->nkv; i++)
-            if (strcmp(q->kv[i][0], name) == 0) return q->kv[i][1];
-        return NULL;
-    }
+    if (strcmp(r->method, "POST") == 0) return web_form_get(&q->form, name);
     return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -182,15 +126,6 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t n)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)n);
-}
-
-/* A local path to go back to after login: "/..." but not "//" (another host) nor odd bytes. */
-static bool next_ok(const char *n)
-{
-    if (!n || n[0] != '/' || n[1] == '/' || n[1] == '\\' || strlen(n) > 512) return false;
-    for (const unsigned char *p = (const unsigned char *)n; *p; p++)
-        if (*p < 0x21 || *p == 0x7f || *p == '\\') return false;
-    return strncmp(n, "/login", 6) != 0 && strncmp(n, "/logout", 7) != 0;
 }
 
 /* ---- answers ---- */
@@ -285,7 +220,7 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                 tok);
     const char *next = web_arg(r, "next");
-    if (next_ok(next)) {
+    if (web_next_ok(next)) {
         buf_appendf(&o.body, "<input type=\"hidden\" name=\"next\" value=\"");
         html_esc(&o.body, next);
         buf_appendf(&o.body, "\">");
@@ -357,7 +292,7 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
             COOKIE_LOGIN);
     const char *cookies[] = {ck, clear, NULL};
     const char *next = web_arg(r, "next");
-    return redirect(c, next_ok(next) ? next : "/", cookies);
+    return redirect(c, web_next_ok(next) ? next : "/", cookies);
 }
 
 /* ---- routing ---- */
@@ -436,7 +371,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         if (!ct || !str_iprefix(ct, "application/x-www-form-urlencoded"))
             return send_text(c, 415, "forms only (application/x-www-form-urlencoded)");
-        form_parse(q);
+        web_form_parse(&q->form, (const char *)q->post.data, q->post.len);
     }
     char addr[INET6_ADDRSTRLEN + 1];
     client_addr(c, addr, sizeof addr);
@@ -495,7 +430,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         buf_appendf(&nx, "%s", url);
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_again, &nx);
         buf_append(&nx, "", 1);
-        if (!nx.truncated && next_ok((const char *)nx.data))
+        if (!nx.truncated && web_next_ok((const char *)nx.data))
             url_esc(&to, (const char *)nx.data);
         else
             to.len = 6; /* "/login" */
@@ -560,14 +495,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     struct rq *q = *req_cls;
     if (!q) return;
-    for (int i = 0; i < q->nkv; i++) {
-        if (q->kv[i][1]) {
-            size_t n = strlen(q->kv[i][1]);
-            memset(q->kv[i][1], 0, n); /* passwords do not linger */
-        }
-        free(q->kv[i][0]);
-        free(q->kv[i][1]);
-    }
+    web_form_free(&q->form);
     if (q->post.data) memset(q->post.data, 0, q->post.len);
     buf_free(&q->post);
     free(q);

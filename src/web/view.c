@@ -157,110 +157,6 @@ int wv_signal_bit(const struct wv *v, const char *id)
 
 /* ---- reading the record text cheaply ---- */
 
-static void put_utf8(char *out, size_t cap, size_t *k, uint32_t c)
-{
-    unsigned char b[4];
-    size_t n;
-    if (c < 0x80) {
-        b[0] = (unsigned char)c;
-        n = 1;
-    } else if (c < 0x800) {
-        b[0] = (unsigned char)(0xc0 | (c >> 6));
-        b[1] = (unsigned char)(0x80 | (c & 63));
-        n = 2;
-    } else if (c < 0x10000) {
-        b[0] = (unsigned char)(0xe0 | (c >> 12));
-        b[1] = (unsigned char)(0x80 | ((c >> 6) & 63));
-        b[2] = (unsigned char)(0x80 | (c & 63));
-        n = 3;
-    } else {
-        b[0] = (unsigned char)(0xf0 | (c >> 18));
-        b[1] = (unsigned char)(0x80 | ((c >> 12) & 63));
-        b[2] = (unsigned char)(0x80 | ((c >> 6) & 63));
-        b[3] = (unsigned char)(0x80 | (c & 63));
-        n = 4;
-    }
-    if (*k + n >= cap) return;
-    memcpy(out + *k, b, n);
-    *k += n;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static uint32_t hex4(const char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0) return 0xfffd;
-        v = v * 16 + (uint32_t)h;
-    }
-    return v;
-}
-
-/*
- * Decode the JSON string whose opening quote is at p into out (cap bytes,
- * terminated; the rest cut). Returns the position after the closing quote,
- * or NULL when the text ends first.
- */
-static const char *jstr(const char *p, const char *end, char *out, size_t cap, size_t *len)
-{
-    size_t k = 0;
-    p++;
-    while (p < end && *p != '"') {
-        if (*p == '\\' && p + 1 < end) {
-            char c = p[1];
-            p += 2;
-            uint32_t u = (unsigned char)c;
-            switch (c) {
-            case 'n':
-                u = '\n';
-                break;
-            case 't':
-                u = '\t';
-                break;
-            case 'r':
-                u = '\r';
-                break;
-            case 'b':
-                u = '\b';
-                break;
-            case 'f':
-                u = '\f';
-                break;
-            case 'u':
-                if (end - p < 4) return NULL;
-                u = hex4(p);
-                p += 4;
-                if (u >= 0xd800 && u < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                    uint32_t lo = hex4(p + 2);
-                    if (lo >= 0xdc00 && lo < 0xe000) {
-                        u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-                        p += 6;
-                    }
-                }
-                break;
-            default:
-                break;
-            }
-            put_utf8(out, cap, &k, u);
-        } else {
-            if (k + 1 < cap) out[k++] = *p;
-            p++;
-        }
-    }
-    if (p >= end) return NULL;
-    out[k] = 0;
-    if (len) *len = k;
-    return p + 1;
-}
-
 /* s lowercased (ASCII) into out (cap bytes). */
 static size_t lower_copy(char *out, size_t cap, const char *s)
 {
@@ -287,7 +183,7 @@ static size_t record_names(struct wv *v, const char *rec, size_t len, char *key)
     char name[FINDING_MAX_NAME * 4 + 8], low[sizeof name];
     for (int n = 0; p < end && *p == '"' && n < WV_NAMES; n++) {
         size_t nl = 0;
-        p = jstr(p, end, name, sizeof name, &nl);
+        p = web_json_str(p, end, name, sizeof name, &nl);
         if (!p) break;
         size_t ll = lower_copy(low, sizeof low, name);
         uint32_t id = intern(&v->names, &v->arena, low, ll);
@@ -302,42 +198,6 @@ static size_t record_names(struct wv *v, const char *rec, size_t len, char *key)
     return k;
 }
 
-/*
- * For the findings table, without parsing the record: its first `max`
- * names as "a, b, c (+N)" (N from names_total) into out, and whether it was
- * reached through a console (`"via":{`).
- */
-void wv_record_display(const char *rec, size_t len, int max, struct buf *out, bool *via)
-{
-    const char *end = rec + len;
-    buf_reset(out);
-    *via = mem_find(rec, len, "\"via\":{", false) != NULL;
-    const char *p = mem_find(rec, len, "\"names\":[", false);
-    if (!p) return;
-    p += 9;
-    char name[FINDING_MAX_NAME * 4 + 8];
-    int shown = 0;
-    while (p < end && *p == '"' && shown < max) {
-        size_t nl = 0;
-        p = jstr(p, end, name, sizeof name, &nl);
-        if (!p) return;
-        if (shown++) buf_append(out, ", ", 2);
-        buf_append(out, name, nl);
-        if (p < end && *p == ',') p++;
-    }
-    if (!shown) return;
-    const char *t = mem_find(p, (size_t)(end - p), "\"names_total\":", false);
-    uint64_t total = 0;
-    if (t) {
-        t += 14;
-        size_t dn = 0;
-        while (t + dn < end && dn < 20 && t[dn] >= '0' && t[dn] <= '9')
-            dn++;
-        if (dn && parse_u64n(t, dn, INT64_MAX, &total) == 0 && total > (uint64_t)shown)
-            buf_appendf(out, " (+%llu)", (unsigned long long)(total - (uint64_t)shown));
-    }
-}
-
 /* The record's own first_seen (as written then), 0 when absent. */
 static time_t record_first_seen(const char *rec, size_t len)
 {
@@ -345,7 +205,7 @@ static time_t record_first_seen(const char *rec, size_t len)
     const char *p = mem_find(rec + from, len - from, "\"first_seen\":\"", false);
     if (!p) return 0;
     char b[40];
-    if (!jstr(p + 13, rec + len, b, sizeof b, NULL)) return 0;
+    if (!web_json_str(p + 13, rec + len, b, sizeof b, NULL)) return 0;
     time_t t = 0;
     return time_parse_utc(b, &t) == 0 ? t : 0;
 }
@@ -645,7 +505,7 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         size_t sl = strlen(sj);
         for (const char *p = sj; (p = mem_find(p, sl - (size_t)(p - sj), "{\"id\":\"", false));) {
             char id[48];
-            p = jstr(p + 6, sj + sl, id, sizeof id, NULL);
+            p = web_json_str(p + 6, sj + sl, id, sizeof id, NULL);
             if (!p) break;
             int b = wv_signal_bit(v, id);
             if (b < 0 && v->nsig < WV_MAX_SIGNALS) {

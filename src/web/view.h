@@ -28,6 +28,7 @@
 #ifndef AJAR_WEB_VIEW_H
 #define AJAR_WEB_VIEW_H
 
+#include "web/text.h"
 #include "web/web.h"
 
 #include <stdint.h>
@@ -162,8 +163,5 @@ int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
 /* Severity counts of a group for the trend chart (cached per finished group). */
 int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
                     int64_t out[6], struct err *e);
-
-/* The first max names of a record as "a, b, c (+N)", and whether it has a via (no parse). */
-void wv_record_display(const char *rec, size_t len, int max, struct buf *out, bool *via);
 
 #endif

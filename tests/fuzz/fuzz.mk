@@ -25,14 +25,14 @@ FCFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -I
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 LIB_DIRS := src/core src/probe src/assess src/tls src/target
-SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort)
+SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/text.c
 LIB_OBJ  := $(SRC_LIB:%.c=$(FB)/obj/%.o)
 PROBE_OBJ := $(filter $(FB)/obj/src/probe/%,$(LIB_OBJ))
 HARNESS_LINK = $(FB)/obj/tests/fuzz/drive.o $(PROBE_OBJ) $(FB)/libajar-fuzz.a $(LIBS)
 # probes and HTTP apps, by the names of their registry structs
 PROBES   := $(shell grep -ho '^const struct probe probe_[a-z0-9_]*' src/probe/*.c | sed 's/.* probe_//' | sort)
 APPS     := $(shell grep -ho '^const struct http_app http_app_[a-z0-9_]*' src/probe/*.c | sed 's/.* http_app_//' | sort)
-PARSERS  := http_resp es_common bson cert target
+PARSERS  := http_resp es_common bson cert target web_text
 NAMES    := $(addprefix probe_,$(PROBES) $(APPS)) $(PARSERS)
 BINS     := $(addprefix $(FB)/fuzz_,$(NAMES))
 
