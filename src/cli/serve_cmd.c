@@ -75,6 +75,11 @@ static const char user_usage[] =
 /* Open the store's database and bring its schema up to date. */
 static int open_db(struct db **d, const char *where, bool must_exist, struct err *e)
 {
+    *d = NULL;
+    if (!where || !*where) {
+        err_set(e, "--db: empty");
+        return -1;
+    }
     if (must_exist && !db_is_pg_url(where) && access(where, F_OK) != 0) {
         err_set(e, "%s: no such store (scan first, or give --db)", where);
         return -1;
@@ -353,12 +358,12 @@ int cmd_serve(int argc, char **argv)
     int64_t nusers = 0;
     if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
     if (nusers == 0) {
+        bool other_db = where && strcmp(where, STORE_DEFAULT_PATH) != 0;
         fprintf(stderr,
                 "ajar serve: the store has no user, and there is no default one: add one with\n"
                 "  ajar user add NAME%s%s\n"
                 "then start ajar serve again.\n",
-                strcmp(where, STORE_DEFAULT_PATH) ? " --db " : "",
-                strcmp(where, STORE_DEFAULT_PATH) ? where : "");
+                other_db ? " --db " : "", other_db ? where : "");
         rc = EXIT_USAGE;
         goto out;
     }

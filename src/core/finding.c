@@ -575,7 +575,7 @@ static void jw_time(struct jw *w, time_t t)
         return;
     }
     time_fmt_utc(t, b, sizeof b);
-    size_t n;
+    size_t n = 0;
     int c = jw_check(b, &n);
     jw_str_body(w, b, n, c);
 }

@@ -625,7 +625,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     }
     /* signals */
     {
-        struct rank rk[WV_MAX_SIGNALS];
+        struct rank rk[WV_MAX_SIGNALS] = {{0}};
         size_t k = 0;
         for (int i = 0; i < v->nsig; i++)
             if (v->sig_count[i]) rk[k++] = (struct rank){(uint32_t)i, v->sig_count[i]};

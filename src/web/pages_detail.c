@@ -673,6 +673,7 @@ out:
 static void diff_row(struct buf *b, const struct wv *v, const struct wv_row *w, const char *mark)
 {
     char rec[32];
+    if (!w) return;
     wp_num(w->records, rec, sizeof rec);
     buf_appendf(b, "<tr><td class=\"mark\">%s</td><td>", mark);
     wp_sev_badge(b, w->severity);

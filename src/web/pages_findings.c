@@ -372,7 +372,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
                    "<select id=\"signal\" name=\"signal\">");
     opt(b, "", "any", a->signal);
     {
-        const char *names[WV_MAX_SIGNALS];
+        const char *names[WV_MAX_SIGNALS] = {0};
         for (int i = 0; i < v->nsig; i++)
             names[i] = v->sigid[i];
         qsort(names, (size_t)v->nsig, sizeof *names, cmp_str_ptr);
@@ -515,8 +515,8 @@ int page_findings(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<div class=\"resultline\"><span><b class=\"count\">%s</b> of %s findings", t1,
                 t2);
     if (total)
-        buf_appendf(b, " · showing %lld–%lld", (long long)((page - 1) * WP_PAGE_SIZE + 1),
-                    (long long)((page - 1) * WP_PAGE_SIZE + (int64_t)nidx));
+        buf_appendf(b, " · showing %lld–%lld", (long long)(page - 1) * WP_PAGE_SIZE + 1,
+                    (long long)(page - 1) * WP_PAGE_SIZE + (long long)nidx);
     if (a.cert) {
         buf_appendf(b, " · certificate <code>");
         wp_esc_n(b, a.cert, 16);
