@@ -164,6 +164,18 @@ for r in /findings /clusters /scans /diff "/finding?id=999999" /nonexistent; do
 done
 code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$U/login")
 check_eq "signed in: /login sends home" "$code" 303
+# signing in again (a fresh form, the old cookie still sent) ends the old session
+cp "$jar" "$T_TMP/jar.old"
+tok2=$(curl -sk -c "$T_TMP/jar.pre" "$U/login" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+old_cookie=$(awk '$6 ~ /ajar_session$/ {print $6 "=" $7}' "$jar")
+pre_cookie=$(awk '$6 ~ /ajar_login$/ {print $6 "=" $7}' "$T_TMP/jar.pre")
+curl -sk -o /dev/null -c "$jar" -H "Cookie: $old_cookie; $pre_cookie" --data-urlencode "csrf=$tok2" \
+    --data-urlencode user=alice --data-urlencode "password=$PW" "$U/login"
+code=$(curl -sk -b "$T_TMP/jar.old" -o /dev/null -w '%{http_code}' "$U/")
+check_eq "signing in again ends the session the browser had" "$code" 303
+code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$U/")
+check_eq "... and the new one works" "$code" 200
+csrf=$(curl -sk -b "$jar" "$U/" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | cut -d'"' -f4)
 check "a forged session token is not a session" bash -c \
     "[ \$(curl -sk -o /dev/null -w '%{http_code}' -b '__Host-ajar_session=$(printf '%064d' 0)' $U/) = 303 ]"
 
