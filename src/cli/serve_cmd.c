@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ static const char serve_usage[] =
     "      --session-lifetime S   sign out S seconds after signing in regardless (default 43200)\n"
     "      --threads N            worker threads (default 4)\n"
     "  -q, --quiet                no start-up lines\n"
+    "  -v, --verbose              more: when the first index is ready, the server's own log\n"
     "  -h, --help                 this help\n"
     "\n"
     "Examples:\n"
@@ -241,6 +243,15 @@ out:
 
 /* ---- ajar serve ---- */
 
+/* The first index, built while the server already answers. */
+static void *warm_main(void *arg)
+{
+    struct web_ctx *ctx = arg;
+    struct err e = {0};
+    if (web_views_warm(ctx, &e) < 0) log_msg(1, "ajar serve: building the first index: %s", e.msg);
+    return NULL;
+}
+
 static int parse_secs(const char *opt, const char *s, int *out)
 {
     uint64_t v;
@@ -270,11 +281,12 @@ int cmd_serve(int argc, char **argv)
                                        {"session-lifetime", required_argument, NULL, 'a'},
                                        {"threads", required_argument, NULL, 't'},
                                        {"quiet", no_argument, NULL, 'q'},
+                                       {"verbose", no_argument, NULL, 'v'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qvh", lo, NULL)) != -1) {
         uint64_t v;
         switch (c) {
         case 'd':
@@ -313,6 +325,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'v':
+            log_level++;
             break;
         case 'h':
             fputs(serve_usage, stdout);
@@ -355,6 +370,8 @@ int cmd_serve(int argc, char **argv)
     struct auth_audit *audit = NULL;
     struct web_server *srv = NULL;
     struct web_ctx ctx = {.where = where, .started = now_wall()};
+    pthread_t warm;
+    bool warming = false;
     int64_t nusers = 0;
     if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
     if (nusers == 0) {
@@ -416,6 +433,7 @@ int cmd_serve(int argc, char **argv)
                                  .limits = lim,
                                  .threads = threads};
     if (web_server_start(&srv, &so, &e) < 0) goto out;
+    warming = pthread_create(&warm, NULL, warm_main, &ctx) == 0;
     auth_audit(audit, "serve_start", NULL, host, listen);
     if (!quiet) {
         fprintf(stderr, "ajar serve: certificate SHA-256 %s, valid until %s\n", wc.sha256, exp);
@@ -434,6 +452,7 @@ int cmd_serve(int argc, char **argv)
 out:
     if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar serve: %s\n", e.msg);
     web_server_stop(srv);
+    if (warming) pthread_join(warm, NULL);
     if (ctx.views) web_views_free(ctx.views);
     auth_audit_close(audit);
     web_cert_free(&wc);

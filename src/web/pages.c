@@ -804,3 +804,20 @@ int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
     web_layout_end(r, o);
     return 0;
 }
+
+int web_views_warm(struct web_ctx *ctx, struct err *e)
+{
+    struct db *db = NULL;
+    if (db_open(&db, ctx->where, e) < 0) return -1;
+    struct web_req r = {.method = "GET", .path = "/", .db = db, .ctx = ctx};
+    struct wp_scan s;
+    int rc = wp_pick_scan(&r, &s, e);
+    if (rc == 0) {
+        struct wv *v = NULL;
+        rc = wv_get(ctx, db, s.group, &v, e);
+        if (rc == 0 && v) wv_put(ctx, v);
+    } else if (rc == 1)
+        rc = 0; /* no scan yet: nothing to build */
+    db_close(db);
+    return rc < 0 ? -1 : 0;
+}

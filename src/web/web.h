@@ -106,5 +106,11 @@ const struct web_asset *web_asset_find(const char *path);
 /* ---- the finding index (view.c) ---- */
 int web_views_new(struct web_views **out, const char *where, struct err *e);
 void web_views_free(struct web_views *v);
+/*
+ * Build the index of the scan the overview shows first (the newest finished
+ * one) with a connection of its own, so the first visitor does not wait for
+ * it; serve calls it on a thread right after start and joins it on stop.
+ */
+int web_views_warm(struct web_ctx *ctx, struct err *e);
 
 #endif
