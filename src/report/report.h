@@ -64,6 +64,9 @@ const char *report_owner_of(const struct report_owners *o, const char *ip);
 size_t report_owners_count(const struct report_owners *o);
 void report_owners_free(struct report_owners *o);
 
+/* 1536 -> "1.5 KiB"; -1 -> "-". */
+void report_human_bytes(int64_t v, char *out, size_t n);
+
 /* ---- the report ---- */
 
 #define REPORT_PERSONAL_DEFAULT 1000000u

@@ -88,8 +88,6 @@ int report_clusters_machine(struct report *r, struct err *e);
 
 /* Shared helpers (report.c). */
 bool report_row_exposed(const struct report_row *w);
-/* 1536 -> "1.5 KiB"; -1 -> "-". */
-void report_human_bytes(int64_t v, char *out, size_t n);
 /* 1234567 -> "1,234,567"; -1 -> "-". */
 void report_group_digits(int64_t v, char *out, size_t n);
 /* Rows sorted: owner (with --by owner), severity (highest first), records, ip, port. */

@@ -1228,14 +1228,26 @@ int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e)
     return 0;
 }
 
+int store_prev_scan_db(struct db *d, int64_t scan_id, int64_t *prev, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    *prev = 0;
+    if (db_prepare(d,
+                   "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
+                   " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
+                   " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, scan_id);
+    int r = db_step(st, e);
+    if (r == 1) *prev = db_col_int(st, 0);
+    db_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
 int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e)
 {
-    *prev = 0;
-    return query(s,
-                 "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
-                 " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
-                 " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
-                 "i", row_int, prev, e, scan_id);
+    return store_prev_scan_db(s->ctl, scan_id, prev, e);
 }
 
 struct scans_ctx {

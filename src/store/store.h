@@ -105,6 +105,9 @@ int store_find_resumable(struct store *s, const char *scope_key, uint32_t shard,
 int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e);
 /* The newest finished scan of the same scope in an earlier group (*prev 0 if none). */
 int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e);
+/* The same on a connection of the caller's (the dashboard reads with its own). */
+struct db;
+int store_prev_scan_db(struct db *d, int64_t scan_id, int64_t *prev, struct err *e);
 
 /* An exposure as the store knows it now. */
 struct store_service {

@@ -110,25 +110,6 @@ void wp_short(int64_t v, char *out, size_t n)
         str_fmt(out, n, "%lld", (long long)v);
 }
 
-void wp_bytes(int64_t v, char *out, size_t n)
-{
-    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (v < 0) {
-        str_copy(out, "-", n);
-        return;
-    }
-    double x = (double)v;
-    int i = 0;
-    while (x >= 1024 && i < 6) {
-        x /= 1024;
-        i++;
-    }
-    if (i == 0)
-        str_fmt(out, n, "%lld B", (long long)v);
-    else
-        str_fmt(out, n, "%.*f %s", x < 10 ? 1 : 0, x, u[i]);
-}
-
 void wp_time(time_t t, char *out, size_t n)
 {
     char b[32];
@@ -233,23 +214,6 @@ static int scan_query(struct db *db, const char *sql, int64_t id, struct wp_scan
 int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e)
 {
     return scan_query(db, SCAN_SQL " WHERE id = $1", id, s, e);
-}
-
-int wp_prev_scan(struct db *db, int64_t id, int64_t *prev, struct err *e)
-{
-    struct db_stmt *st = NULL;
-    *prev = 0;
-    if (db_prepare(db,
-                   "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
-                   " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
-                   " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
-                   &st, e) < 0)
-        return -1;
-    db_bind_int(st, 1, id);
-    int r = db_step(st, e);
-    if (r == 1) *prev = db_col_int(st, 0);
-    db_finalize(st);
-    return r < 0 ? -1 : 0;
 }
 
 int wp_pick_scan(struct web_req *r, struct wp_scan *s, struct err *e)
@@ -531,7 +495,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     int rc = -1;
     struct trend tr;
     int64_t prev = 0;
-    if (load_trend(r, v, &tr, e) < 0 || wp_prev_scan(r->db, s.id, &prev, e) < 0) goto out;
+    if (load_trend(r, v, &tr, e) < 0 || store_prev_scan_db(r->db, s.id, &prev, e) < 0) goto out;
     char qs[48];
     str_fmt(qs, sizeof qs, "scan=%lld", (long long)s.id);
 
@@ -558,7 +522,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     }
     wp_num(v->exposed, n1, sizeof n1);
     wp_short(v->exp_records, n2, sizeof n2);
-    wp_bytes(v->exp_bytes, n3, sizeof n3);
+    report_human_bytes(v->exp_bytes, n3, sizeof n3);
     str_fmt(sub, sizeof sub, "%s records · %s", n2, n3);
     str_fmt(href, sizeof href, "/findings?%s&auth=none&sort=records", qs);
     card(b, "", href, n1, "readable without credentials", sub);

@@ -147,8 +147,8 @@ static void history_changes(struct buf *b, const struct hist *p, const struct hi
         change(b, &any, "records", x, y);
     }
     if (p->bytes != h->bytes) {
-        wp_bytes(p->bytes, x, sizeof x);
-        wp_bytes(h->bytes, y, sizeof y);
+        report_human_bytes(p->bytes, x, sizeof x);
+        report_human_bytes(h->bytes, y, sizeof y);
         if (!strcmp(x, y)) { /* too close for the unit: the exact bytes */
             wp_num(p->bytes, x, sizeof x);
             wp_num(h->bytes, y, sizeof y);
@@ -312,7 +312,7 @@ static void section_data(struct buf *b, const json_t *d)
         wp_short(recs, n, sizeof n);
     else
         str_copy(n, ex, sizeof n);
-    wp_bytes(jint(d, "bytes"), y, sizeof y);
+    report_human_bytes(jint(d, "bytes"), y, sizeof y);
     buf_appendf(b,
                 "<section class=\"panel\" id=\"data\"><h2>Data (metadata only)</h2>"
                 "<div class=\"cards small\"><div class=\"card\"><b>%s</b><span>databases</span>"
@@ -344,7 +344,7 @@ static void section_data(struct buf *b, const json_t *d)
                 }
             }
             wp_num(rec, n, sizeof n);
-            wp_bytes(by, y, sizeof y);
+            report_human_bytes(by, y, sizeof y);
             buf_appendf(b, "<tr><td class=\"mono\">");
             wp_esc_n(b, nm, 200);
             buf_appendf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", n, y);
@@ -710,8 +710,8 @@ static void diff_changes(struct buf *b, const struct wv *va, const struct wv_row
         change(b, &any, "records", x, y);
     }
     if (a->bytes != w->bytes) {
-        wp_bytes(a->bytes, x, sizeof x);
-        wp_bytes(w->bytes, y, sizeof y);
+        report_human_bytes(a->bytes, x, sizeof x);
+        report_human_bytes(w->bytes, y, sizeof y);
         if (!strcmp(x, y)) {
             wp_num(a->bytes, x, sizeof x);
             wp_num(w->bytes, y, sizeof y);
@@ -754,7 +754,7 @@ int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
             return wp_error_page(r, o, 404, "No such scan", "The new scan is not in the store.");
     }
     if (ao == 1) {
-        if (wp_prev_scan(r->db, new_id, &old_id, e) < 0) return -1;
+        if (store_prev_scan_db(r->db, new_id, &old_id, e) < 0) return -1;
         if (!old_id)
             return wp_error_page(r, o, 404, "Nothing to compare",
                                  "This scan has no earlier finished scan of the same targets.");

@@ -258,7 +258,7 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
         record_facts(st, w->obs, &names, &via, e);
         char rec[32], by[32], fs[32];
         wp_num(w->records, rec, sizeof rec);
-        wp_bytes(w->bytes, by, sizeof by);
+        report_human_bytes(w->bytes, by, sizeof by);
         wp_time(w->first_seen, fs, sizeof fs);
         fs[10] = 0;
         buf_appendf(b, "<tr class=\"r%d\"><td>", w->severity);

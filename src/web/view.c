@@ -271,7 +271,8 @@ static int v6cmp(const char *a, const char *b)
     return memcmp(x, y, 16);
 }
 
-static int cmp_addr_same(const struct wv *v, const struct wv_row *a, const struct wv_row *b)
+/* Rows by address (IPv4 first, numerically), then port; 0 when both are the same. */
+static int cmp_addr_port(const struct wv_row *a, const struct wv_row *b)
 {
     int av6 = a->flags & WV_V6, bv6 = b->flags & WV_V6;
     if (av6 != bv6) return av6 ? 1 : -1;
@@ -281,7 +282,13 @@ static int cmp_addr_same(const struct wv *v, const struct wv_row *a, const struc
         int c = v6cmp(a->ip, b->ip);
         if (c) return c;
     }
-    if (a->port != b->port) return a->port < b->port ? -1 : 1;
+    return a->port != b->port ? (a->port < b->port ? -1 : 1) : 0;
+}
+
+static int cmp_addr_same(const struct wv *v, const struct wv_row *a, const struct wv_row *b)
+{
+    int c = cmp_addr_port(a, b);
+    if (c) return c;
     uint32_t ra = v->rank_service[a->service], rb = v->rank_service[b->service];
     return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
@@ -289,15 +296,8 @@ static int cmp_addr_same(const struct wv *v, const struct wv_row *a, const struc
 int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
                const struct wv_row *b)
 {
-    int av6 = a->flags & WV_V6, bv6 = b->flags & WV_V6;
-    if (av6 != bv6) return av6 ? 1 : -1;
-    if (!av6) {
-        if (a->ipv4 != b->ipv4) return a->ipv4 < b->ipv4 ? -1 : 1;
-    } else {
-        int c = v6cmp(a->ip, b->ip);
-        if (c) return c;
-    }
-    if (a->port != b->port) return a->port < b->port ? -1 : 1;
+    int c = cmp_addr_port(a, b);
+    if (c) return c;
     return strcmp(wv_str(&va->services, a->service), wv_str(&vb->services, b->service));
 }
 

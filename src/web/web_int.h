@@ -9,6 +9,7 @@
 
 #include "core/finding.h"
 #include "web/view.h"
+#include "store/store.h"
 #include "web/web.h"
 
 #include <stdint.h>
@@ -18,8 +19,6 @@
 /* html_esc, control bytes as '?', at most max bytes (cut at a code point, then an ellipsis). */
 void wp_esc_n(struct buf *b, const char *s, size_t max);
 #define wp_esc(b, s) wp_esc_n((b), (s), 4096)
-/* 1536 -> "1.5 KiB"; -1 -> "-". */
-void wp_bytes(int64_t v, char *out, size_t n);
 /* 1234567 -> "1,234,567"; -1 -> "-". */
 void wp_num(int64_t v, char *out, size_t n);
 /* 1234567 -> "1.2M". */
@@ -61,8 +60,6 @@ struct wp_scan {
  */
 int wp_pick_scan(struct web_req *r, struct wp_scan *s, struct err *e);
 int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e);
-/* The newest finished scan of the same scope in an earlier group (0 if none). */
-int wp_prev_scan(struct db *db, int64_t id, int64_t *prev, struct err *e);
 
 /* A <select name="scan"> of recent scans, cur selected. */
 int wp_scan_select(struct web_req *r, struct buf *b, int64_t cur, struct err *e);
