@@ -90,7 +90,7 @@ int store_history(struct store *s, const char *ip, uint16_t port,
 
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *s);
-/* Commit at least every n findings (default 10000); every 200 ms holds as well. */
+/* Commit at least every n findings (default 25000); every 200 ms holds as well. */
 void store_set_batch(struct store *s, unsigned n);
 /* Wait until everything queued so far is committed (or the writer failed). */
 int store_flush(struct store *s, struct err *e);
