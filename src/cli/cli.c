@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,4 +60,55 @@ int cli_main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "ajar: unknown command '%s' (try 'ajar --help')\n", argv[1]);
     return EXIT_USAGE;
+}
+
+int cli_store_reader_opts(int argc, char **argv, const char *cmd, const char *usage,
+                          const char **db, bool *as_json)
+{
+    static const struct option lopts[] = {{"db", required_argument, 0, 'd'},
+                                          {"json", no_argument, 0, 'j'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            *db = optarg;
+            break;
+        case 'j':
+            *as_json = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "ajar %s: unknown or incomplete option '%s' (try 'ajar %s --help')\n",
+                    cmd, argv[optind - 1], cmd);
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+void cli_print_json_value(const json_t *v)
+{
+    if (!v || json_is_null(v))
+        printf("-");
+    else if (json_is_integer(v))
+        printf("%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        printf("%s", json_string_value(v));
+    else
+        printf("?");
+}
+
+void cli_print_change(const char *label, const json_t *ch)
+{
+    printf("      %s%-12s ", label, json_string_value(json_object_get(ch, "field")));
+    cli_print_json_value(json_object_get(ch, "from"));
+    printf(" -> ");
+    cli_print_json_value(json_object_get(ch, "to"));
+    printf("\n");
 }

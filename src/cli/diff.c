@@ -145,16 +145,6 @@ static json_t *changes_of(const struct expo *a, const struct expo *b)
     return ch;
 }
 
-static void print_val(const json_t *v)
-{
-    if (json_is_null(v))
-        printf("-");
-    else if (json_is_integer(v))
-        printf("%lld", (long long)json_integer_value(v));
-    else if (json_is_string(v))
-        printf("%s", json_string_value(v));
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
@@ -180,37 +170,15 @@ static void scan_line(const char *label, const struct scan_info *si)
 
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"db", required_argument, 0, 'd'},
-                                          {"json", no_argument, 0, 'j'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
     const char *db = STORE_DEFAULT_PATH;
     bool as_json = false;
-    int rc = EXIT_USAGE, c;
+    int rc = EXIT_USAGE;
     struct store *s = NULL;
     struct expo_list a = {0}, b = {0};
     struct err e = {{0}};
     json_t *out = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            as_json = true;
-            break;
-        case 'h':
-            fputs(diff_usage, stdout);
-            return EXIT_OK;
-        default:
-            fprintf(stderr,
-                    "ajar diff: unknown or incomplete option '%s' (try 'ajar diff --help')\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
+    int opt = cli_store_reader_opts(argc, argv, "diff", diff_usage, &db, &as_json);
+    if (opt >= 0) return opt;
     int nargs = argc - optind;
     uint64_t ids[2] = {0, 0};
     if (nargs > 2) {
@@ -305,14 +273,7 @@ int cmd_diff(int argc, char **argv)
             print_expo_json('~', v);
             size_t m;
             json_t *ch;
-            json_array_foreach(json_object_get(v, "changes"), m, ch)
-            {
-                printf("      %-12s ", json_string_value(json_object_get(ch, "field")));
-                print_val(json_object_get(ch, "from"));
-                printf(" -> ");
-                print_val(json_object_get(ch, "to"));
-                printf("\n");
-            }
+            json_array_foreach(json_object_get(v, "changes"), m, ch) cli_print_change("", ch);
         }
     }
     if (fflush(stdout) != 0) goto fail;

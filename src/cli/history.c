@@ -178,52 +178,18 @@ static json_t *changes(const json_t *prev, const json_t *cur)
     return ch;
 }
 
-static void print_json_value(const json_t *v)
-{
-    if (!v || json_is_null(v))
-        printf("-");
-    else if (json_is_integer(v))
-        printf("%lld", (long long)json_integer_value(v));
-    else if (json_is_string(v))
-        printf("%s", json_string_value(v));
-    else
-        printf("?");
-}
-
 int cmd_history(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"db", required_argument, 0, 'd'},
-                                          {"json", no_argument, 0, 'j'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
     const char *db = STORE_DEFAULT_PATH;
     bool as_json = false;
-    int c, rc = EXIT_USAGE;
+    int rc = EXIT_USAGE;
     struct store *s = NULL;
     struct obs_list ol = {0};
     struct svc_list sl = {0};
     struct err e = {{0}};
     json_t *out = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'j':
-            as_json = true;
-            break;
-        case 'h':
-            fputs(history_usage, stdout);
-            return EXIT_OK;
-        default:
-            fprintf(stderr,
-                    "ajar history: unknown or incomplete option '%s' (try 'ajar history --help')\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
+    int opt = cli_store_reader_opts(argc, argv, "history", history_usage, &db, &as_json);
+    if (opt >= 0) return opt;
     char ip[64];
     uint16_t port = 0;
     if (argc - optind != 1) {
@@ -317,24 +283,18 @@ int cmd_history(int argc, char **argv)
                        json_string_value(json_object_get(x, "time"))
                            ? json_string_value(json_object_get(x, "time"))
                            : "-");
-                print_json_value(json_object_get(r, "product"));
+                cli_print_json_value(json_object_get(r, "product"));
                 printf(" ");
-                print_json_value(json_object_get(r, "version"));
+                cli_print_json_value(json_object_get(r, "version"));
                 printf("  auth ");
-                print_json_value(json_object_get(r, "auth"));
+                cli_print_json_value(json_object_get(r, "auth"));
                 printf("  severity ");
-                print_json_value(json_object_get(r, "severity"));
+                cli_print_json_value(json_object_get(r, "severity"));
                 printf("\n");
                 size_t m;
                 json_t *ch;
                 json_array_foreach(json_object_get(x, "changes"), m, ch)
-                {
-                    printf("      changed %-12s ", json_string_value(json_object_get(ch, "field")));
-                    print_json_value(json_object_get(ch, "from"));
-                    printf(" -> ");
-                    print_json_value(json_object_get(ch, "to"));
-                    printf("\n");
-                }
+                    cli_print_change("changed ", ch);
             }
         }
     }
