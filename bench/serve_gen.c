@@ -18,6 +18,7 @@
  * the same scope (each later one drops 2 % and adds new ones, bumps some
  * versions), so the trend, "new" and the diff have something to show.
  */
+#include "gen_common.h"
 #include "assess/assess.h"
 #include "core/finding.h"
 #include "core/util.h"
@@ -150,19 +151,12 @@ int main(int argc, char **argv)
 {
     const char *where = STORE_DEFAULT_PATH, *scope = "serve-bench";
     uint64_t n = 1000000, scans = 1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            where = argv[++i];
-        } else if (!strcmp(argv[i], "--scope") && i + 1 < argc) {
-            scope = argv[++i];
-        } else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-            if (parse_u64(argv[++i], 1ull << 28, &n) < 0) goto usage;
-        } else if (!strcmp(argv[i], "--scans") && i + 1 < argc) {
-            if (parse_u64(argv[++i], 100, &scans) < 0 || !scans) goto usage;
-        } else {
-            goto usage;
-        }
-    }
+    const struct gen_opt opts[] = {{"--db", .str = &where},
+                                   {"--scope", .str = &scope},
+                                   {"-n", .num = &n, .max = 1ull << 28},
+                                   {"--scans", .num = &scans, .max = 100},
+                                   {0}};
+    if (gen_args(argc, argv, opts) < 0 || !scans) goto usage;
     struct err e = {{0}};
     struct store *s = NULL;
     if (store_open(&s, where, &e) < 0) goto fail;

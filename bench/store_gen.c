@@ -19,6 +19,7 @@
  * printed too: the rate the pipeline would reach with a core each is
  * n / the busiest thread's CPU time.
  */
+#include "gen_common.h"
 #include "core/finding.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -128,19 +129,12 @@ int main(int argc, char **argv)
 {
     const char *where = STORE_DEFAULT_PATH, *scope = "bench";
     uint64_t n = 1000000, batch = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            where = argv[++i];
-        } else if (!strcmp(argv[i], "--scope") && i + 1 < argc) {
-            scope = argv[++i];
-        } else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-            if (parse_u64(argv[++i], 1ull << 32, &n) < 0) goto usage;
-        } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
-            if (parse_u64(argv[++i], 1u << 24, &batch) < 0) goto usage;
-        } else {
-            goto usage;
-        }
-    }
+    const struct gen_opt opts[] = {{"--db", .str = &where},
+                                   {"--scope", .str = &scope},
+                                   {"-n", .num = &n, .max = 1ull << 32},
+                                   {"--batch", .num = &batch, .max = 1u << 24},
+                                   {0}};
+    if (gen_args(argc, argv, opts) < 0) goto usage;
     struct err e = {{0}};
     struct store *s = NULL;
     if (store_open(&s, where, &e) < 0) {
