@@ -505,24 +505,16 @@ static void owners_table(struct report *r)
           "<th>personal-data records</th></tr></thead><tbody>\n",
           fp);
     for (size_t i = 0, j; i < r->nrows; i = j) {
-        size_t n = 0, open = 0, crit = 0;
-        int64_t rec = 0, prec = 0;
-        for (j = i; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++) {
-            const struct report_row *w = &r->rows[j];
-            n++;
-            open += report_row_exposed(w);
-            crit += w->severity == SEV_CRITICAL;
-            finding_count_add(&rec, w->records);
-            if (w->pii[0]) finding_count_add(&prec, w->records);
-        }
+        struct report_owner_totals t;
+        j = report_owner_totals(r, i, &t);
         fputs("<tr><td>", fp);
         esc(fp, r->rows[i].owner);
         fprintf(fp,
                 "</td><td class=\"n\" data-v=\"%zu\">%zu</td><td class=\"n\" data-v=\"%zu\">%zu"
                 "</td><td class=\"n\" data-v=\"%zu\">%zu</td>",
-                n, n, open, open, crit, crit);
-        td_num(fp, rec, false);
-        td_num(fp, prec, false);
+                t.n, t.n, t.open, t.open, t.crit, t.crit);
+        td_num(fp, t.rec, false);
+        td_num(fp, t.prec, false);
         fputs("</tr>\n", fp);
     }
     fputs("</tbody></table></section>\n", fp);

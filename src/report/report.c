@@ -149,6 +149,21 @@ bool report_row_exposed(const struct report_row *w)
     return w->auth == AUTH_NONE;
 }
 
+size_t report_owner_totals(const struct report *r, size_t i, struct report_owner_totals *t)
+{
+    size_t j;
+    memset(t, 0, sizeof *t);
+    for (j = i; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++) {
+        const struct report_row *w = &r->rows[j];
+        t->n++;
+        t->open += report_row_exposed(w);
+        t->crit += w->severity == SEV_CRITICAL;
+        finding_count_add(&t->rec, w->records);
+        if (w->pii[0]) finding_count_add(&t->prec, w->records);
+    }
+    return j;
+}
+
 /* ---- the report ---- */
 
 int report_new(struct report **out, const struct report_opts *o, FILE *fp, struct err *e)

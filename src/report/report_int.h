@@ -94,6 +94,14 @@ void report_group_digits(int64_t v, char *out, size_t n);
 void report_sort_rows(struct report *r);
 /* Is f in the "personal data" sense (has a personal-data-schema signal)? */
 bool report_has_pii(const struct finding *f);
+/* One owner's totals (--by owner): findings, exposed, critical, records, personal-data records. */
+struct report_owner_totals {
+    size_t n, open, crit;
+    int64_t rec, prec;
+};
+/* The totals of rows[i] and the rows after it of the same owner (rows sorted); the next owner's
+ * first row. */
+size_t report_owner_totals(const struct report *r, size_t i, struct report_owner_totals *t);
 
 /* Clusters of identical deployments among the rows: index ranges into a sorted copy. */
 struct report_cluster {

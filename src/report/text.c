@@ -371,22 +371,14 @@ static void owner_totals(struct report *r)
     cell(r->fp, "owner", wo + 2, 99, false);
     fputs("findings  exposed  critical          records  personal-data records\n", r->fp);
     for (size_t i = 0, j; i < r->nrows; i = j) {
-        size_t n = 0, open = 0, crit = 0;
-        int64_t rec = 0, prec = 0;
-        for (j = i; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++) {
-            const struct report_row *w = &r->rows[j];
-            n++;
-            open += report_row_exposed(w);
-            crit += w->severity == SEV_CRITICAL;
-            finding_count_add(&rec, w->records);
-            if (w->pii[0]) finding_count_add(&prec, w->records);
-        }
+        struct report_owner_totals t;
+        j = report_owner_totals(r, i, &t);
         char a[32], b[32];
-        report_group_digits(rec, a, sizeof a);
-        report_group_digits(prec, b, sizeof b);
+        report_group_digits(t.rec, a, sizeof a);
+        report_group_digits(t.prec, b, sizeof b);
         fputs("  ", r->fp);
         cell(r->fp, r->rows[i].owner, wo + 2, 40, false);
-        fprintf(r->fp, "%8zu  %7zu  %8zu  ", n, open, crit);
+        fprintf(r->fp, "%8zu  %7zu  %8zu  ", t.n, t.open, t.crit);
         cell(r->fp, a, 15, 32, true);
         fputs("  ", r->fp);
         cell(r->fp, b, 21, 32, true);
