@@ -2,7 +2,8 @@
  * store/db.c -- picks the backend of a connection (a postgresql:// URL or
  * a file path) and forwards every db.h call to it. The backends' structs
  * start with the kind (connections) or the connection (statements), which
- * is all this file reads.
+ * is all this file reads. db_query, the prepare-bind-step loop, is written
+ * here once on top of those calls.
  */
 #include "store/db_impl.h"
 
@@ -120,6 +121,45 @@ void db_reset(struct db_stmt *st)
         db_pg_reset(st);
     else
         db_sqlite_reset(st);
+}
+
+int db_vquery(struct db *d, const char *sql, const char *types,
+              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(d, sql, &st, e) < 0) return -1;
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 'i')
+            db_bind_int(st, i + 1, va_arg(ap, int64_t));
+        else
+            db_bind_text(st, i + 1, va_arg(ap, const char *));
+    }
+    int r;
+    while ((r = db_step(st, e)) == 1) {
+        int rc = fn ? fn(arg, st) : 0;
+        if (rc != 0) {
+            r = rc < 0 ? -1 : 0;
+            break;
+        }
+    }
+    db_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
+int db_query(struct db *d, const char *sql, const char *types,
+             int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
+{
+    va_list ap;
+    va_start(ap, e);
+    int rc = db_vquery(d, sql, types, fn, arg, e, ap);
+    va_end(ap);
+    return rc;
+}
+
+int db_row_int(void *arg, struct db_stmt *st)
+{
+    *(int64_t *)arg = db_col_int(st, 0);
+    return 1;
 }
 
 int db_pipeline(struct db *d, struct err *e)

@@ -17,6 +17,7 @@
 
 #include "core/util.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,6 +65,19 @@ const char *db_col_text(struct db_stmt *st, int i);
 bool db_col_null(struct db_stmt *st, int i);
 /* Ready the statement for new bindings (clears them). */
 void db_reset(struct db_stmt *st);
+
+/*
+ * Prepare sql, bind the arguments after e by a type string ('i' int64_t,
+ * 't' text, NULL binding NULL), run it to its end and finalise it; fn (may
+ * be NULL) sees each row and returns 0 for more, > 0 to stop, < 0 for an
+ * error it put in e. 0 ok, -1 error (in e).
+ */
+int db_query(struct db *d, const char *sql, const char *types,
+             int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...);
+int db_vquery(struct db *d, const char *sql, const char *types,
+              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap);
+/* A row callback for db_query: column 0 of the first row into *(int64_t *)arg. */
+int db_row_int(void *arg, struct db_stmt *st);
 
 /*
  * Batched writes. db_send() runs a statement whose rows nobody reads and

@@ -827,47 +827,15 @@ void store_close(struct store *s)
 
 /* ---- small helpers on the control connection ---- */
 
-/*
- * Prepare, bind by a type string ('i' int64_t, 't' text), run; fn sees each
- * row and returns 0 for more, > 0 to stop, < 0 for an error it put in e.
- */
-static int vquery(struct store *s, const char *sql, const char *types,
-                  int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
-{
-    struct db_stmt *st = NULL;
-    if (db_prepare(s->ctl, sql, &st, e) < 0) return -1;
-    for (int i = 0; types[i]; i++) {
-        if (types[i] == 'i')
-            db_bind_int(st, i + 1, va_arg(ap, int64_t));
-        else
-            db_bind_text(st, i + 1, va_arg(ap, const char *));
-    }
-    int r;
-    while ((r = db_step(st, e)) == 1) {
-        int rc = fn ? fn(arg, st) : 0;
-        if (rc != 0) {
-            r = rc < 0 ? -1 : 0;
-            break;
-        }
-    }
-    db_finalize(st);
-    return r < 0 ? -1 : 0;
-}
-
+/* db_query on the control connection. */
 static int query(struct store *s, const char *sql, const char *types,
                  int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
 {
     va_list ap;
     va_start(ap, e);
-    int rc = vquery(s, sql, types, fn, arg, e, ap);
+    int rc = db_vquery(s->ctl, sql, types, fn, arg, e, ap);
     va_end(ap);
     return rc;
-}
-
-static int row_int(void *arg, struct db_stmt *st)
-{
-    *(int64_t *)arg = db_col_int(st, 0);
-    return 1;
 }
 
 static int row_scan_info(void *arg, struct db_stmt *st)
@@ -991,7 +959,7 @@ int store_scan_begin(struct store *s, const struct scan_meta *m, int64_t *scan_i
                         (long long)si.id, (unsigned long long)si.seed, (unsigned long long)si.seed);
                 goto fail;
             }
-            if (query(s, "SELECT checkpoint FROM scans WHERE id = $1", "i", row_int, &ckpt, e,
+            if (query(s, "SELECT checkpoint FROM scans WHERE id = $1", "i", db_row_int, &ckpt, e,
                       si.id) < 0)
                 goto fail;
             id = si.id;
@@ -1005,13 +973,13 @@ int store_scan_begin(struct store *s, const struct scan_meta *m, int64_t *scan_i
                   "SELECT scan_group FROM scans WHERE scope_key = $1 AND seed = $2 AND nshards = $3"
                   " GROUP BY scan_group HAVING SUM(CASE WHEN shard = $4 THEN 1 ELSE 0 END) = 0"
                   " AND COUNT(*) < $3 AND MIN(start_time) >= $5 ORDER BY scan_group DESC LIMIT 1",
-                  "tiiii", row_int, &group, e, scope, seed, (int64_t)nshards, (int64_t)m->shard,
+                  "tiiii", db_row_int, &group, e, scope, seed, (int64_t)nshards, (int64_t)m->shard,
                   start - GROUP_JOIN_SEC) < 0)
             goto fail;
         if (query(s,
                   "INSERT INTO scans (start_time, arguments, scope_key, seed, shard, nshards,"
                   " checkpoint, scan_group) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
-                  "ittiiii", row_int, &id, e, start, m->args ? m->args : "", scope, seed,
+                  "ittiiii", db_row_int, &id, e, start, m->args ? m->args : "", scope, seed,
                   (int64_t)m->shard, (int64_t)nshards, group) < 0)
             goto fail;
         if (!group &&
@@ -1217,7 +1185,7 @@ int store_scan_end(struct store *s, int64_t scan_id, struct err *e)
         int64_t gstart = 0;
         char scope[65] = "";
         struct scan_info si;
-        if (query(s, "SELECT MIN(start_time) FROM scans WHERE scan_group = $1", "i", row_int,
+        if (query(s, "SELECT MIN(start_time) FROM scans WHERE scan_group = $1", "i", db_row_int,
                   &gstart, e, g[0]) < 0 ||
             query(s, "SELECT " SCAN_COLS " FROM scans WHERE id = $1", "i", row_scan_info, &si, e,
                   scan_id) < 0)
@@ -1258,7 +1226,7 @@ int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e)
     if (query(s,
               "SELECT COUNT(*) FROM (SELECT DISTINCT v.address, v.port FROM service_certs c"
               " JOIN services v ON v.id = c.service WHERE c.sha256 = $1) x",
-              "t", row_int, &v, e, sha256) < 0)
+              "t", db_row_int, &v, e, sha256) < 0)
         return -1;
     *n = (int)v;
     return 0;
@@ -1273,9 +1241,9 @@ int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct 
         return query(s,
                      "SELECT id FROM scans WHERE end_time IS NOT NULL AND scope_key = $1"
                      " ORDER BY id DESC LIMIT 1",
-                     "t", row_int, id, e, scope_key);
+                     "t", db_row_int, id, e, scope_key);
     return query(s, "SELECT id FROM scans WHERE end_time IS NOT NULL ORDER BY id DESC LIMIT 1", "",
-                 row_int, id, e);
+                 db_row_int, id, e);
 }
 
 int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e)
@@ -1291,7 +1259,7 @@ int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct er
 int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e)
 {
     *group = 0;
-    if (query(s, "SELECT scan_group FROM scans WHERE id = $1", "i", row_int, group, e, id) < 0)
+    if (query(s, "SELECT scan_group FROM scans WHERE id = $1", "i", db_row_int, group, e, id) < 0)
         return -1;
     if (!*group) return err_set(e, "no scan %lld in the store", (long long)id);
     return 0;
@@ -1299,19 +1267,12 @@ int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e)
 
 int store_prev_scan_db(struct db *d, int64_t scan_id, int64_t *prev, struct err *e)
 {
-    struct db_stmt *st = NULL;
     *prev = 0;
-    if (db_prepare(d,
-                   "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
-                   " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
-                   " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
-                   &st, e) < 0)
-        return -1;
-    db_bind_int(st, 1, scan_id);
-    int r = db_step(st, e);
-    if (r == 1) *prev = db_col_int(st, 0);
-    db_finalize(st);
-    return r < 0 ? -1 : 0;
+    return db_query(d,
+                    "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
+                    " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
+                    " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
+                    "i", db_row_int, prev, e, scan_id);
 }
 
 int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e)
