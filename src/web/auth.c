@@ -62,18 +62,6 @@ int auth_verify_password(const char *encoded, const char *pw)
 
 /* ---- accounts ---- */
 
-static int one_row(struct db *d, const char *sql, const char *a, int64_t b, bool use_b,
-                   struct err *e)
-{
-    struct db_stmt *st = NULL;
-    if (db_prepare(d, sql, &st, e) < 0) return -1;
-    db_bind_text(st, 1, a);
-    if (use_b) db_bind_int(st, 2, b);
-    int rc = db_step(st, e);
-    db_finalize(st);
-    return rc < 0 ? -1 : 0;
-}
-
 int auth_user_add(struct db *d, const char *name, const char *password, struct err *e)
 {
     char hash[256];
@@ -87,52 +75,39 @@ int auth_user_add(struct db *d, const char *name, const char *password, struct e
         return -1;
     }
     if (auth_hash_password(password, hash, sizeof hash, e) < 0) return -1;
-    struct db_stmt *st = NULL;
+    int64_t found = 0;
     int rc = -1;
     if (db_begin(d, true, e) < 0) return -1;
-    if (db_prepare(d, "SELECT 1 FROM users WHERE name = $1", &st, e) < 0) goto out;
-    db_bind_text(st, 1, name);
-    int r = db_step(st, e);
-    db_finalize(st);
-    st = NULL;
-    if (r < 0) goto out;
-    if (r == 1) {
+    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
+        goto out;
+    if (found) {
         rc = 1;
         goto out;
     }
-    if (db_prepare(d, "INSERT INTO users (name, hash, created) VALUES ($1, $2, $3)", &st, e) < 0)
+    if (db_query(d, "INSERT INTO users (name, hash, created) VALUES ($1, $2, $3)", "tti", NULL,
+                 NULL, e, name, hash, (int64_t)now_wall()) < 0 ||
+        db_commit(d, e) < 0)
         goto out;
-    db_bind_text(st, 1, name);
-    db_bind_text(st, 2, hash);
-    db_bind_int(st, 3, (int64_t)now_wall());
-    if (db_step(st, e) < 0) goto out;
-    db_finalize(st);
-    st = NULL;
-    if (db_commit(d, e) < 0) goto out;
     OPENSSL_cleanse(hash, sizeof hash);
     return 0;
 out:
     OPENSSL_cleanse(hash, sizeof hash);
-    db_finalize(st);
     db_rollback(d);
     return rc;
 }
 
 int auth_user_del(struct db *d, const char *name, struct err *e)
 {
-    struct db_stmt *st = NULL;
+    int64_t found = 0;
     if (db_begin(d, true, e) < 0) return -1;
-    if (db_prepare(d, "SELECT 1 FROM users WHERE name = $1", &st, e) < 0) goto fail;
-    db_bind_text(st, 1, name);
-    int r = db_step(st, e);
-    db_finalize(st);
-    if (r < 0) goto fail;
-    if (r == 0) {
+    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
+        goto fail;
+    if (!found) {
         db_rollback(d);
         return 1;
     }
-    if (one_row(d, "DELETE FROM web_sessions WHERE username = $1", name, 0, false, e) < 0 ||
-        one_row(d, "DELETE FROM users WHERE name = $1", name, 0, false, e) < 0)
+    if (db_query(d, "DELETE FROM web_sessions WHERE username = $1", "t", NULL, NULL, e, name) < 0 ||
+        db_query(d, "DELETE FROM users WHERE name = $1", "t", NULL, NULL, e, name) < 0)
         goto fail;
     if (db_commit(d, e) < 0) goto fail;
     return 0;
@@ -141,32 +116,33 @@ fail:
     return -1;
 }
 
+struct users_ctx {
+    int (*fn)(void *arg, const struct auth_user *u);
+    void *arg;
+};
+
+static int row_user(void *arg, struct db_stmt *st)
+{
+    struct users_ctx *c = arg;
+    struct auth_user u = {0};
+    str_copy(u.name, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof u.name);
+    u.created = (time_t)db_col_int(st, 1);
+    u.last_login = (time_t)db_col_int(st, 2);
+    return c->fn(c->arg, &u) ? 1 : 0;
+}
+
 int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u), void *arg,
                    struct err *e)
 {
-    struct db_stmt *st = NULL;
-    if (db_prepare(d, "SELECT name, created, last_login FROM users ORDER BY name", &st, e) < 0)
-        return -1;
-    int r;
-    while ((r = db_step(st, e)) == 1) {
-        struct auth_user u = {0};
-        str_copy(u.name, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof u.name);
-        u.created = (time_t)db_col_int(st, 1);
-        u.last_login = (time_t)db_col_int(st, 2);
-        if (fn(arg, &u)) break;
-    }
-    db_finalize(st);
-    return r < 0 ? -1 : 0;
+    struct users_ctx c = {fn, arg};
+    return db_query(d, "SELECT name, created, last_login FROM users ORDER BY name", "", row_user,
+                    &c, e);
 }
 
 int auth_user_count(struct db *d, int64_t *n, struct err *e)
 {
-    struct db_stmt *st = NULL;
-    if (db_prepare(d, "SELECT COUNT(*) FROM users", &st, e) < 0) return -1;
-    int r = db_step(st, e);
-    *n = r == 1 ? db_col_int(st, 0) : 0;
-    db_finalize(st);
-    return r == 1 ? 0 : -1;
+    *n = 0;
+    return db_query(d, "SELECT COUNT(*) FROM users", "", db_row_int, n, e);
 }
 
 /* The hash an unknown user is checked against, so the answer takes as long. */
@@ -199,8 +175,8 @@ int auth_login_check(struct db *d, const char *name, const char *password, struc
     if (!password || strlen(password) > AUTH_PASSWORD_MAX) return 0;
     int ok = auth_verify_password(known ? hash : dummy_hash, password) && known;
     OPENSSL_cleanse(hash, sizeof hash);
-    if (ok && one_row(d, "UPDATE users SET last_login = $2 WHERE name = $1", name, now_wall(), true,
-                      e) < 0)
+    if (ok && db_query(d, "UPDATE users SET last_login = $2 WHERE name = $1", "ti", NULL, NULL, e,
+                       name, (int64_t)now_wall()) < 0)
         return -1;
     return ok;
 }
@@ -246,20 +222,11 @@ int auth_session_new(struct db *d, const char *user, const char *address, time_t
     token_sha(token, sha);
     str_copy(s->user, user, sizeof s->user);
     s->created = s->last_used = now;
-    struct db_stmt *st = NULL;
-    if (db_prepare(d,
-                   "INSERT INTO web_sessions (token_sha256, username, csrf, address, created,"
-                   " last_used) VALUES ($1, $2, $3, $4, $5, $5)",
-                   &st, e) < 0)
-        return -1;
-    db_bind_text(st, 1, sha);
-    db_bind_text(st, 2, user);
-    db_bind_text(st, 3, s->csrf);
-    db_bind_text(st, 4, address ? address : "");
-    db_bind_int(st, 5, (int64_t)now);
-    int r = db_step(st, e);
-    db_finalize(st);
-    return r < 0 ? -1 : 0;
+    return db_query(d,
+                    "INSERT INTO web_sessions (token_sha256, username, csrf, address, created,"
+                    " last_used) VALUES ($1, $2, $3, $4, $5, $5)",
+                    "tttti", NULL, NULL, e, sha, user, s->csrf, address ? address : "",
+                    (int64_t)now);
 }
 
 int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
@@ -290,15 +257,16 @@ int auth_session_get(struct db *d, const char *token, time_t now, const struct a
     if (r == 0) return 0;
     if (now - s->last_used > lim->idle || now - s->created > lim->absolute ||
         s->created > now + 300) {
-        if (one_row(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", sha, 0, false, e) < 0)
+        if (db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e,
+                     sha) < 0)
             return -1;
         return 0;
     }
     /* refresh last_used often enough for the idle limit, at most once a minute */
     int every = lim->idle / 4 < 60 ? lim->idle / 4 : 60;
     if (now - s->last_used >= every) {
-        if (one_row(d, "UPDATE web_sessions SET last_used = $2 WHERE token_sha256 = $1", sha,
-                    (int64_t)now, true, e) < 0)
+        if (db_query(d, "UPDATE web_sessions SET last_used = $2 WHERE token_sha256 = $1", "ti",
+                     NULL, NULL, e, sha, (int64_t)now) < 0)
             return -1;
         s->last_used = now;
     }
@@ -310,7 +278,7 @@ int auth_session_del(struct db *d, const char *token, struct err *e)
     char sha[65];
     if (!token || strlen(token) != AUTH_TOKEN_HEX) return 0;
     token_sha(token, sha);
-    return one_row(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", sha, 0, false, e);
+    return db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e, sha);
 }
 
 /* ---- throttling ---- */

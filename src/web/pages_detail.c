@@ -389,24 +389,15 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
     struct db_stmt *st = NULL;
     const json_t *via = json_object_get(rec, "via");
     int64_t via_obs = 0;
-    if (json_is_object(via)) {
-        if (db_prepare(r->db,
-                       "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
-                       " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND v.port = $2"
-                       " AND v.service = $3 ORDER BY CASE WHEN sc.scan_group = $4 THEN 0 ELSE 1"
-                       " END, o.id DESC LIMIT 1",
-                       &st, e) < 0)
-            return -1;
-        db_bind_text(st, 1, jstr(via, "ip"));
-        db_bind_int(st, 2, jint(via, "port"));
-        db_bind_text(st, 3, jstr(via, "service"));
-        db_bind_int(st, 4, group);
-        int q = db_step(st, e);
-        if (q == 1) via_obs = db_col_int(st, 0);
-        db_finalize(st);
-        st = NULL;
-        if (q < 0) return -1;
-    }
+    if (json_is_object(via) &&
+        db_query(r->db,
+                 "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
+                 " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND v.port = $2"
+                 " AND v.service = $3 ORDER BY CASE WHEN sc.scan_group = $4 THEN 0 ELSE 1"
+                 " END, o.id DESC LIMIT 1",
+                 "titi", db_row_int, &via_obs, e, jstr(via, "ip"), jint(via, "port"),
+                 jstr(via, "service"), group) < 0)
+        return -1;
     if (db_prepare(r->db,
                    "SELECT o.id, v.port, v.service, o.severity, o.product, o.version, o.record"
                    " FROM observations o JOIN services v ON v.id = o.service"

@@ -802,6 +802,13 @@ void wv_put(struct web_ctx *ctx, struct wv *v)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* A db_query row of (severity, count): added to the int64_t[6] by severity at arg. */
+static int row_sev_count(void *arg, struct db_stmt *st)
+{
+    ((int64_t *)arg)[sev_of(db_col_text(st, 0))] += db_col_int(st, 1);
+    return 0;
+}
+
 int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
                     int64_t out[6], struct err *e)
 {
@@ -824,18 +831,11 @@ int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool fini
             }
         pthread_mutex_unlock(&w->mu);
     }
-    struct db_stmt *st = NULL;
-    if (db_prepare(db,
-                   "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
-                   " WHERE sc.scan_group = $1 GROUP BY o.severity",
-                   &st, e) < 0)
+    if (db_query(db,
+                 "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
+                 " WHERE sc.scan_group = $1 GROUP BY o.severity",
+                 "i", row_sev_count, out, e, group) < 0)
         return -1;
-    db_bind_int(st, 1, group);
-    int r;
-    while ((r = db_step(st, e)) == 1)
-        out[sev_of(db_col_text(st, 0))] += db_col_int(st, 1);
-    db_finalize(st);
-    if (r < 0) return -1;
 cache:
     if (w && finished) {
         pthread_mutex_lock(&w->mu);
