@@ -26,7 +26,7 @@ enum db_kind { DB_SQLITE = 1, DB_PG };
 struct db;
 struct db_stmt;
 
-#define DB_MAX_PARAMS 24
+#define DB_MAX_PARAMS 64
 
 /* Open `where`: a postgresql:// (or postgres://) URL, else a file path. */
 int db_open(struct db **out, const char *where, struct err *e);

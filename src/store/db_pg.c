@@ -7,6 +7,15 @@
  * fetched on the first db_step() and handed out row by row. Integers
  * travel as decimal text, which is what PostgreSQL's text format is.
  *
+ * Server-side statements are kept per connection, by their SQL text (up to
+ * STMT_CACHE of them, the least recently used one closed with DEALLOCATE
+ * when a new one needs its place and nobody holds it): preparing the same
+ * SQL again costs no round trip, and a long-lived connection (the
+ * dashboard's pool) no longer piles up a statement on the server for each
+ * query it ever ran -- db_finalize() used to free only the client's side,
+ * so the server kept every one until the connection closed. A statement
+ * that finds the cache full of held ones is closed at db_finalize().
+ *
  * Notices ("relation already exists, skipping") are silenced: the store
  * reports its own errors through struct err.
  */
@@ -17,18 +26,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STMT_CACHE 64
+
+struct pg_cached {
+    char *sql; /* NULL: free slot */
+    uint64_t hash, used;
+    char name[24];
+    int nparams;
+    int refs; /* db_stmts using it now */
+};
+
 struct db {
     enum db_kind kind;
     PGconn *c;
     unsigned next_stmt;
     bool pipeline; /* in libpq pipeline mode */
     int pending;   /* statements sent since the last sync */
+    uint64_t tick;
+    struct pg_cached cache[STMT_CACHE];
 };
 
 #define PIPELINE_SYNC_EVERY 256
 
 struct db_stmt {
     struct db *d;
+    struct pg_cached *cached; /* NULL: not cached, DEALLOCATE at finalize */
     char name[24];
     int nparams;
     const char *vals[DB_MAX_PARAMS];
@@ -75,7 +97,18 @@ int db_pg_open(struct db **out, const char *where, struct err *e)
 void db_pg_close(struct db *d)
 {
     PQfinish(d->c);
+    for (int i = 0; i < STMT_CACHE; i++)
+        free(d->cache[i].sql);
     free(d);
+}
+
+/* Close a server-side statement (errors ignored: at worst it stays until the connection ends). */
+static void deallocate(struct db *d, const char *name)
+{
+    if (d->pipeline) return;
+    char q[48];
+    str_fmt(q, sizeof q, "DEALLOCATE %s", name);
+    PQclear(PQexec(d->c, q));
 }
 
 /* Sync: read every pending result; the first error wins. */
@@ -168,12 +201,38 @@ int db_pg_begin(struct db *d, bool exclusive, struct err *e)
     return 0;
 }
 
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 int db_pg_prepare(struct db *d, const char *sql, struct db_stmt **out, struct err *e)
 {
     *out = NULL;
     struct db_stmt *st = xcalloc(1, sizeof *st);
     if (!st) return err_set(e, "out of memory");
     st->d = d;
+    uint64_t h = sql_hash(sql);
+    struct pg_cached *slot = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        struct pg_cached *c = &d->cache[i];
+        if (c->sql && c->hash == h && !strcmp(c->sql, sql)) {
+            c->refs++;
+            c->used = ++d->tick;
+            st->cached = c;
+            str_copy(st->name, c->name, sizeof st->name);
+            st->nparams = c->nparams;
+            *out = st;
+            return 0;
+        }
+        /* a free slot, else the least recently used one nobody holds */
+        if (!c->refs && (!slot || (slot->sql && (!c->sql || c->used < slot->used)))) slot = c;
+    }
     str_fmt(st->name, sizeof st->name, "ajar_%u", d->next_stmt++);
     /* the highest $N is the parameter count the server will expect */
     for (const char *p = sql; *p; p++) {
@@ -193,6 +252,16 @@ int db_pg_prepare(struct db *d, const char *sql, struct db_stmt **out, struct er
         return -1;
     }
     PQclear(r);
+    char *copy = slot ? xstrdup(sql) : NULL;
+    if (copy) {
+        if (slot->sql) {
+            deallocate(d, slot->name);
+            free(slot->sql);
+        }
+        *slot = (struct pg_cached){copy, h, ++d->tick, {0}, st->nparams, 1};
+        str_copy(slot->name, st->name, sizeof slot->name);
+        st->cached = slot;
+    }
     *out = st;
     return 0;
 }
@@ -200,6 +269,10 @@ int db_pg_prepare(struct db *d, const char *sql, struct db_stmt **out, struct er
 void db_pg_finalize(struct db_stmt *st)
 {
     PQclear(st->res);
+    if (st->cached)
+        st->cached->refs--;
+    else
+        deallocate(st->d, st->name);
     free(st);
 }
 

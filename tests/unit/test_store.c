@@ -11,6 +11,7 @@
 
 #include "core/finding.h"
 #include "core/util.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #include <libpq-fe.h>
@@ -558,6 +559,58 @@ static void test_writer_error(void)
     store_close(s);
 }
 
+static int row_count(void *arg, struct db_stmt *st)
+{
+    *(int64_t *)arg = db_col_int(st, 0);
+    return 1;
+}
+
+/*
+ * PostgreSQL: server-side statements are reused by SQL text and bounded per
+ * connection. Before, db_finalize freed only the client's side, and a
+ * connection kept one server statement per query it ever ran.
+ */
+static void test_pg_statements(void)
+{
+    if (!pg_url) return;
+    struct db *d = NULL;
+    struct err e = {{0}};
+    CHECK_MSG(db_open(&d, pg_url, &e) == 0, "%s", e.msg);
+    if (!d) return;
+    int64_t n0 = -1, n1 = -1, n2 = -1, v = 0;
+    const char *count = "SELECT COUNT(*) FROM pg_prepared_statements";
+    CHECK(db_query(d, count, "", row_count, &n0, &e) == 0);
+    /* the same SQL 100 times: one server statement */
+    for (int i = 0; i < 100; i++)
+        CHECK(db_query(d, "SELECT $1::bigint + 1", "i", row_count, &v, &e, (int64_t)i) == 0);
+    CHECK_INT(v, 100);
+    CHECK(db_query(d, count, "", row_count, &n1, &e) == 0);
+    CHECK_MSG(n1 <= n0 + 1, "same SQL: %lld server statements before, %lld after", (long long)n0,
+              (long long)n1);
+    /* 300 different ones: at most the cache's worth stay */
+    char sql[64];
+    for (int i = 0; i < 300; i++) {
+        str_fmt(sql, sizeof sql, "SELECT %d + $1::bigint", i);
+        CHECK(db_query(d, sql, "i", row_count, &v, &e, (int64_t)1) == 0);
+    }
+    CHECK_INT(v, 300);
+    CHECK(db_query(d, count, "", row_count, &n2, &e) == 0);
+    CHECK_MSG(n2 <= 64 + 1, "300 different queries left %lld server statements", (long long)n2);
+    /* two held at once, same SQL: both run */
+    struct db_stmt *a = NULL, *b = NULL;
+    CHECK(db_prepare(d, "SELECT $1::bigint * 2", &a, &e) == 0);
+    CHECK(db_prepare(d, "SELECT $1::bigint * 2", &b, &e) == 0);
+    if (a && b) {
+        db_bind_int(a, 1, 21);
+        db_bind_int(b, 1, 5);
+        CHECK(db_step(a, &e) == 1 && db_col_int(a, 0) == 42);
+        CHECK(db_step(b, &e) == 1 && db_col_int(b, 0) == 10);
+    }
+    db_finalize(a);
+    db_finalize(b);
+    db_close(d);
+}
+
 static void suite(void)
 {
     case_no = 0;
@@ -568,6 +621,7 @@ static void suite(void)
     test_timed_commit();
     test_shards();
     test_writer_error();
+    test_pg_statements();
 }
 
 int main(void)
