@@ -4,10 +4,12 @@
 # (filters, search, deep pages, sorts) and for a mix of all of them, over
 # HTTPS on loopback, measured with wrk. Target: p95 < 50 ms.
 #
-#   bench/serve.sh [-n COUNT] [-d SECONDS] [--db FILE] [--threads N]
+#   bench/serve.sh [-n COUNT] [-d SECONDS] [--db FILE | --pg] [--threads N]
 #
 # The store is made by bench/serve_gen.c (the store's real write path and
-# the real assessment; --db reuses a store made before). `ajar serve`
+# the real assessment; --db reuses a store made before; --pg puts it in a
+# throwaway PostgreSQL 15 on 127.0.162.1:5432, tests/tools/pg.sh, with fsync
+# off for the generation: the figures are the dashboard's reads). `ajar serve`
 # runs the release build with its defaults; the first findings request
 # builds the scan's in-memory index (timed and printed: the cold start),
 # a warm-up touches every URL, then wrk runs each class for a few seconds
@@ -15,14 +17,15 @@
 # contacted. A benchmark, not a test: nothing here fails a build.
 set -u
 cd "$(dirname "$0")/.."
-n=1000000 dur=20 db= threads=
+n=1000000 dur=20 db= threads= pg=0
 while [ $# -gt 0 ]; do
     case $1 in
         -n) n=$2; shift ;;
         -d) dur=$2; shift ;;
         --db) db=$2; shift ;;
         --threads) threads="--threads $2"; shift ;;
-        *) echo "usage: $0 [-n COUNT] [-d SECONDS] [--db FILE] [--threads N]" >&2; exit 2 ;;
+        --pg) pg=1 ;;
+        *) echo "usage: $0 [-n COUNT] [-d SECONDS] [--db FILE | --pg] [--threads N]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -37,13 +40,22 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
     -o "$out/serve_gen" || exit 1
 tmp=$(mktemp -d /tmp/ajar-bench-serve.XXXXXX)
 pid=
+PG_ADDR=127.0.162.1
+. tests/tools/pg.sh
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    pg_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -z "$db" ]; then
+if [ "$pg" = 1 ]; then
+    pg_start "$tmp/pg" fast || exit 1
+    db=$PG_URL
+    t0=$(date +%s)
+    "$out/serve_gen" --db "$db" -n "$n" || exit 1
+    echo "store: $n findings generated into PostgreSQL in $(($(date +%s) - t0)) s"
+elif [ -z "$db" ]; then
     db=$tmp/serve.db
     t0=$(date +%s)
     "$out/serve_gen" --db "$db" -n "$n" || exit 1
