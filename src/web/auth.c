@@ -273,6 +273,13 @@ int auth_session_get(struct db *d, const char *token, time_t now, const struct a
     return 1;
 }
 
+int auth_sessions_purge(struct db *d, time_t now, const struct auth_limits *lim, struct err *e)
+{
+    return db_query(
+        d, "DELETE FROM web_sessions WHERE last_used < $1 OR created < $2 OR created > $3", "iii",
+        NULL, NULL, e, (int64_t)now - lim->idle, (int64_t)now - lim->absolute, (int64_t)now + 300);
+}
+
 int auth_session_del(struct db *d, const char *token, struct err *e)
 {
     char sha[65];

@@ -73,6 +73,9 @@ int auth_session_new(struct db *d, const char *user, const char *address, time_t
 int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
                      struct auth_session *s, struct err *e);
 int auth_session_del(struct db *d, const char *token, struct err *e);
+/* Remove every session past its idle or absolute limit (a browser that never came back leaves
+ * its row behind): run at each sign-in, so the table holds live sessions and a few stale ones. */
+int auth_sessions_purge(struct db *d, time_t now, const struct auth_limits *lim, struct err *e);
 /* Constant-time equality of two NUL-terminated secrets. */
 bool auth_secret_eq(const char *a, const char *b);
 

@@ -281,6 +281,7 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
     /* a session this browser had before ends: one sign-in, one live token */
     const char *old = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE_SESSION);
     if (old && auth_session_del(d, old, &e) < 0) log_msg(0, "serve: session: %s", e.msg);
+    if (auth_sessions_purge(d, now, &s->o.limits, &e) < 0) log_msg(0, "serve: session: %s", e.msg);
     int rc = auth_session_new(d, user, addr, now, tok, &ss, &e);
     pool_put(s, d);
     if (rc < 0) {

@@ -152,6 +152,18 @@ static void test_accounts_sessions(void)
     CHECK_INT(auth_user_del(d, "bob", &e), 1);
     CHECK_INT(auth_session_get(d, tok2, t0 + 1, &lim, &g, &e), 0);
     CHECK_INT(auth_login_check(d, "bob", "bobs long password", &e), 0);
+    /* purge: sessions past idle or absolute go, a live one stays, even if never presented again */
+    CHECK_INT(db_query(d, "DELETE FROM web_sessions", "", NULL, NULL, &e), 0);
+    char t3[AUTH_TOKEN_HEX + 1];
+    CHECK_INT(auth_session_new(d, "alice", "127.0.0.1", t0, tok, &s, &e), 0);         /* idle */
+    CHECK_INT(auth_session_new(d, "alice", "127.0.0.1", t0 + 5000, tok2, &s, &e), 0); /* live */
+    CHECK_INT(auth_session_new(d, "alice", "127.0.0.1", t0 + 90000, t3, &s, &e), 0);  /* future */
+    CHECK_INT(auth_sessions_purge(d, t0 + 5050, &lim, &e), 0);
+    int64_t left = -1;
+    CHECK_INT(db_query(d, "SELECT COUNT(*) FROM web_sessions", "", db_row_int, &left, &e), 0);
+    CHECK_INT(left, 1);
+    CHECK_INT(auth_session_get(d, tok2, t0 + 5060, &lim, &g, &e), 1);
+    CHECK_INT(auth_session_get(d, tok, t0 + 5060, &lim, &g, &e), 0);
     db_close(d);
 }
 
