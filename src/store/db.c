@@ -115,6 +115,11 @@ bool db_col_null(struct db_stmt *st, int i)
     return CALL(SKIND(st), col_null, st, i);
 }
 
+void db_stream(struct db_stmt *st)
+{
+    if (SKIND(st) == DB_PG) db_pg_stream(st);
+}
+
 void db_reset(struct db_stmt *st)
 {
     if (SKIND(st) == DB_PG)

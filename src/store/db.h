@@ -65,6 +65,14 @@ const char *db_col_text(struct db_stmt *st, int i);
 bool db_col_null(struct db_stmt *st, int i);
 /* Ready the statement for new bindings (clears them). */
 void db_reset(struct db_stmt *st);
+/*
+ * Read this statement's rows one at a time rather than all at once (before
+ * its first db_step). SQLite always does; on PostgreSQL libpq otherwise
+ * holds the whole result in memory (1,000,000 findings made the dashboard's
+ * index build 1.8 GB). While such a statement has rows left, nothing else
+ * may run on its connection; db_reset and db_finalize read what is left.
+ */
+void db_stream(struct db_stmt *st);
 
 /*
  * Prepare sql, bind the arguments after e by a type string ('i' int64_t,

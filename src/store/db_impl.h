@@ -34,6 +34,7 @@ DB_BACKEND_DECLARE(db_sqlite)
 DB_BACKEND_DECLARE(db_pg)
 int db_pg_pipeline(struct db *d, struct err *e);
 int db_pg_send(struct db_stmt *st, struct err *e);
+void db_pg_stream(struct db_stmt *st);
 int64_t db_sqlite_changes(struct db *d);
 int64_t db_sqlite_last_insert_id(struct db *d);
 int db_sqlite_wal_background(struct db *d, struct err *e);

@@ -57,6 +57,8 @@ struct db_stmt {
     char ibuf[DB_MAX_PARAMS][24];
     PGresult *res;
     int row, nrows;
+    bool stream;    /* db_stream: one row at a time (libpq single-row mode) */
+    bool in_flight; /* streaming: sent, rows left to read */
 };
 
 static void quiet_notice(void *arg, const char *msg)
@@ -266,9 +268,11 @@ int db_pg_prepare(struct db *d, const char *sql, struct db_stmt **out, struct er
     return 0;
 }
 
+static void stream_end(struct db_stmt *st);
+
 void db_pg_finalize(struct db_stmt *st)
 {
-    PQclear(st->res);
+    stream_end(st);
     if (st->cached)
         st->cached->refs--;
     else
@@ -289,9 +293,59 @@ void db_pg_bind_text(struct db_stmt *st, int i, const char *s)
     st->vals[i - 1] = s;
 }
 
+void db_pg_stream(struct db_stmt *st)
+{
+    st->stream = true;
+}
+
+/* Read and drop what a streaming statement has left, so the connection is free again. */
+static void stream_end(struct db_stmt *st)
+{
+    PQclear(st->res);
+    st->res = NULL;
+    st->row = st->nrows = 0;
+    if (!st->in_flight) return;
+    PGresult *r;
+    while ((r = PQgetResult(st->d->c)))
+        PQclear(r);
+    st->in_flight = false;
+}
+
+static int stream_step(struct db_stmt *st, struct err *e)
+{
+    PGconn *c = st->d->c;
+    if (!st->in_flight) {
+        if (st->res) return 0; /* finished: the done marker below */
+        if (PQsendQueryPrepared(c, st->name, st->nparams, st->vals, NULL, NULL, 0) != 1)
+            return pg_err(e, "query", PQerrorMessage(c));
+        st->in_flight = true;
+        if (PQsetSingleRowMode(c) != 1) {
+            stream_end(st);
+            return err_set(e, "postgresql: cannot read a result row by row");
+        }
+    }
+    PQclear(st->res);
+    st->res = PQgetResult(c);
+    ExecStatusType s = PQresultStatus(st->res);
+    if (s == PGRES_SINGLE_TUPLE) {
+        st->row = 0;
+        st->nrows = 1;
+        return 1;
+    }
+    if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+        stream_end(st);
+        st->res = PQmakeEmptyPGresult(c, PGRES_TUPLES_OK); /* finished until db_reset */
+        return st->res ? 0 : err_set(e, "out of memory");
+    }
+    pg_err(e, "query", PQerrorMessage(c));
+    stream_end(st);
+    return -1;
+}
+
 int db_pg_step(struct db_stmt *st, struct err *e)
 {
     if (st->d->pipeline && pipeline_end(st->d, e) < 0) return -1;
+    if (st->stream) return stream_step(st, e);
     if (!st->res) {
         st->res = PQexecPrepared(st->d->c, st->name, st->nparams, st->vals, NULL, NULL, 0);
         ExecStatusType s = PQresultStatus(st->res);
@@ -336,8 +390,6 @@ bool db_pg_col_null(struct db_stmt *st, int i)
 
 void db_pg_reset(struct db_stmt *st)
 {
-    PQclear(st->res);
-    st->res = NULL;
-    st->row = st->nrows = 0;
+    stream_end(st);
     memset(st->vals, 0, sizeof st->vals);
 }

@@ -461,6 +461,7 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
                    " JOIN services v ON v.id = o.service WHERE sc.scan_group = $1",
                    &st, e) < 0)
         goto fail;
+    db_stream(st); /* a million rows: not all in libpq's memory at once */
     db_bind_int(st, 1, group);
     int r;
     while ((r = db_step(st, e)) == 1) {

@@ -608,6 +608,46 @@ static void test_pg_statements(void)
     }
     db_finalize(a);
     db_finalize(b);
+    /* streamed: every row, one at a time */
+    struct db_stmt *q = NULL;
+    CHECK(db_prepare(d, "SELECT x FROM generate_series(1, $1::bigint) x", &q, &e) == 0);
+    if (q) {
+        db_stream(q);
+        db_bind_int(q, 1, 10000);
+        int64_t rows = 0, sum = 0;
+        int r;
+        while ((r = db_step(q, &e)) == 1) {
+            rows++;
+            sum += db_col_int(q, 0);
+        }
+        CHECK_INT(r, 0);
+        CHECK_INT(rows, 10000);
+        CHECK_INT(sum, 50005000);
+        CHECK_INT(db_step(q, &e), 0); /* stays finished */
+        /* again after a reset; left after 10 rows: the connection is free for the next query */
+        db_reset(q);
+        db_bind_int(q, 1, 100000);
+        for (rows = 0; rows < 10 && db_step(q, &e) == 1; rows++)
+            ;
+        CHECK_INT(rows, 10);
+        db_finalize(q);
+        CHECK(db_query(d, "SELECT $1::bigint + 1", "i", row_count, &v, &e, (int64_t)41) == 0);
+        CHECK_INT(v, 42);
+    }
+    /* an error in the middle of a stream: reported, and the connection still works */
+    q = NULL;
+    CHECK(db_prepare(d, "SELECT 1 / (x - 5000) FROM generate_series(1, 10000) x", &q, &e) == 0);
+    if (q) {
+        db_stream(q);
+        int r, rows = 0;
+        while ((r = db_step(q, &e)) == 1)
+            rows++;
+        CHECK_INT(r, -1);
+        CHECK(rows < 5000);
+        db_finalize(q);
+        CHECK(db_query(d, "SELECT $1::bigint + 1", "i", row_count, &v, &e, (int64_t)1) == 0);
+        CHECK_INT(v, 2);
+    }
     db_close(d);
 }
 
