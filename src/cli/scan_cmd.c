@@ -25,6 +25,14 @@ struct tls_key {
     char ip[46];
     uint16_t port;
     char service[32];
+    char sha256[65];
+};
+
+/* A certificate served by two hosts or more (store_cert_hosts), found before the findings are
+ * read again: store_scan_findings' callback may not query the store. */
+struct shared_cert {
+    char sha256[65];
+    int hosts;
 };
 #define MAX_TLS_KEYS 200000
 
@@ -35,6 +43,8 @@ struct scan_state {
     struct finding *redo; /* findings to assess again and store, after the scan */
     int *redo_hosts;      /* hosts serving each one's certificate */
     size_t nredo, capredo;
+    struct shared_cert *shared; /* sorted by sha256 */
+    size_t nshared;
     struct store *store;
     int64_t scan_id;
     time_t start;
@@ -120,6 +130,7 @@ static int st_store(void *arg, struct finding *f)
             str_copy(k->ip, f->ip, sizeof k->ip);
             k->port = f->port;
             str_copy(k->service, f->service, sizeof k->service);
+            str_copy(k->sha256, f->tls.sha256, sizeof k->sha256);
         }
     }
     if (store_put(s->store, s->scan_id, f, &s->err) < 0) {
@@ -156,14 +167,53 @@ static bool tracked(const struct scan_state *s, const struct finding *f)
     return bsearch(&k, s->tls, s->ntls, sizeof k, key_cmp) != NULL;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The certificates this scan saw that two hosts or more served (in any scan): s->shared. */
+static int find_shared(struct scan_state *s, struct err *e)
+{
+    const char **v = xmalloc(s->ntls * sizeof *v);
+    s->shared = xmalloc(s->ntls * sizeof *s->shared);
+    if (!v || !s->shared) {
+        free(v);
+        return err_set(e, "out of memory");
+    }
+    for (size_t i = 0; i < s->ntls; i++)
+        v[i] = s->tls[i].sha256;
+    qsort(v, s->ntls, sizeof *v, cmp_str_ptr);
+    int rc = 0;
+    for (size_t i = 0; i < s->ntls && rc == 0; i++) {
+        if (i && !strcmp(v[i], v[i - 1])) continue;
+        int n = 0;
+        rc = store_cert_hosts(s->store, v[i], &n, e);
+        if (rc == 0 && n >= 2) {
+            struct shared_cert *c = &s->shared[s->nshared++];
+            str_copy(c->sha256, v[i], sizeof c->sha256);
+            c->hosts = n;
+        }
+    }
+    free(v);
+    return rc;
+}
+
+static int shared_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct shared_cert *)a)->sha256, ((const struct shared_cert *)b)->sha256);
+}
+
 /* store_scan_findings callback: keep this scan's findings whose certificate is shared. */
 static int collect_shared(void *arg, const struct finding *f)
 {
     struct scan_state *s = arg;
     if (!f->tls.present || !f->tls.sha256[0] || !tracked(s, f)) return 0;
-    int n = 0;
-    struct err e;
-    if (store_cert_hosts(s->store, f->tls.sha256, &n, &e) < 0 || n < 2) return 0;
+    struct shared_cert k;
+    str_copy(k.sha256, f->tls.sha256, sizeof k.sha256);
+    const struct shared_cert *sc = bsearch(&k, s->shared, s->nshared, sizeof k, shared_cmp);
+    if (!sc) return 0;
+    int n = sc->hosts;
     if (s->nredo == s->capredo) {
         size_t nc = s->capredo ? s->capredo * 2 : 16;
         struct finding *nv = xrealloc(s->redo, nc * sizeof *nv);
@@ -200,7 +250,9 @@ static int st_end(void *arg, const struct engine_stats *st, struct err *e)
     int rc = store_scan_end(s->store, s->scan_id, e);
     if (rc == 0 && s->ntls) {
         qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
-        rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
+        rc = find_shared(s, e);
+        if (rc == 0 && s->nshared)
+            rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
         for (size_t i = 0; rc == 0 && i < s->nredo; i++) {
             struct finding *f = &s->redo[i];
             struct assess_ctx c = {.now = s->start, .cert_hosts = s->redo_hosts[i]};
@@ -215,8 +267,11 @@ static int st_end(void *arg, const struct engine_stats *st, struct err *e)
     free(s->redo);
     free(s->redo_hosts);
     free(s->tls);
+    free(s->shared);
     s->redo = NULL;
     s->tls = NULL;
+    s->shared = NULL;
+    s->nshared = 0;
     store_close(s->store);
     s->store = NULL;
     return rc;

@@ -128,11 +128,12 @@ void db_reset(struct db_stmt *st)
         db_sqlite_reset(st);
 }
 
-int db_vquery(struct db *d, const char *sql, const char *types,
-              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
+static int vquery(struct db *d, bool stream, const char *sql, const char *types,
+                  int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
 {
     struct db_stmt *st = NULL;
     if (db_prepare(d, sql, &st, e) < 0) return -1;
+    if (stream) db_stream(st);
     for (int i = 0; types[i]; i++) {
         if (types[i] == 'i')
             db_bind_int(st, i + 1, va_arg(ap, int64_t));
@@ -149,6 +150,18 @@ int db_vquery(struct db *d, const char *sql, const char *types,
     }
     db_finalize(st);
     return r < 0 ? -1 : 0;
+}
+
+int db_vquery(struct db *d, const char *sql, const char *types,
+              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
+{
+    return vquery(d, false, sql, types, fn, arg, e, ap);
+}
+
+int db_vquery_stream(struct db *d, const char *sql, const char *types,
+                     int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
+{
+    return vquery(d, true, sql, types, fn, arg, e, ap);
 }
 
 int db_query(struct db *d, const char *sql, const char *types,

@@ -84,6 +84,10 @@ int db_query(struct db *d, const char *sql, const char *types,
              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...);
 int db_vquery(struct db *d, const char *sql, const char *types,
               int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap);
+/* The same with db_stream: fn must not run anything on d (the rows are still coming). */
+int db_vquery_stream(struct db *d, const char *sql, const char *types,
+                     int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e,
+                     va_list ap);
 /* A row callback for db_query: column 0 of the first row into *(int64_t *)arg. */
 int db_row_int(void *arg, struct db_stmt *st);
 

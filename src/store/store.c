@@ -838,6 +838,18 @@ static int query(struct store *s, const char *sql, const char *types,
     return rc;
 }
 
+/* query() for results that may be large (every service, a scan's findings): read row by row
+ * (db_stream). fn must not query the store. */
+static int query_stream(struct store *s, const char *sql, const char *types,
+                        int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
+{
+    va_list ap;
+    va_start(ap, e);
+    int rc = db_vquery_stream(s->ctl, sql, types, fn, arg, e, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int row_scan_info(void *arg, struct db_stmt *st)
 {
     struct scan_info *si = arg;
@@ -888,15 +900,15 @@ static int load_seen(struct store *s, const char *scope_key, struct err *e)
     struct seen_ctx c = {s, e};
     seen_clear(&s->seen);
     known_clear(&s->known);
-    if (query(s,
-              "SELECT address, port, transport, service, first_seen, last_seen,"
-              " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services WHERE id IN"
-              " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
-              " WHERE sc.scope_key = $1)",
-              "t", row_seen, &c, e, scope_key) < 0)
+    if (query_stream(s,
+                     "SELECT address, port, transport, service, first_seen, last_seen,"
+                     " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services WHERE id IN"
+                     " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
+                     " WHERE sc.scope_key = $1)",
+                     "t", row_seen, &c, e, scope_key) < 0)
         return -1;
-    if (query(s, "SELECT address, port, transport, service FROM services", "", row_known, &c, e) <
-        0)
+    if (query_stream(s, "SELECT address, port, transport, service FROM services", "", row_known, &c,
+                     e) < 0)
         return -1;
     if (s->known.n) qsort(s->known.v, s->known.n, sizeof *s->known.v, cmp_u64);
     return 0;
@@ -1341,11 +1353,12 @@ int store_scan_findings(struct store *s, int64_t scan_id,
     int64_t group = 0;
     if (store_scan_group(s, scan_id, &group, e) < 0) return -1;
     struct findings_ctx c = {.fn = fn, .arg = arg, .e = e};
-    return query(s,
-                 "SELECT o.record, v.first_seen, v.last_seen, o.scan FROM observations o"
-                 " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
-                 " WHERE sc.scan_group = $1 ORDER BY v.address, v.port, v.transport, v.service",
-                 "i", row_finding, &c, e, group);
+    return query_stream(s,
+                        "SELECT o.record, v.first_seen, v.last_seen, o.scan FROM observations o"
+                        " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
+                        " WHERE sc.scan_group = $1 ORDER BY v.address, v.port, v.transport,"
+                        " v.service",
+                        "i", row_finding, &c, e, group);
 }
 
 int store_history(struct store *s, const char *ip, uint16_t port,

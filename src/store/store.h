@@ -76,7 +76,8 @@ int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct er
 /* Scans newest first; fn returns non-zero to stop. */
 int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si), void *arg,
                 struct err *e);
-/* The findings observed in a scan (the whole group for a sharded scan), with first/last seen. */
+/* The findings observed in a scan (the whole group for a sharded scan), with first/last seen.
+ * Read row by row: fn must not call the store (finish reading first, then ask). */
 int store_scan_findings(struct store *s, int64_t scan_id,
                         int (*fn)(void *arg, const struct finding *f), void *arg, struct err *e);
 /* Every observation of ip (and port, 0 = any) over time, oldest first. */
