@@ -209,7 +209,7 @@ static int collect_shared(void *arg, const struct finding *f)
 {
     struct scan_state *s = arg;
     if (!f->tls.present || !f->tls.sha256[0] || !tracked(s, f)) return 0;
-    struct shared_cert k;
+    struct shared_cert k = {.hosts = 0};
     str_copy(k.sha256, f->tls.sha256, sizeof k.sha256);
     const struct shared_cert *sc = bsearch(&k, s->shared, s->nshared, sizeof k, shared_cmp);
     if (!sc) return 0;
