@@ -8,7 +8,8 @@
  * The parser is a byte-driven state machine so it accepts any split of the
  * stream; it never keeps more than one line (HTTP_MAX_LINE) plus the capped
  * body. Header values longer than HTTP_MAX_HVALUE are cut, extra headers
- * beyond HTTP_MAX_HEADERS are dropped, a 10 GB Content-Length is read (and
+ * beyond HTTP_MAX_HEADERS, or past HTTP_HDR_BYTES of header text, are
+ * dropped, a 10 GB Content-Length is read (and
  * dropped) only up to HTTP_MAX_TOTAL before the response is declared cut off.
  */
 #include "probe/http.h"
@@ -106,10 +107,18 @@ static int parse_header(struct http_resp *r)
         if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
         if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
     }
-    if (r->nhdr < HTTP_MAX_HEADERS) {
-        struct http_header *h = &r->hdr[r->nhdr++];
-        str_sanitize(h->name, sizeof h->name, name, strlen(name), false);
-        str_sanitize(h->value, sizeof h->value, value, strlen(value), false);
+    /* kept in hbuf while it has room for the name and some of the value (64 headers of
+     * 1 KB each were 70 KB of every HTTP probe's state, zeroed for every response) */
+    size_t room = sizeof r->hbuf - r->hlen;
+    if (r->nhdr < HTTP_MAX_HEADERS && room >= 66) {
+        char *p = r->hbuf + r->hlen;
+        size_t nl = str_sanitize(p, 64, name, strlen(name), false);
+        char *v = p + nl + 1;
+        size_t vroom = room - nl - 1;
+        size_t vl = str_sanitize(v, vroom < HTTP_MAX_HVALUE ? vroom : HTTP_MAX_HVALUE, value,
+                                 strlen(value), false);
+        r->hdr[r->nhdr++] = (struct http_header){p, v};
+        r->hlen += nl + 1 + vl + 1;
     }
     return 0;
 }

@@ -5,9 +5,9 @@
  *  1. http_resp: a push parser for one response (status line, headers,
  *     Content-Length, chunked or close-delimited bodies). Every size is
  *     capped: status/header lines (HTTP_MAX_LINE), header count
- *     (HTTP_MAX_HEADERS), the body kept (body_cap; the rest is counted and
- *     dropped, `truncated` set) and the bytes read in all (HTTP_MAX_TOTAL,
- *     after which the response is cut off and the connection not reused).
+ *     (HTTP_MAX_HEADERS), the header text kept (HTTP_HDR_BYTES), the body kept (body_cap; the rest
+ * is counted and dropped, `truncated` set) and the bytes read in all (HTTP_MAX_TOTAL, after which
+ * the response is cut off and the connection not reused).
  *  2. The HTTP dispatcher, `probe_http` (registry name "http"): it sends
  *     GET / and asks every http_app whether the answer is its own; the best
  *     match takes over the connection (keep-alive) for its own requests.
@@ -27,14 +27,17 @@
 #define HTTP_MAX_LINE    8192
 #define HTTP_MAX_HEADERS 64
 #define HTTP_MAX_HVALUE  1024
+#define HTTP_HDR_BYTES   16384       /* header names and values kept, in all */
 #define HTTP_BODY_CAP    (4u << 20)  /* default body kept: 4 MiB */
 #define HTTP_MAX_TOTAL   (64u << 20) /* bytes read for one response before giving up */
 
 enum { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_BAD = -1 };
 
+/* A header, sanitised to printable text: name up to 63 bytes, value up to HTTP_MAX_HVALUE - 1,
+ * both NUL-terminated inside the response's hbuf (a response is never copied). */
 struct http_header {
-    char name[64];
-    char value[HTTP_MAX_HVALUE];
+    const char *name;
+    const char *value;
 };
 
 struct http_resp {
@@ -43,6 +46,8 @@ struct http_resp {
     char reason[64];
     struct http_header hdr[HTTP_MAX_HEADERS];
     int nhdr;
+    char hbuf[HTTP_HDR_BYTES]; /* the headers' text; a header that does not fit is dropped */
+    size_t hlen;
     struct buf body; /* capped at body_cap; NUL-terminated */
     bool truncated;  /* body longer than body_cap (rest dropped) */
     bool complete;

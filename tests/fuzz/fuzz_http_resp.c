@@ -27,6 +27,15 @@ static void inspect(const struct http_resp *r)
     char title[256];
     http_title(r, title, sizeof title);
     if (r->body.data && r->body.data[r->body.len] != 0) __builtin_trap(); /* promised NUL */
+    /* the headers: within hbuf, each name and value NUL-terminated there, within their caps */
+    if (r->nhdr < 0 || r->nhdr > HTTP_MAX_HEADERS || r->hlen > sizeof r->hbuf) __builtin_trap();
+    for (int i = 0; i < r->nhdr; i++) {
+        const char *nm = r->hdr[i].name, *v = r->hdr[i].value;
+        const char *end = r->hbuf + r->hlen;
+        if (nm < r->hbuf || nm >= end || v <= nm || v >= end) __builtin_trap();
+        size_t nl = strnlen(nm, (size_t)(end - nm)), vl = strnlen(v, (size_t)(end - v));
+        if (nm + nl >= end || v + vl >= end || nl > 63 || vl >= HTTP_MAX_HVALUE) __builtin_trap();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
@@ -40,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     const uint8_t *p = data + 2;
     size_t left = n - 2;
 
-    static struct http_resp r; /* 600 KB of header space: keep it off the stack */
+    static struct http_resp r; /* 25 KB of line and header space: kept off the stack */
     memset(&r, 0, sizeof r);
     http_resp_init(&r, cap, (opt & 1) != 0);
     int rc = HTTP_MORE, responses = 0;

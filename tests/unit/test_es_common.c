@@ -66,5 +66,29 @@ int main(void)
     struct es_root root;
     CHECK(es_root_parse(&r, &root) < 0);
     http_resp_free(&r);
+
+    /* The header budget: 40 headers of 1,500-byte values. Each value is cut at
+     * HTTP_MAX_HVALUE - 1; the ones that no longer fit in HTTP_HDR_BYTES are dropped; the
+     * response still parses, and a header before the cut is found. */
+    struct buf big;
+    buf_init(&big, 1u << 20);
+    buf_appendf(&big, "HTTP/1.1 200 OK\r\nServer: first\r\n");
+    for (int i = 0; i < 40; i++) {
+        buf_appendf(&big, "X-Big-%d: ", i);
+        for (int k = 0; k < 1500; k++)
+            buf_append(&big, "v", 1);
+        buf_appendf(&big, "\r\n");
+    }
+    buf_appendf(&big, "X-Last: late\r\nContent-Length: 0\r\n\r\n");
+    memset(&r, 0, sizeof r);
+    http_resp_init(&r, 0, false);
+    CHECK(http_resp_feed(&r, big.data, big.len, NULL) == HTTP_DONE);
+    CHECK_STR(http_header(&r, "Server"), "first");
+    CHECK(http_header(&r, "X-Big-0") && strlen(http_header(&r, "X-Big-0")) == HTTP_MAX_HVALUE - 1);
+    CHECK(http_header(&r, "X-Last") == NULL);
+    CHECK(r.nhdr > 10 && r.nhdr < 20);
+    CHECK(r.hlen <= sizeof r.hbuf);
+    http_resp_free(&r);
+    buf_free(&big);
     return T_END();
 }
