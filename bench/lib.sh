@@ -1,5 +1,6 @@
-# bench/lib.sh -- sourced by the benchmarks that run inside their own network namespace
-# (bench/discovery.sh, bench/syn.sh): timing helpers and the "silent" mode.
+# bench/lib.sh -- sourced by the benchmarks: timing helpers and the "silent" mode of the ones that
+# run inside their own network namespace (bench/discovery.sh, bench/syn.sh), and the build of
+# bench/store_gen.c (bench/store.sh, bench/store_floor.sh).
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 now() { date +%s.%N; }
@@ -38,4 +39,14 @@ for cmd in (0x1f, 0x24, 0x2c):  # ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO
     buf = array.array("B", struct.pack("II", cmd, 0))
     fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", b"lo", buf.buffer_info()[0]))  # SIOCETHTOOL
 PY
+}
+
+# The release library, and bench/store_gen.c against it, into bench/out/store_gen.
+build_store_gen() {
+    make -s -j2 build/libajar.a || return 1
+    mkdir -p bench/out
+    # shellcheck disable=SC2046
+    cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
+        $(pkg-config --cflags jansson sqlite3 libpq) bench/store_gen.c build/libajar.a \
+        $(pkg-config --libs openssl sqlite3 jansson libpq) -lm -lpthread -o bench/out/store_gen
 }

@@ -26,13 +26,9 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-make -s -j2 build/libajar.a || exit 1
+. bench/lib.sh
+build_store_gen || exit 1
 out=bench/out
-mkdir -p "$out"
-# shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
-    $(pkg-config --cflags jansson sqlite3 libpq) bench/store_gen.c build/libajar.a \
-    $(pkg-config --libs openssl sqlite3 jansson libpq) -lm -lpthread -o "$out/store_gen" || exit 1
 tmp=$(mktemp -d /tmp/ajar-bench-store.XXXXXX)
 . tests/tools/pg.sh
 trap 'pg_stop; rm -rf "$tmp"' EXIT

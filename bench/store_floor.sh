@@ -15,13 +15,9 @@ n=300000
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] &&
     variants=(current no-signals int-ident hash-ids trigger no-service no-obs-index bare-row)
-make -s -j2 build/libajar.a || exit 1
+. bench/lib.sh
+build_store_gen || exit 1
 out=bench/out
-mkdir -p "$out"
-# shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
-    $(pkg-config --cflags jansson sqlite3 libpq) bench/store_gen.c build/libajar.a \
-    $(pkg-config --libs openssl sqlite3 jansson libpq) -lm -lpthread -o "$out/store_gen" || exit 1
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror bench/store_floor.c \
     $(pkg-config --cflags --libs sqlite3) -o "$out/store_floor" || exit 1
