@@ -43,8 +43,6 @@
 #define QUEUE_CAP      16384
 #define DEFAULT_BATCH  25000
 #define COMMIT_MS      200
-#define SPARE_MAX      4096        /* finding items kept for reuse */
-#define SPARE_TEXT_MAX 16384       /* larger ones are freed */
 #define GROUP_JOIN_SEC (24 * 3600) /* a shard joins a group begun within a day */
 
 /* ---- queue items ---- */
@@ -76,8 +74,6 @@ struct item {
     char cluster[24];
     struct cert_item *cert;
     const char *record, *signals, *facts; /* JSON text, in text[] */
-    struct item *next;                    /* on the spare list */
-    size_t cap;                           /* bytes of text[] */
     char text[];                          /* record NUL signals NUL facts NUL */
 };
 
@@ -251,12 +247,6 @@ struct store {
     pthread_cond_t nonempty, nonfull, done;
     struct item *q[QUEUE_CAP];
     size_t qhead, qlen;
-    /* finding items the writer is done with, for store_put to reuse: an item
-     * is ~1.5 KB, over malloc's per-thread cache, so a free on the writer's
-     * thread of what the caller's thread allocated took the arena's lock
-     * against the caller's next malloc (a tenth of the writer's time) */
-    struct item *spare;
-    size_t nspare;
     uint64_t enq_seq, committed_seq; /* items queued, items committed (or dropped) */
     int flush_req;
     bool stop;
@@ -556,26 +546,9 @@ static void writer_rollback(struct store *s)
     memset(s->certs, 0, sizeof s->certs);
 }
 
-/* The writer is done with an item: a finding item goes on the writer's list of
- * spares (handed to store_put at the next drain), anything else is freed. */
-static void item_done(struct item **spares, size_t *n, struct item *it)
-{
-    if (it->kind != IT_FINDING || it->cap > SPARE_TEXT_MAX || *n >= SPARE_MAX) {
-        item_free(it);
-        return;
-    }
-    free(it->cert);
-    it->cert = NULL;
-    it->next = *spares;
-    *spares = it;
-    (*n)++;
-}
-
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
-    struct item *spares = NULL; /* done with since the last drain */
-    size_t nspares = 0;
     struct item **batch = xcalloc(QUEUE_CAP, sizeof *batch);
     bool txn = false;
     int64_t txn_start = 0;
@@ -606,18 +579,6 @@ static void *writer_main(void *arg)
             }
             if (pthread_cond_timedwait(&s->nonempty, &s->mu, &ts) == ETIMEDOUT) break;
         }
-        while (spares) {
-            struct item *it = spares;
-            spares = it->next;
-            if (s->nspare < SPARE_MAX) {
-                it->next = s->spare;
-                s->spare = it;
-                s->nspare++;
-            } else {
-                item_free(it);
-            }
-        }
-        nspares = 0;
         size_t n = 0;
         while (s->qlen) {
             batch[n++] = s->q[s->qhead];
@@ -643,7 +604,7 @@ static void *writer_main(void *arg)
                 if (it->kind == IT_FINDING) in_txn++;
             }
             pending++;
-            item_done(&spares, &nspares, it);
+            item_free(it);
             batch[i] = NULL;
             if (txn && in_txn >= s->batch) {
                 if (db_commit(s->w, &e) < 0) goto fail;
@@ -694,11 +655,6 @@ static void *writer_main(void *arg)
         if (stop) break;
     }
     free(batch);
-    while (spares) {
-        struct item *it = spares;
-        spares = it->next;
-        item_free(it);
-    }
     return NULL;
 }
 
@@ -806,11 +762,6 @@ void store_close(struct store *s)
     }
     for (size_t i = 0; i < s->qlen; i++)
         item_free(s->q[(s->qhead + i) % QUEUE_CAP]);
-    while (s->spare) {
-        struct item *it = s->spare;
-        s->spare = it->next;
-        item_free(it);
-    }
     writer_finalize(s);
     db_finalize(s->lookup);
     db_close(s->w);
@@ -1082,29 +1033,9 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     if (finding_json_write(&s->enc, f, false, &sp) < 0) return err_set(e, "out of memory");
     bool cert = f->tls.present && f->tls.sha256[0];
     size_t rl = s->enc.len, fl = cert ? sp.tls_len : 0;
-    size_t need = rl + sp.signals_len + fl + 3;
-    pthread_mutex_lock(&s->mu);
-    struct item *it = s->spare;
-    if (it) {
-        s->spare = it->next;
-        s->nspare--;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (it && it->cap < need) {
-        item_free(it);
-        it = NULL;
-    }
-    if (!it) {
-        size_t cap = need < 2048 ? 2048 : need;
-        it = xmalloc(sizeof *it + cap);
-        if (!it) return err_set(e, "out of memory");
-        memset(it, 0, sizeof *it);
-        it->cap = cap;
-    } else {
-        size_t cap = it->cap;
-        memset(it, 0, sizeof *it);
-        it->cap = cap;
-    }
+    struct item *it = xmalloc(sizeof *it + rl + sp.signals_len + fl + 3);
+    if (!it) return err_set(e, "out of memory");
+    memset(it, 0, sizeof *it);
     char *p = it->text;
     memcpy(p, s->enc.data, rl + 1);
     it->record = p;
