@@ -99,10 +99,10 @@ static void test_json_str(void)
 
 static void test_record_display(void)
 {
-    const char *rec = "{\"ip\":\"10.0.0.1\",\"port\":9200,\"tls\":null,\"data\":{\"records\":5,"
+    const char *rec = "{\"ip\":\"127.0.0.1\",\"port\":9200,\"tls\":null,\"data\":{\"records\":5,"
                       "\"names\":[\"q\\\"uote\",\"back\\\\slash\",\"n3\",\"n4\",\"n5\"],"
                       "\"names_total\":7,\"fields\":[],\"fields_total\":0},"
-                      "\"via\":{\"service\":\"kibana\",\"ip\":\"10.0.0.2\",\"port\":5601},"
+                      "\"via\":{\"service\":\"kibana\",\"ip\":\"127.0.0.2\",\"port\":5601},"
                       "\"details\":{\"names\":[\"not these\"]},\"signals\":[]}";
     struct buf out;
     bool via = false;
