@@ -7,6 +7,8 @@
  */
 #include "store/db_impl.h"
 
+#include <stdarg.h>
+
 #include <string.h>
 
 #define KIND(d)          (((const struct db_head *)(const void *)(d))->kind)
@@ -152,24 +154,22 @@ static int vquery(struct db *d, bool stream, const char *sql, const char *types,
     return r < 0 ? -1 : 0;
 }
 
-int db_vquery(struct db *d, const char *sql, const char *types,
-              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
-{
-    return vquery(d, false, sql, types, fn, arg, e, ap);
-}
-
-int db_vquery_stream(struct db *d, const char *sql, const char *types,
-                     int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap)
-{
-    return vquery(d, true, sql, types, fn, arg, e, ap);
-}
-
 int db_query(struct db *d, const char *sql, const char *types,
              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
 {
     va_list ap;
     va_start(ap, e);
-    int rc = db_vquery(d, sql, types, fn, arg, e, ap);
+    int rc = vquery(d, false, sql, types, fn, arg, e, ap);
+    va_end(ap);
+    return rc;
+}
+
+int db_query_stream(struct db *d, const char *sql, const char *types,
+                    int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
+{
+    va_list ap;
+    va_start(ap, e);
+    int rc = vquery(d, true, sql, types, fn, arg, e, ap);
     va_end(ap);
     return rc;
 }

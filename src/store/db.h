@@ -17,7 +17,6 @@
 
 #include "core/util.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -82,12 +81,9 @@ void db_stream(struct db_stmt *st);
  */
 int db_query(struct db *d, const char *sql, const char *types,
              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...);
-int db_vquery(struct db *d, const char *sql, const char *types,
-              int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, va_list ap);
 /* The same with db_stream: fn must not run anything on d (the rows are still coming). */
-int db_vquery_stream(struct db *d, const char *sql, const char *types,
-                     int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e,
-                     va_list ap);
+int db_query_stream(struct db *d, const char *sql, const char *types,
+                    int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...);
 /* A row callback for db_query: column 0 of the first row into *(int64_t *)arg. */
 int db_row_int(void *arg, struct db_stmt *st);
 

@@ -36,7 +36,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -778,28 +777,9 @@ void store_close(struct store *s)
 
 /* ---- small helpers on the control connection ---- */
 
-/* db_query on the control connection. */
-static int query(struct store *s, const char *sql, const char *types,
-                 int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
-{
-    va_list ap;
-    va_start(ap, e);
-    int rc = db_vquery(s->ctl, sql, types, fn, arg, e, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* query() for results that may be large (every service, a scan's findings): read row by row
- * (db_stream). fn must not query the store. */
-static int query_stream(struct store *s, const char *sql, const char *types,
-                        int (*fn)(void *arg, struct db_stmt *st), void *arg, struct err *e, ...)
-{
-    va_list ap;
-    va_start(ap, e);
-    int rc = db_vquery_stream(s->ctl, sql, types, fn, arg, e, ap);
-    va_end(ap);
-    return rc;
-}
+/* db_query and db_query_stream on the control connection. */
+#define query(s, ...)        db_query((s)->ctl, __VA_ARGS__)
+#define query_stream(s, ...) db_query_stream((s)->ctl, __VA_ARGS__)
 
 static int row_scan_info(void *arg, struct db_stmt *st)
 {
