@@ -227,7 +227,6 @@ static int rows_facts(struct db *db, const struct wv *v, const uint32_t *idx, si
             const char *rec = db_col_text(st, 1);
             for (size_t j = at; j < at + k; j++) {
                 if (v->rows[idx[j]].obs != id || rf[j].have) continue;
-                buf_reset(&one);
                 bool via = false;
                 if (rec) wv_record_display(rec, strlen(rec), 4, &one, &via);
                 rf[j] = (struct row_facts){text->len, via, true};
