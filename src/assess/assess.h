@@ -65,6 +65,9 @@ enum pii_category {
  * German and Russian (Cyrillic and transliterated). NULL gives 0.
  */
 unsigned pii_classify(const char *name);
+/* The same answer found by trying every phrase of the dictionary at every word, without
+ * pii_classify()'s index: the reference test_pii compares the index against. */
+unsigned pii_classify_exhaustive(const char *name);
 /* Short stable id of one category bit ("national-id"), "" for anything else. */
 const char *pii_category_name(unsigned bit);
 /* Human words for one category bit ("national ID number"), "" for anything else. */

@@ -32,6 +32,9 @@
 #include "assess/assess.h"
 #include "core/util.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N   PII_NAME
@@ -1346,7 +1349,117 @@ static unsigned cjk_match(const struct words *ws, int i)
     return cats;
 }
 
-unsigned pii_classify(const char *name)
+/* ---- which terms can start at a word: an index of their first words ----
+ *
+ * Trying every phrase of the table at every word cost a term_match() per
+ * phrase and word (over 600 of them), which made this function most of the
+ * CPU an assessment takes on a store with thousands of field names. The
+ * index, built once, maps a first word to its terms; a word then tries only
+ * the terms whose first word is the word itself or one of its singulars
+ * (what term_match() accepts on a one-word phrase: "phones" -> "phone",
+ * "addresses" -> "address", "companies" -> "company"), still through
+ * term_match() and still in table order, so the answer is the one the full
+ * loop gives: pii_classify_exhaustive() keeps that loop, and test_pii
+ * compares the two. */
+
+#define NTERMS     ARRAY_LEN(terms)
+#define TERM_WORDS ((NTERMS + 63) / 64)
+
+struct first_word {
+    char w[TOKLEN];
+    unsigned t; /* index in terms[] */
+};
+static struct first_word firsts[NTERMS];
+static size_t nfirsts;
+static pthread_once_t firsts_once = PTHREAD_ONCE_INIT;
+
+static int first_cmp(const void *a, const void *b)
+{
+    const struct first_word *x = a, *y = b;
+    int c = strcmp(x->w, y->w);
+    return c ? c : (x->t > y->t) - (x->t < y->t);
+}
+
+static void firsts_build(void)
+{
+    for (unsigned k = 0; k < NTERMS; k++) {
+        const char *sp = strchr(terms[k].w, ' ');
+        size_t len = sp ? (size_t)(sp - terms[k].w) : strlen(terms[k].w);
+        if (len == 0 || len >= TOKLEN) continue; /* term_match() never matches it */
+        memcpy(firsts[nfirsts].w, terms[k].w, len);
+        firsts[nfirsts].w[len] = '\0';
+        firsts[nfirsts].t = k;
+        nfirsts++;
+    }
+    qsort(firsts, nfirsts, sizeof *firsts, first_cmp);
+}
+
+/* Set the bit of every term whose first word is key[0..len). */
+static void mark_terms(const char *key, size_t len, uint64_t *bits)
+{
+    char k[TOKLEN];
+    if (len >= TOKLEN) return;
+    memcpy(k, key, len);
+    k[len] = '\0';
+    size_t lo = 0, hi = nfirsts;
+    while (lo < hi) { /* the first entry >= k */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(firsts[mid].w, k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < nfirsts && strcmp(firsts[lo].w, k) == 0; lo++)
+        bits[firsts[lo].t / 64] |= 1ull << (firsts[lo].t % 64);
+}
+
+/* Every term that can match at a word: its first word is tok, or a singular of tok. */
+static void candidates(const char *tok, uint64_t *bits)
+{
+    size_t tl = strlen(tok);
+    memset(bits, 0, TERM_WORDS * sizeof *bits);
+    mark_terms(tok, tl, bits);
+    if (tl >= 2 && tok[tl - 1] == 's') mark_terms(tok, tl - 1, bits);
+    if (tl >= 3 && strcmp(tok + tl - 2, "es") == 0) mark_terms(tok, tl - 2, bits);
+    if (tl >= 4 && strcmp(tok + tl - 3, "ies") == 0) {
+        char y[TOKLEN];
+        memcpy(y, tok, tl - 3);
+        y[tl - 3] = 'y';
+        mark_terms(y, tl - 2, bits);
+    }
+}
+
+/* The longest term at word i (the first in table order among equals); 0 and NULL for none. */
+static int best_term(const struct words *ws, int i, bool exhaustive, const struct term **bt)
+{
+    int best = 0;
+    *bt = NULL;
+    if (exhaustive) {
+        for (size_t k = 0; k < NTERMS; k++) {
+            int m = term_match(ws, i, terms[k].w);
+            if (m > best) {
+                best = m;
+                *bt = &terms[k];
+            }
+        }
+        return best;
+    }
+    uint64_t bits[TERM_WORDS];
+    candidates(ws->w[i], bits);
+    for (size_t b = 0; b < TERM_WORDS; b++) {
+        for (uint64_t x = bits[b]; x; x &= x - 1) {
+            size_t k = b * 64 + (size_t)__builtin_ctzll(x);
+            int m = term_match(ws, i, terms[k].w);
+            if (m > best) {
+                best = m;
+                *bt = &terms[k];
+            }
+        }
+    }
+    return best;
+}
+
+static unsigned classify(const char *name, bool exhaustive)
 {
     if (!name || !name[0]) return 0;
     struct words ws;
@@ -1362,15 +1475,8 @@ unsigned pii_classify(const char *name)
             continue;
         }
         /* longest phrase at i */
-        int best = 0;
-        const struct term *bt = NULL;
-        for (size_t k = 0; k < ARRAY_LEN(terms); k++) {
-            int m = term_match(&ws, i, terms[k].w);
-            if (m > best) {
-                best = m;
-                bt = &terms[k];
-            }
-        }
+        const struct term *bt;
+        int best = best_term(&ws, i, exhaustive, &bt);
         if (!bt) {
             if (ws.sc[i] != SC_CJK) {
                 unsigned c = stem_match(ws.w[i]);
@@ -1404,6 +1510,17 @@ unsigned pii_classify(const char *name)
     }
     if (cats & ~(unsigned)PS) cats &= ~(unsigned)PS;
     return cats;
+}
+
+unsigned pii_classify(const char *name)
+{
+    pthread_once(&firsts_once, firsts_build);
+    return classify(name, false);
+}
+
+unsigned pii_classify_exhaustive(const char *name)
+{
+    return classify(name, true);
 }
 
 /* ---- ransom notes ---- */

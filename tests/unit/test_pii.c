@@ -6,6 +6,12 @@
  * are counted over (name, category) pairs, printed, and must both reach
  * 0.9. Mismatches are printed too, so a change to the dictionary shows
  * exactly what it gained and lost.
+ *
+ * pii_classify() finds a word's phrases through an index of first words;
+ * test_index_exact checks it answers exactly as the loop over the whole
+ * dictionary (pii_classify_exhaustive) on every string literal of
+ * src/assess/pii.c (so every phrase, stem and context word) and on names
+ * made of them: plurals, prefixes, suffixes, camelCase and other scripts.
  */
 #include "assess/assess.h"
 #include "core/util.h"
@@ -98,6 +104,102 @@ static void test_labels(void)
     CHECK(names >= 300);
     CHECK(precision >= 0.9);
     CHECK(recall >= 0.9);
+}
+
+/* Every "..." literal of src/assess/pii.c, spaces as '_'. */
+static size_t dictionary_words(char ***out)
+{
+    char path[512];
+    const char *here = __FILE__;
+    const char *slash = strrchr(here, '/');
+    str_fmt(path, sizeof path, "%.*s/../../src/assess/pii.c", slash ? (int)(slash - here) : 1,
+            slash ? here : ".");
+    FILE *fp = fopen(path, "r");
+    CHECK_MSG(fp != NULL, "cannot open %s", path);
+    *out = NULL;
+    if (!fp) return 0;
+    size_t n = 0, cap = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, fp)) {
+        if (strstr(line, "#include")) continue;
+        for (char *p = strchr(line, '"'); p; p = strchr(p, '"')) {
+            char *e = strchr(p + 1, '"');
+            if (!e) break;
+            if (e > p + 1 && e - p < 48) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    *out = realloc(*out, cap * sizeof **out);
+                }
+                char *w = strndup(p + 1, (size_t)(e - p - 1));
+                for (char *c = w; *c; c++)
+                    if (*c == ' ') *c = '_';
+                (*out)[n++] = w;
+            }
+            p = e + 1;
+        }
+    }
+    fclose(fp);
+    return n;
+}
+
+static int index_check(const char *name, int *bad)
+{
+    unsigned a = pii_classify(name), b = pii_classify_exhaustive(name);
+    if (a != b && (*bad)++ < 10) printf("pii: index %#x, exhaustive %#x on '%s'\n", a, b, name);
+    return a != 0;
+}
+
+static void test_index_exact(void)
+{
+    char **w;
+    size_t n = dictionary_words(&w);
+    CHECK_MSG(n > 1000, "only %zu words found in pii.c", n);
+    static const char *const tails[] = {"", "s", "es", "ies", "_id", "Number", "2", "_no"};
+    static const char *const heads[] = {"", "customer_", "ip_", "user"};
+    int bad = 0, names = 0, personal = 0;
+    char name[256];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(w[i]);
+        for (size_t t = 0; t < ARRAY_LEN(tails); t++) {
+            for (size_t h = 0; h < ARRAY_LEN(heads); h++) {
+                if (!strcmp(tails[t], "ies") && len && w[i][len - 1] == 'y')
+                    str_fmt(name, sizeof name, "%s%.*sies", heads[h], (int)len - 1, w[i]);
+                else
+                    str_fmt(name, sizeof name, "%s%s%s", heads[h], w[i], tails[t]);
+                personal += index_check(name, &bad);
+                names++;
+            }
+        }
+    }
+    /* pairs and triples of dictionary words, joined every way the splitter splits */
+    uint32_t x = 2463534242u;
+    static const char *const joins[] = {"_", "", ".", "-", " ", "1"};
+    for (int k = 0; k < 20000 && n; k++) {
+        size_t len = 0;
+        int parts = 2 + (int)(k % 2);
+        name[0] = '\0';
+        for (int p = 0; p < parts; p++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            const char *word = w[x % n];
+            const char *join = p ? joins[(x >> 16) % ARRAY_LEN(joins)] : "";
+            int m = str_fmt(name + len, sizeof name - len, "%s%s", join, word);
+            if (m > 0) len += (size_t)m;
+            if (len >= sizeof name) break;
+            if (p && (x >> 24) % 3 == 0 && name[len - strlen(word)] >= 'a' &&
+                name[len - strlen(word)] <= 'z')
+                name[len - strlen(word)] -= 'a' - 'A'; /* camelCase */
+        }
+        personal += index_check(name, &bad);
+        names++;
+    }
+    printf("pii: index and exhaustive agree on %d of %d names (%d personal)\n", names - bad, names,
+           personal);
+    CHECK_INT(bad, 0);
+    CHECK(names > 40000);
+    CHECK(personal > names / 10); /* the names exercise the dictionary */
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
+    free(w);
 }
 
 static void test_rules(void)
@@ -203,6 +305,7 @@ static void test_ransom(void)
 int main(void)
 {
     test_labels();
+    test_index_exact();
     test_rules();
     test_ransom();
     return T_END();
