@@ -163,10 +163,48 @@ static void test_default(void)
     free(p);
 }
 
+/* Random lists of numbers and ranges (every alignment of a range's ends to the bitmap's
+ * bytes) against a plain model: the same ports, sorted, each once. */
+static void test_ranges_model(void)
+{
+    static uint8_t want[65536];
+    uint32_t x = 88172645u;
+    int bad = 0;
+    for (int round = 0; round < 400; round++) {
+        memset(want, 0, sizeof want);
+        char spec[512];
+        size_t len = 0;
+        int items = 1 + round % 5;
+        for (int i = 0; i < items; i++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            unsigned a = 1 + x % 65535, w = (x >> 16) % (round % 3 == 0 ? 20 : 3000);
+            unsigned b = a + w > 65535 ? 65535 : a + w;
+            if (round == 0) a = 1, b = 65535;
+            int m = (a == b && i % 2)
+                        ? str_fmt(spec + len, sizeof spec - len, "%s%u", i ? "," : "", a)
+                        : str_fmt(spec + len, sizeof spec - len, "%s%u-%u", i ? "," : "", a, b);
+            len += (size_t)m;
+            for (unsigned v = a; v <= b; v++)
+                want[v] = 1;
+        }
+        uint16_t *p;
+        long n = parse(spec, &p);
+        size_t k = 0;
+        bool ok = n >= 0;
+        for (unsigned v = 1; ok && v < 65536; v++)
+            if (want[v]) ok = k < (size_t)n && p[k++] == v;
+        ok = ok && k == (size_t)n;
+        if (!ok && bad++ < 5) printf("ports: '%s' parsed wrong (%ld ports)\n", spec, n);
+        free(p);
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
     log_level = 0;
     test_lists();
+    test_ranges_model();
     test_names();
     test_bad();
     test_default();
