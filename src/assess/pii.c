@@ -102,6 +102,7 @@ struct words {
     char w[MAXTOK][TOKLEN];
     enum script sc[MAXTOK];
     int n;
+    bool exhaustive; /* pii_classify_exhaustive(): no index, every list read whole */
 };
 
 struct splitter {
@@ -1202,11 +1203,35 @@ static bool in_list(const char *w, const char *const *list, size_t n)
     return false;
 }
 
-static unsigned ctx_cancel(const char *w, const struct ctxword *list, size_t n)
+/* before_words and after_words sorted by word (built with the term index, firsts_build). */
+static struct ctxword before_sorted[ARRAY_LEN(before_words)], after_sorted[ARRAY_LEN(after_words)];
+
+static int ctxword_cmp(const void *a, const void *b)
 {
+    return strcmp(((const struct ctxword *)a)->w, ((const struct ctxword *)b)->w);
+}
+
+/* The categories word j of ws cancels, by list (before_words or after_words). */
+static unsigned ctx_cancel(const struct words *ws, int j, const struct ctxword *list, size_t n)
+{
+    const char *w = ws->w[j];
     unsigned m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(w, list[i].w) == 0) m |= list[i].cats;
+    if (ws->exhaustive) {
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(w, list[i].w) == 0) m |= list[i].cats;
+        return m;
+    }
+    const struct ctxword *sorted = list == before_words ? before_sorted : after_sorted;
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first entry >= w */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(sorted[mid].w, w) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && strcmp(sorted[lo].w, w) == 0; lo++)
+        m |= sorted[lo].cats;
     return m;
 }
 
@@ -1341,7 +1366,7 @@ static unsigned cjk_match(const struct words *ws, int i)
             /* only in the blanked copy, and not right after "ip"/"mac" */
             if (!strstr(tok, cjk_terms[k].w)) continue;
             if (i > 0 && strstr(tok, cjk_terms[k].w) == tok &&
-                (ctx_cancel(ws->w[i - 1], before_words, ARRAY_LEN(before_words)) & AD))
+                (ctx_cancel(ws, i - 1, before_words, ARRAY_LEN(before_words)) & AD))
                 continue;
         }
         cats |= cjk_terms[k].cats;
@@ -1360,7 +1385,9 @@ static unsigned cjk_match(const struct words *ws, int i)
  * "addresses" -> "address", "companies" -> "company"), still through
  * term_match() and still in table order, so the answer is the one the full
  * loop gives: pii_classify_exhaustive() keeps that loop, and test_pii
- * compares the two. */
+ * compares the two. The context words (before_words, after_words), looked
+ * up for every word after a match, are binary-searched in sorted copies
+ * the same way. */
 
 #define NTERMS     ARRAY_LEN(terms)
 #define TERM_WORDS ((NTERMS + 63) / 64)
@@ -1392,6 +1419,10 @@ static void firsts_build(void)
         nfirsts++;
     }
     qsort(firsts, nfirsts, sizeof *firsts, first_cmp);
+    memcpy(before_sorted, before_words, sizeof before_sorted);
+    qsort(before_sorted, ARRAY_LEN(before_sorted), sizeof *before_sorted, ctxword_cmp);
+    memcpy(after_sorted, after_words, sizeof after_sorted);
+    qsort(after_sorted, ARRAY_LEN(after_sorted), sizeof *after_sorted, ctxword_cmp);
 }
 
 /* Set the bit of every term whose first word is key[0..len). */
@@ -1464,6 +1495,7 @@ static unsigned classify(const char *name, bool exhaustive)
     if (!name || !name[0]) return 0;
     struct words ws;
     split_words(name, &ws);
+    ws.exhaustive = exhaustive;
     if (ws.n == 0) return 0;
     if (ws.n > 1 && in_list(ws.w[0], flag_words, ARRAY_LEN(flag_words))) return 0;
 
@@ -1481,7 +1513,7 @@ static unsigned classify(const char *name, bool exhaustive)
             if (ws.sc[i] != SC_CJK) {
                 unsigned c = stem_match(ws.w[i]);
                 if (c && i + 1 < ws.n)
-                    c &= ~ctx_cancel(ws.w[i + 1], after_words, ARRAY_LEN(after_words));
+                    c &= ~ctx_cancel(&ws, i + 1, after_words, ARRAY_LEN(after_words));
                 cats |= c;
             }
             i++;
@@ -1492,7 +1524,7 @@ static unsigned classify(const char *name, bool exhaustive)
             !(i > 0 && in_list(ws.w[i - 1], person_words, ARRAY_LEN(person_words))))
             c = 0;
         if (i > 0) {
-            unsigned before = ctx_cancel(ws.w[i - 1], before_words, ARRAY_LEN(before_words));
+            unsigned before = ctx_cancel(&ws, i - 1, before_words, ARRAY_LEN(before_words));
             /* "user_xm" is a user's name; "user_name" is a login: only a bare name word */
             if (!(bt->flags & GENERIC)) before &= ~(unsigned)N;
             c &= ~before;
@@ -1504,7 +1536,7 @@ static unsigned classify(const char *name, bool exhaustive)
                 if (in_list(ws.w[j], infra_words, ARRAY_LEN(infra_words))) c = 0;
         }
         for (int j = i + best; j < ws.n; j++)
-            c &= ~ctx_cancel(ws.w[j], after_words, ARRAY_LEN(after_words));
+            c &= ~ctx_cancel(&ws, j, after_words, ARRAY_LEN(after_words));
         cats |= c;
         i += best;
     }
