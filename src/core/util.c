@@ -61,12 +61,21 @@ const char *mem_find(const void *hay, size_t n, const char *needle, bool icase)
     if (m == 0) return h;
     if (m > n) return NULL;
     if (!icase) return memmem(h, n, needle, m); /* glibc's two-way search: linear */
-    /* case-insensitive: compare only where the first byte already matches */
+    /* case-insensitive: compare only where the first byte matches in either case, found
+     * by memchr (vectorised) for each case; each of the two is searched again only when it
+     * was the one consumed, so the whole search stays linear */
     unsigned char lo = (unsigned char)tolower((unsigned char)needle[0]);
     unsigned char up = (unsigned char)toupper((unsigned char)needle[0]);
-    for (size_t i = 0; i + m <= n; i++) {
-        unsigned char c = (unsigned char)h[i];
-        if ((c == lo || c == up) && strncasecmp(h + i, needle, m) == 0) return h + i;
+    const char *end = h + (n - m) + 1; /* candidate starts are below end */
+    const char *pl = memchr(h, lo, (size_t)(end - h));
+    const char *pu = lo == up ? NULL : memchr(h, up, (size_t)(end - h));
+    while (pl || pu) {
+        const char *p = !pu || (pl && pl < pu) ? pl : pu;
+        if (strncasecmp(p, needle, m) == 0) return p;
+        if (p == pl)
+            pl = memchr(p + 1, lo, (size_t)(end - p - 1));
+        else
+            pu = memchr(p + 1, up, (size_t)(end - p - 1));
     }
     return NULL;
 }
