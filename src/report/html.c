@@ -158,10 +158,7 @@ static size_t aggregate(const struct report *r, struct svc_agg *sv)
         if (k == nsv) sv[nsv++].service = w->service;
         sv[k].n++;
         sv[k].by_sev[w->severity < 6 ? w->severity : 0]++;
-        if (report_row_exposed(w)) {
-            finding_count_add(&sv[k].records, w->records);
-            finding_count_add(&sv[k].bytes, w->bytes);
-        }
+        if (report_row_exposed(w)) report_row_count(w, &sv[k].records, &sv[k].bytes);
     }
     return nsv;
 }
@@ -649,7 +646,7 @@ static void cards(struct report *r)
         open += report_row_exposed(w);
         by_sev[w->severity < 6 ? w->severity : 0]++;
         npii += w->pii[0] != 0;
-        if (report_row_exposed(w)) finding_count_add(&bytes, w->bytes);
+        if (report_row_exposed(w)) report_row_count(w, NULL, &bytes);
         if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
     }
     char b[32];
@@ -666,6 +663,11 @@ static void cards(struct report *r)
             "<div class=\"card\"><b>%s</b><span>readable without credentials</span></div>",
             r->nrows, open, by_sev[SEV_CRITICAL], by_sev[SEV_HIGH], by_sev[SEV_MEDIUM],
             by_sev[SEV_LOW] + by_sev[SEV_INFO], npii, b);
+    if (r->nshared)
+        fprintf(fp,
+                "<div class=\"card\"><b>%zu</b><span>reach a data store counted at another "
+                "row</span></div>",
+                r->nshared);
     if (r->have_scan && r->scan.start)
         fprintf(fp, "<div class=\"card\"><b>%zu</b><span>new since %s</span></div>", nnew,
                 r->scan.prev_id ? "the previous scan" : "(first scan of this scope)");

@@ -149,6 +149,46 @@ bool report_row_exposed(const struct report_row *w)
     return w->auth == AUTH_NONE;
 }
 
+void report_row_count(const struct report_row *w, int64_t *records, int64_t *bytes)
+{
+    if (w->shared) return;
+    if (records) finding_count_add(records, w->records);
+    if (bytes) finding_count_add(bytes, w->bytes);
+}
+
+static int cmp_shared(const void *a, const void *b)
+{
+    const struct report_row *x = *(const struct report_row *const *)a,
+                            *y = *(const struct report_row *const *)b;
+    int c = strcmp(x->instance, y->instance);
+    if (c) return c;
+    if (x->records != y->records) return x->records > y->records ? -1 : 1;
+    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+    if (!x->via[0] != !y->via[0]) return x->via[0] ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+size_t report_mark_shared(struct report *r)
+{
+    size_t n = 0, marked = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        n += r->rows[i].instance[0] != 0;
+    if (n < 2) return 0;
+    const struct report_row **v = xmalloc(n * sizeof *v);
+    if (!v) return 0; /* out of memory: every row counts, as before */
+    n = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].instance[0]) v[n++] = &r->rows[i];
+    qsort(v, n, sizeof *v, cmp_shared);
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(v[i]->instance, v[i - 1]->instance)) continue;
+        ((struct report_row *)v[i])->shared = true;
+        marked++;
+    }
+    free(v);
+    return marked;
+}
+
 size_t report_owner_totals(const struct report *r, size_t i, struct report_owner_totals *t)
 {
     size_t j;
@@ -158,8 +198,8 @@ size_t report_owner_totals(const struct report *r, size_t i, struct report_owner
         t->n++;
         t->open += report_row_exposed(w);
         t->crit += w->severity == SEV_CRITICAL;
-        finding_count_add(&t->rec, w->records);
-        if (w->pii[0]) finding_count_add(&t->prec, w->records);
+        report_row_count(w, &t->rec, NULL);
+        if (w->pii[0]) report_row_count(w, &t->prec, NULL);
     }
     return j;
 }
@@ -304,8 +344,11 @@ static int add_row(struct report *r, const struct finding *f)
     w->pii = arena_str(&r->arena, pii);
     w->cluster = arena_str(&r->arena, f->cluster);
     w->names = arena_str(&r->arena, names);
+    char inst[160];
+    finding_instance(f, inst, sizeof inst);
+    w->instance = arena_str(&r->arena, inst);
     if (!w->ip || !w->service || !w->product || !w->version || !w->via || !w->signals || !w->pii ||
-        !w->cluster || !w->names)
+        !w->cluster || !w->names || !w->instance)
         return -1;
     w->owner = r->o.owners ? report_owner_of(r->o.owners, f->ip) : NULL;
     w->port = f->port;
@@ -462,6 +505,7 @@ void report_clusters_free(struct report_cluster *c, size_t n)
 int report_finish(struct report *r, struct err *e)
 {
     int rc;
+    if (r->keep_rows) r->nshared = report_mark_shared(r);
     if (r->o.clusters && r->o.format != REPORT_TEXT && r->o.format != REPORT_HTML)
         rc = report_clusters_machine(r, e);
     else if (r->o.format == REPORT_TEXT)

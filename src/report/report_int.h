@@ -32,10 +32,12 @@ struct report_row {
     const char *cluster;    /* "" when none */
     const char *owner;      /* report_owner_of(), NULL without --by owner */
     const char *names;      /* the first few names, ", "-joined */
+    const char *instance;   /* finding_instance(): the data store it reaches, "" unknown */
     int64_t records, bytes; /* -1 unknown */
     time_t time, first_seen;
     uint16_t port;
     uint8_t auth, severity;
+    bool shared; /* its data store is counted at another row (report_mark_shared) */
 };
 
 struct report_cert {
@@ -60,6 +62,7 @@ struct report {
     struct arena arena;
     struct report_row *rows;
     size_t nrows, caprows;
+    size_t nshared; /* rows whose data store is counted at another (report_mark_shared) */
     struct report_cert *certs;
     size_t ncerts, capcerts;
     struct report_point *points;
@@ -79,6 +82,16 @@ extern const struct report_rule report_rules[];
 extern const size_t report_nrules;
 
 /* Renderers (text.c, html.c, machine.c). */
+/*
+ * Rows that reach the same data store (the same finding_instance: every node of one cluster,
+ * or a store seen directly and through a console) hold its data once: all but one get
+ * `shared`, and the totals of records and bytes skip them. The one counted has the most
+ * records, then the most bytes, then is reached directly rather than through a console,
+ * then comes first. Returns how many rows were marked.
+ */
+size_t report_mark_shared(struct report *r);
+/* Add a row's records and bytes to a total, unless its store is counted at another row. */
+void report_row_count(const struct report_row *w, int64_t *records, int64_t *bytes);
 int report_text(struct report *r, struct err *e);
 int report_html(struct report *r, struct err *e);
 int report_machine_add(struct report *r, const struct finding *f, struct err *e);

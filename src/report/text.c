@@ -257,8 +257,7 @@ static int summary(struct report *r, struct err *e)
         const struct report_row *w = &r->rows[i];
         bool exposed = report_row_exposed(w);
         open += exposed;
-        if (exposed) finding_count_add(&open_records, w->records);
-        if (exposed) finding_count_add(&open_bytes, w->bytes);
+        if (exposed) report_row_count(w, &open_records, &open_bytes);
         by_sev[w->severity < 6 ? w->severity : 0]++;
         if (w->pii[0]) npii++;
         if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
@@ -277,7 +276,14 @@ static int summary(struct report *r, struct err *e)
     fprintf(fp, "  services found       %zu\n", r->nrows);
     report_group_digits(open_records, a, sizeof a);
     report_human_bytes(open_bytes, b, sizeof b);
-    fprintf(fp, "  exposed (auth none)  %zu  (%s records, %s readable)\n", open, a, b);
+    fprintf(fp, "  exposed (auth none)  %zu  (%s records, %s readable%s)\n", open, a, b,
+            r->nshared ? "; each data store once" : "");
+    if (r->nshared)
+        fprintf(
+            fp,
+            "                       %zu finding%s reach%s a store counted at another row: another"
+            " node of its cluster, or the same store through a console\n",
+            r->nshared, r->nshared == 1 ? "" : "s", r->nshared == 1 ? "es" : "");
     fprintf(fp, "  by severity          critical %zu  high %zu  medium %zu  low %zu  info %zu",
             by_sev[SEV_CRITICAL], by_sev[SEV_HIGH], by_sev[SEV_MEDIUM], by_sev[SEV_LOW],
             by_sev[SEV_INFO]);

@@ -508,7 +508,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<button type=\"submit\">Show</button></form></div>");
 
     /* cards */
-    char n1[32], n2[32], n3[32], href[96], sub[96];
+    char n1[32], n2[32], n3[32], href[96], sub[160];
     buf_appendf(b, "<div class=\"cards\">");
     wp_num((int64_t)v->n, n1, sizeof n1);
     str_fmt(href, sizeof href, "/findings?%s", qs);
@@ -524,6 +524,11 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     wp_short(v->exp_records, n2, sizeof n2);
     report_human_bytes(v->exp_bytes, n3, sizeof n3);
     str_fmt(sub, sizeof sub, "%s records · %s", n2, n3);
+    if (v->shared) /* every node of one cluster, or a store also reached through a console */
+        str_fmt(sub + strlen(sub), sizeof sub - strlen(sub), " (each data store once: %lld %s)",
+                (long long)v->shared,
+                v->shared == 1 ? "finding reaches one counted at another"
+                               : "findings reach one counted at another");
     str_fmt(href, sizeof href, "/findings?%s&auth=none&sort=records", qs);
     card(b, "", href, n1, "readable without credentials", sub);
     wp_num(v->pii, n1, sizeof n1);

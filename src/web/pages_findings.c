@@ -661,7 +661,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         }
         c->n++;
         if (w->severity > c->maxsev) c->maxsev = w->severity;
-        finding_count_add(&c->records, w->records);
+        if (!(w->flags & WV_SHARED)) finding_count_add(&c->records, w->records);
     }
     size_t k = 0;
     for (uint32_t i = 1; i < v->clusters.n; i++)

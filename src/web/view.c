@@ -210,6 +210,58 @@ static time_t record_first_seen(const char *rec, size_t len)
     return time_parse_utc(b, &t) == 0 ? t : 0;
 }
 
+/* The data store a record reaches (finding_instance() on the record's text): its service's
+ * identifying detail, looked for after "details":{ (keys are ours; values cannot hold an
+ * unescaped quote). 0 when it has none, UINT32_MAX out of memory. */
+static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, size_t len)
+{
+    const char *key = finding_instance_key(svc);
+    if (!key) return 0;
+    const char *d = mem_find(rec, len, "\"details\":{", false);
+    if (!d) return 0;
+    char pat[48], val[128], k[200];
+    int pl = str_fmt(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = mem_find(d, len - (size_t)(d - rec), pat, false);
+    if (pl <= 0 || !p || !web_json_str(p + pl - 1, rec + len, val, sizeof val, NULL) || !val[0])
+        return 0;
+    int kl = str_fmt(k, sizeof k, "%s/%s", svc, val);
+    return kl > 0 ? intern(&v->instances, &v->arena, k, (size_t)kl) : 0;
+}
+
+/* The rule of report_mark_shared(): per data store, the row counted has the most records,
+ * then the most bytes, then is reached directly, then comes first; the others get WV_SHARED. */
+static int cmp_shared(const void *a, const void *b, void *arg)
+{
+    const struct wv *v = arg;
+    const struct wv_row *x = &v->rows[*(const uint32_t *)a], *y = &v->rows[*(const uint32_t *)b];
+    if (x->instance != y->instance) return x->instance < y->instance ? -1 : 1;
+    if (x->records != y->records) return x->records > y->records ? -1 : 1;
+    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+    if ((x->flags & WV_VIA) != (y->flags & WV_VIA)) return x->flags & WV_VIA ? 1 : -1;
+    return x->obs < y->obs ? -1 : x->obs > y->obs;
+}
+
+static int mark_shared(struct wv *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++)
+        n += v->rows[i].instance != 0;
+    if (n < 2) return 0;
+    uint32_t *ix = xmalloc(n * sizeof *ix);
+    if (!ix) return -1;
+    n = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->rows[i].instance) ix[n++] = (uint32_t)i;
+    qsort_r(ix, n, sizeof *ix, cmp_shared, v);
+    for (size_t i = 1; i < n; i++) {
+        if (v->rows[ix[i]].instance != v->rows[ix[i - 1]].instance) continue;
+        v->rows[ix[i]].flags |= WV_SHARED;
+        v->shared++;
+    }
+    free(ix);
+    return 0;
+}
+
 /* ---- building ---- */
 
 static int sev_of(const char *s)
@@ -242,6 +294,7 @@ static void view_free(struct wv *v)
     intern_free(&v->prodtexts);
     intern_free(&v->names);
     intern_free(&v->combos);
+    intern_free(&v->instances);
     free(v->col.sev);
     free(v->col.auth);
     free(v->col.flags);
@@ -450,7 +503,8 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     if (intern_init(&v->services, &v->arena) < 0 || intern_init(&v->prodvers, &v->arena) < 0 ||
         intern_init(&v->clusters, &v->arena) < 0 || intern_init(&v->certs, &v->arena) < 0 ||
         intern_init(&v->owners, &v->arena) < 0 || intern_init(&v->prodtexts, &v->arena) < 0 ||
-        intern_init(&v->names, &v->arena) < 0 || intern_init(&v->combos, &v->arena) < 0)
+        intern_init(&v->names, &v->arena) < 0 || intern_init(&v->combos, &v->arena) < 0 ||
+        intern_init(&v->instances, &v->arena) < 0)
         goto oom;
     if (group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0) goto fail;
     v->checked = now_ms();
@@ -529,6 +583,8 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         w->prod = ptid;
         w->combo = combo;
         if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
+        w->instance = record_instance(v, svc, rec, rl);
+        if (w->instance == UINT32_MAX) goto oom;
         time_t fs = record_first_seen(rec, rl);
         w->first_seen = fs ? fs : db_col_int(st, 14);
         w->last_seen = db_col_int(st, 15);
@@ -572,6 +628,8 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         }
         v->combo_off[v->combos.n] = k;
     }
+
+    if (mark_shared(v) < 0) goto oom;
 
     /* the filter columns */
     size_t nn = v->n ? v->n : 1;
@@ -621,8 +679,10 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         if (w->cluster) v->cl_size[w->cluster]++;
         if (w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL) {
             v->exposed++;
-            finding_count_add(&v->exp_records, w->records);
-            finding_count_add(&v->exp_bytes, w->bytes);
+            if (!(w->flags & WV_SHARED)) {
+                finding_count_add(&v->exp_records, w->records);
+                finding_count_add(&v->exp_bytes, w->bytes);
+            }
         }
         if (w->flags & WV_PII) v->pii++;
         if (w->flags & WV_VIA) v->via++;

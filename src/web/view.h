@@ -38,10 +38,11 @@
 #define WV_LRU         2
 
 enum {
-    WV_V6 = 1,  /* the address is IPv6 (ipv4 unused) */
-    WV_PII = 2, /* a personal-data-schema signal */
-    WV_NEW = 4, /* first seen in this group (the exposure opened since the scan before) */
-    WV_VIA = 8  /* reached through a console */
+    WV_V6 = 1,     /* the address is IPv6 (ipv4 unused) */
+    WV_PII = 2,    /* a personal-data-schema signal */
+    WV_NEW = 4,    /* first seen in this group (the exposure opened since the scan before) */
+    WV_VIA = 8,    /* reached through a console */
+    WV_SHARED = 16 /* its data store is counted at another row (finding_instance) */
 };
 
 struct wv_row {
@@ -53,6 +54,7 @@ struct wv_row {
     uint32_t ipv4;                                   /* numeric, for ordering */
     uint32_t service, prodver, cluster, cert, owner; /* interned ids; 0 = none */
     uint32_t prod, combo;                            /* search: prodtexts and combos ids */
+    uint32_t instance; /* instances id: the data store it reaches (finding_instance), 0 unknown */
     uint16_t port;
     uint8_t severity, auth, flags;
 };
@@ -98,6 +100,7 @@ struct wv {
     /* search: "service product version" lowercase; names lowercase; sets of names (each name
      * id as 3 non-zero bytes) */
     struct wv_intern prodtexts, names, combos;
+    struct wv_intern instances;      /* "service/id" of finding_instance() */
     uint32_t *combo_off, *combo_ids; /* the sets flat: ids of set i at [off[i], off[i+1]) */
     /* the filter columns, in row order */
     struct {
@@ -114,7 +117,9 @@ struct wv {
     /* aggregates for the overview, made while building */
     int64_t by_sev[6];
     int64_t exposed;                 /* auth none or partial */
-    int64_t exp_records, exp_bytes;  /* summed over exposed rows, unknown as 0 */
+    int64_t exp_records, exp_bytes;  /* summed over exposed rows, unknown as 0, each data store
+                                        once (rows with WV_SHARED skipped) */
+    int64_t shared;                  /* rows with WV_SHARED */
     int64_t pii, newcount, via, ncl; /* ncl: clusters with 2+ members */
     int64_t sig_count[WV_MAX_SIGNALS];
     int64_t *svc_sev;   /* [services.n][6] */

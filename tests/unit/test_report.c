@@ -421,6 +421,82 @@ static void test_helpers(void)
     CHECK(report_format_parse("xml", &f) < 0);
 }
 
+/* The same data store at several rows: every node of one cluster, and the same store through
+ * a console, counted once in the totals (report_mark_shared). */
+static void test_shared_stores(void)
+{
+    struct finding s[8];
+    mk(&s[0], "203.0.113.1", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
+    mk(&s[1], "203.0.113.2", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
+    mk(&s[2], "203.0.113.9", 5601, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH); /* via Kibana */
+    s[2].has_via = true;
+    str_copy(s[2].via_service, "kibana", sizeof s[2].via_service);
+    str_copy(s[2].via_ip, "203.0.113.9", sizeof s[2].via_ip);
+    s[2].via_port = 5601;
+    mk(&s[3], "203.0.113.3", 9200, "elasticsearch", AUTH_NONE, 50, SEV_HIGH);
+    mk(&s[4], "198.51.100.1", 6379, "redis", AUTH_NONE, 12, SEV_HIGH);
+    mk(&s[5], "198.51.100.2", 8081, "redis", AUTH_NONE, 12, SEV_HIGH); /* via redis-commander */
+    s[5].has_via = true;
+    str_copy(s[5].via_service, "redis-commander", sizeof s[5].via_service);
+    str_copy(s[5].via_ip, "198.51.100.2", sizeof s[5].via_ip);
+    s[5].via_port = 8081;
+    mk(&s[6], "203.0.113.4", 9200, "elasticsearch", AUTH_NONE, 7, SEV_HIGH); /* no uuid */
+    mk(&s[7], "192.0.2.1", 27017, "mongodb", AUTH_NONE, 5, SEV_HIGH); /* no key for mongodb */
+    for (int i = 0; i < 3; i++)
+        finding_detail_str(&s[i], "cluster_uuid", "U1");
+    finding_detail_str(&s[3], "cluster_uuid", "U2");
+    finding_detail_str(&s[4], "run_id", "R");
+    finding_detail_str(&s[5], "run_id", "R");
+    finding_detail_str(&s[7], "run_id", "R"); /* a detail of another service's key: not an id */
+
+    char inst[64];
+    CHECK(finding_instance(&s[0], inst, sizeof inst) && !strcmp(inst, "elasticsearch/U1"));
+    CHECK(finding_instance(&s[5], inst, sizeof inst) && !strcmp(inst, "redis/R"));
+    CHECK(!finding_instance(&s[6], inst, sizeof inst) && inst[0] == 0);
+    CHECK(!finding_instance(&s[7], inst, sizeof inst));
+    CHECK(finding_instance_key("kibana") == NULL);
+
+    struct report_opts o = {.format = REPORT_TEXT};
+    char *t = render(&o, s, 8);
+    CHECK(t && strstr(t, "exposed (auth none)  8  (1,074 records") != NULL);
+    CHECK(t && strstr(t, "each data store once") != NULL);
+    CHECK(t && strstr(t, "3 findings reach a store counted at another row") != NULL);
+    free(t);
+    /* without the duplicates, no note */
+    t = render(&o, s + 3, 1);
+    CHECK(t && strstr(t, "(50 records") != NULL && strstr(t, "each data store once") == NULL);
+    free(t);
+    o.format = REPORT_HTML;
+    t = render(&o, s, 8);
+    CHECK(t && strstr(t, "<b>3</b><span>reach a data store counted at another row") != NULL);
+    free(t);
+
+    /* which row is counted: the most records, then reached directly, then the first */
+    struct report *r = NULL;
+    struct err e = {{0}};
+    FILE *fp = fopen("/dev/null", "w");
+    o.format = REPORT_TEXT;
+    s[1].records = 1200; /* node 2 saw more documents */
+    CHECK(fp && report_new(&r, &o, fp, &e) == 0);
+    for (int i = 0; r && i < 8; i++)
+        CHECK(report_add(r, &s[i], &e) == 0);
+    if (r) {
+        CHECK_INT(report_mark_shared(r), 3);
+        CHECK(!r->rows[1].shared && r->rows[0].shared && r->rows[2].shared);
+        CHECK(!r->rows[3].shared && !r->rows[4].shared && r->rows[5].shared);
+        CHECK(!r->rows[6].shared && !r->rows[7].shared);
+        int64_t rec = 0, bytes = 0;
+        for (size_t i = 0; i < r->nrows; i++)
+            report_row_count(&r->rows[i], &rec, &bytes);
+        CHECK_INT(rec, 1200 + 50 + 12 + 7 + 5);
+        CHECK_INT(bytes, (1000 + 50 + 12 + 7 + 5) * 100); /* row 1 kept its 100,000 bytes */
+    }
+    report_free(r);
+    if (fp) fclose(fp);
+    for (int i = 0; i < 8; i++)
+        finding_free(&s[i]);
+}
+
 int main(void)
 {
     struct finding v[4];
@@ -434,6 +510,7 @@ int main(void)
     test_filters(v);
     test_owners(v);
     test_clusters(v);
+    test_shared_stores();
     for (int i = 0; i < 4; i++)
         finding_free(&v[i]);
     return T_END();

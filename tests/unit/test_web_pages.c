@@ -175,12 +175,14 @@ static int64_t lab_scan(struct store *s, time_t t, bool second)
     finding_add_name(&f, "case_records", 12, 10, 4096);
     finding_add_field(&f, "sfzh", 4);
     cert(&f, "a", "es.example", t);
+    finding_detail_str(&f, "cluster_uuid", "Sh37425fecc36e1d905b306"); /* two nodes of one */
     put(s, id, &f, 2);
     base(&f, "10.0.0.2", 9200, "elasticsearch", "Elasticsearch", second ? "5.6.0" : "5.5.1", t);
     f.auth = AUTH_NONE;
     f.records = 1500;
     finding_add_name(&f, "person_info_2020", 16, 1500, -1);
     cert(&f, "a", "es.example", t);
+    finding_detail_str(&f, "cluster_uuid", "Sh37425fecc36e1d905b306");
     put(s, id, &f, 2);
     /* C: a Redis behind a password */
     base(&f, "10.0.0.3", 6379, "redis", "Redis", "7.2.4", t);
@@ -297,6 +299,8 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
     CHECK(has("By owner"));
     CHECK(has("Team &lt;A&gt;"));
     CHECK(has("/diff?old="));
+    /* A and B are two nodes of one cluster: its data counts once */
+    CHECK(has("(each data store once: 1 finding reaches one counted at another)"));
     /* the default scan: the newest finished one */
     CHECK_INT(call(page_overview, NULL), 200);
     str_fmt(a, sizeof a, "Scan <a href=\"/scans\">%lld</a>", (long long)big);
