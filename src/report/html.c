@@ -666,7 +666,7 @@ static void cards(struct report *r)
     if (r->nshared)
         fprintf(fp,
                 "<div class=\"card\"><b>%zu</b><span>reach a data store counted at another "
-                "row</span></div>",
+                "finding</span></div>",
                 r->nshared);
     if (r->have_scan && r->scan.start)
         fprintf(fp, "<div class=\"card\"><b>%zu</b><span>new since %s</span></div>", nnew,

@@ -180,9 +180,15 @@ size_t report_mark_shared(struct report *r)
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].instance[0]) v[n++] = &r->rows[i];
     qsort(v, n, sizeof *v, cmp_shared);
+    struct report_row *counted = (struct report_row *)v[0];
     for (size_t i = 1; i < n; i++) {
-        if (strcmp(v[i]->instance, v[i - 1]->instance)) continue;
-        ((struct report_row *)v[i])->shared = true;
+        struct report_row *w = (struct report_row *)v[i];
+        if (strcmp(w->instance, counted->instance)) {
+            counted = w;
+            continue;
+        }
+        w->shared = true;
+        counted->also++;
         marked++;
     }
     free(v);

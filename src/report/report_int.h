@@ -37,7 +37,8 @@ struct report_row {
     time_t time, first_seen;
     uint16_t port;
     uint8_t auth, severity;
-    bool shared; /* its data store is counted at another row (report_mark_shared) */
+    bool shared;   /* its data store is counted at another row (report_mark_shared) */
+    uint32_t also; /* the row counted for a store: how many other rows reach it */
 };
 
 struct report_cert {

@@ -226,9 +226,10 @@ static size_t top_rows(const struct report *r, const struct report_row **out, si
     return n < max ? n : max;
 }
 
+/* Each data store once: a row whose store is counted at another is not a volume of its own. */
 static bool is_open_volume(const struct report_row *w)
 {
-    return report_row_exposed(w) && (w->records > 0 || w->bytes > 0);
+    return report_row_exposed(w) && !w->shared && (w->records > 0 || w->bytes > 0);
 }
 
 static bool is_pii(const struct report_row *w)
@@ -279,11 +280,11 @@ static int summary(struct report *r, struct err *e)
     fprintf(fp, "  exposed (auth none)  %zu  (%s records, %s readable%s)\n", open, a, b,
             r->nshared ? "; each data store once" : "");
     if (r->nshared)
-        fprintf(
-            fp,
-            "                       %zu finding%s reach%s a store counted at another row: another"
-            " node of its cluster, or the same store through a console\n",
-            r->nshared, r->nshared == 1 ? "" : "s", r->nshared == 1 ? "es" : "");
+        fprintf(fp,
+                "                       %zu finding%s reach%s a store counted at another finding: "
+                "another"
+                " node of its cluster, or the same store through a console\n",
+                r->nshared, r->nshared == 1 ? "" : "s", r->nshared == 1 ? "es" : "");
     fprintf(fp, "  by severity          critical %zu  high %zu  medium %zu  low %zu  info %zu",
             by_sev[SEV_CRITICAL], by_sev[SEV_HIGH], by_sev[SEV_MEDIUM], by_sev[SEV_LOW],
             by_sev[SEV_INFO]);
@@ -333,6 +334,8 @@ static int summary(struct report *r, struct err *e)
             fputs("  ", fp);
             cell(fp, addr, 24, 64, false);
             cell(fp, top[i]->service, 16, MAX_SVC, false);
+            if (top[i]->also)
+                fprintf(fp, "(+%u more finding%s) ", top[i]->also, top[i]->also == 1 ? "" : "s");
             cell(fp, top[i]->names[0] ? top[i]->names : "", 0, 80, false);
             fputc('\n', fp);
         }

@@ -42,7 +42,7 @@ enum {
     WV_PII = 2,    /* a personal-data-schema signal */
     WV_NEW = 4,    /* first seen in this group (the exposure opened since the scan before) */
     WV_VIA = 8,    /* reached through a console */
-    WV_SHARED = 16 /* its data store is counted at another row (finding_instance) */
+    WV_SHARED = 16 /* its data store is counted at another finding (finding_instance) */
 };
 
 struct wv_row {

@@ -460,7 +460,15 @@ static void test_shared_stores(void)
     char *t = render(&o, s, 8);
     CHECK(t && strstr(t, "exposed (auth none)  8  (1,074 records") != NULL);
     CHECK(t && strstr(t, "each data store once") != NULL);
-    CHECK(t && strstr(t, "3 findings reach a store counted at another row") != NULL);
+    CHECK(t && strstr(t, "3 findings reach a store counted at another finding") != NULL);
+    /* the largest volumes list each store once, at its counted row */
+    const char *lv = t ? strstr(t, "Largest exposed volumes") : NULL;
+    char sect[2048] = "";
+    if (lv) str_copy(sect, lv, sizeof sect);
+    if (strstr(sect, "\n\n")) *strstr(sect, "\n\n") = 0; /* this section only */
+    CHECK(strstr(sect, "203.0.113.1:9200") && strstr(sect, "(+2 more findings)") &&
+          !strstr(sect, "203.0.113.2:9200") && !strstr(sect, "198.51.100.2:8081") &&
+          strstr(sect, "198.51.100.1:6379"));
     free(t);
     /* without the duplicates, no note */
     t = render(&o, s + 3, 1);
@@ -468,7 +476,7 @@ static void test_shared_stores(void)
     free(t);
     o.format = REPORT_HTML;
     t = render(&o, s, 8);
-    CHECK(t && strstr(t, "<b>3</b><span>reach a data store counted at another row") != NULL);
+    CHECK(t && strstr(t, "<b>3</b><span>reach a data store counted at another finding") != NULL);
     free(t);
 
     /* which row is counted: the most records, then reached directly, then the first */
