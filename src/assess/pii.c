@@ -1211,6 +1211,26 @@ static int ctxword_cmp(const void *a, const void *b)
     return strcmp(((const struct ctxword *)a)->w, ((const struct ctxword *)b)->w);
 }
 
+/* The first i < n with at(i) >= k (strcmp order; the entries are sorted), or n. */
+static size_t lower_bound(size_t n, const char *k, const void *arr,
+                          const char *(*at)(const void *, size_t))
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(at(arr, mid), k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const char *ctxword_at(const void *arr, size_t i)
+{
+    return ((const struct ctxword *)arr)[i].w;
+}
+
 /* The categories word j of ws cancels, by list (before_words or after_words). */
 static unsigned ctx_cancel(const struct words *ws, int j, const struct ctxword *list, size_t n)
 {
@@ -1222,15 +1242,8 @@ static unsigned ctx_cancel(const struct words *ws, int j, const struct ctxword *
         return m;
     }
     const struct ctxword *sorted = list == before_words ? before_sorted : after_sorted;
-    size_t lo = 0, hi = n;
-    while (lo < hi) { /* the first entry >= w */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(sorted[mid].w, w) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < n && strcmp(sorted[lo].w, w) == 0; lo++)
+    for (size_t lo = lower_bound(n, w, sorted, ctxword_at); lo < n && !strcmp(sorted[lo].w, w);
+         lo++)
         m |= sorted[lo].cats;
     return m;
 }
@@ -1425,6 +1438,11 @@ static void firsts_build(void)
     qsort(after_sorted, ARRAY_LEN(after_sorted), sizeof *after_sorted, ctxword_cmp);
 }
 
+static const char *first_at(const void *arr, size_t i)
+{
+    return ((const struct first_word *)arr)[i].w;
+}
+
 /* Set the bit of every term whose first word is key[0..len). */
 static void mark_terms(const char *key, size_t len, uint64_t *bits)
 {
@@ -1432,15 +1450,8 @@ static void mark_terms(const char *key, size_t len, uint64_t *bits)
     if (len >= TOKLEN) return;
     memcpy(k, key, len);
     k[len] = '\0';
-    size_t lo = 0, hi = nfirsts;
-    while (lo < hi) { /* the first entry >= k */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(firsts[mid].w, k) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < nfirsts && strcmp(firsts[lo].w, k) == 0; lo++)
+    for (size_t lo = lower_bound(nfirsts, k, firsts, first_at);
+         lo < nfirsts && !strcmp(firsts[lo].w, k); lo++)
         bits[firsts[lo].t / 64] |= 1ull << (firsts[lo].t % 64);
 }
 

@@ -50,15 +50,21 @@ static void cats_str(unsigned m, char *out, size_t n)
     }
 }
 
-static void test_labels(void)
+/* Open a file named relative to this test's directory (a failed check when it is missing). */
+static FILE *open_here(const char *rel)
 {
     char path[512];
     const char *here = __FILE__;
     const char *slash = strrchr(here, '/');
-    str_fmt(path, sizeof path, "%.*s/pii_labels.tsv", slash ? (int)(slash - here) : 1,
-            slash ? here : ".");
+    str_fmt(path, sizeof path, "%.*s/%s", slash ? (int)(slash - here) : 1, slash ? here : ".", rel);
     FILE *fp = fopen(path, "r");
     CHECK_MSG(fp != NULL, "cannot open %s", path);
+    return fp;
+}
+
+static void test_labels(void)
+{
+    FILE *fp = open_here("pii_labels.tsv");
     if (!fp) return;
     char line[512];
     int names = 0, positives = 0, hnames = 0;
@@ -109,13 +115,7 @@ static void test_labels(void)
 /* Every "..." literal of src/assess/pii.c, spaces as '_'. */
 static size_t dictionary_words(char ***out)
 {
-    char path[512];
-    const char *here = __FILE__;
-    const char *slash = strrchr(here, '/');
-    str_fmt(path, sizeof path, "%.*s/../../src/assess/pii.c", slash ? (int)(slash - here) : 1,
-            slash ? here : ".");
-    FILE *fp = fopen(path, "r");
-    CHECK_MSG(fp != NULL, "cannot open %s", path);
+    FILE *fp = open_here("../../src/assess/pii.c");
     *out = NULL;
     if (!fp) return 0;
     size_t n = 0, cap = 0;
