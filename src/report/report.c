@@ -162,6 +162,7 @@ static int cmp_shared(const void *a, const void *b)
                             *y = *(const struct report_row *const *)b;
     int c = strcmp(x->instance, y->instance);
     if (c) return c;
+    if (report_row_exposed(x) != report_row_exposed(y)) return report_row_exposed(x) ? -1 : 1;
     if (x->records != y->records) return x->records > y->records ? -1 : 1;
     if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
     if (!x->via[0] != !y->via[0]) return x->via[0] ? 1 : -1;

@@ -86,9 +86,9 @@ extern const size_t report_nrules;
 /*
  * Rows that reach the same data store (the same finding_instance: every node of one cluster,
  * or a store seen directly and through a console) hold its data once: all but one get
- * `shared`, and the totals of records and bytes skip them. The one counted has the most
- * records, then the most bytes, then is reached directly rather than through a console,
- * then comes first. Returns how many rows were marked.
+ * `shared`, and the totals of records and bytes skip them. The one counted is exposed (when
+ * one is), then has the most records, then the most bytes, then is reached directly rather
+ * than through a console, then comes first. Returns how many rows were marked.
  */
 size_t report_mark_shared(struct report *r);
 /* Add a row's records and bytes to a total, unless its store is counted at another row. */

@@ -228,13 +228,17 @@ static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, 
     return kl > 0 ? intern(&v->instances, &v->arena, k, (size_t)kl) : 0;
 }
 
-/* The rule of report_mark_shared(): per data store, the row counted has the most records,
- * then the most bytes, then is reached directly, then comes first; the others get WV_SHARED. */
+/* The rule of report_mark_shared(): per data store, the row counted is exposed, then has the
+ * most records, then the most bytes, then is reached directly, then comes first; the others
+ * get WV_SHARED. */
 static int cmp_shared(const void *a, const void *b, void *arg)
 {
     const struct wv *v = arg;
     const struct wv_row *x = &v->rows[*(const uint32_t *)a], *y = &v->rows[*(const uint32_t *)b];
     if (x->instance != y->instance) return x->instance < y->instance ? -1 : 1;
+    bool ox = x->auth == AUTH_NONE || x->auth == AUTH_PARTIAL,
+         oy = y->auth == AUTH_NONE || y->auth == AUTH_PARTIAL; /* the overview's "exposed" */
+    if (ox != oy) return ox ? -1 : 1;
     if (x->records != y->records) return x->records > y->records ? -1 : 1;
     if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
     if ((x->flags & WV_VIA) != (y->flags & WV_VIA)) return x->flags & WV_VIA ? 1 : -1;

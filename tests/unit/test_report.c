@@ -500,6 +500,18 @@ static void test_shared_stores(void)
         CHECK_INT(bytes, (1000 + 50 + 12 + 7 + 5) * 100); /* row 1 kept its 100,000 bytes */
     }
     report_free(r);
+    r = NULL;
+    /* an exposed row is counted before one behind a password, even with fewer records */
+    s[1].auth = AUTH_REQUIRED;
+    CHECK(fp && report_new(&r, &o, fp, &e) == 0);
+    for (int i = 0; r && i < 3; i++)
+        CHECK(report_add(r, &s[i], &e) == 0);
+    if (r) {
+        CHECK_INT(report_mark_shared(r), 2);
+        CHECK(!r->rows[0].shared && r->rows[1].shared && r->rows[2].shared);
+        CHECK_INT(r->rows[0].also, 2);
+    }
+    report_free(r);
     if (fp) fclose(fp);
     for (int i = 0; i < 8; i++)
         finding_free(&s[i]);
