@@ -141,12 +141,19 @@ const char *finding_instance_key(const char *service)
     return NULL;
 }
 
+bool finding_instance_id_ok(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    return n >= 1 && n <= 64 &&
+           strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == n;
+}
+
 bool finding_instance(const struct finding *f, char *out, size_t n)
 {
     const char *key = finding_instance_key(f->service);
     const char *v = key ? json_string_value(json_object_get(f->details, key)) : NULL;
     if (n) out[0] = 0;
-    if (!v || !v[0] || n == 0) return false;
+    if (!finding_instance_id_ok(v) || n == 0) return false;
     str_fmt(out, n, "%s/%s", f->service, v);
     return true;
 }

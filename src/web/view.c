@@ -222,7 +222,8 @@ static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, 
     char pat[48], val[128], k[200];
     int pl = str_fmt(pat, sizeof pat, "\"%s\":\"", key);
     const char *p = mem_find(d, len - (size_t)(d - rec), pat, false);
-    if (pl <= 0 || !p || !web_json_str(p + pl - 1, rec + len, val, sizeof val, NULL) || !val[0])
+    if (pl <= 0 || !p || !web_json_str(p + pl - 1, rec + len, val, sizeof val, NULL) ||
+        !finding_instance_id_ok(val))
         return 0;
     int kl = str_fmt(k, sizeof k, "%s/%s", svc, val);
     return kl > 0 ? intern(&v->instances, &v->arena, k, (size_t)kl) : 0;

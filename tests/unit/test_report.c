@@ -455,6 +455,16 @@ static void test_shared_stores(void)
     CHECK(!finding_instance(&s[6], inst, sizeof inst) && inst[0] == 0);
     CHECK(!finding_instance(&s[7], inst, sizeof inst));
     CHECK(finding_instance_key("kibana") == NULL);
+    CHECK(finding_instance_id_ok("Sh37425fecc36e1d905b306"));
+    CHECK(finding_instance_id_ok("7cd686652cd085b1a0466ec3ccbfc9db799de011"));
+    CHECK(!finding_instance_id_ok("") && !finding_instance_id_ok(NULL));
+    CHECK(!finding_instance_id_ok("a b") && !finding_instance_id_ok("a/b"));
+    char long_id[80];
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = 0;
+    CHECK(!finding_instance_id_ok(long_id));
+    long_id[64] = 0;
+    CHECK(finding_instance_id_ok(long_id));
 
     struct report_opts o = {.format = REPORT_TEXT};
     char *t = render(&o, s, 8);
