@@ -589,6 +589,29 @@ int main(void)
     if (!s) return T_END();
     int64_t s1 = lab_scan(s, T0, false);
     int64_t s2 = lab_scan(s, T0 + 86400, true);
+    /* a scope where one Elasticsearch is open through a console and locked directly: its data
+     * counts at the open finding, not at the locked one that reports more */
+    struct scan_meta md = {
+        .args = "dup", .scope_key = "dup", .seed = 1, .nshards = 1, .start = T0 + 150000};
+    int64_t dup;
+    uint64_t pd;
+    CHECK_MSG(store_scan_begin(s, &md, &dup, &pd, &e) == 0, "%s", e.msg);
+    struct finding fd;
+    base(&fd, "10.0.1.1", 9200, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
+    fd.auth = AUTH_REQUIRED;
+    fd.records = 900;
+    finding_detail_str(&fd, "cluster_uuid", "dupUuid");
+    put(s, dup, &fd, 0);
+    base(&fd, "10.0.1.2", 5601, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
+    fd.auth = AUTH_NONE;
+    fd.records = 300;
+    fd.has_via = true;
+    str_copy(fd.via_service, "kibana", sizeof fd.via_service);
+    str_copy(fd.via_ip, "10.0.1.2", sizeof fd.via_ip);
+    fd.via_port = 5601;
+    finding_detail_str(&fd, "cluster_uuid", "dupUuid");
+    put(s, dup, &fd, 0);
+    CHECK_MSG(store_scan_end(s, dup, &e) == 0, "%s", e.msg);
     /* a third scope: 120 findings for the pages */
     struct scan_meta m = {
         .args = "big", .scope_key = "big", .seed = 1, .nshards = 1, .start = T0 + 200000};
@@ -615,6 +638,11 @@ int main(void)
     CHECK(web_views_new(&ctx.views, where, &e) == 0);
     if (dbh) {
         test_pages(s1, s2, big);
+        char q[48];
+        str_fmt(q, sizeof q, "scan=%lld", (long long)dup);
+        CHECK_INT(call(page_overview, q, NULL), 200);
+        CHECK(has("<small>300 records"));
+        CHECK(has("(each data store once: 1 finding reaches one counted at another)"));
         CHECK_INT(call(page_overview, NULL), 200);
         CHECK(has("certificate expires in"));
         ctx.cert_not_after = now_wall() - 86400;
