@@ -449,8 +449,10 @@ static int chart_clusters(struct report *r, struct err *e)
         esc_n(fp, c[i].version, 12);
         fprintf(fp,
                 "</text><rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"18\" fill=\"#2f7f8f\"/>"
-                "<text x=\"%.1f\" y=\"%g\">%zu members</text>\n",
+                "<text x=\"%.1f\" y=\"%g\">%zu members",
                 x0, y, w, x0 + w + 6, y + 14, c[i].n);
+        if (c[i].stores < c[i].n) fprintf(fp, " (%zu data stores)", c[i].stores);
+        fputs("</text>\n", fp);
     }
     fputs("</svg>\n<table class=\"sortable\"><thead><tr><th>cluster</th><th>members</th>"
           "<th>product</th><th>version</th><th>hosts</th></tr></thead><tbody>\n",

@@ -390,6 +390,7 @@ int report_clusters_machine(struct report *r, struct err *e)
         json_t *o = json_object();
         json_object_set_new(o, "cluster", json_string(c[i].id));
         json_object_set_new(o, "size", json_integer((json_int_t)c[i].n));
+        json_object_set_new(o, "stores", json_integer((json_int_t)c[i].stores));
         json_object_set_new(o, "product",
                             c[i].product[0] ? json_string(c[i].product) : json_null());
         json_object_set_new(o, "version",

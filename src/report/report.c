@@ -451,6 +451,30 @@ static int cmp_cluster_size(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+static int cmp_instance_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Distinct data stores among rows: each named store once, each unnamed row once. */
+static size_t count_stores(const struct report_row **m, size_t n)
+{
+    const char **ids = xmalloc((n ? n : 1) * sizeof *ids);
+    if (!ids) return n;
+    size_t k = 0, stores = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i]->instance[0])
+            ids[k++] = m[i]->instance;
+        else
+            stores++;
+    }
+    qsort(ids, k, sizeof *ids, cmp_instance_ptr);
+    for (size_t i = 0; i < k; i++)
+        stores += i == 0 || strcmp(ids[i], ids[i - 1]) != 0;
+    free(ids);
+    return stores;
+}
+
 int report_clusters(const struct report *r, struct report_cluster **out, size_t *n)
 {
     *out = NULL;
@@ -490,6 +514,7 @@ int report_clusters(const struct report *r, struct report_cluster **out, size_t 
         k->members = xmalloc(k->n * sizeof *k->members);
         if (!k->members) goto fail;
         memcpy(k->members, v + i, k->n * sizeof *k->members);
+        k->stores = count_stores(k->members, k->n);
     }
     free(v);
     if (nc) qsort(c, nc, sizeof c[0], cmp_cluster_size);

@@ -122,6 +122,8 @@ struct report_cluster {
     const char *id, *product, *version;
     const struct report_row **members;
     size_t n;
+    size_t stores; /* distinct data stores among the members (finding_instance; a member
+                      whose store has no name counts as one), <= n */
 };
 /* Clusters with 2 or more members, largest first. *out is freed with report_clusters_free. */
 int report_clusters(const struct report *r, struct report_cluster **out, size_t *n);

@@ -410,6 +410,9 @@ static int clusters(struct report *r, struct err *e)
         cell(r->fp, c[i].id, 14, 24, false);
         fprintf(r->fp, "%5zu members  ", c[i].n);
         cell(r->fp, prod, 0, 60, false);
+        if (c[i].stores < c[i].n)
+            fprintf(r->fp, "  (%zu data store%s: the same store at several members)", c[i].stores,
+                    c[i].stores == 1 ? "" : "s");
         fputs("\n    ", r->fp);
         for (size_t k = 0; k < c[i].n; k++) {
             char hp[64];

@@ -448,6 +448,8 @@ static void test_shared_stores(void)
     finding_detail_str(&s[4], "run_id", "R");
     finding_detail_str(&s[5], "run_id", "R");
     finding_detail_str(&s[7], "run_id", "R"); /* a detail of another service's key: not an id */
+    for (int i = 0; i < 7; i++) /* one configuration: U1 three times, U2, and one unnamed */
+        if (i < 4 || i == 6) str_copy(s[i].cluster, "c1", sizeof s[i].cluster);
 
     char inst[64];
     CHECK(finding_instance(&s[0], inst, sizeof inst) && !strcmp(inst, "elasticsearch/U1"));
@@ -480,6 +482,16 @@ static void test_shared_stores(void)
           !strstr(sect, "203.0.113.2:9200") && !strstr(sect, "198.51.100.2:8081") &&
           strstr(sect, "198.51.100.1:6379"));
     free(t);
+    o.clusters = true;
+    t = render(&o, s, 8);
+    CHECK(t && strstr(t, "5 members") && strstr(t, "(3 data stores: the same store at several"));
+    free(t);
+    o.format = REPORT_JSON;
+    t = render(&o, s, 8);
+    CHECK(t && strstr(t, "\"size\":5,\"stores\":3"));
+    free(t);
+    o.format = REPORT_TEXT;
+    o.clusters = false;
     /* without the duplicates, no note */
     t = render(&o, s + 3, 1);
     CHECK(t && strstr(t, "(50 records") != NULL && strstr(t, "each data store once") == NULL);
