@@ -95,14 +95,20 @@ static void zk_line(struct probe_ctx *ctx, struct zk_state *s);
 static int zk_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
 {
     struct zk_state *s = ctx->state;
-    for (size_t i = 0; i < n; i++) {
-        if (s->headlen < sizeof s->head) s->head[s->headlen++] = (char)p[i];
-        if (p[i] == '\n') {
-            zk_line(ctx, s);
-            s->linelen = 0;
-        } else if (s->linelen < sizeof s->line) {
-            s->line[s->linelen++] = (char)p[i];
-        }
+    size_t h = sizeof s->head - s->headlen;
+    if (h > n) h = n;
+    memcpy(s->head + s->headlen, p, h); /* the answer's first bytes, newlines included */
+    s->headlen += h;
+    for (size_t i = 0; i < n;) { /* line by line; a longer line keeps its start */
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        size_t end = nl ? (size_t)(nl - p) : n, k = end - i;
+        if (k > sizeof s->line - s->linelen) k = sizeof s->line - s->linelen;
+        memcpy(s->line + s->linelen, p + i, k);
+        s->linelen += k;
+        if (!nl) break;
+        zk_line(ctx, s);
+        s->linelen = 0;
+        i = end + 1;
     }
     if (ctx->connection == 0 && !plausible(s->head, s->headlen)) return PROBE_NOMATCH;
     return PROBE_MORE;
