@@ -220,6 +220,19 @@ size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape
     size_t o = 0;
     if (dn == 0) return 0;
     for (size_t i = 0; i < n;) {
+        /* a run of printable ASCII, the common case, in one copy */
+        size_t j = i;
+        while (j < n && s[j] >= 0x20 && s[j] < 0x7f)
+            j++;
+        if (j > i) {
+            size_t k = j - i;
+            if (k > dn - 1 - o) k = dn - 1 - o;
+            memcpy(dst + o, s + i, k);
+            o += k;
+            i += k;
+            if (i < j) break; /* dst is full */
+            continue;
+        }
         size_t l = utf8_len(s + i, n - i);
         if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f)) l = 0;
         if (l) {

@@ -73,9 +73,111 @@ static void test_mem_find_model(void)
     CHECK(found > runs / 4 && found < runs);
 }
 
+/* The plain model of str_sanitize: one character at a time. */
+static size_t model_len(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+    return len;
+}
+
+static size_t model_sanitize(char *dst, size_t dn, const uint8_t *s, size_t n, bool escape)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = model_len(s + i, n - i);
+        if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f)) l = 0;
+        if (l) {
+            if (o + l >= dn) break;
+            memcpy(dst + o, s + i, l);
+            o += l;
+            i += l;
+        } else {
+            size_t w = escape ? 4 : 1;
+            if (o + w >= dn) break;
+            if (escape)
+                snprintf(dst + o, 5, "\\x%02x", s[i]);
+            else
+                dst[o] = '?';
+            o += w;
+            i++;
+        }
+    }
+    dst[o] = 0;
+    return o;
+}
+
+static void test_sanitize_model(void)
+{
+    static const uint8_t pieces[][4] = {{'a'},
+                                        {'Z'},
+                                        {' '},
+                                        {'~'},
+                                        {0x7f},
+                                        {0x01},
+                                        {'\n'},
+                                        {0},
+                                        {0xc3, 0xa9},
+                                        {0xe5, 0xa7, 0x93},
+                                        {0xf0, 0x9f, 0x98, 0x80},
+                                        {0xc3},
+                                        {0xe5, 0xa7},
+                                        {0xed, 0xa0, 0x80},
+                                        {0xff},
+                                        {0x80}};
+    static const size_t plen[] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 1, 2, 3, 1, 1};
+    uint8_t in[64];
+    char a[40], b[40];
+    uint32_t x = 88172645u;
+    int bad = 0, cut = 0;
+    for (int round = 0; round < 100000; round++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        int parts = (int)(x % 20);
+        for (int k = 0; k < parts; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            size_t pi = x % 16;
+            if (n + plen[pi] > sizeof in) break;
+            memcpy(in + n, pieces[pi], plen[pi]);
+            n += plen[pi];
+        }
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        size_t dn = 1 + x % sizeof a;
+        bool escape = (x >> 8) & 1;
+        memset(a, 'A', sizeof a);
+        memset(b, 'B', sizeof b);
+        size_t ra = str_sanitize(a, dn, in, n, escape), rb = model_sanitize(b, dn, in, n, escape);
+        cut += rb + 1 < n;
+        if ((ra != rb || memcmp(a, b, rb + 1) != 0) && bad++ < 5)
+            printf("sanitize: %zu bytes into %zu (escape %d): got %zu '%s', model %zu '%s'\n", n,
+                   dn, escape, ra, a, rb, b);
+    }
+    printf("sanitize: 100000 inputs, %d cut short, %d differ from the model\n", cut, bad);
+    CHECK_INT(bad, 0);
+    CHECK(cut > 1000);
+}
+
 int main(void)
 {
     test_mem_find_fixed();
     test_mem_find_model();
+    test_sanitize_model();
     return T_END();
 }
