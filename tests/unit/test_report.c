@@ -421,6 +421,17 @@ static void test_helpers(void)
     CHECK(report_format_parse("xml", &f) < 0);
 }
 
+/* A report (writing to fp) holding the rows of v[0..n), not finished; NULL on failure. */
+static struct report *rows_of(const struct report_opts *o, FILE *fp, struct finding *v, int n)
+{
+    struct report *r = NULL;
+    struct err e = {{0}};
+    CHECK(fp && report_new(&r, o, fp, &e) == 0);
+    for (int i = 0; r && i < n; i++)
+        CHECK(report_add(r, &v[i], &e) == 0);
+    return r;
+}
+
 /* The same data store at several rows: every node of one cluster, and the same store through
  * a console, counted once in the totals (report_mark_shared). */
 static void test_shared_stores(void)
@@ -502,14 +513,10 @@ static void test_shared_stores(void)
     free(t);
 
     /* which row is counted: the most records, then reached directly, then the first */
-    struct report *r = NULL;
-    struct err e = {{0}};
     FILE *fp = fopen("/dev/null", "w");
     o.format = REPORT_TEXT;
     s[1].records = 1200; /* node 2 saw more documents */
-    CHECK(fp && report_new(&r, &o, fp, &e) == 0);
-    for (int i = 0; r && i < 8; i++)
-        CHECK(report_add(r, &s[i], &e) == 0);
+    struct report *r = rows_of(&o, fp, s, 8);
     if (r) {
         CHECK_INT(report_mark_shared(r), 3);
         CHECK(!r->rows[1].shared && r->rows[0].shared && r->rows[2].shared);
@@ -522,12 +529,9 @@ static void test_shared_stores(void)
         CHECK_INT(bytes, (1000 + 50 + 12 + 7 + 5) * 100); /* row 1 kept its 100,000 bytes */
     }
     report_free(r);
-    r = NULL;
     /* an exposed row is counted before one behind a password, even with fewer records */
     s[1].auth = AUTH_REQUIRED;
-    CHECK(fp && report_new(&r, &o, fp, &e) == 0);
-    for (int i = 0; r && i < 3; i++)
-        CHECK(report_add(r, &s[i], &e) == 0);
+    r = rows_of(&o, fp, s, 3);
     if (r) {
         CHECK_INT(report_mark_shared(r), 2);
         CHECK(!r->rows[0].shared && r->rows[1].shared && r->rows[2].shared);

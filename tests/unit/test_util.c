@@ -73,29 +73,27 @@ static void test_mem_find_model(void)
     CHECK(found > runs / 4 && found < runs);
 }
 
-/* The plain model of str_sanitize: one character at a time. */
+/* The plain model of str_sanitize: one character at a time, UTF-8 judged by the table of
+ * well-formed byte sequences (Unicode 15, table 3-7): first byte, then the range of the second;
+ * the others are 80..BF. */
 static size_t model_len(const uint8_t *s, size_t n)
 {
-    uint8_t c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
+    static const struct {
+        uint8_t lo, hi, len, lo2, hi2;
+    } t[] = {
+        {0x00, 0x7f, 1, 0, 0},       {0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf},
+        {0xe1, 0xec, 3, 0x80, 0xbf}, {0xed, 0xed, 3, 0x80, 0x9f}, {0xee, 0xef, 3, 0x80, 0xbf},
+        {0xf0, 0xf0, 4, 0x90, 0xbf}, {0xf1, 0xf3, 4, 0x80, 0xbf}, {0xf4, 0xf4, 4, 0x80, 0x8f},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        if (s[0] < t[k].lo || s[0] > t[k].hi) continue;
+        if (t[k].len > n) return 0;
+        if (t[k].len > 1 && (s[1] < t[k].lo2 || s[1] > t[k].hi2)) return 0;
+        for (size_t i = 2; i < t[k].len; i++)
+            if (s[i] < 0x80 || s[i] > 0xbf) return 0;
+        return t[k].len;
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-    return len;
+    return 0;
 }
 
 static size_t model_sanitize(char *dst, size_t dn, const uint8_t *s, size_t n, bool escape)

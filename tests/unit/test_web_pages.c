@@ -154,6 +154,26 @@ static void put(struct store *s, int64_t scan, struct finding *f, int cert_hosts
     finding_free(f);
 }
 
+/* f was reached through the Kibana at its own address, port 5601. */
+static void via_kibana(struct finding *f)
+{
+    f->has_via = true;
+    str_copy(f->via_service, "kibana", sizeof f->via_service);
+    str_copy(f->via_ip, f->ip, sizeof f->via_ip);
+    f->via_port = 5601;
+}
+
+/* Begin a scan of scope `scope` at t (its args are the scope's name too). */
+static int64_t begin_scan(struct store *s, const char *scope, time_t t)
+{
+    struct err e = {{0}};
+    struct scan_meta m = {.args = scope, .scope_key = scope, .seed = 1, .nshards = 1, .start = t};
+    int64_t id = 0;
+    uint64_t p;
+    CHECK_MSG(store_scan_begin(s, &m, &id, &p, &e) == 0, "%s", e.msg);
+    return id;
+}
+
 static const char *hostile_product = "\"><img src=x onerror=alert(1)>";
 
 /* One scan of scope "lab" at time t; second: the later scan (changes, a close, a new one). */
@@ -196,10 +216,7 @@ static int64_t lab_scan(struct store *s, time_t t, bool second)
     base(&f, "10.0.0.4", 5601, "elasticsearch", "Elasticsearch", "5.5.1", t);
     f.auth = AUTH_NONE;
     f.records = 42;
-    f.has_via = true;
-    str_copy(f.via_service, "kibana", sizeof f.via_service);
-    str_copy(f.via_ip, "10.0.0.4", sizeof f.via_ip);
-    f.via_port = 5601;
+    via_kibana(&f);
     finding_add_name(&f, "orders", 6, 42, 1000);
     put(s, id, &f, 0);
     /* H: hostile strings everywhere */
@@ -531,11 +548,7 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
 static void test_unfinished(struct store *s)
 {
     struct err e = {{0}};
-    struct scan_meta m = {
-        .args = "running", .scope_key = "live", .seed = 1, .nshards = 1, .start = T0 + 900000};
-    int64_t id;
-    uint64_t p;
-    CHECK_MSG(store_scan_begin(s, &m, &id, &p, &e) == 0, "%s", e.msg);
+    int64_t id = begin_scan(s, "live", T0 + 900000);
     struct finding f;
     base(&f, "10.7.0.1", 6379, "redis", "Redis", "7.0.0", T0 + 900000);
     f.auth = AUTH_NONE;
@@ -591,11 +604,7 @@ int main(void)
     int64_t s2 = lab_scan(s, T0 + 86400, true);
     /* a scope where one Elasticsearch is open through a console and locked directly: its data
      * counts at the open finding, not at the locked one that reports more */
-    struct scan_meta md = {
-        .args = "dup", .scope_key = "dup", .seed = 1, .nshards = 1, .start = T0 + 150000};
-    int64_t dup;
-    uint64_t pd;
-    CHECK_MSG(store_scan_begin(s, &md, &dup, &pd, &e) == 0, "%s", e.msg);
+    int64_t dup = begin_scan(s, "dup", T0 + 150000);
     struct finding fd;
     base(&fd, "10.0.1.1", 9200, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
     fd.auth = AUTH_REQUIRED;
@@ -605,19 +614,12 @@ int main(void)
     base(&fd, "10.0.1.2", 5601, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
     fd.auth = AUTH_NONE;
     fd.records = 300;
-    fd.has_via = true;
-    str_copy(fd.via_service, "kibana", sizeof fd.via_service);
-    str_copy(fd.via_ip, "10.0.1.2", sizeof fd.via_ip);
-    fd.via_port = 5601;
+    via_kibana(&fd);
     finding_detail_str(&fd, "cluster_uuid", "dupUuid");
     put(s, dup, &fd, 0);
     CHECK_MSG(store_scan_end(s, dup, &e) == 0, "%s", e.msg);
     /* a third scope: 120 findings for the pages */
-    struct scan_meta m = {
-        .args = "big", .scope_key = "big", .seed = 1, .nshards = 1, .start = T0 + 200000};
-    int64_t big;
-    uint64_t p;
-    CHECK_MSG(store_scan_begin(s, &m, &big, &p, &e) == 0, "%s", e.msg);
+    int64_t big = begin_scan(s, "big", T0 + 200000);
     for (int i = 1; i <= 120; i++) {
         struct finding f;
         char ip[32];
