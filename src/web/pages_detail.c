@@ -466,6 +466,62 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
     return 0;
 }
 
+/* Other findings of the group that reach the same data store (finding_instance): the other
+ * nodes of its cluster, or the store directly and through a console. From the group's view,
+ * which also knows which of them the totals count (WV_SHARED); at most 20 listed. */
+static int section_same_store(struct web_req *r, struct buf *b, const json_t *rec,
+                              const char *service, int64_t group, int64_t obs, struct err *e)
+{
+    const char *key = finding_instance_key(service);
+    const char *val =
+        key ? json_string_value(json_object_get(json_object_get(rec, "details"), key)) : NULL;
+    if (!finding_instance_id_ok(val)) return 0;
+    char inst[160];
+    str_fmt(inst, sizeof inst, "%s/%s", service, val);
+    struct wv *v = NULL;
+    if (wv_get(r->ctx, r->db, group, &v, e) < 0) return -1;
+    int64_t want = wv_lookup(&v->instances, inst);
+    size_t n = 0;
+    bool counted_here = true;
+    struct buf rows;
+    buf_init(&rows, 1 << 16);
+    for (size_t i = 0; want > 0 && i < v->n; i++) {
+        const struct wv_row *w = &v->rows[i];
+        if (w->instance != (uint32_t)want) continue;
+        if (w->obs == obs) {
+            counted_here = !(w->flags & WV_SHARED);
+            continue;
+        }
+        if (++n > 20) continue;
+        buf_appendf(&rows, "<li>");
+        wp_sev_badge(&rows, w->severity);
+        buf_appendf(&rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)w->obs);
+        wp_esc_n(&rows, w->ip, 46);
+        buf_appendf(&rows, ":%u</a>", w->port);
+        if (w->flags & WV_VIA) buf_appendf(&rows, " <span class=\"tag via\">via a console</span>");
+        if (!(w->flags & WV_SHARED)) buf_appendf(&rows, " <b>counted in the totals</b>");
+        buf_appendf(&rows, "</li>");
+    }
+    wv_put(r->ctx, v);
+    if (n) {
+        buf_appendf(b, "<section class=\"panel\" id=\"store\"><h2>The same data store</h2>"
+                       "<p>The server names its store <span class=\"mono\">");
+        wp_esc_n(b, key, 32);
+        buf_appendf(b, " ");
+        wp_esc_n(b, val, 64);
+        buf_appendf(b,
+                    "</span>, and %zu other finding%s of this scan reach%s it. Its records and"
+                    " bytes count once in the totals: %s.</p><ul class=\"plain\">",
+                    n, n == 1 ? "" : "s", n == 1 ? "es" : "",
+                    counted_here ? "here" : "at the finding marked below");
+        buf_append(b, rows.data, rows.len);
+        if (n > 20) buf_appendf(b, "<li>and %zu more</li>", n - 20);
+        buf_appendf(b, "</ul></section>");
+    }
+    buf_free(&rows);
+    return 0;
+}
+
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t id;
@@ -637,6 +693,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     }
     buf_appendf(b, "</dl></section>");
     if (section_related(r, b, rec, ip, port, svc, group, id, e) < 0) goto out;
+    if (section_same_store(r, b, rec, svc, group, id, e) < 0) goto out;
     buf_appendf(b, "</div><div>");
     section_data(b, json_object_get(rec, "data"));
     if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, e) < 0) goto out;

@@ -645,6 +645,28 @@ int main(void)
         CHECK_INT(call(page_overview, q, NULL), 200);
         CHECK(has("<small>300 records"));
         CHECK(has("(each data store once: 1 finding reaches one counted at another)"));
+        /* the detail pages link the two findings of the store, and say which one counts */
+        int64_t locked = obs_of("10.0.1.1", 9200, "elasticsearch", dup),
+                open_ = obs_of("10.0.1.2", 5601, "elasticsearch", dup);
+        str_fmt(q, sizeof q, "id=%lld", (long long)open_);
+        CHECK_INT(call(page_finding, q, NULL), 200);
+        common("finding, one store twice");
+        CHECK(has("<h2>The same data store</h2>"));
+        CHECK(has("cluster_uuid dupUuid</span>, and 1 other finding of this scan reaches it"));
+        CHECK(has("count once in the totals: here."));
+        char link[96];
+        str_fmt(link, sizeof link,
+                "<a href=\"/finding?id=%lld\" class=\"mono\">10.0.1.1:9200</a></li>",
+                (long long)locked);
+        CHECK(has(link)); /* the locked one, not counted */
+        str_fmt(q, sizeof q, "id=%lld", (long long)locked);
+        CHECK_INT(call(page_finding, q, NULL), 200);
+        CHECK(has("at the finding marked below"));
+        CHECK(has("via a console</span> <b>counted in the totals</b>"));
+        /* a finding whose store has no other finding: no such section */
+        str_fmt(q, sizeof q, "id=%lld", (long long)obs_of("10.0.0.3", 6379, "redis", s2));
+        CHECK_INT(call(page_finding, q, NULL), 200);
+        CHECK(!has("The same data store"));
         CHECK_INT(call(page_overview, NULL), 200);
         CHECK(has("certificate expires in"));
         ctx.cert_not_after = now_wall() - 86400;
