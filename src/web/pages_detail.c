@@ -467,19 +467,20 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
 }
 
 /* Other findings of the group that reach the same data store (finding_instance): the other
- * nodes of its cluster, or the store directly and through a console. From the group's view,
- * which also knows which of them the totals count (WV_SHARED); at most 20 listed. */
-static int section_same_store(struct web_req *r, struct buf *b, const json_t *rec,
-                              const char *service, int64_t group, int64_t obs, struct err *e)
+ * nodes of its cluster, or the store directly and through a console. From the group's view
+ * when the cache holds it (wv_peek: a finding's page never waits for an index build), which
+ * also knows which of them the totals count (WV_SHARED); at most 20 listed. */
+static void section_same_store(struct web_req *r, struct buf *b, const json_t *rec,
+                               const char *service, int64_t group, int64_t obs)
 {
     const char *key = finding_instance_key(service);
     const char *val =
         key ? json_string_value(json_object_get(json_object_get(rec, "details"), key)) : NULL;
-    if (!finding_instance_id_ok(val)) return 0;
+    if (!finding_instance_id_ok(val)) return;
     char inst[160];
     str_fmt(inst, sizeof inst, "%s/%s", service, val);
-    struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, group, &v, e) < 0) return -1;
+    struct wv *v = wv_peek(r->ctx, group); /* only when the scan's index is in memory */
+    if (!v) return;
     int64_t want = wv_lookup(&v->instances, inst);
     size_t n = 0;
     bool counted_here = true;
@@ -519,7 +520,6 @@ static int section_same_store(struct web_req *r, struct buf *b, const json_t *re
         buf_appendf(b, "</ul></section>");
     }
     buf_free(&rows);
-    return 0;
 }
 
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
@@ -693,7 +693,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     }
     buf_appendf(b, "</dl></section>");
     if (section_related(r, b, rec, ip, port, svc, group, id, e) < 0) goto out;
-    if (section_same_store(r, b, rec, svc, group, id, e) < 0) goto out;
+    section_same_store(r, b, rec, svc, group, id);
     buf_appendf(b, "</div><div>");
     section_data(b, json_object_get(rec, "data"));
     if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, e) < 0) goto out;

@@ -855,6 +855,19 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
     }
 }
 
+struct wv *wv_peek(struct web_ctx *ctx, int64_t group)
+{
+    struct web_views *w = ctx ? ctx->views : NULL;
+    struct wv *v = NULL;
+    if (!w) return NULL;
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < WV_LRU && !v; i++)
+        if (w->slot[i].v && !w->slot[i].building && w->slot[i].group == group) v = w->slot[i].v;
+    if (v) v->refs++;
+    pthread_mutex_unlock(&w->mu);
+    return v;
+}
+
 void wv_put(struct web_ctx *ctx, struct wv *v)
 {
     if (!v) return;

@@ -144,6 +144,10 @@ struct wv_filter {
 /* A view of the group (built now if needed); *out holds a reference until wv_put. */
 int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e);
 void wv_put(struct web_ctx *ctx, struct wv *v);
+/* The group's view if the cache holds it already (a reference, for wv_put), else NULL: never
+ * builds, never evicts, may be up to 2 s behind a running scan. For hints on pages that do not
+ * need the view (a finding's page), so that opening an old finding costs no index build. */
+struct wv *wv_peek(struct web_ctx *ctx, int64_t group);
 
 /* The interned id of s, -2 when the view has no such string. */
 int64_t wv_lookup(const struct wv_intern *t, const char *s);

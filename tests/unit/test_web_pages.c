@@ -680,6 +680,12 @@ int main(void)
         web_views_free(ctx.views);
         ctx.views = NULL;
         CHECK_INT(call(page_findings, "service=redis", NULL), 200);
+        /* a finding's page never builds an index for its hint: without one, no such section */
+        char q2[48];
+        str_fmt(q2, sizeof q2, "id=%lld",
+                (long long)obs_of("10.0.1.2", 5601, "elasticsearch", dup));
+        CHECK_INT(call(page_finding, q2, NULL), 200);
+        CHECK(has("10.0.1.2") && !has("The same data store"));
     }
     buf_free(&resp.body);
     db_close(dbh);
