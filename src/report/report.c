@@ -196,18 +196,57 @@ size_t report_mark_shared(struct report *r)
     return marked;
 }
 
+static int cmp_row_instance(const void *a, const void *b)
+{
+    return strcmp((*(const struct report_row *const *)a)->instance,
+                  (*(const struct report_row *const *)b)->instance);
+}
+
+void report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes)
+{
+    if (n) qsort(rows, n, sizeof *rows, cmp_row_instance);
+    for (size_t i = 0, j; i < n; i = j) {
+        int64_t rec = rows[i]->records, by = rows[i]->bytes;
+        j = i + 1;
+        if (rows[i]->instance[0]) /* one store: its largest figures */
+            for (; j < n && !strcmp(rows[j]->instance, rows[i]->instance); j++) {
+                if (rows[j]->records > rec) rec = rows[j]->records;
+                if (rows[j]->bytes > by) by = rows[j]->bytes;
+            }
+        if (records) finding_count_add(records, rec);
+        if (bytes) finding_count_add(bytes, by);
+    }
+}
+
 size_t report_owner_totals(const struct report *r, size_t i, struct report_owner_totals *t)
 {
-    size_t j;
+    size_t j, n = 0, np = 0;
     memset(t, 0, sizeof *t);
     for (j = i; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++) {
         const struct report_row *w = &r->rows[j];
         t->n++;
         t->open += report_row_exposed(w);
         t->crit += w->severity == SEV_CRITICAL;
-        report_row_count(w, &t->rec, NULL);
-        if (w->pii[0]) report_row_count(w, &t->prec, NULL);
     }
+    /* records, each store once among this owner's rows: a store shared with another owner
+     * (a console here, the store there) counts for both */
+    const struct report_row **all = xmalloc((j - i) * sizeof *all),
+                            **pii = xmalloc((j - i) * sizeof *pii);
+    if (!all || !pii) { /* out of memory: every row counts */
+        for (size_t k = i; k < j; k++) {
+            finding_count_add(&t->rec, r->rows[k].records);
+            if (r->rows[k].pii[0]) finding_count_add(&t->prec, r->rows[k].records);
+        }
+    } else {
+        for (size_t k = i; k < j; k++) {
+            all[n++] = &r->rows[k];
+            if (r->rows[k].pii[0]) pii[np++] = &r->rows[k];
+        }
+        report_rows_sum(all, n, &t->rec, NULL);
+        report_rows_sum(pii, np, &t->prec, NULL);
+    }
+    free(all);
+    free(pii);
     return j;
 }
 

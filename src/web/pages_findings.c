@@ -590,7 +590,6 @@ out:
 struct clagg {
     uint32_t id, n, first;
     uint8_t maxsev;
-    int64_t records;
 };
 
 static int cmp_clagg(const void *x, const void *y)
@@ -661,7 +660,6 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         }
         c->n++;
         if (w->severity > c->maxsev) c->maxsev = w->severity;
-        if (!(w->flags & WV_SHARED)) finding_count_add(&c->records, w->records);
     }
     size_t k = 0;
     for (uint32_t i = 1; i < v->clusters.n; i++)
@@ -699,14 +697,18 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         int64_t size;
         if (cluster_times(st, id, &fs, &ls, &size, e) < 0) goto out;
         char rec[32], t[32], num[32];
-        wp_short(c->records, rec, sizeof rec);
+        wp_short(v->cl_records[c->id], rec, sizeof rec);
         wp_time(fs, t, sizeof t);
         wp_num(c->n, num, sizeof num);
         buf_appendf(b, "<tr><td class=\"mono\"><a href=\"/cluster?id=");
         url_esc(b, id);
         buf_appendf(b, "&amp;scan=%lld\">", (long long)s.id);
         wp_esc_n(b, id, 64);
-        buf_appendf(b, "</a></td><td class=\"n\"><b>%s</b></td><td>", num);
+        buf_appendf(b, "</a></td><td class=\"n\"><b>%s</b>", num);
+        if (v->cl_stores[c->id] < c->n)
+            buf_appendf(b, " <span class=\"dim\">(%u data store%s)</span>", v->cl_stores[c->id],
+                        v->cl_stores[c->id] == 1 ? "" : "s");
+        buf_appendf(b, "</td><td>");
         wp_sev_badge(b, c->maxsev);
         buf_appendf(b, "</td><td>");
         wp_esc_n(b, wv_str(&v->services, w->service), 32);
@@ -800,6 +802,9 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
                 "</div></div><div class=\"cards\"><div class=\"card\"><b>%s</b><span>members in "
                 "this scan</span></div>",
                 n1);
+    if (cid > 0 && v->cl_stores[cid] < total) /* one store reached at several members */
+        buf_appendf(b, "<div class=\"card\"><b>%u</b><span>data stores they reach</span></div>",
+                    v->cl_stores[cid]);
     if (total) {
         const struct wv_row *w = &v->rows[idx[0]];
         buf_appendf(b, "<div class=\"card wide\"><b>");

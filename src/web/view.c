@@ -267,6 +267,41 @@ static int mark_shared(struct wv *v)
     return 0;
 }
 
+static int cmp_cluster_instance(const void *a, const void *b, void *arg)
+{
+    const struct wv *v = arg;
+    const struct wv_row *x = &v->rows[*(const uint32_t *)a], *y = &v->rows[*(const uint32_t *)b];
+    if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
+    return x->instance < y->instance ? -1 : x->instance > y->instance;
+}
+
+/* The named stores of every cluster: each (cluster, store) once, at its largest records. */
+static int cluster_stores(struct wv *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++)
+        n += v->rows[i].cluster && v->rows[i].instance;
+    if (!n) return 0;
+    uint32_t *ix = xmalloc(n * sizeof *ix);
+    if (!ix) return -1;
+    n = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->rows[i].cluster && v->rows[i].instance) ix[n++] = (uint32_t)i;
+    qsort_r(ix, n, sizeof *ix, cmp_cluster_instance, v);
+    for (size_t i = 0, j; i < n; i = j) {
+        const struct wv_row *w = &v->rows[ix[i]];
+        int64_t rec = w->records;
+        for (j = i + 1; j < n && v->rows[ix[j]].cluster == w->cluster &&
+                        v->rows[ix[j]].instance == w->instance;
+             j++)
+            if (v->rows[ix[j]].records > rec) rec = v->rows[ix[j]].records;
+        v->cl_stores[w->cluster]++;
+        finding_count_add(&v->cl_records[w->cluster], rec);
+    }
+    free(ix);
+    return 0;
+}
+
 /* ---- building ---- */
 
 static int sev_of(const char *s)
@@ -318,6 +353,8 @@ static void view_free(struct wv *v)
     free(v->owner_n);
     free(v->owner_sev);
     free(v->cl_size);
+    free(v->cl_stores);
+    free(v->cl_records);
     arena_free_all(v->arena);
     free(v);
 }
@@ -659,7 +696,11 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     v->owner_n = xcalloc(v->owners.n, sizeof *v->owner_n);
     v->owner_sev = xcalloc(v->owners.n * 6, sizeof *v->owner_sev);
     v->cl_size = xcalloc(v->clusters.n, sizeof *v->cl_size);
-    if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size) goto oom;
+    v->cl_stores = xcalloc(v->clusters.n, sizeof *v->cl_stores);
+    v->cl_records = xcalloc(v->clusters.n, sizeof *v->cl_records);
+    if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size || !v->cl_stores ||
+        !v->cl_records)
+        goto oom;
     for (size_t i = 0; i < v->n; i++) {
         struct wv_row *w = &v->rows[i];
         if (w->first_seen >= v->start) {
@@ -682,6 +723,10 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         v->owner_n[w->owner]++;
         v->owner_sev[w->owner * 6 + w->severity]++;
         if (w->cluster) v->cl_size[w->cluster]++;
+        if (w->cluster && !w->instance) { /* a store without a name: each member its own */
+            v->cl_stores[w->cluster]++;
+            finding_count_add(&v->cl_records[w->cluster], w->records);
+        }
         if (w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL) {
             v->exposed++;
             if (!(w->flags & WV_SHARED)) {
@@ -694,6 +739,7 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         for (int b = 0; b < v->nsig; b++)
             if (w->sigs >> b & 1) v->sig_count[b]++;
     }
+    if (cluster_stores(v) < 0) goto oom;
     /* addresses as text, sorted: a prefix search is a binary search */
     v->ip_text = xmalloc((v->n ? v->n : 1) * sizeof(uint32_t));
     if (!v->ip_text) goto oom;

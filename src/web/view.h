@@ -122,10 +122,13 @@ struct wv {
     int64_t shared;                  /* rows with WV_SHARED */
     int64_t pii, newcount, via, ncl; /* ncl: clusters with 2+ members */
     int64_t sig_count[WV_MAX_SIGNALS];
-    int64_t *svc_sev;   /* [services.n][6] */
-    int64_t *owner_n;   /* [owners.n] */
-    int64_t *owner_sev; /* [owners.n][6] */
-    uint32_t *cl_size;  /* [clusters.n] */
+    int64_t *svc_sev;    /* [services.n][6] */
+    int64_t *owner_n;    /* [owners.n] */
+    int64_t *owner_sev;  /* [owners.n][6] */
+    uint32_t *cl_size;   /* [clusters.n] */
+    uint32_t *cl_stores; /* [clusters.n] distinct data stores among the members (an unnamed
+                            one each) */
+    int64_t *cl_records; /* [clusters.n] their records, each store once at its largest */
 };
 
 /* What the findings page asks for. */

@@ -528,6 +528,18 @@ static void test_shared_stores(void)
         CHECK_INT(rec, 1200 + 50 + 12 + 7 + 5);
         CHECK_INT(bytes, (1000 + 50 + 12 + 7 + 5) * 100); /* row 1 kept its 100,000 bytes */
     }
+    /* a subset (one owner's rows): each store once among them, even when the row counted
+     * overall is elsewhere */
+    if (r) {
+        const struct report_row *sub[4] = {&r->rows[2]}; /* the Kibana path alone */
+        int64_t rec = 0, bytes = 0;
+        report_rows_sum(sub, 1, &rec, &bytes);
+        CHECK_INT(rec, 1000);
+        const struct report_row *sub2[4] = {&r->rows[0], &r->rows[3], &r->rows[1], &r->rows[6]};
+        rec = 0;
+        report_rows_sum(sub2, 4, &rec, NULL);
+        CHECK_INT(rec, 1200 + 50 + 7); /* U1 at its largest, U2, the unnamed one */
+    }
     report_free(r);
     /* an exposed row is counted before one behind a password, even with fewer records */
     s[1].auth = AUTH_REQUIRED;

@@ -484,12 +484,15 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
     CHECK_INT(call(page_clusters, a, NULL), 200);
     common("clusters");
     CHECK(has(cl));
+    CHECK(
+        has("<b>2</b> <span class=\"dim\">(1 data store)</span>")); /* A and B: one cluster_uuid */
     str_fmt(b2, sizeof b2, "id=%s", cl);
     CHECK_INT(call(page_cluster, b2, a, NULL), 200);
     common("cluster");
     CHECK(has("10.0.0.1:9200") && has("10.0.0.2:9200"));
     CHECK(!has("10.0.0.3:6379"));
     CHECK(has("members in this scan"));
+    CHECK(has("<b>1</b><span>data stores they reach</span>"));
 
     /* scans */
     CHECK_INT(call(page_scans, NULL), 200);
