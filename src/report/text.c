@@ -281,10 +281,9 @@ static int summary(struct report *r, struct err *e)
             r->nshared ? "; each data store once" : "");
     if (r->nshared)
         fprintf(fp,
-                "                       %zu finding%s reach%s a store counted at another finding: "
-                "another"
-                " node of its cluster, or the same store through a console\n",
-                r->nshared, r->nshared == 1 ? "" : "s", r->nshared == 1 ? "es" : "");
+                "%23s%zu finding%s reach%s a store counted at another finding: another node of"
+                " its cluster, or the same store through a console\n",
+                "", r->nshared, r->nshared == 1 ? "" : "s", r->nshared == 1 ? "es" : "");
     fprintf(fp, "  by severity          critical %zu  high %zu  medium %zu  low %zu  info %zu",
             by_sev[SEV_CRITICAL], by_sev[SEV_HIGH], by_sev[SEV_MEDIUM], by_sev[SEV_LOW],
             by_sev[SEV_INFO]);
