@@ -437,22 +437,22 @@ static struct report *rows_of(const struct report_opts *o, FILE *fp, struct find
 static void test_shared_stores(void)
 {
     struct finding s[8];
-    mk(&s[0], "203.0.113.1", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
-    mk(&s[1], "203.0.113.2", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
-    mk(&s[2], "203.0.113.9", 5601, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH); /* via Kibana */
+    mk(&s[0], "127.0.113.1", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
+    mk(&s[1], "127.0.113.2", 9200, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH);
+    mk(&s[2], "127.0.113.9", 5601, "elasticsearch", AUTH_NONE, 1000, SEV_HIGH); /* via Kibana */
     s[2].has_via = true;
     str_copy(s[2].via_service, "kibana", sizeof s[2].via_service);
-    str_copy(s[2].via_ip, "203.0.113.9", sizeof s[2].via_ip);
+    str_copy(s[2].via_ip, "127.0.113.9", sizeof s[2].via_ip);
     s[2].via_port = 5601;
-    mk(&s[3], "203.0.113.3", 9200, "elasticsearch", AUTH_NONE, 50, SEV_HIGH);
-    mk(&s[4], "198.51.100.1", 6379, "redis", AUTH_NONE, 12, SEV_HIGH);
-    mk(&s[5], "198.51.100.2", 8081, "redis", AUTH_NONE, 12, SEV_HIGH); /* via redis-commander */
+    mk(&s[3], "127.0.113.3", 9200, "elasticsearch", AUTH_NONE, 50, SEV_HIGH);
+    mk(&s[4], "127.0.100.1", 6379, "redis", AUTH_NONE, 12, SEV_HIGH);
+    mk(&s[5], "127.0.100.2", 8081, "redis", AUTH_NONE, 12, SEV_HIGH); /* via redis-commander */
     s[5].has_via = true;
     str_copy(s[5].via_service, "redis-commander", sizeof s[5].via_service);
-    str_copy(s[5].via_ip, "198.51.100.2", sizeof s[5].via_ip);
+    str_copy(s[5].via_ip, "127.0.100.2", sizeof s[5].via_ip);
     s[5].via_port = 8081;
-    mk(&s[6], "203.0.113.4", 9200, "elasticsearch", AUTH_NONE, 7, SEV_HIGH); /* no uuid */
-    mk(&s[7], "192.0.2.1", 27017, "mongodb", AUTH_NONE, 5, SEV_HIGH); /* no key for mongodb */
+    mk(&s[6], "127.0.113.4", 9200, "elasticsearch", AUTH_NONE, 7, SEV_HIGH); /* no uuid */
+    mk(&s[7], "127.0.2.1", 27017, "mongodb", AUTH_NONE, 5, SEV_HIGH); /* no key for mongodb */
     for (int i = 0; i < 3; i++)
         finding_detail_str(&s[i], "cluster_uuid", "U1");
     finding_detail_str(&s[3], "cluster_uuid", "U2");
@@ -489,9 +489,9 @@ static void test_shared_stores(void)
     char sect[2048] = "";
     if (lv) str_copy(sect, lv, sizeof sect);
     if (strstr(sect, "\n\n")) *strstr(sect, "\n\n") = 0; /* this section only */
-    CHECK(strstr(sect, "203.0.113.1:9200") && strstr(sect, "(+2 more findings)") &&
-          !strstr(sect, "203.0.113.2:9200") && !strstr(sect, "198.51.100.2:8081") &&
-          strstr(sect, "198.51.100.1:6379"));
+    CHECK(strstr(sect, "127.0.113.1:9200") && strstr(sect, "(+2 more findings)") &&
+          !strstr(sect, "127.0.113.2:9200") && !strstr(sect, "127.0.100.2:8081") &&
+          strstr(sect, "127.0.100.1:6379"));
     free(t);
     o.clusters = true;
     t = render(&o, s, 8);

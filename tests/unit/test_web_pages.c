@@ -609,12 +609,12 @@ int main(void)
      * counts at the open finding, not at the locked one that reports more */
     int64_t dup = begin_scan(s, "dup", T0 + 150000);
     struct finding fd;
-    base(&fd, "10.0.1.1", 9200, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
+    base(&fd, "127.0.1.1", 9200, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
     fd.auth = AUTH_REQUIRED;
     fd.records = 900;
     finding_detail_str(&fd, "cluster_uuid", "dupUuid");
     put(s, dup, &fd, 0);
-    base(&fd, "10.0.1.2", 5601, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
+    base(&fd, "127.0.1.2", 5601, "elasticsearch", "Elasticsearch", "7.10.2", T0 + 150000);
     fd.auth = AUTH_NONE;
     fd.records = 300;
     via_kibana(&fd);
@@ -649,8 +649,8 @@ int main(void)
         CHECK(has("<small>300 records"));
         CHECK(has("(each data store once: 1 finding reaches one counted at another)"));
         /* the detail pages link the two findings of the store, and say which one counts */
-        int64_t locked = obs_of("10.0.1.1", 9200, "elasticsearch", dup),
-                open_ = obs_of("10.0.1.2", 5601, "elasticsearch", dup);
+        int64_t locked = obs_of("127.0.1.1", 9200, "elasticsearch", dup),
+                open_ = obs_of("127.0.1.2", 5601, "elasticsearch", dup);
         str_fmt(q, sizeof q, "id=%lld", (long long)open_);
         CHECK_INT(call(page_finding, q, NULL), 200);
         common("finding, one store twice");
@@ -659,7 +659,7 @@ int main(void)
         CHECK(has("count once in the totals: here."));
         char link[96];
         str_fmt(link, sizeof link,
-                "<a href=\"/finding?id=%lld\" class=\"mono\">10.0.1.1:9200</a></li>",
+                "<a href=\"/finding?id=%lld\" class=\"mono\">127.0.1.1:9200</a></li>",
                 (long long)locked);
         CHECK(has(link)); /* the locked one, not counted */
         str_fmt(q, sizeof q, "id=%lld", (long long)locked);
@@ -686,9 +686,9 @@ int main(void)
         /* a finding's page never builds an index for its hint: without one, no such section */
         char q2[48];
         str_fmt(q2, sizeof q2, "id=%lld",
-                (long long)obs_of("10.0.1.2", 5601, "elasticsearch", dup));
+                (long long)obs_of("127.0.1.2", 5601, "elasticsearch", dup));
         CHECK_INT(call(page_finding, q2, NULL), 200);
-        CHECK(has("10.0.1.2") && !has("The same data store"));
+        CHECK(has("127.0.1.2") && !has("The same data store"));
     }
     buf_free(&resp.body);
     db_close(dbh);
