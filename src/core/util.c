@@ -80,6 +80,13 @@ const char *mem_find(const void *hay, size_t n, const char *needle, bool icase)
     return NULL;
 }
 
+bool str_is_lower_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) return false;
+    return n > 0;
+}
+
 int parse_u64n(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
     if (n == 0) return -1;

@@ -36,6 +36,8 @@ bool str_ieq(const char *a, const char *b);
 bool str_iprefix(const char *s, const char *prefix);
 /* Find needle in haystack of length n (bytes, not NUL-terminated); case-insensitive if icase. */
 const char *mem_find(const void *hay, size_t n, const char *needle, bool icase);
+/* p[0..n) is all lowercase hex digits (n > 0). */
+bool str_is_lower_hex(const char *p, size_t n);
 
 /*
  * Strict unsigned parse of the whole string s (decimal) into *out, rejecting

@@ -80,15 +80,6 @@ static const char *info_value(const char *line, size_t n, const char *key, size_
     return line + kl + 1;
 }
 
-/* INFO's run_id: 40 hex digits. */
-static bool is_run_id(const char *v, size_t n)
-{
-    if (n != 40) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f'))) return false;
-    return true;
-}
-
 /* "db3:keys=120,expires=0,avg_ttl=0" -> db name and keys. */
 static bool parse_db_line(const char *line, size_t n, size_t *namelen, uint64_t *keys)
 {
@@ -147,7 +138,7 @@ static void parse_info(struct probe_ctx *ctx, const char *t, size_t n)
             finding_detail_str(f, "role", tmp);
         } else if ((v = info_value(line, ln, "run_id", &vn))) {
             /* the server process's id: the same Redis seen through a console has it too */
-            if (is_run_id(v, vn)) finding_detail_strn(f, "run_id", v, vn);
+            if (vn == 40 && str_is_lower_hex(v, vn)) finding_detail_strn(f, "run_id", v, vn);
         } else if ((v = info_value(line, ln, "os", &vn))) {
             char tmp[128];
             finding_set(tmp, sizeof tmp, v, vn);

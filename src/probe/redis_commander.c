@@ -88,8 +88,7 @@ static void emit_redis(struct http_app_ctx *a, const json_t *conn)
     /* INFO's run_id, as the console shows it ("Run id", or "Run" in 0.9) */
     const char *run = info_value(info, "Run id");
     if (!run) run = info_value(info, "Run");
-    if (run && strlen(run) == 40 && strspn(run, "0123456789abcdef") == 40)
-        finding_detail_str(e, "run_id", run);
+    if (run && strlen(run) == 40 && str_is_lower_hex(run, 40)) finding_detail_str(e, "run_id", run);
     uint64_t mem;
     const char *um = info_value(info, "Used memory");
     if (um && parse_u64(um, INT64_MAX, &mem) == 0) e->bytes = (int64_t)mem;

@@ -37,6 +37,8 @@ static void test_mem_find_fixed(void)
     CHECK(mem_find(t, 5, "<html>", true) == NULL);    /* one byte short */
     CHECK(mem_find("ab\0cd", 5, "CD", true) != NULL); /* past a NUL byte */
     CHECK(mem_find("1234", 4, "34", true) != NULL);   /* no case at all */
+    CHECK(str_is_lower_hex("7cd686652cd0", 12) && !str_is_lower_hex("7CD6", 4));
+    CHECK(!str_is_lower_hex("abcg", 4) && !str_is_lower_hex("", 0) && str_is_lower_hex("ab\0", 2));
 }
 
 static void test_mem_find_model(void)
