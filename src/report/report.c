@@ -202,10 +202,11 @@ static int cmp_row_instance(const void *a, const void *b)
                   (*(const struct report_row *const *)b)->instance);
 }
 
-void report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes)
+size_t report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes)
 {
+    size_t stores = 0;
     if (n) qsort(rows, n, sizeof *rows, cmp_row_instance);
-    for (size_t i = 0, j; i < n; i = j) {
+    for (size_t i = 0, j; i < n; i = j, stores++) {
         int64_t rec = rows[i]->records, by = rows[i]->bytes;
         j = i + 1;
         if (rows[i]->instance[0]) /* one store: its largest figures */
@@ -216,6 +217,7 @@ void report_rows_sum(const struct report_row **rows, size_t n, int64_t *records,
         if (records) finding_count_add(records, rec);
         if (bytes) finding_count_add(bytes, by);
     }
+    return stores;
 }
 
 size_t report_owner_totals(const struct report *r, size_t i, struct report_owner_totals *t)
@@ -490,27 +492,14 @@ static int cmp_cluster_size(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-static int cmp_instance_ptr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Distinct data stores among rows: each named store once, each unnamed row once. */
 static size_t count_stores(const struct report_row **m, size_t n)
 {
-    const char **ids = xmalloc((n ? n : 1) * sizeof *ids);
-    if (!ids) return n;
-    size_t k = 0, stores = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m[i]->instance[0])
-            ids[k++] = m[i]->instance;
-        else
-            stores++;
-    }
-    qsort(ids, k, sizeof *ids, cmp_instance_ptr);
-    for (size_t i = 0; i < k; i++)
-        stores += i == 0 || strcmp(ids[i], ids[i - 1]) != 0;
-    free(ids);
+    const struct report_row **tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return n;
+    memcpy(tmp, m, n * sizeof *tmp); /* report_rows_sum reorders; the members keep their order */
+    size_t stores = report_rows_sum(tmp, n, NULL, NULL);
+    free(tmp);
     return stores;
 }
 

@@ -91,10 +91,11 @@ extern const size_t report_nrules;
  * than through a console, then comes first. Returns how many rows were marked.
  */
 size_t report_mark_shared(struct report *r);
-/* Sum records and bytes over rows (reordered), each data store once: its largest figures among
- * these rows; rows whose store has no name count each. For a subset of the rows (one owner's)
- * where the row counted overall may lie outside it. */
-void report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes);
+/* Sum records and bytes (either may be NULL) over rows (reordered), each data store once: its
+ * largest figures among these rows; rows whose store has no name count each. Returns how many
+ * stores that is. For a subset of the rows (one owner's, one cluster's) where the row counted
+ * overall may lie outside it. */
+size_t report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes);
 /* Add a row's records and bytes to a total, unless its store is counted at another row. */
 void report_row_count(const struct report_row *w, int64_t *records, int64_t *bytes);
 int report_text(struct report *r, struct err *e);
