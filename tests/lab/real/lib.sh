@@ -68,6 +68,8 @@ alive() {
 run_bg() {
   local name=$1 user=$2; shift 2
   local log=$LAB/logs/$name.log
+  # a process started now holds none of the data an earlier one was seeded with
+  rm -f "$LAB/state/$name.seeded"
   if [ "$user" = root ]; then
     setsid "$@" >>"$log" 2>&1 </dev/null &
   else
