@@ -137,8 +137,18 @@ static int port_num(const char *p, size_t n, uint16_t *out)
 
 /* Bits lo..hi (lo <= hi <= 65535) of a 65536-bit set: whole words at once, so "1-65535"
  * is 8 KB of memset. */
-static void set_range(uint64_t *bits, unsigned lo, unsigned hi)
+/* The ports a spec names: a bitmap, and the lowest and highest port set (so
+ * the walks over it visit only the words in between). */
+struct portmap {
+    uint64_t bits[65536 / 64];
+    unsigned min, max;
+};
+
+static void set_range(struct portmap *m, unsigned lo, unsigned hi)
 {
+    uint64_t *bits = m->bits;
+    if (lo < m->min) m->min = lo;
+    if (hi > m->max) m->max = hi;
     for (; lo <= hi && (lo & 63); lo++)
         bits[lo >> 6] |= 1ull << (lo & 63);
     if (lo + 63 <= hi) {
@@ -157,7 +167,7 @@ static bool all_digits(const char *p, size_t n)
 }
 
 /* One comma-separated item (trimmed, NUL-terminated) into the bitmap. */
-static int port_item(const char *it, uint64_t *bits, int depth, struct err *e)
+static int port_item(const char *it, struct portmap *m, int depth, struct err *e)
 {
     size_t n = strlen(it);
     uint16_t a, b;
@@ -170,18 +180,18 @@ static int port_item(const char *it, uint64_t *bits, int depth, struct err *e)
             if (l >= sizeof tmp) return err_set(e, "internal error in the default port list");
             memcpy(tmp, d, l);
             tmp[l] = 0;
-            if (port_item(tmp, bits, depth + 1, e) < 0) return -1;
+            if (port_item(tmp, m, depth + 1, e) < 0) return -1;
             d += l + (d[l] == ',');
         }
         return 0;
     }
     if (port_service_lookup(it, &a) == 0) {
-        set_range(bits, a, a);
+        set_range(m, a, a);
         return 0;
     }
     if (all_digits(it, n)) {
         if (port_num(it, n, &a) < 0) return err_set(e, "bad port '%s': ports are 1-65535", it);
-        set_range(bits, a, a);
+        set_range(m, a, a);
         return 0;
     }
     const char *dash = strchr(it, '-');
@@ -196,7 +206,7 @@ static int port_item(const char *it, uint64_t *bits, int depth, struct err *e)
         if (rn && port_num(dash + 1, rn, &b) < 0)
             return err_set(e, "bad port range '%s': ports are 1-65535", it);
         if (b < a) return err_set(e, "bad port range '%s': the end is below the start", it);
-        set_range(bits, a, b);
+        set_range(m, a, b);
         return 0;
     }
     return err_set(e, "bad port '%s': not a number, a range or a known service name", it);
@@ -204,9 +214,11 @@ static int port_item(const char *it, uint64_t *bits, int depth, struct err *e)
 
 int ports_parse(const char *spec, uint16_t **out, size_t *n, struct err *e)
 {
-    uint64_t bits[65536 / 64];
+    struct portmap m;
     char item[64];
-    memset(bits, 0, sizeof bits);
+    memset(m.bits, 0, sizeof m.bits);
+    m.min = 65535;
+    m.max = 0;
     if (!spec) return err_set(e, "bad port list: none given");
     const char *s = spec;
     for (;;) {
@@ -220,19 +232,19 @@ int ports_parse(const char *spec, uint16_t **out, size_t *n, struct err *e)
             return err_set(e, "bad port '%.*s...': too long", 20, a);
         memcpy(item, a, (size_t)(z - a));
         item[z - a] = 0;
-        if (port_item(item, bits, 0, e) < 0) return -1;
+        if (port_item(item, &m, 0, e) < 0) return -1;
         if (!s[l]) break;
         s += l + 1;
     }
-    bits[0] &= ~1ull; /* port 0 is never scanned */
-    size_t cnt = 0;
-    for (size_t i = 0; i < ARRAY_LEN(bits); i++)
-        cnt += (size_t)__builtin_popcountll(bits[i]);
+    m.bits[0] &= ~1ull; /* port 0 is never scanned */
+    size_t cnt = 0, w0 = m.min >> 6, w1 = m.max >> 6;
+    for (size_t i = w0; i <= w1; i++)
+        cnt += (size_t)__builtin_popcountll(m.bits[i]);
     uint16_t *p = xmalloc(cnt * sizeof *p);
     if (!p) return err_set(e, "out of memory");
     size_t k = 0;
-    for (size_t i = 0; i < ARRAY_LEN(bits); i++)
-        for (uint64_t b = bits[i]; b; b &= b - 1)
+    for (size_t i = w0; i <= w1; i++)
+        for (uint64_t b = m.bits[i]; b; b &= b - 1)
             p[k++] = (uint16_t)(i * 64 + (size_t)__builtin_ctzll(b));
     *out = p;
     *n = cnt;
