@@ -55,6 +55,11 @@ as() {
 
 pidfile() { echo "$LAB/pids/$1.pid"; }
 
+# lab_stale: $LAB was written during an earlier boot (its boot_id differs): the pids it
+# records now name other processes, and what it says is seeded is gone.
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+lab_stale() { [ -s "$LAB/boot_id" ] && [ "$(cat "$LAB/boot_id")" != "$(boot_id)" ]; }
+
 # alive NAME: the recorded pid exists and is not a zombie.
 alive() {
   local f; f=$(pidfile "$1"); [ -s "$f" ] || return 1
