@@ -135,8 +135,6 @@ static int port_num(const char *p, size_t n, uint16_t *out)
     return 0;
 }
 
-/* Bits lo..hi (lo <= hi <= 65535) of a 65536-bit set: whole words at once, so "1-65535"
- * is 8 KB of memset. */
 /* The ports a spec names: a bitmap, and the lowest and highest port set (so
  * the walks over it visit only the words in between). */
 struct portmap {
@@ -144,6 +142,8 @@ struct portmap {
     unsigned min, max;
 };
 
+/* Bits lo..hi (lo <= hi <= 65535) of a 65536-bit set: whole words at once, so "1-65535"
+ * is 8 KB of memset. */
 static void set_range(struct portmap *m, unsigned lo, unsigned hi)
 {
     uint64_t *bits = m->bits;
