@@ -5,6 +5,7 @@
 #   make demo       install deps, build, start the lab on loopback, scan it, report
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make analyze    clang-tidy and cppcheck
+#   make tsan       ThreadSanitizer over the threaded code (store, dashboard, webhook)
 #   make format     clang-format -i;  make format-check: fail on a diff
 #   make install PREFIX=/usr/local
 #
@@ -99,6 +100,9 @@ analyze:
 	@bash scripts/deps.sh test
 	@bash scripts/analyze.sh
 
+tsan:
+	@bash scripts/tsan.sh
+
 format:
 	clang-format -i $(SRC_ALL) $(wildcard src/*/*.h tests/*/*.c tests/*/*.h)
 
@@ -111,9 +115,9 @@ install: all
 	install -D -m 0644 scripts/ajar.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ajar
 
 clean:
-	rm -rf $(B) $(SB) build-fuzz
+	rm -rf $(B) $(SB) build-tsan build-fuzz
 
-.PHONY: all asan deps test demo bench fuzz analyze format format-check install clean
+.PHONY: all asan deps test demo bench fuzz analyze tsan format format-check install clean
 .SECONDARY:
 
 -include $(shell find $(B) $(SB) -name '*.d' 2>/dev/null)
