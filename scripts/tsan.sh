@@ -11,7 +11,7 @@
 #   make tsan      or      scripts/tsan.sh
 # Last line: "N passed, N failed" (one per program or script run).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bash scripts/deps.sh test >/dev/null || exit 1
 make -s -j2 SB=build-tsan SAN="-fsanitize=thread -fno-omit-frame-pointer" asan || exit 1
 logs=$(mktemp -d /tmp/ajar-tsan.XXXXXX)

@@ -4,7 +4,7 @@
 # comes back empty, so a seeded stamp left from its earlier process must not
 # count (that once left the open Redis and Memcached empty after a machine restart,
 # and lab_scan saw records=0).
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lab_check_env.sh
 . tests/integration/lib.sh
 lab_up || { bad "lab up"; t_end; exit 1; }
