@@ -54,6 +54,8 @@ as() {
 }
 
 pidfile() { echo "$LAB/pids/$1.pid"; }
+# state NAME: the stamp that says NAME was seeded (by its ready_* in services.sh)
+state() { echo "$LAB/state/$1.seeded"; }
 
 # lab_stale: $LAB was written during an earlier boot (its boot_id differs): the pids it
 # records now name other processes, and what it says is seeded is gone.
@@ -74,7 +76,7 @@ run_bg() {
   local name=$1 user=$2; shift 2
   local log=$LAB/logs/$name.log
   # a process started now holds none of the data an earlier one was seeded with
-  rm -f "$LAB/state/$name.seeded"
+  rm -f "$(state "$name")"
   if [ "$user" = root ]; then
     setsid "$@" >>"$log" 2>&1 </dev/null &
   else

@@ -10,7 +10,6 @@ SQL_TABLES=(gongan.person_info shop.customers shop.orders metrics.cpu_usage logs
 SQL_ROWS=205
 SQL_FIELDS='["xm","sfzh","sjhm","zz","csrq","full_name","passport_no","phone","email","birth_date"]'
 
-state() { echo "$LAB/state/$1.seeded"; }
 done_already() { alive "$1" && [ -f "$(state "$1")" ] && [ -s "$LAB/manifest.d/$1.json" ]; }
 
 # ================================================================ Redis 7 (127.0.10.x:6379)
