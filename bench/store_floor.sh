@@ -14,7 +14,8 @@ n=300000
 [ "${1:-}" = -n ] && { n=$2; shift 2; }
 variants=("$@")
 [ ${#variants[@]} -eq 0 ] &&
-    variants=(current no-signals int-ident hash-ids trigger no-service no-obs-index bare-row)
+    variants=(current no-signals int-ident hash-ids trigger no-service no-obs-index bare-row
+        one-table one-table-hash)
 . bench/lib.sh
 build_store_gen || exit 1
 out=bench/out
