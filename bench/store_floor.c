@@ -149,8 +149,8 @@ int main(int argc, char **argv)
         else
             variant = argv[i];
     }
-    static const char *const variants[] = {"current", "no-signals", "int-ident",    "hash-ids",
-                                           "trigger", "no-service", "no-obs-index", "bare-row",
+    static const char *const variants[] = {"current",   "no-signals",    "int-ident",    "hash-ids",
+                                           "trigger",   "no-service",    "no-obs-index", "bare-row",
                                            "one-table", "one-table-hash"};
     int v = -1;
     for (int i = 0; variant && i < (int)(sizeof variants / sizeof *variants); i++)
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
         return 2;
     }
     bool one = v == 8 || v == 9;
-    bool sig = v != 1, svc_row = v != 5 && v != 7 && !one, obs_index = v != 6 && v != 7, unique = v != 7,
-         bare = v == 7;
+    bool sig = v != 1, svc_row = v != 5 && v != 7 && !one, obs_index = v != 6 && v != 7,
+         unique = v != 7, bare = v == 7;
 
     /* the records */
     sqlite3 *src = NULL;
