@@ -56,13 +56,9 @@ struct expo_list {
 static int collect(void *arg, const struct finding *f)
 {
     struct expo_list *l = arg;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 256;
-        struct expo *nv = xrealloc(l->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        l->v = nv;
-        l->cap = nc;
-    }
+    struct expo *nv = arr_grow(l->v, l->n, &l->cap, sizeof *nv, 256);
+    if (!nv) return -1;
+    l->v = nv;
     struct expo *x = &l->v[l->n++];
     memset(x, 0, sizeof *x);
     str_fmt(x->key, sizeof x->key, "%s:%u/%s/%s", f->ip, f->port, f->transport,

@@ -46,13 +46,9 @@ struct obs_list {
 static int on_obs(void *arg, int64_t scan_id, const struct finding *f)
 {
     struct obs_list *l = arg;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        struct obs *nv = xrealloc(l->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        l->v = nv;
-        l->cap = nc;
-    }
+    struct obs *nv = arr_grow(l->v, l->n, &l->cap, sizeof *nv, 64);
+    if (!nv) return -1;
+    l->v = nv;
     struct obs *o = &l->v[l->n];
     o->scan = scan_id;
     str_fmt(o->key, sizeof o->key, "%u/%s/%s", f->port, f->transport,
@@ -71,13 +67,9 @@ struct svc_list {
 static int on_service(void *arg, const struct store_service *sv)
 {
     struct svc_list *l = arg;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        struct store_service *nv = xrealloc(l->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        l->v = nv;
-        l->cap = nc;
-    }
+    struct store_service *nv = arr_grow(l->v, l->n, &l->cap, sizeof *nv, 16);
+    if (!nv) return -1;
+    l->v = nv;
     l->v[l->n++] = *sv;
     return 0;
 }

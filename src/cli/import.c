@@ -544,17 +544,13 @@ struct pairset {
 static int collect(void *arg, const struct import_pair *pr)
 {
     struct pairset *ps = arg;
-    if (ps->n == ps->cap) {
-        if (ps->cap >= MAX_PAIRS) {
-            ps->full = true;
-            return 1;
-        }
-        size_t nc = ps->cap ? ps->cap * 2 : 1024;
-        struct import_pair *nv = xrealloc(ps->v, nc * sizeof *nv);
-        if (!nv) return 1;
-        ps->v = nv;
-        ps->cap = nc;
+    if (ps->n == ps->cap && ps->cap >= MAX_PAIRS) {
+        ps->full = true;
+        return 1;
     }
+    struct import_pair *nv = arr_grow(ps->v, ps->n, &ps->cap, sizeof *nv, 1024);
+    if (!nv) return 1;
+    ps->v = nv;
     ps->v[ps->n++] = *pr;
     if (!pr->port) ps->need_ports = true;
     return 0;

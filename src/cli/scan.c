@@ -199,13 +199,9 @@ struct strv {
 
 static int strv_push(struct strv *a, const char *s)
 {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 8;
-        const char **nv = xrealloc(a->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        a->v = nv;
-        a->cap = nc;
-    }
+    const char **nv = arr_grow(a->v, a->n, &a->cap, sizeof *nv, 8);
+    if (!nv) return -1;
+    a->v = nv;
     a->v[a->n++] = s;
     return 0;
 }

@@ -335,6 +335,16 @@ void *xrealloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
+void *arr_grow(void *v, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap) return v;
+    size_t nc = *cap ? *cap * 2 : (first ? first : 1);
+    if (nc <= *cap || !elem || nc > SIZE_MAX / elem) return NULL;
+    void *nv = xrealloc(v, nc * elem);
+    if (nv) *cap = nc;
+    return nv;
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));

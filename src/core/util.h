@@ -91,6 +91,17 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/*
+ * Room for one more item in a growing array of n items of `elem` bytes and
+ * *cap slots: v itself while n < *cap, otherwise v reallocated to twice the
+ * slots (`first` for an empty one) and *cap updated. NULL when the memory
+ * or the size_t arithmetic runs out; v is then untouched and still owned by
+ * the caller. The usual three lines:
+ *     struct x *nv = arr_grow(l->v, l->n, &l->cap, sizeof *nv, 64);
+ *     if (!nv) return -1;
+ *     l->v = nv;
+ */
+void *arr_grow(void *v, size_t n, size_t *cap, size_t elem, size_t first);
 char *xstrndup(const char *s, size_t n);
 
 /* Logging to stderr, controlled by the verbosity set once in main. */

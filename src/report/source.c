@@ -54,13 +54,9 @@ static int on_scan(void *arg, const struct scan_info *si)
 {
     struct scan_list *l = arg;
     if (!si->end || strcmp(si->scope_key, l->scope)) return 0;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        struct scan_info *nv = xrealloc(l->v, nc * sizeof *nv);
-        if (!nv) return 1;
-        l->v = nv;
-        l->cap = nc;
-    }
+    struct scan_info *nv = arr_grow(l->v, l->n, &l->cap, sizeof *nv, 16);
+    if (!nv) return 1;
+    l->v = nv;
     l->v[l->n++] = *si;
     /* shards of a group are several scans: keep a margin, groups are merged below */
     return l->n >= REPORT_HISTORY_MAX * 8;

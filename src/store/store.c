@@ -172,13 +172,9 @@ struct known_set {
 
 static int known_add(struct known_set *k, uint64_t h)
 {
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? k->cap * 2 : 4096;
-        uint64_t *nv = xrealloc(k->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        k->v = nv;
-        k->cap = nc;
-    }
+    uint64_t *nv = arr_grow(k->v, k->n, &k->cap, sizeof *nv, 4096);
+    if (!nv) return -1;
+    k->v = nv;
     k->v[k->n++] = h;
     return 0;
 }

@@ -89,16 +89,12 @@ static int load_history(struct db *db, int64_t service, struct hist **out, size_
     db_bind_int(st, 1, service);
     int q;
     while ((q = db_step(st, e)) == 1) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct hist *nh = xrealloc(*out, nc * sizeof *nh);
-            if (!nh) {
-                db_finalize(st);
-                return err_set(e, "out of memory");
-            }
-            *out = nh;
-            cap = nc;
+        struct hist *nh = arr_grow(*out, *n, &cap, sizeof *nh, 16);
+        if (!nh) {
+            db_finalize(st);
+            return err_set(e, "out of memory");
         }
+        *out = nh;
         struct hist *h = &(*out)[(*n)++];
         memset(h, 0, sizeof *h);
         h->obs = db_col_int(st, 0);

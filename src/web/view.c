@@ -561,13 +561,9 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     db_bind_int(st, 1, group);
     int r;
     while ((r = db_step(st, e)) == 1) {
-        if (v->n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            struct wv_row *nr = xrealloc(v->rows, nc * sizeof *nr);
-            if (!nr) goto oom;
-            v->rows = nr;
-            cap = nc;
-        }
+        struct wv_row *nr = arr_grow(v->rows, v->n, &cap, sizeof *nr, 1024);
+        if (!nr) goto oom;
+        v->rows = nr;
         struct wv_row *w = &v->rows[v->n];
         memset(w, 0, sizeof *w);
         w->obs = db_col_int(st, 0);

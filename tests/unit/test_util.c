@@ -174,8 +174,36 @@ static void test_sanitize_model(void)
     CHECK(cut > 1000);
 }
 
+/* arr_grow: doubling from `first`, the old array kept on failure, no size_t wrap */
+static void test_arr_grow(void)
+{
+    int *v = NULL;
+    size_t n = 0, cap = 0, grew = 0;
+    for (int i = 0; i < 1000; i++) {
+        size_t before = cap;
+        int *nv = arr_grow(v, n, &cap, sizeof *nv, 4);
+        CHECK(nv != NULL);
+        if (!nv) break;
+        grew += cap != before;
+        v = nv;
+        v[n++] = i;
+    }
+    CHECK_INT(cap, 1024); /* 4, 8, ..., 1024 */
+    CHECK_INT(grew, 9);
+    CHECK_INT(v[999], 999);
+    CHECK(arr_grow(v, 10, &cap, sizeof *v, 4) == v); /* room: the same array */
+    size_t huge = SIZE_MAX / 2 + 1;
+    CHECK(arr_grow(v, huge, &huge, sizeof *v, 4) == NULL); /* doubling would wrap */
+    CHECK(huge == SIZE_MAX / 2 + 1);
+    size_t big = SIZE_MAX / 4;
+    CHECK(arr_grow(v, big, &big, sizeof *v, 4) == NULL); /* bytes would wrap */
+    CHECK_INT(v[0], 0);                                  /* still ours */
+    free(v);
+}
+
 int main(void)
 {
+    test_arr_grow();
     test_mem_find_fixed();
     test_mem_find_model();
     test_sanitize_model();
