@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test >/dev/null || exit 1
-[ -x build/ajar ] || make -j2 all >/dev/null || exit 1
+make -j2 all >/dev/null || exit 1 # incremental: never a stale binary
 export AJAR_LAB_DIR=${AJAR_LAB_DIR:-/tmp/ajar-lab}
 if ! tests/lab/lab status >/dev/null 2>&1; then
     tests/lab/lab up >/dev/null || { echo "valgrind-lab: lab up failed" >&2; exit 1; }
