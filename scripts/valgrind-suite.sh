@@ -21,6 +21,7 @@ make -j2 all >/dev/null || exit 1
 tmp=$(mktemp -d /tmp/ajar-vgsuite.XXXXXX)
 logs=$tmp/logs
 mkdir -p "$logs"
+chmod 755 "$tmp" && chmod 1777 "$logs" # syn.sh runs one scan as nobody
 cat >"$tmp/ajar" <<EOF
 #!/bin/sh
 exec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \\
