@@ -150,9 +150,24 @@ int main(int argc, char **argv)
         else
             variant = argv[i];
     }
+    /* in the order of variants[] */
+    enum {
+        V_CURRENT,
+        V_NO_SIGNALS,
+        V_INT_IDENT,
+        V_HASH_IDS,
+        V_TRIGGER,
+        V_NO_SERVICE,
+        V_NO_OBS_INDEX,
+        V_BARE_ROW,
+        V_ONE_TABLE,
+        V_ONE_TABLE_HASH,
+        V_COUNT
+    };
     static const char *const variants[] = {"current",   "no-signals",    "int-ident",    "hash-ids",
                                            "trigger",   "no-service",    "no-obs-index", "bare-row",
                                            "one-table", "one-table-hash"};
+    _Static_assert(sizeof variants / sizeof *variants == V_COUNT, "one name per variant");
     int v = -1;
     for (int i = 0; variant && i < (int)(sizeof variants / sizeof *variants); i++)
         if (!strcmp(variant, variants[i])) v = i;
@@ -160,9 +175,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: store_floor --from STORE.db --to NEW.db [-n COUNT] VARIANT\n");
         return 2;
     }
-    bool one = v == 8 || v == 9;
-    bool sig = v != 1, svc_row = v != 5 && v != 7 && !one, obs_index = v != 6 && v != 7,
-         unique = v != 7, bare = v == 7;
+    bool one = v == V_ONE_TABLE || v == V_ONE_TABLE_HASH;
+    bool sig = v != V_NO_SIGNALS, svc_row = v != V_NO_SERVICE && v != V_BARE_ROW && !one,
+         obs_index = v != V_NO_OBS_INDEX && v != V_BARE_ROW, unique = v != V_BARE_ROW,
+         bare = v == V_BARE_ROW;
 
     /* the records */
     sqlite3 *src = NULL;
@@ -202,46 +218,49 @@ int main(int argc, char **argv)
         return 1;
     char sql[2048];
     snprintf(sql, sizeof sql, "CREATE TABLE services (id INTEGER PRIMARY KEY, %s" SVC_COLS "%s);%s",
-             v == 2 || v == 9 ? "ident BIGINT NOT NULL, " : "",
-             v == 2 || v == 3 || v == 9 ? "" : ", UNIQUE (address, port, transport, service)",
-             v == 2   ? " CREATE INDEX services_ident ON services(ident);"
-             : v == 9 ? " CREATE UNIQUE INDEX services_ident ON services(ident);"
-                      : "");
+             v == V_INT_IDENT || v == V_ONE_TABLE_HASH ? "ident BIGINT NOT NULL, " : "",
+             v == V_INT_IDENT || v == V_HASH_IDS || v == V_ONE_TABLE_HASH
+                 ? ""
+                 : ", UNIQUE (address, port, transport, service)",
+             v == V_INT_IDENT        ? " CREATE INDEX services_ident ON services(ident);"
+             : v == V_ONE_TABLE_HASH ? " CREATE UNIQUE INDEX services_ident ON services(ident);"
+                                     : "");
     if (exec(d, sql) < 0) return 1;
     if (one)
         snprintf(sql, sizeof sql,
                  "CREATE TABLE observations (" OBS_COLS ", %s);"
                  " CREATE UNIQUE INDEX observations_ident ON observations(%s, scan);"
                  " CREATE INDEX observations_scan ON observations(scan);",
-                 v == 8 ? "address TEXT NOT NULL, port INTEGER NOT NULL, transport TEXT NOT"
-                          " NULL, svc TEXT NOT NULL"
-                        : "address TEXT NOT NULL, port INTEGER NOT NULL, transport TEXT NOT"
-                          " NULL, svc TEXT NOT NULL, ident BIGINT NOT NULL",
-                 v == 8 ? "address, port, transport, svc" : "ident");
+                 v == V_ONE_TABLE
+                     ? "address TEXT NOT NULL, port INTEGER NOT NULL, transport TEXT NOT"
+                       " NULL, svc TEXT NOT NULL"
+                     : "address TEXT NOT NULL, port INTEGER NOT NULL, transport TEXT NOT"
+                       " NULL, svc TEXT NOT NULL, ident BIGINT NOT NULL",
+                 v == V_ONE_TABLE ? "address, port, transport, svc" : "ident");
     else
         snprintf(sql, sizeof sql, "CREATE TABLE observations (" OBS_COLS "%s);%s",
                  unique ? ", UNIQUE (scan, service)" : "",
                  obs_index ? " CREATE INDEX observations_service ON observations(service);" : "");
     if (exec(d, sql) < 0) return 1;
     sqlite3_stmt *svc = NULL, *obs = NULL, *both = NULL;
-    if (v == 2)
+    if (v == V_INT_IDENT)
         svc = prep(d, "INSERT INTO services (address, port, transport, service, first_seen,"
                       " last_seen, ident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    else if (v == 3)
+    else if (v == V_HASH_IDS)
         svc = prep(d, "INSERT INTO services (address, port, transport, service, first_seen,"
                       " last_seen, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     else if (svc_row)
         svc = prep(d, "INSERT INTO services (address, port, transport, service, first_seen,"
                       " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                       " ON CONFLICT (address, port, transport, service) DO NOTHING");
-    if (v == 8)
+    if (v == V_ONE_TABLE)
         obs = prep(d, "INSERT INTO observations (scan, service, seen_at, product, version, auth,"
                       " severity, records, bytes, cert, cluster, record, signals, address, port,"
                       " transport, svc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
                       " ?13, ?14, ?15, ?16, ?17) ON CONFLICT (address, port, transport, svc, scan)"
                       " DO UPDATE SET seen_at = excluded.seen_at, record = excluded.record,"
                       " signals = excluded.signals");
-    else if (v == 9)
+    else if (v == V_ONE_TABLE_HASH)
         obs = prep(d, "INSERT INTO observations (scan, service, seen_at, product, version, auth,"
                       " severity, records, bytes, cert, cluster, record, signals, address, port,"
                       " transport, svc, ident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -250,7 +269,7 @@ int main(int argc, char **argv)
                       " record = excluded.record, signals = excluded.signals");
     else
         obs = prep(d, unique ? OBS_INSERT OBS_UPSERT : OBS_INSERT);
-    if (v == 4) {
+    if (v == V_TRIGGER) {
         if (exec(d, "CREATE TEMP VIEW ingest (address, port, transport, service, first_seen,"
                     " last_seen, scan, svc, seen_at, product, version, auth, severity, records,"
                     " bytes, cert, cluster, record, signals) AS SELECT NULL, NULL, NULL, NULL,"
@@ -269,21 +288,22 @@ int main(int argc, char **argv)
         both = prep(d, "INSERT INTO ingest VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
                        " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
     }
-    if ((svc_row && !svc) || !obs || (v == 4 && !both)) return 1;
+    if ((svc_row && !svc) || !obs || (v == V_TRIGGER && !both)) return 1;
 
     double c0 = cpu_now(), ckpt = 0;
     if (exec(d, "BEGIN IMMEDIATE") < 0) return 1;
     for (long i = 0; i < m; i++) {
         const struct row *x = &r[i];
         int64_t id = i + 1;
-        if (v == 4) {
+        if (v == V_TRIGGER) {
             bind_svc(both, 0, x);
             bind_obs(both, 6, 0, x, sig, bare);
             if (step_done(d, both) < 0) return 1;
         } else {
             if (svc_row) {
                 bind_svc(svc, 0, x);
-                if (v == 2 || v == 3) sqlite3_bind_int64(svc, 7, (int64_t)ident(x->ip, x->port));
+                if (v == V_INT_IDENT || v == V_HASH_IDS)
+                    sqlite3_bind_int64(svc, 7, (int64_t)ident(x->ip, x->port));
                 if (step_done(d, svc) < 0) return 1;
                 id = sqlite3_last_insert_rowid(d);
             }
@@ -293,7 +313,8 @@ int main(int argc, char **argv)
                 sqlite3_bind_int(obs, 15, x->port);
                 sqlite3_bind_text(obs, 16, "tcp", -1, SQLITE_STATIC);
                 sqlite3_bind_text(obs, 17, "redis", -1, SQLITE_STATIC);
-                if (v == 9) sqlite3_bind_int64(obs, 18, (int64_t)ident(x->ip, x->port));
+                if (v == V_ONE_TABLE_HASH)
+                    sqlite3_bind_int64(obs, 18, (int64_t)ident(x->ip, x->port));
             }
             if (step_done(d, obs) < 0) return 1;
         }
@@ -315,18 +336,19 @@ int main(int argc, char **argv)
     /* with no service row written per finding, the scan's end must make them: one statement,
      * in identity order, as a scan of the same store would need (timed apart) */
     double e0 = cpu_now();
-    if (v == 8 &&
+    if (v == V_ONE_TABLE &&
         exec(d, "INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
                 " SELECT address, port, transport, svc, seen_at, seen_at FROM observations"
                 " WHERE scan = 1 ORDER BY address, port, transport, svc"
                 " ON CONFLICT (address, port, transport, service)"
                 " DO UPDATE SET last_seen = excluded.last_seen, closed_at = NULL") < 0)
         return 1;
-    if (v == 9 && exec(d, "INSERT INTO services (ident, address, port, transport, service,"
-                          " first_seen, last_seen) SELECT ident, address, port, transport, svc,"
-                          " seen_at, seen_at FROM observations WHERE scan = 1 ORDER BY ident"
-                          " ON CONFLICT (ident) DO UPDATE SET last_seen = excluded.last_seen,"
-                          " closed_at = NULL") < 0)
+    if (v == V_ONE_TABLE_HASH &&
+        exec(d, "INSERT INTO services (ident, address, port, transport, service,"
+                " first_seen, last_seen) SELECT ident, address, port, transport, svc,"
+                " seen_at, seen_at FROM observations WHERE scan = 1 ORDER BY ident"
+                " ON CONFLICT (ident) DO UPDATE SET last_seen = excluded.last_seen,"
+                " closed_at = NULL") < 0)
         return 1;
     double end = cpu_now() - e0;
     sqlite3_finalize(svc);
