@@ -26,7 +26,7 @@ cat >"$tmp/ajar" <<EOF
 #!/bin/sh
 exec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \\
     --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \\
-    --log-file=$logs/vg.%p.log $PWD/build/ajar "\$@"
+    --log-file='$logs/vg.%p.log' '$PWD/build/ajar' "\$@"
 EOF
 chmod +x "$tmp/ajar"
 tests=("$@")
@@ -47,7 +47,7 @@ for t in "${tests[@]}"; do
     printf '%-40s exit %3d %5ds  %s\n' "${t##*/}" "$rc" $((SECONDS - t0)) "$last"
     if [ "$rc" -ne 0 ]; then
         failed+=("${t##*/}")
-        printf '%s\n' "$out" | grep -E '^(FAIL|not ok)' | head -n 5 | sed 's/^/    | /'
+        printf '%s\n' "$out" | grep '^FAIL' | head -n 5 | sed 's/^/    | /'
     fi
 done
 n=$(find "$logs" -name 'vg.*.log' | wc -l)
