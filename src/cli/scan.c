@@ -1,12 +1,23 @@
 /*
- * cli/scan.c -- `ajar scan`: parse what the user asked for, build the
- * target set, run the engine, assess each finding and write it out.
+ * cli/scan.c -- `ajar scan`: take the parsed options (scan_args.c), build
+ * the target set, run the engine, assess each finding and write it out.
  *
  * Usage errors (bad target, port, flag) print one line naming the culprit
  * and exit 2 before anything is sent. Output is JSON lines (docs/record.md);
  * the progress line goes to stderr when it is a terminal or --progress.
+ *
+ * A scan ends complete or interrupted (SIGINT, SIGTERM, --max-seconds, a
+ * runtime failure); the end hook is told which, and why, in every case, so
+ * the store never takes an interrupted walk for a complete one. `--resume`
+ * without targets continues the newest unfinished scan with its stored
+ * arguments; a resume whose targets or options contradict the scan's is
+ * refused naming the difference. When -o names a regular file, it is
+ * rewritten at the end with the scan's final records (the store's view,
+ * which only the end knows: shared certificates), so the file and
+ * `ajar report --format jsonl` agree; a pipe keeps the stream.
  */
 #include "cli/cli.h"
+#include "cli/scan_args.h"
 #include "cli/scanopts.h"
 #include "cli/webhook.h"
 #include "net/engine.h"
@@ -14,63 +25,16 @@
 #include "target/target.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <openssl/evp.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-static const char scan_usage[] =
-    "usage: ajar scan [OPTIONS] TARGET...\n"
-    "\n"
-    "Find exposed databases and dashboards on TARGETs and say what they expose.\n"
-    "\n"
-    "Targets: addresses (10.0.0.5, ::1), CIDRs (10.0.0.0/24), ranges (10.0.0.5-10.0.0.90),\n"
-    "host:port pairs, host names (kept for SNI and Host). Private, loopback and link-local\n"
-    "ranges are scanned only when named; reserved ranges never (docs/targets.md).\n"
-    "\n"
-    "  -iL FILE               read targets from FILE ('-' = stdin), one per line\n"
-    "  -p, --ports LIST       ports: 6379,9200-9300,redis,kibana (default: database and\n"
-    "                         dashboard ports, see docs/targets.md); '-' = all\n"
-    "      --exclude LIST     never scan these (addresses, CIDRs, ranges)\n"
-    "      --exclude-file F   never scan the targets listed in F\n"
-    "      --resolve N:ADDR   scan host name N at ADDR (no DNS; SNI and Host say N), repeatable\n"
-    "  -n, --no-resolve       refuse host names instead of looking them up\n"
-    "      --seed N           order of the pseudo-random walk (shards need the same seed)\n"
-    "      --shard I/N        scan slice I of N (0-based); N machines with one seed cover all\n"
-    "      --rate N           new connections per second (default 1000; 0 = unlimited)\n"
-    "      --concurrency N    sockets at once (default: fitted to the open-file limit, max 4096)\n"
-    "      --timeout MS       connect timeout (default 1500)\n"
-    "      --retries N        connect retries after a timeout (default 1)\n"
-    "      --probe-timeout MS deadline of each probe step (default 3000)\n"
-    "      --discovery-only   only find open ports (no probes)\n"
-    "      --discovery MODE   connect (default) or syn: raw SYNs, needs CAP_NET_RAW (docs/syn.md)\n"
-    "      --no-default-accounts  never try the empty-password default accounts\n"
-    "      --probe NAME       try only this probe on open ports\n"
-    "      --max-seconds N    stop after N seconds\n"
-    "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
-    "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
-    "                         or a postgresql:// URL\n"
-    "      --no-db            do not store anything\n"
-    "      --resume[=ID]      continue the last unfinished scan of the same targets (or scan ID)\n"
-    "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
-    "      --webhook URL      POST each new or worsened finding as JSON to URL (http[s]://)\n"
-    "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
-    "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
-    "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
-    "      --progress         progress line on stderr even when it is not a terminal\n"
-    "  -q, --quiet            no progress, warnings only\n"
-    "  -v, --verbose          more messages\n"
-    "  -h, --help             this help\n"
-    "\n"
-    "Examples:\n"
-    "  ajar scan 127.0.0.1                        default ports of one host\n"
-    "  ajar scan -p redis,9200 10.1.0.0/16 --rate 5000 -o found.jsonl\n"
-    "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n"
-    "  ajar scan 10.1.0.0/24 --fail-on high --webhook http://127.0.0.1:8080/alerts\n";
 
 struct out_ctx {
     FILE *fp;
@@ -129,6 +93,12 @@ static void on_checkpoint(void *arg, uint64_t pos)
     if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
 }
 
+static void on_pull(void *arg, const struct target *t, uint64_t pos)
+{
+    struct out_ctx *o = arg;
+    o->hooks.reach(o->hooks.arg, t, pos);
+}
+
 static int cmp_cstr(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -185,343 +155,247 @@ static void command_line(struct scan_cfg *cfg, int argc, char **argv)
     }
 }
 
+static volatile sig_atomic_t got_signal;
+
 static void on_signal(int sig)
 {
-    (void)sig;
+    got_signal = sig;
     engine_stop();
 }
 
-/* Growable array of borrowed argv strings. */
-struct strv {
-    const char **v;
-    size_t n, cap;
-};
-
-static int strv_push(struct strv *a, const char *s)
+/* Why the walk stopped, for the store and the people reading it; NULL when it is complete. */
+static const char *stop_reason(const struct engine_stats *st, const struct out_ctx *o, char *buf,
+                               size_t n)
 {
-    const char **nv = arr_grow(a->v, a->n, &a->cap, sizeof *nv, 8);
-    if (!nv) return -1;
-    a->v = nv;
-    a->v[a->n++] = s;
-    return 0;
+    if (!st->interrupted) return NULL;
+    switch (st->stop_why) {
+    case STOP_ASKED:
+        return got_signal == SIGINT ? "SIGINT" : got_signal == SIGTERM ? "SIGTERM" : "stopped";
+    case STOP_TIME:
+        return "--max-seconds";
+    case STOP_SINK:
+        str_fmt(buf, n, "error: %s",
+                o->write_error ? "writing the output failed" : "storing a finding failed");
+        return buf;
+    case STOP_NONE:
+        break;
+    }
+    return "stopped";
 }
 
-static int parse_int_opt(const char *name, const char *v, uint64_t max, uint64_t *out)
+/*
+ * Rewrite the regular file at path with the scan's final records: a new file beside it (same
+ * mode), renamed over it, so a reader sees the old or the new, never half.
+ */
+static int rewrite_output(const char *path, const struct scan_hooks *hooks, struct err *e)
 {
-    if (parse_u64(v, max, out) < 0) {
-        fprintf(stderr, "ajar scan: bad value for %s: '%s'\n", name, v);
-        return -1;
+    struct stat sb;
+    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) return 0; /* a pipe, a device: the stream */
+    char dir[4096], tmp[4200];
+    str_copy(dir, path, sizeof dir);
+    str_fmt(tmp, sizeof tmp, "%s/.ajar-out-XXXXXX", dirname(dir));
+    int fd = mkstemp(tmp);
+    if (fd < 0) return err_set(e, "cannot rewrite %s: %s", path, strerror(errno));
+    fchmod(fd, sb.st_mode & 07777);
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        close(fd);
+        unlink(tmp);
+        return err_set(e, "cannot rewrite %s: %s", path, strerror(errno));
+    }
+    int r = hooks->final_records(hooks->arg, fp, e);
+    if (fclose(fp) != 0 && r == 0) r = err_set(e, "writing %s failed", tmp);
+    if (r == 0 && rename(tmp, path) < 0)
+        r = err_set(e, "cannot rename %s: %s", tmp, strerror(errno));
+    if (r != 0) unlink(tmp);
+    return r < 0 ? -1 : 0;
+}
+
+/*
+ * Refuse to resume a scan with other targets or options than it had (exit 2), naming the
+ * difference: the scope (what the store compares) by its key, the rest option by option.
+ */
+static int resume_check(const struct scan_args *a, const char *scope_key,
+                        const struct scan_resume *ri, const struct scan_args *then)
+{
+    char diff[400] = "";
+    bool other_scope = strcmp(scope_key, ri->scope_key) != 0;
+    if (a->have_seed && a->seed != ri->seed) {
+        fprintf(stderr, "ajar scan: cannot resume scan %lld: --seed: %llu (the scan: %llu)\n",
+                (long long)ri->id, (unsigned long long)a->seed, (unsigned long long)ri->seed);
+        return EXIT_USAGE;
+    }
+    if (a->shard != ri->shard || a->nshards != (ri->nshards ? ri->nshards : 1)) {
+        fprintf(stderr,
+                "ajar scan: cannot resume scan %lld: --shard: %llu/%llu (the scan: %u/%u)\n",
+                (long long)ri->id, (unsigned long long)a->shard, (unsigned long long)a->nshards,
+                ri->shard, ri->nshards);
+        return EXIT_USAGE;
+    }
+    if (then->nowned ? scan_args_differ(a, then, other_scope, diff, sizeof diff) : 0) {
+        fprintf(stderr, "ajar scan: cannot resume scan %lld: %s\n", (long long)ri->id, diff);
+        return EXIT_USAGE;
+    }
+    if (other_scope) {
+        fprintf(stderr,
+                "ajar scan: cannot resume scan %lld: its targets, ports or excludes differ from "
+                "these\n",
+                (long long)ri->id);
+        return EXIT_USAGE;
     }
     return 0;
 }
 
-enum {
-    O_EXCLUDE = 1000,
-    O_EXCLUDE_FILE,
-    O_SEED,
-    O_SHARD,
-    O_RATE,
-    O_CONC,
-    O_TIMEOUT,
-    O_RETRIES,
-    O_PTIMEOUT,
-    O_DISC,
-    O_NODEF,
-    O_PROBE,
-    O_MAXSEC,
-    O_PROGRESS,
-    O_IL,
-    O_DB,
-    O_NODB,
-    O_RESUME,
-    O_FAILON,
-    O_RESOLVE,
-    O_TRACE,
-    O_DISCOVERY,
-    O_WEBHOOK,
-    O_ALERT,
-    O_WHWAIT,
-};
+/*
+ * --resume: find the scan to continue and, without targets, take its stored arguments (the
+ * options given now on top) into *a. By ID, or the newest unfinished scan when no targets are
+ * given; with targets and no ID, by scope once the scope key is known (scope_key non-NULL).
+ * *ri and *then (its stored arguments as they were) are the caller's to free. Returns 0, or an
+ * exit status; ri->id stays 0 when there is nothing to resume.
+ */
+static int resume_find(struct scan_args *a, const char *scope_key, const struct scan_hooks *hooks,
+                       struct scan_resume *ri, struct scan_args *then)
+{
+    bool bare = a->specs.n == 0 && a->infiles.n == 0;
+    struct err e = {{0}};
+    if (a->cfg.no_db) {
+        fprintf(stderr, "ajar scan: --resume needs a store (drop --no-db)\n");
+        return EXIT_USAGE;
+    }
+    if (!hooks || !hooks->resume_find) {
+        fprintf(stderr, "ajar scan: --resume needs a store\n");
+        return EXIT_USAGE;
+    }
+    int r = hooks->resume_find(hooks->arg, &a->cfg, bare ? NULL : scope_key, ri, &e);
+    if (r < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        return EXIT_RUNTIME;
+    }
+    if (r == 1) {
+        if (!bare) return 0; /* a new scan, with a warning from the store */
+        fprintf(stderr, "ajar scan: --resume: no unfinished scan in the store (give targets to "
+                        "start one)\n");
+        return EXIT_RUNTIME;
+    }
+    if (!ri->argv_json) {
+        if (!bare) return 0;
+        fprintf(stderr,
+                "ajar scan: scan %lld has no stored arguments (an older store): give its targets "
+                "and options again with --resume=%lld\n",
+                (long long)ri->id, (long long)ri->id);
+        return EXIT_USAGE;
+    }
+    if (scan_args_from_json(ri->argv_json, then, &e) < 0) {
+        fprintf(stderr, "ajar scan: scan %lld: %s\n", (long long)ri->id, e.msg);
+        return EXIT_RUNTIME;
+    }
+    if (bare) {
+        struct scan_args base;
+        if (scan_args_from_json(ri->argv_json, &base, &e) < 0) {
+            fprintf(stderr, "ajar scan: scan %lld: %s\n", (long long)ri->id, e.msg);
+            return EXIT_RUNTIME;
+        }
+        scan_args_merge(&base, a);
+        scan_args_free(a);
+        *a = base;
+        if (a->cfg.webhook_redacted && !a->cfg.webhook)
+            log_warn("scan %lld alerted a webhook, whose URL is not stored: give --webhook again "
+                     "for alerts",
+                     (long long)ri->id);
+    }
+    /* a seed drawn at random is not among the arguments: the walk is the scan's own */
+    if (!a->have_seed) {
+        a->seed = ri->seed;
+        a->have_seed = true;
+    }
+    a->cfg.resume_id = ri->id;
+    return 0;
+}
 
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
 {
-    static const struct option lopts[] = {
-        {"ports", required_argument, 0, 'p'},
-        {"exclude", required_argument, 0, O_EXCLUDE},
-        {"exclude-file", required_argument, 0, O_EXCLUDE_FILE},
-        {"seed", required_argument, 0, O_SEED},
-        {"shard", required_argument, 0, O_SHARD},
-        {"rate", required_argument, 0, O_RATE},
-        {"concurrency", required_argument, 0, O_CONC},
-        {"timeout", required_argument, 0, O_TIMEOUT},
-        {"retries", required_argument, 0, O_RETRIES},
-        {"probe-timeout", required_argument, 0, O_PTIMEOUT},
-        {"discovery-only", no_argument, 0, O_DISC},
-        {"no-default-accounts", no_argument, 0, O_NODEF},
-        {"probe", required_argument, 0, O_PROBE},
-        {"max-seconds", required_argument, 0, O_MAXSEC},
-        {"output", required_argument, 0, 'o'},
-        {"progress", no_argument, 0, O_PROGRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},
-        {"iL", required_argument, 0, O_IL},
-        {"db", required_argument, 0, O_DB},
-        {"no-db", no_argument, 0, O_NODB},
-        {"resume", optional_argument, 0, O_RESUME},
-        {"fail-on", required_argument, 0, O_FAILON},
-        {"resolve", required_argument, 0, O_RESOLVE},
-        {"trace", required_argument, 0, O_TRACE},
-        {"webhook", required_argument, 0, O_WEBHOOK},
-        {"alert-level", required_argument, 0, O_ALERT},
-        {"webhook-wait", required_argument, 0, O_WHWAIT},
-        {"discovery", required_argument, 0, O_DISCOVERY},
-        {"no-resolve", no_argument, 0, 'n'},
-        {0, 0, 0, 0},
-    };
-    struct engine_opts eo;
-    engine_opts_default(&eo);
-    struct target_opts to;
-    memset(&to, 0, sizeof to);
-    struct strv excl = {0}, exfiles = {0}, infiles = {0}, specs = {0}, pins = {0};
-    const char *out_path = NULL, *trace_path = NULL;
-    FILE *trace = NULL;
-    uint64_t seed = 0, shard = 0, nshards = 1;
-    bool have_seed = false, progress = false, quiet = false, syn = false;
-    int verbose = 0;
-    int rc = EXIT_USAGE;
+    struct scan_args a, then;
+    struct scan_resume ri;
+    memset(&then, 0, sizeof then);
+    memset(&ri, 0, sizeof ri);
+    FILE *trace = NULL, *fp = NULL;
     struct target_set *ts = NULL;
-    FILE *fp = NULL;
-    struct scan_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.alert_level = SEV_HIGH;
-    cfg.webhook_wait_ms = 5000;
-
-    /* nmap's single-dash -iL: turn it into --iL for getopt_long */
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-iL")) argv[i] = "--iL";
-
-    optind = 1;
-    opterr = 0;
-    int c;
-    uint64_t v;
-    while ((c = getopt_long(argc, argv, "p:o:qvhn", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            to.ports = optarg;
-            break;
-        case O_EXCLUDE:
-            strv_push(&excl, optarg);
-            break;
-        case O_EXCLUDE_FILE:
-            strv_push(&exfiles, optarg);
-            break;
-        case O_IL:
-            strv_push(&infiles, optarg);
-            break;
-        case O_SEED:
-            if (parse_int_opt("--seed", optarg, UINT64_MAX, &seed) < 0) goto out;
-            have_seed = true;
-            break;
-        case O_SHARD: {
-            /* analyzer false positive: optarg is set for options with an argument */
-            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
-            const char *slash = strchr(optarg, '/');
-            if (!slash || parse_u64n(optarg, (size_t)(slash - optarg), 1u << 20, &shard) < 0 ||
-                parse_u64(slash + 1, 1u << 20, &nshards) < 0 || nshards == 0 || shard >= nshards) {
-                fprintf(stderr,
-                        "ajar scan: bad value for --shard: '%s' (want I/N with 0 <= I < N)\n",
-                        optarg);
-                goto out;
-            }
-            break;
-        }
-        case O_RATE:
-            if (parse_int_opt("--rate", optarg, 100000000, &v) < 0) goto out;
-            eo.rate = (double)v;
-            break;
-        case O_CONC:
-            if (parse_int_opt("--concurrency", optarg, 1u << 20, &v) < 0 || v == 0) {
-                if (v == 0)
-                    fprintf(stderr, "ajar scan: bad value for --concurrency: '%s'\n", optarg);
-                goto out;
-            }
-            eo.concurrency = (int)v;
-            break;
-        case O_TIMEOUT:
-            if (parse_int_opt("--timeout", optarg, 600000, &v) < 0 || v == 0) goto bad_zero;
-            eo.timeout_ms = (int)v;
-            break;
-        case O_RETRIES:
-            if (parse_int_opt("--retries", optarg, 100, &v) < 0) goto out;
-            eo.retries = (int)v;
-            break;
-        case O_PTIMEOUT:
-            if (parse_int_opt("--probe-timeout", optarg, 600000, &v) < 0 || v == 0) goto bad_zero;
-            eo.probe_timeout_ms = (int)v;
-            break;
-        case O_DISC:
-            eo.discovery_only = true;
-            break;
-        case O_DISCOVERY:
-            /* analyzer false positive: optarg is set for options with an argument */
-            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
-            if (strcmp(optarg, "connect") != 0 && strcmp(optarg, "syn") != 0) {
-                fprintf(stderr, "ajar scan: bad value for --discovery: '%s' (connect or syn)\n",
-                        optarg);
-                goto out;
-            }
-            syn = !strcmp(optarg, "syn");
-            break;
-        case O_NODEF:
-            eo.popts.no_default_accounts = true;
-            break;
-        case O_PROBE:
-            if (!probe_find(optarg)) {
-                fprintf(stderr, "ajar scan: unknown probe '%s'\n", optarg);
-                goto out;
-            }
-            eo.only_probe = optarg;
-            break;
-        case O_MAXSEC:
-            if (parse_int_opt("--max-seconds", optarg, 100000000, &v) < 0) goto out;
-            eo.max_seconds = (int)v;
-            break;
-        case O_DB:
-            cfg.db = optarg;
-            break;
-        case O_TRACE:
-            trace_path = optarg;
-            break;
-        case O_RESOLVE:
-            /* analyzer false positive: optarg is set for options with an argument */
-            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
-            if (!strchr(optarg, ':')) {
-                fprintf(stderr, "ajar scan: bad value for --resolve: '%s' (want NAME:ADDRESS)\n",
-                        optarg);
-                goto out;
-            }
-            strv_push(&pins, optarg);
-            break;
-        case 'n':
-            to.no_resolve = true;
-            break;
-        case O_NODB:
-            cfg.no_db = true;
-            break;
-        case O_RESUME:
-            cfg.resume = true;
-            if (optarg) {
-                if (parse_int_opt("--resume", optarg, INT64_MAX, &v) < 0) goto out;
-                cfg.resume_id = (int64_t)v;
-            }
-            break;
-        case O_FAILON:
-            if (severity_parse(optarg, &cfg.fail_on) < 0 || cfg.fail_on == SEV_NONE) {
-                fprintf(stderr,
-                        "ajar scan: bad value for --fail-on: '%s' (info, low, medium, high, "
-                        "critical)\n",
-                        optarg);
-                goto out;
-            }
-            cfg.has_fail_on = true;
-            break;
-        case O_WEBHOOK: {
-            struct err we;
-            if (webhook_url_check(optarg, &we) < 0) {
-                fprintf(stderr, "ajar scan: %s\n", we.msg);
-                goto out;
-            }
-            cfg.webhook = optarg;
-            break;
-        }
-        case O_ALERT:
-            if (severity_parse(optarg, &cfg.alert_level) < 0 || cfg.alert_level == SEV_NONE) {
-                fprintf(stderr, "ajar scan: bad value for --alert-level: '%s'\n", optarg);
-                goto out;
-            }
-            break;
-        case O_WHWAIT:
-            if (parse_int_opt("--webhook-wait", optarg, 3600, &v) < 0) goto out;
-            cfg.webhook_wait_ms = (int)v * 1000;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case O_PROGRESS:
-            progress = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 'h':
-            fputs(scan_usage, stdout);
-            rc = EXIT_OK;
-            goto out;
-        default:
-            fprintf(stderr,
-                    "ajar scan: unknown or incomplete option '%s' (try 'ajar scan --help')\n",
-                    argv[optind - 1]);
-            goto out;
-        }
-        continue;
-    bad_zero:
-        fprintf(stderr, "ajar scan: bad value for option: '%s' (want a positive number)\n", optarg);
+    struct scan_cfg *cfg = &a.cfg;
+    char *argv_json = NULL;
+    struct err e = {{0}};
+    int rc = scan_args_parse(argc, argv, &a);
+    if (rc) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto out;
     }
-    for (int i = optind; i < argc; i++)
-        strv_push(&specs, argv[i]);
-    if (specs.n == 0 && infiles.n == 0) {
+    rc = EXIT_USAGE;
+    /* the stored arguments are the user's as typed (a resumed scan keeps its own) */
+    if (!(argv_json = scan_args_json(argc, argv))) {
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    if (a.cfg.resume && (a.specs.n == 0 && a.infiles.n == 0 ? 1 : a.cfg.resume_id != 0)) {
+        int r = resume_find(&a, NULL, hooks, &ri, &then);
+        if (r) {
+            rc = r;
+            goto out;
+        }
+    }
+    if (a.specs.n == 0 && a.infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
         goto out;
     }
-    if (nshards > 1 && !have_seed) {
+    if (a.nshards > 1 && !a.have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");
         goto out;
     }
-    log_level = quiet ? 0 : 1 + verbose;
-    to.exclude = excl.v;
-    to.n_exclude = excl.n;
-    to.exclude_files = exfiles.v;
-    to.n_exclude_files = exfiles.n;
-    to.input_files = infiles.v;
-    to.n_input_files = infiles.n;
-    to.resolve = pins.v;
-    to.n_resolve = pins.n;
-    struct err e = {{0}};
-    if (target_set_new(&ts, specs.v, specs.n, &to, &e) < 0) {
+    log_level = a.quiet ? 0 : 1 + a.verbose;
+    if (target_set_new(&ts, a.specs.v, a.specs.n, &a.to, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
         /* a bad target is a usage error; memory running out is not */
         if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
-    if (!have_seed) {
-        if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
-            seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    uint64_t seed = a.seed;
+    if (!a.have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
+        seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    cfg->ts = ts;
+    cfg->seed = seed;
+    cfg->seed_given = a.have_seed;
+    cfg->shard = (uint32_t)a.shard;
+    cfg->nshards = (uint32_t)a.nshards;
+    cfg->discovery_only = a.eo.discovery_only;
+    cfg->argv_json = argv_json;
+    scope_key(cfg, a.specs.v, a.specs.n, &a.to);
+    command_line(cfg, argc, argv);
+    if (cfg->resume && !ri.id) {
+        int r = resume_find(&a, cfg->scope_key, hooks, &ri, &then);
+        if (r) {
+            rc = r;
+            goto out;
+        }
+        cfg->seed = a.seed;
     }
-    /* the hooks first: resuming without --seed takes the seed of the scan it continues */
+    if (ri.id && (rc = resume_check(&a, cfg->scope_key, &ri, &then)) != 0) goto out;
+    rc = EXIT_USAGE;
+    struct target_iter it;
+    /* the walk's length does not depend on the seed: known before the store is asked */
+    if (target_iter_init(&it, ts, 1, cfg->shard, cfg->nshards, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
+        goto out;
+    }
+    cfg->walk_total = target_iter_steps(&it);
     uint64_t resume_pos = 0;
     if (hooks && hooks->begin) {
-        cfg.ts = ts;
-        cfg.seed = seed;
-        cfg.seed_given = have_seed;
-        cfg.shard = (uint32_t)shard;
-        cfg.nshards = (uint32_t)nshards;
-        cfg.discovery_only = eo.discovery_only;
-        scope_key(&cfg, specs.v, specs.n, &to);
-        command_line(&cfg, argc, argv);
-        if (hooks->begin(hooks->arg, &cfg, &resume_pos, &e) < 0) {
+        if (hooks->begin(hooks->arg, cfg, &resume_pos, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
             rc = EXIT_RUNTIME;
             goto out;
         }
-        seed = cfg.seed;
     }
-    struct target_iter it;
-    if (target_iter_init(&it, ts, seed, (uint32_t)shard, (uint32_t)nshards, &e) < 0) {
+    seed = cfg->seed;
+    if (target_iter_init(&it, ts, seed, cfg->shard, cfg->nshards, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
         if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
@@ -533,37 +407,40 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         goto out;
     }
     rc = EXIT_RUNTIME;
-    if (trace_path) {
-        trace = fopen(trace_path, "w");
+    if (a.trace_path) {
+        trace = fopen(a.trace_path, "w");
         if (!trace) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", trace_path, strerror(errno));
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.trace_path, strerror(errno));
             goto out;
         }
-        eo.trace = trace;
+        a.eo.trace = trace;
     }
-    if (out_path && strcmp(out_path, "-") != 0) {
-        fp = fopen(out_path, "w");
+    bool to_file = a.out_path && strcmp(a.out_path, "-") != 0;
+    if (to_file) {
+        fp = fopen(a.out_path, "w");
         if (!fp) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", out_path, strerror(errno));
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.out_path, strerror(errno));
             goto out;
         }
     }
     log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
              (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
-             (unsigned long long)seed, (unsigned long long)shard, (unsigned long long)nshards);
+             (unsigned long long)seed, (unsigned long long)a.shard, (unsigned long long)a.nshards);
     struct out_ctx oc = {
         .fp = fp ? fp : stdout,
-        .discovery_only = eo.discovery_only,
-        .progress = !quiet && (progress || isatty(2)),
+        .discovery_only = a.eo.discovery_only,
+        .progress = !a.quiet && (a.progress || isatty(2)),
         .tty = isatty(2),
     };
     buf_init(&oc.line, 16u << 20);
     if (hooks) oc.hooks = *hooks;
-    if (hooks && hooks->no_stdout && !out_path) oc.fp = NULL;
+    if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
     struct engine_sink sink = {.arg = &oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
-                               .on_checkpoint = on_checkpoint};
+                               .on_checkpoint = on_checkpoint,
+                               .on_pull =
+                                   hooks && hooks->reach && cfg->want_reach ? on_pull : NULL};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -571,31 +448,43 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     sigaction(SIGTERM, &sa, NULL);
     struct engine_stats st;
     memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
-    int run = (syn ? syn_run : engine_run)(&it, &eo, &sink, &st, &e);
+    int run = (a.syn ? syn_run : engine_run)(&it, &a.eo, &sink, &st, &e);
     buf_free(&oc.line);
+    char why[sizeof e.msg + 16];
+    const char *reason = stop_reason(&st, &oc, why, sizeof why);
     if (run < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
-        goto out;
+        str_fmt(why, sizeof why, "error: %s", e.msg);
+        reason = why;
+        st.interrupted = true;
     }
-    if (oc.write_error) {
+    if (oc.write_error)
         fprintf(stderr, "ajar scan: writing the output failed: %s\n", strerror(errno));
-        goto out;
+    /* the end in every case: an interrupted walk is recorded as one, never as complete */
+    struct err ee = {{0}};
+    int end = hooks && hooks->end ? hooks->end(hooks->arg, &st, reason, &ee) : 0;
+    if (end < 0) fprintf(stderr, "ajar scan: %s\n", ee.msg);
+    if (fp) {
+        if (fclose(fp) != 0) oc.write_error = 1;
+        fp = NULL;
+        if (!oc.write_error && end == 0 && !a.eo.discovery_only && hooks && hooks->final_records &&
+            rewrite_output(a.out_path, hooks, &ee) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", ee.msg);
+            end = -1;
+        }
     }
-    if (hooks && hooks->end && hooks->end(hooks->arg, &st, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        goto out;
-    }
+    if (run < 0 || oc.write_error || end < 0) goto out;
     rc = hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
 out:
     if (fp)
         fclose(fp);
     else
         fflush(stdout);
+    if (trace) fclose(trace);
     target_set_free(ts);
-    free(excl.v);
-    free(exfiles.v);
-    free(infiles.v);
-    free(specs.v);
-    free(pins.v);
+    free(argv_json);
+    free(ri.argv_json);
+    scan_args_free(&then);
+    scan_args_free(&a);
     return rc;
 }

@@ -9,7 +9,14 @@
  * certificate turned out to be served by two hosts or more are assessed
  * again and stored again (the store keeps one observation per scan and
  * service). `ajar report` shows that final view; the JSON lines stream
- * shows each finding as soon as it is known.
+ * shows each finding as soon as it is known, and a regular -o file is
+ * rewritten with the final view at the end (st_final_records).
+ *
+ * An interrupted walk (store_scan_stop) is recorded as interrupted at its
+ * checkpoint: it closes only what its covered part reached and did not
+ * find, and stays resumable. Every pair taken from the walk is reported
+ * to the store (st_reach) while the scope has open services, so it knows
+ * which of them the covered part reached.
  */
 #include "assess/assess.h"
 #include "cli/cli.h"
@@ -52,7 +59,43 @@ struct scan_state {
     struct err err;
     struct webhook *hook; /* --webhook */
     int hook_wait_ms;
+    uint64_t checkpoint; /* the newest walk position below which every pair is concluded */
 };
+
+/* Open the store once (resume_find may come before begin). */
+static int st_open(struct scan_state *s, const struct scan_cfg *cfg, struct err *e)
+{
+    if (s->store) return 0;
+    const char *where = cfg->db ? cfg->db : getenv("AJAR_DB");
+    if (!where || !where[0]) where = "./ajar.db";
+    return store_open(&s->store, where, e);
+}
+
+static int st_resume_find(void *arg, const struct scan_cfg *cfg, const char *scope_key,
+                          struct scan_resume *out, struct err *e)
+{
+    struct scan_state *s = arg;
+    struct scan_info si;
+    memset(out, 0, sizeof *out);
+    if (st_open(s, cfg, e) < 0) return -1;
+    int r;
+    if (cfg->resume_id) {
+        if (store_scan_get(s->store, cfg->resume_id, &si, e) < 0) return -1;
+        if (si.end) return err_set(e, "scan %lld is complete: nothing to resume", (long long)si.id);
+        r = 0;
+    } else if (scope_key) {
+        r = store_find_resumable(s->store, scope_key, cfg->shard, cfg->nshards, &si, e);
+    } else {
+        r = store_find_unfinished(s->store, &si, e);
+    }
+    if (r != 0) return r;
+    out->id = si.id;
+    str_copy(out->scope_key, si.scope_key, sizeof out->scope_key);
+    out->seed = si.seed;
+    out->shard = si.shard;
+    out->nshards = si.nshards;
+    return store_scan_argv(s->store, si.id, &out->argv_json, e);
+}
 
 static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e)
 {
@@ -65,22 +108,11 @@ static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struc
         if (cfg->resume) return err_set(e, "--resume needs a store (drop --no-db)");
         return 0;
     }
-    const char *where = cfg->db ? cfg->db : getenv("AJAR_DB");
-    if (!where || !where[0]) where = "./ajar.db";
-    if (store_open(&s->store, where, e) < 0) return -1;
-    if (cfg->resume && !cfg->seed_given && !cfg->resume_id) {
-        /* the walk must be the one the interrupted scan took */
-        struct scan_info si;
-        int r = store_find_resumable(s->store, cfg->scope_key, cfg->shard, cfg->nshards, &si, e);
-        if (r < 0) return -1;
-        if (r == 0) cfg->seed = si.seed;
-    } else if (cfg->resume && !cfg->seed_given && cfg->resume_id) {
-        struct scan_info si;
-        if (store_scan_get(s->store, cfg->resume_id, &si, e) < 0) return -1;
-        cfg->seed = si.seed;
-    }
+    if (st_open(s, cfg, e) < 0) return -1;
     struct scan_meta m = {
         .args = cfg->args,
+        .argv_json = cfg->argv_json,
+        .walk_total = cfg->walk_total,
         .scope_key = cfg->scope_key,
         .seed = cfg->seed,
         .shard = cfg->shard,
@@ -90,10 +122,18 @@ static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struc
         .resume_id = cfg->resume_id,
     };
     if (store_scan_begin(s->store, &m, &s->scan_id, resume_pos, e) < 0) return -1;
+    s->checkpoint = *resume_pos;
+    cfg->want_reach = store_reach_wanted(s->store);
     if (*resume_pos)
         log_warn("resuming scan %lld from position %llu", (long long)s->scan_id,
                  (unsigned long long)*resume_pos);
     return 0;
+}
+
+static void st_reach(void *arg, const struct target *t, uint64_t pos)
+{
+    struct scan_state *s = arg;
+    store_reached(s->store, t->family, t->addr, t->port, pos);
 }
 
 static void st_assess(void *arg, struct finding *f)
@@ -144,6 +184,7 @@ static int st_store(void *arg, struct finding *f)
 static void st_checkpoint(void *arg, uint64_t pos)
 {
     struct scan_state *s = arg;
+    s->checkpoint = pos;
     if (s->store && store_checkpoint(s->store, s->scan_id, pos, &s->err) < 0)
         log_warn("store: %s", s->err.msg);
 }
@@ -233,35 +274,55 @@ static int collect_shared(void *arg, const struct finding *f)
     return 0;
 }
 
-static int st_end(void *arg, const struct engine_stats *st, struct err *e)
+/* What the scan covered, for people and for the webhook; the store's view. */
+static void say_coverage(struct scan_state *s)
+{
+    struct scan_info si;
+    struct err e;
+    if (store_scan_get(s->store, s->scan_id, &si, &e) < 0) return;
+    char line[256];
+    scan_coverage_text(&si, line, sizeof line);
+    if (si.status != SCAN_COMPLETE || !scan_group_complete(&si))
+        log_warn("%s; %lld found closed; continue it with --resume", line, (long long)si.closed);
+    else
+        log_info("%s; %lld found closed", line, (long long)si.closed);
+    webhook_scan_end(s->hook, &si, line);
+}
+
+/* A complete walk: certificates shared by two hosts or more are only known now, so the findings
+ * that served one are assessed and stored again. */
+static int final_pass(struct scan_state *s, struct err *e)
+{
+    int rc = 0;
+    qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
+    rc = find_shared(s, e);
+    if (rc == 0 && s->nshared) rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
+    for (size_t i = 0; rc == 0 && i < s->nredo; i++) {
+        struct finding *f = &s->redo[i];
+        struct assess_ctx c = {.now = s->start, .cert_hosts = s->redo_hosts[i]};
+        assess_finding(f, &c);
+        if (s->cfg->has_fail_on && f->severity >= s->cfg->fail_on) s->failed_on = true;
+        rc = store_put(s->store, s->scan_id, f, e);
+    }
+    if (rc == 0 && s->nredo) rc = store_flush(s->store, e);
+    return rc;
+}
+
+static int st_end(void *arg, const struct engine_stats *st, const char *reason, struct err *e)
 {
     struct scan_state *s = arg;
+    int rc = 0;
     if (!s->store) return 0;
-    if (st->interrupted) {
-        /* not finished: keep what is committed and the checkpoint for --resume;
-         * ending it would close every service the scan did not reach */
-        log_warn("scan %lld interrupted; continue it with --resume", (long long)s->scan_id);
-        free(s->tls);
-        s->tls = NULL;
-        store_close(s->store);
-        s->store = NULL;
-        return 0;
+    if (reason) {
+        /* not complete: keep what is committed and the checkpoint for --resume, and close only
+         * what the covered part of the walk saw closed */
+        rc = store_scan_stop(s->store, s->scan_id, reason, s->checkpoint, e);
+    } else {
+        rc = store_scan_end(s->store, s->scan_id, e);
+        if (rc == 0 && s->ntls) rc = final_pass(s, e);
     }
-    int rc = store_scan_end(s->store, s->scan_id, e);
-    if (rc == 0 && s->ntls) {
-        qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
-        rc = find_shared(s, e);
-        if (rc == 0 && s->nshared)
-            rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
-        for (size_t i = 0; rc == 0 && i < s->nredo; i++) {
-            struct finding *f = &s->redo[i];
-            struct assess_ctx c = {.now = s->start, .cert_hosts = s->redo_hosts[i]};
-            assess_finding(f, &c);
-            if (s->cfg->has_fail_on && f->severity >= s->cfg->fail_on) s->failed_on = true;
-            rc = store_put(s->store, s->scan_id, f, e);
-        }
-        if (rc == 0 && s->nredo) rc = store_flush(s->store, e);
-    }
+    (void)st;
+    if (rc == 0) say_coverage(s);
     for (size_t i = 0; i < s->nredo; i++)
         finding_free(&s->redo[i]);
     free(s->redo);
@@ -271,10 +332,35 @@ static int st_end(void *arg, const struct engine_stats *st, struct err *e)
     s->redo = NULL;
     s->tls = NULL;
     s->shared = NULL;
-    s->nshared = 0;
-    store_close(s->store);
-    s->store = NULL;
+    s->nshared = s->nredo = 0;
     return rc;
+}
+
+struct final_ctx {
+    FILE *fp;
+    int failed;
+};
+
+static int write_final(void *arg, const struct finding *f)
+{
+    struct final_ctx *c = arg;
+    json_t *j = finding_to_json(f, false);
+    if (!j || json_dumpf(j, c->fp, JSON_COMPACT) < 0 || fputc('\n', c->fp) == EOF) c->failed = 1;
+    json_decref(j);
+    return c->failed;
+}
+
+/* This scan's records as `ajar report --format jsonl` prints them (the same maker, order and
+ * first/last seen). */
+static int st_final_records(void *arg, FILE *fp, struct err *e)
+{
+    struct scan_state *s = arg;
+    if (!s->store || !s->scan_id) return 1;
+    struct final_ctx c = {.fp = fp};
+    if (store_scan_own_findings(s->store, s->scan_id, write_final, &c, e) < 0 && !c.failed)
+        return -1;
+    if (c.failed) return err_set(e, "writing the output failed");
+    return 0;
 }
 
 static int st_exit(void *arg)
@@ -293,7 +379,10 @@ int cmd_scan(int argc, char **argv)
         .store = st_store,
         .begin = st_begin,
         .checkpoint = st_checkpoint,
+        .reach = st_reach,
+        .resume_find = st_resume_find,
         .end = st_end,
+        .final_records = st_final_records,
         .exit_status = st_exit,
     };
     int rc = scan_main(argc, argv, &h);

@@ -17,7 +17,9 @@
  * failed. Only the status line of the answer is read (capped at 1 KiB).
  *
  * Body: {"event":"new"|"worsened"|"found","previous_severity":..,
- *        "scan":ID,"finding":{the record of docs/record.md}}
+ *        "scan":ID,"finding":{the record of docs/record.md}}; when the walk
+ *        ends {"event":"scan-end","scan":ID,"coverage":{"status",
+ *        "walk_percent","reason","closed","group_complete"},"text":...}
  */
 #include "cli/webhook.h"
 #include "store/store.h"
@@ -476,6 +478,28 @@ void webhook_consider(struct webhook *w, struct store *store, int64_t scan_id, t
         body = json_dumps(j, JSON_COMPACT);
     }
     json_decref(rec);
+    json_decref(j);
+    enqueue(w, body);
+}
+
+void webhook_scan_end(struct webhook *w, const struct scan_info *si, const char *text)
+{
+    if (!w) return;
+    json_t *j = json_object(), *c = json_object();
+    char *body = NULL;
+    if (j && c) {
+        json_object_set_new(c, "status", json_string(scan_status_name(si->status)));
+        json_object_set_new(c, "walk_percent", json_real(scan_walk_percent(si)));
+        json_object_set_new(c, "reason", si->reason[0] ? json_string(si->reason) : json_null());
+        json_object_set_new(c, "closed", json_integer(si->closed));
+        json_object_set_new(c, "group_complete", json_boolean(scan_group_complete(si)));
+        json_object_set_new(j, "event", json_string("scan-end"));
+        json_object_set_new(j, "scan", json_integer(si->id));
+        json_object_set(j, "coverage", c);
+        json_object_set_new(j, "text", json_string(text));
+        body = json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(c);
     json_decref(j);
     enqueue(w, body);
 }

@@ -45,6 +45,12 @@ int webhook_open(struct webhook **out, const char *url, struct err *e);
  */
 void webhook_consider(struct webhook *w, struct store *store, int64_t scan_id, time_t scan_start,
                       const struct finding *f, enum severity level);
+/*
+ * The scan's walk ended: one {"event":"scan-end","scan":ID,"coverage":{...},"text":"..."} post
+ * (whatever --alert-level), so a receiver knows whether the scan it heard of was complete.
+ */
+struct scan_info;
+void webhook_scan_end(struct webhook *w, const struct scan_info *si, const char *text);
 /* Give the sender up to wait_ms to empty the queue, stop it, free w. st may be NULL. */
 void webhook_close(struct webhook *w, int wait_ms, struct webhook_stats *st);
 

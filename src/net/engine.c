@@ -130,6 +130,11 @@ void engine_stop(void)
     stop_requested = 1;
 }
 
+bool engine_stop_requested(void)
+{
+    return stop_requested != 0;
+}
+
 void engine_opts_default(struct engine_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -338,6 +343,7 @@ static int emit(struct engine *en, struct finding *f)
 {
     en->st->findings++;
     if (en->sink->on_finding(en->sink->arg, f) < 0) {
+        if (!en->stopping) en->st->stop_why = STOP_SINK;
         en->stopping = true;
         return -1;
     }
@@ -976,6 +982,7 @@ static void fill(struct engine *en)
         s->job = NULL;
         s->tclass = T_NONE;
         flight_add(en, s);
+        if (en->sink->on_pull) en->sink->on_pull(en->sink->arg, &s->t, s->pos);
         en->st->started++;
         connect_started(en, s, sock_connect(en, s));
     }
@@ -1048,27 +1055,32 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
 
     struct epoll_event evs[1024];
     for (;;) {
-        if (stop_requested || (hard_stop && now_ms() >= hard_stop)) en.stopping = true;
+        if (!en.stopping) {
+            if (stop_requested) st->stop_why = STOP_ASKED;
+            if (hard_stop && now_ms() >= hard_stop) st->stop_why = STOP_TIME;
+            if (st->stop_why) en.stopping = true;
+        }
         fill(&en);
-        if ((en.walk_done || en.stopping) && en.nfree == en.nslots) break;
         if (en.stopping) {
-            st->interrupted = true;
-            /* cancel everything in flight */
+            /* Interrupted unless every pair was concluded: the walk has nothing left and
+             * nothing is in flight. The checkpoint is taken before anything is cancelled
+             * (the oldest pair in flight), and a cancelled probe hands over no finding: its
+             * pair is not concluded, and --resume walks it again. */
+            bool all = en.nfree == en.nslots &&
+                       (en.walk_done || target_iter_pos(en.it) >= target_iter_steps(en.it));
+            if (!all) st->interrupted = true;
+            checkpoint(&en);
             for (int i = 0; i < en.nslots; i++) {
                 struct slot *s = &en.slots[i];
                 if (s->st == S_FREE) continue;
-                if (s->job) {
-                    if (s->job->cur && s->job->run_active)
-                        s->job->cur->on_end(&s->job->run.ctx, PROBE_END_CANCEL);
-                    if (!s->job->f.error[0])
-                        str_copy(s->job->f.error, "scan stopped", sizeof s->job->f.error);
-                    job_finish(&en, s);
-                } else {
-                    slot_free(&en, s);
-                }
+                if (s->job && s->job->cur && s->job->run_active)
+                    s->job->cur->on_end(&s->job->run.ctx, PROBE_END_CANCEL);
+                sock_close(&en, s, true);
+                slot_free(&en, s);
             }
             break;
         }
+        if (en.walk_done && en.nfree == en.nslots) break;
         /* wait until the next deadline or token */
         int64_t now = now_ms();
         int64_t wait = 100;
@@ -1100,7 +1112,7 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
         checkpoint(&en);
         progress(&en, false);
     }
-    checkpoint(&en);
+    if (!en.stopping) checkpoint(&en);
     progress(&en, true);
     rc = 0;
 out:

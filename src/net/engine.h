@@ -52,6 +52,7 @@ struct engine_stats {
     uint64_t identified; /* jobs that named a service */
     uint64_t findings;   /* findings handed to the sink */
     bool interrupted;    /* stopped early (signal, --max-seconds, sink): the walk is not done */
+    enum engine_stop { STOP_NONE, STOP_ASKED, STOP_TIME, STOP_SINK } stop_why;
     int64_t start_ms;
 };
 
@@ -61,15 +62,25 @@ struct engine_sink {
     int (*on_finding)(void *arg, struct finding *f);
     /* Called about once a second and at the end (may be NULL). */
     void (*on_progress)(void *arg, const struct engine_stats *st, bool final);
-    /* The walk position below which every pair is concluded (for checkpoints; may be NULL). */
+    /*
+     * The walk position below which every pair is concluded (for checkpoints; may be NULL):
+     * every finding of those pairs was handed to on_finding before. A stopped scan ends with
+     * the position of the oldest pair it did not conclude; its probes cancelled in flight hand
+     * over no finding (their pairs lie at or after that position).
+     */
     void (*on_checkpoint)(void *arg, uint64_t pos);
+    /* Each pair as it is taken from the walk, with its position, before it is connected to
+     * (may be NULL). */
+    void (*on_pull)(void *arg, const struct target *t, uint64_t pos);
 };
 
 void engine_opts_default(struct engine_opts *o);
 /* Scan the pairs of `it` until it is exhausted. Returns 0, or -1 with e->msg on a fatal error. */
 int engine_run(struct target_iter *it, const struct engine_opts *o, const struct engine_sink *sink,
                struct engine_stats *st, struct err *e);
-/* Ask a running engine_run to stop soon (signal-safe). */
+/* Ask a running engine_run (or syn_run) to stop soon (signal-safe): STOP_ASKED. */
 void engine_stop(void);
+/* Has engine_stop been called (since the last engine_run began)? */
+bool engine_stop_requested(void);
 
 #endif

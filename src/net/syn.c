@@ -565,10 +565,16 @@ static int probe_stage(const uint64_t *pairs, size_t n, const struct engine_opts
     if (target_iter_init(&it, ts, 1, 0, 1, e) < 0) goto out;
     struct engine_opts po = *o;
     struct engine_stats pst;
-    if (engine_run(&it, &po, sink, &pst, e) < 0) goto out;
+    /* positions here are of this walk over the open pairs, not of the scan's: no checkpoints,
+     * no coverage (an interrupted probe stage leaves the scan's checkpoint at 0) */
+    struct engine_sink ps = *sink;
+    ps.on_checkpoint = NULL;
+    ps.on_pull = NULL;
+    if (engine_run(&it, &po, &ps, &pst, e) < 0) goto out;
     st->identified = pst.identified;
     st->findings = pst.findings;
     st->interrupted = st->interrupted || pst.interrupted;
+    if (!st->stop_why) st->stop_why = pst.stop_why;
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
@@ -674,6 +680,10 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
             got += (size_t)n;
         }
         if (got < sizeof r) break;
+        if (!stop && engine_stop_requested()) {
+            kill(pid, SIGTERM); /* asked between two reads */
+            stop = true;
+        }
         if (r.kind == REC_ERROR) {
             err_set(e, "%s", r.msg);
             goto out;
@@ -719,6 +729,7 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
         goto out;
     }
     st->interrupted = stop || st->done < st->total;
+    if (st->interrupted) st->stop_why = stop ? STOP_ASKED : STOP_TIME;
     if (o->discovery_only || stop) { /* interrupted: no probe stage either */
         if (sink->on_progress) sink->on_progress(sink->arg, st, true);
         rc = 0;

@@ -15,6 +15,7 @@
  *                  service, so a resumed scan never writes a row twice)
  *   certificates   by SHA-256, with their facts; service_certs: who served them
  *   clusters       identical deployments (assess's configuration fingerprint)
+ *   closures       which scan found which service closed
  * Times are Unix seconds (BIGINT) in both databases.
  */
 #include "store/db.h"
@@ -113,8 +114,31 @@
     " last_used BIGINT NOT NULL);"                                                                 \
     "CREATE INDEX web_sessions_user ON web_sessions(username);"
 
-static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2};
-static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2};
+/*
+ * 3: what a scan covered (docs/store.md, "What a scan covered"). status is
+ * running (or killed: nothing wrote its end), complete or interrupted;
+ * end_time stays the moment the walk completed, so "end_time IS NOT NULL"
+ * still means a complete walk. walk_total is the pairs of the shard's walk
+ * (the checkpoint's end), argv the arguments as a JSON array with secrets
+ * redacted (`ajar scan --resume` without targets), and closures records
+ * which scan closed which service (one row per closing).
+ */
+#define MIGRATION_3                                                                                \
+    "ALTER TABLE scans ADD COLUMN status TEXT NOT NULL DEFAULT 'running';"                         \
+    "UPDATE scans SET status = 'complete' WHERE end_time IS NOT NULL;"                             \
+    "ALTER TABLE scans ADD COLUMN stop_reason TEXT;"                                               \
+    "ALTER TABLE scans ADD COLUMN stopped_at BIGINT;"                                              \
+    "ALTER TABLE scans ADD COLUMN walk_total BIGINT NOT NULL DEFAULT 0;"                           \
+    "ALTER TABLE scans ADD COLUMN argv TEXT;"                                                      \
+    "CREATE TABLE closures ("                                                                      \
+    " service BIGINT NOT NULL REFERENCES services(id),"                                            \
+    " scan BIGINT NOT NULL REFERENCES scans(id),"                                                  \
+    " closed_at BIGINT NOT NULL,"                                                                  \
+    " PRIMARY KEY (service, scan));"                                                               \
+    "CREATE INDEX closures_scan ON closures(scan);"
+
+static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2, MIGRATION_3};
+static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2, MIGRATION_3};
 
 _Static_assert(sizeof migrations_sqlite == sizeof migrations_pg,
                "every migration needs both dialects");

@@ -234,7 +234,8 @@ struct store {
     struct db_stmt *lookup;
     struct seen_map seen;
     struct known_set known;
-    struct buf enc; /* store_put's record text, reused */
+    struct reach_map *reach; /* the scope's open services by pair (coverage.c) */
+    struct buf enc;          /* store_put's record text, reused */
 
     pthread_t thread;
     bool thread_started;
@@ -333,9 +334,6 @@ static const char sql_checkpoint[] = "UPDATE scans SET checkpoint = $1 WHERE id 
 static const char sql_lookup[] =
     "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services"
     " WHERE address = $1 AND port = $2 AND transport = $3 AND service = $4";
-
-#define SCAN_COLS                                                                                  \
-    "id, start_time, COALESCE(end_time, 0), scope_key, shard, nshards, seed, arguments, findings"
 
 /* ---- writer thread ---- */
 
@@ -763,6 +761,7 @@ void store_close(struct store *s)
     db_close(s->ctl);
     seen_clear(&s->seen);
     known_clear(&s->known);
+    reach_free(s->reach);
     buf_free(&s->enc);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->nonempty);
@@ -773,24 +772,14 @@ void store_close(struct store *s)
 
 /* ---- small helpers on the control connection ---- */
 
-/* db_query and db_query_stream on the control connection. */
-#define query(s, ...)        db_query((s)->ctl, __VA_ARGS__)
-#define query_stream(s, ...) db_query_stream((s)->ctl, __VA_ARGS__)
-
-static int row_scan_info(void *arg, struct db_stmt *st)
+struct db *store_ctl(struct store *s)
 {
-    struct scan_info *si = arg;
-    memset(si, 0, sizeof *si);
-    si->id = db_col_int(st, 0);
-    si->start = (time_t)db_col_int(st, 1);
-    si->end = (time_t)db_col_int(st, 2);
-    str_copy(si->scope_key, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof si->scope_key);
-    si->shard = (uint32_t)db_col_int(st, 4);
-    si->nshards = (uint32_t)db_col_int(st, 5);
-    si->seed = (uint64_t)db_col_int(st, 6);
-    str_copy(si->args, db_col_text(st, 7) ? db_col_text(st, 7) : "", sizeof si->args);
-    si->findings = db_col_int(st, 8);
-    return 1;
+    return s->ctl;
+}
+
+struct reach_map **store_reach(struct store *s)
+{
+    return &s->reach;
 }
 
 /* Load the services this scope has seen into the first/last-seen map. */
@@ -806,8 +795,11 @@ static int row_seen(void *arg, struct db_stmt *st)
     const char *ip = db_col_text(st, 0), *tr = db_col_text(st, 2), *sv = db_col_text(st, 3);
     uint64_t h =
         service_hash(ip ? ip : "", (uint16_t)db_col_int(st, 1), tr ? tr : "", sv ? sv : "");
-    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), db_col_int(st, 7),
-                 (int)db_col_int(st, 6)) < 0)
+    int closed = (int)db_col_int(st, 6);
+    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), db_col_int(st, 7), closed) <
+            0 ||
+        (!closed &&
+         reach_add(&s->reach, ip ? ip : "", (uint16_t)db_col_int(st, 1), db_col_int(st, 7)) < 0))
         return err_set(c->e, "out of memory");
     return 0;
 }
@@ -827,6 +819,8 @@ static int load_seen(struct store *s, const char *scope_key, struct err *e)
     struct seen_ctx c = {s, e};
     seen_clear(&s->seen);
     known_clear(&s->known);
+    reach_free(s->reach);
+    s->reach = NULL;
     if (query_stream(s,
                      "SELECT address, port, transport, service, first_seen, last_seen,"
                      " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services WHERE id IN"
@@ -851,6 +845,15 @@ int store_find_resumable(struct store *s, const char *scope_key, uint32_t shard,
               "SELECT " SCAN_COLS " FROM scans WHERE scope_key = $1 AND shard = $2 AND"
               " nshards = $3 AND end_time IS NULL ORDER BY id DESC LIMIT 1",
               "tii", row_scan_info, out, e, scope_key, (int64_t)shard, (int64_t)nshards) < 0)
+        return -1;
+    return out->id ? 0 : 1;
+}
+
+int store_find_unfinished(struct store *s, struct scan_info *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (query(s, "SELECT " SCAN_COLS " FROM scans WHERE end_time IS NULL ORDER BY id DESC LIMIT 1",
+              "", row_scan_info, out, e) < 0)
         return -1;
     return out->id ? 0 : 1;
 }
@@ -899,7 +902,11 @@ int store_scan_begin(struct store *s, const struct scan_meta *m, int64_t *scan_i
                 goto fail;
             }
             if (query(s, "SELECT checkpoint FROM scans WHERE id = $1", "i", db_row_int, &ckpt, e,
-                      si.id) < 0)
+                      si.id) < 0 ||
+                query(s,
+                      "UPDATE scans SET status = 'running', stop_reason = NULL, stopped_at = NULL"
+                      " WHERE id = $1",
+                      "i", NULL, NULL, e, si.id) < 0)
                 goto fail;
             id = si.id;
         } else {
@@ -917,9 +924,11 @@ int store_scan_begin(struct store *s, const struct scan_meta *m, int64_t *scan_i
             goto fail;
         if (query(s,
                   "INSERT INTO scans (start_time, arguments, scope_key, seed, shard, nshards,"
-                  " checkpoint, scan_group) VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
-                  "ittiiii", db_row_int, &id, e, start, m->args ? m->args : "", scope, seed,
-                  (int64_t)m->shard, (int64_t)nshards, group) < 0)
+                  " checkpoint, scan_group, status, walk_total, argv)"
+                  " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'running', $8, $9) RETURNING id",
+                  "ittiiiiit", db_row_int, &id, e, start, m->args ? m->args : "", scope, seed,
+                  (int64_t)m->shard, (int64_t)nshards, group, (int64_t)m->walk_total,
+                  m->argv_json) < 0)
             goto fail;
         if (!group &&
             query(s, "UPDATE scans SET scan_group = id WHERE id = $1", "i", NULL, NULL, e, id) < 0)
@@ -1074,7 +1083,8 @@ int store_scan_end(struct store *s, int64_t scan_id, struct err *e)
     int64_t g[3] = {0, 0, 0}; /* group, finished shards, nshards */
     if (db_begin(s->ctl, true, e) < 0) return -1;
     if (query(s,
-              "UPDATE scans SET end_time = $1, findings ="
+              "UPDATE scans SET end_time = $1, status = 'complete', stop_reason = NULL,"
+              " stopped_at = NULL, findings ="
               " (SELECT COUNT(*) FROM observations WHERE scan = $2) WHERE id = $2",
               "ii", NULL, NULL, e, now, scan_id) < 0)
         goto fail;
@@ -1110,13 +1120,7 @@ int store_scan_end(struct store *s, int64_t scan_id, struct err *e)
                   scan_id) < 0)
             goto fail;
         str_copy(scope, si.scope_key, sizeof scope);
-        if (query(s,
-                  "UPDATE services SET closed_at = $1 WHERE closed_at IS NULL AND id IN"
-                  " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
-                  " WHERE sc.scope_key = $2 AND sc.id < $3) AND NOT EXISTS (SELECT 1 FROM"
-                  " observations o2 WHERE o2.service = services.id AND o2.scan >= $3)",
-                  "iti", NULL, NULL, e, gstart, scope, g[0]) < 0)
-            goto fail;
+        if (store_close_unseen(s, scan_id, g[0], scope, NULL, 0, gstart, e) < 0) goto fail;
         if (query(s,
                   "INSERT INTO clusters (id, first_seen, last_seen, size, last_group)"
                   " SELECT o.cluster, MIN(o.seen_at), MAX(o.seen_at), COUNT(DISTINCT o.service), $1"
@@ -1136,180 +1140,4 @@ int store_scan_end(struct store *s, int64_t scan_id, struct err *e)
 fail:
     db_rollback(s->ctl);
     return -1;
-}
-
-int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e)
-{
-    int64_t v = 0;
-    *n = 0;
-    if (query(s,
-              "SELECT COUNT(*) FROM (SELECT DISTINCT v.address, v.port FROM service_certs c"
-              " JOIN services v ON v.id = c.service WHERE c.sha256 = $1) x",
-              "t", db_row_int, &v, e, sha256) < 0)
-        return -1;
-    *n = (int)v;
-    return 0;
-}
-
-/* ---- reading ---- */
-
-int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct err *e)
-{
-    *id = 0;
-    if (scope_key && scope_key[0])
-        return query(s,
-                     "SELECT id FROM scans WHERE end_time IS NOT NULL AND scope_key = $1"
-                     " ORDER BY id DESC LIMIT 1",
-                     "t", db_row_int, id, e, scope_key);
-    return query(s, "SELECT id FROM scans WHERE end_time IS NOT NULL ORDER BY id DESC LIMIT 1", "",
-                 db_row_int, id, e);
-}
-
-int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e)
-{
-    memset(out, 0, sizeof *out);
-    if (query(s, "SELECT " SCAN_COLS " FROM scans WHERE id = $1", "i", row_scan_info, out, e, id) <
-        0)
-        return -1;
-    if (!out->id) return err_set(e, "no scan %lld in the store", (long long)id);
-    return 0;
-}
-
-int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e)
-{
-    *group = 0;
-    if (query(s, "SELECT scan_group FROM scans WHERE id = $1", "i", db_row_int, group, e, id) < 0)
-        return -1;
-    if (!*group) return err_set(e, "no scan %lld in the store", (long long)id);
-    return 0;
-}
-
-int store_prev_scan_db(struct db *d, int64_t scan_id, int64_t *prev, struct err *e)
-{
-    *prev = 0;
-    return db_query(d,
-                    "SELECT p.id FROM scans p JOIN scans c ON c.id = $1 WHERE p.scope_key ="
-                    " c.scope_key AND p.scan_group < c.scan_group AND p.end_time IS NOT NULL"
-                    " ORDER BY p.scan_group DESC, p.id DESC LIMIT 1",
-                    "i", db_row_int, prev, e, scan_id);
-}
-
-int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e)
-{
-    return store_prev_scan_db(s->ctl, scan_id, prev, e);
-}
-
-struct scans_ctx {
-    int (*fn)(void *arg, const struct scan_info *si);
-    void *arg;
-};
-
-static int row_scans(void *arg, struct db_stmt *st)
-{
-    struct scans_ctx *c = arg;
-    struct scan_info si;
-    row_scan_info(&si, st);
-    return c->fn(c->arg, &si) ? 2 : 0; /* positive: stop without error */
-}
-
-int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si), void *arg,
-                struct err *e)
-{
-    struct scans_ctx c = {fn, arg};
-    return query(s, "SELECT " SCAN_COLS " FROM scans ORDER BY id DESC", "", row_scans, &c, e);
-}
-
-struct findings_ctx {
-    int (*fn)(void *arg, const struct finding *f);
-    int (*hfn)(void *arg, int64_t scan_id, const struct finding *f);
-    void *arg;
-    struct err *e;
-};
-
-/* Columns: record, first_seen, last_seen, scan. */
-static int row_finding(void *arg, struct db_stmt *st)
-{
-    struct findings_ctx *c = arg;
-    const char *rec = db_col_text(st, 0);
-    json_error_t je;
-    json_t *j = rec ? json_loads(rec, 0, &je) : NULL;
-    struct finding f;
-    int rc = 0;
-    if (!j || finding_from_json(&f, j) < 0) {
-        if (!j) finding_init(&f);
-        finding_free(&f);
-        if (j) json_decref(j);
-        err_set(c->e, "a stored record does not parse");
-        return -1;
-    }
-    json_decref(j);
-    if (c->fn) {
-        f.first_seen = (time_t)db_col_int(st, 1);
-        f.last_seen = (time_t)db_col_int(st, 2);
-        rc = c->fn(c->arg, &f);
-    } else {
-        rc = c->hfn(c->arg, db_col_int(st, 3), &f);
-    }
-    finding_free(&f);
-    return rc ? 2 : 0;
-}
-
-int store_scan_findings(struct store *s, int64_t scan_id,
-                        int (*fn)(void *arg, const struct finding *f), void *arg, struct err *e)
-{
-    int64_t group = 0;
-    if (store_scan_group(s, scan_id, &group, e) < 0) return -1;
-    struct findings_ctx c = {.fn = fn, .arg = arg, .e = e};
-    return query_stream(s,
-                        "SELECT o.record, v.first_seen, v.last_seen, o.scan FROM observations o"
-                        " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
-                        " WHERE sc.scan_group = $1 ORDER BY v.address, v.port, v.transport,"
-                        " v.service",
-                        "i", row_finding, &c, e, group);
-}
-
-int store_history(struct store *s, const char *ip, uint16_t port,
-                  int (*fn)(void *arg, int64_t scan_id, const struct finding *f), void *arg,
-                  struct err *e)
-{
-    struct findings_ctx c = {.hfn = fn, .arg = arg, .e = e};
-    /* the record keeps first/last seen as they were when it was written */
-    return query(s,
-                 "SELECT o.record, 0, 0, o.scan FROM observations o"
-                 " JOIN services v ON v.id = o.service JOIN scans sc ON sc.id = o.scan"
-                 " WHERE v.address = $1 AND ($2 = 0 OR v.port = $2)"
-                 " ORDER BY o.seen_at, sc.start_time, o.scan, v.port, v.service",
-                 "ti", row_finding, &c, e, ip, (int64_t)port);
-}
-
-struct services_ctx {
-    int (*fn)(void *arg, const struct store_service *sv);
-    void *arg;
-};
-
-static int row_service(void *arg, struct db_stmt *st)
-{
-    struct services_ctx *c = arg;
-    struct store_service sv;
-    memset(&sv, 0, sizeof sv);
-    sv.id = db_col_int(st, 0);
-    str_copy(sv.ip, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof sv.ip);
-    sv.port = (uint16_t)db_col_int(st, 2);
-    str_copy(sv.transport, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof sv.transport);
-    str_copy(sv.service, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof sv.service);
-    sv.first_seen = (time_t)db_col_int(st, 5);
-    sv.last_seen = (time_t)db_col_int(st, 6);
-    sv.closed_at = (time_t)db_col_int(st, 7);
-    return c->fn(c->arg, &sv) ? 2 : 0;
-}
-
-int store_services(struct store *s, const char *ip, uint16_t port,
-                   int (*fn)(void *arg, const struct store_service *sv), void *arg, struct err *e)
-{
-    struct services_ctx c = {fn, arg};
-    return query(s,
-                 "SELECT id, address, port, transport, service, first_seen, last_seen,"
-                 " COALESCE(closed_at, 0) FROM services WHERE address = $1 AND ($2 = 0 OR"
-                 " port = $2) ORDER BY port, transport, service",
-                 "ti", row_service, &c, e, ip, (int64_t)port);
 }

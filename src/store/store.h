@@ -31,6 +31,8 @@ struct store;
 
 struct scan_meta {
     const char *args;      /* the command line, for the record */
+    const char *argv_json; /* the arguments as a JSON array (secrets redacted), for --resume */
+    uint64_t walk_total;   /* pairs in this shard's walk (the checkpoint's end) */
     const char *scope_key; /* hash of targets + ports + excludes */
     uint64_t seed;
     uint32_t shard, nshards;
@@ -55,23 +57,66 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
 /* Record that every pair before walk position pos is concluded (after the findings it covers are
  * committed). */
 int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err *e);
-/* Flush, mark closed services, finalise. */
+/* The walk is complete: flush, mark the scan complete, and when its whole group is, close the
+ * scope's services that no scan since the group began has seen; finalise. */
 int store_scan_end(struct store *s, int64_t scan_id, struct err *e);
+/*
+ * The scan stopped before its walk was done (a signal, --max-seconds, a runtime failure):
+ * flush, mark it interrupted with `reason` at checkpoint pos (every pair before pos is
+ * concluded), and close the scope's open services whose pair the walk reached before pos
+ * (store_reached) and that no scan since the group began has seen. Nothing else is closed.
+ * The scan stays resumable.
+ */
+int store_scan_stop(struct store *s, int64_t scan_id, const char *reason, uint64_t pos,
+                    struct err *e);
+/*
+ * Coverage of an interrupted walk. store_scan_begin loads the scope's open services; while
+ * store_reach_wanted() is true, the scan reports every pair it takes from its walk, with the
+ * walk position, before connecting to it (family AF_INET or AF_INET6, addr in network order as
+ * struct target has it). Constant time; the caller's thread only.
+ */
+bool store_reach_wanted(struct store *s);
+void store_reached(struct store *s, int family, const uint8_t addr[16], uint16_t port,
+                   uint64_t pos);
 /* Hosts (distinct ip:port) that served the certificate with this SHA-256, in all scans. */
 int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e);
 
 /* ---- reading (report, diff, history, dashboard) ---- */
+
+/* What a scan covered: running (or killed: nothing recorded its end), complete, interrupted. */
+enum scan_status { SCAN_RUNNING, SCAN_COMPLETE, SCAN_INTERRUPTED };
 struct scan_info {
     int64_t id;
-    time_t start, end; /* end 0 while unfinished */
+    time_t start, end; /* end 0 until the walk is complete */
     char scope_key[65];
     uint32_t shard, nshards;
     uint64_t seed;
     char args[512];
     int64_t findings;
+    enum scan_status status;
+    char reason[96];          /* why it stopped (SIGTERM, --max-seconds, error: ...), "" */
+    time_t stopped;           /* when it stopped, 0 */
+    uint64_t checkpoint;      /* walk position below which every pair is concluded */
+    uint64_t walk_total;      /* pairs in the shard's walk; 0 when unknown (older stores) */
+    int64_t group;            /* the group's first scan (== id unsharded) */
+    int64_t closed;           /* services this scan found closed */
+    uint32_t shards_complete; /* of the group */
 };
-/* The newest finished scan (0 if none); with scope_key the newest of that scope. */
+/* The group of si is a complete coverage of its scope (every shard's walk complete). */
+bool scan_group_complete(const struct scan_info *si);
+const char *scan_status_name(enum scan_status st);
+/* One line for people: "scan #2: interrupted at 5.7% of its walk (SIGTERM)". */
+void scan_coverage_text(const struct scan_info *si, char *out, size_t n);
+/* The walk done, in percent (0 when unknown). */
+double scan_walk_percent(const struct scan_info *si);
+
+/*
+ * The newest complete coverage (0 if none): a member of the newest group whose shards all
+ * completed; with scope_key, of that scope.
+ */
 int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct err *e);
+/* The newest scan of any status (0 if none). */
+int store_newest_scan(struct store *s, int64_t *id, struct err *e);
 int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e);
 /* Scans newest first; fn returns non-zero to stop. */
 int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si), void *arg,
@@ -80,12 +125,16 @@ int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si
  * Read row by row: fn must not call the store (finish reading first, then ask). */
 int store_scan_findings(struct store *s, int64_t scan_id,
                         int (*fn)(void *arg, const struct finding *f), void *arg, struct err *e);
+/* The same for this scan alone (one shard of a group), in the same order. */
+int store_scan_own_findings(struct store *s, int64_t scan_id,
+                            int (*fn)(void *arg, const struct finding *f), void *arg,
+                            struct err *e);
 /* Every observation of ip (and port, 0 = any) over time, oldest first. */
 int store_history(struct store *s, const char *ip, uint16_t port,
                   int (*fn)(void *arg, int64_t scan_id, const struct finding *f), void *arg,
                   struct err *e);
 
-/* ---- additions (store.c; the functions above are unchanged) ---- */
+/* ---- more ---- */
 
 #define STORE_DEFAULT_PATH "ajar.db"
 
@@ -102,9 +151,16 @@ int store_flush(struct store *s, struct err *e);
  */
 int store_find_resumable(struct store *s, const char *scope_key, uint32_t shard, uint32_t nshards,
                          struct scan_info *out, struct err *e);
+/* The newest unfinished scan of any scope (0 and *out), or 1 when there is none. */
+int store_find_unfinished(struct store *s, struct scan_info *out, struct err *e);
+/* The stored arguments of a scan (JSON array text, malloc'ed into *out; NULL when the scan
+ * predates them). */
+int store_scan_argv(struct store *s, int64_t id, char **out, struct err *e);
+/* The scan that closed service (the newest closures row; *scan 0 when none records it). */
+int store_closed_by(struct store *s, int64_t service, int64_t *scan, struct err *e);
 /* The group (first scan id) a scan belongs to; == id for an unsharded scan. */
 int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e);
-/* The newest finished scan of the same scope in an earlier group (*prev 0 if none). */
+/* The newest complete coverage of the same scope in an earlier group (*prev 0 if none). */
 int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e);
 /* The same on a connection of the caller's (the dashboard reads with its own). */
 struct db;

@@ -1,0 +1,639 @@
+/*
+ * cli/scan_args.c -- parsing `ajar scan`'s options (see scan_args.h).
+ *
+ * getopt_long over the command line, every value checked here so that a
+ * usage error is one line naming the option before anything is sent. The
+ * same parser reads a stored scan's arguments back (`--resume` without
+ * targets): the stored form is the command line as a JSON array, with the
+ * webhook URL (which may carry a token) redacted and --db dropped (it may
+ * carry a password, and the store is where the arguments are read from).
+ */
+#include "cli/scan_args.h"
+#include "cli/cli.h"
+#include "cli/webhook.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char scan_usage[] =
+    "usage: ajar scan [OPTIONS] TARGET...\n"
+    "\n"
+    "Find exposed databases and dashboards on TARGETs and say what they expose.\n"
+    "\n"
+    "Targets: addresses (10.0.0.5, ::1), CIDRs (10.0.0.0/24), ranges (10.0.0.5-10.0.0.90),\n"
+    "host:port pairs, host names (kept for SNI and Host). Private, loopback and link-local\n"
+    "ranges are scanned only when named; reserved ranges never (docs/targets.md).\n"
+    "\n"
+    "  -iL FILE               read targets from FILE ('-' = stdin), one per line\n"
+    "  -p, --ports LIST       ports: 6379,9200-9300,redis,kibana (default: database and\n"
+    "                         dashboard ports, see docs/targets.md); '-' = all\n"
+    "      --exclude LIST     never scan these (addresses, CIDRs, ranges)\n"
+    "      --exclude-file F   never scan the targets listed in F\n"
+    "      --resolve N:ADDR   scan host name N at ADDR (no DNS; SNI and Host say N), repeatable\n"
+    "  -n, --no-resolve       refuse host names instead of looking them up\n"
+    "      --seed N           order of the pseudo-random walk (shards need the same seed)\n"
+    "      --shard I/N        scan slice I of N (0-based); N machines with one seed cover all\n"
+    "      --rate N           new connections per second (default 1000; 0 = unlimited)\n"
+    "      --concurrency N    sockets at once (default: fitted to the open-file limit, max 4096)\n"
+    "      --timeout MS       connect timeout (default 1500)\n"
+    "      --retries N        connect retries after a timeout (default 1)\n"
+    "      --probe-timeout MS deadline of each probe step (default 3000)\n"
+    "      --discovery-only   only find open ports (no probes)\n"
+    "      --discovery MODE   connect (default) or syn: raw SYNs, needs CAP_NET_RAW (docs/syn.md)\n"
+    "      --no-default-accounts  never try the empty-password default accounts\n"
+    "      --probe NAME       try only this probe on open ports\n"
+    "      --max-seconds N    stop after N seconds\n"
+    "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
+    "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
+    "                         or a postgresql:// URL\n"
+    "      --no-db            do not store anything\n"
+    "      --resume[=ID]      continue the newest unfinished scan (of these targets, when given;\n"
+    "                         without targets: with its stored arguments), or scan ID\n"
+    "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
+    "      --webhook URL      POST each new or worsened finding as JSON to URL (http[s]://)\n"
+    "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
+    "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
+    "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
+    "      --progress         progress line on stderr even when it is not a terminal\n"
+    "  -q, --quiet            no progress, warnings only\n"
+    "  -v, --verbose          more messages\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Examples:\n"
+    "  ajar scan 127.0.0.1                        default ports of one host\n"
+    "  ajar scan -p redis,9200 10.1.0.0/16 --rate 5000 -o found.jsonl\n"
+    "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n"
+    "  ajar scan 10.1.0.0/24 --fail-on high --webhook http://127.0.0.1:8080/alerts\n";
+
+enum {
+    O_EXCLUDE = 1000,
+    O_EXCLUDE_FILE,
+    O_SEED,
+    O_SHARD,
+    O_RATE,
+    O_CONC,
+    O_TIMEOUT,
+    O_RETRIES,
+    O_PTIMEOUT,
+    O_DISC,
+    O_NODEF,
+    O_PROBE,
+    O_MAXSEC,
+    O_PROGRESS,
+    O_IL,
+    O_DB,
+    O_NODB,
+    O_RESUME,
+    O_FAILON,
+    O_RESOLVE,
+    O_TRACE,
+    O_DISCOVERY,
+    O_WEBHOOK,
+    O_ALERT,
+    O_WHWAIT,
+    O_LAST
+};
+
+static const struct option lopts[] = {
+    {"ports", required_argument, 0, 'p'},
+    {"exclude", required_argument, 0, O_EXCLUDE},
+    {"exclude-file", required_argument, 0, O_EXCLUDE_FILE},
+    {"seed", required_argument, 0, O_SEED},
+    {"shard", required_argument, 0, O_SHARD},
+    {"rate", required_argument, 0, O_RATE},
+    {"concurrency", required_argument, 0, O_CONC},
+    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"retries", required_argument, 0, O_RETRIES},
+    {"probe-timeout", required_argument, 0, O_PTIMEOUT},
+    {"discovery-only", no_argument, 0, O_DISC},
+    {"no-default-accounts", no_argument, 0, O_NODEF},
+    {"probe", required_argument, 0, O_PROBE},
+    {"max-seconds", required_argument, 0, O_MAXSEC},
+    {"output", required_argument, 0, 'o'},
+    {"progress", no_argument, 0, O_PROGRESS},
+    {"quiet", no_argument, 0, 'q'},
+    {"verbose", no_argument, 0, 'v'},
+    {"help", no_argument, 0, 'h'},
+    {"iL", required_argument, 0, O_IL},
+    {"db", required_argument, 0, O_DB},
+    {"no-db", no_argument, 0, O_NODB},
+    {"resume", optional_argument, 0, O_RESUME},
+    {"fail-on", required_argument, 0, O_FAILON},
+    {"resolve", required_argument, 0, O_RESOLVE},
+    {"trace", required_argument, 0, O_TRACE},
+    {"webhook", required_argument, 0, O_WEBHOOK},
+    {"alert-level", required_argument, 0, O_ALERT},
+    {"webhook-wait", required_argument, 0, O_WHWAIT},
+    {"discovery", required_argument, 0, O_DISCOVERY},
+    {"no-resolve", no_argument, 0, 'n'},
+    {0, 0, 0, 0},
+};
+
+#define REDACTED "<redacted>"
+
+/* One bit per option in scan_args.given. */
+static uint64_t opt_bit(int c)
+{
+    switch (c) {
+    case 'p':
+        return 1;
+    case 'o':
+        return 2;
+    case 'q':
+        return 4;
+    case 'v':
+        return 8;
+    case 'n':
+        return 16;
+    default:
+        return c >= O_EXCLUDE && c < O_LAST ? UINT64_C(32) << (c - O_EXCLUDE) : 0;
+    }
+}
+
+static int strv_push(struct strv *a, const char *s)
+{
+    const char **nv = arr_grow(a->v, a->n, &a->cap, sizeof *nv, 8);
+    if (!nv) return -1;
+    a->v = nv;
+    a->v[a->n++] = s;
+    return 0;
+}
+
+static int parse_int_opt(const char *name, const char *v, uint64_t max, uint64_t *out)
+{
+    if (parse_u64(v, max, out) < 0) {
+        fprintf(stderr, "ajar scan: bad value for %s: '%s'\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static void args_init(struct scan_args *a)
+{
+    memset(a, 0, sizeof *a);
+    engine_opts_default(&a->eo);
+    a->nshards = 1;
+    a->cfg.alert_level = SEV_HIGH;
+    a->cfg.webhook_wait_ms = 5000;
+}
+
+/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. */
+static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *const *argv)
+{
+    uint64_t v = 0;
+    const char *arg = optarg_;
+    a->given |= opt_bit(c);
+    switch (c) {
+    case 'p':
+        a->to.ports = arg;
+        break;
+    case O_EXCLUDE:
+        if (strv_push(&a->excl, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case O_EXCLUDE_FILE:
+        if (strv_push(&a->exfiles, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case O_IL:
+        if (strv_push(&a->infiles, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case O_SEED:
+        if (parse_int_opt("--seed", arg, UINT64_MAX, &a->seed) < 0) return EXIT_USAGE;
+        a->have_seed = true;
+        break;
+    case O_SHARD: {
+        const char *slash = strchr(arg, '/');
+        if (!slash || parse_u64n(arg, (size_t)(slash - arg), 1u << 20, &a->shard) < 0 ||
+            parse_u64(slash + 1, 1u << 20, &a->nshards) < 0 || a->nshards == 0 ||
+            a->shard >= a->nshards) {
+            fprintf(stderr, "ajar scan: bad value for --shard: '%s' (want I/N with 0 <= I < N)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        break;
+    }
+    case O_RATE:
+        if (parse_int_opt("--rate", arg, 100000000, &v) < 0) return EXIT_USAGE;
+        a->eo.rate = (double)v;
+        break;
+    case O_CONC:
+        if (parse_int_opt("--concurrency", arg, 1u << 20, &v) < 0) return EXIT_USAGE;
+        if (v == 0) {
+            fprintf(stderr, "ajar scan: bad value for --concurrency: '%s'\n", arg);
+            return EXIT_USAGE;
+        }
+        a->eo.concurrency = (int)v;
+        break;
+    case O_TIMEOUT:
+        if (parse_int_opt("--timeout", arg, 600000, &v) < 0) return EXIT_USAGE;
+        if (v == 0) goto bad_zero;
+        a->eo.timeout_ms = (int)v;
+        break;
+    case O_RETRIES:
+        if (parse_int_opt("--retries", arg, 100, &v) < 0) return EXIT_USAGE;
+        a->eo.retries = (int)v;
+        break;
+    case O_PTIMEOUT:
+        if (parse_int_opt("--probe-timeout", arg, 600000, &v) < 0) return EXIT_USAGE;
+        if (v == 0) goto bad_zero;
+        a->eo.probe_timeout_ms = (int)v;
+        break;
+    case O_DISC:
+        a->eo.discovery_only = true;
+        break;
+    case O_DISCOVERY:
+        if (strcmp(arg, "connect") != 0 && strcmp(arg, "syn") != 0) {
+            fprintf(stderr, "ajar scan: bad value for --discovery: '%s' (connect or syn)\n", arg);
+            return EXIT_USAGE;
+        }
+        a->syn = !strcmp(arg, "syn");
+        break;
+    case O_NODEF:
+        a->eo.popts.no_default_accounts = true;
+        break;
+    case O_PROBE:
+        if (!probe_find(arg)) {
+            fprintf(stderr, "ajar scan: unknown probe '%s'\n", arg);
+            return EXIT_USAGE;
+        }
+        a->eo.only_probe = arg;
+        break;
+    case O_MAXSEC:
+        if (parse_int_opt("--max-seconds", arg, 100000000, &v) < 0) return EXIT_USAGE;
+        a->eo.max_seconds = (int)v;
+        break;
+    case O_DB:
+        a->cfg.db = arg;
+        break;
+    case O_TRACE:
+        a->trace_path = arg;
+        break;
+    case O_RESOLVE:
+        if (!strchr(arg, ':')) {
+            fprintf(stderr, "ajar scan: bad value for --resolve: '%s' (want NAME:ADDRESS)\n", arg);
+            return EXIT_USAGE;
+        }
+        if (strv_push(&a->pins, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case 'n':
+        a->to.no_resolve = true;
+        break;
+    case O_NODB:
+        a->cfg.no_db = true;
+        break;
+    case O_RESUME:
+        a->cfg.resume = true;
+        if (arg) {
+            if (parse_int_opt("--resume", arg, INT64_MAX, &v) < 0) return EXIT_USAGE;
+            a->cfg.resume_id = (int64_t)v;
+        }
+        break;
+    case O_FAILON:
+        if (severity_parse(arg, &a->cfg.fail_on) < 0 || a->cfg.fail_on == SEV_NONE) {
+            fprintf(stderr,
+                    "ajar scan: bad value for --fail-on: '%s' (info, low, medium, high, "
+                    "critical)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        a->cfg.has_fail_on = true;
+        break;
+    case O_WEBHOOK: {
+        struct err we;
+        if (!strcmp(arg, REDACTED)) { /* a stored scan's: not given again */
+            a->given &= ~opt_bit(c);
+            a->cfg.webhook_redacted = true;
+            break;
+        }
+        if (webhook_url_check(arg, &we) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", we.msg);
+            return EXIT_USAGE;
+        }
+        a->cfg.webhook = arg;
+        break;
+    }
+    case O_ALERT:
+        if (severity_parse(arg, &a->cfg.alert_level) < 0 || a->cfg.alert_level == SEV_NONE) {
+            fprintf(stderr, "ajar scan: bad value for --alert-level: '%s'\n", arg);
+            return EXIT_USAGE;
+        }
+        break;
+    case O_WHWAIT:
+        if (parse_int_opt("--webhook-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
+        a->cfg.webhook_wait_ms = (int)v * 1000;
+        break;
+    case 'o':
+        a->out_path = arg;
+        break;
+    case O_PROGRESS:
+        a->progress = true;
+        break;
+    case 'q':
+        a->quiet = true;
+        break;
+    case 'v':
+        a->verbose++;
+        break;
+    default:
+        fprintf(stderr, "ajar scan: unknown or incomplete option '%s' (try 'ajar scan --help')\n",
+                argv[optind - 1]);
+        return EXIT_USAGE;
+    }
+    return 0;
+bad_zero:
+    fprintf(stderr, "ajar scan: bad value for option: '%s' (want a positive number)\n", arg);
+    return EXIT_USAGE;
+}
+
+int scan_args_parse(int argc, char **argv, struct scan_args *a)
+{
+    args_init(a);
+    /* nmap's single-dash -iL: turn it into --iL for getopt_long */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-iL")) argv[i] = "--iL";
+    optind = 0; /* a fresh scan of a new vector (glibc) */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "p:o:qvhn", lopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(scan_usage, stdout);
+            return -1;
+        }
+        int r = apply_opt(a, c, optarg, (const char *const *)argv);
+        if (r == EXIT_RUNTIME) {
+            fprintf(stderr, "ajar scan: out of memory\n");
+            return EXIT_USAGE;
+        }
+        if (r) return r;
+    }
+    for (int i = optind; i < argc; i++)
+        if (strv_push(&a->specs, argv[i]) < 0) return EXIT_USAGE;
+    scan_args_targets(a);
+    return 0;
+}
+
+void scan_args_targets(struct scan_args *a)
+{
+    a->to.exclude = a->excl.v;
+    a->to.n_exclude = a->excl.n;
+    a->to.exclude_files = a->exfiles.v;
+    a->to.n_exclude_files = a->exfiles.n;
+    a->to.input_files = a->infiles.v;
+    a->to.n_input_files = a->infiles.n;
+    a->to.resolve = a->pins.v;
+    a->to.n_resolve = a->pins.n;
+}
+
+void scan_args_free(struct scan_args *a)
+{
+    free(a->excl.v);
+    free(a->exfiles.v);
+    free(a->infiles.v);
+    free(a->specs.v);
+    free(a->pins.v);
+    for (size_t i = 0; i < a->nowned; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    memset(a, 0, sizeof *a);
+}
+
+/* Does option `name` (without dashes, as in lopts) take a value? Unknown: no. */
+static bool takes_value(const char *arg, bool *is_db, bool *is_hook)
+{
+    *is_db = *is_hook = false;
+    if (arg[0] != '-' || !arg[1]) return false;
+    if (arg[1] != '-') return strchr("po", arg[1]) && !arg[2]; /* -p V, -o V; -p9200 carries it */
+    const char *n = arg + 2;
+    if (strchr(n, '=')) return false;
+    for (const struct option *o = lopts; o->name; o++) {
+        if (strcmp(o->name, n)) continue;
+        *is_db = o->val == O_DB;
+        *is_hook = o->val == O_WEBHOOK;
+        return o->has_arg == required_argument;
+    }
+    return false;
+}
+
+char *scan_args_json(int argc, char **argv)
+{
+    json_t *arr = json_array();
+    if (!arr) return NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *s = strcmp(argv[i], "--iL") == 0 ? "-iL" : argv[i];
+        bool is_db, is_hook;
+        bool val = takes_value(s, &is_db, &is_hook);
+        if (!strncmp(s, "--db=", 5) || (is_db && val)) {
+            if (val) i++;
+            continue;
+        }
+        if (!strncmp(s, "--webhook=", 10)) {
+            json_array_append_new(arr, json_string("--webhook=" REDACTED));
+            continue;
+        }
+        json_array_append_new(arr, json_string(s));
+        if (val && i + 1 < argc) {
+            i++;
+            json_array_append_new(arr, json_string(is_hook ? REDACTED : argv[i]));
+        }
+    }
+    char *out = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return out;
+}
+
+int scan_args_from_json(const char *json, struct scan_args *a, struct err *e)
+{
+    json_error_t je;
+    json_t *arr = json_loads(json, 0, &je);
+    size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+    int rc = -1;
+    char **argv = NULL;
+    if (!json_is_array(arr)) {
+        err_set(e, "the stored arguments do not parse");
+        goto out;
+    }
+    argv = xcalloc(n + 2, sizeof *argv);
+    char **owned = xcalloc(n + 2, sizeof *owned);
+    if (!argv || !owned) {
+        free(owned);
+        err_set(e, "out of memory");
+        goto out;
+    }
+    argv[0] = "scan";
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        owned[k] = xstrdup(s ? s : "");
+        if (!owned[k]) break;
+        argv[i + 1] = owned[k++];
+    }
+    if (k < n) {
+        for (size_t i = 0; i < k; i++)
+            free(owned[i]);
+        free(owned);
+        err_set(e, "out of memory");
+        goto out;
+    }
+    /* stderr stays the user's: a stored argv parsed before, so a failure here is a bug or an
+     * edited store, and the message names the option */
+    int r = scan_args_parse((int)n + 1, argv, a);
+    a->owned = owned;
+    a->nowned = k;
+    if (r != 0) {
+        err_set(e, "the stored arguments are not valid any more");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(argv);
+    json_decref(arr);
+    return rc;
+}
+
+/* dst = a copy of src's array (the strings stay borrowed); dst's old array is freed. */
+static void strv_assign(struct strv *dst, const struct strv *src)
+{
+    free(dst->v);
+    memset(dst, 0, sizeof *dst);
+    for (size_t i = 0; i < src->n; i++)
+        if (strv_push(dst, src->v[i]) < 0) break;
+}
+
+void scan_args_merge(struct scan_args *st, const struct scan_args *now)
+{
+    uint64_t g = now->given;
+#define TAKE_LIST(c, field)                                                                        \
+    do {                                                                                           \
+        if (g & opt_bit(c)) strv_assign(&st->field, &now->field);                                  \
+    } while (0)
+    TAKE_LIST(O_EXCLUDE, excl);
+    TAKE_LIST(O_EXCLUDE_FILE, exfiles);
+    TAKE_LIST(O_IL, infiles);
+    TAKE_LIST(O_RESOLVE, pins);
+#undef TAKE_LIST
+#define TAKE(c, field)                                                                             \
+    do {                                                                                           \
+        if (g & opt_bit(c)) st->field = now->field;                                                \
+    } while (0)
+    TAKE('p', to.ports);
+    TAKE('o', out_path);
+    TAKE('q', quiet);
+    TAKE('v', verbose);
+    TAKE('n', to.no_resolve);
+    TAKE(O_SEED, seed);
+    TAKE(O_SEED, have_seed);
+    TAKE(O_SHARD, shard);
+    TAKE(O_SHARD, nshards);
+    TAKE(O_RATE, eo.rate);
+    TAKE(O_CONC, eo.concurrency);
+    TAKE(O_TIMEOUT, eo.timeout_ms);
+    TAKE(O_RETRIES, eo.retries);
+    TAKE(O_PTIMEOUT, eo.probe_timeout_ms);
+    TAKE(O_DISC, eo.discovery_only);
+    TAKE(O_NODEF, eo.popts.no_default_accounts);
+    TAKE(O_PROBE, eo.only_probe);
+    TAKE(O_MAXSEC, eo.max_seconds);
+    TAKE(O_PROGRESS, progress);
+    TAKE(O_TRACE, trace_path);
+    TAKE(O_DISCOVERY, syn);
+    TAKE(O_FAILON, cfg.fail_on);
+    TAKE(O_FAILON, cfg.has_fail_on);
+    TAKE(O_WEBHOOK, cfg.webhook);
+    TAKE(O_ALERT, cfg.alert_level);
+    TAKE(O_WHWAIT, cfg.webhook_wait_ms);
+#undef TAKE
+    if (g & opt_bit(O_WEBHOOK)) st->cfg.webhook_redacted = false;
+    st->cfg.db = now->cfg.db;
+    st->cfg.no_db = now->cfg.no_db;
+    st->cfg.resume = true;
+    st->cfg.resume_id = now->cfg.resume_id;
+    st->given |= g;
+    scan_args_targets(st);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Two lists of strings, in any order: equal? */
+static bool same_set(const struct strv *x, const struct strv *y)
+{
+    if (x->n != y->n) return false;
+    if (!x->n) return true;
+    const char **a = xcalloc(2 * x->n, sizeof *a);
+    if (!a) return false;
+    memcpy(a, x->v, x->n * sizeof *a);
+    memcpy(a + x->n, y->v, y->n * sizeof *a);
+    qsort(a, x->n, sizeof *a, cmp_cstr);
+    qsort(a + x->n, x->n, sizeof *a, cmp_cstr);
+    bool same = true;
+    for (size_t i = 0; i < x->n && same; i++)
+        same = !strcmp(a[i], a[x->n + i]);
+    free(a);
+    return same;
+}
+
+static void list_text(const struct strv *l, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < l->n && o + 1 < n; i++)
+        o += (size_t)str_fmt(out + o, n - o, "%s%s", i ? " " : "", l->v[i]);
+    if (o >= n) str_copy(out + n - 4, "...", 4);
+}
+
+static int differ_list(const char *what, const struct strv *now, const struct strv *then, char *out,
+                       size_t n)
+{
+    if (same_set(now, then)) return 0;
+    char a[160], b[160];
+    list_text(now, a, sizeof a);
+    list_text(then, b, sizeof b);
+    str_fmt(out, n, "%s: '%s' (the scan: '%s')", what, a, b);
+    return 1;
+}
+
+static int differ_str(const char *what, const char *now, const char *then, char *out, size_t n)
+{
+    if (!strcmp(now ? now : "", then ? then : "")) return 0;
+    str_fmt(out, n, "%s: '%s' (the scan: '%s')", what, now ? now : "(none)",
+            then ? then : "(none)");
+    return 1;
+}
+
+static int differ_flag(const char *what, bool now, bool then, char *out, size_t n)
+{
+    if (now == then) return 0;
+    str_fmt(out, n, "%s %s (the scan: %s)", what, now ? "given" : "not given",
+            then ? "given" : "not given");
+    return 1;
+}
+
+int scan_args_differ(const struct scan_args *now, const struct scan_args *then, bool scope,
+                     char *out, size_t n)
+{
+    char s1[48], s2[48];
+    str_fmt(s1, sizeof s1, "%llu/%llu", (unsigned long long)now->shard,
+            (unsigned long long)now->nshards);
+    str_fmt(s2, sizeof s2, "%llu/%llu", (unsigned long long)then->shard,
+            (unsigned long long)then->nshards);
+    if (scope && (differ_list("targets", &now->specs, &then->specs, out, n) ||
+                  differ_list("-iL", &now->infiles, &then->infiles, out, n) ||
+                  differ_str("--ports", now->to.ports, then->to.ports, out, n) ||
+                  differ_list("--exclude", &now->excl, &then->excl, out, n) ||
+                  differ_list("--exclude-file", &now->exfiles, &then->exfiles, out, n)))
+        return 1;
+    return differ_list("--resolve", &now->pins, &then->pins, out, n) ||
+           differ_flag("--no-resolve", now->to.no_resolve, then->to.no_resolve, out, n) ||
+           differ_str("--shard", s1, s2, out, n) ||
+           differ_str("--discovery", now->syn ? "syn" : "connect", then->syn ? "syn" : "connect",
+                      out, n) ||
+           differ_flag("--discovery-only", now->eo.discovery_only, then->eo.discovery_only, out,
+                       n) ||
+           differ_str("--probe", now->eo.only_probe, then->eo.only_probe, out, n) ||
+           differ_flag("--no-default-accounts", now->eo.popts.no_default_accounts,
+                       then->eo.popts.no_default_accounts, out, n);
+}

@@ -1,0 +1,64 @@
+/*
+ * cli/scan_args.h -- the options of `ajar scan`, parsed into one struct,
+ * so that a scan can be described, stored and compared: `--resume`
+ * without targets continues a stored scan with its stored arguments
+ * (scan_args_from_json, then the options given now on top:
+ * scan_args_merge), and a resume whose targets or options contradict the
+ * scan's is refused with the difference named (scan_args_differ).
+ */
+#ifndef AJAR_CLI_SCAN_ARGS_H
+#define AJAR_CLI_SCAN_ARGS_H
+
+#include "cli/scanopts.h"
+#include "net/engine.h"
+#include "target/target.h"
+
+/* A growable array of borrowed strings. */
+struct strv {
+    const char **v;
+    size_t n, cap;
+};
+
+struct scan_args {
+    struct engine_opts eo;
+    struct target_opts to; /* ports and no_resolve; the lists are set by scan_args_targets */
+    struct strv excl, exfiles, infiles, specs, pins;
+    const char *out_path, *trace_path;
+    uint64_t seed, shard, nshards;
+    bool have_seed, progress, quiet, syn;
+    int verbose;
+    struct scan_cfg cfg; /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
+    uint64_t given;      /* which options were on the command line (opt_bit) */
+    char **owned;        /* strings of a stored argv, freed with the args */
+    size_t nowned;
+};
+
+extern const char scan_usage[];
+
+/*
+ * Parse argv (argv[0] the command). Returns 0 to go on, -1 after printing the usage for --help
+ * (exit 0), or EXIT_USAGE after one line naming the culprit on stderr. The strings stay argv's
+ * (argv's "-iL" entries are rewritten to "--iL").
+ */
+int scan_args_parse(int argc, char **argv, struct scan_args *a);
+void scan_args_free(struct scan_args *a);
+/* Point a->to's lists at the parsed ones (after parsing or merging). */
+void scan_args_targets(struct scan_args *a);
+/* argv[1..] as a JSON array with secrets redacted (--webhook's URL) and --db dropped; NULL when
+ * out of memory. The caller frees it. */
+char *scan_args_json(int argc, char **argv);
+/* Parse a stored argv (scan_args_json's). -1 with e set when it does not parse. */
+int scan_args_from_json(const char *json, struct scan_args *a, struct err *e);
+/* The options given now (now->given) replace the stored ones in *stored (lists copied; strings
+ * stay borrowed from now's argv). */
+void scan_args_merge(struct scan_args *stored, const struct scan_args *now);
+/*
+ * The first option that decides what a scan covers or finds on which now and then differ, as
+ * "--ports: '6380' (the scan: '6379')" in out; 0 when none differs. With scope, the options the
+ * scope key hashes (targets, -iL, ports, excludes) as written; then --resolve, -n, --shard,
+ * --discovery[-only], --probe and --no-default-accounts.
+ */
+int scan_args_differ(const struct scan_args *now, const struct scan_args *then, bool scope,
+                     char *out, size_t n);
+
+#endif
