@@ -4,10 +4,16 @@
  * (version, authentication, certificate, data volume), as text for a
  * person or --json for a program.
  *
- * Without arguments: the newest finished scan and the one before it of the
- * same scope (for sharded scans, the whole groups). With one: that scan and
- * the one before it. A service is the same exposure when its address,
+ * Without arguments: the newest complete coverage and the one before it of
+ * the same scope (for sharded scans, the whole groups). With one: that scan
+ * and the one before it. A service is the same exposure when its address,
  * port, transport and service name are equal.
+ *
+ * Only like is compared with like: two complete coverages of the same
+ * scope. An interrupted scan, a killed one or a group with a shard missing
+ * saw only part of the scope, and the rest of the scope would show up as
+ * "closed"; such a pair is refused (exit 1) with the scans that can be
+ * compared.
  */
 #include "cli/cli.h"
 #include "core/finding.h"
@@ -23,7 +29,8 @@ static const char diff_usage[] =
     "usage: ajar diff [--db PATH|URL] [--json] [OLD NEW | NEW]\n"
     "\n"
     "Exposures new, closed and changed (version, auth, certificate, data volume) between\n"
-    "two scans of the same targets; by default the last two.\n"
+    "two complete scans of the same targets; by default the last two. An interrupted or\n"
+    "partial scan (a shard missing) is refused (exit 1), with the scans that can be compared.\n"
     "\n"
     "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
     "      --json          one JSON object instead of text\n"
@@ -158,10 +165,57 @@ static void print_expo_json(char mark, const json_t *v)
 
 static void scan_line(const char *label, const struct scan_info *si)
 {
-    char st[32] = "";
+    char st[32] = "", cov[256];
     time_fmt_utc(si->start, st, sizeof st);
-    printf("%s scan %lld  %s  %lld findings\n", label, (long long)si->id, st,
-           (long long)si->findings);
+    scan_coverage_text(si, cov, sizeof cov);
+    printf("%s scan %lld  %s  %lld findings  (%s)\n", label, (long long)si->id, st,
+           (long long)si->findings, cov);
+}
+
+/* The complete coverages (their groups' newest scans) of a scope, newest first, as "#7, #4". */
+struct coverages {
+    const char *scope;
+    int64_t groups[6], ids[6];
+    size_t n;
+};
+
+static int on_scan(void *arg, const struct scan_info *si)
+{
+    struct coverages *c = arg;
+    if (strcmp(si->scope_key, c->scope) || !si->end || !scan_group_complete(si)) return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->groups[i] == si->group) return 0;
+    c->groups[c->n] = si->group;
+    c->ids[c->n++] = si->id;
+    return c->n >= ARRAY_LEN(c->ids);
+}
+
+/* "ajar diff: <why>; complete coverages of its targets: #7, #4" and exit 1. */
+static int refuse(struct store *s, const struct scan_info *si, const char *why)
+{
+    struct coverages c = {.scope = si->scope_key};
+    struct err e;
+    char list[160] = "none";
+    size_t o = 0;
+    if (store_scans(s, on_scan, &c, &e) == 0)
+        for (size_t i = 0; i < c.n && o + 1 < sizeof list; i++)
+            o += (size_t)str_fmt(list + o, sizeof list - o, "%s#%lld", i ? ", " : "",
+                                 (long long)c.ids[i]);
+    fprintf(stderr, "ajar diff: %s; complete coverages of its targets: %s\n", why, list);
+    return EXIT_RUNTIME;
+}
+
+/* A complete coverage? Else refuse naming what the scan covered. */
+static int check_complete(struct store *s, const struct scan_info *si)
+{
+    if (si->end && scan_group_complete(si)) return 0;
+    char cov[256], why[400];
+    scan_coverage_text(si, cov, sizeof cov);
+    str_fmt(why, sizeof why,
+            "%s: not a complete coverage, so what it did not reach would show as "
+            "closed",
+            cov);
+    return refuse(s, si, why);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -199,7 +253,7 @@ int cmd_diff(int argc, char **argv)
         else if (store_last_scan(s, NULL, &new_id, &e) < 0)
             goto fail;
         if (!new_id) {
-            err_set(&e, "no finished scan in %s", db);
+            err_set(&e, "no complete scan in %s", db);
             goto fail;
         }
         if (store_prev_scan(s, new_id, &old_id, &e) < 0) goto fail;
@@ -212,6 +266,25 @@ int cmd_diff(int argc, char **argv)
     }
     struct scan_info so, sn;
     if (store_scan_get(s, old_id, &so, &e) < 0 || store_scan_get(s, new_id, &sn, &e) < 0) goto fail;
+    if ((rc = check_complete(s, &so)) != 0 || (rc = check_complete(s, &sn)) != 0) goto out;
+    if (strcmp(so.scope_key, sn.scope_key) != 0) {
+        char why[160];
+        str_fmt(why, sizeof why, "scans %lld and %lld covered different targets", (long long)old_id,
+                (long long)new_id);
+        rc = refuse(s, &sn, why);
+        goto out;
+    }
+    rc = EXIT_RUNTIME;
+    if (nargs == 0) { /* say so when the newest scan is not among the compared */
+        int64_t newest = 0;
+        struct scan_info sx;
+        if (store_newest_scan(s, &newest, &e) == 0 && newest > new_id &&
+            store_scan_get(s, newest, &sx, &e) == 0 && sx.group != sn.group) {
+            char cov[256];
+            scan_coverage_text(&sx, cov, sizeof cov);
+            fprintf(stderr, "ajar diff: note: %s; comparing the newest complete coverages\n", cov);
+        }
+    }
     if (store_scan_findings(s, old_id, collect, &a, &e) < 0 ||
         store_scan_findings(s, new_id, collect, &b, &e) < 0)
         goto fail;
@@ -223,6 +296,11 @@ int cmd_diff(int argc, char **argv)
     json_object_set_new(out, "old", json_integer(old_id));
     json_object_set_new(out, "new", json_integer(new_id));
     json_object_set_new(out, "same_scope", json_boolean(!strcmp(so.scope_key, sn.scope_key)));
+    char cov[256];
+    scan_coverage_text(&so, cov, sizeof cov);
+    json_object_set_new(out, "old_coverage", json_string(cov));
+    scan_coverage_text(&sn, cov, sizeof cov);
+    json_object_set_new(out, "new_coverage", json_string(cov));
     json_object_set_new(out, "new_exposures", jnew);
     json_object_set_new(out, "closed", jclosed);
     json_object_set_new(out, "changed", jchanged);
@@ -253,15 +331,14 @@ int cmd_diff(int argc, char **argv)
     } else {
         scan_line("old:", &so);
         scan_line("new:", &sn);
-        if (strcmp(so.scope_key, sn.scope_key))
-            printf("note: the two scans covered different targets\n");
         printf("\n%zu new, %zu closed, %zu changed, %zu unchanged\n", json_array_size(jnew),
                json_array_size(jclosed), json_array_size(jchanged), unchanged);
         size_t n;
         json_t *v;
         if (json_array_size(jnew)) printf("\nnew:\n");
         json_array_foreach(jnew, n, v) print_expo_json('+', v);
-        if (json_array_size(jclosed)) printf("\nclosed (not seen by the new scan):\n");
+        if (json_array_size(jclosed))
+            printf("\nclosed (not seen by the new scan, which covered every target):\n");
         json_array_foreach(jclosed, n, v) print_expo_json('-', v);
         if (json_array_size(jchanged)) printf("\nchanged:\n");
         json_array_foreach(jchanged, n, v)

@@ -6,6 +6,12 @@
  * and last seen, how long it has been open, and when it was found closed.
  * Text for a person, --json for a program (each observation carries the
  * record as it was written then).
+ *
+ * What each claim rests on is said: a closed service names the scan that
+ * found it closed and what that scan covered; an open service whose scope
+ * was scanned since its last sighting by scans that were not complete
+ * (interrupted, killed, a shard missing) lists them, since they neither
+ * confirm nor refute it.
  */
 #include "cli/cli.h"
 #include "core/finding.h"
@@ -63,6 +69,54 @@ struct svc_list {
     struct store_service *v;
     size_t n, cap;
 };
+
+/* The scans of one scope after a given one that are not complete coverages, oldest first. */
+struct since {
+    const char *scope;
+    int64_t after;
+    json_t *list;
+};
+
+static int on_scan_since(void *arg, const struct scan_info *si)
+{
+    struct since *c = arg;
+    if (si->id <= c->after) return 1; /* newest first: nothing older matters */
+    if (strcmp(si->scope_key, c->scope) || (si->end && scan_group_complete(si))) return 0;
+    char cov[256];
+    scan_coverage_text(si, cov, sizeof cov);
+    json_t *x = json_object();
+    json_object_set_new(x, "scan", json_integer(si->id));
+    json_object_set_new(x, "coverage", json_string(cov));
+    json_array_insert_new(c->list, 0, x);
+    return 0;
+}
+
+/* "closed_by" for a closed service, "incomplete_since" for an open one (see the essay). */
+static int claim_basis(struct store *s, const struct store_service *sv, int64_t last_scan,
+                       json_t *o, struct err *e)
+{
+    struct scan_info si;
+    char cov[256];
+    if (sv->closed_at) {
+        int64_t by = 0;
+        if (store_closed_by(s, sv->id, &by, e) < 0) return -1;
+        if (!by || store_scan_get(s, by, &si, e) < 0) {
+            json_object_set_new(o, "closed_by", json_null());
+            return 0;
+        }
+        scan_coverage_text(&si, cov, sizeof cov);
+        json_t *x = json_object();
+        json_object_set_new(x, "scan", json_integer(by));
+        json_object_set_new(x, "coverage", json_string(cov));
+        json_object_set_new(o, "closed_by", x);
+        return 0;
+    }
+    json_t *list = json_array();
+    json_object_set_new(o, "incomplete_since", list);
+    if (!last_scan || store_scan_get(s, last_scan, &si, e) < 0) return 0;
+    struct since c = {.scope = si.scope_key, .after = last_scan, .list = list};
+    return store_scans(s, on_scan_since, &c, e);
+}
 
 static int on_service(void *arg, const struct store_service *sv)
 {
@@ -238,7 +292,11 @@ int cmd_history(int argc, char **argv)
             prev = cur;
         }
         if (prev) json_decref(prev);
+        int64_t last_scan = 0;
+        for (size_t k = 0; k < ol.n; k++)
+            if (!strcmp(ol.v[k].key, key) && ol.v[k].scan > last_scan) last_scan = ol.v[k].scan;
         json_array_append_new(jsv, o);
+        if (claim_basis(s, sv, last_scan, o, &e) < 0) goto fail;
     }
     if (as_json) {
         if (json_dumpf(out, stdout, JSON_COMPACT) < 0 || putchar('\n') == EOF) goto fail;
@@ -261,9 +319,19 @@ int cmd_history(int argc, char **argv)
             printf("  first seen %s, last seen %s\n", fs, ls);
             if (sv->closed_at) {
                 time_fmt_utc(sv->closed_at, cl, sizeof cl);
-                printf("  CLOSED at %s after %s open\n", cl, dur);
+                const json_t *by = json_object_get(o, "closed_by");
+                printf("  CLOSED at %s after %s open", cl, dur);
+                if (json_is_object(by))
+                    printf(" (found closed by %s)",
+                           json_string_value(json_object_get(by, "coverage")));
+                printf("\n");
             } else {
                 printf("  OPEN for %s\n", dur);
+                size_t m;
+                json_t *x;
+                json_array_foreach(json_object_get(o, "incomplete_since"), m, x)
+                    printf("  since its last sighting, not a complete coverage: %s\n",
+                           json_string_value(json_object_get(x, "coverage")));
             }
             size_t k;
             json_t *x;

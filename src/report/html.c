@@ -80,6 +80,7 @@ static const char style[] =
     "margin:0;background:#f4f5f7;color:#1d2330;font-size:14px}"
     "header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}"
     "header p{margin:4px 0 0;color:#c9cfdb;font-size:13px;word-break:break-all}"
+    "header p.incomplete{color:#1d2330;background:#ffd166;padding:4px 8px;border-radius:4px}"
     "main{padding:8px 28px 40px;max-width:1400px}"
     "section{background:#fff;border-radius:6px;padding:14px 18px;margin:16px 0;"
     "box-shadow:0 1px 2px rgba(0,0,0,.08)}"
@@ -703,6 +704,22 @@ int report_html(struct report *r, struct err *e)
             esc(fp, r->scan.where);
         }
         fputs("</p>", fp);
+        if (r->scan.coverage[0]) {
+            fputs(r->scan.incomplete ? "<p class=\"incomplete\"><strong>Incomplete:</strong> "
+                                     : "<p>",
+                  fp);
+            esc(fp, r->scan.coverage);
+            if (r->scan.incomplete)
+                fputs(". Only what this scan reached is listed; services it did not reach keep "
+                      "their last sighting.",
+                      fp);
+            fputs("</p>", fp);
+        }
+        if (r->scan.note[0]) {
+            fputs("<p>Note: ", fp);
+            esc(fp, r->scan.note);
+            fputs("</p>", fp);
+        }
         if (r->scan.args[0]) {
             fputs("<p>", fp);
             esc(fp, r->scan.args);

@@ -296,7 +296,7 @@ static int sarif_finish(struct report *r, struct err *e)
         char t0[32] = "", t1[32] = "";
         time_fmt_utc(r->scan.start, t0, sizeof t0);
         json_t *inv = json_object();
-        json_object_set_new(inv, "executionSuccessful", json_true());
+        json_object_set_new(inv, "executionSuccessful", json_boolean(!r->scan.incomplete));
         json_object_set_new(inv, "startTimeUtc", json_string(t0));
         if (r->scan.end) {
             time_fmt_utc(r->scan.end, t1, sizeof t1);
@@ -304,6 +304,8 @@ static int sarif_finish(struct report *r, struct err *e)
         }
         json_t *props = json_object();
         json_object_set_new(props, "scan_id", json_integer(r->scan.id));
+        if (r->scan.coverage[0])
+            json_object_set_new(props, "coverage", json_string(r->scan.coverage));
         json_object_set_new(inv, "properties", props);
         json_t *invs = json_array();
         json_array_append_new(invs, inv);

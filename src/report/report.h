@@ -88,9 +88,12 @@ struct report_scan {
     time_t start, end;
     char scope_key[65];
     char args[512];
-    int64_t prev_id;   /* previous finished scan of the same scope, 0 if none */
-    time_t prev_start; /* its start */
-    char where[256];   /* the store, for the heading */
+    int64_t prev_id;    /* previous finished scan of the same scope, 0 if none */
+    time_t prev_start;  /* its start */
+    char where[256];    /* the store, for the heading */
+    bool incomplete;    /* not a complete coverage: interrupted, unfinished, or a shard missing */
+    char coverage[256]; /* "scan #2: interrupted at 5.7% of its walk (SIGTERM)" */
+    char note[256];     /* a newer scan not shown (it is not a complete coverage), or "" */
 };
 
 struct report;
@@ -119,7 +122,7 @@ void report_free(struct report *r);
 /*
  * The whole command: open the store at `where` (a path or postgresql://
  * URL; a missing file is an error, the report never creates a store), take
- * scan scan_id (0: the newest finished scan), feed its findings and, for
+ * scan scan_id (0: the newest complete coverage), feed its findings and, for
  * HTML, the history of its scope (at most REPORT_HISTORY_MAX scans), and
  * write the report to fp. progress: print a progress line on stderr when
  * more than 100,000 findings are read.

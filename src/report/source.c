@@ -4,8 +4,10 @@
  *
  * This is the only file of the report that knows the store, and it only
  * reads it (store.h's reading half). The scan is the one asked for or the
- * newest finished one; "new since the previous scan" needs the previous
- * finished scan of the same scope (store_prev_scan). The history chart
+ * newest complete coverage (a newer interrupted or partial scan is named
+ * in a note, not taken silently: its findings are only what it reached);
+ * "new since the previous scan" needs the previous complete coverage of
+ * the same scope (store_prev_scan). The history chart
  * counts, for each of the last REPORT_HISTORY_MAX finished scans of the
  * same scope (one point per group of shards), the findings that pass the
  * report's filters by severity -- one more pass over each of those scans,
@@ -117,10 +119,12 @@ int report_run(const struct report_opts *o, const char *where, int64_t scan_id, 
         access(where, F_OK) != 0)
         return err_set(e, "no store at %s (give --db PATH or set AJAR_DB)", where);
     if (store_open(&s, where, e) < 0) return -1;
+    bool chosen = scan_id == 0;
     if (!scan_id) {
         if (store_last_scan(s, NULL, &scan_id, e) < 0) goto out;
         if (!scan_id) {
-            err_set(e, "no finished scan in %s", where);
+            err_set(e, "no complete scan in %s (ajar report --scan ID shows an incomplete one)",
+                    where);
             goto out;
         }
     }
@@ -138,6 +142,22 @@ int report_run(const struct report_opts *o, const char *where, int64_t scan_id, 
     sc.end = si.end;
     str_copy(sc.scope_key, si.scope_key, sizeof sc.scope_key);
     str_copy(sc.args, si.args, sizeof sc.args);
+    sc.incomplete = !si.end || !scan_group_complete(&si);
+    scan_coverage_text(&si, sc.coverage, sizeof sc.coverage);
+    int64_t newest = 0;
+    struct scan_info sx;
+    if (chosen && store_newest_scan(s, &newest, e) == 0 && newest > si.id &&
+        store_scan_get(s, newest, &sx, e) == 0 && sx.group != si.group) {
+        char cov[200];
+        scan_coverage_text(&sx, cov, sizeof cov);
+        str_fmt(sc.note, sizeof sc.note, "newer, not a complete coverage: %s (--scan %lld)", cov,
+                (long long)sx.id);
+    }
+    if (o->format != REPORT_TEXT && o->format != REPORT_HTML) {
+        if (sc.incomplete)
+            log_warn("%s: not a complete coverage; the records are what it reached", sc.coverage);
+        if (sc.note[0]) log_warn("%s", sc.note);
+    }
     /* a URL may carry a password: show only the scheme and host part */
     if (!strncmp(where, "postgres", 8))
         str_copy(sc.where, "postgresql (URL given)", sizeof sc.where);

@@ -441,6 +441,20 @@ int report_text(struct report *r, struct err *e)
     }
     if (r->o.color) fputs("\033[0m", fp);
     fputc('\n', fp);
+    if (r->have_scan && r->scan.coverage[0]) {
+        fputs("  coverage: ", fp);
+        cell(fp, r->scan.coverage, 0, 200, false);
+        fputc('\n', fp);
+        if (r->scan.incomplete)
+            fputs("  INCOMPLETE: only what this scan reached is listed; services it did not reach "
+                  "keep their last sighting (ajar history)\n",
+                  fp);
+        if (r->scan.note[0]) {
+            fputs("  note: ", fp);
+            cell(fp, r->scan.note, 0, 240, false);
+            fputc('\n', fp);
+        }
+    }
     if (r->have_scan && r->scan.where[0]) {
         fputs("  store: ", fp);
         cell(fp, r->scan.where, 0, 200, false);

@@ -51,18 +51,28 @@ int row_scan_info(void *arg, struct db_stmt *st)
     "SELECT MAX(id) FROM scans WHERE end_time IS NOT NULL" where " GROUP BY scan_group"            \
     " HAVING COUNT(DISTINCT shard) >= MAX(nshards) ORDER BY scan_group DESC LIMIT 1"
 
-int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct err *e)
+int store_last_scan_db(struct db *d, const char *scope_key, int64_t *id, struct err *e)
 {
     *id = 0;
     if (scope_key && scope_key[0])
-        return query(s, LAST_COMPLETE(" AND scope_key = $1"), "t", db_row_int, id, e, scope_key);
-    return query(s, LAST_COMPLETE(""), "", db_row_int, id, e);
+        return db_query(d, LAST_COMPLETE(" AND scope_key = $1"), "t", db_row_int, id, e, scope_key);
+    return db_query(d, LAST_COMPLETE(""), "", db_row_int, id, e);
+}
+
+int store_last_scan(struct store *s, const char *scope_key, int64_t *id, struct err *e)
+{
+    return store_last_scan_db(store_ctl(s), scope_key, id, e);
+}
+
+int store_newest_scan_db(struct db *d, int64_t *id, struct err *e)
+{
+    *id = 0;
+    return db_query(d, "SELECT MAX(id) FROM scans", "", db_row_int, id, e);
 }
 
 int store_newest_scan(struct store *s, int64_t *id, struct err *e)
 {
-    *id = 0;
-    return query(s, "SELECT MAX(id) FROM scans", "", db_row_int, id, e);
+    return store_newest_scan_db(store_ctl(s), id, e);
 }
 
 int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e)
@@ -80,14 +90,19 @@ int store_cert_hosts(struct store *s, const char *sha256, int *n, struct err *e)
 
 /* ---- reading ---- */
 
-int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e)
+int store_scan_get_db(struct db *d, int64_t id, struct scan_info *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    if (query(s, "SELECT " SCAN_COLS " FROM scans WHERE id = $1", "i", row_scan_info, out, e, id) <
-        0)
+    if (db_query(d, "SELECT " SCAN_COLS " FROM scans WHERE id = $1", "i", row_scan_info, out, e,
+                 id) < 0)
         return -1;
     if (!out->id) return err_set(e, "no scan %lld in the store", (long long)id);
     return 0;
+}
+
+int store_scan_get(struct store *s, int64_t id, struct scan_info *out, struct err *e)
+{
+    return store_scan_get_db(store_ctl(s), id, out, e);
 }
 
 int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e)
@@ -133,6 +148,14 @@ int store_scans(struct store *s, int (*fn)(void *arg, const struct scan_info *si
 {
     struct scans_ctx c = {fn, arg};
     return query(s, "SELECT " SCAN_COLS " FROM scans ORDER BY id DESC", "", row_scans, &c, e);
+}
+
+int store_scans_page_db(struct db *d, int64_t limit, int64_t offset,
+                        int (*fn)(void *arg, const struct scan_info *si), void *arg, struct err *e)
+{
+    struct scans_ctx c = {fn, arg};
+    return db_query(d, "SELECT " SCAN_COLS " FROM scans ORDER BY id DESC LIMIT $1 OFFSET $2", "ii",
+                    row_scans, &c, e, limit, offset);
 }
 
 struct findings_ctx {

@@ -162,9 +162,15 @@ int store_closed_by(struct store *s, int64_t service, int64_t *scan, struct err 
 int store_scan_group(struct store *s, int64_t id, int64_t *group, struct err *e);
 /* The newest complete coverage of the same scope in an earlier group (*prev 0 if none). */
 int store_prev_scan(struct store *s, int64_t scan_id, int64_t *prev, struct err *e);
-/* The same on a connection of the caller's (the dashboard reads with its own). */
+/* The same reads on a connection of the caller's (the dashboard reads with its own). */
 struct db;
 int store_prev_scan_db(struct db *d, int64_t scan_id, int64_t *prev, struct err *e);
+int store_last_scan_db(struct db *d, const char *scope_key, int64_t *id, struct err *e);
+int store_newest_scan_db(struct db *d, int64_t *id, struct err *e);
+int store_scan_get_db(struct db *d, int64_t id, struct scan_info *out, struct err *e);
+/* Scans newest first, limit of them after skipping offset; fn returns non-zero to stop. */
+int store_scans_page_db(struct db *d, int64_t limit, int64_t offset,
+                        int (*fn)(void *arg, const struct scan_info *si), void *arg, struct err *e);
 
 /* An exposure as the store knows it now. */
 struct store_service {

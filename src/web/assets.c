@@ -125,6 +125,8 @@ static const char css[] =
     ".tag.bad{background:#fde8ea;color:#8a0016}.tag.warn{background:#fff3cd;color:#6b4e00}"
     ".tag.open{background:#fde8ea;color:#8a0016}"
     ".running{color:#9a6700;font-weight:600}"
+    ".incomplete{background:#fff4d6;border:1px solid #e8c46a;border-radius:6px;padding:6px 10px;"
+    "margin:6px 0}"
     /* forms */
     "input,select,button{font:inherit;color:inherit}"
     "input,select{border:1px solid #c9ced8;border-radius:4px;padding:5px 7px;background:#fff}"

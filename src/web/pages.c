@@ -182,38 +182,38 @@ int wp_error_page(struct web_req *r, struct web_resp *o, int status, const char 
 
 /* ---- scans ---- */
 
-#define SCAN_SQL                                                                                   \
-    "SELECT id, scan_group, start_time, COALESCE(end_time, 0), scope_key, findings, nshards,"      \
-    " arguments FROM scans"
-
-static void scan_row(struct db_stmt *st, struct wp_scan *s)
+/* A scan as the pages show it, from the store's reading of it. */
+static void scan_from_info(const struct scan_info *si, struct wp_scan *s)
 {
     memset(s, 0, sizeof *s);
-    s->id = db_col_int(st, 0);
-    s->group = db_col_int(st, 1);
-    s->start = (time_t)db_col_int(st, 2);
-    s->end = (time_t)db_col_int(st, 3);
-    str_copy(s->scope, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof s->scope);
-    s->findings = db_col_int(st, 5);
-    s->nshards = (int)db_col_int(st, 6);
-    str_copy(s->args, db_col_text(st, 7) ? db_col_text(st, 7) : "", sizeof s->args);
-}
-
-/* One scan row by a constant query with at most one id parameter: 0, 1 none, -1 error. */
-static int scan_query(struct db *db, const char *sql, int64_t id, struct wp_scan *s, struct err *e)
-{
-    struct db_stmt *st = NULL;
-    if (db_prepare(db, sql, &st, e) < 0) return -1;
-    if (id) db_bind_int(st, 1, id);
-    int r = db_step(st, e);
-    if (r == 1) scan_row(st, s);
-    db_finalize(st);
-    return r < 0 ? -1 : r == 1 ? 0 : 1;
+    s->id = si->id;
+    s->group = si->group;
+    s->start = si->start;
+    s->end = si->end;
+    str_copy(s->scope, si->scope_key, sizeof s->scope);
+    s->findings = si->findings;
+    s->nshards = (int)si->nshards;
+    str_copy(s->args, si->args, sizeof s->args);
+    s->complete = si->end && scan_group_complete(si);
+    s->running = si->status == SCAN_RUNNING;
+    scan_coverage_text(si, s->coverage, sizeof s->coverage);
 }
 
 int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e)
 {
-    return scan_query(db, SCAN_SQL " WHERE id = $1", id, s, e);
+    struct scan_info si;
+    struct err ne;
+    int64_t have = 0;
+    /* "no such scan" is an answer (1), not an error */
+    if (db_query(db, "SELECT id FROM scans WHERE id = $1", "i", db_row_int, &have, e, id) < 0)
+        return -1;
+    if (!have) return 1;
+    if (store_scan_get_db(db, id, &si, &ne) < 0) {
+        *e = ne;
+        return -1;
+    }
+    scan_from_info(&si, s);
+    return 0;
 }
 
 int wp_pick_scan(struct web_req *r, struct wp_scan *s, struct err *e)
@@ -225,34 +225,44 @@ int wp_pick_scan(struct web_req *r, struct wp_scan *s, struct err *e)
         int q = wp_scan_get(r->db, id, s, e);
         return q < 0 ? -1 : q == 1 ? -2 : 0;
     }
-    int q =
-        scan_query(r->db, SCAN_SQL " WHERE end_time IS NOT NULL ORDER BY id DESC LIMIT 1", 0, s, e);
-    if (q == 1) q = scan_query(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 1", 0, s, e);
-    return q;
+    if (store_last_scan_db(r->db, NULL, &id, e) < 0) return -1;
+    if (!id && store_newest_scan_db(r->db, &id, e) < 0) return -1;
+    if (!id) return 1;
+    return wp_scan_get(r->db, id, s, e);
+}
+
+struct select_ctx {
+    struct buf *b;
+    int64_t cur;
+    bool seen;
+};
+
+static int select_option(void *arg, const struct scan_info *si)
+{
+    struct select_ctx *c = arg;
+    struct wp_scan s;
+    scan_from_info(si, &s);
+    char t[32];
+    wp_time(s.start, t, sizeof t);
+    c->seen |= s.id == c->cur;
+    buf_appendf(c->b, "<option value=\"%lld\"%s>scan %lld · %s%s</option>", (long long)s.id,
+                s.id == c->cur ? " selected" : "", (long long)s.id, t,
+                s.complete  ? ""
+                : s.running ? " (running or killed)"
+                            : " (incomplete)");
+    return 0;
 }
 
 int wp_scan_select(struct web_req *r, struct buf *b, int64_t cur, struct err *e)
 {
-    struct db_stmt *st = NULL;
-    if (db_prepare(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 100", &st, e) < 0) return -1;
+    struct select_ctx c = {.b = b, .cur = cur};
     buf_appendf(b, "<select name=\"scan\" id=\"scan\">");
-    int q;
-    bool seen = false;
-    while ((q = db_step(st, e)) == 1) {
-        struct wp_scan s;
-        scan_row(st, &s);
-        char t[32];
-        wp_time(s.start, t, sizeof t);
-        seen |= s.id == cur;
-        buf_appendf(b, "<option value=\"%lld\"%s>scan %lld · %s%s</option>", (long long)s.id,
-                    s.id == cur ? " selected" : "", (long long)s.id, t, s.end ? "" : " (running)");
-    }
-    if (!seen && cur)
+    if (store_scans_page_db(r->db, 100, 0, select_option, &c, e) < 0) return -1;
+    if (!c.seen && cur)
         buf_appendf(b, "<option value=\"%lld\" selected>scan %lld</option>", (long long)cur,
                     (long long)cur);
     buf_appendf(b, "</select>");
-    db_finalize(st);
-    return q < 0 ? -1 : 0;
+    return 0;
 }
 
 void wp_scan_line(struct buf *b, const struct wp_scan *s)
@@ -266,10 +276,15 @@ void wp_scan_line(struct buf *b, const struct wp_scan *s)
     if (s->end) {
         wp_duration((int64_t)(s->end - s->start), d, sizeof d);
         buf_appendf(b, " · took %s", d);
-    } else {
-        buf_appendf(b, " · <span class=\"running\">running</span>");
     }
     buf_appendf(b, " · scope <code>%.12s</code></p>", s->scope);
+    if (!s->complete) {
+        /* what this page shows is only what the scan reached */
+        buf_appendf(b, "<p class=\"incomplete\" role=\"status\"><strong>Incomplete:</strong> ");
+        html_esc(b, s->coverage);
+        buf_appendf(b, ". Only what it reached is shown; services it did not reach keep their "
+                       "last sighting.</p>");
+    }
 }
 
 /* ---- frame ---- */
@@ -708,20 +723,61 @@ out:
 
 /* ---- scans ---- */
 
+struct scans_page {
+    struct buf *b;
+    int n;
+};
+
+static int scans_row(void *arg, const struct scan_info *si)
+{
+    struct scans_page *c = arg;
+    struct buf *b = c->b;
+    if (++c->n > 100) return 1;
+    struct wp_scan s;
+    scan_from_info(si, &s);
+    char t[32], d[32], f[32];
+    wp_time(s.start, t, sizeof t);
+    wp_num(s.findings, f, sizeof f);
+    buf_appendf(b, "<tr><td><a href=\"/?scan=%lld\">%lld</a></td><td>%lld</td><td>%s</td>",
+                (long long)s.id, (long long)s.id, (long long)s.group, t);
+    if (si->status == SCAN_COMPLETE) {
+        wp_duration((int64_t)(s.end - s.start), d, sizeof d);
+        buf_appendf(b, "<td>complete in %s", d);
+        if (!s.complete) buf_appendf(b, " <span class=\"running\">group incomplete</span>");
+        buf_appendf(b, "</td>");
+    } else {
+        /* "interrupted at 5.7% of its walk (SIGTERM)": the coverage text after its "scan #N: " */
+        const char *c2 = strstr(s.coverage, ": ");
+        buf_appendf(b, "<td><span class=\"running\">");
+        html_esc(b, c2 ? c2 + 2 : s.coverage);
+        buf_appendf(b, "</span></td>");
+    }
+    buf_appendf(b, "<td class=\"n\"><a href=\"/findings?scan=%lld\">%s</a></td>", (long long)s.id,
+                f);
+    buf_appendf(b, "<td class=\"mono\">%.12s", s.scope);
+    if (s.nshards > 1) buf_appendf(b, " <span class=\"tag\">%d shards</span>", s.nshards);
+    buf_appendf(b, "</td><td class=\"mono args\">");
+    wp_esc_n(b, s.args, 90);
+    buf_appendf(b,
+                "</td><td class=\"acts\"><a href=\"/?scan=%lld\">overview</a> "
+                "<a href=\"/findings?scan=%lld\">findings</a> "
+                "<a href=\"/diff?new=%lld\">diff with previous</a></td></tr>",
+                (long long)s.id, (long long)s.id, (long long)s.id);
+    return 0;
+}
+
 int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
 {
     struct buf *b = &o->body;
-    struct db_stmt *st = NULL;
     int64_t page = 1;
     if (wp_arg_id(r, "page", &page) < 0 || page > 100000)
         return wp_error_page(r, o, 400, "Bad request", "page must be a positive number.");
     if (!page) page = 1;
-    if (db_prepare(r->db, SCAN_SQL " ORDER BY id DESC LIMIT 101 OFFSET $1", &st, e) < 0) return -1;
-    db_bind_int(st, 1, (page - 1) * 100);
     web_layout_begin(r, o, "Scans", "scans");
     buf_appendf(b, "<div class=\"head\"><div><h1>Scans</h1><p class=\"sub\">Every run of "
                    "<code>ajar scan</code> into this store, newest first. Shards of one run form "
-                   "a group; pages show a whole group.</p></div>"
+                   "a group; pages show a whole group. Only a complete scan of a whole group "
+                   "finds services closed.</p></div>"
                    "<form method=\"get\" action=\"/diff\" class=\"pick\"><label for=\"old\">Compare"
                    "</label><input id=\"old\" name=\"old\" inputmode=\"numeric\" size=\"6\" "
                    "placeholder=\"old\"><label for=\"new\">with</label><input id=\"new\" "
@@ -730,45 +786,13 @@ int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<section class=\"panel flush\"><table class=\"grid\"><thead><tr><th>Scan</th>"
                    "<th>Group</th><th>Started</th><th>Status</th><th class=\"n\">Findings</th>"
                    "<th>Scope</th><th>Command</th><th></th></tr></thead><tbody>");
-    int q, n = 0;
-    while ((q = db_step(st, e)) == 1) {
-        if (++n > 100) break;
-        struct wp_scan s;
-        scan_row(st, &s);
-        char t[32], d[32], f[32];
-        wp_time(s.start, t, sizeof t);
-        wp_num(s.findings, f, sizeof f);
-        buf_appendf(b, "<tr><td><a href=\"/?scan=%lld\">%lld</a></td><td>%lld</td><td>%s</td>",
-                    (long long)s.id, (long long)s.id, (long long)s.group, t);
-        if (s.end) {
-            wp_duration((int64_t)(s.end - s.start), d, sizeof d);
-            buf_appendf(b,
-                        "<td>finished in %s</td><td class=\"n\">"
-                        "<a href=\"/findings?scan=%lld\">%s</a></td>",
-                        d, (long long)s.id, f);
-        } else {
-            buf_appendf(b,
-                        "<td><span class=\"running\">running</span></td><td class=\"n\">"
-                        "<a href=\"/findings?scan=%lld\">…</a></td>",
-                        (long long)s.id);
-        }
-        buf_appendf(b, "<td class=\"mono\">%.12s", s.scope);
-        if (s.nshards > 1) buf_appendf(b, " <span class=\"tag\">%d shards</span>", s.nshards);
-        buf_appendf(b, "</td><td class=\"mono args\">");
-        wp_esc_n(b, s.args, 90);
-        buf_appendf(b,
-                    "</td><td class=\"acts\"><a href=\"/?scan=%lld\">overview</a> "
-                    "<a href=\"/findings?scan=%lld\">findings</a> "
-                    "<a href=\"/diff?new=%lld\">diff with previous</a></td></tr>",
-                    (long long)s.id, (long long)s.id, (long long)s.id);
-    }
-    db_finalize(st);
-    if (q < 0) return -1;
-    if (!n && page == 1)
+    struct scans_page c = {.b = b};
+    if (store_scans_page_db(r->db, 101, (page - 1) * 100, scans_row, &c, e) < 0) return -1;
+    if (!c.n && page == 1)
         buf_appendf(b, "<tr><td colspan=\"8\" class=\"none\">No scans yet.</td></tr>");
     buf_appendf(b, "</tbody></table></section><nav class=\"pager\">");
     if (page > 1) buf_appendf(b, "<a href=\"/scans?page=%lld\">← newer</a>", (long long)page - 1);
-    if (n > 100) buf_appendf(b, "<a href=\"/scans?page=%lld\">older →</a>", (long long)page + 1);
+    if (c.n > 100) buf_appendf(b, "<a href=\"/scans?page=%lld\">older →</a>", (long long)page + 1);
     buf_appendf(b, "</nav>");
     web_layout_end(r, o);
     return 0;

@@ -801,12 +801,26 @@ int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
         if (store_prev_scan_db(r->db, new_id, &old_id, e) < 0) return -1;
         if (!old_id)
             return wp_error_page(r, o, 404, "Nothing to compare",
-                                 "This scan has no earlier finished scan of the same targets.");
+                                 "This scan has no earlier complete scan of the same targets.");
     }
     int q = wp_scan_get(r->db, old_id, &so, e);
     if (q < 0) return -1;
     if (q == 1)
         return wp_error_page(r, o, 404, "No such scan", "The old scan is not in the store.");
+    /* like with like: two complete coverages of one scope, or the part not reached would show
+     * as closed */
+    const struct wp_scan *part = !so.complete ? &so : !sn.complete ? &sn : NULL;
+    if (part) {
+        char m[400];
+        str_fmt(m, sizeof m,
+                "%s: not a complete coverage, so what it did not reach would show as closed. "
+                "Compare two complete scans of the same targets.",
+                part->coverage);
+        return wp_error_page(r, o, 409, "Not comparable", m);
+    }
+    if (strcmp(so.scope, sn.scope) != 0)
+        return wp_error_page(r, o, 409, "Not comparable",
+                             "The two scans covered different targets.");
     struct wv *va = NULL, *vb = NULL;
     if (wv_get(r->ctx, r->db, so.group, &va, e) < 0) return -1;
     if (wv_get(r->ctx, r->db, sn.group, &vb, e) < 0) {

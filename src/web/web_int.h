@@ -51,10 +51,13 @@ struct wp_scan {
     int64_t findings;
     int nshards;
     char args[512];
+    bool complete;      /* a complete coverage: the walk and the whole group done */
+    bool running;       /* no end recorded (running, or killed) */
+    char coverage[256]; /* scan_coverage_text */
 };
 /*
- * The scan named by the `scan` argument, else the newest finished scan, else
- * the newest scan: 0, 1 when the store has no scan at all, -2 when the
+ * The scan named by the `scan` argument, else the newest complete coverage,
+ * else the newest scan: 0, 1 when the store has no scan at all, -2 when the
  * argument is malformed or names no scan (the page answers 400/404), -1 on
  * error.
  */
