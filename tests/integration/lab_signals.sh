@@ -43,6 +43,13 @@ for i in 1 2 3; do
     has "shanghai kibana $i (store)" "$(dbsigs $ip 5601 kibana)" dashboard-exposes-store no-auth-capability \
         end-of-life cert-expired cert-stale cert-shared
 done
+# one answer per scan: -o names a regular file, so at the end it holds the scan's final records
+# (the shared certificate is only known then) and equals the report of the scan
+for i in 1 2 3; do
+    has "shanghai kibana $i (-o: the scan's final record)" "$(sigs 127.0.30.$i 5601 kibana)" cert-shared
+done
+"$AJAR" report --db "$DB" -f jsonl >"$T_TMP/report.jsonl"
+check "-o equals ajar report --format jsonl of the scan" cmp -s "$OUT" "$T_TMP/report.jsonl"
 c1=$(dbcluster 127.0.30.1 5601 kibana)
 check "shanghai kibanas have a cluster id" test -n "$c1"
 check_eq "shanghai kibana 2 in the same cluster" "$(dbcluster 127.0.30.2 5601 kibana)" "$c1"

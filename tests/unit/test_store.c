@@ -17,6 +17,8 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static char tmpdir[64];
@@ -651,6 +653,138 @@ static void test_pg_statements(void)
     db_close(d);
 }
 
+/* An address of 127.0.0.0/8 in network order, for store_reached. */
+static void addr4(uint8_t a[16], const char *ip)
+{
+    memset(a, 0, 16);
+    CHECK(inet_pton(AF_INET, ip, a) == 1);
+}
+
+static int closed_count(struct store *s, const char *ip)
+{
+    struct svc_collect sc = {0};
+    struct err e = {{0}};
+    CHECK(store_services(s, ip, 0, svc_fn, &sc, &e) == 0);
+    int n = 0;
+    for (int i = 0; i < sc.n; i++)
+        n += sc.v[i].closed_at != 0;
+    return n;
+}
+
+/*
+ * The covered part of an interrupted walk: four services open before; the walk reached two of
+ * them before its checkpoint (one seen again, one not), one after it, one never. Only the one
+ * reached before the checkpoint and not seen is closed; the scan is interrupted, its reason
+ * and checkpoint kept, its closures counted. Resumed and completed, the rest unseen close once.
+ */
+static void test_covered_part(void)
+{
+    struct store *s = NULL;
+    struct err e = {{0}};
+    int64_t id, id2;
+    uint64_t pos;
+    uint8_t a[16];
+    CHECK(store_open(&s, fresh(), &e) == 0);
+    struct scan_meta m = meta("scopeC", 1000);
+    m.walk_total = 100;
+    CHECK(store_scan_begin(s, &m, &id, &pos, &e) == 0);
+    CHECK(!store_reach_wanted(s)); /* nothing known yet */
+    put(s, id, "127.0.7.1", 6379, "redis", 1000, NULL);
+    put(s, id, "127.0.7.2", 6379, "redis", 1000, NULL);
+    put(s, id, "127.0.7.3", 6379, "redis", 1000, NULL);
+    put(s, id, "127.0.7.4", 6379, "redis", 1000, NULL);
+    CHECK(store_scan_end(s, id, &e) == 0);
+
+    m = meta("scopeC", 2000);
+    m.walk_total = 100;
+    CHECK(store_scan_begin(s, &m, &id2, &pos, &e) == 0);
+    CHECK(store_reach_wanted(s));
+    addr4(a, "127.0.7.1");
+    store_reached(s, AF_INET, a, 6379, 5); /* before the checkpoint, seen again */
+    put(s, id2, "127.0.7.1", 6379, "redis", 2000, NULL);
+    addr4(a, "127.0.7.2");
+    store_reached(s, AF_INET, a, 6379, 7);  /* before the checkpoint, not seen: closed */
+    store_reached(s, AF_INET, a, 6379, 60); /* a second report keeps the first position */
+    store_reached(s, AF_INET, a, 6380, 8);  /* another port: no service there */
+    addr4(a, "127.0.7.3");
+    store_reached(s, AF_INET, a, 6379, 50); /* at the checkpoint: not concluded */
+    CHECK(store_checkpoint(s, id2, 50, &e) == 0);
+    CHECK(store_scan_stop(s, id2, "SIGTERM", 50, &e) == 0);
+    CHECK(closed_count(s, "127.0.7.1") == 0);
+    CHECK(closed_count(s, "127.0.7.2") == 1);
+    CHECK(closed_count(s, "127.0.7.3") == 0);
+    CHECK(closed_count(s, "127.0.7.4") == 0);
+    struct scan_info si;
+    CHECK(store_scan_get(s, id2, &si, &e) == 0);
+    CHECK(si.status == SCAN_INTERRUPTED);
+    CHECK(!strcmp(si.reason, "SIGTERM"));
+    CHECK(si.checkpoint == 50 && si.walk_total == 100 && si.end == 0);
+    CHECK(si.closed == 1);
+    char t[256];
+    scan_coverage_text(&si, t, sizeof t);
+    CHECK_MSG(strstr(t, "interrupted at 50.0% of its walk (SIGTERM)") != NULL, "%s", t);
+    int64_t last = 0, by = 0;
+    CHECK(store_last_scan(s, "scopeC", &last, &e) == 0);
+    CHECK(last == id); /* the interrupted one is not a complete coverage */
+    struct store_service sv[1];
+    struct svc_collect sc = {0};
+    CHECK(store_services(s, "127.0.7.2", 0, svc_fn, &sc, &e) == 0);
+    CHECK(sc.n == 1);
+    if (sc.n == 1) {
+        sv[0] = sc.v[0];
+        CHECK(store_closed_by(s, sv[0].id, &by, &e) == 0);
+        CHECK(by == id2);
+    }
+    store_close(s);
+
+    /* resumed from 50 and completed: 127.0.7.3 and .4 were not seen, each closes once; .2
+     * stays closed by the first run */
+    CHECK(store_open(&s, where, &e) == 0);
+    m.resume = true;
+    int64_t id3;
+    CHECK(store_scan_begin(s, &m, &id3, &pos, &e) == 0);
+    CHECK(id3 == id2 && pos == 50);
+    CHECK(store_scan_get(s, id2, &si, &e) == 0);
+    CHECK(si.status == SCAN_RUNNING && !si.reason[0]);
+    CHECK(store_scan_end(s, id2, &e) == 0);
+    CHECK(closed_count(s, "127.0.7.1") == 0);
+    CHECK(closed_count(s, "127.0.7.2") == 1);
+    CHECK(closed_count(s, "127.0.7.3") == 1);
+    CHECK(closed_count(s, "127.0.7.4") == 1);
+    CHECK(store_scan_get(s, id2, &si, &e) == 0);
+    CHECK(si.status == SCAN_COMPLETE && si.closed == 3 && scan_group_complete(&si));
+    CHECK(store_last_scan(s, "scopeC", &last, &e) == 0);
+    CHECK(last == id2);
+    store_close(s);
+
+    /* a service the covered part closed and another scan saw open since stays open when the
+     * interrupted scan is later completed */
+    CHECK(store_open(&s, fresh(), &e) == 0);
+    m = meta("scopeD", 3000);
+    m.walk_total = 10;
+    CHECK(store_scan_begin(s, &m, &id, &pos, &e) == 0);
+    put(s, id, "127.0.8.1", 6379, "redis", 3000, NULL);
+    CHECK(store_scan_end(s, id, &e) == 0);
+    CHECK(store_scan_begin(s, &m, &id2, &pos, &e) == 0);
+    addr4(a, "127.0.8.1");
+    store_reached(s, AF_INET, a, 6379, 1);
+    CHECK(store_scan_stop(s, id2, "--max-seconds", 5, &e) == 0);
+    CHECK(closed_count(s, "127.0.8.1") == 1);
+    struct scan_meta o = meta("scopeE", 3100); /* another scope sees it open */
+    CHECK(store_scan_begin(s, &o, &id3, &pos, &e) == 0);
+    put(s, id3, "127.0.8.1", 6379, "redis", 3100, NULL);
+    CHECK(store_scan_end(s, id3, &e) == 0);
+    CHECK(closed_count(s, "127.0.8.1") == 0);
+    m.resume = true;
+    m.resume_id = id2;
+    int64_t id4;
+    CHECK(store_scan_begin(s, &m, &id4, &pos, &e) == 0);
+    CHECK(id4 == id2);
+    CHECK(store_scan_end(s, id2, &e) == 0);
+    CHECK_MSG(closed_count(s, "127.0.8.1") == 0, "closed again by the completed scan");
+    store_close(s);
+}
+
 static void suite(void)
 {
     case_no = 0;
@@ -660,6 +794,7 @@ static void suite(void)
     test_certs();
     test_timed_commit();
     test_shards();
+    test_covered_part();
     test_writer_error();
     test_pg_statements();
 }
