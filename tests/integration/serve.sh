@@ -288,6 +288,25 @@ check "... with a warning" grep -q "WARNING: the certificate expires in" "$T_TMP
 rm -f "$jar"; tok=$(login_token); post_login alice "$PW" "" >/dev/null
 check "... and the dashboard shows it" bash -c "curl -sk -b '$jar' '$U/' | grep -qi 'expires\|expiry'"
 stop_serve
+# ---- what a scan covered, on the pages: a complete scan, then one stopped by --max-seconds ----
+start_listeners "$T_TMP/conns" 127.0.162.5:6379 || bad "listeners"
+"$AJAR" scan -q -p 6379 --rate 0 --timeout 300 --db "$DB" 127.0.162.0/26 >/dev/null 2>&1
+"$AJAR" scan -q -p 6379 --rate 20 --max-seconds 1 --timeout 300 --db "$DB" 127.0.162.0/26 >/dev/null 2>&1
+id1=$(sqlite3 "$DB" "SELECT MIN(id) FROM scans") id2=$(sqlite3 "$DB" "SELECT MAX(id) FROM scans")
+check "coverage pages: start" start_serve "$T_TMP/serve5.log"
+rm -f "$jar"; tok=$(login_token); post_login alice "$PW" "" >/dev/null
+curl -sk -b "$jar" "$U/scans" >"$T_TMP/b"
+check "/scans: the interrupted scan says where and why it stopped" \
+    grep -qE 'interrupted at [0-9.]+% of its walk \(--max-seconds\)' "$T_TMP/b"
+check "/scans: the complete one says so" grep -q '<td>complete in' "$T_TMP/b"
+curl -sk -b "$jar" "$U/?scan=$id2" >"$T_TMP/b"
+check "/?scan=interrupted: marked incomplete" grep -q 'class="incomplete".*Incomplete:.*scan #'"$id2"': interrupted' "$T_TMP/b"
+curl -sk -b "$jar" "$U/" >"$T_TMP/b"
+check "/: the newest complete scan by default" grep -q "Scan <a href=\"/scans\">$id1</a>" "$T_TMP/b"
+code=$(curl -sk -b "$jar" -o "$T_TMP/b" -w '%{http_code}' "$U/diff?old=$id1&new=$id2")
+check_eq "/diff with an interrupted scan: 409 not comparable" "$code" 409
+check "... saying what the scan covered" grep -q "scan #$id2: interrupted at" "$T_TMP/b"
+stop_serve
 out=$("$AJAR" serve --db "$DB" --listen 127.0.0.1:0 --cert "$ca/old.crt" 2>&1); rc=$?
 check_eq "--cert without --key is a usage error" "$rc" 2
 out=$("$AJAR" serve --db "$DB" --listen localhost:8443 2>&1); rc=$?

@@ -112,6 +112,11 @@ check_eq "one POST per service" "$(jq -r '.body.finding | "\(.ip):\(.port)"' "$T
 check "posted records are the scan's records" jqe -s 'all(.[]; .body.finding.service=="redis" and .body.severity==.body.finding.severity and (.body.scan|type)=="number")' "$T_TMP/posts"
 for _ in $(seq 50); do [ -s "$T_TMP/posts.end" ] && break; sleep 0.1; done
 check "the scan's end is posted: complete, 100% of its walk" jqe -s 'length==1 and .[0].body.event=="scan-end" and .[0].body.coverage.status=="complete" and .[0].body.coverage.walk_percent==100 and .[0].body.coverage.group_complete and (.[0].body.text|test("^scan #[0-9]+: complete"))' "$T_TMP/posts.end"
+# a scan stopped by --max-seconds: its end says where and why (a scope of its own: nothing alerts)
+: >"$T_TMP/posts.end"
+scan $R.64/26 --rate 20 --max-seconds 1 --timeout 300 -o /dev/null
+for _ in $(seq 50); do [ -s "$T_TMP/posts.end" ] && break; sleep 0.1; done
+check "an interrupted scan's end is posted: interrupted, where, why" jqe -s 'length==1 and .[0].body.coverage.status=="interrupted" and .[0].body.coverage.reason=="--max-seconds" and .[0].body.coverage.walk_percent > 0 and .[0].body.coverage.walk_percent < 100 and (.[0].body.text|test("interrupted at [0-9.]+% of its walk"))' "$T_TMP/posts.end"
 
 # 2. rescan, nothing changed: no POST
 : >"$T_TMP/posts"
