@@ -1029,7 +1029,8 @@ int engine_run(struct target_iter *it, const struct engine_opts *o, const struct
     st->start_ms = now_ms();
     en.last_progress_ms = st->start_ms;
     en.last_checkpoint = target_iter_pos(it);
-    stop_requested = 0;
+    /* stop_requested is not reset: a signal that came before this run (between SYN discovery
+     * and its probe stage, say) still stops it */
     int rc = -1;
 
     en.nslots = fit_concurrency(o->concurrency);

@@ -264,7 +264,7 @@ struct rec {
     uint32_t kind;
     uint32_t addr; /* network order */
     uint32_t port;
-    uint32_t pad;
+    uint32_t complete; /* REC_DONE: the walk (and its retry passes) ran to its end */
     uint64_t sent, walked, closed, open;
     int64_t send_ns; /* first SYN to last SYN */
     char msg[120];
@@ -488,6 +488,7 @@ static int child_run(struct child *c, const struct target_iter *start, const str
     }
     drain(c);
     c->tally.send_ns = last_ns - first_ns;
+    c->tally.complete = walk_done && !child_stop;
     child_progress(c, REC_DONE);
     free(c->seen.v);
     return 0;
@@ -595,7 +596,7 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
     size_t npairs = 0, cap = 0;
     int rc = -1;
     pid_t pid = -1;
-    bool stop = false, done = false;
+    bool stop = false, done = false, complete = false;
 
     memset(st, 0, sizeof *st);
     st->start_ms = now_ms();
@@ -713,6 +714,7 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
         st->closed = r.closed;
         if (r.kind == REC_DONE) {
             done = true;
+            complete = r.complete != 0;
             st->silent = st->done > st->open + st->closed ? st->done - st->open - st->closed : 0;
             double secs = (double)r.send_ns / 1e9;
             log_info("syn: %llu SYNs in %.3f s (%.0f/s), %llu open, %llu closed",
@@ -728,7 +730,9 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
         err_set(e, "--discovery syn: the sending process died (status %d)", status);
         goto out;
     }
-    st->interrupted = stop || st->done < st->total;
+    /* the child says whether its walk ran to the end (walked counts pairs, total counts walk
+     * steps, the permutation's few skipped elements included) */
+    st->interrupted = stop || !complete;
     if (st->interrupted) st->stop_why = stop ? STOP_ASKED : STOP_TIME;
     if (o->discovery_only || stop) { /* interrupted: no probe stage either */
         if (sink->on_progress) sink->on_progress(sink->arg, st, true);

@@ -235,6 +235,26 @@ chaos "$T_TMP/chaos.db" sqlite
 pg_reset
 chaos "$PG_URL" postgresql
 
+# ---- probe and import cover exactly their input ----
+DB=$T_TMP/probe.db
+printf '127.0.163.1:6379\n127.0.163.2:6379\n127.0.163.3:6379\n' >"$T_TMP/pairs.txt"
+start_listeners "$T_TMP/conns" 127.0.163.1:6379 127.0.163.2:6379 || bad "probe listeners"
+LP=${T_PIDS[-1]}
+"$AJAR" probe -q --db "$DB" --timeout 300 --probe-timeout 300 "$T_TMP/pairs.txt" >/dev/null 2>&1
+check_eq "probe: finds the two listening" "$(q "$DB" 'SELECT COUNT(*) FROM services')" 2
+kill "$LP"
+wait "$LP" 2>/dev/null
+start_listeners "$T_TMP/conns" 127.0.163.1:6379 || bad "probe listeners again"
+LP=${T_PIDS[-1]}
+"$AJAR" probe -q --db "$DB" --timeout 300 --probe-timeout 300 "$T_TMP/pairs.txt" >/dev/null 2>&1
+check_eq "probe of the same input, complete: the one gone is closed" \
+    "$(q "$DB" 'SELECT address FROM services WHERE closed_at IS NOT NULL')" 127.0.163.2
+printf '127.0.163.1:6379\n' >"$T_TMP/one.txt"
+"$AJAR" probe -q --db "$DB" --timeout 300 --probe-timeout 300 "$T_TMP/one.txt" >/dev/null 2>&1
+check_eq "probe of another input: its own scope, closes nothing of the first" \
+    "$(q "$DB" 'SELECT COUNT(*) FROM closures')" 1
+kill "$LP"
+
 # ---- 3. shards ----
 shards() { # db name
     local DB=$1 n=$2

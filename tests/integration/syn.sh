@@ -119,6 +119,22 @@ check_eq "probe stage: every open 6379 probed" \
     "$(grep -c '^127\.0\.100\.\([0-9]\|[1-5][0-9]\|6[0-3]\):6379$' "$want")"
 check "probe stage records carry a service" jq -s -e 'length > 0 and all(.[]; .service != null)' "$T_TMP/probed.jsonl" >/dev/null
 
+# what a SYN scan covered: a complete one, then one stopped by --max-seconds and one by SIGTERM,
+# which close nothing (the walk runs in the sending process, which reports no positions)
+D=$T_TMP/syn.db
+SS=(--discovery syn --discovery-only -q --db "$D" --timeout 300 --retries 0 -p 6379 127.0.100.0/26)
+"$AJAR" scan "${SS[@]}" --rate 0 >/dev/null 2>&1
+check "SYN into a store: complete" test "$(sqlite3 "$D" "SELECT status FROM scans WHERE id = 1")" = complete
+"$AJAR" scan "${SS[@]}" --rate 20 --max-seconds 1 >/dev/null 2>&1
+check_eq "SYN, --max-seconds: recorded interrupted" \
+    "$(sqlite3 "$D" "SELECT status || ' ' || stop_reason || ' ' || COALESCE(end_time, 'none') FROM scans WHERE id = 2")" \
+    "interrupted --max-seconds none"
+timeout -s TERM 1 "$AJAR" scan "${SS[@]}" --rate 20 >/dev/null 2>&1
+check_eq "SYN, SIGTERM: recorded interrupted" \
+    "$(sqlite3 "$D" "SELECT status || ' ' || stop_reason FROM scans WHERE id = 3")" "interrupted SIGTERM"
+check_eq "SYN, interrupted twice: nothing closed" \
+    "$(sqlite3 "$D" "SELECT COUNT(*) FROM services WHERE closed_at IS NOT NULL")" 0
+
 # rate accuracy: SYNs sent between the first and the last, over that time
 for rate in 1000 10000 50000; do
     # about 3 s of SYNs to closed ports (every one answered by an RST)
