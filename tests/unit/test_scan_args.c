@@ -1,0 +1,141 @@
+/*
+ * tests/unit/test_scan_args.c -- `ajar scan`'s arguments as the store keeps them for
+ * `--resume` (cli/scan_args.c): the stored form redacts the webhook URL and drops --db, reads
+ * back to the same options, merges the options given with --resume on top, and names the first
+ * option on which a resume contradicts the scan. A stored argv is a file a user hands us (the
+ * store): garbage, a non-array, non-strings and unknown options are refused, never crash.
+ */
+#include "cli/scan_args.h"
+#include "unit/t.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(struct scan_args *a, char **argv)
+{
+    int n = 0;
+    while (argv[n])
+        n++;
+    return scan_args_parse(n, argv, a);
+}
+
+static void test_json_roundtrip(void)
+{
+    char *argv[] = {"scan", "-p", "6379,redis", "--rate", "500", "-iL", "nets.txt",
+                    "--exclude", "10.0.0.5", "--db", "postgresql://u:SECRET@h/db",
+                    "--webhook", "https://h/hook/TOKEN123", "--shard", "1/4", "--seed", "9",
+                    "--no-default-accounts", "-o", "out.jsonl", "10.0.0.0/24", NULL};
+    int n = 0;
+    while (argv[n])
+        n++;
+    char *j = scan_args_json(n, argv);
+    CHECK(j != NULL);
+    if (!j) return;
+    CHECK_MSG(!strstr(j, "SECRET") && !strstr(j, "TOKEN123"), "%s", j);
+    CHECK(!strstr(j, "--db"));
+    CHECK(strstr(j, "\"-iL\"") != NULL);
+    CHECK(strstr(j, "\"--webhook\",\"<redacted>\"") != NULL);
+    struct scan_args a;
+    struct err e = {{0}};
+    CHECK(scan_args_from_json(j, &a, &e) == 0);
+    CHECK(a.to.ports && !strcmp(a.to.ports, "6379,redis"));
+    CHECK(a.eo.rate == 500);
+    CHECK(a.infiles.n == 1 && !strcmp(a.infiles.v[0], "nets.txt"));
+    CHECK(a.excl.n == 1 && a.specs.n == 1 && !strcmp(a.specs.v[0], "10.0.0.0/24"));
+    CHECK(a.shard == 1 && a.nshards == 4 && a.have_seed && a.seed == 9);
+    CHECK(a.eo.popts.no_default_accounts);
+    CHECK(a.out_path && !strcmp(a.out_path, "out.jsonl"));
+    CHECK(a.cfg.db == NULL);
+    CHECK(a.cfg.webhook == NULL && a.cfg.webhook_redacted);
+    free(j);
+
+    /* --opt=value forms */
+    char *argv2[] = {"scan", "--webhook=https://h/T0K", "--db=/tmp/x.db", "--ports=80", "1.2.3.4",
+                     NULL};
+    j = scan_args_json(5, argv2);
+    CHECK(j && !strstr(j, "T0K") && !strstr(j, "x.db") && strstr(j, "--ports=80"));
+    struct scan_args b;
+    CHECK(j && scan_args_from_json(j, &b, &e) == 0);
+    CHECK(b.to.ports && !strcmp(b.to.ports, "80") && b.cfg.webhook_redacted);
+    scan_args_free(&b);
+    free(j);
+
+    /* resuming: options given now replace the stored ones, lists too */
+    struct scan_args now;
+    char *argv3[] = {"scan", "--resume", "--rate", "0", "--max-seconds", "0",
+                     "--exclude", "10.0.0.9", NULL};
+    CHECK(parse(&now, argv3) == 0);
+    scan_args_merge(&a, &now);
+    CHECK(a.eo.rate == 0 && a.eo.max_seconds == 0);
+    CHECK(a.excl.n == 1 && !strcmp(a.excl.v[0], "10.0.0.9"));
+    CHECK(a.cfg.resume);
+    CHECK(a.to.ports && !strcmp(a.to.ports, "6379,redis")); /* not given now: kept */
+    scan_args_free(&now);
+    scan_args_free(&a);
+}
+
+static void test_differ(void)
+{
+    struct scan_args x, y;
+    char d[400];
+    char *a1[] = {"scan", "-p", "6379", "10.0.0.0/24", "10.1.0.0/24", NULL};
+    char *a2[] = {"scan", "-p", "6379", "10.1.0.0/24", "10.0.0.0/24", NULL};
+    CHECK(parse(&x, a1) == 0 && parse(&y, a2) == 0);
+    CHECK(scan_args_differ(&x, &y, true, d, sizeof d) == 0); /* order does not matter */
+    scan_args_free(&y);
+    char *a3[] = {"scan", "-p", "6380", "10.0.0.0/24", "10.1.0.0/24", NULL};
+    CHECK(parse(&y, a3) == 0);
+    CHECK(scan_args_differ(&x, &y, true, d, sizeof d) == 1);
+    CHECK_MSG(strstr(d, "--ports: '6379' (the scan: '6380')") != NULL, "%s", d);
+    CHECK(scan_args_differ(&x, &y, false, d, sizeof d) == 0); /* scope left to the scope key */
+    scan_args_free(&y);
+    char *a4[] = {"scan", "-p", "6379", "--discovery-only", "10.0.0.0/24", "10.1.0.0/24", NULL};
+    CHECK(parse(&y, a4) == 0);
+    CHECK(scan_args_differ(&x, &y, false, d, sizeof d) == 1);
+    CHECK_MSG(strstr(d, "--discovery-only not given (the scan: given)") != NULL, "%s", d);
+    scan_args_free(&y);
+    char *a5[] = {"scan", "-p", "6379", "10.0.0.0/25", "10.1.0.0/24", NULL};
+    CHECK(parse(&y, a5) == 0);
+    CHECK(scan_args_differ(&x, &y, true, d, sizeof d) == 1);
+    CHECK_MSG(strstr(d, "targets: ") == d, "%s", d);
+    scan_args_free(&y);
+    scan_args_free(&x);
+}
+
+static void test_hostile_store(void)
+{
+    static const char *bad[] = {
+        "", "[", "{}", "null", "[1,2]", "[\"--no-such-option\"]", "[\"--rate\",\"x\"]",
+        "[\"--shard\",\"9/2\"]", "[\"-p\"]", "[\"--probe\",\"nonexistent\"]", "\"scan\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct scan_args a;
+        struct err e = {{0}};
+        memset(&a, 0, sizeof a);
+        int r = scan_args_from_json(bad[i], &a, &e);
+        CHECK_MSG(r < 0 || !strcmp(bad[i], "[1,2]"), "accepted %s", bad[i]);
+        CHECK(r == 0 || e.msg[0]);
+        scan_args_free(&a);
+    }
+    /* every prefix of a real stored argv: no crash, no leak */
+    const char *good = "[\"-p\",\"6379\",\"--rate\",\"10\",\"-iL\",\"f\",\"127.0.0.1\"]";
+    for (size_t n = 0; n <= strlen(good); n++) {
+        char buf[128];
+        memcpy(buf, good, n);
+        buf[n] = 0;
+        struct scan_args a;
+        struct err e = {{0}};
+        memset(&a, 0, sizeof a);
+        int r = scan_args_from_json(buf, &a, &e);
+        CHECK(r == 0 ? n == strlen(good) : 1);
+        scan_args_free(&a);
+    }
+}
+
+int main(void)
+{
+    test_json_roundtrip();
+    test_differ();
+    test_hostile_store();
+    return T_END();
+}
