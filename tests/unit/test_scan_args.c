@@ -21,10 +21,28 @@ static int parse(struct scan_args *a, char **argv)
 
 static void test_json_roundtrip(void)
 {
-    char *argv[] = {"scan", "-p", "6379,redis", "--rate", "500", "-iL", "nets.txt",
-                    "--exclude", "10.0.0.5", "--db", "postgresql://u:SECRET@h/db",
-                    "--webhook", "https://h/hook/TOKEN123", "--shard", "1/4", "--seed", "9",
-                    "--no-default-accounts", "-o", "out.jsonl", "10.0.0.0/24", NULL};
+    char *argv[] = {"scan",
+                    "-p",
+                    "6379,redis",
+                    "--rate",
+                    "500",
+                    "-iL",
+                    "nets.txt",
+                    "--exclude",
+                    "10.0.0.5",
+                    "--db",
+                    "postgresql://u:SECRET@h/db",
+                    "--webhook",
+                    "https://h/hook/TOKEN123",
+                    "--shard",
+                    "1/4",
+                    "--seed",
+                    "9",
+                    "--no-default-accounts",
+                    "-o",
+                    "out.jsonl",
+                    "10.0.0.0/24",
+                    NULL};
     int n = 0;
     while (argv[n])
         n++;
@@ -62,8 +80,8 @@ static void test_json_roundtrip(void)
 
     /* resuming: options given now replace the stored ones, lists too */
     struct scan_args now;
-    char *argv3[] = {"scan", "--resume", "--rate", "0", "--max-seconds", "0",
-                     "--exclude", "10.0.0.9", NULL};
+    char *argv3[] = {"scan", "--resume",  "--rate",   "0", "--max-seconds",
+                     "0",    "--exclude", "10.0.0.9", NULL};
     CHECK(parse(&now, argv3) == 0);
     scan_args_merge(&a, &now);
     CHECK(a.eo.rate == 0 && a.eo.max_seconds == 0);
@@ -105,8 +123,17 @@ static void test_differ(void)
 static void test_hostile_store(void)
 {
     static const char *bad[] = {
-        "", "[", "{}", "null", "[1,2]", "[\"--no-such-option\"]", "[\"--rate\",\"x\"]",
-        "[\"--shard\",\"9/2\"]", "[\"-p\"]", "[\"--probe\",\"nonexistent\"]", "\"scan\"",
+        "",
+        "[",
+        "{}",
+        "null",
+        "[1,2]",
+        "[\"--no-such-option\"]",
+        "[\"--rate\",\"x\"]",
+        "[\"--shard\",\"9/2\"]",
+        "[\"-p\"]",
+        "[\"--probe\",\"nonexistent\"]",
+        "\"scan\"",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct scan_args a;
