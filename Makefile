@@ -14,16 +14,13 @@
 # program linked with every object but src/main.c.
 
 CC       ?= cc
-PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2
+PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
 CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
 LIBS     := $(PKG_LIBS) -lm -lpthread
-# The registry refers to probes weakly; weak references do not pull members
-# out of an archive, so the whole library is linked in.
-WHOLE     = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 SRC_LIB  := $(filter-out src/main.c,$(SRC_ALL))
@@ -48,7 +45,7 @@ $(B)/libajar.a: $(REL_OBJ)
 	ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(B)/ajar: $(B)/obj/src/main.o $(B)/libajar.a
-	$(CC) -o $@ $< $(call WHOLE,$(B)/libajar.a) $(LIBS)
+	$(CC) -o $@ $< $(B)/libajar.a $(LIBS)
 
 # ---- sanitizer build (tests) ----
 SB       := build-asan
@@ -67,11 +64,11 @@ $(SB)/libajar.a: $(SAN_OBJ)
 	ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(SB)/ajar: $(SB)/obj/src/main.o $(SB)/libajar.a
-	$(CC) $(SAN) -o $@ $< $(call WHOLE,$(SB)/libajar.a) $(LIBS)
+	$(CC) $(SAN) -o $@ $< $(SB)/libajar.a $(LIBS)
 
 $(SB)/tests/%: $(SB)/obj/tests/%.o $(TEST_HELPER_OBJ) $(SB)/libajar.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $< $(TEST_HELPER_OBJ) $(call WHOLE,$(SB)/libajar.a) $(LIBS)
+	$(CC) $(SAN) -o $@ $< $(TEST_HELPER_OBJ) $(SB)/libajar.a $(LIBS)
 
 asan: $(SB)/ajar $(TEST_BINS)
 

@@ -48,5 +48,5 @@ build_store_gen() {
     # shellcheck disable=SC2046
     cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
         $(pkg-config --cflags jansson sqlite3 libpq) bench/store_gen.c build/libajar.a \
-        $(pkg-config --libs openssl sqlite3 jansson libpq) -lm -lpthread -o bench/out/store_gen
+        $(pkg-config --libs openssl sqlite3 jansson libpq yaml-0.1 libpcre2-8) -lm -lpthread -o bench/out/store_gen
 }

@@ -36,7 +36,7 @@ mkdir -p "$out"
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
     $(pkg-config --cflags jansson sqlite3 libpq) bench/serve_gen.c build/libajar.a \
-    $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2) -lm -lpthread \
+    $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8) -lm -lpthread \
     -o "$out/serve_gen" || exit 1
 tmp=$(mktemp -d /tmp/ajar-bench-serve.XXXXXX)
 pid=

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Isrc $(pkg-config --cflags jansson sqlite3 libpq) bench/serve_gen.c \
-    build/libajar.a $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2) -lm -lpthread \
+    build/libajar.a $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8) -lm -lpthread \
     -o "$tmp/gen" || exit 1
 "$tmp/gen" --db "$tmp/s.db" -n 2000 --scans 2 >/dev/null || exit 1
 pw=valgrind-password-$RANDOM

@@ -21,6 +21,7 @@
  * written next is exposed.
  */
 #include "assess/assess.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 
 #include <openssl/evp.h>
@@ -49,30 +50,6 @@ static void norm_service(const char *in, char *out, size_t n)
     out[i] = '\0';
 }
 
-static const char *const data_services[] = {
-    "redis",     "memcached",  "mongodb",   "elasticsearch", "opensearch",
-    "couchdb",   "pouchdb",    "cassandra", "clickhouse",    "clickhouse-native",
-    "influxdb",  "postgresql", "mysql",     "mariadb",       "mssql",
-    "rethinkdb", "riak",       "neo4j",     "solr",          "hbase",
-    "arangodb",  "mqtt",       "amqp",      "rabbitmq",
-};
-static const char *const consoles[] = {
-    "kibana",
-    "redis-commander",
-    "phpmyadmin",
-    "adminer",
-    "mongo-express",
-    "opensearch-dashboards",
-    "elasticsearch-head",
-    "cerebro",
-    "dejavu",
-    "pgadmin",
-    "rockmongo",
-};
-static const char *const infrastructure[] = {"docker", "etcd",    "prometheus", "zookeeper",
-                                             "consul", "kubelet", "kubernetes"};
-static const char *const default_account_services[] = {"postgresql", "mysql", "mariadb",
-                                                       "clickhouse", "clickhouse-native"};
 static const char *const system_names[] = {
     "admin",
     "local",
@@ -169,9 +146,11 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     norm_service(f->service, x->service, sizeof x->service);
     x->product = f->product[0] ? f->product : f->service;
     str_fmt(x->who, sizeof x->who, "%s%s%s", x->product, f->version[0] ? " " : "", f->version);
-    x->data_service = in_set(x->service, data_services, ARRAY_LEN(data_services));
-    x->console = in_set(x->service, consoles, ARRAY_LEN(consoles));
-    x->infra = in_set(x->service, infrastructure, ARRAY_LEN(infrastructure));
+    /* the class is the catalogue's: a broker's queues hold data as a store's tables do */
+    enum svc_class cls = catalog_class(f->service);
+    x->data_service = cls == SVC_DATA || cls == SVC_BROKER;
+    x->console = cls == SVC_CONSOLE;
+    x->infra = cls == SVC_INFRA;
 
     /* volume: the probe's total, else the sum of the per-name counts */
     x->records = f->records;
@@ -302,9 +281,7 @@ static void rule_dashboard(struct finding *f, const struct facts *x)
                            x->product, at, to);
         return;
     }
-    char via_service[32];
-    norm_service(f->via_service, via_service, sizeof via_service);
-    if (f->has_via && in_set(via_service, consoles, ARRAY_LEN(consoles)))
+    if (f->has_via && catalog_class(f->via_service) == SVC_CONSOLE)
         finding_add_signal(f, "dashboard-exposes-store", SEV_HIGH,
                            "%s is reachable without credentials through the open %s console at "
                            "%s:%u",
@@ -313,19 +290,11 @@ static void rule_dashboard(struct finding *f, const struct facts *x)
 
 static void rule_default_account(struct finding *f, const struct facts *x)
 {
-    if (f->auth != AUTH_NONE ||
-        !in_set(x->service, default_account_services, ARRAY_LEN(default_account_services)))
-        return;
+    const struct svc *sv = catalog_service(f->service);
+    if (f->auth != AUTH_NONE || !sv || !sv->default_account) return;
     const char *user = detail_str(f, "user");
     const char *method = detail_str(f, "auth_method");
-    if (!user) {
-        if (strcmp(x->service, "postgresql") == 0)
-            user = "postgres";
-        else if (strncmp(x->service, "clickhouse", 10) == 0)
-            user = "default";
-        else
-            user = "root";
-    }
+    if (!user) user = sv->default_account;
     if (!method) method = strcmp(x->service, "postgresql") == 0 ? "trust" : "empty password";
     finding_add_signal(f, "default-account-empty-password", SEV_HIGH,
                        "%s let the default account '%s' in without a password (%s)", x->who, user,

@@ -128,19 +128,6 @@ void finding_count_add(int64_t *acc, int64_t v)
     *acc = v > INT64_MAX - *acc ? INT64_MAX : *acc + v;
 }
 
-const char *finding_instance_key(const char *service)
-{
-    static const char *const keys[][2] = {
-        {"elasticsearch", "cluster_uuid"},
-        {"redis", "run_id"},
-        {"couchdb", "uuid"},
-        {"etcd", "cluster_id"},
-    };
-    for (size_t i = 0; service && i < sizeof keys / sizeof keys[0]; i++)
-        if (!strcmp(service, keys[i][0])) return keys[i][1];
-    return NULL;
-}
-
 bool finding_instance_id_ok(const char *v)
 {
     size_t n = v ? strlen(v) : 0;
@@ -148,15 +135,6 @@ bool finding_instance_id_ok(const char *v)
            strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == n;
 }
 
-bool finding_instance(const struct finding *f, char *out, size_t n)
-{
-    const char *key = finding_instance_key(f->service);
-    const char *v = key ? json_string_value(json_object_get(f->details, key)) : NULL;
-    if (n) out[0] = 0;
-    if (!finding_instance_id_ok(v) || n == 0) return false;
-    str_fmt(out, n, "%s/%s", f->service, v);
-    return true;
-}
 
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
 {

@@ -133,20 +133,10 @@ void finding_set(char *field, size_t fieldsz, const void *p, size_t n);
  */
 void finding_count_add(int64_t *acc, int64_t v);
 
-/*
- * Which data store a finding reaches, where the server names it: the same store found at
- * several addresses (every node of an Elasticsearch cluster) or both directly and through a
- * console (an Elasticsearch behind a Kibana, a Redis behind a redis-commander) holds its data
- * once, and the report and the dashboard count its records and bytes once.
- * finding_instance_key: the detail that names the store for this service (elasticsearch
- * "cluster_uuid", redis "run_id", couchdb "uuid", etcd "cluster_id"), NULL for the others.
- * finding_instance: "service/value" of that detail into out; false (out "") when absent or
- * not an id: finding_instance_id_ok, 1 to 64 of [0-9A-Za-z_-] (the servers' ids are hex,
- * base64url or a UUID).
- */
-const char *finding_instance_key(const char *service);
+/* An id a server gives its store (cluster_uuid, run_id): 1 to 64 of [0-9A-Za-z_-] (the
+ * servers' ids are hex, base64url or a UUID). The key per service is the catalogue's
+ * (catalog_instance). */
 bool finding_instance_id_ok(const char *v);
-bool finding_instance(const struct finding *f, char *out, size_t n);
 /* Add a name (index, collection, table, database) with its counts (-1 unknown). */
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records,
                       int64_t bytes);

@@ -16,8 +16,10 @@
 
 #include <string.h>
 
-static int adminer_match(const char *path, const struct http_resp *r)
+static int adminer_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     const char *b = (const char *)r->body.data;
     size_t n = r->body.len;
@@ -67,7 +69,6 @@ static int adminer_on_response(struct http_app_ctx *a, const struct http_resp *r
 
 const struct http_app http_app_adminer = {
     .name = "adminer",
-    .ports = NULL,
     .paths = NULL,
     .state_size = 0,
     .match = adminer_match,

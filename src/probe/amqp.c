@@ -217,11 +217,9 @@ static int amqp_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-static const uint16_t amqp_ports[] = {5672, 5671, 0};
 
 const struct probe probe_amqp = {
     .name = "amqp",
-    .ports = amqp_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct amqp_state),
     .start = amqp_start,

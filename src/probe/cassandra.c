@@ -233,11 +233,9 @@ static int cql_sniff(const uint8_t *p, size_t n)
     return 50;
 }
 
-static const uint16_t cql_ports[] = {9042, 0};
 
 const struct probe probe_cassandra = {
     .name = "cassandra",
-    .ports = cql_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct cql_state),
     .start = cql_start,

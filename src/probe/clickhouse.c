@@ -68,8 +68,10 @@ static void ch_free(void *state)
     json_decref(s->tables);
 }
 
-static int ch_match(const char *path, const struct http_resp *r)
+static int ch_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     for (int i = 0; i < r->nhdr; i++)
         if (str_iprefix(r->hdr[i].name, "X-ClickHouse-")) return 95;
@@ -339,11 +341,9 @@ out:
     return rc;
 }
 
-static const uint16_t ch_ports[] = {8123, 0};
 
 const struct http_app http_app_clickhouse = {
     .name = "clickhouse",
-    .ports = ch_ports,
     .paths = NULL,
     .state_size = sizeof(struct ch_state),
     .match = ch_match,

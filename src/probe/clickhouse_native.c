@@ -234,11 +234,9 @@ static int ch_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-static const uint16_t ch_ports[] = {9000, 9440, 0};
 
 const struct probe probe_clickhouse_native = {
     .name = "clickhouse_native",
-    .ports = ch_ports,
     .flags = PROBE_DEFAULT_ACCT | PROBE_TLS_OK,
     .state_size = sizeof(struct ch_state),
     .start = ch_start,

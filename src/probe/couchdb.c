@@ -42,8 +42,10 @@ struct cd_state {
     int session; /* -1 not known, 0 not admin, 1 admin party */
 };
 
-static int cd_match(const char *path, const struct http_resp *r)
+static int cd_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     const char *sv = http_header(r, "Server");
     int score = 0;
     if (sv && str_iprefix(sv, "CouchDB/")) score = 90;
@@ -276,11 +278,9 @@ static void cd_free(void *state)
     json_decref(s->infos);
 }
 
-static const uint16_t cd_ports[] = {5984, 5986, 6984, 0};
 
 const struct http_app http_app_couchdb = {
     .name = "couchdb",
-    .ports = cd_ports,
     .paths = NULL,
     .state_size = sizeof(struct cd_state),
     .match = cd_match,

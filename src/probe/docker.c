@@ -39,8 +39,10 @@ static bool version_body(const struct http_resp *r)
            mem_find(r->body.data, r->body.len, "\"MinAPIVersion\"", false);
 }
 
-static int docker_match(const char *path, const struct http_resp *r)
+static int docker_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     const char *srv = http_header(r, "Server");
     bool api = http_header(r, "Api-Version") != NULL;
@@ -139,11 +141,9 @@ static int docker_on_response(struct http_app_ctx *a, const struct http_resp *r)
     return rc;
 }
 
-static const uint16_t docker_ports[] = {2375, 0};
 
 const struct http_app http_app_docker = {
     .name = "docker",
-    .ports = docker_ports,
     .paths = NULL,
     .state_size = sizeof(struct docker_state),
     .match = docker_match,

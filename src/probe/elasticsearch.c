@@ -35,8 +35,10 @@ struct es_state {
     bool asked_root; /* we sent our own GET / (first answer came from another path) */
 };
 
-static int es_match(const char *path, const struct http_resp *r)
+static int es_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     struct es_root root;
     struct es_headers h;
     int score = 0;
@@ -121,11 +123,9 @@ static int es_on_response(struct http_app_ctx *a, const struct http_resp *r)
     }
 }
 
-static const uint16_t es_ports[] = {9200, 9201, 0};
 
 const struct http_app http_app_elasticsearch = {
     .name = "elasticsearch",
-    .ports = es_ports,
     .paths = NULL,
     .state_size = sizeof(struct es_state),
     .match = es_match,

@@ -43,8 +43,10 @@ static json_t *body_json(const struct http_resp *r)
     return json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
 }
 
-static int etcd_match(const char *path, const struct http_resp *r)
+static int etcd_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     if (r->status != 200 || !r->body.data) return 0;
     /* path-agnostic: {"etcdserver":"x.y.z","etcdcluster":"x.y.z"} wherever it came from */
@@ -166,12 +168,10 @@ static int etcd_on_response(struct http_app_ctx *a, const struct http_resp *r)
     }
 }
 
-static const uint16_t etcd_ports[] = {2379, 0};
 static const char *const etcd_paths[] = {"/version", NULL};
 
 const struct http_app http_app_etcd = {
     .name = "etcd",
-    .ports = etcd_ports,
     .paths = etcd_paths,
     .state_size = sizeof(struct etcd_state),
     .match = etcd_match,

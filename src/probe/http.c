@@ -406,10 +406,8 @@ static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *
     bool best_port = false;
     for (size_t i = 0; i < http_app_count(); i++) {
         const struct http_app *app = http_app_at(i);
-        int sc = app->match(path, r);
-        bool on_port = false;
-        for (const uint16_t *p = app->ports; p && *p; p++)
-            if (*p == ctx->f->port) on_port = true;
+        int sc = app->match(app, path, r);
+        bool on_port = http_app_claims(app, ctx->f->port);
         if (sc > best_score || (sc == best_score && sc > 49 && on_port && !best_port)) {
             best = app;
             best_score = sc;
@@ -475,7 +473,7 @@ static int handle_response(struct probe_ctx *ctx)
         }
         FINDING_SET(ctx->f, service, app->name);
     }
-    struct http_app_ctx a = {.pc = ctx, .state = s->app_state, .path = s->path};
+    struct http_app_ctx a = {.pc = ctx, .state = s->app_state, .path = s->path, .app = s->app};
     int rc = s->app->on_response(&a, r);
     return after_send(ctx, rc);
 }
@@ -536,11 +534,9 @@ static void http_free_state(void *state)
     buf_free(&s->pending);
 }
 
-static const uint16_t http_ports[] = {80, 443, 8080, 8081, 8443, 8000, 8888, 0};
 
 const struct probe probe_http = {
     .name = "http",
-    .ports = http_ports,
     .flags = PROBE_TLS_OK | PROBE_HTTP,
     .state_size = sizeof(struct http_state),
     .start = http_start,

@@ -15,9 +15,10 @@
  *     (e.g. /version, /ping), a few at most, then writes a generic "http"
  *     record (status, Server header, title).
  *
- * Adding an HTTP service: one file src/probe/NAME.c defining
- * `const struct http_app http_app_NAME`, one line in the http_apps table in
- * src/probe/registry.c, fixtures under tests/probe/cases/NAME/.
+ * Adding an HTTP service: a signature file under signatures/ (docs/signatures.md), or,
+ * when it needs code, one file src/probe/NAME.c defining `const struct http_app
+ * http_app_NAME`, its catalogue entry in src/catalog/services.c and one line in
+ * src/probe/registry.c; fixtures under tests/probe/cases/NAME/.
  */
 #ifndef AJAR_PROBE_HTTP_H
 #define AJAR_PROBE_HTTP_H
@@ -82,8 +83,10 @@ void http_title(const struct http_resp *r, char *out, size_t n);
 
 /* ---- HTTP applications, driven by the dispatcher ---- */
 
+struct http_app;
 struct http_app_ctx {
-    struct probe_ctx *pc; /* pc->f is the finding; use probe_emit for extra ones */
+    const struct http_app *app; /* the app in charge (NULL for the dispatcher's own requests) */
+    struct probe_ctx *pc;       /* pc->f is the finding; use probe_emit for extra ones */
     void *state;          /* the app's state_size zeroed bytes */
     const char *path;     /* path of the request this response answers */
     bool head;            /* the next request is HEAD (set by http_get/head) */
@@ -99,9 +102,9 @@ int http_request(struct http_app_ctx *a, const char *method, const char *path, c
                  const void *body, size_t bodylen);
 int http_get(struct http_app_ctx *a, const char *path);
 
+struct svc;
 struct http_app {
-    const char *name;      /* service name in the record: "elasticsearch" */
-    const uint16_t *ports; /* usual ports, 0-terminated (preferred on those) */
+    const char *name; /* service name in the record: "elasticsearch" */
     const char *const
         *paths; /* fingerprint paths to try when GET / matched nothing, NULL-ended; may be NULL */
     size_t state_size;
@@ -112,7 +115,7 @@ struct http_app {
      * the highest score >= 50; ties go to the app whose ports include the
      * port. Pure: no side effects.
      */
-    int (*match)(const char *path, const struct http_resp *r);
+    int (*match)(const struct http_app *self, const char *path, const struct http_resp *r);
 
     /*
      * on_response: the app owns the connection. Called first with the
@@ -124,11 +127,17 @@ struct http_app {
     int (*on_response)(struct http_app_ctx *a, const struct http_resp *r);
 
     void (*free_state)(void *state);
+
+    /* The catalogue entry (a signature's app points at its own); NULL: found by name. */
+    const struct svc *entry;
 };
 
 size_t http_app_count(void);
 const struct http_app *http_app_at(size_t i);
 const struct http_app *http_app_find(const char *name);
 extern const struct probe probe_http;
+/* The catalogue entry of an app; does its service usually listen on port? */
+const struct svc *http_app_entry(const struct http_app *a);
+bool http_app_claims(const struct http_app *a, uint16_t port);
 
 #endif

@@ -33,8 +33,10 @@ struct influx_state {
     int64_t measurements;
 };
 
-static int influx_match(const char *path, const struct http_resp *r)
+static int influx_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     if (http_header(r, "X-Influxdb-Version")) return 95;
     return 0;
@@ -159,12 +161,10 @@ static int influx_on_response(struct http_app_ctx *a, const struct http_resp *r)
     return rc;
 }
 
-static const uint16_t influx_ports[] = {8086, 0};
 static const char *const influx_paths[] = {"/ping", NULL};
 
 const struct http_app http_app_influxdb = {
     .name = "influxdb",
-    .ports = influx_ports,
     .paths = influx_paths,
     .state_size = sizeof(struct influx_state),
     .match = influx_match,

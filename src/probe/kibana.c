@@ -58,8 +58,10 @@ static bool has_hdr(const struct http_resp *r, const char *name)
     return http_header(r, name) != NULL;
 }
 
-static int kb_match(const char *path, const struct http_resp *r)
+static int kb_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     if (has_hdr(r, "kbn-name") || has_hdr(r, "kbn-version") || has_hdr(r, "kbn-xpack-sig") ||
         has_hdr(r, "kbn-license-sig") || has_hdr(r, "osd-name") || has_hdr(r, "osd-version"))
         return 95;
@@ -319,12 +321,10 @@ static int kb_on_response(struct http_app_ctx *a, const struct http_resp *r)
     }
 }
 
-static const uint16_t kb_ports[] = {5601, 0};
 static const char *const kb_paths[] = {"/api/status", NULL};
 
 const struct http_app http_app_kibana = {
     .name = "kibana",
-    .ports = kb_ports,
     .paths = kb_paths,
     .state_size = sizeof(struct kb_state),
     .match = kb_match,

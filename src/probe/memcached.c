@@ -272,11 +272,9 @@ static int mc_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-static const uint16_t mc_ports[] = {11211, 0};
 
 const struct probe probe_memcached = {
     .name = "memcached",
-    .ports = mc_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct mc_state),
     .start = mc_start,

@@ -698,11 +698,9 @@ static int mongo_sniff(const uint8_t *p, size_t n)
     return mem_find(p, n, mongo_http_text, false) ? 100 : 0;
 }
 
-static const uint16_t mongo_ports[] = {27017, 27018, 27019, 0};
 
 const struct probe probe_mongodb = {
     .name = "mongodb",
-    .ports = mongo_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct mongo_state),
     .start = mongo_start,

@@ -254,11 +254,9 @@ static int mqtt_on_end(struct probe_ctx *ctx, enum probe_end why)
     return PROBE_NOMATCH;
 }
 
-static const uint16_t mqtt_ports[] = {1883, 8883, 0};
 
 const struct probe probe_mqtt = {
     .name = "mqtt",
-    .ports = mqtt_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct mqtt_state),
     .start = mqtt_start,

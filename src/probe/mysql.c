@@ -506,11 +506,9 @@ static int my_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-static const uint16_t my_ports[] = {3306, 3307, 0};
 
 const struct probe probe_mysql = {
     .name = "mysql",
-    .ports = my_ports,
     .flags = PROBE_SERVER_FIRST | PROBE_DEFAULT_ACCT,
     .state_size = sizeof(struct my_state),
     .start = my_start,

@@ -19,8 +19,10 @@
 
 #include <string.h>
 
-static int pma_match(const char *path, const struct http_resp *r)
+static int pma_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     const char *b = (const char *)r->body.data;
     size_t n = r->body.len;
@@ -154,7 +156,6 @@ static int pma_on_response(struct http_app_ctx *a, const struct http_resp *r)
 
 const struct http_app http_app_phpmyadmin = {
     .name = "phpmyadmin",
-    .ports = NULL,
     .paths = NULL,
     .state_size = 0,
     .match = pma_match,

@@ -501,11 +501,9 @@ static int pg_sniff(const uint8_t *p, size_t n)
     return 40;
 }
 
-static const uint16_t pg_ports[] = {5432, 5433, 0};
 
 const struct probe probe_postgresql = {
     .name = "postgresql",
-    .ports = pg_ports,
     .flags = PROBE_DEFAULT_ACCT,
     .state_size = sizeof(struct pg_state),
     .start = pg_start,

@@ -12,9 +12,10 @@
  * Metadata only: every request a probe can send is listed in the top
  * comment of its file, and none reads a record, document, row or key value.
  *
- * Adding a service: one file src/probe/NAME.c defining
- * `const struct probe probe_NAME`, one line in src/probe/registry.c,
- * fixtures under tests/probe/cases/NAME/, tests.
+ * Adding a service: its catalogue entry (src/catalog/services.c), one file
+ * src/probe/NAME.c defining `const struct probe probe_NAME`, one line in
+ * src/probe/registry.c, fixtures under tests/probe/cases/NAME/, tests
+ * (an HTTP service is usually a signature file instead: docs/signatures.md).
  *
  * Life of a probe on one (address, port):
  *   engine connects (plain or TLS) -> start(ctx) -> [bytes arrive ->
@@ -99,9 +100,8 @@ int probe_sendf(struct probe_ctx *ctx, const char *fmt, ...) __attribute__((form
 struct finding *probe_emit(struct probe_ctx *ctx);
 
 struct probe {
-    const char *name;      /* "redis"; also the record's service unless the probe sets another */
-    const uint16_t *ports; /* usual ports, 0-terminated; tried first there */
-    unsigned flags;        /* PROBE_* */
+    const char *name;  /* "redis"; also the record's service unless the probe sets another */
+    unsigned flags;    /* PROBE_* */
     size_t state_size;     /* bytes of per-run state the engine allocates */
 
     /*
@@ -141,10 +141,13 @@ struct probe {
     int (*sniff)(const uint8_t *p, size_t n);
 };
 
-/* The registry (probe/registry.c), in the order tried on ports no probe claims. */
+/* The registry (probe/registry.c). */
 size_t probe_count(void);
 const struct probe *probe_at(size_t i);
 const struct probe *probe_find(const char *name);
+/* The catalogue entry of a probe (its usual ports, prevalence...), or NULL. */
+struct svc;
+const struct svc *probe_entry(const struct probe *p);
 
 /*
  * The plan for one open port: the probes to try, usual ones first, at most
@@ -153,7 +156,7 @@ const struct probe *probe_find(const char *name);
 #define PROBE_MAX_ATTEMPTS 6
 size_t probe_plan(uint16_t port, const struct probe **out, size_t max);
 
-/* Well-known TLS ports: try TLS first there. */
+/* A catalogue entry's usual TLS port: try TLS first there. */
 bool probe_port_is_tls(uint16_t port);
 
 /* Wire integers, for the binary protocols. */

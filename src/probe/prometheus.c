@@ -40,8 +40,10 @@ static bool toolkit_401(const struct http_resp *r)
     return memcmp(r->body.data, "Unauthorized\n", 13) == 0;
 }
 
-static int prom_match(const char *path, const struct http_resp *r)
+static int prom_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     const char *loc = http_header(r, "Location");
     char title[128];
@@ -145,11 +147,9 @@ static int prom_on_response(struct http_app_ctx *a, const struct http_resp *r)
     return rc;
 }
 
-static const uint16_t prom_ports[] = {9090, 0};
 
 const struct http_app http_app_prometheus = {
     .name = "prometheus",
-    .ports = prom_ports,
     .paths = NULL,
     .state_size = sizeof(struct prom_state),
     .match = prom_match,

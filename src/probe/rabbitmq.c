@@ -25,8 +25,10 @@ struct rabbit_state {
     int step;
 };
 
-static int rabbit_match(const char *path, const struct http_resp *r)
+static int rabbit_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     char title[128];
     http_title(r, title, sizeof title);
@@ -110,11 +112,9 @@ static int rabbit_on_response(struct http_app_ctx *a, const struct http_resp *r)
     return rc;
 }
 
-static const uint16_t rabbit_ports[] = {15672, 0};
 
 const struct http_app http_app_rabbitmq = {
     .name = "rabbitmq",
-    .ports = rabbit_ports,
     .paths = NULL,
     .state_size = sizeof(struct rabbit_state),
     .match = rabbit_match,

@@ -287,11 +287,9 @@ static int redis_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-static const uint16_t redis_ports[] = {6379, 6380, 0};
 
 const struct probe probe_redis = {
     .name = "redis",
-    .ports = redis_ports,
     .flags = PROBE_TLS_OK,
     .state_size = sizeof(struct redis_state),
     .start = redis_start,

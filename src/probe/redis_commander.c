@@ -34,8 +34,10 @@ struct rc_state {
     int step;
 };
 
-static int rc_match(const char *path, const struct http_resp *r)
+static int rc_match(const struct http_app *self, const char *path,
+                     const struct http_resp *r)
 {
+    (void)self;
     (void)path;
     char title[128];
     http_title(r, title, sizeof title);
@@ -163,11 +165,9 @@ static int rc_on_response(struct http_app_ctx *a, const struct http_resp *r)
     return rc;
 }
 
-static const uint16_t rc_ports[] = {8081, 0};
 
 const struct http_app http_app_redis_commander = {
     .name = "redis_commander",
-    .ports = rc_ports,
     .paths = NULL,
     .state_size = sizeof(struct rc_state),
     .match = rc_match,

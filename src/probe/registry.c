@@ -1,31 +1,35 @@
 /*
- * probe/registry.c -- the table of probes and of HTTP applications, and the
- * plan of which probes to try on an open port.
+ * probe/registry.c -- the compiled probes and HTTP apps, bound to their
+ * catalogue entries, and the plan of which probes to try on an open port.
  *
- * Entries are weak references so that the tree builds while a probe's file
- * is absent (an absent probe is skipped); a present file makes it strong.
+ * Every implementation is referenced here by its symbol (a misspelled
+ * name does not link) and bound to the catalogue entry whose impl_name
+ * is its name (catalog/services.c); test_catalog checks that every
+ * compiled entry has exactly one implementation and every implementation
+ * an entry. Signature files are HTTP apps too, made at run time by
+ * probe/signature.c; they come after the compiled apps.
  *
- * The plan (docs/probes.md): probes whose usual ports include this port
- * come first (the HTTP dispatcher counts as usual when any HTTP app claims
- * the port); then the HTTP dispatcher, whose "GET /" also makes most
- * binary protocols say something recognisable; then the rest in table
- * order. The engine re-orders what is left after each failed attempt by
- * the probes' sniff() scores of the bytes it got back, and stops after
- * PROBE_MAX_ATTEMPTS connections in all.
+ * The plan (docs/probes.md): probes whose services usually listen on this
+ * port come first (the HTTP dispatcher counts when any HTTP service's
+ * entry claims the port); then the rest by the catalogue's prevalence,
+ * the HTTP dispatcher first among them since its "GET /" also makes most
+ * binary protocols say something recognisable. The engine re-orders what
+ * is left after each attempt by the probes' sniff() scores of the bytes
+ * it got back ("what the port said"), and stops after PROBE_MAX_ATTEMPTS
+ * connections in all.
  */
+#include "catalog/catalog.h"
 #include "probe/http.h"
+#include "probe/signature.h"
 
 #include <string.h>
 
-#define WEAK __attribute__((weak))
-extern const struct probe probe_redis WEAK, probe_memcached WEAK, probe_mongodb WEAK,
-    probe_postgresql WEAK, probe_mysql WEAK, probe_zookeeper WEAK, probe_mqtt WEAK, probe_amqp WEAK,
-    probe_clickhouse_native WEAK, probe_cassandra WEAK;
+extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_postgresql,
+    probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra;
 
-extern const struct http_app http_app_elasticsearch WEAK, http_app_kibana WEAK,
-    http_app_couchdb WEAK, http_app_etcd WEAK, http_app_clickhouse WEAK, http_app_influxdb WEAK,
-    http_app_prometheus WEAK, http_app_rabbitmq WEAK, http_app_docker WEAK,
-    http_app_redis_commander WEAK, http_app_phpmyadmin WEAK, http_app_adminer WEAK;
+extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
+    http_app_etcd, http_app_clickhouse, http_app_influxdb, http_app_prometheus, http_app_rabbitmq,
+    http_app_docker, http_app_redis_commander, http_app_phpmyadmin, http_app_adminer;
 
 static const struct probe *const all_probes[] = {
     &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
@@ -33,100 +37,113 @@ static const struct probe *const all_probes[] = {
     &probe_cassandra,
 };
 
-static const struct http_app *const all_apps[] = {
+static const struct http_app *const compiled_apps[] = {
     &http_app_elasticsearch, &http_app_kibana,          &http_app_couchdb,    &http_app_etcd,
     &http_app_clickhouse,    &http_app_influxdb,        &http_app_prometheus, &http_app_rabbitmq,
     &http_app_docker,        &http_app_redis_commander, &http_app_phpmyadmin, &http_app_adminer,
 };
 
-/* Compacted views without the absent entries, built on first use. */
-static const struct probe *probes_present[ARRAY_LEN(all_probes) + 1];
-static const struct http_app *apps_present[ARRAY_LEN(all_apps) + 1];
-static size_t nprobes, napps;
-static bool built;
-
-static void build(void)
-{
-    if (built) return;
-    built = true;
-    for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
-        if (all_probes[i]) probes_present[nprobes++] = all_probes[i];
-    for (size_t i = 0; i < ARRAY_LEN(all_apps); i++)
-        if (all_apps[i]) apps_present[napps++] = all_apps[i];
-}
-
 size_t probe_count(void)
 {
-    build();
-    return nprobes;
+    return ARRAY_LEN(all_probes);
 }
 
 const struct probe *probe_at(size_t i)
 {
-    build();
-    return i < nprobes ? probes_present[i] : NULL;
+    return i < ARRAY_LEN(all_probes) ? all_probes[i] : NULL;
 }
 
 size_t http_app_count(void)
 {
-    build();
-    return napps;
+    return ARRAY_LEN(compiled_apps) + signature_count();
 }
 
 const struct http_app *http_app_at(size_t i)
 {
-    build();
-    return i < napps ? apps_present[i] : NULL;
+    if (i < ARRAY_LEN(compiled_apps)) return compiled_apps[i];
+    return signature_app(i - ARRAY_LEN(compiled_apps));
 }
 
 const struct probe *probe_find(const char *name)
 {
-    build();
-    for (size_t i = 0; i < nprobes; i++)
-        if (strcmp(probes_present[i]->name, name) == 0) return probes_present[i];
+    for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
+        if (svc_name_eq(all_probes[i]->name, name)) return all_probes[i];
     return NULL;
 }
 
-static bool has_port(const uint16_t *ports, uint16_t port)
+/* The catalogue entry of an implementation (by kind and name), or NULL. */
+static const struct svc *entry_of(enum svc_impl kind, const char *name)
 {
-    for (const uint16_t *p = ports; p && *p; p++)
-        if (*p == port) return true;
-    return false;
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const struct svc *s = catalog_at(i);
+        if (s->impl == kind && svc_name_eq(s->impl_name, name)) return s;
+    }
+    return NULL;
+}
+
+const struct svc *probe_entry(const struct probe *p)
+{
+    return entry_of(IMPL_PROBE, p->name);
+}
+
+const struct svc *http_app_entry(const struct http_app *a)
+{
+    if (a->entry) return a->entry;
+    return entry_of(IMPL_HTTP_APP, a->name);
+}
+
+static bool claims(const struct svc *s, uint16_t port)
+{
+    return s && (svc_has_port(s, port) || svc_has_tls_port(s, port));
+}
+
+bool http_app_claims(const struct http_app *a, uint16_t port)
+{
+    return claims(http_app_entry(a), port);
 }
 
 static bool http_claims(uint16_t port)
 {
-    build();
-    if (has_port(probe_http.ports, port)) return true;
-    for (size_t i = 0; i < napps; i++)
-        if (has_port(apps_present[i]->ports, port)) return true;
+    if (claims(probe_entry(&probe_http), port)) return true;
+    for (size_t i = 0; i < http_app_count(); i++)
+        if (http_app_claims(http_app_at(i), port)) return true;
     return false;
+}
+
+static int prevalence(const struct probe *p)
+{
+    const struct svc *s = probe_entry(p);
+    return s ? s->prevalence : 0;
 }
 
 size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
 {
-    build();
     size_t n = 0;
-    bool used[ARRAY_LEN(all_probes) + 1] = {false};
-    /* 1. usual probes of this port */
-    for (size_t i = 0; i < nprobes && n < max; i++) {
-        const struct probe *p = probes_present[i];
-        bool usual = p == &probe_http ? http_claims(port) : has_port(p->ports, port);
+    bool used[ARRAY_LEN(all_probes)] = {false};
+    /* 1. the probes of the services that usually listen here */
+    for (size_t i = 0; i < ARRAY_LEN(all_probes) && n < max; i++) {
+        const struct probe *p = all_probes[i];
+        bool usual = p == &probe_http ? http_claims(port) : claims(probe_entry(p), port);
         if (usual) {
             out[n++] = p;
             used[i] = true;
         }
     }
-    /* 2. the rest, HTTP first (it is entry 0) */
-    for (size_t i = 0; i < nprobes && n < max; i++)
-        if (!used[i]) out[n++] = probes_present[i];
+    /* 2. the rest, most prevalent first (HTTP is the most: its GET / makes others talk) */
+    while (n < max) {
+        size_t best = ARRAY_LEN(all_probes);
+        for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
+            if (!used[i] &&
+                (best == ARRAY_LEN(all_probes) || prevalence(all_probes[i]) > prevalence(all_probes[best])))
+                best = i;
+        if (best == ARRAY_LEN(all_probes)) break;
+        used[best] = true;
+        out[n++] = all_probes[best];
+    }
     return n;
 }
 
-static const uint16_t tls_ports[] = {443,  636,  993,  995,   5986, 6443, 8443,
-                                     9443, 2376, 6380, 27018, 5671, 8883, 0};
-
 bool probe_port_is_tls(uint16_t port)
 {
-    return has_port(tls_ports, port);
+    return catalog_port_is_tls(port);
 }

@@ -263,11 +263,9 @@ static int zk_on_end(struct probe_ctx *ctx, enum probe_end why)
 
 /* ZooKeeper closes on an HTTP request without a word; nothing to sniff. */
 
-static const uint16_t zk_ports[] = {2181, 0};
 
 const struct probe probe_zookeeper = {
     .name = "zookeeper",
-    .ports = zk_ports,
     .flags = PROBE_TLS_OK, /* the words also work on secureClientPort */
     .state_size = sizeof(struct zk_state),
     .start = zk_start,

@@ -11,6 +11,7 @@
  * struct finding is tens of kilobytes (fixed arrays for names and SANs), a
  * row is about 150 bytes plus its strings.
  */
+#include "catalog/catalog.h"
 #include "report/report_int.h"
 
 #include <stdlib.h>
@@ -393,7 +394,7 @@ static int add_row(struct report *r, const struct finding *f)
     w->cluster = arena_str(&r->arena, f->cluster);
     w->names = arena_str(&r->arena, names);
     char inst[160];
-    finding_instance(f, inst, sizeof inst);
+    catalog_instance(f, inst, sizeof inst);
     w->instance = arena_str(&r->arena, inst);
     if (!w->ip || !w->service || !w->product || !w->version || !w->via || !w->signals || !w->pii ||
         !w->cluster || !w->names || !w->instance)

@@ -2,117 +2,110 @@
  * target/ports.c -- the -p syntax: numbers, ranges, service names, and the
  * default list of database and dashboard ports.
  *
- * Service names come from a fixed table compiled in, never from
- * /etc/services: a spec must mean the same ports on every machine (shards on
- * different hosts must agree on the set they split). The table and the
- * default list are documented in docs/targets.md; keep the three in step.
+ * Service names and the default list come from the service catalogue
+ * (catalog/): `-p redis` is every usual port of the redis entry, plain
+ * and TLS; `default` is every port of the entries marked default_scan,
+ * signature files included. A few more names stand for one port of a
+ * service ajar does not probe (ssh, rdp...) or one role of a port
+ * (elasticsearch-transport, mongodb-shard); they are in the table below,
+ * and test_ports checks that none of them restates a catalogue name.
+ * Never /etc/services: a spec must mean the same ports on every machine
+ * (shards on different hosts must agree on the set they split) -- with
+ * the same signature files.
  */
+#include "catalog/catalog.h"
 #include "target/target.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * name -> port. For port_service_name, the first entry of a port is its
- * primary name, so each port's canonical name comes before its aliases.
- */
-static const struct service {
+/* Names of single ports that are not catalogue services. */
+static const struct port_name {
     const char *name;
     uint16_t port;
-} services[] = {
-    /* the default list, canonical names */
-    {"http", 80},
-    {"https", 443},
-    {"mqtt", 1883},
-    {"zookeeper", 2181},
-    {"docker", 2375},
-    {"etcd", 2379},
-    {"mysql", 3306},
-    {"postgresql", 5432},
-    {"kibana", 5601},
-    {"amqp", 5672},
-    {"couchdb", 5984},
-    {"redis", 6379},
-    {"redis-tls", 6380},
-    {"neo4j", 7474},
-    {"http-alt", 8080},
-    {"mongo-express", 8081},
-    {"influxdb", 8086},
-    {"clickhouse", 8123},
-    {"https-alt", 8443},
-    {"clickhouse-native", 9000},
-    {"cassandra", 9042},
-    {"prometheus", 9090},
-    {"elasticsearch", 9200},
-    {"elasticsearch-transport", 9300},
-    {"memcached", 11211},
-    {"rabbitmq", 15672},
-    {"mongodb", 27017},
-    {"mongodb-shard", 27018},
-    {"mongodb-config", 27019},
-    /* more services, not scanned by default */
+} port_names[] = {
     {"ftp", 21},
     {"ssh", 22},
+    {"https", 443},
+    {"http-alt", 8080},
+    {"https-alt", 8443},
     {"telnet", 23},
     {"smtp", 25},
     {"ldap", 389},
     {"smb", 445},
     {"mssql", 1433},
+    {"ms-sql", 1433},
     {"oracle", 1521},
-    {"etcd-peer", 2380},
     {"docker-tls", 2376},
+    {"etcd-peer", 2380},
     {"grafana", 3000},
     {"rdp", 3389},
     {"nats", 4222},
-    {"amqps", 5671},
     {"vnc", 5900},
+    {"redis-tls", 6380},
+    {"neo4j", 7474},
     {"bolt", 7687},
+    {"mongo-express", 8081},
+    {"couchbase", 8091},
     {"vault", 8200},
     {"consul", 8500},
     {"arangodb", 8529},
-    {"mqtts", 8883},
     {"jupyter", 8888},
-    {"couchbase", 8091},
     {"solr", 8983},
     {"kafka", 9092},
+    {"elasticsearch-transport", 9300},
     {"hadoop", 9870},
     {"redis-sentinel", 26379},
+    {"mongodb-shard", 27018},
+    {"mongodb-config", 27019},
     {"rethinkdb", 28015},
-    /* aliases */
-    {"www", 80},
-    {"postgres", 5432},
-    {"pgsql", 5432},
-    {"mariadb", 3306},
-    {"opensearch-dashboards", 5601},
-    {"rabbitmq-management", 15672},
-    {"couch", 5984},
-    {"pouchdb", 5984},
-    {"redis-commander", 8081},
-    {"influx", 8086},
-    {"elastic", 9200},
-    {"opensearch", 9200},
-    {"es", 9200},
-    {"memcache", 11211},
-    {"mongo", 27017},
-    {"zk", 2181},
-    {"mosquitto", 1883},
-    {"ms-sql", 1433},
 };
 
-static const char default_spec[] = "80,443,1883,2181,2375,2379,3306,5432,5601,5672,5984,6379,6380,"
-                                   "7474,8080,8081,8086,8123,8443,9000,9042,9090,9200,9300,11211,"
-                                   "15672,27017-27019";
+size_t port_names_count(void)
+{
+    return ARRAY_LEN(port_names);
+}
+
+const char *port_name_at(size_t i)
+{
+    return i < ARRAY_LEN(port_names) ? port_names[i].name : NULL;
+}
+
+/* The default list as a spec, made from the catalogue (which signature files extend). */
+static char default_spec[4096];
 
 const char *ports_default_spec(void)
 {
+    uint8_t seen[65536 / 8];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const struct svc *s = catalog_at(i);
+        if (!s->default_scan) continue;
+        for (int k = 0; k < CATALOG_MAX_PORTS && s->ports[k]; k++)
+            seen[s->ports[k] >> 3] |= (uint8_t)(1u << (s->ports[k] & 7));
+        for (int k = 0; k < CATALOG_MAX_PORTS && s->tls_ports[k]; k++)
+            seen[s->tls_ports[k] >> 3] |= (uint8_t)(1u << (s->tls_ports[k] & 7));
+    }
+    size_t o = 0;
+    default_spec[0] = 0;
+    for (unsigned p = 1; p < 65536; p++) {
+        if (!(seen[p >> 3] & (1u << (p & 7)))) continue;
+        if (o + 8 >= sizeof default_spec) break; /* 500 ports: more than any catalogue */
+        o += (size_t)str_fmt(default_spec + o, sizeof default_spec - o, "%s%u", o ? "," : "", p);
+    }
     return default_spec;
 }
 
 int port_service_lookup(const char *name, uint16_t *port)
 {
-    for (size_t i = 0; i < ARRAY_LEN(services); i++) {
-        if (str_ieq(services[i].name, name)) {
-            *port = services[i].port;
+    const struct svc *s = name && name[0] ? catalog_find(name) : NULL;
+    if (s && (s->ports[0] || s->tls_ports[0])) {
+        *port = s->ports[0] ? s->ports[0] : s->tls_ports[0];
+        return 0;
+    }
+    for (size_t i = 0; name && i < ARRAY_LEN(port_names); i++) {
+        if (str_ieq(port_names[i].name, name)) {
+            *port = port_names[i].port;
             return 0;
         }
     }
@@ -121,8 +114,12 @@ int port_service_lookup(const char *name, uint16_t *port)
 
 const char *port_service_name(uint16_t port)
 {
-    for (size_t i = 0; i < ARRAY_LEN(services); i++)
-        if (services[i].port == port) return services[i].name;
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const struct svc *s = catalog_at(i);
+        if (svc_has_port(s, port) || svc_has_tls_port(s, port)) return s->name;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(port_names); i++)
+        if (port_names[i].port == port) return port_names[i].name;
     return NULL;
 }
 
@@ -173,7 +170,7 @@ static int port_item(const char *it, struct portmap *m, int depth, struct err *e
     uint16_t a, b;
     if (n == 0) return err_set(e, "bad port list: empty item");
     if (str_ieq(it, "default") && depth == 0) {
-        const char *d = default_spec;
+        const char *d = ports_default_spec();
         char tmp[16];
         while (*d) {
             size_t l = strcspn(d, ",");
@@ -183,6 +180,14 @@ static int port_item(const char *it, struct portmap *m, int depth, struct err *e
             if (port_item(tmp, m, depth + 1, e) < 0) return -1;
             d += l + (d[l] == ',');
         }
+        return 0;
+    }
+    const struct svc *sv = catalog_find(it);
+    if (sv && (sv->ports[0] || sv->tls_ports[0])) { /* every usual port of the service */
+        for (int k = 0; k < CATALOG_MAX_PORTS && sv->ports[k]; k++)
+            set_range(m, sv->ports[k], sv->ports[k]);
+        for (int k = 0; k < CATALOG_MAX_PORTS && sv->tls_ports[k]; k++)
+            set_range(m, sv->tls_ports[k], sv->tls_ports[k]);
         return 0;
     }
     if (port_service_lookup(it, &a) == 0) {

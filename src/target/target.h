@@ -128,5 +128,8 @@ const char *ports_default_spec(void);
 int port_service_lookup(const char *name, uint16_t *port);
 /* Port -> the service name ajar knows it by, or NULL ("6379" -> "redis"). */
 const char *port_service_name(uint16_t port);
+/* The names of single ports that are not catalogue services (tests). */
+size_t port_names_count(void);
+const char *port_name_at(size_t i);
 
 #endif

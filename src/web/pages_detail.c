@@ -11,6 +11,7 @@
  * is the same when address, port and service are equal (transport is
  * always tcp today).
  */
+#include "catalog/catalog.h"
 #include "web/web_int.h"
 
 #include "assess/assess.h"
@@ -462,14 +463,14 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
     return 0;
 }
 
-/* Other findings of the group that reach the same data store (finding_instance): the other
+/* Other findings of the group that reach the same data store (catalog_instance): the other
  * nodes of its cluster, or the store directly and through a console. From the group's view
  * when the cache holds it (wv_peek: a finding's page never waits for an index build), which
  * also knows which of them the totals count (WV_SHARED); at most 20 listed. */
 static void section_same_store(struct web_req *r, struct buf *b, const json_t *rec,
                                const char *service, int64_t group, int64_t obs)
 {
-    const char *key = finding_instance_key(service);
+    const char *key = catalog_instance_key(service);
     const char *val =
         key ? json_string_value(json_object_get(json_object_get(rec, "details"), key)) : NULL;
     if (!finding_instance_id_ok(val)) return;

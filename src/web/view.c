@@ -15,6 +15,7 @@
  * freed by its last reader. One build per group at a time: a second request
  * for the same group waits for the first's build.
  */
+#include "catalog/catalog.h"
 #include "web/view.h"
 
 #include "core/finding.h"
@@ -210,12 +211,12 @@ static time_t record_first_seen(const char *rec, size_t len)
     return time_parse_utc(b, &t) == 0 ? t : 0;
 }
 
-/* The data store a record reaches (finding_instance() on the record's text): its service's
+/* The data store a record reaches (catalog_instance() on the record's text): its service's
  * identifying detail, looked for after "details":{ (keys are ours; values cannot hold an
  * unescaped quote). 0 when it has none, UINT32_MAX out of memory. */
 static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, size_t len)
 {
-    const char *key = finding_instance_key(svc);
+    const char *key = catalog_instance_key(svc);
     if (!key) return 0;
     const char *d = mem_find(rec, len, "\"details\":{", false);
     if (!d) return 0;

@@ -6,16 +6,16 @@
 # The library is compiled again by clang with the fuzzer's coverage
 # instrumentation and the same sanitizers (not the gcc-built libajar.a),
 # the sources of the modules that read network data and what they call
-# (core, probe, assess, tls, target), by wildcard: a new probe needs no edit
-# here. The probes are linked as objects, not from the archive, because the
-# registry refers to them weakly; the rest comes from the archive on demand,
+# (core, catalog, probe, assess, tls, target), by wildcard: a new probe needs
+# no edit here. The probes are linked as objects; the rest comes from the
+# archive on demand,
 # so half-written code elsewhere in the tree (store, web, report) never
 # stops the fuzzers. One harness per probe and per HTTP app (fuzz_probe.c compiled with
 # -DFUZZ_PROBE="name"), and one per standalone parser (fuzz_<name>.c).
 
 FCC      := clang
 FB       := build-fuzz
-PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2
+PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -24,7 +24,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FCFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -Isrc -Itests $(PKG_CFLAGS) -MMD -MP
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
-LIB_DIRS := src/core src/probe src/assess src/tls src/target
+LIB_DIRS := src/core src/catalog src/probe src/assess src/tls src/target
 SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/text.c
 LIB_OBJ  := $(SRC_LIB:%.c=$(FB)/obj/%.o)
 PROBE_OBJ := $(filter $(FB)/obj/src/probe/%,$(LIB_OBJ))

@@ -127,7 +127,7 @@ EOF
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -g -fsanitize=address,undefined \
     $(pkg-config --cflags jansson sqlite3 libpq) "$T_TMP/gen.c" build-asan/libajar.a \
-    $(pkg-config --libs openssl sqlite3 jansson libpq) -lm -lpthread -o "$T_TMP/gen" 2>"$T_TMP/cc.err"
+    $(pkg-config --libs openssl sqlite3 jansson libpq yaml-0.1 libpcre2-8) -lm -lpthread -o "$T_TMP/gen" 2>"$T_TMP/cc.err"
 check_eq "generator builds" "$?" 0 || cat "$T_TMP/cc.err"
 DB=$T_TMP/report.db
 "$T_TMP/gen" "$DB" 3

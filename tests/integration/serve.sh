@@ -331,7 +331,7 @@ if [ -z "${AJAR_SKIP_PG:-}" ]; then
         # shellcheck disable=SC2046
         cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=address,undefined -Isrc \
             $(pkg-config --cflags jansson sqlite3 libpq) bench/serve_gen.c build-asan/libajar.a \
-            $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2) -lm -lpthread \
+            $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8) -lm -lpthread \
             -o "$gen" && "$gen" --db "$PG_URL" -n 300 --scans 2 >/dev/null 2>&1
         check_eq "PostgreSQL store: synthetic findings written" "$?" 0
         echo "$PW" | "$AJAR" user add carol --password-stdin --db "$PG_URL" >/dev/null 2>&1

@@ -37,7 +37,7 @@ else
     # shellcheck disable=SC2046
     cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc \
         $(pkg-config --cflags jansson sqlite3 libpq) bench/serve_gen.c build/libajar.a \
-        $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2) -lm -lpthread \
+        $(pkg-config --libs openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8) -lm -lpthread \
         -o "$T_TMP/serve_gen" || { bad "build serve_gen"; t_end; exit 1; }
     "$T_TMP/serve_gen" --db "$DB" -n 3000 --scans 3 >/dev/null
     check_eq "synthetic store" "$?" 0

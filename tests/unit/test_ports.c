@@ -2,6 +2,7 @@
  * tests/unit/test_ports.c -- the -p syntax (target/ports.c): numbers,
  * ranges, service names, the default list, and what must be refused.
  */
+#include "catalog/catalog.h"
 #include "target/target.h"
 #include "unit/t.h"
 
@@ -105,15 +106,28 @@ static void test_names(void)
     CHECK(port_service_name(4) == NULL);
 
     uint16_t *p;
+    /* a service name is every usual port of its catalogue entry, plain and TLS */
     long n = parse("redis,elasticsearch,kibana,9300", &p);
-    CHECK(n == 4 && p[0] == 5601 && p[1] == 6379 && p[2] == 9200 && p[3] == 9300);
+    CHECK(n == 6 && p[0] == 5601 && p[1] == 6379 && p[2] == 6380 && p[3] == 9200 &&
+          p[4] == 9201 && p[5] == 9300);
     free(p);
     n = parse("postgres,postgresql,5432", &p);
-    CHECK(n == 1 && p[0] == 5432);
+    CHECK(n == 2 && p[0] == 5432 && p[1] == 5433);
+    free(p);
+    n = parse("mongodb", &p); /* with Azure Cosmos DB's MongoDB API on 10255 (TLS) */
+    CHECK(n == 4 && p[0] == 10255 && p[1] == 27017 && p[3] == 27019);
     free(p);
     n = parse("docker-tls,http-alt", &p); /* names with a dash are names, not ranges */
     CHECK(n == 2 && p[0] == 2376 && p[1] == 8080);
     free(p);
+}
+
+/* The names of single ports never restate a catalogue name: the catalogue owns those. */
+static void test_names_not_restated(void)
+{
+    for (size_t i = 0; i < port_names_count(); i++)
+        CHECK_MSG(catalog_find(port_name_at(i)) == NULL, "port name '%s' is a catalogue service",
+                  port_name_at(i));
 }
 
 static void test_bad(void)
@@ -152,11 +166,11 @@ static void test_default(void)
     for (size_t i = 0; n > 0 && i < ARRAY_LEN(required); i++)
         CHECK_MSG(has(p, (size_t)n, required[i]), "default list lacks %u", required[i]);
     CHECK(n > 0 && sorted_unique(p, (size_t)n));
-    CHECK_INT(n, 29); /* docs/targets.md lists exactly these */
+    CHECK_INT(n, 43); /* the catalogue's default_scan entries; docs/targets.md lists them */
     long nd = n;
     free(p);
-    n = parse("default,8888", &p);
-    CHECK(n == nd + 1 && has(p, (size_t)n, 8888) && has(p, (size_t)n, 6379));
+    n = parse("default,8889", &p);
+    CHECK(n == nd + 1 && has(p, (size_t)n, 8889) && has(p, (size_t)n, 6379));
     free(p);
     n = parse("DEFAULT", &p);
     CHECK(n == nd);
@@ -208,5 +222,6 @@ int main(void)
     test_names();
     test_bad();
     test_default();
+    test_names_not_restated();
     return T_END();
 }

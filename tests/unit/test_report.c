@@ -5,6 +5,7 @@
  * name), text grouped by severity, the owners' longest-prefix match (v4,
  * v6, mapped), the filters, the personal-data view and clusters.
  */
+#include "catalog/catalog.h"
 #include "report/report_int.h" /* the helpers too */
 #include "t.h"
 
@@ -463,11 +464,11 @@ static void test_shared_stores(void)
         if (i < 4 || i == 6) str_copy(s[i].cluster, "c1", sizeof s[i].cluster);
 
     char inst[64];
-    CHECK(finding_instance(&s[0], inst, sizeof inst) && !strcmp(inst, "elasticsearch/U1"));
-    CHECK(finding_instance(&s[5], inst, sizeof inst) && !strcmp(inst, "redis/R"));
-    CHECK(!finding_instance(&s[6], inst, sizeof inst) && inst[0] == 0);
-    CHECK(!finding_instance(&s[7], inst, sizeof inst));
-    CHECK(finding_instance_key("kibana") == NULL);
+    CHECK(catalog_instance(&s[0], inst, sizeof inst) && !strcmp(inst, "elasticsearch/U1"));
+    CHECK(catalog_instance(&s[5], inst, sizeof inst) && !strcmp(inst, "redis/R"));
+    CHECK(!catalog_instance(&s[6], inst, sizeof inst) && inst[0] == 0);
+    CHECK(!catalog_instance(&s[7], inst, sizeof inst));
+    CHECK(catalog_instance_key("kibana") == NULL);
     CHECK(finding_instance_id_ok("Sh37425fecc36e1d905b306"));
     CHECK(finding_instance_id_ok("7cd686652cd085b1a0466ec3ccbfc9db799de011"));
     CHECK(!finding_instance_id_ok("") && !finding_instance_id_ok(NULL));

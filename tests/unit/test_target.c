@@ -140,7 +140,7 @@ static void test_forms(void)
     /* default ports when -p is not given */
     t = mk("127.0.0.1", NULL);
     if (t) {
-        CHECK_INT(target_set_nports(t), 29);
+        CHECK_INT(target_set_nports(t), 43);
         CHECK(has4(t, "127.0.0.1", 6379) && has4(t, "127.0.0.1", 27019) &&
               !has4(t, "127.0.0.1", 22));
         target_set_free(t);
