@@ -120,7 +120,7 @@ enum svc_class catalog_class(const char *service)
 }
 
 static const char *const class_names[] = {
-    [SVC_OTHER] = "other",   [SVC_DATA] = "data",     [SVC_CONSOLE] = "console",
+    [SVC_OTHER] = "other",          [SVC_DATA] = "data",     [SVC_CONSOLE] = "console",
     [SVC_INFRA] = "infrastructure", [SVC_BROKER] = "broker",
 };
 
@@ -169,14 +169,14 @@ int catalog_add(const struct svc *s, struct err *e)
         return err_set(e, "service '%s' is already in the catalogue", s->name);
     for (int k = 0; k < CATALOG_MAX_ALIASES && s->aliases[k]; k++)
         if (catalog_find(s->aliases[k]) || svc_name_eq(s->aliases[k], s->name))
-            return err_set(e, "alias '%s' of '%s' names another service", s->aliases[k],
-                           s->name);
+            return err_set(e, "alias '%s' of '%s' names another service", s->aliases[k], s->name);
     struct added *a = xcalloc(1, sizeof *a);
     if (!a) return err_set(e, "out of memory");
     a->s = *s;
     const char **strs[8 + CATALOG_MAX_ALIASES] = {
-        &a->s.name,    &a->s.instance_key,   &a->s.default_account, &a->s.lifecycle,
-        &a->s.no_auth, &a->s.no_auth_source, &a->s.text,            &a->s.impl_name,
+        &a->s.name,      &a->s.instance_key, &a->s.default_account,
+        &a->s.lifecycle, &a->s.no_auth,      &a->s.no_auth_source,
+        &a->s.text,      &a->s.impl_name,
     };
     size_t ns = 8;
     for (int k = 0; k < CATALOG_MAX_ALIASES && a->s.aliases[k]; k++)

@@ -36,8 +36,8 @@ enum svc_impl { IMPL_PROBE = 1, IMPL_HTTP_APP, IMPL_SIGNATURE };
 #define CATALOG_MAX_ALIASES 8
 
 struct svc {
-    const char *name;                           /* "redis": the record's service */
-    const char *aliases[CATALOG_MAX_ALIASES];   /* more -p names, NULL-ended */
+    const char *name;                         /* "redis": the record's service */
+    const char *aliases[CATALOG_MAX_ALIASES]; /* more -p names, NULL-ended */
     enum svc_class cls;
     uint16_t ports[CATALOG_MAX_PORTS];     /* usual plain ports, 0-ended */
     uint16_t tls_ports[CATALOG_MAX_PORTS]; /* usual TLS ports (TLS tried first there), 0-ended */
@@ -49,8 +49,8 @@ struct svc {
      * 6.8.0) or "7.0.0-7.1.0" (from 7.0.0, below 7.1.0); NULL when it always had it */
     const char *no_auth;
     const char *no_auth_source; /* where that comes from */
-    int prevalence;              /* 1..100: how common; probe order on unclaimed ports */
-    const char *text;            /* one sentence for reports */
+    int prevalence;             /* 1..100: how common; probe order on unclaimed ports */
+    const char *text;           /* one sentence for reports */
     enum svc_impl impl;
     const char *impl_name; /* the probe's or HTTP app's name, or the signature file's path */
 };

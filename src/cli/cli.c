@@ -2,6 +2,7 @@
  * cli/cli.c -- `ajar COMMAND [ARGS]`: the table of subcommands and --help.
  */
 #include "cli/cli.h"
+#include "probe/signature.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +23,18 @@ static const struct command commands[] = {
     {"import", cmd_import, "probe the open ports of masscan, zmap or nmap results"},
     {"serve", cmd_serve, "the dashboard, over HTTPS, for the accounts of 'ajar user'"},
     {"user", cmd_user, "add, delete and list the dashboard's accounts"},
+    {"services", cmd_services, "the service catalogue: classes, ports, probe or signature"},
+    {"signatures", cmd_signatures, "check signature files (signatures check [PATH...])"},
 };
+
+/* Why the shipped signatures did not load, or NULL (commands that scan refuse to go on). */
+static struct err sig_err;
+static bool sig_failed;
+
+const char *cli_signatures_error(void)
+{
+    return sig_failed ? sig_err.msg : NULL;
+}
 
 static void usage(FILE *fp)
 {
@@ -56,6 +68,9 @@ int cli_main(int argc, char **argv)
         printf("ajar %s\n", AJAR_VERSION);
         return EXIT_OK;
     }
+    /* the shipped signatures are part of the catalogue every command reads (classes, instance
+     * keys, ports); only the commands that scan refuse to run without them */
+    sig_failed = signature_load_shipped(&sig_err) < 0;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "ajar: unknown command '%s' (try 'ajar --help')\n", argv[1]);

@@ -21,6 +21,10 @@ int cmd_probe(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_services(int argc, char **argv);
+int cmd_signatures(int argc, char **argv);
+/* Why the shipped signatures did not load (cli_main loads them), or NULL. */
+const char *cli_signatures_error(void);
 
 /*
  * The options of the commands that only read the store (diff, history):

@@ -22,6 +22,7 @@
 #include "cli/webhook.h"
 #include "net/engine.h"
 #include "net/syn.h"
+#include "probe/signature.h"
 #include "target/target.h"
 
 #include <errno.h>
@@ -344,6 +345,17 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     if (a.specs.n == 0 && a.infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
         goto out;
+    }
+    /* the catalogue is complete before anything reads it (-p names, the default ports) */
+    if (cli_signatures_error()) {
+        fprintf(stderr, "ajar scan: %s\n", cli_signatures_error());
+        goto out;
+    }
+    for (size_t i = 0; i < a.sigdirs.n; i++) {
+        if (signature_load_dir(a.sigdirs.v[i], NULL, &e) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", e.msg);
+            goto out;
+        }
     }
     if (a.nshards > 1 && !a.have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");

@@ -45,6 +45,8 @@ const char scan_usage[] =
     "      --discovery MODE   connect (default) or syn: raw SYNs, needs CAP_NET_RAW (docs/syn.md)\n"
     "      --no-default-accounts  never try the empty-password default accounts\n"
     "      --probe NAME       try only this probe on open ports\n"
+    "      --signatures DIR   also load the signature files in DIR (docs/signatures.md);\n"
+    "                         repeatable; a bad file stops the scan before anything is sent\n"
     "      --max-seconds N    stop after N seconds\n"
     "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
     "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
@@ -94,6 +96,7 @@ enum {
     O_WEBHOOK,
     O_ALERT,
     O_WHWAIT,
+    O_SIGS,
     O_LAST
 };
 
@@ -128,6 +131,7 @@ static const struct option lopts[] = {
     {"alert-level", required_argument, 0, O_ALERT},
     {"webhook-wait", required_argument, 0, O_WHWAIT},
     {"discovery", required_argument, 0, O_DISCOVERY},
+    {"signatures", required_argument, 0, O_SIGS},
     {"no-resolve", no_argument, 0, 'n'},
     {0, 0, 0, 0},
 };
@@ -198,6 +202,9 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         break;
     case O_IL:
         if (strv_push(&a->infiles, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case O_SIGS:
+        if (strv_push(&a->sigdirs, arg) < 0) return EXIT_RUNTIME;
         break;
     case O_SEED:
         if (parse_int_opt("--seed", arg, UINT64_MAX, &a->seed) < 0) return EXIT_USAGE;
@@ -393,6 +400,7 @@ void scan_args_free(struct scan_args *a)
     free(a->infiles.v);
     free(a->specs.v);
     free(a->pins.v);
+    free(a->sigdirs.v);
     for (size_t i = 0; i < a->nowned; i++)
         free(a->owned[i]);
     free(a->owned);
@@ -512,6 +520,7 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE_LIST(O_EXCLUDE_FILE, exfiles);
     TAKE_LIST(O_IL, infiles);
     TAKE_LIST(O_RESOLVE, pins);
+    TAKE_LIST(O_SIGS, sigdirs);
 #undef TAKE_LIST
 #define TAKE(c, field)                                                                             \
     do {                                                                                           \

@@ -135,7 +135,6 @@ bool finding_instance_id_ok(const char *v)
            strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == n;
 }
 
-
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
 {
     uint32_t before = f->names.n;

@@ -217,7 +217,6 @@ static int amqp_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-
 const struct probe probe_amqp = {
     .name = "amqp",
     .flags = PROBE_TLS_OK,

@@ -233,7 +233,6 @@ static int cql_sniff(const uint8_t *p, size_t n)
     return 50;
 }
 
-
 const struct probe probe_cassandra = {
     .name = "cassandra",
     .flags = PROBE_TLS_OK,

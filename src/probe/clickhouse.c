@@ -68,10 +68,11 @@ static void ch_free(void *state)
     json_decref(s->tables);
 }
 
-static int ch_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int ch_match(const struct http_app *self, const char *path, uint16_t port,
+                    const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     (void)path;
     for (int i = 0; i < r->nhdr; i++)
         if (str_iprefix(r->hdr[i].name, "X-ClickHouse-")) return 95;
@@ -340,7 +341,6 @@ out:
     json_decref(data);
     return rc;
 }
-
 
 const struct http_app http_app_clickhouse = {
     .name = "clickhouse",

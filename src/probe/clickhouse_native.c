@@ -234,7 +234,6 @@ static int ch_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-
 const struct probe probe_clickhouse_native = {
     .name = "clickhouse_native",
     .flags = PROBE_DEFAULT_ACCT | PROBE_TLS_OK,

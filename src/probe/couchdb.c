@@ -42,10 +42,11 @@ struct cd_state {
     int session; /* -1 not known, 0 not admin, 1 admin party */
 };
 
-static int cd_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int cd_match(const struct http_app *self, const char *path, uint16_t port,
+                    const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     const char *sv = http_header(r, "Server");
     int score = 0;
     if (sv && str_iprefix(sv, "CouchDB/")) score = 90;
@@ -277,7 +278,6 @@ static void cd_free(void *state)
     json_decref(s->names);
     json_decref(s->infos);
 }
-
 
 const struct http_app http_app_couchdb = {
     .name = "couchdb",

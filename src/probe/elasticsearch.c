@@ -35,10 +35,11 @@ struct es_state {
     bool asked_root; /* we sent our own GET / (first answer came from another path) */
 };
 
-static int es_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int es_match(const struct http_app *self, const char *path, uint16_t port,
+                    const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     struct es_root root;
     struct es_headers h;
     int score = 0;
@@ -122,7 +123,6 @@ static int es_on_response(struct http_app_ctx *a, const struct http_resp *r)
         return PROBE_DONE;
     }
 }
-
 
 const struct http_app http_app_elasticsearch = {
     .name = "elasticsearch",

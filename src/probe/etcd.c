@@ -43,10 +43,11 @@ static json_t *body_json(const struct http_resp *r)
     return json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
 }
 
-static int etcd_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int etcd_match(const struct http_app *self, const char *path, uint16_t port,
+                      const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     (void)path;
     if (r->status != 200 || !r->body.data) return 0;
     /* path-agnostic: {"etcdserver":"x.y.z","etcdcluster":"x.y.z"} wherever it came from */

@@ -3,7 +3,8 @@
  *
  * Requests the dispatcher itself can send (every app lists its own):
  *   GET / HTTP/1.1
- *   GET <fingerprint path of an app>   (at most HTTP_MAX_FINGERPRINTS of them)
+ *   GET <fingerprint path of an app>   (at most HTTP_MAX_FINGERPRINTS of them, each once;
+ *                                       a signature's are the paths its identify rules read)
  *
  * The parser is a byte-driven state machine so it accepts any split of the
  * stream; it never keeps more than one line (HTTP_MAX_LINE) plus the capped
@@ -13,6 +14,7 @@
  * dropped) only up to HTTP_MAX_TOTAL before the response is declared cut off.
  */
 #include "probe/http.h"
+#include "catalog/catalog.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -288,9 +290,8 @@ struct http_state {
     struct http_resp resp;
     const struct http_app *app; /* chosen app, NULL while fingerprinting */
     void *app_state;
-    int fp_app;         /* next app index whose paths to try */
-    int fp_path;        /* next path index within that app */
-    int fingerprints;   /* fingerprint requests sent */
+    char sent[HTTP_MAX_FINGERPRINTS + 1][128]; /* the dispatcher's own GETs: / and fingerprints */
+    int nsent;
     char path[256];     /* path of the request in flight */
     bool head;          /* request in flight is HEAD */
     struct buf pending; /* request to resend after a reconnect */
@@ -299,6 +300,7 @@ struct http_state {
     int root_status;
     char root_server[128];
     char root_title[128];
+    char root_auth[32]; /* WWW-Authenticate's scheme */
     bool have_root;
     bool root_cut; /* GET /'s body was cut at the cap (endless or huge) */
 };
@@ -351,8 +353,18 @@ int http_get(struct http_app_ctx *a, const char *path)
 
 static int dispatch_send(struct probe_ctx *ctx, const char *path)
 {
+    struct http_state *s = ctx->state;
     struct http_app_ctx a = {.pc = ctx, .state = NULL, .path = path};
+    if (s->nsent < (int)ARRAY_LEN(s->sent)) str_copy(s->sent[s->nsent++], path, sizeof s->sent[0]);
     return http_get(&a, path);
+}
+
+bool http_sent_before(const struct http_app_ctx *a, const char *path)
+{
+    const struct http_state *s = a->pc->state;
+    for (int i = 0; i < s->nsent; i++)
+        if (!strcmp(s->sent[i], path)) return true;
+    return false;
 }
 
 static int http_start(struct probe_ctx *ctx)
@@ -391,6 +403,11 @@ static void write_generic(struct probe_ctx *ctx)
         FINDING_SET(f, product, prod);
     }
     finding_detail_int(f, "status", s->root_status);
+    /* a login demanded by the server itself, whoever it is */
+    if (s->root_status == 401) {
+        f->auth = AUTH_REQUIRED;
+        if (s->root_auth[0]) finding_detail_str(f, "www_authenticate", s->root_auth);
+    }
     if (s->root_cut && !f->error[0])
         FINDING_SET(f, error, "HTTP answer to GET / cut at the body cap (endless or huge body)");
     if (s->root_server[0]) finding_detail_str(f, "server", s->root_server);
@@ -406,7 +423,7 @@ static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *
     bool best_port = false;
     for (size_t i = 0; i < http_app_count(); i++) {
         const struct http_app *app = http_app_at(i);
-        int sc = app->match(app, path, r);
+        int sc = app->match(app, path, ctx->f->port, r);
         bool on_port = http_app_claims(app, ctx->f->port);
         if (sc > best_score || (sc == best_score && sc > 49 && on_port && !best_port)) {
             best = app;
@@ -417,21 +434,35 @@ static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *
     return best;
 }
 
-/* Queue the next fingerprint path; returns PROBE_SEND or PROBE_DONE (generic). */
+/*
+ * Queue the next fingerprint path; returns PROBE_SEND or PROBE_DONE (generic). Every app's
+ * paths are candidates, each sent at most once (an answer is tried on every app, so a path
+ * two apps share is asked once): first those of apps whose service usually listens on this
+ * port, then by the catalogue's prevalence, then in app order.
+ */
 static int next_fingerprint(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
-    while (s->fingerprints < HTTP_MAX_FINGERPRINTS && (size_t)s->fp_app < http_app_count()) {
-        const struct http_app *app = http_app_at((size_t)s->fp_app);
-        const char *path = app->paths ? app->paths[s->fp_path] : NULL;
-        if (!path) {
-            s->fp_app++;
-            s->fp_path = 0;
-            continue;
+    uint16_t port = ctx->f->port;
+    while (s->nsent < (int)ARRAY_LEN(s->sent)) {
+        const char *best = NULL;
+        int best_key = -1;
+        for (size_t i = 0; i < http_app_count(); i++) {
+            const struct http_app *app = http_app_at(i);
+            const struct svc *e = http_app_entry(app);
+            int key = (http_app_claims(app, port) ? 1000 : 0) + (e ? e->prevalence : 0);
+            for (const char *const *p = app->paths; p && *p; p++) {
+                bool sent = false;
+                for (int k = 0; k < s->nsent; k++)
+                    if (!strcmp(s->sent[k], *p)) sent = true;
+                if (!sent && key > best_key) {
+                    best = *p;
+                    best_key = key;
+                }
+            }
         }
-        s->fp_path++;
-        s->fingerprints++;
-        if (dispatch_send(ctx, path) < 0) break;
+        if (!best) break;
+        if (dispatch_send(ctx, best) < 0) break;
         return PROBE_SEND;
     }
     write_generic(ctx);
@@ -463,6 +494,11 @@ static int handle_response(struct probe_ctx *ctx)
             const char *sv = http_header(r, "Server");
             if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
             http_title(r, s->root_title, sizeof s->root_title);
+            const char *wa = http_header(r, "WWW-Authenticate");
+            if (wa) {
+                size_t k = strcspn(wa, " ,");
+                str_sanitize(s->root_auth, sizeof s->root_auth, wa, k, false);
+            }
         }
         const struct http_app *app = pick_app(ctx, s->path, r);
         if (!app) return after_send(ctx, next_fingerprint(ctx));
@@ -533,7 +569,6 @@ static void http_free_state(void *state)
     http_resp_free(&s->resp);
     buf_free(&s->pending);
 }
-
 
 const struct probe probe_http = {
     .name = "http",

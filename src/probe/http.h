@@ -87,9 +87,9 @@ struct http_app;
 struct http_app_ctx {
     const struct http_app *app; /* the app in charge (NULL for the dispatcher's own requests) */
     struct probe_ctx *pc;       /* pc->f is the finding; use probe_emit for extra ones */
-    void *state;          /* the app's state_size zeroed bytes */
-    const char *path;     /* path of the request this response answers */
-    bool head;            /* the next request is HEAD (set by http_get/head) */
+    void *state;                /* the app's state_size zeroed bytes */
+    const char *path;           /* path of the request this response answers */
+    bool head;                  /* the next request is HEAD (set by http_get/head) */
 };
 
 /*
@@ -101,6 +101,8 @@ struct http_app_ctx {
 int http_request(struct http_app_ctx *a, const char *method, const char *path, const char *headers,
                  const void *body, size_t bodylen);
 int http_get(struct http_app_ctx *a, const char *path);
+/* Did the dispatcher itself already GET this path on this connection run (GET /, fingerprints)? */
+bool http_sent_before(const struct http_app_ctx *a, const char *path);
 
 struct svc;
 struct http_app {
@@ -111,11 +113,12 @@ struct http_app {
 
     /*
      * match: how sure (0..100) the app is that `r`, the answer to GET
-     * `path`, comes from its product. 0 = not mine. The dispatcher picks
+     * `path` on `port`, comes from its product. 0 = not mine. The dispatcher picks
      * the highest score >= 50; ties go to the app whose ports include the
      * port. Pure: no side effects.
      */
-    int (*match)(const struct http_app *self, const char *path, const struct http_resp *r);
+    int (*match)(const struct http_app *self, const char *path, uint16_t port,
+                 const struct http_resp *r);
 
     /*
      * on_response: the app owns the connection. Called first with the

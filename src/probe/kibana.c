@@ -58,10 +58,11 @@ static bool has_hdr(const struct http_resp *r, const char *name)
     return http_header(r, name) != NULL;
 }
 
-static int kb_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int kb_match(const struct http_app *self, const char *path, uint16_t port,
+                    const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     if (has_hdr(r, "kbn-name") || has_hdr(r, "kbn-version") || has_hdr(r, "kbn-xpack-sig") ||
         has_hdr(r, "kbn-license-sig") || has_hdr(r, "osd-name") || has_hdr(r, "osd-version"))
         return 95;

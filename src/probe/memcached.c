@@ -272,7 +272,6 @@ static int mc_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-
 const struct probe probe_memcached = {
     .name = "memcached",
     .flags = PROBE_TLS_OK,

@@ -698,7 +698,6 @@ static int mongo_sniff(const uint8_t *p, size_t n)
     return mem_find(p, n, mongo_http_text, false) ? 100 : 0;
 }
 
-
 const struct probe probe_mongodb = {
     .name = "mongodb",
     .flags = PROBE_TLS_OK,

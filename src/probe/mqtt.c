@@ -254,7 +254,6 @@ static int mqtt_on_end(struct probe_ctx *ctx, enum probe_end why)
     return PROBE_NOMATCH;
 }
 
-
 const struct probe probe_mqtt = {
     .name = "mqtt",
     .flags = PROBE_TLS_OK,

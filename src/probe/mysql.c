@@ -506,7 +506,6 @@ static int my_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-
 const struct probe probe_mysql = {
     .name = "mysql",
     .flags = PROBE_SERVER_FIRST | PROBE_DEFAULT_ACCT,

@@ -19,10 +19,11 @@
 
 #include <string.h>
 
-static int pma_match(const struct http_app *self, const char *path,
+static int pma_match(const struct http_app *self, const char *path, uint16_t port,
                      const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     (void)path;
     const char *b = (const char *)r->body.data;
     size_t n = r->body.len;

@@ -501,7 +501,6 @@ static int pg_sniff(const uint8_t *p, size_t n)
     return 40;
 }
 
-
 const struct probe probe_postgresql = {
     .name = "postgresql",
     .flags = PROBE_DEFAULT_ACCT,

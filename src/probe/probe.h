@@ -102,7 +102,7 @@ struct finding *probe_emit(struct probe_ctx *ctx);
 struct probe {
     const char *name;  /* "redis"; also the record's service unless the probe sets another */
     unsigned flags;    /* PROBE_* */
-    size_t state_size;     /* bytes of per-run state the engine allocates */
+    size_t state_size; /* bytes of per-run state the engine allocates */
 
     /*
      * start: a connection is up (TLS already negotiated when ctx->tls).

@@ -287,7 +287,6 @@ static int redis_sniff(const uint8_t *p, size_t n)
     return 0;
 }
 
-
 const struct probe probe_redis = {
     .name = "redis",
     .flags = PROBE_TLS_OK,

@@ -34,10 +34,11 @@ struct rc_state {
     int step;
 };
 
-static int rc_match(const struct http_app *self, const char *path,
-                     const struct http_resp *r)
+static int rc_match(const struct http_app *self, const char *path, uint16_t port,
+                    const struct http_resp *r)
 {
     (void)self;
+    (void)port;
     (void)path;
     char title[128];
     http_title(r, title, sizeof title);
@@ -164,7 +165,6 @@ static int rc_on_response(struct http_app_ctx *a, const struct http_resp *r)
     json_decref(j);
     return rc;
 }
-
 
 const struct http_app http_app_redis_commander = {
     .name = "redis_commander",

@@ -28,8 +28,7 @@ extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_pos
     probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra;
 
 extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
-    http_app_etcd, http_app_clickhouse, http_app_influxdb, http_app_prometheus, http_app_rabbitmq,
-    http_app_docker, http_app_redis_commander, http_app_phpmyadmin, http_app_adminer;
+    http_app_etcd, http_app_clickhouse, http_app_redis_commander, http_app_phpmyadmin;
 
 static const struct probe *const all_probes[] = {
     &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
@@ -39,8 +38,7 @@ static const struct probe *const all_probes[] = {
 
 static const struct http_app *const compiled_apps[] = {
     &http_app_elasticsearch, &http_app_kibana,          &http_app_couchdb,    &http_app_etcd,
-    &http_app_clickhouse,    &http_app_influxdb,        &http_app_prometheus, &http_app_rabbitmq,
-    &http_app_docker,        &http_app_redis_commander, &http_app_phpmyadmin, &http_app_adminer,
+    &http_app_clickhouse,    &http_app_redis_commander, &http_app_phpmyadmin,
 };
 
 size_t probe_count(void)
@@ -133,8 +131,8 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
     while (n < max) {
         size_t best = ARRAY_LEN(all_probes);
         for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
-            if (!used[i] &&
-                (best == ARRAY_LEN(all_probes) || prevalence(all_probes[i]) > prevalence(all_probes[best])))
+            if (!used[i] && (best == ARRAY_LEN(all_probes) ||
+                             prevalence(all_probes[i]) > prevalence(all_probes[best])))
                 best = i;
         if (best == ARRAY_LEN(all_probes)) break;
         used[best] = true;

@@ -263,7 +263,6 @@ static int zk_on_end(struct probe_ctx *ctx, enum probe_end why)
 
 /* ZooKeeper closes on an HTTP request without a word; nothing to sniff. */
 
-
 const struct probe probe_zookeeper = {
     .name = "zookeeper",
     .flags = PROBE_TLS_OK, /* the words also work on secureClientPort */

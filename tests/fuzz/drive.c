@@ -11,6 +11,8 @@
  * certificates also go through assess_finding() and finding_to_json().
  */
 #include "fuzz/drive.h"
+#include "catalog/catalog.h"
+#include "probe/signature.h"
 
 #include "assess/assess.h"
 #include "probe/http.h"
@@ -46,26 +48,34 @@ size_t fuzz_chunk(struct fuzz_chunker *c, size_t left)
     return k < left ? k : left;
 }
 
-const struct probe *fuzz_probe_by_name(const char *name, const uint16_t **ports)
+const struct probe *fuzz_probe_by_name(const char *name, uint16_t *port)
 {
+    /* the shipped signatures (the fuzzers run from the top of the tree) */
+    static bool loaded;
+    if (!loaded) {
+        struct err e;
+        loaded = true;
+        if (signature_load_dir("signatures", NULL, &e) < 0) fprintf(stderr, "%s\n", e.msg);
+    }
+    const struct svc *s = NULL;
     const struct probe *p = probe_find(name);
     if (p) {
-        *ports = p->ports;
-        return p;
+        s = probe_entry(p);
+    } else {
+        const struct http_app *a = http_app_find(name);
+        if (a) {
+            s = http_app_entry(a);
+            p = &probe_http;
+        }
     }
-    const struct http_app *a = http_app_find(name);
-    if (a) {
-        *ports = a->ports;
-        return &probe_http;
-    }
-    *ports = NULL;
-    return NULL;
+    *port = s ? (s->ports[0] ? s->ports[0] : s->tls_ports[0]) : 0;
+    return p;
 }
 
-static uint16_t pick_port(const uint16_t *ports, unsigned given)
+static uint16_t pick_port(uint16_t usual, unsigned given)
 {
     if (given) return (uint16_t)given;
-    return ports && ports[0] ? ports[0] : 1;
+    return usual ? usual : 1;
 }
 
 /* The next segment of the input: its bytes and the event that ends it (-1: the input ends). */
@@ -174,7 +184,7 @@ static void record(struct finding *f)
     json_decref(j);
 }
 
-void fuzz_drive_probe(const struct probe *p, const uint16_t *ports, const uint8_t *data, size_t n)
+void fuzz_drive_probe(const struct probe *p, uint16_t port, const uint8_t *data, size_t n)
 {
     if (n < FUZZ_HEADER_LEN) return;
     unsigned opt = data[0];
@@ -185,7 +195,7 @@ void fuzz_drive_probe(const struct probe *p, const uint16_t *ports, const uint8_
     struct finding f;
     finding_init(&f);
     str_copy(f.ip, "192.0.2.7", sizeof f.ip);
-    f.port = pick_port(ports, (unsigned)data[2] << 8 | data[3]);
+    f.port = pick_port(port, (unsigned)data[2] << 8 | data[3]);
     f.time = 1763700000;
     if (opt & 4) str_copy(f.host, "db.example.com", sizeof f.host);
 

@@ -52,20 +52,21 @@ void fuzz_chunker_init(struct fuzz_chunker *c, unsigned mode, uint8_t seed);
 /* How many of the `left` bytes go into the next chunk (>= 1 when left > 0). */
 size_t fuzz_chunk(struct fuzz_chunker *c, size_t left);
 
-/*
- * Resolve a harness name: a probe name ("redis") or an HTTP app name
- * ("elasticsearch", driven through the "http" dispatcher). *ports gets the
- * usual ports of the probe or app (0-terminated, may be NULL). NULL when
- * no such probe or app is built.
- */
 #define FUZZ_HEADER_LEN 4
-const struct probe *fuzz_probe_by_name(const char *name, const uint16_t **ports);
+
+/*
+ * The probe of that name, or the HTTP dispatcher for an HTTP app or a signature of that name
+ * ("elasticsearch", "prometheus": driven through the "http" dispatcher); the shipped signatures
+ * are loaded on the first call. *port gets the service's first usual port (0 when none). NULL
+ * when nothing has that name.
+ */
+const struct probe *fuzz_probe_by_name(const char *name, uint16_t *port);
 
 /*
  * Run probe p over one fuzzer input (format above), then what the engine
  * does with the result: every probe's sniff() on the banner, assessment
  * and the JSON record of the finding and of every emitted finding.
  */
-void fuzz_drive_probe(const struct probe *p, const uint16_t *ports, const uint8_t *data, size_t n);
+void fuzz_drive_probe(const struct probe *p, uint16_t port, const uint8_t *data, size_t n);
 
 #endif

@@ -32,8 +32,10 @@ HARNESS_LINK = $(FB)/obj/tests/fuzz/drive.o $(PROBE_OBJ) $(FB)/libajar-fuzz.a $(
 # probes and HTTP apps, by the names of their registry structs
 PROBES   := $(shell grep -ho '^const struct probe probe_[a-z0-9_]*' src/probe/*.c | sed 's/.* probe_//' | sort)
 APPS     := $(shell grep -ho '^const struct http_app http_app_[a-z0-9_]*' src/probe/*.c | sed 's/.* http_app_//' | sort)
-PARSERS  := http_resp es_common bson cert target web_text
-NAMES    := $(addprefix probe_,$(PROBES) $(APPS)) $(PARSERS)
+# signature files' services, driven through the dispatcher like the compiled apps
+SIGS     := $(shell sed -n 's/^service: *//p' signatures/*.yaml | sort)
+PARSERS  := http_resp es_common bson cert target web_text sigload sigmatch
+NAMES    := $(addprefix probe_,$(PROBES) $(APPS) $(SIGS)) $(PARSERS)
 BINS     := $(addprefix $(FB)/fuzz_,$(NAMES))
 
 all: $(BINS)

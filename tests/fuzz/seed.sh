@@ -12,6 +12,8 @@
 #                  whole segments, and pseudo-random chunks of up to 64.
 #   http_resp      every HTTP response of the fixtures; the keep-alive
 #                  sequences of multi-request cases concatenated.
+#   sigmatch       every HTTP response of the fixtures, for every signature.
+#   sigload        the shipped signature files, and broken variants of each.
 #   es_common      the Elasticsearch, Kibana and CouchDB responses, parsed
 #                  and as raw bodies.
 #   bson           the BSON documents inside the MongoDB fixtures' replies.
@@ -33,6 +35,9 @@ HTTP_APPS = set(re.findall(rb"^const struct http_app http_app_([a-z0-9_]+)",
                            b"".join(open(os.path.join("src/probe", f), "rb").read()
                                     for f in os.listdir("src/probe") if f.endswith(".c")), re.M))
 HTTP_APPS = {a.decode() for a in HTTP_APPS} | {"http"}
+SIGS = sorted(f for f in os.listdir("signatures") if f.endswith(".yaml"))
+HTTP_APPS |= {re.search(rb"^service: *([a-z0-9_-]+)", open(os.path.join("signatures", f), "rb").read(),
+                        re.M).group(1).decode() for f in SIGS}
 
 def read(p):
     with open(p, "rb") as f:
@@ -137,6 +142,25 @@ for app, rs in all_http:
     if len(rs) > 1:
         c.add(b"\x00\x00" + b"".join(rs))
 print(f"http_resp: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("sigmatch")
+for app, rs in all_http:
+    for r in rs:
+        c.add(b"\x00" + r)
+        c.add(b"\x01" + r)
+print(f"sigmatch: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("sigload")
+for f in SIGS:
+    text = read(os.path.join("signatures", f))
+    c.add(text)
+    # broken variants: cut short, a bad method, an alias, a deep nest, a bad regex
+    c.add(text[: len(text) // 2])
+    c.add(text.replace(b"path:", b"method: POST, path:", 1))
+    c.add(text + b"\nx: &a [1]\ny: *a\n")
+    c.add(text + b"\nidentify: " + b"[" * 40 + b"]" * 40 + b"\n")
+    c.add(text.replace(b"score: 9", b"body: '(a+)+$', score: 9", 1))
+print(f"sigload: {c.n} files, {c.bytes} bytes")
 
 c = Corpus("es_common")
 for app, rs in all_http:

@@ -51,4 +51,16 @@ static int t_pass, t_fail;
 
 #define T_END() (printf("%d passed, %d failed\n", t_pass, t_fail), fflush(stdout), t_fail ? 1 : 0)
 
+/* The shipped signature files (the tree's signatures/, tests run from the top), so the
+ * catalogue is the one `ajar scan` sees. */
+#include "probe/signature.h"
+static inline void t_load_signatures(void)
+{
+    struct err e;
+    if (signature_load_dir("signatures", NULL, &e) < 0) {
+        printf("FAIL loading the signatures: %s\n", e.msg);
+        t_fail++;
+    }
+}
+
 #endif

@@ -624,6 +624,7 @@ static void test_clusters(void)
 
 int main(void)
 {
+    t_load_signatures();
     test_rows();
     test_details();
     test_versions();

@@ -108,8 +108,8 @@ static void test_names(void)
     uint16_t *p;
     /* a service name is every usual port of its catalogue entry, plain and TLS */
     long n = parse("redis,elasticsearch,kibana,9300", &p);
-    CHECK(n == 6 && p[0] == 5601 && p[1] == 6379 && p[2] == 6380 && p[3] == 9200 &&
-          p[4] == 9201 && p[5] == 9300);
+    CHECK(n == 6 && p[0] == 5601 && p[1] == 6379 && p[2] == 6380 && p[3] == 9200 && p[4] == 9201 &&
+          p[5] == 9300);
     free(p);
     n = parse("postgres,postgresql,5432", &p);
     CHECK(n == 2 && p[0] == 5432 && p[1] == 5433);
@@ -216,6 +216,7 @@ static void test_ranges_model(void)
 
 int main(void)
 {
+    t_load_signatures();
     log_level = 0;
     test_lists();
     test_ranges_model();

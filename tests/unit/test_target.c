@@ -565,6 +565,7 @@ static void test_resolve_pins(void)
 
 int main(void)
 {
+    t_load_signatures();
     log_level = 0;
     test_resolve_pins();
     test_forms();

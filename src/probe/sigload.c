@@ -1,0 +1,1148 @@
+/*
+ * probe/sigload.c -- reading a signature file (docs/signatures.md) into a
+ * compiled signature (sig_int.h).
+ *
+ * A signature file is something a user hands us, so it is read as
+ * hostile: at most SIG_FILE_CAP bytes, libyaml's event parser (no anchors,
+ * aliases or tags accepted: no billion laughs), at most Y_MAX_NODES nodes
+ * nested at most Y_MAX_DEPTH deep, scalars of at most Y_MAX_SCALAR bytes,
+ * every key checked against the schema (an unknown key is an error, so a
+ * typo never silently drops a rule), every regex compiled here once with
+ * PCRE2 (it runs later under a match limit), every method GET or HEAD
+ * (the loader refuses any other: a signature can never write to a
+ * target), every path starting with '/' and free of spaces and control
+ * bytes. The first error stops the file: "FILE:LINE: what is wrong".
+ *
+ * Two passes: the events become a small tree (ynode) in an arena, then
+ * the tree is checked and turned into the signature, whose strings and
+ * arrays live in the same arena and are freed with it.
+ */
+#include "probe/sig_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define Y_MAX_NODES  4096
+#define Y_MAX_DEPTH  12
+#define Y_MAX_SCALAR 4096
+
+/* ---- the arena: blocks, plus what needs freeing by its own function ---- */
+
+struct arena {
+    char **blocks;
+    size_t nblocks, capblocks;
+    pcre2_code **res;
+    size_t nres, capres;
+    json_t **vals;
+    size_t nvals, capvals;
+};
+
+static void *a_alloc(struct arena *a, size_t n)
+{
+    char **nb = arr_grow(a->blocks, a->nblocks, &a->capblocks, sizeof *nb, 64);
+    if (!nb) return NULL;
+    a->blocks = nb;
+    void *p = xcalloc(1, n ? n : 1);
+    if (p) a->blocks[a->nblocks++] = p;
+    return p;
+}
+
+static char *a_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *p = a_alloc(a, n + 1);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+static void a_free(struct arena *a)
+{
+    if (!a) return;
+    for (size_t i = 0; i < a->nblocks; i++)
+        free(a->blocks[i]);
+    for (size_t i = 0; i < a->nres; i++)
+        pcre2_code_free(a->res[i]);
+    for (size_t i = 0; i < a->nvals; i++)
+        json_decref(a->vals[i]);
+    free(a->blocks);
+    free(a->res);
+    free(a->vals);
+    free(a);
+}
+
+/* ---- the YAML tree ---- */
+
+enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
+
+struct ynode {
+    enum ytype t;
+    int line;
+    char *s; /* scalar text (NUL-terminated) */
+    size_t len;
+    bool quoted;
+    struct ynode **kids; /* seq items; map keys and values alternating */
+    size_t n, cap;
+};
+
+struct loader {
+    const char *name;
+    struct err *e;
+    struct arena *ar;
+    int nodes;
+    bool failed;
+};
+
+static int fail(struct loader *L, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct loader *L, int line, const char *fmt, ...)
+{
+    if (L->failed) return -1;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    err_set(L->e, "%s:%d: %s", L->name, line, msg);
+    L->failed = true;
+    return -1;
+}
+
+static struct ynode *y_new(struct loader *L, enum ytype t, int line)
+{
+    if (++L->nodes > Y_MAX_NODES) {
+        fail(L, line, "more than %d YAML nodes", Y_MAX_NODES);
+        return NULL;
+    }
+    struct ynode *y = a_alloc(L->ar, sizeof *y);
+    if (!y) {
+        fail(L, line, "out of memory");
+        return NULL;
+    }
+    y->t = t;
+    y->line = line;
+    return y;
+}
+
+static int y_push(struct loader *L, struct ynode *parent, struct ynode *kid)
+{
+    if (parent->n == parent->cap) {
+        size_t nc = parent->cap ? parent->cap * 2 : 8;
+        struct ynode **nv = a_alloc(L->ar, nc * sizeof *nv);
+        if (!nv) return fail(L, kid->line, "out of memory");
+        if (parent->n) memcpy(nv, parent->kids, parent->n * sizeof *nv);
+        parent->kids = nv; /* the old array stays in the arena until the end */
+        parent->cap = nc;
+    }
+    parent->kids[parent->n++] = kid;
+    return 0;
+}
+
+/* The events of one document into a tree; NULL on error (L->e set). */
+static struct ynode *y_parse(struct loader *L, const char *text, size_t n)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    struct ynode *stack[Y_MAX_DEPTH + 1], *root = NULL;
+    int depth = 0;
+    bool done = false, docs = false;
+    if (!yaml_parser_initialize(&p)) {
+        fail(L, 1, "out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, n);
+    while (!done && !L->failed) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            fail(L, (int)p.problem_mark.line + 1, "YAML: %s",
+                 p.problem ? p.problem : "does not parse");
+            break;
+        }
+        int line = (int)ev.start_mark.line + 1;
+        struct ynode *y = NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (docs) fail(L, line, "one YAML document per file");
+            docs = true;
+            break;
+        case YAML_ALIAS_EVENT:
+            fail(L, line, "YAML aliases (*name) are not allowed");
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+            const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+                                        : ev.type == YAML_SEQUENCE_START_EVENT
+                                            ? ev.data.sequence_start.anchor
+                                            : ev.data.mapping_start.anchor;
+            const yaml_char_t *tag = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.tag
+                                     : ev.type == YAML_SEQUENCE_START_EVENT
+                                         ? ev.data.sequence_start.tag
+                                         : ev.data.mapping_start.tag;
+            if (anchor) {
+                fail(L, line, "YAML anchors (&name) are not allowed");
+                break;
+            }
+            if (tag) {
+                fail(L, line, "YAML tags (!tag) are not allowed");
+                break;
+            }
+            if (ev.type == YAML_SCALAR_EVENT) {
+                if (ev.data.scalar.length > Y_MAX_SCALAR) {
+                    fail(L, line, "a value longer than %d bytes", Y_MAX_SCALAR);
+                    break;
+                }
+                if (memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
+                    fail(L, line, "a value with a NUL byte");
+                    break;
+                }
+                y = y_new(L, Y_SCALAR, line);
+                if (!y) break;
+                y->s = a_strndup(L->ar, (const char *)ev.data.scalar.value, ev.data.scalar.length);
+                y->len = ev.data.scalar.length;
+                y->quoted = ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+                if (!y->s) fail(L, line, "out of memory");
+            } else {
+                y = y_new(L, ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ, line);
+            }
+            if (!y) break;
+            if (depth > 0 && y_push(L, stack[depth - 1], y) < 0) break;
+            if (depth == 0) {
+                if (root) {
+                    fail(L, line, "one top-level value per file");
+                    break;
+                }
+                root = y;
+            }
+            if (y->t != Y_SCALAR) {
+                if (depth >= Y_MAX_DEPTH) {
+                    fail(L, line, "nested deeper than %d", Y_MAX_DEPTH);
+                    break;
+                }
+                stack[depth++] = y;
+            }
+            break;
+        }
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0) depth--;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    if (L->failed) return NULL;
+    if (!root) {
+        fail(L, 1, "empty file");
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- reading the tree ---- */
+
+static struct ynode *y_get(const struct ynode *m, const char *key)
+{
+    if (!m || m->t != Y_MAP) return NULL;
+    for (size_t i = 0; i + 1 < m->n; i += 2)
+        if (m->kids[i]->t == Y_SCALAR && !strcmp(m->kids[i]->s, key)) return m->kids[i + 1];
+    return NULL;
+}
+
+/* Every key of map m must be in allowed (NULL-ended) and appear once. */
+static int y_keys(struct loader *L, const struct ynode *m, const char *what,
+                  const char *const *allowed)
+{
+    if (m->t != Y_MAP) return fail(L, m->line, "%s must be a mapping (key: value)", what);
+    for (size_t i = 0; i + 1 < m->n; i += 2) {
+        const struct ynode *k = m->kids[i];
+        if (k->t != Y_SCALAR) return fail(L, k->line, "%s: a key must be a plain word", what);
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (!strcmp(*a, k->s)) ok = true;
+        if (!ok) return fail(L, k->line, "%s: unknown key '%.40s'", what, k->s);
+        for (size_t j = 0; j < i; j += 2)
+            if (!strcmp(m->kids[j]->s, k->s))
+                return fail(L, k->line, "%s: key '%.40s' given twice", what, k->s);
+    }
+    return 0;
+}
+
+static int y_str(struct loader *L, const struct ynode *y, const char *what, char **out)
+{
+    if (!y) return 0;
+    if (y->t != Y_SCALAR) return fail(L, y->line, "%s must be a text", what);
+    *out = y->s;
+    return 0;
+}
+
+static int y_int(struct loader *L, const struct ynode *y, const char *what, int64_t lo, int64_t hi,
+                 int64_t *out)
+{
+    uint64_t v;
+    bool neg = y && y->t == Y_SCALAR && y->s[0] == '-';
+    if (!y || y->t != Y_SCALAR || y->quoted ||
+        parse_u64(y->s + (neg ? 1 : 0), (uint64_t)INT64_MAX, &v) < 0)
+        return fail(L, y ? y->line : 0, "%s must be a number", what);
+    int64_t x = neg ? -(int64_t)v : (int64_t)v;
+    if (x < lo || x > hi)
+        return fail(L, y->line, "%s must be %lld to %lld", what, (long long)lo, (long long)hi);
+    *out = x;
+    return 0;
+}
+
+static int y_bool(struct loader *L, const struct ynode *y, const char *what, bool *out)
+{
+    if (!y) return 0;
+    if (y->t == Y_SCALAR && !y->quoted && (!strcmp(y->s, "true") || !strcmp(y->s, "false"))) {
+        *out = y->s[0] == 't';
+        return 0;
+    }
+    return fail(L, y->line, "%s must be true or false", what);
+}
+
+/* A number or a list of numbers (statuses, ports) into nums. */
+static int y_nums(struct loader *L, const struct ynode *y, const char *what, int64_t lo, int64_t hi,
+                  int *nums, int *n, int max)
+{
+    *n = 0;
+    if (y->t == Y_SCALAR) {
+        int64_t v;
+        if (y_int(L, y, what, lo, hi, &v) < 0) return -1;
+        nums[(*n)++] = (int)v;
+        return 0;
+    }
+    if (y->t != Y_SEQ || y->n == 0) return fail(L, y->line, "%s must be a number or a list", what);
+    if (y->n > (size_t)max) return fail(L, y->line, "%s: at most %d values", what, max);
+    for (size_t i = 0; i < y->n; i++) {
+        int64_t v;
+        if (y_int(L, y->kids[i], what, lo, hi, &v) < 0) return -1;
+        nums[(*n)++] = (int)v;
+    }
+    return 0;
+}
+
+static bool word_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (!n || n > max) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* Text kept in the record or sent to a report: printable, no control bytes. */
+static bool text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return true;
+}
+
+static pcre2_code *y_regex(struct loader *L, const struct ynode *y, const char *what)
+{
+    if (!y || y->t != Y_SCALAR) {
+        fail(L, y ? y->line : 0, "%s must be a regular expression (text)", what);
+        return NULL;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)y->s, y->len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+                                   &ec, &eo, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        fail(L, y->line, "%s: bad regular expression at offset %zu: %s", what, (size_t)eo,
+             (const char *)msg);
+        return NULL;
+    }
+    pcre2_code **nv = arr_grow(L->ar->res, L->ar->nres, &L->ar->capres, sizeof *nv, 16);
+    if (!nv) {
+        pcre2_code_free(re);
+        fail(L, y->line, "out of memory");
+        return NULL;
+    }
+    L->ar->res = nv;
+    L->ar->res[L->ar->nres++] = re;
+    return re;
+}
+
+static json_t *keep_json(struct loader *L, json_t *j, int line)
+{
+    if (!j) {
+        fail(L, line, "out of memory");
+        return NULL;
+    }
+    json_t **nv = arr_grow(L->ar->vals, L->ar->nvals, &L->ar->capvals, sizeof *nv, 16);
+    if (!nv) {
+        json_decref(j);
+        fail(L, line, "out of memory");
+        return NULL;
+    }
+    L->ar->vals = nv;
+    L->ar->vals[L->ar->nvals++] = j;
+    return j;
+}
+
+/* A scalar as a JSON value: an unquoted number, true/false/null, else a string. */
+static json_t *y_json_scalar(struct loader *L, const struct ynode *y)
+{
+    if (!y->quoted) {
+        if (!strcmp(y->s, "true")) return keep_json(L, json_true(), y->line);
+        if (!strcmp(y->s, "false")) return keep_json(L, json_false(), y->line);
+        if (!strcmp(y->s, "null")) return keep_json(L, json_null(), y->line);
+        uint64_t v;
+        bool neg = y->s[0] == '-';
+        if (parse_u64(y->s + (neg ? 1 : 0), (uint64_t)INT64_MAX, &v) == 0)
+            return keep_json(L, json_integer(neg ? -(json_int_t)v : (json_int_t)v), y->line);
+    }
+    return keep_json(L, json_stringn(y->s, y->len), y->line);
+}
+
+/* A JSON pointer: "/a/b/0", "*" segments allowed; relative ones ("a/b") when rel. */
+static int y_pointer(struct loader *L, const struct ynode *y, const char *what, bool rel,
+                     char **out)
+{
+    if (!y || y->t != Y_SCALAR) return fail(L, y ? y->line : 0, "%s must be a JSON pointer", what);
+    if (!rel && y->s[0] != '/' && y->s[0])
+        return fail(L, y->line, "%s: a JSON pointer starts with '/'", what);
+    for (const char *p = y->s; *p; p++)
+        if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return fail(L, y->line, "%s: '~' must be followed by 0 or 1 (RFC 6901)", what);
+    *out = y->s;
+    return 0;
+}
+
+/* ---- the signature's parts ---- */
+
+struct build {
+    struct loader *L;
+    struct sig *s;
+};
+
+static int req_index(const struct sig *s, const char *id)
+{
+    for (int i = 0; i < s->nreq; i++)
+        if (!strcmp(s->req[i].id, id)) return i;
+    return -1;
+}
+
+static int find_req(struct build *B, const struct ynode *y, const char *what, bool any_ok, int *out)
+{
+    if (!y || y->t != Y_SCALAR) return fail(B->L, y ? y->line : 0, "%s must name a request", what);
+    if (any_ok && !strcmp(y->s, "any")) {
+        *out = -1;
+        return 0;
+    }
+    *out = req_index(B->s, y->s);
+    if (*out < 0) return fail(B->L, y->line, "%s: no request named '%.40s'", what, y->s);
+    return 0;
+}
+
+static const char *const cond_keys[] = {"status",   "not_status",   "header", "no_header", "body",
+                                        "contains", "not_contains", "title",  "json",      "port",
+                                        "request",  "answered",     "score",  "from",      NULL};
+
+static struct sig_cond *cond_add(struct build *B, struct sig_conds *c, int line)
+{
+    struct sig_cond *nv = a_alloc(B->L->ar, (c->n + 1) * sizeof *nv);
+    if (!nv) {
+        fail(B->L, line, "out of memory");
+        return NULL;
+    }
+    if (c->n) memcpy(nv, c->v, c->n * sizeof *nv);
+    c->v = nv;
+    struct sig_cond *x = &c->v[c->n++];
+    memset(x, 0, sizeof *x);
+    x->req = -1;
+    return x;
+}
+
+/*
+ * Conditions in map m (the keys of cond_keys; `score`, `from` and `request` are the caller's
+ * except in only_if, where `request` + `status`/`answered` name another request).
+ */
+static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bool about_other)
+{
+    struct loader *L = B->L;
+    const struct ynode *y;
+    int other = -1;
+    if (about_other) {
+        if ((y = y_get(m, "request")) && find_req(B, y, "only_if: request", false, &other) < 0)
+            return -1;
+        if ((y = y_get(m, "answered"))) {
+            int r;
+            if (find_req(B, y, "only_if: answered", false, &r) < 0) return -1;
+            struct sig_cond *x = cond_add(B, c, y->line);
+            if (!x) return -1;
+            x->kind = CD_REQ_ANSWERED;
+            x->req = r;
+        }
+    }
+    if ((y = y_get(m, "status"))) {
+        struct sig_cond *x = cond_add(B, c, y->line);
+        if (!x) return -1;
+        x->kind = about_other ? CD_REQ_STATUS : CD_STATUS;
+        x->req = other;
+        if (about_other && other < 0)
+            return fail(L, y->line, "only_if: status needs request: to say whose");
+        if (y_nums(L, y, "status", 100, 599, x->nums, &x->nnums, 8) < 0) return -1;
+    }
+    if (!about_other && (y = y_get(m, "not_status"))) {
+        struct sig_cond *x = cond_add(B, c, y->line);
+        if (!x) return -1;
+        x->kind = CD_NOT_STATUS;
+        if (y_nums(L, y, "not_status", 100, 599, x->nums, &x->nnums, 8) < 0) return -1;
+    }
+    if (about_other) {
+        for (size_t i = 0; i + 1 < m->n; i += 2)
+            if (strcmp(m->kids[i]->s, "request") && strcmp(m->kids[i]->s, "status") &&
+                strcmp(m->kids[i]->s, "answered"))
+                return fail(L, m->kids[i]->line,
+                            "only_if: says which earlier request was answered, and with which "
+                            "status ('%s' is not one of request, status, answered)",
+                            m->kids[i]->s);
+        return 0;
+    }
+    if ((y = y_get(m, "port"))) {
+        struct sig_cond *x = cond_add(B, c, y->line);
+        if (!x) return -1;
+        x->kind = CD_PORT;
+        if (y_nums(L, y, "port", 1, 65535, x->nums, &x->nnums, 8) < 0) return -1;
+    }
+    static const struct {
+        const char *key;
+        enum sig_cond_kind kind;
+    } hdrs[] = {{"header", CD_HEADER}, {"no_header", CD_NO_HEADER}};
+    for (size_t h = 0; h < ARRAY_LEN(hdrs); h++) {
+        if (!(y = y_get(m, hdrs[h].key))) continue;
+        if (y->t == Y_SCALAR) { /* just a name: present (or absent) */
+            struct sig_cond *x = cond_add(B, c, y->line);
+            if (!x) return -1;
+            x->kind = hdrs[h].kind;
+            x->text = y->s;
+            continue;
+        }
+        if (y->t != Y_MAP || hdrs[h].kind == CD_NO_HEADER)
+            return fail(L, y->line, "%s: a header name, or name: regex pairs", hdrs[h].key);
+        for (size_t i = 0; i + 1 < y->n; i += 2) {
+            struct sig_cond *x = cond_add(B, c, y->kids[i]->line);
+            if (!x) return -1;
+            x->kind = CD_HEADER;
+            x->text = y->kids[i]->s;
+            if (!(x->re = y_regex(L, y->kids[i + 1], "header")) && L->failed) return -1;
+        }
+    }
+    if ((y = y_get(m, "body"))) {
+        struct sig_cond *x = cond_add(B, c, y->line);
+        if (!x || !(x->re = y_regex(L, y, "body"))) return -1;
+        x->kind = CD_BODY;
+    }
+    if ((y = y_get(m, "title"))) {
+        struct sig_cond *x = cond_add(B, c, y->line);
+        if (!x || !(x->re = y_regex(L, y, "title"))) return -1;
+        x->kind = CD_TITLE;
+    }
+    static const struct {
+        const char *key;
+        enum sig_cond_kind kind;
+    } texts[] = {{"contains", CD_CONTAINS}, {"not_contains", CD_NOT_CONTAINS}};
+    for (size_t t = 0; t < ARRAY_LEN(texts); t++) {
+        if (!(y = y_get(m, texts[t].key))) continue;
+        size_t n = y->t == Y_SEQ ? y->n : 1;
+        for (size_t i = 0; i < n; i++) {
+            const struct ynode *it = y->t == Y_SEQ ? y->kids[i] : y;
+            struct sig_cond *x = cond_add(B, c, it->line);
+            if (!x || y_str(L, it, texts[t].key, &x->text) < 0) return -1;
+            if (!x->text || !x->text[0]) return fail(L, it->line, "%s: empty text", texts[t].key);
+            x->kind = texts[t].kind;
+        }
+    }
+    if ((y = y_get(m, "json"))) {
+        if (y->t != Y_MAP) return fail(L, y->line, "json: pointer: test pairs");
+        for (size_t i = 0; i + 1 < y->n; i += 2) {
+            const struct ynode *k = y->kids[i], *v = y->kids[i + 1];
+            struct sig_cond *x = cond_add(B, c, k->line);
+            if (!x || y_pointer(L, k, "json", false, &x->text) < 0) return -1;
+            if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "exists")) {
+                x->kind = CD_JSON_EXISTS;
+            } else if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "absent")) {
+                x->kind = CD_JSON_ABSENT;
+            } else if (v->t == Y_MAP && y_get(v, "regex")) {
+                x->kind = CD_JSON_REGEX;
+                if (!(x->re = y_regex(L, y_get(v, "regex"), "json regex"))) return -1;
+            } else if (v->t == Y_MAP && y_get(v, "equals")) {
+                const struct ynode *q = y_get(v, "equals");
+                if (q->t != Y_SCALAR) return fail(L, q->line, "equals: one value");
+                x->kind = CD_JSON_EQUALS;
+                if (!(x->value = y_json_scalar(L, q))) return -1;
+            } else {
+                return fail(L, v->line, "json %s: exists, absent, {equals: V} or {regex: R}",
+                            x->text);
+            }
+        }
+    }
+    return 0;
+}
+
+static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel);
+
+static const char *const expr_keys[] = {"json",    "regex", "in",    "header", "status",
+                                        "key",     "value", "count", "sum",    "all",
+                                        "exclude", "first", NULL};
+
+static int excludes(struct build *B, const struct ynode *y, char ***out, size_t *n)
+{
+    if (!y) return 0;
+    if (y->t != Y_SEQ) return fail(B->L, y->line, "exclude: a list of values");
+    *out = a_alloc(B->L->ar, (y->n + 1) * sizeof **out);
+    if (!*out) return fail(B->L, y->line, "out of memory");
+    for (size_t i = 0; i < y->n; i++)
+        if (y_str(B->L, y->kids[i], "exclude", &(*out)[i]) < 0) return -1;
+    *n = y->n;
+    return 0;
+}
+
+static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel)
+{
+    struct loader *L = B->L;
+    struct sig_expr *x = a_alloc(L->ar, sizeof *x);
+    if (!x) {
+        fail(L, y->line, "out of memory");
+        return NULL;
+    }
+    if (y->t == Y_SCALAR) { /* a constant */
+        x->kind = EX_CONST;
+        x->text = y->s;
+        if (!text_ok(y->s)) {
+            fail(L, y->line, "%s: control characters in a value", what);
+            return NULL;
+        }
+        if (!y->quoted && strcmp(y->s, "null")) {
+            json_t *j = y_json_scalar(L, y);
+            if (!j) return NULL;
+            if (!json_is_string(j)) x->value = j;
+        }
+        return x;
+    }
+    if (y->t == Y_SEQ) { /* fallbacks: the first that finds something */
+        if (!y->n) {
+            fail(L, y->line, "%s: an empty list", what);
+            return NULL;
+        }
+        struct sig_expr *head = NULL, **tail = &head;
+        for (size_t i = 0; i < y->n; i++) {
+            struct sig_expr *e = expr(B, y->kids[i], what, rel);
+            if (!e) return NULL;
+            *tail = e;
+            tail = &e->alt;
+        }
+        return head;
+    }
+    if (y_keys(L, y, what, expr_keys) < 0) return NULL;
+    const struct ynode *v;
+    int kinds = 0;
+    if ((v = y_get(y, "json"))) {
+        x->kind = EX_JSON;
+        if (y_pointer(L, v, what, rel, &x->text) < 0) return NULL;
+        kinds++;
+    }
+    if ((v = y_get(y, "regex"))) {
+        x->kind = EX_REGEX;
+        if (!(x->re = y_regex(L, v, what))) return NULL;
+        kinds++;
+        const struct ynode *in = y_get(y, "in");
+        if (in) {
+            if (in->t != Y_SCALAR) {
+                fail(L, in->line, "in: body, title or header NAME");
+                return NULL;
+            }
+            if (!strcmp(in->s, "body")) {
+                x->in = IN_BODY;
+            } else if (!strcmp(in->s, "title")) {
+                x->in = IN_TITLE;
+            } else if (!strncmp(in->s, "header ", 7) && in->s[7]) {
+                x->in = IN_HEADER;
+                x->text = in->s + 7;
+            } else {
+                fail(L, in->line, "in: body, title or header NAME");
+                return NULL;
+            }
+        }
+    } else if (y_get(y, "in")) {
+        fail(L, y_get(y, "in")->line, "in: only with regex");
+        return NULL;
+    }
+    if ((v = y_get(y, "header"))) {
+        if (x->kind == EX_REGEX) {
+            fail(L, v->line, "%s: for a header's part write regex: R, in: header NAME", what);
+            return NULL;
+        }
+        x->kind = EX_HEADER;
+        if (y_str(L, v, what, &x->text) < 0) return NULL;
+        kinds++;
+    }
+    if ((v = y_get(y, "status"))) {
+        bool b = false;
+        if (y_bool(L, v, "status", &b) < 0) return NULL;
+        x->kind = EX_STATUS;
+        kinds++;
+    }
+    if ((v = y_get(y, "key"))) {
+        bool b = false;
+        if (y_bool(L, v, "key", &b) < 0) return NULL;
+        if (!rel) {
+            fail(L, v->line, "key: only for the elements of names: each:");
+            return NULL;
+        }
+        x->kind = EX_KEY;
+        kinds++;
+    }
+    if ((v = y_get(y, "value"))) {
+        if (v->t != Y_SCALAR) {
+            fail(L, v->line, "value: one value");
+            return NULL;
+        }
+        x->kind = EX_CONST;
+        x->text = v->s;
+        if (!v->quoted && strcmp(v->s, "null")) {
+            json_t *j = y_json_scalar(L, v);
+            if (!j) return NULL;
+            if (!json_is_string(j)) x->value = j;
+        }
+        kinds++;
+    }
+    if ((v = y_get(y, "first"))) {
+        struct sig_expr *f = expr(B, v, what, rel);
+        if (!f) return NULL;
+        if (kinds) {
+            fail(L, v->line, "%s: first: stands alone", what);
+            return NULL;
+        }
+        return f;
+    }
+    if (kinds != 1) {
+        fail(L, y->line, "%s: one of json, regex, header, status, value (or first: a list)", what);
+        return NULL;
+    }
+    static const char *const aggs[] = {"count", "sum", "all"};
+    for (int a = 0; a < 3; a++) {
+        if (!(v = y_get(y, aggs[a]))) continue;
+        bool on = false;
+        if (y_bool(L, v, aggs[a], &on) < 0) return NULL;
+        if (!on) continue;
+        if (x->agg != AGG_FIRST) {
+            fail(L, v->line, "%s: one of count, sum, all", what);
+            return NULL;
+        }
+        x->agg = (enum sig_agg)(a + 1);
+    }
+    if (excludes(B, y_get(y, "exclude"), &x->exclude, &x->nexclude) < 0) return NULL;
+    return x;
+}
+
+static const char *const names_keys[] = {"each", "name", "records", "bytes", "exclude", NULL};
+
+static struct sig_names *names(struct build *B, const struct ynode *y, const char *what)
+{
+    struct loader *L = B->L;
+    struct sig_names *n = a_alloc(L->ar, sizeof *n);
+    if (!n) {
+        fail(L, y->line, "out of memory");
+        return NULL;
+    }
+    if (y->t == Y_MAP && y_get(y, "each")) {
+        if (y_keys(L, y, what, names_keys) < 0) return NULL;
+        if (y_pointer(L, y_get(y, "each"), "each", false, &n->each) < 0) return NULL;
+        const struct ynode *v = y_get(y, "name");
+        if (!v) {
+            fail(L, y->line, "%s: each: needs name:", what);
+            return NULL;
+        }
+        if (!(n->name = expr(B, v, "name", true))) return NULL;
+        if ((v = y_get(y, "records")) && !(n->records = expr(B, v, "records", true))) return NULL;
+        if ((v = y_get(y, "bytes")) && !(n->bytes = expr(B, v, "bytes", true))) return NULL;
+        if (excludes(B, y_get(y, "exclude"), &n->exclude, &n->nexclude) < 0) return NULL;
+        return n;
+    }
+    if (!(n->list = expr(B, y, what, false))) return NULL;
+    return n;
+}
+
+static int bool_or_default(struct loader *L, const struct ynode *m, const char *key, bool def,
+                           bool *out)
+{
+    *out = def;
+    return y_bool(L, y_get(m, key), key, out);
+}
+
+static const char *const top_keys[] = {
+    "ajar-signature", "service",      "aliases",   "class",    "ports",          "tls_ports",
+    "default_scan",   "instance_key", "lifecycle", "no_auth",  "no_auth_source", "prevalence",
+    "description",    "product",      "requests",  "identify", "extract",        NULL};
+
+static const char *const req_keys[] = {"id", "method", "path", "each", "max", "only_if", NULL};
+static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
+                                         "no_header", "body",  "contains", "not_contains", "title",
+                                         "json",      "port",  NULL};
+static const char *const rule_keys[] = {"from",    "when",   "auth",      "product",     "version",
+                                        "records", "bytes",  "databases", "collections", "details",
+                                        "names",   "fields", "capture",   "stop",        NULL};
+
+static int ports_list(struct loader *L, const struct ynode *y, const char *what, uint16_t *out)
+{
+    if (!y) return 0;
+    if (y->t != Y_SEQ) return fail(L, y->line, "%s: a list of ports", what);
+    if (y->n >= CATALOG_MAX_PORTS)
+        return fail(L, y->line, "%s: at most %d", what, CATALOG_MAX_PORTS - 1);
+    for (size_t i = 0; i < y->n; i++) {
+        int64_t v;
+        if (y_int(L, y->kids[i], what, 1, 65535, &v) < 0) return -1;
+        out[i] = (uint16_t)v;
+    }
+    return 0;
+}
+
+static int entry(struct build *B, const struct ynode *root)
+{
+    struct loader *L = B->L;
+    struct svc *e = &B->s->entry;
+    const struct ynode *y;
+    char *cls = NULL;
+    int64_t v;
+    if (!(y = y_get(root, "ajar-signature")))
+        return fail(L, root->line, "ajar-signature: 1 is missing");
+    if (y_int(L, y, "ajar-signature", 1, 1, &v) < 0) return -1;
+    if (!(y = y_get(root, "service"))) return fail(L, root->line, "service: is missing");
+    if (y_str(L, y, "service", (char **)&e->name) < 0) return -1;
+    if (!word_ok(e->name, 31)) return fail(L, y->line, "service: 1 to 31 of a-z, 0-9, '-', '_'");
+    if ((y = y_get(root, "aliases"))) {
+        if (y->t != Y_SEQ || y->n >= CATALOG_MAX_ALIASES)
+            return fail(L, y->line, "aliases: a list of at most %d names", CATALOG_MAX_ALIASES - 1);
+        for (size_t i = 0; i < y->n; i++) {
+            if (y_str(L, y->kids[i], "aliases", (char **)&e->aliases[i]) < 0) return -1;
+            if (!word_ok(e->aliases[i], 31))
+                return fail(L, y->kids[i]->line, "aliases: 1 to 31 of a-z, 0-9, '-', '_'");
+        }
+    }
+    if (!(y = y_get(root, "class"))) return fail(L, root->line, "class: is missing");
+    if (y_str(L, y, "class", &cls) < 0) return -1;
+    if (svc_class_parse(cls, &e->cls) < 0)
+        return fail(L, y->line, "class: data, console, infrastructure, broker or other");
+    if (ports_list(L, y_get(root, "ports"), "ports", e->ports) < 0 ||
+        ports_list(L, y_get(root, "tls_ports"), "tls_ports", e->tls_ports) < 0 ||
+        bool_or_default(L, root, "default_scan", false, &e->default_scan) < 0)
+        return -1;
+    if (e->default_scan && !e->ports[0] && !e->tls_ports[0])
+        return fail(L, root->line, "default_scan: true needs ports");
+    static const struct {
+        const char *key;
+        size_t off;
+    } strs[] = {{"instance_key", offsetof(struct svc, instance_key)},
+                {"lifecycle", offsetof(struct svc, lifecycle)},
+                {"no_auth", offsetof(struct svc, no_auth)},
+                {"no_auth_source", offsetof(struct svc, no_auth_source)},
+                {"description", offsetof(struct svc, text)}};
+    for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
+        char *p = NULL;
+        if (y_str(L, y_get(root, strs[i].key), strs[i].key, &p) < 0) return -1;
+        if (p && !text_ok(p))
+            return fail(L, y_get(root, strs[i].key)->line, "%s: control characters", strs[i].key);
+        *(const char **)((char *)e + strs[i].off) = p;
+    }
+    if (!e->text || !e->text[0]) return fail(L, root->line, "description: is missing");
+    if (e->no_auth && !e->no_auth_source)
+        return fail(L, y_get(root, "no_auth")->line,
+                    "no_auth: needs no_auth_source: (where it comes from)");
+    e->prevalence = 10;
+    if ((y = y_get(root, "prevalence"))) {
+        if (y_int(L, y, "prevalence", 1, 100, &v) < 0) return -1;
+        e->prevalence = (int)v;
+    }
+    if (!(y = y_get(root, "product"))) return fail(L, root->line, "product: is missing");
+    if (y_str(L, y, "product", &B->s->product) < 0) return -1;
+    if (!B->s->product[0] || !text_ok(B->s->product) || strlen(B->s->product) > 63)
+        return fail(L, y->line, "product: 1 to 63 printable characters");
+    e->impl = IMPL_SIGNATURE;
+    e->impl_name = B->s->file;
+    return 0;
+}
+
+static int requests(struct build *B, const struct ynode *y)
+{
+    struct loader *L = B->L;
+    struct sig *s = B->s;
+    if (!y) return fail(L, 1, "requests: is missing");
+    if (y->t != Y_SEQ || !y->n) return fail(L, y->line, "requests: a list of requests");
+    if (y->n > SIG_MAX_REQ) return fail(L, y->line, "requests: at most %d", SIG_MAX_REQ);
+    /* ids first, so only_if may name a later request in error messages only */
+    for (size_t i = 0; i < y->n; i++) {
+        const struct ynode *r = y->kids[i], *v;
+        if (y_keys(L, r, "request", req_keys) < 0) return -1;
+        struct sig_request *q = &s->req[s->nreq];
+        char *id = NULL, *path = NULL, *m = NULL;
+        if (!(v = y_get(r, "id")) || y_str(L, v, "id", &id) < 0 || !word_ok(id, 31))
+            return L->failed ? -1 : fail(L, r->line, "request: id: 1 to 31 of a-z, 0-9, '-', '_'");
+        if (!strcmp(id, "any") || req_index(s, id) >= 0)
+            return fail(L, v->line, "request id '%s' is taken", id);
+        str_copy(q->id, id, sizeof q->id);
+        if ((v = y_get(r, "method"))) {
+            if (y_str(L, v, "method", &m) < 0) return -1;
+            if (strcmp(m, "GET") && strcmp(m, "HEAD"))
+                return fail(L, v->line,
+                            "method: GET or HEAD only (a signature never writes to a target)");
+            q->head = !strcmp(m, "HEAD");
+        }
+        if (!(v = y_get(r, "path"))) return fail(L, r->line, "request %s: path: is missing", id);
+        if (y_str(L, v, "path", &path) < 0) return -1;
+        if (path[0] != '/' || strlen(path) >= SIG_MAX_PATH)
+            return fail(L, v->line, "path: starts with '/', shorter than %d", SIG_MAX_PATH);
+        for (const char *p = path; *p; p++)
+            if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
+                return fail(L, v->line, "path: no spaces, control characters or '#'");
+        q->path = path;
+        q->each = -1;
+        q->max = 1;
+        s->nreq++;
+    }
+    for (int i = 0; i < s->nreq; i++) {
+        const struct ynode *r = y->kids[i], *v;
+        struct sig_request *q = &s->req[i];
+        const char *brace = strchr(q->path, '{');
+        if ((v = y_get(r, "each"))) {
+            char *var = NULL;
+            if (y_str(L, v, "each", &var) < 0) return -1;
+            for (size_t k = 0; k < s->ncaptures; k++)
+                if (!strcmp(s->captures[k].var, var)) q->each = (int)k;
+            if (q->each < 0) return fail(L, v->line, "each: no extract rule captures '%.31s'", var);
+            char want[40];
+            str_fmt(want, sizeof want, "{%s}", var);
+            if (!brace || strncmp(brace, want, strlen(want)) || strchr(brace + 1, '{'))
+                return fail(L, v->line, "each: the path must hold {%s} once", var);
+            q->max = SIG_MAX_EACH;
+            if ((v = y_get(r, "max"))) {
+                int64_t mx;
+                if (y_int(L, v, "max", 1, SIG_MAX_EACH, &mx) < 0) return -1;
+                q->max = (int)mx;
+            }
+        } else if (brace || strchr(q->path, '}')) {
+            return fail(L, y_get(r, "path")->line, "path: {var} needs each: var");
+        } else if ((v = y_get(r, "max"))) {
+            return fail(L, v->line, "max: only with each:");
+        }
+        if ((v = y_get(r, "only_if"))) {
+            if (v->t != Y_MAP) return fail(L, v->line, "only_if: request: ID, status: N");
+            if (conds(B, v, &q->only_if, true) < 0) return -1;
+            for (size_t k = 0; k < q->only_if.n; k++)
+                if (q->only_if.v[k].req >= i)
+                    return fail(L, v->line, "only_if: may only name an earlier request");
+        }
+    }
+    return 0;
+}
+
+/* Captures are declared by extract rules; requests' each: refers to them, so collect them
+ * before the requests are read. */
+static int collect_captures(struct build *B, const struct ynode *ex)
+{
+    struct loader *L = B->L;
+    if (!ex) return 0;
+    if (ex->t != Y_SEQ) return fail(L, ex->line, "extract: a list of rules");
+    for (size_t i = 0; i < ex->n; i++) {
+        const struct ynode *c = y_get(ex->kids[i], "capture");
+        if (!c) continue;
+        if (c->t != Y_MAP || c->n != 2)
+            return fail(L, c->line, "capture: one NAME: list expression");
+        char *var = NULL;
+        if (y_str(L, c->kids[0], "capture", &var) < 0 || !word_ok(var, 31))
+            return L->failed
+                       ? -1
+                       : fail(L, c->line, "capture: the name is 1 to 31 of a-z, 0-9, '-', '_'");
+        struct sig_capture *nv = a_alloc(L->ar, (B->s->ncaptures + 1) * sizeof *nv);
+        if (!nv) return fail(L, c->line, "out of memory");
+        if (B->s->ncaptures) memcpy(nv, B->s->captures, B->s->ncaptures * sizeof *nv);
+        B->s->captures = nv;
+        for (size_t k = 0; k < B->s->ncaptures; k++)
+            if (!strcmp(nv[k].var, var)) return fail(L, c->line, "capture '%s' given twice", var);
+        if (B->s->ncaptures >= SIG_MAX_CAPTURES)
+            return fail(L, c->line, "at most %d captures", SIG_MAX_CAPTURES);
+        str_copy(nv[B->s->ncaptures].var, var, sizeof nv[0].var);
+        nv[B->s->ncaptures].e = NULL;
+        B->s->ncaptures++;
+    }
+    return 0;
+}
+
+static int identify(struct build *B, const struct ynode *y)
+{
+    struct loader *L = B->L;
+    struct sig *s = B->s;
+    if (!y) return fail(L, 1, "identify: is missing");
+    if (y->t != Y_SEQ || !y->n) return fail(L, y->line, "identify: a list of rules");
+    s->ident = a_alloc(L->ar, y->n * sizeof *s->ident);
+    if (!s->ident) return fail(L, y->line, "out of memory");
+    int npaths = 0;
+    for (size_t i = 0; i < y->n; i++) {
+        const struct ynode *r = y->kids[i], *v;
+        struct sig_ident *d = &s->ident[s->nident];
+        if (y_keys(L, r, "identify rule", ident_keys) < 0) return -1;
+        if (!(v = y_get(r, "request"))) return fail(L, r->line, "identify: request: is missing");
+        if (find_req(B, v, "identify: request", true, &d->req) < 0) return -1;
+        if (d->req >= 0 && s->req[d->req].each >= 0)
+            return fail(L, v->line, "identify: not on a request repeated with each:");
+        if (!(v = y_get(r, "score"))) return fail(L, r->line, "identify: score: is missing");
+        int64_t sc;
+        if (y_int(L, v, "score", 50, 100, &sc) < 0) return -1;
+        d->score = (int)sc;
+        if (conds(B, r, &d->c, false) < 0) return -1;
+        if (!d->c.n) return fail(L, r->line, "identify: a rule needs at least one test");
+        bool only_port = true;
+        for (size_t k = 0; k < d->c.n; k++)
+            if (d->c.v[k].kind != CD_PORT && d->c.v[k].kind != CD_STATUS) only_port = false;
+        if (only_port)
+            return fail(L, r->line,
+                        "identify: a rule needs a test of what the server said, not only a "
+                        "status or a port");
+        s->nident++;
+        /* requests other than GET / that identify are fingerprint paths */
+        if (d->req >= 0 && strcmp(s->req[d->req].path, "/") && !s->req[d->req].head) {
+            bool dup = false;
+            for (int k = 0; k < npaths; k++)
+                if (!strcmp(s->paths[k], s->req[d->req].path)) dup = true;
+            if (!dup) s->paths[npaths++] = s->req[d->req].path;
+        }
+    }
+    return 0;
+}
+
+static int auth_parse(struct loader *L, const struct ynode *y, int *out)
+{
+    char *a = NULL;
+    if (y_str(L, y, "auth", &a) < 0) return -1;
+    static const char *const names[] = {"unknown", "none", "required", "partial"};
+    static const int vals[] = {AUTH_UNKNOWN, AUTH_NONE, AUTH_REQUIRED, AUTH_PARTIAL};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (!strcmp(a, names[i])) {
+            *out = vals[i];
+            return 0;
+        }
+    return fail(L, y->line, "auth: none, required, partial or unknown");
+}
+
+static int extract(struct build *B, const struct ynode *y)
+{
+    struct loader *L = B->L;
+    struct sig *s = B->s;
+    if (!y) return 0;
+    s->rules = a_alloc(L->ar, (y->n ? y->n : 1) * sizeof *s->rules);
+    if (!s->rules) return fail(L, y->line, "out of memory");
+    for (size_t i = 0; i < y->n; i++) {
+        const struct ynode *r = y->kids[i], *v;
+        struct sig_rule *u = &s->rules[s->nrules];
+        if (y_keys(L, r, "extract rule", rule_keys) < 0) return -1;
+        u->auth = -1;
+        u->capture = -1;
+        if (!(v = y_get(r, "from"))) return fail(L, r->line, "extract: from: is missing");
+        if (find_req(B, v, "extract: from", true, &u->req) < 0) return -1;
+        if ((v = y_get(r, "when"))) {
+            if (v->t != Y_MAP) return fail(L, v->line, "when: tests of the answer");
+            if (y_keys(L, v, "when", cond_keys) < 0) return -1;
+            if (y_get(v, "request") || y_get(v, "answered") || y_get(v, "score") ||
+                y_get(v, "from"))
+                return fail(L, v->line,
+                            "when: tests the answer of from: (status, header, json...)");
+            if (conds(B, v, &u->when, false) < 0) return -1;
+        }
+        if ((v = y_get(r, "auth")) && auth_parse(L, v, &u->auth) < 0) return -1;
+        static const struct {
+            const char *key;
+            size_t off;
+        } ex[] = {{"product", offsetof(struct sig_rule, product)},
+                  {"version", offsetof(struct sig_rule, version)},
+                  {"records", offsetof(struct sig_rule, records)},
+                  {"bytes", offsetof(struct sig_rule, bytes)},
+                  {"databases", offsetof(struct sig_rule, databases)},
+                  {"collections", offsetof(struct sig_rule, collections)}};
+        for (size_t k = 0; k < ARRAY_LEN(ex); k++) {
+            if (!(v = y_get(r, ex[k].key))) continue;
+            struct sig_expr *e = expr(B, v, ex[k].key, false);
+            if (!e) return -1;
+            *(struct sig_expr **)((char *)u + ex[k].off) = e;
+        }
+        if ((v = y_get(r, "details"))) {
+            if (v->t != Y_MAP || !v->n) return fail(L, v->line, "details: key: value pairs");
+            u->details = a_alloc(L->ar, v->n / 2 * sizeof *u->details);
+            if (!u->details) return fail(L, v->line, "out of memory");
+            for (size_t k = 0; k + 1 < v->n; k += 2) {
+                struct sig_detail *d = &u->details[u->ndetails++];
+                if (y_str(L, v->kids[k], "details", &d->key) < 0 || !word_ok(d->key, 40))
+                    return L->failed ? -1
+                                     : fail(L, v->kids[k]->line,
+                                            "details: a key is 1 to 40 of a-z, 0-9, '-', '_'");
+                if (!(d->e = expr(B, v->kids[k + 1], d->key, false))) return -1;
+            }
+        }
+        if ((v = y_get(r, "names")) && !(u->names = names(B, v, "names"))) return -1;
+        if ((v = y_get(r, "fields")) && !(u->fields = names(B, v, "fields"))) return -1;
+        if ((v = y_get(r, "capture"))) {
+            for (size_t k = 0; k < s->ncaptures; k++)
+                if (!strcmp(s->captures[k].var, v->kids[0]->s)) u->capture = (int)k;
+            struct sig_capture *c = &s->captures[u->capture];
+            if (!(c->e = expr(B, v->kids[1], "capture", false))) return -1;
+            if (c->e->agg != AGG_ALL) return fail(L, v->line, "capture: a list (all: true)");
+        }
+        if (bool_or_default(L, r, "stop", false, &u->stop) < 0) return -1;
+        s->nrules++;
+    }
+    return 0;
+}
+
+/* ---- the whole file ---- */
+
+int sig_compile(const char *name, const char *text, size_t n, struct sig **out, struct err *e)
+{
+    *out = NULL;
+    struct arena *ar = xcalloc(1, sizeof *ar);
+    if (!ar) return err_set(e, "%s: out of memory", name);
+    struct loader L = {.name = name, .e = e, .ar = ar};
+    struct sig *s = NULL;
+    if (n > SIG_FILE_CAP) {
+        fail(&L, 1, "larger than %u bytes", SIG_FILE_CAP);
+        goto fail;
+    }
+    if (memchr(text, 0, n)) {
+        fail(&L, 1, "a NUL byte in the file");
+        goto fail;
+    }
+    struct ynode *root = y_parse(&L, text, n);
+    if (!root) goto fail;
+    if (y_keys(&L, root, "signature", top_keys) < 0) goto fail;
+    s = a_alloc(ar, sizeof *s);
+    if (!s) goto fail;
+    s->arena = ar;
+    s->file = a_strndup(ar, name, strlen(name));
+    struct build B = {.L = &L, .s = s};
+    if (!s->file || entry(&B, root) < 0 || collect_captures(&B, y_get(root, "extract")) < 0 ||
+        requests(&B, y_get(root, "requests")) < 0 || identify(&B, y_get(root, "identify")) < 0 ||
+        extract(&B, y_get(root, "extract")) < 0)
+        goto fail;
+    sig_bind_app(s);
+    *out = s;
+    return 0;
+fail:
+    if (!L.failed) err_set(e, "%s: out of memory", name);
+    a_free(ar);
+    return -1;
+}
+
+void sig_free(struct sig *s)
+{
+    if (s) a_free(s->arena);
+}
