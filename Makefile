@@ -29,6 +29,9 @@ TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c tests/probe/*
 
 PREFIX   ?= /usr/local
 
+# data built into the binary (lifecycle_data.c's .incbin)
+$(B)/obj/src/assess/lifecycle_data.o $(SB)/obj/src/assess/lifecycle_data.o: data/lifecycle.tsv
+
 # ---- release build ----
 B        := build
 REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g

@@ -321,14 +321,21 @@ static void rule_versions(struct finding *f, const struct facts *x)
     if (!e) e = eol_lookup(f->service, f->version);
     if (!e) return;
     time_t eol;
+    bool older = version_cmp(f->version, e->line) < 0;
     if (e->eol_date && parse_date(e->eol_date, &eol) == 0 && eol <= x->now) {
         double years = (double)(x->now - eol) / (double)YEAR;
-        bool older = version_cmp(f->version, e->line) < 0;
         finding_add_signal(f, "end-of-life", SEV_MEDIUM,
                            "%s is %s the %s line, which reached end of life by %s: %.1f years "
                            "without security fixes%s",
                            x->who, older ? "older than" : "in", e->line, e->eol_date, years,
-                           e->verified ? "" : " (date from ajar's table, unverified)");
+                           e->verified ? "" : " (a date its source marks unverified)");
+        return;
+    }
+    if (e->ended) {
+        finding_add_signal(f, "end-of-life", SEV_MEDIUM,
+                           "%s is %s the %s line, which has reached end of life (its vendor "
+                           "published no date)",
+                           x->who, older ? "older than" : "in", e->line);
         return;
     }
     if (e->latest && version_cmp(f->version, e->latest) < 0)

@@ -17,6 +17,7 @@
 #define AJAR_ASSESS_H
 
 #include "core/finding.h"
+#include "core/util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,13 +88,34 @@ bool ransom_name(const char *name);
  */
 int version_cmp(const char *a, const char *b);
 
+/* Does release line "5.6" cover version "5.6.16"? The number of parts matched, 0 if not. */
+int version_line_covers(const char *line, const char *version);
+
+/* One release line of data/lifecycle.tsv (assess/lifecycle.c). */
 struct eol_info {
-    const char *product;  /* canonical lowercase product: "elasticsearch" */
+    const char *product;  /* the product's slug: "elasticsearch" */
     const char *line;     /* release line: "5.6", "6", "10.11" */
-    const char *eol_date; /* "YYYY-MM-DD", NULL while maintained or unknown */
-    const char *latest;   /* newest release of the line known to the table, NULL unknown */
-    bool verified;        /* date checked against a stored source (see versions.c) */
+    const char *eol_date; /* "YYYY-MM-DD", NULL while maintained or when not published */
+    bool ended;           /* ended, its date not published (eol "true") */
+    const char *latest;   /* newest release of the line the source knows, NULL unknown */
+    const char *source;   /* where the row comes from */
+    bool verified;        /* the source is not marked unverified */
 };
+
+/*
+ * The lifecycle table: data/lifecycle.tsv as built in, or the file given to
+ * lifecycle_load_file (`ajar scan --lifecycle FILE`), which replaces it.
+ * A bad file: -1 and e->msg "FILE:LINE: what is wrong", the table unchanged.
+ */
+struct lifecycle;
+int lifecycle_parse(const char *name, const char *text, size_t n, struct lifecycle **out,
+                    struct err *e);
+void lifecycle_free(struct lifecycle *t);
+int lifecycle_load_file(const char *path, struct err *e);
+/* Back to the built-in table (tests). */
+void lifecycle_reset(void);
+/* Rows of the table in force. */
+size_t lifecycle_rows(void);
 
 /*
  * The release line of (product, version): the most specific line in the
@@ -109,7 +131,8 @@ const struct eol_info *eol_lookup(const char *product, const char *version);
 /*
  * True when this product version had no free built-in authentication, so
  * the operator could not have added a password without paying or a proxy
- * (Elasticsearch and Kibana before 6.8.0 and 7.0.x, ...).
+ * (Elasticsearch and Kibana before 6.8.0 and 7.0.x, ...): the catalogue
+ * entry's no_auth ranges, found by product or service name.
  */
 bool no_auth_capability(const char *product, const char *version);
 

@@ -16,6 +16,7 @@
  * which only the end knows: shared certificates), so the file and
  * `ajar report --format jsonl` agree; a pipe keeps the stream.
  */
+#include "assess/assess.h"
 #include "cli/cli.h"
 #include "cli/scan_args.h"
 #include "cli/scanopts.h"
@@ -356,6 +357,10 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             fprintf(stderr, "ajar scan: %s\n", e.msg);
             goto out;
         }
+    }
+    if (a.lifecycle_path && lifecycle_load_file(a.lifecycle_path, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        goto out;
     }
     if (a.nshards > 1 && !a.have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");

@@ -47,6 +47,8 @@ const char scan_usage[] =
     "      --probe NAME       try only this probe on open ports\n"
     "      --signatures DIR   also load the signature files in DIR (docs/signatures.md);\n"
     "                         repeatable; a bad file stops the scan before anything is sent\n"
+    "      --lifecycle FILE   release lines and end-of-life dates from FILE instead of the\n"
+    "                         built-in data/lifecycle.tsv (same format)\n"
     "      --max-seconds N    stop after N seconds\n"
     "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
     "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
@@ -97,6 +99,7 @@ enum {
     O_ALERT,
     O_WHWAIT,
     O_SIGS,
+    O_LIFECYCLE,
     O_LAST
 };
 
@@ -132,6 +135,7 @@ static const struct option lopts[] = {
     {"webhook-wait", required_argument, 0, O_WHWAIT},
     {"discovery", required_argument, 0, O_DISCOVERY},
     {"signatures", required_argument, 0, O_SIGS},
+    {"lifecycle", required_argument, 0, O_LIFECYCLE},
     {"no-resolve", no_argument, 0, 'n'},
     {0, 0, 0, 0},
 };
@@ -205,6 +209,9 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         break;
     case O_SIGS:
         if (strv_push(&a->sigdirs, arg) < 0) return EXIT_RUNTIME;
+        break;
+    case O_LIFECYCLE:
+        a->lifecycle_path = arg;
         break;
     case O_SEED:
         if (parse_int_opt("--seed", arg, UINT64_MAX, &a->seed) < 0) return EXIT_USAGE;
@@ -546,6 +553,7 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE(O_MAXSEC, eo.max_seconds);
     TAKE(O_PROGRESS, progress);
     TAKE(O_TRACE, trace_path);
+    TAKE(O_LIFECYCLE, lifecycle_path);
     TAKE(O_DISCOVERY, syn);
     TAKE(O_FAILON, cfg.fail_on);
     TAKE(O_FAILON, cfg.has_fail_on);

@@ -23,7 +23,7 @@ struct scan_args {
     struct engine_opts eo;
     struct target_opts to; /* ports and no_resolve; the lists are set by scan_args_targets */
     struct strv excl, exfiles, infiles, specs, pins, sigdirs;
-    const char *out_path, *trace_path;
+    const char *out_path, *trace_path, *lifecycle_path;
     uint64_t seed, shard, nshards;
     bool have_seed, progress, quiet, syn;
     int verbose;

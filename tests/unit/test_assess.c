@@ -513,7 +513,16 @@ static void test_versions(void)
     const struct eol_info *e = eol_lookup("Elasticsearch", "5.5.3");
     CHECK(e && strcmp(e->line, "5") == 0 && strcmp(e->eol_date, "2019-03-11") == 0);
     e = eol_lookup("elasticsearch", "7.17.14");
-    CHECK(e && strcmp(e->line, "7.17") == 0 && e->verified);
+    CHECK(e && strcmp(e->line, "7") == 0 && e->verified && strstr(e->source, "endoflife.date"));
+    CHECK(e && strcmp(e->latest, "7.17.29") == 0);
+    CHECK(eol_lookup("Elasticsearch", "5.5.3") && !eol_lookup("Elasticsearch", "5.5.3")->verified);
+    e = eol_lookup("opensearch", "2.11.0"); /* the slug by name */
+    CHECK(e && strcmp(e->product, "opensearch") == 0);
+    e = eol_lookup("couchdb", "3.3.3"); /* the catalogue's slug for the service */
+    CHECK(e && strcmp(e->product, "apache-couchdb") == 0);
+    e = eol_lookup("Docker Engine", "24.0.7"); /* a product name with a space */
+    CHECK(e && strcmp(e->product, "docker-engine") == 0 && strcmp(e->line, "24.0") == 0);
+    CHECK(lifecycle_rows() > 600);
     e = eol_lookup("Kibana", "7.17.9");
     CHECK(e && strcmp(e->eol_date, "2026-01-15") == 0);
     e = eol_lookup("elasticsearch", "0.90.13"); /* older than every line: the oldest */
@@ -547,6 +556,58 @@ static void test_versions(void)
     CHECK(!no_auth_capability("prometheus", "2.42.0"));
     CHECK(!no_auth_capability("elasticsearch", ""));
     CHECK(!no_auth_capability(NULL, "1"));
+}
+
+/* The lifecycle file as a user hands it (--lifecycle): hostile lines refused with their number,
+ * every prefix of a good file parsed or refused without a crash, the table unchanged on error. */
+static void test_lifecycle_file(void)
+{
+    static const char head[] =
+        "product\tcycle\trelease_date\teol\tlatest\tlatest_date\tlts\tsource\tretrieved\n";
+    static const struct {
+        const char *rows, *why;
+    } bad[] = {
+        {"redis\t7.0\t\t2024-13-01\t\t\t\tsrc\tx\n", "eol"},
+        {"Redis\t7.0\t\tfalse\t\t\t\tsrc\tx\n", "product"},
+        {"redis\tseven\t\tfalse\t\t\t\tsrc\tx\n", "cycle"},
+        {"redis\t7.0\t\tfalse\t\t\t\t\tx\n", "source"},
+        {"redis\t7.0\t\tfalse\n", "columns"},
+        {"redis\t7.0\t\tfalse\t\t\t\tsrc\tx\textra\n", "columns"},
+        {"redis\t7.0\t2024\tfalse\t\t\t\tsrc\tx\n", "release_date"},
+        {"redis\t7.0\t\tfalse\t\x01\t\t\tsrc\tx\n", "control"},
+    };
+    struct lifecycle *t = NULL;
+    struct err e;
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char text[512];
+        str_fmt(text, sizeof text, "# a comment\n%sredis\t8.0\t\tfalse\t\t\t\ts\tx\n%s", head,
+                bad[i].rows);
+        CHECK_MSG(lifecycle_parse("t.tsv", text, strlen(text), &t, &e) < 0 && !t, "accepted %s",
+                  bad[i].why);
+        CHECK_MSG(strncmp(e.msg, "t.tsv:4: ", 9) == 0 && strstr(e.msg, bad[i].why), "%s: %s",
+                  bad[i].why, e.msg);
+    }
+    CHECK(lifecycle_parse("t.tsv", "redis\t7.0\n", 9, &t, &e) < 0 && strstr(e.msg, "t.tsv:1:"));
+    char good[512];
+    int n = str_fmt(good, sizeof good,
+                    "%sredis\t7.0\t2022-04-27\t2024-07-29\t7.0.15\t\t\ts\tx\r\n"
+                    "mongodb\t3.0\t\ttrue\t\t\t\ts, unverified\tx",
+                    head);
+    for (int k = 0; k <= n; k++) { /* every prefix */
+        t = NULL;
+        if (lifecycle_parse("t.tsv", good, (size_t)k, &t, &e) == 0) lifecycle_free(t);
+    }
+    CHECK(lifecycle_parse("t.tsv", good, (size_t)n, &t, &e) == 0);
+    lifecycle_free(t);
+    /* a bad file leaves the table in force; a good one replaces it */
+    size_t nrows = lifecycle_rows();
+    CHECK(lifecycle_load_file("/nonexistent/lifecycle.tsv", &e) < 0 && lifecycle_rows() == nrows);
+    CHECK(lifecycle_load_file("tests/unit/lifecycle-assess.tsv", &e) == 0 &&
+          lifecycle_rows() < nrows);
+    const struct eol_info *x = eol_lookup("mongodb", "3.0.4");
+    CHECK(x && x->eol_date && !x->ended);
+    lifecycle_reset();
+    CHECK(lifecycle_rows() == nrows);
 }
 
 static void key_of(void (*fill)(struct finding *, int), int arg, char *out)
@@ -625,9 +686,14 @@ static void test_clusters(void)
 int main(void)
 {
     t_load_signatures();
+    /* the signal rows run against a fixed lifecycle table, the lookups against the shipped one */
+    struct err e;
+    CHECK_MSG(lifecycle_load_file("tests/unit/lifecycle-assess.tsv", &e) == 0, "%s", e.msg);
     test_rows();
     test_details();
+    lifecycle_reset();
     test_versions();
+    test_lifecycle_file();
     test_clusters();
     return T_END();
 }
