@@ -7,7 +7,7 @@
 #   make analyze    clang-tidy and cppcheck
 #   make tsan       ThreadSanitizer over the threaded code (store, dashboard, webhook)
 #   make format     clang-format -i;  make format-check: fail on a diff
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (the binary, man page, completion, signatures)
 #
 # Sources are found by wildcard: a new file under src/ needs no Makefile edit.
 # Unit tests are tests/unit/test_*.c and tests/probe/test_*.c, each its own
@@ -19,7 +19,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
-CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
+# where `make install` puts the shipped signatures (ajar also looks next to itself: a build tree)
+SHARE_DIR = $(PREFIX)/share/ajar
+CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP -DAJAR_SHARE_DIR='"$(SHARE_DIR)"'
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
@@ -113,6 +115,8 @@ install: all
 	install -D -m 0755 $(B)/ajar $(DESTDIR)$(PREFIX)/bin/ajar
 	install -D -m 0644 docs/ajar.1 $(DESTDIR)$(PREFIX)/share/man/man1/ajar.1
 	install -D -m 0644 scripts/ajar.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ajar
+	install -d -m 0755 $(DESTDIR)$(SHARE_DIR)/signatures
+	install -m 0644 signatures/*.yaml $(DESTDIR)$(SHARE_DIR)/signatures/
 
 clean:
 	rm -rf $(B) $(SB) build-tsan build-fuzz

@@ -9,6 +9,7 @@
  * carry a password, and the store is where the arguments are read from).
  */
 #include "cli/scan_args.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/webhook.h"
 
@@ -269,8 +270,13 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         break;
     case O_PROBE:
         if (!probe_find(arg)) {
-            fprintf(stderr, "ajar scan: unknown probe '%s'\n", arg);
-            return EXIT_USAGE;
+            /* an HTTP service (compiled app or signature) is found by the HTTP dispatcher */
+            const struct svc *sv = catalog_find(arg);
+            if (!sv || (sv->impl != IMPL_HTTP_APP && sv->impl != IMPL_SIGNATURE)) {
+                fprintf(stderr, "ajar scan: unknown probe '%s' (ajar services lists them)\n", arg);
+                return EXIT_USAGE;
+            }
+            arg = "http";
         }
         a->eo.only_probe = arg;
         break;

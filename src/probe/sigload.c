@@ -272,12 +272,21 @@ static int y_keys(struct loader *L, const struct ynode *m, const char *what,
     return 0;
 }
 
+/* A required text: *out set, or -1. */
 static int y_str(struct loader *L, const struct ynode *y, const char *what, char **out)
 {
-    if (!y) return 0;
+    *out = "";
+    if (!y) return fail(L, 1, "%s is missing", what);
     if (y->t != Y_SCALAR) return fail(L, y->line, "%s must be a text", what);
     *out = y->s;
     return 0;
+}
+
+/* An optional text: *out NULL when y is absent. */
+static int y_opt_str(struct loader *L, const struct ynode *y, const char *what, char **out)
+{
+    *out = NULL;
+    return y ? y_str(L, y, what, out) : 0;
 }
 
 static int y_int(struct loader *L, const struct ynode *y, const char *what, int64_t lo, int64_t hi,
@@ -311,7 +320,7 @@ static int y_nums(struct loader *L, const struct ynode *y, const char *what, int
 {
     *n = 0;
     if (y->t == Y_SCALAR) {
-        int64_t v;
+        int64_t v = 0;
         if (y_int(L, y, what, lo, hi, &v) < 0) return -1;
         nums[(*n)++] = (int)v;
         return 0;
@@ -319,7 +328,7 @@ static int y_nums(struct loader *L, const struct ynode *y, const char *what, int
     if (y->t != Y_SEQ || y->n == 0) return fail(L, y->line, "%s must be a number or a list", what);
     if (y->n > (size_t)max) return fail(L, y->line, "%s: at most %d values", what, max);
     for (size_t i = 0; i < y->n; i++) {
-        int64_t v;
+        int64_t v = 0;
         if (y_int(L, y->kids[i], what, lo, hi, &v) < 0) return -1;
         nums[(*n)++] = (int)v;
     }
@@ -803,7 +812,7 @@ static int ports_list(struct loader *L, const struct ynode *y, const char *what,
     if (y->n >= CATALOG_MAX_PORTS)
         return fail(L, y->line, "%s: at most %d", what, CATALOG_MAX_PORTS - 1);
     for (size_t i = 0; i < y->n; i++) {
-        int64_t v;
+        int64_t v = 0;
         if (y_int(L, y->kids[i], what, 1, 65535, &v) < 0) return -1;
         out[i] = (uint16_t)v;
     }
@@ -816,7 +825,7 @@ static int entry(struct build *B, const struct ynode *root)
     struct svc *e = &B->s->entry;
     const struct ynode *y;
     char *cls = NULL;
-    int64_t v;
+    int64_t v = 0;
     if (!(y = y_get(root, "ajar-signature")))
         return fail(L, root->line, "ajar-signature: 1 is missing");
     if (y_int(L, y, "ajar-signature", 1, 1, &v) < 0) return -1;
@@ -852,7 +861,7 @@ static int entry(struct build *B, const struct ynode *root)
                 {"description", offsetof(struct svc, text)}};
     for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
         char *p = NULL;
-        if (y_str(L, y_get(root, strs[i].key), strs[i].key, &p) < 0) return -1;
+        if (y_opt_str(L, y_get(root, strs[i].key), strs[i].key, &p) < 0) return -1;
         if (p && !text_ok(p))
             return fail(L, y_get(root, strs[i].key)->line, "%s: control characters", strs[i].key);
         *(const char **)((char *)e + strs[i].off) = p;
@@ -928,7 +937,7 @@ static int requests(struct build *B, const struct ynode *y)
                 return fail(L, v->line, "each: the path must hold {%s} once", var);
             q->max = SIG_MAX_EACH;
             if ((v = y_get(r, "max"))) {
-                int64_t mx;
+                int64_t mx = 0;
                 if (y_int(L, v, "max", 1, SIG_MAX_EACH, &mx) < 0) return -1;
                 q->max = (int)mx;
             }
@@ -998,7 +1007,7 @@ static int identify(struct build *B, const struct ynode *y)
         if (d->req >= 0 && s->req[d->req].each >= 0)
             return fail(L, v->line, "identify: not on a request repeated with each:");
         if (!(v = y_get(r, "score"))) return fail(L, r->line, "identify: score: is missing");
-        int64_t sc;
+        int64_t sc = 0;
         if (y_int(L, v, "score", 50, 100, &sc) < 0) return -1;
         d->score = (int)sc;
         if (conds(B, r, &d->c, false) < 0) return -1;

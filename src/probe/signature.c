@@ -322,6 +322,7 @@ static void eval1(const struct sig_expr *x, struct ev *ev, const json_t *elem, c
 static void eval(const struct sig_expr *x, struct ev *ev, const json_t *elem, const char *ekey,
                  struct vals *o)
 {
+    memset(o, 0, sizeof *o);
     for (; x; x = x->alt) {
         memset(o, 0, sizeof *o);
         eval1(x, ev, elem, ekey, o);
@@ -790,9 +791,9 @@ static int slurp(const char *path, char **out, size_t *n, struct err *e)
 
 int signature_check_file(const char *path, struct err *e)
 {
-    char *text;
-    size_t n;
-    struct sig *s;
+    char *text = NULL;
+    size_t n = 0;
+    struct sig *s = NULL;
     if (slurp(path, &text, &n, e) < 0) return -1;
     int rc = sig_compile(path, text, n, &s, e);
     free(text);
@@ -812,9 +813,9 @@ int signature_check_file(const char *path, struct err *e)
 
 int signature_load_file(const char *path, struct err *e)
 {
-    char *text;
-    size_t n;
-    struct sig *s;
+    char *text = NULL;
+    size_t n = 0;
+    struct sig *s = NULL;
     if (slurp(path, &text, &n, e) < 0) return -1;
     int rc = sig_compile(path, text, n, &s, e);
     free(text);

@@ -179,6 +179,13 @@ if make --no-print-directory install PREFIX="$P" >"$T_TMP/install.log" 2>&1; the
     for o in $("$AJAR" scan --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
         check "man page has $o" grep -q -- "$o" "$T_TMP/man.txt"
     done
+    # the shipped signatures, found under the prefix by the installed binary (from elsewhere)
+    check "signatures installed" test -f "$P/share/ajar/signatures/prometheus.yaml"
+    check_eq "the installed ajar finds them under its prefix" \
+        "$(cd / && env -u AJAR_SIGNATURES_DIR "$P/bin/ajar" services --format json | jq -r '[.[] | select(.implementation=="signature")] | length')" \
+        "$(ls signatures/*.yaml | wc -l)"
+    check "the installed ajar's signatures are the prefix's" \
+        bash -c "cd / && env -u AJAR_SIGNATURES_DIR '$P/bin/ajar' services | grep -q '$P/share/ajar/signatures/prometheus.yaml'"
     C=$P/share/bash-completion/completions/ajar
     check_eq "completion registered" "$(bash -c "source '$C' && complete -p ajar")" "complete -F _ajar ajar"
     comp() { bash -c "source '$C'; COMP_WORDS=($1); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); cd '$T_TMP'; _ajar; echo \"\${COMPREPLY[*]}\""; }
@@ -194,6 +201,8 @@ if make --no-print-directory install PREFIX="$P" >"$T_TMP/install.log" 2>&1; the
     : >"$T_TMP/scans.db"
     check_eq "ajar scan --db sc<TAB> -> scans.db" "$(comp "ajar scan -q --db sc")" scans.db
     check_eq "ajar probe has no -iL" "$(comp "ajar probe -i")" ""
+    check_eq "ajar scan --probe prom<TAB>: a signature's service" "$(PATH=$P/bin:$PATH comp "ajar scan --probe prom")" prometheus
+    check_eq "ajar scan -p clickhouse-n<TAB>" "$(PATH=$P/bin:$PATH comp "ajar scan -p clickhouse-n")" clickhouse-native
     # every option of scan --help completes
     for o in $("$AJAR" scan --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
         check "completion knows $o" bash -c "source '$C'; COMP_WORDS=(ajar scan $o); COMP_CWORD=2; _ajar; [[ \" \${COMPREPLY[*]} \" == *\" $o \"* ]]"
