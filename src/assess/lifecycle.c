@@ -217,8 +217,12 @@ int lifecycle_load_file(const char *path, struct err *e)
     FILE *fp = fopen(path, "rb");
     if (!fp) return err_set(e, "%s: %s", path, strerror(errno));
     char *b = xmalloc(LC_FILE_CAP + 2);
-    size_t k = b ? fread(b, 1, LC_FILE_CAP + 1, fp) : 0;
-    bool bad = !b || ferror(fp);
+    if (!b) {
+        fclose(fp);
+        return err_set(e, "%s: out of memory", path);
+    }
+    size_t k = fread(b, 1, LC_FILE_CAP + 1, fp);
+    bool bad = ferror(fp) != 0;
     fclose(fp);
     if (bad) {
         free(b);

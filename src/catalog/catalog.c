@@ -184,14 +184,13 @@ int catalog_add(const struct svc *s, struct err *e)
     size_t total = 0;
     for (size_t i = 0; i < ns; i++)
         total += *strs[i] ? strlen(*strs[i]) + 1 : 0;
-    a->strings = xmalloc(total ? total : 1);
     struct added **nv = arr_grow(added, nadded, &capadded, sizeof *nv, 16);
-    if (!a->strings || !nv) {
-        free(a->strings);
+    if (nv) added = nv; /* grown or not, the array stays the catalogue's */
+    a->strings = nv ? xmalloc(total ? total : 1) : NULL;
+    if (!a->strings) {
         free(a);
         return err_set(e, "out of memory");
     }
-    added = nv;
     char *o = a->strings;
     for (size_t i = 0; i < ns; i++)
         own(strs[i], &o);

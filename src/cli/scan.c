@@ -348,18 +348,22 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         goto out;
     }
     /* the catalogue is complete before anything reads it (-p names, the default ports) */
+    /* a bad file is a usage error (2), memory running out a runtime failure (1) */
     if (cli_signatures_error()) {
         fprintf(stderr, "ajar scan: %s\n", cli_signatures_error());
+        if (strstr(cli_signatures_error(), "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
     for (size_t i = 0; i < a.sigdirs.n; i++) {
         if (signature_load_dir(a.sigdirs.v[i], NULL, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
+            if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
             goto out;
         }
     }
     if (a.lifecycle_path && lifecycle_load_file(a.lifecycle_path, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
+        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
     if (a.nshards > 1 && !a.have_seed) {

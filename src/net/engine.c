@@ -74,6 +74,8 @@ struct job {
     size_t keep_bannerlen; /* the first non-empty banner any attempt got */
     int64_t deadline_ms;   /* whole job */
     const char *why;       /* how the last failed attempt ended, for `error` */
+    int silent;            /* attempts that ended closed or reset without a byte heard */
+    bool tls_redo;         /* the plan is being tried again over TLS after a silent HTTP */
 };
 
 struct slot {
@@ -384,14 +386,28 @@ static void job_finish(struct engine *en, struct slot *s)
     slot_free(en, s);
 }
 
+/* Move plan entry i to the front of what is left. */
+static void plan_promote(struct job *j, size_t i)
+{
+    if (i == j->next) return;
+    const struct probe *tmp = j->plan[i];
+    memmove(&j->plan[j->next + 1], &j->plan[j->next], (i - j->next) * sizeof j->plan[0]);
+    j->plan[j->next] = tmp;
+}
+
+/*
+ * The next probe: what the port said decides. Bytes heard go to every remaining probe's
+ * sniff(); a port that said nothing at all -- not on connecting, not to a foreign request --
+ * is not a server-first protocol (it would have greeted), and is most likely one of those
+ * that close in silence on a request they do not understand (probe->silent).
+ */
 static const struct probe *plan_pick(struct job *j)
 {
     if (j->next >= j->nplan) return NULL;
-    /* offer what the last attempt heard to the remaining probes */
     const uint8_t *b = j->bannerlen ? j->banner : j->keep_banner;
     size_t bl = j->bannerlen ? j->bannerlen : j->keep_bannerlen;
+    size_t best = j->next;
     if (bl) {
-        size_t best = j->next;
         int best_score = 49;
         for (size_t i = j->next; i < j->nplan; i++) {
             if (!j->plan[i]->sniff) continue;
@@ -401,12 +417,18 @@ static const struct probe *plan_pick(struct job *j)
                 best = i;
             }
         }
-        if (best != j->next) {
-            const struct probe *tmp = j->plan[best];
-            memmove(&j->plan[j->next + 1], &j->plan[j->next], (best - j->next) * sizeof j->plan[0]);
-            j->plan[j->next] = tmp;
+    } else if (j->silent && !j->tls_redo) { /* the redo over TLS starts with the same probe */
+        int best_score = -1;
+        for (size_t i = j->next; i < j->nplan; i++) {
+            const struct probe *p = j->plan[i];
+            int sc = (p->flags & PROBE_SERVER_FIRST) ? -1 : p->silent;
+            if (sc > best_score) {
+                best_score = sc;
+                best = i;
+            }
         }
     }
+    plan_promote(j, best);
     return j->plan[j->next++];
 }
 
@@ -453,8 +475,10 @@ static void attempt_failed_tls(struct engine *en, struct slot *s)
         job_finish(en, s);
         return;
     }
-    /* retry the same probe in plain */
-    if (j->cur) j->next--;
+    /* retry the same probe in plain -- unless TLS was only a guess after that probe's plain
+     * attempt heard nothing: that attempt was made, the next probe goes on in plain */
+    if (j->cur && !j->tls_redo) j->next--;
+    j->tls_redo = false;
     if (j->run_active) {
         probe_run_free(&j->run);
         j->run_active = false;
@@ -638,9 +662,11 @@ static void attempt_end(struct engine *en, struct slot *s, bool silent_close)
 {
     struct job *j = s->job;
     sock_close(en, s, false);
+    if (silent_close && j->bannerlen == 0) j->silent++;
     bool http_silent = silent_close && j->cur == &probe_http && j->bannerlen == 0;
     if (wants_tls(j) || (http_silent && !j->tls_decided && !j->tls)) {
         /* redo the plan over TLS */
+        j->tls_redo = http_silent && !wants_tls(j);
         j->tls = true;
         j->next = 0;
         j->bannerlen = 0;

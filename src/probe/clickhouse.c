@@ -74,6 +74,10 @@ static int ch_match(const struct http_app *self, const char *path, uint16_t port
     (void)self;
     (void)port;
     (void)path;
+    /* the native protocol's port answering a GET: not the HTTP interface (clickhouse_native) */
+    if (r->body.data && mem_find(r->body.data, r->body.len < 256 ? r->body.len : 256,
+                                 "is for clickhouse-client program", true))
+        return 0;
     for (int i = 0; i < r->nhdr; i++)
         if (str_iprefix(r->hdr[i].name, "X-ClickHouse-")) return 95;
     if (r->status == 200 && r->body.len == 4 && memcmp(r->body.data, "Ok.\n", 4) == 0) return 85;

@@ -301,6 +301,8 @@ struct http_state {
     char root_server[128];
     char root_title[128];
     char root_auth[32]; /* WWW-Authenticate's scheme */
+    uint8_t raw[256];   /* the first bytes of the first answer, for the other probes' sniff */
+    size_t rawlen;
     bool have_root;
     bool root_cut; /* GET /'s body was cut at the cap (endless or huge) */
 };
@@ -482,6 +484,22 @@ static int after_send(struct probe_ctx *ctx, int rc)
     return rc;
 }
 
+/*
+ * Does another protocol claim this answer? Some servers answer a GET on their own port with
+ * an HTTP text that names them (MongoDB: "It looks like you are trying to access MongoDB over
+ * HTTP on the native driver port"; ClickHouse's native port: "Port 9000 is for
+ * clickhouse-client program"). Such an answer is not a web server: the dispatcher declines,
+ * and the engine, holding the same bytes, tries the probe that recognises them.
+ */
+static bool other_protocol(const struct http_state *s)
+{
+    for (size_t i = 0; i < probe_count(); i++) {
+        const struct probe *p = probe_at(i);
+        if (p != &probe_http && p->sniff && p->sniff(s->raw, s->rawlen) >= 80) return true;
+    }
+    return false;
+}
+
 static int handle_response(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
@@ -501,6 +519,7 @@ static int handle_response(struct probe_ctx *ctx)
             }
         }
         const struct http_app *app = pick_app(ctx, s->path, r);
+        if (!app && s->nsent == 1 && other_protocol(s)) return PROBE_NOMATCH;
         if (!app) return after_send(ctx, next_fingerprint(ctx));
         s->app = app;
         if (app->state_size) {
@@ -517,6 +536,11 @@ static int handle_response(struct probe_ctx *ctx)
 static int http_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
 {
     struct http_state *s = ctx->state;
+    if (!s->have_root && s->rawlen < sizeof s->raw) {
+        size_t k = n < sizeof s->raw - s->rawlen ? n : sizeof s->raw - s->rawlen;
+        memcpy(s->raw + s->rawlen, p, k);
+        s->rawlen += k;
+    }
     while (n) {
         size_t used = 0;
         int rc = http_resp_feed(&s->resp, p, n, &used);

@@ -261,4 +261,5 @@ const struct probe probe_mqtt = {
     .start = mqtt_start,
     .on_data = mqtt_on_data,
     .on_end = mqtt_on_end,
+    .silent = 55, /* a broker drops a connection whose first packet is not CONNECT */
 };

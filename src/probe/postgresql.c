@@ -509,4 +509,5 @@ const struct probe probe_postgresql = {
     .on_data = pg_on_data,
     .on_end = pg_on_end,
     .sniff = pg_sniff,
+    .silent = 60, /* reads "GET " as a startup length and hangs up */
 };

@@ -139,6 +139,15 @@ struct probe {
      * over HTTP"). The engine tries the best-scoring probe next. Pure.
      */
     int (*sniff)(const uint8_t *p, size_t n);
+
+    /*
+     * 0..100: how likely this protocol's server, sent a foreign request (the HTTP
+     * dispatcher's GET /), closes without a word -- PostgreSQL reads "GET " as a startup
+     * length and hangs up, an MQTT broker drops a bad CONNECT. On a port that said nothing
+     * the engine tries the highest first (server-first protocols last: they would have
+     * greeted). 0 for the others.
+     */
+    int silent;
 };
 
 /* The registry (probe/registry.c). */

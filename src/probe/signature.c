@@ -772,10 +772,14 @@ static int slurp(const char *path, char **out, size_t *n, struct err *e)
     FILE *fp = fopen(path, "rb");
     if (!fp) return err_set(e, "%s: %s", path, strerror(errno));
     char *b = xmalloc(SIG_FILE_CAP + 2);
-    size_t k = b ? fread(b, 1, SIG_FILE_CAP + 1, fp) : 0;
-    bool bad = b ? ferror(fp) != 0 : true;
+    if (!b) {
+        fclose(fp);
+        return err_set(e, "%s: out of memory", path);
+    }
+    size_t k = fread(b, 1, SIG_FILE_CAP + 1, fp);
+    bool bad = ferror(fp) != 0;
     fclose(fp);
-    if (!b || bad) {
+    if (bad) {
         free(b);
         return err_set(e, "%s: cannot read it", path);
     }
