@@ -37,8 +37,28 @@ sys.path.insert(0, HERE)
 import catalog  # noqa: E402
 import emu_core  # noqa: E402
 
-FAMILIES = ("es", "kibana", "mongodb")
 START_TIMEOUT = 20.0
+
+
+def plugins():
+    """Emulator modules that plug in with listeners(), serve(srv, lab), manifest(lab, cert_facts):
+    every emu_*.py holding a line 'PLUGIN = True' (emu_cases.py serves the recorded probe cases
+    listed in cases.d/*.tsv; binary protocols bring their own module). Sorted by name."""
+    import glob
+    out = []
+    for path in sorted(glob.glob(os.path.join(HERE, "emu_*.py"))):
+        with open(path) as f:
+            if "\nPLUGIN = True" in f.read():
+                out.append(os.path.basename(path)[4:-3])
+    return tuple(out)
+
+
+FAMILIES = ("es", "kibana", "mongodb") + plugins()
+
+
+def plugin(fam):
+    import importlib
+    return importlib.import_module("emu_" + fam)
 
 
 # ------------------------------------------------------------------ certificate
@@ -217,7 +237,9 @@ def listeners(family):
         return [(e["address"], e["port"]) for e in catalog.ES]
     if family == "kibana":
         return [(k["address"], k["port"]) for k in catalog.KIBANA]
-    return [(m["address"], m["port"]) for m in catalog.MONGO]
+    if family == "mongodb":
+        return [(m["address"], m["port"]) for m in catalog.MONGO]
+    return plugin(family).listeners()
 
 
 # ------------------------------------------------------------------ serve (child)
@@ -241,6 +263,8 @@ def serve(family, lab):
                 tls = ctx
             srv.listen(k["address"], k["port"], emu_core.http_handler(Kibana(k, catalog.by_id(k["via"]))),
                        tls_ctx=tls, name=k["id"])
+    elif family != "mongodb":
+        plugin(family).serve(srv, lab)
     else:
         from emu_mongo import Mongo
         for m in catalog.MONGO:
@@ -359,8 +383,8 @@ def up(lab, manifest_out):
         f.write("\n")
     os.replace(tmp, out)
     n = sum(len(v) for v in (listeners(f) for f in FAMILIES))
-    print("emulab: %d emulated listeners up (%d es, %d kibana, %d mongodb); manifest %s" % (
-        n, len(catalog.ES), len(catalog.KIBANA), len(catalog.MONGO), out))
+    print("emulab: %d emulated listeners up (%s); manifest %s" % (
+        n, ", ".join("%d %s" % (len(listeners(f)), f) for f in FAMILIES), out))
     return 0
 
 
