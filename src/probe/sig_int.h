@@ -34,12 +34,12 @@ enum sig_in { IN_BODY = 0, IN_TITLE, IN_HEADER };
 
 /* A value: a constant, or read from an answer (json, regex, header, status); first/count/sum/all
  * of what it finds; fallbacks tried in turn when it finds nothing. */
-enum sig_expr_kind { EX_CONST = 1, EX_JSON, EX_REGEX, EX_HEADER, EX_STATUS, EX_KEY };
+enum sig_expr_kind { EX_CONST = 1, EX_JSON, EX_REGEX, EX_HEADER, EX_STATUS, EX_KEY, EX_VAR };
 enum sig_agg { AGG_FIRST = 0, AGG_COUNT, AGG_SUM, AGG_ALL };
 
 struct sig_expr {
     enum sig_expr_kind kind;
-    char *text;     /* constant text, JSON pointer, header name */
+    char *text;     /* constant text, JSON pointer, header name, EX_VAR: the capture's name */
     json_t *value;  /* EX_CONST of a number or boolean (NULL for text) */
     pcre2_code *re; /* EX_REGEX, or an EX_HEADER filter */
     enum sig_in in; /* EX_REGEX: body, title or a header (text names it) */
@@ -89,6 +89,7 @@ struct sig_request {
     int each;   /* capture index repeated over, -1 */
     int max;    /* repeats at most */
     struct sig_conds only_if;
+    pcre2_code *json_re; /* the answer's JSON document is this regex's first group (json:) */
 };
 
 struct sig_ident {
@@ -102,7 +103,7 @@ struct sig_ident {
  * expression (name only). */
 struct sig_names {
     struct sig_expr *list;                   /* plain list, or NULL */
-    char *each;                              /* pointer with '*', or NULL */
+    char *each;                              /* pointer with '*', or NULL (with name: one name) */
     struct sig_expr *name, *records, *bytes; /* relative to the element */
     char **exclude;
     size_t nexclude;
@@ -118,6 +119,8 @@ struct sig_capture {
     struct sig_expr *e; /* a list */
 };
 
+struct sig_via;
+
 struct sig_rule {
     int req; /* the request whose answers it reads; -1 any */
     struct sig_conds when;
@@ -128,6 +131,17 @@ struct sig_rule {
     struct sig_names *names, *fields;
     int capture; /* index into sig.captures, -1 */
     bool stop;
+    struct sig_via *via; /* the stores behind a console, each an extra finding */
+};
+
+/* via: an extra finding per store a console reaches (once, or per element of `each`), filled
+ * by `set` (its expressions relative to the element), recorded at the console's address with
+ * via naming the console. */
+struct sig_via {
+    char *each;              /* pointer with '*', or NULL: one store */
+    struct sig_expr *service; /* the store's service name (a constant or read) */
+    struct sig_expr *backend; /* where the console says the store lives: details.backend */
+    struct sig_rule set;
 };
 
 struct sig {
@@ -162,7 +176,9 @@ int sig_identify(const struct sig *s, const char *path, uint16_t port, const str
 /* Loaded signature i (signature.c's list), or NULL. */
 const struct sig *signature_at(size_t i);
 /* Tests and fuzzing: every identify rule, then every extract rule of s as if r answered each
- * of its requests (f->port set by the caller). */
-void sig_apply_all(const struct sig *s, const struct http_resp *r, struct finding *f);
+ * of its requests (f->port set by the caller). The findings emitted for the stores behind a
+ * console go to extra (at most PROBE_MAX_EXTRA; the caller frees them); returns how many. */
+int sig_apply_all(const struct sig *s, const struct http_resp *r, struct finding *f,
+                  struct finding **extra);
 
 #endif

@@ -603,9 +603,9 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
 
 static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel);
 
-static const char *const expr_keys[] = {"json",    "regex", "in",    "header", "status",
-                                        "key",     "value", "count", "sum",    "all",
-                                        "exclude", "first", NULL};
+static const char *const expr_keys[] = {"json",  "regex", "in",      "header", "status",
+                                        "key",   "value", "var",     "count",  "sum",
+                                        "all",   "first", "exclude", NULL};
 
 static int excludes(struct build *B, const struct ynode *y, char ***out, size_t *n)
 {
@@ -714,6 +714,18 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         x->kind = EX_KEY;
         kinds++;
     }
+    if ((v = y_get(y, "var"))) {
+        if (y_str(L, v, "var", &x->text) < 0) return NULL;
+        bool known = false;
+        for (size_t k = 0; k < B->s->ncaptures; k++)
+            if (!strcmp(B->s->captures[k].var, x->text)) known = true;
+        if (!known) {
+            fail(L, v->line, "var: no extract rule captures '%.31s'", x->text);
+            return NULL;
+        }
+        x->kind = EX_VAR;
+        kinds++;
+    }
     if ((v = y_get(y, "value"))) {
         if (v->t != Y_SCALAR) {
             fail(L, v->line, "value: one value");
@@ -738,7 +750,8 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         return f;
     }
     if (kinds != 1) {
-        fail(L, y->line, "%s: one of json, regex, header, status, value (or first: a list)", what);
+        fail(L, y->line, "%s: one of json, regex, header, status, value, var (or first: a list)",
+             what);
         return NULL;
     }
     static const char *const aggs[] = {"count", "sum", "all"};
@@ -759,7 +772,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
 
 static const char *const names_keys[] = {"each", "name", "records", "bytes", "exclude", NULL};
 
-static struct sig_names *names(struct build *B, const struct ynode *y, const char *what)
+static struct sig_names *names(struct build *B, const struct ynode *y, const char *what, bool rel)
 {
     struct loader *L = B->L;
     struct sig_names *n = a_alloc(L->ar, sizeof *n);
@@ -769,7 +782,7 @@ static struct sig_names *names(struct build *B, const struct ynode *y, const cha
     }
     if (y->t == Y_MAP && y_get(y, "each")) {
         if (y_keys(L, y, what, names_keys) < 0) return NULL;
-        if (y_pointer(L, y_get(y, "each"), "each", false, &n->each) < 0) return NULL;
+        if (y_pointer(L, y_get(y, "each"), "each", rel, &n->each) < 0) return NULL;
         const struct ynode *v = y_get(y, "name");
         if (!v) {
             fail(L, y->line, "%s: each: needs name:", what);
@@ -781,7 +794,16 @@ static struct sig_names *names(struct build *B, const struct ynode *y, const cha
         if (excludes(B, y_get(y, "exclude"), &n->exclude, &n->nexclude) < 0) return NULL;
         return n;
     }
-    if (!(n->list = expr(B, y, what, false))) return NULL;
+    if (y->t == Y_MAP && y_get(y, "name")) { /* one name from this answer, with its counts */
+        static const char *const one_keys[] = {"name", "records", "bytes", NULL};
+        if (y_keys(L, y, what, one_keys) < 0) return NULL;
+        const struct ynode *v = y_get(y, "name");
+        if (!(n->name = expr(B, v, "name", rel))) return NULL;
+        if ((v = y_get(y, "records")) && !(n->records = expr(B, v, "records", rel))) return NULL;
+        if ((v = y_get(y, "bytes")) && !(n->bytes = expr(B, v, "bytes", rel))) return NULL;
+        return n;
+    }
+    if (!(n->list = expr(B, y, what, rel))) return NULL;
     return n;
 }
 
@@ -797,13 +819,19 @@ static const char *const top_keys[] = {
     "default_scan",   "instance_key", "lifecycle", "no_auth",  "no_auth_source", "prevalence",
     "description",    "product",      "requests",  "identify", "extract",        NULL};
 
-static const char *const req_keys[] = {"id", "method", "path", "each", "max", "only_if", NULL};
+static const char *const req_keys[] = {"id",  "method",  "path", "each",
+                                       "max", "only_if", "json", NULL};
 static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
                                          "no_header", "body",  "contains", "not_contains", "title",
                                          "json",      "port",  NULL};
 static const char *const rule_keys[] = {"from",    "when",   "auth",      "product",     "version",
                                         "records", "bytes",  "databases", "collections", "details",
-                                        "names",   "fields", "capture",   "stop",        NULL};
+                                        "names",   "fields", "capture",   "stop",        "via",
+                                        NULL};
+static const char *const via_keys[] = {"each",    "service",   "backend",     "auth",
+                                       "product", "version",   "records",     "bytes",
+                                       "databases", "collections", "details", "names",
+                                       "fields",  NULL};
 
 static int ports_list(struct loader *L, const struct ynode *y, const char *what, uint16_t *out)
 {
@@ -946,6 +974,7 @@ static int requests(struct build *B, const struct ynode *y)
         } else if ((v = y_get(r, "max"))) {
             return fail(L, v->line, "max: only with each:");
         }
+        if ((v = y_get(r, "json")) && !(q->json_re = y_regex(L, v, "json"))) return -1;
         if ((v = y_get(r, "only_if"))) {
             if (v->t != Y_MAP) return fail(L, v->line, "only_if: request: ID, status: N");
             if (conds(B, v, &q->only_if, true) < 0) return -1;
@@ -1045,6 +1074,72 @@ static int auth_parse(struct loader *L, const struct ynode *y, int *out)
     return fail(L, y->line, "auth: none, required, partial or unknown");
 }
 
+/* What a rule (or a via block) sets: auth, product, version, the counts, details, names,
+ * fields. rel: expressions read the element of a via's each:. */
+static int setters(struct build *B, const struct ynode *r, struct sig_rule *u, bool rel)
+{
+    struct loader *L = B->L;
+    const struct ynode *v;
+    if ((v = y_get(r, "auth")) && auth_parse(L, v, &u->auth) < 0) return -1;
+    static const struct {
+        const char *key;
+        size_t off;
+    } ex[] = {{"product", offsetof(struct sig_rule, product)},
+              {"version", offsetof(struct sig_rule, version)},
+              {"records", offsetof(struct sig_rule, records)},
+              {"bytes", offsetof(struct sig_rule, bytes)},
+              {"databases", offsetof(struct sig_rule, databases)},
+              {"collections", offsetof(struct sig_rule, collections)}};
+    for (size_t k = 0; k < ARRAY_LEN(ex); k++) {
+        if (!(v = y_get(r, ex[k].key))) continue;
+        struct sig_expr *e = expr(B, v, ex[k].key, rel);
+        if (!e) return -1;
+        *(struct sig_expr **)((char *)u + ex[k].off) = e;
+    }
+    if ((v = y_get(r, "details"))) {
+        if (v->t != Y_MAP || !v->n) return fail(L, v->line, "details: key: value pairs");
+        u->details = a_alloc(L->ar, v->n / 2 * sizeof *u->details);
+        if (!u->details) return fail(L, v->line, "out of memory");
+        for (size_t k = 0; k + 1 < v->n; k += 2) {
+            struct sig_detail *d = &u->details[u->ndetails++];
+            if (y_str(L, v->kids[k], "details", &d->key) < 0 || !word_ok(d->key, 40))
+                return L->failed ? -1
+                                 : fail(L, v->kids[k]->line,
+                                        "details: a key is 1 to 40 of a-z, 0-9, '-', '_'");
+            if (!(d->e = expr(B, v->kids[k + 1], d->key, rel))) return -1;
+        }
+    }
+    if ((v = y_get(r, "names")) && !(u->names = names(B, v, "names", rel))) return -1;
+    if ((v = y_get(r, "fields")) && !(u->fields = names(B, v, "fields", rel))) return -1;
+    return 0;
+}
+
+/* via: the stores behind a console. */
+static int via(struct build *B, const struct ynode *y, struct sig_rule *u)
+{
+    struct loader *L = B->L;
+    if (y->t != Y_MAP) return fail(L, y->line, "via: service: NAME and what to set");
+    if (y_keys(L, y, "via", via_keys) < 0) return -1;
+    struct sig_via *w = a_alloc(L->ar, sizeof *w);
+    if (!w) return fail(L, y->line, "out of memory");
+    w->set.auth = AUTH_NONE; /* the console hands the store to whoever it lets in */
+    w->set.capture = -1;
+    w->set.req = u->req;
+    const struct ynode *v;
+    bool rel = false;
+    if ((v = y_get(y, "each"))) {
+        if (y_pointer(L, v, "each", false, &w->each) < 0) return -1;
+        if (!strchr(w->each, '*')) return fail(L, v->line, "via: each: a pointer with '*'");
+        rel = true;
+    }
+    if (!(v = y_get(y, "service"))) return fail(L, y->line, "via: service: is missing");
+    if (!(w->service = expr(B, v, "service", rel))) return -1;
+    if ((v = y_get(y, "backend")) && !(w->backend = expr(B, v, "backend", rel))) return -1;
+    if (setters(B, y, &w->set, rel) < 0) return -1;
+    u->via = w;
+    return 0;
+}
+
 static int extract(struct build *B, const struct ynode *y)
 {
     struct loader *L = B->L;
@@ -1069,37 +1164,8 @@ static int extract(struct build *B, const struct ynode *y)
                             "when: tests the answer of from: (status, header, json...)");
             if (conds(B, v, &u->when, false) < 0) return -1;
         }
-        if ((v = y_get(r, "auth")) && auth_parse(L, v, &u->auth) < 0) return -1;
-        static const struct {
-            const char *key;
-            size_t off;
-        } ex[] = {{"product", offsetof(struct sig_rule, product)},
-                  {"version", offsetof(struct sig_rule, version)},
-                  {"records", offsetof(struct sig_rule, records)},
-                  {"bytes", offsetof(struct sig_rule, bytes)},
-                  {"databases", offsetof(struct sig_rule, databases)},
-                  {"collections", offsetof(struct sig_rule, collections)}};
-        for (size_t k = 0; k < ARRAY_LEN(ex); k++) {
-            if (!(v = y_get(r, ex[k].key))) continue;
-            struct sig_expr *e = expr(B, v, ex[k].key, false);
-            if (!e) return -1;
-            *(struct sig_expr **)((char *)u + ex[k].off) = e;
-        }
-        if ((v = y_get(r, "details"))) {
-            if (v->t != Y_MAP || !v->n) return fail(L, v->line, "details: key: value pairs");
-            u->details = a_alloc(L->ar, v->n / 2 * sizeof *u->details);
-            if (!u->details) return fail(L, v->line, "out of memory");
-            for (size_t k = 0; k + 1 < v->n; k += 2) {
-                struct sig_detail *d = &u->details[u->ndetails++];
-                if (y_str(L, v->kids[k], "details", &d->key) < 0 || !word_ok(d->key, 40))
-                    return L->failed ? -1
-                                     : fail(L, v->kids[k]->line,
-                                            "details: a key is 1 to 40 of a-z, 0-9, '-', '_'");
-                if (!(d->e = expr(B, v->kids[k + 1], d->key, false))) return -1;
-            }
-        }
-        if ((v = y_get(r, "names")) && !(u->names = names(B, v, "names"))) return -1;
-        if ((v = y_get(r, "fields")) && !(u->fields = names(B, v, "fields"))) return -1;
+        if (setters(B, r, u, false) < 0) return -1;
+        if ((v = y_get(r, "via")) && via(B, v, u) < 0) return -1;
         if ((v = y_get(r, "capture"))) {
             for (size_t k = 0; k < s->ncaptures; k++)
                 if (!strcmp(s->captures[k].var, v->kids[0]->s)) u->capture = (int)k;

@@ -78,6 +78,8 @@ static int regex_at(const pcre2_code *re, const char *subject, size_t n, size_t 
 
 struct ev {
     const struct http_resp *r;
+    const struct sig_request *q; /* the request answered, when known */
+    const char *var, *val;       /* the capture a repeated request runs over, and its value */
     uint16_t port;
     const int *status; /* the run's answered statuses, or NULL while identifying */
     json_t *json;
@@ -90,8 +92,10 @@ static json_t *ev_json(struct ev *x)
 {
     if (!x->json_tried) {
         x->json_tried = true;
-        if (x->r->body.data && x->r->body.len && !x->r->truncated)
-            x->json = json_loadb((const char *)x->r->body.data, x->r->body.len, 0, NULL);
+        const char *b = (const char *)x->r->body.data;
+        size_t n = b ? x->r->body.len : 0, gs = 0, ge = n;
+        if (x->q && x->q->json_re && !sig_regex(x->q->json_re, b, n, &gs, &ge)) n = 0;
+        if (n && ge > gs && !x->r->truncated) x->json = json_loadb(b + gs, ge - gs, 0, NULL);
     }
     return x->json;
 }
@@ -243,6 +247,12 @@ static void eval1(const struct sig_expr *x, struct ev *ev, const json_t *elem, c
         if (ekey) vals_add(o, x, json_string(ekey));
         o->count = ekey ? 1 : 0;
         return;
+    case EX_VAR:
+        if (ev->var && ev->val && !strcmp(ev->var, x->text)) {
+            vals_add(o, x, json_string(ev->val));
+            o->count = 1;
+        }
+        return;
     case EX_HEADER:
         for (int i = 0; i < r->nhdr; i++) {
             if (!str_ieq(r->hdr[i].name, x->text)) continue;
@@ -272,7 +282,19 @@ static void eval1(const struct sig_expr *x, struct ev *ev, const json_t *elem, c
             char tmp[FINDING_MAX_NAME * 2];
             str_sanitize(tmp, sizeof tmp, subj + gs, ge - gs, false);
             o->count++;
-            vals_add(o, x, json_string(tmp));
+            if (x->agg == AGG_SUM) { /* the numbers matched, added up */
+                json_t *num = json_string(tmp);
+                int64_t a, acc = -1;
+                if (num && as_int(num, &a)) {
+                    if (o->n) as_int(o->v[0], &acc);
+                    finding_count_add(&acc, a);
+                    vals_free(o);
+                    o->v[o->n++] = json_integer(acc);
+                }
+                json_decref(num);
+            } else {
+                vals_add(o, x, json_string(tmp));
+            }
             if (x->agg == AGG_FIRST || o->count >= SIG_MAX_JSON_HITS) break;
             /* on from the end of the whole match (an empty one moves one byte on) */
             ov = pcre2_get_ovector_pointer(mdata);
@@ -453,6 +475,8 @@ static const struct sig *sig_of(const struct http_app *a)
 int sig_identify(const struct sig *s, const char *path, uint16_t port, const struct http_resp *r)
 {
     struct ev x = {.r = r, .port = port};
+    for (int i = 0; i < s->nreq && !x.q; i++)
+        if (s->req[i].each < 0 && !strcmp(s->req[i].path, path)) x.q = &s->req[i];
     int best = 0;
     for (size_t i = 0; i < s->nident; i++) {
         const struct sig_ident *d = &s->ident[i];
@@ -470,12 +494,14 @@ static int sig_match(const struct http_app *self, const char *path, uint16_t por
     return sig_identify(sig_of(self), path, port, r);
 }
 
-/* Names from a rule: a plain list, or the elements of `each`. */
-static void add_names(const struct sig_names *nm, struct ev *x, struct finding *f, bool fields)
+/* Names from a rule: a plain list, one name with its counts, or the elements of `each`.
+ * elem: the element of a via's each: that relative pointers start from (or NULL). */
+static void add_names(const struct sig_names *nm, struct ev *x, const json_t *elem,
+                      struct finding *f, bool fields)
 {
     if (nm->list) {
         struct vals o;
-        eval(nm->list, x, NULL, NULL, &o);
+        eval(nm->list, x, elem, NULL, &o);
         for (size_t i = 0; i < o.n; i++) {
             const char *s = json_string_value(o.v[i]);
             char tmp[32];
@@ -492,7 +518,21 @@ static void add_names(const struct sig_names *nm, struct ev *x, struct finding *
         vals_free(&o);
         return;
     }
-    json_t *j = ev_json(x);
+    if (!nm->each) { /* one name, from this answer */
+        struct vals o;
+        eval(nm->name, x, elem, NULL, &o);
+        const char *s = o.n ? json_string_value(o.v[0]) : NULL;
+        if (s && fields) {
+            finding_add_field(f, s, strlen(s));
+        } else if (s && !strlist_has(&f->names, s)) {
+            int64_t rec = nm->records ? eval_int(nm->records, x, elem) : -1;
+            int64_t byt = nm->bytes ? eval_int(nm->bytes, x, elem) : -1;
+            finding_add_name(f, s, strlen(s), rec, byt);
+        }
+        vals_free(&o);
+        return;
+    }
+    const json_t *j = nm->each[0] == '/' || !elem ? ev_json(x) : elem;
     if (!j) return;
     struct hits *h = xcalloc(1, sizeof *h);
     if (!h) return;
@@ -525,33 +565,36 @@ static void set_count(int64_t *field, int64_t v, bool add)
         *field = v;
 }
 
+static void apply_via(const struct sig *s, const struct sig_via *w, struct ev *x,
+                      struct probe_ctx *pc);
+
 static void apply(const struct sig *s, struct sig_state *st, const struct sig_rule *u, struct ev *x,
-                  struct finding *f, bool repeated)
+                  const json_t *elem, struct finding *f, bool repeated, struct probe_ctx *pc)
 {
     struct vals o;
     if (u->auth >= 0) f->auth = (enum auth_state)u->auth;
     if (u->product) {
-        eval(u->product, x, NULL, NULL, &o);
+        eval(u->product, x, elem, NULL, &o);
         if (o.n && json_is_string(o.v[0])) FINDING_SET(f, product, json_string_value(o.v[0]));
         vals_free(&o);
     }
     if (u->version) {
-        eval(u->version, x, NULL, NULL, &o);
+        eval(u->version, x, elem, NULL, &o);
         if (o.n && json_is_string(o.v[0])) FINDING_SET(f, version, json_string_value(o.v[0]));
         vals_free(&o);
     }
-    if (u->records) set_count(&f->records, eval_int(u->records, x, NULL), repeated);
-    if (u->bytes) set_count(&f->bytes, eval_int(u->bytes, x, NULL), repeated);
-    if (u->databases) set_count(&f->databases, eval_int(u->databases, x, NULL), repeated);
-    if (u->collections) set_count(&f->collections, eval_int(u->collections, x, NULL), repeated);
+    if (u->records) set_count(&f->records, eval_int(u->records, x, elem), repeated);
+    if (u->bytes) set_count(&f->bytes, eval_int(u->bytes, x, elem), repeated);
+    if (u->databases) set_count(&f->databases, eval_int(u->databases, x, elem), repeated);
+    if (u->collections) set_count(&f->collections, eval_int(u->collections, x, elem), repeated);
     for (size_t i = 0; i < u->ndetails; i++) {
         const struct sig_detail *d = &u->details[i];
         if (d->e->agg == AGG_COUNT || d->e->agg == AGG_SUM) {
-            int64_t v = eval_int(d->e, x, NULL);
+            int64_t v = eval_int(d->e, x, elem);
             if (v >= 0) finding_detail_int(f, d->key, v);
             continue;
         }
-        eval(d->e, x, NULL, NULL, &o);
+        eval(d->e, x, elem, NULL, &o);
         if (d->e->agg == AGG_ALL) {
             json_t *arr = json_array();
             for (size_t k = 0; arr && k < o.n; k++) {
@@ -572,9 +615,10 @@ static void apply(const struct sig *s, struct sig_state *st, const struct sig_ru
         }
         vals_free(&o);
     }
-    if (u->names) add_names(u->names, x, f, false);
-    if (u->fields) add_names(u->fields, x, f, true);
-    if (u->capture >= 0) {
+    if (u->names) add_names(u->names, x, elem, f, false);
+    if (u->fields) add_names(u->fields, x, elem, f, true);
+    if (u->via && pc) apply_via(s, u->via, x, pc);
+    if (u->capture >= 0 && st) {
         struct strlist *c = &st->caps[u->capture];
         strlist_free(c);
         eval(s->captures[u->capture].e, x, NULL, NULL, &o);
@@ -586,6 +630,52 @@ static void apply(const struct sig *s, struct sig_state *st, const struct sig_ru
     }
 }
 
+/* One extra finding per store behind the console: at the console's address and port, via
+ * naming the console (as the Elasticsearch behind a Kibana). */
+static void via_one(const struct sig *s, const struct sig_via *w, struct ev *x, const json_t *elem,
+                    struct probe_ctx *pc)
+{
+    struct vals o;
+    eval(w->service, x, elem, NULL, &o);
+    const char *svc = o.n ? json_string_value(o.v[0]) : NULL;
+    char name[32];
+    bool ok = svc && *svc && strlen(svc) < sizeof name;
+    if (ok) str_sanitize(name, sizeof name, svc, strlen(svc), true);
+    vals_free(&o);
+    if (!ok) return;
+    struct finding *f = pc->f, *e = probe_emit(pc);
+    if (!e) return;
+    FINDING_SET(e, service, name);
+    apply(s, NULL, &w->set, x, elem, e, false, NULL);
+    if (w->backend) {
+        eval(w->backend, x, elem, NULL, &o);
+        const char *b = o.n ? json_string_value(o.v[0]) : NULL;
+        if (b) finding_detail_str(e, "backend", b);
+        vals_free(&o);
+    }
+    e->has_via = true;
+    str_copy(e->via_service, f->service[0] ? f->service : s->entry.name, sizeof e->via_service);
+    str_copy(e->via_ip, f->ip, sizeof e->via_ip);
+    e->via_port = f->port;
+}
+
+static void apply_via(const struct sig *s, const struct sig_via *w, struct ev *x,
+                      struct probe_ctx *pc)
+{
+    if (!w->each) {
+        via_one(s, w, x, NULL, pc);
+        return;
+    }
+    json_t *j = ev_json(x);
+    if (!j) return;
+    struct hits *h = xcalloc(1, sizeof *h);
+    if (!h) return;
+    walk(j, w->each, NULL, h);
+    for (size_t i = 0; i < h->n && i < 8; i++) /* probe_emit caps at 8 too */
+        via_one(s, w, x, h->v[i], pc);
+    free(h);
+}
+
 /* Apply the rules of request idx (-1: the identifying answer of no request of ours) to r. */
 static bool apply_rules(const struct sig *s, struct sig_state *st, int idx, struct http_app_ctx *a,
                         const struct http_resp *r)
@@ -593,11 +683,18 @@ static bool apply_rules(const struct sig *s, struct sig_state *st, int idx, stru
     struct ev x = {.r = r, .port = a->pc->f->port, .status = st->status};
     bool stop = false;
     bool repeated = idx >= 0 && s->req[idx].each >= 0;
+    if (idx >= 0) x.q = &s->req[idx];
+    for (int i = 0; i < s->nreq && !x.q; i++)
+        if (s->req[i].each < 0 && a->path && !strcmp(s->req[i].path, a->path)) x.q = &s->req[i];
+    if (repeated && (uint32_t)st->each_i < st->caps[s->req[idx].each].n) {
+        x.var = s->captures[s->req[idx].each].var;
+        x.val = st->caps[s->req[idx].each].v[st->each_i];
+    }
     for (size_t i = 0; i < s->nrules && !stop; i++) {
         const struct sig_rule *u = &s->rules[i];
         if (u->req != -1 && u->req != idx) continue;
         if (!conds_hold(&u->when, &x)) continue;
-        apply(s, st, u, &x, a->pc->f, repeated);
+        apply(s, st, u, &x, NULL, a->pc->f, repeated, a->pc);
         stop = u->stop;
     }
     ev_free(&x);
@@ -711,9 +808,11 @@ static int sig_on_response(struct http_app_ctx *a, const struct http_resp *r)
 
 static void sig_free_state(void *state);
 
-void sig_apply_all(const struct sig *s, const struct http_resp *r, struct finding *f)
+int sig_apply_all(const struct sig *s, const struct http_resp *r, struct finding *f,
+                  struct finding **extra)
 {
-    struct probe_ctx pc = {.f = f};
+    struct finding *mine[PROBE_MAX_EXTRA];
+    struct probe_ctx pc = {.f = f, .extra = extra ? extra : mine};
     struct http_app_ctx a = {.app = &s->app, .pc = &pc, .path = "/"};
     struct sig_state st;
     memset(&st, 0, sizeof st);
@@ -727,6 +826,12 @@ void sig_apply_all(const struct sig *s, const struct http_resp *r, struct findin
             (void)fill_path(s->req[i].path, st.caps[s->req[i].each].v[0], path, sizeof path);
     }
     sig_free_state(&st);
+    if (!extra)
+        for (int i = 0; i < pc.nextra; i++) {
+            finding_free(mine[i]);
+            free(mine[i]);
+        }
+    return pc.nextra;
 }
 
 static void sig_free_state(void *state)

@@ -40,7 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
             finding_init(&f);
             str_copy(f.ip, "127.0.0.1", sizeof f.ip);
             f.port = (uint16_t)(data[0] & 1 ? 9090 : 8080);
-            sig_apply_all(signature_at(i), &r, &f);
+            struct finding *extra[PROBE_MAX_EXTRA];
+            int nx = sig_apply_all(signature_at(i), &r, &f, extra);
+            for (int k = 0; k < nx; k++) { /* the stores behind a console: written, freed */
+                json_decref(finding_to_json(extra[k], false));
+                finding_free(extra[k]);
+                free(extra[k]);
+            }
             json_t *j = finding_to_json(&f, false);
             char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
             if (j && !s) __builtin_trap();

@@ -1,0 +1,295 @@
+/*
+ * tests/unit/test_signature.c -- the signature loader (probe/sigload.c) and the expressions of
+ * the runtime (probe/signature.c) on answers built here: what each construct of
+ * docs/signatures.md reads, the messages the loader gives (with their lines), and every prefix
+ * of every shipped file loading or failing cleanly.
+ */
+#include "probe/sig_int.h"
+#include "probe/signature.h"
+#include "t.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+
+static const char *HEAD = "ajar-signature: 1\n"
+                          "service: testsvc\n"
+                          "class: data\n"
+                          "ports: [9999]\n"
+                          "description: \"A test service.\"\n"
+                          "product: TestSvc\n";
+
+static struct sig *compile(const char *rest, char *msg, size_t msgn)
+{
+    char text[8192];
+    str_fmt(text, sizeof text, "%s%s", HEAD, rest);
+    struct sig *s = NULL;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    if (sig_compile("t.yaml", text, strlen(text), &s, &e) < 0) {
+        if (msg) str_copy(msg, e.msg, msgn);
+        return NULL;
+    }
+    if (msg) msg[0] = 0;
+    return s;
+}
+
+static void resp(struct http_resp *r, int status, const char *ctype, const char *body)
+{
+    char raw[16384];
+    str_fmt(raw, sizeof raw, "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+            status, ctype, strlen(body), body);
+    http_resp_init(r, 1u << 20, false);
+    size_t used = 0;
+    CHECK_INT(http_resp_feed(r, (const uint8_t *)raw, strlen(raw), &used), HTTP_DONE);
+}
+
+static void test_regex_sum_and_names(void)
+{
+    char msg[512];
+    struct sig *s = compile("requests:\n"
+                            "  - {id: list, path: /list}\n"
+                            "identify:\n"
+                            "  - {request: list, score: 90, contains: ListBucketResult}\n"
+                            "extract:\n"
+                            "  - from: list\n"
+                            "    records: {regex: '<Key>', count: true}\n"
+                            "    bytes: {regex: '<Size>(\\d+)</Size>', sum: true}\n"
+                            "    fields: {regex: '<Key>([^<]*)</Key>', all: true}\n"
+                            "    names:\n"
+                            "      name: {regex: '<Name>([^<]*)</Name>'}\n"
+                            "      records: {regex: '<Key>', count: true}\n"
+                            "      bytes: {regex: '<Size>(\\d+)</Size>', sum: true}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    struct http_resp r;
+    resp(&r, 200, "application/xml",
+         "<ListBucketResult><Name>b1</Name><Contents><Key>a/x.csv</Key><Size>100</Size></Contents>"
+         "<Contents><Key>y</Key><Size>23</Size></Contents><Contents><Key>z</Key><Size>"
+         "notanumber</Size></Contents></ListBucketResult>");
+    struct finding f;
+    finding_init(&f);
+    f.port = 9999;
+    sig_apply_all(s, &r, &f, NULL);
+    CHECK_INT(f.records, 3);
+    CHECK_INT(f.bytes, 123); /* a match that is not a number adds nothing */
+    CHECK_INT(f.fields.n, 3);
+    CHECK_INT(f.names.n, 1);
+    if (f.names.n) {
+        CHECK_STR(f.names.v[0], "b1");
+        CHECK_INT(f.name_records[0], 3);
+        CHECK_INT(f.name_bytes[0], 123);
+    }
+    finding_free(&f);
+    http_resp_free(&r);
+    sig_free(s);
+}
+
+static void test_json_in_regex(void)
+{
+    char msg[512];
+    struct sig *s = compile("requests:\n"
+                            "  - {id: info, path: /info, json: '^INFO (\\{.*\\})\\r?$'}\n"
+                            "identify:\n"
+                            "  - {request: info, score: 90, json: {/server_id: exists}}\n"
+                            "extract:\n"
+                            "  - from: info\n"
+                            "    version: {json: /version}\n"
+                            "    details: {auth_required: {json: /auth_required}}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    struct http_resp r;
+    resp(&r, 200, "text/plain", "INFO {\"server_id\":\"N1\",\"version\":\"2.9.11\",\"auth_required\":true}\r");
+    CHECK_INT(sig_identify(s, "/info", 4222, &r), 90);
+    CHECK_INT(sig_identify(s, "/other", 4222, &r), 0);
+    struct finding f;
+    finding_init(&f);
+    sig_apply_all(s, &r, &f, NULL);
+    CHECK_STR(f.version, "2.9.11");
+    finding_free(&f);
+    http_resp_free(&r);
+    /* the group not found: no JSON at all */
+    resp(&r, 200, "text/plain", "{\"server_id\":\"N1\"}");
+    CHECK_INT(sig_identify(s, "/info", 4222, &r), 0);
+    http_resp_free(&r);
+    sig_free(s);
+}
+
+static void test_var_and_via(void)
+{
+    char msg[512];
+    struct sig *s = compile("class: console\n" /* a duplicate key: refused */
+                            "requests: [{id: a, path: /a}]\n"
+                            "identify: [{request: a, score: 90, contains: x}]\n",
+                            msg, sizeof msg);
+    CHECK(s == NULL);
+    s = compile("requests:\n"
+                "  - {id: dbs, path: /dbs}\n"
+                "  - {id: db, path: '/db/{name}', each: name, max: 4}\n"
+                "identify:\n"
+                "  - {request: dbs, score: 90, json: {/dbs: exists}}\n"
+                "extract:\n"
+                "  - from: dbs\n"
+                "    capture: {name: {json: /dbs/*/name, all: true}}\n"
+                "    via:\n"
+                "      each: /dbs/*\n"
+                "      service: mongodb\n"
+                "      product: MongoDB\n"
+                "      backend: {json: host}\n"
+                "      version: {json: /server/version}\n"
+                "      records: {json: count}\n"
+                "  - from: db\n"
+                "    names: {name: {var: name}, records: {json: /objects}}\n",
+                msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    struct http_resp r;
+    resp(&r, 200, "application/json",
+         "{\"server\":{\"version\":\"6.0.6\"},\"objects\":7,\"dbs\":[{\"name\":\"shop\",\"host\":\"mongo:27017\","
+         "\"count\":5},{\"name\":\"hr\",\"count\":2}]}");
+    struct finding f;
+    finding_init(&f);
+    str_copy(f.ip, "127.0.0.9", sizeof f.ip);
+    f.port = 8081;
+    FINDING_SET(&f, service, "testsvc");
+    sig_apply_all(s, &r, &f, NULL);
+    /* the repeated request's answer names itself after the value it was sent for */
+    CHECK_INT(f.names.n, 1);
+    if (f.names.n) {
+        CHECK_STR(f.names.v[0], "shop");
+        CHECK_INT(f.name_records[0], 7);
+    }
+    finding_free(&f);
+    http_resp_free(&r);
+    sig_free(s);
+    /* var names a capture that exists */
+    s = compile("requests: [{id: a, path: /a}]\n"
+                "identify: [{request: a, score: 90, contains: x}]\n"
+                "extract: [{from: a, version: {var: nothere}}]\n",
+                msg, sizeof msg);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(msg, "t.yaml:9: var: no extract rule captures 'nothere'") != NULL, "%s", msg);
+    /* via needs a service, each a wildcard */
+    s = compile("requests: [{id: a, path: /a}]\n"
+                "identify: [{request: a, score: 90, contains: x}]\n"
+                "extract: [{from: a, via: {product: X}}]\n",
+                msg, sizeof msg);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(msg, "via: service: is missing") != NULL, "%s", msg);
+    s = compile("requests: [{id: a, path: /a}]\n"
+                "identify: [{request: a, score: 90, contains: x}]\n"
+                "extract: [{from: a, via: {each: /x, service: redis}}]\n",
+                msg, sizeof msg);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(msg, "via: each: a pointer with '*'") != NULL, "%s", msg);
+    s = compile("requests: [{id: a, path: /a, json: '(unclosed'}]\n"
+                "identify: [{request: a, score: 90, contains: x}]\n",
+                msg, sizeof msg);
+    CHECK(s == NULL);
+    CHECK_MSG(strstr(msg, "t.yaml:7: json: bad regular expression") != NULL, "%s", msg);
+}
+
+/* The via findings as the dispatcher makes them: through the runtime's emit path. */
+static void test_via_emits(void)
+{
+    char msg[512];
+    struct sig *s = compile("requests:\n"
+                            "  - {id: ds, path: /api/datasources}\n"
+                            "identify:\n"
+                            "  - {request: ds, score: 90, json: {/0/type: exists}}\n"
+                            "extract:\n"
+                            "  - from: ds\n"
+                            "    via: {each: /*, service: {json: type}, backend: {json: url},"
+                            " names: {json: database, all: true}}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    struct http_resp r;
+    resp(&r, 200, "application/json",
+         "[{\"type\":\"elasticsearch\",\"url\":\"http://es:9200\",\"database\":\"logs-*\"},"
+         "{\"type\":\"Bad Type!\"},{\"url\":\"none\"}]");
+    struct finding f;
+    finding_init(&f);
+    str_copy(f.ip, "127.0.0.8", sizeof f.ip);
+    f.port = 3000;
+    FINDING_SET(&f, service, "grafana");
+    struct finding *x[PROBE_MAX_EXTRA];
+    int nx = sig_apply_all(s, &r, &f, x);
+    /* one store per element with a usable service name ("Bad Type!" is sanitised, the one
+     * without a type gives none) */
+    CHECK_INT(nx, 2);
+    CHECK(f.names.n == 0); /* the console's own record keeps nothing of its stores */
+    if (nx >= 1) {
+        CHECK_STR(x[0]->service, "elasticsearch");
+        CHECK(x[0]->has_via);
+        CHECK_STR(x[0]->via_service, "grafana");
+        CHECK_STR(x[0]->via_ip, "127.0.0.8");
+        CHECK_INT(x[0]->via_port, 3000);
+        CHECK_INT(x[0]->port, 3000);
+        CHECK_INT(x[0]->auth, AUTH_NONE);
+        CHECK_INT(x[0]->names.n, 1);
+        json_t *j = finding_to_json(x[0], false);
+        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "details"), "backend")),
+                  "http://es:9200");
+        json_decref(j);
+    }
+    for (int i = 0; i < nx; i++) {
+        finding_free(x[i]);
+        free(x[i]);
+    }
+    finding_free(&f);
+    http_resp_free(&r);
+    sig_free(s);
+}
+
+/* Every prefix of every shipped file either compiles or fails with "NAME:LINE: ...". */
+static void test_prefixes(void)
+{
+    DIR *d = opendir("signatures");
+    CHECK(d != NULL);
+    if (!d) return;
+    struct dirent *de;
+    int files = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".yaml")) continue;
+        char path[600];
+        str_fmt(path, sizeof path, "signatures/%s", de->d_name);
+        FILE *fp = fopen(path, "rb");
+        if (!fp) continue;
+        static char text[SIG_FILE_CAP];
+        size_t n = fread(text, 1, sizeof text, fp);
+        fclose(fp);
+        files++;
+        int ok = 0, bad = 0, badmsg = 0;
+        for (size_t k = 0; k <= n; k++) {
+            struct sig *s = NULL;
+            struct err e;
+            memset(&e, 0, sizeof e);
+            if (sig_compile("p.yaml", text, k, &s, &e) == 0) {
+                ok++;
+                sig_free(s);
+            } else {
+                bad++;
+                unsigned line = 0;
+                if (sscanf(e.msg, "p.yaml:%u:", &line) != 1 || line == 0) badmsg++;
+            }
+        }
+        CHECK_MSG(ok >= 1, "%s: the whole file compiles", path);
+        CHECK_MSG(badmsg == 0, "%s: %d failures without FILE:LINE", path, badmsg);
+        (void)bad;
+    }
+    closedir(d);
+    CHECK(files >= 5);
+}
+
+int main(void)
+{
+    test_regex_sum_and_names();
+    test_json_in_regex();
+    test_var_and_via();
+    test_via_emits();
+    test_prefixes();
+    return T_END();
+}
