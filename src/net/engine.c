@@ -410,8 +410,8 @@ static const struct probe *plan_pick(struct job *j)
     if (bl) {
         int best_score = 49;
         for (size_t i = j->next; i < j->nplan; i++) {
-            if (!j->plan[i]->sniff) continue;
-            int sc = j->plan[i]->sniff(b, bl);
+            if (!j->plan[i]->sniff && !j->plan[i]->sniff_self) continue;
+            int sc = probe_sniff(j->plan[i], b, bl);
             if (sc > best_score) {
                 best_score = sc;
                 best = i;

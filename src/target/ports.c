@@ -40,7 +40,6 @@ static const struct port_name {
     {"etcd-peer", 2380},
     {"grafana", 3000},
     {"rdp", 3389},
-    {"nats", 4222},
     {"vnc", 5900},
     {"redis-tls", 6380},
     {"neo4j", 7474},

@@ -233,7 +233,7 @@ void fuzz_drive_probe(const struct probe *p, uint16_t port, const uint8_t *data,
 
     /* the engine offers the banner to the other probes (plan re-ordering) */
     for (size_t i = 0; i < probe_count(); i++)
-        if (probe_at(i)->sniff) (void)probe_at(i)->sniff(d.banner, d.bannerlen);
+        (void)probe_sniff(probe_at(i), d.banner, d.bannerlen);
 
     record(&f);
     for (int i = 0; i < PROBE_MAX_EXTRA; i++)
