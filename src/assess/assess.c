@@ -332,6 +332,13 @@ static void rule_no_auth_capability(struct finding *f, const struct facts *x)
 static void rule_versions(struct finding *f, const struct facts *x)
 {
     if (!f->version[0]) return;
+    /* ">=3.3": only a lower bound (a version inferred from protocol features, kafka.c) -- the
+     * real release may be any newer one, so neither end of life nor "outdated" can be said */
+    if (f->version[0] == '>') return;
+    /* a version inferred from protocol features names a release line ("2.6"), not a
+     * release: the line's end of life holds, but whether it is behind the line's newest
+     * release cannot be told */
+    bool line_only = detail_str(f, "version_inferred_from") != NULL;
     const struct eol_info *e = eol_lookup(x->product, f->version);
     if (!e) e = eol_lookup(f->service, f->version);
     if (!e) return;
@@ -353,7 +360,7 @@ static void rule_versions(struct finding *f, const struct facts *x)
                            x->who, older ? "older than" : "in", e->line);
         return;
     }
-    if (e->latest && version_cmp(f->version, e->latest) < 0)
+    if (!line_only && e->latest && version_cmp(f->version, e->latest) < 0)
         finding_add_signal(f, "outdated", SEV_LOW,
                            "%s is behind %s, the newest %s release ajar knows of", x->who,
                            e->latest, e->line);

@@ -212,6 +212,19 @@ const struct svc catalog_compiled[] = {
      .text = "Apache Cassandra (or ScyllaDB): a wide-column store.",
      .impl = IMPL_PROBE,
      .impl_name = "cassandra"},
+    {.name = "kafka",
+     .aliases = {"redpanda"},
+     .cls = SVC_BROKER,
+     .ports = {9092, 9094, 29092},
+     .tls_ports = {9093},
+     .default_scan = true,
+     .instance_key = "cluster_id",
+     .lifecycle = "apache-kafka",
+     .prevalence = 40,
+     .text = "An Apache Kafka broker (or Redpanda): its topics hold the application's event "
+             "streams, and whoever reaches an open listener can read and write them.",
+     .impl = IMPL_PROBE,
+     .impl_name = "kafka"},
 };
 
 const size_t catalog_ncompiled = sizeof catalog_compiled / sizeof catalog_compiled[0];

@@ -455,6 +455,28 @@ def check_mongo(m):
     c.close()
 
 
+def check_kafka(e):
+    """An emulated Kafka broker (emu_kafka.py) answers ApiVersions v4 under our correlation id
+    (tests/lab/emu/test_emu_kafka.py checks every recorded answer)."""
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    if e["transport"] == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    hdr = struct.pack(">hhih", 18, 4, 4242, 4) + b"ajar\x00" + b"\x05ajar\x040.1\x00"
+    s.sendall(struct.pack(">i", len(hdr)) + hdr)
+    got = b""
+    while len(got) < 10:
+        c = s.recv(4096)
+        if not c:
+            break
+        got += c
+    s.close()
+    check(len(got) >= 10 and struct.unpack(">i", got[4:8])[0] == 4242 and got[8:10] in (b"\x00\x00", b"\x00\x23"),
+          "%s: ApiVersions answered under our correlation id" % e["id"])
+
+
 def main():
     lab = tempfile.mkdtemp(prefix="emulab-test-")
     mf = os.path.join(lab, "manifest.emu.json")
@@ -477,7 +499,9 @@ def main():
             check(set(e) == keys, "%s: manifest keys" % e["id"])
             check(e["kind"] == "emulated", "%s: kind emulated" % e["id"])
             o = [int(x) for x in e["address"].split(".")]
-            check(o[0] == 127 and o[1] == 0 and 20 <= o[2] <= 39, "%s: address in 127.0.20-39" % e["id"])
+            # 127.0.20-39: the first emulators; 127.0.50.1-40: the Kafka plugin (emu_kafka.py)
+            ok = o[0] == 127 and o[1] == 0 and (20 <= o[2] <= 39 or (o[2] == 50 and 1 <= o[3] <= 40))
+            check(ok, "%s: address in 127.0.20-39 or its plugin's range" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
         for fam in ("es", "kibana", "mongodb"):
@@ -489,6 +513,8 @@ def main():
                     check_es(e)
                 elif e["service"] == "kibana":
                     check_kibana(e, by_id)
+                elif e["service"] == "kafka":
+                    check_kafka(e)
                 else:
                     check_mongo(e)
             except Exception as ex:  # one broken instance must not hide the others
