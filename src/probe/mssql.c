@@ -341,10 +341,10 @@ static int send_prelogin(struct probe_ctx *ctx)
 {
     /* option table (5 options + terminator = 26 bytes), then the data */
     static const uint8_t pl[] = {
-        PL_VERSION,  0x00, 0x1a, 0x00, 0x06, PL_ENCRYPTION, 0x00, 0x20, 0x00, 0x01,
-        PL_INSTOPT,  0x00, 0x21, 0x00, 0x01, PL_THREADID,   0x00, 0x22, 0x00, 0x04,
-        PL_MARS,     0x00, 0x26, 0x00, 0x01, PL_END,        0x00, 0x00, 0x00, 0x00,
-        0x00,        0x00, ENC_OFF, 0x00,    0x00,          0x00, 0x00, 0x00, 0x00,
+        PL_VERSION, 0x00, 0x1a,    0x00, 0x06, PL_ENCRYPTION, 0x00, 0x20, 0x00, 0x01,
+        PL_INSTOPT, 0x00, 0x21,    0x00, 0x01, PL_THREADID,   0x00, 0x22, 0x00, 0x04,
+        PL_MARS,    0x00, 0x26,    0x00, 0x01, PL_END,        0x00, 0x00, 0x00, 0x00,
+        0x00,       0x00, ENC_OFF, 0x00, 0x00, 0x00,          0x00, 0x00, 0x00,
     };
     struct ms_state *st = ctx->state;
     st->pkt_id = 1;
@@ -416,7 +416,7 @@ static int send_batch(struct probe_ctx *ctx, const char *tmpl, int db)
     size_t k = 0;
     if (st->modern) {
         static const uint8_t hdrs[22] = {22, 0, 0, 0, 18, 0, 0, 0, 2, 0, 0,
-                                         0,  0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+                                         0,  0, 0, 0, 0,  0, 0, 1, 0, 0, 0};
         memcpy(b, hdrs, sizeof hdrs);
         k = sizeof hdrs;
     }
@@ -641,7 +641,8 @@ static void on_message(struct probe_ctx *ctx, bool error, const uint8_t *b, size
     i += ml;
     const uint8_t *srv = NULL;
     size_t sl = 0;
-    if (bvarchar(b, n, &i, &srv, &sl) == 0 && sl && !json_object_get(ctx->f->details, "server_name"))
+    if (bvarchar(b, n, &i, &srv, &sl) == 0 && sl &&
+        !json_object_get(ctx->f->details, "server_name"))
         detail_u16(ctx->f, "server_name", srv, sl);
     if (!error) return;
     if (st->phase == MS_LOGIN) {
@@ -875,8 +876,8 @@ struct ms_val {
 /* An integer value: -1 when NULL or not an integer. */
 static int64_t val_int(const struct ms_col *c, const struct ms_val *v)
 {
-    if (v->len <= 0 || !(c->type == 0x26 || c->type == 0x30 || c->type == 0x34 ||
-                         c->type == 0x38 || c->type == 0x7f))
+    if (v->len <= 0 || !(c->type == 0x26 || c->type == 0x30 || c->type == 0x34 || c->type == 0x38 ||
+                         c->type == 0x7f))
         return -1;
     uint64_t x = 0;
     for (int64_t k = v->len - 1; k >= 0; k--)
@@ -892,8 +893,7 @@ static int64_t val_int(const struct ms_col *c, const struct ms_val *v)
 static int val_str(const struct ms_col *c, const struct ms_val *v, char *out, size_t cap)
 {
     if (v->len < 0) return -1;
-    if (c->type == 0xe7 || c->type == 0xef)
-        return (int)u16_to_utf8(v->p, (size_t)v->len, out, cap);
+    if (c->type == 0xe7 || c->type == 0xef) return (int)u16_to_utf8(v->p, (size_t)v->len, out, cap);
     return -1;
 }
 
