@@ -903,6 +903,7 @@ static void on_row_values(struct probe_ctx *ctx, const struct ms_val *v)
     struct finding *f = ctx->f;
     const struct ms_col *c = st->cols;
     char a[FINDING_MAX_NAME * 2], b2[FINDING_MAX_NAME * 2];
+    if (st->phase != MS_QUERY) return; /* rows nobody asked for (in a login answer) */
     switch (st->rs) {
     case RS_DBS: {
         int al = val_str(&c[1], &v[1], a, sizeof a);

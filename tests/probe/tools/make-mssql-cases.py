@@ -52,6 +52,8 @@ CASE_ANSWERS = {
     "fedauth-12.0.5349": [(hexfile("12.0.5349/prelogin_response_fedauthrequired.hex"), True)],
     "no-default-accounts": [(hexfile("10.0.5512/prelogin_response.hex"), False)],
     "not-dionaea-honeypot": [(hexfile("not-dionaea-honeypot/prelogin_response.hex"), False)],
+    "honeypot-miguan": [(hexfile("not-miguan-honeypot/prelogin_response.hex"), False),
+                        (hexfile("not-miguan-honeypot/login7_response_error_18456.hex"), True)],
     "not-http-nginx": [(raw(os.path.join(REC, "not-nginx/prelogin_response.raw")), True)],
     "not-mariadb": [(raw("tests/probe/cases/mysql/mariadb-no-default/1.resp"), False)],
 }
