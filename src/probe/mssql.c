@@ -282,8 +282,8 @@ static int flush_tls(struct probe_ctx *ctx, bool wrap)
 {
     struct ms_state *st = ctx->state;
     BIO *w = SSL_get_wbio(st->ssl);
-    uint8_t buf[MS_PKT_SIZE];
-    size_t room = wrap ? sizeof buf - 8 : sizeof buf;
+    uint8_t buf[2 * MS_OUT_CAP + 512]; /* unwrapped: a whole message's records at once */
+    size_t room = wrap ? MS_PKT_SIZE - 8 : sizeof buf;
     for (;;) {
         size_t pending = BIO_ctrl_pending(w);
         if (!pending) return 0;
@@ -306,34 +306,35 @@ static int flush_tls(struct probe_ctx *ctx, bool wrap)
     }
 }
 
-/* One message of type `type`, cut into packets; through TLS when the session says so. */
+/* One message of type `type`, cut into packets and queued at once (one request in a trace);
+ * through TLS when the session says so. */
 static int send_msg(struct probe_ctx *ctx, uint8_t type, const uint8_t *p, size_t n)
 {
     struct ms_state *st = ctx->state;
     size_t max = (size_t)(st->pkt_size ? st->pkt_size : MS_PKT_SIZE) - 8;
-    size_t off = 0;
+    uint8_t out[MS_OUT_CAP + 8 * (MS_OUT_CAP / 504 + 1)];
+    size_t off = 0, o = 0;
     do {
-        uint8_t pkt[MS_PKT_SIZE];
         size_t k = n - off < max ? n - off : max;
-        bool last = off + k == n;
+        if (o + k + 8 > sizeof out) return -1;
+        uint8_t *pkt = out + o;
         pkt[0] = type;
-        pkt[1] = last ? TDS_EOM : 0;
+        pkt[1] = off + k == n ? TDS_EOM : 0;
         pkt[2] = (uint8_t)((k + 8) >> 8);
         pkt[3] = (uint8_t)(k + 8);
         pkt[4] = pkt[5] = 0;
         pkt[6] = st->pkt_id++;
         pkt[7] = 0;
         memcpy(pkt + 8, p + off, k);
-        if (st->tls_write) {
-            if (SSL_write(st->ssl, pkt, (int)(k + 8)) <= 0) return -1;
-            if (flush_tls(ctx, false) < 0) return -1;
-        } else if (probe_send(ctx, pkt, k + 8) < 0) {
-            return -1;
-        } else {
-            st->queued = true;
-        }
+        o += k + 8;
         off += k;
     } while (off < n);
+    if (st->tls_write) {
+        if (SSL_write(st->ssl, out, (int)o) <= 0) return -1;
+        return flush_tls(ctx, false);
+    }
+    if (probe_send(ctx, out, o) < 0) return -1;
+    st->queued = true;
     return 0;
 }
 
