@@ -836,7 +836,7 @@ static int on_colmetadata(struct probe_ctx *ctx, const uint8_t *b, size_t n, siz
         return 1;
     }
     if (count > MS_MAX_COLS) return -1;
-    struct ms_col cols[MS_MAX_COLS];
+    struct ms_col cols[MS_MAX_COLS] = {{0}};
     for (uint32_t c = 0; c < count; c++) {
         i += st->modern ? 4 : 2; /* UserType */
         i += 2;                  /* Flags */
