@@ -33,8 +33,6 @@ static const struct port_name {
     {"smtp", 25},
     {"ldap", 389},
     {"smb", 445},
-    {"mssql", 1433},
-    {"ms-sql", 1433},
     {"oracle", 1521},
     {"docker-tls", 2376},
     {"etcd-peer", 2380},

@@ -175,9 +175,9 @@ static void test_bad(void)
 
 static void test_default(void)
 {
-    static const uint16_t required[] = {6379, 9200, 9300,  5601, 27017, 27018, 27019, 5984,
-                                        2379, 8123, 9000,  8086, 9090,  15672, 2181,  1883,
-                                        5432, 3306, 11211, 2375, 8080,  8081,  443,   80};
+    static const uint16_t required[] = {6379,  9200, 9300, 5601, 27017, 27018, 27019, 5984, 2379,
+                                        8123,  9000, 8086, 9090, 15672, 2181,  1883,  5432, 3306,
+                                        11211, 2375, 8080, 8081, 443,   80,    1433};
     uint16_t *p;
     long n = parse(ports_default_spec(), &p);
     CHECK(n >= (long)ARRAY_LEN(required));

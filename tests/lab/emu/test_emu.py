@@ -475,6 +475,66 @@ def check_kafka(e):
     s.close()
     check(len(got) >= 10 and struct.unpack(">i", got[4:8])[0] == 4242 and got[8:10] in (b"\x00\x00", b"\x00\x23"),
           "%s: ApiVersions answered under our correlation id" % e["id"])
+def check_mssql(e):
+    """PRELOGIN answered with the recorded bytes; the TLS handshake inside PRELOGIN packets where the
+    answer asks for it; the empty sa login answered with LOGINACK (open) or ERROR 18456 (locked)."""
+    import ssl
+    import struct
+    import emu_mssql
+    tag = e["id"]
+    inst = [i for i in emu_mssql.INSTANCES if i["id"] == tag][0]
+    want = emu_mssql.load_hex(inst["prelogin"])
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    try:
+        pre = bytes.fromhex("1201002f00000100" "00001a0006" "0100200001" "0200210001" "0300220004"
+                            "0400260001" "ff" "000000000000" "00" "00" "00000000" "00")
+        s.sendall(pre)
+        conn = emu_mssql.Conn(s)
+        t, status, payload = conn.packet()
+        check(struct.pack(">BBH", t, status, len(payload) + 8) + want[4:8] + payload == want,
+              "%s: PRELOGIN answer is the recorded one" % tag)
+        obj = None
+        if e["tls"]:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+            obj = ctx.wrap_bio(inc, out)
+            while True:
+                try:
+                    obj.do_handshake()
+                    done = True
+                except ssl.SSLWantReadError:
+                    done = False
+                fl = out.read()
+                if fl:
+                    s.sendall(emu_mssql.tds_packets(0x12, fl))
+                if done:
+                    break
+                t, status, payload = conn.packet()
+                inc.write(payload)
+            check(True, "%s: TLS handshake inside PRELOGIN packets" % tag)
+            conn.tls = (obj, inc, out)
+            conn.tls_read = conn.tls_write = True
+        strs = ["ajar", "sa", "", "ajar", "", None, "ajar", "", ""]
+        fixed = bytearray(94)
+        data = b""
+        for k, v in enumerate(strs):
+            if v is not None:
+                struct.pack_into("<HH", fixed, 36 + 4 * k, 94 + len(data), len(v))
+                data += v.encode("utf-16-le")
+        struct.pack_into("<IIII", fixed, 0, 94 + len(data), 0x74000004, 4096, 0)
+        conn.send(emu_mssql.tds_packets(0x10, bytes(fixed) + data))
+        if "ENCRYPT_OFF" in e["notes"]:
+            conn.tls_read = conn.tls_write = False
+        t, _payload = conn.message()
+        if e["auth"] == "none":
+            check(b"\xad\x36\x00" in _payload, "%s: the empty sa login gets a LOGINACK" % tag)
+        else:
+            check(_payload[:1] == b"\xaa" and _payload[3:7] == struct.pack("<I", 18456),
+                  "%s: the empty sa login gets ERROR 18456" % tag)
+    finally:
+        s.close()
 
 
 def main():
@@ -502,6 +562,10 @@ def main():
             # 127.0.20-39: the first emulators; 127.0.50.1-40: the Kafka plugin (emu_kafka.py)
             ok = o[0] == 127 and o[1] == 0 and (20 <= o[2] <= 39 or (o[2] == 50 and 1 <= o[3] <= 40))
             check(ok, "%s: address in 127.0.20-39 or its plugin's range" % e["id"])
+            if e["service"] == "mssql":
+                check(o[0] == 127 and o[1] == 0 and o[2] == 51 and 1 <= o[3] <= 40, "%s: address in 127.0.51.1-40" % e["id"])
+            else:
+                check(o[0] == 127 and o[1] == 0 and 20 <= o[2] <= 39, "%s: address in 127.0.20-39" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
         for fam in ("es", "kibana", "mongodb"):
@@ -515,8 +579,13 @@ def main():
                     check_kibana(e, by_id)
                 elif e["service"] == "kafka":
                     check_kafka(e)
-                else:
+                elif e["service"] == "mssql":
+                    check_mssql(e)
+                elif e["service"] == "mongodb":
                     check_mongo(e)
+                else:  # a recorded case served by emu_cases.py: it accepts a connection
+                    socket.create_connection((e["address"], e["port"]), timeout=5).close()
+                    check(True, "%s: accepts a connection" % e["id"])
             except Exception as ex:  # one broken instance must not hide the others
                 check(False, "%s: exception %r" % (e["id"], ex))
         sh = [e for e in entries if e["id"].startswith("kibana-shanghai")]
