@@ -27,15 +27,20 @@
 #define PROBE_PLAN_MAX 512 /* probes a plan chooses among (compiled + TCP signatures) */
 
 extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_postgresql,
-    probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra;
+    probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra,
+    probe_neo4j_bolt, probe_rethinkdb;
 
 extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
     http_app_etcd, http_app_clickhouse, http_app_redis_commander, http_app_phpmyadmin;
 
 static const struct probe *const all_probes[] = {
-    &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
-    &probe_memcached, &probe_zookeeper, &probe_mqtt,  &probe_amqp,       &probe_clickhouse_native,
-    &probe_cassandra,
+    &probe_http,      &probe_redis,
+    &probe_mysql,     &probe_postgresql,
+    &probe_mongodb,   &probe_memcached,
+    &probe_zookeeper, &probe_mqtt,
+    &probe_amqp,      &probe_clickhouse_native,
+    &probe_cassandra, &probe_neo4j_bolt,
+    &probe_rethinkdb,
 };
 
 static const struct http_app *const compiled_apps[] = {
