@@ -388,7 +388,7 @@ static int on_version(struct probe_ctx *ctx)
     char vs[16];
     snprintf(vs, sizeof vs, "%u.%u", (unsigned)major, (unsigned)minor);
     finding_detail_str(ctx->f, "bolt_version", vs);
-    finding_detail_str(ctx->f, "auth_scheme", "none");
+    finding_detail_str(ctx->f, "login_scheme", "none");
     return send_login(ctx);
 }
 

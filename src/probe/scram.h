@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define SCRAM_NONCE_LEN 24    /* our nonce: 18 random bytes in base64 */
-#define SCRAM_MAX_ITER  65536 /* a server asking for more PBKDF2 rounds is not followed */
+#define SCRAM_MAX_ITER  16384 /* a server asking for more PBKDF2 rounds is not followed */
 #define SCRAM_MSG_MAX   512
 
 struct scram {
