@@ -237,6 +237,28 @@ const struct svc catalog_compiled[] = {
              "streams, and whoever reaches an open listener can read and write them.",
      .impl = IMPL_PROBE,
      .impl_name = "kafka"},
+    {.name = "neo4j-bolt",
+     .aliases = {"bolt"},
+     .cls = SVC_DATA,
+     .ports = {7687},
+     .default_scan = true,
+     .lifecycle = "neo4j",
+     .prevalence = 25,
+     .text = "Neo4j's Bolt port (or another graph server speaking Bolt): the graph database "
+             "itself, queried in Cypher by whoever it lets in.",
+     .impl = IMPL_PROBE,
+     .impl_name = "neo4j_bolt"},
+    {.name = "rethinkdb",
+     .aliases = {"rethink"},
+     .cls = SVC_DATA,
+     .ports = {28015},
+     .default_scan = true,
+     .default_account = "admin",
+     .prevalence = 15,
+     .text = "RethinkDB's driver port: a JSON document store whose admin account has an empty "
+             "password until someone sets one.",
+     .impl = IMPL_PROBE,
+     .impl_name = "rethinkdb"},
 };
 
 const size_t catalog_ncompiled = sizeof catalog_compiled / sizeof catalog_compiled[0];

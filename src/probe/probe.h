@@ -68,6 +68,10 @@ enum probe_end {
 struct probe_options {
     bool no_default_accounts; /* never send the empty default-account login */
     int max_requests;         /* requests a probe may send on one port (cap) */
+    /* tests and fuzzing only: the client nonce of a SCRAM login (probe/scram.h) instead of a
+       random one, so recorded server messages that extend a known nonce can be replayed; NULL
+       in scans */
+    const char *scram_nonce;
 };
 
 struct probe_ctx {

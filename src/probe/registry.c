@@ -28,7 +28,7 @@
 
 extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_postgresql,
     probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra,
-    probe_kafka, probe_mssql;
+    probe_kafka, probe_mssql, probe_neo4j_bolt, probe_rethinkdb;
 
 extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
     http_app_etcd, http_app_clickhouse, http_app_redis_commander, http_app_phpmyadmin;
@@ -36,7 +36,7 @@ extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_c
 static const struct probe *const all_probes[] = {
     &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
     &probe_memcached, &probe_zookeeper, &probe_mqtt,  &probe_amqp,       &probe_clickhouse_native,
-    &probe_cassandra, &probe_kafka, &probe_mssql,
+    &probe_cassandra, &probe_kafka,     &probe_mssql, &probe_neo4j_bolt, &probe_rethinkdb,
 };
 
 static const struct http_app *const compiled_apps[] = {

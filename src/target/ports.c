@@ -41,7 +41,6 @@ static const struct port_name {
     {"vnc", 5900},
     {"redis-tls", 6380},
     {"neo4j", 7474},
-    {"bolt", 7687},
     {"mongo-express", 8081},
     {"couchbase", 8091},
     {"vault", 8200},
@@ -54,7 +53,6 @@ static const struct port_name {
     {"redis-sentinel", 26379},
     {"mongodb-shard", 27018},
     {"mongodb-config", 27019},
-    {"rethinkdb", 28015},
 };
 
 size_t port_names_count(void)

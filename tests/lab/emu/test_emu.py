@@ -455,6 +455,135 @@ def check_mongo(m):
     c.close()
 
 
+# ------------------------------------------------------------------ Bolt and RethinkDB (emu_graph)
+
+def _conn(e):
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    if e["transport"] == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    return s
+
+
+def _recv_all(s, n):
+    buf = b""
+    while len(buf) < n:
+        d = s.recv(n - len(buf))
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def check_bolt(e):
+    """Handshake (5.8-5.0, 4.4-4.1, 3, 1), then the scheme-none login; the answer says the auth."""
+    s = _conn(e)
+    s.sendall(bytes.fromhex("6060b017 00080805 00030404 00000003 00000001".replace(" ", "")))
+    v = _recv_all(s, 4)
+    if e["auth"] == "unknown":
+        check(v == b"\0\0\0\0" and s.recv(16) == b"", "%s: no common Bolt version, close" % e["id"])
+        s.close()
+        return
+    check(len(v) == 4 and v[:2] == b"\0\0", "%s: Bolt version %r" % (e["id"], v))
+    major, minor = v[3], v[2]
+
+    def pstr(x):
+        return bytes([0x80 | len(x)]) + x.encode() if len(x) < 16 else b"\xd0" + bytes([len(x)]) + x.encode()
+
+    def msg(body):
+        return struct.pack(">H", len(body)) + body + b"\0\0"
+
+    none = b"\xa1" + pstr("scheme") + pstr("none")
+    if major <= 2:
+        out = msg(b"\xb2\x01" + pstr("ajar-test/1") + none)
+    elif major == 5 and minor >= 1:
+        out = msg(b"\xb1\x01\xa1" + pstr("user_agent") + pstr("ajar-test/1")) + msg(b"\xb1\x6a" + none)
+    else:
+        out = msg(b"\xb1\x01\xa2" + pstr("user_agent") + pstr("ajar-test/1") + pstr("scheme") + pstr("none"))
+    s.sendall(out)
+    time.sleep(0.3)
+    s.settimeout(1)
+    got = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+    except OSError:
+        pass
+    s.close()
+    if e["version"]:
+        check(("Neo4j/" + e["version"]).encode() in got, "%s: server names Neo4j/%s" % (e["id"], e["version"]))
+    if e["auth"] == "none":
+        check(b"\xb1\x7f" not in got and got.endswith(b"\xb1\x70\xa0\x00\x00") or
+              (major < 5 or minor == 0) and got[2:4] == b"\xb1\x70", "%s: login SUCCESS" % e["id"])
+    else:
+        check(b"Neo.ClientError.Security.Unauthorized" in got, "%s: login FAILURE Unauthorized" % e["id"])
+
+
+def check_rethinkdb(e):
+    """V1_0 magic: version message (2.3) or the ERROR line (older); then the empty admin login."""
+    import base64 as b64
+    import hmac as hm
+    s = _conn(e)
+    s.sendall(bytes.fromhex("c3bdc234"))
+    first = b""
+    while not first.endswith(b"\0"):
+        d = s.recv(1)
+        if not d:
+            break
+        first += d
+    if e["version"] is None:
+        check(first.startswith(b"ERROR: Received an unsupported protocol version"), "%s: old-server ERROR" % e["id"])
+        s.close()
+        s = _conn(e)
+        s.sendall(bytes.fromhex("202d0c40 00000000 c770697e".replace(" ", "")))
+        got = s.recv(4096)
+        s.close()
+        if e["auth"] == "none":
+            check(got == b"SUCCESS\0", "%s: V0_4 empty key SUCCESS" % e["id"])
+        else:
+            check(got.startswith(b"ERROR: Incorrect authorization key."), "%s: V0_4 key refused" % e["id"])
+        return
+    m = json.loads(first[:-1])
+    check(m.get("server_version") == e["version"] and m.get("success") is True, "%s: version message" % e["id"])
+    cnonce = "ajarTestNonce0123456789"
+    s.sendall(json.dumps({"protocol_version": 0, "authentication_method": "SCRAM-SHA-256",
+                          "authentication": "n,,n=admin,r=" + cnonce}).encode() + b"\0")
+
+    def read_msg():
+        buf = b""
+        while not buf.endswith(b"\0"):
+            d = s.recv(1)
+            if not d:
+                break
+            buf += d
+        return json.loads(buf[:-1])
+
+    sf = read_msg()["authentication"]
+    attrs = dict(x.split("=", 1) for x in sf.split(","))
+    check(attrs["r"].startswith(cnonce), "%s: server nonce extends ours" % e["id"])
+    salted = hashlib.pbkdf2_hmac("sha256", b"", b64.b64decode(attrs["s"]), int(attrs["i"]))
+    ckey = hm.new(salted, b"Client Key", hashlib.sha256).digest()
+    without = "c=biws,r=" + attrs["r"]
+    auth = ",".join(["n=admin,r=" + cnonce, sf, without]).encode()
+    csig = hm.new(hashlib.sha256(ckey).digest(), auth, hashlib.sha256).digest()
+    proof = b64.b64encode(bytes(a ^ b for a, b in zip(ckey, csig))).decode()
+    s.sendall(json.dumps({"authentication": without + ",p=" + proof}).encode() + b"\0")
+    fin = read_msg()
+    s.close()
+    if e["auth"] == "none":
+        skey = hm.new(salted, b"Server Key", hashlib.sha256).digest()
+        want = "v=" + b64.b64encode(hm.new(skey, auth, hashlib.sha256).digest()).decode()
+        check(fin.get("success") is True and fin.get("authentication") == want, "%s: empty admin password, "
+              "server signature verifies" % e["id"])
+    else:
+        check(fin.get("success") is False and fin.get("error_code") == 12, "%s: wrong password (12)" % e["id"])
+
+
 def check_kafka(e):
     """An emulated Kafka broker (emu_kafka.py) answers ApiVersions v4 under our correlation id
     (tests/lab/emu/test_emu_kafka.py checks every recorded answer)."""
@@ -559,13 +688,10 @@ def main():
             check(set(e) == keys, "%s: manifest keys" % e["id"])
             check(e["kind"] == "emulated", "%s: kind emulated" % e["id"])
             o = [int(x) for x in e["address"].split(".")]
-            # 127.0.20-39: the first emulators; 127.0.50.1-40: the Kafka plugin (emu_kafka.py)
-            ok = o[0] == 127 and o[1] == 0 and (20 <= o[2] <= 39 or (o[2] == 50 and 1 <= o[3] <= 40))
-            check(ok, "%s: address in 127.0.20-39 or its plugin's range" % e["id"])
-            if e["service"] == "mssql":
-                check(o[0] == 127 and o[1] == 0 and o[2] == 51 and 1 <= o[3] <= 40, "%s: address in 127.0.51.1-40" % e["id"])
-            else:
-                check(o[0] == 127 and o[1] == 0 and 20 <= o[2] <= 39, "%s: address in 127.0.20-39" % e["id"])
+            # the emulation plan: 127.0.20-39 (Elasticsearch, Kibana, MongoDB), 127.0.50-69 (plugins:
+            # emu_kafka 50, emu_mssql 51, emu_graph 52, emu_cases' rows 53-69)
+            ok = o[0] == 127 and o[1] == 0 and (20 <= o[2] <= 39 or 50 <= o[2] <= 69)
+            check(ok, "%s: address in the emulation plan (127.0.20-39, 127.0.50-69)" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
         for fam in ("es", "kibana", "mongodb"):
@@ -581,6 +707,10 @@ def main():
                     check_kafka(e)
                 elif e["service"] == "mssql":
                     check_mssql(e)
+                elif e["service"] == "neo4j-bolt":
+                    check_bolt(e)
+                elif e["service"] == "rethinkdb":
+                    check_rethinkdb(e)
                 elif e["service"] == "mongodb":
                     check_mongo(e)
                 else:  # a recorded case served by emu_cases.py: it accepts a connection
