@@ -512,6 +512,19 @@ static void rule_infra(struct finding *f, const struct facts *x)
                            at);
 }
 
+/* Researchers filter honeypots out: known answers, or an address that is every store at once. */
+static void rule_honeypot(struct finding *f, const struct assess_ctx *c)
+{
+    char why[200];
+    const char *project = honeypot_match(f, why, sizeof why);
+    if (project)
+        finding_add_signal(f, "honeypot-suspect", SEV_INFO,
+                           "answers as the %s honeypot does (%s)", project, why);
+    else if (c && c->host_stores >= HONEYPOT_MIN_STORES)
+        finding_add_signal(f, "honeypot-suspect", SEV_INFO,
+                           "this address answered as %d different stores at once", c->host_stores);
+}
+
 void assess_finding(struct finding *f, const struct assess_ctx *c)
 {
     f->nsignals = 0;
@@ -528,6 +541,7 @@ void assess_finding(struct finding *f, const struct assess_ctx *c)
     rule_personal(f, &x);
     rule_volume(f, &x, c);
     rule_ransom(f, &x);
+    rule_honeypot(f, c);
     bool identified = f->service[0] && strcmp(f->service, "unknown") != 0;
     if ((identified || f->nsignals) && f->severity < SEV_INFO) f->severity = SEV_INFO;
     cluster_key(f, f->cluster, sizeof f->cluster);

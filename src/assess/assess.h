@@ -28,7 +28,11 @@ struct assess_ctx {
     time_t now;     /* scan time */
     int cert_hosts; /* hosts seen serving this finding's certificate (>=1), 0 unknown */
     uint64_t personal_threshold; /* records for the regulator flag; 0 means the default 1000000 */
+    int host_stores; /* different stores (data, broker) this address answered as in the scan */
 };
+
+/* An address answering as this many different stores at once is a honeypot suspect. */
+#define HONEYPOT_MIN_STORES 5
 
 #define ASSESS_PERSONAL_THRESHOLD 1000000u
 
@@ -80,6 +84,14 @@ bool ransom_name(const char *name);
 /* 2: a name ransom gangs leave (data/ransom-names.tsv, strong); 1: one they leave that is also
  * a common legitimate name (weak: it counts only beside a wiped store); 0: neither. */
 int ransom_strength(const char *name);
+
+/* ---- honeypots (honeypot.c) ---- */
+
+/* The honeypot project whose known answer f matches (data/honeypots.tsv), else NULL; why gets
+ * "pointer value" of the first row of the group. */
+const char *honeypot_match(const struct finding *f, char *why, size_t whyn);
+/* Parse a table in data/honeypots.tsv's format in place of the built-in one (tests). */
+size_t honeypot_table_parse(const char *text, size_t *bad);
 /* Parse a table in data/ransom-names.tsv's format in place of the built-in one (tests): the
  * rows kept; *bad (may be NULL) the rows that did not parse. */
 size_t ransom_table_parse(const char *text, size_t *bad);

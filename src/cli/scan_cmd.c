@@ -19,6 +19,7 @@
  * which of them the covered part reached.
  */
 #include "assess/assess.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/scanopts.h"
 #include "cli/webhook.h"
@@ -43,12 +44,29 @@ struct shared_cert {
 };
 #define MAX_TLS_KEYS 200000
 
+/* A store (data or broker service) this scan found at an address: for the honeypot count. */
+struct store_key {
+    char ip[46];
+    char service[32];
+};
+/* An address that answered as HONEYPOT_MIN_STORES different stores or more. */
+struct hp_host {
+    char ip[46];
+    int stores;
+};
+#define MAX_STORE_KEYS 1000000
+
 struct scan_state {
     const struct scan_cfg *cfg;
     struct tls_key *tls;
     size_t ntls, captls;
     struct finding *redo; /* findings to assess again and store, after the scan */
     int *redo_hosts;      /* hosts serving each one's certificate */
+    int *redo_stores;     /* stores its address answered as (honeypot count) */
+    struct store_key *stores; /* (address, store service) pairs of this scan */
+    size_t nstores, capstores;
+    struct hp_host *hp; /* addresses with HONEYPOT_MIN_STORES stores or more, sorted */
+    size_t nhp;
     size_t nredo, capredo;
     struct shared_cert *shared; /* sorted by sha256 */
     size_t nshared;
@@ -156,6 +174,22 @@ static int st_store(void *arg, struct finding *f)
         webhook_consider(s->hook, NULL, 0, s->start, f, s->cfg->alert_level);
         return 0;
     }
+    enum svc_class cls = catalog_class(f->service);
+    if (!f->has_via && (cls == SVC_DATA || cls == SVC_BROKER) && s->nstores < MAX_STORE_KEYS) {
+        if (s->nstores == s->capstores) {
+            size_t nc = s->capstores ? s->capstores * 2 : 64;
+            struct store_key *nv = xrealloc(s->stores, nc * sizeof *nv);
+            if (nv) {
+                s->stores = nv;
+                s->capstores = nc;
+            }
+        }
+        if (s->nstores < s->capstores) {
+            struct store_key *k = &s->stores[s->nstores++];
+            str_copy(k->ip, f->ip, sizeof k->ip);
+            str_copy(k->service, f->service, sizeof k->service);
+        }
+    }
     if (f->tls.present && f->tls.sha256[0] && s->ntls < MAX_TLS_KEYS) {
         if (s->ntls == s->captls) {
             size_t nc = s->captls ? s->captls * 2 : 64;
@@ -245,16 +279,60 @@ static int shared_cmp(const void *a, const void *b)
     return strcmp(((const struct shared_cert *)a)->sha256, ((const struct shared_cert *)b)->sha256);
 }
 
-/* store_scan_findings callback: keep this scan's findings whose certificate is shared. */
-static int collect_shared(void *arg, const struct finding *f)
+static int store_key_cmp(const void *a, const void *b)
+{
+    const struct store_key *x = a, *y = b;
+    int c = strcmp(x->ip, y->ip);
+    return c ? c : strcmp(x->service, y->service);
+}
+
+/* The addresses that answered as HONEYPOT_MIN_STORES different stores or more: s->hp. */
+static void find_hp(struct scan_state *s)
+{
+    if (!s->nstores) return;
+    qsort(s->stores, s->nstores, sizeof *s->stores, store_key_cmp);
+    for (size_t i = 0; i < s->nstores;) {
+        size_t j = i;
+        int distinct = 0;
+        for (; j < s->nstores && !strcmp(s->stores[j].ip, s->stores[i].ip); j++)
+            if (j == i || strcmp(s->stores[j].service, s->stores[j - 1].service)) distinct++;
+        if (distinct >= HONEYPOT_MIN_STORES) {
+            struct hp_host *nv = xrealloc(s->hp, (s->nhp + 1) * sizeof *nv);
+            if (nv) {
+                s->hp = nv;
+                str_copy(s->hp[s->nhp].ip, s->stores[i].ip, sizeof s->hp[0].ip);
+                s->hp[s->nhp++].stores = distinct;
+            }
+        }
+        i = j;
+    }
+}
+
+static int hp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct hp_host *)a)->ip, ((const struct hp_host *)b)->ip);
+}
+
+/* store_scan_findings callback: keep this scan's findings to assess again -- those whose
+ * certificate is shared, and those of an address that answered as many stores at once. */
+static int collect_redo(void *arg, const struct finding *f)
 {
     struct scan_state *s = arg;
-    if (!f->tls.present || !f->tls.sha256[0] || !tracked(s, f)) return 0;
-    struct shared_cert k = {.hosts = 0};
-    str_copy(k.sha256, f->tls.sha256, sizeof k.sha256);
-    const struct shared_cert *sc = bsearch(&k, s->shared, s->nshared, sizeof k, shared_cmp);
-    if (!sc) return 0;
-    int n = sc->hosts;
+    int hosts = 0, stores = 0;
+    if (f->tls.present && f->tls.sha256[0] && s->nshared && tracked(s, f)) {
+        struct shared_cert k = {.hosts = 0};
+        str_copy(k.sha256, f->tls.sha256, sizeof k.sha256);
+        const struct shared_cert *sc = bsearch(&k, s->shared, s->nshared, sizeof k, shared_cmp);
+        if (sc) hosts = sc->hosts;
+    }
+    if (s->nhp) {
+        struct hp_host k;
+        str_copy(k.ip, f->ip, sizeof k.ip);
+        const struct hp_host *h = bsearch(&k, s->hp, s->nhp, sizeof k, hp_cmp);
+        if (h) stores = h->stores;
+    }
+    if (!hosts && !stores) return 0;
+    if (!hosts && f->tls.present) hosts = 1;
     if (s->nredo == s->capredo) {
         size_t nc = s->capredo ? s->capredo * 2 : 16;
         struct finding *nv = xrealloc(s->redo, nc * sizeof *nv);
@@ -263,6 +341,9 @@ static int collect_shared(void *arg, const struct finding *f)
         int *nh = xrealloc(s->redo_hosts, nc * sizeof *nh);
         if (!nh) return 0;
         s->redo_hosts = nh;
+        int *ns = xrealloc(s->redo_stores, nc * sizeof *ns);
+        if (!ns) return 0;
+        s->redo_stores = ns;
         s->capredo = nc;
     }
     struct finding *d = &s->redo[s->nredo];
@@ -270,7 +351,8 @@ static int collect_shared(void *arg, const struct finding *f)
         finding_free(d);
         return 0;
     }
-    s->redo_hosts[s->nredo++] = n;
+    s->redo_hosts[s->nredo] = hosts;
+    s->redo_stores[s->nredo++] = stores;
     return 0;
 }
 
@@ -289,17 +371,24 @@ static void say_coverage(struct scan_state *s)
     webhook_scan_end(s->hook, &si, line);
 }
 
-/* A complete walk: certificates shared by two hosts or more are only known now, so the findings
- * that served one are assessed and stored again. */
-static int final_pass(struct scan_state *s, struct err *e)
+/* When the scan ends, two facts about other findings are known at last: certificates shared by
+ * two hosts or more (after a complete walk), and addresses that answered as many different stores
+ * at once (a honeypot suspect, whatever the walk covered). The findings concerned are assessed
+ * and stored again. */
+static int final_pass(struct scan_state *s, bool complete, struct err *e)
 {
     int rc = 0;
-    qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
-    rc = find_shared(s, e);
-    if (rc == 0 && s->nshared) rc = store_scan_findings(s->store, s->scan_id, collect_shared, s, e);
+    if (complete && s->ntls) {
+        qsort(s->tls, s->ntls, sizeof *s->tls, key_cmp);
+        rc = find_shared(s, e);
+    }
+    find_hp(s);
+    if (rc == 0 && (s->nshared || s->nhp))
+        rc = store_scan_findings(s->store, s->scan_id, collect_redo, s, e);
     for (size_t i = 0; rc == 0 && i < s->nredo; i++) {
         struct finding *f = &s->redo[i];
-        struct assess_ctx c = {.now = s->start, .cert_hosts = s->redo_hosts[i]};
+        struct assess_ctx c = {
+            .now = s->start, .cert_hosts = s->redo_hosts[i], .host_stores = s->redo_stores[i]};
         assess_finding(f, &c);
         if (s->cfg->has_fail_on && f->severity >= s->cfg->fail_on) s->failed_on = true;
         rc = store_put(s->store, s->scan_id, f, e);
@@ -317,9 +406,10 @@ static int st_end(void *arg, const struct engine_stats *st, const char *reason, 
         /* not complete: keep what is committed and the checkpoint for --resume, and close only
          * what the covered part of the walk saw closed */
         rc = store_scan_stop(s->store, s->scan_id, reason, s->checkpoint, e);
+        if (rc == 0) rc = final_pass(s, false, e);
     } else {
         rc = store_scan_end(s->store, s->scan_id, e);
-        if (rc == 0 && s->ntls) rc = final_pass(s, e);
+        if (rc == 0) rc = final_pass(s, true, e);
     }
     (void)st;
     if (rc == 0) say_coverage(s);
@@ -327,12 +417,18 @@ static int st_end(void *arg, const struct engine_stats *st, const char *reason, 
         finding_free(&s->redo[i]);
     free(s->redo);
     free(s->redo_hosts);
+    free(s->redo_stores);
     free(s->tls);
     free(s->shared);
+    free(s->stores);
+    free(s->hp);
     s->redo = NULL;
+    s->redo_hosts = s->redo_stores = NULL;
     s->tls = NULL;
     s->shared = NULL;
-    s->nshared = s->nredo = 0;
+    s->stores = NULL;
+    s->hp = NULL;
+    s->nshared = s->nredo = s->nstores = s->capstores = s->nhp = s->capredo = 0;
     return rc;
 }
 

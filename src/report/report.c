@@ -47,6 +47,8 @@ const struct report_rule report_rules[] = {
     {"ransom-note", "RansomNote", "A name ransom gangs leave behind: the data may be gone."},
     {"exposed-infrastructure", "ExposedInfrastructure",
      "An infrastructure API (Docker, etcd, Consul, kubelet...) is open."},
+    {"honeypot-suspect", "HoneypotSuspect",
+     "The address answers as a known honeypot does, or as many different stores at once."},
 };
 const size_t report_nrules = ARRAY_LEN(report_rules);
 

@@ -575,6 +575,80 @@ static void test_ransom_table(void)
     finding_free(&f);
 }
 
+/* data/honeypots.tsv and the many-stores count: the info signal, never a change of severity. */
+static void test_honeypots(void)
+{
+    FILE *fp = fopen("data/honeypots.tsv", "r");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = 0;
+    size_t nrow = 0, bad = 99;
+    for (char *l = text; *l;) {
+        char *e = strchr(l, '\n');
+        if (*l != '#' && *l != '\n') nrow++;
+        if (!e) break;
+        l = e + 1;
+    }
+    CHECK_INT(honeypot_table_parse(text, &bad), nrow);
+    CHECK_INT(bad, 0);
+    struct assess_ctx c = {.now = T2022};
+    struct finding f;
+    /* qeeqbox's MySQL greeting version */
+    finding_init(&f);
+    FINDING_SET(&f, service, "mysql");
+    FINDING_SET(&f, version, "5.7.00");
+    assess_finding(&f, &c);
+    const struct signal *sg = get_signal(&f, "honeypot-suspect");
+    CHECK(sg && sg->severity == SEV_INFO && strstr(sg->detail, "qeeqbox"));
+    finding_free(&f);
+    /* a real 5.7.44 is not one */
+    finding_init(&f);
+    FINDING_SET(&f, service, "mysql");
+    FINDING_SET(&f, version, "5.7.44");
+    assess_finding(&f, &c);
+    CHECK(!has_signal(&f, "honeypot-suspect"));
+    finding_free(&f);
+    /* a group holds only whole: Memcached 1.5.6 alone is a real release */
+    finding_init(&f);
+    FINDING_SET(&f, service, "memcached");
+    FINDING_SET(&f, version, "1.5.6");
+    f.auth = AUTH_NONE;
+    assess_finding(&f, &c);
+    CHECK(!has_signal(&f, "honeypot-suspect"));
+    finding_detail_int(&f, "limit_maxbytes", 33554432);
+    assess_finding(&f, &c);
+    CHECK(has_signal(&f, "honeypot-suspect"));
+    /* an info signal: the open Memcached stays as severe as it was */
+    CHECK(has_signal(&f, "no-auth") && f.severity >= SEV_MEDIUM);
+    finding_free(&f);
+    /* elasticpot's fixed index, among the names */
+    finding_init(&f);
+    FINDING_SET(&f, service, "elasticsearch");
+    f.auth = AUTH_NONE;
+    finding_add_name(&f, "logs", 4, 10, -1);
+    finding_add_name(&f, "db18744ea5570fa9bf868df44fecd4b58332ff24", 40, 6, -1);
+    assess_finding(&f, &c);
+    sg = get_signal(&f, "honeypot-suspect");
+    CHECK(sg && strstr(sg->detail, "elasticpot"));
+    finding_free(&f);
+    /* every store at once */
+    for (int stores = 4; stores <= 6; stores++) {
+        finding_init(&f);
+        FINDING_SET(&f, service, "redis");
+        f.auth = AUTH_NONE;
+        struct assess_ctx h = {.now = T2022, .host_stores = stores};
+        assess_finding(&f, &h);
+        CHECK_MSG(has_signal(&f, "honeypot-suspect") == (stores >= HONEYPOT_MIN_STORES), "%d",
+                  stores);
+        if (stores >= HONEYPOT_MIN_STORES)
+            CHECK(strstr(get_signal(&f, "honeypot-suspect")->detail, "different stores"));
+        finding_free(&f);
+    }
+}
+
 static void test_versions(void)
 {
     CHECK(version_cmp("7.10.2", "7.9") > 0);
@@ -767,6 +841,7 @@ static void test_clusters(void)
 int main(void)
 {
     test_ransom_table();
+    test_honeypots();
     t_load_signatures();
     /* the signal rows run against a fixed lifecycle table, the lookups against the shipped one */
     struct err e;

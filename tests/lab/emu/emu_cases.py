@@ -44,7 +44,8 @@ PLUGIN = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 CASES = os.path.join(ROOT, "tests", "probe", "cases")
-TABLES = os.path.join(HERE, "cases.d")
+# EMU_CASES_DIR: another folder of tables (tests that plant their own instances)
+TABLES = os.environ.get("EMU_CASES_DIR") or os.path.join(HERE, "cases.d")
 
 NOT_FOUND = (b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
              b"X-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n404 page not found\n")
@@ -90,8 +91,12 @@ def load_case(case):
         elif os.path.exists(head):
             h = _slurp(head)
             body = b""
+            src = os.path.join(d, "%d.body.src" % i)
             if os.path.exists(os.path.join(d, "%d.body" % i)):
                 body = _slurp(os.path.join(d, "%d.body" % i))
+            elif os.path.exists(src):  # a body kept in the shared fixtures, as replay.c reads it
+                fx = os.environ.get("AJAR_FIXTURES") or os.path.join(ROOT, "..", "shared", "fixtures")
+                body = _slurp(os.path.join(fx, open(src).read().strip()))
             lines = [ln.rstrip(b"\r") for ln in h.split(b"\n") if ln.rstrip(b"\r")]
             if not any(ln.lower().startswith((b"content-length:", b"transfer-encoding:")) for ln in lines):
                 lines.append(b"Content-Length: %d" % len(body))
