@@ -489,10 +489,21 @@ static void rule_ransom(struct finding *f, const struct facts *x)
 
 static void rule_infra(struct finding *f, const struct facts *x)
 {
-    if (!x->infra || f->auth != AUTH_NONE) return;
+    if (!x->infra) return;
     char at[64];
     where(f, at, sizeof at);
     const char *s = x->service;
+    /* Vault always wants a token, but an uninitialised one has no owner yet: whoever calls
+     * sys/init first holds its unseal keys and root token */
+    if (strcmp(s, "vault") == 0) {
+        if (f->details && json_is_false(json_object_get(f->details, "initialized")))
+            finding_add_signal(f, "exposed-infrastructure", SEV_CRITICAL,
+                               "%s at %s is not initialised: whoever reaches it can initialise "
+                               "it and hold its unseal keys and root token",
+                               x->who, at);
+        return;
+    }
+    if (f->auth != AUTH_NONE) return;
     if (strcmp(s, "docker") == 0)
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
                            "Docker Engine API open at %s: anyone can start a privileged "
@@ -502,6 +513,11 @@ static void rule_infra(struct finding *f, const struct facts *x)
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
                            "%s open at %s: the cluster's configuration (and any secrets kept "
                            "there) readable and writable",
+                           x->who, at);
+    else if (strcmp(s, "yarn") == 0)
+        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+                           "%s ResourceManager open at %s: anyone can submit an application, "
+                           "i.e. run code on the cluster's nodes",
                            x->who, at);
     else if (strcmp(s, "kubelet") == 0 || strcmp(s, "kubernetes") == 0)
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,

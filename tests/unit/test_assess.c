@@ -206,6 +206,34 @@ static void docker_open(struct finding *f, struct assess_ctx *c)
     base(f, "docker", "Docker", "20.10.5", AUTH_NONE);
 }
 
+static void yarn_open(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "yarn", "Apache Hadoop YARN", "", AUTH_NONE);
+}
+
+/* Vault never lets data out without a token; an uninitialised one is anyone's to take */
+static void vault_uninitialised(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "vault", "HashiCorp Vault", "", AUTH_REQUIRED);
+    finding_detail(f, "initialized", json_false());
+}
+
+static void vault_sealed(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "vault", "HashiCorp Vault", "", AUTH_REQUIRED);
+    finding_detail(f, "initialized", json_true());
+}
+
+/* a NameNode's top-level directories are judged as an Elasticsearch's indices */
+static void hdfs_person_paths(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "hdfs", "Apache Hadoop HDFS", "", AUTH_NONE);
+    f->port = 50070;
+    name(f, "tmp", -1);
+    name(f, "user", -1);
+    name(f, "customers", 2);
+}
+
 static void etcd_open(struct finding *f, struct assess_ctx *c)
 {
     base(f, "etcd", "etcd", "3.4.23", AUTH_NONE);
@@ -368,6 +396,10 @@ static const struct row rows[] = {
     {"clickhouse default", clickhouse_default, "no-auth default-account-empty-password", SEV_HIGH},
     {"docker open", docker_open, "exposed-infrastructure", SEV_HIGH},
     {"etcd open", etcd_open, "exposed-infrastructure", SEV_HIGH},
+    {"yarn open", yarn_open, "exposed-infrastructure", SEV_HIGH},
+    {"vault uninitialised", vault_uninitialised, "exposed-infrastructure", SEV_CRITICAL},
+    {"vault sealed", vault_sealed, "", SEV_INFO},
+    {"hdfs person paths", hdfs_person_paths, "no-auth personal-data-schema", SEV_CRITICAL},
     {"prometheus old", prometheus_old, "exposed-infrastructure no-auth-capability", SEV_MEDIUM},
     {"zookeeper open", zookeeper_open, "exposed-infrastructure", SEV_MEDIUM},
     {"phpmyadmin open", phpmyadmin_open, "no-auth dashboard-exposes-store", SEV_HIGH},
