@@ -328,11 +328,13 @@ int http_request(struct http_app_ctx *a, const char *method, const char *path, c
     char hb[300];
     struct buf req;
     buf_init(&req, 16384);
-    buf_appendf(
-        &req,
-        "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure scanner)\r\n"
-        "Accept: */*\r\nConnection: keep-alive\r\n",
-        method, path, host_header(pc, hb, sizeof hb));
+    /* the caller's Accept (a signature's accept:) replaces the default one */
+    bool own_accept = headers && (str_iprefix(headers, "Accept:") ||
+                                  mem_find(headers, strlen(headers), "\r\nAccept:", true));
+    buf_appendf(&req,
+                "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure "
+                "scanner)\r\n%sConnection: keep-alive\r\n",
+                method, path, host_header(pc, hb, sizeof hb), own_accept ? "" : "Accept: */*\r\n");
     if (headers) buf_append(&req, headers, strlen(headers));
     if (body) buf_appendf(&req, "Content-Length: %zu\r\n", bodylen);
     buf_append(&req, "\r\n", 2);

@@ -90,6 +90,7 @@ struct sig_request {
     int max;    /* repeats at most */
     struct sig_conds only_if;
     pcre2_code *json_re; /* the answer's JSON document is this regex's first group (json:) */
+    char *accept;        /* an Accept header for this request (accept:), or NULL */
     /* transport: tcp */
     unsigned char *send; /* the bytes sent (sendlen 0: read what the server says first) */
     size_t sendlen;

@@ -820,8 +820,8 @@ static const char *const top_keys[] = {
     "description",    "product",      "requests",  "identify", "extract",        "transport",
     NULL};
 
-static const char *const req_keys[] = {"id",  "method",  "path", "each",
-                                       "max", "only_if", "json", NULL};
+static const char *const req_keys[] = {"id",      "method", "path",   "each", "max",
+                                       "only_if", "json",   "accept", NULL};
 static const char *const tcp_req_keys[] = {"id",    "send",    "send_hex", "until",
                                            "json",  "only_if", NULL};
 static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
@@ -1041,6 +1041,11 @@ static int requests(struct build *B, const struct ynode *y)
             return fail(L, v->line, "max: only with each:");
         }
         if ((v = y_get(r, "json")) && !(q->json_re = y_regex(L, v, "json"))) return -1;
+        if ((v = y_get(r, "accept"))) {
+            if (y_str(L, v, "accept", &q->accept) < 0) return -1;
+            if (!q->accept[0] || strlen(q->accept) > 128 || !text_ok(q->accept))
+                return fail(L, v->line, "accept: a media type list, 1 to 128 printable characters");
+        }
         if ((v = y_get(r, "only_if"))) {
             if (v->t != Y_MAP) return fail(L, v->line, "only_if: request: ID, status: N");
             if (conds(B, v, &q->only_if, true) < 0) return -1;

@@ -95,7 +95,7 @@ static json_t *ev_json(struct ev *x)
         const char *b = (const char *)x->r->body.data;
         size_t n = b ? x->r->body.len : 0, gs = 0, ge = n;
         if (x->q && x->q->json_re && !sig_regex(x->q->json_re, b, n, &gs, &ge)) n = 0;
-        if (n && ge > gs && !x->r->truncated) x->json = json_loadb(b + gs, ge - gs, 0, NULL);
+        if (n && ge > gs && !x->r->truncated) x->json = json_loadb(b + gs, ge - gs, JSON_DECODE_ANY, NULL);
     }
     return x->json;
 }
@@ -494,6 +494,19 @@ static int sig_match(const struct http_app *self, const char *path, uint16_t por
     return sig_identify(sig_of(self), path, port, r);
 }
 
+/* A name with its counts: added, or -- listed already by an earlier answer -- given the counts
+ * it lacks (a collection listed by one request, counted by the next). */
+static void name_put(struct finding *f, const char *s, int64_t rec, int64_t byt)
+{
+    for (uint32_t i = 0; i < f->names.n; i++) {
+        if (strcmp(f->names.v[i], s)) continue;
+        if (f->name_records[i] < 0 && rec >= 0) f->name_records[i] = rec;
+        if (f->name_bytes[i] < 0 && byt >= 0) f->name_bytes[i] = byt;
+        return;
+    }
+    finding_add_name(f, s, strlen(s), rec, byt);
+}
+
 /* Names from a rule: a plain list, one name with its counts, or the elements of `each`.
  * elem: the element of a via's each: that relative pointers start from (or NULL). */
 static void add_names(const struct sig_names *nm, struct ev *x, const json_t *elem,
@@ -524,10 +537,10 @@ static void add_names(const struct sig_names *nm, struct ev *x, const json_t *el
         const char *s = o.n ? json_string_value(o.v[0]) : NULL;
         if (s && fields) {
             finding_add_field(f, s, strlen(s));
-        } else if (s && !strlist_has(&f->names, s)) {
+        } else if (s) {
             int64_t rec = nm->records ? eval_int(nm->records, x, elem) : -1;
             int64_t byt = nm->bytes ? eval_int(nm->bytes, x, elem) : -1;
-            finding_add_name(f, s, strlen(s), rec, byt);
+            name_put(f, s, rec, byt);
         }
         vals_free(&o);
         return;
@@ -546,10 +559,10 @@ static void add_names(const struct sig_names *nm, struct ev *x, const json_t *el
             if (!strcmp(nm->exclude[k], s)) skip = true;
         if (!skip && fields) {
             finding_add_field(f, s, strlen(s));
-        } else if (!skip && !strlist_has(&f->names, s)) {
+        } else if (!skip) {
             int64_t rec = nm->records ? eval_int(nm->records, x, h->v[i]) : -1;
             int64_t byt = nm->bytes ? eval_int(nm->bytes, x, h->v[i]) : -1;
-            finding_add_name(f, s, strlen(s), rec, byt);
+            name_put(f, s, rec, byt);
         }
         vals_free(&o);
     }
@@ -780,7 +793,10 @@ static int send_next(const struct sig *s, struct sig_state *st, struct http_app_
         const char *val = q->each >= 0 ? st->caps[q->each].v[st->each_i] : NULL;
         if (!fill_path(q->path, val ? val : "", path, sizeof path)) continue;
         st->cur = i;
-        if (http_request(a, q->head ? "HEAD" : "GET", path, NULL, NULL, 0) < 0) return PROBE_DONE;
+        char hdr[160] = "";
+        if (q->accept) str_fmt(hdr, sizeof hdr, "Accept: %s\r\n", q->accept);
+        if (http_request(a, q->head ? "HEAD" : "GET", path, hdr[0] ? hdr : NULL, NULL, 0) < 0)
+            return PROBE_DONE;
         return PROBE_SEND;
     }
     return PROBE_DONE;

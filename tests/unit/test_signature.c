@@ -190,6 +190,63 @@ static void test_var_and_via(void)
     CHECK_MSG(strstr(msg, "t.yaml:7: json: bad regular expression") != NULL, "%s", msg);
 }
 
+/* A bare JSON scalar is a document; a name listed by one answer takes its counts from another;
+ * accept: is checked. */
+static void test_scalar_merge_accept(void)
+{
+    char msg[512];
+    struct sig *s = compile("requests:\n"
+                            "  - {id: v, path: /v, accept: application/json}\n"
+                            "identify: [{request: v, score: 90, json: {'': {regex: '^1\\.'}}}]\n"
+                            "extract:\n"
+                            "  - {from: v, version: {json: ''}}\n"
+                            "  - {from: v, names: {json: /never, all: true}}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (s) {
+        CHECK_STR(s->req[0].accept, "application/json");
+        struct http_resp r;
+        resp(&r, 200, "application/json", "\"1.0.0\"");
+        CHECK_INT(sig_identify(s, "/v", 8000, &r), 90);
+        struct finding f;
+        finding_init(&f);
+        sig_apply_all(s, &r, &f, NULL);
+        CHECK_STR(f.version, "1.0.0");
+        finding_free(&f);
+        http_resp_free(&r);
+        sig_free(s);
+    }
+    s = compile("requests: [{id: v, path: /v, accept: \"a\\x01b\"}]\n"
+                "identify: [{request: v, score: 90, contains: x}]\n",
+                msg, sizeof msg);
+    CHECK(s == NULL && strstr(msg, "accept: a media type list"));
+    s = compile("requests:\n"
+                "  - {id: list, path: /list}\n"
+                "identify: [{request: list, score: 90, json: {/cols: exists}}]\n"
+                "extract:\n"
+                "  - {from: list, names: {json: /cols/*/name, all: true}}\n"
+                "  - from: list\n"
+                "    names: {each: /cols/*, name: {json: name}, records: {json: n}}\n",
+                msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (s) {
+        struct http_resp r;
+        resp(&r, 200, "application/json", "{\"cols\":[{\"name\":\"a\",\"n\":5},{\"name\":\"b\"}]}");
+        struct finding f;
+        finding_init(&f);
+        sig_apply_all(s, &r, &f, NULL);
+        CHECK_INT(f.names.n, 2); /* listed once, then counted: no duplicate */
+        if (f.names.n == 2) {
+            CHECK_STR(f.names.v[0], "a");
+            CHECK_INT(f.name_records[0], 5);
+            CHECK_INT(f.name_records[1], -1);
+        }
+        finding_free(&f);
+        http_resp_free(&r);
+        sig_free(s);
+    }
+}
+
 /* The via findings as the dispatcher makes them: through the runtime's emit path. */
 static void test_via_emits(void)
 {
@@ -383,6 +440,7 @@ int main(void)
     test_json_in_regex();
     test_var_and_via();
     test_via_emits();
+    test_scalar_merge_accept();
     test_tcp();
     test_prefixes();
     return T_END();
