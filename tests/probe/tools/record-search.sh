@@ -15,8 +15,11 @@
 # (same request line and headers as src/probe/http.c writes). Each raw answer is written byte
 # for byte to tests/probe/cases/chroma/<case>/N.resp; the server is stopped by pid.
 #
-#   bash tests/probe/tools/record-search.sh          (from the repository root, as root)
+#   bash tests/probe/tools/record-search.sh [chroma] [fastapi]   (as root; both when none named)
+# Needs build/ajar (make all) for the fastapi part, node+npm, python3-fastapi, python3-uvicorn.
 set -u
+PARTS=" ${*:-chroma fastapi} "
+want() { [[ $PARTS == *" $1 "* ]]; }
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 CASES=$ROOT/tests/probe/cases
 W=${W:-$(mktemp -d /tmp/record-search.XXXXXX)}
@@ -90,17 +93,20 @@ def record(case):
         open(os.path.join(d, "%d.resp" % n), "wb").write(a)
         print("  %s/%d.resp GET %s -> %s" % (case, n, p, a.split(b"\r\n", 1)[0].decode()), file=sys.stderr)
 
-wait()
-record("empty-1.0")
-# the lab operator's test data (never something ajar sends)
-for name, docs in (("support_tickets", 3), ("kb_articles", 2)):
-    c = body(raw("POST", DB + "/collections", {"name": name}))
-    ids = ["%s-%d" % (name, i) for i in range(docs)]
-    raw("POST", DB + "/collections/%s/add" % c["id"],
-        {"ids": ids, "embeddings": [[0.1 * i, 0.2, 0.3] for i in range(docs)],
-         "documents": ["test record %d" % i for i in range(docs)]})
-time.sleep(1)
-record("open-1.0")
+if __name__ != "__main__":
+    pass
+else:
+  wait()
+  record("empty-1.0")
+  # the lab operator's test data (never something ajar sends)
+  for name, docs in (("support_tickets", 3), ("kb_articles", 2)):
+      c = body(raw("POST", DB + "/collections", {"name": name}))
+      ids = ["%s-%d" % (name, i) for i in range(docs)]
+      raw("POST", DB + "/collections/%s/add" % c["id"],
+          {"ids": ids, "embeddings": [[0.1 * i, 0.2, 0.3] for i in range(docs)],
+           "documents": ["test record %d" % i for i in range(docs)]})
+  time.sleep(1)
+  record("open-1.0")
 PY
 
 cat >"$W/inside.sh" <<EOF2
@@ -112,4 +118,45 @@ kill \$P; wait \$P 2>/dev/null
 exit \$rc
 EOF2
 rm -rf "$W/data"
-unshare -n bash "$W/inside.sh"
+want chroma && unshare -n bash "$W/inside.sh"
+
+# ---- the look-alike: a FastAPI application (Debian's python3-fastapi and python3-uvicorn) on
+# port 8000, Chroma's port. Its 404 {"detail":"Not Found"} (Starlette's) must not be taken for
+# Chroma (0.x Chroma is itself FastAPI). ajar runs against it inside the same namespace; the
+# paths it asked (uvicorn's access log) are then recorded one by one into
+# tests/probe/cases/chroma/not-fastapi/.
+cat >"$W/app.py" <<'PY'
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.get("/items/{item_id}")
+def item(item_id: int):
+    return {"item_id": item_id}
+PY
+cat >"$W/rec_fastapi.py" <<'PY'
+import os, re, sys
+sys.path.insert(0, os.path.dirname(__file__))
+import rec
+rec.host, rec.port = "127.0.56.2", 8000
+d = os.path.join(sys.argv[1], "not-fastapi")
+os.makedirs(d, exist_ok=True)
+for f in os.listdir(d):
+    if f.endswith(".resp"): os.remove(os.path.join(d, f))
+paths = re.findall(r'"GET (\S+) HTTP/1.1" \d+', open(sys.argv[2]).read())
+for n, p in enumerate(paths, 1):
+    a = rec.raw("GET", p)
+    open(os.path.join(d, "%d.resp" % n), "wb").write(a)
+    print("  not-fastapi/%d.resp GET %s -> %s" % (n, p, a.split(b"\r\n", 1)[0].decode()), file=sys.stderr)
+PY
+cat >"$W/inside2.sh" <<EOF2
+ip link set lo up
+cd "$W" && /usr/bin/python3 -m uvicorn app:app --host 127.0.56.2 --port 8000 >"$W/uvicorn.log" 2>&1 &
+P=\$!
+for i in \$(seq 100); do (exec 3<>/dev/tcp/127.0.56.2/8000) 2>/dev/null && break; sleep 0.1; done
+"$ROOT/build/ajar" scan 127.0.56.2 -p 8000 --no-db >"$W/ajar.jsonl" 2>"$W/ajar.err"
+cp "$W/uvicorn.log" "$W/uvicorn.first.log"
+python3 "$W/rec_fastapi.py" "$CASES/chroma" "$W/uvicorn.first.log"; rc=\$?
+kill \$P; wait \$P 2>/dev/null
+exit \$rc
+EOF2
+want fastapi && unshare -n bash "$W/inside2.sh"
