@@ -51,7 +51,6 @@ static const struct port_name {
     {"consul", 8500},
     {"arangodb", 8529},
     {"jupyter", 8888},
-    {"solr", 8983},
     {"kafka", 9092},
     {"elasticsearch-transport", 9300},
     {"hadoop", 9870},
