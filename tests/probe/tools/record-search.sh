@@ -150,7 +150,7 @@ for n, p in enumerate(paths, 1):
 PY
 cat >"$W/inside2.sh" <<EOF2
 ip link set lo up
-cd "$W" && /usr/bin/python3 -m uvicorn app:app --host 127.0.56.2 --port 8000 >"$W/uvicorn.log" 2>&1 &
+(cd "$W" && exec /usr/bin/python3 -m uvicorn app:app --host 127.0.56.2 --port 8000 >"$W/uvicorn.log" 2>&1) &
 P=\$!
 for i in \$(seq 100); do (exec 3<>/dev/tcp/127.0.56.2/8000) 2>/dev/null && break; sleep 0.1; done
 "$ROOT/build/ajar" scan 127.0.56.2 -p 8000 --no-db >"$W/ajar.jsonl" 2>"$W/ajar.err"
