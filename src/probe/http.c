@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_MAX_FINGERPRINTS 4
+#define HTTP_MAX_FINGERPRINTS 8 /* on a port some HTTP service claims */
+#define HTTP_FINGERPRINTS_UNCLAIMED 4 /* on a port none claims */
 
 enum {
     ST_STATUS = 0,
@@ -448,7 +449,13 @@ static int next_fingerprint(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
     uint16_t port = ctx->f->port;
-    while (s->nsent < (int)ARRAY_LEN(s->sent)) {
+    /* a port some HTTP service claims gets every claimer's paths tried (up to 8); another, the
+     * 4 most prevalent */
+    bool claimed = false;
+    for (size_t i = 0; i < http_app_count() && !claimed; i++)
+        claimed = http_app_claims(http_app_at(i), port);
+    int cap = 1 + (claimed ? HTTP_MAX_FINGERPRINTS : HTTP_FINGERPRINTS_UNCLAIMED);
+    while (s->nsent < cap && s->nsent < (int)ARRAY_LEN(s->sent)) {
         const char *best = NULL;
         int best_key = -1;
         for (size_t i = 0; i < http_app_count(); i++) {

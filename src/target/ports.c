@@ -45,7 +45,6 @@ static const struct port_name {
     {"couchbase", 8091},
     {"arangodb", 8529},
     {"jupyter", 8888},
-    {"solr", 8983},
     {"elasticsearch-transport", 9300},
     {"redis-sentinel", 26379},
     {"mongodb-shard", 27018},

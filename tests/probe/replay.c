@@ -363,8 +363,9 @@ static int check_expect(const struct kase *k, const json_t *res, int *checks)
             const char *want = json_string_value(json_array_get(rq, i));
             const json_t *g = json_array_get(got, i);
             if (!want || !g || strncmp(json_string_value(g), want, strlen(want)) != 0) {
-                fprintf(stderr, "FAIL %s: request %zu does not start with \"%s\"\n", k->dir, i,
-                        want ? want : "?");
+                const char *gs = g ? json_string_value(g) : NULL;
+                fprintf(stderr, "FAIL %s: request %zu does not start with \"%s\" (sent: \"%.60s\")\n",
+                        k->dir, i, want ? want : "?", gs ? gs : "nothing");
                 fails++;
                 break;
             }
