@@ -477,13 +477,17 @@ def main():
             check(set(e) == keys, "%s: manifest keys" % e["id"])
             check(e["kind"] == "emulated", "%s: kind emulated" % e["id"])
             o = [int(x) for x in e["address"].split(".")]
-            check(o[0] == 127 and o[1] == 0 and 20 <= o[2] <= 39, "%s: address in 127.0.20-39" % e["id"])
+            # rows of cases.d/*.tsv (emu_cases.py) have addresses of their own families
+            rec = e["notes"].startswith("recorded case ")
+            check(o[0] == 127 and o[1] == 0 and (rec or 20 <= o[2] <= 39), "%s: address in 127.0.20-39" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
         for fam in ("es", "kibana", "mongodb"):
             check(os.path.exists(os.path.join(lab, "pids", "emu-%s.pid" % fam)), "pid file emu-%s.pid" % fam)
         by_id = {e["id"]: e for e in entries}
         for e in entries:
+            if e["notes"].startswith("recorded case "):
+                continue  # emu_cases.py: its case's replay and a scan of the row check it
             try:
                 if e["service"] == "elasticsearch":
                     check_es(e)
