@@ -31,9 +31,6 @@ TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c tests/probe/*
 
 PREFIX   ?= /usr/local
 
-# data built into the binary (lifecycle_data.c's .incbin)
-$(B)/obj/src/assess/lifecycle_data.o $(SB)/obj/src/assess/lifecycle_data.o: data/lifecycle.tsv
-
 # ---- release build ----
 B        := build
 REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g
@@ -58,6 +55,10 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 SAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g $(SAN)
 SAN_OBJ  := $(SRC_LIB:%.c=$(SB)/obj/%.o)
 TEST_BINS := $(patsubst %.c,$(SB)/%,$(TEST_SRC))
+
+# data built into the binary (lifecycle_data.c's .incbin)
+$(B)/obj/src/assess/lifecycle_data.o $(SB)/obj/src/assess/lifecycle_data.o: data/lifecycle.tsv
+$(B)/obj/src/assess/ransom_data.o $(SB)/obj/src/assess/ransom_data.o: data/ransom-names.tsv
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(SB)/obj/%.o)
 
 $(SB)/obj/%.o: %.c

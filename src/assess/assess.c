@@ -168,13 +168,21 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     x->readable = f->auth == AUTH_NONE || (f->auth == AUTH_PARTIAL && x->has_data);
     x->data_bearing = x->data_service || x->console || x->has_data || f->has_via;
 
-    /* personal data: names with their counts, then fields */
+    /* personal data: names with their counts, then fields; ransom-note names aside */
     x->pii_records = -1;
+    int weak = 0;
+    char weak_examples[96] = "";
     for (uint32_t i = 0; i < f->names.n; i++) {
         const char *n = f->names.v[i];
-        if (ransom_name(n)) {
+        int rs = ransom_strength(n);
+        if (rs == 2) {
             x->nransom++;
             add_example(x->ransom_examples, sizeof x->ransom_examples, n);
+            continue;
+        }
+        if (rs == 1) {
+            weak++;
+            add_example(weak_examples, sizeof weak_examples, n);
             continue;
         }
         unsigned m = pii_classify(n);
@@ -194,17 +202,24 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     /* personal fields without per-name counts: every record is a candidate person */
     if (x->pii_records < 0 && pii_fields) x->pii_records = x->records;
 
-    /* A wiped store: beside the note, only system names and tiny leftovers remain. */
-    if (x->nransom > 0) {
+    /* A wiped store: beside the note, only system names and tiny leftovers remain. A name that
+     * is also a common legitimate one (README, WARNING, Backup1: "weak") counts as a note only
+     * then. */
+    if (x->nransom > 0 || weak > 0) {
         int other = 0;
         bool tiny = true;
         for (uint32_t i = 0; i < f->names.n; i++) {
             const char *n = f->names.v[i];
-            if (is_system_name(n) || ransom_name(n)) continue;
+            if (is_system_name(n) || ransom_strength(n)) continue;
             other++;
             if (f->name_records[i] < 0 || f->name_records[i] > 10) tiny = false;
         }
         x->wiped = f->names.total == f->names.n && (other == 0 || (other <= 2 && tiny));
+        if (weak && x->wiped) {
+            x->nransom += weak;
+            add_example(x->ransom_examples, sizeof x->ransom_examples, weak_examples);
+        }
+        if (!x->nransom) x->wiped = false;
     }
 }
 
@@ -317,6 +332,13 @@ static void rule_no_auth_capability(struct finding *f, const struct facts *x)
 static void rule_versions(struct finding *f, const struct facts *x)
 {
     if (!f->version[0]) return;
+    /* ">=3.3": only a lower bound (a version inferred from protocol features, kafka.c) -- the
+     * real release may be any newer one, so neither end of life nor "outdated" can be said */
+    if (f->version[0] == '>') return;
+    /* a version inferred from protocol features names a release line ("2.6"), not a
+     * release: the line's end of life holds, but whether it is behind the line's newest
+     * release cannot be told */
+    bool line_only = detail_str(f, "version_inferred_from") != NULL;
     const struct eol_info *e = eol_lookup(x->product, f->version);
     if (!e) e = eol_lookup(f->service, f->version);
     if (!e) return;
@@ -338,7 +360,7 @@ static void rule_versions(struct finding *f, const struct facts *x)
                            x->who, older ? "older than" : "in", e->line);
         return;
     }
-    if (e->latest && version_cmp(f->version, e->latest) < 0)
+    if (!line_only && e->latest && version_cmp(f->version, e->latest) < 0)
         finding_add_signal(f, "outdated", SEV_LOW,
                            "%s is behind %s, the newest %s release ajar knows of", x->who,
                            e->latest, e->line);

@@ -77,6 +77,12 @@ const char *pii_category_label(unsigned bit);
 unsigned pii_category_parse(const char *id);
 /* A name ransom gangs leave behind (read_me, how_to_recover, *-meow ...). */
 bool ransom_name(const char *name);
+/* 2: a name ransom gangs leave (data/ransom-names.tsv, strong); 1: one they leave that is also
+ * a common legitimate name (weak: it counts only beside a wiped store); 0: neither. */
+int ransom_strength(const char *name);
+/* Parse a table in data/ransom-names.tsv's format in place of the built-in one (tests): the
+ * rows kept; *bad (may be NULL) the rows that did not parse. */
+size_t ransom_table_parse(const char *text, size_t *bad);
 
 /* ---- versions (versions.c) ---- */
 

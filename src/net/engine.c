@@ -410,8 +410,8 @@ static const struct probe *plan_pick(struct job *j)
     if (bl) {
         int best_score = 49;
         for (size_t i = j->next; i < j->nplan; i++) {
-            if (!j->plan[i]->sniff) continue;
-            int sc = j->plan[i]->sniff(b, bl);
+            if (!j->plan[i]->sniff && !j->plan[i]->sniff_self) continue;
+            int sc = probe_sniff(j->plan[i], b, bl);
             if (sc > best_score) {
                 best_score = sc;
                 best = i;
@@ -663,10 +663,15 @@ static void attempt_end(struct engine *en, struct slot *s, bool silent_close)
     struct job *j = s->job;
     sock_close(en, s, false);
     if (silent_close && j->bannerlen == 0) j->silent++;
-    bool http_silent = silent_close && j->cur == &probe_http && j->bannerlen == 0;
-    if (wants_tls(j) || (http_silent && !j->tls_decided && !j->tls)) {
+    /* Silence that means "TLS here": the HTTP dispatcher's GET / met it, or the first attempt
+     * -- the probe of the service that claims the port -- did (a Redis or MongoDB that speaks
+     * only TLS hangs up on plain bytes without a word). The plan is redone over TLS, starting
+     * with that same probe. */
+    bool silent = silent_close && j->bannerlen == 0 && j->cur &&
+                  (j->cur == &probe_http || (j->attempts == 1 && (j->cur->flags & PROBE_TLS_OK)));
+    if (wants_tls(j) || (silent && !j->tls_decided && !j->tls)) {
         /* redo the plan over TLS */
-        j->tls_redo = http_silent && !wants_tls(j);
+        j->tls_redo = silent && !wants_tls(j);
         j->tls = true;
         j->next = 0;
         j->bannerlen = 0;

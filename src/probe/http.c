@@ -495,7 +495,7 @@ static bool other_protocol(const struct http_state *s)
 {
     for (size_t i = 0; i < probe_count(); i++) {
         const struct probe *p = probe_at(i);
-        if (p != &probe_http && p->sniff && p->sniff(s->raw, s->rawlen) >= 80) return true;
+        if (p != &probe_http && probe_sniff(p, s->raw, s->rawlen) >= 80) return true;
     }
     return false;
 }

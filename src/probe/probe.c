@@ -50,6 +50,7 @@ int probe_run_init(struct probe_run *r, const struct probe *p, struct finding *f
     r->p = p;
     buf_init(&r->out, PROBE_OUT_CAP);
     r->ctx.f = f;
+    r->ctx.self = p;
     r->ctx.opts = opts;
     r->ctx.out = &r->out;
     r->ctx.extra = r->extra;

@@ -68,6 +68,10 @@ enum probe_end {
 struct probe_options {
     bool no_default_accounts; /* never send the empty default-account login */
     int max_requests;         /* requests a probe may send on one port (cap) */
+    /* tests and fuzzing only: the client nonce of a SCRAM login (probe/scram.h) instead of a
+       random one, so recorded server messages that extend a known nonce can be replayed; NULL
+       in scans */
+    const char *scram_nonce;
 };
 
 struct probe_ctx {
@@ -76,6 +80,7 @@ struct probe_ctx {
     const struct probe_options *opts; /* scan options a probe may honour */
     bool tls;                         /* the connection is inside TLS */
     int connection;                   /* 0 for the first connection of this run, then 1, 2... */
+    const struct probe *self; /* the probe being run (a signature's probe finds its file) */
     /* engine-private below */
     struct buf *out;        /* bytes queued by probe_send */
     struct finding **extra; /* findings emitted with probe_emit */
@@ -148,7 +153,19 @@ struct probe {
      * greeted). 0 for the others.
      */
     int silent;
+
+    /* Optional, for probes made at run time (TCP signatures): sniff with the probe itself,
+     * and what it was made from. The engine calls probe_sniff(), which picks either. */
+    int (*sniff_self)(const struct probe *self, const uint8_t *p, size_t n);
+    const void *data;
 };
+
+/* The probe's sniff() or sniff_self() on bytes another attempt got back: 0..100. */
+static inline int probe_sniff(const struct probe *p, const uint8_t *b, size_t n)
+{
+    if (p->sniff_self) return p->sniff_self(p, b, n);
+    return p->sniff ? p->sniff(b, n) : 0;
+}
 
 /* The registry (probe/registry.c). */
 size_t probe_count(void);

@@ -24,8 +24,11 @@
 
 #include <string.h>
 
+#define PROBE_PLAN_MAX 512 /* probes a plan chooses among (compiled + TCP signatures) */
+
 extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_postgresql,
-    probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra;
+    probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra,
+    probe_kafka, probe_mssql, probe_neo4j_bolt, probe_rethinkdb;
 
 extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
     http_app_etcd, http_app_clickhouse, http_app_redis_commander, http_app_phpmyadmin;
@@ -33,7 +36,7 @@ extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_c
 static const struct probe *const all_probes[] = {
     &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
     &probe_memcached, &probe_zookeeper, &probe_mqtt,  &probe_amqp,       &probe_clickhouse_native,
-    &probe_cassandra,
+    &probe_cassandra, &probe_kafka,     &probe_mssql, &probe_neo4j_bolt, &probe_rethinkdb,
 };
 
 static const struct http_app *const compiled_apps[] = {
@@ -41,19 +44,21 @@ static const struct http_app *const compiled_apps[] = {
     &http_app_clickhouse,    &http_app_redis_commander, &http_app_phpmyadmin,
 };
 
+/* The compiled probes, then the probes of TCP signatures (made when their files load). */
 size_t probe_count(void)
 {
-    return ARRAY_LEN(all_probes);
+    return ARRAY_LEN(all_probes) + signature_probe_count();
 }
 
 const struct probe *probe_at(size_t i)
 {
-    return i < ARRAY_LEN(all_probes) ? all_probes[i] : NULL;
+    if (i < ARRAY_LEN(all_probes)) return all_probes[i];
+    return signature_probe(i - ARRAY_LEN(all_probes));
 }
 
 size_t http_app_count(void)
 {
-    return ARRAY_LEN(compiled_apps) + signature_count();
+    return ARRAY_LEN(compiled_apps) + signature_app_count();
 }
 
 const struct http_app *http_app_at(size_t i)
@@ -64,8 +69,8 @@ const struct http_app *http_app_at(size_t i)
 
 const struct probe *probe_find(const char *name)
 {
-    for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
-        if (svc_name_eq(all_probes[i]->name, name)) return all_probes[i];
+    for (size_t i = 0; i < probe_count(); i++)
+        if (svc_name_eq(probe_at(i)->name, name)) return probe_at(i);
     return NULL;
 }
 
@@ -81,6 +86,7 @@ static const struct svc *entry_of(enum svc_impl kind, const char *name)
 
 const struct svc *probe_entry(const struct probe *p)
 {
+    if (p->data) return catalog_service(p->name); /* a TCP signature's */
     return entry_of(IMPL_PROBE, p->name);
 }
 
@@ -116,11 +122,12 @@ static int prevalence(const struct probe *p)
 
 size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
 {
-    size_t n = 0;
-    bool used[ARRAY_LEN(all_probes)] = {false};
+    size_t n = 0, np = probe_count();
+    if (np > PROBE_PLAN_MAX) np = PROBE_PLAN_MAX;
+    bool used[PROBE_PLAN_MAX] = {false};
     /* 1. the probes of the services that usually listen here */
-    for (size_t i = 0; i < ARRAY_LEN(all_probes) && n < max; i++) {
-        const struct probe *p = all_probes[i];
+    for (size_t i = 0; i < np && n < max; i++) {
+        const struct probe *p = probe_at(i);
         bool usual = p == &probe_http ? http_claims(port) : claims(probe_entry(p), port);
         if (usual) {
             out[n++] = p;
@@ -129,14 +136,14 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
     }
     /* 2. the rest, most prevalent first (HTTP is the most: its GET / makes others talk) */
     while (n < max) {
-        size_t best = ARRAY_LEN(all_probes);
-        for (size_t i = 0; i < ARRAY_LEN(all_probes); i++)
-            if (!used[i] && (best == ARRAY_LEN(all_probes) ||
-                             prevalence(all_probes[i]) > prevalence(all_probes[best])))
+        size_t best = np;
+        for (size_t i = 0; i < np; i++)
+            if (!used[i] &&
+                (best == np || prevalence(probe_at(i)) > prevalence(probe_at(best))))
                 best = i;
-        if (best == ARRAY_LEN(all_probes)) break;
+        if (best == np) break;
         used[best] = true;
-        out[n++] = all_probes[best];
+        out[n++] = probe_at(best);
     }
     return n;
 }

@@ -90,7 +90,13 @@ struct sig_request {
     int max;    /* repeats at most */
     struct sig_conds only_if;
     pcre2_code *json_re; /* the answer's JSON document is this regex's first group (json:) */
+    /* transport: tcp */
+    unsigned char *send; /* the bytes sent (sendlen 0: read what the server says first) */
+    size_t sendlen;
+    pcre2_code *until; /* the answer is complete when the bytes so far match */
 };
+
+#define SIG_MAX_TCP 256 /* signatures of transport tcp (each a probe in every plan) */
 
 struct sig_ident {
     int req; /* -1: any answer */
@@ -157,7 +163,9 @@ struct sig {
     struct sig_capture *captures;
     size_t ncaptures;
     const char *paths[SIG_MAX_REQ + 1]; /* fingerprint paths (identify rules' requests but /) */
-    struct http_app app;
+    bool tcp;            /* transport: tcp -- a probe of its own, not an HTTP app */
+    struct http_app app; /* transport: http */
+    struct probe probe;  /* transport: tcp */
     void *arena; /* every allocation above (blocks), freed with the signature */
 };
 
@@ -168,8 +176,10 @@ struct sig {
 int sig_compile(const char *name, const char *text, size_t n, struct sig **out, struct err *e);
 void sig_free(struct sig *s);
 
-/* The runtime (signature.c): a signature as an HTTP app, and the regex match under limits. */
+/* The runtime (signature.c): a signature as an HTTP app (or, transport: tcp, a probe), and the
+ * regex match under limits. */
 void sig_bind_app(struct sig *s);
+void sig_bind_probe(struct sig *s);
 int sig_regex(const pcre2_code *re, const char *subject, size_t n, size_t *gs, size_t *ge);
 /* Evaluate identify rules on one answer: the best score (0 none). */
 int sig_identify(const struct sig *s, const char *path, uint16_t port, const struct http_resp *r);

@@ -817,10 +817,13 @@ static int bool_or_default(struct loader *L, const struct ynode *m, const char *
 static const char *const top_keys[] = {
     "ajar-signature", "service",      "aliases",   "class",    "ports",          "tls_ports",
     "default_scan",   "instance_key", "lifecycle", "no_auth",  "no_auth_source", "prevalence",
-    "description",    "product",      "requests",  "identify", "extract",        NULL};
+    "description",    "product",      "requests",  "identify", "extract",        "transport",
+    NULL};
 
 static const char *const req_keys[] = {"id",  "method",  "path", "each",
                                        "max", "only_if", "json", NULL};
+static const char *const tcp_req_keys[] = {"id",    "send",    "send_hex", "until",
+                                           "json",  "only_if", NULL};
 static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
                                          "no_header", "body",  "contains", "not_contains", "title",
                                          "json",      "port",  NULL};
@@ -907,8 +910,47 @@ static int entry(struct build *B, const struct ynode *root)
     if (y_str(L, y, "product", &B->s->product) < 0) return -1;
     if (!B->s->product[0] || !text_ok(B->s->product) || strlen(B->s->product) > 63)
         return fail(L, y->line, "product: 1 to 63 printable characters");
+    if ((y = y_get(root, "transport"))) {
+        char *t = NULL;
+        if (y_str(L, y, "transport", &t) < 0) return -1;
+        if (strcmp(t, "http") && strcmp(t, "tcp"))
+            return fail(L, y->line, "transport: http (the default) or tcp");
+        B->s->tcp = !strcmp(t, "tcp");
+    }
     e->impl = IMPL_SIGNATURE;
     e->impl_name = B->s->file;
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* "send_hex": pairs of hex digits, spaces between them allowed. */
+static int hex_bytes(struct loader *L, const struct ynode *v, unsigned char **out, size_t *n)
+{
+    char *t = NULL;
+    if (y_str(L, v, "send_hex", &t) < 0) return -1;
+    size_t len = strlen(t), o = 0;
+    unsigned char *b = a_alloc(L->ar, len / 2 + 1);
+    if (!b) return fail(L, v->line, "out of memory");
+    for (size_t i = 0; i < len;) {
+        if (t[i] == ' ') {
+            i++;
+            continue;
+        }
+        int hi = hexval(t[i]), lo = i + 1 < len ? hexval(t[i + 1]) : -1;
+        if (hi < 0 || lo < 0) return fail(L, v->line, "send_hex: pairs of hex digits");
+        b[o++] = (unsigned char)(hi << 4 | lo);
+        i += 2;
+    }
+    if (!o) return fail(L, v->line, "send_hex: no bytes (leave send out to read a greeting)");
+    *out = b;
+    *n = o;
     return 0;
 }
 
@@ -922,7 +964,7 @@ static int requests(struct build *B, const struct ynode *y)
     /* ids first, so only_if may name a later request in error messages only */
     for (size_t i = 0; i < y->n; i++) {
         const struct ynode *r = y->kids[i], *v;
-        if (y_keys(L, r, "request", req_keys) < 0) return -1;
+        if (y_keys(L, r, "request", s->tcp ? tcp_req_keys : req_keys) < 0) return -1;
         struct sig_request *q = &s->req[s->nreq];
         char *id = NULL, *path = NULL, *m = NULL;
         if (!(v = y_get(r, "id")) || y_str(L, v, "id", &id) < 0 || !word_ok(id, 31))
@@ -930,6 +972,30 @@ static int requests(struct build *B, const struct ynode *y)
         if (!strcmp(id, "any") || req_index(s, id) >= 0)
             return fail(L, v->line, "request id '%s' is taken", id);
         str_copy(q->id, id, sizeof q->id);
+        if (s->tcp) { /* send (or send_hex, or nothing: the greeting), until */
+            if ((v = y_get(r, "send")) && y_get(r, "send_hex"))
+                return fail(L, v->line, "request %s: send or send_hex, not both", id);
+            if (v) {
+                char *t = NULL;
+                if (y_str(L, v, "send", &t) < 0) return -1;
+                q->send = (unsigned char *)t;
+                q->sendlen = strlen(t);
+            } else if ((v = y_get(r, "send_hex")) && hex_bytes(L, v, &q->send, &q->sendlen) < 0) {
+                return -1;
+            }
+            if (!q->sendlen && s->nreq > 0)
+                return fail(L, r->line, "request %s: only the first request may read a greeting "
+                                        "(send: nothing)", id);
+            if (!(v = y_get(r, "until")))
+                return fail(L, r->line, "request %s: until: is missing (a regex: when the answer "
+                                        "is complete)", id);
+            if (!(q->until = y_regex(L, v, "until"))) return -1;
+            q->path = q->id; /* names it in traces and identify */
+            q->each = -1;
+            q->max = 1;
+            s->nreq++;
+            continue;
+        }
         if ((v = y_get(r, "method"))) {
             if (y_str(L, v, "method", &m) < 0) return -1;
             if (strcmp(m, "GET") && strcmp(m, "HEAD"))
@@ -952,7 +1018,7 @@ static int requests(struct build *B, const struct ynode *y)
     for (int i = 0; i < s->nreq; i++) {
         const struct ynode *r = y->kids[i], *v;
         struct sig_request *q = &s->req[i];
-        const char *brace = strchr(q->path, '{');
+        const char *brace = s->tcp ? NULL : strchr(q->path, '{');
         if ((v = y_get(r, "each"))) {
             char *var = NULL;
             if (y_str(L, v, "each", &var) < 0) return -1;
@@ -969,7 +1035,7 @@ static int requests(struct build *B, const struct ynode *y)
                 if (y_int(L, v, "max", 1, SIG_MAX_EACH, &mx) < 0) return -1;
                 q->max = (int)mx;
             }
-        } else if (brace || strchr(q->path, '}')) {
+        } else if (!s->tcp && (brace || strchr(q->path, '}'))) {
             return fail(L, y_get(r, "path")->line, "path: {var} needs each: var");
         } else if ((v = y_get(r, "max"))) {
             return fail(L, v->line, "max: only with each:");
@@ -1042,15 +1108,20 @@ static int identify(struct build *B, const struct ynode *y)
         if (conds(B, r, &d->c, false) < 0) return -1;
         if (!d->c.n) return fail(L, r->line, "identify: a rule needs at least one test");
         bool only_port = true;
-        for (size_t k = 0; k < d->c.n; k++)
-            if (d->c.v[k].kind != CD_PORT && d->c.v[k].kind != CD_STATUS) only_port = false;
+        for (size_t k = 0; k < d->c.n; k++) {
+            enum sig_cond_kind ck = d->c.v[k].kind;
+            if (ck != CD_PORT && ck != CD_STATUS) only_port = false;
+            if (s->tcp && (ck == CD_STATUS || ck == CD_NOT_STATUS || ck == CD_HEADER ||
+                           ck == CD_NO_HEADER || ck == CD_TITLE))
+                return fail(L, r->line, "identify: transport tcp has no status, header or title");
+        }
         if (only_port)
             return fail(L, r->line,
                         "identify: a rule needs a test of what the server said, not only a "
                         "status or a port");
         s->nident++;
         /* requests other than GET / that identify are fingerprint paths */
-        if (d->req >= 0 && strcmp(s->req[d->req].path, "/") && !s->req[d->req].head) {
+        if (!s->tcp && d->req >= 0 && strcmp(s->req[d->req].path, "/") && !s->req[d->req].head) {
             bool dup = false;
             for (int k = 0; k < npaths; k++)
                 if (!strcmp(s->paths[k], s->req[d->req].path)) dup = true;
@@ -1163,6 +1234,12 @@ static int extract(struct build *B, const struct ynode *y)
                 return fail(L, v->line,
                             "when: tests the answer of from: (status, header, json...)");
             if (conds(B, v, &u->when, false) < 0) return -1;
+            for (size_t k = 0; s->tcp && k < u->when.n; k++) {
+                enum sig_cond_kind ck = u->when.v[k].kind;
+                if (ck == CD_STATUS || ck == CD_NOT_STATUS || ck == CD_HEADER ||
+                    ck == CD_NO_HEADER || ck == CD_TITLE)
+                    return fail(L, v->line, "when: transport tcp has no status, header or title");
+            }
         }
         if (setters(B, r, u, false) < 0) return -1;
         if ((v = y_get(r, "via")) && via(B, v, u) < 0) return -1;
@@ -1208,7 +1285,10 @@ int sig_compile(const char *name, const char *text, size_t n, struct sig **out, 
         requests(&B, y_get(root, "requests")) < 0 || identify(&B, y_get(root, "identify")) < 0 ||
         extract(&B, y_get(root, "extract")) < 0)
         goto fail;
-    sig_bind_app(s);
+    if (s->tcp)
+        sig_bind_probe(s);
+    else
+        sig_bind_app(s);
     *out = s;
     return 0;
 fail:

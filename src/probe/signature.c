@@ -676,16 +676,18 @@ static void apply_via(const struct sig *s, const struct sig_via *w, struct ev *x
     free(h);
 }
 
-/* Apply the rules of request idx (-1: the identifying answer of no request of ours) to r. */
-static bool apply_rules(const struct sig *s, struct sig_state *st, int idx, struct http_app_ctx *a,
-                        const struct http_resp *r)
+/* Apply the rules of request idx (-1: the identifying answer of no request of ours) to r.
+ * st: the HTTP run's state (captures, repeated requests), NULL for a TCP signature; status:
+ * the run's answered statuses; path: the request answered, when idx is -1. */
+static bool rules_on(const struct sig *s, struct sig_state *st, const int *status, int idx,
+                     struct probe_ctx *pc, const char *path, const struct http_resp *r)
 {
-    struct ev x = {.r = r, .port = a->pc->f->port, .status = st->status};
+    struct ev x = {.r = r, .port = pc->f->port, .status = status};
     bool stop = false;
-    bool repeated = idx >= 0 && s->req[idx].each >= 0;
+    bool repeated = st && idx >= 0 && s->req[idx].each >= 0;
     if (idx >= 0) x.q = &s->req[idx];
     for (int i = 0; i < s->nreq && !x.q; i++)
-        if (s->req[i].each < 0 && a->path && !strcmp(s->req[i].path, a->path)) x.q = &s->req[i];
+        if (s->req[i].each < 0 && path && !strcmp(s->req[i].path, path)) x.q = &s->req[i];
     if (repeated && (uint32_t)st->each_i < st->caps[s->req[idx].each].n) {
         x.var = s->captures[s->req[idx].each].var;
         x.val = st->caps[s->req[idx].each].v[st->each_i];
@@ -694,11 +696,17 @@ static bool apply_rules(const struct sig *s, struct sig_state *st, int idx, stru
         const struct sig_rule *u = &s->rules[i];
         if (u->req != -1 && u->req != idx) continue;
         if (!conds_hold(&u->when, &x)) continue;
-        apply(s, st, u, &x, NULL, a->pc->f, repeated, a->pc);
+        apply(s, st, u, &x, NULL, pc->f, repeated, pc);
         stop = u->stop;
     }
     ev_free(&x);
     return stop;
+}
+
+static bool apply_rules(const struct sig *s, struct sig_state *st, int idx, struct http_app_ctx *a,
+                        const struct http_resp *r)
+{
+    return rules_on(s, st, st->status, idx, a->pc, a->path, r);
 }
 
 /* Does any extract rule read the answers of request i? */
@@ -851,6 +859,146 @@ void sig_bind_app(struct sig *s)
     s->app.free_state = sig_free_state;
 }
 
+/* ---- transport: tcp -- a signature as a probe of its own ----
+ *
+ * The first request is sent (or, send: nothing, the greeting awaited); its answer is complete
+ * when the bytes so far match its until: regex, or at EOF. The identify rules of that request
+ * decide (under 50: not this protocol, the engine tries the next probe); then its extract rules
+ * apply, and the next request in file order that a rule reads and whose only_if holds is sent
+ * on the same connection. The answer is an http_resp with no status or headers whose body is
+ * the bytes (at most SIG_TCP_KEEP kept), so tests and values read it as they read a body. */
+
+#define SIG_TCP_KEEP (16u << 10)
+
+struct tsig_state {
+    bool identified;
+    bool truncated;
+    int cur;
+    int status[SIG_MAX_REQ]; /* 1: answered */
+    size_t n;
+    uint8_t buf[SIG_TCP_KEEP + 1];
+};
+
+static const struct sig *tsig_of(const struct probe *p)
+{
+    return p->data;
+}
+
+static void tsig_answer_resp(struct tsig_state *t, struct http_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    t->buf[t->n] = 0;
+    r->body.data = t->buf;
+    r->body.len = t->n;
+    r->body.cap = SIG_TCP_KEEP + 1;
+    r->truncated = t->truncated;
+    r->complete = true;
+}
+
+static int tsig_send(struct probe_ctx *ctx, struct tsig_state *t, int i)
+{
+    const struct sig *s = tsig_of(ctx->self);
+    t->cur = i;
+    t->n = 0;
+    t->truncated = false;
+    if (!s->req[i].sendlen) return PROBE_MORE; /* the greeting */
+    if (probe_send(ctx, s->req[i].send, s->req[i].sendlen) < 0) return PROBE_DONE;
+    return PROBE_SEND;
+}
+
+/* The answer to request t->cur is complete: identify, apply, go on. */
+static int tsig_answered(struct probe_ctx *ctx, struct tsig_state *t)
+{
+    const struct sig *s = tsig_of(ctx->self);
+    struct http_resp r;
+    tsig_answer_resp(t, &r);
+    int i = t->cur;
+    if (!t->identified) {
+        if (sig_identify(s, s->req[i].path, ctx->f->port, &r) < 50) return PROBE_NOMATCH;
+        t->identified = true;
+        FINDING_SET(ctx->f, service, s->entry.name);
+        FINDING_SET(ctx->f, product, s->product);
+    }
+    t->status[i] = 1;
+    if (rules_on(s, NULL, t->status, i, ctx, s->req[i].path, &r)) return PROBE_DONE;
+    struct ev x = {.r = NULL, .status = t->status};
+    for (int k = i + 1; k < s->nreq; k++) {
+        if (!read_by_rules(s, k) || !conds_hold(&s->req[k].only_if, &x)) continue;
+        return tsig_send(ctx, t, k);
+    }
+    return PROBE_DONE;
+}
+
+static int tsig_start(struct probe_ctx *ctx)
+{
+    struct tsig_state *t = ctx->state;
+    if (ctx->connection > 0) return PROBE_DONE; /* never asks for another */
+    return tsig_send(ctx, t, 0);
+}
+
+static int tsig_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
+{
+    const struct sig *s = tsig_of(ctx->self);
+    struct tsig_state *t = ctx->state;
+    size_t room = SIG_TCP_KEEP - t->n, take = n < room ? n : room;
+    memcpy(t->buf + t->n, p, take);
+    t->n += take;
+    if (take < n) t->truncated = true;
+    t->buf[t->n] = 0;
+    if (t->truncated || sig_regex(s->req[t->cur].until, (const char *)t->buf, t->n, NULL, NULL))
+        return tsig_answered(ctx, t);
+    return PROBE_MORE;
+}
+
+static int tsig_on_end(struct probe_ctx *ctx, enum probe_end why)
+{
+    struct tsig_state *t = ctx->state;
+    (void)why;
+    if (t->n) { /* an answer delimited by the end of the connection */
+        int rc = tsig_answered(ctx, t);
+        if (rc == PROBE_NOMATCH) return PROBE_NOMATCH;
+        return PROBE_DONE;
+    }
+    return t->identified ? PROBE_DONE : PROBE_NOMATCH;
+}
+
+/* Another attempt heard these bytes: the identify rules that read a greeting, or any answer. */
+static int tsig_sniff(const struct probe *p, const uint8_t *b, size_t n)
+{
+    const struct sig *s = tsig_of(p);
+    struct tsig_state *t = xcalloc(1, sizeof *t);
+    if (!t) return 0;
+    t->n = n < SIG_TCP_KEEP ? n : SIG_TCP_KEEP;
+    memcpy(t->buf, b, t->n);
+    struct http_resp r;
+    tsig_answer_resp(t, &r);
+    int best = 0;
+    struct ev x = {.r = &r};
+    for (size_t i = 0; i < s->nident; i++) {
+        const struct sig_ident *d = &s->ident[i];
+        if (d->score <= best) continue;
+        if (d->req >= 0 && (d->req != 0 || s->req[0].sendlen)) continue;
+        if (d->req >= 0) x.q = &s->req[d->req];
+        if (conds_hold(&d->c, &x)) best = d->score;
+        ev_free(&x);
+        x = (struct ev){.r = &r};
+    }
+    free(t);
+    return best;
+}
+
+void sig_bind_probe(struct sig *s)
+{
+    s->probe.name = s->entry.name;
+    s->probe.flags = PROBE_TLS_OK | (s->req[0].sendlen ? 0 : PROBE_SERVER_FIRST);
+    s->probe.state_size = sizeof(struct tsig_state);
+    s->probe.start = tsig_start;
+    s->probe.on_data = tsig_on_data;
+    s->probe.on_end = tsig_on_end;
+    s->probe.sniff_self = tsig_sniff;
+    s->probe.data = s;
+}
+
 /* ---- the loaded signatures ---- */
 
 static struct sig **sigs;
@@ -861,9 +1009,37 @@ size_t signature_count(void)
     return nsigs;
 }
 
+/* The i-th loaded signature of one transport. */
+static const struct sig *nth(size_t i, bool tcp)
+{
+    for (size_t k = 0; k < nsigs; k++)
+        if (sigs[k]->tcp == tcp && i-- == 0) return sigs[k];
+    return NULL;
+}
+
+size_t signature_app_count(void)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < nsigs; k++)
+        n += !sigs[k]->tcp;
+    return n;
+}
+
 const struct http_app *signature_app(size_t i)
 {
-    return i < nsigs ? &sigs[i]->app : NULL;
+    const struct sig *s = nth(i, false);
+    return s ? &s->app : NULL;
+}
+
+size_t signature_probe_count(void)
+{
+    return nsigs - signature_app_count();
+}
+
+const struct probe *signature_probe(size_t i)
+{
+    const struct sig *s = nth(i, true);
+    return s ? &s->probe : NULL;
 }
 
 const struct sig *signature_at(size_t i)
@@ -929,6 +1105,10 @@ int signature_load_file(const char *path, struct err *e)
     int rc = sig_compile(path, text, n, &s, e);
     free(text);
     if (rc < 0) return -1;
+    if (s->tcp && signature_probe_count() >= SIG_MAX_TCP) {
+        sig_free(s);
+        return err_set(e, "%s:1: more than %d signatures of transport tcp", path, SIG_MAX_TCP);
+    }
     struct err ce;
     struct sig **nv = arr_grow(sigs, nsigs, &capsigs, sizeof *nv, 32);
     if (!nv) {
@@ -942,6 +1122,7 @@ int signature_load_file(const char *path, struct err *e)
     }
     s->app.entry = catalog_service(s->entry.name);
     s->app.name = s->app.entry->name;
+    s->probe.name = s->app.entry->name;
     sigs[nsigs++] = s;
     return 0;
 }

@@ -13,9 +13,14 @@
 
 struct http_app;
 
-/* Loaded signatures, in load order. */
+/* Loaded signatures, in load order: all of them; those spoken over HTTP (HTTP apps); those of
+ * transport: tcp (probes of their own). */
+struct probe;
 size_t signature_count(void);
+size_t signature_app_count(void);
 const struct http_app *signature_app(size_t i);
+size_t signature_probe_count(void);
+const struct probe *signature_probe(size_t i);
 
 /*
  * Load one file, or every *.yaml / *.yml file of a directory (in name order), into the

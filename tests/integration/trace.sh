@@ -224,6 +224,78 @@ def mysql_ok(b):  # mysql.c: SSL Request, root with an empty password, empty aut
     return p[:1] == b"\x03" and p[1:] in MY_SQL
 
 
+# mssql.c: PRELOGIN (exact), TLS handshake records inside PRELOGIN packets, LOGIN7 as sa with a
+# zero-length password (SQL authentication), and the two catalog batches (the databases query
+# exactly; the per-database one with a bracket-quoted name, "]" doubled). After a handshake inside
+# TDS the LOGIN7 (and, when the server said ENCRYPT_ON/REQ, the batches) leave as TLS records the
+# trace cannot read: only well-formed records are let through here; the lab's emulator
+# (tests/lab/emu/emu_mssql.py) decrypts them and refuses any other login or query.
+MS_PRELOGIN = bytes.fromhex("1201002f00000100" "00001a0006" "0100200001" "0200210001" "0300220004"
+                            "0400260001" "ff" "000000000000" "00" "00" "00000000" "00")
+MS_DBS = ("SELECT TOP 1000 d.database_id, d.name, (SELECT SUM(CAST(f.size AS bigint)) FROM "
+          "sys.master_files f WHERE f.database_id = d.database_id AND f.type = 0) FROM sys.databases d "
+          "WHERE d.database_id > 4 ORDER BY d.database_id")
+MS_DB = ("SELECT COUNT(DISTINCT t.object_id), SUM(p.rows) FROM @.sys.tables t JOIN @.sys.partitions p "
+         "ON p.object_id = t.object_id AND p.index_id IN (0, 1) WHERE t.is_ms_shipped = 0; "
+         "SELECT TOP 100 s.name, t.name, SUM(p.rows) FROM @.sys.tables t JOIN @.sys.schemas s ON "
+         "s.schema_id = t.schema_id JOIN @.sys.partitions p ON p.object_id = t.object_id AND "
+         "p.index_id IN (0, 1) WHERE t.is_ms_shipped = 0 GROUP BY s.name, t.name ORDER BY 3 DESC, 1, 2; "
+         "SELECT DISTINCT TOP 200 c.name FROM @.sys.columns c JOIN @.sys.tables t ON "
+         "t.object_id = c.object_id WHERE t.is_ms_shipped = 0 ORDER BY 1")
+MS_DB_RE = "".join(r"\[(?:[^\]]|\]\])+\]" if ch == "@" else re.escape(ch) for ch in MS_DB)
+
+
+def tls_records(b, types):
+    i = 0
+    while i < len(b):
+        if i + 5 > len(b) or b[i] not in types or b[i + 1] != 3:
+            return False
+        i += 5 + int.from_bytes(b[i + 3:i + 5], "big")
+    return i == len(b) and len(b) > 0
+
+
+def tds_message(b):
+    """(type, payload) of one whole TDS message (packets, the last with EOM), or None."""
+    i, t0, payload = 0, None, b""
+    while i < len(b):
+        if i + 8 > len(b):
+            return None
+        t, status, ln = b[i], b[i + 1], int.from_bytes(b[i + 2:i + 4], "big")
+        if ln < 8 or i + ln > len(b) or (t0 is not None and t != t0):
+            return None
+        t0, payload, i = t, payload + b[i + 8:i + ln], i + ln
+        if status & 1:
+            return (t0, payload) if i == len(b) else None
+    return None
+
+
+def mssql_ok(b):
+    if b == MS_PRELOGIN:
+        return True
+    if b[:1] in (b"\x14", b"\x15", b"\x16", b"\x17"):   # TLS records after a handshake inside TDS
+        return tls_records(b, (0x14, 0x15, 0x16, 0x17))
+    m = tds_message(b)
+    if not m:
+        return False
+    t, p = m
+    if t == 0x12:                                          # the TLS handshake, wrapped
+        return tls_records(p, (0x14, 0x15, 0x16))
+    if t == 0x10:                                          # LOGIN7
+        if len(p) < 94 or int.from_bytes(p[:4], "little") != len(p) or p[25] & 0x80:
+            return False
+        ib, cch = int.from_bytes(p[40:42], "little"), int.from_bytes(p[42:44], "little")
+        return p[ib:ib + 2 * cch] == "sa".encode("utf-16-le") and p[46:48] == b"\x00\x00"
+    if t == 0x01:                                          # SQL batch
+        if p[:4] == b"\x16\x00\x00\x00":
+            p = p[22:]
+        try:
+            q = p.decode("utf-16-le")
+        except UnicodeDecodeError:
+            return False
+        return q == MS_DBS or re.fullmatch(MS_DB_RE, q, re.S) is not None
+    return False
+
+
 MONGO_CMDS = {b"hello", b"isMaster", b"ismaster", b"buildInfo", b"buildinfo", b"listDatabases",
               b"listCollections", b"collStats", b"aggregate"}
 
@@ -260,7 +332,7 @@ CHECKS = {
     "http": http_ok, "redis": redis_ok, "memcached": memcached_ok, "mqtt": mqtt_ok,
     "zookeeper": zookeeper_ok, "amqp": amqp_ok, "cassandra": cassandra_ok,
     "clickhouse_native": clickhouse_native_ok, "postgresql": postgresql_ok, "mysql": mysql_ok,
-    "mongodb": mongodb_ok,
+    "mongodb": mongodb_ok, "mssql": mssql_ok,
 }
 
 
@@ -303,10 +375,19 @@ tr_line() { # probe, bytes (escaped as the trace writes them); no length: the sh
     tr_line postgresql 'Q\x00\x00\x00\x18SELECT * FROM users\x00'
     tr_line mysql '\x14\x00\x00\x00\x03SELECT * FROM shop.t'
     tr_line mongodb '\x00\x00\x00\x00'
+    # a SQL batch "SELECT * FROM t" (UTF-16) and a LOGIN7 as sa with a 1-character password
+    tr_line mssql '\x01\x01\x00&\x00\x00\x01\x00S\x00E\x00L\x00E\x00C\x00T\x00 \x00*\x00 \x00F\x00R\x00O\x00M\x00 \x00t\x00'
+    tr_line mssql "$(python3 -c '
+import struct
+fixed = bytearray(94); data = "sa".encode("utf-16-le") + b"\xa5\xb3"
+struct.pack_into("<HHHH", fixed, 40, 94, 2, 98, 1)
+p = bytes(fixed) + data; p = struct.pack("<I", len(p)) + p[4:]
+m = struct.pack(">BBHHBB", 0x10, 1, len(p) + 8, 0, 1, 0) + p
+print("".join("\\x%02x" % c for c in m))')"
 } >"$T_TMP/forbidden.trace"
 python3 "$T_TMP/allow.py" "$T_TMP/forbidden.trace" >"$T_TMP/forbidden.out"
-check_eq "the checker refuses all 12 data-reading requests" \
-    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 12
+check_eq "the checker refuses all 14 data-reading or password-guessing requests" \
+    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 14
 
 jq -r '.instances[].address' "$M" | sort -u >"$T_TMP/targets"
 P=$(jq -r '[.instances[].port] | unique | map(tostring) | join(",")' "$M")
@@ -320,7 +401,7 @@ rc=$?
 cat "$T_TMP/allow.out"
 check_eq "every request of the lab scan matches its probe's allowlist" "$rc" 0
 # the probes that spoke: each one checked (a probe missing from the lab would pass unseen)
-for p in http redis memcached mongodb postgresql mysql mqtt zookeeper amqp clickhouse_native; do
+for p in http redis memcached mongodb postgresql mysql mqtt zookeeper amqp clickhouse_native mssql; do
     check "requests of $p were seen and checked" grep -q "\"probe\":\"$p\"" "$T_TMP/lab.trace"
 done
 t_end

@@ -25,6 +25,7 @@ struct kase {
     bool tls;
     char host[128];
     struct probe_options opts;
+    char nonce[64]; /* conn's scram_nonce=, pointed to by opts */
     struct resp r[MAX_RESP];
     int nr;
     json_t *expect;
@@ -151,9 +152,12 @@ static int load_case(struct kase *k, const char *dir)
                 snprintf(k->host, sizeof k->host, "%s", l + 5);
             else if (!strcmp(l, "no_default_accounts=1"))
                 k->opts.no_default_accounts = true;
+            else if (!strncmp(l, "scram_nonce=", 12))
+                snprintf(k->nonce, sizeof k->nonce, "%s", l + 12);
         }
         free(conn);
     }
+    if (k->nonce[0]) k->opts.scram_nonce = k->nonce;
     for (int i = 1; i <= MAX_RESP; i++) {
         int rc = load_resp(k, i, &k->r[k->nr]);
         if (rc == 0) break;

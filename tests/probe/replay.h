@@ -5,6 +5,8 @@
  *
  * A case is a folder tests/probe/cases/<probe-or-http-app>/<case>/ holding:
  *   conn          optional lines: port=9200  tls=1  host=name  no_default_accounts=1
+ *                 scram_nonce=NONCE (the client nonce of a SCRAM login, so a recorded
+ *                 server-first message that extends NONCE can be replayed)
  *   1.resp        raw bytes the server sent first (answer to request 1, or
  *                 its greeting for server-first protocols), 2.resp, ...
  *   N.head + N.body | N.body.src

@@ -494,6 +494,87 @@ static void test_details(void)
     finding_free(&f);
 }
 
+/* data/ransom-names.tsv: every row parses; strong names flag a store alone, weak ones (README,
+ * WARNING, Backup1: legitimate names too) only beside a wiped store. */
+static void test_ransom_table(void)
+{
+    FILE *fp = fopen("data/ransom-names.tsv", "r");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = 0;
+    size_t nrow = 0;
+    for (char *l = text; *l;) {
+        char *e = strchr(l, '\n');
+        if (*l != '#' && *l != '\n') nrow++;
+        if (!e) break;
+        l = e + 1;
+    }
+    size_t bad = 99;
+    CHECK_INT(ransom_table_parse(text, &bad), nrow);
+    CHECK_INT(bad, 0);
+    CHECK(nrow > 60);
+    /* a broken table keeps what parses */
+    CHECK_INT(ransom_table_parse("exact\tfoo\tstrong\nexact\tBad-Pattern\tstrong\n"
+                                 "regex\tfoo\tstrong\nexact\tbar\tmaybe\n#c\n\nword\tbtc\tweak",
+                                 &bad),
+              2);
+    CHECK_INT(bad, 3);
+    CHECK_INT(ransom_strength("FOO"), 2);
+    CHECK_INT(ransom_strength("some_btc_thing"), 1);
+    /* the shipped table again */
+    CHECK_INT(ransom_table_parse(text, NULL), nrow);
+    static const struct {
+        const char *name;
+        int want;
+    } t[] = {
+        {"NODATA4U_SECUREYOURSHIT", 2}, {"gk01juo8o3-meow", 2},  {"nightlionsecurity.com", 2},
+        {"hacked_by_unistellar", 2},    {"READ__ME_TO_RECOVER_YOUR_DATA", 2},
+        {"readme_to_recover", 2},       {"PLEASE_READ_ME_VVV", 2}, {"RECOVER_YOUR_DATA", 2},
+        {"wegeturdb_contact", 2},       {"crackit", 2},           {"pay_bitcoin_now", 2},
+        {"README", 1},                  {"Warning", 1},           {"Backup1", 1},
+        {"Attention", 1},               {"customers", 0},         {"person_info", 0},
+        {"backup_2019_orders", 0},      {"readers", 0},           {"", 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(t); i++)
+        CHECK_MSG(ransom_strength(t[i].name) == t[i].want, "%s: %d, want %d", t[i].name,
+                  ransom_strength(t[i].name), t[i].want);
+
+    /* a weak name in a store full of data is not a note; beside a wiped store it is */
+    struct assess_ctx c = {.now = T2022};
+    struct finding f;
+    finding_init(&f);
+    FINDING_SET(&f, service, "mongodb");
+    f.auth = AUTH_NONE;
+    finding_add_name(&f, "README", 6, 3, -1);
+    finding_add_name(&f, "orders", 6, 50000, -1);
+    finding_add_name(&f, "products", 8, 900, -1);
+    assess_finding(&f, &c);
+    CHECK(!has_signal(&f, "ransom-note"));
+    finding_free(&f);
+    finding_init(&f);
+    FINDING_SET(&f, service, "mongodb");
+    f.auth = AUTH_NONE;
+    finding_add_name(&f, "README", 6, 1, -1);
+    finding_add_name(&f, "admin", 5, 1, -1);
+    finding_add_name(&f, "local", 5, 1, -1);
+    assess_finding(&f, &c);
+    const struct signal *sg = get_signal(&f, "ransom-note");
+    CHECK(sg && strstr(sg->detail, "README"));
+    finding_free(&f);
+    /* HDFS: the gang's directory beside the deleted /tmp */
+    finding_init(&f);
+    FINDING_SET(&f, service, "hdfs");
+    f.auth = AUTH_NONE;
+    finding_add_name(&f, "NODATA4U_SECUREYOURSHIT", 23, -1, 0);
+    finding_add_name(&f, "user", 4, -1, 9000000);
+    assess_finding(&f, &c);
+    CHECK(has_signal(&f, "ransom-note"));
+    finding_free(&f);
+}
+
 static void test_versions(void)
 {
     CHECK(version_cmp("7.10.2", "7.9") > 0);
@@ -685,6 +766,7 @@ static void test_clusters(void)
 
 int main(void)
 {
+    test_ransom_table();
     t_load_signatures();
     /* the signal rows run against a fixed lifecycle table, the lookups against the shipped one */
     struct err e;

@@ -33,6 +33,8 @@ static void test_bindings(void)
         } else if (s->impl == IMPL_HTTP_APP || s->impl == IMPL_SIGNATURE) {
             for (size_t k = 0; k < http_app_count(); k++)
                 if (http_app_entry(http_app_at(k)) == s) impls++;
+            for (size_t k = 0; s->impl == IMPL_SIGNATURE && k < probe_count(); k++)
+                if (probe_at(k)->data && probe_entry(probe_at(k)) == s) impls++;
         }
         CHECK_MSG(impls == 1, "entry %s: %d implementations", s->name, impls);
     }

@@ -243,6 +243,99 @@ static void test_via_emits(void)
     sig_free(s);
 }
 
+/* transport: tcp -- the loader's refusals, and a probe made from the file. */
+static void test_tcp(void)
+{
+    char msg[512];
+    struct {
+        const char *rest, *want;
+    } bad[] = {
+        {"transport: udp\nrequests: [{id: a, until: x}]\nidentify: [{request: a, score: 90, "
+         "contains: x}]\n",
+         "t.yaml:7: transport: http (the default) or tcp"},
+        {"transport: tcp\nrequests: [{id: a}]\nidentify: [{request: a, score: 90, contains: "
+         "x}]\n",
+         "request a: until: is missing"},
+        {"transport: tcp\nrequests: [{id: a, send: x, send_hex: '00', until: x}]\n"
+         "identify: [{request: a, score: 90, contains: x}]\n",
+         "send or send_hex, not both"},
+        {"transport: tcp\nrequests: [{id: a, until: x}, {id: b, until: y}]\n"
+         "identify: [{request: a, score: 90, contains: x}]\n",
+         "only the first request may read a greeting"},
+        {"transport: tcp\nrequests: [{id: a, send_hex: '0g', until: x}]\n"
+         "identify: [{request: a, score: 90, contains: x}]\n",
+         "send_hex: pairs of hex digits"},
+        {"transport: tcp\nrequests: [{id: a, until: x}]\n"
+         "identify: [{request: a, score: 90, status: 200, contains: x}]\n",
+         "transport tcp has no status, header or title"},
+        {"transport: tcp\nrequests: [{id: a, path: /x, until: x}]\n"
+         "identify: [{request: a, score: 90, contains: x}]\n",
+         "unknown key 'path'"},
+        {"requests: [{id: a, path: /x, until: x}]\n"
+         "identify: [{request: a, score: 90, contains: x}]\n",
+         "unknown key 'until'"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        struct sig *s = compile(bad[i].rest, msg, sizeof msg);
+        CHECK_MSG(s == NULL && strstr(msg, bad[i].want), "case %zu: %s", i, s ? "loaded" : msg);
+        sig_free(s);
+    }
+    struct sig *s = compile("transport: tcp\n"
+                            "requests:\n"
+                            "  - {id: hi, until: '\\n'}\n"
+                            "  - {id: st, send_hex: '73 74 61 74 73 0d 0a', until: 'END\\r\\n'}\n"
+                            "identify: [{request: hi, score: 90, body: '\\AHELLO '}]\n"
+                            "extract:\n"
+                            "  - {from: hi, version: {regex: 'HELLO (\\S+)'}}\n"
+                            "  - {from: st, records: {regex: 'items (\\d+)', sum: true}}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    CHECK(s->tcp);
+    CHECK(s->probe.flags & PROBE_SERVER_FIRST);
+    CHECK_INT(s->req[1].sendlen, 7);
+    CHECK(s->req[1].send && !memcmp(s->req[1].send, "stats\r\n", 7));
+    CHECK(s->probe.sniff_self != NULL);
+    CHECK_INT(probe_sniff(&s->probe, (const uint8_t *)"HELLO 1.2\n", 10), 90);
+    CHECK_INT(probe_sniff(&s->probe, (const uint8_t *)"HTTP/1.1 200 OK\r\n", 17), 0);
+    /* drive it as the engine does */
+    struct finding f;
+    finding_init(&f);
+    f.port = 7000;
+    struct probe_options o = {.max_requests = 8};
+    struct probe_run r;
+    CHECK(probe_run_init(&r, &s->probe, &f, &o) == 0);
+    CHECK_INT(s->probe.start(&r.ctx), PROBE_MORE); /* the greeting first */
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"HELLO 3.1", 9), PROBE_MORE);
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"\n", 1), PROBE_SEND);
+    CHECK_INT(r.out.len, 7);
+    CHECK_STR(f.service, "testsvc");
+    CHECK_STR(f.version, "3.1");
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"items 4\r\nitems 5\r\nEND\r", 22),
+              PROBE_MORE);
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"\n", 1), PROBE_DONE);
+    CHECK_INT(f.records, 9);
+    probe_run_free(&r);
+    finding_free(&f);
+    /* an answer that is not ours: the probe steps aside */
+    finding_init(&f);
+    CHECK(probe_run_init(&r, &s->probe, &f, &o) == 0);
+    CHECK_INT(s->probe.start(&r.ctx), PROBE_MORE);
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"SSH-2.0-OpenSSH\r\n", 17), PROBE_NOMATCH);
+    probe_run_free(&r);
+    finding_free(&f);
+    /* the end of the connection delimits an answer */
+    finding_init(&f);
+    CHECK(probe_run_init(&r, &s->probe, &f, &o) == 0);
+    CHECK_INT(s->probe.start(&r.ctx), PROBE_MORE);
+    CHECK_INT(s->probe.on_data(&r.ctx, (const uint8_t *)"HELLO 9", 7), PROBE_MORE);
+    CHECK_INT(s->probe.on_end(&r.ctx, PROBE_END_EOF), PROBE_DONE);
+    CHECK_STR(f.version, "9");
+    probe_run_free(&r);
+    finding_free(&f);
+    sig_free(s);
+}
+
 /* Every prefix of every shipped file either compiles or fails with "NAME:LINE: ...". */
 static void test_prefixes(void)
 {
@@ -290,6 +383,7 @@ int main(void)
     test_json_in_regex();
     test_var_and_via();
     test_via_emits();
+    test_tcp();
     test_prefixes();
     return T_END();
 }

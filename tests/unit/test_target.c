@@ -140,7 +140,12 @@ static void test_forms(void)
     /* default ports when -p is not given */
     t = mk("127.0.0.1", NULL);
     if (t) {
-        CHECK_INT(target_set_nports(t), 43);
+        uint16_t *dp = NULL;
+        size_t want = 0;
+        struct err pe;
+        CHECK(ports_parse(ports_default_spec(), &dp, &want, &pe) == 0 && want > 40);
+        free(dp);
+        CHECK_INT(target_set_nports(t), want);
         CHECK(has4(t, "127.0.0.1", 6379) && has4(t, "127.0.0.1", 27019) &&
               !has4(t, "127.0.0.1", 22));
         target_set_free(t);

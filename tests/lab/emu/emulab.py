@@ -229,6 +229,8 @@ def manifest(lab):
                         "service": "mongodb", "product": "MongoDB", "version": m["version"],
                         "auth": "required" if m["auth"] else "none", "tls": tls, "data": emu_mongo.data_summary(m),
                         "via": None, "kind": "emulated", "notes": note})
+    for fam in plugins():  # emu_cases.py, emu_kafka.py, ...: their own manifest entries
+        entries += plugin(fam).manifest(lab, cert_facts)
     return entries
 
 

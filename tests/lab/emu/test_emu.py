@@ -455,6 +455,217 @@ def check_mongo(m):
     c.close()
 
 
+# ------------------------------------------------------------------ Bolt and RethinkDB (emu_graph)
+
+def _conn(e):
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    if e["transport"] == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    return s
+
+
+def _recv_all(s, n):
+    buf = b""
+    while len(buf) < n:
+        d = s.recv(n - len(buf))
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def check_bolt(e):
+    """Handshake (5.8-5.0, 4.4-4.1, 3, 1), then the scheme-none login; the answer says the auth."""
+    s = _conn(e)
+    s.sendall(bytes.fromhex("6060b017 00080805 00030404 00000003 00000001".replace(" ", "")))
+    v = _recv_all(s, 4)
+    if e["auth"] == "unknown":
+        check(v == b"\0\0\0\0" and s.recv(16) == b"", "%s: no common Bolt version, close" % e["id"])
+        s.close()
+        return
+    check(len(v) == 4 and v[:2] == b"\0\0", "%s: Bolt version %r" % (e["id"], v))
+    major, minor = v[3], v[2]
+
+    def pstr(x):
+        return bytes([0x80 | len(x)]) + x.encode() if len(x) < 16 else b"\xd0" + bytes([len(x)]) + x.encode()
+
+    def msg(body):
+        return struct.pack(">H", len(body)) + body + b"\0\0"
+
+    none = b"\xa1" + pstr("scheme") + pstr("none")
+    if major <= 2:
+        out = msg(b"\xb2\x01" + pstr("ajar-test/1") + none)
+    elif major == 5 and minor >= 1:
+        out = msg(b"\xb1\x01\xa1" + pstr("user_agent") + pstr("ajar-test/1")) + msg(b"\xb1\x6a" + none)
+    else:
+        out = msg(b"\xb1\x01\xa2" + pstr("user_agent") + pstr("ajar-test/1") + pstr("scheme") + pstr("none"))
+    s.sendall(out)
+    time.sleep(0.3)
+    s.settimeout(1)
+    got = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+    except OSError:
+        pass
+    s.close()
+    if e["version"]:
+        check(("Neo4j/" + e["version"]).encode() in got, "%s: server names Neo4j/%s" % (e["id"], e["version"]))
+    if e["auth"] == "none":
+        check(b"\xb1\x7f" not in got and got.endswith(b"\xb1\x70\xa0\x00\x00") or
+              (major < 5 or minor == 0) and got[2:4] == b"\xb1\x70", "%s: login SUCCESS" % e["id"])
+    else:
+        check(b"Neo.ClientError.Security.Unauthorized" in got, "%s: login FAILURE Unauthorized" % e["id"])
+
+
+def check_rethinkdb(e):
+    """V1_0 magic: version message (2.3) or the ERROR line (older); then the empty admin login."""
+    import base64 as b64
+    import hmac as hm
+    s = _conn(e)
+    s.sendall(bytes.fromhex("c3bdc234"))
+    first = b""
+    while not first.endswith(b"\0"):
+        d = s.recv(1)
+        if not d:
+            break
+        first += d
+    if e["version"] is None:
+        check(first.startswith(b"ERROR: Received an unsupported protocol version"), "%s: old-server ERROR" % e["id"])
+        s.close()
+        s = _conn(e)
+        s.sendall(bytes.fromhex("202d0c40 00000000 c770697e".replace(" ", "")))
+        got = s.recv(4096)
+        s.close()
+        if e["auth"] == "none":
+            check(got == b"SUCCESS\0", "%s: V0_4 empty key SUCCESS" % e["id"])
+        else:
+            check(got.startswith(b"ERROR: Incorrect authorization key."), "%s: V0_4 key refused" % e["id"])
+        return
+    m = json.loads(first[:-1])
+    check(m.get("server_version") == e["version"] and m.get("success") is True, "%s: version message" % e["id"])
+    cnonce = "ajarTestNonce0123456789"
+    s.sendall(json.dumps({"protocol_version": 0, "authentication_method": "SCRAM-SHA-256",
+                          "authentication": "n,,n=admin,r=" + cnonce}).encode() + b"\0")
+
+    def read_msg():
+        buf = b""
+        while not buf.endswith(b"\0"):
+            d = s.recv(1)
+            if not d:
+                break
+            buf += d
+        return json.loads(buf[:-1])
+
+    sf = read_msg()["authentication"]
+    attrs = dict(x.split("=", 1) for x in sf.split(","))
+    check(attrs["r"].startswith(cnonce), "%s: server nonce extends ours" % e["id"])
+    salted = hashlib.pbkdf2_hmac("sha256", b"", b64.b64decode(attrs["s"]), int(attrs["i"]))
+    ckey = hm.new(salted, b"Client Key", hashlib.sha256).digest()
+    without = "c=biws,r=" + attrs["r"]
+    auth = ",".join(["n=admin,r=" + cnonce, sf, without]).encode()
+    csig = hm.new(hashlib.sha256(ckey).digest(), auth, hashlib.sha256).digest()
+    proof = b64.b64encode(bytes(a ^ b for a, b in zip(ckey, csig))).decode()
+    s.sendall(json.dumps({"authentication": without + ",p=" + proof}).encode() + b"\0")
+    fin = read_msg()
+    s.close()
+    if e["auth"] == "none":
+        skey = hm.new(salted, b"Server Key", hashlib.sha256).digest()
+        want = "v=" + b64.b64encode(hm.new(skey, auth, hashlib.sha256).digest()).decode()
+        check(fin.get("success") is True and fin.get("authentication") == want, "%s: empty admin password, "
+              "server signature verifies" % e["id"])
+    else:
+        check(fin.get("success") is False and fin.get("error_code") == 12, "%s: wrong password (12)" % e["id"])
+
+
+def check_kafka(e):
+    """An emulated Kafka broker (emu_kafka.py) answers ApiVersions v4 under our correlation id
+    (tests/lab/emu/test_emu_kafka.py checks every recorded answer)."""
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    if e["transport"] == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    hdr = struct.pack(">hhih", 18, 4, 4242, 4) + b"ajar\x00" + b"\x05ajar\x040.1\x00"
+    s.sendall(struct.pack(">i", len(hdr)) + hdr)
+    got = b""
+    while len(got) < 10:
+        c = s.recv(4096)
+        if not c:
+            break
+        got += c
+    s.close()
+    check(len(got) >= 10 and struct.unpack(">i", got[4:8])[0] == 4242 and got[8:10] in (b"\x00\x00", b"\x00\x23"),
+          "%s: ApiVersions answered under our correlation id" % e["id"])
+def check_mssql(e):
+    """PRELOGIN answered with the recorded bytes; the TLS handshake inside PRELOGIN packets where the
+    answer asks for it; the empty sa login answered with LOGINACK (open) or ERROR 18456 (locked)."""
+    import ssl
+    import struct
+    import emu_mssql
+    tag = e["id"]
+    inst = [i for i in emu_mssql.INSTANCES if i["id"] == tag][0]
+    want = emu_mssql.load_hex(inst["prelogin"])
+    s = socket.create_connection((e["address"], e["port"]), timeout=5)
+    try:
+        pre = bytes.fromhex("1201002f00000100" "00001a0006" "0100200001" "0200210001" "0300220004"
+                            "0400260001" "ff" "000000000000" "00" "00" "00000000" "00")
+        s.sendall(pre)
+        conn = emu_mssql.Conn(s)
+        t, status, payload = conn.packet()
+        check(struct.pack(">BBH", t, status, len(payload) + 8) + want[4:8] + payload == want,
+              "%s: PRELOGIN answer is the recorded one" % tag)
+        obj = None
+        if e["tls"]:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+            obj = ctx.wrap_bio(inc, out)
+            while True:
+                try:
+                    obj.do_handshake()
+                    done = True
+                except ssl.SSLWantReadError:
+                    done = False
+                fl = out.read()
+                if fl:
+                    s.sendall(emu_mssql.tds_packets(0x12, fl))
+                if done:
+                    break
+                t, status, payload = conn.packet()
+                inc.write(payload)
+            check(True, "%s: TLS handshake inside PRELOGIN packets" % tag)
+            conn.tls = (obj, inc, out)
+            conn.tls_read = conn.tls_write = True
+        strs = ["ajar", "sa", "", "ajar", "", None, "ajar", "", ""]
+        fixed = bytearray(94)
+        data = b""
+        for k, v in enumerate(strs):
+            if v is not None:
+                struct.pack_into("<HH", fixed, 36 + 4 * k, 94 + len(data), len(v))
+                data += v.encode("utf-16-le")
+        struct.pack_into("<IIII", fixed, 0, 94 + len(data), 0x74000004, 4096, 0)
+        conn.send(emu_mssql.tds_packets(0x10, bytes(fixed) + data))
+        if "ENCRYPT_OFF" in e["notes"]:
+            conn.tls_read = conn.tls_write = False
+        t, _payload = conn.message()
+        if e["auth"] == "none":
+            check(b"\xad\x36\x00" in _payload, "%s: the empty sa login gets a LOGINACK" % tag)
+        else:
+            check(_payload[:1] == b"\xaa" and _payload[3:7] == struct.pack("<I", 18456),
+                  "%s: the empty sa login gets ERROR 18456" % tag)
+    finally:
+        s.close()
+
+
 def main():
     lab = tempfile.mkdtemp(prefix="emulab-test-")
     mf = os.path.join(lab, "manifest.emu.json")
@@ -477,24 +688,34 @@ def main():
             check(set(e) == keys, "%s: manifest keys" % e["id"])
             check(e["kind"] == "emulated", "%s: kind emulated" % e["id"])
             o = [int(x) for x in e["address"].split(".")]
-            # rows of cases.d/*.tsv (emu_cases.py) have addresses of their own families
-            rec = e["notes"].startswith("recorded case ")
-            check(o[0] == 127 and o[1] == 0 and (rec or 20 <= o[2] <= 39), "%s: address in 127.0.20-39" % e["id"])
+            # the emulation plan: 127.0.20-39 (Elasticsearch, Kibana, MongoDB), 127.0.50-69 (plugins:
+            # emu_kafka 50, emu_mssql 51, emu_graph 52, emu_cases' rows 53-69)
+            ok = o[0] == 127 and o[1] == 0 and (20 <= o[2] <= 39 or 50 <= o[2] <= 69)
+            check(ok, "%s: address in the emulation plan (127.0.20-39, 127.0.50-69)" % e["id"])
             check(e["id"] not in ids, "%s: unique id" % e["id"])
             ids.add(e["id"])
         for fam in ("es", "kibana", "mongodb"):
             check(os.path.exists(os.path.join(lab, "pids", "emu-%s.pid" % fam)), "pid file emu-%s.pid" % fam)
         by_id = {e["id"]: e for e in entries}
         for e in entries:
-            if e["notes"].startswith("recorded case "):
-                continue  # emu_cases.py: its case's replay and a scan of the row check it
             try:
                 if e["service"] == "elasticsearch":
                     check_es(e)
                 elif e["service"] == "kibana":
                     check_kibana(e, by_id)
-                else:
+                elif e["service"] == "kafka":
+                    check_kafka(e)
+                elif e["service"] == "mssql":
+                    check_mssql(e)
+                elif e["service"] == "neo4j-bolt":
+                    check_bolt(e)
+                elif e["service"] == "rethinkdb":
+                    check_rethinkdb(e)
+                elif e["service"] == "mongodb":
                     check_mongo(e)
+                else:  # a recorded case served by emu_cases.py: it accepts a connection
+                    socket.create_connection((e["address"], e["port"]), timeout=5).close()
+                    check(True, "%s: accepts a connection" % e["id"])
             except Exception as ex:  # one broken instance must not hide the others
                 check(False, "%s: exception %r" % (e["id"], ex))
         sh = [e for e in entries if e["id"].startswith("kibana-shanghai")]

@@ -748,3 +748,25 @@ ready_s3rver() {   # ID ADDR
     "anonymous ListBuckets and ListObjectsV2 answer (s3rver checks no signature on unsigned requests); 9 objects in 3 buckets; version from package.json ($v)"
   touch "$(state "$id")"
 }
+
+# ================================================================ NATS 2.9 (127.0.43.x:4222)
+# The server greets every client with INFO {json} (version, auth_required) before any login.
+NATS_PW=lab-nats-pw
+start_nats() {   # ID ADDR MODE(open|auth)
+  local id=$1 a=$2 mode=$3 extra=()
+  alive "$id" && return 0
+  [ "$mode" = auth ] && extra=(--user lab --pass "$NATS_PW")
+  run_bg "$id" nobody nats-server -a "$a" -p 4222 "${extra[@]}"
+}
+ready_nats() {
+  local id=$1 a=$2 mode=$3 info v auth=none
+  done_already "$id" && return 0
+  wait_tcp "$a" 4222 10 "$id" || return 1
+  info=$(timeout 3 nc -q 1 "$a" 4222 </dev/null | head -1 | tr -d '\r' | sed -n 's/^INFO //p')
+  v=$(jq -r .version <<<"$info")
+  [ "$(jq -r '.auth_required // false' <<<"$info")" = true ] && auth=required
+  [ -n "$v" ] && [ "$v" != null ] || { warn "$id: no INFO"; return 1; }
+  emit "$id" "$a" 4222 plain nats "NATS Server" "$v" "$auth" null '{}' null \
+    "nats-server $mode; INFO server_id $(jq -r .server_id <<<"$info")$([ "$mode" = auth ] && echo "; user lab / NATS_PW")"
+  touch "$(state "$id")"
+}

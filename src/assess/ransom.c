@@ -1,0 +1,198 @@
+/*
+ * assess/ransom.c -- names that ransom and wiper gangs leave on open stores, from
+ * data/ransom-names.tsv (built in: ransom_data.c), each row with where it was read.
+ *
+ * A name is compared with its case and everything but letters and digits removed
+ * ("READ__ME_TO_RECOVER" = "readmetorecover"). Rows: match kind, pattern, strength (strong:
+ * flags a store alone; weak: a common legitimate name too, flags only the wipe pattern -- the
+ * assessment decides), products, source, date. The table is parsed once; a row that does not
+ * parse is left out (test_assess checks that every row of the shipped file parses).
+ */
+#include "assess/assess.h"
+#include "core/util.h"
+
+#include <pthread.h>
+#include <string.h>
+
+extern const char ransom_names_tsv[]; /* ransom_data.c */
+
+enum rn_match { RN_EXACT = 1, RN_PREFIX, RN_SUFFIX, RN_CONTAINS, RN_WORD };
+
+#define RN_MAX_ROWS 512
+#define RN_MAX_PAT  48
+
+struct rn {
+    enum rn_match match;
+    bool strong;
+    char pat[RN_MAX_PAT];
+};
+
+static struct rn rows[RN_MAX_ROWS];
+static size_t nrows, nbad;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* Field i (0-based) of a tab-separated line [p, e) into out; false when absent or too long. */
+static bool field(const char *p, const char *e, int i, char *out, size_t n)
+{
+    for (; i > 0; i--) {
+        const char *t = memchr(p, '\t', (size_t)(e - p));
+        if (!t) return false;
+        p = t + 1;
+    }
+    const char *t = memchr(p, '\t', (size_t)(e - p));
+    size_t len = (size_t)((t ? t : e) - p);
+    if (len == 0 || len >= n) return false;
+    memcpy(out, p, len);
+    out[len] = 0;
+    return true;
+}
+
+static bool pat_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) return false;
+    return true;
+}
+
+static size_t parse(const char *text, size_t *bad);
+
+static void load(void)
+{
+    (void)parse(ransom_names_tsv, NULL);
+}
+
+size_t ransom_table_parse(const char *text, size_t *bad)
+{
+    pthread_once(&once, load); /* the built-in table first, so it never overwrites this one */
+    return parse(text, bad);
+}
+
+static size_t parse(const char *text, size_t *bad)
+{
+    nrows = nbad = 0;
+    const char *p = text;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        if (!e) e = p + strlen(p);
+        if (e > p && *p != '#') {
+            char m[16], pat[RN_MAX_PAT], st[16];
+            struct rn r = {0};
+            bool ok = field(p, e, 0, m, sizeof m) && field(p, e, 1, pat, sizeof pat) &&
+                      field(p, e, 2, st, sizeof st) && pat_ok(pat);
+            if (ok) {
+                r.match = !strcmp(m, "exact")      ? RN_EXACT
+                          : !strcmp(m, "prefix")   ? RN_PREFIX
+                          : !strcmp(m, "suffix")   ? RN_SUFFIX
+                          : !strcmp(m, "contains") ? RN_CONTAINS
+                          : !strcmp(m, "word")     ? RN_WORD
+                                                   : 0;
+                ok = r.match && (!strcmp(st, "strong") || !strcmp(st, "weak"));
+                r.strong = !strcmp(st, "strong");
+                str_copy(r.pat, pat, sizeof r.pat);
+            }
+            if (ok && nrows < RN_MAX_ROWS)
+                rows[nrows++] = r;
+            else
+                nbad++;
+        }
+        p = *e ? e + 1 : e;
+    }
+    if (bad) *bad = nbad;
+    return nrows;
+}
+
+/* Lower-case letters and digits of s, into out (n bytes). */
+static size_t flatten(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < n; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out[o++] = c;
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* Is w one of the words of name (words: runs of letters, split at case changes and digits)? */
+static bool has_word(const char *name, const char *w)
+{
+    size_t wl = strlen(w);
+    const char *p = name;
+    while (*p) {
+        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            p++;
+        if (!*p) break;
+        const char *s = p;
+        /* a word: an optional capital, then lower-case letters; or a run of capitals */
+        if (*p >= 'A' && *p <= 'Z') {
+            p++;
+            if (*p >= 'A' && *p <= 'Z') {
+                while (*p >= 'A' && *p <= 'Z' && !(p[1] >= 'a' && p[1] <= 'z'))
+                    p++;
+            } else {
+                while (*p >= 'a' && *p <= 'z')
+                    p++;
+            }
+        } else {
+            while (*p >= 'a' && *p <= 'z')
+                p++;
+        }
+        size_t l = (size_t)(p - s);
+        if (l == wl && l) {
+            bool eq = true;
+            for (size_t i = 0; i < l && eq; i++) {
+                char c = s[i];
+                if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+                eq = c == w[i];
+            }
+            if (eq) return true;
+        }
+        if (p == s) p++;
+    }
+    return false;
+}
+
+int ransom_strength(const char *name)
+{
+    if (!name || !*name) return 0;
+    pthread_once(&once, load);
+    char flat[FINDING_MAX_NAME], core[FINDING_MAX_NAME];
+    size_t fl = flatten(name, flat, sizeof flat);
+    if (!fl) return 0;
+    str_copy(core, flat, sizeof core);
+    size_t cl = fl;
+    while (cl > 0 && core[cl - 1] >= '0' && core[cl - 1] <= '9') /* readme2, backup1 */
+        core[--cl] = 0;
+    int best = 0;
+    for (size_t i = 0; i < nrows && best < 2; i++) {
+        const struct rn *r = &rows[i];
+        size_t pl = strlen(r->pat);
+        bool hit = false;
+        switch (r->match) {
+        case RN_EXACT:
+            hit = !strcmp(flat, r->pat) || (cl && !strcmp(core, r->pat));
+            break;
+        case RN_PREFIX:
+            hit = fl >= pl && !memcmp(flat, r->pat, pl);
+            break;
+        case RN_SUFFIX:
+            hit = (fl >= pl && !memcmp(flat + fl - pl, r->pat, pl)) ||
+                  (cl >= pl && !memcmp(core + cl - pl, r->pat, pl));
+            break;
+        case RN_CONTAINS:
+            hit = fl <= pl + 16 && strstr(flat, r->pat) != NULL;
+            break;
+        case RN_WORD:
+            hit = has_word(name, r->pat);
+            break;
+        }
+        if (hit) best = r->strong ? 2 : (best ? best : 1);
+    }
+    return best;
+}
+
+bool ransom_name(const char *name)
+{
+    return ransom_strength(name) > 0;
+}
