@@ -73,6 +73,13 @@ GET_PATHS = ES_PATHS + [
     # couchdb.c GET /<db>: one path segment (a '/' inside a name is %2F), a
     # database name (lowercase first), or a system database -- never /<db>/<doc>
     r"/[a-z][a-z0-9_$()+%-]*", r"/_(users|replicator|global_changes)",
+    # signatures/s3.yaml: ListObjectsV2 of a bucket the listing named (never /<bucket>/<key>)
+    r"/[A-Za-z0-9._%-]+\?list-type=2&max-keys=1000",
+    r"/pools", r"/pools/default/buckets",                                        # couchbase.yaml
+    r"/_api/version", r"/_api/database",                                         # arangodb.yaml
+    r"/_db/[A-Za-z0-9._%-]+/_api/collection\?excludeSystem=true",
+    r"/db/data/",                                                                # neo4j.yaml
+    r"/stats", r"/buckets\?buckets=true",                                        # riak.yaml
 ]
 POST_PATHS = {  # path -> allowed bodies
     r"/api/console/proxy\?path=" + PROXIED + r"&method=GET": [b""],              # kibana.c
@@ -360,6 +367,8 @@ tr_line() { # probe, bytes (escaped as the trace writes them); no length: the sh
     tr_line redis '*1\x0d\x0a$4\x0d\x0aKEYS\x0d\x0a'
     tr_line http 'GET /customers/_search HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
     tr_line http 'GET /shop/order-1 HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
+    tr_line http 'GET /shop-customers/customers/passport_scans/test-1.txt HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
+    tr_line http 'GET /buckets/files/keys?keys=true HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
     tr_line http 'GET /_all_dbs HTTP/1.1\x0d\x0aAuthorization: Basic YTpi\x0d\x0a\x0d\x0a'
     tr_line http 'GET /?query=SELECT%20*%20FROM%20shop.orders HTTP/1.1\x0d\x0a\x0d\x0a'
     tr_line http 'POST /api/console/proxy?path=customers%2F_search&method=GET HTTP/1.1\x0d\x0a\x0d\x0a'
@@ -377,8 +386,8 @@ m = struct.pack(">BBHHBB", 0x10, 1, len(p) + 8, 0, 1, 0) + p
 print("".join("\\x%02x" % c for c in m))')"
 } >"$T_TMP/forbidden.trace"
 python3 "$T_TMP/allow.py" "$T_TMP/forbidden.trace" >"$T_TMP/forbidden.out"
-check_eq "the checker refuses all 12 data-reading or password-guessing requests" \
-    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 12
+check_eq "the checker refuses all 14 data-reading or password-guessing requests" \
+    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 14
 
 jq -r '.instances[].address' "$M" | sort -u >"$T_TMP/targets"
 P=$(jq -r '[.instances[].port] | unique | map(tostring) | join(",")' "$M")

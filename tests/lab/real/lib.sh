@@ -34,7 +34,7 @@ ensure_pkgs() {
 # npm packages, each in its own folder under $CACHE/npm.
 ensure_npm() {
   local spec name dir tmp
-  for spec in pouchdb-server@4.2.0 redis-commander@0.9.0; do
+  for spec in pouchdb-server@4.2.0 redis-commander@0.9.0 s3rver@3.7.1; do
     name=${spec%@*}; dir=$CACHE/npm/$name
     [ -f "$dir/node_modules/$name/package.json" ] && \
       [ "$(jq -r .version "$dir/node_modules/$name/package.json")" = "${spec#*@}" ] && continue

@@ -701,6 +701,54 @@ ready_web() {
   done
 }
 
+# ================================================================ s3rver (127.0.46.1:4568)
+# s3rver 3.7.1 (npm): an S3 API on the filesystem. It checks a signature only when a request
+# carries one (Authorization header, Signature or X-Amz-Algorithm in the query) and has no
+# access keys of its own to deny with: an unsigned request is always served, so there is only an
+# open instance (there is no auth mode to configure). Buckets are created at start with
+# --configure-bucket; the objects are PUT by the lab (the lab seeds its own server, as it does
+# PouchDB with curl), synthetic "test-N" contents.
+S3_BUCKETS=(gongan-person-info shop-customers logs-2024)
+start_s3rver() {   # ID ADDR
+  local id=$1 a=$2 d=$LAB/data/$1 b args=()
+  alive "$id" && return 0
+  rm -rf "$d"; mkdir -p "$d"; chown nobody:nogroup "$d"
+  for b in "${S3_BUCKETS[@]}"; do args+=(--configure-bucket "$b"); done
+  run_bg "$id" nobody env HOME="$d" node "$CACHE/npm/s3rver/node_modules/s3rver/bin/s3rver.js" \
+    -d "$d" -a "$a" -p 4568 --no-vhost-buckets "${args[@]}"
+}
+# objects: gongan-person-info 4 (person_info/test-N.csv), shop-customers 3
+# (customers/passport_scans/test-N.txt), logs-2024 2 (access/test-N.log); contents "test-N".
+S3_OBJECTS=(gongan-person-info:person_info/test-%d.csv:4 shop-customers:customers/passport_scans/test-%d.txt:3
+  logs-2024:access/test-%d.log:2)
+ready_s3rver() {   # ID ADDR
+  local id=$1 a=$2 u=http://$2:4568 o b k n i recs=0 bytes=0 names='[]' v
+  done_already "$id" && return 0
+  wait_tcp "$a" 4568 30 "$id" || return 1
+  wait_cmd 20 curl -sf "$u/" || return 1
+  for o in "${S3_OBJECTS[@]}"; do
+    IFS=: read -r b k n <<<"$o"
+    for ((i = 1; i <= n; i++)); do
+      # shellcheck disable=SC2059
+      curl -sf -X PUT --data-binary "test-$i" "$u/$b/$(printf "$k" "$i")" >/dev/null || return 1
+    done
+  done
+  # the facts, as the server lists them (ListObjectsV2 of each bucket)
+  local l kc sz
+  for b in $(curl -s "$u/" | grep -oE '<Name>[^<]+</Name>' | sed 's/<[^>]*>//g'); do
+    l=$(curl -s "$u/$b?list-type=2&max-keys=1000")
+    kc=$(grep -oE '<KeyCount>[0-9]+' <<<"$l" | grep -oE '[0-9]+$')
+    sz=$(grep -oE '<Size>[0-9]+' <<<"$l" | grep -oE '[0-9]+$' | awk '{s += $1} END {print s + 0}')
+    recs=$((recs + ${kc:-0})); bytes=$((bytes + ${sz:-0}))
+    names=$(jq -c --arg b "$b" '. + [$b]' <<<"$names")
+  done
+  v=$(jq -r .version "$CACHE/npm/s3rver/node_modules/s3rver/package.json")
+  emit "$id" "$a" 4568 plain s3 s3rver "$v" none null \
+    "$(jq -nc --argjson n "$names" --argjson r $recs --argjson by $bytes '{collections:($n|length),records:$r,bytes:$by,names:$n}')" null \
+    "anonymous ListBuckets and ListObjectsV2 answer (s3rver checks no signature on unsigned requests); 9 objects in 3 buckets; version from package.json ($v)"
+  touch "$(state "$id")"
+}
+
 # ================================================================ NATS 2.9 (127.0.43.x:4222)
 # The server greets every client with INFO {json} (version, auth_required) before any login.
 NATS_PW=lab-nats-pw
