@@ -2,7 +2,10 @@
  * tests/probe/replay.c -- see replay.h.
  */
 #include "probe/replay.h"
+#include "catalog/catalog.h"
 #include "probe/http.h"
+#include "probe/sig_int.h"
+#include "probe/signature.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -29,7 +32,45 @@ struct kase {
     struct resp r[MAX_RESP];
     int nr;
     json_t *expect;
+    /* HTTP cases whose "_requests" name the request of every answer: each request gets the
+     * answer recorded for its request line (the k-th time it is asked, the k-th answer recorded
+     * for it, the last one repeated), a request the case did not record the lab emulator's 404
+     * (tests/lab/emu/emu_cases.py serves cases the same way). The order in which the dispatcher
+     * tries fingerprint paths -- which depends on every signature loaded -- then does not matter. */
+    bool route;
+    char service[64];            /* the case's folder: its service */
+    const char *line[MAX_RESP]; /* the request line of each answer (in expect) */
 };
+
+/* Is the request "GET <path> HTTP/1.1" for a path another HTTP app or signature (not the case's
+ * own service) fingerprints? */
+static bool fingerprint_path(const char *req, const char *own)
+{
+    if (strncmp(req, "GET ", 4)) return false;
+    const char *p = req + 4, *e = strchr(p, ' ');
+    if (!e) return false;
+    /* a request of the case's own signature is its own, whoever else fingerprints that path */
+    for (size_t i = 0; i < signature_count(); i++) {
+        const struct sig *g = signature_at(i);
+        if (!g || !svc_name_eq(g->entry.name, own)) continue;
+        for (int r = 0; r < g->nreq; r++) {
+            const char *br = strchr(g->req[r].path, '{');
+            size_t pl = br ? (size_t)(br - g->req[r].path) : strlen(g->req[r].path);
+            if (br ? (size_t)(e - p) >= pl && !strncmp(g->req[r].path, p, pl)
+                   : pl == (size_t)(e - p) && !strncmp(g->req[r].path, p, pl))
+                return false;
+        }
+    }
+    for (size_t i = 0; i < http_app_count(); i++)
+        for (const char *const *q = http_app_at(i)->paths;
+             q && *q && !svc_name_eq(http_app_at(i)->name, own); q++)
+            if (strlen(*q) == (size_t)(e - p) && !strncmp(*q, p, (size_t)(e - p))) return true;
+    return false;
+}
+
+static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                "X-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n"
+                                "404 page not found\n";
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
@@ -127,6 +168,7 @@ static int load_case(struct kase *k, const char *dir)
     if (!slash) return -1;
     *slash = 0;
     const char *pname = strrchr(parent, '/') ? strrchr(parent, '/') + 1 : parent;
+    str_copy(k->service, pname, sizeof k->service);
     k->probe = probe_find(pname);
     if (!k->probe && http_app_find(pname)) k->probe = &probe_http;
     if (!k->probe) {
@@ -170,6 +212,15 @@ static int load_case(struct kase *k, const char *dir)
     if (!k->expect) {
         fprintf(stderr, "replay: %s: expect.json: %s\n", dir, je.text);
         return -1;
+    }
+    const json_t *rq = json_object_get(k->expect, "_requests");
+    if (k->probe == &probe_http && (int)json_array_size(rq) >= k->nr && k->nr > 0) {
+        k->route = true;
+        for (int i = 0; i < k->nr; i++) {
+            const char *l = json_string_value(json_array_get(rq, i));
+            if (!l || (strncmp(l, "GET ", 4) && strncmp(l, "HEAD ", 5))) k->route = false;
+            k->line[i] = l;
+        }
     }
     return 0;
 }
@@ -220,7 +271,11 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
     }
     pr.ctx.tls = k->tls;
     rc = k->probe->start(&pr.ctx);
-    for (int i = 0; i < k->nr; i++) {
+    int asked[MAX_RESP] = {0};
+    char lastreq[512] = "";
+    struct resp nf = {.p = (unsigned char *)not_found, .n = sizeof not_found - 1};
+    int steps = k->route ? 4 * MAX_RESP : k->nr;
+    for (int i = 0; i < steps; i++) {
         if (rc == PROBE_STARTTLS) {
             /* the recorded responses that follow are what came inside TLS */
             if (pr.out.len) {
@@ -242,19 +297,44 @@ static json_t *run(const struct kase *k, int split_resp, size_t split_at, bool b
             rc = k->probe->start(&pr.ctx);
         }
         if (rc == PROBE_DONE || rc == PROBE_NOMATCH || rc < 0) break;
+        bool sent_now = pr.out.len > 0;
         if (pr.out.len) {
             json_array_append_new(reqs,
                                   json_stringn_nocheck((const char *)pr.out.data, pr.out.len));
+            /* what was sent: the route to its answer */
+            size_t l = pr.out.len < sizeof lastreq - 1 ? pr.out.len : sizeof lastreq - 1;
+            memcpy(lastreq, pr.out.data, l);
+            lastreq[l] = 0;
             buf_reset(&pr.out);
         }
-        const struct resp *r = &k->r[i];
+        int fi = i; /* the answer file used (for the split) */
+        const struct resp *r = i < k->nr ? &k->r[i] : NULL;
+        if (k->route) {
+            if (!sent_now) break; /* the probe asked for nothing more */
+            int j0 = -1, nth = 0;
+            fi = -1;
+            for (int j = 0; j < k->nr; j++) {
+                /* an entry of "_requests" is a prefix of the request it answers */
+                if (strncmp(lastreq, k->line[j], strlen(k->line[j]))) continue;
+                if (j0 < 0) j0 = j;
+                if (nth++ <= asked[j0]) fi = j; /* the asked[j0]-th answer for it, else the last */
+            }
+            if (j0 >= 0) asked[j0]++;
+            if (fi >= 0)
+                r = &k->r[fi];
+            else if (fingerprint_path(lastreq, k->service))
+                r = &nf; /* another service's fingerprint: what the lab emulator answers */
+            else
+                break; /* a request the recording ends before */
+        }
+        if (!r) break;
         size_t off = 0;
         rc = PROBE_MORE;
         while (off < r->n && rc == PROBE_MORE) {
             size_t chunk = r->n - off;
             if (bytewise)
                 chunk = 1;
-            else if (i == split_resp && off < split_at)
+            else if (fi == split_resp && off < split_at)
                 chunk = split_at - off;
             rc = k->probe->on_data(&pr.ctx, r->p + off, chunk);
             off += chunk;
@@ -359,9 +439,14 @@ static int check_expect(const struct kase *k, const json_t *res, int *checks)
     if (rq) {
         (*checks)++;
         const json_t *got = json_object_get(res, "requests");
+        size_t at = 0; /* routed cases: the requests listed were sent in this order, others too */
         for (size_t i = 0; i < json_array_size(rq); i++) {
             const char *want = json_string_value(json_array_get(rq, i));
-            const json_t *g = json_array_get(got, i);
+            if (k->route && want)
+                while (at < json_array_size(got) &&
+                       strncmp(json_string_value(json_array_get(got, at)), want, strlen(want)))
+                    at++;
+            const json_t *g = json_array_get(got, k->route ? at++ : i);
             if (!want || !g || strncmp(json_string_value(g), want, strlen(want)) != 0) {
                 const char *gs = g ? json_string_value(g) : NULL;
                 fprintf(stderr, "FAIL %s: request %zu does not start with \"%s\" (sent: \"%.60s\")\n",
@@ -412,6 +497,11 @@ int replay_case(const char *dir, int *checks)
     }
     int fails = 0;
     json_t *whole = run(&k, -1, 0, false);
+    if (getenv("AJAR_REPLAY_PRINT")) { /* the whole run's result, to write an expect.json */
+        char *d = json_dumps(whole, JSON_INDENT(1));
+        if (d) fprintf(stderr, "%s: %s\n", dir, d);
+        free(d);
+    }
     fails += check_expect(&k, whole, checks);
     json_t *bw = run(&k, -1, 0, true);
     (*checks)++;
