@@ -44,7 +44,6 @@ static const struct port_name {
     {"mongo-express", 8081},
     {"couchbase", 8091},
     {"arangodb", 8529},
-    {"jupyter", 8888},
     {"elasticsearch-transport", 9300},
     {"redis-sentinel", 26379},
     {"mongodb-shard", 27018},
