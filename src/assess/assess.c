@@ -519,6 +519,11 @@ static void rule_infra(struct finding *f, const struct facts *x)
                            "%s ResourceManager open at %s: anyone can submit an application, "
                            "i.e. run code on the cluster's nodes",
                            x->who, at);
+    else if (strcmp(s, "jupyter") == 0)
+        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+                           "%s open at %s: anyone can start a kernel and run code on the host, "
+                           "and read every file of its notebook folder",
+                           x->who, at);
     else if (strcmp(s, "kubelet") == 0 || strcmp(s, "kubernetes") == 0)
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
                            "%s API open at %s: workloads can be listed and run", x->who, at);

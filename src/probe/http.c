@@ -509,6 +509,23 @@ static bool other_protocol(const struct http_state *s)
     return false;
 }
 
+/*
+ * A TLS server's plain-text refusal of a plain request: Go's net/http ("Client sent an HTTP
+ * request to an HTTPS server", a registry or a Prometheus with TLS on their usual plain port)
+ * or nginx ("The plain HTTP request was sent to HTTPS port"). It is no page of a web server
+ * but "speak TLS here": the dispatcher declines, and the engine, which holds the same bytes
+ * (engine.c wants_tls), redoes the plan over TLS.
+ */
+static bool refuses_plain(const struct probe_ctx *ctx, const struct http_resp *r)
+{
+    static const char *const says[] = {"Client sent an HTTP request to an HTTPS server",
+                                       "plain HTTP request was sent to HTTPS"};
+    if (ctx->tls || r->status != 400 || !r->body.data) return false;
+    for (size_t i = 0; i < ARRAY_LEN(says); i++)
+        if (mem_find(r->body.data, r->body.len, says[i], true)) return true;
+    return false;
+}
+
 static int handle_response(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
@@ -528,7 +545,8 @@ static int handle_response(struct probe_ctx *ctx)
             }
         }
         const struct http_app *app = pick_app(ctx, s->path, r);
-        if (!app && s->nsent == 1 && other_protocol(s)) return PROBE_NOMATCH;
+        if (!app && s->nsent == 1 && (other_protocol(s) || refuses_plain(ctx, r)))
+            return PROBE_NOMATCH;
         if (!app) return after_send(ctx, next_fingerprint(ctx));
         s->app = app;
         if (app->state_size) {

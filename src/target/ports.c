@@ -39,7 +39,6 @@ static const struct port_name {
     {"rdp", 3389},
     {"vnc", 5900},
     {"redis-tls", 6380},
-    {"jupyter", 8888},
     {"elasticsearch-transport", 9300},
     {"redis-sentinel", 26379},
     {"mongodb-shard", 27018},

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/../.."
 lab_up || { bad "lab up"; t_end; exit 1; }
 DB=$T_TMP/sig.db
 OUT=$T_TMP/sig.jsonl
-"$AJAR" scan -q --rate 0 --db "$DB" -o "$OUT" -p 80,443,2181,2379,3306,5432,5601,6379,8123,9090,9200,27017 \
+"$AJAR" scan -q --rate 0 --db "$DB" -o "$OUT" -p 80,443,2181,2379,3306,5000,5432,5601,6379,8123,8888,9090,9200,27017 \
     127.0.10.1 127.0.10.2 127.0.12.1 127.0.13.1 127.0.13.2 127.0.14.1 127.0.16.1 127.0.17.1 127.0.17.20 \
+    127.0.44.1 127.0.44.2 127.0.45.1 \
     127.0.20.1 127.0.23.2 127.0.25.1 127.0.26.5 127.0.30.1-127.0.30.3 127.0.40.1-127.0.40.4 127.0.40.20-127.0.40.22
 check_eq "scan exit status" "$?" 0
 
@@ -71,6 +72,11 @@ has "clickhouse default without password" "$(sigs 127.0.16.1 8123 clickhouse)" d
 has "etcd open" "$(sigs 127.0.14.1 2379 etcd)" exposed-infrastructure
 has "prometheus" "$(sigs 127.0.17.1 9090 prometheus)" exposed-infrastructure
 has "zookeeper" "$(sigs 127.0.17.20 2181 zookeeper)" exposed-infrastructure
+# Jupyter: open = code execution (high) and file names read (person_info_2024.csv: critical)
+has "open jupyter" "$(sigs 127.0.44.1 8888 jupyter)" exposed-infrastructure no-auth personal-data-schema
+check_eq "open jupyter, person_info file: critical" "$(sev 127.0.44.1 8888 jupyter)" critical
+hasnt "jupyter with a token" "$(sigs 127.0.44.2 8888 jupyter)" exposed-infrastructure no-auth
+has "open docker registry" "$(sigs 127.0.45.1 5000 docker-registry)" no-auth
 has "elasticsearch 1.7 open" "$(sigs 127.0.20.1 9200 elasticsearch)" no-auth no-auth-capability end-of-life
 has "mongodb 2.6 open" "$(sigs 127.0.25.1 27017 mongodb)" no-auth end-of-life
 check_eq "mongodb 6.0 locked: info or medium" "$(sev 127.0.26.5 27017 mongodb | grep -cE '^(info|medium)$')" 1

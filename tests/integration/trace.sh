@@ -69,6 +69,10 @@ GET_PATHS = ES_PATHS + [
     r"/api/v1/status/buildinfo", r"/api/v1/targets\?state=active",               # prometheus.c
     r"/api/overview", r"/api/auth",                                              # rabbitmq.c
     r"/apiv2/server/info", r"/apiv1/server/info",                                # redis_commander.c
+    # signatures/jupyter.yaml: the directory model, versions, counts -- never /api/contents/<path>
+    r"/api/contents", r"/api", r"/hub/api", r"/hub/api/info", r"/api/kernelspecs",
+    # signatures/docker-registry.yaml: catalogue and tag lists -- never a manifest or a blob
+    r"/v2/", r"/v2/_catalog\?n=100", r"/v2/[A-Za-z0-9._~%-]+/tags/list",
     r"/_session", r"/_all_dbs", r"/_dbs_info",                                   # couchdb.c
     # couchdb.c GET /<db>: one path segment (a '/' inside a name is %2F), a
     # database name (lowercase first), or a system database -- never /<db>/<doc>

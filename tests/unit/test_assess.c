@@ -244,6 +244,18 @@ static void prometheus_old(struct finding *f, struct assess_ctx *c)
     base(f, "prometheus", "Prometheus", "2.20.1", AUTH_NONE);
 }
 
+/* an open Jupyter: code execution (infrastructure, high) and its files' names readable */
+static void jupyter_open(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "jupyter", "Jupyter Notebook", "6.4.12", AUTH_NONE);
+    name(f, "test-1.csv", -1);
+}
+
+static void jupyter_token(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "jupyter", "Jupyter Notebook", "6.4.12", AUTH_REQUIRED);
+}
+
 static void zookeeper_open(struct finding *f, struct assess_ctx *c)
 {
     base(f, "zookeeper", "ZooKeeper", "3.8.0", AUTH_NONE);
@@ -402,6 +414,8 @@ static const struct row rows[] = {
     {"hdfs person paths", hdfs_person_paths, "no-auth personal-data-schema", SEV_CRITICAL},
     {"prometheus old", prometheus_old, "exposed-infrastructure no-auth-capability", SEV_MEDIUM},
     {"zookeeper open", zookeeper_open, "exposed-infrastructure", SEV_MEDIUM},
+    {"jupyter open", jupyter_open, "no-auth exposed-infrastructure", SEV_HIGH},
+    {"jupyter token", jupyter_token, "", SEV_INFO},
     {"phpmyadmin open", phpmyadmin_open, "no-auth dashboard-exposes-store", SEV_HIGH},
     {"adminer login", adminer_login, "", SEV_INFO},
     {"redis-commander open", redis_commander_open, "no-auth dashboard-exposes-store", SEV_HIGH},

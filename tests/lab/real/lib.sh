@@ -14,7 +14,7 @@ warn() { printf '[lab] WARNING: %s\n' "$*" >&2; }
 LAB_PKGS=(redis-server redis-tools memcached postgresql-15 mariadb-server mariadb-client
   etcd-server etcd-client mosquitto mosquitto-clients influxdb clickhouse-server clickhouse-client
   prometheus rabbitmq-server zookeeperd nginx php-fpm php-mysql adminer phpmyadmin
-  nats-server
+  nats-server jupyter-notebook docker-registry apache2-utils
   openssl jq curl netcat-openbsd python3 util-linux iproute2)
 
 ensure_pkgs() {
@@ -26,9 +26,17 @@ ensure_pkgs() {
   printf 'phpmyadmin phpmyadmin/dbconfig-install boolean false\nphpmyadmin phpmyadmin/reconfigure-webserver multiselect\n' \
     | debconf-set-selections
   export DEBIAN_FRONTEND=noninteractive
+  # no package may start its system daemon (docker-registry would bind *:5000, in the way of
+  # the lab's own registries): a policy-rc.d that says no, for the install only
+  local policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"
+  fi
   apt-get update -q >/dev/null
   apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >"${TMPDIR:-/tmp}/ajar-lab-apt.log" 2>&1 \
-    || { tail -20 "${TMPDIR:-/tmp}/ajar-lab-apt.log" >&2; return 1; }
+    || { tail -20 "${TMPDIR:-/tmp}/ajar-lab-apt.log" >&2; [ -n "$policy" ] && rm -f "$policy"; return 1; }
+  [ -n "$policy" ] && rm -f "$policy"
+  return 0
 }
 
 # npm packages, each in its own folder under $CACHE/npm.

@@ -770,3 +770,150 @@ ready_nats() {
     "nats-server $mode; INFO server_id $(jq -r .server_id <<<"$info")$([ "$mode" = auth ] && echo "; user lab / NATS_PW")"
   touch "$(state "$id")"
 }
+
+# ================================================================ Jupyter Notebook 6.4 (127.0.44.x:8888)
+# The classic Notebook server, as nobody, its config, data and runtime folders under data/ID.
+# open: token and password empty (anyone runs code); token: a fixed token (JUPYTER_TOKEN).
+# The notebook folder holds a few small files: their names, types and sizes are what the
+# contents API lists (values are synthetic).
+JUPYTER_TOKEN=lab-jupyter-token
+start_jupyter() {   # ID ADDR MODE(open|token)
+  local id=$1 a=$2 mode=$3 d=$LAB/data/$1 tok=""
+  alive "$id" && return 0
+  mkdir -p "$d/home" "$d/notebooks"
+  if [ ! -f "$d/notebooks/customers.ipynb" ]; then
+    local i
+    for i in 1 2 3; do printf 'id,value\n%d,test-%d\n' "$i" "$i" >"$d/notebooks/test-$i.csv"; done
+    printf 'xm,sfzh,sjhm\ntest-1,test-1,test-1\n' >"$d/notebooks/person_info_2024.csv"
+    printf '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n' >"$d/notebooks/customers.ipynb"
+    mkdir -p "$d/notebooks/projects"; echo test-1 >"$d/notebooks/projects/notes.txt"
+  fi
+  chown -R nobody:nogroup "$d"
+  [ "$mode" = token ] && tok=$JUPYTER_TOKEN
+  run_bg "$id" nobody env HOME="$d/home" JUPYTER_CONFIG_DIR="$d/home/config" JUPYTER_DATA_DIR="$d/home/data" \
+    JUPYTER_RUNTIME_DIR="$d/home/runtime" IPYTHONDIR="$d/home/ipython" \
+    /usr/bin/jupyter-notebook --no-browser --ip "$a" --port 8888 --port-retries=0 \
+    --notebook-dir="$d/notebooks" --NotebookApp.token="$tok" --NotebookApp.password=
+}
+ready_jupyter() {
+  local id=$1 a=$2 mode=$3 u=http://$2:8888 h=() auth=none v c notes
+  done_already "$id" && return 0
+  wait_tcp "$a" 8888 30 "$id" || return 1
+  wait_cmd 20 curl -sf "$u/api" || return 1
+  v=$(curl -s "$u/api" | jq -r .version)
+  if [ "$mode" = token ]; then
+    h=(-H "Authorization: token $JUPYTER_TOKEN"); auth=required
+    notes="--NotebookApp.token=$JUPYTER_TOKEN (JUPYTER_TOKEN): /api/contents answers 403 without it; /api still gives the version"
+  else
+    notes="--NotebookApp.token= --NotebookApp.password=: no authentication, anyone can start a kernel"
+  fi
+  # the top-level listing as the server gives it (the operator's view, with the token)
+  c=$(curl -sf "${h[@]}" "$u/api/contents") || return 1
+  emit "$id" "$a" 8888 plain jupyter "Jupyter Notebook" "$v" "$auth" null \
+    "$(jq -c '{records: ([.content[] | select(.type != "directory")] | length),
+               bytes: ([.content[] | select(.type != "directory") | .size // 0] | add),
+               names: [.content[].name]}' <<<"$c")" null \
+    "$notes; notebook folder: $(jq -r '[.content[].name] | join(", ")' <<<"$c")"
+  touch "$(state "$id")"
+}
+
+# ================================================================ Docker registry 2.8 (127.0.45.x:5000)
+# CNCF Distribution ("registry:2", Debian's docker-registry), as nobody, filesystem storage under
+# data/ID. open: no auth; basic: htpasswd (bcrypt) user lab / REGISTRY_PW; tls: open, TLS on 5000
+# with its own certificate from the lab CA. Seeded through the registry's own HTTP API with tiny
+# images (one layer holding a README, a config): what an operator's `docker push` writes.
+REGISTRY_PW=lab-registry-pw
+REGISTRY_SEED_OPEN="shop/webapp:v1.0.0 shop/webapp:v1.1.0 shop/webapp:latest gongan/person-sync:2024.01 gongan/person-sync:latest metrics/exporter:0.1.0"
+REGISTRY_SEED_SMALL="shop/webapp:v1.0.0 shop/webapp:latest"
+start_registry() {   # ID ADDR MODE(open|basic|tls)
+  local id=$1 a=$2 mode=$3 d=$LAB/data/$1 extra=""
+  alive "$id" && return 0
+  mkdir -p "$d/storage"
+  case $mode in
+    basic) htpasswd -Bbn lab "$REGISTRY_PW" >"$d/htpasswd" 2>/dev/null || { warn "htpasswd failed"; return 1; }
+           extra="auth:
+  htpasswd:
+    realm: ajar-lab-registry
+    path: $d/htpasswd";;
+    tls) extra="";;
+  esac
+  cat >"$d/config.yml" <<EOC
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $d/storage
+  delete:
+    enabled: false
+http:
+  addr: $a:5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+$([ "$mode" = tls ] && printf '  tls:\n    certificate: %s\n    key: %s\n' "$LAB/certs/registry-tls.crt" "$LAB/certs/registry-tls.key")
+$extra
+EOC
+  chown -R nobody:nogroup "$d"
+  run_bg "$id" nobody /usr/bin/docker-registry serve "$d/config.yml"
+}
+# _reg_blob BASE REPO FILE CURL-ARGS...: upload FILE as a blob (monolithic POST + PUT), print its digest
+_reg_blob() {
+  local base=$1 repo=$2 f=$3; shift 3
+  local dg loc
+  dg=sha256:$(sha256sum "$f" | cut -d' ' -f1)
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' -I "$@" "$base/v2/$repo/blobs/$dg")" != 200 ]; then
+    loc=$(curl -s -D - -o /dev/null -X POST "$@" "$base/v2/$repo/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+    [ -n "$loc" ] || return 1
+    case $loc in /*) loc=$base$loc;; esac
+    case $loc in *\?*) loc="$loc&digest=$dg";; *) loc="$loc?digest=$dg";; esac
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$@" -H 'Content-Type: application/octet-stream' \
+      --data-binary "@$f" "$loc")" = 201 ] || return 1
+  fi
+  echo "$dg"
+}
+# _reg_push BASE REPO TAG CURL-ARGS...: a one-layer image (a README "test-REPO-TAG") tagged REPO:TAG
+_reg_push() {
+  local base=$1 repo=$2 tag=$3; shift 3
+  local w ldg cdg diff code
+  w=$(mktemp -d)
+  mkdir "$w/root"; echo "test-$repo-$tag" >"$w/root/README"
+  tar -C "$w/root" --mtime=2024-01-01 --owner=0 --group=0 -cf - README | gzip -n >"$w/layer.tgz"
+  diff=sha256:$(gzip -dc "$w/layer.tgz" | sha256sum | cut -d' ' -f1)
+  printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"lab":"ajar"}},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+    "$diff" >"$w/config.json"
+  if ldg=$(_reg_blob "$base" "$repo" "$w/layer.tgz" "$@") && cdg=$(_reg_blob "$base" "$repo" "$w/config.json" "$@"); then
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}' \
+      "$(stat -c %s "$w/config.json")" "$cdg" "$(stat -c %s "$w/layer.tgz")" "$ldg" >"$w/manifest.json"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$@" -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+      --data-binary "@$w/manifest.json" "$base/v2/$repo/manifests/$tag")
+  fi
+  rm -rf "$w"
+  [ "${code:-}" = 201 ]
+}
+ready_registry() {
+  local id=$1 a=$2 mode=$3 base=http://$2:5000 c=() auth=none tr=plain tls=null seed=$REGISTRY_SEED_SMALL it notes
+  done_already "$id" && return 0
+  wait_tcp "$a" 5000 15 "$id" || return 1
+  case $mode in
+    open) seed=$REGISTRY_SEED_OPEN; notes="no auth: anyone pulls (and pushes)";;
+    basic) c=(-u "lab:$REGISTRY_PW"); auth=required
+           notes="htpasswd (bcrypt), user lab / REGISTRY_PW: /v2/ answers 401 with WWW-Authenticate: Basic realm=\"ajar-lab-registry\"";;
+    tls) base=https://$a:5000; c=(--cacert "$LAB/certs/ca.crt"); tr=tls
+         tls=$(cert_facts "$LAB/certs/registry-tls.crt"); notes="no auth, TLS on 5000 (http.tls), lab CA certificate";;
+  esac
+  wait_cmd 15 curl -s -o /dev/null "${c[@]}" "$base/v2/" || return 1
+  for it in $seed; do _reg_push "$base" "${it%%:*}" "${it#*:}" "${c[@]}" || { warn "$id: push $it failed"; return 1; }; done
+  local cat repos tags=0 r n
+  cat=$(curl -s "${c[@]}" "$base/v2/_catalog?n=100")
+  repos=$(jq -c .repositories <<<"$cat")
+  for r in $(jq -r '.[]' <<<"$repos"); do
+    n=$(curl -s "${c[@]}" "$base/v2/$r/tags/list" | jq '.tags | length'); tags=$((tags + n))
+  done
+  # the server does not say its own version: the manifest's is null (Debian package: notes)
+  emit "$id" "$a" 5000 "$tr" docker-registry "Docker Registry" "" "$auth" "$tls" \
+    "$(jq -nc --argjson n "$repos" --argjson t "$tags" '{collections: ($n|length), records: $t, names: $n}')" null \
+    "$notes; Docker-Distribution-Api-Version registry/2.0; package docker-registry $(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null); repositories $(jq -r 'join(", ")' <<<"$repos"), $tags tags"
+  touch "$(state "$id")"
+}
