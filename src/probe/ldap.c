@@ -36,7 +36,7 @@
  *     and their sources): vendorName "Samba..." -> Samba AD DC;
  *     supportedCapabilities 1.2.840.113556.1.4.1851 -> Microsoft AD LDS,
  *     1.2.840.113556.1.4.800 -> Microsoft Active Directory ([MS-ADTS]
- *     3.1.1.3.4.3.1); objectClass OpenLDAProotDSE -> OpenLDAP; otherwise by
+ *     3.1.1.3.4.3); objectClass OpenLDAProotDSE -> OpenLDAP; otherwise by
  *     vendorName/vendorVersion (RFC 3045): 389 Directory Server, ApacheDS,
  *     OpenDJ, eDirectory, IBM, else vendorName itself. version: the first
  *     dotted number of vendorVersion. OpenLDAP and Active Directory publish
@@ -289,8 +289,6 @@ static void name_product(struct probe_ctx *ctx)
         prod = "OpenLDAP";
     else if (has(vv, "389-Directory/") || has(vn, "389 Project"))
         prod = "389 Directory Server";
-    else if (has(vv, "Red Hat-Directory/"))
-        prod = "Red Hat Directory Server";
     else if (has(vn, "Apache Software Foundation"))
         prod = "ApacheDS";
     else if (has(vv, "OpenDJ"))
@@ -298,7 +296,7 @@ static void name_product(struct probe_ctx *ctx)
     else if (has(vv, "eDirectory"))
         prod = "eDirectory";
     else if (has(vn, "International Business Machines"))
-        prod = "IBM Security Directory Server";
+        prod = "IBM Directory Server";
     if (prod)
         FINDING_SET(f, product, prod);
     else if (vn[0])
@@ -312,16 +310,17 @@ static void name_product(struct probe_ctx *ctx)
     }
 }
 
-/* Active Directory's msDS-Behavior-Version values ([MS-ADTS] 6.1.4.2). */
+/*
+ * domainControllerFunctionality ([MS-ADTS] 3.1.1.3.2.25 and 6.1.4.2): the DC's msDS-Behavior-
+ * Version. 7 (DS_BEHAVIOR_WIN2016) is also what 2019 and later DCs report.
+ */
 static const char *ad_level(int64_t v)
 {
-    static const char *const names[] = {"Windows 2000",           "Windows Server 2003 interim",
+    static const char *const names[] = {"Windows 2000",           NULL,
                                         "Windows Server 2003",    "Windows Server 2008",
                                         "Windows Server 2008 R2", "Windows Server 2012",
                                         "Windows Server 2012 R2", "Windows Server 2016"};
-    if (v >= 0 && v < (int64_t)ARRAY_LEN(names)) return names[v];
-    if (v == 10) return "Windows Server 2025";
-    return NULL;
+    return v >= 0 && v < (int64_t)ARRAY_LEN(names) ? names[v] : NULL;
 }
 
 /* Queue a context to test: not empty, not too long, not already queued. */
@@ -732,5 +731,5 @@ const struct probe probe_ldap = {
     .on_end = ldap_on_end,
     .free_state = ldap_free,
     .sniff = ldap_sniff,
-    .silent = 52, /* slapd reads "GET " as a bad tag and closes without a word */
+    .silent = 45, /* slapd reads "GET " as a bad tag and closes without a word */
 };
