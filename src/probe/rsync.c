@@ -208,15 +208,11 @@ static int on_line(struct probe_ctx *ctx, char *l, size_t n)
         /* PROBE_MORE with the request queued (the engine sends it): a daemon may send its
            motd right behind the greeting, in the same segment (rsync 3.0.9 does) */
         if (ctx->connection == 0) {
-            if (probe_send(ctx, greeting, sizeof greeting - 1) < 0 ||
-                probe_send(ctx, "#list\n", 6) < 0)
-                return PROBE_DONE;
+            if (probe_sendf(ctx, "%s#list\n", greeting) < 0) return PROBE_DONE;
             return PROBE_MORE;
         }
         int m = ctx->connection - 1;
-        if (m >= s->nmod || probe_send(ctx, greeting, sizeof greeting - 1) < 0 ||
-            probe_send(ctx, s->mod[m], strlen(s->mod[m])) < 0 || probe_send(ctx, "\n", 1) < 0)
-            return PROBE_DONE;
+        if (m >= s->nmod || probe_sendf(ctx, "%s%s\n", greeting, s->mod[m]) < 0) return PROBE_DONE;
         return PROBE_MORE;
     }
     if (ctx->connection > 0) return on_answer(ctx, l, n);

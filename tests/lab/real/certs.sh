@@ -13,6 +13,7 @@
 #   redis-tls.*         from the CA, CN redis-tls.lab.example, SAN IP 127.0.10.4
 #   pg-tls.*            from the CA, CN pg-tls.lab.example, SAN IP 127.0.12.2 (PostgreSQL ssl=on)
 #   mariadb-tls.*       from the CA, CN mariadb-tls.lab.example, SAN IP 127.0.13.2 (MariaDB TLS)
+#   ldap-tls.*          from the CA, CN ldap-tls.lab.example, SAN IP 127.0.41.1 (slapd LDAPS, 636)
 
 _ca_conf() {
   cat <<EOF
@@ -80,6 +81,8 @@ make_certs() {
   [ -s "$d/pg-tls.crt" ] || _leaf "$d" pg-tls 2048 pg-tls.lab.example "DNS:pg-tls.lab.example,IP:127.0.12.2" || return 1
   [ -s "$d/mariadb-tls.crt" ] || _leaf "$d" mariadb-tls 2048 mariadb-tls.lab.example \
     "DNS:mariadb-tls.lab.example,IP:127.0.13.2" || return 1
+  [ -s "$d/ldap-tls.crt" ] || _leaf "$d" ldap-tls 2048 ldap-tls.lab.example \
+    "DNS:ldap-tls.lab.example,IP:127.0.41.1" || return 1
   mkdir -p "$LAB/certs"
   cp "$d"/*.crt "$d"/*.key "$LAB/certs/"
   # keys readable by the unprivileged servers of this throwaway lab
