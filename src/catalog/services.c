@@ -259,6 +259,28 @@ const struct svc catalog_compiled[] = {
              "password until someone sets one.",
      .impl = IMPL_PROBE,
      .impl_name = "rethinkdb"},
+    {.name = "ldap",
+     .aliases = {"ldaps", "active-directory", "openldap"},
+     .cls = SVC_DATA,
+     .ports = {389, 3268},
+     .tls_ports = {636, 3269},
+     .default_scan = true,
+     .prevalence = 40,
+     .text = "An LDAP directory (OpenLDAP, Active Directory...): accounts, people and groups; "
+             "anonymous read hands them out.",
+     .impl = IMPL_PROBE,
+     .impl_name = "ldap"},
+    {.name = "rsync",
+     .aliases = {"rsyncd"},
+     .cls = SVC_DATA,
+     .ports = {873},
+     .tls_ports = {874},
+     .default_scan = true,
+     .prevalence = 25,
+     .text = "An rsync daemon: file trees (often backups) in modules anyone may copy unless a "
+             "module asks for a password.",
+     .impl = IMPL_PROBE,
+     .impl_name = "rsync"},
 };
 
 const size_t catalog_ncompiled = sizeof catalog_compiled / sizeof catalog_compiled[0];

@@ -28,7 +28,7 @@
 
 extern const struct probe probe_redis, probe_memcached, probe_mongodb, probe_postgresql,
     probe_mysql, probe_zookeeper, probe_mqtt, probe_amqp, probe_clickhouse_native, probe_cassandra,
-    probe_kafka, probe_mssql, probe_neo4j_bolt, probe_rethinkdb;
+    probe_kafka, probe_mssql, probe_neo4j_bolt, probe_rethinkdb, probe_ldap, probe_rsync;
 
 extern const struct http_app http_app_elasticsearch, http_app_kibana, http_app_couchdb,
     http_app_etcd, http_app_clickhouse, http_app_redis_commander, http_app_phpmyadmin;
@@ -37,6 +37,7 @@ static const struct probe *const all_probes[] = {
     &probe_http,      &probe_redis,     &probe_mysql, &probe_postgresql, &probe_mongodb,
     &probe_memcached, &probe_zookeeper, &probe_mqtt,  &probe_amqp,       &probe_clickhouse_native,
     &probe_cassandra, &probe_kafka,     &probe_mssql, &probe_neo4j_bolt, &probe_rethinkdb,
+    &probe_ldap,      &probe_rsync,
 };
 
 static const struct http_app *const compiled_apps[] = {
@@ -138,8 +139,7 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
     while (n < max) {
         size_t best = np;
         for (size_t i = 0; i < np; i++)
-            if (!used[i] &&
-                (best == np || prevalence(probe_at(i)) > prevalence(probe_at(best))))
+            if (!used[i] && (best == np || prevalence(probe_at(i)) > prevalence(probe_at(best))))
                 best = i;
         if (best == np) break;
         used[best] = true;

@@ -31,7 +31,6 @@ static const struct port_name {
     {"https-alt", 8443},
     {"telnet", 23},
     {"smtp", 25},
-    {"ldap", 389},
     {"smb", 445},
     {"oracle", 1521},
     {"docker-tls", 2376},

@@ -14,6 +14,7 @@
 #   pg-tls.*            from the CA, CN pg-tls.lab.example, SAN IP 127.0.12.2 (PostgreSQL ssl=on)
 #   mariadb-tls.*       from the CA, CN mariadb-tls.lab.example, SAN IP 127.0.13.2 (MariaDB TLS)
 #   registry-tls.*      from the CA, CN registry-tls.lab.example, SAN IP 127.0.45.3 (Docker registry, TLS on 5000)
+#   ldap-tls.*          from the CA, CN ldap-tls.lab.example, SAN IP 127.0.41.1 (slapd LDAPS, 636)
 
 _ca_conf() {
   cat <<EOF
@@ -83,6 +84,8 @@ make_certs() {
     "DNS:mariadb-tls.lab.example,IP:127.0.13.2" || return 1
   [ -s "$d/registry-tls.crt" ] || _leaf "$d" registry-tls 2048 registry-tls.lab.example \
     "DNS:registry-tls.lab.example,IP:127.0.45.3" || return 1
+  [ -s "$d/ldap-tls.crt" ] || _leaf "$d" ldap-tls 2048 ldap-tls.lab.example \
+    "DNS:ldap-tls.lab.example,IP:127.0.41.1" || return 1
   mkdir -p "$LAB/certs"
   cp "$d"/*.crt "$d"/*.key "$LAB/certs/"
   # keys readable by the unprivileged servers of this throwaway lab

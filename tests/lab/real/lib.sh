@@ -14,7 +14,7 @@ warn() { printf '[lab] WARNING: %s\n' "$*" >&2; }
 LAB_PKGS=(redis-server redis-tools memcached postgresql-15 mariadb-server mariadb-client
   etcd-server etcd-client mosquitto mosquitto-clients influxdb clickhouse-server clickhouse-client
   prometheus rabbitmq-server zookeeperd nginx php-fpm php-mysql adminer phpmyadmin
-  nats-server jupyter-notebook docker-registry apache2-utils
+  nats-server jupyter-notebook docker-registry apache2-utils slapd ldap-utils rsync
   openssl jq curl netcat-openbsd python3 util-linux iproute2)
 
 ensure_pkgs() {

@@ -917,3 +917,126 @@ ready_registry() {
     "$notes; Docker-Distribution-Api-Version registry/2.0; package docker-registry $(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null); repositories $(jq -r 'join(", ")' <<<"$repos"), $tags tags"
   touch "$(state "$id")"
 }
+
+# ================================================================ OpenLDAP slapd 2.5 (127.0.41.1-3:389, 127.0.41.1:636)
+# One seeded directory, dc=lab,dc=example: ou=people with test-1..test-5 (inetOrgPerson), ou=groups.
+#   open:   anonymous bind and read (slapd's default access), also LDAPS on 636 (ldap-tls.crt)
+#   locked: `access to * by users read by anonymous none` in the database: anonymous binds still
+#           succeed and the root DSE (the frontend's) stays readable, the suffix answers noSuchObject
+#   noanon: `disallow bind_anon` + `require authc`: the anonymous bind is refused (48) and so is
+#           the root DSE search (53 "authentication required")
+LDAP_PW=lab-ldap-pw
+LDAP_SUFFIX=dc=lab,dc=example
+start_slapd() {   # ID ADDR MODE(open|locked|noanon)
+  local id=$1 a=$2 mode=$3 d=$LAB/data/$1 c=$LAB/conf/$1.conf urls="ldap://$2:389/" i
+  alive "$id" && return 0
+  rm -rf "$d"; mkdir -p "$d/db"
+  {
+    printf 'include /etc/ldap/schema/%s.schema\n' core cosine inetorgperson
+    echo "modulepath /usr/lib/ldap"
+    echo "moduleload back_mdb"
+    echo "pidfile $d/slapd.pid"
+    [ "$mode" = noanon ] && printf 'disallow bind_anon\nrequire authc\n'
+    if [ "$mode" = open ]; then
+      echo "TLSCertificateFile $LAB/certs/ldap-tls.crt"
+      echo "TLSCertificateKeyFile $LAB/certs/ldap-tls.key"
+    fi
+    echo "database mdb"
+    echo "maxsize 16777216"
+    echo "suffix \"$LDAP_SUFFIX\""
+    echo "rootdn \"cn=admin,$LDAP_SUFFIX\""
+    echo "rootpw $LDAP_PW"
+    echo "directory $d/db"
+    [ "$mode" = locked ] && echo "access to * by users read by anonymous none"
+  } >"$c"
+  chmod 644 "$c"
+  {
+    printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: lab\no: ajar lab\n\n' "$LDAP_SUFFIX"
+    printf 'dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n\n' "$LDAP_SUFFIX"
+    printf 'dn: ou=groups,%s\nobjectClass: organizationalUnit\nou: groups\n\n' "$LDAP_SUFFIX"
+    for i in 1 2 3 4 5; do
+      printf 'dn: uid=test-%d,ou=people,%s\nobjectClass: inetOrgPerson\nuid: test-%d\ncn: test-%d\nsn: test-%d\nmail: test-%d@lab.example\n\n' \
+        "$i" "$LDAP_SUFFIX" "$i" "$i" "$i" "$i"
+    done
+  } >"$d/seed.ldif"
+  slapadd -q -f "$c" -l "$d/seed.ldif" >"$LAB/logs/$id.slapadd.log" 2>&1 || { warn "$id: slapadd failed"; return 1; }
+  chown -R openldap:openldap "$d"
+  [ "$mode" = open ] && urls+=" ldaps://$a:636/"
+  # root binds 389/636, then slapd drops to openldap (-u/-g)
+  run_bg "$id" root slapd -d 0 -u openldap -g openldap -f "$c" -h "$urls"
+}
+_ldapq() { ldapsearch -x -LLL -o ldif-wrap=no "$@" 2>&1; }
+ready_slapd() {
+  local id=$1 a=$2 mode=$3 auth=required notes data
+  done_already "$id" && return 0
+  wait_tcp "$a" 389 15 "$id" || return 1
+  wait_cmd 10 ldapsearch -x -H "ldap://$a" -D "cn=admin,$LDAP_SUFFIX" -w "$LDAP_PW" -s base -b "$LDAP_SUFFIX" 1.1 || return 1
+  local n; n=$(_ldapq -H "ldap://$a" -D "cn=admin,$LDAP_SUFFIX" -w "$LDAP_PW" -b "ou=people,$LDAP_SUFFIX" -s one 1.1 | grep -c '^dn:')
+  data=$(jq -nc --arg s "$LDAP_SUFFIX" '{databases:1,names:[$s]}')
+  case $mode in
+    open) auth=none
+      notes="slapd default access (anonymous read); $n entries under ou=people; rootdn cn=admin,$LDAP_SUFFIX / $LDAP_PW; OpenLDAP publishes no version in its root DSE";;
+    locked)
+      notes="access to * by users read by anonymous none: anonymous bind accepted, root DSE readable, the suffix answers noSuchObject (32) to anonymous; rootdn cn=admin,$LDAP_SUFFIX / $LDAP_PW";;
+    noanon) data='{}'
+      notes="disallow bind_anon + require authc: anonymous bind refused (48 'anonymous bind disallowed'), root DSE search refused (53); rootdn cn=admin,$LDAP_SUFFIX / $LDAP_PW";;
+  esac
+  emit "$id" "$a" 389 plain ldap OpenLDAP "" "$auth" null "$data" null "$notes"
+  if [ "$mode" = open ]; then
+    wait_tcp "$a" 636 10 "$id" || return 1
+    served_cert "$a" 636 >"$LAB/run/$id-tls.pem" || return 1
+    emit "$id-tls" "$a" 636 tls ldap OpenLDAP "" none "$(cert_facts "$LAB/run/$id-tls.pem")" "$data" null \
+      "LDAPS (TLS from the first byte) on the same slapd, certificate ldap-tls.crt"
+  fi
+  touch "$(state "$id")"
+}
+
+# ================================================================ rsync daemon (127.0.42.1-3:873)
+#   mixed:    [pub] open (comment "public files"), [backup] `auth users = alice` + secrets file (0600),
+#             [hidden] open but `list = no` (never listed, so never seen)
+#   locked:   [backup] and [home], both with auth users
+#   unlisted: only `list = no` modules: the listing is empty
+RSYNC_USER=alice
+RSYNC_PW=lab-rsync-pw
+start_rsyncd() {   # ID ADDR MODE(mixed|locked|unlisted)
+  local id=$1 a=$2 mode=$3 d=$LAB/data/$1 c=$LAB/conf/$1.conf m
+  alive "$id" && return 0
+  mkdir -p "$d/files"
+  for m in 1 2 3; do echo "test-$m" >"$d/files/test-$m.txt"; done
+  printf '%s:%s\n' "$RSYNC_USER" "$RSYNC_PW" >"$d/secrets"; chmod 600 "$d/secrets"
+  _rmod() {   # NAME COMMENT [auth|hidden]
+    printf '[%s]\n  path = %s/files\n  comment = %s\n  read only = yes\n' "$1" "$d" "$2"
+    case ${3:-} in
+      auth) printf '  auth users = %s\n  secrets file = %s/secrets\n' "$RSYNC_USER" "$d";;
+      hidden) printf '  list = no\n';;
+    esac
+  }
+  {
+    printf 'use chroot = no\npid file = %s/rsyncd.pid\nuid = nobody\ngid = nogroup\nlog file = %s\n' "$d" "$LAB/logs/$id.rsyncd.log"
+    case $mode in
+      mixed) _rmod pub "public files"; _rmod backup "nightly backups" auth; _rmod hidden "not listed" hidden;;
+      locked) _rmod backup "nightly backups" auth; _rmod home "home directories" auth;;
+      unlisted) _rmod hidden "not listed" hidden; _rmod private "not listed either" hidden;;
+    esac
+  } >"$c"
+  chmod 644 "$c"
+  # root binds 873; each module connection runs as nobody (uid/gid above)
+  run_bg "$id" root rsync --daemon --no-detach --address="$a" --port=873 --config="$c"
+}
+ready_rsyncd() {
+  local id=$1 a=$2 mode=$3 proto names auth notes
+  done_already "$id" && return 0
+  wait_tcp "$a" 873 10 "$id" || return 1
+  proto=$( (sleep 0.5) | timeout 3 nc -q 1 "$a" 873 2>/dev/null | head -1 | sed -n 's/^@RSYNCD: \([0-9.]*\).*/\1/p')
+  [ -n "$proto" ] || { warn "$id: no @RSYNCD greeting"; return 1; }
+  names=$(timeout 5 rsync "rsync://$a/" 2>/dev/null | awk '{print $1}' | jq -Rnc '[inputs]')
+  case $mode in
+    mixed) auth=partial
+      notes="modules pub (open), backup (auth users $RSYNC_USER / $RSYNC_PW), hidden (open, list = no)";;
+    locked) auth=required; notes="modules backup and home, both auth users $RSYNC_USER / $RSYNC_PW";;
+    unlisted) auth=unknown; names='[]'; notes="only list = no modules (hidden, private): the listing is empty";;
+  esac
+  emit "$id" "$a" 873 plain rsync rsync "" "$auth" null "$(jq -nc --argjson n "$names" '{names:$n}')" null \
+    "$notes; greeting protocol $proto; rsync tells no program version"
+  touch "$(state "$id")"
+}
