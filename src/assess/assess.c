@@ -489,48 +489,40 @@ static void rule_ransom(struct finding *f, const struct facts *x)
 
 static void rule_infra(struct finding *f, const struct facts *x)
 {
-    if (!x->infra) return;
     char at[64];
     where(f, at, sizeof at);
-    const char *s = x->service;
-    /* Vault always wants a token, but an uninitialised one has no owner yet: whoever calls
-     * sys/init first holds its unseal keys and root token */
-    if (strcmp(s, "vault") == 0) {
-        if (f->details && json_is_false(json_object_get(f->details, "initialized")))
-            finding_add_signal(f, "exposed-infrastructure", SEV_CRITICAL,
-                               "%s at %s is not initialised: whoever reaches it can initialise "
-                               "it and hold its unseal keys and root token",
-                               x->who, at);
+    /* A service that is not initialised has no owner yet: whoever calls its setup first owns it
+     * (Vault's sys/init hands over the unseal keys and the root token; a Couchbase node that was
+     * never set up takes the first administrator it is given) -- whatever its auth. */
+    if (f->details && json_is_false(json_object_get(f->details, "initialized")) &&
+        (x->infra || x->data_service)) {
+        finding_add_signal(f, "exposed-infrastructure", SEV_CRITICAL,
+                           "%s at %s is not initialised: whoever reaches it first can set it up "
+                           "and own it",
+                           x->who, at);
         return;
     }
-    if (f->auth != AUTH_NONE) return;
-    if (strcmp(s, "docker") == 0)
+    if (!x->infra || f->auth != AUTH_NONE) return;
+    /* what an open one hands anyone: the catalogue entry's exposure */
+    const struct svc *e = catalog_service(f->service);
+    switch (e ? e->exposure : EXP_MAP) {
+    case EXP_CODE:
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
-                           "Docker Engine API open at %s: anyone can start a privileged "
-                           "container, i.e. root on the host",
-                           at);
-    else if (strcmp(s, "etcd") == 0 || strcmp(s, "consul") == 0)
+                           "%s open at %s: anyone can run code through it (a container, an "
+                           "application, a kernel) on the hosts it controls",
+                           x->who, at);
+        break;
+    case EXP_SECRETS:
         finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
                            "%s open at %s: the cluster's configuration (and any secrets kept "
                            "there) readable and writable",
                            x->who, at);
-    else if (strcmp(s, "yarn") == 0)
-        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
-                           "%s ResourceManager open at %s: anyone can submit an application, "
-                           "i.e. run code on the cluster's nodes",
-                           x->who, at);
-    else if (strcmp(s, "jupyter") == 0)
-        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
-                           "%s open at %s: anyone can start a kernel and run code on the host, "
-                           "and read every file of its notebook folder",
-                           x->who, at);
-    else if (strcmp(s, "kubelet") == 0 || strcmp(s, "kubernetes") == 0)
-        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
-                           "%s API open at %s: workloads can be listed and run", x->who, at);
-    else
+        break;
+    default:
         finding_add_signal(f, "exposed-infrastructure", SEV_MEDIUM,
-                           "%s open at %s: a map of internal hosts and services for anyone", x->who,
-                           at);
+                           "%s open at %s: a map of internal hosts and services for anyone",
+                           x->who, at);
+    }
 }
 
 /* Researchers filter honeypots out: known answers, or an address that is every store at once. */

@@ -139,6 +139,24 @@ int svc_class_parse(const char *s, enum svc_class *out)
     return -1;
 }
 
+static const char *const exposure_names[] = {
+    [EXP_MAP] = "map", [EXP_SECRETS] = "secrets", [EXP_CODE] = "code"};
+
+const char *svc_exposure_name(enum svc_exposure e)
+{
+    return (size_t)e < ARRAY_LEN(exposure_names) ? exposure_names[e] : "map";
+}
+
+int svc_exposure_parse(const char *s, enum svc_exposure *out)
+{
+    for (size_t i = 0; i < ARRAY_LEN(exposure_names); i++)
+        if (s && !strcmp(s, exposure_names[i])) {
+            *out = (enum svc_exposure)i;
+            return 0;
+        }
+    return -1;
+}
+
 const char *svc_impl_name(enum svc_impl i)
 {
     switch (i) {

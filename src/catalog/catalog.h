@@ -31,6 +31,9 @@
 
 enum svc_class { SVC_OTHER = 0, SVC_DATA, SVC_CONSOLE, SVC_INFRA, SVC_BROKER };
 enum svc_impl { IMPL_PROBE = 1, IMPL_HTTP_APP, IMPL_SIGNATURE };
+/* What an open instance of an infrastructure service hands anyone (the exposed-infrastructure
+ * signal's severity and words): a map of the network, the secrets it keeps, or running code. */
+enum svc_exposure { EXP_MAP = 0, EXP_SECRETS, EXP_CODE };
 
 #define CATALOG_MAX_PORTS   16
 #define CATALOG_MAX_ALIASES 8
@@ -50,6 +53,7 @@ struct svc {
     const char *no_auth;
     const char *no_auth_source; /* where that comes from */
     int prevalence;             /* 1..100: how common; probe order on unclaimed ports */
+    enum svc_exposure exposure; /* infrastructure: what an open one gives (map by default) */
     const char *text;           /* one sentence for reports */
     enum svc_impl impl;
     const char *impl_name; /* the probe's or HTTP app's name, or the signature file's path */
@@ -74,6 +78,8 @@ void catalog_reset_added(void);
 const char *svc_class_name(enum svc_class c);
 /* "data", "console", "infrastructure", "broker", "other"; -1 when unknown. */
 int svc_class_parse(const char *s, enum svc_class *out);
+const char *svc_exposure_name(enum svc_exposure e);
+int svc_exposure_parse(const char *s, enum svc_exposure *out);
 const char *svc_impl_name(enum svc_impl i);
 
 /* Has the entry this plain (or, tls, this TLS) port among its usual ones? */

@@ -71,6 +71,7 @@ const struct svc catalog_compiled[] = {
      .impl_name = "couchdb"},
     {.name = "etcd",
      .cls = SVC_INFRA,
+     .exposure = EXP_SECRETS,
      .ports = {2379},
      .default_scan = true,
      .instance_key = "cluster_id",

@@ -818,7 +818,7 @@ static const char *const top_keys[] = {
     "ajar-signature", "service",      "aliases",   "class",    "ports",          "tls_ports",
     "default_scan",   "instance_key", "lifecycle", "no_auth",  "no_auth_source", "prevalence",
     "description",    "product",      "requests",  "identify", "extract",        "transport",
-    NULL};
+    "exposure",       NULL};
 
 static const char *const req_keys[] = {"id",      "method", "path",   "each", "max",
                                        "only_if", "json",   "accept", NULL};
@@ -910,6 +910,13 @@ static int entry(struct build *B, const struct ynode *root)
     if (y_str(L, y, "product", &B->s->product) < 0) return -1;
     if (!B->s->product[0] || !text_ok(B->s->product) || strlen(B->s->product) > 63)
         return fail(L, y->line, "product: 1 to 63 printable characters");
+    if ((y = y_get(root, "exposure"))) {
+        char *x = NULL;
+        if (y_str(L, y, "exposure", &x) < 0) return -1;
+        if (svc_exposure_parse(x, &e->exposure) < 0)
+            return fail(L, y->line, "exposure: map, secrets or code");
+        if (e->cls != SVC_INFRA) return fail(L, y->line, "exposure: only for class infrastructure");
+    }
     if ((y = y_get(root, "transport"))) {
         char *t = NULL;
         if (y_str(L, y, "transport", &t) < 0) return -1;
