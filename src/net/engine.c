@@ -51,7 +51,7 @@
 #define READ_CHUNK     16384
 #define BANNER_MAX     256
 #define MAX_RECONNECTS 8
-#define PLAN_MAX       16
+#define PLAN_MAX       64
 
 enum slot_state { S_FREE = 0, S_CONNECTING, S_TLS, S_PROBING };
 enum tclass { T_NONE = -1, T_CONNECT = 0, T_STEP = 1 };
@@ -494,6 +494,9 @@ static void tls_step(struct engine *en, struct slot *s)
         s->starttls = false;
         s->job->tls_ok = true;
         s->job->tls_decided = true;
+        /* TLS it is: from the next attempt on, what the port said (or its silence) orders the
+         * plan again, as in the clear */
+        s->job->tls_redo = false;
         if (!s->job->f.tls.present) tls_session_facts(s->ssl, &s->job->f, en->scan_time);
         probe_begin(en, s);
         return;

@@ -21,8 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_MAX_FINGERPRINTS 8 /* on a port some HTTP service claims */
-#define HTTP_FINGERPRINTS_UNCLAIMED 4 /* on a port none claims */
+#define HTTP_MAX_FINGERPRINTS       8  /* on a port some HTTP service claims */
+#define HTTP_FINGERPRINTS_UNCLAIMED 4  /* on a port none claims, after a web page at / */
+#define HTTP_FINGERPRINTS_DEEP      48 /* on a port none claims whose / said nothing */
 
 enum {
     ST_STATUS = 0,
@@ -291,7 +292,8 @@ struct http_state {
     struct http_resp resp;
     const struct http_app *app; /* chosen app, NULL while fingerprinting */
     void *app_state;
-    char sent[HTTP_MAX_FINGERPRINTS + 1][128]; /* the dispatcher's own GETs: / and fingerprints */
+    char sent[HTTP_FINGERPRINTS_DEEP + 1][128]; /* the dispatcher's own GETs: / and fingerprints */
+    bool root_page; /* / answered 2xx/3xx with HTML: a web site, not an API */
     int nsent;
     char path[256];     /* path of the request in flight */
     bool head;          /* request in flight is HEAD */
@@ -450,11 +452,15 @@ static int next_fingerprint(struct probe_ctx *ctx)
     struct http_state *s = ctx->state;
     uint16_t port = ctx->f->port;
     /* a port some HTTP service claims gets every claimer's paths tried (up to 8); another, the
-     * 4 most prevalent */
+     * 4 most prevalent after a web page at / -- or, when / said nothing (an error, JSON, an
+     * empty answer: an API server), every path there is (up to 48), as Nmap tries its rarer
+     * probes on a port that did not answer the common ones */
     bool claimed = false;
     for (size_t i = 0; i < http_app_count() && !claimed; i++)
         claimed = http_app_claims(http_app_at(i), port);
-    int cap = 1 + (claimed ? HTTP_MAX_FINGERPRINTS : HTTP_FINGERPRINTS_UNCLAIMED);
+    int cap = 1 + (claimed          ? HTTP_MAX_FINGERPRINTS
+                   : s->root_page ? HTTP_FINGERPRINTS_UNCLAIMED
+                                  : HTTP_FINGERPRINTS_DEEP);
     while (s->nsent < cap && s->nsent < (int)ARRAY_LEN(s->sent)) {
         const char *best = NULL;
         int best_key = -1;
@@ -535,6 +541,8 @@ static int handle_response(struct probe_ctx *ctx)
             s->have_root = true;
             s->root_status = r->status;
             s->root_cut = r->truncated;
+            const char *ct = http_header(r, "Content-Type");
+            s->root_page = r->status >= 200 && r->status < 400 && ct && str_iprefix(ct, "text/html");
             const char *sv = http_header(r, "Server");
             if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
             http_title(r, s->root_title, sizeof s->root_title);

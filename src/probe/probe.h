@@ -179,7 +179,7 @@ const struct svc *probe_entry(const struct probe *p);
  * The plan for one open port: the probes to try, usual ones first, at most
  * PROBE_MAX_ATTEMPTS connections per port in all (docs/probes.md).
  */
-#define PROBE_MAX_ATTEMPTS 6
+#define PROBE_MAX_ATTEMPTS 10
 size_t probe_plan(uint16_t port, const struct probe **out, size_t max);
 
 /* A catalogue entry's usual TLS port: try TLS first there. */

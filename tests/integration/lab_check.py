@@ -143,7 +143,11 @@ for m in manifest:
         continue
     r = cands[0]
     # a locked MQTT broker says only "not authorized": no product name to read
-    if not (m["auth"] == "required" and m["service"] in ("mqtt",)):
+    # a generic web server (a look-alike trap) may name itself in Server: (nginx); the case
+    # expects no product of ours
+    if m["service"] == "http" and not m["product"]:
+        pass
+    elif not (m["auth"] == "required" and m["service"] in ("mqtt",)):
       check((r.get("product") or "").lower() == (m["product"] or "").lower(),
             "%s: product %r (manifest %r)" % (m["id"], r.get("product"), m["product"]))
     if m.get("version"):
@@ -156,7 +160,8 @@ for m in manifest:
     want_auth = m["auth"]
     got_auth = r.get("auth")
     if m["service"] == "http":
-        ok = got_auth in ("none", "unknown")  # a static page: nothing to log in to
+        # a static page: nothing to log in to; a 401 (a trap's realm): required
+        ok = got_auth == want_auth if want_auth == "required" else got_auth in ("none", "unknown")
     else:
         ok = got_auth == want_auth
     check(ok, "%s: auth %r (manifest %r)" % (m["id"], got_auth, want_auth))

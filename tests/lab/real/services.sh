@@ -339,6 +339,10 @@ ready_influxdb() {
   emit "$id" "$a" 8086 plain influxdb InfluxDB "$v" "$auth" null \
     '{"databases":3,"collections":4,"records":50,"names":["metrics","logs_2024","telegraf","cpu","mem","access","disk"]}' null \
     "$notes; measurements cpu(20) mem(10) in metrics, access(15) in logs_2024, disk(5) in telegraf; RPC on $a:8088"
+  # the RPC (backup/restore) port answers in a binary protocol no probe names: an open port
+  # whose record says "unknown" (8088 is in scans for YARN's sake)
+  emit "$id-rpc" "$a" 8088 plain unknown "" "" unknown null '{}' null \
+    "InfluxDB 1.x RPC (backup and restore) port: binary, identified by no probe"
   touch "$(state "$id")"
 }
 
@@ -743,7 +747,7 @@ ready_s3rver() {   # ID ADDR
     names=$(jq -c --arg b "$b" '. + [$b]' <<<"$names")
   done
   v=$(jq -r .version "$CACHE/npm/s3rver/node_modules/s3rver/package.json")
-  emit "$id" "$a" 4568 plain s3 s3rver "$v" none null \
+  emit "$id" "$a" 4568 plain s3 s3rver "" none null \
     "$(jq -nc --argjson n "$names" --argjson r $recs --argjson by $bytes '{collections:($n|length),records:$r,bytes:$by,names:$n}')" null \
     "anonymous ListBuckets and ListObjectsV2 answer (s3rver checks no signature on unsigned requests); 9 objects in 3 buckets; version from package.json ($v)"
   touch "$(state "$id")"
