@@ -656,6 +656,10 @@ static void via_one(const struct sig *s, const struct sig_via *w, struct ev *x, 
     if (ok) str_sanitize(name, sizeof name, svc, strlen(svc), true);
     vals_free(&o);
     if (!ok) return;
+    /* a name or alias of the catalogue is the service it names (Grafana's "postgres" data
+     * source is a postgresql store) */
+    const struct svc *known = catalog_find(name);
+    if (known) str_copy(name, known->name, sizeof name);
     struct finding *f = pc->f, *e = probe_emit(pc);
     if (!e) return;
     FINDING_SET(e, service, name);

@@ -265,7 +265,7 @@ static void test_via_emits(void)
     struct http_resp r;
     resp(&r, 200, "application/json",
          "[{\"type\":\"elasticsearch\",\"url\":\"http://es:9200\",\"database\":\"logs-*\"},"
-         "{\"type\":\"Bad Type!\"},{\"url\":\"none\"}]");
+         "{\"type\":\"Bad Type!\"},{\"url\":\"none\"},{\"type\":\"es\"}]");
     struct finding f;
     finding_init(&f);
     str_copy(f.ip, "127.0.0.8", sizeof f.ip);
@@ -275,7 +275,7 @@ static void test_via_emits(void)
     int nx = sig_apply_all(s, &r, &f, x);
     /* one store per element with a usable service name ("Bad Type!" is sanitised, the one
      * without a type gives none) */
-    CHECK_INT(nx, 2);
+    CHECK_INT(nx, 3);
     CHECK(f.names.n == 0); /* the console's own record keeps nothing of its stores */
     if (nx >= 1) {
         CHECK_STR(x[0]->service, "elasticsearch");
@@ -291,6 +291,7 @@ static void test_via_emits(void)
                   "http://es:9200");
         json_decref(j);
     }
+    if (nx >= 3) CHECK_STR(x[2]->service, "elasticsearch"); /* an alias: the service it names */
     for (int i = 0; i < nx; i++) {
         finding_free(x[i]);
         free(x[i]);
