@@ -520,8 +520,8 @@ static void rule_infra(struct finding *f, const struct facts *x)
         break;
     default:
         finding_add_signal(f, "exposed-infrastructure", SEV_MEDIUM,
-                           "%s open at %s: a map of internal hosts and services for anyone",
-                           x->who, at);
+                           "%s open at %s: a map of internal hosts and services for anyone", x->who,
+                           at);
     }
 }
 
@@ -531,8 +531,8 @@ static void rule_honeypot(struct finding *f, const struct assess_ctx *c)
     char why[200];
     const char *project = honeypot_match(f, why, sizeof why);
     if (project)
-        finding_add_signal(f, "honeypot-suspect", SEV_INFO,
-                           "answers as the %s honeypot does (%s)", project, why);
+        finding_add_signal(f, "honeypot-suspect", SEV_INFO, "answers as the %s honeypot does (%s)",
+                           project, why);
     else if (c && c->host_stores >= HONEYPOT_MIN_STORES)
         finding_add_signal(f, "honeypot-suspect", SEV_INFO,
                            "this address answered as %d different stores at once", c->host_stores);

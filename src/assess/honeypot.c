@@ -116,8 +116,8 @@ static bool row_holds(const struct hp_row *r, const json_t *rec)
     if (r->op == HP_HAS) {
         size_t i;
         const json_t *x;
-        json_array_foreach(v, i, x) if (json_is_string(x) && !strcmp(json_string_value(x), r->value))
-            return true;
+        json_array_foreach(v, i, x) if (json_is_string(x) &&
+                                        !strcmp(json_string_value(x), r->value)) return true;
         return false;
     }
     char num[32];

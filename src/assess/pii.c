@@ -1565,5 +1565,3 @@ unsigned pii_classify_exhaustive(const char *name)
 {
     return classify(name, true);
 }
-
-

@@ -60,9 +60,9 @@ struct scan_state {
     const struct scan_cfg *cfg;
     struct tls_key *tls;
     size_t ntls, captls;
-    struct finding *redo; /* findings to assess again and store, after the scan */
-    int *redo_hosts;      /* hosts serving each one's certificate */
-    int *redo_stores;     /* stores its address answered as (honeypot count) */
+    struct finding *redo;     /* findings to assess again and store, after the scan */
+    int *redo_hosts;          /* hosts serving each one's certificate */
+    int *redo_stores;         /* stores its address answered as (honeypot count) */
     struct store_key *stores; /* (address, store service) pairs of this scan */
     size_t nstores, capstores;
     struct hp_host *hp; /* addresses with HONEYPOT_MIN_STORES stores or more, sorted */
@@ -326,7 +326,7 @@ static int collect_redo(void *arg, const struct finding *f)
         if (sc) hosts = sc->hosts;
     }
     if (s->nhp) {
-        struct hp_host k;
+        struct hp_host k = {.stores = 0};
         str_copy(k.ip, f->ip, sizeof k.ip);
         const struct hp_host *h = bsearch(&k, s->hp, s->nhp, sizeof k, hp_cmp);
         if (h) stores = h->stores;

@@ -74,8 +74,9 @@ static json_t *entry_json(const struct svc *s)
     json_object_set_new(o, "lifecycle", opt_str(s->lifecycle));
     json_object_set_new(o, "no_auth", opt_str(s->no_auth));
     json_object_set_new(o, "prevalence", json_integer(s->prevalence));
-    json_object_set_new(o, "exposure", s->cls == SVC_INFRA ? json_string(svc_exposure_name(s->exposure))
-                                                           : json_null());
+    json_object_set_new(o, "exposure",
+                        s->cls == SVC_INFRA ? json_string(svc_exposure_name(s->exposure))
+                                            : json_null());
     json_object_set_new(o, "description", opt_str(s->text));
     return o;
 }

@@ -80,7 +80,8 @@ static int ch_match(const struct http_app *self, const char *path, uint16_t port
         return 0;
     for (int i = 0; i < r->nhdr; i++)
         if (str_iprefix(r->hdr[i].name, "X-ClickHouse-")) return 95;
-    if (r->status == 200 && r->body.data && r->body.len == 4 && memcmp(r->body.data, "Ok.\n", 4) == 0)
+    if (r->status == 200 && r->body.data && r->body.len == 4 &&
+        memcmp(r->body.data, "Ok.\n", 4) == 0)
         return 85;
     return 0;
 }

@@ -458,7 +458,7 @@ static int next_fingerprint(struct probe_ctx *ctx)
     bool claimed = false;
     for (size_t i = 0; i < http_app_count() && !claimed; i++)
         claimed = http_app_claims(http_app_at(i), port);
-    int cap = 1 + (claimed          ? HTTP_MAX_FINGERPRINTS
+    int cap = 1 + (claimed        ? HTTP_MAX_FINGERPRINTS
                    : s->root_page ? HTTP_FINGERPRINTS_UNCLAIMED
                                   : HTTP_FINGERPRINTS_DEEP);
     while (s->nsent < cap && s->nsent < (int)ARRAY_LEN(s->sent)) {
@@ -542,7 +542,8 @@ static int handle_response(struct probe_ctx *ctx)
             s->root_status = r->status;
             s->root_cut = r->truncated;
             const char *ct = http_header(r, "Content-Type");
-            s->root_page = r->status >= 200 && r->status < 400 && ct && str_iprefix(ct, "text/html");
+            s->root_page =
+                r->status >= 200 && r->status < 400 && ct && str_iprefix(ct, "text/html");
             const char *sv = http_header(r, "Server");
             if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
             http_title(r, s->root_title, sizeof s->root_title);

@@ -113,7 +113,7 @@ static void pw_str(struct pw *w, const char *s)
 static int send_msg(struct probe_ctx *ctx, const struct pw *body)
 {
     uint8_t out[sizeof body->b + 4];
-    if (body->bad || body->n > 0xFFFF) return -1;
+    if (body->bad || body->n > sizeof body->b) return -1;
     out[0] = (uint8_t)(body->n >> 8);
     out[1] = (uint8_t)body->n;
     memcpy(out + 2, body->b, body->n);

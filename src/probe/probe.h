@@ -80,7 +80,7 @@ struct probe_ctx {
     const struct probe_options *opts; /* scan options a probe may honour */
     bool tls;                         /* the connection is inside TLS */
     int connection;                   /* 0 for the first connection of this run, then 1, 2... */
-    const struct probe *self; /* the probe being run (a signature's probe finds its file) */
+    const struct probe *self;         /* the probe being run (a signature's probe finds its file) */
     /* engine-private below */
     struct buf *out;        /* bytes queued by probe_send */
     struct finding **extra; /* findings emitted with probe_emit */

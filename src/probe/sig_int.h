@@ -145,7 +145,7 @@ struct sig_rule {
  * by `set` (its expressions relative to the element), recorded at the console's address with
  * via naming the console. */
 struct sig_via {
-    char *each;              /* pointer with '*', or NULL: one store */
+    char *each;               /* pointer with '*', or NULL: one store */
     struct sig_expr *service; /* the store's service name (a constant or read) */
     struct sig_expr *backend; /* where the console says the store lives: details.backend */
     struct sig_rule set;
@@ -164,9 +164,9 @@ struct sig {
     struct sig_capture *captures;
     size_t ncaptures;
     const char *paths[SIG_MAX_REQ + 1]; /* fingerprint paths (identify rules' requests but /) */
-    bool tcp;            /* transport: tcp -- a probe of its own, not an HTTP app */
-    struct http_app app; /* transport: http */
-    struct probe probe;  /* transport: tcp */
+    bool tcp;                           /* transport: tcp -- a probe of its own, not an HTTP app */
+    struct http_app app;                /* transport: http */
+    struct probe probe;                 /* transport: tcp */
     void *arena; /* every allocation above (blocks), freed with the signature */
 };
 

@@ -603,9 +603,9 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
 
 static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel);
 
-static const char *const expr_keys[] = {"json",  "regex", "in",      "header", "status",
-                                        "key",   "value", "var",     "count",  "sum",
-                                        "all",   "first", "exclude", NULL};
+static const char *const expr_keys[] = {"json", "regex", "in",      "header", "status",
+                                        "key",  "value", "var",     "count",  "sum",
+                                        "all",  "first", "exclude", NULL};
 
 static int excludes(struct build *B, const struct ynode *y, char ***out, size_t *n)
 {
@@ -815,26 +815,24 @@ static int bool_or_default(struct loader *L, const struct ynode *m, const char *
 }
 
 static const char *const top_keys[] = {
-    "ajar-signature", "service",      "aliases",   "class",    "ports",          "tls_ports",
-    "default_scan",   "instance_key", "lifecycle", "no_auth",  "no_auth_source", "prevalence",
-    "description",    "product",      "requests",  "identify", "extract",        "transport",
-    "exposure",       NULL};
+    "ajar-signature", "service",      "aliases",      "class",     "ports",
+    "tls_ports",      "default_scan", "instance_key", "lifecycle", "no_auth",
+    "no_auth_source", "prevalence",   "description",  "product",   "requests",
+    "identify",       "extract",      "transport",    "exposure",  NULL};
 
 static const char *const req_keys[] = {"id",      "method", "path",   "each", "max",
                                        "only_if", "json",   "accept", NULL};
-static const char *const tcp_req_keys[] = {"id",    "send",    "send_hex", "until",
-                                           "json",  "only_if", NULL};
+static const char *const tcp_req_keys[] = {"id",   "send",    "send_hex", "until",
+                                           "json", "only_if", NULL};
 static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
                                          "no_header", "body",  "contains", "not_contains", "title",
                                          "json",      "port",  NULL};
-static const char *const rule_keys[] = {"from",    "when",   "auth",      "product",     "version",
-                                        "records", "bytes",  "databases", "collections", "details",
-                                        "names",   "fields", "capture",   "stop",        "via",
-                                        NULL};
-static const char *const via_keys[] = {"each",    "service",   "backend",     "auth",
-                                       "product", "version",   "records",     "bytes",
-                                       "databases", "collections", "details", "names",
-                                       "fields",  NULL};
+static const char *const rule_keys[] = {
+    "from",        "when",    "auth",  "product", "version", "records", "bytes", "databases",
+    "collections", "details", "names", "fields",  "capture", "stop",    "via",   NULL};
+static const char *const via_keys[] = {"each",    "service", "backend", "auth",      "product",
+                                       "version", "records", "bytes",   "databases", "collections",
+                                       "details", "names",   "fields",  NULL};
 
 static int ports_list(struct loader *L, const struct ynode *y, const char *what, uint16_t *out)
 {
@@ -991,11 +989,15 @@ static int requests(struct build *B, const struct ynode *y)
                 return -1;
             }
             if (!q->sendlen && s->nreq > 0)
-                return fail(L, r->line, "request %s: only the first request may read a greeting "
-                                        "(send: nothing)", id);
+                return fail(L, r->line,
+                            "request %s: only the first request may read a greeting "
+                            "(send: nothing)",
+                            id);
             if (!(v = y_get(r, "until")))
-                return fail(L, r->line, "request %s: until: is missing (a regex: when the answer "
-                                        "is complete)", id);
+                return fail(L, r->line,
+                            "request %s: until: is missing (a regex: when the answer "
+                            "is complete)",
+                            id);
             if (!(q->until = y_regex(L, v, "until"))) return -1;
             q->path = q->id; /* names it in traces and identify */
             q->each = -1;

@@ -95,7 +95,8 @@ static json_t *ev_json(struct ev *x)
         const char *b = (const char *)x->r->body.data;
         size_t n = b ? x->r->body.len : 0, gs = 0, ge = n;
         if (x->q && x->q->json_re && !sig_regex(x->q->json_re, b, n, &gs, &ge)) n = 0;
-        if (n && ge > gs && !x->r->truncated) x->json = json_loadb(b + gs, ge - gs, JSON_DECODE_ANY, NULL);
+        if (n && ge > gs && !x->r->truncated)
+            x->json = json_loadb(b + gs, ge - gs, JSON_DECODE_ANY, NULL);
     }
     return x->json;
 }

@@ -36,9 +36,10 @@ struct kase {
      * answer recorded for its request line (the k-th time it is asked, the k-th answer recorded
      * for it, the last one repeated), a request the case did not record the lab emulator's 404
      * (tests/lab/emu/emu_cases.py serves cases the same way). The order in which the dispatcher
-     * tries fingerprint paths -- which depends on every signature loaded -- then does not matter. */
+     * tries fingerprint paths -- which depends on every signature loaded -- then does not matter.
+     */
     bool route;
-    char service[64];            /* the case's folder: its service */
+    char service[64];           /* the case's folder: its service */
     const char *line[MAX_RESP]; /* the request line of each answer (in expect) */
 };
 
@@ -68,9 +69,10 @@ static bool fingerprint_path(const char *req, const char *own)
     return false;
 }
 
-static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                                "X-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n"
-                                "404 page not found\n";
+static const char not_found[] =
+    "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "X-Content-Type-Options: nosniff\r\nContent-Length: 19\r\n\r\n"
+    "404 page not found\n";
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
@@ -449,7 +451,8 @@ static int check_expect(const struct kase *k, const json_t *res, int *checks)
             const json_t *g = json_array_get(got, k->route ? at++ : i);
             if (!want || !g || strncmp(json_string_value(g), want, strlen(want)) != 0) {
                 const char *gs = g ? json_string_value(g) : NULL;
-                fprintf(stderr, "FAIL %s: request %zu does not start with \"%s\" (sent: \"%.60s\")\n",
+                fprintf(stderr,
+                        "FAIL %s: request %zu does not start with \"%s\" (sent: \"%.60s\")\n",
                         k->dir, i, want ? want : "?", gs ? gs : "nothing");
                 fails++;
                 break;

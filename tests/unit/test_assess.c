@@ -576,13 +576,26 @@ static void test_ransom_table(void)
         const char *name;
         int want;
     } t[] = {
-        {"NODATA4U_SECUREYOURSHIT", 2}, {"gk01juo8o3-meow", 2},  {"nightlionsecurity.com", 2},
-        {"hacked_by_unistellar", 2},    {"READ__ME_TO_RECOVER_YOUR_DATA", 2},
-        {"readme_to_recover", 2},       {"PLEASE_READ_ME_VVV", 2}, {"RECOVER_YOUR_DATA", 2},
-        {"wegeturdb_contact", 2},       {"crackit", 2},           {"pay_bitcoin_now", 2},
-        {"README", 1},                  {"Warning", 1},           {"Backup1", 1},
-        {"Attention", 1},               {"customers", 0},         {"person_info", 0},
-        {"backup_2019_orders", 0},      {"readers", 0},           {"", 0},
+        {"NODATA4U_SECUREYOURSHIT", 2},
+        {"gk01juo8o3-meow", 2},
+        {"nightlionsecurity.com", 2},
+        {"hacked_by_unistellar", 2},
+        {"READ__ME_TO_RECOVER_YOUR_DATA", 2},
+        {"readme_to_recover", 2},
+        {"PLEASE_READ_ME_VVV", 2},
+        {"RECOVER_YOUR_DATA", 2},
+        {"wegeturdb_contact", 2},
+        {"crackit", 2},
+        {"pay_bitcoin_now", 2},
+        {"README", 1},
+        {"Warning", 1},
+        {"Backup1", 1},
+        {"Attention", 1},
+        {"customers", 0},
+        {"person_info", 0},
+        {"backup_2019_orders", 0},
+        {"readers", 0},
+        {"", 0},
     };
     for (size_t i = 0; i < ARRAY_LEN(t); i++)
         CHECK_MSG(ransom_strength(t[i].name) == t[i].want, "%s: %d, want %d", t[i].name,

@@ -100,7 +100,8 @@ static void test_json_in_regex(void)
     CHECK_MSG(s != NULL, "%s", msg);
     if (!s) return;
     struct http_resp r;
-    resp(&r, 200, "text/plain", "INFO {\"server_id\":\"N1\",\"version\":\"2.9.11\",\"auth_required\":true}\r");
+    resp(&r, 200, "text/plain",
+         "INFO {\"server_id\":\"N1\",\"version\":\"2.9.11\",\"auth_required\":true}\r");
     CHECK_INT(sig_identify(s, "/info", 4222, &r), 90);
     CHECK_INT(sig_identify(s, "/other", 4222, &r), 0);
     struct finding f;
@@ -146,7 +147,8 @@ static void test_var_and_via(void)
     if (!s) return;
     struct http_resp r;
     resp(&r, 200, "application/json",
-         "{\"server\":{\"version\":\"6.0.6\"},\"objects\":7,\"dbs\":[{\"name\":\"shop\",\"host\":\"mongo:27017\","
+         "{\"server\":{\"version\":\"6.0.6\"},\"objects\":7,\"dbs\":[{\"name\":\"shop\",\"host\":"
+         "\"mongo:27017\","
          "\"count\":5},{\"name\":\"hr\",\"count\":2}]}");
     struct finding f;
     finding_init(&f);
@@ -412,8 +414,10 @@ static void test_registry_harbor(void)
 {
     size_t sn = 0, hn = 0, bn = 0;
     char *text = slurp_file("signatures/docker-registry.yaml", &sn);
-    char *head = slurp_file("tests/fixtures/recorded/docker-registry/harbor-1.1.2/GET_v2.401.headers.txt", &hn);
-    char *body = slurp_file("tests/fixtures/recorded/docker-registry/2.8.2/basic/GET_v2.401.json", &bn);
+    char *head = slurp_file(
+        "tests/fixtures/recorded/docker-registry/harbor-1.1.2/GET_v2.401.headers.txt", &hn);
+    char *body =
+        slurp_file("tests/fixtures/recorded/docker-registry/2.8.2/basic/GET_v2.401.json", &bn);
     CHECK(text && head && body);
     struct sig *s = NULL;
     struct err e;
