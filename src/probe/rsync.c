@@ -126,8 +126,8 @@ static bool on_module(struct probe_ctx *ctx, const char *l, size_t n)
         k--;
     if (!k || (k < 15 && t != 15)) return false;
     finding_add_name(ctx->f, l, k, -1, -1);
-    /* a name we may send back: printable, no '/', no leading '#' or '@', fits */
-    bool sendable = k < RSYNC_NAME_MAX && l[0] != '#' && l[0] != '@';
+    /* a name we may send back: printable, no '/', no leading '#', '@' or '-' (an option), fits */
+    bool sendable = k < RSYNC_NAME_MAX && l[0] != '#' && l[0] != '@' && l[0] != '-';
     for (size_t i = 0; i < k && sendable; i++)
         if ((unsigned char)l[i] < 0x20 || l[i] == 0x7f || l[i] == '/') sendable = false;
     if (!s->modules) s->modules = json_array();

@@ -84,6 +84,30 @@ GET_PATHS = ES_PATHS + [
     r"/_db/[A-Za-z0-9._%-]+/_api/collection\?excludeSystem=true",
     r"/db/data/",                                                                # neo4j.yaml
     r"/stats", r"/buckets\?buckets=true",                                        # riak.yaml
+    # signatures/hdfs.yaml: two JMX beans (counts), the listing of / and a content summary
+    # (counts and bytes) of a top-level entry it named -- never op=OPEN, never a deeper path
+    r"/jmx\?qry=Hadoop:service=NameNode,name=(NameNodeInfo|FSNamesystemState)",
+    r"/webhdfs/v1/\?op=LISTSTATUS", r"/webhdfs/v1/[^/?&#]+\?op=GETCONTENTSUMMARY",
+    r"/ws/v1/cluster/(info|metrics)",                                            # yarn.yaml
+    r"/jmx\?qry=Hadoop:service=HBase,name=Master,sub=Server",                    # hbase.yaml
+    r"/status/cluster", r"/version/cluster",
+    r"/status", r"/druid/coordinator/v1/datasources", r"/druid/v2/datasources",  # druid.yaml
+    r"/v1/agent/self", r"/v1/catalog/services", r"/v1/kv/\?keys",               # consul.yaml: key names only
+    r"/v1/sys/health", r"/v1/sys/seal-status",                                   # vault.yaml
+    r"/solr/admin/info/system\?wt=json", r"/solr/admin/cores\?action=STATUS&wt=json",  # solr.yaml
+    r"/collections", r"/collections/[A-Za-z0-9._%-]+",                           # qdrant.yaml: collection info
+    r"/version", r"/debug",                                                      # meilisearch, typesense
+    r"/v1/meta", r"/v1/schema", r"/v1/nodes/[A-Za-z0-9_%-]+\?output=verbose",   # weaviate.yaml
+    r"/v1/vector/collections",                                                   # milvus.yaml
+    r"/api/v[12]/heartbeat", r"/api/v[12]/version",                              # chroma.yaml: names and counts
+    r"/api/v2/tenants/default_tenant/databases",
+    r"/api/v2/tenants/default_tenant/databases/default_database/collections",
+    r"/api/v2/tenants/default_tenant/databases/default_database/collections/[0-9a-f-]{36}/count",
+    r"/api/health", r"/api/frontend/settings", r"/api/datasources", r"/login",   # grafana.yaml
+    r"/api/clusters", r"/api/cluster", r"/api/cluster/overview",                 # kafka-ui.yaml
+    r"/api/console/endpoints", r"/api/topics", r"/actuator/info",
+    r"/api/clusters/[A-Za-z0-9._%-]+/topics\?page=1&perPage=100&showInternal=true",
+    r"/api/info", r"/api/databases",                                             # redisinsight.yaml
 ]
 POST_PATHS = {  # path -> allowed bodies
     r"/api/console/proxy\?path=" + PROXIED + r"&method=GET": [b""],              # kibana.c
@@ -332,11 +356,135 @@ def mongodb_ok(b):  # mongodb.c: metadata commands only, as OP_MSG (2013) or OP_
     return True
 
 
+# kafka.c: ApiVersions v4 / v3 / v0 (correlation ids 1, 2, 3) and Metadata (correlation id 4)
+# for every topic (null; v0: the empty list) with auto-creation off and no authorized operations
+def kafka_frame(key, ver, cid, flex, body):
+    hdr = key.to_bytes(2, "big") + ver.to_bytes(2, "big") + cid.to_bytes(4, "big") + b"\x00\x04ajar"
+    if flex:
+        hdr += b"\x00"
+    m = hdr + body
+    return len(m).to_bytes(4, "big") + m
+
+
+KAFKA_OK = {kafka_frame(18, 4, 1, True, b"\x05ajar\x040.1\x00"),
+            kafka_frame(18, 3, 2, True, b"\x05ajar\x040.1\x00"),
+            kafka_frame(18, 0, 3, False, b"")}
+for v in range(0, 13):
+    flex = v >= 9
+    body = b"\x00\x00\x00\x00" if v == 0 else b"\xff\xff\xff\xff" if not flex else b"\x00"
+    body += b"\x00" if v >= 4 else b""
+    body += b"\x00" if 8 <= v <= 10 else b""
+    body += b"\x00" if v >= 8 else b""
+    body += b"\x00" if flex else b""
+    KAFKA_OK.add(kafka_frame(3, v, 4, flex, body))
+
+
+def kafka_ok(b):
+    return b in KAFKA_OK
+
+
+# ldap.c: the anonymous bind, the root DSE search for the listed attributes, a base-scope
+# search asking for no attribute ("1.1") of a naming context, Unbind. BER built here.
+def ber(tag, content):
+    n = len(content)
+    ln = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else bytes([0x82]) + n.to_bytes(2, "big")
+    return bytes([tag]) + ln + content
+
+
+def ber_len(b, i):
+    """(length, offset of the content) of the BER length at b[i]."""
+    if i >= len(b) or b[i] < 0x80:
+        return (b[i] if i < len(b) else 0), i + 1
+    k = b[i] & 0x7F
+    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
+
+
+def ldap_int(v):
+    return ber(0x02, bytes([v]))
+
+
+def ldap_search(msgid, base, attrs):
+    req = (ber(0x04, base) + ber(0x0A, b"\x00") + ber(0x0A, b"\x00") + ldap_int(1) + ldap_int(10)
+           + ber(0x01, b"\x00") + ber(0x87, b"objectClass") + ber(0x30, b"".join(ber(0x04, a) for a in attrs)))
+    return ber(0x30, ldap_int(msgid) + ber(0x63, req))
+
+
+LDAP_ROOT_ATTRS = [a.encode() for a in (
+    "objectClass namingContexts supportedLDAPVersion vendorName vendorVersion supportedSASLMechanisms "
+    "supportedExtension supportedCapabilities defaultNamingContext dnsHostName serverName "
+    "domainFunctionality forestFunctionality domainControllerFunctionality isGlobalCatalogReady").split()]
+LDAP_BIND = ber(0x30, ldap_int(1) + ber(0x60, ldap_int(3) + ber(0x04, b"") + ber(0x80, b"")))
+LDAP_ROOT = ldap_search(2, b"", LDAP_ROOT_ATTRS)
+
+
+def ldap_ok(b):
+    if b in (LDAP_BIND, LDAP_ROOT):
+        return True
+    if len(b) >= 7 and b[2:4] == b"\x02\x01":
+        msgid = b[4]
+        if b == ber(0x30, ldap_int(msgid) + b"\x42\x00"):                  # Unbind
+            return True
+        if msgid >= 3:                                                      # a naming context, "1.1"
+            i = 5
+            for tag in (0x63, 0x04):                                        # SearchRequest, then its base
+                if i + 2 > len(b) or b[i] != tag:
+                    return False
+                n, i = ber_len(b, i + 1)
+            return b == ldap_search(msgid, b[i:i + n], [b"1.1"])
+    return False
+
+
+# neo4j_bolt.c: the handshake, then whole chunked messages among these (no RUN, no password)
+BOLT_HANDSHAKE = b"\x60\x60\xb0\x17" + bytes.fromhex("00080805" "00030404" "00000003" "00000001")
+BOLT_MSGS = {
+    b"\xb2\x01\x88ajar/0.1\xa1\x86scheme\x84none",                                     # INIT (1, 2)
+    b"\xb1\x01\xa2\x8auser_agent\x88ajar/0.1\x86scheme\x84none",                     # HELLO (3 to 5.0)
+    b"\xb1\x01\xa1\x8auser_agent\x88ajar/0.1",                                         # HELLO (5.1, 5.2)
+    b"\xb1\x01\xa2\x8auser_agent\x88ajar/0.1\x8abolt_agent\xa1\x87product\x88ajar/0.1",  # HELLO (5.3+)
+    b"\xb1\x6a\xa1\x86scheme\x84none",                                                 # LOGON (5.1+)
+    b"\xb0\x02",                                                                       # GOODBYE
+}
+
+
+def neo4j_bolt_ok(b):
+    if b == BOLT_HANDSHAKE:
+        return True
+    i, msg = 0, b""
+    while i + 2 <= len(b):
+        n = int.from_bytes(b[i:i + 2], "big")
+        if n == 0:
+            if msg not in BOLT_MSGS:
+                return False
+            msg = b""
+        else:
+            msg += b[i + 2:i + 2 + n]
+        i += 2 + n
+    return i == len(b) and msg == b"" and len(b) > 0
+
+
+# rethinkdb.c: the V1_0 magic, SCRAM-SHA-256 for admin with the empty password's proof, or
+# the V0_4 handshake with an empty auth key
+B64 = r"[A-Za-z0-9+/=_-]"
+
+
+def rethinkdb_ok(b):
+    if b in (b"\xc3\xbd\xc2\x34", b"\x20\x2d\x0c\x40\x00\x00\x00\x00\xc7\x70\x69\x7e"):
+        return True
+    return full(rb'\{"protocol_version":0,"authentication_method":"SCRAM-SHA-256","authentication":"n,,n=admin,r='
+                + B64.encode() + rb'{16,64}"\}\x00', b) or \
+        full(rb'\{"authentication":"c=biws,r=' + B64.encode() + rb'{16,128},p=' + B64.encode() + rb'{44}"\}\x00', b)
+
+
+def rsync_ok(b):  # rsync.c: our greeting and #list, or a module name the listing gave (never an option)
+    return full(rb"@RSYNCD: 31\.0\n(#list|[^\n#@/-][^\n/]{0,126})\n", b)
+
+
 CHECKS = {
     "http": http_ok, "redis": redis_ok, "memcached": memcached_ok, "mqtt": mqtt_ok,
     "zookeeper": zookeeper_ok, "amqp": amqp_ok, "cassandra": cassandra_ok,
     "clickhouse_native": clickhouse_native_ok, "postgresql": postgresql_ok, "mysql": mysql_ok,
-    "mongodb": mongodb_ok, "mssql": mssql_ok,
+    "mongodb": mongodb_ok, "mssql": mssql_ok, "kafka": kafka_ok, "ldap": ldap_ok,
+    "neo4j_bolt": neo4j_bolt_ok, "rethinkdb": rethinkdb_ok, "rsync": rsync_ok,
 }
 
 
@@ -388,10 +536,25 @@ struct.pack_into("<HHHH", fixed, 40, 94, 2, 98, 1)
 p = bytes(fixed) + data; p = struct.pack("<I", len(p)) + p[4:]
 m = struct.pack(">BBHHBB", 0x10, 1, len(p) + 8, 0, 1, 0) + p
 print("".join("\\x%02x" % c for c in m))')"
+    # the new probes and signatures: a Kafka Fetch, an LDAP subtree search for every attribute,
+    # a Bolt RUN, an rsync transfer's arguments, a RethinkDB query, HDFS OPEN, a Consul value,
+    # a registry manifest
+    tr_line kafka '\x00\x00\x00\x0e\x00\x01\x00\x04\x00\x00\x00\x04\x00\x04ajar'
+    tr_line ldap "$(python3 -c '
+def ber(t, c): return bytes([t, len(c)]) + c
+req = ber(4, b"dc=lab") + ber(10, b"\x02") + ber(10, b"\x00") + ber(2, b"\x00") + ber(2, b"\x00") \
+    + ber(1, b"\x00") + ber(0x87, b"objectClass") + ber(0x30, ber(4, b"*"))
+print("".join("\\x%02x" % c for c in ber(0x30, ber(2, b"\x03") + ber(0x63, req))))')"
+    tr_line neo4j_bolt '\x00\x17\xb3\x10\x8fMATCH (n) RET\xa0\xa0\x00\x00'
+    tr_line rsync '@RSYNCD: 31.0\x0a--server\x0a'
+    tr_line rethinkdb '[1,[57,[]],{}]'
+    tr_line http 'GET /webhdfs/v1/user/data.csv?op=OPEN HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
+    tr_line http 'GET /v1/kv/secret/db-password HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
+    tr_line http 'GET /v2/app/manifests/latest HTTP/1.1\x0d\x0aHost: x\x0d\x0a\x0d\x0a'
 } >"$T_TMP/forbidden.trace"
 python3 "$T_TMP/allow.py" "$T_TMP/forbidden.trace" >"$T_TMP/forbidden.out"
-check_eq "the checker refuses all 14 data-reading or password-guessing requests" \
-    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 14
+check_eq "the checker refuses all 22 data-reading or password-guessing requests" \
+    "$(grep -c '^NOT ALLOWED' "$T_TMP/forbidden.out")" 22
 
 jq -r '.instances[].address' "$M" | sort -u >"$T_TMP/targets"
 P=$(jq -r '[.instances[].port] | unique | map(tostring) | join(",")' "$M")
