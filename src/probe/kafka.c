@@ -1128,5 +1128,6 @@ const struct probe probe_kafka = {
     .on_end = kafka_on_end,
     .free_state = kafka_free_state,
     .sniff = kafka_sniff,
-    .silent = 45, /* reads "GET " as a 1.2 GB request size and hangs up */
+    .silent =
+        48, /* reads "GET " as a 1.2 GB request size and hangs up; before PostgreSQL (see there) */
 };

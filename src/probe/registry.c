@@ -115,22 +115,20 @@ static bool http_claims(uint16_t port)
     return false;
 }
 
-static int prevalence(const struct probe *p)
-{
-    const struct svc *s = probe_entry(p);
-    return s ? s->prevalence : 0;
-}
-
 size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
 {
     size_t n = 0, np = probe_count();
     if (np > PROBE_PLAN_MAX) np = PROBE_PLAN_MAX;
     bool used[PROBE_PLAN_MAX] = {false};
-    /* 1. the probes of the services that usually listen here */
-    for (size_t i = 0; i < np && n < max; i++) {
+    int prev[PROBE_PLAN_MAX];
+    /* 1. the probes of the services that usually listen here (each entry looked up once:
+     * the lookup is a walk of the catalogue, and this runs for every job) */
+    for (size_t i = 0; i < np; i++) {
         const struct probe *p = probe_at(i);
-        bool usual = p == &probe_http ? http_claims(port) : claims(probe_entry(p), port);
-        if (usual) {
+        const struct svc *e = probe_entry(p);
+        prev[i] = e ? e->prevalence : 0;
+        bool usual = p == &probe_http ? http_claims(port) : claims(e, port);
+        if (usual && n < max) {
             out[n++] = p;
             used[i] = true;
         }
@@ -139,8 +137,7 @@ size_t probe_plan(uint16_t port, const struct probe **out, size_t max)
     while (n < max) {
         size_t best = np;
         for (size_t i = 0; i < np; i++)
-            if (!used[i] && (best == np || prevalence(probe_at(i)) > prevalence(probe_at(best))))
-                best = i;
+            if (!used[i] && (best == np || prev[i] > prev[best])) best = i;
         if (best == np) break;
         used[best] = true;
         out[n++] = probe_at(best);

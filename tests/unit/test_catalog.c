@@ -9,9 +9,13 @@
  *    through redis-commander included) has an entry: a service without one would have no class,
  *    and its severity would silently drop
  *  - what derives from it: TLS-first ports, instance keys, the -p name of every entry
+ *  - the probe plan: a port's own services first, every probe once; the order tried on a port
+ *    that said nothing never puts PostgreSQL's SSLRequest (8 bytes, saying 8) before the probes
+ *    of servers that read an int32 size first (Kafka, ZooKeeper), which it would leave waiting
  */
 #include "catalog/catalog.h"
 #include "probe/http.h"
+#include "probe/probe.h"
 #include "probe/signature.h"
 #include "target/target.h"
 #include "unit/t.h"
@@ -173,6 +177,27 @@ static void test_fixture_services(void)
     CHECK(checked > 50);
 }
 
+static void test_plan(void)
+{
+    const struct probe *plan[512]; /* registry.c's PROBE_PLAN_MAX */
+    size_t n = probe_plan(9092, plan, 512);
+    CHECK(n == probe_count());
+    CHECK(n > 0 && !strcmp(plan[0]->name, "kafka"));
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 1; k < n; k++)
+            CHECK(plan[i] != plan[k]);
+    n = probe_plan(5432, plan, 512);
+    CHECK(n > 0 && !strcmp(plan[0]->name, "postgresql"));
+    const struct probe *pg = probe_find("postgresql"), *kafka = probe_find("kafka"),
+                       *zk = probe_find("zookeeper"), *redis = probe_find("redis");
+    CHECK(pg && kafka && zk && redis);
+    if (pg && kafka && zk && redis) {
+        CHECK(kafka->silent > pg->silent);
+        CHECK(zk->silent > pg->silent);
+        CHECK(redis->silent > kafka->silent); /* INFO ("*1\r\n": a 700 MB size) hangs no one */
+    }
+}
+
 int main(void)
 {
     t_load_signatures();
@@ -181,5 +206,6 @@ int main(void)
     test_signatures_loaded();
     test_entries();
     test_fixture_services();
+    test_plan();
     return T_END();
 }
