@@ -234,6 +234,43 @@ static void hdfs_person_paths(struct finding *f, struct assess_ctx *c)
     name(f, "customers", 2);
 }
 
+/* the new classes of issue 20: a broker, buckets, a SQL Server, a directory, a console */
+static void kafka_open(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "kafka", "Apache Kafka", "", AUTH_NONE);
+    f->port = 9092;
+    name(f, "orders", -1);
+    name(f, "payments", -1);
+}
+
+static void s3_person_keys(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "s3", "MinIO", "", AUTH_NONE);
+    f->port = 9000;
+    name(f, "customers", 3);
+    finding_add_field(f, "passport_scans/test-1.txt", 25);
+}
+
+static void mssql_sa_empty(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "mssql", "Microsoft SQL Server", "", AUTH_NONE);
+    f->port = 1433;
+    finding_detail_str(f, "user", "sa");
+}
+
+static void ldap_anonymous(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "ldap", "OpenLDAP", "", AUTH_NONE);
+    f->port = 389;
+    name(f, "dc=lab,dc=example", -1);
+}
+
+static void grafana_open(struct finding *f, struct assess_ctx *c)
+{
+    base(f, "grafana", "Grafana", "", AUTH_NONE);
+    f->port = 3000;
+}
+
 static void etcd_open(struct finding *f, struct assess_ctx *c)
 {
     base(f, "etcd", "etcd", "3.4.23", AUTH_NONE);
@@ -412,6 +449,11 @@ static const struct row rows[] = {
     {"vault uninitialised", vault_uninitialised, "exposed-infrastructure", SEV_CRITICAL},
     {"vault sealed", vault_sealed, "", SEV_INFO},
     {"hdfs person paths", hdfs_person_paths, "no-auth personal-data-schema", SEV_CRITICAL},
+    {"kafka open", kafka_open, "no-auth", SEV_HIGH},
+    {"s3 person keys", s3_person_keys, "no-auth personal-data-schema", SEV_CRITICAL},
+    {"mssql sa empty", mssql_sa_empty, "no-auth default-account-empty-password", SEV_HIGH},
+    {"ldap anonymous", ldap_anonymous, "no-auth", SEV_HIGH},
+    {"grafana open", grafana_open, "no-auth dashboard-exposes-store", SEV_HIGH},
     {"prometheus old", prometheus_old, "exposed-infrastructure no-auth-capability", SEV_MEDIUM},
     {"zookeeper open", zookeeper_open, "exposed-infrastructure", SEV_MEDIUM},
     {"jupyter open", jupyter_open, "no-auth exposed-infrastructure", SEV_HIGH},
