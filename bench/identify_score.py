@@ -130,9 +130,9 @@ def ajar_read(recs, inst):
 
 def auth_ok(got, inst):
     """A static web page (the TLS cases, service http) has nothing to log in to:
-    docs/record.md defines auth "unknown" for it, which the manifest writes "none".
-    Both count as right, for every tool alike."""
-    if inst["service"] == "http" and inst["auth"] == "none":
+    docs/record.md defines auth "unknown" for it, which the manifest writes "none"
+    (the lab's look-alike traps: null). Each counts as right, for every tool alike."""
+    if inst["service"] == "http" and inst["auth"] in ("none", None):
         return got in ("none", "unknown")
     return got == inst["auth"]
 
