@@ -157,7 +157,7 @@ int cmd_report(int argc, char **argv)
         o.owners = owners;
     }
     if (out_path) {
-        fp = fopen(out_path, "w");
+        fp = fopen_private(out_path);
         if (!fp) {
             fprintf(stderr, "ajar report: cannot write %s\n", out_path);
             goto out;

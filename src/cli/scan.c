@@ -429,7 +429,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     rc = EXIT_RUNTIME;
     if (a.trace_path) {
-        trace = fopen(a.trace_path, "w");
+        trace = fopen_private(a.trace_path);
         if (!trace) {
             fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.trace_path, strerror(errno));
             goto out;
@@ -438,7 +438,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     bool to_file = a.out_path && strcmp(a.out_path, "-") != 0;
     if (to_file) {
-        fp = fopen(a.out_path, "w");
+        fp = fopen_private(a.out_path);
         if (!fp) {
             fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.out_path, strerror(errno));
             goto out;

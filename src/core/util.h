@@ -12,6 +12,7 @@
 #define AJAR_CORE_UTIL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,18 @@ char *xstrdup(const char *s);
  */
 void *arr_grow(void *v, size_t n, size_t *cap, size_t elem, size_t first);
 char *xstrndup(const char *s, size_t n);
+
+/*
+ * fopen(path, "w") for what ajar writes about exposed services (records, traces, reports): a
+ * file it creates is mode 0600 whatever the umask (an existing one keeps its mode and is
+ * truncated). NULL with errno on failure.
+ */
+FILE *fopen_private(const char *path);
+
+/* Before SQLite creates a store file (with the umask's 0644): create it empty with mode 0600,
+ * so the store and its -wal/-shm (SQLite gives them the store's mode) are private. Nothing for
+ * an existing file, ":memory:" or a "file:" URI. 0, or -1 with errno. */
+int create_private(const char *path);
 
 /* Logging to stderr, controlled by the verbosity set once in main. */
 extern int log_level; /* 0 quiet, 1 normal, 2 verbose, 3 debug */

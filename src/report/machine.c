@@ -77,16 +77,30 @@ static const char *const csv_cols[][2] = {
 };
 
 /* One cell, RFC 4180: quoted when it holds a comma, quote, CR or LF (or edge spaces). */
+/* A cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a CR and is not
+ * a plain number (-1 stays a number). Index names, banners and certificate names come from
+ * hostile servers: such a cell is written quoted with a leading apostrophe (OWASP's advice for
+ * CSV injection), which spreadsheets show as text. */
+static bool csv_formula(const char *s)
+{
+    if (!strchr("=+-@\t\r", s[0]) || !s[0]) return false;
+    char *end = NULL;
+    (void)strtod(s, &end);
+    return !(end && end != s && *end == '\0' && s[0] != '\t' && s[0] != '\r');
+}
+
 static void csv_cell(FILE *fp, const char *s, bool first)
 {
     if (!first) fputc(',', fp);
     size_t n = strlen(s);
-    bool q = n && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[n - 1] == ' ');
+    bool formula = n && csv_formula(s);
+    bool q = n && (formula || strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[n - 1] == ' ');
     if (!q) {
         fputs(s, fp);
         return;
     }
     fputc('"', fp);
+    if (formula) fputc('\'', fp);
     for (const char *p = s; *p; p++) {
         if (*p == '"') fputc('"', fp);
         fputc(*p, fp);

@@ -15,6 +15,7 @@
  */
 #include "store/db_impl.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -49,6 +50,10 @@ int db_sqlite_open(struct db **out, const char *path, struct err *e)
     struct db *d = xcalloc(1, sizeof *d);
     if (!d) return err_set(e, "out of memory");
     d->kind = DB_SQLITE;
+    if (create_private(path) < 0) {
+        err_set(e, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
     if (sqlite3_open_v2(path, &d->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {

@@ -133,6 +133,27 @@ static void test_csv(struct finding *v)
     free(s);
 }
 
+/* CSV injection: a cell a spreadsheet would run as a formula is written as text ('=...) */
+static void test_csv_formula(struct finding *v)
+{
+    struct finding w[4];
+    memcpy(w, v, sizeof w);
+    FINDING_SET(&w[0], product, "=HYPERLINK(\"http://evil.example/\",\"x\")");
+    FINDING_SET(&w[1], product, "@SUM(1+1)");
+    FINDING_SET(&w[2], product, "-2+3");
+    FINDING_SET(&w[3], product, "+1");
+    struct report_opts o = {.format = REPORT_CSV};
+    char *s = render(&o, w, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK(strstr(s, ",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\",") != NULL);
+    CHECK(strstr(s, ",\"'@SUM(1+1)\",") != NULL);
+    CHECK(strstr(s, ",\"'-2+3\",") != NULL);
+    CHECK(strstr(s, ",+1,") != NULL); /* a number stays a number */
+    CHECK(strstr(s, ",=") == NULL && strstr(s, ",@") == NULL);
+    free(s);
+}
+
 static void test_json(struct finding *v)
 {
     struct report_opts o = {.format = REPORT_JSON};
@@ -562,6 +583,7 @@ int main(void)
     build(v);
     test_helpers();
     test_csv(v);
+    test_csv_formula(v);
     test_json(v);
     test_sarif(v);
     test_html(v);

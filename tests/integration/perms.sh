@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Integration (issue 22): what ajar writes about exposed services is private. Under umask 022
+# a new store (and its -wal/-shm), an -o file, a --trace file and a report file are mode 0600;
+# an -o file that exists keeps its mode. Traffic: one closed port on 127.0.0.1.
+cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
+umask 022
+AJ=${AJAR:-build-asan/ajar}
+[ -x "$AJ" ] || AJ=build/ajar
+mode() { stat -c %a "$1" 2>/dev/null; }
+D=$T_TMP/d
+mkdir -p "$D"
+"$AJ" scan -q -p 1 --rate 0 --db "$D/a.db" -o "$D/out.jsonl" --trace "$D/t.trace" 127.0.0.1 >/dev/null 2>&1
+check_eq "scan: exit 0" "$?" 0
+check_eq "a new store is 0600" "$(mode "$D/a.db")" 600
+for f in "$D"/a.db-wal "$D"/a.db-shm; do
+    [ -e "$f" ] && check_eq "$(basename "$f") is 0600" "$(mode "$f")" 600
+done
+check_eq "an -o file is 0600" "$(mode "$D/out.jsonl")" 600
+check_eq "a --trace file is 0600" "$(mode "$D/t.trace")" 600
+"$AJ" report --db "$D/a.db" -o "$D/r.txt" >/dev/null 2>&1
+check_eq "report: exit 0" "$?" 0
+check_eq "a report file is 0600" "$(mode "$D/r.txt")" 600
+"$AJ" report --db "$D/a.db" --format csv -o "$D/r.csv" >/dev/null 2>&1
+check_eq "a CSV report is 0600" "$(mode "$D/r.csv")" 600
+: >"$D/mine.jsonl"
+chmod 640 "$D/mine.jsonl"
+"$AJ" scan -q -p 1 --rate 0 --no-db -o "$D/mine.jsonl" 127.0.0.1 >/dev/null 2>&1
+check_eq "an -o file that exists keeps its mode" "$(mode "$D/mine.jsonl")" 640
+t_end
