@@ -33,7 +33,9 @@ PREFIX   ?= /usr/local
 
 # ---- release build ----
 B        := build
-REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g
+# hardened as Debian builds its packages: fortified libc calls, stack protector, PIE, full RELRO
+REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+REL_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
 REL_OBJ  := $(SRC_LIB:%.c=$(B)/obj/%.o)
 
 all: $(B)/ajar
@@ -47,7 +49,7 @@ $(B)/libajar.a: $(REL_OBJ)
 	ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(B)/ajar: $(B)/obj/src/main.o $(B)/libajar.a
-	$(CC) -o $@ $< $(B)/libajar.a $(LIBS)
+	$(CC) $(REL_LDFLAGS) -o $@ $< $(B)/libajar.a $(LIBS)
 
 # ---- sanitizer build (tests) ----
 SB       := build-asan
