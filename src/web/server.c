@@ -35,6 +35,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* GnuTLS priorities (libmicrohttpd's TLS): TLS 1.3, and TLS 1.2 with ECDHE key exchange and
+ * AEAD ciphers only -- no CBC, no SHA-1 MAC, no static RSA (issue 22) */
+#define TLS_PRIORITIES                                                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"            \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 #define POST_MAX       (16u << 10)
 #define COOKIE_SESSION "__Host-ajar_session"
 #define COOKIE_LOGIN   "__Host-ajar_login"
@@ -605,12 +611,12 @@ int web_server_start(struct web_server **out, const struct web_server_opts *o, s
     s->d = MHD_start_daemon(
         flags, port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_MEM_KEY, o->key_pem, MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
-        MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)32,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64u << 10), MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_END);
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)32, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_END);
     if (!s->d) {
         err_set(e, "cannot listen on %s (in use, or not an address of this machine?)", o->listen);
         auth_throttle_free(s->thr);

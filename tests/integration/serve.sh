@@ -82,6 +82,13 @@ check "the TLS certificate served is the one kept" bash -c \
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/")
 check "plain HTTP gets no page (got '$code')" [ "$code" != 200 ] && [ "$code" != 303 ]
 check "TLS 1.2 or 1.3 is spoken" bash -c "echo | openssl s_client -connect 127.0.0.1:$PORT 2>/dev/null | grep -q 'Protocol *: TLSv1.[23]\|TLSv1.3'"
+# TLS 1.2 with ECDHE and AEAD only (issue 22): CBC / SHA-1 suites are refused, GCM is spoken
+tls12() { echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher "$1" 2>/dev/null | grep -q 'Cipher is [A-Z0-9]'; }
+check "TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 is spoken" tls12 ECDHE-ECDSA-AES128-GCM-SHA256
+tls12_refused() { ! tls12 "$1"; }
+check "TLS 1.2 CBC with SHA-1 (ECDHE-ECDSA-AES128-SHA) is refused" tls12_refused ECDHE-ECDSA-AES128-SHA
+check "TLS 1.2 CBC with SHA-256 (ECDHE-ECDSA-AES128-SHA256) is refused" tls12_refused ECDHE-ECDSA-AES128-SHA256
+check "TLS 1.1 is refused" bash -c "! echo | openssl s_client -connect 127.0.0.1:$PORT -tls1_1 -cipher 'ALL:@SECLEVEL=0' 2>/dev/null | grep -q 'Cipher is [A-Z0-9]'"
 
 # ---- the unauthenticated route walk ----
 routes=(/ /findings "/findings?severity=high&q=x" "/finding?id=1" /clusters "/cluster?id=abc" /scans
