@@ -145,15 +145,62 @@ static void scope_key(struct scan_cfg *cfg, const char *const *specs, size_t nsp
         str_fmt(cfg->scope_key + 2 * i, 3, "%02x", md[i]);
 }
 
+void scan_shown_arg(const char *opt, const char *val, char *out, size_t n)
+{
+    if (!strcmp(opt, "--webhook")) {
+        const char *h = strstr(val, "://");
+        size_t hl = h ? strcspn(h + 3, "/?#") : 0;
+        const char *at = h ? memchr(h + 3, '@', hl) : NULL; /* user:token@host */
+        if (at) {
+            hl -= (size_t)(at + 1 - (h + 3));
+            h = at + 1 - 3;
+        }
+        if (h)
+            str_fmt(out, n, "%.*s://%.*s/<redacted>", (int)(strstr(val, "://") - val), val, (int)hl,
+                    h + 3);
+        else
+            str_copy(out, "<redacted>", n);
+        return;
+    }
+    if (!strcmp(opt, "--db")) {
+        const char *h = strstr(val, "://"), *pw = NULL;
+        size_t hl = h ? strcspn(h + 3, "/?#") : 0;
+        const char *at = h ? memchr(h + 3, '@', hl) : NULL;
+        if (at) pw = memchr(h + 3, ':', (size_t)(at - (h + 3)));
+        if (pw) { /* postgresql://user:PASSWORD@host/db */
+            str_fmt(out, n, "%.*s:<redacted>%s", (int)(pw - val), val, at);
+            return;
+        }
+        const char *k = strstr(val, "password");
+        if (k && (h || strchr(val, '='))) { /* ...?password=X or conninfo "password=X" */
+            str_fmt(out, n, "%.*s<redacted>", (int)(k - val), val);
+            return;
+        }
+    }
+    str_copy(out, val, n);
+}
+
 static void command_line(struct scan_cfg *cfg, int argc, char **argv)
 {
     size_t o = str_copy(cfg->args, "ajar scan", sizeof cfg->args);
+    const char *opt = "";
     for (int i = 1; i < argc && o < sizeof cfg->args - 2; i++) {
         cfg->args[o++] = ' ';
         /* -iL was rewritten to --iL for getopt: show what the user typed */
         const char *a = strcmp(argv[i], "--iL") == 0 ? "-iL" : argv[i];
-        o += str_copy(cfg->args + o, a, sizeof cfg->args - o);
+        char shown[1024], name[32];
+        const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
+        if (eq && (size_t)(eq - a) < sizeof name) { /* --webhook=URL */
+            str_fmt(name, sizeof name, "%.*s", (int)(eq - a), a);
+            scan_shown_arg(name, eq + 1, shown, sizeof shown);
+            o += str_copy(cfg->args + o, name, sizeof cfg->args - o);
+            if (o < sizeof cfg->args - 1) cfg->args[o++] = '=';
+        } else {
+            scan_shown_arg(opt, a, shown, sizeof shown);
+        }
+        o += str_copy(cfg->args + o, shown, sizeof cfg->args - o);
         if (o >= sizeof cfg->args) o = sizeof cfg->args - 1;
+        opt = (!strcmp(a, "--webhook") || !strcmp(a, "--db")) ? a : "";
     }
 }
 

@@ -61,4 +61,11 @@ void scan_args_merge(struct scan_args *stored, const struct scan_args *now);
 int scan_args_differ(const struct scan_args *now, const struct scan_args *then, bool scope,
                      char *out, size_t n);
 
+/*
+ * An argument as the scans list shows it (store, report, dashboard; cli/scan.c): the value of
+ * --webhook keeps its scheme and host only (its path or query is often the token), a store URL
+ * or conninfo loses its password. `opt` is the option the value belongs to ("" for none).
+ */
+void scan_shown_arg(const char *opt, const char *val, char *out, size_t n);
+
 #endif

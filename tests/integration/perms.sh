@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration (issue 22): what ajar writes about exposed services is private. Under umask 022
 # a new store (and its -wal/-shm), an -o file, a --trace file and a report file are mode 0600;
-# an -o file that exists keeps its mode. Traffic: one closed port on 127.0.0.1.
+# an -o file that exists keeps its mode. A webhook's token never reaches the store or a report.
+# Traffic: one closed port on 127.0.0.1 (the webhook too: 127.0.0.1:9).
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 umask 022
@@ -27,4 +28,11 @@ check_eq "a CSV report is 0600" "$(mode "$D/r.csv")" 600
 chmod 640 "$D/mine.jsonl"
 "$AJ" scan -q -p 1 --rate 0 --no-db -o "$D/mine.jsonl" 127.0.0.1 >/dev/null 2>&1
 check_eq "an -o file that exists keeps its mode" "$(mode "$D/mine.jsonl")" 640
+"$AJ" scan -q -p 1 --rate 0 --db "$D/w.db" --webhook "https://127.0.0.1:9/h/SECRET123" 127.0.0.1 >/dev/null 2>&1
+check_eq "scan with a webhook: exit 0" "$?" 0
+"$AJ" report --db "$D/w.db" --format html -o "$D/w.html" >/dev/null 2>&1
+"$AJ" report --db "$D/w.db" -o "$D/w.txt" >/dev/null 2>&1
+check_eq "the webhook's token is in neither the store nor a report" \
+    "$(cat "$D"/w.db* "$D/w.html" "$D/w.txt" | grep -c SECRET123)" 0
+check_eq "the scans list shows the webhook's host" "$(grep -c 'https://127.0.0.1:9/&lt;redacted&gt;\|https://127.0.0.1:9/<redacted>' "$D/w.html")" 1
 t_end

@@ -159,10 +159,41 @@ static void test_hostile_store(void)
     }
 }
 
+/* issue 22: the command line the scans list shows carries no secret */
+static void test_shown(void)
+{
+    static const struct {
+        const char *opt, *val, *want;
+    } t[] = {
+        {"--webhook", "https://hooks.example/h/SECRET123", "https://hooks.example/<redacted>"},
+        {"--webhook", "https://hooks.example:8443/services/T0/B0/XYZ?x=1",
+         "https://hooks.example:8443/<redacted>"},
+        {"--webhook", "https://user:SECRET@hooks.example/x", "https://hooks.example/<redacted>"},
+        {"--webhook", "not-a-url-SECRET", "<redacted>"},
+        {"--db", "postgresql://ajar:SECRET@127.0.0.1:5432/ajar",
+         "postgresql://ajar:<redacted>@127.0.0.1:5432/ajar"},
+        {"--db", "postgresql://127.0.0.1/ajar?password=SECRET",
+         "postgresql://127.0.0.1/ajar?<redacted>"},
+        {"--db", "host=127.0.0.1 dbname=ajar password=SECRET",
+         "host=127.0.0.1 dbname=ajar <redacted>"},
+        {"--db", "scans.db", "scans.db"},
+        {"--db", "postgresql://127.0.0.1/ajar", "postgresql://127.0.0.1/ajar"},
+        {"", "https://hooks.example/h/visible", "https://hooks.example/h/visible"},
+        {"-p", "6379", "6379"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char out[256];
+        scan_shown_arg(t[i].opt, t[i].val, out, sizeof out);
+        CHECK_STR(out, t[i].want);
+        CHECK(!strstr(out, "SECRET"));
+    }
+}
+
 int main(void)
 {
     test_json_roundtrip();
     test_differ();
     test_hostile_store();
+    test_shown();
     return T_END();
 }
