@@ -356,6 +356,10 @@ int webhook_open(struct webhook **out, const char *url, struct err *e)
         free(w);
         return -1;
     }
+    if (!w->tls)
+        log_warn("warning: the webhook %s://%s is cleartext http: what it is sent "
+                 "(addresses, services, findings) travels unencrypted; use https://",
+                 "http", w->host);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int g = getaddrinfo(w->host, port, &hints, &res);
     if (g != 0 || !res) {

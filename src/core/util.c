@@ -223,6 +223,15 @@ static size_t utf8_len(const uint8_t *s, size_t n)
     return len;
 }
 
+size_t utf8_unsafe(const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    if (n >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) return 2;
+    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xa8 && s[2] <= 0xae) return 3;
+    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9) return 3;
+    return 0;
+}
+
 size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape)
 {
     const uint8_t *s = src;
@@ -244,6 +253,21 @@ size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape
         }
         size_t l = utf8_len(s + i, n - i);
         if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f)) l = 0;
+        size_t bad = l > 1 ? utf8_unsafe(s + i, n - i) : 0;
+        if (bad) { /* one mark for the whole code point */
+            if (escape) {
+                for (size_t k = 0; k < bad; k++) {
+                    if (o + 4 >= dn) goto full;
+                    snprintf(dst + o, 5, "\\x%02x", s[i + k]);
+                    o += 4;
+                }
+            } else {
+                if (o + 1 >= dn) break;
+                dst[o++] = '?';
+            }
+            i += bad;
+            continue;
+        }
         if (l) {
             if (o + l >= dn) break;
             memcpy(dst + o, s + i, l);
@@ -261,6 +285,7 @@ size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape
             i++;
         }
     }
+full:
     dst[o] = 0;
     return o;
 }

@@ -71,9 +71,16 @@ void buf_free(struct buf *b);
 /*
  * Copy n bytes of untrusted data into dst (size dn) as printable text: valid
  * UTF-8 is kept, control bytes, NULs and invalid sequences become '?' (or
- * "\\xNN" when escape is true). Returns the length written.
+ * "\\xNN" when escape is true), and so do the code points that steer a terminal or
+ * the reading order (utf8_unsafe). Returns the length written.
  */
 size_t str_sanitize(char *dst, size_t dn, const void *src, size_t n, bool escape);
+
+/* The length of a valid UTF-8 sequence at s (n bytes available) that text output must not pass:
+ * a C1 control (U+0080-U+009F: CSI and others, read by terminals), a bidirectional override or
+ * isolate (U+202A-U+202E, U+2066-U+2069) or a line/paragraph separator (U+2028, U+2029); 0 for
+ * anything else. */
+size_t utf8_unsafe(const void *s, size_t n);
 
 /* Monotonic milliseconds; wall-clock seconds. */
 int64_t now_ms(void);

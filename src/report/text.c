@@ -57,6 +57,12 @@ static void cell(FILE *fp, const char *s, size_t w, size_t maxw, bool right)
             break;
         }
         if (start) cols++;
+        size_t bad = start ? utf8_unsafe(p, strnlen((const char *)p, 3)) : 0;
+        if (bad) { /* a C1 control or a bidi override: one '?' for the code point */
+            tmp[o++] = '?';
+            p += bad - 1;
+            continue;
+        }
         tmp[o++] = (*p < 0x20 || *p == 0x7f) ? '?' : (char)*p;
     }
     if (cut && o > 0) {

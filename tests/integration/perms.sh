@@ -35,4 +35,8 @@ check_eq "scan with a webhook: exit 0" "$?" 0
 check_eq "the webhook's token is in neither the store nor a report" \
     "$(cat "$D"/w.db* "$D/w.html" "$D/w.txt" | grep -c SECRET123)" 0
 check_eq "the scans list shows the webhook's host" "$(grep -c 'https://127.0.0.1:9/&lt;redacted&gt;\|https://127.0.0.1:9/<redacted>' "$D/w.html")" 1
+"$AJ" scan -p 1 --rate 0 --no-db --webhook "http://127.0.0.1:9/x" 127.0.0.1 >/dev/null 2>"$D/warn"
+check_eq "a cleartext http:// webhook is warned about" "$(grep -c 'cleartext http' "$D/warn")" 1
+"$AJ" scan -p 1 --rate 0 --no-db --webhook "https://127.0.0.1:9/x" 127.0.0.1 >/dev/null 2>"$D/warn"
+check_eq "an https:// webhook is not" "$(grep -c 'cleartext http' "$D/warn")" 0
 t_end

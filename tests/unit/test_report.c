@@ -301,6 +301,26 @@ static void test_html(struct finding *v)
     finding_free(&h);
 }
 
+/* issue 22: a hostile server's C1 control (CSI, U+009B) or bidi override (U+202E) never reaches
+ * a terminal through the text report */
+static void test_text_c1(struct finding *v)
+{
+    struct finding w[4];
+    memcpy(w, v, sizeof w);
+    FINDING_SET(&w[0], product,
+                "Evil\xc2\x9b"
+                "31mRed\xe2\x80\xae"
+                "txt.exe");
+    struct report_opts o = {.format = REPORT_TEXT};
+    char *s = render(&o, w, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    CHECK(strstr(s, "\xc2\x9b") == NULL);
+    CHECK(strstr(s, "\xe2\x80\xae") == NULL);
+    CHECK(strstr(s, "Evil?31mRed?txt.exe") != NULL);
+    free(s);
+}
+
 static void test_text(struct finding *v)
 {
     struct report_opts o = {.format = REPORT_TEXT};
@@ -584,6 +604,7 @@ int main(void)
     test_helpers();
     test_csv(v);
     test_csv_formula(v);
+    test_text_c1(v);
     test_json(v);
     test_sarif(v);
     test_html(v);

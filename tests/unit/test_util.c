@@ -104,6 +104,26 @@ static size_t model_sanitize(char *dst, size_t dn, const uint8_t *s, size_t n, b
     for (size_t i = 0; i < n;) {
         size_t l = model_len(s + i, n - i);
         if (l == 1 && (s[i] < 0x20 || s[i] == 0x7f)) l = 0;
+        uint32_t cp = l == 2   ? (uint32_t)(s[i] & 0x1f) << 6 | (s[i + 1] & 0x3f)
+                      : l == 3 ? (uint32_t)(s[i] & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 |
+                                     (s[i + 2] & 0x3f)
+                               : 0;
+        /* C1 controls, bidi overrides and isolates, line/paragraph separators: one mark */
+        if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069)) {
+            if (!escape) {
+                if (o + 1 >= dn) break;
+                dst[o++] = '?';
+                i += l;
+                continue;
+            }
+            size_t k = 0;
+            for (; k < l && o + 4 < dn; k++, o += 4)
+                snprintf(dst + o, 5, "\\x%02x", s[i + k]);
+            if (k < l) break;
+            i += l;
+            continue;
+        }
         if (l) {
             if (o + l >= dn) break;
             memcpy(dst + o, s + i, l);
@@ -141,8 +161,12 @@ static void test_sanitize_model(void)
                                         {0xe5, 0xa7},
                                         {0xed, 0xa0, 0x80},
                                         {0xff},
-                                        {0x80}};
-    static const size_t plen[] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 1, 2, 3, 1, 1};
+                                        {0x80},
+                                        {0xc2, 0x9b},
+                                        {0xe2, 0x80, 0xae},
+                                        {0xe2, 0x81, 0xa6},
+                                        {0xc2, 0xa0}};
+    static const size_t plen[] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 1, 2, 3, 1, 1, 2, 3, 3, 2};
     uint8_t in[64];
     char a[40], b[40];
     uint32_t x = 88172645u;
@@ -153,7 +177,7 @@ static void test_sanitize_model(void)
         int parts = (int)(x % 20);
         for (int k = 0; k < parts; k++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-            size_t pi = x % 16;
+            size_t pi = x % 20;
             if (n + plen[pi] > sizeof in) break;
             memcpy(in + n, pieces[pi], plen[pi]);
             n += plen[pi];
