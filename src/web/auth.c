@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,10 +398,19 @@ void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *
 struct auth_audit {
     pthread_mutex_t mu;
     int fd;
+    char path[4096];
+    off_t size;      /* bytes in the current file */
+    off_t max_bytes; /* rotate to PATH.1 past this */
+    int burst;       /* unauthenticated events written per minute */
+    time_t window;   /* the minute those are counted in */
+    int in_window;   /* written in it */
+    long suppressed; /* not written in it */
 };
 
 int auth_audit_open(struct auth_audit **out, const char *path, struct err *e)
 {
+    if (strlen(path) >= sizeof((struct auth_audit *)0)->path - 3)
+        return err_set(e, "audit log %s: path too long", path);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         err_set(e, "audit log %s: %s", path, strerror(errno));
@@ -414,8 +424,22 @@ int auth_audit_open(struct auth_audit **out, const char *path, struct err *e)
     }
     pthread_mutex_init(&a->mu, NULL);
     a->fd = fd;
+    str_copy(a->path, path, sizeof a->path);
+    struct stat sb;
+    a->size = fstat(fd, &sb) == 0 ? sb.st_size : 0;
+    a->max_bytes = AUTH_AUDIT_MAX_BYTES;
+    a->burst = AUTH_AUDIT_BURST;
     *out = a;
     return 0;
+}
+
+void auth_audit_limits(struct auth_audit *a, long max_bytes, int burst)
+{
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    if (max_bytes > 0) a->max_bytes = (off_t)max_bytes;
+    if (burst > 0) a->burst = burst;
+    pthread_mutex_unlock(&a->mu);
 }
 
 void auth_audit_close(struct auth_audit *a)
@@ -435,13 +459,20 @@ static json_t *safe_str(const char *s)
     return json_string(tmp);
 }
 
-void auth_audit(struct auth_audit *a, const char *event, const char *user, const char *address,
-                const char *detail)
+/* Events anyone can cause without signing in: counted against the burst. */
+static bool unauthenticated(const char *event)
 {
-    if (!a) return;
+    return !strcmp(event, "login_rejected") || !strcmp(event, "login_throttled") ||
+           !strcmp(event, "login_failed") || !strcmp(event, "csrf_rejected");
+}
+
+static char *audit_line(const char *event, const char *user, const char *address,
+                        const char *detail)
+{
     char when[32];
     time_fmt_utc(now_wall(), when, sizeof when);
     json_t *j = json_object();
+    if (!j) return NULL;
     json_object_set_new(j, "time", json_string(when));
     json_object_set_new(j, "event", json_string(event));
     json_object_set_new(j, "user", user ? safe_str(user) : json_null());
@@ -449,12 +480,63 @@ void auth_audit(struct auth_audit *a, const char *event, const char *user, const
     if (detail) json_object_set_new(j, "detail", safe_str(detail));
     char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
-    if (!line) return;
+    return line;
+}
+
+/* Write one line (mu held): past max_bytes the file becomes PATH.1 (the older .1 is dropped)
+ * and a new one is started, so the log never holds more than twice max_bytes on disk. */
+static void audit_write(struct auth_audit *a, char *line)
+{
     size_t n = strlen(line);
     line[n] = '\n'; /* json_dumps leaves room for its NUL: reuse it, write n+1 bytes */
-    pthread_mutex_lock(&a->mu);
+    if (a->size + (off_t)n + 1 > a->max_bytes && a->size > 0) {
+        char old[sizeof a->path + 2];
+        str_fmt(old, sizeof old, "%s.1", a->path);
+        if (rename(a->path, old) == 0) {
+            int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+            if (fd >= 0) {
+                close(a->fd);
+                a->fd = fd;
+                a->size = 0;
+            }
+        }
+    }
     ssize_t w = write(a->fd, line, n + 1);
-    (void)w;
+    if (w > 0) a->size += w;
+}
+
+void auth_audit(struct auth_audit *a, const char *event, const char *user, const char *address,
+                const char *detail)
+{
+    if (!a) return;
+    time_t minute = now_wall() / 60;
+    bool anon = unauthenticated(event);
+    pthread_mutex_lock(&a->mu);
+    if (minute != a->window) {
+        long dropped = a->suppressed;
+        a->window = minute;
+        a->in_window = 0;
+        a->suppressed = 0;
+        if (dropped) { /* say what the last minute did not write */
+            char d[96];
+            str_fmt(d, sizeof d, "%ld unauthenticated events not written (more than %d a minute)",
+                    dropped, a->burst);
+            char *l = audit_line("audit_suppressed", NULL, "", d);
+            if (l) audit_write(a, l);
+            free(l);
+        }
+    }
+    if (anon && a->in_window >= a->burst) {
+        a->suppressed++;
+        pthread_mutex_unlock(&a->mu);
+        return;
+    }
+    if (anon) a->in_window++;
+    pthread_mutex_unlock(&a->mu);
+    char *line = audit_line(event, user, address, detail);
+    if (!line) return;
+    pthread_mutex_lock(&a->mu);
+    audit_write(a, line);
     pthread_mutex_unlock(&a->mu);
     free(line);
 }

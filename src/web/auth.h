@@ -93,9 +93,17 @@ int auth_throttle_wait(struct auth_throttle *t, const char *address, const char 
 void auth_throttle_fail(struct auth_throttle *t, const char *address, const char *user, time_t now);
 void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *user);
 
-/* ---- audit log: JSON lines appended to a file (mode 0600) ---- */
+/* ---- audit log: JSON lines appended to a file (mode 0600) ----
+ * Bounded: events anyone can cause without signing in (a rejected or failed login, a CSRF
+ * refusal) are written at most AUTH_AUDIT_BURST a minute, the rest counted in one
+ * "audit_suppressed" line when the next minute begins; past AUTH_AUDIT_MAX_BYTES the file
+ * becomes PATH.1 and a new one starts (at most twice the cap on disk). */
+#define AUTH_AUDIT_MAX_BYTES (16L << 20)
+#define AUTH_AUDIT_BURST     120
 struct auth_audit;
 int auth_audit_open(struct auth_audit **out, const char *path, struct err *e);
+/* Other limits than the defaults (tests); 0 keeps one. */
+void auth_audit_limits(struct auth_audit *a, long max_bytes, int burst);
 void auth_audit_close(struct auth_audit *a);
 /* One event: {"time","event","user","address","detail"}; user/detail may be NULL. */
 void auth_audit(struct auth_audit *a, const char *event, const char *user, const char *address,

@@ -234,6 +234,53 @@ static void test_audit(void)
     CHECK_INT(lines, 2);
 }
 
+static int count_lines_of(const char *path, const char *needle)
+{
+    char line[1024];
+    int n = 0;
+    FILE *fp = fopen(path, "r");
+    while (fp && fgets(line, sizeof line, fp))
+        n += !needle || strstr(line, needle) != NULL;
+    if (fp) fclose(fp);
+    return n;
+}
+
+/* issue 22: a flood of failed logins cannot fill the disk: the burst is written, the rest
+ * counted; the file is rotated past its cap; signed-in events are always written */
+static void test_audit_flood(void)
+{
+    char path[256], old[300];
+    snprintf(path, sizeof path, "%s/flood.log", tmpdir);
+    snprintf(old, sizeof old, "%s.1", path);
+    struct auth_audit *a = NULL;
+    struct err e = {0};
+    CHECK_INT(auth_audit_open(&a, path, &e), 0);
+    auth_audit_limits(a, 0, 50);
+    for (int i = 0; i < 100000; i++)
+        auth_audit(a, "login_failed", "admin", "203.0.113.9", NULL);
+    auth_audit(a, "login", "alice", "127.0.0.1", NULL);
+    auth_audit_close(a);
+    int failed = count_lines_of(path, "login_failed");
+    /* the minute may turn during the loop: at most two bursts and the note between them */
+    CHECK(failed >= 50 && failed <= 100);
+    CHECK_INT(count_lines_of(path, "\"login\""), 1);
+    struct stat st;
+    CHECK_INT(stat(path, &st), 0);
+    CHECK(st.st_size < 64 * 1024);
+    /* rotation: a 4 KB cap and 200 signed-in events leave at most 2 x 4 KB on disk */
+    CHECK_INT(auth_audit_open(&a, path, &e), 0);
+    auth_audit_limits(a, 4096, 0);
+    for (int i = 0; i < 200; i++)
+        auth_audit(a, "login", "alice", "127.0.0.1", NULL);
+    auth_audit_close(a);
+    struct stat s1;
+    CHECK_INT(stat(path, &st), 0);
+    CHECK_INT(stat(old, &s1), 0);
+    CHECK(st.st_size <= 4096 && s1.st_size <= 4096);
+    CHECK_INT(s1.st_mode & 0777, 0600);
+    CHECK_INT(st.st_mode & 0777, 0600);
+}
+
 static void test_cert(void)
 {
     struct web_cert c;
@@ -333,6 +380,7 @@ int main(void)
     test_accounts_sessions();
     test_throttle();
     test_audit();
+    test_audit_flood();
     test_cert();
     test_listen();
     char cmd[300];
