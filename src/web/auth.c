@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -321,12 +322,37 @@ void auth_throttle_free(struct auth_throttle *t)
     free(t);
 }
 
+/* The address key: an IPv4 address whole, an IPv6 address by its /64 (one host commonly holds a
+ * whole /64: keyed whole, its addresses would be unlimited tries). */
+static void thr_addr(char *out, size_t n, const char *address)
+{
+    unsigned char b[16];
+    if (address && strchr(address, ':') && inet_pton(AF_INET6, address, b) == 1) {
+        memset(b + 8, 0, 8);
+        char t[INET6_ADDRSTRLEN];
+        if (inet_ntop(AF_INET6, b, t, sizeof t)) {
+            snprintf(out, n, "a:%s/64", t);
+            return;
+        }
+    }
+    snprintf(out, n, "a:%.70s", address ? address : "");
+}
+
 static void thr_key(char *k, size_t n, char kind, const char *v)
 {
+    if (kind == 'a') {
+        thr_addr(k, n, v);
+        return;
+    }
     snprintf(k, n, "%c:%.70s", kind, v ? v : "");
 }
 
-/* The slot of key, or (create) a free or the stalest one. */
+/*
+ * The slot of key, or (create) a new one: a free or forgotten slot, else the stalest slot that
+ * is not holding anyone back (fewer than THR_FREE failures). A flood of fresh names or
+ * addresses cannot push out the keys that are being throttled; when every slot throttles,
+ * NULL (the caller treats an untracked key as throttled).
+ */
 static struct thr_slot *thr_find(struct auth_throttle *t, const char *key, bool create, time_t now)
 {
     struct thr_slot *spare = NULL;
@@ -334,11 +360,16 @@ static struct thr_slot *thr_find(struct auth_throttle *t, const char *key, bool 
         struct thr_slot *s = &t->s[i];
         if (s->key[0] && now - s->last > THR_FORGET) s->key[0] = 0;
         if (s->key[0] && strcmp(s->key, key) == 0) return s;
-        if (!spare || (spare->key[0] && (!s->key[0] || s->last < spare->last))) spare = s;
+        if (!s->key[0]) {
+            if (!spare || spare->key[0]) spare = s;
+        } else if (s->fails < THR_FREE && (!spare || (spare->key[0] && s->last < spare->last))) {
+            spare = s;
+        }
     }
-    if (!create) return NULL;
+    if (!create || !spare) return NULL;
     memset(spare, 0, sizeof *spare);
     str_copy(spare->key, key, sizeof spare->key);
+    spare->last = now; /* not 0: a zero would read as an hour stale, and be forgotten at once */
     return spare;
 }
 
@@ -352,43 +383,91 @@ static int thr_wait_of(const struct thr_slot *s, time_t now)
     return left > 0 ? (int)left : 0;
 }
 
+/* The keys of one attempt: the address (or its /64), and the user name -- or, from a browser
+ * that proved it signed in as that user before (a device cookie), that device instead of the
+ * name: someone hammering the name elsewhere cannot lock its owner out. */
+static int thr_keys(char k[2][80], const char *address, const char *user, const char *device)
+{
+    thr_key(k[0], sizeof k[0], 'a', address);
+    if (device && *device) {
+        thr_key(k[1], sizeof k[1], 'd', device);
+        return 2;
+    }
+    if (user && *user) {
+        thr_key(k[1], sizeof k[1], 'u', user);
+        return 2;
+    }
+    return 1;
+}
+
 int auth_throttle_wait(struct auth_throttle *t, const char *address, const char *user, time_t now)
 {
-    char ka[80], ku[80];
-    thr_key(ka, sizeof ka, 'a', address);
-    thr_key(ku, sizeof ku, 'u', user);
+    char k[2][80];
+    int nk = thr_keys(k, address, user, NULL), w = 0;
     pthread_mutex_lock(&t->mu);
-    int wa = thr_wait_of(thr_find(t, ka, false, now), now);
-    int wu = user && *user ? thr_wait_of(thr_find(t, ku, false, now), now) : 0;
+    for (int i = 0; i < nk; i++) {
+        int x = thr_wait_of(thr_find(t, k[i], false, now), now);
+        if (x > w) w = x;
+    }
     pthread_mutex_unlock(&t->mu);
-    return wa > wu ? wa : wu;
+    return w;
 }
 
 void auth_throttle_fail(struct auth_throttle *t, const char *address, const char *user, time_t now)
 {
-    char ka[80], ku[80];
-    thr_key(ka, sizeof ka, 'a', address);
-    thr_key(ku, sizeof ku, 'u', user);
+    char k[2][80];
+    int nk = thr_keys(k, address, user, NULL);
     pthread_mutex_lock(&t->mu);
-    struct thr_slot *s = thr_find(t, ka, true, now);
-    s->fails++;
-    s->last = now;
-    if (user && *user) {
-        s = thr_find(t, ku, true, now);
+    for (int i = 0; i < nk; i++) {
+        struct thr_slot *s = thr_find(t, k[i], true, now);
+        if (!s) continue;
         s->fails++;
         s->last = now;
     }
     pthread_mutex_unlock(&t->mu);
 }
 
+int auth_throttle_begin(struct auth_throttle *t, const char *address, const char *user,
+                        const char *device, time_t now)
+{
+    char k[2][80];
+    int nk = thr_keys(k, address, user, device), w = 0;
+    struct thr_slot *sl[2] = {NULL, NULL};
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < nk; i++) {
+        sl[i] = thr_find(t, k[i], true, now);
+        int x = sl[i] ? thr_wait_of(sl[i], now) : 2; /* every slot throttling: so is this key */
+        if (x > w) w = x;
+    }
+    if (!w) /* counted before the password is checked: concurrent tries are counted too */
+        for (int i = 0; i < nk; i++) {
+            if (!sl[i]) continue;
+            sl[i]->fails++;
+            sl[i]->last = now;
+        }
+    pthread_mutex_unlock(&t->mu);
+    return w;
+}
+
 void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *user)
 {
-    char ka[80], ku[80];
+    auth_throttle_ok_device(t, address, user, NULL);
+}
+
+void auth_throttle_ok_device(struct auth_throttle *t, const char *address, const char *user,
+                             const char *device)
+{
+    char ka[80], ku[80], kd[80];
     thr_key(ka, sizeof ka, 'a', address);
     thr_key(ku, sizeof ku, 'u', user);
+    thr_key(kd, sizeof kd, 'd', device);
     pthread_mutex_lock(&t->mu);
     for (size_t i = 0; i < THR_SLOTS; i++)
-        if (t->s[i].key[0] && (strcmp(t->s[i].key, ka) == 0 || strcmp(t->s[i].key, ku) == 0))
+        /* a sign-in from a known device leaves the name's count alone: the owner signing in
+         * must not give whoever hammers the name elsewhere a fresh set of tries */
+        if (t->s[i].key[0] &&
+            (strcmp(t->s[i].key, ka) == 0 ||
+             (device && *device ? strcmp(t->s[i].key, kd) == 0 : strcmp(t->s[i].key, ku) == 0)))
             t->s[i].key[0] = 0;
     pthread_mutex_unlock(&t->mu);
 }

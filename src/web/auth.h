@@ -92,6 +92,20 @@ void auth_throttle_free(struct auth_throttle *t);
 int auth_throttle_wait(struct auth_throttle *t, const char *address, const char *user, time_t now);
 void auth_throttle_fail(struct auth_throttle *t, const char *address, const char *user, time_t now);
 void auth_throttle_ok(struct auth_throttle *t, const char *address, const char *user);
+/*
+ * One sign-in attempt, checked and counted at once (counted before the password is verified, so
+ * concurrent tries cannot slip through between a check and a record): the seconds to wait
+ * (nothing counted), or 0 (the attempt is counted; auth_throttle_ok_device clears it on
+ * success). The keys are the address -- an IPv6 address by its /64 -- and the user name, or
+ * `device` instead of the name when the browser showed a device cookie proving it signed in as
+ * that user before (OWASP's device cookies): an attacker hammering the name from elsewhere
+ * cannot lock its owner out (and her signing in from it does not reset the name's count). A
+ * flood of fresh keys cannot evict the ones being throttled.
+ */
+int auth_throttle_begin(struct auth_throttle *t, const char *address, const char *user,
+                        const char *device, time_t now);
+void auth_throttle_ok_device(struct auth_throttle *t, const char *address, const char *user,
+                             const char *device);
 
 /* ---- audit log: JSON lines appended to a file (mode 0600) ----
  * Bounded: events anyone can cause without signing in (a rejected or failed login, a CSRF

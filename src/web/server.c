@@ -26,6 +26,10 @@
 #include "web/text.h"
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,6 +48,8 @@
 #define POST_MAX       (16u << 10)
 #define COOKIE_SESSION "__Host-ajar_session"
 #define COOKIE_LOGIN   "__Host-ajar_login"
+/* A browser that signed in as a user: "NONCE.HMAC(key, user NONCE)", hex (see device_of) */
+#define COOKIE_DEVICE "__Host-ajar_device"
 
 static const char csp[] = "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -61,6 +67,8 @@ struct web_server {
     struct web_server_opts o;
     struct db_pool pool;
     struct auth_throttle *thr;
+    unsigned char
+        device_key[32]; /* signs device cookies; drawn at start (a restart forgets them) */
     uint16_t port;
 };
 
@@ -249,6 +257,57 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
     return send_resp(c, &o, cookies, false);
 }
 
+/* ---- device cookies (OWASP's defence against locking users out) ---- */
+
+#define DEVICE_NONCE 16
+
+static void device_mac(const struct web_server *s, const char *user, const char *nonce_hex,
+                       char out[65])
+{
+    unsigned char md[32];
+    unsigned int ml = 0;
+    char msg[512];
+    str_fmt(msg, sizeof msg, "%s\n%s", user, nonce_hex);
+    HMAC(EVP_sha256(), s->device_key, sizeof s->device_key, (const unsigned char *)msg, strlen(msg),
+         md, &ml);
+    for (unsigned i = 0; i < 32; i++)
+        str_fmt(out + 2 * i, 3, "%02x", ml == 32 ? md[i] : 0);
+}
+
+/* The device id (the nonce) when the request's device cookie was issued to this user's
+ * sign-in by this server, else NULL. */
+static const char *device_of(const struct web_server *s, struct MHD_Connection *c, const char *user,
+                             char *nonce, size_t n)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE_DEVICE);
+    if (!v || !user || strlen(v) != 2 * DEVICE_NONCE + 1 + 64 || v[2 * DEVICE_NONCE] != '.')
+        return NULL;
+    if (n < 2 * DEVICE_NONCE + 1) return NULL;
+    str_fmt(nonce, n, "%.*s", 2 * DEVICE_NONCE, v);
+    for (const char *p = nonce; *p; p++)
+        if (!strchr("0123456789abcdef", *p)) return NULL;
+    char mac[65];
+    device_mac(s, user, nonce, mac);
+    return auth_secret_eq(mac, v + 2 * DEVICE_NONCE + 1) ? nonce : NULL;
+}
+
+static void device_cookie(const struct web_server *s, const char *user, const char *nonce_in,
+                          char *out, size_t n)
+{
+    char nonce[2 * DEVICE_NONCE + 1], mac[65];
+    if (nonce_in) {
+        str_copy(nonce, nonce_in, sizeof nonce);
+    } else {
+        unsigned char r[DEVICE_NONCE];
+        if (RAND_bytes(r, sizeof r) != 1) memset(r, 0, sizeof r);
+        for (int i = 0; i < DEVICE_NONCE; i++)
+            str_fmt(nonce + 2 * i, 3, "%02x", r[i]);
+    }
+    device_mac(s, user, nonce, mac);
+    str_fmt(out, n, "%s=%s.%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000",
+            COOKIE_DEVICE, nonce, mac);
+}
+
 static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
                                   const char *addr)
 {
@@ -261,7 +320,9 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
         return login_form(s, c, r, 403, "The sign-in form expired: try again.", user);
     }
     if (!user || !pw || !*user) return login_form(s, c, r, 400, "User and password, please.", user);
-    int wait = auth_throttle_wait(s->thr, addr, user, now);
+    char dev_buf[2 * DEVICE_NONCE + 1];
+    const char *device = device_of(s, c, user, dev_buf, sizeof dev_buf);
+    int wait = auth_throttle_begin(s->thr, addr, user, device, now);
     if (wait > 0) {
         char msg[128];
         str_fmt(msg, sizeof msg, "Too many failed attempts: try again in %d seconds.", wait);
@@ -277,8 +338,7 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
         return send_text(c, 500, "internal error");
     }
     if (!ok) {
-        pool_put(s, d);
-        auth_throttle_fail(s->thr, addr, user, now);
+        pool_put(s, d); /* the attempt was counted by auth_throttle_begin */
         auth_audit(s->o.audit, "login_failed", user, addr, NULL);
         return login_form(s, c, r, 401, "Wrong user name or password.", user);
     }
@@ -294,13 +354,14 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
         log_msg(0, "serve: session: %s", e.msg);
         return send_text(c, 500, "internal error");
     }
-    auth_throttle_ok(s->thr, addr, user);
+    auth_throttle_ok_device(s->thr, addr, user, device);
     auth_audit(s->o.audit, "login", user, addr, NULL);
-    char ck[256], clear[160];
+    char ck[256], clear[160], dk[256];
     session_cookie(ck, sizeof ck, tok);
     str_fmt(clear, sizeof clear, "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
             COOKIE_LOGIN);
-    const char *cookies[] = {ck, clear, NULL};
+    device_cookie(s, user, device, dk, sizeof dk);
+    const char *cookies[] = {ck, clear, dk, NULL};
     const char *next = web_arg(r, "next");
     return redirect(c, web_next_ok(next) ? next : "/", cookies);
 }
@@ -606,6 +667,13 @@ int web_server_start(struct web_server **out, const struct web_server_opts *o, s
     if (s->o.limits.absolute <= 0) s->o.limits.absolute = 43200;
     pthread_mutex_init(&s->pool.mu, NULL);
     s->thr = auth_throttle_new();
+    if (RAND_bytes(s->device_key, sizeof s->device_key) != 1) {
+        err_set(e, "no randomness for the device cookie key");
+        auth_throttle_free(s->thr);
+        pthread_mutex_destroy(&s->pool.mu);
+        free(s);
+        return -1;
+    }
     unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(

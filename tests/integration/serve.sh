@@ -244,6 +244,28 @@ code=$(post_login alice "$PW" "")
 check_eq "after the delay the right password works" "$code" 303
 rm -f "$jar"; code=$(post_login alice "bad password 5" "")
 check_eq "success cleared the count: one failure is just 401" "$code" 401
+# ---- device cookies: hammering a name from elsewhere does not lock its owner out (issue 22) ----
+sleep 2.2
+rm -f "$jar"; code=$(post_login alice "$PW" "")
+check_eq "alice signs in from her browser" "$code" 303
+check "... which gets a device cookie (__Host-, HttpOnly, Secure, SameSite=Strict)" \
+    grep -qi '^set-cookie: __Host-ajar_device=[0-9a-f]\{32\}\.[0-9a-f]\{64\}; Path=/; Secure; HttpOnly; SameSite=Strict' "$T_TMP/lh"
+main_jar=$jar
+cp "$jar" "$T_TMP/alice.jar"
+jar=$T_TMP/attacker.jar
+for i in 1 2 3 4 5 6; do post_login alice "guess $i" "" --interface 127.0.0.3 >/dev/null; done
+jar=$T_TMP/other.jar
+code=$(post_login alice "$PW" "" --interface 127.0.0.4)
+check_eq "while the name is hammered, a browser without her device cookie waits" "$code" 429
+jar=$T_TMP/alice.jar
+sed -i '/__Host-ajar_session/d' "$jar" # her browser, its session over: the device cookie stays
+code=$(post_login alice "$PW" "" --interface 127.0.0.5)
+check_eq "her own browser, at another address, still signs in" "$code" 303
+sed -i -e '/__Host-ajar_session/d' -e 's/\(__Host-ajar_device\t\)\([0-9a-f]\{32\}\)\./\1ffffffffffffffffffffffffffffffff./' "$jar"
+check "... (the jar holds the forged cookie)" grep -q 'ajar_device.ffffffffffffffffffffffffffffffff\.' "$jar"
+code=$(post_login alice "$PW" "" --interface 127.0.0.6)
+check_eq "a forged device cookie counts for nothing (429)" "$code" 429
+jar=$main_jar
 audit=$T_TMP/store/ajar-audit.log
 check "audit: logins" grep -q '"event":"login","user":"alice","address":"127.0.0.1"' "$audit"
 check "audit: failures" [ "$(grep -c '"event":"login_failed"' "$audit")" -ge 5 ]

@@ -167,6 +167,42 @@ static void test_accounts_sessions(void)
     db_close(d);
 }
 
+/* issue 22: the throttle's keys and its bookkeeping */
+static void test_throttle_keys(void)
+{
+    struct auth_throttle *t = auth_throttle_new();
+    time_t now = 5000;
+    /* an IPv6 address is keyed by its /64: another address of the same /64 waits too */
+    for (int i = 0; i < 3; i++)
+        auth_throttle_fail(t, "2001:db8:0:7::1", "u1", now);
+    CHECK(auth_throttle_wait(t, "2001:db8:0:7::ffff", "other", now) > 0);
+    CHECK_INT(auth_throttle_wait(t, "2001:db8:0:8::1", "other", now), 0);
+    /* checked and counted at once: the 4th of four attempts begun before any result waits */
+    int w = 0;
+    for (int i = 0; i < 4; i++)
+        w = auth_throttle_begin(t, "10.9.0.1", "dave", NULL, now);
+    CHECK(w > 0);
+    /* a device that signed in as erin before is not locked out by someone hammering her name
+     * from elsewhere; without the device cookie she waits like the attacker */
+    for (int i = 0; i < 40; i++)
+        auth_throttle_begin(t, "198.51.100.1", "erin", NULL, now + i);
+    CHECK(auth_throttle_begin(t, "10.9.0.2", "erin", NULL, now + 40) > 0);
+    CHECK_INT(
+        auth_throttle_begin(t, "10.9.0.3", "erin", "00112233445566778899aabbccddeeff", now + 40),
+        0);
+    auth_throttle_ok_device(t, "10.9.0.3", "erin", "00112233445566778899aabbccddeeff");
+    /* a flood of fresh names cannot push out a key being throttled */
+    for (int i = 0; i < 5; i++)
+        auth_throttle_fail(t, "10.9.0.9", "frank", now + 50);
+    for (int i = 0; i < 20000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "flood%d", i);
+        auth_throttle_fail(t, "192.0.2.77", name, now + 50);
+    }
+    CHECK(auth_throttle_wait(t, "10.9.0.10", "frank", now + 50) > 0);
+    auth_throttle_free(t);
+}
+
 static void test_throttle(void)
 {
     struct auth_throttle *t = auth_throttle_new();
@@ -379,6 +415,7 @@ int main(void)
     test_hash();
     test_accounts_sessions();
     test_throttle();
+    test_throttle_keys();
     test_audit();
     test_audit_flood();
     test_cert();
