@@ -58,8 +58,7 @@ static void load_table(void)
             if (!nv) return;
             table = nv;
             table[ntable].asn = (uint32_t)asn;
-            str_fmt(table[ntable].provider, sizeof table[ntable].provider, "%.*s", (int)pl,
-                    prov);
+            str_fmt(table[ntable].provider, sizeof table[ntable].provider, "%.*s", (int)pl, prov);
             ntable++;
         }
         p += n + (nl ? 1 : 0);
@@ -289,8 +288,9 @@ int attr_open(const struct attr_opts *o, struct err *e)
         st.have_asn = true;
         if (!info.has_asn) {
             attr_close();
-            return err_set(e, "%s: a '%s' database has no AS fields (a country database goes "
-                              "to --geo-db)",
+            return err_set(e,
+                           "%s: a '%s' database has no AS fields (a country database goes "
+                           "to --geo-db)",
                            o->asn_db, info.type);
         }
     }
@@ -302,8 +302,9 @@ int attr_open(const struct attr_opts *o, struct err *e)
         st.have_geo = true;
         if (!info.has_country) {
             attr_close();
-            return err_set(e, "%s: a '%s' database has no country field (an ASN database goes "
-                              "to --asn-db)",
+            return err_set(e,
+                           "%s: a '%s' database has no country field (an ASN database goes "
+                           "to --asn-db)",
                            o->geo_db, info.type);
         }
     }
@@ -383,8 +384,7 @@ void attr_enrich(struct finding *f)
     if (cloud_ranges_lookup(&st.ranges, f->ip, &hit)) {
         str_copy(at->cloud, hit.provider, sizeof at->cloud);
         finding_set(at->cloud_region, sizeof at->cloud_region, hit.region, strlen(hit.region));
-        finding_set(at->cloud_service, sizeof at->cloud_service, hit.service,
-                    strlen(hit.service));
+        finding_set(at->cloud_service, sizeof at->cloud_service, hit.service, strlen(hit.service));
     } else if (at->asn && (prov = attr_cloud_asn(at->asn)) != NULL) {
         str_copy(at->cloud, prov, sizeof at->cloud);
     }

@@ -17,9 +17,9 @@
 #include "core/util.h"
 
 struct attr_opts {
-    const char *asn_db;         /* --asn-db FILE, or NULL */
-    const char *geo_db;         /* --geo-db FILE, or NULL */
-    const char *const *ranges;  /* --cloud-ranges FILE... */
+    const char *asn_db;        /* --asn-db FILE, or NULL */
+    const char *geo_db;        /* --geo-db FILE, or NULL */
+    const char *const *ranges; /* --cloud-ranges FILE... */
     size_t nranges;
 };
 

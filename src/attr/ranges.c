@@ -57,8 +57,7 @@ int cloud_cidr_parse(const char *s, size_t n, uint8_t addr[16], uint8_t *plen)
         return -1;
     }
     size_t plen_len = n - alen - 1;
-    if (plen_len == 0 || plen_len > 3 || parse_u64n(slash + 1, plen_len, max, &bits) < 0)
-        return -1;
+    if (plen_len == 0 || plen_len > 3 || parse_u64n(slash + 1, plen_len, max, &bits) < 0) return -1;
     unsigned p = (unsigned)bits + (max == 32 ? 96 : 0);
     for (unsigned i = 0; i < 16; i++) {
         unsigned keep = p > i * 8 ? p - i * 8 : 0;
@@ -156,8 +155,8 @@ static int add(struct rp *p, int provider, const char *cidr, size_t n, const cha
     clean_name(service, sb, sizeof sb);
     long ri = intern(r, rb), si = intern(r, sb);
     if (ri < 0 || si < 0)
-        return err_set(p->e, "%s: out of memory or more than %u region and service names",
-                       p->name, RANGES_MAX_STRINGS);
+        return err_set(p->e, "%s: out of memory or more than %u region and service names", p->name,
+                       RANGES_MAX_STRINGS);
     c.provider = (uint8_t)provider;
     c.region = (uint16_t)ri;
     c.service = (uint16_t)si;
@@ -186,8 +185,7 @@ static int add_member(struct rp *p, int provider, const json_t *o, const char *k
     char where[96];
     str_fmt(where, sizeof where, "%s[%zu].%s", arr, i, key);
     if (!json_is_string(v)) return err_set(p->e, "%s: %s: not a string", p->name, where);
-    if (add(p, provider, json_string_value(v), json_string_length(v), region, service, where) <
-        0)
+    if (add(p, provider, json_string_value(v), json_string_length(v), region, service, where) < 0)
         return -1;
     return 1;
 }
@@ -259,8 +257,7 @@ static int parse_oracle(struct rp *p, const json_t *regions)
     const json_t *o;
     json_array_foreach(regions, i, o)
     {
-        if (!json_is_object(o))
-            return err_set(p->e, "%s: regions[%zu]: not an object", p->name, i);
+        if (!json_is_object(o)) return err_set(p->e, "%s: regions[%zu]: not an object", p->name, i);
         const char *region = jstr(o, "region");
         const json_t *cidrs = json_object_get(o, "cidrs");
         if (!json_is_array(cidrs))
@@ -306,8 +303,8 @@ static int parse_json(struct rp *p, const char *data, size_t len)
     } else if (json_object_get(j, "ipv6_prefixes") || json_object_get(j, "createDate") ||
                json_object_get(first, "ip_prefix") || json_object_get(first, "ipv6_prefix")) {
         rc = parse_prefix_array(p, prefixes, "prefixes", false);
-        if (rc == 0) rc = parse_prefix_array(p, json_object_get(j, "ipv6_prefixes"),
-                                             "ipv6_prefixes", false);
+        if (rc == 0)
+            rc = parse_prefix_array(p, json_object_get(j, "ipv6_prefixes"), "ipv6_prefixes", false);
     } else if (json_object_get(j, "creationTime") || json_object_get(first, "ipv4Prefix") ||
                json_object_get(first, "ipv6Prefix")) {
         rc = parse_prefix_array(p, prefixes, "prefixes", true);

@@ -25,11 +25,11 @@
 #define RANGES_MAX_STRINGS 65535u
 
 struct cloud_range {
-    uint8_t addr[16];   /* IPv4 as ::ffff:a.b.c.d, masked to plen */
-    uint8_t plen;       /* 0..128 on the 128-bit address */
-    uint8_t provider;   /* index in cloud_providers[] */
-    uint16_t region;    /* string index, 0 = none */
-    uint16_t service;   /* string index, 0 = none */
+    uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d, masked to plen */
+    uint8_t plen;     /* 0..128 on the 128-bit address */
+    uint8_t provider; /* index in cloud_providers[] */
+    uint16_t region;  /* string index, 0 = none */
+    uint16_t service; /* string index, 0 = none */
 };
 
 struct cloud_ranges {

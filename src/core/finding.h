@@ -71,11 +71,11 @@ struct tls_facts {
 
 /* Attribution of the address: network (ASN database), geo (country database), cloud. */
 struct finding_attr {
-    uint32_t asn;         /* 0 unknown (AS 0 is reserved) */
-    char org[128];        /* the AS's organisation */
-    char prefix[50];      /* the database's network holding the address, "x.x.x.x/nn" */
-    char country[3];      /* ISO 3166-1 alpha-2 */
-    char cloud[32];       /* provider: "aws", "alibaba-cloud", ... */
+    uint32_t asn;    /* 0 unknown (AS 0 is reserved) */
+    char org[128];   /* the AS's organisation */
+    char prefix[50]; /* the database's network holding the address, "x.x.x.x/nn" */
+    char country[3]; /* ISO 3166-1 alpha-2 */
+    char cloud[32];  /* provider: "aws", "alibaba-cloud", ... */
     char cloud_region[64];
     char cloud_service[64];
 };

@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         if (r.n) __builtin_trap();
     } else {
         if (!r.n) __builtin_trap();
-        static const char *const ips[] = {"0.0.0.0",     "10.1.2.3", "255.255.255.255",
-                                          "::",          "::1",      "2001:db8::1",
+        static const char *const ips[] = {"0.0.0.0",    "10.1.2.3",      "255.255.255.255",
+                                          "::",         "::1",           "2001:db8::1",
                                           "ffff::ffff", "::ffff:1.2.3.4"};
         struct cloud_hit h;
         for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {

@@ -65,8 +65,10 @@ static void record(const char *ip, char *out, size_t n, struct finding *keep)
     char *s2 = json_dumps(j2, JSON_COMPACT);
     CHECK_MSG(s2 && s && strcmp(s, s2) == 0, "read back %s", s2);
     str_copy(out, b.data ? (char *)b.data : "", n);
-    if (keep) *keep = f;
-    else finding_free(&f);
+    if (keep)
+        *keep = f;
+    else
+        finding_free(&f);
     free(s);
     free(s2);
     json_decref(j);
@@ -101,7 +103,8 @@ static void test_layouts(void)
     CHECK(attr_db_probe(db("lacking"), &in, &e) == 0 && in.has_asn);
     CHECK(attr_db_probe(db("foreign"), &in, &e) < 0);
     CHECK_MSG(strstr(e.msg, "Acme-Weather") && strstr(e.msg, "temperature") &&
-                  strstr(e.msg, "wind") && strncmp(e.msg, db("foreign"), strlen(db("foreign"))) == 0,
+                  strstr(e.msg, "wind") &&
+                  strncmp(e.msg, db("foreign"), strlen(db("foreign"))) == 0,
               "%s", e.msg);
     CHECK(!strchr(e.msg, '\n'));
 
@@ -381,8 +384,7 @@ static void test_hostile_ranges(void)
         {"{\"prefixes\":[{\"ipv4Prefix\":\"1.2.3.4\"}]}", "not a CIDR"},
         {"{\"values\":{}}", "not an array"},
         {"{\"values\":[{\"properties\":{\"addressPrefixes\":[1]}}]}", "not a string"},
-        {"{\"regions\":[{\"region\":\"r\",\"cidrs\":[{\"cidr\":\"1.2.3.0/24x\"}]}]}",
-         "not a CIDR"},
+        {"{\"regions\":[{\"region\":\"r\",\"cidrs\":[{\"cidr\":\"1.2.3.0/24x\"}]}]}", "not a CIDR"},
         {"{\"regions\":[]}", "no ranges"},
         {"1.2.3.4\n", "line 1: not a CIDR"},
         {"1.2.3.0/24\nfe80::/10\n999.1.1.1/8\n", "line 3"},
@@ -425,7 +427,7 @@ static void test_hostile_ranges(void)
 static void test_truncations(void)
 {
     static const char *const files[] = {
-        FIX "aws-ip-ranges.json",        FIX "google-cloud.json", FIX "azure-service-tags.json",
+        FIX "aws-ip-ranges.json",           FIX "google-cloud.json", FIX "azure-service-tags.json",
         FIX "oracle-public-ip-ranges.json", FIX "cloudflare-ips-v4", FIX "cloudflare-ips-v6",
     };
     for (size_t i = 0; i < ARRAY_LEN(files); i++) {
@@ -463,10 +465,11 @@ static void test_ranges_win(void)
     FILE *fp = fopen(path, "w");
     CHECK(fp != NULL);
     if (!fp) return;
-    fputs("{\"syncToken\":\"1\",\"createDate\":\"2026-01-01-00-00-00\",\"prefixes\":[{\"ip_prefix\":"
-          "\"127.0.170.128/25\",\"region\":\"test-region-1\",\"service\":\"EC2\","
-          "\"network_border_group\":\"test-region-1\"}],\"ipv6_prefixes\":[]}",
-          fp);
+    fputs(
+        "{\"syncToken\":\"1\",\"createDate\":\"2026-01-01-00-00-00\",\"prefixes\":[{\"ip_prefix\":"
+        "\"127.0.170.128/25\",\"region\":\"test-region-1\",\"service\":\"EC2\","
+        "\"network_border_group\":\"test-region-1\"}],\"ipv6_prefixes\":[]}",
+        fp);
     fclose(fp);
     const char *files[] = {path};
     struct attr_opts o = {.asn_db = db("asn"), .ranges = files, .nranges = 1};
@@ -520,8 +523,8 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    static const char *const layouts[] = {"asn",         "dbip-asn", "country", "city", "ipinfo",
-                                          "ipinfo-lite", "lacking",  "foreign"};
+    static const char *const layouts[] = {"asn",    "dbip-asn",    "country", "city",
+                                          "ipinfo", "ipinfo-lite", "lacking", "foreign"};
     bool made = true;
     for (size_t i = 0; i < ARRAY_LEN(layouts); i++) {
         char cmd[256];
