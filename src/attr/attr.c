@@ -221,6 +221,7 @@ static void record_keys(MMDB_entry_s *en, char *out, size_t n)
 
 static int db_open(const char *path, MMDB_s *db, struct attr_db_info *info, struct err *e)
 {
+    memset(info, 0, sizeof *info);
     struct stat sb;
     if (stat(path, &sb) < 0) return err_set(e, "%s: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode)) return err_set(e, "%s: not a regular file", path);
@@ -230,7 +231,6 @@ static int db_open(const char *path, MMDB_s *db, struct attr_db_info *info, stru
         return err_set(e, "%s: not a MaxMind DB file, or a truncated one (%s)", path,
                        MMDB_strerror(rc));
     }
-    memset(info, 0, sizeof *info);
     const char *type = db->metadata.database_type ? db->metadata.database_type : "";
     finding_set(info->type, sizeof info->type, type, strlen(type));
     if (strstr(type, "ASN") || strstr(type, "-ISP")) info->has_asn = true;
