@@ -284,6 +284,14 @@ static int parse_oracle(struct rp *p, const json_t *regions)
 
 static int parse_json(struct rp *p, const char *data, size_t len)
 {
+    /* jansson's tree costs tens of bytes per value: bound it before building it (commas and
+     * openings, strings included, over-count the values) */
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        values += data[i] == ',' || data[i] == '[' || data[i] == '{';
+    if (values > RANGES_MAX_JSON_VALUES)
+        return err_set(p->e, "%s: more than %u JSON values (the cap)", p->name,
+                       RANGES_MAX_JSON_VALUES);
     json_error_t je;
     json_t *j = json_loadb(data, len, 0, &je);
     if (!j) {

@@ -8,9 +8,9 @@
  * (values[].properties.addressPrefixes, region, systemService), Oracle public_ip_ranges.json
  * (regions[].region, regions[].cidrs[].cidr, tags) and a plain list of CIDRs, one a line
  * (Cloudflare's ips-v4 / ips-v6). Every byte is hostile: the file is capped at
- * RANGES_FILE_CAP bytes, the table at RANGES_MAX entries and RANGES_MAX_STRINGS distinct
- * region/service names; an error is one sentence "FILE: what is wrong". The addresses are
- * data, never targets.
+ * RANGES_FILE_CAP bytes, a JSON file at RANGES_MAX_JSON_VALUES values (jansson's tree), the
+ * table at RANGES_MAX entries and RANGES_MAX_STRINGS distinct region/service names; an error is one
+ * sentence "FILE: what is wrong". The addresses are data, never targets.
  */
 #ifndef AJAR_ATTR_RANGES_H
 #define AJAR_ATTR_RANGES_H
@@ -20,9 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RANGES_FILE_CAP    (64u << 20)
-#define RANGES_MAX         1000000u
-#define RANGES_MAX_STRINGS 65535u
+#define RANGES_FILE_CAP        (64u << 20)
+#define RANGES_MAX             1000000u
+#define RANGES_MAX_STRINGS     65535u
+#define RANGES_MAX_JSON_VALUES 4000000u /* a 4 MB Azure file: about 200,000 */
 
 struct cloud_range {
     uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d, masked to plen */

@@ -414,6 +414,19 @@ static void test_hostile_ranges(void)
     CHECK(big && cloud_ranges_parse(&r, "F", big, (size_t)RANGES_FILE_CAP + 1, &e) < 0 &&
           strstr(e.msg, "larger than"));
     free(big);
+    /* more JSON values than the cap: refused before jansson builds its tree */
+    size_t nv = (size_t)RANGES_MAX_JSON_VALUES + 2;
+    char *many = malloc(2 * nv + 16);
+    CHECK(many != NULL);
+    if (many) {
+        size_t k = (size_t)sprintf(many, "{\"values\":[");
+        for (size_t i = 0; i < nv; i++)
+            many[k++] = '0', many[k++] = ',';
+        memcpy(many + k - 1, "]}", 3);
+        CHECK(cloud_ranges_parse(&r, "F", many, strlen(many), &e) < 0 &&
+              strstr(e.msg, "JSON values (the cap)"));
+        free(many);
+    }
     /* a failed file leaves what earlier files loaded */
     CHECK(parse_str(&r, "10.0.0.0/8\n", &e) == 0);
     CHECK(parse_str(&r, "11.0.0.0/8\nbad\n", &e) < 0);
