@@ -14,7 +14,7 @@
 # program linked with every object but src/main.c.
 
 CC       ?= cc
-PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8
+PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8 libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -62,6 +62,7 @@ TEST_BINS := $(patsubst %.c,$(SB)/%,$(TEST_SRC))
 $(B)/obj/src/assess/lifecycle_data.o $(SB)/obj/src/assess/lifecycle_data.o: data/lifecycle.tsv
 $(B)/obj/src/assess/ransom_data.o $(SB)/obj/src/assess/ransom_data.o: data/ransom-names.tsv
 $(B)/obj/src/assess/honeypot_data.o $(SB)/obj/src/assess/honeypot_data.o: data/honeypots.tsv
+$(B)/obj/src/attr/cloud_asns_data.o $(SB)/obj/src/attr/cloud_asns_data.o: data/cloud-asns.tsv
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(SB)/obj/%.o)
 
 $(SB)/obj/%.o: %.c

@@ -8,7 +8,7 @@
 #   scripts/analyze.sh [FILES...]     default: every .c under src/
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PKGS="openssl sqlite3 jansson libpq libmicrohttpd libargon2"
+PKGS="openssl sqlite3 jansson libpq libmicrohttpd libargon2 libmaxminddb"
 FLAGS=(-std=c11 -D_GNU_SOURCE -Isrc $(pkg-config --cflags $PKGS 2>/dev/null))
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find src -name '*.c' | sort); fi
 out=$(mktemp -d)

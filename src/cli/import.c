@@ -605,6 +605,9 @@ static bool takes_value(const char *a)
         "--discovery",
         "--output",
         "--format",
+        "--asn-db",
+        "--geo-db",
+        "--cloud-ranges",
     };
     for (size_t i = 0; i < ARRAY_LEN(with); i++)
         if (!strcmp(a, with[i])) return true;

@@ -17,6 +17,7 @@
  * `ajar report --format jsonl` agree; a pipe keeps the stream.
  */
 #include "assess/assess.h"
+#include "attr/attr.h"
 #include "cli/cli.h"
 #include "cli/scan_args.h"
 #include "cli/scanopts.h"
@@ -52,6 +53,7 @@ static int on_finding(void *arg, struct finding *f)
 {
     struct out_ctx *o = arg;
     if (!o->discovery_only && o->hooks.assess) o->hooks.assess(o->hooks.arg, f);
+    if (!o->discovery_only) attr_enrich(f); /* --asn-db, --geo-db, --cloud-ranges */
     if (o->hooks.store && o->hooks.store(o->hooks.arg, f) < 0) return -1;
     if (!o->fp) return 0;
     /* the record without a jansson tree (the store's encoder: the same bytes) */
@@ -413,6 +415,13 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
         goto out;
     }
+    /* attribution files: read and checked whole before anything is sent */
+    struct attr_opts ao = {a.asn_db, a.geo_db, a.cloud_ranges.v, a.cloud_ranges.n};
+    if (attr_open(&ao, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
+        goto out;
+    }
     if (a.nshards > 1 && !a.have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");
         goto out;
@@ -550,6 +559,7 @@ out:
         fflush(stdout);
     if (trace) fclose(trace);
     target_set_free(ts);
+    attr_close();
     free(argv_json);
     free(ri.argv_json);
     scan_args_free(&then);

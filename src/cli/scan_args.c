@@ -50,6 +50,12 @@ const char scan_usage[] =
     "                         repeatable; a bad file stops the scan before anything is sent\n"
     "      --lifecycle FILE   release lines and end-of-life dates from FILE instead of the\n"
     "                         built-in data/lifecycle.tsv (same format)\n"
+    "      --asn-db FILE      AS number, organisation and network of each address from a\n"
+    "                         MaxMind DB file (GeoLite2-ASN, DB-IP ASN lite, IPinfo)\n"
+    "      --geo-db FILE      country of each address (GeoLite2 Country/City, DB-IP, IPinfo)\n"
+    "      --cloud-ranges F   a provider's published ranges (AWS, Google Cloud, Azure, Oracle\n"
+    "                         JSON; Cloudflare's lists): cloud provider, region, service;\n"
+    "                         repeatable. Nothing is downloaded (docs/attribution.md)\n"
     "      --max-seconds N    stop after N seconds\n"
     "      --trace FILE       write every request sent (address, port, bytes) as JSON lines\n"
     "      --db PATH|URL      store findings in PATH (SQLite, default ./ajar.db or $AJAR_DB)\n"
@@ -101,6 +107,9 @@ enum {
     O_WHWAIT,
     O_SIGS,
     O_LIFECYCLE,
+    O_ASNDB,
+    O_GEODB,
+    O_CLOUDRANGES,
     O_LAST
 };
 
@@ -138,6 +147,9 @@ static const struct option lopts[] = {
     {"signatures", required_argument, 0, O_SIGS},
     {"lifecycle", required_argument, 0, O_LIFECYCLE},
     {"no-resolve", no_argument, 0, 'n'},
+    {"asn-db", required_argument, 0, O_ASNDB},
+    {"geo-db", required_argument, 0, O_GEODB},
+    {"cloud-ranges", required_argument, 0, O_CLOUDRANGES},
     {0, 0, 0, 0},
 };
 
@@ -213,6 +225,15 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         break;
     case O_LIFECYCLE:
         a->lifecycle_path = arg;
+        break;
+    case O_ASNDB:
+        a->asn_db = arg;
+        break;
+    case O_GEODB:
+        a->geo_db = arg;
+        break;
+    case O_CLOUDRANGES:
+        if (strv_push(&a->cloud_ranges, arg) < 0) return EXIT_RUNTIME;
         break;
     case O_SEED:
         if (parse_int_opt("--seed", arg, UINT64_MAX, &a->seed) < 0) return EXIT_USAGE;
@@ -414,6 +435,7 @@ void scan_args_free(struct scan_args *a)
     free(a->specs.v);
     free(a->pins.v);
     free(a->sigdirs.v);
+    free(a->cloud_ranges.v);
     for (size_t i = 0; i < a->nowned; i++)
         free(a->owned[i]);
     free(a->owned);
@@ -534,6 +556,7 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE_LIST(O_IL, infiles);
     TAKE_LIST(O_RESOLVE, pins);
     TAKE_LIST(O_SIGS, sigdirs);
+    TAKE_LIST(O_CLOUDRANGES, cloud_ranges);
 #undef TAKE_LIST
 #define TAKE(c, field)                                                                             \
     do {                                                                                           \
@@ -560,6 +583,8 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE(O_PROGRESS, progress);
     TAKE(O_TRACE, trace_path);
     TAKE(O_LIFECYCLE, lifecycle_path);
+    TAKE(O_ASNDB, asn_db);
+    TAKE(O_GEODB, geo_db);
     TAKE(O_DISCOVERY, syn);
     TAKE(O_FAILON, cfg.fail_on);
     TAKE(O_FAILON, cfg.has_fail_on);

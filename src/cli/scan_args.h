@@ -27,6 +27,9 @@ struct scan_args {
     uint64_t seed, shard, nshards;
     bool have_seed, progress, quiet, syn;
     int verbose;
+    /* attribution (attr/attr.h): --asn-db, --geo-db, --cloud-ranges (repeatable) */
+    const char *asn_db, *geo_db;
+    struct strv cloud_ranges;
     struct scan_cfg cfg; /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
     uint64_t given;      /* which options were on the command line (opt_bit) */
     char **owned;        /* strings of a stored argv, freed with the args */

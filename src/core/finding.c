@@ -260,6 +260,32 @@ static json_t *tls_json(const struct tls_facts *t)
     return o;
 }
 
+/* The attribution objects (network, geo, cloud), each only when it has a field. */
+static void attr_to_json(json_t *o, const struct finding_attr *a)
+{
+    if (a->asn || a->org[0] || a->prefix[0]) {
+        json_t *n = json_object();
+        if (a->asn) json_object_set_new(n, "asn", json_integer(a->asn));
+        if (a->org[0]) json_object_set_new(n, "org", json_string(a->org));
+        if (a->prefix[0]) json_object_set_new(n, "prefix", json_string(a->prefix));
+        json_object_set_new(o, "network", n);
+    }
+    if (a->country[0]) {
+        json_t *g = json_object();
+        json_object_set_new(g, "country", json_string(a->country));
+        json_object_set_new(o, "geo", g);
+    }
+    if (a->cloud[0]) {
+        json_t *c = json_object();
+        json_object_set_new(c, "provider", json_string(a->cloud));
+        json_object_set_new(c, "region",
+                            a->cloud_region[0] ? json_string(a->cloud_region) : json_null());
+        json_object_set_new(c, "service",
+                            a->cloud_service[0] ? json_string(a->cloud_service) : json_null());
+        json_object_set_new(o, "cloud", c);
+    }
+}
+
 json_t *finding_to_json(const struct finding *f, bool discovery_only)
 {
     json_t *o = json_object();
@@ -314,6 +340,7 @@ json_t *finding_to_json(const struct finding *f, bool discovery_only)
     } else {
         json_object_set_new(o, "via", json_null());
     }
+    attr_to_json(o, &f->attr);
     if (f->banner[0]) json_object_set_new(o, "banner", json_string(f->banner));
     if (f->error[0]) json_object_set_new(o, "error", json_string(f->error));
     if (f->details) json_object_set(o, "details", f->details);
@@ -661,6 +688,36 @@ static int jw_dump_cb(const char *p, size_t n, void *arg)
     return w->err;
 }
 
+/* attr_to_json's objects, the same bytes */
+static void jw_attr(struct jw *w, const struct finding_attr *a)
+{
+    if (a->asn || a->org[0] || a->prefix[0]) {
+        JW_KEY(w, "network");
+        JW_LIT(w, "{");
+        if (a->asn) {
+            JW_KEY(w, "asn");
+            jw_int(w, a->asn);
+        }
+        if (a->org[0]) JW_STR(w, "org", a->org);
+        if (a->prefix[0]) JW_STR(w, "prefix", a->prefix);
+        JW_LIT(w, "}");
+    }
+    if (a->country[0]) {
+        JW_KEY(w, "geo");
+        JW_LIT(w, "{");
+        JW_STR(w, "country", a->country);
+        JW_LIT(w, "}");
+    }
+    if (a->cloud[0]) {
+        JW_KEY(w, "cloud");
+        JW_LIT(w, "{");
+        JW_STR(w, "provider", a->cloud);
+        JW_STR_OR_NULL(w, "region", a->cloud_region);
+        JW_STR_OR_NULL(w, "service", a->cloud_service);
+        JW_LIT(w, "}");
+    }
+}
+
 int finding_json_write(struct buf *b, const struct finding *f, bool discovery_only,
                        struct finding_json_spans *spans)
 {
@@ -741,6 +798,7 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
     } else {
         JW_LIT(&w, "null");
     }
+    jw_attr(&w, &f->attr);
     if (f->banner[0]) JW_STR(&w, "banner", f->banner);
     if (f->error[0]) JW_STR(&w, "error", f->error);
     if (f->details) {
@@ -797,6 +855,25 @@ static time_t jget_time(const json_t *o, const char *k)
     time_t t = 0;
     if (json_is_string(v)) time_parse_utc(json_string_value(v), &t);
     return t;
+}
+
+static void attr_from_json(struct finding_attr *a, const json_t *j)
+{
+    const json_t *n = json_object_get(j, "network");
+    if (json_is_object(n)) {
+        int64_t asn = jget_int(n, "asn");
+        a->asn = asn > 0 && asn <= UINT32_MAX ? (uint32_t)asn : 0;
+        jget_str(n, "org", a->org, sizeof a->org);
+        jget_str(n, "prefix", a->prefix, sizeof a->prefix);
+    }
+    const json_t *g = json_object_get(j, "geo");
+    if (json_is_object(g)) jget_str(g, "country", a->country, sizeof a->country);
+    const json_t *c = json_object_get(j, "cloud");
+    if (json_is_object(c)) {
+        jget_str(c, "provider", a->cloud, sizeof a->cloud);
+        jget_str(c, "region", a->cloud_region, sizeof a->cloud_region);
+        jget_str(c, "service", a->cloud_service, sizeof a->cloud_service);
+    }
 }
 
 int finding_from_json(struct finding *f, const json_t *j)
@@ -899,6 +976,7 @@ int finding_from_json(struct finding *f, const json_t *j)
         int64_t vp = jget_int(via, "port");
         f->via_port = vp > 0 && vp < 65536 ? (uint16_t)vp : 0;
     }
+    attr_from_json(&f->attr, j);
     const json_t *det = json_object_get(j, "details");
     if (json_is_object(det)) f->details = json_deep_copy(det);
     const json_t *sigs = json_object_get(j, "signals");

@@ -69,6 +69,17 @@ struct tls_facts {
     bool verified;    /* chain verified against the system store */
 };
 
+/* Attribution of the address: network (ASN database), geo (country database), cloud. */
+struct finding_attr {
+    uint32_t asn;    /* 0 unknown (AS 0 is reserved) */
+    char org[128];   /* the AS's organisation */
+    char prefix[50]; /* the database's network holding the address, "x.x.x.x/nn" */
+    char country[3]; /* ISO 3166-1 alpha-2 */
+    char cloud[32];  /* provider: "aws", "alibaba-cloud", ... */
+    char cloud_region[64];
+    char cloud_service[64];
+};
+
 struct signal {
     char id[48];
     enum severity severity;
@@ -106,6 +117,10 @@ struct finding {
     char via_service[32];
     char via_ip[46];
     uint16_t via_port;
+
+    /* where the address is (attr/attr.c: --asn-db, --geo-db, --cloud-ranges); each object is
+     * absent from the record while its fields are empty */
+    struct finding_attr attr;
 
     /* probe-specific facts, a JSON object (owned), e.g. {"mode":"standalone"} */
     json_t *details;

@@ -15,7 +15,7 @@
 
 FCC      := clang
 FB       := build-fuzz
-PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8
+PKGS     := openssl sqlite3 jansson libpq libmicrohttpd libargon2 yaml-0.1 libpcre2-8 libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -25,7 +25,7 @@ FCFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -I
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 LIB_DIRS := src/core src/catalog src/probe src/assess src/tls src/target
-SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/text.c
+SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/text.c src/attr/ranges.c src/attr/attr.c src/attr/cloud_asns_data.c
 LIB_OBJ  := $(SRC_LIB:%.c=$(FB)/obj/%.o)
 PROBE_OBJ := $(filter $(FB)/obj/src/probe/%,$(LIB_OBJ))
 HARNESS_LINK = $(FB)/obj/tests/fuzz/drive.o $(PROBE_OBJ) $(FB)/libajar-fuzz.a $(LIBS)
@@ -34,7 +34,7 @@ PROBES   := $(shell grep -ho '^const struct probe probe_[a-z0-9_]*' src/probe/*.
 APPS     := $(shell grep -ho '^const struct http_app http_app_[a-z0-9_]*' src/probe/*.c | sed 's/.* http_app_//' | sort)
 # signature files' services, driven through the dispatcher like the compiled apps
 SIGS     := $(shell sed -n 's/^service: *//p' signatures/*.yaml | sort)
-PARSERS  := http_resp es_common bson cert target web_text sigload sigmatch
+PARSERS  := http_resp es_common bson cert target web_text sigload sigmatch ranges mmdb
 NAMES    := $(addprefix probe_,$(PROBES) $(APPS) $(SIGS)) $(PARSERS)
 BINS     := $(addprefix $(FB)/fuzz_,$(NAMES))
 

@@ -19,6 +19,8 @@
 #   bson           the BSON documents inside the MongoDB fixtures' replies.
 #   cert           tests/unit/certs/*.pem, and each leaf in DER.
 #   target         target lists written here (syntax of docs/targets.md).
+#   ranges         the recorded range files (tests/fixtures/recorded/attr), whole and cut.
+#   mmdb           MaxMind DB files of every layout, by tests/tools/make-mmdb.pl.
 # Files are named by their content hash, as libFuzzer names what it adds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -217,4 +219,23 @@ for t in [
 ]:
     c.add(t.encode())
 print(f"target: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("ranges")
+rdir = "tests/fixtures/recorded/attr"
+for f in sorted(os.listdir(rdir)):
+    d = read(os.path.join(rdir, f))
+    c.add(d)
+    c.add(d[: len(d) // 2])
+for t in [b"10.0.0.0/8\n10.1.0.0/16\n# c\n2001:db8::/32", b"{\"regions\":[]}", b"0.0.0.0/0"]:
+    c.add(t)
+print(f"ranges: {c.n} files, {c.bytes} bytes")
+
+import subprocess, tempfile
+c = Corpus("mmdb")
+with tempfile.TemporaryDirectory() as td:
+    for layout in ["asn", "dbip-asn", "country", "city", "ipinfo", "ipinfo-lite", "lacking", "foreign"]:
+        out = os.path.join(td, layout + ".mmdb")
+        subprocess.run(["perl", "tests/tools/make-mmdb.pl", layout, out], check=True)
+        c.add(read(out))
+print(f"mmdb: {c.n} files, {c.bytes} bytes")
 EOF
