@@ -18,6 +18,7 @@
  */
 #include "assess/assess.h"
 #include "cli/cli.h"
+#include "cli/rdns_hold.h"
 #include "cli/scan_args.h"
 #include "cli/scanopts.h"
 #include "cli/webhook.h"
@@ -45,10 +46,12 @@ struct out_ctx {
     bool tty;
     struct scan_hooks hooks;
     int write_error;
-    struct buf line; /* one record, reused */
+    struct buf line;        /* one record, reused */
+    struct rdns_hold *rdns; /* --rdns: findings wait for their PTR names here */
 };
 
-static int on_finding(void *arg, struct finding *f)
+/* A finding goes on: assessed, stored, written. */
+static int out_finding(void *arg, struct finding *f)
 {
     struct out_ctx *o = arg;
     if (!o->discovery_only && o->hooks.assess) o->hooks.assess(o->hooks.arg, f);
@@ -69,9 +72,22 @@ static int on_finding(void *arg, struct finding *f)
     return o->write_error ? -1 : 0;
 }
 
+static int on_finding(void *arg, struct finding *f)
+{
+    struct out_ctx *o = arg;
+    return o->rdns ? rdns_hold_add(o->rdns, f) : out_finding(o, f);
+}
+
+static void out_checkpoint(void *arg, uint64_t pos)
+{
+    struct out_ctx *o = arg;
+    if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
+}
+
 static void on_progress(void *arg, const struct engine_stats *st, bool final)
 {
     struct out_ctx *o = arg;
+    if (o->rdns) rdns_hold_pump(o->rdns, false);
     if (!o->progress) return;
     double el = (double)(now_ms() - st->start_ms) / 1000.0;
     double rate = el > 0 ? (double)st->started / el : 0;
@@ -92,7 +108,10 @@ static void on_progress(void *arg, const struct engine_stats *st, bool final)
 static void on_checkpoint(void *arg, uint64_t pos)
 {
     struct out_ctx *o = arg;
-    if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
+    if (o->rdns)
+        rdns_hold_checkpoint(o->rdns, pos);
+    else
+        out_checkpoint(o, pos);
 }
 
 static void on_pull(void *arg, const struct target *t, uint64_t pos)
@@ -456,6 +475,11 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     buf_init(&oc.line, 16u << 20);
     if (hooks) oc.hooks = *hooks;
     if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
+    if (a.rdns_on && rdns_hold_open(&oc.rdns, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        buf_free(&oc.line);
+        goto out;
+    }
     struct engine_sink sink = {.arg = &oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
@@ -470,6 +494,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct engine_stats st;
     memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
     int run = (a.syn ? syn_run : engine_run)(&it, &a.eo, &sink, &st, &e);
+    if (oc.rdns) { /* the findings still waiting for names: at most --rdns-timeout */
+        if (rdns_hold_drain(oc.rdns) < 0 && !st.interrupted) {
+            st.interrupted = true;
+            st.stop_why = STOP_SINK;
+        }
+        rdns_hold_close(oc.rdns);
+        oc.rdns = NULL;
+    }
     buf_free(&oc.line);
     char why[sizeof e.msg + 16];
     const char *reason = stop_reason(&st, &oc, why, sizeof why);

@@ -11,6 +11,7 @@
 
 #include "cli/scanopts.h"
 #include "net/engine.h"
+#include "net/rdns.h"
 #include "target/target.h"
 
 /* A growable array of borrowed strings. */
@@ -27,9 +28,11 @@ struct scan_args {
     uint64_t seed, shard, nshards;
     bool have_seed, progress, quiet, syn;
     int verbose;
-    struct scan_cfg cfg; /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
-    uint64_t given;      /* which options were on the command line (opt_bit) */
-    char **owned;        /* strings of a stored argv, freed with the args */
+    bool rdns_on;          /* --rdns */
+    struct rdns_opts rdns; /* --resolver, --rdns-timeout */
+    struct scan_cfg cfg;   /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
+    uint64_t given;        /* which options were on the command line (opt_bit) */
+    char **owned;          /* strings of a stored argv, freed with the args */
     size_t nowned;
 };
 
