@@ -235,14 +235,16 @@ static void on_answer(void *arg, int status, int timeouts, struct hostent *h)
         if (status == ARES_SUCCESS && h && !x->names)
             x->names = xcalloc(RDNS_MAX_PTR, sizeof *x->names);
         if (status == ARES_SUCCESS && h && x->names) {
-            /* c-ares: the first PTR in h_name, the others in h_aliases */
-            const char *first = h->h_name;
+            /* c-ares 1.18: every PTR of the answer in h_aliases, in order, and the last again
+             * in h_name (the only one when there are no aliases) */
             char **al = h->h_aliases;
-            for (int k = 0; x->nnames < RDNS_MAX_PTR; k++) {
-                const char *s = k == 0 ? first : al ? al[k - 1] : NULL;
-                if (k > 0 && !s) break;
-                if (k > 64) break; /* a hostile answer's long alias list: looked at, no further */
-                if (!s) continue;
+            for (int k = 0; x->nnames < RDNS_MAX_PTR && k <= 64; k++) {
+                const char *s = al && al[k] ? al[k] : NULL;
+                if (!s) {
+                    s = h->h_name;
+                    k = 64; /* the last one looked at */
+                }
+                if (!s) break;
                 char tmp[FINDING_HOSTNAME_MAX + 1];
                 size_t sl = strnlen(s, 1024);
                 if (!rdns_name_norm(tmp, sizeof tmp, s, sl, false)) continue;
