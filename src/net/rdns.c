@@ -298,8 +298,9 @@ static void *run(void *arg)
         pf[np++].revents = 0;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
-            if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+            /* ARES_GETSOCK_WRITABLE's 1 << 31 overflows an int: the bits by hand */
+            if (((unsigned)bits >> i) & 1u) ev |= POLLIN;
+            if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
             if (!ev) continue;
             pf[np].fd = socks[i];
             pf[np].events = ev;
