@@ -91,7 +91,7 @@ static void test_fill(void)
     char ptr[RDNS_MAX_PTR][FINDING_HOSTNAME_MAX + 1] = {"db1.example.com", "db1-alt.example.com"};
     f.tls.present = true;
     str_copy(f.tls.subject_cn, "DB1.example.com", sizeof f.tls.subject_cn);
-    const char *san[] = {"*.example.com", "db1.example.com", "127.0.0.1", "::1",
+    const char *san[] = {"*.example.com", "db1.example.com", "127.0.0.1",    "::1",
                          "bad name",      "www.example.com", "*.Example.com"};
     for (size_t i = 0; i < ARRAY_LEN(san); i++)
         str_copy(f.tls.san[f.tls.nsan++], san[i], sizeof f.tls.san[0]);
@@ -215,8 +215,8 @@ static void test_record(void)
         str_fmt(n, sizeof n, "h%d.example", i);
         json_array_append_new(hn, json_string(n));
     }
-    json_t *big = json_pack("{s:s,s:i,s:o,s:[s]}", "ip", "127.0.174.1", "port", 80, "hostnames",
-                            hn, "ptr", "h0.example");
+    json_t *big = json_pack("{s:s,s:i,s:o,s:[s]}", "ip", "127.0.174.1", "port", 80, "hostnames", hn,
+                            "ptr", "h0.example");
     finding_free(&g);
     CHECK_INT(finding_from_json(&g, big), 0);
     CHECK_INT(g.nhostnames, FINDING_MAX_HOSTNAMES);
