@@ -605,6 +605,8 @@ static bool takes_value(const char *a)
         "--discovery",
         "--output",
         "--format",
+        "--resolver",
+        "--rdns-timeout",
     };
     for (size_t i = 0; i < ARRAY_LEN(with); i++)
         if (!strcmp(a, with[i])) return true;
@@ -615,7 +617,8 @@ static bool takes_value(const char *a)
 static bool known_flag(const char *a)
 {
     static const char *const flags[] = {
-        "--no-default-accounts", "--progress", "--quiet", "--verbose", "--no-resolve", "--no-db",
+        "--no-default-accounts", "--progress", "--quiet", "--verbose",
+        "--no-resolve",          "--no-db",    "--rdns",
     };
     for (size_t i = 0; i < ARRAY_LEN(flags); i++)
         if (!strcmp(a, flags[i])) return true;

@@ -132,6 +132,13 @@ t1=$(ms)
 check "silent resolver, default bound (3 s): ends within 3 s + 2 s slack ($((t1 - t0)) ms)" \
     test $((t1 - t0)) -lt 5000
 
+# ---- ajar probe passes the options on (FILE after the options' values) ----
+printf '%s:%s\n' $R.1 $P >"$T_TMP/pairs"
+"$AJAR" probe --no-db -q --rdns --rdns-timeout 2000 --resolver $R.53:5353 "$T_TMP/pairs" \
+    >"$T_TMP/probe.jsonl"
+check_eq "ajar probe --rdns: exit status" "$?" 0
+check_eq "ajar probe --rdns: the PTR name" "$(jq -c .ptr "$T_TMP/probe.jsonl")" '["db1.example.test"]'
+
 # ---- hostile answers ----
 "$AJAR" scan --no-db -q --rate 0 -p $P --rdns --resolver $R.55:5353 $R.3 >"$T_TMP/many.jsonl"
 check_eq "many PTRs: exit status" "$?" 0
