@@ -87,6 +87,12 @@ s = json.load(open("docs/record.schema.json"))
 for l in open(sys.argv[1]):
     jsonschema.validate(json.loads(l), s)' "$T_TMP/stream.jsonl"
 
+# ---- --discovery-only: the PTR names on the open-port records ----
+"$AJAR" scan --no-db -q --rate 0 -p $P --discovery-only --rdns --resolver $R.53:5353 $R.1 \
+    >"$T_TMP/disc.jsonl"
+check_eq "--discovery-only --rdns: the PTR name" "$(jq -c '[.hostnames, .ptr, has("service")]' \
+    "$T_TMP/disc.jsonl")" '[["db1.example.test"],["db1.example.test"],false]'
+
 # ---- without --rdns: neither member ----
 "$AJAR" scan --no-db -q --rate 0 -p $P $R.1-$R.2 >"$T_TMP/plain.jsonl"
 check_eq "without --rdns: no hostnames, no ptr" \
@@ -131,6 +137,25 @@ t0=$(ms)
 t1=$(ms)
 check "silent resolver, default bound (3 s): ends within 3 s + 2 s slack ($((t1 - t0)) ms)" \
     test $((t1 - t0)) -lt 5000
+
+# ---- killed while findings wait for their names: the checkpoint was held back, resume finds them ----
+export AJAR_DB=$T_TMP/killed.db
+n0=$(wc -l <"$T_TMP/drop.log")
+"$AJAR" scan -q --rate 0 -p $P --rdns --rdns-timeout 8000 --resolver $R.54:5353 $R.1-$R.3 \
+    >/dev/null 2>&1 &
+sp=$!
+for _ in $(seq 100); do [ "$(wc -l <"$T_TMP/drop.log")" -ge $((n0 + 3)) ] && break; sleep 0.05; done
+sleep 0.3
+kill -9 $sp
+wait $sp 2>/dev/null
+check_eq "killed while waiting: nothing stored yet" \
+    "$(sqlite3 "$AJAR_DB" "select count(*) from observations")" 0
+check_eq "killed while waiting: the checkpoint stayed before the waiting findings" \
+    "$(sqlite3 "$AJAR_DB" "select checkpoint from scans")" 0
+"$AJAR" scan -q --resume --rdns --rdns-timeout 300 >"$T_TMP/resumed.jsonl" 2>/dev/null
+check_eq "resumed: exit status" "$?" 0
+check_eq "resumed: the 3 findings" "$(sqlite3 "$AJAR_DB" "select count(*) from observations")" 3
+export AJAR_DB=$T_TMP/ajar.db
 
 # ---- ajar probe passes the options on (FILE after the options' values) ----
 printf '%s:%s\n' $R.1 $P >"$T_TMP/pairs"
