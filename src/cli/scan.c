@@ -14,7 +14,9 @@
  * refused naming the difference. When -o names a regular file, it is
  * rewritten at the end with the scan's final records (the store's view,
  * which only the end knows: shared certificates), so the file and
- * `ajar report --format jsonl` agree; a pipe keeps the stream.
+ * `ajar report --format jsonl` agree; a pipe keeps the stream. With
+ * --rdns, findings wait for their address's PTR names (rdns_hold.c, off
+ * the engine's loop, bounded by --rdns-timeout) before they go on.
  */
 #include "assess/assess.h"
 #include "cli/cli.h"
@@ -344,6 +346,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct scan_cfg *cfg = &a.cfg;
     char *argv_json = NULL;
     struct err e = {{0}};
+    struct rdns_hold *rh = NULL;
+    struct out_ctx oc;
+    memset(&oc, 0, sizeof oc);
     int rc = scan_args_parse(argc, argv, &a);
     if (rc) {
         rc = rc < 0 ? EXIT_OK : rc;
@@ -427,6 +432,12 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     cfg->walk_total = target_iter_steps(&it);
     uint64_t resume_pos = 0;
+    /* --rdns: the resolver before the store's scan begins (a failure leaves no scan behind) */
+    if (a.rdns_on && rdns_hold_open(&rh, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
     if (hooks && hooks->begin) {
         if (hooks->begin(hooks->arg, cfg, &resume_pos, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
@@ -466,20 +477,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
              (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
              (unsigned long long)seed, (unsigned long long)a.shard, (unsigned long long)a.nshards);
-    struct out_ctx oc = {
-        .fp = fp ? fp : stdout,
-        .discovery_only = a.eo.discovery_only,
-        .progress = !a.quiet && (a.progress || isatty(2)),
-        .tty = isatty(2),
-    };
+    oc.fp = fp ? fp : stdout;
+    oc.discovery_only = a.eo.discovery_only;
+    oc.progress = !a.quiet && (a.progress || isatty(2));
+    oc.tty = isatty(2);
     buf_init(&oc.line, 16u << 20);
     if (hooks) oc.hooks = *hooks;
     if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
-    if (a.rdns_on && rdns_hold_open(&oc.rdns, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        buf_free(&oc.line);
-        goto out;
-    }
+    oc.rdns = rh;
     struct engine_sink sink = {.arg = &oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
@@ -499,8 +504,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             st.interrupted = true;
             st.stop_why = STOP_SINK;
         }
-        rdns_hold_close(oc.rdns);
-        oc.rdns = NULL;
+        rdns_hold_close(rh);
+        oc.rdns = rh = NULL;
     }
     buf_free(&oc.line);
     char why[sizeof e.msg + 16];
@@ -534,6 +539,7 @@ out:
     else
         fflush(stdout);
     if (trace) fclose(trace);
+    rdns_hold_close(rh);
     target_set_free(ts);
     free(argv_json);
     free(ri.argv_json);
