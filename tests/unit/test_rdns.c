@@ -5,14 +5,21 @@
  * and SAN DNS names, deduplicated, capped at FINDING_MAX_HOSTNAMES, IP SANs
  * left out), the record ("hostnames" and "ptr" only with --rdns; both
  * writers byte for byte equal; read back), --resolver's syntax, and a
- * resolver that does not answer settling within the bound (loopback only).
+ * resolver that does not answer settling within the bound (loopback only),
+ * and the hold: findings wait for their names, the checkpoint passed on
+ * stays where it was when the oldest waiting finding came.
  */
+#include "cli/rdns_hold.h"
 #include "core/finding.h"
 #include "core/util.h"
 #include "net/rdns.h"
 #include "t.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *norm(const char *s, bool wildcard)
 {
@@ -299,6 +306,80 @@ static void test_unanswered(void)
     CHECK(r == NULL);
 }
 
+struct sink {
+    int emitted;
+    bool rdns_set;
+    uint64_t cp;
+    int ncp;
+};
+
+static int sink_emit(void *arg, struct finding *f)
+{
+    struct sink *k = arg;
+    k->emitted++;
+    k->rdns_set = f->rdns;
+    return 0;
+}
+
+static void sink_cp(void *arg, uint64_t pos)
+{
+    struct sink *k = arg;
+    k->cp = pos;
+    k->ncp++;
+}
+
+/* A resolver that reads nothing: a UDP socket of our own on loopback. */
+static void test_hold(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.174.60", &sa.sin_addr);
+    socklen_t sl = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+        CHECK(!"a UDP socket on 127.0.174.60");
+        if (fd >= 0) close(fd);
+        return;
+    }
+    char res[64];
+    str_fmt(res, sizeof res, "127.0.174.60:%u", (unsigned)ntohs(sa.sin_port));
+    struct rdns_opts o = {.resolver = res, .timeout_ms = 400};
+    struct sink k = {0, false, 0, 0};
+    struct rdns_hold *h = NULL;
+    struct err e;
+    CHECK_INT(rdns_hold_open(&h, &o, sink_emit, sink_cp, &k, &e), 0);
+    if (!h) {
+        close(fd);
+        return;
+    }
+    rdns_hold_checkpoint(h, 5);
+    CHECK_INT(k.cp, 5);
+    struct finding f;
+    finding_init(&f);
+    str_copy(f.ip, "127.0.174.7", sizeof f.ip);
+    f.port = 1;
+    CHECK_INT(rdns_hold_add(h, &f), 0);
+    f.port = 2;
+    CHECK_INT(rdns_hold_add(h, &f), 0);
+    CHECK_INT(k.emitted, 0); /* both wait for 127.0.174.7's names */
+    rdns_hold_checkpoint(h, 10);
+    CHECK_INT(k.cp, 5); /* held back: the waiting findings came at 5 */
+    int64_t t0 = now_ms();
+    CHECK_INT(rdns_hold_drain(h), 0);
+    int64_t took = now_ms() - t0;
+    CHECK_INT(k.emitted, 2);
+    CHECK(k.rdns_set);
+    CHECK_INT(k.cp, 10);
+    CHECK_MSG(took <= 400 + 150, "drained after %lld ms", (long long)took);
+    /* the address is settled now: a later finding goes at once */
+    f.port = 3;
+    CHECK_INT(rdns_hold_add(h, &f), 0);
+    CHECK_INT(k.emitted, 3);
+    rdns_hold_close(h);
+    finding_free(&f);
+    close(fd);
+}
+
 int main(void)
 {
     test_norm();
@@ -306,5 +387,6 @@ int main(void)
     test_record();
     test_server();
     test_unanswered();
+    test_hold();
     return T_END();
 }
