@@ -48,8 +48,9 @@ struct out_ctx {
     bool tty;
     struct scan_hooks hooks;
     int write_error;
-    struct buf line;        /* one record, reused */
-    struct rdns_hold *rdns; /* --rdns: findings wait for their PTR names here */
+    struct buf line; /* one record, reused */
+    /* --rdns: findings wait for their PTR names here */
+    struct rdns_hold *rdns;
 };
 
 /* A finding goes on: assessed, stored, written. */

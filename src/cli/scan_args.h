@@ -28,12 +28,14 @@ struct scan_args {
     uint64_t seed, shard, nshards;
     bool have_seed, progress, quiet, syn;
     int verbose;
-    bool rdns_on;          /* --rdns */
-    struct rdns_opts rdns; /* --resolver, --rdns-timeout */
-    struct scan_cfg cfg;   /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
-    uint64_t given;        /* which options were on the command line (opt_bit) */
-    char **owned;          /* strings of a stored argv, freed with the args */
+    struct scan_cfg cfg; /* db, no_db, resume, resume_id, fail_on, webhook, alert level, wait */
+    uint64_t given;      /* which options were on the command line (opt_bit) */
+    char **owned;        /* strings of a stored argv, freed with the args */
     size_t nowned;
+
+    /* --rdns, --resolver, --rdns-timeout */
+    bool rdns_on;
+    struct rdns_opts rdns;
 };
 
 extern const char scan_usage[];

@@ -22,11 +22,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#define FINDING_MAX_NAMES     100
-#define FINDING_MAX_NAME      128
-#define FINDING_MAX_SAN       32
-#define FINDING_MAX_SIGNALS   32
-#define FINDING_MAX_HOSTNAMES 16 /* --rdns: PTR and certificate names (net/rdns.c) */
+#define FINDING_MAX_NAMES   100
+#define FINDING_MAX_NAME    128
+#define FINDING_MAX_SAN     32
+#define FINDING_MAX_SIGNALS 32
+
+/* --rdns: PTR and certificate names (net/rdns.c) */
+#define FINDING_MAX_HOSTNAMES 16
 #define FINDING_HOSTNAME_MAX  253
 
 enum auth_state { AUTH_UNKNOWN = 0, AUTH_NONE, AUTH_REQUIRED, AUTH_PARTIAL };
