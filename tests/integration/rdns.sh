@@ -175,6 +175,17 @@ check "many PTRs: every name a host name of at most 253 bytes" jq -e -n \
 check_eq "bad labels: exit status" "$?" 0
 check_eq "bad labels: the answer refused whole" "$(jq -c .ptr "$T_TMP/bad.jsonl")" '[]'
 
+# ---- IPv6: a found ::1 asked as ip6.arpa, of a resolver given as [::1]:PORT ----
+if ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
+    bg python3 tests/tools/dns_responder.py --mode many --log "$T_TMP/v6.log" '[::1]:5354' >/dev/null
+    start_listeners "$T_TMP/conns6" --banner "hello" '[::1]:18082' || bad "v6 listener"
+    wait_udp '[::1]:5354' || bad "v6 resolver did not start"
+    "$AJAR" scan --no-db -q --rate 0 -p 18082 --rdns --resolver '[::1]:5354' ::1 >"$T_TMP/v6.jsonl"
+    check_eq "IPv6: exit status" "$?" 0
+    check_eq "IPv6: the names" "$(jq -c .ptr "$T_TMP/v6.jsonl")" '["upper.example.test","n1.ex","n2.ex","n3.ex"]'
+    check "IPv6: asked as ip6.arpa (PTR)" grep -q "^1\.0\.0\..*\.ip6\.arpa 12$" "$T_TMP/v6.log"
+fi
+
 # ---- usage ----
 before=$(wc -l <"$T_TMP/conns")
 for args in "--rdns --resolver dns.example.com" "--rdns --resolver $R.53:0" \

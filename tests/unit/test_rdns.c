@@ -91,6 +91,39 @@ static void test_norm(void)
     CHECK(norm(big2, false) != NULL); /* 253 plus the root's dot */
 }
 
+/* Random strings from an alphabet with every troublesome byte: whatever is accepted is a host
+ * name of at most 253 bytes in lowercase, and accepting it again gives the same. */
+static void test_norm_random(void)
+{
+    static const char alpha[] = "aZ09-_.*.!\\ \x01\x7f\xc3\xa9:";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int accepted = 0, bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        char in[300], out[FINDING_HOSTNAME_MAX + 1], again[FINDING_HOSTNAME_MAX + 1];
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t n = (size_t)(x % (i % 10 == 0 ? 299 : 24)) + 1;
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[k] = alpha[x % (sizeof alpha - 1)];
+        }
+        bool wc = x & 1;
+        size_t m = rdns_name_norm(out, sizeof out, in, n, wc);
+        if (!m) continue;
+        accepted++;
+        bool ok = m <= FINDING_HOSTNAME_MAX && strlen(out) == m &&
+                  strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-_.*") == m &&
+                  (!strchr(out, '*') || (wc && out[0] == '*' && !strchr(out + 1, '*'))) &&
+                  rdns_name_norm(again, sizeof again, out, m, wc) == m && !strcmp(again, out);
+        if (!ok) bad++;
+    }
+    CHECK(accepted > 100);
+    CHECK_INT(bad, 0);
+}
+
 static void test_fill(void)
 {
     struct finding f;
@@ -383,6 +416,7 @@ static void test_hold(void)
 int main(void)
 {
     test_norm();
+    test_norm_random();
     test_fill();
     test_record();
     test_server();
