@@ -3,8 +3,9 @@
 # checkpoint threads (test_store on SQLite and, with a throwaway PostgreSQL
 # on 127.0.160.1, on PostgreSQL too), the dashboard's request threads and
 # index warm-up (test_web_*, tests/integration/serve.sh), the webhook's
-# sender (webhook.sh), and scans that write the store while they probe
-# (pipeline.sh, lab_store.sh, resume.sh). Builds build-tsan/ (the test
+# sender (webhook.sh), --rdns's resolver thread (test_rdns, rdns.sh), and
+# scans that write the store while they probe (pipeline.sh, lab_store.sh,
+# resume.sh). Builds build-tsan/ (the test
 # build with -fsanitize=thread instead of ASan+UBSan). A ThreadSanitizer
 # report anywhere fails the run, as does a failed check. Loopback only.
 # Not in `make test` (a third build, minutes); run by hand:
@@ -29,7 +30,7 @@ run() { # name, command...
         echo "FAIL $name: $out"
     fi
 }
-for t in test_store test_store_ids test_web_auth test_web_pages; do
+for t in test_store test_store_ids test_web_auth test_web_pages test_rdns; do
     run "$t" build-tsan/tests/unit/$t
 done
 pg_unit() {
@@ -42,7 +43,7 @@ pg_unit() {
     rm -rf "$d"
 }
 run "test_store on postgresql" pg_unit
-for t in serve webhook pipeline lab_store resume; do
+for t in serve webhook pipeline lab_store resume rdns; do
     run "$t.sh" env AJAR="$PWD/build-tsan/ajar" bash tests/integration/$t.sh
 done
 reports=$(cat "$logs"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')

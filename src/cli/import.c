@@ -608,6 +608,8 @@ static bool takes_value(const char *a)
         "--asn-db",
         "--geo-db",
         "--cloud-ranges",
+        "--resolver",
+        "--rdns-timeout",
     };
     for (size_t i = 0; i < ARRAY_LEN(with); i++)
         if (!strcmp(a, with[i])) return true;
@@ -618,7 +620,8 @@ static bool takes_value(const char *a)
 static bool known_flag(const char *a)
 {
     static const char *const flags[] = {
-        "--no-default-accounts", "--progress", "--quiet", "--verbose", "--no-resolve", "--no-db",
+        "--no-default-accounts", "--progress", "--quiet", "--verbose",
+        "--no-resolve",          "--no-db",    "--rdns",
     };
     for (size_t i = 0; i < ARRAY_LEN(flags); i++)
         if (!strcmp(a, flags[i])) return true;

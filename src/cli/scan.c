@@ -14,11 +14,14 @@
  * refused naming the difference. When -o names a regular file, it is
  * rewritten at the end with the scan's final records (the store's view,
  * which only the end knows: shared certificates), so the file and
- * `ajar report --format jsonl` agree; a pipe keeps the stream.
+ * `ajar report --format jsonl` agree; a pipe keeps the stream. With
+ * --rdns, findings wait for their address's PTR names (rdns_hold.c, off
+ * the engine's loop, bounded by --rdns-timeout) before they go on.
  */
 #include "assess/assess.h"
 #include "attr/attr.h"
 #include "cli/cli.h"
+#include "cli/rdns_hold.h"
 #include "cli/scan_args.h"
 #include "cli/scanopts.h"
 #include "cli/webhook.h"
@@ -47,9 +50,12 @@ struct out_ctx {
     struct scan_hooks hooks;
     int write_error;
     struct buf line; /* one record, reused */
+    /* --rdns: findings wait for their PTR names here */
+    struct rdns_hold *rdns;
 };
 
-static int on_finding(void *arg, struct finding *f)
+/* A finding goes on: assessed, stored, written. */
+static int out_finding(void *arg, struct finding *f)
 {
     struct out_ctx *o = arg;
     if (!o->discovery_only && o->hooks.assess) o->hooks.assess(o->hooks.arg, f);
@@ -71,9 +77,22 @@ static int on_finding(void *arg, struct finding *f)
     return o->write_error ? -1 : 0;
 }
 
+static int on_finding(void *arg, struct finding *f)
+{
+    struct out_ctx *o = arg;
+    return o->rdns ? rdns_hold_add(o->rdns, f) : out_finding(o, f);
+}
+
+static void out_checkpoint(void *arg, uint64_t pos)
+{
+    struct out_ctx *o = arg;
+    if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
+}
+
 static void on_progress(void *arg, const struct engine_stats *st, bool final)
 {
     struct out_ctx *o = arg;
+    if (o->rdns) rdns_hold_pump(o->rdns, false);
     if (!o->progress) return;
     double el = (double)(now_ms() - st->start_ms) / 1000.0;
     double rate = el > 0 ? (double)st->started / el : 0;
@@ -94,7 +113,10 @@ static void on_progress(void *arg, const struct engine_stats *st, bool final)
 static void on_checkpoint(void *arg, uint64_t pos)
 {
     struct out_ctx *o = arg;
-    if (o->hooks.checkpoint) o->hooks.checkpoint(o->hooks.arg, pos);
+    if (o->rdns)
+        rdns_hold_checkpoint(o->rdns, pos);
+    else
+        out_checkpoint(o, pos);
 }
 
 static void on_pull(void *arg, const struct target *t, uint64_t pos)
@@ -374,6 +396,9 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct scan_cfg *cfg = &a.cfg;
     char *argv_json = NULL;
     struct err e = {{0}};
+    struct rdns_hold *rh = NULL;
+    struct out_ctx oc;
+    memset(&oc, 0, sizeof oc);
     int rc = scan_args_parse(argc, argv, &a);
     if (rc) {
         rc = rc < 0 ? EXIT_OK : rc;
@@ -464,6 +489,12 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     cfg->walk_total = target_iter_steps(&it);
     uint64_t resume_pos = 0;
+    /* --rdns: the resolver before the store's scan begins (a failure leaves no scan behind) */
+    if (a.rdns_on && rdns_hold_open(&rh, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", e.msg);
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
     if (hooks && hooks->begin) {
         if (hooks->begin(hooks->arg, cfg, &resume_pos, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
@@ -503,15 +534,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
              (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
              (unsigned long long)seed, (unsigned long long)a.shard, (unsigned long long)a.nshards);
-    struct out_ctx oc = {
-        .fp = fp ? fp : stdout,
-        .discovery_only = a.eo.discovery_only,
-        .progress = !a.quiet && (a.progress || isatty(2)),
-        .tty = isatty(2),
-    };
+    oc.fp = fp ? fp : stdout;
+    oc.discovery_only = a.eo.discovery_only;
+    oc.progress = !a.quiet && (a.progress || isatty(2));
+    oc.tty = isatty(2);
     buf_init(&oc.line, 16u << 20);
     if (hooks) oc.hooks = *hooks;
     if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
+    oc.rdns = rh;
     struct engine_sink sink = {.arg = &oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
@@ -526,6 +556,14 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     struct engine_stats st;
     memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
     int run = (a.syn ? syn_run : engine_run)(&it, &a.eo, &sink, &st, &e);
+    if (oc.rdns) { /* the findings still waiting for names: at most --rdns-timeout */
+        if (rdns_hold_drain(oc.rdns) < 0 && !st.interrupted) {
+            st.interrupted = true;
+            st.stop_why = STOP_SINK;
+        }
+        rdns_hold_close(rh);
+        oc.rdns = rh = NULL;
+    }
     buf_free(&oc.line);
     char why[sizeof e.msg + 16];
     const char *reason = stop_reason(&st, &oc, why, sizeof why);
@@ -558,6 +596,7 @@ out:
     else
         fflush(stdout);
     if (trace) fclose(trace);
+    rdns_hold_close(rh);
     target_set_free(ts);
     attr_close();
     free(argv_json);

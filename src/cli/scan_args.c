@@ -67,6 +67,11 @@ const char scan_usage[] =
     "      --webhook URL      POST each new or worsened finding as JSON to URL (http[s]://)\n"
     "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
     "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
+    "      --rdns             add each found address's PTR names and the certificate's names\n"
+    "                         (\"hostnames\", \"ptr\"; docs/attribution.md)\n"
+    "      --resolver A[:P]   --rdns asks only this resolver (an IP address; default: the\n"
+    "                         system's, /etc/resolv.conf)\n"
+    "      --rdns-timeout MS  wait at most MS for an address's names (default 3000)\n"
     "  -o, --output FILE      write JSON lines to FILE (default: stdout)\n"
     "      --progress         progress line on stderr even when it is not a terminal\n"
     "  -q, --quiet            no progress, warnings only\n"
@@ -110,6 +115,9 @@ enum {
     O_ASNDB,
     O_GEODB,
     O_CLOUDRANGES,
+    O_RDNS,
+    O_RESOLVER,
+    O_RDNS_TIMEOUT,
     O_LAST
 };
 
@@ -150,6 +158,9 @@ static const struct option lopts[] = {
     {"asn-db", required_argument, 0, O_ASNDB},
     {"geo-db", required_argument, 0, O_GEODB},
     {"cloud-ranges", required_argument, 0, O_CLOUDRANGES},
+    {"rdns", no_argument, 0, O_RDNS},
+    {"resolver", required_argument, 0, O_RESOLVER},
+    {"rdns-timeout", required_argument, 0, O_RDNS_TIMEOUT},
     {0, 0, 0, 0},
 };
 
@@ -365,6 +376,28 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         if (parse_int_opt("--webhook-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
         a->cfg.webhook_wait_ms = (int)v * 1000;
         break;
+    case O_RDNS:
+        a->rdns_on = true;
+        break;
+    case O_RESOLVER: {
+        struct rdns_server srv;
+        struct err re;
+        if (rdns_server_parse(arg, &srv, &re) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", re.msg);
+            return EXIT_USAGE;
+        }
+        a->rdns.resolver = arg;
+        break;
+    }
+    case O_RDNS_TIMEOUT:
+        if (parse_int_opt("--rdns-timeout", arg, 60000, &v) < 0) return EXIT_USAGE;
+        if (v < 100) {
+            fprintf(stderr, "ajar scan: bad value for --rdns-timeout: '%s' (100 to 60000 ms)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        a->rdns.timeout_ms = (int)v;
+        break;
     case 'o':
         a->out_path = arg;
         break;
@@ -411,6 +444,11 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
     }
     for (int i = optind; i < argc; i++)
         if (strv_push(&a->specs, argv[i]) < 0) return EXIT_USAGE;
+    if (!a->rdns_on && (a->rdns.resolver || a->rdns.timeout_ms)) {
+        fprintf(stderr, "ajar scan: %s needs --rdns\n",
+                a->rdns.resolver ? "--resolver" : "--rdns-timeout");
+        return EXIT_USAGE;
+    }
     scan_args_targets(a);
     return 0;
 }
@@ -591,6 +629,9 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE(O_WEBHOOK, cfg.webhook);
     TAKE(O_ALERT, cfg.alert_level);
     TAKE(O_WHWAIT, cfg.webhook_wait_ms);
+    TAKE(O_RDNS, rdns_on);
+    TAKE(O_RESOLVER, rdns.resolver);
+    TAKE(O_RDNS_TIMEOUT, rdns.timeout_ms);
 #undef TAKE
     if (g & opt_bit(O_WEBHOOK)) st->cfg.webhook_redacted = false;
     st->cfg.db = now->cfg.db;

@@ -11,6 +11,7 @@
 
 #include "cli/scanopts.h"
 #include "net/engine.h"
+#include "net/rdns.h"
 #include "target/target.h"
 
 /* A growable array of borrowed strings. */
@@ -34,6 +35,10 @@ struct scan_args {
     uint64_t given;      /* which options were on the command line (opt_bit) */
     char **owned;        /* strings of a stored argv, freed with the args */
     size_t nowned;
+
+    /* --rdns, --resolver, --rdns-timeout */
+    bool rdns_on;
+    struct rdns_opts rdns;
 };
 
 extern const char scan_usage[];

@@ -295,6 +295,19 @@ json_t *finding_to_json(const struct finding *f, bool discovery_only)
     json_object_set_new(o, "transport", json_string(f->transport));
     json_object_set_new(o, "time", jtime(f->time));
     if (f->host[0]) json_object_set_new(o, "host", json_string(f->host));
+    if (f->rdns) {
+        json_t *hn = json_array(), *ptr = json_array();
+        for (int i = 0; i < f->nhostnames && i < FINDING_MAX_HOSTNAMES; i++) {
+            json_array_append_new(hn, json_string(f->hostnames[i]));
+            if (f->hostname_ptr & (UINT32_C(1) << i))
+                json_array_append_new(ptr, json_string(f->hostnames[i]));
+        }
+        if (json_array_size(hn))
+            json_object_set_new(o, "hostnames", hn);
+        else
+            json_decref(hn);
+        json_object_set_new(o, "ptr", ptr);
+    }
     if (discovery_only) return o;
     json_object_set_new(o, "service", json_string(f->service[0] ? f->service : "unknown"));
     json_object_set_new(o, "product", jstr_or_null(f->product));
@@ -732,6 +745,25 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
     JW_KEY(&w, "time");
     jw_time(&w, f->time);
     if (f->host[0]) JW_STR(&w, "host", f->host);
+    if (f->rdns) {
+        int n = f->nhostnames < FINDING_MAX_HOSTNAMES ? f->nhostnames : FINDING_MAX_HOSTNAMES;
+        size_t len;
+        bool any = false;
+        for (int i = 0; i < n && !any; i++)
+            any = jw_check(f->hostnames[i], &len) != 0;
+        if (any) {
+            JW_KEY(&w, "hostnames");
+            JW_LIT(&w, "[");
+            for (int i = 0; i < n; i++)
+                jw_elem_str(&w, f->hostnames[i]);
+            JW_LIT(&w, "]");
+        }
+        JW_KEY(&w, "ptr");
+        JW_LIT(&w, "[");
+        for (int i = 0; i < n; i++)
+            if (f->hostname_ptr & (UINT32_C(1) << i)) jw_elem_str(&w, f->hostnames[i]);
+        JW_LIT(&w, "]");
+    }
     if (discovery_only) goto end;
     JW_STR(&w, "service", f->service[0] ? f->service : "unknown");
     JW_STR_OR_NULL(&w, "product", f->product);
@@ -885,6 +917,25 @@ int finding_from_json(struct finding *f, const json_t *j)
     if (!f->ip[0] || port < 0 || port > 65535) return -1;
     f->port = (uint16_t)port;
     jget_str(j, "host", f->host, sizeof f->host);
+    const json_t *ptr = json_object_get(j, "ptr");
+    if (json_is_array(ptr)) {
+        f->rdns = true;
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(j, "hostnames"), i, v)
+        {
+            if (f->nhostnames >= FINDING_MAX_HOSTNAMES || !json_is_string(v)) continue;
+            str_copy(f->hostnames[f->nhostnames], json_string_value(v), sizeof f->hostnames[0]);
+            size_t k;
+            const json_t *p;
+            json_array_foreach(ptr, k, p)
+            {
+                if (json_is_string(p) && !strcmp(json_string_value(p), json_string_value(v)))
+                    f->hostname_ptr |= UINT32_C(1) << f->nhostnames;
+            }
+            f->nhostnames++;
+        }
+    }
     jget_str(j, "transport", f->transport, sizeof f->transport);
     f->time = jget_time(j, "time");
     jget_str(j, "service", f->service, sizeof f->service);

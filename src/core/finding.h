@@ -27,6 +27,10 @@
 #define FINDING_MAX_SAN     32
 #define FINDING_MAX_SIGNALS 32
 
+/* --rdns: PTR and certificate names (net/rdns.c) */
+#define FINDING_MAX_HOSTNAMES 16
+#define FINDING_HOSTNAME_MAX  253
+
 enum auth_state { AUTH_UNKNOWN = 0, AUTH_NONE, AUTH_REQUIRED, AUTH_PARTIAL };
 enum severity { SEV_NONE = 0, SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
 
@@ -93,6 +97,13 @@ struct finding {
     char host[256];    /* name the user gave, "" if none */
     char transport[8]; /* "tcp" */
     time_t time;
+
+    /* --rdns (net/rdns.c): the address's PTR names, then the certificate's subject CN and SAN
+     * DNS names; validated, lowercase, deduplicated. Written only when rdns is set. */
+    bool rdns;             /* names were looked up: "ptr" is written (possibly []) */
+    int nhostnames;        /* <= FINDING_MAX_HOSTNAMES */
+    uint32_t hostname_ptr; /* bit i: hostnames[i] is a PTR name */
+    char hostnames[FINDING_MAX_HOSTNAMES][FINDING_HOSTNAME_MAX + 1];
 
     /* what answers, filled by the probe */
     char service[32]; /* "elasticsearch", "unknown" */
