@@ -50,7 +50,7 @@ int main(void)
     CHECK_INT(walk("", &done), -1);
     CHECK_INT(es_json_each(NULL, 0, count_one, NULL, NULL), -1);
 
-    struct http_resp r;
+    struct http_resp r = {0};
     memset(&r, 0, sizeof r);
     http_resp_init(&r, 0, false);
     static const char resp[] =

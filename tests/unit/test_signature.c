@@ -62,7 +62,7 @@ static void test_regex_sum_and_names(void)
                             msg, sizeof msg);
     CHECK_MSG(s != NULL, "%s", msg);
     if (!s) return;
-    struct http_resp r;
+    struct http_resp r = {0};
     resp(&r, 200, "application/xml",
          "<ListBucketResult><Name>b1</Name><Contents><Key>a/x.csv</Key><Size>100</Size></Contents>"
          "<Contents><Key>y</Key><Size>23</Size></Contents><Contents><Key>z</Key><Size>"
@@ -99,7 +99,7 @@ static void test_json_in_regex(void)
                             msg, sizeof msg);
     CHECK_MSG(s != NULL, "%s", msg);
     if (!s) return;
-    struct http_resp r;
+    struct http_resp r = {0};
     resp(&r, 200, "text/plain",
          "INFO {\"server_id\":\"N1\",\"version\":\"2.9.11\",\"auth_required\":true}\r");
     CHECK_INT(sig_identify(s, "/info", 4222, &r), 90);
@@ -145,7 +145,7 @@ static void test_var_and_via(void)
                 msg, sizeof msg);
     CHECK_MSG(s != NULL, "%s", msg);
     if (!s) return;
-    struct http_resp r;
+    struct http_resp r = {0};
     resp(&r, 200, "application/json",
          "{\"server\":{\"version\":\"6.0.6\"},\"objects\":7,\"dbs\":[{\"name\":\"shop\",\"host\":"
          "\"mongo:27017\","
@@ -207,7 +207,7 @@ static void test_scalar_merge_accept(void)
     CHECK_MSG(s != NULL, "%s", msg);
     if (s) {
         CHECK_STR(s->req[0].accept, "application/json");
-        struct http_resp r;
+        struct http_resp r = {0};
         resp(&r, 200, "application/json", "\"1.0.0\"");
         CHECK_INT(sig_identify(s, "/v", 8000, &r), 90);
         struct finding f;
@@ -232,7 +232,7 @@ static void test_scalar_merge_accept(void)
                 msg, sizeof msg);
     CHECK_MSG(s != NULL, "%s", msg);
     if (s) {
-        struct http_resp r;
+        struct http_resp r = {0};
         resp(&r, 200, "application/json", "{\"cols\":[{\"name\":\"a\",\"n\":5},{\"name\":\"b\"}]}");
         struct finding f;
         finding_init(&f);
@@ -264,7 +264,7 @@ static void test_via_emits(void)
                             msg, sizeof msg);
     CHECK_MSG(s != NULL, "%s", msg);
     if (!s) return;
-    struct http_resp r;
+    struct http_resp r = {0};
     resp(&r, 200, "application/json",
          "[{\"type\":\"elasticsearch\",\"url\":\"http://es:9200\",\"database\":\"logs-*\"},"
          "{\"type\":\"Bad Type!\"},{\"url\":\"none\"},{\"type\":\"es\"}]");
@@ -423,7 +423,7 @@ static void test_registry_harbor(void)
     struct err e;
     memset(&e, 0, sizeof e);
     if (text && head && body && sig_compile("docker-registry.yaml", text, sn, &s, &e) == 0) {
-        struct http_resp r;
+        struct http_resp r = {0};
         http_resp_init(&r, 1u << 20, false);
         size_t used = 0;
         CHECK_INT(http_resp_feed(&r, (const uint8_t *)head, hn, &used), HTTP_MORE);
