@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +46,11 @@
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"            \
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
-#define POST_MAX       (16u << 10)
+#define POST_MAX (16u << 10)
+/* A body bigger than this is not read: announced (Content-Length), refused with 413 before a byte
+ * of it; streamed (chunked), the connection is dropped there. Between POST_MAX and this, the body
+ * is read and answered 413 (closing on unread data would reset the answer away). */
+#define POST_DROP      (1u << 20)
 #define COOKIE_SESSION "__Host-ajar_session"
 #define COOKIE_LOGIN   "__Host-ajar_login"
 /* A browser that signed in as a user: "NONCE.HMAC(key, user NONCE)", hex (see device_of) */
@@ -76,6 +81,8 @@ struct web_server {
 struct rq {
     struct buf post;
     bool post_too_big;
+    bool answered;        /* the 413 went out before the body was read */
+    size_t post_seen;     /* body bytes received */
     struct web_form form; /* the decoded body of a POST */
     struct MHD_Connection *conn;
 };
@@ -419,13 +426,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         buf_init(&q->post, POST_MAX);
         q->conn = c;
         *req_cls = q;
+        /* a body announced bigger than any form we take is refused before a byte of it is
+         * read (the connection closes after the answer) */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (errno || end == cl || n > POST_DROP) {
+                q->post_too_big = q->answered = true;
+                return send_text(c, 413, "request body too large");
+            }
+        }
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!q->post_too_big && buf_append(&q->post, upload, *upload_size) < 0) {
-            q->post_too_big = true;
+        if (q->answered) { /* answered already: drop the rest, MHD closes after */
+            *upload_size = 0;
+            return MHD_YES;
         }
-        if (q->post.truncated) q->post_too_big = true;
+        q->post_seen += *upload_size;
+        if (q->post_seen > POST_DROP) return MHD_NO; /* a stream past any form: hang up */
+        if (!q->post_too_big &&
+            (buf_append(&q->post, upload, *upload_size) < 0 || q->post.truncated))
+            q->post_too_big = true; /* read (up to POST_DROP) and answered 413 at its end */
         *upload_size = 0;
         return MHD_YES;
     }
@@ -437,6 +461,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         buf_appendf(&o.body, "method not allowed\n");
         return send_resp(c, &o, NULL, false);
     }
+    if (q->answered) return MHD_YES;
     if (q->post_too_big) return send_text(c, 413, "request body too large");
     if (post) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
