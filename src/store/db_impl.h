@@ -33,6 +33,9 @@ struct db_stmt_head {
 DB_BACKEND_DECLARE(db_sqlite)
 DB_BACKEND_DECLARE(db_pg)
 int db_pg_pipeline(struct db *d, struct err *e);
+/* `where` as it is connected to: with sslmode=verify-full added when it names no sslmode (nor
+ * PGSSLMODE does) and a host that is not this machine (1); unchanged (0); -1 unparsable. */
+int db_pg_conninfo_secure(const char *where, char *out, size_t n);
 int db_pg_send(struct db_stmt *st, struct err *e);
 void db_pg_stream(struct db_stmt *st);
 int64_t db_sqlite_changes(struct db *d);

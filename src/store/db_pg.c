@@ -78,13 +78,58 @@ static int pg_err(struct err *e, const char *what, const char *msg)
     return err_set(e, "postgresql: %s: %s", what, m);
 }
 
+static bool pg_local_host(const char *h)
+{
+    if (!*h || h[0] == '/' || h[0] == '@') return true; /* a Unix socket directory */
+    if (!strcmp(h, "localhost") || !strcmp(h, "::1") || !strncmp(h, "127.", 4)) return true;
+    return false;
+}
+
+int db_pg_conninfo_secure(const char *where, char *out, size_t n)
+{
+    if (strlen(where) + 24 > n) return -1;
+    char *msg = NULL;
+    PQconninfoOption *o = PQconninfoParse(where, &msg);
+    PQfreemem(msg);
+    if (!o) return -1;
+    bool has_mode = false, remote = false, any_host = false;
+    for (PQconninfoOption *p = o; p->keyword; p++) {
+        if (!p->val || !*p->val) continue;
+        if (!strcmp(p->keyword, "sslmode")) has_mode = true;
+        if (!strcmp(p->keyword, "host") || !strcmp(p->keyword, "hostaddr")) {
+            any_host = true;
+            char hosts[1024];
+            str_copy(hosts, p->val, sizeof hosts);
+            for (char *sv = NULL, *h = strtok_r(hosts, ",", &sv); h; h = strtok_r(NULL, ",", &sv))
+                if (!pg_local_host(h)) remote = true;
+        }
+    }
+    PQconninfoFree(o);
+    const char *env = getenv("PGSSLMODE");
+    if (has_mode || (env && *env) || !any_host || !remote) {
+        str_copy(out, where, n);
+        return 0;
+    }
+    bool uri = strstr(where, "://") != NULL;
+    str_fmt(out, n, "%s%s", where,
+            !uri                 ? " sslmode=verify-full"
+            : strchr(where, '?') ? "&sslmode=verify-full"
+                                 : "?sslmode=verify-full");
+    return 1;
+}
+
 int db_pg_open(struct db **out, const char *where, struct err *e)
 {
     *out = NULL;
     struct db *d = xcalloc(1, sizeof *d);
     if (!d) return err_set(e, "out of memory");
     d->kind = DB_PG;
-    d->c = PQconnectdb(where);
+    /* a store on another machine is reached over verified TLS unless sslmode says otherwise
+     * (libpq's default, prefer, takes any certificate or none) */
+    char conninfo[4096];
+    if (db_pg_conninfo_secure(where, conninfo, sizeof conninfo) < 0)
+        str_copy(conninfo, where, sizeof conninfo);
+    d->c = PQconnectdb(conninfo);
     if (!d->c || PQstatus(d->c) != CONNECTION_OK) {
         pg_err(e, "cannot connect", d->c ? PQerrorMessage(d->c) : "out of memory");
         PQfinish(d->c);

@@ -12,6 +12,7 @@
 #include "core/finding.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store/db_impl.h"
 #include "store/store.h"
 
 #include <libpq-fe.h>
@@ -799,8 +800,51 @@ static void suite(void)
     test_pg_statements();
 }
 
+/* issue 22: a store on another machine is reached over verified TLS unless the user says */
+static void test_pg_sslmode(void)
+{
+    static const struct {
+        const char *in, *want;
+        int rc;
+    } t[] = {
+        {"postgresql://ajar@db.example.com/ajar",
+         "postgresql://ajar@db.example.com/ajar?sslmode=verify-full", 1},
+        {"postgresql://db.example.com/ajar?connect_timeout=5",
+         "postgresql://db.example.com/ajar?connect_timeout=5&sslmode=verify-full", 1},
+        {"host=db.example.com dbname=ajar", "host=db.example.com dbname=ajar sslmode=verify-full",
+         1},
+        {"host=127.0.0.1,db.example.com dbname=ajar",
+         "host=127.0.0.1,db.example.com dbname=ajar sslmode=verify-full", 1},
+        {"postgresql://db.example.com/ajar?sslmode=disable",
+         "postgresql://db.example.com/ajar?sslmode=disable", 0},
+        {"postgresql://127.0.0.1:5432/ajar", "postgresql://127.0.0.1:5432/ajar", 0},
+        {"postgresql://localhost/ajar", "postgresql://localhost/ajar", 0},
+        {"postgresql://[::1]/ajar", "postgresql://[::1]/ajar", 0},
+        {"host=/var/run/postgresql dbname=ajar", "host=/var/run/postgresql dbname=ajar", 0},
+        {"dbname=ajar", "dbname=ajar", 0},
+    };
+    const char *env = getenv("PGSSLMODE");
+    char saved[64] = "";
+    if (env) str_copy(saved, env, sizeof saved);
+    unsetenv("PGSSLMODE");
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char out[512];
+        CHECK_INT(db_pg_conninfo_secure(t[i].in, out, sizeof out), t[i].rc);
+        CHECK_STR(out, t[i].want);
+    }
+    char out[512];
+    CHECK_INT(db_pg_conninfo_secure("host=db.example.com no_such_option=1", out, sizeof out), -1);
+    setenv("PGSSLMODE", "require", 1); /* the environment's word counts as the user's */
+    CHECK_INT(db_pg_conninfo_secure("host=db.example.com dbname=ajar", out, sizeof out), 0);
+    if (saved[0])
+        setenv("PGSSLMODE", saved, 1);
+    else
+        unsetenv("PGSSLMODE");
+}
+
 int main(void)
 {
+    test_pg_sslmode();
     str_copy(tmpdir, "/tmp/ajar-store.XXXXXX", sizeof tmpdir);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
