@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -432,6 +433,12 @@ int cmd_serve(int argc, char **argv)
                                  .audit = audit,
                                  .limits = lim,
                                  .threads = threads};
+    /* room for the server's 1,024 connections (a soft limit of 1,024 descriptors is common) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (web_server_start(&srv, &so, &e) < 0) goto out;
     warming = pthread_create(&warm, NULL, warm_main, &ctx) == 0;
     auth_audit(audit, "serve_start", NULL, host, listen);

@@ -50,9 +50,14 @@
 /* A body bigger than this is not read: announced (Content-Length), refused with 413 before a byte
  * of it; streamed (chunked), the connection is dropped there. Between POST_MAX and this, the body
  * is read and answered 413 (closing on unread data would reset the answer away). */
-#define POST_DROP      (1u << 20)
-#define COOKIE_SESSION "__Host-ajar_session"
-#define COOKIE_LOGIN   "__Host-ajar_login"
+#define POST_DROP (1u << 20)
+/* Connections: a browser opens at most 6 to one host; slow clients holding slots need 128
+ * addresses to fill the server (8 x 32 did before), and an idle one is closed after 15 s. */
+#define WEB_MAX_CONNS        1024
+#define WEB_MAX_CONNS_PER_IP 8
+#define WEB_IDLE_SEC         15
+#define COOKIE_SESSION       "__Host-ajar_session"
+#define COOKIE_LOGIN         "__Host-ajar_login"
 /* A browser that signed in as a user: "NONCE.HMAC(key, user NONCE)", hex (see device_of) */
 #define COOKIE_DEVICE "__Host-ajar_device"
 
@@ -699,17 +704,18 @@ int web_server_start(struct web_server **out, const struct web_server_opts *o, s
         free(s);
         return -1;
     }
-    unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(
         flags, port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_MEM_KEY, o->key_pem, MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)32, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10),
-        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_END);
+        (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_MAX_CONNS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)WEB_MAX_CONNS_PER_IP,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_IDLE_SEC,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u << 10), MHD_OPTION_NOTIFY_COMPLETED,
+        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (!s->d) {
         err_set(e, "cannot listen on %s (in use, or not an address of this machine?)", o->listen);
         auth_throttle_free(s->thr);

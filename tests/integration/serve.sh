@@ -90,6 +90,23 @@ check "TLS 1.2 CBC with SHA-1 (ECDHE-ECDSA-AES128-SHA) is refused" tls12_refused
 check "TLS 1.2 CBC with SHA-256 (ECDHE-ECDSA-AES128-SHA256) is refused" tls12_refused ECDHE-ECDSA-AES128-SHA256
 check "TLS 1.1 is refused" bash -c "! echo | openssl s_client -connect 127.0.0.1:$PORT -tls1_1 -cipher 'ALL:@SECLEVEL=0' 2>/dev/null | grep -q 'Cipher is [A-Z0-9]'"
 
+# ---- slots (issue 22): 8 connections per address; an address holding them does not lock others out ----
+python3 - "$PORT" >"$T_TMP/hold.out" 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+for i in range(8):
+    s = socket.socket(); s.bind(("127.0.0.7", 0)); s.connect(("127.0.0.1", int(sys.argv[1]))); held.append(s)
+print("held", len(held), flush=True)
+time.sleep(6)
+PY
+HOLD=$!
+sleep 1.5
+code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --interface 127.0.0.7 "$U/login")
+check "a 9th connection from the address holding 8 is refused ($code)" [ "$code" = 000 ]
+code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --interface 127.0.0.8 "$U/login")
+check_eq "another address is served meanwhile" "$code" 200
+wait "$HOLD" 2>/dev/null
+
 # ---- the unauthenticated route walk ----
 routes=(/ /findings "/findings?severity=high&q=x" "/finding?id=1" /clusters "/cluster?id=abc" /scans
     "/diff?old=1&new=2" /logout /nonexistent /static /static/ /static/nope.css /login/ /LOGIN /admin
