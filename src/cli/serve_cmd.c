@@ -203,7 +203,7 @@ int cmd_user(int argc, char **argv)
         memset(again, 0, sizeof again);
         const char *why = r == -2 ? "longer than 1024 characters"
                           : r < 0 ? "missing"
-                                  : auth_password_problem(pw);
+                                  : auth_password_problem_user(name, pw);
         if (why) {
             fprintf(stderr, "ajar user: password %s\n", why);
             memset(pw, 0, sizeof pw);

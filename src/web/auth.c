@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,11 +33,50 @@ bool auth_name_valid(const char *name)
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
 }
 
+/* The longest run of characters that step by +1 or -1 (1234, dcba) or follow a keyboard row
+ * (qwerty, asdf), case ignored. */
+static size_t sequence_run(const char *pw)
+{
+    static const char *rows[] = {"1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm",
+                                 "abcdefghijklmnopqrstuvwxyz"};
+    size_t best = 1, run = 1;
+    for (size_t i = 1; pw[i]; i++) {
+        int a = tolower((unsigned char)pw[i - 1]), b = tolower((unsigned char)pw[i]);
+        bool step = (b == a + 1 || b == a - 1) && isalnum(a) && isalnum(b);
+        for (size_t r = 0; !step && r < sizeof rows / sizeof rows[0]; r++) {
+            const char *pa = strchr(rows[r], a), *pb = a && b ? strchr(rows[r], b) : NULL;
+            step = pa && pb && (pb == pa + 1 || pb == pa - 1);
+        }
+        run = step ? run + 1 : 1;
+        if (run > best) best = run;
+    }
+    return best;
+}
+
 const char *auth_password_problem(const char *pw)
 {
     size_t n = pw ? strlen(pw) : 0;
     if (n < AUTH_PASSWORD_MIN) return "shorter than 12 characters";
     if (n > AUTH_PASSWORD_MAX) return "longer than 1024 characters";
+    /* the patterns of the most common long passwords: few distinct characters (aaaaaaaaaaaa,
+     * 121212121212), or mostly a sequence (123456789012, qwertyuiop12, abcdefghijkl) */
+    bool seen[256] = {false};
+    size_t distinct = 0;
+    for (const unsigned char *p = (const unsigned char *)pw; *p; p++)
+        if (!seen[*p]) seen[*p] = true, distinct++;
+    if (distinct < 5) return "made of fewer than 5 different characters";
+    if (sequence_run(pw) * 3 >= n * 2)
+        return "mostly a run of consecutive characters (1234, qwerty)";
+    return NULL;
+}
+
+const char *auth_password_problem_user(const char *name, const char *pw)
+{
+    const char *why = auth_password_problem(pw);
+    if (why) return why;
+    if (name && strlen(name) >= 3 && strcasestr(pw, name)) return "containing the user name";
+    if (strcasestr(pw, "ajar") && strlen(pw) < AUTH_PASSWORD_MIN + 4)
+        return "mostly the name of this program";
     return NULL;
 }
 

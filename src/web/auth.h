@@ -25,6 +25,8 @@
 bool auth_name_valid(const char *name);
 /* Why a password is refused (NULL when it is acceptable). */
 const char *auth_password_problem(const char *pw);
+/* auth_password_problem, and not containing the user name (3 characters or more). */
+const char *auth_password_problem_user(const char *name, const char *pw);
 
 /* Argon2id (t=2, m=19 MiB, p=1; OWASP's minimum), PHC string form. */
 int auth_hash_password(const char *pw, char *out, size_t n, struct err *e);

@@ -47,7 +47,11 @@ out=$(echo "$PW" | "$AJAR" user add alice --password-stdin --db "$DB" 2>&1); rc=
 check_eq "user add alice" "$rc" 0
 out=$(echo "$PW" | "$AJAR" user add alice --password-stdin --db "$DB" 2>&1); rc=$?
 check_eq "adding alice twice is refused" "$rc" 2
-echo "$PW bob" | "$AJAR" user add bob --password-stdin --db "$DB" >/dev/null 2>&1
+echo "$PW two" | "$AJAR" user add bob --password-stdin --db "$DB" >/dev/null 2>&1
+out=$(echo "123456789012" | "$AJAR" user add carl --password-stdin --db "$DB" 2>&1); rc=$?
+check "a sequence password is refused (exit $rc: $out)" [ "$rc" = 2 ] && grep -q "consecutive" <<<"$out"
+out=$(echo "dave-the-great-admin" | "$AJAR" user add dave --password-stdin --db "$DB" 2>&1); rc=$?
+check "a password holding the user name is refused (exit $rc: $out)" [ "$rc" = 2 ] && grep -q "user name" <<<"$out"
 out=$("$AJAR" user list --db "$DB" 2>&1)
 check "user list names both" [ "$(grep -cE '^(alice|bob) ' <<<"$out")" -eq 2 ]
 check "the store keeps an Argon2id hash, not the password" \
@@ -246,7 +250,7 @@ code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$U/")
 check_eq "idle past --idle-timeout: signed out" "$code" 303
 
 # ---- deleting a user ends its sessions ----
-rm -f "$jar"; tok=$(login_token); code=$(post_login bob "$PW bob" "")
+rm -f "$jar"; tok=$(login_token); code=$(post_login bob "$PW two" "")
 check_eq "bob signs in" "$code" 303
 "$AJAR" user del bob --db "$DB" >/dev/null 2>&1
 code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$U/")

@@ -38,6 +38,19 @@ static void test_names(void)
     CHECK(auth_password_problem("short") != NULL);
     CHECK(auth_password_problem("elevenchars") != NULL);
     CHECK(auth_password_problem("twelve chars") == NULL);
+    /* issue 22: the patterns of common long passwords */
+    CHECK(auth_password_problem("aaaaaaaaaaaa") != NULL);
+    CHECK(auth_password_problem("121212121212") != NULL);
+    CHECK(auth_password_problem("123456789012") != NULL);
+    CHECK(auth_password_problem("qwertyuiop12") != NULL);
+    CHECK(auth_password_problem("abcdefghijkl") != NULL);
+    CHECK(auth_password_problem("0987654321ab") != NULL);
+    CHECK(auth_password_problem("correct horse battery staple") == NULL);
+    CHECK(auth_password_problem("Tr0ub4dor&3xyz") == NULL);
+    CHECK(auth_password_problem_user("alice", "alice-is-great-2026") != NULL);
+    CHECK(auth_password_problem_user("alice", "ALICE the admin 9") != NULL);
+    CHECK(auth_password_problem_user("alice", "correct horse battery staple") == NULL);
+    CHECK(auth_password_problem_user("al", "al is fine here 42") == NULL);
     char *huge = malloc(2000);
     memset(huge, 'x', 1999);
     huge[1999] = 0;
