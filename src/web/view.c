@@ -680,7 +680,7 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         w->instance = record_instance(v, svc, rec, rl);
         if (w->instance == UINT32_MAX) goto oom;
         {
-            char prov[32], asn[16], cc[3];
+            char prov[32] = "", asn[16] = "", cc[3] = "";
             record_attr(rec, rl, prov, asn, cc);
             w->provider = intern(&v->providers, &v->arena, prov, strlen(prov));
             w->asn = intern(&v->asns, &v->arena, asn, strlen(asn));
