@@ -23,6 +23,7 @@
 static const char report_usage[] =
     "usage: ajar report [--db PATH|URL] [--scan ID] [--format FMT] [--min-severity LEVEL]\n"
     "                   [--service S] [--clusters] [--by owner --owners FILE]\n"
+    "                   [--by provider|asn|country]\n"
     "                   [--personal-data-over N] [-o FILE]\n"
     "\n"
     "What a scan found, read from the store (default: the newest finished scan).\n"
@@ -34,6 +35,9 @@ static const char report_usage[] =
     "      --service S            only this service (redis, elasticsearch, ...)\n"
     "      --clusters             list clusters of identical deployments instead of findings\n"
     "      --by owner             group by owner (needs --owners)\n"
+    "      --by provider|asn|country  group by the records' cloud provider, AS or country\n"
+    "                             (--asn-db, --geo-db, --cloud-ranges at scan time; a record\n"
+    "                             without it is under 'unknown')\n"
     "      --owners FILE          lines 'CIDR  owner name'; the longest prefix wins\n"
     "      --personal-data-over N only personal-data exposures with at least N records\n"
     "                             (N may be written 1,000,000; the regulator's threshold is\n"
@@ -73,7 +77,7 @@ static int parse_count(const char *s, uint64_t *out)
 int cmd_report(int argc, char **argv)
 {
     struct report_opts o = {.format = REPORT_TEXT, .min_severity = SEV_NONE};
-    const char *db = NULL, *out_path = NULL, *owners_path = NULL, *by = NULL;
+    const char *db = NULL, *out_path = NULL, *owners_path = NULL;
     uint64_t scan_id = 0;
     struct report_owners *owners = NULL;
     FILE *fp = NULL;
@@ -129,9 +133,10 @@ int cmd_report(int argc, char **argv)
             if (!val[0]) return usage_error("--service: empty service name%s%s", "", NULL);
             o.service = val;
         } else if (!strcmp(name, "--by")) {
-            if (strcmp(val, "owner"))
-                return usage_error("--by: '%s'%s is not a grouping (only 'owner')", val, NULL);
-            by = val;
+            if (report_by_parse(val, &o.by) < 0)
+                return usage_error("--by: '%s'%s is not a grouping (owner, provider, asn, "
+                                   "country)",
+                                   val, NULL);
         } else if (!strcmp(name, "--owners")) {
             owners_path = val;
         } else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
@@ -142,8 +147,10 @@ int cmd_report(int argc, char **argv)
             o.personal_only = true;
         }
     }
-    if (by && !owners_path) return usage_error("--by owner needs --owners FILE%s%s", "", NULL);
-    if (owners_path && !by) return usage_error("--owners needs --by owner%s%s", "", NULL);
+    if (o.by == REPORT_BY_OWNER && !owners_path)
+        return usage_error("--by owner needs --owners FILE%s%s", "", NULL);
+    if (owners_path && o.by != REPORT_BY_OWNER)
+        return usage_error("--owners needs --by owner%s%s", "", NULL);
     if (o.clusters && o.format == REPORT_SARIF)
         return usage_error("--clusters does not apply to --format sarif%s%s", "", NULL);
 

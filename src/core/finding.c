@@ -260,8 +260,7 @@ static json_t *tls_json(const struct tls_facts *t)
     return o;
 }
 
-/* The attribution objects (network, geo, cloud), each only when it has a field. */
-static void attr_to_json(json_t *o, const struct finding_attr *a)
+void finding_attr_json(json_t *o, const struct finding_attr *a)
 {
     if (a->asn || a->org[0] || a->prefix[0]) {
         json_t *n = json_object();
@@ -353,7 +352,7 @@ json_t *finding_to_json(const struct finding *f, bool discovery_only)
     } else {
         json_object_set_new(o, "via", json_null());
     }
-    attr_to_json(o, &f->attr);
+    finding_attr_json(o, &f->attr);
     if (f->banner[0]) json_object_set_new(o, "banner", json_string(f->banner));
     if (f->error[0]) json_object_set_new(o, "error", json_string(f->error));
     if (f->details) json_object_set(o, "details", f->details);
@@ -701,7 +700,7 @@ static int jw_dump_cb(const char *p, size_t n, void *arg)
     return w->err;
 }
 
-/* attr_to_json's objects, the same bytes */
+/* finding_attr_json's objects, the same bytes */
 static void jw_attr(struct jw *w, const struct finding_attr *a)
 {
     if (a->asn || a->org[0] || a->prefix[0]) {

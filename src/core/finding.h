@@ -167,6 +167,9 @@ bool finding_instance_id_ok(const char *v);
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records,
                       int64_t bytes);
 void finding_add_field(struct finding *f, const char *name, size_t n);
+/* Set o's "network", "geo" and "cloud" from a, each only when it has a field (the record's
+ * objects, docs/record.md). */
+void finding_attr_json(json_t *o, const struct finding_attr *a);
 /* Set a detail key to a JSON value (steals the reference). */
 void finding_detail(struct finding *f, const char *key, json_t *value);
 void finding_detail_str(struct finding *f, const char *key, const char *value);

@@ -757,6 +757,15 @@ static void probe_ended(struct engine *en, struct slot *s, enum probe_end why)
         [PROBE_END_CANCEL] = "probing stopped",
     };
     if ((unsigned)why < sizeof whys / sizeof whys[0]) j->why = whys[why];
+    if (!j->run_active) {
+        /* The attempt's connection failed (refused, reset, timed out) before its probe began:
+         * the probe has heard nothing and has no state for it (ctx.state is NULL), so it is
+         * not asked; this ends as an answer it did not recognise would. (A port that accepts
+         * once and then refuses -- a service going down, a tarpit -- crashed every probe whose
+         * on_end reads its state.) */
+        attempt_end(en, s, why == PROBE_END_EOF || why == PROBE_END_RESET);
+        return;
+    }
     int rc = j->cur->on_end(&j->run.ctx, why);
     if (rc == PROBE_RECONNECT) {
         handle_rc(en, s, rc);

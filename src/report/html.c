@@ -456,15 +456,19 @@ static int chart_clusters(struct report *r, struct err *e)
         fputs("</text>\n", fp);
     }
     fputs("</svg>\n<table class=\"sortable\"><thead><tr><th>cluster</th><th>members</th>"
-          "<th>product</th><th>version</th><th>hosts</th></tr></thead><tbody>\n",
+          "<th>product</th><th>version</th><th>spread</th><th>hosts</th></tr></thead><tbody>\n",
           fp);
     for (size_t i = 0; i < n; i++) {
+        char spread[240];
+        report_cluster_spread(&c[i], spread, sizeof spread);
         fputs("<tr><td>", fp);
         esc(fp, c[i].id);
         fprintf(fp, "</td><td class=\"n\" data-v=\"%zu\">%zu</td><td>", c[i].n, c[i].n);
         esc(fp, c[i].product);
         fputs("</td><td>", fp);
         esc(fp, c[i].version);
+        fputs("</td><td>", fp);
+        esc(fp, spread);
         fputs("</td><td class=\"w\">", fp);
         for (size_t k = 0; k < c[i].n && k < HTML_MAX_MEMBER; k++) {
             char hp[64];
@@ -500,8 +504,9 @@ static void td_sev(FILE *fp, int s)
 static void owners_table(struct report *r)
 {
     FILE *fp = r->fp;
-    fputs("<section><h2>By owner</h2><table class=\"sortable\"><thead><tr><th>owner</th>"
-          "<th>findings</th><th>exposed</th><th>critical</th><th>records</th>"
+    const char *by = report_by_name(r->o.by);
+    fprintf(fp, "<section><h2>By %s</h2><table class=\"sortable\"><thead><tr><th>%s</th>", by, by);
+    fputs("<th>findings</th><th>exposed</th><th>critical</th><th>records</th>"
           "<th>personal-data records</th></tr></thead><tbody>\n",
           fp);
     for (size_t i = 0, j; i < r->nrows; i = j) {
@@ -602,15 +607,20 @@ static void findings_table(struct report *r)
                 "<code>ajar report --format csv</code> or <code>json</code>.</p>\n",
                 HTML_MAX_ROWS);
     fputs("<table class=\"sortable\"><thead><tr>", fp);
-    if (r->o.owners) fputs("<th>owner</th>", fp);
+    bool where = false;
+    for (size_t i = 0; i < r->nrows && i < HTML_MAX_ROWS && !where; i++)
+        where = r->rows[i].provider[0] || r->rows[i].asn || r->rows[i].country[0];
+    if (report_grouped(r)) fprintf(fp, "<th>%s</th>", report_by_name(r->o.by));
     fputs("<th>severity</th><th>address</th><th>service</th><th>product</th><th>version</th>"
           "<th>auth</th><th>records</th><th>bytes</th><th>via</th><th>signals</th>"
-          "<th>names</th><th>first seen</th></tr></thead><tbody>\n",
+          "<th>names</th><th>first seen</th>",
           fp);
+    if (where) fputs("<th>network</th>", fp);
+    fputs("</tr></thead><tbody>\n", fp);
     for (size_t i = 0; i < r->nrows && i < HTML_MAX_ROWS; i++) {
         const struct report_row *w = &r->rows[i];
         fputs("<tr>", fp);
-        if (r->o.owners) {
+        if (report_grouped(r)) {
             fputs("<td>", fp);
             esc(fp, w->owner);
             fputs("</td>", fp);
@@ -634,7 +644,20 @@ static void findings_table(struct report *r)
         esc(fp, w->names);
         char t[32] = "";
         if (w->first_seen) time_fmt_utc(w->first_seen, t, sizeof t);
-        fprintf(fp, "</td><td data-v=\"%lld\">%s</td></tr>\n", (long long)w->first_seen, t);
+        fprintf(fp, "</td><td data-v=\"%lld\">%s</td>", (long long)w->first_seen, t);
+        if (where) {
+            char wh[300];
+            report_row_where(w, wh, sizeof wh);
+            fputs("<td>", fp);
+            esc(fp, wh);
+            if (w->asn && w->org[0]) {
+                fputs("<br><small>", fp);
+                esc_n(fp, w->org, 60);
+                fputs("</small>", fp);
+            }
+            fputs("</td>", fp);
+        }
+        fputs("</tr>\n", fp);
     }
     fputs("</tbody></table></section>\n", fp);
 }
@@ -747,7 +770,7 @@ int report_html(struct report *r, struct err *e)
     chart_certs(r);
     int rc = chart_clusters(r, e);
     if (rc == 0) {
-        if (r->o.owners) owners_table(r);
+        if (report_grouped(r)) owners_table(r);
         pii_table(r);
         certs_table(r);
         findings_table(r);

@@ -74,6 +74,12 @@ static const char *const csv_cols[][2] = {
     {"error", "error"},
     {"details", "details"},
     {"signals_json", "signals"},
+    {"asn", "network.asn"},
+    {"org", "network.org"},
+    {"country", "geo.country"},
+    {"provider", "cloud.provider"},
+    {"region", "cloud.region"},
+    {"hostnames", "hostnames"},
 };
 
 /* One cell, RFC 4180: quoted when it holds a comma, quote, CR or LF (or edge spaces). */
@@ -213,6 +219,18 @@ static int rule_index(struct report *r, const char *id, struct err *e)
     return (int)(report_nrules + r->nrule_extra++);
 }
 
+/* The record's network, geo, cloud and hostnames, as the record has them (docs/record.md). */
+static void sarif_attr(json_t *p, const struct finding *f)
+{
+    finding_attr_json(p, &f->attr);
+    if (f->nhostnames > 0) {
+        json_t *h = json_array();
+        for (int i = 0; i < f->nhostnames && i < FINDING_MAX_HOSTNAMES; i++)
+            json_array_append_new(h, json_string(f->hostnames[i]));
+        json_object_set_new(p, "hostnames", h);
+    }
+}
+
 static int sarif_result(struct report *r, const struct finding *f, const char *owner, struct err *e)
 {
     char where[80];
@@ -253,6 +271,7 @@ static int sarif_result(struct report *r, const struct finding *f, const char *o
         if (f->records >= 0) json_object_set_new(p, "records", json_integer(f->records));
         if (f->bytes >= 0) json_object_set_new(p, "bytes", json_integer(f->bytes));
         if (owner) json_object_set_new(p, "owner", json_string(owner));
+        sarif_attr(p, f);
         json_object_set_new(res, "properties", p);
         FILE *out = r->sarif_results;
         if (r->written++) fputs(",\n", out);

@@ -70,6 +70,48 @@ const char *report_format_name(enum report_format f)
     return (size_t)f < ARRAY_LEN(format_names) ? format_names[f] : "?";
 }
 
+static const char *const by_names[] = {"", "owner", "provider", "asn", "country"};
+
+int report_by_parse(const char *s, enum report_by *out)
+{
+    for (size_t i = 1; i < ARRAY_LEN(by_names); i++) {
+        if (s && !strcmp(s, by_names[i])) {
+            *out = (enum report_by)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *report_by_name(enum report_by b)
+{
+    return (size_t)b < ARRAY_LEN(by_names) ? by_names[b] : "?";
+}
+
+/* The providers of data/cloud-asns.tsv and of the range files (docs/record.md, "cloud"). */
+static const char *const provider_names[][2] = {
+    {"aws", "AWS"},
+    {"google-cloud", "Google Cloud"},
+    {"azure", "Microsoft Azure"},
+    {"oracle-cloud", "Oracle Cloud"},
+    {"cloudflare", "Cloudflare"},
+    {"alibaba-cloud", "Alibaba Cloud"},
+    {"tencent-cloud", "Tencent Cloud"},
+    {"huawei-cloud", "Huawei Cloud"},
+    {"baidu-cloud", "Baidu Cloud"},
+    {"digitalocean", "DigitalOcean"},
+    {"ovh", "OVH"},
+    {"hetzner", "Hetzner"},
+    {"linode-akamai", "Linode/Akamai"},
+};
+
+const char *report_provider_name(const char *id)
+{
+    for (size_t i = 0; id && i < ARRAY_LEN(provider_names); i++)
+        if (!strcmp(id, provider_names[i][0])) return provider_names[i][1];
+    return id ? id : "";
+}
+
 /* ---- arena ---- */
 
 const char *arena_str(struct arena *a, const char *s)
@@ -145,6 +187,97 @@ bool report_has_pii(const struct finding *f)
     for (int i = 0; i < f->nsignals; i++)
         if (!strcmp(f->signals[i].id, "personal-data-schema")) return true;
     return false;
+}
+
+void report_row_where(const struct report_row *w, char *out, size_t n)
+{
+    char asn[16] = "";
+    if (w->asn) str_fmt(asn, sizeof asn, "AS%u", (unsigned)w->asn);
+    const char *part[3] = {w->provider, asn, w->country};
+    size_t o = 0;
+    if (n) out[0] = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!part[i] || !part[i][0] || o + 1 >= n) continue;
+        str_fmt(out + o, n - o, "%s%s", o ? " \xc2\xb7 " : "", part[i]);
+        o = strlen(out);
+    }
+}
+
+/* A member's place in a cluster's spread: "Alibaba Cloud (AS37963)", "Alibaba Cloud",
+ * "AS37963", or "" (unknown). */
+static void spread_key(const struct report_row *w, char *out, size_t n)
+{
+    if (w->provider[0] && w->asn)
+        str_fmt(out, n, "%s (AS%u)", w->provider, (unsigned)w->asn);
+    else if (w->provider[0])
+        str_copy(out, w->provider, n);
+    else if (w->asn)
+        str_fmt(out, n, "AS%u", (unsigned)w->asn);
+    else
+        str_copy(out, "", n);
+}
+
+static int cmp_spread(const void *a, const void *b)
+{
+    char x[160], y[160];
+    spread_key(*(const struct report_row *const *)a, x, sizeof x);
+    spread_key(*(const struct report_row *const *)b, y, sizeof y);
+    if (!x[0] != !y[0]) return x[0] ? -1 : 1; /* unknown last */
+    return strcmp(x, y);
+}
+
+struct spread_part {
+    char key[160];
+    size_t n;
+};
+
+static int cmp_part(const void *a, const void *b)
+{
+    const struct spread_part *x = a, *y = b;
+    if (!x->key[0] != !y->key[0]) return x->key[0] ? -1 : 1;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+void report_cluster_spread(const struct report_cluster *c, char *out, size_t n)
+{
+    if (n) out[0] = 0;
+    if (!c->n || !n) return;
+    const struct report_row **m = xmalloc(c->n * sizeof *m);
+    struct spread_part *p = xcalloc(c->n, sizeof *p);
+    if (!m || !p) goto out;
+    memcpy(m, c->members, c->n * sizeof *m);
+    qsort(m, c->n, sizeof *m, cmp_spread);
+    size_t np = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        char k[160];
+        spread_key(m[i], k, sizeof k);
+        if (np && !strcmp(p[np - 1].key, k)) {
+            p[np - 1].n++;
+            continue;
+        }
+        str_copy(p[np].key, k, sizeof p[np].key);
+        p[np++].n = 1;
+    }
+    qsort(p, np, sizeof *p, cmp_part);
+    if (np == 1 && !p[0].key[0]) goto out; /* nothing known about any member */
+    if (np == 1) {
+        if (m[0]->provider[0] && m[0]->asn)
+            str_fmt(out, n, "%zu members, all %s, AS%u", c->n, m[0]->provider, (unsigned)m[0]->asn);
+        else
+            str_fmt(out, n, "%zu members, all %s", c->n, p[0].key);
+        goto out;
+    }
+    struct buf b;
+    buf_init(&b, n - 1);
+    buf_appendf(&b, "%zu members:", c->n);
+    for (size_t i = 0; i < np; i++)
+        buf_appendf(&b, "%s %zu %s", i ? "," : "", p[i].n, p[i].key[0] ? p[i].key : "unknown");
+    if (b.data) str_copy(out, (const char *)b.data, n);
+    buf_free(&b);
+out:
+    free(m);
+    free(p);
 }
 
 bool report_row_exposed(const struct report_row *w)
@@ -262,9 +395,11 @@ int report_new(struct report **out, const struct report_opts *o, FILE *fp, struc
     *out = NULL;
     if (o->clusters && o->format == REPORT_SARIF)
         return err_set(e, "clusters are not a SARIF report");
+    if (o->by == REPORT_BY_OWNER && !o->owners) return err_set(e, "--by owner needs the owners");
     struct report *r = xcalloc(1, sizeof *r);
     if (!r) return err_set(e, "out of memory");
     r->o = *o;
+    if (r->o.by == REPORT_BY_NONE && r->o.owners) r->o.by = REPORT_BY_OWNER;
     if (r->o.personal_only && !r->o.personal_over) r->o.personal_over = REPORT_PERSONAL_DEFAULT;
     r->fp = fp;
     r->keep_rows = o->format == REPORT_TEXT || o->format == REPORT_HTML || o->clusters;
@@ -401,7 +536,35 @@ static int add_row(struct report *r, const struct finding *f)
     if (!w->ip || !w->service || !w->product || !w->version || !w->via || !w->signals || !w->pii ||
         !w->cluster || !w->names || !w->instance)
         return -1;
-    w->owner = r->o.owners ? report_owner_of(r->o.owners, f->ip) : NULL;
+    w->asn = f->attr.asn;
+    w->provider = arena_str(&r->arena, f->attr.cloud[0] ? report_provider_name(f->attr.cloud) : "");
+    w->org = arena_str(&r->arena, f->attr.org);
+    w->country = arena_str(&r->arena, f->attr.country);
+    if (!w->provider || !w->org || !w->country) return -1;
+    w->owner = NULL;
+    switch (r->o.by) {
+    case REPORT_BY_OWNER:
+        w->owner = report_owner_of(r->o.owners, f->ip);
+        break;
+    case REPORT_BY_PROVIDER:
+        w->owner = w->provider[0] ? w->provider : REPORT_UNKNOWN_GROUP;
+        break;
+    case REPORT_BY_ASN:
+        if (f->attr.asn) {
+            char g[160];
+            str_fmt(g, sizeof g, "AS%u%s%s", (unsigned)f->attr.asn, f->attr.org[0] ? " " : "",
+                    f->attr.org);
+            if (!(w->owner = arena_str(&r->arena, g))) return -1;
+        } else {
+            w->owner = REPORT_UNKNOWN_GROUP;
+        }
+        break;
+    case REPORT_BY_COUNTRY:
+        w->owner = w->country[0] ? w->country : REPORT_UNKNOWN_GROUP;
+        break;
+    case REPORT_BY_NONE:
+        break;
+    }
     w->port = f->port;
     w->auth = (uint8_t)f->auth;
     w->severity = (uint8_t)f->severity;
@@ -461,8 +624,9 @@ static int cmp_rows(const void *a, const void *b)
     const struct report_row *x = a, *y = b;
     const char *ox = owner_key(x), *oy = owner_key(y);
     if (strcmp(ox, oy)) {
-        /* "(no owner)" last: it is the rest, not a client */
-        bool nx = !strcmp(ox, REPORT_NO_OWNER), ny = !strcmp(oy, REPORT_NO_OWNER);
+        /* "(no owner)" and "unknown" last: the rest, not a client */
+        bool nx = !strcmp(ox, REPORT_NO_OWNER) || !strcmp(ox, REPORT_UNKNOWN_GROUP),
+             ny = !strcmp(oy, REPORT_NO_OWNER) || !strcmp(oy, REPORT_UNKNOWN_GROUP);
         if (nx != ny) return nx ? 1 : -1;
         return strcmp(ox, oy);
     }

@@ -64,6 +64,24 @@ const char *report_owner_of(const struct report_owners *o, const char *ip);
 size_t report_owners_count(const struct report_owners *o);
 void report_owners_free(struct report_owners *o);
 
+/* ---- grouping (--by): by the owners file, or by the record's attribution ---- */
+
+enum report_by {
+    REPORT_BY_NONE,
+    REPORT_BY_OWNER,    /* the owners file (report_opts.owners) */
+    REPORT_BY_PROVIDER, /* cloud.provider */
+    REPORT_BY_ASN,      /* network.asn (and org) */
+    REPORT_BY_COUNTRY   /* geo.country */
+};
+/* The group of a finding without the field (--by provider|asn|country). */
+#define REPORT_UNKNOWN_GROUP "unknown"
+/* "owner", "provider", "asn", "country"; -1 on anything else. */
+int report_by_parse(const char *s, enum report_by *out);
+const char *report_by_name(enum report_by b);
+/* A provider id of the record ("alibaba-cloud") as people write it ("Alibaba Cloud"); an id
+ * not in the table is returned as it is. */
+const char *report_provider_name(const char *id);
+
 /* 1536 -> "1.5 KiB"; -1 -> "-". */
 void report_human_bytes(int64_t v, char *out, size_t n);
 
@@ -77,6 +95,7 @@ struct report_opts {
     const char *service;                /* only this service (case-insensitive), NULL for all */
     bool clusters;                      /* list clusters instead of findings */
     const struct report_owners *owners; /* non-NULL: group by owner (borrowed) */
+    enum report_by by;                  /* REPORT_BY_NONE with owners set means REPORT_BY_OWNER */
     bool personal_only; /* the regulator's view: personal-data-schema and records >= over */
     uint64_t personal_over;
     bool color; /* ANSI colour in text (the caller decides: a terminal and no NO_COLOR) */

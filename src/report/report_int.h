@@ -30,7 +30,13 @@ struct report_row {
     const char *signals;    /* the ids, highest severity first, ", "-joined */
     const char *pii;        /* personal-data-schema detail, "" when none */
     const char *cluster;    /* "" when none */
-    const char *owner;      /* report_owner_of(), NULL without --by owner */
+    const char *owner;      /* the group under --by: report_owner_of() with --by owner, the
+                               provider, "AS37963 org" or the country otherwise
+                               (REPORT_UNKNOWN_GROUP without the field); NULL without --by */
+    const char *provider;   /* cloud.provider as people write it, "" absent */
+    const char *org;        /* network.org, "" absent */
+    const char *country;    /* geo.country, "" absent */
+    uint32_t asn;           /* network.asn, 0 absent */
     const char *names;      /* the first few names, ", "-joined */
     const char *instance;   /* finding_instance(): the data store it reaches, "" unknown */
     int64_t records, bytes; /* -1 unknown */
@@ -82,6 +88,8 @@ struct report_rule {
 extern const struct report_rule report_rules[];
 extern const size_t report_nrules;
 
+struct report_cluster;
+
 /* Renderers (text.c, html.c, machine.c). */
 /*
  * Rows that reach the same data store (the same finding_instance: every node of one cluster,
@@ -106,6 +114,18 @@ int report_machine_finish(struct report *r, struct err *e);
 int report_clusters_machine(struct report *r, struct err *e);
 
 /* Shared helpers (report.c). */
+/* Is the report grouped (--by anything)? */
+static inline bool report_grouped(const struct report *r)
+{
+    return r->o.by != REPORT_BY_NONE;
+}
+/* Where a row is: "Alibaba Cloud · AS37963 · CN" (the parts known, " · "-joined), "" when
+ * nothing is. */
+void report_row_where(const struct report_row *w, char *out, size_t n);
+/* How a cluster's members are spread over providers and ASNs: "3 members, all Alibaba Cloud,
+ * AS37963" or "3 members: 2 Alibaba Cloud (AS37963), 1 unknown"; "" when no member has any
+ * attribution. */
+void report_cluster_spread(const struct report_cluster *c, char *out, size_t n);
 bool report_row_exposed(const struct report_row *w);
 /* 1234567 -> "1,234,567"; -1 -> "-". */
 void report_group_digits(int64_t v, char *out, size_t n);

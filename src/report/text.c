@@ -376,13 +376,16 @@ out:
 /* One line per owner: findings, exposed, critical, exposed records, personal-data records. */
 static void owner_totals(struct report *r)
 {
-    heading(r, r->o.personal_only ? "Total per owner" : "By owner");
-    size_t wo = strlen("owner");
+    const char *by = report_by_name(r->o.by);
+    char h[64];
+    str_fmt(h, sizeof h, r->o.personal_only ? "Total per %s" : "By %s", by);
+    heading(r, h);
+    size_t wo = strlen(by);
     for (size_t i = 0; i < r->nrows; i++)
         if (min_sz(width_of(r->rows[i].owner), 40) > wo)
             wo = min_sz(width_of(r->rows[i].owner), 40);
     fputs("  ", r->fp);
-    cell(r->fp, "owner", wo + 2, 99, false);
+    cell(r->fp, by, wo + 2, 99, false);
     fputs("findings  exposed  critical          records  personal-data records\n", r->fp);
     for (size_t i = 0, j; i < r->nrows; i = j) {
         struct report_owner_totals t;
@@ -418,6 +421,12 @@ static int clusters(struct report *r, struct err *e)
         if (c[i].stores < c[i].n)
             fprintf(r->fp, "  (%zu data store%s: the same store at several members)", c[i].stores,
                     c[i].stores == 1 ? "" : "s");
+        char spread[240];
+        report_cluster_spread(&c[i], spread, sizeof spread);
+        if (spread[0]) {
+            fputs("\n    ", r->fp);
+            cell(r->fp, spread, 0, 240, false);
+        }
         fputs("\n    ", r->fp);
         for (size_t k = 0; k < c[i].n; k++) {
             char hp[64];
@@ -487,14 +496,14 @@ int report_text(struct report *r, struct err *e)
         fputc('\n', fp);
     }
     if (summary(r, e) < 0) return -1;
-    if (r->o.owners) owner_totals(r);
+    if (report_grouped(r)) owner_totals(r);
     if (r->o.clusters) return clusters(r, e);
     if (!r->nrows) {
         heading(r, "Findings");
         fputs("  none\n", fp);
         return 0;
     }
-    if (!r->o.owners) {
+    if (!report_grouped(r)) {
         heading(r, "Findings");
         print_findings(r, r->rows, r->nrows);
         return 0;
@@ -503,8 +512,10 @@ int report_text(struct report *r, struct err *e)
         for (j = i + 1; j < r->nrows && !strcmp(r->rows[j].owner, r->rows[i].owner); j++)
             ;
         char h[128];
-        str_fmt(h, sizeof h, "Owner: %s (%zu finding%s)", r->rows[i].owner, j - i,
-                j - i == 1 ? "" : "s");
+        static const char *const label[] = {"", "Owner", "Provider", "ASN", "Country"};
+        str_fmt(h, sizeof h, "%s: %s (%zu finding%s)",
+                (size_t)r->o.by < ARRAY_LEN(label) ? label[r->o.by] : "Group", r->rows[i].owner,
+                j - i, j - i == 1 ? "" : "s");
         char clean[128];
         str_sanitize(clean, sizeof clean, h, strlen(h), false);
         heading(r, clean);

@@ -714,6 +714,51 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "</tbody></table></section>");
         free(rk);
     }
+    /* providers (the records' cloud.provider): only when some record has one */
+    if (v->providers.n > 1) {
+        size_t np = v->providers.n, k = 0;
+        struct rank *rk = xmalloc(np * sizeof *rk);
+        if (!rk) {
+            err_set(e, "out of memory");
+            goto out;
+        }
+        for (uint32_t i = 1; i < np; i++)
+            if (v->prov_n[i]) rk[k++] = (struct rank){i, v->prov_n[i]};
+        qsort(rk, k, sizeof *rk, cmp_rank);
+        buf_appendf(b, "<section class=\"panel\"><h2>By cloud provider</h2><table class=\"grid\">"
+                       "<thead><tr><th>Provider</th><th class=\"n\">Findings</th>"
+                       "<th class=\"n\">Exposed</th>");
+        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
+            buf_appendf(b, "<th class=\"n\">%s</th>", wp_sev(sv));
+        buf_appendf(b, "</tr></thead><tbody>");
+        for (size_t i = 0; i <= k && i < 101; i++) {
+            /* the providers by findings, then the findings without one (id 0) */
+            uint32_t id = i < k ? rk[i].id : 0;
+            if (i == k && !v->prov_n[0]) break;
+            const char *name = wv_str(&v->providers, id);
+            wp_num(v->prov_n[id], n1, sizeof n1);
+            if (id) {
+                buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;provider=", qs);
+                url_esc(b, name);
+                buf_appendf(b, "\">");
+                wp_esc_n(b, report_provider_name(name), 80);
+                buf_appendf(b, "</a></td>");
+            } else {
+                buf_appendf(b, "<tr><td>unknown</td>");
+            }
+            buf_appendf(b, "<td class=\"n\">%s</td>", n1);
+            wp_num(v->prov_open[id], n1, sizeof n1);
+            buf_appendf(b, "<td class=\"n%s\">%s</td>", v->prov_open[id] ? "" : " zero", n1);
+            for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
+                wp_num(v->prov_sev[id * 6 + sv], n1, sizeof n1);
+                buf_appendf(b, "<td class=\"n%s\">%s</td>", v->prov_sev[id * 6 + sv] ? "" : " zero",
+                            n1);
+            }
+            buf_appendf(b, "</tr>");
+        }
+        buf_appendf(b, "</tbody></table></section>");
+        free(rk);
+    }
     web_layout_end(r, o);
     rc = 0;
 out:

@@ -12,6 +12,8 @@
  *   severity  one severity or a comma list (critical,high)
  *   min       at least this severity
  *   service, signal, cluster, owner, cert (SHA-256)   exact values
+ *   provider  a cloud provider id of the records (alibaba-cloud, aws: [a-z0-9-], 1..31)
+ *   asn       an AS number, 37963 or AS37963;  country  ISO 3166-1 alpha-2 (cn or CN)
  *   auth      none | partial | required | unknown
  *   new=1     first seen in this scan;  pii=1  personal-data schema;  via=1  through a console
  *   q         case-insensitive substring of the address, service, product, version or names
@@ -30,7 +32,9 @@ static const char *const sort_names[WV_SORT_N] = {"severity", "address", "servic
 
 struct fargs {
     const char *severity, *min, *service, *signal, *cluster, *owner, *cert, *auth, *sort;
-    char q[204], ql[204]; /* as typed; ASCII-lowercased for the search */
+    const char *provider, *asn_arg, *country_arg; /* as given (for links) */
+    char asn[16], country[3];                     /* normalised: "AS37963", "CN" */
+    char q[204], ql[204];                         /* as typed; ASCII-lowercased for the search */
     bool fresh, pii, via;
     int64_t scan, page;
     enum wv_sort s;
@@ -73,6 +77,9 @@ static const char *parse_args(struct web_req *r, struct fargs *a)
     a->cert = arg_nonempty(r, "cert");
     a->auth = arg_nonempty(r, "auth");
     a->sort = arg_nonempty(r, "sort");
+    a->provider = arg_nonempty(r, "provider");
+    a->asn_arg = arg_nonempty(r, "asn");
+    a->country_arg = arg_nonempty(r, "country");
     a->fresh = arg_flag(r, "new");
     a->pii = arg_flag(r, "pii");
     a->via = arg_flag(r, "via");
@@ -119,6 +126,34 @@ static const char *parse_args(struct web_req *r, struct fargs *a)
         a->s = (enum wv_sort)found;
     }
     if (a->service && strlen(a->service) > 64) return "service is too long.";
+    if (a->provider) {
+        size_t n = strlen(a->provider);
+        if (n > 31 || strspn(a->provider, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+            return "provider is a provider id: lowercase letters, digits and '-' (aws, "
+                   "alibaba-cloud).";
+    }
+    if (a->asn_arg) {
+        const char *d = a->asn_arg;
+        if ((d[0] == 'A' || d[0] == 'a') && (d[1] == 'S' || d[1] == 's')) d += 2;
+        size_t n = strlen(d);
+        uint64_t x = 0;
+        for (size_t i = 0; i < n && n <= 10; i++)
+            x = d[i] >= '0' && d[i] <= '9' ? x * 10 + (uint64_t)(d[i] - '0') : UINT64_MAX;
+        if (!n || n > 10 || x == 0 || x > UINT32_MAX)
+            return "asn is an AS number (37963 or AS37963).";
+        str_fmt(a->asn, sizeof a->asn, "AS%llu", (unsigned long long)x);
+    }
+    if (a->country_arg) {
+        const char *c = a->country_arg;
+        bool ok = strlen(c) == 2;
+        for (int i = 0; ok && i < 2; i++) {
+            char u = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 32 : c[i]);
+            ok = u >= 'A' && u <= 'Z';
+            a->country[i] = u;
+        }
+        if (!ok) return "country is an ISO 3166-1 alpha-2 code (CN, US).";
+        a->country[2] = 0;
+    }
     return NULL;
 }
 
@@ -148,7 +183,11 @@ static void make_filter(const struct wv *v, const struct fargs *a, struct wv_fil
     if (a->owner) f->owner = wv_lookup(&v->owners, a->owner);
     if (a->cert) f->cert = wv_lookup(&v->certs, a->cert);
     if (a->signal) f->signal = wv_signal_bit(v, a->signal);
-    if (f->service == -2 || f->cluster == -2 || f->owner == -2 || f->cert == -2 || f->signal == -2)
+    if (a->provider) f->provider = wv_lookup(&v->providers, a->provider);
+    if (a->asn[0]) f->asn = wv_lookup(&v->asns, a->asn);
+    if (a->country[0]) f->country = wv_lookup(&v->countries, a->country);
+    if (f->service == -2 || f->cluster == -2 || f->owner == -2 || f->cert == -2 ||
+        f->signal == -2 || f->provider == -2 || f->asn == -2 || f->country == -2)
         f->none = true;
     f->pii = a->pii;
     f->fresh = a->fresh;
@@ -170,6 +209,9 @@ static void flink(struct buf *b, const struct fargs *a, int64_t scan, const char
               {"signal", a->signal},
               {"cluster", a->cluster},
               {"owner", a->owner},
+              {"provider", a->provider},
+              {"asn", a->asn[0] ? a->asn : NULL},
+              {"country", a->country[0] ? a->country : NULL},
               {"cert", a->cert},
               {"auth", a->auth},
               {"q", a->q[0] ? a->q : NULL},
@@ -442,6 +484,43 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
         qsort(names, k, sizeof *names, cmp_str_ptr);
         for (size_t i = 0; i < k; i++)
             opt(b, names[i], names[i], a->owner);
+        free(names);
+        buf_appendf(b, "</select></div>");
+    }
+    if (v->providers.n > 1 || a->provider) {
+        buf_appendf(b, "<div class=\"f\"><label for=\"provider\">Provider</label>"
+                       "<select id=\"provider\" name=\"provider\">");
+        opt(b, "", "any", a->provider);
+        bool have = false;
+        for (uint32_t i = 1; i < v->providers.n; i++) {
+            opt(b, v->providers.s[i], report_provider_name(v->providers.s[i]), a->provider);
+            have |= a->provider && !strcmp(a->provider, v->providers.s[i]);
+        }
+        if (a->provider && !have) opt(b, a->provider, a->provider, a->provider);
+        buf_appendf(b, "</select></div>");
+    }
+    if (v->asns.n > 1 || a->asn[0]) {
+        buf_appendf(b, "<div class=\"f\"><label for=\"asn\">AS</label><input id=\"asn\" "
+                       "name=\"asn\" size=\"9\" placeholder=\"AS37963\" value=\"");
+        html_esc(b, a->asn);
+        buf_appendf(b, "\"></div>");
+    }
+    if (v->countries.n > 1 || a->country[0]) {
+        buf_appendf(b, "<div class=\"f\"><label for=\"country\">Country</label>"
+                       "<select id=\"country\" name=\"country\">");
+        opt(b, "", "any", a->country[0] ? a->country : NULL);
+        const char **names = xmalloc((v->countries.n ? v->countries.n : 1) * sizeof *names);
+        if (!names) return err_set(e, "out of memory");
+        size_t k = 0;
+        bool have = false;
+        for (uint32_t i = 1; i < v->countries.n; i++) {
+            names[k++] = v->countries.s[i];
+            have |= !strcmp(a->country, v->countries.s[i]);
+        }
+        qsort(names, k, sizeof *names, cmp_str_ptr);
+        for (size_t i = 0; i < k; i++)
+            opt(b, names[i], names[i], a->country[0] ? a->country : NULL);
+        if (a->country[0] && !have) opt(b, a->country, a->country, a->country);
         free(names);
         buf_appendf(b, "</select></div>");
     }

@@ -230,6 +230,51 @@ static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, 
     return kl > 0 ? intern(&v->instances, &v->arena, k, (size_t)kl) : 0;
 }
 
+/* A string value right after pat in the record, when it is made of allowed bytes only. */
+static bool record_word(const char *rec, size_t len, const char *pat, const char *allowed,
+                        char *out, size_t cap)
+{
+    const char *p = mem_find(rec, len, pat, false);
+    out[0] = 0;
+    if (!p) return false;
+    p += strlen(pat);
+    size_t k = 0;
+    for (; p < rec + len && *p != '"'; p++) {
+        if (k + 1 >= cap || !*p || !strchr(allowed, *p)) {
+            out[0] = 0;
+            return false;
+        }
+        out[k++] = *p;
+    }
+    out[k] = 0;
+    return k > 0 && p < rec + len;
+}
+
+/* The record's attribution (finding.c writes these objects in this shape, keys in this order):
+ * the cloud provider's id, "AS<n>", the country code; "" each when absent or malformed. */
+static void record_attr(const char *rec, size_t len, char prov[32], char asn[16], char cc[3])
+{
+    record_word(rec, len, "\"cloud\":{\"provider\":\"", "abcdefghijklmnopqrstuvwxyz0123456789-",
+                prov, 32);
+    char c[8];
+    cc[0] = 0;
+    if (record_word(rec, len, "\"geo\":{\"country\":\"", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", c,
+                    sizeof c) &&
+        strlen(c) == 2)
+        memcpy(cc, c, 3);
+    asn[0] = 0;
+    static const char npat[] = "\"network\":{\"asn\":";
+    const char *p = mem_find(rec, len, npat, false);
+    if (p) {
+        p += sizeof npat - 1;
+        uint64_t n = 0;
+        int d = 0;
+        for (; p < rec + len && *p >= '0' && *p <= '9' && d < 11; p++, d++)
+            n = n * 10 + (uint64_t)(*p - '0');
+        if (d && d < 11 && n && n <= UINT32_MAX) str_fmt(asn, 16, "AS%llu", (unsigned long long)n);
+    }
+}
+
 /* The rule of report_mark_shared(): per data store, the row counted is exposed, then has the
  * most records, then the most bytes, then is reached directly, then comes first; the others
  * get WV_SHARED. */
@@ -336,6 +381,15 @@ static void view_free(struct wv *v)
     intern_free(&v->names);
     intern_free(&v->combos);
     intern_free(&v->instances);
+    intern_free(&v->providers);
+    intern_free(&v->asns);
+    intern_free(&v->countries);
+    free(v->col.provider);
+    free(v->col.asn);
+    free(v->col.country);
+    free(v->prov_n);
+    free(v->prov_sev);
+    free(v->prov_open);
     free(v->col.sev);
     free(v->col.auth);
     free(v->col.flags);
@@ -547,7 +601,8 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         intern_init(&v->clusters, &v->arena) < 0 || intern_init(&v->certs, &v->arena) < 0 ||
         intern_init(&v->owners, &v->arena) < 0 || intern_init(&v->prodtexts, &v->arena) < 0 ||
         intern_init(&v->names, &v->arena) < 0 || intern_init(&v->combos, &v->arena) < 0 ||
-        intern_init(&v->instances, &v->arena) < 0)
+        intern_init(&v->instances, &v->arena) < 0 || intern_init(&v->providers, &v->arena) < 0 ||
+        intern_init(&v->asns, &v->arena) < 0 || intern_init(&v->countries, &v->arena) < 0)
         goto oom;
     if (group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0) goto fail;
     v->checked = now_ms();
@@ -624,6 +679,15 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
         w->instance = record_instance(v, svc, rec, rl);
         if (w->instance == UINT32_MAX) goto oom;
+        {
+            char prov[32] = "", asn[16] = "", cc[3] = "";
+            record_attr(rec, rl, prov, asn, cc);
+            w->provider = intern(&v->providers, &v->arena, prov, strlen(prov));
+            w->asn = intern(&v->asns, &v->arena, asn, strlen(asn));
+            w->country = intern(&v->countries, &v->arena, cc, strlen(cc));
+            if (w->provider == UINT32_MAX || w->asn == UINT32_MAX || w->country == UINT32_MAX)
+                goto oom;
+        }
         time_t fs = record_first_seen(rec, rl);
         w->first_seen = fs ? fs : db_col_int(st, 14);
         w->last_seen = db_col_int(st, 15);
@@ -683,6 +747,10 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     v->col.combo = xmalloc(nn * 4);
     v->col.sigs = xmalloc(nn * 8);
     v->col.ip4 = xmalloc(nn * 16);
+    v->col.provider = xmalloc(nn * 4);
+    v->col.asn = xmalloc(nn * 4);
+    v->col.country = xmalloc(nn * 4);
+    if (!v->col.provider || !v->col.asn || !v->col.country) goto oom;
     if (!v->col.sev || !v->col.auth || !v->col.flags || !v->col.service || !v->col.cluster ||
         !v->col.owner || !v->col.cert || !v->col.prod || !v->col.combo || !v->col.sigs ||
         !v->col.ip4)
@@ -695,6 +763,10 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     v->cl_size = xcalloc(v->clusters.n, sizeof *v->cl_size);
     v->cl_stores = xcalloc(v->clusters.n, sizeof *v->cl_stores);
     v->cl_records = xcalloc(v->clusters.n, sizeof *v->cl_records);
+    v->prov_n = xcalloc(v->providers.n, sizeof *v->prov_n);
+    v->prov_sev = xcalloc(v->providers.n * 6, sizeof *v->prov_sev);
+    v->prov_open = xcalloc(v->providers.n, sizeof *v->prov_open);
+    if (!v->prov_n || !v->prov_sev || !v->prov_open) goto oom;
     if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size || !v->cl_stores ||
         !v->cl_records)
         goto oom;
@@ -710,6 +782,12 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         v->col.service[i] = w->service;
         v->col.cluster[i] = w->cluster;
         v->col.owner[i] = w->owner;
+        v->col.provider[i] = w->provider;
+        v->col.asn[i] = w->asn;
+        v->col.country[i] = w->country;
+        v->prov_n[w->provider]++;
+        v->prov_sev[w->provider * 6 + w->severity]++;
+        v->prov_open[w->provider] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
         v->col.cert[i] = w->cert;
         v->col.prod[i] = w->prod;
         v->col.combo[i] = w->combo;
@@ -1009,8 +1087,8 @@ int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit)
 static bool filter_empty(const struct wv_filter *f)
 {
     return !f->sev_mask && f->service == -1 && f->signal == -1 && f->cluster == -1 &&
-           f->owner == -1 && f->cert == -1 && f->auth < 0 && !f->pii && !f->fresh && !f->via &&
-           !f->q;
+           f->owner == -1 && f->cert == -1 && f->provider <= 0 && f->asn <= 0 && f->country <= 0 &&
+           f->auth < 0 && !f->pii && !f->fresh && !f->via && !f->q;
 }
 
 /*
@@ -1077,6 +1155,18 @@ static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, si
     if (f->cert != -1) {
         uint32_t x = (uint32_t)f->cert;
         PASS(v->col.cert[i] == x);
+    }
+    if (f->provider > 0) {
+        uint32_t x = (uint32_t)f->provider;
+        PASS(v->col.provider[i] == x);
+    }
+    if (f->asn > 0) {
+        uint32_t x = (uint32_t)f->asn;
+        PASS(v->col.asn[i] == x);
+    }
+    if (f->country > 0) {
+        uint32_t x = (uint32_t)f->country;
+        PASS(v->col.country[i] == x);
     }
     if (f->auth >= 0) {
         uint8_t x = (uint8_t)f->auth;

@@ -55,6 +55,7 @@ struct wv_row {
     uint32_t service, prodver, cluster, cert, owner; /* interned ids; 0 = none */
     uint32_t prod, combo;                            /* search: prodtexts and combos ids */
     uint32_t instance; /* instances id: the data store it reaches (finding_instance), 0 unknown */
+    uint32_t provider, asn, country; /* interned cloud.provider, "AS<n>", geo.country; 0 none */
     uint16_t port;
     uint8_t severity, auth, flags;
 };
@@ -100,12 +101,15 @@ struct wv {
     /* search: "service product version" lowercase; names lowercase; sets of names (each name
      * id as 3 non-zero bytes) */
     struct wv_intern prodtexts, names, combos;
-    struct wv_intern instances;      /* "service/id" of finding_instance() */
+    struct wv_intern instances; /* "service/id" of finding_instance() */
+    /* attribution (docs/attribution.md): cloud.provider ids, "AS37963", ISO country codes */
+    struct wv_intern providers, asns, countries;
     uint32_t *combo_off, *combo_ids; /* the sets flat: ids of set i at [off[i], off[i+1]) */
     /* the filter columns, in row order */
     struct {
         uint8_t *sev, *auth, *flags;
         uint32_t *service, *cluster, *owner, *cert, *prod, *combo;
+        uint32_t *provider, *asn, *country;
         uint64_t *sigs;
         char (*ip4)[16]; /* dotted IPv4, "" for IPv6 (rows[i].ip then) */
     } col;
@@ -125,6 +129,9 @@ struct wv {
     int64_t *svc_sev;    /* [services.n][6] */
     int64_t *owner_n;    /* [owners.n] */
     int64_t *owner_sev;  /* [owners.n][6] */
+    int64_t *prov_n;     /* [providers.n] findings per provider (0: none known) */
+    int64_t *prov_sev;   /* [providers.n][6] */
+    int64_t *prov_open;  /* [providers.n] exposed (auth none or partial) */
     uint32_t *cl_size;   /* [clusters.n] */
     uint32_t *cl_stores; /* [clusters.n] distinct data stores among the members (an unnamed
                             one each) */
@@ -136,6 +143,7 @@ struct wv_filter {
     uint8_t sev_mask;                     /* bit s: severity s allowed; 0 = any */
     int64_t service;                      /* interned id, -1 any, -2 matches nothing */
     int64_t cluster, owner, cert, signal; /* same (signal: bit index) */
+    int64_t provider, asn, country;       /* interned ids; 0 or -1 any, -2 matches nothing */
     int auth;                             /* -1 any, else enum auth_state */
     bool pii, fresh, via;                 /* only personal-data / new / reached through a console */
     const char *q;                        /* lowercase, NULL = none */

@@ -5,6 +5,8 @@
 #  - MaxMind DB files built here (tests/tools/make-mmdb.pl) give network {asn, org, prefix},
 #    geo {country} and cloud (the built-in AS table, or a range file's region and service)
 #  - they survive the store: the -o file rewritten from it at the end, `ajar report`
+#  - `ajar report --by provider|asn|country` ("unknown" without the field), the CSV columns,
+#    SARIF's properties, the clusters' spread
 #  - `ajar probe` takes the same options
 #  - a truncated, foreign or misplaced file: exit 2, one line naming it, no connection made
 # Only loopback traffic: a Redis-like listener on two addresses of 127.0.170.0/24.
@@ -89,6 +91,41 @@ check_eq "stored scan: exit 0" "$?" 0
 check_eq "the rewritten -o file keeps network" "$(rec "$T_TMP/stored.jsonl" $R.5 .network.asn)" 37963
 check_eq "report keeps geo" \
     "$("$AJAR" report --db "$T_TMP/s.db" --format jsonl | jq -r .geo.country)" CN
+
+# ---- ajar report --by provider|asn|country, the CSV columns, the clusters' spread ----
+"$AJAR" scan -q --db "$T_TMP/by.db" -p 6379 --rate 0 "${ATTR[@]}" $R.5 $R.200 >/dev/null
+check_eq "grouped scan: exit 0" "$?" 0
+"$AJAR" report --db "$T_TMP/by.db" --by provider >"$T_TMP/by-provider.txt"
+check_eq "report --by provider: exit 0" "$?" 0
+check "--by provider: Alibaba Cloud's section" grep -q "^Provider: Alibaba Cloud (1 finding)" \
+    "$T_TMP/by-provider.txt"
+check "--by provider: AWS's section" grep -q "^Provider: AWS (1 finding)" "$T_TMP/by-provider.txt"
+check "--by provider: the totals" grep -q "^  AWS  *1  *1 " "$T_TMP/by-provider.txt"
+check "--by asn: one AS" bash -c "'$AJAR' report --db '$T_TMP/by.db' --by asn |
+    grep -q '^ASN: AS37963 Hangzhou Alibaba Advertising Co.,Ltd. (2 findings)'"
+check "--by country" bash -c "'$AJAR' report --db '$T_TMP/by.db' --by country | grep -q '^Country: CN (2 findings)'"
+check "--by provider, html" bash -c "'$AJAR' report --db '$T_TMP/by.db' --by provider --format html |
+    grep -q '<h2>By provider</h2>'"
+"$AJAR" report --db "$T_TMP/by.db" --format csv >"$T_TMP/by.csv"
+check "csv: the attribution columns last" \
+    grep -q ',signals_json,asn,org,country,provider,region,hostnames.$' "$T_TMP/by.csv"
+check "csv: $R.200's row" grep -q ',37963,"Hangzhou Alibaba Advertising Co.,Ltd.",CN,aws,test-region-1,.$' \
+    "$T_TMP/by.csv"
+check "sarif: cloud among the properties" bash -c "'$AJAR' report --db '$T_TMP/by.db' --format sarif |
+    jq -e '[.runs[0].results[].properties.cloud.provider] | index(\"aws\")' >/dev/null"
+# the two Redis answer alike: one cluster, on two providers of one AS
+check "--clusters: the spread" bash -c "'$AJAR' report --db '$T_TMP/by.db' --clusters |
+    grep -q '^    2 members: 1 AWS (AS37963), 1 Alibaba Cloud (AS37963)$'"
+# a record without the field is under "unknown": only a range file, so $R.5 has no cloud
+"$AJAR" scan -q --db "$T_TMP/by2.db" -p 6379 --rate 0 --cloud-ranges "$T_TMP/aws.json" $R.5 $R.200 >/dev/null
+"$AJAR" report --db "$T_TMP/by2.db" --by provider >"$T_TMP/by2.txt"
+check "--by provider: unknown last" bash -c "grep '^Provider:' '$T_TMP/by2.txt' | tr '\n' '|' |
+    grep -qx 'Provider: AWS (1 finding)|Provider: unknown (1 finding)|'"
+check "--by asn without --asn-db: all unknown" bash -c "'$AJAR' report --db '$T_TMP/by2.db' --by asn |
+    grep -q '^ASN: unknown (2 findings)'"
+check_eq "--by bogus: exit 2" "$("$AJAR" report --db "$T_TMP/by2.db" --by org >/dev/null 2>&1; echo $?)" 2
+check_eq "--owners with --by provider: exit 2" \
+    "$("$AJAR" report --db "$T_TMP/by2.db" --by provider --owners /dev/null >/dev/null 2>&1; echo $?)" 2
 
 # ---- probe ----
 echo "$R.200:6379" | "$AJAR" probe -q --no-db "${ATTR[@]}" >"$T_TMP/probe.jsonl"

@@ -3,7 +3,10 @@
 # (Debian's libmaxmind-db-writer-perl). Every network is on loopback (127.0.170.0/24 and
 # neighbours); the AS numbers and names are the tests', shaped like the real files' records.
 #
-#   perl tests/tools/make-mmdb.pl LAYOUT OUT.mmdb
+#   perl tests/tools/make-mmdb.pl LAYOUT OUT.mmdb [ALSO]
+#
+# ALSO (a loopback CIDR, e.g. 127.0.175.0/24): the record of 127.0.170.0/24 is given to that
+# network too (bench/attr.sh: a /24 of its own where every lookup hits).
 #
 # LAYOUT: asn (GeoLite2-ASN), dbip-asn (DB-IP's ASN lite, IPv4 tree), country
 # (GeoLite2-Country), city (GeoLite2-City), ipinfo (IPinfo's country_asn file: country is the
@@ -13,7 +16,7 @@ use strict;
 use warnings;
 use MaxMind::DB::Writer::Tree;
 
-my ($layout, $out) = @ARGV;
+my ($layout, $out, $also) = @ARGV;
 die "usage: make-mmdb.pl LAYOUT OUT\n" unless $layout && $out;
 
 my %types = (
@@ -97,6 +100,11 @@ my $tree = MaxMind::DB::Writer::Tree->new(
     remove_reserved_networks => 0,
     ($layout eq 'dbip-asn' ? () : (alias_ipv6_to_ipv4 => 1)),
 );
+if ($also) {
+    die "make-mmdb.pl: ALSO must be a 127.x.y.z/n network\n" unless $also =~ m{^127\.\d+\.\d+\.\d+/\d+$};
+    my @first = grep { $_->[0] eq '127.0.170.0/24' } @nets;
+    push @nets, [$also, $first[0][1]] if @first;
+}
 $tree->insert_network(@$_) for @nets;
 open my $fh, '>:raw', $out or die "make-mmdb.pl: $out: $!\n";
 $tree->write_tree($fh);

@@ -444,6 +444,181 @@ static void test_clusters(struct finding *v)
     free(s);
 }
 
+static void set_attr(struct finding *f, uint32_t asn, const char *org, const char *cc,
+                     const char *cloud, const char *region)
+{
+    f->attr.asn = asn;
+    str_copy(f->attr.org, org, sizeof f->attr.org);
+    str_copy(f->attr.country, cc, sizeof f->attr.country);
+    str_copy(f->attr.cloud, cloud, sizeof f->attr.cloud);
+    str_copy(f->attr.cloud_region, region, sizeof f->attr.cloud_region);
+}
+
+/* --by provider|asn|country, the attribution columns and properties, the clusters' spread
+ * (issue 21): findings with and without attribution, a hostile organisation. */
+static void test_attr_views(const struct finding *v)
+{
+    struct finding w[4];
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(finding_copy(&w[i], &v[i]), 0);
+    set_attr(&w[0], 37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN", "alibaba-cloud", "");
+    set_attr(&w[3], 37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN", "alibaba-cloud", "");
+    set_attr(&w[1], 16509, "=HYPERLINK(\"x\")<b>", "US", "aws", "us-east-1");
+    w[1].rdns = true;
+    w[1].nhostnames = 2;
+    str_copy(w[1].hostnames[0], "redis.example.test", sizeof w[1].hostnames[0]);
+    str_copy(w[1].hostnames[1], "cache.example.test", sizeof w[1].hostnames[1]);
+    /* w[2] has none */
+
+    enum report_by by;
+    CHECK_INT(report_by_parse("asn", &by), 0);
+    CHECK_INT(by, REPORT_BY_ASN);
+    CHECK(report_by_parse("org", &by) < 0);
+    CHECK_STR(report_provider_name("tencent-cloud"), "Tencent Cloud");
+    CHECK_STR(report_provider_name("new-cloud"), "new-cloud");
+
+    /* --by provider, text: a section per provider, totals, "unknown" last */
+    struct report_opts o = {.format = REPORT_TEXT, .by = REPORT_BY_PROVIDER};
+    char *s = render(&o, w, 4);
+    CHECK(s && strstr(s, "By provider"));
+    CHECK(s && strstr(s, "Provider: Alibaba Cloud (2 findings)"));
+    CHECK(s && strstr(s, "Provider: AWS (1 finding)"));
+    CHECK(s && strstr(s, "Provider: unknown (1 finding)"));
+    if (s) {
+        const char *a = strstr(s, "Provider: Alibaba"), *u = strstr(s, "Provider: unknown"),
+                   *aws = strstr(s, "Provider: AWS");
+        CHECK(a && u && aws && a < u && aws < u);
+        /* the totals line: 2 findings, 2 exposed, 1 critical, 656,059,427 records */
+        const char *t = strstr(s, "  Alibaba Cloud");
+        const char *eol = t ? strchr(t, '\n') : NULL;
+        const char *nums = t ? strstr(t, "       2        2         1  ") : NULL;
+        const char *rec = t ? strstr(t, "656,059,427") : NULL;
+        CHECK(eol && nums && nums < eol && rec && rec < eol);
+    }
+    free(s);
+    /* --by asn and --by country */
+    o.by = REPORT_BY_ASN;
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "By asn"));
+    CHECK(s && strstr(s, "ASN: AS37963 Hangzhou Alibaba Advertising Co.,Ltd. (2 findings)"));
+    CHECK(s && strstr(s, "ASN: unknown (1 finding)"));
+    free(s);
+    o.by = REPORT_BY_COUNTRY;
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "Country: CN (2 findings)") && strstr(s, "Country: US (1 finding)"));
+    CHECK(s && strstr(s, "Country: unknown (1 finding)"));
+    free(s);
+    /* without attribution at all: every finding is "unknown" */
+    s = render(&o, (struct finding *)v, 4);
+    CHECK(s && strstr(s, "Country: unknown (4 findings)"));
+    free(s);
+    /* --by owner is unchanged by attribution: the owners file decides */
+    struct report_owners *ow = NULL;
+    struct err e = {{0}};
+    const char *list = "203.0.113.0/24 Client A\n";
+    CHECK_INT(report_owners_parse(&ow, list, strlen(list), &e), 0);
+    o = (struct report_opts){.format = REPORT_TEXT, .by = REPORT_BY_OWNER, .owners = ow};
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "Owner: Client A (2 findings)") && strstr(s, "Owner: (no owner)"));
+    free(s);
+    o.format = REPORT_CSV;
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, ",asn,org,country,provider,region,hostnames,owner\r\n"));
+    free(s);
+    report_owners_free(ow);
+    o = (struct report_opts){.format = REPORT_TEXT, .by = REPORT_BY_OWNER};
+    struct report *r = NULL;
+    CHECK(report_new(&r, &o, stdout, &e) < 0); /* --by owner without the owners */
+
+    /* HTML: the grouping table, the network column, the hostile organisation escaped */
+    o = (struct report_opts){.format = REPORT_HTML, .by = REPORT_BY_PROVIDER};
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "<h2>By provider</h2>"));
+    CHECK(s && strstr(s, "<th>network</th>"));
+    CHECK(s && strstr(s, "<td>Alibaba Cloud \xc2\xb7 AS37963 \xc2\xb7 CN<br><small>Hangzhou"));
+    CHECK(
+        s &&
+        strstr(s, "AWS \xc2\xb7 AS16509 \xc2\xb7 US<br><small>=HYPERLINK(&quot;x&quot;)&lt;b&gt;"));
+    CHECK(s && !strstr(s, "<b>\""));
+    free(s);
+    /* no attribution: no network column */
+    o.by = REPORT_BY_NONE;
+    s = render(&o, (struct finding *)v, 4);
+    CHECK(s && !strstr(s, "<th>network</th>"));
+    free(s);
+
+    /* CSV: the new columns at the end, empty when absent, the formula cell neutralised */
+    o = (struct report_opts){.format = REPORT_CSV};
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, ",signals_json,asn,org,country,provider,region,hostnames\r\n"));
+    CHECK(s &&
+          strstr(s, ",37963,\"Hangzhou Alibaba Advertising Co.,Ltd.\",CN,alibaba-cloud,,\r\n"));
+    CHECK(s && strstr(s, ",16509,\"'=HYPERLINK(\"\"x\"\")<b>\",US,aws,us-east-1,"
+                         "redis.example.test;cache.example.test\r\n"));
+    if (s) { /* the MongoDB without attribution: six empty cells at the end */
+        const char *m = strstr(s, "2001:db8::5,");
+        const char *eol = m ? strstr(m, "\r\n") : NULL;
+        CHECK(eol && eol - m > 6 && !strncmp(eol - 6, ",,,,,,", 6));
+    }
+    free(s);
+
+    /* SARIF: network, geo, cloud, hostnames among a result's properties when known */
+    o = (struct report_opts){.format = REPORT_SARIF};
+    s = render(&o, w, 4);
+    json_error_t je;
+    json_t *j = s ? json_loads(s, 0, &je) : NULL;
+    json_t *results = json_object_get(json_array_get(json_object_get(j, "runs"), 0), "results");
+    size_t i;
+    json_t *res;
+    int seen = 0;
+    json_array_foreach(results, i, res)
+    {
+        json_t *p = json_object_get(res, "properties");
+        const char *uri = json_string_value(json_object_get(
+            json_object_get(json_object_get(json_array_get(json_object_get(res, "locations"), 0),
+                                            "physicalLocation"),
+                            "artifactLocation"),
+            "uri"));
+        if (uri && !strcmp(uri, "tcp://198.51.100.20:6379")) {
+            seen++;
+            CHECK_INT(json_integer_value(json_object_get(json_object_get(p, "network"), "asn")),
+                      16509);
+            CHECK_STR(json_string_value(json_object_get(json_object_get(p, "geo"), "country")),
+                      "US");
+            CHECK_STR(json_string_value(json_object_get(json_object_get(p, "cloud"), "region")),
+                      "us-east-1");
+            CHECK_STR(json_string_value(json_array_get(json_object_get(p, "hostnames"), 1)),
+                      "cache.example.test");
+        }
+        if (uri && !strncmp(uri, "tcp://[2001:db8::5]", 19)) seen += 100;
+        if (uri && !strcmp(uri, "tcp://203.0.113.7:9200"))
+            CHECK(json_object_get(p, "network") && !json_object_get(p, "hostnames"));
+    }
+    CHECK_INT(seen, 1);
+    json_decref(j);
+    free(s);
+
+    /* the clusters' spread: all on one provider and AS, then one member unknown */
+    o = (struct report_opts){.format = REPORT_TEXT, .clusters = true};
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "2 members, all Alibaba Cloud, AS37963"));
+    free(s);
+    o.format = REPORT_HTML;
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "<th>spread</th>") && strstr(s, "2 members, all Alibaba Cloud, AS37963"));
+    free(s);
+    memset(&w[3].attr, 0, sizeof w[3].attr);
+    o.format = REPORT_TEXT;
+    s = render(&o, w, 4);
+    CHECK(s && strstr(s, "2 members: 1 Alibaba Cloud (AS37963), 1 unknown"));
+    free(s);
+    s = render(&o, (struct finding *)v, 4); /* nothing known: no spread line */
+    CHECK(s && !strstr(s, "all ") && !strstr(s, "unknown"));
+    free(s);
+    for (int k = 0; k < 4; k++)
+        finding_free(&w[k]);
+}
+
 static void test_helpers(void)
 {
     char b[32];
@@ -612,6 +787,7 @@ int main(void)
     test_filters(v);
     test_owners(v);
     test_clusters(v);
+    test_attr_views(v);
     test_shared_stores();
     for (int i = 0; i < 4; i++)
         finding_free(&v[i]);

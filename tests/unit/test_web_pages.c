@@ -548,6 +548,111 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
 }
 
 /* A scan that is still running: the cached view follows it. */
+/* The attribution of a record (issue 21): provider, AS, country. */
+static void attr(struct finding *f, const char *cloud, uint32_t asn, const char *org,
+                 const char *cc)
+{
+    str_copy(f->attr.cloud, cloud, sizeof f->attr.cloud);
+    f->attr.asn = asn;
+    str_copy(f->attr.org, org, sizeof f->attr.org);
+    str_copy(f->attr.country, cc, sizeof f->attr.country);
+}
+
+/* A scope of attributed findings: 3 on Alibaba Cloud (AS37963, CN), 1 on AWS (AS16509, US), 1
+ * without any, 1 whose provider is markup (not a provider id: counted as unknown). */
+static int64_t attr_scan(struct store *s, time_t t)
+{
+    struct err e = {{0}};
+    int64_t id = begin_scan(s, "attr", t);
+    struct finding f;
+    for (int i = 1; i <= 3; i++) {
+        char ip[32];
+        str_fmt(ip, sizeof ip, "10.7.0.%d", i);
+        base(&f, ip, 6379, "redis", "Redis", "7.0.15", t);
+        f.auth = i == 3 ? AUTH_REQUIRED : AUTH_NONE;
+        attr(&f, "alibaba-cloud", 37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN");
+        put(s, id, &f, 0);
+    }
+    base(&f, "10.7.0.4", 6379, "redis", "Redis", "7.0.15", t);
+    f.auth = AUTH_NONE;
+    attr(&f, "aws", 16509, "<b>Amazon</b>", "US");
+    put(s, id, &f, 0);
+    base(&f, "10.7.0.5", 6379, "redis", "Redis", "7.0.15", t);
+    f.auth = AUTH_NONE;
+    put(s, id, &f, 0);
+    base(&f, "10.7.0.6", 6379, "redis", "Redis", "7.0.15", t);
+    f.auth = AUTH_NONE;
+    attr(&f, "<script>x</script>", 0, "", "");
+    put(s, id, &f, 0);
+    CHECK_MSG(store_scan_end(s, id, &e) == 0, "%s", e.msg);
+    return id;
+}
+
+static void test_attr_pages(int64_t scan)
+{
+    char a[48];
+    str_fmt(a, sizeof a, "scan=%lld", (long long)scan);
+    /* the overview groups by provider: by findings, then the ones without */
+    CHECK_INT(call(page_overview, a, NULL), 200);
+    common("overview, attribution");
+    CHECK(has("<h2>By cloud provider</h2>"));
+    CHECK(has("&amp;provider=alibaba-cloud\">Alibaba Cloud</a></td><td class=\"n\">3</td>"
+              "<td class=\"n\">2</td>"));
+    CHECK(has("&amp;provider=aws\">AWS</a></td><td class=\"n\">1</td>"));
+    CHECK(has("<tr><td>unknown</td><td class=\"n\">2</td>"));
+    CHECK(pos("Alibaba Cloud</a>") < pos("AWS</a>") && pos("AWS</a>") < pos("<td>unknown</td>"));
+    CHECK(!has("<script>x"));
+    /* the lab's scans have no attribution: no such panel */
+    CHECK_INT(call(page_overview, NULL), 200);
+    CHECK(!has("By cloud provider"));
+
+    /* the findings page filters by provider, AS and country */
+    CHECK_INT(call(page_findings, a, NULL), 200);
+    CHECK(has("<b class=\"count\">6</b>"));
+    CHECK(has("<select id=\"provider\" name=\"provider\">"));
+    CHECK(has("<option value=\"alibaba-cloud\">Alibaba Cloud</option>"));
+    CHECK(has("<option value=\"CN\">CN</option>"));
+    CHECK(!has("<script>x"));
+    CHECK_INT(call(page_findings, a, "provider=alibaba-cloud", NULL), 200);
+    CHECK(has("<b class=\"count\">3</b>"));
+    CHECK(has("10.7.0.1:6379") && !has("10.7.0.4:6379") && !has("10.7.0.5:6379"));
+    CHECK(has("<option value=\"alibaba-cloud\" selected>"));
+    CHECK_INT(call(page_findings, a, "provider=aws", "auth=none", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>") && has("10.7.0.4:6379"));
+    CHECK_INT(call(page_findings, a, "provider=alibaba-cloud", "auth=none", NULL), 200);
+    CHECK(has("<b class=\"count\">2</b>"));
+    CHECK_INT(call(page_findings, a, "asn=16509", NULL), 200);
+    CHECK(has("<b class=\"count\">1</b>") && has("10.7.0.4:6379"));
+    CHECK(has("value=\"AS16509\""));
+    CHECK_INT(call(page_findings, a, "asn=as37963", NULL), 200);
+    CHECK(has("<b class=\"count\">3</b>"));
+    /* the links of the page carry the filter, normalised */
+    CHECK(has("&amp;asn=AS37963"));
+    CHECK_INT(call(page_findings, a, "country=cn", NULL), 200);
+    CHECK(has("<b class=\"count\">3</b>") && has("<option value=\"CN\" selected>"));
+    CHECK_INT(call(page_findings, a, "country=US", "asn=37963", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+    /* values the view has not seen match nothing */
+    CHECK_INT(call(page_findings, a, "provider=azure", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+    CHECK_INT(call(page_findings, a, "country=DE", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+    CHECK_INT(call(page_findings, a, "asn=64512", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+    /* malformed: 400, and the value is not echoed raw */
+    CHECK_INT(call(page_findings, a, "provider=<script>x</script>", NULL), 400);
+    CHECK(!has("<script>x"));
+    CHECK_INT(call(page_findings, a, "provider=AWS", NULL), 400);
+    CHECK_INT(call(page_findings, a, "asn=0", NULL), 400);
+    CHECK_INT(call(page_findings, a, "asn=4294967296", NULL), 400);
+    CHECK_INT(call(page_findings, a, "asn=AS12x", NULL), 400);
+    CHECK_INT(call(page_findings, a, "country=CHN", NULL), 400);
+    CHECK_INT(call(page_findings, a, "country=c1", NULL), 400);
+    /* a filter on a scan without attribution: nothing matches */
+    CHECK_INT(call(page_findings, "provider=aws", NULL), 200);
+    CHECK(has("<b class=\"count\">0</b>"));
+}
+
 static void test_unfinished(struct store *s)
 {
     struct err e = {{0}};
@@ -621,6 +726,7 @@ int main(void)
     finding_detail_str(&fd, "cluster_uuid", "dupUuid");
     put(s, dup, &fd, 0);
     CHECK_MSG(store_scan_end(s, dup, &e) == 0, "%s", e.msg);
+    int64_t attributed = attr_scan(s, T0 + 160000);
     /* a third scope: 120 findings for the pages */
     int64_t big = begin_scan(s, "big", T0 + 200000);
     for (int i = 1; i <= 120; i++) {
@@ -643,6 +749,7 @@ int main(void)
     CHECK(web_views_new(&ctx.views, where, &e) == 0);
     if (dbh) {
         test_pages(s1, s2, big);
+        test_attr_pages(attributed);
         char q[48];
         str_fmt(q, sizeof q, "scan=%lld", (long long)dup);
         CHECK_INT(call(page_overview, q, NULL), 200);
