@@ -455,6 +455,56 @@ struct trend {
     size_t n;
 };
 
+/* One attribution panel of the overview: findings, exposed and each severity per group (interned
+ * ids of `names`; id 0, no value, last as "unknown"), each linked to the findings it counts. */
+static int group_panel(struct buf *b, const struct wv *v, const char *qs, const char *title,
+                       const char *col, const char *param, const struct wv_intern *names,
+                       const int64_t *gn, const int64_t *gsev, const int64_t *gopen, struct err *e)
+{
+    char n1[32];
+    if (names->n <= 1) return 0;
+    size_t np = names->n, k = 0;
+    struct rank *rk = xmalloc(np * sizeof *rk);
+    if (!rk) return err_set(e, "out of memory");
+    for (uint32_t i = 1; i < np; i++)
+        if (gn[i]) rk[k++] = (struct rank){i, gn[i]};
+    qsort(rk, k, sizeof *rk, cmp_rank);
+    buf_appendf(b,
+                "<section class=\"panel\"><h2>%s</h2><table class=\"grid\">"
+                "<thead><tr><th>%s</th><th class=\"n\">Findings</th><th class=\"n\">Exposed</th>",
+                title, col);
+    for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
+        buf_appendf(b, "<th class=\"n\">%s</th>", wp_sev(sv));
+    buf_appendf(b, "</tr></thead><tbody>");
+    for (size_t i = 0; i <= k && i < 101; i++) {
+        /* the groups by findings, then the findings without a value (id 0) */
+        uint32_t id = i < k ? rk[i].id : 0;
+        if (i == k && !gn[0]) break;
+        const char *name = wv_str(names, id);
+        wp_num(gn[id], n1, sizeof n1);
+        if (id) {
+            buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;%s=", qs, param);
+            url_esc(b, name);
+            buf_appendf(b, "\">");
+            wp_esc_n(b, !strcmp(param, "provider") ? report_provider_name(name) : name, 80);
+            buf_appendf(b, "</a></td>");
+        } else {
+            buf_appendf(b, "<tr><td>unknown</td>");
+        }
+        buf_appendf(b, "<td class=\"n\">%s</td>", n1);
+        wp_num(gopen[id], n1, sizeof n1);
+        buf_appendf(b, "<td class=\"n%s\">%s</td>", gopen[id] ? "" : " zero", n1);
+        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
+            wp_num(gsev[id * 6 + sv], n1, sizeof n1);
+            buf_appendf(b, "<td class=\"n%s\">%s</td>", gsev[id * 6 + sv] ? "" : " zero", n1);
+        }
+        buf_appendf(b, "</tr>");
+    }
+    buf_appendf(b, "</tbody></table></section>");
+    free(rk);
+    return 0;
+}
+
 static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, struct err *e)
 {
     struct db_stmt *st = NULL;
@@ -714,51 +764,15 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "</tbody></table></section>");
         free(rk);
     }
-    /* providers (the records' cloud.provider): only when some record has one */
-    if (v->providers.n > 1) {
-        size_t np = v->providers.n, k = 0;
-        struct rank *rk = xmalloc(np * sizeof *rk);
-        if (!rk) {
-            err_set(e, "out of memory");
-            goto out;
-        }
-        for (uint32_t i = 1; i < np; i++)
-            if (v->prov_n[i]) rk[k++] = (struct rank){i, v->prov_n[i]};
-        qsort(rk, k, sizeof *rk, cmp_rank);
-        buf_appendf(b, "<section class=\"panel\"><h2>By cloud provider</h2><table class=\"grid\">"
-                       "<thead><tr><th>Provider</th><th class=\"n\">Findings</th>"
-                       "<th class=\"n\">Exposed</th>");
-        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
-            buf_appendf(b, "<th class=\"n\">%s</th>", wp_sev(sv));
-        buf_appendf(b, "</tr></thead><tbody>");
-        for (size_t i = 0; i <= k && i < 101; i++) {
-            /* the providers by findings, then the findings without one (id 0) */
-            uint32_t id = i < k ? rk[i].id : 0;
-            if (i == k && !v->prov_n[0]) break;
-            const char *name = wv_str(&v->providers, id);
-            wp_num(v->prov_n[id], n1, sizeof n1);
-            if (id) {
-                buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;provider=", qs);
-                url_esc(b, name);
-                buf_appendf(b, "\">");
-                wp_esc_n(b, report_provider_name(name), 80);
-                buf_appendf(b, "</a></td>");
-            } else {
-                buf_appendf(b, "<tr><td>unknown</td>");
-            }
-            buf_appendf(b, "<td class=\"n\">%s</td>", n1);
-            wp_num(v->prov_open[id], n1, sizeof n1);
-            buf_appendf(b, "<td class=\"n%s\">%s</td>", v->prov_open[id] ? "" : " zero", n1);
-            for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
-                wp_num(v->prov_sev[id * 6 + sv], n1, sizeof n1);
-                buf_appendf(b, "<td class=\"n%s\">%s</td>", v->prov_sev[id * 6 + sv] ? "" : " zero",
-                            n1);
-            }
-            buf_appendf(b, "</tr>");
-        }
-        buf_appendf(b, "</tbody></table></section>");
-        free(rk);
-    }
+    /* attribution (the records' cloud.provider, network.asn, geo.country): each panel only when
+     * some record has it */
+    if (group_panel(b, v, qs, "By cloud provider", "Provider", "provider", &v->providers, v->prov_n,
+                    v->prov_sev, v->prov_open, e) < 0 ||
+        group_panel(b, v, qs, "By network (AS)", "AS", "asn", &v->asns, v->asn_n, v->asn_sev,
+                    v->asn_open, e) < 0 ||
+        group_panel(b, v, qs, "By country", "Country", "country", &v->countries, v->country_n,
+                    v->country_sev, v->country_open, e) < 0)
+        goto out;
     web_layout_end(r, o);
     rc = 0;
 out:

@@ -390,6 +390,12 @@ static void view_free(struct wv *v)
     free(v->prov_n);
     free(v->prov_sev);
     free(v->prov_open);
+    free(v->asn_n);
+    free(v->asn_sev);
+    free(v->asn_open);
+    free(v->country_n);
+    free(v->country_sev);
+    free(v->country_open);
     free(v->col.sev);
     free(v->col.auth);
     free(v->col.flags);
@@ -767,6 +773,15 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     v->prov_sev = xcalloc(v->providers.n * 6, sizeof *v->prov_sev);
     v->prov_open = xcalloc(v->providers.n, sizeof *v->prov_open);
     if (!v->prov_n || !v->prov_sev || !v->prov_open) goto oom;
+    v->asn_n = xcalloc(v->asns.n, sizeof *v->asn_n);
+    v->asn_sev = xcalloc(v->asns.n * 6, sizeof *v->asn_sev);
+    v->asn_open = xcalloc(v->asns.n, sizeof *v->asn_open);
+    v->country_n = xcalloc(v->countries.n, sizeof *v->country_n);
+    v->country_sev = xcalloc(v->countries.n * 6, sizeof *v->country_sev);
+    v->country_open = xcalloc(v->countries.n, sizeof *v->country_open);
+    if (!v->asn_n || !v->asn_sev || !v->asn_open || !v->country_n || !v->country_sev ||
+        !v->country_open)
+        goto oom;
     if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size || !v->cl_stores ||
         !v->cl_records)
         goto oom;
@@ -788,6 +803,12 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
         v->prov_n[w->provider]++;
         v->prov_sev[w->provider * 6 + w->severity]++;
         v->prov_open[w->provider] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
+        v->asn_n[w->asn]++;
+        v->asn_sev[w->asn * 6 + w->severity]++;
+        v->asn_open[w->asn] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
+        v->country_n[w->country]++;
+        v->country_sev[w->country * 6 + w->severity]++;
+        v->country_open[w->country] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
         v->col.cert[i] = w->cert;
         v->col.prod[i] = w->prod;
         v->col.combo[i] = w->combo;

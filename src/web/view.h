@@ -126,13 +126,15 @@ struct wv {
     int64_t shared;                  /* rows with WV_SHARED */
     int64_t pii, newcount, via, ncl; /* ncl: clusters with 2+ members */
     int64_t sig_count[WV_MAX_SIGNALS];
-    int64_t *svc_sev;    /* [services.n][6] */
-    int64_t *owner_n;    /* [owners.n] */
-    int64_t *owner_sev;  /* [owners.n][6] */
-    int64_t *prov_n;     /* [providers.n] findings per provider (0: none known) */
-    int64_t *prov_sev;   /* [providers.n][6] */
-    int64_t *prov_open;  /* [providers.n] exposed (auth none or partial) */
-    uint32_t *cl_size;   /* [clusters.n] */
+    int64_t *svc_sev;                    /* [services.n][6] */
+    int64_t *owner_n;                    /* [owners.n] */
+    int64_t *owner_sev;                  /* [owners.n][6] */
+    int64_t *prov_n;                     /* [providers.n] findings per provider (0: none known) */
+    int64_t *prov_sev;                   /* [providers.n][6] */
+    int64_t *prov_open;                  /* [providers.n] exposed (auth none or partial) */
+    int64_t *asn_n, *asn_sev, *asn_open; /* the same per AS ([asns.n]) */
+    int64_t *country_n, *country_sev, *country_open; /* and per country ([countries.n]) */
+    uint32_t *cl_size;                               /* [clusters.n] */
     uint32_t *cl_stores; /* [clusters.n] distinct data stores among the members (an unnamed
                             one each) */
     int64_t *cl_records; /* [clusters.n] their records, each store once at its largest */

@@ -602,9 +602,19 @@ static void test_attr_pages(int64_t scan)
     CHECK(has("<tr><td>unknown</td><td class=\"n\">2</td>"));
     CHECK(pos("Alibaba Cloud</a>") < pos("AWS</a>") && pos("AWS</a>") < pos("<td>unknown</td>"));
     CHECK(!has("<script>x"));
+    /* ... and by AS and by country, each linked to its findings */
+    CHECK(has("<h2>By network (AS)</h2>"));
+    CHECK(has("&amp;asn=AS37963\">AS37963</a></td><td class=\"n\">3</td>"));
+    CHECK(has("&amp;asn=AS16509\">AS16509</a></td><td class=\"n\">1</td>"));
+    CHECK(has("<h2>By country</h2>"));
+    CHECK(has("&amp;country=CN\">CN</a></td><td class=\"n\">3</td><td class=\"n\">2</td>"));
+    CHECK(has("&amp;country=US\">US</a></td><td class=\"n\">1</td>"));
+    CHECK(pos("By cloud provider") < pos("By network (AS)") &&
+          pos("By network (AS)") < pos("By country"));
     /* the lab's scans have no attribution: no such panel */
     CHECK_INT(call(page_overview, NULL), 200);
     CHECK(!has("By cloud provider"));
+    CHECK(!has("By network (AS)") && !has("By country"));
 
     /* the findings page filters by provider, AS and country */
     CHECK_INT(call(page_findings, a, NULL), 200);
