@@ -668,6 +668,8 @@ out:
 
 struct clagg {
     uint32_t id, n, first;
+    uint32_t prov, asn, attributed; /* the first member's provider and AS; members with either */
+    bool mixed;                     /* members on more than one (provider, AS) */
     uint8_t maxsev;
 };
 
@@ -736,7 +738,12 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         if (!c->n) {
             c->first = (uint32_t)i;
             c->id = w->cluster;
+            c->prov = w->provider;
+            c->asn = w->asn;
+        } else if (w->provider != c->prov || w->asn != c->asn) {
+            c->mixed = true;
         }
+        c->attributed += w->provider || w->asn;
         c->n++;
         if (w->severity > c->maxsev) c->maxsev = w->severity;
     }
@@ -787,6 +794,17 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         if (v->cl_stores[c->id] < c->n)
             buf_appendf(b, " <span class=\"dim\">(%u data store%s)</span>", v->cl_stores[c->id],
                         v->cl_stores[c->id] == 1 ? "" : "s");
+        /* how the deployment is spread (docs/attribution.md): one network, or several */
+        if (c->attributed && !c->mixed) {
+            buf_appendf(b, "<br><span class=\"dim\">all ");
+            if (c->prov) wp_esc_n(b, report_provider_name(wv_str(&v->providers, c->prov)), 40);
+            if (c->prov && c->asn) buf_appendf(b, ", ");
+            if (c->asn) wp_esc_n(b, wv_str(&v->asns, c->asn), 16);
+            buf_appendf(b, "</span>");
+        } else if (c->attributed) {
+            buf_appendf(b, "<br><span class=\"dim\">several networks (%u of %u known)</span>",
+                        c->attributed, c->n);
+        }
         buf_appendf(b, "</td><td>");
         wp_sev_badge(b, c->maxsev);
         buf_appendf(b, "</td><td>");

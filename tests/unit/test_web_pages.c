@@ -571,15 +571,18 @@ static int64_t attr_scan(struct store *s, time_t t)
         base(&f, ip, 6379, "redis", "Redis", "7.0.15", t);
         f.auth = i == 3 ? AUTH_REQUIRED : AUTH_NONE;
         attr(&f, "alibaba-cloud", 37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN");
-        put(s, id, &f, 0);
+        cert(&f, "q", "redis.example", t); /* one deployment three times: a cluster */
+        put(s, id, &f, 3);
     }
     base(&f, "10.7.0.4", 6379, "redis", "Redis", "7.0.15", t);
     f.auth = AUTH_NONE;
     attr(&f, "aws", 16509, "<b>Amazon</b>", "US");
-    put(s, id, &f, 0);
+    cert(&f, "r", "cache.example", t); /* and one on two networks, one of them unknown */
+    put(s, id, &f, 2);
     base(&f, "10.7.0.5", 6379, "redis", "Redis", "7.0.15", t);
     f.auth = AUTH_NONE;
-    put(s, id, &f, 0);
+    cert(&f, "r", "cache.example", t);
+    put(s, id, &f, 2);
     base(&f, "10.7.0.6", 6379, "redis", "Redis", "7.0.15", t);
     f.auth = AUTH_NONE;
     attr(&f, "<script>x</script>", 0, "", "");
@@ -615,6 +618,13 @@ static void test_attr_pages(int64_t scan)
     CHECK_INT(call(page_overview, NULL), 200);
     CHECK(!has("By cloud provider"));
     CHECK(!has("By network (AS)") && !has("By country"));
+
+    /* the clusters page says how each deployment is spread */
+    CHECK_INT(call(page_clusters, a, NULL), 200);
+    common("clusters, attribution");
+    CHECK(has("<b>3</b><br><span class=\"dim\">all Alibaba Cloud, AS37963</span>"));
+    CHECK(has("<b>2</b><br><span class=\"dim\">several networks (1 of 2 known)</span>"));
+    CHECK(!has("<b>Amazon"));
 
     /* the findings page filters by provider, AS and country */
     CHECK_INT(call(page_findings, a, NULL), 200);
