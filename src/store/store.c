@@ -587,7 +587,11 @@ static void *writer_main(void *arg)
             struct item *it = batch[i];
             if (!failed) {
                 if (!txn) {
-                    if (db_begin(s->w, false, &e) < 0) goto fail;
+                    /* PostgreSQL: the writing transactions of every ajar process on the
+                     * database (shards of one group, scan ends) take one advisory lock first,
+                     * so two of them never wait on each other's rows (four shards at once
+                     * deadlocked on a shared service or certificate row) */
+                    if (db_begin(s->w, db_kind(s->w) == DB_PG, &e) < 0) goto fail;
                     txn = true;
                     if (db_pipeline(s->w, &e) < 0) goto fail;
                     txn_start = now_ms();
