@@ -101,12 +101,18 @@ check_eq "the receive socket is bound to the source address" \
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
 
-# without CAP_NET_RAW: exit 1, one line saying what is missing
-setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-    "$AJAR" scan "${SYN[@]}" -p 6379 127.0.100.3 >/dev/null 2>"$T_TMP/nocap"
+# without CAP_NET_RAW: exit 1, one line saying what is missing. nobody runs a copy of the binary
+# and the signatures in a directory it may enter: a clone may sit under a 0700 directory (mktemp -d)
+NB=$(mktemp -d /tmp/ajar-nobody.XXXXXX)
+chmod 755 "$NB"
+mkdir -p "$NB/bin"
+cp "$AJAR" "$NB/bin/ajar" && cp -r signatures "$NB/signatures" && chmod -R a+rX "$NB"
+(cd "$NB" && setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$NB/bin/ajar" scan "${SYN[@]}" -p 6379 127.0.100.3 >/dev/null 2>"$T_TMP/nocap")
 check_eq "without CAP_NET_RAW: exit 1" "$?" 1
 check_eq "without CAP_NET_RAW: one line" "$(wc -l <"$T_TMP/nocap")" 1
 check "the line names CAP_NET_RAW" grep -q CAP_NET_RAW "$T_TMP/nocap"
+rm -rf "$NB"
 "$AJAR" scan --discovery bogus -q 127.0.100.3 >/dev/null 2>"$T_TMP/bad"
 check_eq "--discovery bogus: exit 2" "$?" 2
 
