@@ -296,8 +296,7 @@ static const char *device_of(const struct web_server *s, struct MHD_Connection *
         return NULL;
     if (n < 2 * DEVICE_NONCE + 1) return NULL;
     str_fmt(nonce, n, "%.*s", 2 * DEVICE_NONCE, v);
-    for (const char *p = nonce; *p; p++)
-        if (!strchr("0123456789abcdef", *p)) return NULL;
+    if (!str_is_lower_hex(nonce, 2 * DEVICE_NONCE)) return NULL;
     char mac[65];
     device_mac(s, user, nonce, mac);
     return auth_secret_eq(mac, v + 2 * DEVICE_NONCE + 1) ? nonce : NULL;
@@ -310,10 +309,13 @@ static void device_cookie(const struct web_server *s, const char *user, const ch
     if (nonce_in) {
         str_copy(nonce, nonce_in, sizeof nonce);
     } else {
-        unsigned char r[DEVICE_NONCE];
-        if (RAND_bytes(r, sizeof r) != 1) memset(r, 0, sizeof r);
-        for (int i = 0; i < DEVICE_NONCE; i++)
-            str_fmt(nonce + 2 * i, 3, "%02x", r[i]);
+        char tok[AUTH_TOKEN_HEX + 1];
+        struct err e;
+        if (auth_random_hex(tok, &e) < 0) { /* no randomness: no device cookie this time */
+            out[0] = 0;
+            return;
+        }
+        str_copy(nonce, tok, sizeof nonce); /* its first 2 * DEVICE_NONCE hex digits */
     }
     device_mac(s, user, nonce, mac);
     str_fmt(out, n, "%s=%s.%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000",
@@ -373,7 +375,7 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
     str_fmt(clear, sizeof clear, "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
             COOKIE_LOGIN);
     device_cookie(s, user, device, dk, sizeof dk);
-    const char *cookies[] = {ck, clear, dk, NULL};
+    const char *cookies[] = {ck, clear, dk[0] ? dk : NULL, NULL};
     const char *next = web_arg(r, "next");
     return redirect(c, web_next_ok(next) ? next : "/", cookies);
 }
