@@ -194,11 +194,14 @@ chaos() { # db name
         3) "$AJAR" "${S[@]}" --rate 60 --max-seconds 1 >/dev/null 2>&1 ;;
         esac
         local resumed=0
-        if [ $mode -ne 0 ] && [ $((RANDOM % 2)) -eq 0 ]; then
-            "$AJAR" scan --resume -q --db "$DB" --max-seconds 0 --rate 0 >/dev/null 2>&1
+        after=$(q "$DB" "SELECT MAX(id) FROM scans")
+        # resume this round's own scan only: one killed before it wrote its row leaves the
+        # previous round's scan newest, and finishing that one here would mix two rounds'
+        # listeners in one scan (the invariants below are per round)
+        if [ $mode -ne 0 ] && [ "$after" -gt "$before" ] && [ $((RANDOM % 2)) -eq 0 ]; then
+            "$AJAR" scan --resume="$after" -q --db "$DB" --max-seconds 0 --rate 0 >/dev/null 2>&1
             resumed=1
         fi
-        after=$(q "$DB" "SELECT MAX(id) FROM scans")
         # the truth: which pairs listened while scans (before, after] ran
         for id in $(seq $((before + 1)) "$after"); do
             for c in "${on[@]}"; do echo "$id ${c%:*} ${c##*:}"; done >>"$T_TMP/truth"
@@ -215,7 +218,7 @@ chaos() { # db name
         [ -n "$phantom$dup" ] && { fails=$((fails + 1)); echo "round $round: observation not of a listener '$phantom' or twice '$dup'"; }
         local st
         st=$(q "$DB" "SELECT status FROM scans WHERE id = $after")
-        if [ "$st" = complete ]; then
+        if [ "$st" = complete ] && [ "$after" -gt "$before" ]; then
             # a complete coverage: it observed every listener, and the open services are the
             # listeners, no more
             printf '%s\n' "${on[@]}" | sed 's/:/ /' | sort >"$T_TMP/want"
