@@ -63,14 +63,27 @@ static const char serve_usage[] =
     "/etc/ajar/tls.key\n";
 
 static const char user_usage[] =
-    "usage: ajar user add NAME [--password-stdin] [--db PATH|URL]\n"
+    "usage: ajar user add NAME [--role admin|analyst|viewer] [--owner NAME]... [--provider ID]...\n"
+    "                     [--asn N]... [--password-stdin] [--db PATH|URL]\n"
+    "       ajar user passwd NAME [--password-stdin] [--db PATH|URL]\n"
     "       ajar user del NAME [--db PATH|URL]\n"
     "       ajar user list [--db PATH|URL]\n"
     "\n"
     "The dashboard's accounts (there is no default one). Passwords are at least 12\n"
     "characters, read from the terminal (twice) or, with --password-stdin, from one line\n"
-    "of standard input; they are kept as Argon2id hashes.\n"
+    "of standard input; they are kept as Argon2id hashes. `passwd` sets a new one and\n"
+    "ends the user's sessions.\n"
     "\n"
+    "Roles: an admin sees everything, the accounts included (the first account is one by\n"
+    "default); an analyst every finding (the default after the first); a viewer only the\n"
+    "findings within its scope: the owners of the --owners file given to `ajar serve`,\n"
+    "cloud providers (the record's cloud.provider) and networks (AS numbers); a finding\n"
+    "matching any of them.\n"
+    "\n"
+    "      --role ROLE         admin, analyst or viewer\n"
+    "      --owner NAME        a viewer sees this owner's findings (repeatable)\n"
+    "      --provider ID       ... this cloud provider's (alibaba, aws, ...; repeatable)\n"
+    "      --asn N             ... this network's (37963 or AS37963; repeatable)\n"
     "      --db PATH|URL       the store (default ./ajar.db)\n"
     "      --password-stdin    read the password from standard input\n"
     "  -h, --help              this help\n";
@@ -132,10 +145,43 @@ static int prompt_password(const char *what, char *out, size_t n)
 static int print_user(void *arg, const struct auth_user *u)
 {
     (void)arg;
-    char c[32], l[32] = "never";
+    char c[32], l[32] = "never", sc[512];
     time_fmt_utc(u->created, c, sizeof c);
     if (u->last_login) time_fmt_utc(u->last_login, l, sizeof l);
-    printf("%-24s created %s  last sign-in %s\n", u->name, c, l);
+    web_scope_describe(&u->scope, sc, sizeof sc);
+    printf("%-24s %-8s created %s  last sign-in %s  sessions %lld%s%s\n", u->name,
+           web_role_name(u->role), c, l, (long long)u->sessions, sc[0] ? "  scope: " : "", sc);
+    return 0;
+}
+
+/* The new password: from stdin, or asked twice on the terminal. 0, or an exit status. */
+static int get_password(const char *name, bool pw_stdin, char *pw, size_t n)
+{
+    char again[AUTH_PASSWORD_MAX + 2];
+    int r;
+    if (pw_stdin)
+        r = read_line(stdin, pw, n);
+    else if ((r = prompt_password("Password: ", pw, n)) == 0) {
+        r = prompt_password("Again: ", again, sizeof again);
+        if (r == 0 && strcmp(pw, again) != 0) {
+            memset(again, 0, sizeof again);
+            fprintf(stderr, "ajar user: the passwords differ\n");
+            return EXIT_USAGE;
+        }
+    } else if (r == -1) {
+        fprintf(stderr, "ajar user: no terminal to ask for the password: use "
+                        "--password-stdin\n");
+        return EXIT_USAGE;
+    }
+    memset(again, 0, sizeof again);
+    const char *why = r == -2 ? "longer than 1024 characters"
+                      : r < 0 ? "missing"
+                              : auth_password_problem_user(name, pw);
+    if (why) {
+        fprintf(stderr, "ajar user: password %s\n", why);
+        memset(pw, 0, n);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -143,10 +189,15 @@ int cmd_user(int argc, char **argv)
 {
     const char *where = STORE_DEFAULT_PATH;
     bool pw_stdin = false;
-    static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
-                                       {"password-stdin", no_argument, NULL, 'p'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+    int role = -1;
+    struct web_scope scope;
+    memset(&scope, 0, sizeof scope);
+    struct err e = {0};
+    static const struct option lo[] = {
+        {"db", required_argument, NULL, 'd'},       {"password-stdin", no_argument, NULL, 'p'},
+        {"role", required_argument, NULL, 'r'},     {"owner", required_argument, NULL, 'o'},
+        {"provider", required_argument, NULL, 'P'}, {"asn", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -156,6 +207,24 @@ int cmd_user(int argc, char **argv)
             break;
         case 'p':
             pw_stdin = true;
+            break;
+        case 'r':
+            if ((role = web_role_parse(optarg)) < 0) {
+                fprintf(stderr, "ajar user: --role %s: admin, analyst or viewer\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o':
+        case 'P':
+        case 'a':
+            if (web_scope_add(&scope,
+                              c == 'o'   ? "owner"
+                              : c == 'P' ? "provider"
+                                         : "asn",
+                              optarg, &e) < 0) {
+                fprintf(stderr, "ajar user: %s\n", e.msg);
+                return EXIT_USAGE;
+            }
             break;
         case 'h':
             fputs(user_usage, stdout);
@@ -169,56 +238,72 @@ int cmd_user(int argc, char **argv)
     const char *verb = nargs > 0 ? argv[optind] : NULL;
     const char *name = nargs > 1 ? argv[optind + 1] : NULL;
     bool add = verb && strcmp(verb, "add") == 0, del = verb && strcmp(verb, "del") == 0,
-         list = verb && strcmp(verb, "list") == 0;
-    if (!(add || del || list) || ((add || del) && nargs != 2) || (list && nargs != 1)) {
+         list = verb && strcmp(verb, "list") == 0, passwd = verb && strcmp(verb, "passwd") == 0;
+    if (!(add || del || list || passwd) || ((add || del || passwd) && nargs != 2) ||
+        (list && nargs != 1)) {
         fputs(user_usage, stderr);
         return EXIT_USAGE;
     }
-    if ((add || del) && !auth_name_valid(name)) {
+    if (!add && (role >= 0 || scope.n)) {
+        fprintf(stderr, "ajar user: --role, --owner, --provider and --asn go with 'add'\n");
+        return EXIT_USAGE;
+    }
+    if ((add || del || passwd) && !auth_name_valid(name)) {
         fprintf(stderr,
                 "ajar user: '%s': user names are 1-64 letters, digits, '.', '_', '@' or "
                 "'-'\n",
                 name);
         return EXIT_USAGE;
     }
-    struct err e = {0};
+    if (add && scope.n && role < 0) role = ROLE_VIEWER;
+    if (add && role == ROLE_VIEWER && !scope.n) {
+        fprintf(stderr, "ajar user: a viewer sees only its scope: give --owner, --provider or "
+                        "--asn\n");
+        return EXIT_USAGE;
+    }
+    if (add && role >= 0 && role != ROLE_VIEWER && scope.n) {
+        fprintf(stderr, "ajar user: only a viewer has a scope (an %s sees every finding)\n",
+                web_role_name((enum web_role)role));
+        return EXIT_USAGE;
+    }
     struct db *d = NULL;
     int rc = EXIT_RUNTIME;
-    if (add) {
-        char pw[AUTH_PASSWORD_MAX + 2], again[AUTH_PASSWORD_MAX + 2];
-        int r;
-        if (pw_stdin)
-            r = read_line(stdin, pw, sizeof pw);
-        else if ((r = prompt_password("Password: ", pw, sizeof pw)) == 0) {
-            r = prompt_password("Again: ", again, sizeof again);
-            if (r == 0 && strcmp(pw, again) != 0) {
-                fprintf(stderr, "ajar user: the passwords differ\n");
-                return EXIT_USAGE;
-            }
-        } else if (r == -1) {
-            fprintf(stderr, "ajar user: no terminal to ask for the password: use "
-                            "--password-stdin\n");
-            return EXIT_USAGE;
-        }
-        memset(again, 0, sizeof again);
-        const char *why = r == -2 ? "longer than 1024 characters"
-                          : r < 0 ? "missing"
-                                  : auth_password_problem_user(name, pw);
-        if (why) {
-            fprintf(stderr, "ajar user: password %s\n", why);
+    if (add || passwd) {
+        char pw[AUTH_PASSWORD_MAX + 2];
+        int r = get_password(name, pw_stdin, pw, sizeof pw);
+        if (r) return r;
+        if (open_db(&d, where, passwd, &e) < 0) {
             memset(pw, 0, sizeof pw);
-            return EXIT_USAGE;
+            goto out;
         }
-        if (open_db(&d, where, false, &e) < 0) goto out;
-        r = auth_user_add(d, name, pw, &e);
+        if (add && role < 0) {
+            int64_t n = 0;
+            if (auth_user_count(d, &n, &e) < 0) {
+                memset(pw, 0, sizeof pw);
+                goto out;
+            }
+            role = n ? ROLE_ANALYST : ROLE_ADMIN;
+        }
+        r = add ? auth_user_add(d, name, pw, (enum web_role)role, &scope, &e)
+                : auth_password_set(d, name, pw, NULL, &e);
         memset(pw, 0, sizeof pw);
         if (r < 0) goto out;
-        if (r == 1) {
+        if (r == 1 && add) {
             fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", name, name);
             rc = EXIT_USAGE;
             goto out;
         }
-        fprintf(stderr, "ajar user: added %s\n", name);
+        if (r == 1) {
+            fprintf(stderr, "ajar user: no user %s\n", name);
+            goto out;
+        }
+        if (add) {
+            char sc[512];
+            web_scope_describe(&scope, sc, sizeof sc);
+            fprintf(stderr, "ajar user: added %s (%s%s%s)\n", name,
+                    web_role_name((enum web_role)role), sc[0] ? ": " : "", sc);
+        } else
+            fprintf(stderr, "ajar user: new password for %s; its sessions ended\n", name);
         rc = EXIT_OK;
     } else if (del) {
         if (open_db(&d, where, true, &e) < 0) goto out;

@@ -137,8 +137,20 @@
     " PRIMARY KEY (service, scan));"                                                               \
     "CREATE INDEX closures_scan ON closures(scan);"
 
-static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2, MIGRATION_3};
-static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2, MIGRATION_3};
+/*
+ * 4: the dashboard's roles (docs/dashboard.md, "Who may see what"): admin,
+ * analyst or viewer, and a viewer's scope (web/scope.h: owner=, provider=,
+ * asn= lines). The accounts made before roles existed saw everything, and
+ * stay admins.
+ */
+#define MIGRATION_4                                                                                \
+    "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';"                             \
+    "ALTER TABLE users ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
+
+static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2, MIGRATION_3,
+                                                MIGRATION_4};
+static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2, MIGRATION_3,
+                                            MIGRATION_4};
 
 _Static_assert(sizeof migrations_sqlite == sizeof migrations_pg,
                "every migration needs both dialects");

@@ -104,13 +104,21 @@ int auth_verify_password(const char *encoded, const char *pw)
 
 /* ---- accounts ---- */
 
-int auth_user_add(struct db *d, const char *name, const char *password, struct err *e)
+int auth_user_add(struct db *d, const char *name, const char *password, enum web_role role,
+                  const struct web_scope *scope, struct err *e)
 {
     char hash[256];
     if (!auth_name_valid(name)) {
         err_set(e, "user names are 1-64 letters, digits, '.', '_', '@' or '-'");
         return -1;
     }
+    int nterms = scope ? scope->n : 0;
+    if (web_role_parse(web_role_name(role)) < 0) return err_set(e, "no such role");
+    if (role == ROLE_VIEWER && nterms == 0)
+        return err_set(e, "a viewer sees only a scope: give --owner, --provider or --asn");
+    if (role != ROLE_VIEWER && nterms)
+        return err_set(e, "only a viewer has a scope (an %s sees every finding)",
+                       web_role_name(role));
     const char *why = auth_password_problem(password);
     if (why) {
         err_set(e, "password %s", why);
@@ -126,8 +134,10 @@ int auth_user_add(struct db *d, const char *name, const char *password, struct e
         rc = 1;
         goto out;
     }
-    if (db_query(d, "INSERT INTO users (name, hash, created) VALUES ($1, $2, $3)", "tti", NULL,
-                 NULL, e, name, hash, (int64_t)now_wall()) < 0 ||
+    if (db_query(d,
+                 "INSERT INTO users (name, hash, created, role, scope) VALUES ($1, $2, $3, $4, $5)",
+                 "ttitt", NULL, NULL, e, name, hash, (int64_t)now_wall(), web_role_name(role),
+                 nterms ? scope->text : "") < 0 ||
         db_commit(d, e) < 0)
         goto out;
     OPENSSL_cleanse(hash, sizeof hash);
@@ -170,6 +180,12 @@ static int row_user(void *arg, struct db_stmt *st)
     str_copy(u.name, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof u.name);
     u.created = (time_t)db_col_int(st, 1);
     u.last_login = (time_t)db_col_int(st, 2);
+    int role = web_role_parse(db_col_text(st, 3));
+    u.role = role < 0 ? ROLE_VIEWER : (enum web_role)role;
+    const char *sc = db_col_text(st, 4) ? db_col_text(st, 4) : "";
+    struct err pe;
+    if (web_scope_parse(sc, strlen(sc), &u.scope, &pe) < 0) memset(&u.scope, 0, sizeof u.scope);
+    u.sessions = db_col_int(st, 5);
     return c->fn(c->arg, &u) ? 1 : 0;
 }
 
@@ -177,8 +193,43 @@ int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u)
                    struct err *e)
 {
     struct users_ctx c = {fn, arg};
-    return db_query(d, "SELECT name, created, last_login FROM users ORDER BY name", "", row_user,
-                    &c, e);
+    return db_query(d,
+                    "SELECT u.name, u.created, u.last_login, u.role, u.scope,"
+                    " (SELECT COUNT(*) FROM web_sessions s WHERE s.username = u.name)"
+                    " FROM users u ORDER BY u.name",
+                    "", row_user, &c, e);
+}
+
+int auth_password_set(struct db *d, const char *name, const char *password, const char *keep_sha,
+                      struct err *e)
+{
+    const char *why = auth_password_problem_user(name, password);
+    if (why) return err_set(e, "password %s", why);
+    char hash[256];
+    if (auth_hash_password(password, hash, sizeof hash, e) < 0) return -1;
+    int64_t found = 0;
+    int rc = -1;
+    if (db_begin(d, true, e) < 0) goto out;
+    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
+        goto fail;
+    if (!found) {
+        db_rollback(d);
+        rc = 1;
+        goto out;
+    }
+    if (db_query(d, "UPDATE users SET hash = $2 WHERE name = $1", "tt", NULL, NULL, e, name, hash) <
+            0 ||
+        db_query(d, "DELETE FROM web_sessions WHERE username = $1 AND token_sha256 <> $2", "tt",
+                 NULL, NULL, e, name, keep_sha ? keep_sha : "") < 0 ||
+        db_commit(d, e) < 0)
+        goto fail;
+    rc = 0;
+    goto out;
+fail:
+    db_rollback(d);
+out:
+    OPENSSL_cleanse(hash, sizeof hash);
+    return rc;
 }
 
 int auth_user_count(struct db *d, int64_t *n, struct err *e)
@@ -197,7 +248,21 @@ static void make_dummy(void)
     if (auth_random_hex(pw, &e) == 0) auth_hash_password(pw, dummy_hash, sizeof dummy_hash, &e);
 }
 
+static int password_check(struct db *d, const char *name, const char *password, bool touch,
+                          struct err *e);
+
 int auth_login_check(struct db *d, const char *name, const char *password, struct err *e)
+{
+    return password_check(d, name, password, true, e);
+}
+
+int auth_password_verify(struct db *d, const char *name, const char *password, struct err *e)
+{
+    return password_check(d, name, password, false, e);
+}
+
+static int password_check(struct db *d, const char *name, const char *password, bool touch,
+                          struct err *e)
 {
     char hash[256] = "";
     bool known = false;
@@ -217,8 +282,9 @@ int auth_login_check(struct db *d, const char *name, const char *password, struc
     if (!password || strlen(password) > AUTH_PASSWORD_MAX) return 0;
     int ok = auth_verify_password(known ? hash : dummy_hash, password) && known;
     OPENSSL_cleanse(hash, sizeof hash);
-    if (ok && db_query(d, "UPDATE users SET last_login = $2 WHERE name = $1", "ti", NULL, NULL, e,
-                       name, (int64_t)now_wall()) < 0)
+    if (ok && touch &&
+        db_query(d, "UPDATE users SET last_login = $2 WHERE name = $1", "ti", NULL, NULL, e, name,
+                 (int64_t)now_wall()) < 0)
         return -1;
     return ok;
 }
@@ -282,21 +348,33 @@ int auth_session_get(struct db *d, const char *token, time_t now, const struct a
     token_sha(token, sha);
     struct db_stmt *st = NULL;
     if (db_prepare(d,
-                   "SELECT s.username, s.csrf, s.created, s.last_used FROM web_sessions s"
+                   "SELECT s.username, s.csrf, s.created, s.last_used, u.role, u.scope,"
+                   " s.address FROM web_sessions s"
                    " JOIN users u ON u.name = s.username WHERE s.token_sha256 = $1",
                    &st, e) < 0)
         return -1;
     db_bind_text(st, 1, sha);
-    int r = db_step(st, e);
+    int r = db_step(st, e), role = -1, scope_ok = 0;
     if (r == 1) {
         str_copy(s->user, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof s->user);
         str_copy(s->csrf, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof s->csrf);
         s->created = (time_t)db_col_int(st, 2);
         s->last_used = (time_t)db_col_int(st, 3);
+        role = web_role_parse(db_col_text(st, 4));
+        const char *sc = db_col_text(st, 5) ? db_col_text(st, 5) : "";
+        struct err pe;
+        scope_ok = web_scope_parse(sc, strlen(sc), &s->scope, &pe) == 0;
+        str_copy(s->address, db_col_text(st, 6) ? db_col_text(st, 6) : "", sizeof s->address);
+        str_copy(s->sha, sha, sizeof s->sha);
     }
     db_finalize(st);
     if (r < 0) return -1;
     if (r == 0) return 0;
+    /* a role or scope this ajar cannot read (a newer one's, or altered by hand) opens nothing;
+     * a viewer without a scope would see nothing, and an empty scope must never mean "all" */
+    if (role < 0 || !scope_ok || (role == ROLE_VIEWER && s->scope.n == 0)) return 0;
+    s->role = (enum web_role)role;
+    if (s->role != ROLE_VIEWER) memset(&s->scope, 0, sizeof s->scope);
     if (now - s->last_used > lim->idle || now - s->created > lim->absolute ||
         s->created > now + 300) {
         if (db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e,
@@ -328,6 +406,53 @@ int auth_session_del(struct db *d, const char *token, struct err *e)
     if (!token || strlen(token) != AUTH_TOKEN_HEX) return 0;
     token_sha(token, sha);
     return db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e, sha);
+}
+
+struct list_ctx {
+    int (*fn)(void *arg, const struct auth_session *s);
+    void *arg;
+};
+
+static int row_session(void *arg, struct db_stmt *st)
+{
+    struct list_ctx *c = arg;
+    struct auth_session s;
+    memset(&s, 0, sizeof s);
+    str_copy(s.sha, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof s.sha);
+    str_copy(s.address, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof s.address);
+    s.created = (time_t)db_col_int(st, 2);
+    s.last_used = (time_t)db_col_int(st, 3);
+    return c->fn(c->arg, &s) ? 1 : 0;
+}
+
+int auth_session_list(struct db *d, const char *user,
+                      int (*fn)(void *arg, const struct auth_session *s), void *arg, struct err *e)
+{
+    struct list_ctx c = {fn, arg};
+    return db_query(d,
+                    "SELECT token_sha256, address, created, last_used FROM web_sessions"
+                    " WHERE username = $1 ORDER BY last_used DESC, created DESC LIMIT 200",
+                    "t", row_session, &c, e, user);
+}
+
+int auth_session_end(struct db *d, const char *user, const char *sha, struct err *e)
+{
+    int64_t found = 0;
+    if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) return 1;
+    if (db_query(d, "SELECT 1 FROM web_sessions WHERE token_sha256 = $1 AND username = $2", "tt",
+                 db_row_int, &found, e, sha, user) < 0)
+        return -1;
+    if (!found) return 1;
+    if (db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1 AND username = $2", "tt",
+                 NULL, NULL, e, sha, user) < 0)
+        return -1;
+    return 0;
+}
+
+int auth_sessions_end_others(struct db *d, const char *user, const char *keep_sha, struct err *e)
+{
+    return db_query(d, "DELETE FROM web_sessions WHERE username = $1 AND token_sha256 <> $2", "tt",
+                    NULL, NULL, e, user, keep_sha ? keep_sha : "");
 }
 
 /* ---- throttling ---- */

@@ -11,6 +11,7 @@
 
 #include "core/util.h"
 #include "store/db.h"
+#include "web/scope.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,13 +35,22 @@ int auth_hash_password(const char *pw, char *out, size_t n, struct err *e);
 int auth_verify_password(const char *encoded, const char *pw);
 
 /* ---- accounts ---- */
-/* 0 added; 1 the name exists already; -1 error. */
-int auth_user_add(struct db *d, const char *name, const char *password, struct err *e);
+/* 0 added; 1 the name exists already; -1 error. A viewer needs a scope of one term or more, the
+ * other roles none (scope NULL or empty). */
+int auth_user_add(struct db *d, const char *name, const char *password, enum web_role role,
+                  const struct web_scope *scope, struct err *e);
+/* A new password for an existing user (checked as auth_password_problem_user): 0, 1 no such
+ * user, -1 error. Ends every session of the user but keep_sha (NULL: all). */
+int auth_password_set(struct db *d, const char *name, const char *password, const char *keep_sha,
+                      struct err *e);
 /* 0 deleted (with its sessions); 1 no such user; -1 error. */
 int auth_user_del(struct db *d, const char *name, struct err *e);
 struct auth_user {
     char name[AUTH_NAME_MAX + 1];
     time_t created, last_login; /* last_login 0: never */
+    enum web_role role;
+    struct web_scope scope;
+    int64_t sessions; /* live session rows */
 };
 int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u), void *arg,
                    struct err *e);
@@ -51,6 +61,8 @@ int auth_user_count(struct db *d, int64_t *n, struct err *e);
  * -1 error. On success last_login is set.
  */
 int auth_login_check(struct db *d, const char *name, const char *password, struct err *e);
+/* auth_login_check without recording a sign-in (a password change checks the current one). */
+int auth_password_verify(struct db *d, const char *name, const char *password, struct err *e);
 
 /* ---- sessions ---- */
 struct auth_limits {
@@ -60,7 +72,11 @@ struct auth_limits {
 struct auth_session {
     char user[AUTH_NAME_MAX + 1];
     char csrf[AUTH_TOKEN_HEX + 1];
+    char sha[65]; /* the SHA-256 of its token: the session's id in the store */
+    char address[64];
     time_t created, last_used;
+    enum web_role role;     /* the user's, at this request */
+    struct web_scope scope; /* a viewer's */
 };
 /* 256 random bits as hex (token must hold AUTH_TOKEN_HEX + 1). */
 int auth_random_hex(char *token, struct err *e);
@@ -75,6 +91,14 @@ int auth_session_new(struct db *d, const char *user, const char *address, time_t
 int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
                      struct auth_session *s, struct err *e);
 int auth_session_del(struct db *d, const char *token, struct err *e);
+/* The user's sessions, newest use first (fn sees sha, address, created, last_used; role and
+ * scope not filled); fn returning non-zero stops. */
+int auth_session_list(struct db *d, const char *user,
+                      int (*fn)(void *arg, const struct auth_session *s), void *arg, struct err *e);
+/* End one session of the user by its id (sha): 0 ended, 1 no such session of this user. */
+int auth_session_end(struct db *d, const char *user, const char *sha, struct err *e);
+/* End every session of the user but keep_sha (NULL: all): 0, -1. */
+int auth_sessions_end_others(struct db *d, const char *user, const char *keep_sha, struct err *e);
 /* Remove every session past its idle or absolute limit (a browser that never came back leaves
  * its row behind): run at each sign-in, so the table holds live sessions and a few stale ones. */
 int auth_sessions_purge(struct db *d, time_t now, const struct auth_limits *lim, struct err *e);

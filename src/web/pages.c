@@ -316,9 +316,14 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
                 b, "<a href=\"%s\"%s>%s</a>", nav_items[i].href,
                 nav && !strcmp(nav, nav_items[i].key) ? " class=\"on\" aria-current=\"page\"" : "",
                 nav_items[i].label);
-        buf_appendf(b, "</nav><div class=\"who\"><span class=\"user\">");
+        if (r->role == ROLE_ADMIN)
+            buf_appendf(b, "<a href=\"/users\"%s>Users</a>",
+                        nav && !strcmp(nav, "users") ? " class=\"on\" aria-current=\"page\"" : "");
+        buf_appendf(b, "</nav><div class=\"who\"><a class=\"user\" href=\"/account\"%s>",
+                    nav && !strcmp(nav, "account") ? " aria-current=\"page\"" : "");
         html_esc(b, r->user);
-        buf_appendf(b, "</span>");
+        buf_appendf(b, "</a>");
+        if (r->scope) buf_appendf(b, " <span class=\"tag\">%s</span>", web_role_name(r->role));
         if (r->csrf) {
             buf_appendf(b, "<form method=\"post\" action=\"/logout\" class=\"logout\">"
                            "<input type=\"hidden\" name=\"csrf\" value=\"");
@@ -543,7 +548,8 @@ static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, s
             memcpy(tr->by_sev[i], v->by_sev, sizeof v->by_sev);
             continue;
         }
-        if (wv_group_counts(r->ctx, r->db, tr->group[i], tr->finished[i], tr->by_sev[i], e) < 0)
+        if (wv_group_counts(r->ctx, r->db, tr->group[i], tr->finished[i], r->scope, tr->by_sev[i],
+                            e) < 0)
             return -1;
     }
     return 0;
@@ -555,7 +561,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     int q = scan_or_answer(r, o, &s, "Overview", "overview", e);
     if (q) return q < 0 ? -1 : 0;
     struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, s.group, &v, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
     struct buf *b = &o->body;
     int rc = -1;
     struct trend tr;
@@ -785,6 +791,8 @@ out:
 struct scans_page {
     struct buf *b;
     int n;
+    bool scoped; /* a viewer: no scan's arguments (its targets are every tenant's), no count of
+                    all its findings */
 };
 
 static int scans_row(void *arg, const struct scan_info *si)
@@ -811,12 +819,16 @@ static int scans_row(void *arg, const struct scan_info *si)
         html_esc(b, c2 ? c2 + 2 : s.coverage);
         buf_appendf(b, "</span></td>");
     }
-    buf_appendf(b, "<td class=\"n\"><a href=\"/findings?scan=%lld\">%s</a></td>", (long long)s.id,
-                f);
+    if (c->scoped)
+        buf_appendf(b, "<td class=\"n\"><a href=\"/findings?scan=%lld\">yours</a></td>",
+                    (long long)s.id);
+    else
+        buf_appendf(b, "<td class=\"n\"><a href=\"/findings?scan=%lld\">%s</a></td>",
+                    (long long)s.id, f);
     buf_appendf(b, "<td class=\"mono\">%.12s", s.scope);
     if (s.nshards > 1) buf_appendf(b, " <span class=\"tag\">%d shards</span>", s.nshards);
     buf_appendf(b, "</td><td class=\"mono args\">");
-    wp_esc_n(b, s.args, 90);
+    wp_esc_n(b, c->scoped ? "-" : s.args, 90);
     buf_appendf(b,
                 "</td><td class=\"acts\"><a href=\"/?scan=%lld\">overview</a> "
                 "<a href=\"/findings?scan=%lld\">findings</a> "
@@ -845,7 +857,7 @@ int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<section class=\"panel flush\"><table class=\"grid\"><thead><tr><th>Scan</th>"
                    "<th>Group</th><th>Started</th><th>Status</th><th class=\"n\">Findings</th>"
                    "<th>Scope</th><th>Command</th><th></th></tr></thead><tbody>");
-    struct scans_page c = {.b = b};
+    struct scans_page c = {.b = b, .scoped = r->scope != NULL};
     if (store_scans_page_db(r->db, 101, (page - 1) * 100, scans_row, &c, e) < 0) return -1;
     if (!c.n && page == 1)
         buf_appendf(b, "<tr><td colspan=\"8\" class=\"none\">No scans yet.</td></tr>");
@@ -866,7 +878,7 @@ int web_views_warm(struct web_ctx *ctx, struct err *e)
     int rc = wp_pick_scan(&r, &s, e);
     if (rc == 0) {
         struct wv *v = NULL;
-        rc = wv_get(ctx, db, s.group, &v, e);
+        rc = wv_get(ctx, db, s.group, NULL, &v, e);
         if (rc == 0 && v) wv_put(ctx, v);
     } else if (rc == 1)
         rc = 0; /* no scan yet: nothing to build */

@@ -210,8 +210,33 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
     buf_appendf(b, "</ol></section>");
 }
 
+/* A viewer's count of the hosts serving a certificate, and when: within its view. */
+static void scoped_cert_hosts(const struct wv *v, const char *sha, int64_t *hosts, time_t *fs,
+                              time_t *ls)
+{
+    *hosts = 0;
+    *fs = *ls = 0;
+    int64_t id = wv_lookup(&v->certs, sha);
+    if (id <= 0) return;
+    const char **ips = xmalloc((v->n ? v->n : 1) * sizeof *ips);
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct wv_row *w = &v->rows[i];
+        if (w->cert != (uint32_t)id) continue;
+        if (!*fs || w->first_seen < *fs) *fs = (time_t)w->first_seen;
+        if (w->last_seen > *ls) *ls = (time_t)w->last_seen;
+        bool seen = false;
+        for (size_t k = 0; ips && k < n && !seen; k++)
+            seen = strcmp(ips[k], w->ip) == 0;
+        if (!seen && ips) ips[n++] = w->ip;
+        if (!ips) ++*hosts;
+    }
+    if (ips) *hosts = (int64_t)n;
+    free(ips);
+}
+
 static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, const char *sha,
-                        int64_t scan, struct err *e)
+                        int64_t scan, const struct wv *sv, struct err *e)
 {
     struct db_stmt *st = NULL;
     if (!json_is_object(tls)) return 0;
@@ -219,7 +244,9 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
         b, "<section class=\"panel\" id=\"certificate\"><h2>Certificate</h2><dl class=\"kv\">");
     int64_t hosts = 0;
     time_t cfs = 0, cls = 0;
-    if (sha && *sha) {
+    if (sv && sha && *sha) {
+        scoped_cert_hosts(sv, sha, &hosts, &cfs, &cls);
+    } else if (sha && *sha) {
         if (db_prepare(r->db,
                        "SELECT hosts, first_seen, last_seen FROM certificates WHERE sha256 = $1",
                        &st, e) < 0)
@@ -386,7 +413,7 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
     struct db_stmt *st = NULL;
     const json_t *via = json_object_get(rec, "via");
     int64_t via_obs = 0;
-    if (json_is_object(via) &&
+    if (json_is_object(via) && !r->scope &&
         db_query(r->db,
                  "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
                  " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND v.port = $2"
@@ -409,12 +436,13 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
     buf_init(&rows, 1 << 20);
     int q, n = 0;
     while ((q = db_step(st, e)) == 1) {
+        const char *orec = db_col_text(st, 6) ? db_col_text(st, 6) : "";
+        if (r->scope && !wv_in_scope(r->ctx, r->scope, ip, orec)) continue;
         n++;
         int64_t id = db_col_int(st, 0);
         uint16_t p = (uint16_t)db_col_int(st, 1);
         enum severity sv = SEV_NONE;
         if (db_col_text(st, 3)) severity_parse(db_col_text(st, 3), &sv);
-        const char *orec = db_col_text(st, 6) ? db_col_text(st, 6) : "";
         bool through = p == port && mem_find(orec, strlen(orec), "\"via\":{", false);
         buf_appendf(&rows, "<li>");
         wp_sev_badge(&rows, (int)sv);
@@ -476,7 +504,7 @@ static void section_same_store(struct web_req *r, struct buf *b, const json_t *r
     if (!finding_instance_id_ok(val)) return;
     char inst[160];
     str_fmt(inst, sizeof inst, "%s/%s", service, val);
-    struct wv *v = wv_peek(r->ctx, group); /* only when the scan's index is in memory */
+    struct wv *v = wv_peek(r->ctx, group, r->scope); /* only when the scan's index is in memory */
     if (!v) return;
     int64_t want = wv_lookup(&v->instances, inst);
     size_t n = 0;
@@ -557,6 +585,12 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
            closed = (time_t)db_col_int(st, 12);
     json_error_t je;
     const char *rtext = db_col_text(st, 2);
+    if (r->scope && !wv_in_scope(r->ctx, r->scope, ip, rtext)) {
+        /* another tenant's: the same answer as no finding at all */
+        db_finalize(st);
+        return wp_error_page(r, o, 404, "No such finding",
+                             "No observation with this number is in the store.");
+    }
     json_t *rec = rtext ? json_loads(rtext, 0, &je) : NULL;
     db_finalize(st);
     if (!rec) {
@@ -567,6 +601,8 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     size_t nh = 0;
     int rc = -1;
     struct buf *b = &o->body;
+    struct wv *sv = NULL; /* a viewer's view of the group: its counts are the scope's */
+    if (r->scope && wv_get(r->ctx, r->db, group, r->scope, &sv, e) < 0) goto out;
     if (load_history(r->db, service, &h, &nh, e) < 0) goto out;
     enum severity sev = SEV_NONE;
     severity_parse(jstr(rec, "severity"), &sev);
@@ -665,13 +701,19 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "&amp;scan=%lld\">", (long long)scan);
         wp_esc_n(b, cluster, 32);
         buf_appendf(b, "</a>");
-        struct db_stmt *cs = NULL;
-        if (db_prepare(r->db, "SELECT size FROM clusters WHERE id = $1", &cs, e) < 0) goto out;
-        db_bind_text(cs, 1, cluster);
-        int cq = db_step(cs, e);
-        int64_t size = cq == 1 ? db_col_int(cs, 0) : 0;
-        db_finalize(cs);
-        if (cq < 0) goto out;
+        int64_t size = 0;
+        if (sv) {
+            int64_t cid = wv_lookup(&sv->clusters, cluster);
+            size = cid > 0 ? sv->cl_size[cid] : 0;
+        } else {
+            struct db_stmt *cs = NULL;
+            if (db_prepare(r->db, "SELECT size FROM clusters WHERE id = $1", &cs, e) < 0) goto out;
+            db_bind_text(cs, 1, cluster);
+            int cq = db_step(cs, e);
+            size = cq == 1 ? db_col_int(cs, 0) : 0;
+            db_finalize(cs);
+            if (cq < 0) goto out;
+        }
         if (size > 1) buf_appendf(b, " · one of %lld identical deployments", (long long)size);
         buf_appendf(b, "</dd>");
     }
@@ -693,7 +735,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     section_same_store(r, b, rec, svc, group, id);
     buf_appendf(b, "</div><div>");
     section_data(b, json_object_get(rec, "data"));
-    if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, e) < 0) goto out;
+    if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, sv, e) < 0) goto out;
     buf_appendf(b, "</div></div>");
     section_history(b, h, nh, id, first, closed);
 
@@ -706,6 +748,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     web_layout_end(r, o);
     rc = 0;
 out:
+    wv_put(r->ctx, sv);
     free(h);
     json_decref(rec);
     return rc;
@@ -823,8 +866,8 @@ int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
         return wp_error_page(r, o, 409, "Not comparable",
                              "The two scans covered different targets.");
     struct wv *va = NULL, *vb = NULL;
-    if (wv_get(r->ctx, r->db, so.group, &va, e) < 0) return -1;
-    if (wv_get(r->ctx, r->db, sn.group, &vb, e) < 0) {
+    if (wv_get(r->ctx, r->db, so.group, r->scope, &va, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, sn.group, r->scope, &vb, e) < 0) {
         wv_put(r->ctx, va);
         return -1;
     }

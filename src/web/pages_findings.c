@@ -611,7 +611,7 @@ int page_findings(struct web_req *r, struct web_resp *o, struct err *e)
         return 0;
     }
     struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, s.group, &v, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
     struct buf *b = &o->body;
     int rc = -1;
     uint8_t *hit = NULL;
@@ -709,6 +709,19 @@ static int cluster_times(struct db_stmt *st, const char *id, time_t *fs, time_t 
     return q < 0 ? -1 : q;
 }
 
+/* A viewer's cluster times: its members' within the scope (the clusters table's would tell when
+ * other tenants' members were seen). */
+static void scoped_cluster_times(const struct wv *v, uint32_t cid, time_t *fs, time_t *ls)
+{
+    *fs = *ls = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct wv_row *w = &v->rows[i];
+        if (w->cluster != cid) continue;
+        if (!*fs || w->first_seen < *fs) *fs = (time_t)w->first_seen;
+        if (w->last_seen > *ls) *ls = (time_t)w->last_seen;
+    }
+}
+
 int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t page = 1;
@@ -722,7 +735,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         return wp_error_page(r, o, 404, "No such scan", "The scan asked for is not in the store.");
     if (q == 1) return wp_error_page(r, o, 200, "No scans yet", "The store has no scan.");
     struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, s.group, &v, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
     struct buf *b = &o->body;
     struct db_stmt *st = NULL;
     int rc = -1;
@@ -781,7 +794,10 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         const char *id = wv_str(&v->clusters, c->id);
         time_t fs, ls;
         int64_t size;
-        if (cluster_times(st, id, &fs, &ls, &size, e) < 0) goto out;
+        if (r->scope)
+            scoped_cluster_times(v, c->id, &fs, &ls);
+        else if (cluster_times(st, id, &fs, &ls, &size, e) < 0)
+            goto out;
         char rec[32], t[32], num[32];
         wp_short(v->cl_records[c->id], rec, sizeof rec);
         wp_time(fs, t, sizeof t);
@@ -864,10 +880,14 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     db_finalize(st);
     if (known < 0) return -1;
     struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, s.group, &v, e) < 0) return -1;
+    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
     int rc = -1;
     struct buf *b = &o->body;
     int64_t cid = wv_lookup(&v->clusters, id);
+    if (r->scope) { /* a viewer knows only the clusters of its scope, and their members' times */
+        known = cid > 0;
+        if (known) scoped_cluster_times(v, (uint32_t)cid, &fs, &ls);
+    }
     if (cid < 0 && known != 1) {
         wv_put(r->ctx, v);
         return wp_error_page(r, o, 404, "No such cluster",

@@ -382,14 +382,61 @@ static enum MHD_Result login_post(struct web_server *s, struct MHD_Connection *c
 
 /* ---- routing ---- */
 
+/* Each route with the least trusted role it answers (admin < analyst < viewer): a viewer's
+ * pages read through its scope (web.h). */
 static const struct route {
     const char *path;
     web_page_fn fn;
-} routes[] = {
-    {"/", page_overview},         {"/findings", page_findings}, {"/finding", page_finding},
-    {"/clusters", page_clusters}, {"/cluster", page_cluster},   {"/scans", page_scans},
-    {"/diff", page_diff},
+    enum web_role upto;
+} routes[] =
+    {
+        {"/", page_overview, ROLE_VIEWER},       {"/findings", page_findings, ROLE_VIEWER},
+        {"/finding", page_finding, ROLE_VIEWER}, {"/clusters", page_clusters, ROLE_VIEWER},
+        {"/cluster", page_cluster, ROLE_VIEWER}, {"/scans", page_scans, ROLE_VIEWER},
+        {"/diff", page_diff, ROLE_VIEWER},       {"/account", page_account, ROLE_VIEWER},
+        {"/users", page_users, ROLE_ADMIN},
+},
+  post_routes[] = {
+      {"/account/password", post_account_password, ROLE_VIEWER},
+      {"/account/sessions", post_account_sessions, ROLE_VIEWER},
 };
+
+/* The route of a path, or NULL; *denied when it exists but not for this role. */
+static const struct route *route_find(const struct route *t, size_t n, const char *path,
+                                      enum web_role role, bool *denied)
+{
+    *denied = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(path, t[i].path) == 0) {
+            if (role > t[i].upto) {
+                *denied = true;
+                return NULL;
+            }
+            return &t[i];
+        }
+    return NULL;
+}
+
+/* Answer a page (a GET route or a POST route). */
+static enum MHD_Result run_page(struct web_server *s, struct MHD_Connection *c, struct db *d,
+                                struct web_req *r, web_page_fn fn, const char *url)
+{
+    struct err e = {0};
+    struct web_resp o = {0};
+    buf_init(&o.body, WEB_BODY_CAP);
+    int rc = fn(r, &o, &e);
+    pool_put(s, d);
+    if (rc < 0) {
+        buf_free(&o.body);
+        log_msg(0, "serve: %s: %s", url, e.msg);
+        return send_text(c, 500, "internal error");
+    }
+    if (o.status == 303) {
+        buf_free(&o.body);
+        return redirect(c, o.location, NULL);
+    }
+    return send_resp(c, &o, NULL, false);
+}
 
 /* Rebuild the query string of a GET (for the way back after signing in). */
 static enum MHD_Result query_again(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -553,6 +600,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     r.user = ss.user;
     r.csrf = ss.csrf;
     r.db = d;
+    r.role = ss.role;
+    r.scope = ss.role == ROLE_VIEWER ? &ss.scope : NULL;
+    r.session = ss.sha;
+    r.address = addr;
+    r.thr = s->thr;
+    r.audit = s->o.audit;
+    bool denied = false;
     if (post) {
         if (cross_origin(c) || !auth_secret_eq(web_arg(&r, "csrf"), ss.csrf)) {
             pool_put(s, d);
@@ -572,22 +626,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             const char *cookies[] = {clear, NULL};
             return redirect(c, "/login", cookies);
         }
+        const struct route *pr =
+            route_find(post_routes, ARRAY_LEN(post_routes), url, r.role, &denied);
+        if (pr) return run_page(s, c, d, &r, pr->fn, url);
         pool_put(s, d);
+        if (denied) {
+            auth_audit(s->o.audit, "forbidden", ss.user, addr, url);
+            return send_text(c, 403, "not for your role");
+        }
         return send_text(c, 405, "method not allowed");
     }
-    web_page_fn fn = page_not_found;
-    for (size_t i = 0; i < ARRAY_LEN(routes); i++)
-        if (strcmp(url, routes[i].path) == 0) fn = routes[i].fn;
-    struct web_resp o = {0};
-    buf_init(&o.body, WEB_BODY_CAP);
-    int rc = fn(&r, &o, &e);
-    pool_put(s, d);
-    if (rc < 0) {
-        buf_free(&o.body);
-        log_msg(0, "serve: %s: %s", url, e.msg);
-        return send_text(c, 500, "internal error");
+    const struct route *rt = route_find(routes, ARRAY_LEN(routes), url, r.role, &denied);
+    if (denied) {
+        pool_put(s, d);
+        auth_audit(s->o.audit, "forbidden", ss.user, addr, url);
+        return send_text(c, 403, "not for your role");
     }
-    return send_resp(c, &o, NULL, false);
+    return run_page(s, c, d, &r, rt ? rt->fn : page_not_found, url);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **req_cls,

@@ -594,7 +594,21 @@ static int cmp_ip_text(const void *x, const void *y, void *arg)
     return strcmp(row_ip(v, *(const uint32_t *)x), row_ip(v, *(const uint32_t *)y));
 }
 
-static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e)
+bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const char *ip,
+                 const char *record)
+{
+    if (!scope) return true;
+    const char *owner = ctx && ctx->owners && ip ? report_owner_of(ctx->owners, ip) : "";
+    char prov[32] = "", asn[16] = "", cc[3] = "";
+    if (record) record_attr(record, strlen(record), prov, asn, cc);
+    unsigned long n = asn[0] ? strtoul(asn + 2, NULL, 10) : 0;
+    return web_scope_match(scope, owner ? owner : "", prov, n);
+}
+
+/* Build the view of a group; with a scope, of its observations within the scope only: a row out
+ * of it is skipped before anything of it (a name, a count, a cluster) enters the view. */
+static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
+                 struct wv **out, struct err *e)
 {
     int64_t t0 = now_ms();
     struct wv *v = xcalloc(1, sizeof *v);
@@ -623,6 +637,7 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **
     db_bind_int(st, 1, group);
     int r;
     while ((r = db_step(st, e)) == 1) {
+        if (scope && !wv_in_scope(ctx, scope, db_col_text(st, 1), db_col_text(st, 13))) continue;
         struct wv_row *nr = arr_grow(v->rows, v->n, &cap, sizeof *nr, 1024);
         if (!nr) goto oom;
         v->rows = nr;
@@ -862,6 +877,7 @@ fail:
 
 struct wv_slot {
     int64_t group;
+    char *scope; /* the scope's text (web/scope.h), NULL: every finding */
     struct wv *v;
     bool building;
     int64_t used;
@@ -876,6 +892,7 @@ struct web_views {
     int64_t tick;
     struct {
         int64_t group;
+        char *scope; /* as in wv_slot */
         int64_t by_sev[6];
     } counts[WV_COUNTS_MAX];
     int ncounts, next_count;
@@ -895,8 +912,12 @@ int web_views_new(struct web_views **out, const char *where, struct err *e)
 void web_views_free(struct web_views *w)
 {
     if (!w) return;
-    for (int i = 0; i < WV_LRU; i++)
+    for (int i = 0; i < WV_LRU; i++) {
         if (w->slot[i].v && --w->slot[i].v->refs == 0) view_free(w->slot[i].v);
+        free(w->slot[i].scope);
+    }
+    for (int i = 0; i < w->ncounts; i++)
+        free(w->counts[i].scope);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w);
@@ -907,12 +928,20 @@ static void unref(struct wv *v)
     if (v && --v->refs == 0) view_free(v);
 }
 
-int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e)
+/* The same scope: both every finding, or the same text. */
+static bool scope_same(const char *slot, const struct web_scope *scope)
+{
+    if (!scope) return slot == NULL;
+    return slot && strcmp(slot, scope->text) == 0;
+}
+
+int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
+           struct wv **out, struct err *e)
 {
     struct web_views *w = ctx ? ctx->views : NULL;
     *out = NULL;
     if (!w) {
-        if (build(ctx, db, group, out, e) < 0) return -1;
+        if (build(ctx, db, group, scope, out, e) < 0) return -1;
         (*out)->refs = 1;
         return 0;
     }
@@ -920,7 +949,9 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
     for (;;) {
         struct wv_slot *s = NULL;
         for (int i = 0; i < WV_LRU; i++)
-            if ((w->slot[i].v || w->slot[i].building) && w->slot[i].group == group) s = &w->slot[i];
+            if ((w->slot[i].v || w->slot[i].building) && w->slot[i].group == group &&
+                scope_same(w->slot[i].scope, scope))
+                s = &w->slot[i];
         if (s && s->building) {
             pthread_cond_wait(&w->cv, &w->mu);
             continue;
@@ -958,6 +989,8 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
                 if (w->slot[i].v == v) {
                     w->slot[i].v = NULL;
                     w->slot[i].group = 0;
+                    free(w->slot[i].scope);
+                    w->slot[i].scope = NULL;
                     unref(v);
                 }
             continue;
@@ -974,14 +1007,21 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
             pthread_cond_wait(&w->cv, &w->mu);
             continue;
         }
+        char *sc = scope ? strdup(scope->text) : NULL;
+        if (scope && !sc) {
+            pthread_mutex_unlock(&w->mu);
+            return err_set(e, "out of memory");
+        }
         if (victim->v) unref(victim->v);
+        free(victim->scope);
         victim->v = NULL;
         victim->group = group;
+        victim->scope = sc;
         victim->building = true;
         victim->used = ++w->tick;
         pthread_mutex_unlock(&w->mu);
         struct wv *v = NULL;
-        int rc = build(ctx, db, group, &v, e);
+        int rc = build(ctx, db, group, scope, &v, e);
         pthread_mutex_lock(&w->mu);
         victim->building = false;
         if (rc == 0) {
@@ -989,6 +1029,8 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
             victim->v = v;
         } else {
             victim->group = 0;
+            free(victim->scope);
+            victim->scope = NULL;
         }
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
@@ -997,14 +1039,16 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, s
     }
 }
 
-struct wv *wv_peek(struct web_ctx *ctx, int64_t group)
+struct wv *wv_peek(struct web_ctx *ctx, int64_t group, const struct web_scope *scope)
 {
     struct web_views *w = ctx ? ctx->views : NULL;
     struct wv *v = NULL;
     if (!w) return NULL;
     pthread_mutex_lock(&w->mu);
     for (int i = 0; i < WV_LRU && !v; i++)
-        if (w->slot[i].v && !w->slot[i].building && w->slot[i].group == group) v = w->slot[i].v;
+        if (w->slot[i].v && !w->slot[i].building && w->slot[i].group == group &&
+            scope_same(w->slot[i].scope, scope))
+            v = w->slot[i].v;
     if (v) v->refs++;
     pthread_mutex_unlock(&w->mu);
     return v;
@@ -1030,38 +1074,75 @@ static int row_sev_count(void *arg, struct db_stmt *st)
     return 0;
 }
 
+/* A streamed row of (address, severity, record) within the scope: counted by severity. */
+struct scoped_count {
+    const struct web_ctx *ctx;
+    const struct web_scope *scope;
+    int64_t *out;
+};
+
+static int row_scoped_count(void *arg, struct db_stmt *st)
+{
+    struct scoped_count *c = arg;
+    if (wv_in_scope(c->ctx, c->scope, db_col_text(st, 0), db_col_text(st, 2)))
+        c->out[sev_of(db_col_text(st, 1))]++;
+    return 0;
+}
+
 int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
-                    int64_t out[6], struct err *e)
+                    const struct web_scope *scope, int64_t out[6], struct err *e)
 {
     struct web_views *w = ctx ? ctx->views : NULL;
     memset(out, 0, 6 * sizeof *out);
     if (w && finished) {
         pthread_mutex_lock(&w->mu);
         for (int i = 0; i < w->ncounts; i++)
-            if (w->counts[i].group == group) {
+            if (w->counts[i].group == group && scope_same(w->counts[i].scope, scope)) {
                 memcpy(out, w->counts[i].by_sev, 6 * sizeof *out);
                 pthread_mutex_unlock(&w->mu);
                 return 0;
             }
         /* a cached view of the group knows them already */
         for (int i = 0; i < WV_LRU; i++)
-            if (w->slot[i].v && w->slot[i].group == group) {
+            if (w->slot[i].v && w->slot[i].group == group && scope_same(w->slot[i].scope, scope)) {
                 memcpy(out, w->slot[i].v->by_sev, 6 * sizeof *out);
                 pthread_mutex_unlock(&w->mu);
                 goto cache;
             }
         pthread_mutex_unlock(&w->mu);
     }
-    if (db_query(db,
-                 "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
-                 " WHERE sc.scan_group = $1 GROUP BY o.severity",
-                 "i", row_sev_count, out, e, group) < 0)
+    if (scope) {
+        /* the scope is a rule over the address and the record: applied to each row as it is
+         * read, as the view's build does */
+        struct scoped_count c = {ctx, scope, out};
+        struct db_stmt *st = NULL;
+        if (db_prepare(db,
+                       "SELECT v.address, o.severity, o.record FROM observations o"
+                       " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
+                       " WHERE sc.scan_group = $1",
+                       &st, e) < 0)
+            return -1;
+        db_stream(st);
+        db_bind_int(st, 1, group);
+        int r;
+        while ((r = db_step(st, e)) == 1)
+            row_scoped_count(&c, st);
+        db_finalize(st);
+        if (r < 0) return -1;
+    } else if (db_query(db,
+                        "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id ="
+                        " o.scan WHERE sc.scan_group = $1 GROUP BY o.severity",
+                        "i", row_sev_count, out, e, group) < 0)
         return -1;
 cache:
     if (w && finished) {
+        char *sc = scope ? strdup(scope->text) : NULL;
+        if (scope && !sc) return 0; /* not cached: counted again next time */
         pthread_mutex_lock(&w->mu);
         int i = w->ncounts < WV_COUNTS_MAX ? w->ncounts++ : w->next_count++ % WV_COUNTS_MAX;
+        free(w->counts[i].scope);
         w->counts[i].group = group;
+        w->counts[i].scope = sc;
         memcpy(w->counts[i].by_sev, out, 6 * sizeof *out);
         pthread_mutex_unlock(&w->mu);
     }

@@ -20,7 +20,7 @@
  * once per distinct string, never once per row, except the address.
  *
  * A view is immutable once built, so any number of requests read it
- * without a lock; web_views keeps the two most recently used (LRU, a
+ * without a lock; web_views keeps the four most recently used, per group and scope (LRU, a
  * mutex, reference counts). A view of a finished group never goes stale;
  * one with an unfinished scan is checked at most every 2 s (scans and
  * observation counts) and rebuilt when it changed.
@@ -35,7 +35,7 @@
 
 #define WV_NAMES       16 /* names per finding the search looks at */
 #define WV_MAX_SIGNALS 64 /* distinct signal ids a view tells apart (a bit each) */
-#define WV_LRU         2
+#define WV_LRU         4  /* views kept: per group and scope */
 
 enum {
     WV_V6 = 1,     /* the address is IPv6 (ipv4 unused) */
@@ -154,13 +154,19 @@ struct wv_filter {
     bool none;                            /* nothing can match */
 };
 
-/* A view of the group (built now if needed); *out holds a reference until wv_put. */
-int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, struct wv **out, struct err *e);
+/* A view of the group (built now if needed); *out holds a reference until wv_put. With a
+ * scope (a viewer's, web/scope.h), the view holds only the group's observations within it, and
+ * every aggregate, name and id of the view derives from those alone. */
+int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
+           struct wv **out, struct err *e);
+/* An observation (its address and record JSON) within the scope? (NULL scope: yes.) */
+bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const char *ip,
+                 const char *record);
 void wv_put(struct web_ctx *ctx, struct wv *v);
 /* The group's view if the cache holds it already (a reference, for wv_put), else NULL: never
  * builds, never evicts, may be up to 2 s behind a running scan. For hints on pages that do not
  * need the view (a finding's page), so that opening an old finding costs no index build. */
-struct wv *wv_peek(struct web_ctx *ctx, int64_t group);
+struct wv *wv_peek(struct web_ctx *ctx, int64_t group, const struct web_scope *scope);
 
 /* The interned id of s, -2 when the view has no such string. */
 int64_t wv_lookup(const struct wv_intern *t, const char *s);
@@ -184,6 +190,6 @@ int wv_cmp_key(const struct wv *va, const struct wv_row *a, const struct wv *vb,
 
 /* Severity counts of a group for the trend chart (cached per finished group). */
 int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
-                    int64_t out[6], struct err *e);
+                    const struct web_scope *scope, int64_t out[6], struct err *e);
 
 #endif

@@ -25,12 +25,15 @@
 #include "core/util.h"
 #include "report/report.h"
 #include "store/db.h"
+#include "web/scope.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 struct web_views; /* view.c: the in-memory finding index per scan group */
+struct auth_throttle;
+struct auth_audit;
 
 /* What every request may read; set up by serve before the first request. */
 struct web_ctx {
@@ -47,7 +50,15 @@ struct web_req {
     const char *path;   /* the decoded path, without the query string */
     const char *user;   /* the signed-in user; NULL on /login and /static/ */
     const char *csrf;   /* the session's CSRF token, for forms; NULL without a session */
-    struct db *db;      /* this thread's read connection to the store */
+    enum web_role role; /* the signed-in user's */
+    /* a viewer's scope (web/scope.h), NULL for the roles that see every finding: every read of
+     * findings goes through it (wv_get, wp_obs_visible) */
+    const struct web_scope *scope;
+    const char *session;       /* the session's id (the SHA-256 of its token) */
+    const char *address;       /* the client's address */
+    struct auth_throttle *thr; /* the server's login throttle (a password change uses it) */
+    struct auth_audit *audit;  /* the audit log */
+    struct db *db;             /* this thread's read connection to the store */
     struct web_ctx *ctx;
     /* A query-string (GET) or form (POST) argument, NULL when absent. */
     const char *(*get_arg)(const struct web_req *r, const char *name);
@@ -80,6 +91,13 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e);   /* GET
 int page_scans(struct web_req *r, struct web_resp *o, struct err *e);     /* GET /scans */
 int page_diff(struct web_req *r, struct web_resp *o, struct err *e);      /* GET /diff */
 int page_not_found(struct web_req *r, struct web_resp *o, struct err *e); /* 404, signed in */
+/* account.c: one's own sessions and password, and (admins) the accounts */
+int page_account(struct web_req *r, struct web_resp *o, struct err *e); /* GET /account */
+int page_users(struct web_req *r, struct web_resp *o, struct err *e);   /* GET /users, admin */
+/* POST /account/password (current, new, again) and POST /account/sessions (end=ID or
+ * end=others): they write to the store, the only pages that do; 303 back to /account. */
+int post_account_password(struct web_req *r, struct web_resp *o, struct err *e);
+int post_account_sessions(struct web_req *r, struct web_resp *o, struct err *e);
 
 /*
  * The frame every page shares: <head> with the stylesheet, the navigation,

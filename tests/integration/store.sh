@@ -66,7 +66,7 @@ for DB in "$T_TMP/two.db" "$PG_URL"; do
         "$(q "$DB" 'SELECT COUNT(*) FROM services v, scans s WHERE v.closed_at = s.start_time AND s.id = (SELECT MAX(id) FROM scans)')" 1
     check_eq "$name: observations per scan" \
         "$(q "$DB" 'SELECT COUNT(*) FROM observations GROUP BY scan ORDER BY scan' | tr '\n' ' ')" "3 3 "
-    check_eq "$name: schema_version" "$(q "$DB" 'SELECT MAX(version) FROM schema_version')" 3
+    check_eq "$name: schema_version" "$(q "$DB" 'SELECT MAX(version) FROM schema_version')" 4
     if have_cmd diff; then
         "$AJAR" diff --db "$DB" --json >"$T_TMP/diff.json"
         check_eq "$name: diff exit status" "$?" 0

@@ -96,11 +96,11 @@ static void test_accounts_sessions(void)
     int64_t n = -1;
     CHECK_INT(auth_user_count(d, &n, &e), 0);
     CHECK_INT(n, 0);
-    CHECK_INT(auth_user_add(d, "alice", "short", &e), -1);
-    CHECK_INT(auth_user_add(d, "bad name", "long enough password", &e), -1);
-    CHECK_INT(auth_user_add(d, "alice", "long enough password", &e), 0);
-    CHECK_INT(auth_user_add(d, "alice", "another long password", &e), 1);
-    CHECK_INT(auth_user_add(d, "bob", "bobs long password", &e), 0);
+    CHECK_INT(auth_user_add(d, "alice", "short", ROLE_ADMIN, NULL, &e), -1);
+    CHECK_INT(auth_user_add(d, "bad name", "long enough password", ROLE_ADMIN, NULL, &e), -1);
+    CHECK_INT(auth_user_add(d, "alice", "long enough password", ROLE_ADMIN, NULL, &e), 0);
+    CHECK_INT(auth_user_add(d, "alice", "another long password", ROLE_ADMIN, NULL, &e), 1);
+    CHECK_INT(auth_user_add(d, "bob", "bobs long password", ROLE_ADMIN, NULL, &e), 0);
     int cnt = 0;
     CHECK_INT(auth_user_list(d, count_users, &cnt, &e), 0);
     CHECK_INT(cnt, 2);
@@ -421,12 +421,138 @@ static void test_listen(void)
         CHECK_MSG(web_parse_listen(bad[i], &ss, host, sizeof host, &port, &e) == -1, "%s", bad[i]);
 }
 
+static int count_sessions(void *arg, const struct auth_session *s)
+{
+    (void)s;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int first_sha(void *arg, const struct auth_session *s)
+{
+    str_copy(arg, s->sha, 65);
+    return 1;
+}
+
+struct roles_seen {
+    int n;
+    enum web_role role[4];
+    char scope[4][SCOPE_TEXT_MAX];
+};
+
+static int user_roles(void *arg, const struct auth_user *u)
+{
+    struct roles_seen *r = arg;
+    if (r->n < 4) {
+        r->role[r->n] = u->role;
+        str_copy(r->scope[r->n], u->scope.text, sizeof r->scope[r->n]);
+        r->n++;
+    }
+    return 0;
+}
+
+/* roles and scopes kept and handed to the session; one's own sessions listed and ended; a new
+ * password ends the other sessions; a role or scope altered by hand opens nothing */
+static void test_roles_sessions(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/roles.db", tmpdir);
+    struct err e = {0};
+    struct db *d = NULL;
+    CHECK_INT(db_open(&d, path, &e), 0);
+    CHECK_INT(store_migrate(d, &e), 0);
+    struct web_scope sc;
+    memset(&sc, 0, sizeof sc);
+    CHECK_INT(web_scope_add(&sc, "owner", "Shanghai PSB", &e), 0);
+    /* a viewer needs a scope, the others none */
+    CHECK_INT(auth_user_add(d, "vera", "vera's long password", ROLE_VIEWER, NULL, &e), -1);
+    CHECK(strstr(e.msg, "scope") != NULL);
+    CHECK_INT(auth_user_add(d, "ann", "ann's long password", ROLE_ANALYST, &sc, &e), -1);
+    CHECK_INT(auth_user_add(d, "vera", "vera's long password", ROLE_VIEWER, &sc, &e), 0);
+    CHECK_INT(auth_user_add(d, "ann", "ann's long password", ROLE_ANALYST, NULL, &e), 0);
+    CHECK_INT(auth_user_add(d, "adam", "adam's long password", ROLE_ADMIN, NULL, &e), 0);
+    struct roles_seen rs = {0};
+    CHECK_INT(auth_user_list(d, user_roles, &rs, &e), 0);
+    CHECK_INT(rs.n, 3); /* adam, ann, vera */
+    CHECK_INT(rs.role[0], ROLE_ADMIN);
+    CHECK_INT(rs.role[1], ROLE_ANALYST);
+    CHECK_INT(rs.role[2], ROLE_VIEWER);
+    CHECK_STR(rs.scope[2], "owner=Shanghai PSB\n");
+    CHECK_STR(rs.scope[1], "");
+
+    struct auth_limits lim = {.idle = 1000, .absolute = 10000};
+    time_t t0 = 1700000000;
+    char t1[AUTH_TOKEN_HEX + 1], t2[AUTH_TOKEN_HEX + 1], t3[AUTH_TOKEN_HEX + 1];
+    struct auth_session s, g;
+    CHECK_INT(auth_session_new(d, "vera", "127.0.0.1", t0, t1, &s, &e), 0);
+    CHECK_INT(auth_session_new(d, "vera", "127.0.0.2", t0 + 1, t2, &s, &e), 0);
+    CHECK_INT(auth_session_new(d, "ann", "127.0.0.3", t0 + 2, t3, &s, &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 5, &lim, &g, &e), 1);
+    CHECK_INT(g.role, ROLE_VIEWER);
+    CHECK_INT(g.scope.n, 1);
+    CHECK_STR(g.scope.t[0].value, "Shanghai PSB");
+    CHECK_INT((int)strlen(g.sha), 64);
+    char vera1[65];
+    str_copy(vera1, g.sha, sizeof vera1);
+    CHECK_INT(auth_session_get(d, t3, t0 + 5, &lim, &g, &e), 1);
+    CHECK_INT(g.role, ROLE_ANALYST);
+    CHECK_INT(g.scope.n, 0);
+    char ann[65];
+    str_copy(ann, g.sha, sizeof ann);
+
+    int n = 0;
+    CHECK_INT(auth_session_list(d, "vera", count_sessions, &n, &e), 0);
+    CHECK_INT(n, 2);
+    /* another account's session cannot be ended by its id */
+    CHECK_INT(auth_session_end(d, "vera", ann, &e), 1);
+    CHECK_INT(auth_session_get(d, t3, t0 + 6, &lim, &g, &e), 1);
+    CHECK_INT(auth_session_end(d, "vera", "not-an-id", &e), 1);
+    CHECK_INT(auth_session_end(d, "vera", NULL, &e), 1);
+    /* ending the others keeps this one */
+    CHECK_INT(auth_sessions_end_others(d, "vera", vera1, &e), 0);
+    n = 0;
+    CHECK_INT(auth_session_list(d, "vera", count_sessions, &n, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(auth_session_get(d, t2, t0 + 7, &lim, &g, &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 7, &lim, &g, &e), 1);
+    char sha[65] = "";
+    CHECK_INT(auth_session_list(d, "vera", first_sha, sha, &e), 0);
+    CHECK_STR(sha, vera1);
+    CHECK_INT(auth_session_end(d, "vera", vera1, &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 8, &lim, &g, &e), 0);
+
+    /* a new password: checked, the old one stops working, the other sessions end */
+    CHECK_INT(auth_session_new(d, "ann", "127.0.0.4", t0 + 9, t1, &s, &e), 0);
+    CHECK_INT(auth_password_set(d, "ann", "short", ann, &e), -1);
+    CHECK_INT(auth_password_set(d, "ann", "ann-is-my-password", ann, &e), -1); /* holds the name */
+    CHECK_INT(auth_password_set(d, "nobody", "a long enough password", NULL, &e), 1);
+    CHECK_INT(auth_password_set(d, "ann", "a brand new long secret", ann, &e), 0);
+    CHECK_INT(auth_password_verify(d, "ann", "ann's long password", &e), 0);
+    CHECK_INT(auth_password_verify(d, "ann", "a brand new long secret", &e), 1);
+    CHECK_INT(auth_session_get(d, t3, t0 + 10, &lim, &g, &e), 1); /* the one kept */
+    CHECK_INT(auth_session_get(d, t1, t0 + 10, &lim, &g, &e), 0); /* ended */
+
+    /* a role or a scope this ajar cannot read opens nothing; a viewer with an empty scope
+     * neither (it must never mean "every finding") */
+    CHECK_INT(auth_session_new(d, "vera", "127.0.0.1", t0 + 11, t1, &s, &e), 0);
+    CHECK_INT(db_exec(d, "UPDATE users SET scope = 'tenant=x' WHERE name = 'vera'", &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 12, &lim, &g, &e), 0);
+    CHECK_INT(auth_session_new(d, "vera", "127.0.0.1", t0 + 11, t1, &s, &e), 0);
+    CHECK_INT(db_exec(d, "UPDATE users SET scope = '' WHERE name = 'vera'", &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 12, &lim, &g, &e), 0);
+    CHECK_INT(auth_session_new(d, "adam", "127.0.0.1", t0 + 11, t1, &s, &e), 0);
+    CHECK_INT(db_exec(d, "UPDATE users SET role = 'root' WHERE name = 'adam'", &e), 0);
+    CHECK_INT(auth_session_get(d, t1, t0 + 12, &lim, &g, &e), 0);
+    db_close(d);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 1;
     test_names();
     test_hash();
     test_accounts_sessions();
+    test_roles_sessions();
     test_throttle();
     test_throttle_keys();
     test_audit();
