@@ -104,6 +104,8 @@ static const char css[] =
     "white-space:nowrap}"
     ".nowrap{white-space:nowrap}.dim{color:var(--dim)}.none{color:var(--dim);font-style:italic}"
     ".args{max-width:360px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
+    "form.stack label{display:block;margin:.5em 0}form.stack input{display:block;margin-top:.2em}"
+    "form.inline{display:inline}p.notice{color:var(--ok,#1a7f37)}"
     ".acts a{margin-right:8px;white-space:nowrap}"
     "ul.changes{margin:0;padding:0;list-style:none}ul.changes li{margin:0}"
     "ul.plain{margin:0;padding:0;list-style:none}ul.plain li{padding:3px 0}"

@@ -213,5 +213,28 @@ check "the audit log records the password change and the ended sessions" bash -c
 # a viewer's scope changes with its account: deleted, its sessions end at once
 "$AJAR" user del vp --db "$DB" >/dev/null 2>&1
 check_eq "a deleted viewer's session ends" "$(get vp /)" 303
+# ---- a scoped viewer in a real browser (playwright-core, Debian's chromium) ----
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -f tests/web/node_modules/playwright-core/package.json ]; then
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+        install -y -q nodejs npm >/dev/null 2>&1
+    (cd tests/web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null 2>&1; })
+fi
+if [ -x "$CHROMIUM" ] && [ -f tests/web/node_modules/playwright-core/package.json ]; then
+    AJAR_BASE=$U AJAR_USER=va AJAR_PASSWORD=$PW AJAR_OUT=test-output/serve-scoped CHROMIUM=$CHROMIUM \
+        AJAR_OWN='127\.0\.170\.' AJAR_OTHERS='127\.0\.17[12]\.[0-9]+' AJAR_NOWN=2 AJAR_CLUSTER=$CL \
+        timeout 300 node tests/web/scoped.mjs >"$T_TMP/scoped.out" 2>&1
+    rc=$?
+    grep -v '^[0-9]* passed' "$T_TMP/scoped.out"
+    last=$(tail -n 1 "$T_TMP/scoped.out")
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        T_PASS=$((T_PASS + BASH_REMATCH[1])); T_FAIL=$((T_FAIL + BASH_REMATCH[2]))
+        [ "$rc" -eq 0 ] || [ "${BASH_REMATCH[2]}" -gt 0 ] || bad "scoped.mjs exited $rc"
+    else
+        bad "scoped.mjs did not finish (exit $rc)"
+    fi
+else
+    bad "chromium or playwright-core missing (scripts/deps.sh test; tests/web npm ci)"
+fi
 check "no sanitizer report from the server" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$T_TMP/serve.log'"
 t_end
