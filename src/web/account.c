@@ -174,10 +174,10 @@ int post_account_sessions(struct web_req *r, struct web_resp *o, struct err *e)
         see_other(o, "/account?done=others");
         return 0;
     }
-    int rc = auth_session_end(r->db, r->user, end, e);
+    int rc = end ? auth_session_end(r->db, r->user, end, e) : 1;
     if (rc < 0) return -1;
     /* another account's session, or none: the same answer as an unknown id */
-    if (rc == 1) return render(r, o, 404, "No such session of yours.", e);
+    if (rc == 1 || !end) return render(r, o, 404, "No such session of yours.", e);
     auth_audit(r->audit, "session_ended", r->user, r->address, NULL);
     see_other(o, r->session && strcmp(end, r->session) == 0 ? "/login" : "/account?done=ended");
     return 0;

@@ -19,8 +19,12 @@
  * except the static assets.
  *
  * Bounds: request headers within MHD's per-connection memory (64 KiB), a
- * POST body at most 16 KiB, at most 256 connections (32 per address), 30 s
- * idle connection timeout.
+ * POST body at most 16 KiB (refused unread past 1 MiB), at most 1,024
+ * connections (8 per address), 15 s idle connection timeout.
+ *
+ * Roles (web/scope.h): each route names the least trusted role it answers;
+ * a viewer's request carries its scope, which every read of findings
+ * applies (web.h).
  */
 #include "web/server.h"
 #include "web/text.h"
