@@ -186,4 +186,6 @@ struct store_service {
 int store_services(struct store *s, const char *ip, uint16_t port,
                    int (*fn)(void *arg, const struct store_service *sv), void *arg, struct err *e);
 
+#include "store/dash.h" /* the dashboard's reads, accounts and sessions */
+
 #endif

@@ -2,6 +2,7 @@
  * web/auth.c -- accounts, sessions, throttling, audit (see auth.h).
  */
 #include "web/auth.h"
+#include "store/store.h"
 
 #include <argon2.h>
 #include <jansson.h>
@@ -102,7 +103,7 @@ int auth_verify_password(const char *encoded, const char *pw)
     return argon2id_verify(encoded, pw, strlen(pw)) == ARGON2_OK;
 }
 
-/* ---- accounts ---- */
+/* ---- accounts (rows kept by the store: store/dash.h) ---- */
 
 int auth_user_add(struct db *d, const char *name, const char *password, enum web_role role,
                   const struct web_scope *scope, struct err *e)
@@ -125,47 +126,15 @@ int auth_user_add(struct db *d, const char *name, const char *password, enum web
         return -1;
     }
     if (auth_hash_password(password, hash, sizeof hash, e) < 0) return -1;
-    int64_t found = 0;
-    int rc = -1;
-    if (db_begin(d, true, e) < 0) return -1;
-    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
-        goto out;
-    if (found) {
-        rc = 1;
-        goto out;
-    }
-    if (db_query(d,
-                 "INSERT INTO users (name, hash, created, role, scope) VALUES ($1, $2, $3, $4, $5)",
-                 "ttitt", NULL, NULL, e, name, hash, (int64_t)now_wall(), web_role_name(role),
-                 nterms ? scope->text : "") < 0 ||
-        db_commit(d, e) < 0)
-        goto out;
+    int rc = store_user_insert(d, name, hash, now_wall(), web_role_name(role),
+                               nterms ? scope->text : "", e);
     OPENSSL_cleanse(hash, sizeof hash);
-    return 0;
-out:
-    OPENSSL_cleanse(hash, sizeof hash);
-    db_rollback(d);
     return rc;
 }
 
 int auth_user_del(struct db *d, const char *name, struct err *e)
 {
-    int64_t found = 0;
-    if (db_begin(d, true, e) < 0) return -1;
-    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
-        goto fail;
-    if (!found) {
-        db_rollback(d);
-        return 1;
-    }
-    if (db_query(d, "DELETE FROM web_sessions WHERE username = $1", "t", NULL, NULL, e, name) < 0 ||
-        db_query(d, "DELETE FROM users WHERE name = $1", "t", NULL, NULL, e, name) < 0)
-        goto fail;
-    if (db_commit(d, e) < 0) goto fail;
-    return 0;
-fail:
-    db_rollback(d);
-    return -1;
+    return store_user_delete(d, name, e);
 }
 
 struct users_ctx {
@@ -173,19 +142,20 @@ struct users_ctx {
     void *arg;
 };
 
-static int row_user(void *arg, struct db_stmt *st)
+static int row_user(void *arg, const struct store_user_row *r)
 {
     struct users_ctx *c = arg;
-    struct auth_user u = {0};
-    str_copy(u.name, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof u.name);
-    u.created = (time_t)db_col_int(st, 1);
-    u.last_login = (time_t)db_col_int(st, 2);
-    int role = web_role_parse(db_col_text(st, 3));
+    struct auth_user u;
+    memset(&u, 0, sizeof u);
+    str_copy(u.name, r->name, sizeof u.name);
+    u.created = r->created;
+    u.last_login = r->last_login;
+    int role = web_role_parse(r->role);
     u.role = role < 0 ? ROLE_VIEWER : (enum web_role)role;
-    const char *sc = db_col_text(st, 4) ? db_col_text(st, 4) : "";
     struct err pe;
-    if (web_scope_parse(sc, strlen(sc), &u.scope, &pe) < 0) memset(&u.scope, 0, sizeof u.scope);
-    u.sessions = db_col_int(st, 5);
+    if (web_scope_parse(r->scope, strlen(r->scope), &u.scope, &pe) < 0)
+        memset(&u.scope, 0, sizeof u.scope);
+    u.sessions = r->sessions;
     return c->fn(c->arg, &u) ? 1 : 0;
 }
 
@@ -193,11 +163,7 @@ int auth_user_list(struct db *d, int (*fn)(void *arg, const struct auth_user *u)
                    struct err *e)
 {
     struct users_ctx c = {fn, arg};
-    return db_query(d,
-                    "SELECT u.name, u.created, u.last_login, u.role, u.scope,"
-                    " (SELECT COUNT(*) FROM web_sessions s WHERE s.username = u.name)"
-                    " FROM users u ORDER BY u.name",
-                    "", row_user, &c, e);
+    return store_user_list(d, row_user, &c, e);
 }
 
 int auth_password_set(struct db *d, const char *name, const char *password, const char *keep_sha,
@@ -207,35 +173,14 @@ int auth_password_set(struct db *d, const char *name, const char *password, cons
     if (why) return err_set(e, "password %s", why);
     char hash[256];
     if (auth_hash_password(password, hash, sizeof hash, e) < 0) return -1;
-    int64_t found = 0;
-    int rc = -1;
-    if (db_begin(d, true, e) < 0) goto out;
-    if (db_query(d, "SELECT 1 FROM users WHERE name = $1", "t", db_row_int, &found, e, name) < 0)
-        goto fail;
-    if (!found) {
-        db_rollback(d);
-        rc = 1;
-        goto out;
-    }
-    if (db_query(d, "UPDATE users SET hash = $2 WHERE name = $1", "tt", NULL, NULL, e, name, hash) <
-            0 ||
-        db_query(d, "DELETE FROM web_sessions WHERE username = $1 AND token_sha256 <> $2", "tt",
-                 NULL, NULL, e, name, keep_sha ? keep_sha : "") < 0 ||
-        db_commit(d, e) < 0)
-        goto fail;
-    rc = 0;
-    goto out;
-fail:
-    db_rollback(d);
-out:
+    int rc = store_user_set_hash(d, name, hash, keep_sha, e);
     OPENSSL_cleanse(hash, sizeof hash);
     return rc;
 }
 
 int auth_user_count(struct db *d, int64_t *n, struct err *e)
 {
-    *n = 0;
-    return db_query(d, "SELECT COUNT(*) FROM users", "", db_row_int, n, e);
+    return store_user_count(d, n, e);
 }
 
 /* The hash an unknown user is checked against, so the answer takes as long. */
@@ -249,7 +194,22 @@ static void make_dummy(void)
 }
 
 static int password_check(struct db *d, const char *name, const char *password, bool touch,
-                          struct err *e);
+                          struct err *e)
+{
+    char hash[256] = "";
+    bool known = false;
+    pthread_once(&dummy_once, make_dummy);
+    if (auth_name_valid(name) && password && strlen(password) <= AUTH_PASSWORD_MAX) {
+        int r = store_user_hash(d, name, hash, sizeof hash, e);
+        if (r < 0) return -1;
+        known = r == 1;
+    }
+    if (!password || strlen(password) > AUTH_PASSWORD_MAX) return 0;
+    int ok = auth_verify_password(known ? hash : dummy_hash, password) && known;
+    OPENSSL_cleanse(hash, sizeof hash);
+    if (ok && touch && store_user_signed_in(d, name, now_wall(), e) < 0) return -1;
+    return ok;
+}
 
 int auth_login_check(struct db *d, const char *name, const char *password, struct err *e)
 {
@@ -259,34 +219,6 @@ int auth_login_check(struct db *d, const char *name, const char *password, struc
 int auth_password_verify(struct db *d, const char *name, const char *password, struct err *e)
 {
     return password_check(d, name, password, false, e);
-}
-
-static int password_check(struct db *d, const char *name, const char *password, bool touch,
-                          struct err *e)
-{
-    char hash[256] = "";
-    bool known = false;
-    pthread_once(&dummy_once, make_dummy);
-    if (auth_name_valid(name) && password && strlen(password) <= AUTH_PASSWORD_MAX) {
-        struct db_stmt *st = NULL;
-        if (db_prepare(d, "SELECT hash FROM users WHERE name = $1", &st, e) < 0) return -1;
-        db_bind_text(st, 1, name);
-        int r = db_step(st, e);
-        if (r == 1 && db_col_text(st, 0)) {
-            str_copy(hash, db_col_text(st, 0), sizeof hash);
-            known = true;
-        }
-        db_finalize(st);
-        if (r < 0) return -1;
-    }
-    if (!password || strlen(password) > AUTH_PASSWORD_MAX) return 0;
-    int ok = auth_verify_password(known ? hash : dummy_hash, password) && known;
-    OPENSSL_cleanse(hash, sizeof hash);
-    if (ok && touch &&
-        db_query(d, "UPDATE users SET last_login = $2 WHERE name = $1", "ti", NULL, NULL, e, name,
-                 (int64_t)now_wall()) < 0)
-        return -1;
-    return ok;
 }
 
 /* ---- sessions ---- */
@@ -324,17 +256,35 @@ bool auth_secret_eq(const char *a, const char *b)
 int auth_session_new(struct db *d, const char *user, const char *address, time_t now,
                      char token[AUTH_TOKEN_HEX + 1], struct auth_session *s, struct err *e)
 {
-    char sha[65];
     memset(s, 0, sizeof *s);
     if (auth_random_hex(token, e) < 0 || auth_random_hex(s->csrf, e) < 0) return -1;
-    token_sha(token, sha);
+    token_sha(token, s->sha);
     str_copy(s->user, user, sizeof s->user);
+    str_copy(s->address, address ? address : "", sizeof s->address);
     s->created = s->last_used = now;
-    return db_query(d,
-                    "INSERT INTO web_sessions (token_sha256, username, csrf, address, created,"
-                    " last_used) VALUES ($1, $2, $3, $4, $5, $5)",
-                    "tttti", NULL, NULL, e, sha, user, s->csrf, address ? address : "",
-                    (int64_t)now);
+    return store_session_insert(d, s->sha, user, s->csrf, address, now, e);
+}
+
+struct got {
+    struct auth_session *s;
+    int role;
+    bool scope_ok;
+};
+
+static int got_session(void *arg, const struct store_session_row *r)
+{
+    struct got *g = arg;
+    struct auth_session *s = g->s;
+    str_copy(s->user, r->user, sizeof s->user);
+    str_copy(s->csrf, r->csrf, sizeof s->csrf);
+    str_copy(s->address, r->address, sizeof s->address);
+    str_copy(s->sha, r->sha, sizeof s->sha);
+    s->created = r->created;
+    s->last_used = r->last_used;
+    g->role = web_role_parse(r->role);
+    struct err pe;
+    g->scope_ok = web_scope_parse(r->scope, strlen(r->scope), &s->scope, &pe) == 0;
+    return 0;
 }
 
 int auth_session_get(struct db *d, const char *token, time_t now, const struct auth_limits *lim,
@@ -346,48 +296,23 @@ int auth_session_get(struct db *d, const char *token, time_t now, const struct a
         strspn(token, "0123456789abcdef") != AUTH_TOKEN_HEX)
         return 0;
     token_sha(token, sha);
-    struct db_stmt *st = NULL;
-    if (db_prepare(d,
-                   "SELECT s.username, s.csrf, s.created, s.last_used, u.role, u.scope,"
-                   " s.address FROM web_sessions s"
-                   " JOIN users u ON u.name = s.username WHERE s.token_sha256 = $1",
-                   &st, e) < 0)
-        return -1;
-    db_bind_text(st, 1, sha);
-    int r = db_step(st, e), role = -1, scope_ok = 0;
-    if (r == 1) {
-        str_copy(s->user, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof s->user);
-        str_copy(s->csrf, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof s->csrf);
-        s->created = (time_t)db_col_int(st, 2);
-        s->last_used = (time_t)db_col_int(st, 3);
-        role = web_role_parse(db_col_text(st, 4));
-        const char *sc = db_col_text(st, 5) ? db_col_text(st, 5) : "";
-        struct err pe;
-        scope_ok = web_scope_parse(sc, strlen(sc), &s->scope, &pe) == 0;
-        str_copy(s->address, db_col_text(st, 6) ? db_col_text(st, 6) : "", sizeof s->address);
-        str_copy(s->sha, sha, sizeof s->sha);
-    }
-    db_finalize(st);
-    if (r < 0) return -1;
-    if (r == 0) return 0;
+    struct got g = {s, -1, false};
+    int r = store_session_get(d, sha, got_session, &g, e);
+    if (r <= 0) return r;
     /* a role or scope this ajar cannot read (a newer one's, or altered by hand) opens nothing;
      * a viewer without a scope would see nothing, and an empty scope must never mean "all" */
-    if (role < 0 || !scope_ok || (role == ROLE_VIEWER && s->scope.n == 0)) return 0;
-    s->role = (enum web_role)role;
+    if (g.role < 0 || !g.scope_ok || (g.role == ROLE_VIEWER && s->scope.n == 0)) return 0;
+    s->role = (enum web_role)g.role;
     if (s->role != ROLE_VIEWER) memset(&s->scope, 0, sizeof s->scope);
     if (now - s->last_used > lim->idle || now - s->created > lim->absolute ||
         s->created > now + 300) {
-        if (db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e,
-                     sha) < 0)
-            return -1;
+        if (store_session_delete(d, sha, e) < 0) return -1;
         return 0;
     }
     /* refresh last_used often enough for the idle limit, at most once a minute */
     int every = lim->idle / 4 < 60 ? lim->idle / 4 : 60;
     if (now - s->last_used >= every) {
-        if (db_query(d, "UPDATE web_sessions SET last_used = $2 WHERE token_sha256 = $1", "ti",
-                     NULL, NULL, e, sha, (int64_t)now) < 0)
-            return -1;
+        if (store_session_touch(d, sha, now, e) < 0) return -1;
         s->last_used = now;
     }
     return 1;
@@ -395,9 +320,7 @@ int auth_session_get(struct db *d, const char *token, time_t now, const struct a
 
 int auth_sessions_purge(struct db *d, time_t now, const struct auth_limits *lim, struct err *e)
 {
-    return db_query(
-        d, "DELETE FROM web_sessions WHERE last_used < $1 OR created < $2 OR created > $3", "iii",
-        NULL, NULL, e, (int64_t)now - lim->idle, (int64_t)now - lim->absolute, (int64_t)now + 300);
+    return store_sessions_purge(d, now - lim->idle, now - lim->absolute, now + 300, e);
 }
 
 int auth_session_del(struct db *d, const char *token, struct err *e)
@@ -405,7 +328,7 @@ int auth_session_del(struct db *d, const char *token, struct err *e)
     char sha[65];
     if (!token || strlen(token) != AUTH_TOKEN_HEX) return 0;
     token_sha(token, sha);
-    return db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1", "t", NULL, NULL, e, sha);
+    return store_session_delete(d, sha, e);
 }
 
 struct list_ctx {
@@ -413,15 +336,15 @@ struct list_ctx {
     void *arg;
 };
 
-static int row_session(void *arg, struct db_stmt *st)
+static int row_session(void *arg, const struct store_session_row *r)
 {
     struct list_ctx *c = arg;
     struct auth_session s;
     memset(&s, 0, sizeof s);
-    str_copy(s.sha, db_col_text(st, 0) ? db_col_text(st, 0) : "", sizeof s.sha);
-    str_copy(s.address, db_col_text(st, 1) ? db_col_text(st, 1) : "", sizeof s.address);
-    s.created = (time_t)db_col_int(st, 2);
-    s.last_used = (time_t)db_col_int(st, 3);
+    str_copy(s.sha, r->sha, sizeof s.sha);
+    str_copy(s.address, r->address, sizeof s.address);
+    s.created = r->created;
+    s.last_used = r->last_used;
     return c->fn(c->arg, &s) ? 1 : 0;
 }
 
@@ -429,30 +352,18 @@ int auth_session_list(struct db *d, const char *user,
                       int (*fn)(void *arg, const struct auth_session *s), void *arg, struct err *e)
 {
     struct list_ctx c = {fn, arg};
-    return db_query(d,
-                    "SELECT token_sha256, address, created, last_used FROM web_sessions"
-                    " WHERE username = $1 ORDER BY last_used DESC, created DESC LIMIT 200",
-                    "t", row_session, &c, e, user);
+    return store_session_list(d, user, 200, row_session, &c, e);
 }
 
 int auth_session_end(struct db *d, const char *user, const char *sha, struct err *e)
 {
-    int64_t found = 0;
     if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) return 1;
-    if (db_query(d, "SELECT 1 FROM web_sessions WHERE token_sha256 = $1 AND username = $2", "tt",
-                 db_row_int, &found, e, sha, user) < 0)
-        return -1;
-    if (!found) return 1;
-    if (db_query(d, "DELETE FROM web_sessions WHERE token_sha256 = $1 AND username = $2", "tt",
-                 NULL, NULL, e, sha, user) < 0)
-        return -1;
-    return 0;
+    return store_session_end(d, user, sha, e);
 }
 
 int auth_sessions_end_others(struct db *d, const char *user, const char *keep_sha, struct err *e)
 {
-    return db_query(d, "DELETE FROM web_sessions WHERE username = $1 AND token_sha256 <> $2", "tt",
-                    NULL, NULL, e, user, keep_sha ? keep_sha : "");
+    return store_sessions_end_others(d, user, keep_sha, e);
 }
 
 /* ---- throttling ---- */

@@ -203,10 +203,9 @@ int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e)
 {
     struct scan_info si;
     struct err ne;
-    int64_t have = 0;
     /* "no such scan" is an answer (1), not an error */
-    if (db_query(db, "SELECT id FROM scans WHERE id = $1", "i", db_row_int, &have, e, id) < 0)
-        return -1;
+    int have = store_scan_exists(db, id, e);
+    if (have < 0) return -1;
     if (!have) return 1;
     if (store_scan_get_db(db, id, &si, &ne) < 0) {
         *e = ne;
@@ -510,29 +509,22 @@ static int group_panel(struct buf *b, const struct wv *v, const char *qs, const 
     return 0;
 }
 
+static int trend_row(void *arg, int64_t group, int64_t max_id, time_t start, int64_t unfinished)
+{
+    struct trend *tr = arg;
+    if (tr->n >= REPORT_HISTORY_MAX) return 1;
+    tr->group[tr->n] = group;
+    tr->id[tr->n] = max_id;
+    tr->t[tr->n] = start;
+    tr->finished[tr->n] = unfinished == 0;
+    tr->n++;
+    return 0;
+}
+
 static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, struct err *e)
 {
-    struct db_stmt *st = NULL;
     memset(tr, 0, sizeof *tr);
-    if (db_prepare(r->db,
-                   "SELECT scan_group, MAX(id), MIN(start_time),"
-                   " SUM(CASE WHEN end_time IS NULL THEN 1 ELSE 0 END) FROM scans"
-                   " WHERE scope_key = $1 AND scan_group <= $2 GROUP BY scan_group"
-                   " ORDER BY scan_group DESC LIMIT 30",
-                   &st, e) < 0)
-        return -1;
-    db_bind_text(st, 1, v->scope);
-    db_bind_int(st, 2, v->group);
-    int q;
-    while ((q = db_step(st, e)) == 1 && tr->n < REPORT_HISTORY_MAX) {
-        tr->group[tr->n] = db_col_int(st, 0);
-        tr->id[tr->n] = db_col_int(st, 1);
-        tr->t[tr->n] = (time_t)db_col_int(st, 2);
-        tr->finished[tr->n] = db_col_int(st, 3) == 0;
-        tr->n++;
-    }
-    db_finalize(st);
-    if (q < 0) return -1;
+    if (store_trend_groups(r->db, v->scope, v->group, 30, trend_row, tr, e) < 0) return -1;
     /* oldest first */
     for (size_t i = 0; i < tr->n / 2; i++) {
         size_t k = tr->n - 1 - i;

@@ -12,6 +12,7 @@
  * always tcp today).
  */
 #include "catalog/catalog.h"
+#include "web/auth.h"
 #include "web/web_int.h"
 
 #include "assess/assess.h"
@@ -75,44 +76,46 @@ struct hist {
     int64_t records, bytes;
 };
 
+struct hist_ctx {
+    struct hist **out;
+    size_t *n, cap;
+    bool oom;
+};
+
+static int hist_row(void *arg, const struct store_obs_row *r)
+{
+    struct hist_ctx *c = arg;
+    struct hist *nh = arr_grow(*c->out, *c->n, &c->cap, sizeof *nh, 16);
+    if (!nh) {
+        c->oom = true;
+        return 1;
+    }
+    *c->out = nh;
+    struct hist *h = &(*c->out)[(*c->n)++];
+    memset(h, 0, sizeof *h);
+    h->obs = r->obs;
+    h->scan = r->scan;
+    h->t = (time_t)r->seen_at;
+    str_copy(h->product, r->product, sizeof h->product);
+    str_copy(h->version, r->version, sizeof h->version);
+    str_copy(h->auth, r->auth, sizeof h->auth);
+    enum severity sv = SEV_NONE;
+    if (*r->severity) severity_parse(r->severity, &sv);
+    h->sev = (int)sv;
+    h->records = r->records;
+    h->bytes = r->bytes;
+    str_copy(h->cert, r->cert, sizeof h->cert);
+    return 0;
+}
+
 static int load_history(struct db *db, int64_t service, struct hist **out, size_t *n, struct err *e)
 {
-    struct db_stmt *st = NULL;
-    size_t cap = 0;
     *out = NULL;
     *n = 0;
-    if (db_prepare(db,
-                   "SELECT o.id, o.scan, o.seen_at, o.product, o.version, o.auth, o.severity,"
-                   " o.records, o.bytes, o.cert FROM observations o WHERE o.service = $1"
-                   " ORDER BY o.seen_at, o.scan LIMIT 1000",
-                   &st, e) < 0)
-        return -1;
-    db_bind_int(st, 1, service);
-    int q;
-    while ((q = db_step(st, e)) == 1) {
-        struct hist *nh = arr_grow(*out, *n, &cap, sizeof *nh, 16);
-        if (!nh) {
-            db_finalize(st);
-            return err_set(e, "out of memory");
-        }
-        *out = nh;
-        struct hist *h = &(*out)[(*n)++];
-        memset(h, 0, sizeof *h);
-        h->obs = db_col_int(st, 0);
-        h->scan = db_col_int(st, 1);
-        h->t = (time_t)db_col_int(st, 2);
-        str_copy(h->product, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof h->product);
-        str_copy(h->version, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof h->version);
-        str_copy(h->auth, db_col_text(st, 5) ? db_col_text(st, 5) : "", sizeof h->auth);
-        enum severity sv = SEV_NONE;
-        if (db_col_text(st, 6)) severity_parse(db_col_text(st, 6), &sv);
-        h->sev = (int)sv;
-        h->records = db_col_null(st, 7) ? -1 : db_col_int(st, 7);
-        h->bytes = db_col_null(st, 8) ? -1 : db_col_int(st, 8);
-        str_copy(h->cert, db_col_text(st, 9) ? db_col_text(st, 9) : "", sizeof h->cert);
-    }
-    db_finalize(st);
-    return q < 0 ? -1 : 0;
+    struct hist_ctx c = {out, n, 0, false};
+    if (store_service_history(db, service, 1000, hist_row, &c, e) < 0) return -1;
+    if (c.oom) return err_set(e, "out of memory");
+    return 0;
 }
 
 static void change(struct buf *b, bool *any, const char *what, const char *from, const char *to)
@@ -238,7 +241,6 @@ static void scoped_cert_hosts(const struct wv *v, const char *sha, int64_t *host
 static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, const char *sha,
                         int64_t scan, const struct wv *sv, struct err *e)
 {
-    struct db_stmt *st = NULL;
     if (!json_is_object(tls)) return 0;
     buf_appendf(
         b, "<section class=\"panel\" id=\"certificate\"><h2>Certificate</h2><dl class=\"kv\">");
@@ -246,20 +248,8 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
     time_t cfs = 0, cls = 0;
     if (sv && sha && *sha) {
         scoped_cert_hosts(sv, sha, &hosts, &cfs, &cls);
-    } else if (sha && *sha) {
-        if (db_prepare(r->db,
-                       "SELECT hosts, first_seen, last_seen FROM certificates WHERE sha256 = $1",
-                       &st, e) < 0)
-            return -1;
-        db_bind_text(st, 1, sha);
-        int q = db_step(st, e);
-        if (q == 1) {
-            hosts = db_col_int(st, 0);
-            cfs = (time_t)db_col_int(st, 1);
-            cls = (time_t)db_col_int(st, 2);
-        }
-        db_finalize(st);
-        if (q < 0) return -1;
+    } else if (sha && *sha && store_cert_get(r->db, sha, &hosts, &cfs, &cls, e) < 0) {
+        return -1;
     }
     dd_text(b, "Subject", jstr(tls, "subject")[0] ? jstr(tls, "subject") : jstr(tls, "subject_cn"));
     dd_text(b, "Issuer", jstr(tls, "issuer")[0] ? jstr(tls, "issuer") : jstr(tls, "issuer_cn"));
@@ -406,65 +396,70 @@ static void section_data(struct buf *b, const json_t *d)
 }
 
 /* Other services at the same address in the same group; the `via` console. */
+/* The neighbours' list items (section_related). */
+struct related {
+    struct web_req *r;
+    struct buf *rows;
+    const char *ip;
+    uint16_t port;
+    int n;
+    int64_t via_obs; /* store_service_obs: the console's observation */
+};
+
+static int related_row(void *arg, const struct store_obs_row *x)
+{
+    struct related *c = arg;
+    struct buf *rows = c->rows;
+    if (c->r->scope && !wv_in_scope(c->r->ctx, c->r->scope, c->ip, x->record)) return 0;
+    c->n++;
+    enum severity sv = SEV_NONE;
+    if (*x->severity) severity_parse(x->severity, &sv);
+    bool through = x->port == c->port && mem_find(x->record, strlen(x->record), "\"via\":{", false);
+    buf_appendf(rows, "<li>");
+    wp_sev_badge(rows, (int)sv);
+    buf_appendf(rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)x->obs);
+    wp_esc_n(rows, c->ip, 46);
+    buf_appendf(rows, ":%u</a> ", x->port);
+    wp_esc_n(rows, x->service, 32);
+    buf_appendf(rows, " <span class=\"dim\">");
+    wp_esc_n(rows, x->product, 64);
+    buf_appendf(rows, " ");
+    wp_esc_n(rows, x->version, 64);
+    buf_appendf(rows, "</span>");
+    if (through)
+        buf_appendf(rows, " <span class=\"tag via\">reached through this %s</span>", "console");
+    buf_appendf(rows, "</li>");
+    return 0;
+}
+
+static int via_row(void *arg, const struct store_obs_row *x)
+{
+    struct related *c = arg;
+    /* the console's own finding, linked when the reader may open it (a viewer: in scope) */
+    if (wv_in_scope(c->r->ctx, c->r->scope, c->ip, x->record)) c->via_obs = x->obs;
+    return 1;
+}
+
 static int section_related(struct web_req *r, struct buf *b, const json_t *rec, const char *ip,
                            uint16_t port, const char *service, int64_t group, int64_t obs,
                            struct err *e)
 {
-    struct db_stmt *st = NULL;
     const json_t *via = json_object_get(rec, "via");
-    int64_t via_obs = 0;
-    if (json_is_object(via) && !r->scope &&
-        db_query(r->db,
-                 "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
-                 " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND v.port = $2"
-                 " AND v.service = $3 ORDER BY CASE WHEN sc.scan_group = $4 THEN 0 ELSE 1"
-                 " END, o.id DESC LIMIT 1",
-                 "titi", db_row_int, &via_obs, e, jstr(via, "ip"), jint(via, "port"),
-                 jstr(via, "service"), group) < 0)
-        return -1;
-    if (db_prepare(r->db,
-                   "SELECT o.id, v.port, v.service, o.severity, o.product, o.version, o.record"
-                   " FROM observations o JOIN services v ON v.id = o.service"
-                   " JOIN scans sc ON sc.id = o.scan WHERE v.address = $1 AND sc.scan_group = $2"
-                   " AND o.id <> $3 ORDER BY v.port, v.service LIMIT 50",
-                   &st, e) < 0)
-        return -1;
-    db_bind_text(st, 1, ip);
-    db_bind_int(st, 2, group);
-    db_bind_int(st, 3, obs);
     struct buf rows;
     buf_init(&rows, 1 << 20);
-    int q, n = 0;
-    while ((q = db_step(st, e)) == 1) {
-        const char *orec = db_col_text(st, 6) ? db_col_text(st, 6) : "";
-        if (r->scope && !wv_in_scope(r->ctx, r->scope, ip, orec)) continue;
-        n++;
-        int64_t id = db_col_int(st, 0);
-        uint16_t p = (uint16_t)db_col_int(st, 1);
-        enum severity sv = SEV_NONE;
-        if (db_col_text(st, 3)) severity_parse(db_col_text(st, 3), &sv);
-        bool through = p == port && mem_find(orec, strlen(orec), "\"via\":{", false);
-        buf_appendf(&rows, "<li>");
-        wp_sev_badge(&rows, (int)sv);
-        buf_appendf(&rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)id);
-        wp_esc_n(&rows, ip, 46);
-        buf_appendf(&rows, ":%u</a> ", p);
-        wp_esc_n(&rows, db_col_text(st, 2), 32);
-        buf_appendf(&rows, " <span class=\"dim\">");
-        wp_esc_n(&rows, db_col_text(st, 4), 64);
-        buf_appendf(&rows, " ");
-        wp_esc_n(&rows, db_col_text(st, 5), 64);
-        buf_appendf(&rows, "</span>");
-        if (through)
-            buf_appendf(&rows, " <span class=\"tag via\">reached through this %s</span>",
-                        "console");
-        buf_appendf(&rows, "</li>");
-    }
-    db_finalize(st);
-    if (q < 0) {
+    struct related c = {r, &rows, jstr(via, "ip"), port, 0, 0};
+    if (json_is_object(via) && store_service_obs(r->db, jstr(via, "ip"), jint(via, "port"),
+                                                 jstr(via, "service"), group, via_row, &c, e) < 0) {
         buf_free(&rows);
         return -1;
     }
+    int64_t via_obs = c.via_obs;
+    c.ip = ip;
+    if (store_address_rows(r->db, ip, group, obs, 50, related_row, &c, e) < 0) {
+        buf_free(&rows);
+        return -1;
+    }
+    int n = c.n;
     if (json_is_object(via) || n) {
         buf_appendf(b, "<section class=\"panel\" id=\"related\"><h2>Dashboard and neighbours</h2>");
         if (json_is_object(via)) {
@@ -547,56 +542,74 @@ static void section_same_store(struct web_req *r, struct buf *b, const json_t *r
     buf_free(&rows);
 }
 
+/* One observation as page_finding reads it (store_obs_get). */
+struct obs_got {
+    struct web_req *r;
+    int64_t scan, service, group;
+    char ip[64], transport[16], svc[40], cert[72], cluster[40];
+    uint16_t port;
+    time_t first, last, closed;
+    json_t *rec;
+    bool in_scope, in_scope_checked, oom;
+};
+
+static int obs_got_row(void *arg, const struct store_obs_row *x)
+{
+    struct obs_got *g = arg;
+    g->scan = x->scan;
+    g->service = x->service_id;
+    g->group = x->group;
+    str_copy(g->ip, x->address, sizeof g->ip);
+    str_copy(g->transport, x->transport, sizeof g->transport);
+    str_copy(g->svc, x->service, sizeof g->svc);
+    str_copy(g->cert, x->cert, sizeof g->cert);
+    str_copy(g->cluster, x->cluster, sizeof g->cluster);
+    g->port = x->port;
+    g->first = (time_t)x->service_first_seen;
+    g->last = (time_t)x->service_last_seen;
+    g->closed = (time_t)x->closed_at;
+    g->in_scope = wv_in_scope(g->r->ctx, g->r->scope, x->address, x->record);
+    g->in_scope_checked = true;
+    json_error_t je;
+    g->rec = *x->record ? json_loads(x->record, 0, &je) : NULL;
+    return 1;
+}
+
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t id;
     int a = wp_arg_id(r, "id", &id);
     if (a == 1) return wp_error_page(r, o, 400, "Bad request", "Which finding? (/finding?id=...)");
     if (a < 0) return wp_error_page(r, o, 400, "Bad request", "id must be a finding's number.");
-    struct db_stmt *st = NULL;
-    if (db_prepare(r->db,
-                   "SELECT o.id, o.scan, o.record, o.cert, o.cluster, v.id, v.address, v.port,"
-                   " v.transport, v.service, v.first_seen, v.last_seen, COALESCE(v.closed_at, 0),"
-                   " sc.scan_group, o.severity FROM observations o"
-                   " JOIN services v ON v.id = o.service JOIN scans sc ON sc.id = o.scan"
-                   " WHERE o.id = $1",
-                   &st, e) < 0)
-        return -1;
-    db_bind_int(st, 1, id);
-    int q = db_step(st, e);
-    if (q < 0) {
-        db_finalize(st);
-        return -1;
+    struct obs_got g;
+    memset(&g, 0, sizeof g);
+    g.r = r;
+    int q = store_obs_get(r->db, id, obs_got_row, &g, e);
+    if (q < 0 || g.oom) {
+        json_decref(g.rec);
+        return q < 0 ? -1 : err_set(e, "out of memory");
     }
-    if (q == 0) {
-        db_finalize(st);
+    if (q == 0 || (r->scope && !g.in_scope_checked)) {
+        json_decref(g.rec);
         return wp_error_page(r, o, 404, "No such finding",
                              "No observation with this number is in the store.");
     }
-    int64_t scan = db_col_int(st, 1), service = db_col_int(st, 5), group = db_col_int(st, 13);
-    char ip[64], transport[16], svc[40], cert[72], cluster[40];
-    str_copy(ip, db_col_text(st, 6) ? db_col_text(st, 6) : "", sizeof ip);
-    str_copy(transport, db_col_text(st, 8) ? db_col_text(st, 8) : "", sizeof transport);
-    str_copy(svc, db_col_text(st, 9) ? db_col_text(st, 9) : "", sizeof svc);
-    str_copy(cert, db_col_text(st, 3) ? db_col_text(st, 3) : "", sizeof cert);
-    str_copy(cluster, db_col_text(st, 4) ? db_col_text(st, 4) : "", sizeof cluster);
-    uint16_t port = (uint16_t)db_col_int(st, 7);
-    time_t first = (time_t)db_col_int(st, 10), last = (time_t)db_col_int(st, 11),
-           closed = (time_t)db_col_int(st, 12);
-    json_error_t je;
-    const char *rtext = db_col_text(st, 2);
-    if (r->scope && !wv_in_scope(r->ctx, r->scope, ip, rtext)) {
+    if (r->scope && !g.in_scope) {
         /* another tenant's: the same answer as no finding at all */
-        db_finalize(st);
+        json_decref(g.rec);
+        auth_audit(r->audit, "out_of_scope", r->user, r->address, "a finding");
         return wp_error_page(r, o, 404, "No such finding",
                              "No observation with this number is in the store.");
     }
-    json_t *rec = rtext ? json_loads(rtext, 0, &je) : NULL;
-    db_finalize(st);
+    json_t *rec = g.rec;
     if (!rec) {
         err_set(e, "the record of observation %lld does not parse", (long long)id);
         return -1;
     }
+    int64_t scan = g.scan, service = g.service, group = g.group;
+    char *ip = g.ip, *transport = g.transport, *svc = g.svc, *cert = g.cert, *cluster = g.cluster;
+    uint16_t port = g.port;
+    time_t first = g.first, last = g.last, closed = g.closed;
     struct hist *h = NULL;
     size_t nh = 0;
     int rc = -1;
@@ -706,13 +719,8 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
             int64_t cid = wv_lookup(&sv->clusters, cluster);
             size = cid > 0 ? sv->cl_size[cid] : 0;
         } else {
-            struct db_stmt *cs = NULL;
-            if (db_prepare(r->db, "SELECT size FROM clusters WHERE id = $1", &cs, e) < 0) goto out;
-            db_bind_text(cs, 1, cluster);
-            int cq = db_step(cs, e);
-            size = cq == 1 ? db_col_int(cs, 0) : 0;
-            db_finalize(cs);
-            if (cq < 0) goto out;
+            time_t cf, cl;
+            if (store_cluster_get(r->db, cluster, &cf, &cl, &size, e) < 0) goto out;
         }
         if (size > 1) buf_appendf(b, " · one of %lld identical deployments", (long long)size);
         buf_appendf(b, "</dd>");

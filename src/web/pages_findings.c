@@ -235,53 +235,47 @@ struct row_facts {
     bool via, have;
 };
 
+/* rows_facts' walk over the records. */
+struct facts_ctx {
+    const struct wv *v;
+    const uint32_t *idx;
+    size_t n;
+    struct row_facts *rf;
+    struct buf *text, one;
+};
+
+static int facts_row(void *arg, const struct store_obs_row *x)
+{
+    struct facts_ctx *c = arg;
+    for (size_t j = 0; j < c->n; j++) {
+        if (c->v->rows[c->idx[j]].obs != x->obs || c->rf[j].have) continue;
+        bool via = false;
+        wv_record_display(x->record, strlen(x->record), 4, &c->one, &via);
+        c->rf[j] = (struct row_facts){c->text->len, via, true};
+        if (c->one.len) buf_append(c->text, c->one.data, c->one.len);
+        buf_append(c->text, "", 1);
+        break;
+    }
+    return 0;
+}
+
 /*
- * The records of the n rows shown, read by one query per 50 rows ("WHERE id IN ($1, ...)")
- * rather than one per row: on PostgreSQL each query is a round trip, and a page of 50 rows
- * cost 50 of them (a seventh of the rate SQLite gave, bench/serve.sh --pg).
+ * The records of the n rows shown, read by one query per 50 rows (store_records) rather than
+ * one per row: on PostgreSQL each query is a round trip, and a page of 50 rows cost 50 of them
+ * (a seventh of the rate SQLite gave, bench/serve.sh --pg).
  */
 static int rows_facts(struct db *db, const struct wv *v, const uint32_t *idx, size_t n,
                       struct row_facts *rf, struct buf *text, struct err *e)
 {
-    enum { CHUNK = 50 };
-    _Static_assert(CHUNK <= DB_MAX_PARAMS, "one query binds CHUNK ids");
-    struct buf sql, one;
-    buf_init(&sql, 4096);
-    buf_init(&one, 64u << 10);
-    int rc = 0;
-    for (size_t at = 0; at < n && rc == 0; at += CHUNK) {
-        size_t k = n - at < CHUNK ? n - at : CHUNK;
-        buf_reset(&sql);
-        buf_appendf(&sql, "SELECT id, record FROM observations WHERE id IN (");
-        for (size_t j = 0; j < k; j++)
-            buf_appendf(&sql, "%s$%zu", j ? ", " : "", j + 1);
-        buf_appendf(&sql, ")");
-        struct db_stmt *st = NULL;
-        if (db_prepare(db, (const char *)sql.data, &st, e) < 0) {
-            rc = -1;
-            break;
-        }
-        for (size_t j = 0; j < k; j++)
-            db_bind_int(st, (int)j + 1, v->rows[idx[at + j]].obs);
-        int r;
-        while ((r = db_step(st, e)) == 1) {
-            int64_t id = db_col_int(st, 0);
-            const char *rec = db_col_text(st, 1);
-            for (size_t j = at; j < at + k; j++) {
-                if (v->rows[idx[j]].obs != id || rf[j].have) continue;
-                bool via = false;
-                if (rec) wv_record_display(rec, strlen(rec), 4, &one, &via);
-                rf[j] = (struct row_facts){text->len, via, true};
-                if (one.len) buf_append(text, one.data, one.len);
-                buf_append(text, "", 1);
-                break;
-            }
-        }
-        db_finalize(st);
-        if (r < 0) rc = -1;
-    }
-    buf_free(&sql);
-    buf_free(&one);
+    int64_t *ids = xmalloc((n ? n : 1) * sizeof *ids);
+    if (!ids) return err_set(e, "out of memory");
+    for (size_t j = 0; j < n; j++)
+        ids[j] = v->rows[idx[j]].obs;
+    struct facts_ctx c = {v, idx, n, rf, text, {0}};
+    buf_init(&c.one, 64u << 10);
+    int rc = store_records(db, ids, n, facts_row, &c, e);
+    buf_free(&c.one);
+    free(ids);
     return rc;
 }
 
@@ -693,20 +687,10 @@ static bool cluster_id_ok(const char *s)
 }
 
 /* first_seen, last_seen of a cluster from the clusters table (0 when unknown). */
-static int cluster_times(struct db_stmt *st, const char *id, time_t *fs, time_t *ls, int64_t *size,
+static int cluster_times(struct db *db, const char *id, time_t *fs, time_t *ls, int64_t *size,
                          struct err *e)
 {
-    *fs = *ls = 0;
-    *size = 0;
-    db_reset(st);
-    db_bind_text(st, 1, id);
-    int q = db_step(st, e);
-    if (q == 1) {
-        *fs = (time_t)db_col_int(st, 0);
-        *ls = (time_t)db_col_int(st, 1);
-        *size = db_col_int(st, 2);
-    }
-    return q < 0 ? -1 : q;
+    return store_cluster_get(db, id, fs, ls, size, e);
 }
 
 /* A viewer's cluster times: its members' within the scope (the clusters table's would tell when
@@ -737,7 +721,6 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
     struct wv *v = NULL;
     if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
     struct buf *b = &o->body;
-    struct db_stmt *st = NULL;
     int rc = -1;
     struct clagg *ag = xcalloc(v->clusters.n ? v->clusters.n : 1, sizeof *ag);
     if (!ag) {
@@ -766,9 +749,6 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
     qsort(ag, k, sizeof *ag, cmp_clagg);
     int64_t pages = (int64_t)((k + WP_PAGE_SIZE - 1) / WP_PAGE_SIZE);
     if (page > pages && pages) page = pages;
-    if (db_prepare(r->db, "SELECT first_seen, last_seen, size FROM clusters WHERE id = $1", &st,
-                   e) < 0)
-        goto out;
     web_layout_begin(r, o, "Clusters", "clusters");
     buf_appendf(b, "<div class=\"head\"><div><h1>Clusters</h1>");
     wp_scan_line(b, &s);
@@ -796,7 +776,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         int64_t size;
         if (r->scope)
             scoped_cluster_times(v, c->id, &fs, &ls);
-        else if (cluster_times(st, id, &fs, &ls, &size, e) < 0)
+        else if (cluster_times(r->db, id, &fs, &ls, &size, e) < 0)
             goto out;
         char rec[32], t[32], num[32];
         wp_short(v->cl_records[c->id], rec, sizeof rec);
@@ -851,7 +831,6 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
     web_layout_end(r, o);
     rc = 0;
 out:
-    db_finalize(st);
     free(ag);
     wv_put(r->ctx, v);
     return rc;
@@ -870,14 +849,9 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     if (q == -2)
         return wp_error_page(r, o, 404, "No such scan", "The scan asked for is not in the store.");
     if (q == 1) return wp_error_page(r, o, 404, "No such cluster", "The store has no scan.");
-    struct db_stmt *st = NULL;
-    if (db_prepare(r->db, "SELECT first_seen, last_seen, size FROM clusters WHERE id = $1", &st,
-                   e) < 0)
-        return -1;
     time_t fs, ls;
     int64_t size;
-    int known = cluster_times(st, id, &fs, &ls, &size, e);
-    db_finalize(st);
+    int known = cluster_times(r->db, id, &fs, &ls, &size, e);
     if (known < 0) return -1;
     struct wv *v = NULL;
     if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;

@@ -17,6 +17,7 @@
  */
 #include "catalog/catalog.h"
 #include "web/view.h"
+#include "store/store.h"
 
 #include "core/finding.h"
 
@@ -537,52 +538,6 @@ static uint32_t *make_rank(const struct wv_intern *t)
     return rank;
 }
 
-static int group_sig(struct db *db, int64_t group, int64_t sig[5], bool *finished, time_t *start,
-                     time_t *end, char *scope, struct err *e)
-{
-    struct db_stmt *st = NULL;
-    int rc = -1;
-    memset(sig, 0, 5 * sizeof *sig);
-    if (db_prepare(db,
-                   "SELECT COUNT(*), COALESCE(SUM(findings), 0),"
-                   " COALESCE(SUM(CASE WHEN end_time IS NULL THEN 1 ELSE 0 END), 0),"
-                   " COALESCE(MAX(nshards), 0), COUNT(DISTINCT shard), MIN(start_time),"
-                   " MAX(COALESCE(end_time, 0)), MIN(scope_key) FROM scans WHERE scan_group = $1",
-                   &st, e) < 0)
-        return -1;
-    db_bind_int(st, 1, group);
-    if (db_step(st, e) != 1) goto out;
-    sig[0] = db_col_int(st, 0);
-    sig[1] = db_col_int(st, 1);
-    sig[2] = db_col_int(st, 2);
-    int64_t nshards = db_col_int(st, 3), shards = db_col_int(st, 4);
-    if (start) *start = (time_t)db_col_int(st, 5);
-    if (end) *end = (time_t)db_col_int(st, 6);
-    if (scope) str_copy(scope, db_col_text(st, 7) ? db_col_text(st, 7) : "", 65);
-    if (!sig[0]) {
-        err_set(e, "no scan group %lld", (long long)group);
-        goto out;
-    }
-    *finished = sig[2] == 0 && shards >= nshards;
-    db_finalize(st);
-    st = NULL;
-    if (sig[2]) {
-        if (db_prepare(db,
-                       "SELECT COUNT(*) FROM observations o JOIN scans sc ON sc.id = o.scan"
-                       " WHERE sc.scan_group = $1 AND sc.end_time IS NULL",
-                       &st, e) < 0)
-            goto out;
-        db_bind_int(st, 1, group);
-        if (db_step(st, e) != 1) goto out;
-        sig[3] = db_col_int(st, 0);
-    }
-    sig[4] = shards;
-    rc = 0;
-out:
-    db_finalize(st);
-    return rc;
-}
-
 static const char *row_ip(const struct wv *v, size_t i)
 {
     return v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
@@ -605,6 +560,102 @@ bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const
     return web_scope_match(scope, owner ? owner : "", prov, n);
 }
 
+/* What build() hands each row of the group to. */
+struct build_ctx {
+    struct web_ctx *ctx;
+    const struct web_scope *scope;
+    struct wv *v;
+    size_t cap;
+    int oom;
+};
+
+static int build_row(void *arg, const struct store_obs_row *r)
+{
+    struct build_ctx *c = arg;
+    struct wv *v = c->v;
+    char text[400], key[WV_NAMES * 3 + 1];
+    if (c->scope && !wv_in_scope(c->ctx, c->scope, r->address, r->record)) return 0;
+    struct wv_row *nr = arr_grow(v->rows, v->n, &c->cap, sizeof *nr, 1024);
+    if (!nr) return c->oom = 1;
+    v->rows = nr;
+    struct wv_row *w = &v->rows[v->n];
+    memset(w, 0, sizeof *w);
+    w->obs = r->obs;
+    const char *ip = r->address;
+    w->ip = arena_dup(&v->arena, ip, strlen(ip));
+    if (!w->ip) return c->oom = 1;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, ip, &a4) == 1)
+        w->ipv4 = ntohl(a4.s_addr);
+    else
+        w->flags |= WV_V6;
+    w->port = r->port;
+    const char *svc = r->service;
+    const char *prod = r->product;
+    const char *ver = r->version;
+    char pv[160];
+    str_fmt(pv, sizeof pv, "%s%s%s", prod, *prod && *ver ? " " : "", ver);
+    w->service = intern(&v->services, &v->arena, svc, strlen(svc));
+    w->prodver = intern(&v->prodvers, &v->arena, pv, strlen(pv));
+    w->auth = (uint8_t)auth_of(r->auth);
+    w->severity = (uint8_t)sev_of(r->severity);
+    w->records = r->records;
+    w->bytes = r->bytes;
+    const char *cert = r->cert;
+    const char *cl = r->cluster;
+    w->cert = intern(&v->certs, &v->arena, cert, strlen(cert));
+    w->cluster = intern(&v->clusters, &v->arena, cl, strlen(cl));
+    const char *owner = c->ctx && c->ctx->owners ? report_owner_of(c->ctx->owners, ip) : "";
+    w->owner = intern(&v->owners, &v->arena, owner, strlen(owner));
+    /* signals: {"id":"..."} in the signals column */
+    const char *sj = r->signals;
+    size_t sl = strlen(sj);
+    for (const char *p = sj; (p = mem_find(p, sl - (size_t)(p - sj), "{\"id\":\"", false));) {
+        char id[48];
+        p = web_json_str(p + 6, sj + sl, id, sizeof id, NULL);
+        if (!p) break;
+        int b = wv_signal_bit(v, id);
+        if (b < 0 && v->nsig < WV_MAX_SIGNALS) {
+            b = v->nsig++;
+            str_copy(v->sigid[b], id, sizeof v->sigid[b]);
+        }
+        if (b >= 0) w->sigs |= 1ull << b;
+        if (!strcmp(id, "personal-data-schema")) w->flags |= WV_PII;
+    }
+    const char *rec = r->record;
+    size_t rl = strlen(rec);
+    char raw[400];
+    str_fmt(raw, sizeof raw, "%s %s", svc, pv);
+    size_t tl = lower_copy(text, sizeof text, raw);
+    uint32_t ptid = intern(&v->prodtexts, &v->arena, text, tl);
+    size_t kl = record_names(v, rec, rl, key);
+    if (kl == SIZE_MAX || ptid == UINT32_MAX) return c->oom = 1;
+    uint32_t combo = intern(&v->combos, &v->arena, key, kl);
+    if (combo == UINT32_MAX) return c->oom = 1;
+    w->prod = ptid;
+    w->combo = combo;
+    if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
+    w->instance = record_instance(v, svc, rec, rl);
+    if (w->instance == UINT32_MAX) return c->oom = 1;
+    {
+        char prov[32] = "", asn[16] = "", cc[3] = "";
+        record_attr(rec, rl, prov, asn, cc);
+        w->provider = intern(&v->providers, &v->arena, prov, strlen(prov));
+        w->asn = intern(&v->asns, &v->arena, asn, strlen(asn));
+        w->country = intern(&v->countries, &v->arena, cc, strlen(cc));
+        if (w->provider == UINT32_MAX || w->asn == UINT32_MAX || w->country == UINT32_MAX)
+            return c->oom = 1;
+    }
+    time_t fs = record_first_seen(rec, rl);
+    w->first_seen = fs ? fs : r->service_first_seen;
+    w->last_seen = r->seen_at;
+    if (w->service == UINT32_MAX || w->prodver == UINT32_MAX || w->cert == UINT32_MAX ||
+        w->cluster == UINT32_MAX || w->owner == UINT32_MAX)
+        return c->oom = 1;
+    v->n++;
+    return 0;
+}
+
 /* Build the view of a group; with a scope, of its observations within the scope only: a row out
  * of it is skipped before anything of it (a name, a count, a cluster) enters the view. */
 static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
@@ -612,9 +663,6 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct
 {
     int64_t t0 = now_ms();
     struct wv *v = xcalloc(1, sizeof *v);
-    struct db_stmt *st = NULL;
-    size_t cap = 0;
-    char text[400], key[WV_NAMES * 3 + 1];
     if (!v) return err_set(e, "out of memory");
     v->group = group;
     if (intern_init(&v->services, &v->arena) < 0 || intern_init(&v->prodvers, &v->arena) < 0 ||
@@ -624,102 +672,17 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct
         intern_init(&v->instances, &v->arena) < 0 || intern_init(&v->providers, &v->arena) < 0 ||
         intern_init(&v->asns, &v->arena) < 0 || intern_init(&v->countries, &v->arena) < 0)
         goto oom;
-    if (group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0) goto fail;
-    v->checked = now_ms();
-    if (db_prepare(db,
-                   "SELECT o.id, v.address, v.port, v.service, o.product, o.version, o.auth,"
-                   " o.severity, o.records, o.bytes, o.cert, o.cluster, o.signals, o.record,"
-                   " v.first_seen, o.seen_at FROM observations o JOIN scans sc ON sc.id = o.scan"
-                   " JOIN services v ON v.id = o.service WHERE sc.scan_group = $1",
-                   &st, e) < 0)
+    if (store_group_sig(db, group, v->sig, &v->finished, &v->start, &v->end, v->scope, e) < 0)
         goto fail;
-    db_stream(st); /* a million rows: not all in libpq's memory at once */
-    db_bind_int(st, 1, group);
-    int r;
-    while ((r = db_step(st, e)) == 1) {
-        if (scope && !wv_in_scope(ctx, scope, db_col_text(st, 1), db_col_text(st, 13))) continue;
-        struct wv_row *nr = arr_grow(v->rows, v->n, &cap, sizeof *nr, 1024);
-        if (!nr) goto oom;
-        v->rows = nr;
-        struct wv_row *w = &v->rows[v->n];
-        memset(w, 0, sizeof *w);
-        w->obs = db_col_int(st, 0);
-        const char *ip = db_col_text(st, 1) ? db_col_text(st, 1) : "";
-        w->ip = arena_dup(&v->arena, ip, strlen(ip));
-        if (!w->ip) goto oom;
-        struct in_addr a4;
-        if (inet_pton(AF_INET, ip, &a4) == 1)
-            w->ipv4 = ntohl(a4.s_addr);
-        else
-            w->flags |= WV_V6;
-        w->port = (uint16_t)db_col_int(st, 2);
-        const char *svc = db_col_text(st, 3) ? db_col_text(st, 3) : "unknown";
-        const char *prod = db_col_text(st, 4) ? db_col_text(st, 4) : "";
-        const char *ver = db_col_text(st, 5) ? db_col_text(st, 5) : "";
-        char pv[160];
-        str_fmt(pv, sizeof pv, "%s%s%s", prod, *prod && *ver ? " " : "", ver);
-        w->service = intern(&v->services, &v->arena, svc, strlen(svc));
-        w->prodver = intern(&v->prodvers, &v->arena, pv, strlen(pv));
-        w->auth = (uint8_t)auth_of(db_col_text(st, 6));
-        w->severity = (uint8_t)sev_of(db_col_text(st, 7));
-        w->records = db_col_null(st, 8) ? -1 : db_col_int(st, 8);
-        w->bytes = db_col_null(st, 9) ? -1 : db_col_int(st, 9);
-        const char *cert = db_col_text(st, 10) ? db_col_text(st, 10) : "";
-        const char *cl = db_col_text(st, 11) ? db_col_text(st, 11) : "";
-        w->cert = intern(&v->certs, &v->arena, cert, strlen(cert));
-        w->cluster = intern(&v->clusters, &v->arena, cl, strlen(cl));
-        const char *owner = ctx && ctx->owners ? report_owner_of(ctx->owners, ip) : "";
-        w->owner = intern(&v->owners, &v->arena, owner, strlen(owner));
-        /* signals: {"id":"..."} in the signals column */
-        const char *sj = db_col_text(st, 12) ? db_col_text(st, 12) : "";
-        size_t sl = strlen(sj);
-        for (const char *p = sj; (p = mem_find(p, sl - (size_t)(p - sj), "{\"id\":\"", false));) {
-            char id[48];
-            p = web_json_str(p + 6, sj + sl, id, sizeof id, NULL);
-            if (!p) break;
-            int b = wv_signal_bit(v, id);
-            if (b < 0 && v->nsig < WV_MAX_SIGNALS) {
-                b = v->nsig++;
-                str_copy(v->sigid[b], id, sizeof v->sigid[b]);
-            }
-            if (b >= 0) w->sigs |= 1ull << b;
-            if (!strcmp(id, "personal-data-schema")) w->flags |= WV_PII;
-        }
-        const char *rec = db_col_text(st, 13) ? db_col_text(st, 13) : "";
-        size_t rl = strlen(rec);
-        char raw[400];
-        str_fmt(raw, sizeof raw, "%s %s", svc, pv);
-        size_t tl = lower_copy(text, sizeof text, raw);
-        uint32_t ptid = intern(&v->prodtexts, &v->arena, text, tl);
-        size_t kl = record_names(v, rec, rl, key);
-        if (kl == SIZE_MAX || ptid == UINT32_MAX) goto oom;
-        uint32_t combo = intern(&v->combos, &v->arena, key, kl);
-        if (combo == UINT32_MAX) goto oom;
-        w->prod = ptid;
-        w->combo = combo;
-        if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
-        w->instance = record_instance(v, svc, rec, rl);
-        if (w->instance == UINT32_MAX) goto oom;
-        {
-            char prov[32] = "", asn[16] = "", cc[3] = "";
-            record_attr(rec, rl, prov, asn, cc);
-            w->provider = intern(&v->providers, &v->arena, prov, strlen(prov));
-            w->asn = intern(&v->asns, &v->arena, asn, strlen(asn));
-            w->country = intern(&v->countries, &v->arena, cc, strlen(cc));
-            if (w->provider == UINT32_MAX || w->asn == UINT32_MAX || w->country == UINT32_MAX)
-                goto oom;
-        }
-        time_t fs = record_first_seen(rec, rl);
-        w->first_seen = fs ? fs : db_col_int(st, 14);
-        w->last_seen = db_col_int(st, 15);
-        if (w->service == UINT32_MAX || w->prodver == UINT32_MAX || w->cert == UINT32_MAX ||
-            w->cluster == UINT32_MAX || w->owner == UINT32_MAX)
-            goto oom;
-        v->n++;
-    }
-    if (r < 0) goto fail;
-    db_finalize(st);
-    st = NULL;
+    v->checked = now_ms();
+    struct build_ctx *bc = xcalloc(1, sizeof *bc);
+    if (!bc) goto oom;
+    *bc = (struct build_ctx){.ctx = ctx, .scope = scope, .v = v};
+    int rr = store_group_rows(db, group, build_row, bc, e);
+    int boom = bc->oom;
+    free(bc);
+    if (boom) goto oom;
+    if (rr < 0) goto fail;
 
     /* order, ranks, permutations */
     v->rank_service = make_rank(&v->services);
@@ -868,7 +831,6 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct
 oom:
     err_set(e, "out of memory indexing scan group %lld", (long long)group);
 fail:
-    db_finalize(st);
     view_free(v);
     return -1;
 }
@@ -972,7 +934,7 @@ int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_s
             pthread_mutex_unlock(&w->mu);
             int64_t sig[5];
             bool fin;
-            if (group_sig(db, group, sig, &fin, NULL, NULL, NULL, e) < 0) {
+            if (store_group_sig(db, group, sig, &fin, NULL, NULL, NULL, e) < 0) {
                 pthread_mutex_lock(&w->mu);
                 unref(v);
                 pthread_mutex_unlock(&w->mu);
@@ -1067,25 +1029,24 @@ void wv_put(struct web_ctx *ctx, struct wv *v)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* A db_query row of (severity, count): added to the int64_t[6] by severity at arg. */
-static int row_sev_count(void *arg, struct db_stmt *st)
+/* A row of (severity, count): added to the int64_t[6] by severity at arg. */
+static int row_sev_count(void *arg, const char *severity, int64_t n)
 {
-    ((int64_t *)arg)[sev_of(db_col_text(st, 0))] += db_col_int(st, 1);
+    ((int64_t *)arg)[sev_of(severity)] += n;
     return 0;
 }
 
-/* A streamed row of (address, severity, record) within the scope: counted by severity. */
+/* A row of the group within the scope: counted by severity. */
 struct scoped_count {
     const struct web_ctx *ctx;
     const struct web_scope *scope;
     int64_t *out;
 };
 
-static int row_scoped_count(void *arg, struct db_stmt *st)
+static int row_scoped_count(void *arg, const struct store_obs_row *r)
 {
     struct scoped_count *c = arg;
-    if (wv_in_scope(c->ctx, c->scope, db_col_text(st, 0), db_col_text(st, 2)))
-        c->out[sev_of(db_col_text(st, 1))]++;
+    if (wv_in_scope(c->ctx, c->scope, r->address, r->record)) c->out[sev_of(r->severity)]++;
     return 0;
 }
 
@@ -1115,24 +1076,8 @@ int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool fini
         /* the scope is a rule over the address and the record: applied to each row as it is
          * read, as the view's build does */
         struct scoped_count c = {ctx, scope, out};
-        struct db_stmt *st = NULL;
-        if (db_prepare(db,
-                       "SELECT v.address, o.severity, o.record FROM observations o"
-                       " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
-                       " WHERE sc.scan_group = $1",
-                       &st, e) < 0)
-            return -1;
-        db_stream(st);
-        db_bind_int(st, 1, group);
-        int r;
-        while ((r = db_step(st, e)) == 1)
-            row_scoped_count(&c, st);
-        db_finalize(st);
-        if (r < 0) return -1;
-    } else if (db_query(db,
-                        "SELECT o.severity, COUNT(*) FROM observations o JOIN scans sc ON sc.id ="
-                        " o.scan WHERE sc.scan_group = $1 GROUP BY o.severity",
-                        "i", row_sev_count, out, e, group) < 0)
+        if (store_group_rows(db, group, row_scoped_count, &c, e) < 0) return -1;
+    } else if (store_group_severities(db, group, row_sev_count, out, e) < 0)
         return -1;
 cache:
     if (w && finished) {
