@@ -174,7 +174,7 @@ static int get_password(const char *name, bool pw_stdin, char *pw, size_t n)
         return EXIT_USAGE;
     }
     memset(again, 0, sizeof again);
-    const char *why = r == -2 ? "longer than 1024 characters"
+    const char *why = r == -2 ? "longer than 128 characters"
                       : r < 0 ? "missing"
                               : auth_password_problem_user(name, pw);
     if (why) {

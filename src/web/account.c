@@ -8,7 +8,8 @@
  * the CSRF token before they run (web.h). A password change asks for the
  * current password (checked under the login throttle, so a stolen session
  * cannot guess it faster than the sign-in form could), and ends every
- * other session of the account. Every change goes to the audit log.
+ * other session of the account; ending another session asks for it too
+ * (ASVS 3.3.4). Every change goes to the audit log.
  */
 #include "web/auth.h"
 #include "web/web_int.h"
@@ -55,7 +56,11 @@ static int session_row(void *arg, const struct auth_session *s)
     html_esc(b, c->r->csrf ? c->r->csrf : "");
     buf_appendf(b, "\"><input type=\"hidden\" name=\"end\" value=\"");
     html_esc(b, s->sha);
-    buf_appendf(b, "\"><button type=\"submit\">%s</button></form></td></tr>",
+    buf_appendf(b, "\">");
+    if (!self) /* ASVS 3.3.4: another session ends on the password, not on the session alone */
+        buf_appendf(b, "<input type=\"password\" name=\"current\" aria-label=\"Your password\" "
+                       "placeholder=\"your password\" autocomplete=\"current-password\" required>");
+    buf_appendf(b, "<button type=\"submit\">%s</button></form></td></tr>",
                 self ? "Sign out here" : "End");
     c->n++;
     return 0;
@@ -96,6 +101,8 @@ static int render(struct web_req *r, struct web_resp *o, int status, const char 
                        "<input type=\"hidden\" name=\"csrf\" value=\"");
         html_esc(b, r->csrf ? r->csrf : "");
         buf_appendf(b, "\"><input type=\"hidden\" name=\"end\" value=\"others\">"
+                       "<input type=\"password\" name=\"current\" aria-label=\"Your password\" "
+                       "placeholder=\"your password\" autocomplete=\"current-password\" required>"
                        "<button type=\"submit\">End every other session</button></form>");
     }
     buf_appendf(b, "</section>");
@@ -108,9 +115,9 @@ static int render(struct web_req *r, struct web_resp *o, int status, const char 
                    "autocomplete=\"current-password\" required></label>"
                    "<label>New password (12 characters or more) <input type=\"password\" "
                    "name=\"password\" autocomplete=\"new-password\" minlength=\"12\" "
-                   "maxlength=\"1024\" required></label>"
+                   "maxlength=\"128\" required></label>"
                    "<label>Again <input type=\"password\" name=\"again\" "
-                   "autocomplete=\"new-password\" minlength=\"12\" maxlength=\"1024\" required>"
+                   "autocomplete=\"new-password\" minlength=\"12\" maxlength=\"128\" required>"
                    "</label><button type=\"submit\">Change password</button></form>"
                    "<p class=\"note\">Changing it ends every other session of this account.</p>"
                    "</section>");
@@ -129,27 +136,43 @@ static void see_other(struct web_resp *o, const char *to)
     str_copy(o->location, to, sizeof o->location);
 }
 
-int post_account_password(struct web_req *r, struct web_resp *o, struct err *e)
+/* The current password again, under the login throttle: 1 right, 0 refused (the page is
+ * rendered with the reason), -1 error. */
+static int recheck(struct web_req *r, struct web_resp *o, const char *cur, const char *what,
+                   struct err *e)
 {
-    const char *cur = web_arg(r, "current"), *pw = web_arg(r, "password"),
-               *again = web_arg(r, "again");
     time_t now = now_wall();
-    if (!cur || !pw || !again || !*cur)
-        return render(r, o, 400, "The current password, and the new one twice, please.", e);
+    if (!cur || !*cur) {
+        if (render(r, o, 400, "Your current password, please.", e) < 0) return -1;
+        return 0;
+    }
     int wait = r->thr ? auth_throttle_begin(r->thr, r->address, r->user, NULL, now) : 0;
     if (wait > 0) {
         char msg[128];
         str_fmt(msg, sizeof msg, "Too many failed attempts: try again in %d seconds.", wait);
-        auth_audit(r->audit, "password_change_throttled", r->user, r->address, NULL);
-        return render(r, o, 429, msg, e);
+        auth_audit(r->audit, "password_check_throttled", r->user, r->address, what);
+        if (render(r, o, 429, msg, e) < 0) return -1;
+        return 0;
     }
     int ok = auth_password_verify(r->db, r->user, cur, e);
     if (ok < 0) return -1;
     if (!ok) {
-        auth_audit(r->audit, "password_change_failed", r->user, r->address, "wrong password");
-        return render(r, o, 403, "The current password is wrong.", e);
+        auth_audit(r->audit, "password_check_failed", r->user, r->address, what);
+        if (render(r, o, 403, "The current password is wrong.", e) < 0) return -1;
+        return 0;
     }
     if (r->thr) auth_throttle_ok(r->thr, r->address, r->user);
+    return 1;
+}
+
+int post_account_password(struct web_req *r, struct web_resp *o, struct err *e)
+{
+    const char *cur = web_arg(r, "current"), *pw = web_arg(r, "password"),
+               *again = web_arg(r, "again");
+    if (!cur || !pw || !again || !*cur)
+        return render(r, o, 400, "The current password, and the new one twice, please.", e);
+    int ok = recheck(r, o, cur, "password change", e);
+    if (ok <= 0) return ok;
     if (strcmp(pw, again) != 0) return render(r, o, 400, "The new passwords differ.", e);
     const char *why = auth_password_problem_user(r->user, pw);
     if (why) {
@@ -168,6 +191,11 @@ int post_account_password(struct web_req *r, struct web_resp *o, struct err *e)
 int post_account_sessions(struct web_req *r, struct web_resp *o, struct err *e)
 {
     const char *end = web_arg(r, "end");
+    /* signing out here needs no password; ending any other session does (ASVS 3.3.4) */
+    if (!(end && r->session && strcmp(end, r->session) == 0)) {
+        int ok = recheck(r, o, web_arg(r, "current"), "ending sessions", e);
+        if (ok <= 0) return ok;
+    }
     if (end && strcmp(end, "others") == 0) {
         if (auth_sessions_end_others(r->db, r->user, r->session, e) < 0) return -1;
         auth_audit(r->audit, "sessions_ended", r->user, r->address, "every other session");

@@ -54,11 +54,26 @@ static size_t sequence_run(const char *pw)
     return best;
 }
 
+size_t auth_password_chars(const char *pw)
+{
+    size_t n = 0;
+    bool space = false;
+    for (const unsigned char *p = (const unsigned char *)pw; p && *p; p++) {
+        if ((*p & 0xc0) == 0x80) continue; /* a UTF-8 continuation byte: the same character */
+        bool sp = *p == ' ';
+        if (!(sp && space)) n++;
+        space = sp;
+    }
+    return n;
+}
+
 const char *auth_password_problem(const char *pw)
 {
     size_t n = pw ? strlen(pw) : 0;
-    if (n < AUTH_PASSWORD_MIN) return "shorter than 12 characters";
-    if (n > AUTH_PASSWORD_MAX) return "longer than 1024 characters";
+    if (n > AUTH_PASSWORD_MAX) return "longer than 1024 bytes";
+    size_t chars = auth_password_chars(pw);
+    if (chars < AUTH_PASSWORD_MIN) return "shorter than 12 characters";
+    if (chars > AUTH_PASSWORD_CHARS_MAX) return "longer than 128 characters";
     /* the patterns of the most common long passwords: few distinct characters (aaaaaaaaaaaa,
      * 121212121212), or mostly a sequence (123456789012, qwertyuiop12, abcdefghijkl) */
     bool seen[256] = {false};

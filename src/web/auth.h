@@ -17,13 +17,18 @@
 #include <stdint.h>
 #include <time.h>
 
-#define AUTH_PASSWORD_MIN 12
-#define AUTH_PASSWORD_MAX 1024
-#define AUTH_NAME_MAX     64
-#define AUTH_TOKEN_HEX    64 /* 256-bit tokens, hex */
+/* A password: 12 to 128 characters (ASVS 2.1.1, 2.1.2: Unicode characters, a run of spaces
+ * counted once), and at most 1024 bytes read. */
+#define AUTH_PASSWORD_MIN       12
+#define AUTH_PASSWORD_CHARS_MAX 128
+#define AUTH_PASSWORD_MAX       1024
+#define AUTH_NAME_MAX           64
+#define AUTH_TOKEN_HEX          64 /* 256-bit tokens, hex */
 
 /* A user name: 1-64 of [A-Za-z0-9._@-], not starting with '-'. */
 bool auth_name_valid(const char *name);
+/* Characters as a password's length counts them: code points, a run of spaces as one. */
+size_t auth_password_chars(const char *pw);
 /* Why a password is refused (NULL when it is acceptable). */
 const char *auth_password_problem(const char *pw);
 /* auth_password_problem, and not containing the user name (3 characters or more). */

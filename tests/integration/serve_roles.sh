@@ -146,6 +146,11 @@ for u in va vb vp vn; do
     get "$u" /scans >/dev/null
     check "$u: the scans page shows no scan's arguments" bash -c "! grep -q -- '--asn-db\|6379' '$T_TMP/body'"
 done
+curl -sk -b "$T_TMP/jar.va" -D "$T_TMP/hdr" -o /dev/null "$U/findings"
+check "a viewer's findings page is not cached (no-store)" grep -qi '^cache-control: no-store' "$T_TMP/hdr"
+check "... and names no server software" bash -c "! grep -qi '^server:' '$T_TMP/hdr'"
+curl -sk -b "$T_TMP/jar.va" -D "$T_TMP/hdr" -o /dev/null "$U/account"
+check "the account page is not cached either" grep -qi '^cache-control: no-store' "$T_TMP/hdr"
 get ann /scans >/dev/null
 check "an analyst sees the scans' arguments" grep -q -- "--asn-db" "$T_TMP/body"
 get va "/cluster?id=$CL&scan=2" >/dev/null
@@ -177,7 +182,7 @@ check_eq "va: a cluster id that does not exist: 404" "$code" 404
 # ---- the account routes ----
 ann_sha=$(get ann /account >/dev/null; grep -o 'name="end" value="[0-9a-f]\{64\}"' "$T_TMP/body" | head -1 | cut -d'"' -f4)
 check "ann's account page lists her session" [ ${#ann_sha} = 64 ]
-code=$(post va /account/sessions "end=$ann_sha")
+code=$(post va /account/sessions "end=$ann_sha" "current=$PW")
 check_eq "va cannot end ann's session: 404" "$code" 404
 check_eq "... ann is still signed in" "$(get ann /)" 200
 code=$(curl -sk -b "$T_TMP/jar.va" -o /dev/null -w '%{http_code}' --data-urlencode "end=others" "$U/account/sessions")
@@ -188,7 +193,12 @@ get va /account >/dev/null
 check_eq "va's account page lists her two sessions" "$(grep -o 'name="end" value="[0-9a-f]\{64\}"' "$T_TMP/body" | wc -l)" 2
 check "... marking this browser's" grep -q "this browser" "$T_TMP/body"
 code=$(post va /account/sessions "end=others")
-check_eq "va ends her other sessions: 303" "$code" 303
+check_eq "ending the other sessions without the password: 400" "$code" 400
+code=$(post va /account/sessions "end=others" "current=not her password")
+check_eq "... with a wrong one: 403" "$code" 403
+check_eq "... the first browser is still signed in" "$(curl -sk -b "$T_TMP/jar.va1" -o /dev/null -w '%{http_code}' "$U/")" 200
+code=$(post va /account/sessions "end=others" "current=$PW")
+check_eq "va ends her other sessions with her password: 303" "$code" 303
 check_eq "... the first browser is signed out" "$(curl -sk -b "$T_TMP/jar.va1" -o /dev/null -w '%{http_code}' "$U/")" 303
 check_eq "... this one is not" "$(get va /)" 200
 # password change
@@ -210,6 +220,12 @@ PW=$PW_OLD
 check_eq "... the old one does not" "$(login vb)" 401
 check "the audit log records the password change and the ended sessions" bash -c \
     "grep -q '\"event\":\"password_changed\",\"user\":\"vb\"' '$T_TMP/store/ajar-audit.log' && grep -q '\"event\":\"sessions_ended\",\"user\":\"va\"' '$T_TMP/store/ajar-audit.log'"
+# signing out here from the account page needs no password
+check_eq "vn signs in again" "$(login vn)" 303
+vn_sha=$(get vn /account >/dev/null; grep -o 'name="end" value="[0-9a-f]\{64\}"' "$T_TMP/body" | head -1 | cut -d'"' -f4)
+code=$(post vn /account/sessions "end=$vn_sha")
+check_eq "signing out here needs no password: 303" "$code" 303
+check_eq "... and vn is signed out" "$(get vn /)" 303
 # a viewer's scope changes with its account: deleted, its sessions end at once
 "$AJAR" user del vp --db "$DB" >/dev/null 2>&1
 check_eq "a deleted viewer's session ends" "$(get vp /)" 303

@@ -55,7 +55,33 @@ static void test_names(void)
     memset(huge, 'x', 1999);
     huge[1999] = 0;
     CHECK(auth_password_problem(huge) != NULL);
+    /* ASVS 2.1.2: 64 characters allowed, over 128 refused (characters, not bytes) */
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int i = 0; i < 129; i++)
+        huge[i] = alpha[(i * 7) % 36];
+    huge[64] = 0;
+    CHECK(auth_password_problem(huge) == NULL);
+    huge[64] = alpha[(64 * 7) % 36];
+    huge[128] = 0;
+    CHECK(auth_password_problem(huge) == NULL);
+    huge[128] = 'q';
+    huge[129] = 0;
+    CHECK_STR(auth_password_problem(huge), "longer than 128 characters");
     free(huge);
+    /* ASVS 2.1.1: characters, not bytes; a run of spaces counts once */
+    CHECK_INT(auth_password_chars("\xc3\xa9t\xc3\xa9"), 3);
+    CHECK_INT(auth_password_chars("a    b"), 3);
+    CHECK_INT(auth_password_chars(""), 0);
+    CHECK_STR(auth_password_problem("\xc3\xa9\xc3\xa0\xc3\xbc\xc3\xb6\xc3\xae\xc3\xa7"
+                                    "\xc3\xa9\xc3\xa0\xc3\xbc\xc3\xb6\xc3\xae"),
+              "shorter than 12 characters"); /* 11 characters in 22 bytes */
+    CHECK(auth_password_problem("\xc3\xa9\xc3\xa0\xc3\xbc\xc3\xb6\xc3\xae\xc3\xa7"
+                                "\xc3\xa9\xc3\xa0\xc3\xbc\xc3\xb6\xc3\xae\xc3\xa7") == NULL);
+    CHECK_STR(auth_password_problem("horse        cart"),
+              "shorter than 12 characters"); /* 17 bytes, 10 characters */
+    CHECK(auth_password_problem("horse  battery staple") == NULL);
+    /* a 4-byte character (an emoji) is one character */
+    CHECK_INT(auth_password_chars("\xf0\x9f\x94\x91key"), 4);
 }
 
 static void test_hash(void)
