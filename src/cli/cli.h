@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define AJAR_VERSION "0.1.0"
+#include "core/version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_FAIL_ON = 3 };
 

@@ -5,8 +5,10 @@
  * A finding is filled by exactly one probe run (plus the engine's address,
  * port and TLS facts), then by assess (signals, severity, cluster), then by
  * the store (first/last seen). Its JSON form is the record documented in
- * docs/record.md and docs/record.schema.json; finding_to_json() is the only
- * place that shape is written, so every output agrees.
+ * docs/record.md and docs/record.schema.json. Two writers make it:
+ * finding_to_json() (a jansson tree) and finding_json_write() (bytes into a
+ * buffer, the store's and -o's hot path); tests/unit/test_finding_json.c
+ * holds them to the same bytes, so every output agrees.
  *
  * Ownership: the finding owns every string and list in it; finding_free()
  * releases them. All setters copy their input and sanitize untrusted bytes

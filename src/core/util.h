@@ -4,9 +4,9 @@
  * size cap (network data never grows memory without a limit), safe string
  * copies, strict number parsing and time helpers.
  *
- * Conventions (see docs/internals.md): functions return 0 on success and a
- * negative value on failure, filling a caller-provided struct err. Only main
- * exits. No sprintf/strcpy/strcat/atoi anywhere in the tree.
+ * Conventions (docs/architecture.md has the layers): functions return 0 on
+ * success and a negative value on failure, filling a caller-provided struct
+ * err. Only main exits. No sprintf/strcpy/strcat/atoi anywhere in the tree.
  */
 #ifndef AJAR_CORE_UTIL_H
 #define AJAR_CORE_UTIL_H

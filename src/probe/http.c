@@ -14,6 +14,7 @@
  * dropped) only up to HTTP_MAX_TOTAL before the response is declared cut off.
  */
 #include "probe/http.h"
+#include "core/version.h"
 #include "catalog/catalog.h"
 
 #include <ctype.h>
@@ -335,7 +336,7 @@ int http_request(struct http_app_ctx *a, const char *method, const char *path, c
     bool own_accept = headers && (str_iprefix(headers, "Accept:") ||
                                   mem_find(headers, strlen(headers), "\r\nAccept:", true));
     buf_appendf(&req,
-                "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ajar/0.1 (+metadata-only exposure "
+                "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " AJAR_AGENT " (+metadata-only exposure "
                 "scanner)\r\n%sConnection: keep-alive\r\n",
                 method, path, host_header(pc, hb, sizeof hb), own_accept ? "" : "Accept: */*\r\n");
     if (headers) buf_append(&req, headers, strlen(headers));

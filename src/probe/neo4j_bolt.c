@@ -7,7 +7,7 @@
  *      most wanted first: 5.8 down to 5.0 (range encoding 00 08 08 05),
  *      4.4 down to 4.1 (00 03 04 04), 3 (00 00 00 03), 1 (00 00 00 01).
  *   2. After the server picked a version, the login WITHOUT credentials:
- *      Bolt 1/2: INIT "ajar/0.1" {scheme: "none"};
+ *      Bolt 1/2: INIT "ajar/0.1.0" {scheme: "none"};
  *      Bolt 3, 4.x, 5.0: HELLO {user_agent, scheme: "none"};
  *      Bolt 5.1 and later: HELLO {user_agent[, bolt_agent from 5.3]} and,
  *      in the same write, LOGON {scheme: "none"} (credentials left HELLO
@@ -33,6 +33,7 @@
  * nesting at most BOLT_DEPTH deep; any malformed value stops the decode.
  */
 #include "probe/probe.h"
+#include "core/version.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -125,7 +126,7 @@ static int send_msg(struct probe_ctx *ctx, const struct pw *body)
 static int send_login(struct probe_ctx *ctx)
 {
     struct bolt_state *st = ctx->state;
-    static const char agent[] = "ajar/0.1"; /* as the HTTP probe's User-Agent */
+    static const char agent[] = AJAR_AGENT; /* as the HTTP probe's User-Agent */
     struct pw w = {.n = 0};
     if (st->major <= 2) {
         /* INIT client_name {scheme: "none"} */

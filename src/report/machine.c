@@ -16,7 +16,7 @@
  * an id the table does not know gets the next index when first seen, and
  * the results wait in a temporary file until the rule list is complete.
  */
-#include "cli/cli.h"
+#include "core/version.h"
 #include "report/report_int.h"
 
 #include <stdlib.h>

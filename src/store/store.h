@@ -8,9 +8,11 @@
  * path. store_put() fills first_seen/last_seen into the finding it is given
  * (from the service's history) before returning. store_scan_end() flushes,
  * marks the services of the same scope that this scan did not see as
- * closed at this scan's time, and finalises the scan's observations
- * (certificate sharing counts, clusters, re-assessment) so reports read the
- * final view.
+ * closed at this scan's time (per the coverage rules of store/coverage.c),
+ * and finalises the scan's observations (certificate sharing counts,
+ * clusters). Re-assessing findings whose signals only the end knows
+ * (cert-shared, honeypot) is the caller's: cli/scan_cmd.c reads them back
+ * after the end, assesses them again and stores them once more.
  *
  * Scope: two scans have the same scope when their scope keys are equal (a
  * hash of the normalised targets, ports and excludes); sharded scans of one

@@ -437,10 +437,10 @@ def ldap_ok(b):
 # neo4j_bolt.c: the handshake, then whole chunked messages among these (no RUN, no password)
 BOLT_HANDSHAKE = b"\x60\x60\xb0\x17" + bytes.fromhex("00080805" "00030404" "00000003" "00000001")
 BOLT_MSGS = {
-    b"\xb2\x01\x88ajar/0.1\xa1\x86scheme\x84none",                                     # INIT (1, 2)
-    b"\xb1\x01\xa2\x8auser_agent\x88ajar/0.1\x86scheme\x84none",                     # HELLO (3 to 5.0)
-    b"\xb1\x01\xa1\x8auser_agent\x88ajar/0.1",                                         # HELLO (5.1, 5.2)
-    b"\xb1\x01\xa2\x8auser_agent\x88ajar/0.1\x8abolt_agent\xa1\x87product\x88ajar/0.1",  # HELLO (5.3+)
+    b"\xb2\x01\x8aajar/0.1.0\xa1\x86scheme\x84none",                                     # INIT (1, 2)
+    b"\xb1\x01\xa2\x8auser_agent\x8aajar/0.1.0\x86scheme\x84none",                     # HELLO (3 to 5.0)
+    b"\xb1\x01\xa1\x8auser_agent\x8aajar/0.1.0",                                         # HELLO (5.1, 5.2)
+    b"\xb1\x01\xa2\x8auser_agent\x8aajar/0.1.0\x8abolt_agent\xa1\x87product\x8aajar/0.1.0",  # HELLO (5.3+)
     b"\xb1\x6a\xa1\x86scheme\x84none",                                                 # LOGON (5.1+)
     b"\xb0\x02",                                                                       # GOODBYE
 }
