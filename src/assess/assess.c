@@ -21,6 +21,7 @@
  * written next is exposed.
  */
 #include "assess/assess.h"
+#include "assess/signals.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
 
@@ -273,12 +274,12 @@ static void rule_no_auth(struct finding *f, const struct facts *x)
             str_fmt(via, sizeof via, "[%s]:%u", f->via_ip, (unsigned)f->via_port);
         else
             str_fmt(via, sizeof via, "%s:%u", f->via_ip, (unsigned)f->via_port);
-        finding_add_signal(f, "no-auth", sev,
+        finding_add_signal(f, signal_name(SIG_NO_AUTH), sev,
                            "%s data %s without credentials through %s at %s (%s)", x->who, how,
                            f->via_service[0] ? f->via_service : "a console", via, vol);
     } else {
-        finding_add_signal(f, "no-auth", sev, "%s answers without credentials: data %s (%s)",
-                           x->who, how, vol);
+        finding_add_signal(f, signal_name(SIG_NO_AUTH), sev,
+                           "%s answers without credentials: data %s (%s)", x->who, how, vol);
     }
 }
 
@@ -290,14 +291,14 @@ static void rule_dashboard(struct finding *f, const struct facts *x)
         const char *to = detail_str(f, "proxies_to");
         if (!to && strcmp(x->service, "kibana") == 0) to = "its Elasticsearch";
         if (!to) to = "its database";
-        finding_add_signal(f, "dashboard-exposes-store", SEV_HIGH,
+        finding_add_signal(f, signal_name(SIG_DASHBOARD_EXPOSES_STORE), SEV_HIGH,
                            "open %s console at %s: anyone can browse and query %s through it -- an "
                            "open door to the data vault",
                            x->product, at, to);
         return;
     }
     if (f->has_via && catalog_class(f->via_service) == SVC_CONSOLE)
-        finding_add_signal(f, "dashboard-exposes-store", SEV_HIGH,
+        finding_add_signal(f, signal_name(SIG_DASHBOARD_EXPOSES_STORE), SEV_HIGH,
                            "%s is reachable without credentials through the open %s console at "
                            "%s:%u",
                            x->who, f->via_service, f->via_ip, (unsigned)f->via_port);
@@ -311,7 +312,7 @@ static void rule_default_account(struct finding *f, const struct facts *x)
     const char *method = detail_str(f, "auth_method");
     if (!user) user = sv->default_account;
     if (!method) method = strcmp(x->service, "postgresql") == 0 ? "trust" : "empty password";
-    finding_add_signal(f, "default-account-empty-password", SEV_HIGH,
+    finding_add_signal(f, signal_name(SIG_DEFAULT_ACCOUNT_EMPTY_PASSWORD), SEV_HIGH,
                        "%s let the default account '%s' in without a password (%s)", x->who, user,
                        method);
 }
@@ -324,7 +325,7 @@ static void rule_no_auth_capability(struct finding *f, const struct facts *x)
     if (str_ieq(x->service, "elasticsearch") || str_ieq(x->service, "kibana") ||
         str_ieq(x->product, "elasticsearch") || str_ieq(x->product, "kibana"))
         why = "security was a paid feature before 6.8.0/7.1.0";
-    finding_add_signal(f, "no-auth-capability", SEV_MEDIUM,
+    finding_add_signal(f, signal_name(SIG_NO_AUTH_CAPABILITY), SEV_MEDIUM,
                        "%s: %s -- there was no way to add a password short of a licence or a proxy",
                        x->who, why);
 }
@@ -346,7 +347,7 @@ static void rule_versions(struct finding *f, const struct facts *x)
     bool older = version_cmp(f->version, e->line) < 0;
     if (e->eol_date && parse_date(e->eol_date, &eol) == 0 && eol <= x->now) {
         double years = (double)(x->now - eol) / (double)YEAR;
-        finding_add_signal(f, "end-of-life", SEV_MEDIUM,
+        finding_add_signal(f, signal_name(SIG_END_OF_LIFE), SEV_MEDIUM,
                            "%s is %s the %s line, which reached end of life by %s: %.1f years "
                            "without security fixes%s",
                            x->who, older ? "older than" : "in", e->line, e->eol_date, years,
@@ -354,14 +355,14 @@ static void rule_versions(struct finding *f, const struct facts *x)
         return;
     }
     if (e->ended) {
-        finding_add_signal(f, "end-of-life", SEV_MEDIUM,
+        finding_add_signal(f, signal_name(SIG_END_OF_LIFE), SEV_MEDIUM,
                            "%s is %s the %s line, which has reached end of life (its vendor "
                            "published no date)",
                            x->who, older ? "older than" : "in", e->line);
         return;
     }
     if (!line_only && e->latest && version_cmp(f->version, e->latest) < 0)
-        finding_add_signal(f, "outdated", SEV_LOW,
+        finding_add_signal(f, signal_name(SIG_OUTDATED), SEV_LOW,
                            "%s is behind %s, the newest %s release ajar knows of", x->who,
                            e->latest, e->line);
 }
@@ -375,18 +376,18 @@ static void rule_certs(struct finding *f, const struct facts *x, const struct as
     if (t->expired) {
         date_str(t->not_after, d1, sizeof d1);
         long days = t->not_after > 0 ? (long)((x->now - t->not_after) / DAY) : -1;
-        finding_add_signal(f, "cert-expired", data_sev,
+        finding_add_signal(f, signal_name(SIG_CERT_EXPIRED), data_sev,
                            "the certificate expired on %s, %ld days before the scan", d1, days);
     }
     if (t->not_yet_valid) {
         date_str(t->not_before, d1, sizeof d1);
-        finding_add_signal(f, "cert-not-yet-valid", SEV_LOW,
+        finding_add_signal(f, signal_name(SIG_CERT_NOT_YET_VALID), SEV_LOW,
                            "the certificate is valid only from %s (a wrong clock or a pre-made "
                            "certificate)",
                            d1);
     }
     if (t->self_signed)
-        finding_add_signal(f, "cert-self-signed", SEV_LOW,
+        finding_add_signal(f, signal_name(SIG_CERT_SELF_SIGNED), SEV_LOW,
                            "self-signed certificate (%s): clients cannot tell it from an "
                            "impostor's",
                            t->subject_cn[0] ? t->subject_cn : t->subject);
@@ -394,16 +395,16 @@ static void rule_certs(struct finding *f, const struct facts *x, const struct as
     if ((rsa && t->key_bits > 0 && t->key_bits < 2048) ||
         (strcmp(t->key_type, "ec") == 0 && t->key_bits > 0 && t->key_bits < 224) ||
         strcmp(t->key_type, "dsa") == 0)
-        finding_add_signal(f, "cert-weak-key", SEV_LOW, "weak certificate key: %s %d bits",
-                           t->key_type, t->key_bits);
+        finding_add_signal(f, signal_name(SIG_CERT_WEAK_KEY), SEV_LOW,
+                           "weak certificate key: %s %d bits", t->key_type, t->key_bits);
     if (t->name_match == 0)
-        finding_add_signal(f, "cert-name-mismatch", SEV_LOW,
+        finding_add_signal(f, signal_name(SIG_CERT_NAME_MISMATCH), SEV_LOW,
                            "the certificate (CN %s, %d SANs) does not cover the name %s",
                            t->subject_cn[0] ? t->subject_cn : "none", t->nsan,
                            f->host[0] ? f->host : "scanned");
     int hosts = c ? c->cert_hosts : 0;
     if (hosts >= 2)
-        finding_add_signal(f, "cert-shared", data_sev,
+        finding_add_signal(f, signal_name(SIG_CERT_SHARED), data_sev,
                            "the same certificate (sha256 %.16s...) is served by %d hosts: one "
                            "private key copied across machines",
                            t->sha256, hosts);
@@ -413,12 +414,12 @@ static void rule_certs(struct finding *f, const struct facts *x, const struct as
         date_str(t->not_before, d1, sizeof d1);
         date_str(t->not_after, d2, sizeof d2);
         if (long_expired)
-            finding_add_signal(f, "cert-stale", SEV_LOW,
+            finding_add_signal(f, signal_name(SIG_CERT_STALE), SEV_LOW,
                                "expired for %.1f years (issued %s, expired %s): no maintenance "
                                "whatsoever",
                                (double)(x->now - t->not_after) / (double)YEAR, d1, d2);
         else
-            finding_add_signal(f, "cert-stale", SEV_LOW,
+            finding_add_signal(f, signal_name(SIG_CERT_STALE), SEV_LOW,
                                "certificate not renewed for %.1f years (issued %s)",
                                (double)(x->now - t->not_before) / (double)YEAR, d1);
     }
@@ -437,7 +438,8 @@ static void rule_personal(struct finding *f, const struct facts *x)
         if (w > 0) len += (size_t)w;
         if (len >= sizeof cats) break;
     }
-    finding_add_signal(f, "personal-data-schema", x->readable ? SEV_CRITICAL : SEV_MEDIUM,
+    finding_add_signal(f, signal_name(SIG_PERSONAL_DATA_SCHEMA),
+                       x->readable ? SEV_CRITICAL : SEV_MEDIUM,
                        "names that look like personal data (%s): %s", cats, x->pii_examples);
 }
 
@@ -462,8 +464,8 @@ static void rule_volume(struct finding *f, const struct facts *x, const struct a
         char r[48] = "?", b[48] = "?";
         if (x->records >= 0) count_str((uint64_t)x->records, r, sizeof r);
         if (x->bytes >= 0) bytes_str((uint64_t)x->bytes, b, sizeof b);
-        finding_add_signal(f, "large-dataset", sev, "%s%s%s (%s records, %s)", rb ? rb : "",
-                           rb && bb ? ", " : "", bb ? bb : "", r, b);
+        finding_add_signal(f, signal_name(SIG_LARGE_DATASET), sev, "%s%s%s (%s records, %s)",
+                           rb ? rb : "", rb && bb ? ", " : "", bb ? bb : "", r, b);
     }
     uint64_t threshold =
         c && c->personal_threshold ? c->personal_threshold : ASSESS_PERSONAL_THRESHOLD;
@@ -471,7 +473,8 @@ static void rule_volume(struct finding *f, const struct facts *x, const struct a
         char r[48], t[48];
         count_str((uint64_t)x->pii_records, r, sizeof r);
         count_str(threshold, t, sizeof t);
-        finding_add_signal(f, "personal-data-over-threshold", x->readable ? SEV_CRITICAL : SEV_HIGH,
+        finding_add_signal(f, signal_name(SIG_PERSONAL_DATA_OVER_THRESHOLD),
+                           x->readable ? SEV_CRITICAL : SEV_HIGH,
                            "about %s records in personal-looking names: more people than the %s "
                            "at which a leak must be reported to the regulator",
                            r, t);
@@ -481,7 +484,7 @@ static void rule_volume(struct finding *f, const struct facts *x, const struct a
 static void rule_ransom(struct finding *f, const struct facts *x)
 {
     if (!x->nransom) return;
-    finding_add_signal(f, "ransom-note", x->readable ? SEV_CRITICAL : SEV_MEDIUM,
+    finding_add_signal(f, signal_name(SIG_RANSOM_NOTE), x->readable ? SEV_CRITICAL : SEV_MEDIUM,
                        "ransom-note names: %s%s", x->ransom_examples,
                        x->wiped ? " -- and nothing else of size remains: the store looks wiped"
                                 : "");
@@ -496,7 +499,7 @@ static void rule_infra(struct finding *f, const struct facts *x)
      * never set up takes the first administrator it is given) -- whatever its auth. */
     if (f->details && json_is_false(json_object_get(f->details, "initialized")) &&
         (x->infra || x->data_service)) {
-        finding_add_signal(f, "exposed-infrastructure", SEV_CRITICAL,
+        finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_CRITICAL,
                            "%s at %s is not initialised: whoever reaches it first can set it up "
                            "and own it",
                            x->who, at);
@@ -507,19 +510,19 @@ static void rule_infra(struct finding *f, const struct facts *x)
     const struct svc *e = catalog_service(f->service);
     switch (e ? e->exposure : EXP_MAP) {
     case EXP_CODE:
-        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+        finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_HIGH,
                            "%s open at %s: anyone can run code through it (a container, an "
                            "application, a kernel) on the hosts it controls",
                            x->who, at);
         break;
     case EXP_SECRETS:
-        finding_add_signal(f, "exposed-infrastructure", SEV_HIGH,
+        finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_HIGH,
                            "%s open at %s: the cluster's configuration (and any secrets kept "
                            "there) readable and writable",
                            x->who, at);
         break;
     default:
-        finding_add_signal(f, "exposed-infrastructure", SEV_MEDIUM,
+        finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_MEDIUM,
                            "%s open at %s: a map of internal hosts and services for anyone", x->who,
                            at);
     }
@@ -531,10 +534,10 @@ static void rule_honeypot(struct finding *f, const struct assess_ctx *c)
     char why[200];
     const char *project = honeypot_match(f, why, sizeof why);
     if (project)
-        finding_add_signal(f, "honeypot-suspect", SEV_INFO, "answers as the %s honeypot does (%s)",
-                           project, why);
+        finding_add_signal(f, signal_name(SIG_HONEYPOT_SUSPECT), SEV_INFO,
+                           "answers as the %s honeypot does (%s)", project, why);
     else if (c && c->host_stores >= HONEYPOT_MIN_STORES)
-        finding_add_signal(f, "honeypot-suspect", SEV_INFO,
+        finding_add_signal(f, signal_name(SIG_HONEYPOT_SUSPECT), SEV_INFO,
                            "this address answered as %d different stores at once", c->host_stores);
 }
 

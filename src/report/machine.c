@@ -17,6 +17,7 @@
  * the results wait in a temporary file until the rule list is complete.
  */
 #include "core/version.h"
+#include "assess/signals.h"
 #include "report/report_int.h"
 
 #include <stdlib.h>
@@ -208,15 +209,15 @@ static const char *sarif_score(enum severity s)
 
 static int rule_index(struct report *r, const char *id, struct err *e)
 {
-    for (size_t i = 0; i < report_nrules; i++)
-        if (!strcmp(report_rules[i].id, id)) return (int)i;
+    int known = signal_lookup(id); /* the table's order: rule i is signal i */
+    if (known >= 0) return known;
     for (size_t i = 0; i < r->nrule_extra; i++)
-        if (!strcmp(r->rule_extra[i], id)) return (int)(report_nrules + i);
+        if (!strcmp(r->rule_extra[i], id)) return (int)(SIG_N + i);
     char **nv = xrealloc(r->rule_extra, (r->nrule_extra + 1) * sizeof *nv);
     if (!nv) return err_set(e, "out of memory");
     r->rule_extra = nv;
     if (!(nv[r->nrule_extra] = xstrdup(id))) return err_set(e, "out of memory");
-    return (int)(report_nrules + r->nrule_extra++);
+    return (int)(SIG_N + r->nrule_extra++);
 }
 
 /* The record's network, geo, cloud and hostnames, as the record has them (docs/record.md). */
@@ -304,9 +305,9 @@ static json_t *sarif_rule(const char *id, const char *name, const char *text)
 static int sarif_finish(struct report *r, struct err *e)
 {
     json_t *rules = json_array();
-    for (size_t i = 0; i < report_nrules; i++)
+    for (int i = 0; i < SIG_N; i++)
         json_array_append_new(
-            rules, sarif_rule(report_rules[i].id, report_rules[i].name, report_rules[i].text));
+            rules, sarif_rule(signal_defs[i].id, signal_defs[i].rule, signal_defs[i].meaning));
     for (size_t i = 0; i < r->nrule_extra; i++)
         json_array_append_new(rules, sarif_rule(r->rule_extra[i], r->rule_extra[i],
                                                 "A signal this version of the report does not "

@@ -13,44 +13,10 @@
  */
 #include "catalog/catalog.h"
 #include "report/report_int.h"
+#include "assess/signals.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The signal ids with a sentence each, for SARIF rules (kept in step with docs/signals.md). */
-const struct report_rule report_rules[] = {
-    {"no-auth", "NoAuthentication", "Data readable without credentials."},
-    {"dashboard-exposes-store", "DashboardExposesStore",
-     "An open console (Kibana, redis-commander, phpMyAdmin...) hands out the store behind it."},
-    {"default-account-empty-password", "DefaultAccountEmptyPassword",
-     "The default administrative account logs in with an empty password."},
-    {"no-auth-capability", "NoAuthCapability",
-     "This product version had no free built-in authentication."},
-    {"end-of-life", "EndOfLife", "The version's release line is past its end of life."},
-    {"outdated", "Outdated", "The version is behind the newest release of its line."},
-    {"cert-expired", "CertificateExpired", "The TLS certificate had expired at scan time."},
-    {"cert-not-yet-valid", "CertificateNotYetValid",
-     "The TLS certificate was not yet valid at scan time."},
-    {"cert-self-signed", "CertificateSelfSigned", "The TLS certificate is self-signed."},
-    {"cert-weak-key", "CertificateWeakKey", "The TLS certificate's key is too weak."},
-    {"cert-name-mismatch", "CertificateNameMismatch",
-     "The TLS certificate does not cover the name scanned."},
-    {"cert-shared", "CertificateShared",
-     "The same certificate (and private key) is served by several hosts."},
-    {"cert-stale", "CertificateStale",
-     "The certificate was issued long ago or expired long ago: no maintenance."},
-    {"personal-data-schema", "PersonalDataSchema",
-     "Index, table or field names look like personal data."},
-    {"large-dataset", "LargeDataset", "A large amount of data is exposed."},
-    {"personal-data-over-threshold", "PersonalDataOverThreshold",
-     "Personal-looking data holds more records than the reporting threshold."},
-    {"ransom-note", "RansomNote", "A name ransom gangs leave behind: the data may be gone."},
-    {"exposed-infrastructure", "ExposedInfrastructure",
-     "An infrastructure API (Docker, etcd, Consul, kubelet...) is open."},
-    {"honeypot-suspect", "HoneypotSuspect",
-     "The address answers as a known honeypot does, or as many different stores at once."},
-};
-const size_t report_nrules = ARRAY_LEN(report_rules);
 
 static const char *const format_names[] = {"text", "json", "jsonl", "csv", "html", "sarif"};
 
@@ -185,7 +151,7 @@ void report_group_digits(int64_t v, char *out, size_t n)
 bool report_has_pii(const struct finding *f)
 {
     for (int i = 0; i < f->nsignals; i++)
-        if (!strcmp(f->signals[i].id, "personal-data-schema")) return true;
+        if (signal_is(f->signals[i].id, SIG_PERSONAL_DATA_SCHEMA)) return true;
     return false;
 }
 
@@ -515,7 +481,7 @@ static int add_row(struct report *r, const struct finding *f)
     signal_ids(f, sigs, sizeof sigs);
     const char *pii = "";
     for (int i = 0; i < f->nsignals; i++)
-        if (!strcmp(f->signals[i].id, "personal-data-schema")) pii = f->signals[i].detail;
+        if (signal_is(f->signals[i].id, SIG_PERSONAL_DATA_SCHEMA)) pii = f->signals[i].detail;
     size_t o = 0;
     for (uint32_t i = 0; i < f->names.n && i < 4 && o + 4 < sizeof names; i++) {
         str_fmt(names + o, sizeof names - o, "%s%s", i ? ", " : "", f->names.v[i]);

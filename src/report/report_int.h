@@ -81,13 +81,6 @@ struct report {
     size_t nrule_extra;
 };
 
-/* The built-in descriptions of the signals (docs/signals.md). */
-struct report_rule {
-    const char *id, *name, *text;
-};
-extern const struct report_rule report_rules[];
-extern const size_t report_nrules;
-
 struct report_cluster;
 
 /* Renderers (text.c, html.c, machine.c). */

@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "web/view.h"
 #include "store/store.h"
+#include "assess/signals.h"
 
 #include "core/finding.h"
 
@@ -620,7 +621,7 @@ static int build_row(void *arg, const struct store_obs_row *r)
             str_copy(v->sigid[b], id, sizeof v->sigid[b]);
         }
         if (b >= 0) w->sigs |= 1ull << b;
-        if (!strcmp(id, "personal-data-schema")) w->flags |= WV_PII;
+        if (signal_is(id, SIG_PERSONAL_DATA_SCHEMA)) w->flags |= WV_PII;
     }
     const char *rec = r->record;
     size_t rl = strlen(rec);
