@@ -19,9 +19,10 @@
 # store's commit timer and the dashboard's cache still see time pass, so
 # nothing waits forever). libfaketime is an LD_PRELOAD library, which the
 # sanitizer build does not take, so this test runs the release build
-# (build/ajar, $AJAR_REL). Pinning the clock
-# instead through a variable read by ajar would mean a test hook in src/ for
-# every clock read; faketime needs none.
+# (build/ajar, $AJAR_REL). Pinning the clock instead through a variable read
+# by ajar would mean a test hook in src/ for every clock read (now_wall, the
+# store's, libmicrohttpd's Date, OpenSSL's certificate dates); faketime
+# needs none.
 #
 # Normalised (sed, in norm_web below), because it is random by design and
 # nothing else:
