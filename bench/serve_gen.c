@@ -5,7 +5,7 @@
  * (assess_finding), so signals, severities and clusters are what ajar
  * would say.
  *
- *   serve_gen --db WHERE [-n COUNT] [--scans K] [--scope KEY]
+ *   serve_gen --db WHERE [-n COUNT] [--scans K] [--scope KEY] [--now EPOCH] [--attr]
  *
  * Variety, deterministic per index: 16 services with their ports,
  * products and a spread of versions (some end-of-life); auth none 40 %,
@@ -17,6 +17,17 @@
  * distinct, spread over 10.0.0.0/8. With --scans K > 1, K scans of
  * the same scope (each later one drops 2 % and adds new ones, bumps some
  * versions), so the trend, "new" and the diff have something to show.
+ *
+ * The last scan starts at the wall clock, the others a week apart before
+ * it; --now EPOCH puts the last one there instead, so the findings' times,
+ * the certificates' validity and the assessment's "now" are the same on
+ * every run (tests/integration/golden.sh; the store's own clock, for a
+ * scan's end and first/last seen, is pinned there by running under
+ * faketime). --attr gives three findings in four an attribution (an AS
+ * with its organisation and prefix, a country, for the cloud ASes a
+ * provider), as --asn-db/--geo-db would, so the groupings by provider, AS
+ * and country have more than "unknown" to show; without it no record has
+ * one, as before.
  */
 #include "gen_common.h"
 #include "assess/assess.h"
@@ -24,6 +35,7 @@
 #include "core/util.h"
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +90,33 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static void gen(struct finding *f, uint64_t i, unsigned scan, time_t t)
+/* --attr: where an address "is", as attr/attr.c would fill it from the databases */
+static const struct {
+    uint32_t asn;
+    const char *org, *country, *cloud;
+} nets[] = {
+    {37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN", "alibaba-cloud"},
+    {45090, "Shenzhen Tencent Computer Systems Company Limited", "CN", "tencent-cloud"},
+    {16509, "AMAZON-02", "US", "aws"},
+    {4134, "Chinanet", "CN", ""},
+    {3320, "Deutsche Telekom AG", "DE", ""},
+    {14061, "DIGITALOCEAN-ASN", "SG", ""},
+};
+
+static void gen_attr(struct finding *f, uint64_t h)
+{
+    if ((h >> 52) % 4 == 0) return; /* one in four: the databases did not know the address */
+    unsigned k = (unsigned)((h >> 54) % ARRAY_LEN(nets));
+    f->attr.asn = nets[k].asn;
+    str_copy(f->attr.org, nets[k].org, sizeof f->attr.org);
+    str_copy(f->attr.country, nets[k].country, sizeof f->attr.country);
+    str_copy(f->attr.cloud, nets[k].cloud, sizeof f->attr.cloud);
+    unsigned a, b;
+    if (sscanf(f->ip, "10.%u.%u.", &a, &b) == 2)
+        str_fmt(f->attr.prefix, sizeof f->attr.prefix, "10.%u.%u.0/24", a, b);
+}
+
+static void gen(struct finding *f, uint64_t i, unsigned scan, time_t t, bool attr)
 {
     uint64_t h = mix(i * 2654435761u + 17);
     finding_init(f);
@@ -143,6 +181,7 @@ static void gen(struct finding *f, uint64_t i, unsigned scan, time_t t)
         f->via_port = 5601;
         f->port = 5601;
     }
+    if (attr) gen_attr(f, h);
     struct assess_ctx ac = {.now = t, .cert_hosts = f->tls.present ? 20 : 0};
     assess_finding(f, &ac);
 }
@@ -150,17 +189,29 @@ static void gen(struct finding *f, uint64_t i, unsigned scan, time_t t)
 int main(int argc, char **argv)
 {
     const char *where = STORE_DEFAULT_PATH, *scope = "serve-bench";
-    uint64_t n = 1000000, scans = 1;
+    uint64_t n = 1000000, scans = 1, now = 0;
+    bool attr = false;
+    /* --attr takes no value: gen_args knows only options with one */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--attr")) {
+            attr = true;
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
+            argc--;
+            break;
+        }
     const struct gen_opt opts[] = {{"--db", .str = &where},
                                    {"--scope", .str = &scope},
                                    {"-n", .num = &n, .max = 1ull << 28},
                                    {"--scans", .num = &scans, .max = 100},
+                                   /* up to 9999-12-31 */
+                                   {"--now", .num = &now, .max = 253402300799ull},
                                    {0}};
     if (gen_args(argc, argv, opts) < 0 || !scans) goto usage;
+    if (!now) now = (uint64_t)now_wall();
     struct err e = {{0}};
     struct store *s = NULL;
     if (store_open(&s, where, &e) < 0) goto fail;
-    time_t t0 = now_wall() - (time_t)(scans - 1) * 7 * 86400;
+    time_t t0 = (time_t)now - (time_t)(scans - 1) * 7 * 86400;
     for (unsigned sc = 0; sc < scans; sc++) {
         time_t t = t0 + (time_t)sc * 7 * 86400;
         struct scan_meta m = {
@@ -174,7 +225,7 @@ int main(int argc, char **argv)
         uint64_t put = 0;
         for (uint64_t i = lo; i < hi; i++) {
             struct finding f;
-            gen(&f, i, sc, t);
+            gen(&f, i, sc, t, attr);
             int rc = store_put(s, id, &f, &e);
             finding_free(&f);
             if (rc < 0) goto fail;
@@ -193,6 +244,7 @@ fail:
     store_close(s);
     return 1;
 usage:
-    fprintf(stderr, "usage: serve_gen --db WHERE [-n COUNT] [--scans K] [--scope KEY]\n");
+    fprintf(stderr, "usage: serve_gen --db WHERE [-n COUNT] [--scans K] [--scope KEY] [--now EPOCH]"
+                    " [--attr]\n");
     return 1;
 }
