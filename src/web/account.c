@@ -158,7 +158,9 @@ static int recheck(struct web_req *r, struct web_resp *o, const char *cur, const
     if (ok < 0) return -1;
     if (!ok) {
         auth_audit(r->audit, "password_check_failed", r->user, r->address, what);
-        if (render(r, o, 403, "The current password is wrong.", e) < 0) return -1;
+        /* 400, not 403: a refused CSRF token is the 403, and the two must not look alike (a
+         * scanner tells a checked token by a different answer to a forged one) */
+        if (render(r, o, 400, "The current password is wrong.", e) < 0) return -1;
         return 0;
     }
     if (r->thr) auth_throttle_ok(r->thr, r->address, r->user);
