@@ -22,6 +22,7 @@
  */
 #include "assess/assess.h"
 #include "assess/signals.h"
+#include "core/units.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
 
@@ -105,16 +106,6 @@ static void count_str(uint64_t v, char *out, size_t n)
         str_fmt(out, n, "%.1f million", (double)v / 1e6);
     else
         str_fmt(out, n, "%llu", (unsigned long long)v);
-}
-
-static void bytes_str(uint64_t v, char *out, size_t n)
-{
-    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-    double x = (double)v;
-    int u = 0;
-    while (x >= 1024 && u < 5)
-        x /= 1024, u++;
-    str_fmt(out, n, u ? "%.1f %s" : "%.0f %s", x, unit[u]);
 }
 
 /* What the assessment derives once and every rule reads. */
@@ -247,7 +238,7 @@ static void volume_phrase(const struct finding *f, const struct facts *x, char *
 {
     char r[48] = "", b[48] = "";
     if (x->records >= 0) count_str((uint64_t)x->records, r, sizeof r);
-    if (x->bytes >= 0) bytes_str((uint64_t)x->bytes, b, sizeof b);
+    if (x->bytes >= 0) fmt_bytes((int64_t)x->bytes, b, sizeof b);
     if (r[0] && b[0])
         str_fmt(out, n, "%s records, %s in %llu names", r, b, (unsigned long long)f->names.total);
     else if (r[0])
@@ -463,7 +454,7 @@ static void rule_volume(struct finding *f, const struct facts *x, const struct a
                                                    : SEV_HIGH;
         char r[48] = "?", b[48] = "?";
         if (x->records >= 0) count_str((uint64_t)x->records, r, sizeof r);
-        if (x->bytes >= 0) bytes_str((uint64_t)x->bytes, b, sizeof b);
+        if (x->bytes >= 0) fmt_bytes((int64_t)x->bytes, b, sizeof b);
         finding_add_signal(f, signal_name(SIG_LARGE_DATASET), sev, "%s%s%s (%s records, %s)",
                            rb ? rb : "", rb && bb ? ", " : "", bb ? bb : "", r, b);
     }

@@ -227,8 +227,8 @@ static void chart_volume(FILE *fp, struct svc_agg *sv, size_t nsv)
     for (size_t i = 0; i < n; i++) {
         double y = 5 + (double)i * 34;
         char rec[32], by[32];
-        report_group_digits(sv[i].records, rec, sizeof rec);
-        report_human_bytes(sv[i].bytes, by, sizeof by);
+        fmt_digits(sv[i].records, rec, sizeof rec);
+        fmt_bytes(sv[i].bytes, by, sizeof by);
         double wr = maxr ? wbar * (double)sv[i].records / (double)maxr : 0;
         double wb = maxb ? wbar * (double)sv[i].bytes / (double)maxb : 0;
         fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 18);
@@ -489,9 +489,9 @@ static void td_num(FILE *fp, int64_t v, bool bytes)
 {
     char s[32];
     if (bytes)
-        report_human_bytes(v, s, sizeof s);
+        fmt_bytes(v, s, sizeof s);
     else
-        report_group_digits(v, s, sizeof s);
+        fmt_digits(v, s, sizeof s);
     fprintf(fp, "<td class=\"n\" data-v=\"%lld\">%s</td>", (long long)v, s);
 }
 
@@ -676,7 +676,7 @@ static void cards(struct report *r)
         if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
     }
     char b[32];
-    report_human_bytes(bytes, b, sizeof b);
+    fmt_bytes(bytes, b, sizeof b);
     fprintf(fp,
             "<section class=\"cards\">"
             "<div class=\"card\"><b>%zu</b><span>services found</span></div>"

@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "report/report_int.h"
 #include "assess/signals.h"
+#include "core/units.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,43 +111,6 @@ void arena_free(struct arena *a)
 }
 
 /* ---- helpers ---- */
-
-void report_human_bytes(int64_t v, char *out, size_t n)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (v < 0) {
-        str_copy(out, "-", n);
-        return;
-    }
-    double d = (double)v;
-    size_t u = 0;
-    while (d >= 1024.0 && u + 1 < ARRAY_LEN(units)) {
-        d /= 1024.0;
-        u++;
-    }
-    if (u == 0)
-        str_fmt(out, n, "%lld B", (long long)v);
-    else
-        str_fmt(out, n, d < 10 ? "%.1f %s" : "%.0f %s", d, units[u]);
-}
-
-void report_group_digits(int64_t v, char *out, size_t n)
-{
-    if (v < 0) {
-        str_copy(out, "-", n);
-        return;
-    }
-    char raw[32];
-    str_fmt(raw, sizeof raw, "%lld", (long long)v);
-    size_t len = strlen(raw), o = 0;
-    char tmp[48];
-    for (size_t i = 0; i < len && o + 2 < sizeof tmp; i++) {
-        if (i && (len - i) % 3 == 0) tmp[o++] = ',';
-        tmp[o++] = raw[i];
-    }
-    tmp[o] = 0;
-    str_copy(out, tmp, n);
-}
 
 bool report_has_pii(const struct finding *f)
 {

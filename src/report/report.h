@@ -82,9 +82,6 @@ const char *report_by_name(enum report_by b);
  * not in the table is returned as it is. */
 const char *report_provider_name(const char *id);
 
-/* 1536 -> "1.5 KiB"; -1 -> "-". */
-void report_human_bytes(int64_t v, char *out, size_t n);
-
 /* ---- the report ---- */
 
 #define REPORT_PERSONAL_DEFAULT 1000000u

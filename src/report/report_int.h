@@ -9,6 +9,7 @@
 #define AJAR_REPORT_INT_H
 
 #include "report/report.h"
+#include "core/units.h"
 
 /* Strings of the rows, bump-allocated in chunks and freed at once. */
 struct arena_chunk {
@@ -120,8 +121,6 @@ void report_row_where(const struct report_row *w, char *out, size_t n);
  * attribution. */
 void report_cluster_spread(const struct report_cluster *c, char *out, size_t n);
 bool report_row_exposed(const struct report_row *w);
-/* 1234567 -> "1,234,567"; -1 -> "-". */
-void report_group_digits(int64_t v, char *out, size_t n);
 /* Rows sorted: owner (with --by owner), severity (highest first), records, ip, port. */
 void report_sort_rows(struct report *r);
 /* Is f in the "personal data" sense (has a personal-data-schema signal)? */

@@ -97,8 +97,8 @@ static void row_cells(const struct report_row *w, char addr[64], char prod[160],
     str_fmt(addr, 64, strchr(w->ip, ':') ? "[%s]:%u" : "%s:%u", w->ip, w->port);
     str_fmt(prod, 160, "%s%s%s", w->product[0] ? w->product : "-", w->version[0] ? " " : "",
             w->version);
-    report_group_digits(w->records, rec, 32);
-    report_human_bytes(w->bytes, bytes, 32);
+    fmt_digits(w->records, rec, 32);
+    fmt_bytes(w->bytes, bytes, 32);
 }
 
 static size_t min_sz(size_t a, size_t b)
@@ -281,8 +281,8 @@ static int summary(struct report *r, struct err *e)
     heading(r, "Summary");
     char a[32], b[32];
     fprintf(fp, "  services found       %zu\n", r->nrows);
-    report_group_digits(open_records, a, sizeof a);
-    report_human_bytes(open_bytes, b, sizeof b);
+    fmt_digits(open_records, a, sizeof a);
+    fmt_bytes(open_bytes, b, sizeof b);
     fprintf(fp, "  exposed (auth none)  %zu  (%s records, %s readable%s)\n", open, a, b,
             r->nshared ? "; each data store once" : "");
     if (r->nshared)
@@ -391,8 +391,8 @@ static void owner_totals(struct report *r)
         struct report_owner_totals t;
         j = report_owner_totals(r, i, &t);
         char a[32], b[32];
-        report_group_digits(t.rec, a, sizeof a);
-        report_group_digits(t.prec, b, sizeof b);
+        fmt_digits(t.rec, a, sizeof a);
+        fmt_digits(t.prec, b, sizeof b);
         fputs("  ", r->fp);
         cell(r->fp, r->rows[i].owner, wo + 2, 40, false);
         fprintf(r->fp, "%8zu  %7zu  %8zu  ", t.n, t.open, t.crit);
@@ -490,7 +490,7 @@ int report_text(struct report *r, struct err *e)
         }
         if (r->o.personal_only) {
             char n[32];
-            report_group_digits((int64_t)r->o.personal_over, n, sizeof n);
+            fmt_digits((int64_t)r->o.personal_over, n, sizeof n);
             fprintf(fp, " personal data with >= %s records", n);
         }
         fputc('\n', fp);

@@ -76,22 +76,6 @@ void url_esc(struct buf *b, const char *s)
 
 /* ---- formatting ---- */
 
-void wp_num(int64_t v, char *out, size_t n)
-{
-    if (v < 0) {
-        str_copy(out, "-", n);
-        return;
-    }
-    char d[32];
-    int len = (int)str_fmt(d, sizeof d, "%lld", (long long)v);
-    size_t k = 0;
-    for (int i = 0; i < len && k + 2 < n; i++) {
-        if (i && (len - i) % 3 == 0) out[k++] = ',';
-        out[k++] = d[i];
-    }
-    out[k] = 0;
-}
-
 void wp_short(int64_t v, char *out, size_t n)
 {
     if (v >= 10000000000LL)
@@ -435,7 +419,7 @@ static void mini_table(struct buf *b, const struct wv *v, const uint32_t *idx, s
     for (size_t i = 0; i < n; i++) {
         const struct wv_row *w = &v->rows[idx[i]];
         char rec[32];
-        wp_num(w->records, rec, sizeof rec);
+        fmt_digits(w->records, rec, sizeof rec);
         buf_appendf(b, "<tr><td>");
         wp_sev_badge(b, w->severity);
         buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
@@ -485,7 +469,7 @@ static int group_panel(struct buf *b, const struct wv *v, const char *qs, const 
         uint32_t id = i < k ? rk[i].id : 0;
         if (i == k && !gn[0]) break;
         const char *name = wv_str(names, id);
-        wp_num(gn[id], n1, sizeof n1);
+        fmt_digits(gn[id], n1, sizeof n1);
         if (id) {
             buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;%s=", qs, param);
             url_esc(b, name);
@@ -496,10 +480,10 @@ static int group_panel(struct buf *b, const struct wv *v, const char *qs, const 
             buf_appendf(b, "<tr><td>unknown</td>");
         }
         buf_appendf(b, "<td class=\"n\">%s</td>", n1);
-        wp_num(gopen[id], n1, sizeof n1);
+        fmt_digits(gopen[id], n1, sizeof n1);
         buf_appendf(b, "<td class=\"n%s\">%s</td>", gopen[id] ? "" : " zero", n1);
         for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
-            wp_num(gsev[id * 6 + sv], n1, sizeof n1);
+            fmt_digits(gsev[id * 6 + sv], n1, sizeof n1);
             buf_appendf(b, "<td class=\"n%s\">%s</td>", gsev[id * 6 + sv] ? "" : " zero", n1);
         }
         buf_appendf(b, "</tr>");
@@ -573,19 +557,19 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     /* cards */
     char n1[32], n2[32], n3[32], href[96], sub[160];
     buf_appendf(b, "<div class=\"cards\">");
-    wp_num((int64_t)v->n, n1, sizeof n1);
+    fmt_digits((int64_t)v->n, n1, sizeof n1);
     str_fmt(href, sizeof href, "/findings?%s", qs);
     card(b, "", href, n1, "findings", NULL);
     for (int sv = SEV_CRITICAL; sv >= SEV_MEDIUM; sv--) {
-        wp_num(v->by_sev[sv], n1, sizeof n1);
+        fmt_digits(v->by_sev[sv], n1, sizeof n1);
         str_fmt(href, sizeof href, "/findings?%s&severity=%s", qs, wp_sev(sv));
         char cls[8];
         str_fmt(cls, sizeof cls, "c%d", sv);
         card(b, cls, href, n1, wp_sev(sv), NULL);
     }
-    wp_num(v->exposed, n1, sizeof n1);
+    fmt_digits(v->exposed, n1, sizeof n1);
     wp_short(v->exp_records, n2, sizeof n2);
-    report_human_bytes(v->exp_bytes, n3, sizeof n3);
+    fmt_bytes(v->exp_bytes, n3, sizeof n3);
     str_fmt(sub, sizeof sub, "%s records · %s", n2, n3);
     if (v->shared) /* every node of one cluster, or a store also reached through a console */
         str_fmt(sub + strlen(sub), sizeof sub - strlen(sub), " (each data store once: %lld %s)",
@@ -594,14 +578,14 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
                                : "findings reach one counted at another");
     str_fmt(href, sizeof href, "/findings?%s&auth=none&sort=records", qs);
     card(b, "", href, n1, "readable without credentials", sub);
-    wp_num(v->pii, n1, sizeof n1);
+    fmt_digits(v->pii, n1, sizeof n1);
     str_fmt(href, sizeof href, "/findings?%s&pii=1", qs);
     card(b, v->pii ? "c5" : "", href, n1, "personal-data exposures", NULL);
-    wp_num(v->newcount, n1, sizeof n1);
+    fmt_digits(v->newcount, n1, sizeof n1);
     str_fmt(href, sizeof href, "/findings?%s&new=1", qs);
     card(b, "", href, n1, prev ? "new since the last scan" : "new (first scan of these targets)",
          NULL);
-    wp_num(v->ncl, n1, sizeof n1);
+    fmt_digits(v->ncl, n1, sizeof n1);
     str_fmt(href, sizeof href, "/clusters?%s", qs);
     card(b, "", href, n1, "clusters of identical deployments", NULL);
     if (prev) {
@@ -750,10 +734,10 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
             url_esc(b, name);
             buf_appendf(b, "\">");
             wp_esc_n(b, name, 80);
-            wp_num(rk[i].n, n1, sizeof n1);
+            fmt_digits(rk[i].n, n1, sizeof n1);
             buf_appendf(b, "</a></td><td class=\"n\">%s</td>", n1);
             for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
-                wp_num(v->owner_sev[rk[i].id * 6 + sv], n1, sizeof n1);
+                fmt_digits(v->owner_sev[rk[i].id * 6 + sv], n1, sizeof n1);
                 buf_appendf(b, "<td class=\"n%s\">%s</td>",
                             v->owner_sev[rk[i].id * 6 + sv] ? "" : " zero", n1);
             }
@@ -796,7 +780,7 @@ static int scans_row(void *arg, const struct scan_info *si)
     scan_from_info(si, &s);
     char t[32], d[32], f[32];
     wp_time(s.start, t, sizeof t);
-    wp_num(s.findings, f, sizeof f);
+    fmt_digits(s.findings, f, sizeof f);
     buf_appendf(b, "<tr><td><a href=\"/?scan=%lld\">%lld</a></td><td>%lld</td><td>%s</td>",
                 (long long)s.id, (long long)s.id, (long long)s.group, t);
     if (si->status == SCAN_COMPLETE) {

@@ -142,16 +142,16 @@ static void history_changes(struct buf *b, const struct hist *p, const struct hi
         change(b, &any, "certificate", x, y);
     }
     if (p->records != h->records) {
-        wp_num(p->records, x, sizeof x);
-        wp_num(h->records, y, sizeof y);
+        fmt_digits(p->records, x, sizeof x);
+        fmt_digits(h->records, y, sizeof y);
         change(b, &any, "records", x, y);
     }
     if (p->bytes != h->bytes) {
-        report_human_bytes(p->bytes, x, sizeof x);
-        report_human_bytes(h->bytes, y, sizeof y);
+        fmt_bytes(p->bytes, x, sizeof x);
+        fmt_bytes(h->bytes, y, sizeof y);
         if (!strcmp(x, y)) { /* too close for the unit: the exact bytes */
-            wp_num(p->bytes, x, sizeof x);
-            wp_num(h->bytes, y, sizeof y);
+            fmt_digits(p->bytes, x, sizeof x);
+            fmt_digits(h->bytes, y, sizeof y);
         }
         change(b, &any, "bytes", x, y);
     }
@@ -181,7 +181,7 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
     for (size_t i = 0; i < n; i++) {
         char tm[32], rec[32];
         wp_time(h[i].t, tm, sizeof tm);
-        wp_num(h[i].records, rec, sizeof rec);
+        fmt_digits(h[i].records, rec, sizeof rec);
         bool opened = i == 0 || (first_seen && h[i].t == first_seen && h[i - 1].t < first_seen);
         buf_appendf(b,
                     "<li class=\"%s%s\"><div class=\"when\">%.10s<br>%s · <a "
@@ -318,15 +318,15 @@ static void section_data(struct buf *b, const json_t *d)
 {
     if (!json_is_object(d)) return;
     char a[32], c[32], n[32], y[32], ex[32];
-    wp_num(jint(d, "databases"), a, sizeof a);
-    wp_num(jint(d, "collections"), c, sizeof c);
+    fmt_digits(jint(d, "databases"), a, sizeof a);
+    fmt_digits(jint(d, "collections"), c, sizeof c);
     int64_t recs = jint(d, "records");
-    wp_num(recs, ex, sizeof ex);
+    fmt_digits(recs, ex, sizeof ex);
     if (recs >= 10000)
         wp_short(recs, n, sizeof n);
     else
         str_copy(n, ex, sizeof n);
-    report_human_bytes(jint(d, "bytes"), y, sizeof y);
+    fmt_bytes(jint(d, "bytes"), y, sizeof y);
     buf_appendf(b,
                 "<section class=\"panel\" id=\"data\"><h2>Data (metadata only)</h2>"
                 "<div class=\"cards small\"><div class=\"card\"><b>%s</b><span>databases</span>"
@@ -357,8 +357,8 @@ static void section_data(struct buf *b, const json_t *d)
                     break;
                 }
             }
-            wp_num(rec, n, sizeof n);
-            report_human_bytes(by, y, sizeof y);
+            fmt_digits(rec, n, sizeof n);
+            fmt_bytes(by, y, sizeof y);
             buf_appendf(b, "<tr><td class=\"mono\">");
             wp_esc_n(b, nm, 200);
             buf_appendf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", n, y);
@@ -770,7 +770,7 @@ static void diff_row(struct buf *b, const struct wv *v, const struct wv_row *w, 
 {
     char rec[32];
     if (!w) return;
-    wp_num(w->records, rec, sizeof rec);
+    fmt_digits(w->records, rec, sizeof rec);
     buf_appendf(b, "<tr><td class=\"mark\">%s</td><td>", mark);
     wp_sev_badge(b, w->severity);
     buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
@@ -801,16 +801,16 @@ static void diff_changes(struct buf *b, const struct wv *va, const struct wv_row
         change(b, &any, "certificate", x, y);
     }
     if (a->records != w->records) {
-        wp_num(a->records, x, sizeof x);
-        wp_num(w->records, y, sizeof y);
+        fmt_digits(a->records, x, sizeof x);
+        fmt_digits(w->records, y, sizeof y);
         change(b, &any, "records", x, y);
     }
     if (a->bytes != w->bytes) {
-        report_human_bytes(a->bytes, x, sizeof x);
-        report_human_bytes(w->bytes, y, sizeof y);
+        fmt_bytes(a->bytes, x, sizeof x);
+        fmt_bytes(w->bytes, y, sizeof y);
         if (!strcmp(x, y)) {
-            wp_num(a->bytes, x, sizeof x);
-            wp_num(w->bytes, y, sizeof y);
+            fmt_digits(a->bytes, x, sizeof x);
+            fmt_digits(w->bytes, y, sizeof y);
         }
         change(b, &any, "bytes", x, y);
     }
@@ -937,10 +937,10 @@ int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
                 "size=\"6\" inputmode=\"numeric\" value=\"%lld\"><button type=\"submit\">"
                 "Compare</button></form></div>",
                 (long long)so.id, (long long)sn.id);
-    wp_num((int64_t)nnew, n1, sizeof n1);
-    wp_num((int64_t)nclosed, n2, sizeof n2);
-    wp_num((int64_t)nchanged, n3, sizeof n3);
-    wp_num((int64_t)same, n4, sizeof n4);
+    fmt_digits((int64_t)nnew, n1, sizeof n1);
+    fmt_digits((int64_t)nclosed, n2, sizeof n2);
+    fmt_digits((int64_t)nchanged, n3, sizeof n3);
+    fmt_digits((int64_t)same, n4, sizeof n4);
     buf_appendf(b,
                 "<div class=\"cards\"><a class=\"card c4\" href=\"#new\"><b>%s</b><span>new</span>"
                 "</a><a class=\"card ok\" href=\"#closed\"><b>%s</b><span>closed</span></a>"

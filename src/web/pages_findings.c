@@ -343,8 +343,8 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
         bool via = rf[i].via;
         const char *nm = rf[i].have && !names.truncated ? (const char *)names.data + rf[i].off : "";
         char rec[32], by[32], fs[32];
-        wp_num(w->records, rec, sizeof rec);
-        report_human_bytes(w->bytes, by, sizeof by);
+        fmt_digits(w->records, rec, sizeof rec);
+        fmt_bytes(w->bytes, by, sizeof by);
         wp_time(w->first_seen, fs, sizeof fs);
         fs[10] = 0;
         buf_appendf(b, "<tr class=\"r%d\"><td>", w->severity);
@@ -575,12 +575,12 @@ static void pager(struct buf *b, const struct fargs *a, int64_t scan, int64_t pa
         if (lo > 2) buf_appendf(b, "<span>…</span>");
     }
     for (int64_t p = lo; p <= hi; p++) {
-        wp_num(p, num, sizeof num);
+        fmt_digits(p, num, sizeof num);
         PL(p, num);
     }
     if (hi < pages) {
         if (hi < pages - 1) buf_appendf(b, "<span>…</span>");
-        wp_num(pages, num, sizeof num);
+        fmt_digits(pages, num, sizeof num);
         PL(pages, num);
     }
     if (page < pages) PL(page + 1, "next ›");
@@ -633,8 +633,8 @@ int page_findings(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "</div></div>");
     if (filter_form(r, b, v, &a, s.id, e) < 0) goto out;
     char t1[32], t2[32];
-    wp_num((int64_t)total, t1, sizeof t1);
-    wp_num((int64_t)v->n, t2, sizeof t2);
+    fmt_digits((int64_t)total, t1, sizeof t1);
+    fmt_digits((int64_t)v->n, t2, sizeof t2);
     buf_appendf(b, "<div class=\"resultline\"><span><b class=\"count\">%s</b> of %s findings", t1,
                 t2);
     if (total)
@@ -758,7 +758,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
                    "class=\"pick\"><label for=\"scan\">Scan</label>");
     if (wp_scan_select(r, b, s.id, e) < 0) goto out;
     char n1[32];
-    wp_num((int64_t)k, n1, sizeof n1);
+    fmt_digits((int64_t)k, n1, sizeof n1);
     buf_appendf(b,
                 "<button type=\"submit\">Show</button></form></div><div class=\"resultline\">"
                 "<span><b class=\"count\">%s</b> clusters with two or more members</span></div>",
@@ -781,7 +781,7 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         char rec[32], t[32], num[32];
         wp_short(v->cl_records[c->id], rec, sizeof rec);
         wp_time(fs, t, sizeof t);
-        wp_num(c->n, num, sizeof num);
+        fmt_digits(c->n, num, sizeof num);
         buf_appendf(b, "<tr><td class=\"mono\"><a href=\"/cluster?id=");
         url_esc(b, id);
         buf_appendf(b, "&amp;scan=%lld\">", (long long)s.id);
@@ -884,7 +884,7 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<div class=\"head\"><div><h1>Cluster <span class=\"mono\">");
     wp_esc_n(b, id, 64);
     char n1[32], t1[32], t2[32];
-    wp_num((int64_t)total, n1, sizeof n1);
+    fmt_digits((int64_t)total, n1, sizeof n1);
     wp_time(fs, t1, sizeof t1);
     wp_time(ls, t2, sizeof t2);
     buf_appendf(b, "</span></h1>");

@@ -34,7 +34,7 @@ void svg_sev_bar(struct buf *b, const int64_t by_sev[6], const char *qs)
             if (!by_sev[s]) continue;
             double w = 1000.0 * (double)by_sev[s] / (double)total;
             char n[32];
-            wp_num(by_sev[s], n, sizeof n);
+            fmt_digits(by_sev[s], n, sizeof n);
             buf_appendf(
                 b,
                 "<a href=\"/findings?%s&amp;severity=%s\"><rect x=\"%.1f\" y=\"4\" width=\"%.1f\" "
@@ -89,7 +89,7 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
             if (!by_sev[i][s]) continue;
             double w = SVG_BAR * (double)by_sev[i][s] / (double)max;
             char num[32];
-            wp_num(by_sev[i][s], num, sizeof num);
+            fmt_digits(by_sev[i][s], num, sizeof num);
             buf_appendf(b,
                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" class=\"f%d\">"
                         "<title>",
@@ -100,7 +100,7 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
             t += by_sev[i][s];
         }
         char num[32];
-        wp_num(t, num, sizeof num);
+        fmt_digits(t, num, sizeof num);
         buf_appendf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%s</text>", x + 6, y + 14, num);
         if (hrefs && hrefs[i]) buf_appendf(b, "</a>");
     }
@@ -118,7 +118,7 @@ void svg_bars(struct buf *b, const char *const *labels, const char *const *hrefs
         double y = 3 + (double)i * 24;
         double w = SVG_BAR * (double)vals[i] / (double)max;
         char num[32];
-        wp_num(vals[i], num, sizeof num);
+        fmt_digits(vals[i], num, sizeof num);
         if (hrefs && hrefs[i]) {
             buf_appendf(b, "<a href=\"");
             html_esc(b, hrefs[i]);
@@ -203,7 +203,7 @@ void svg_trend(struct buf *b, const time_t *t, const int64_t *ids, const int64_t
             tot += by_sev[i][k];
         char d[32], num[32];
         wp_time(t[i], d, sizeof d);
-        wp_num(tot, num, sizeof num);
+        fmt_digits(tot, num, sizeof num);
         buf_appendf(b,
                     "<a href=\"/?scan=%lld\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
                     "class=\"dot\"><title>scan %lld, %s: %s findings",

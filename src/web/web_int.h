@@ -8,6 +8,7 @@
 #define AJAR_WEB_INT_H
 
 #include "core/finding.h"
+#include "core/units.h"
 #include "web/view.h"
 #include "store/store.h"
 #include "web/web.h"
@@ -19,8 +20,6 @@
 /* html_esc, control bytes as '?', at most max bytes (cut at a code point, then an ellipsis). */
 void wp_esc_n(struct buf *b, const char *s, size_t max);
 #define wp_esc(b, s) wp_esc_n((b), (s), 4096)
-/* 1234567 -> "1,234,567"; -1 -> "-". */
-void wp_num(int64_t v, char *out, size_t n);
 /* 1234567 -> "1.2M". */
 void wp_short(int64_t v, char *out, size_t n);
 /* "2026-11-21 10:00 UTC" ("-" for 0). */

@@ -622,15 +622,15 @@ static void test_attr_views(const struct finding *v)
 static void test_helpers(void)
 {
     char b[32];
-    report_human_bytes(1536, b, sizeof b);
+    fmt_bytes(1536, b, sizeof b);
     CHECK_STR(b, "1.5 KiB");
-    report_human_bytes(-1, b, sizeof b);
+    fmt_bytes(-1, b, sizeof b);
     CHECK_STR(b, "-");
-    report_human_bytes(2961351358158, b, sizeof b);
+    fmt_bytes(2961351358158, b, sizeof b);
     CHECK_STR(b, "2.7 TiB");
-    report_group_digits(656059427, b, sizeof b);
+    fmt_digits(656059427, b, sizeof b);
     CHECK_STR(b, "656,059,427");
-    report_group_digits(999, b, sizeof b);
+    fmt_digits(999, b, sizeof b);
     CHECK_STR(b, "999");
     enum report_format f;
     CHECK_INT(report_format_parse("SARIF", &f), 0);

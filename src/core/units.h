@@ -1,0 +1,18 @@
+/*
+ * core/units.h -- numbers as people read them, one way for every layer
+ * (units.c): the record's signal details (assess), the reports and the
+ * dashboard say the same thing about the same number.
+ */
+#ifndef AJAR_CORE_UNITS_H
+#define AJAR_CORE_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1234567 -> "1,234,567"; negative (unknown) -> "-". */
+void fmt_digits(int64_t v, char *out, size_t n);
+/* Bytes in powers of 1024, spelt KiB, MiB, GiB...: "512 B", "1.5 KiB", "12 GiB" (one decimal
+ * below 10); negative (unknown) -> "-". */
+void fmt_bytes(int64_t v, char *out, size_t n);
+
+#endif
