@@ -79,7 +79,7 @@ int cmd_report(int argc, char **argv)
     struct report_opts o = {.format = REPORT_TEXT, .min_severity = SEV_NONE};
     const char *db = NULL, *out_path = NULL, *owners_path = NULL;
     uint64_t scan_id = 0;
-    struct report_owners *owners = NULL;
+    struct kit_owners *owners = NULL;
     FILE *fp = NULL;
     int rc = EXIT_RUNTIME;
     struct err e = {{0}};
@@ -157,7 +157,7 @@ int cmd_report(int argc, char **argv)
     if (!db) db = getenv("AJAR_DB");
     if (!db || !db[0]) db = STORE_DEFAULT_PATH;
     if (owners_path) {
-        if (report_owners_load(&owners, owners_path, &e) < 0) {
+        if (kit_owners_load(&owners, owners_path, &e) < 0) {
             fprintf(stderr, "ajar report: %s\n", e.msg);
             return EXIT_USAGE;
         }
@@ -184,6 +184,6 @@ out:
         fprintf(stderr, "ajar report: write error on %s\n", out_path);
         rc = EXIT_RUNTIME;
     }
-    report_owners_free(owners);
+    kit_owners_free(owners);
     return rc;
 }

@@ -12,9 +12,7 @@
  */
 #include "cli/cli.h"
 #include "core/util.h"
-#include "store/db.h"
 #include "store/store.h"
-#include "store/store_int.h"
 #include "web/auth.h"
 #include "web/cert.h"
 #include "web/server.h"
@@ -96,17 +94,11 @@ static int open_db(struct db **d, const char *where, bool must_exist, struct err
         err_set(e, "--db: empty");
         return -1;
     }
-    if (must_exist && !db_is_pg_url(where) && access(where, F_OK) != 0) {
+    if (must_exist && !store_is_remote(where) && access(where, F_OK) != 0) {
         err_set(e, "%s: no such store (scan first, or give --db)", where);
         return -1;
     }
-    if (db_open(d, where, e) < 0) return -1;
-    if (store_migrate(*d, e) < 0) {
-        db_close(*d);
-        *d = NULL;
-        return -1;
-    }
-    return 0;
+    return store_connect(d, where, true, e);
 }
 
 /* ---- ajar user ---- */
@@ -323,7 +315,7 @@ int cmd_user(int argc, char **argv)
     }
 out:
     if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar user: %s\n", e.msg);
-    db_close(d);
+    store_disconnect(d);
     return rc;
 }
 
@@ -441,7 +433,7 @@ int cmd_serve(int argc, char **argv)
     }
     char dirbuf[4096];
     if (!state_dir) {
-        if (db_is_pg_url(where))
+        if (store_is_remote(where))
             state_dir = ".";
         else {
             str_copy(dirbuf, where, sizeof dirbuf);
@@ -451,7 +443,7 @@ int cmd_serve(int argc, char **argv)
 
     int rc = EXIT_RUNTIME;
     struct db *d = NULL;
-    struct report_owners *owners = NULL;
+    struct kit_owners *owners = NULL;
     struct web_cert wc = {0};
     struct auth_audit *audit = NULL;
     struct web_server *srv = NULL;
@@ -470,7 +462,7 @@ int cmd_serve(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
-    if (owners_path && report_owners_load(&owners, owners_path, &e) < 0) goto out;
+    if (owners_path && kit_owners_load(&owners, owners_path, &e) < 0) goto out;
     struct web_cert_opts co = {.cert_path = cert,
                                .key_path = key,
                                .state_dir = state_dir,
@@ -548,7 +540,7 @@ out:
     if (ctx.views) web_views_free(ctx.views);
     auth_audit_close(audit);
     web_cert_free(&wc);
-    report_owners_free(owners);
-    db_close(d);
+    kit_owners_free(owners);
+    store_disconnect(d);
     return rc;
 }

@@ -27,6 +27,7 @@
  * HTML_MAX_ROWS, the rest is in the machine formats).
  */
 #include "report/report_int.h"
+#include "kit/kit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,35 +40,10 @@
 static const char *const sev_fill[6] = {"#b8b8b8", "#8d99ae", "#3c91e6",
                                         "#f0a202", "#e4572e", "#b3001b"};
 
-/* Write s HTML-escaped, control bytes as '?', at most max bytes of it (cut at a code point). */
+/* Write s HTML-escaped (the kit's escaper), at most max bytes of it. */
 static void esc_n(FILE *fp, const char *s, size_t max)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++, n++) {
-        if (n >= max && (*p & 0xc0) != 0x80) {
-            fputs("\xe2\x80\xa6", fp); /* an ellipsis: the rest was cut */
-            return;
-        }
-        switch (*p) {
-        case '&':
-            fputs("&amp;", fp);
-            break;
-        case '<':
-            fputs("&lt;", fp);
-            break;
-        case '>':
-            fputs("&gt;", fp);
-            break;
-        case '"':
-            fputs("&quot;", fp);
-            break;
-        case '\'':
-            fputs("&#39;", fp);
-            break;
-        default:
-            fputc(*p < 0x20 || *p == 0x7f ? '?' : (int)*p, fp);
-        }
-    }
+    kit_html_fp(fp, s, max);
 }
 
 static void esc(FILE *fp, const char *s)

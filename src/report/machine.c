@@ -383,7 +383,7 @@ int report_machine_begin(struct report *r, struct err *e)
 
 int report_machine_add(struct report *r, const struct finding *f, struct err *e)
 {
-    const char *owner = r->o.owners ? report_owner_of(r->o.owners, f->ip) : NULL;
+    const char *owner = r->o.owners ? kit_owner_of(r->o.owners, f->ip) : NULL;
     if (r->o.format == REPORT_SARIF) return sarif_result(r, f, owner, e);
     json_t *rec = finding_to_json(f, false);
     if (!rec) return err_set(e, "out of memory");

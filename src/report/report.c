@@ -55,30 +55,6 @@ const char *report_by_name(enum report_by b)
     return (size_t)b < ARRAY_LEN(by_names) ? by_names[b] : "?";
 }
 
-/* The providers of data/cloud-asns.tsv and of the range files (docs/record.md, "cloud"). */
-static const char *const provider_names[][2] = {
-    {"aws", "AWS"},
-    {"google-cloud", "Google Cloud"},
-    {"azure", "Microsoft Azure"},
-    {"oracle-cloud", "Oracle Cloud"},
-    {"cloudflare", "Cloudflare"},
-    {"alibaba-cloud", "Alibaba Cloud"},
-    {"tencent-cloud", "Tencent Cloud"},
-    {"huawei-cloud", "Huawei Cloud"},
-    {"baidu-cloud", "Baidu Cloud"},
-    {"digitalocean", "DigitalOcean"},
-    {"ovh", "OVH"},
-    {"hetzner", "Hetzner"},
-    {"linode-akamai", "Linode/Akamai"},
-};
-
-const char *report_provider_name(const char *id)
-{
-    for (size_t i = 0; id && i < ARRAY_LEN(provider_names); i++)
-        if (!strcmp(id, provider_names[i][0])) return provider_names[i][1];
-    return id ? id : "";
-}
-
 /* ---- arena ---- */
 
 const char *arena_str(struct arena *a, const char *s)
@@ -467,14 +443,14 @@ static int add_row(struct report *r, const struct finding *f)
         !w->cluster || !w->names || !w->instance)
         return -1;
     w->asn = f->attr.asn;
-    w->provider = arena_str(&r->arena, f->attr.cloud[0] ? report_provider_name(f->attr.cloud) : "");
+    w->provider = arena_str(&r->arena, f->attr.cloud[0] ? kit_provider_name(f->attr.cloud) : "");
     w->org = arena_str(&r->arena, f->attr.org);
     w->country = arena_str(&r->arena, f->attr.country);
     if (!w->provider || !w->org || !w->country) return -1;
     w->owner = NULL;
     switch (r->o.by) {
     case REPORT_BY_OWNER:
-        w->owner = report_owner_of(r->o.owners, f->ip);
+        w->owner = kit_owner_of(r->o.owners, f->ip);
         break;
     case REPORT_BY_PROVIDER:
         w->owner = w->provider[0] ? w->provider : REPORT_UNKNOWN_GROUP;
@@ -555,8 +531,8 @@ static int cmp_rows(const void *a, const void *b)
     const char *ox = owner_key(x), *oy = owner_key(y);
     if (strcmp(ox, oy)) {
         /* "(no owner)" and "unknown" last: the rest, not a client */
-        bool nx = !strcmp(ox, REPORT_NO_OWNER) || !strcmp(ox, REPORT_UNKNOWN_GROUP),
-             ny = !strcmp(oy, REPORT_NO_OWNER) || !strcmp(oy, REPORT_UNKNOWN_GROUP);
+        bool nx = !strcmp(ox, KIT_NO_OWNER) || !strcmp(ox, REPORT_UNKNOWN_GROUP),
+             ny = !strcmp(oy, KIT_NO_OWNER) || !strcmp(oy, REPORT_UNKNOWN_GROUP);
         if (nx != ny) return nx ? 1 : -1;
         return strcmp(ox, oy);
     }

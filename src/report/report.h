@@ -25,6 +25,7 @@
 #define AJAR_REPORT_H
 
 #include "core/finding.h"
+#include "kit/kit.h"
 #include "core/util.h"
 
 #include <stdbool.h>
@@ -45,25 +46,6 @@ enum report_format {
 int report_format_parse(const char *s, enum report_format *out);
 const char *report_format_name(enum report_format f);
 
-/* ---- owners (owners.c): CIDR -> owner name, longest prefix wins ---- */
-
-struct report_owners;
-
-#define REPORT_NO_OWNER "(no owner)"
-
-/*
- * Parse an owners list: one `CIDR<TAB or spaces>owner name` per line, IPv4
- * or IPv6, a bare address meaning /32 or /128; blank lines and lines
- * starting with '#' are skipped. A malformed line is an error naming its
- * line number. *out is owned by the caller (report_owners_free).
- */
-int report_owners_parse(struct report_owners **out, const char *text, size_t n, struct err *e);
-int report_owners_load(struct report_owners **out, const char *path, struct err *e);
-/* The owner of ip (longest matching prefix), or REPORT_NO_OWNER. The string lives as long as o. */
-const char *report_owner_of(const struct report_owners *o, const char *ip);
-size_t report_owners_count(const struct report_owners *o);
-void report_owners_free(struct report_owners *o);
-
 /* ---- grouping (--by): by the owners file, or by the record's attribution ---- */
 
 enum report_by {
@@ -78,9 +60,6 @@ enum report_by {
 /* "owner", "provider", "asn", "country"; -1 on anything else. */
 int report_by_parse(const char *s, enum report_by *out);
 const char *report_by_name(enum report_by b);
-/* A provider id of the record ("alibaba-cloud") as people write it ("Alibaba Cloud"); an id
- * not in the table is returned as it is. */
-const char *report_provider_name(const char *id);
 
 /* ---- the report ---- */
 
@@ -88,11 +67,11 @@ const char *report_provider_name(const char *id);
 
 struct report_opts {
     enum report_format format;
-    enum severity min_severity;         /* SEV_NONE: everything */
-    const char *service;                /* only this service (case-insensitive), NULL for all */
-    bool clusters;                      /* list clusters instead of findings */
-    const struct report_owners *owners; /* non-NULL: group by owner (borrowed) */
-    enum report_by by;                  /* REPORT_BY_NONE with owners set means REPORT_BY_OWNER */
+    enum severity min_severity;      /* SEV_NONE: everything */
+    const char *service;             /* only this service (case-insensitive), NULL for all */
+    bool clusters;                   /* list clusters instead of findings */
+    const struct kit_owners *owners; /* non-NULL: group by owner (borrowed) */
+    enum report_by by;               /* REPORT_BY_NONE with owners set means REPORT_BY_OWNER */
     bool personal_only; /* the regulator's view: personal-data-schema and records >= over */
     uint64_t personal_over;
     bool color; /* ANSI colour in text (the caller decides: a terminal and no NO_COLOR) */
@@ -143,7 +122,7 @@ void report_free(struct report *r);
  * write the report to fp. progress: print a progress line on stderr when
  * more than 100,000 findings are read.
  */
-#define REPORT_HISTORY_MAX 30
+#define REPORT_HISTORY_MAX KIT_TREND_MAX
 int report_run(const struct report_opts *o, const char *where, int64_t scan_id, FILE *fp,
                bool progress, struct err *e);
 

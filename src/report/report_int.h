@@ -31,7 +31,7 @@ struct report_row {
     const char *signals;    /* the ids, highest severity first, ", "-joined */
     const char *pii;        /* personal-data-schema detail, "" when none */
     const char *cluster;    /* "" when none */
-    const char *owner;      /* the group under --by: report_owner_of() with --by owner, the
+    const char *owner;      /* the group under --by: kit_owner_of() with --by owner, the
                                provider, "AS37963 org" or the country otherwise
                                (REPORT_UNKNOWN_GROUP without the field); NULL without --by */
     const char *provider;   /* cloud.provider as people write it, "" absent */

@@ -5,6 +5,7 @@
  */
 #include "store/dash.h"
 #include "store/db.h"
+#include "store/store_int.h"
 
 #include <string.h>
 
@@ -17,6 +18,28 @@ static const char *txt(struct db_stmt *st, int i)
 static int64_t num(struct db_stmt *st, int i)
 {
     return db_col_null(st, i) ? -1 : db_col_int(st, i);
+}
+
+int store_connect(struct db **out, const char *where, bool migrate, struct err *e)
+{
+    *out = NULL;
+    if (db_open(out, where, e) < 0) return -1;
+    if (migrate && store_migrate(*out, e) < 0) {
+        db_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void store_disconnect(struct db *d)
+{
+    db_close(d);
+}
+
+bool store_is_remote(const char *where)
+{
+    return db_is_pg_url(where);
 }
 
 int store_group_sig(struct db *d, int64_t group, int64_t sig[5], bool *finished, time_t *start,

@@ -21,6 +21,15 @@
 
 struct db;
 
+/* ---- connections ---- */
+
+/* A connection of the caller's own to the store at `where` (a path or a postgresql:// URL);
+ * with migrate, its schema brought up to date first. */
+int store_connect(struct db **out, const char *where, bool migrate, struct err *e);
+void store_disconnect(struct db *d);
+/* True when where names a PostgreSQL server (not a file). */
+bool store_is_remote(const char *where);
+
 /* ---- scan groups ---- */
 
 /*

@@ -46,16 +46,16 @@ static int session_row(void *arg, const struct auth_session *s)
     wp_time(s->last_used, t2, sizeof t2);
     bool self = c->r->session && strcmp(s->sha, c->r->session) == 0;
     buf_appendf(b, "<tr%s><td class=\"mono\">", self ? " class=\"self\"" : "");
-    wp_esc_n(b, s->sha, 12);
+    kit_html_n(b, s->sha, 12);
     buf_appendf(b, "</td><td class=\"mono\">");
-    wp_esc_n(b, s->address, 46);
+    kit_html_n(b, s->address, 46);
     buf_appendf(b, "</td><td>%s</td><td>%s</td><td>", t1, t2);
     if (self) buf_appendf(b, "<b>this browser</b> ");
     buf_appendf(b, "<form method=\"post\" action=\"/account/sessions\" class=\"inline\">"
                    "<input type=\"hidden\" name=\"csrf\" value=\"");
-    html_esc(b, c->r->csrf ? c->r->csrf : "");
+    kit_html(b, c->r->csrf ? c->r->csrf : "");
     buf_appendf(b, "\"><input type=\"hidden\" name=\"end\" value=\"");
-    html_esc(b, s->sha);
+    kit_html(b, s->sha);
     buf_appendf(b, "\">");
     if (!self) /* ASVS 3.3.4: another session ends on the password, not on the session alone */
         buf_appendf(b, "<input type=\"password\" name=\"current\" aria-label=\"Your password\" "
@@ -73,20 +73,20 @@ static int render(struct web_req *r, struct web_resp *o, int status, const char 
     o->status = status;
     web_layout_begin(r, o, "Account", "account");
     buf_appendf(b, "<div class=\"head\"><div><h1>Account <span class=\"mono\">");
-    html_esc(b, r->user ? r->user : "");
+    kit_html(b, r->user ? r->user : "");
     buf_appendf(b, "</span></h1><p class=\"sub\">Role: <b>%s</b>", web_role_name(r->role));
     if (r->scope) {
         char sc[1024];
         web_scope_describe(r->scope, sc, sizeof sc);
         buf_appendf(b, " · sees only: ");
-        wp_esc_n(b, sc, 1000);
+        kit_html_n(b, sc, 1000);
     }
     buf_appendf(b, "</p></div></div>");
     const char *note = notice_text(web_arg(r, "done"));
     if (note) buf_appendf(b, "<p class=\"notice\" role=\"status\">%s</p>", note);
     if (error) {
         buf_appendf(b, "<p class=\"login-error\" role=\"alert\">");
-        html_esc(b, error);
+        kit_html(b, error);
         buf_appendf(b, "</p>");
     }
 
@@ -99,7 +99,7 @@ static int render(struct web_req *r, struct web_resp *o, int status, const char 
     if (c.n > 1) {
         buf_appendf(b, "<form method=\"post\" action=\"/account/sessions\">"
                        "<input type=\"hidden\" name=\"csrf\" value=\"");
-        html_esc(b, r->csrf ? r->csrf : "");
+        kit_html(b, r->csrf ? r->csrf : "");
         buf_appendf(b, "\"><input type=\"hidden\" name=\"end\" value=\"others\">"
                        "<input type=\"password\" name=\"current\" aria-label=\"Your password\" "
                        "placeholder=\"your password\" autocomplete=\"current-password\" required>"
@@ -110,7 +110,7 @@ static int render(struct web_req *r, struct web_resp *o, int status, const char 
     buf_appendf(b, "<section class=\"panel\" id=\"password\"><h2>Change your password</h2>"
                    "<form method=\"post\" action=\"/account/password\" class=\"stack\">"
                    "<input type=\"hidden\" name=\"csrf\" value=\"");
-    html_esc(b, r->csrf ? r->csrf : "");
+    kit_html(b, r->csrf ? r->csrf : "");
     buf_appendf(b, "\"><label>Current password <input type=\"password\" name=\"current\" "
                    "autocomplete=\"current-password\" required></label>"
                    "<label>New password (12 characters or more) <input type=\"password\" "
@@ -223,9 +223,9 @@ static int user_row(void *arg, const struct auth_user *u)
     wp_time(u->last_login, t2, sizeof t2);
     web_scope_describe(&u->scope, sc, sizeof sc);
     buf_appendf(b, "<tr><td class=\"mono\">");
-    html_esc(b, u->name);
+    kit_html(b, u->name);
     buf_appendf(b, "</td><td>%s</td><td>", web_role_name(u->role));
-    wp_esc_n(b, sc[0] ? sc : "every finding", 1000);
+    kit_html_n(b, sc[0] ? sc : "every finding", 1000);
     buf_appendf(b, "</td><td>%s</td><td>%s</td><td class=\"n\">%lld</td></tr>", t1, t2,
                 (long long)u->sessions);
     return 0;

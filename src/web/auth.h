@@ -10,7 +10,7 @@
 #define AJAR_WEB_AUTH_H
 
 #include "core/util.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "web/scope.h"
 
 #include <stdbool.h>

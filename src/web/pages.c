@@ -17,63 +17,6 @@
 
 /* ---- escaping ---- */
 
-void html_esc(struct buf *b, const char *s)
-{
-    wp_esc_n(b, s, SIZE_MAX);
-}
-
-void wp_esc_n(struct buf *b, const char *s, size_t max)
-{
-    size_t n = 0;
-    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
-    for (; *p; p++, n++) {
-        const char *rep = NULL;
-        if (n >= max && (*p & 0xc0) != 0x80) {
-            buf_append(b, run, (size_t)(p - run));
-            buf_append(b, "\xe2\x80\xa6", 3); /* an ellipsis: the rest was cut */
-            return;
-        }
-        switch (*p) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) rep = "?";
-        }
-        if (rep) {
-            buf_append(b, run, (size_t)(p - run));
-            buf_append(b, rep, strlen(rep));
-            run = p + 1;
-        }
-    }
-    buf_append(b, run, (size_t)(p - run));
-}
-
-void url_esc(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~')
-            buf_append(b, s, 1);
-        else
-            buf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
-    }
-}
-
 /* ---- formatting ---- */
 
 void wp_short(int64_t v, char *out, size_t n)
@@ -155,9 +98,9 @@ int wp_error_page(struct web_req *r, struct web_resp *o, int status, const char 
     o->status = status;
     web_layout_begin(r, o, title, NULL);
     buf_appendf(&o->body, "<div class=\"panel empty\"><h1>");
-    html_esc(&o->body, title);
+    kit_html(&o->body, title);
     buf_appendf(&o->body, "</h1><p>");
-    html_esc(&o->body, sentence);
+    kit_html(&o->body, sentence);
     buf_appendf(&o->body, "</p><p><a href=\"/\">Overview</a> · <a href=\"/findings\">Findings</a>"
                           " · <a href=\"/scans\">Scans</a></p></div>");
     web_layout_end(r, o);
@@ -264,7 +207,7 @@ void wp_scan_line(struct buf *b, const struct wp_scan *s)
     if (!s->complete) {
         /* what this page shows is only what the scan reached */
         buf_appendf(b, "<p class=\"incomplete\" role=\"status\"><strong>Incomplete:</strong> ");
-        html_esc(b, s->coverage);
+        kit_html(b, s->coverage);
         buf_appendf(b, ". Only what it reached is shown; services it did not reach keep their "
                        "last sighting.</p>");
     }
@@ -287,7 +230,7 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
     buf_appendf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                    "<title>");
-    html_esc(b, title);
+    kit_html(b, title);
     buf_appendf(b, " · ajar</title><link rel=\"icon\" href=\"/static/favicon.svg\" "
                    "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/ajar.css\">"
                    "</head><body><header class=\"top\"><a class=\"brand\" href=\"/\">"
@@ -304,13 +247,13 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
                         nav && !strcmp(nav, "users") ? " class=\"on\" aria-current=\"page\"" : "");
         buf_appendf(b, "</nav><div class=\"who\"><a class=\"user\" href=\"/account\"%s>",
                     nav && !strcmp(nav, "account") ? " aria-current=\"page\"" : "");
-        html_esc(b, r->user);
+        kit_html(b, r->user);
         buf_appendf(b, "</a>");
         if (r->scope) buf_appendf(b, " <span class=\"tag\">%s</span>", web_role_name(r->role));
         if (r->csrf) {
             buf_appendf(b, "<form method=\"post\" action=\"/logout\" class=\"logout\">"
                            "<input type=\"hidden\" name=\"csrf\" value=\"");
-            html_esc(b, r->csrf);
+            kit_html(b, r->csrf);
             buf_appendf(b, "\"><button type=\"submit\">Sign out</button></form>");
         }
         buf_appendf(b, "</div>");
@@ -388,7 +331,7 @@ static void card(struct buf *b, const char *cls, const char *href, const char *v
 {
     if (href) {
         buf_appendf(b, "<a class=\"card %s\" href=\"", cls);
-        html_esc(b, href);
+        kit_html(b, href);
         buf_appendf(b, "\">");
     } else {
         buf_appendf(b, "<div class=\"card %s\">", cls);
@@ -423,23 +366,23 @@ static void mini_table(struct buf *b, const struct wv *v, const uint32_t *idx, s
         buf_appendf(b, "<tr><td>");
         wp_sev_badge(b, w->severity);
         buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
-        wp_esc_n(b, w->ip, 46);
+        kit_html_n(b, w->ip, 46);
         buf_appendf(b, ":%u</a></td><td>", w->port);
-        wp_esc_n(b, wv_str(&v->services, w->service), 32);
+        kit_html_n(b, wv_str(&v->services, w->service), 32);
         buf_appendf(b, "</td><td>");
-        wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 48);
+        kit_html_n(b, wv_str(&v->prodvers, w->prodver), 48);
         buf_appendf(b, "</td><td class=\"n\">%s</td></tr>", rec);
     }
     if (!n) buf_appendf(b, "<tr><td colspan=\"5\" class=\"none\">None.</td></tr>");
     buf_appendf(b, "</tbody></table>");
 }
 
-/* The scans of the same scope (newest REPORT_HISTORY_MAX groups), oldest first. */
+/* The scans of the same scope (newest KIT_TREND_MAX groups), oldest first. */
 struct trend {
-    int64_t group[REPORT_HISTORY_MAX], id[REPORT_HISTORY_MAX];
-    time_t t[REPORT_HISTORY_MAX];
-    bool finished[REPORT_HISTORY_MAX];
-    int64_t by_sev[REPORT_HISTORY_MAX][6];
+    int64_t group[KIT_TREND_MAX], id[KIT_TREND_MAX];
+    time_t t[KIT_TREND_MAX];
+    bool finished[KIT_TREND_MAX];
+    int64_t by_sev[KIT_TREND_MAX][6];
     size_t n;
 };
 
@@ -471,10 +414,10 @@ static int group_panel(struct buf *b, const struct wv *v, const char *qs, const 
         const char *name = wv_str(names, id);
         fmt_digits(gn[id], n1, sizeof n1);
         if (id) {
-            buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;%s=", qs, param);
-            url_esc(b, name);
+            buf_appendf(b, "<tr><td><a href=\"/findings?%s" KIT_AMP "%s=", qs, param);
+            kit_url(b, name);
             buf_appendf(b, "\">");
-            wp_esc_n(b, !strcmp(param, "provider") ? report_provider_name(name) : name, 80);
+            kit_html_n(b, !strcmp(param, "provider") ? kit_provider_name(name) : name, 80);
             buf_appendf(b, "</a></td>");
         } else {
             buf_appendf(b, "<tr><td>unknown</td>");
@@ -496,7 +439,7 @@ static int group_panel(struct buf *b, const struct wv *v, const char *qs, const 
 static int trend_row(void *arg, int64_t group, int64_t max_id, time_t start, int64_t unfinished)
 {
     struct trend *tr = arg;
-    if (tr->n >= REPORT_HISTORY_MAX) return 1;
+    if (tr->n >= KIT_TREND_MAX) return 1;
     tr->group[tr->n] = group;
     tr->id[tr->n] = max_id;
     tr->t[tr->n] = start;
@@ -508,7 +451,8 @@ static int trend_row(void *arg, int64_t group, int64_t max_id, time_t start, int
 static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, struct err *e)
 {
     memset(tr, 0, sizeof *tr);
-    if (store_trend_groups(r->db, v->scope, v->group, 30, trend_row, tr, e) < 0) return -1;
+    if (store_trend_groups(r->db, v->scope, v->group, KIT_TREND_MAX, trend_row, tr, e) < 0)
+        return -1;
     /* oldest first */
     for (size_t i = 0; i < tr->n / 2; i++) {
         size_t k = tr->n - 1 - i;
@@ -625,7 +569,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
             struct buf u;
             buf_init(&u, 512);
             buf_appendf(&u, "/findings?%s&service=", qs);
-            url_esc(&u, labels[i]);
+            kit_url(&u, labels[i]);
             hrefs[i] = (char *)u.data;
             memcpy(sev[i], &v->svc_sev[rk[i].id * 6], sizeof sev[i]);
         }
@@ -656,7 +600,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
             struct buf u;
             buf_init(&u, 512);
             buf_appendf(&u, "/findings?%s&signal=", qs);
-            url_esc(&u, labels[i]);
+            kit_url(&u, labels[i]);
             hrefs[i] = (char *)u.data;
         }
         buf_appendf(b, "<section class=\"panel\"><h2>Signals</h2>");
@@ -697,7 +641,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
                               .pii = true};
         buf_appendf(b,
                     "<div class=\"cols\"><section class=\"panel\"><h2>Personal-data exposures"
-                    " <a class=\"more\" href=\"/findings?%s&amp;pii=1\">all %lld →</a></h2>",
+                    " <a class=\"more\" href=\"/findings?%s" KIT_AMP "pii=1\">all %lld →</a></h2>",
                     qs, (long long)v->pii);
         wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
         mini_table(b, v, idx, nidx);
@@ -705,7 +649,7 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
         f.fresh = true;
         buf_appendf(b,
                     "</section><section class=\"panel\"><h2>New since the last scan"
-                    " <a class=\"more\" href=\"/findings?%s&amp;new=1\">all %lld →</a></h2>",
+                    " <a class=\"more\" href=\"/findings?%s" KIT_AMP "new=1\">all %lld →</a></h2>",
                     qs, (long long)v->newcount);
         wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
         mini_table(b, v, idx, nidx);
@@ -730,10 +674,10 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "</tr></thead><tbody>");
         for (size_t i = 0; i < k && i < 100; i++) {
             const char *name = wv_str(&v->owners, rk[i].id);
-            buf_appendf(b, "<tr><td><a href=\"/findings?%s&amp;owner=", qs);
-            url_esc(b, name);
+            buf_appendf(b, "<tr><td><a href=\"/findings?%s" KIT_AMP "owner=", qs);
+            kit_url(b, name);
             buf_appendf(b, "\">");
-            wp_esc_n(b, name, 80);
+            kit_html_n(b, name, 80);
             fmt_digits(rk[i].n, n1, sizeof n1);
             buf_appendf(b, "</a></td><td class=\"n\">%s</td>", n1);
             for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--) {
@@ -792,7 +736,7 @@ static int scans_row(void *arg, const struct scan_info *si)
         /* "interrupted at 5.7% of its walk (SIGTERM)": the coverage text after its "scan #N: " */
         const char *c2 = strstr(s.coverage, ": ");
         buf_appendf(b, "<td><span class=\"running\">");
-        html_esc(b, c2 ? c2 + 2 : s.coverage);
+        kit_html(b, c2 ? c2 + 2 : s.coverage);
         buf_appendf(b, "</span></td>");
     }
     if (c->scoped)
@@ -804,7 +748,7 @@ static int scans_row(void *arg, const struct scan_info *si)
     buf_appendf(b, "<td class=\"mono\">%.12s", s.scope);
     if (s.nshards > 1) buf_appendf(b, " <span class=\"tag\">%d shards</span>", s.nshards);
     buf_appendf(b, "</td><td class=\"mono args\">");
-    wp_esc_n(b, c->scoped ? "-" : s.args, 90);
+    kit_html_n(b, c->scoped ? "-" : s.args, 90);
     buf_appendf(b,
                 "</td><td class=\"acts\"><a href=\"/?scan=%lld\">overview</a> "
                 "<a href=\"/findings?scan=%lld\">findings</a> "
@@ -848,7 +792,7 @@ int page_scans(struct web_req *r, struct web_resp *o, struct err *e)
 int web_views_warm(struct web_ctx *ctx, struct err *e)
 {
     struct db *db = NULL;
-    if (db_open(&db, ctx->where, e) < 0) return -1;
+    if (store_connect(&db, ctx->where, false, e) < 0) return -1;
     struct web_req r = {.method = "GET", .path = "/", .db = db, .ctx = ctx};
     struct wp_scan s;
     int rc = wp_pick_scan(&r, &s, e);
@@ -858,6 +802,6 @@ int web_views_warm(struct web_ctx *ctx, struct err *e)
         if (rc == 0 && v) wv_put(ctx, v);
     } else if (rc == 1)
         rc = 0; /* no scan yet: nothing to build */
-    db_close(db);
+    store_disconnect(db);
     return rc < 0 ? -1 : 0;
 }

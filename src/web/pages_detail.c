@@ -42,7 +42,7 @@ static void dd_text(struct buf *b, const char *k, const char *v)
 {
     dt(b, k);
     if (v && *v)
-        wp_esc_n(b, v, 600);
+        kit_html_n(b, v, 600);
     else
         buf_appendf(b, "<span class=\"none\">-</span>");
     buf_appendf(b, "</dd>");
@@ -60,11 +60,11 @@ static const char *auth_cls(const char *a)
 static void json_text(struct buf *b, const json_t *v, size_t max)
 {
     if (json_is_string(v)) {
-        wp_esc_n(b, json_string_value(v), max);
+        kit_html_n(b, json_string_value(v), max);
         return;
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    wp_esc_n(b, s ? s : "?", max);
+    kit_html_n(b, s ? s : "?", max);
     free(s);
 }
 
@@ -121,9 +121,9 @@ static int load_history(struct db *db, int64_t service, struct hist **out, size_
 static void change(struct buf *b, bool *any, const char *what, const char *from, const char *to)
 {
     buf_appendf(b, "<li><b>%s</b> ", what);
-    wp_esc_n(b, *from ? from : "-", 80);
+    kit_html_n(b, *from ? from : "-", 80);
     buf_appendf(b, " → ");
-    wp_esc_n(b, *to ? to : "-", 80);
+    kit_html_n(b, *to ? to : "-", 80);
     buf_appendf(b, "</li>");
     *any = true;
 }
@@ -190,11 +190,11 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
                     strlen(tm) > 11 ? tm + 11 : "", (long long)h[i].obs, (long long)h[i].scan);
         wp_sev_badge(b, h[i].sev);
         buf_appendf(b, " <b>%s</b> ", opened ? (i ? "seen open again" : "first seen") : "seen");
-        wp_esc_n(b, h[i].product, 64);
+        kit_html_n(b, h[i].product, 64);
         buf_appendf(b, " ");
-        wp_esc_n(b, h[i].version, 64);
+        kit_html_n(b, h[i].version, 64);
         buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(h[i].auth));
-        wp_esc_n(b, h[i].auth, 16);
+        kit_html_n(b, h[i].auth, 16);
         buf_appendf(b, "</span> · %s records%s", rec, h[i].obs == cur ? " · <i>this page</i>" : "");
         if (i) history_changes(b, &h[i - 1], &h[i]);
         buf_appendf(b, "</div></li>");
@@ -261,48 +261,48 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
     json_array_foreach(san, i, x)
     {
         buf_appendf(b, "<span class=\"chip plain\">");
-        wp_esc_n(b, json_string_value(x), 120);
+        kit_html_n(b, json_string_value(x), 120);
         buf_appendf(b, "</span>");
     }
     buf_appendf(b, "</dd>");
     dt(b, "Valid");
-    wp_esc_n(b, jstr(tls, "not_before"), 32);
+    kit_html_n(b, jstr(tls, "not_before"), 32);
     buf_appendf(b, " → ");
-    wp_esc_n(b, jstr(tls, "not_after"), 32);
+    kit_html_n(b, jstr(tls, "not_after"), 32);
     if (json_is_true(json_object_get(tls, "expired")))
         buf_appendf(b, " <span class=\"tag bad\">expired</span>");
     if (json_is_true(json_object_get(tls, "not_yet_valid")))
         buf_appendf(b, " <span class=\"tag bad\">not yet valid</span>");
     buf_appendf(b, "</dd>");
     dt(b, "Key");
-    wp_esc_n(b, jstr(tls, "key"), 32);
+    kit_html_n(b, jstr(tls, "key"), 32);
     if (*jstr(tls, "sig_alg")) {
         buf_appendf(b, " · ");
-        wp_esc_n(b, jstr(tls, "sig_alg"), 64);
+        kit_html_n(b, jstr(tls, "sig_alg"), 64);
     }
     if (json_is_true(json_object_get(tls, "self_signed")))
         buf_appendf(b, " <span class=\"tag warn\">self-signed</span>");
     buf_appendf(b, "</dd>");
     dt(b, "Session");
-    wp_esc_n(b, jstr(tls, "version"), 16);
+    kit_html_n(b, jstr(tls, "version"), 16);
     if (*jstr(tls, "cipher")) {
         buf_appendf(b, " · ");
-        wp_esc_n(b, jstr(tls, "cipher"), 64);
+        kit_html_n(b, jstr(tls, "cipher"), 64);
     }
     buf_appendf(b, " · chain of %lld · %s</dd>", (long long)jint(tls, "chain_len"),
                 json_is_true(json_object_get(tls, "verified")) ? "verified against the system store"
                                                                : "not verified");
     dt(b, "SHA-256");
     buf_appendf(b, "<code class=\"wrap\">");
-    wp_esc_n(b, jstr(tls, "sha256"), 64);
+    kit_html_n(b, jstr(tls, "sha256"), 64);
     buf_appendf(b, "</code></dd>");
     if (hosts) {
         char t1[32], t2[32];
         wp_time(cfs, t1, sizeof t1);
         wp_time(cls, t2, sizeof t2);
         dt(b, "Served by");
-        buf_appendf(b, "<a href=\"/findings?scan=%lld&amp;cert=", (long long)scan);
-        url_esc(b, sha);
+        buf_appendf(b, "<a href=\"/findings?scan=%lld" KIT_AMP "cert=", (long long)scan);
+        kit_url(b, sha);
         buf_appendf(b, "\">%lld host%s</a>%s · seen %s → %s</dd>", (long long)hosts,
                     hosts == 1 ? "" : "s",
                     hosts > 1 ? " <span class=\"tag warn\">one private key on several "
@@ -360,7 +360,7 @@ static void section_data(struct buf *b, const json_t *d)
             fmt_digits(rec, n, sizeof n);
             fmt_bytes(by, y, sizeof y);
             buf_appendf(b, "<tr><td class=\"mono\">");
-            wp_esc_n(b, nm, 200);
+            kit_html_n(b, nm, 200);
             buf_appendf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", n, y);
             unsigned cat = pii_classify(nm);
             for (unsigned bit = 1; bit && bit < (1u << PII_NCATEGORIES); bit <<= 1)
@@ -383,7 +383,7 @@ static void section_data(struct buf *b, const json_t *d)
             const char *nm = json_string_value(x);
             if (!nm) continue;
             buf_appendf(b, "<span class=\"chip plain%s\">", pii_classify(nm) ? " pii" : "");
-            wp_esc_n(b, nm, 128);
+            kit_html_n(b, nm, 128);
             buf_appendf(b, "</span>");
         }
         int64_t tot = jint(d, "fields_total");
@@ -418,13 +418,13 @@ static int related_row(void *arg, const struct store_obs_row *x)
     buf_appendf(rows, "<li>");
     wp_sev_badge(rows, (int)sv);
     buf_appendf(rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)x->obs);
-    wp_esc_n(rows, c->ip, 46);
+    kit_html_n(rows, c->ip, 46);
     buf_appendf(rows, ":%u</a> ", x->port);
-    wp_esc_n(rows, x->service, 32);
+    kit_html_n(rows, x->service, 32);
     buf_appendf(rows, " <span class=\"dim\">");
-    wp_esc_n(rows, x->product, 64);
+    kit_html_n(rows, x->product, 64);
     buf_appendf(rows, " ");
-    wp_esc_n(rows, x->version, 64);
+    kit_html_n(rows, x->version, 64);
     buf_appendf(rows, "</span>");
     if (through)
         buf_appendf(rows, " <span class=\"tag via\">reached through this %s</span>", "console");
@@ -465,13 +465,13 @@ static int section_related(struct web_req *r, struct buf *b, const json_t *rec, 
         if (json_is_object(via)) {
             buf_appendf(b, "<p class=\"via\">Reached <b>through a console</b>: ");
             if (via_obs) buf_appendf(b, "<a href=\"/finding?id=%lld\">", (long long)via_obs);
-            wp_esc_n(b, jstr(via, "service"), 32);
+            kit_html_n(b, jstr(via, "service"), 32);
             buf_appendf(b, " at <span class=\"mono\">");
-            wp_esc_n(b, jstr(via, "ip"), 46);
+            kit_html_n(b, jstr(via, "ip"), 46);
             buf_appendf(b, ":%lld</span>", (long long)jint(via, "port"));
             if (via_obs) buf_appendf(b, "</a>");
             buf_appendf(b, " hands this ");
-            wp_esc_n(b, service, 32);
+            kit_html_n(b, service, 32);
             buf_appendf(b, " to anyone who opens it: the dashboard is an open door to the data "
                            "store.</p>");
         }
@@ -517,7 +517,7 @@ static void section_same_store(struct web_req *r, struct buf *b, const json_t *r
         buf_appendf(&rows, "<li>");
         wp_sev_badge(&rows, w->severity);
         buf_appendf(&rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)w->obs);
-        wp_esc_n(&rows, w->ip, 46);
+        kit_html_n(&rows, w->ip, 46);
         buf_appendf(&rows, ":%u</a>", w->port);
         if (w->flags & WV_VIA) buf_appendf(&rows, " <span class=\"tag via\">via a console</span>");
         if (!(w->flags & WV_SHARED)) buf_appendf(&rows, " <b>counted in the totals</b>");
@@ -527,9 +527,9 @@ static void section_same_store(struct web_req *r, struct buf *b, const json_t *r
     if (n) {
         buf_appendf(b, "<section class=\"panel\" id=\"store\"><h2>The same data store</h2>"
                        "<p>The server names its store <span class=\"mono\">");
-        wp_esc_n(b, key, 32);
+        kit_html_n(b, key, 32);
         buf_appendf(b, " ");
-        wp_esc_n(b, val, 64);
+        kit_html_n(b, val, 64);
         buf_appendf(b,
                     "</span>, and %zu other finding%s of this scan reach%s it. Its records and"
                     " bytes count once in the totals: %s.</p><ul class=\"plain\">",
@@ -630,15 +630,15 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
                 (int)sev, (long long)scan, (long long)scan);
     wp_sev_badge(b, (int)sev);
     buf_appendf(b, " <span class=\"mono\">");
-    wp_esc_n(b, ip, 46);
+    kit_html_n(b, ip, 46);
     buf_appendf(b, ":%u</span> ", port);
-    wp_esc_n(b, svc, 32);
+    kit_html_n(b, svc, 32);
     buf_appendf(b, "</h1><p class=\"sub\">");
-    wp_esc_n(b, jstr(rec, "product"), 64);
+    kit_html_n(b, jstr(rec, "product"), 64);
     buf_appendf(b, " ");
-    wp_esc_n(b, jstr(rec, "version"), 64);
+    kit_html_n(b, jstr(rec, "version"), 64);
     buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
-    wp_esc_n(b, jstr(rec, "auth"), 16);
+    kit_html_n(b, jstr(rec, "auth"), 16);
     char t1[32], t2[32], d[32];
     wp_time(first, t1, sizeof t1);
     wp_time(last, t2, sizeof t2);
@@ -671,14 +671,14 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
             if ((int)ss != want) continue;
             buf_appendf(b, "<tr><td>");
             wp_sev_badge(b, (int)ss);
-            buf_appendf(b,
-                        "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld&amp;signal=",
-                        (long long)scan);
-            url_esc(b, jstr(x, "id"));
+            buf_appendf(
+                b, "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld" KIT_AMP "signal=",
+                (long long)scan);
+            kit_url(b, jstr(x, "id"));
             buf_appendf(b, "\">");
-            wp_esc_n(b, jstr(x, "id"), 48);
+            kit_html_n(b, jstr(x, "id"), 48);
             buf_appendf(b, "</a></td><td>");
-            wp_esc_n(b, jstr(x, "detail"), 300);
+            kit_html_n(b, jstr(x, "detail"), 300);
             buf_appendf(b, "</td></tr>");
         }
     if (json_array_size(sigs)) buf_appendf(b, "</tbody></table>");
@@ -689,9 +689,9 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     buf_appendf(b, "<section class=\"panel\" id=\"facts\"><h2>Service</h2><dl class=\"kv\">");
     dt(b, "Address");
     buf_appendf(b, "<span class=\"mono\">");
-    wp_esc_n(b, ip, 46);
+    kit_html_n(b, ip, 46);
     buf_appendf(b, ":%u/", port);
-    wp_esc_n(b, transport, 8);
+    kit_html_n(b, transport, 8);
     buf_appendf(b, "</span></dd>");
     if (*jstr(rec, "host")) dd_text(b, "Host name", jstr(rec, "host"));
     dd_text(b, "Service", svc);
@@ -699,9 +699,9 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     dd_text(b, "Version", jstr(rec, "version"));
     dt(b, "Authentication");
     buf_appendf(b, "<span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
-    wp_esc_n(b, jstr(rec, "auth"), 16);
+    kit_html_n(b, jstr(rec, "auth"), 16);
     buf_appendf(b, "</span></dd>");
-    if (r->ctx && r->ctx->owners) dd_text(b, "Owner", report_owner_of(r->ctx->owners, ip));
+    if (r->ctx && r->ctx->owners) dd_text(b, "Owner", kit_owner_of(r->ctx->owners, ip));
     dd_text(b, "Observed", jstr(rec, "time"));
     dt(b, "Scan");
     buf_appendf(b, "<a href=\"/?scan=%lld\">%lld</a>", (long long)scan, (long long)scan);
@@ -710,9 +710,9 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     if (*cluster) {
         dt(b, "Cluster");
         buf_appendf(b, "<a class=\"mono\" href=\"/cluster?id=");
-        url_esc(b, cluster);
-        buf_appendf(b, "&amp;scan=%lld\">", (long long)scan);
-        wp_esc_n(b, cluster, 32);
+        kit_url(b, cluster);
+        buf_appendf(b, KIT_AMP "scan=%lld\">", (long long)scan);
+        kit_html_n(b, cluster, 32);
         buf_appendf(b, "</a>");
         int64_t size = 0;
         if (sv) {
@@ -733,7 +733,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     json_object_foreach((json_t *)det, k, dv)
     {
         buf_appendf(b, "<dt class=\"mono\">");
-        wp_esc_n(b, k, 48);
+        kit_html_n(b, k, 48);
         buf_appendf(b, "</dt><dd>");
         json_text(b, dv, 300);
         buf_appendf(b, "</dd>");
@@ -750,7 +750,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     /* the record itself */
     char *pretty = json_dumps(rec, JSON_INDENT(2));
     buf_appendf(b, "<details class=\"panel\"><summary>The record (JSON)</summary><pre>");
-    html_esc(b, pretty ? pretty : "");
+    kit_html(b, pretty ? pretty : "");
     buf_appendf(b, "</pre></details>");
     free(pretty);
     web_layout_end(r, o);
@@ -774,11 +774,11 @@ static void diff_row(struct buf *b, const struct wv *v, const struct wv_row *w, 
     buf_appendf(b, "<tr><td class=\"mark\">%s</td><td>", mark);
     wp_sev_badge(b, w->severity);
     buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
-    wp_esc_n(b, w->ip, 46);
+    kit_html_n(b, w->ip, 46);
     buf_appendf(b, ":%u</a></td><td>", w->port);
-    wp_esc_n(b, wv_str(&v->services, w->service), 32);
+    kit_html_n(b, wv_str(&v->services, w->service), 32);
     buf_appendf(b, "</td><td>");
-    wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 60);
+    kit_html_n(b, wv_str(&v->prodvers, w->prodver), 60);
     buf_appendf(b, "</td><td>%s</td><td class=\"n\">%s</td>", auth_name((enum auth_state)w->auth),
                 rec);
 }

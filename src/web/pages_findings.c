@@ -221,10 +221,10 @@ static void flink(struct buf *b, const struct fargs *a, int64_t scan, const char
               {"sort", sort ? sort : a->sort}};
     for (size_t i = 0; i < ARRAY_LEN(kv); i++) {
         if (!kv[i].v || !*kv[i].v) continue;
-        buf_appendf(b, "&amp;%s=", kv[i].k);
-        url_esc(b, kv[i].v);
+        buf_appendf(b, KIT_AMP "%s=", kv[i].k);
+        kit_url(b, kv[i].v);
     }
-    if (page > 1) buf_appendf(b, "&amp;page=%lld", (long long)page);
+    if (page > 1) buf_appendf(b, KIT_AMP "page=%lld", (long long)page);
 }
 
 /* Names of a record: "a, b, c (+N)" into out. */
@@ -350,17 +350,17 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
         buf_appendf(b, "<tr class=\"r%d\"><td>", w->severity);
         wp_sev_badge(b, w->severity);
         buf_appendf(b, "</td><td class=\"mono\"><a href=\"/finding?id=%lld\">", (long long)w->obs);
-        wp_esc_n(b, w->ip, 46);
+        kit_html_n(b, w->ip, 46);
         buf_appendf(b, ":%u</a>%s</td><td>", w->port,
                     via ? " <span class=\"tag via\" title=\"reached through a console\">via</span>"
                         : "");
-        wp_esc_n(b, wv_str(&v->services, w->service), 32);
+        kit_html_n(b, wv_str(&v->services, w->service), 32);
         buf_appendf(b, "</td><td><div>");
-        wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 60);
+        kit_html_n(b, wv_str(&v->prodvers, w->prodver), 60);
         buf_appendf(b, "</div>");
         if (nm[0]) {
             buf_appendf(b, "<div class=\"names\">");
-            wp_esc_n(b, nm, 120);
+            kit_html_n(b, nm, 120);
             buf_appendf(b, "</div>");
         }
         buf_appendf(b,
@@ -378,13 +378,13 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
                 break;
             }
             buf_appendf(b, "<span class=\"chip\">");
-            wp_esc_n(b, v->sigid[s], 40);
+            kit_html_n(b, v->sigid[s], 40);
             buf_appendf(b, "</span>");
         }
         buf_appendf(b, "</td>");
         if (owners) {
             buf_appendf(b, "<td>");
-            wp_esc_n(b, wv_str(&v->owners, w->owner), 40);
+            kit_html_n(b, wv_str(&v->owners, w->owner), 40);
             buf_appendf(b, "</td>");
         }
         buf_appendf(b, "<td class=\"nowrap\">%s%s</td></tr>", fs,
@@ -402,9 +402,9 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
 static void opt(struct buf *b, const char *value, const char *label, const char *cur)
 {
     buf_appendf(b, "<option value=\"");
-    html_esc(b, value);
+    kit_html(b, value);
     buf_appendf(b, "\"%s>", cur && !strcmp(cur, value) ? " selected" : "");
-    wp_esc_n(b, label, 60);
+    kit_html_n(b, label, 60);
     buf_appendf(b, "</option>");
 }
 
@@ -423,7 +423,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
                 "</div><div class=\"f grow\"><label for=\"q\">Search</label><input type=\"search\" "
                 "id=\"q\" name=\"q\" placeholder=\"address, product, index or table name\" "
                 "value=\"");
-    html_esc(b, a->q);
+    kit_html(b, a->q);
     buf_appendf(b, "\"></div><div class=\"f\"><label for=\"severity\">Severity</label>"
                    "<select id=\"severity\" name=\"severity\">");
     opt(b, "", "any", a->severity);
@@ -487,7 +487,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
         opt(b, "", "any", a->provider);
         bool have = false;
         for (uint32_t i = 1; i < v->providers.n; i++) {
-            opt(b, v->providers.s[i], report_provider_name(v->providers.s[i]), a->provider);
+            opt(b, v->providers.s[i], kit_provider_name(v->providers.s[i]), a->provider);
             have |= a->provider && !strcmp(a->provider, v->providers.s[i]);
         }
         if (a->provider && !have) opt(b, a->provider, a->provider, a->provider);
@@ -496,7 +496,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
     if (v->asns.n > 1 || a->asn[0]) {
         buf_appendf(b, "<div class=\"f\"><label for=\"asn\">AS</label><input id=\"asn\" "
                        "name=\"asn\" size=\"9\" placeholder=\"AS37963\" value=\"");
-        html_esc(b, a->asn);
+        kit_html(b, a->asn);
         buf_appendf(b, "\"></div>");
     }
     if (v->countries.n > 1 || a->country[0]) {
@@ -520,7 +520,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
     }
     buf_appendf(b, "<div class=\"f\"><label for=\"cluster\">Cluster</label><input id=\"cluster\" "
                    "name=\"cluster\" size=\"13\" value=\"");
-    html_esc(b, a->cluster ? a->cluster : "");
+    kit_html(b, a->cluster ? a->cluster : "");
     buf_appendf(b, "\"></div><div class=\"f\"><label for=\"sort\">Sort</label>"
                    "<select id=\"sort\" name=\"sort\">");
     static const char *const labels[WV_SORT_N] = {"severity",
@@ -545,7 +545,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
     buf_appendf(b, "</div>");
     if (a->cert) {
         buf_appendf(b, "<input type=\"hidden\" name=\"cert\" value=\"");
-        html_esc(b, a->cert);
+        kit_html(b, a->cert);
         buf_appendf(b, "\">");
     }
     if (a->via) buf_appendf(b, "<input type=\"hidden\" name=\"via\" value=\"1\">");
@@ -642,7 +642,7 @@ int page_findings(struct web_req *r, struct web_resp *o, struct err *e)
                     (long long)(page - 1) * WP_PAGE_SIZE + (long long)nidx);
     if (a.cert) {
         buf_appendf(b, " · certificate <code>");
-        wp_esc_n(b, a.cert, 16);
+        kit_html_n(b, a.cert, 16);
         buf_appendf(b, "</code>");
     }
     if (a.via) buf_appendf(b, " · reached through a console");
@@ -783,9 +783,9 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         wp_time(fs, t, sizeof t);
         fmt_digits(c->n, num, sizeof num);
         buf_appendf(b, "<tr><td class=\"mono\"><a href=\"/cluster?id=");
-        url_esc(b, id);
-        buf_appendf(b, "&amp;scan=%lld\">", (long long)s.id);
-        wp_esc_n(b, id, 64);
+        kit_url(b, id);
+        buf_appendf(b, KIT_AMP "scan=%lld\">", (long long)s.id);
+        kit_html_n(b, id, 64);
         buf_appendf(b, "</a></td><td class=\"n\"><b>%s</b>", num);
         if (v->cl_stores[c->id] < c->n)
             buf_appendf(b, " <span class=\"dim\">(%u data store%s)</span>", v->cl_stores[c->id],
@@ -793,9 +793,9 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         /* how the deployment is spread (docs/attribution.md): one network, or several */
         if (c->attributed && !c->mixed) {
             buf_appendf(b, "<br><span class=\"dim\">all ");
-            if (c->prov) wp_esc_n(b, report_provider_name(wv_str(&v->providers, c->prov)), 40);
+            if (c->prov) kit_html_n(b, kit_provider_name(wv_str(&v->providers, c->prov)), 40);
             if (c->prov && c->asn) buf_appendf(b, ", ");
-            if (c->asn) wp_esc_n(b, wv_str(&v->asns, c->asn), 16);
+            if (c->asn) kit_html_n(b, wv_str(&v->asns, c->asn), 16);
             buf_appendf(b, "</span>");
         } else if (c->attributed) {
             buf_appendf(b, "<br><span class=\"dim\">several networks (%u of %u known)</span>",
@@ -804,13 +804,13 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "</td><td>");
         wp_sev_badge(b, c->maxsev);
         buf_appendf(b, "</td><td>");
-        wp_esc_n(b, wv_str(&v->services, w->service), 32);
+        kit_html_n(b, wv_str(&v->services, w->service), 32);
         buf_appendf(b, "</td><td>");
-        wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 60);
+        kit_html_n(b, wv_str(&v->prodvers, w->prodver), 60);
         buf_appendf(b,
                     "</td><td class=\"n\">%s</td><td class=\"mono\"><a href=\"/finding?id=%lld\">",
                     rec, (long long)w->obs);
-        wp_esc_n(b, w->ip, 46);
+        kit_html_n(b, w->ip, 46);
         buf_appendf(b, ":%u</a></td><td class=\"nowrap\">%s</td></tr>", w->port, t);
     }
     if (!k)
@@ -820,11 +820,11 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
     if (pages > 1) {
         buf_appendf(b, "<nav class=\"pager\">");
         if (page > 1)
-            buf_appendf(b, "<a href=\"/clusters?scan=%lld&amp;page=%lld\">‹ prev</a>",
+            buf_appendf(b, "<a href=\"/clusters?scan=%lld" KIT_AMP "page=%lld\">‹ prev</a>",
                         (long long)s.id, (long long)page - 1);
         buf_appendf(b, "<span>page %lld of %lld</span>", (long long)page, (long long)pages);
         if (page < pages)
-            buf_appendf(b, "<a href=\"/clusters?scan=%lld&amp;page=%lld\">next ›</a>",
+            buf_appendf(b, "<a href=\"/clusters?scan=%lld" KIT_AMP "page=%lld\">next ›</a>",
                         (long long)s.id, (long long)page + 1);
         buf_appendf(b, "</nav>");
     }
@@ -882,7 +882,7 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
             if (v->rows[i].cluster == (uint32_t)cid) by_sev[v->rows[i].severity]++;
     web_layout_begin(r, o, "Cluster", "clusters");
     buf_appendf(b, "<div class=\"head\"><div><h1>Cluster <span class=\"mono\">");
-    wp_esc_n(b, id, 64);
+    kit_html_n(b, id, 64);
     char n1[32], t1[32], t2[32];
     fmt_digits((int64_t)total, n1, sizeof n1);
     wp_time(fs, t1, sizeof t1);
@@ -899,16 +899,16 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     if (total) {
         const struct wv_row *w = &v->rows[idx[0]];
         buf_appendf(b, "<div class=\"card wide\"><b>");
-        wp_esc_n(b, wv_str(&v->prodvers, w->prodver), 60);
+        kit_html_n(b, wv_str(&v->prodvers, w->prodver), 60);
         buf_appendf(b, "</b><span>");
-        wp_esc_n(b, wv_str(&v->services, w->service), 32);
+        kit_html_n(b, wv_str(&v->services, w->service), 32);
         buf_appendf(b, "</span></div>");
         if (w->cert) {
-            buf_appendf(
-                b, "<a class=\"card wide\" href=\"/findings?scan=%lld&amp;cert=", (long long)s.id);
-            url_esc(b, wv_str(&v->certs, w->cert));
+            buf_appendf(b, "<a class=\"card wide\" href=\"/findings?scan=%lld" KIT_AMP "cert=",
+                        (long long)s.id);
+            kit_url(b, wv_str(&v->certs, w->cert));
             buf_appendf(b, "\"><b class=\"mono\">");
-            wp_esc_n(b, wv_str(&v->certs, w->cert), 16);
+            kit_html_n(b, wv_str(&v->certs, w->cert), 16);
             buf_appendf(b, "</b><span>the certificate they share</span></a>");
         }
     }
@@ -921,8 +921,8 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
         char qs[80];
         struct buf u;
         buf_init(&u, 256);
-        buf_appendf(&u, "scan=%lld&amp;cluster=", (long long)s.id);
-        url_esc(&u, id);
+        buf_appendf(&u, "scan=%lld" KIT_AMP "cluster=", (long long)s.id);
+        kit_url(&u, id);
         str_copy(qs, (const char *)u.data, sizeof qs);
         buf_free(&u);
         svg_sev_bar(b, by_sev, qs);
@@ -930,9 +930,9 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     }
     buf_appendf(b, "<section class=\"panel flush\"><h2 class=\"pad\">Members");
     if (total > nidx) {
-        buf_appendf(b,
-                    " <a class=\"more\" href=\"/findings?scan=%lld&amp;cluster=", (long long)s.id);
-        url_esc(b, id);
+        buf_appendf(
+            b, " <a class=\"more\" href=\"/findings?scan=%lld" KIT_AMP "cluster=", (long long)s.id);
+        kit_url(b, id);
         buf_appendf(b, "\">all %s in findings →</a>", n1);
     }
     buf_appendf(b, "</h2>");

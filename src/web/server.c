@@ -105,7 +105,7 @@ static struct db *pool_get(struct web_server *s, struct err *e)
     if (s->pool.nfree) d = s->pool.free_v[--s->pool.nfree];
     pthread_mutex_unlock(&s->pool.mu);
     if (d) return d;
-    if (db_open(&d, s->o.ctx->where, e) < 0) return NULL;
+    if (store_connect(&d, s->o.ctx->where, false, e) < 0) return NULL;
     pthread_mutex_lock(&s->pool.mu);
     if (s->pool.nall == s->pool.allcap) {
         size_t nc = s->pool.allcap ? s->pool.allcap * 2 : 8;
@@ -115,7 +115,7 @@ static struct db *pool_get(struct web_server *s, struct err *e)
         if (f) s->pool.free_v = f;
         if (!a || !f) {
             pthread_mutex_unlock(&s->pool.mu);
-            db_close(d);
+            store_disconnect(d);
             err_set(e, "out of memory");
             return NULL;
         }
@@ -242,7 +242,7 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
     buf_appendf(&o.body, "<div class=\"login\"><h1>Sign in to ajar</h1>");
     if (message) {
         buf_appendf(&o.body, "<p class=\"login-error\" role=\"alert\">");
-        html_esc(&o.body, message);
+        kit_html(&o.body, message);
         buf_appendf(&o.body, "</p>");
     }
     buf_appendf(&o.body,
@@ -252,12 +252,12 @@ static enum MHD_Result login_form(struct web_server *s, struct MHD_Connection *c
     const char *next = web_arg(r, "next");
     if (web_next_ok(next)) {
         buf_appendf(&o.body, "<input type=\"hidden\" name=\"next\" value=\"");
-        html_esc(&o.body, next);
+        kit_html(&o.body, next);
         buf_appendf(&o.body, "\">");
     }
     buf_appendf(&o.body, "<label for=\"user\">User</label><input id=\"user\" name=\"user\" "
                          "autocomplete=\"username\" required maxlength=\"64\" value=\"");
-    html_esc(&o.body, user ? user : "");
+    kit_html(&o.body, user ? user : "");
     buf_appendf(&o.body,
                 "\"><label for=\"password\">Password</label><input id=\"password\" "
                 "name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
@@ -449,10 +449,10 @@ static enum MHD_Result query_again(void *cls, enum MHD_ValueKind kind, const cha
     struct buf *b = cls;
     (void)kind;
     buf_append(b, b->len && memchr(b->data, '?', b->len) ? "&" : "?", 1);
-    url_esc(b, key);
+    kit_url(b, key);
     if (value) {
         buf_append(b, "=", 1);
-        url_esc(b, value);
+        kit_url(b, value);
     }
     return MHD_YES;
 }
@@ -585,7 +585,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_again, &nx);
         buf_append(&nx, "", 1);
         if (!nx.truncated && web_next_ok((const char *)nx.data))
-            url_esc(&to, (const char *)nx.data);
+            kit_url(&to, (const char *)nx.data);
         else
             to.len = 6; /* "/login" */
         buf_append(&to, "", 1);
@@ -800,7 +800,7 @@ void web_server_stop(struct web_server *s)
     if (!s) return;
     MHD_stop_daemon(s->d);
     for (size_t i = 0; i < s->pool.nall; i++)
-        db_close(s->pool.all[i]);
+        store_disconnect(s->pool.all[i]);
     free(s->pool.all);
     free(s->pool.free_v);
     pthread_mutex_destroy(&s->pool.mu);

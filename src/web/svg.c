@@ -35,11 +35,11 @@ void svg_sev_bar(struct buf *b, const int64_t by_sev[6], const char *qs)
             double w = 1000.0 * (double)by_sev[s] / (double)total;
             char n[32];
             fmt_digits(by_sev[s], n, sizeof n);
-            buf_appendf(
-                b,
-                "<a href=\"/findings?%s&amp;severity=%s\"><rect x=\"%.1f\" y=\"4\" width=\"%.1f\" "
-                "height=\"26\" class=\"f%d\"><title>%s: %s</title></rect>",
-                qs, wp_sev(s), x, w, s, wp_sev(s), n);
+            buf_appendf(b,
+                        "<a href=\"/findings?%s" KIT_AMP
+                        "severity=%s\"><rect x=\"%.1f\" y=\"4\" width=\"%.1f\" "
+                        "height=\"26\" class=\"f%d\"><title>%s: %s</title></rect>",
+                        qs, wp_sev(s), x, w, s, wp_sev(s), n);
             if (w > 70)
                 buf_appendf(b, "<text x=\"%.1f\" y=\"22\" class=\"in\">%s %s</text>", x + 6, n,
                             wp_sev(s));
@@ -58,7 +58,7 @@ void svg_sev_bar(struct buf *b, const int64_t by_sev[6], const char *qs)
 static void row_label(struct buf *b, double y, const char *label)
 {
     buf_appendf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", SVG_LABEL - 8, y);
-    wp_esc_n(b, label, 22);
+    kit_html_n(b, label, 22);
     buf_appendf(b, "</text>");
 }
 
@@ -81,7 +81,7 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
         int64_t t = 0;
         if (hrefs && hrefs[i]) {
             buf_appendf(b, "<a href=\"");
-            html_esc(b, hrefs[i]);
+            kit_html(b, hrefs[i]);
             buf_appendf(b, "\">");
         }
         row_label(b, y + 14, labels[i]);
@@ -94,7 +94,7 @@ void svg_stacked(struct buf *b, const char *const *labels, const char *const *hr
                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" class=\"f%d\">"
                         "<title>",
                         x, y, w < 0.5 ? 0.5 : w, s);
-            wp_esc_n(b, labels[i], 64);
+            kit_html_n(b, labels[i], 64);
             buf_appendf(b, ": %s %s</title></rect>", num, wp_sev(s));
             x += w;
             t += by_sev[i][s];
@@ -121,14 +121,14 @@ void svg_bars(struct buf *b, const char *const *labels, const char *const *hrefs
         fmt_digits(vals[i], num, sizeof num);
         if (hrefs && hrefs[i]) {
             buf_appendf(b, "<a href=\"");
-            html_esc(b, hrefs[i]);
+            kit_html(b, hrefs[i]);
             buf_appendf(b, "\">");
         }
         row_label(b, y + 14, labels[i]);
         buf_appendf(b,
                     "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"18\" class=\"%s\"><title>",
                     SVG_LABEL, y, w < 0.5 ? 0.5 : w, cls);
-        wp_esc_n(b, labels[i], 64);
+        kit_html_n(b, labels[i], 64);
         buf_appendf(b, ": %s</title></rect><text x=\"%.1f\" y=\"%.1f\" class=\"val\">%s</text>",
                     num, SVG_LABEL + 6 + w, y + 14, num);
         if (hrefs && hrefs[i]) buf_appendf(b, "</a>");

@@ -554,7 +554,7 @@ bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const
                  const char *record)
 {
     if (!scope) return true;
-    const char *owner = ctx && ctx->owners && ip ? report_owner_of(ctx->owners, ip) : "";
+    const char *owner = ctx && ctx->owners && ip ? kit_owner_of(ctx->owners, ip) : "";
     char prov[32] = "", asn[16] = "", cc[3] = "";
     if (record) record_attr(record, strlen(record), prov, asn, cc);
     unsigned long n = asn[0] ? strtoul(asn + 2, NULL, 10) : 0;
@@ -606,7 +606,7 @@ static int build_row(void *arg, const struct store_obs_row *r)
     const char *cl = r->cluster;
     w->cert = intern(&v->certs, &v->arena, cert, strlen(cert));
     w->cluster = intern(&v->clusters, &v->arena, cl, strlen(cl));
-    const char *owner = c->ctx && c->ctx->owners ? report_owner_of(c->ctx->owners, ip) : "";
+    const char *owner = c->ctx && c->ctx->owners ? kit_owner_of(c->ctx->owners, ip) : "";
     w->owner = intern(&v->owners, &v->arena, owner, strlen(owner));
     /* signals: {"id":"..."} in the signals column */
     const char *sj = r->signals;

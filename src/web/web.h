@@ -23,9 +23,9 @@
 #define AJAR_WEB_H
 
 #include "core/util.h"
-#include "report/report.h"
-#include "store/db.h"
+#include "store/store.h"
 #include "web/scope.h"
+#include "kit/kit.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,9 +37,9 @@ struct auth_audit;
 
 /* What every request may read; set up by serve before the first request. */
 struct web_ctx {
-    const char *where;                  /* the store: a path or a postgresql:// URL */
-    const struct report_owners *owners; /* --owners FILE, NULL without */
-    time_t cert_not_after;              /* the dashboard's own certificate */
+    const char *where;               /* the store: a path or a postgresql:// URL */
+    const struct kit_owners *owners; /* --owners FILE, NULL without */
+    time_t cert_not_after;           /* the dashboard's own certificate */
     char cert_sha256[65];
     struct web_views *views;
     time_t started;
@@ -107,10 +107,6 @@ int post_account_sessions(struct web_req *r, struct web_resp *o, struct err *e);
  */
 void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, const char *nav);
 void web_layout_end(struct web_req *r, struct web_resp *o);
-
-/* HTML text/attribute escaping (& < > " ') and URL query escaping. */
-void html_esc(struct buf *b, const char *s);
-void url_esc(struct buf *b, const char *s);
 
 /* ---- embedded assets (assets.c) ---- */
 struct web_asset {

@@ -17,9 +17,7 @@
 
 #define WP_PAGE_SIZE 50
 
-/* html_esc, control bytes as '?', at most max bytes (cut at a code point, then an ellipsis). */
-void wp_esc_n(struct buf *b, const char *s, size_t max);
-#define wp_esc(b, s) wp_esc_n((b), (s), 4096)
+#define wp_esc(b, s) kit_html_n((b), (s), 4096)
 /* 1234567 -> "1.2M". */
 void wp_short(int64_t v, char *out, size_t n);
 /* "2026-11-21 10:00 UTC" ("-" for 0). */

@@ -18,11 +18,6 @@ cd "$(dirname "$0")/../.." || exit 1
 # file|included header|why it is there (each: to be removed by #23)
 # shellcheck disable=SC2016 # backquotes in the reasons are text
 ALLOWED='
-src/web/web.h|report/report.h|owners and provider names borrowed from the report: the shared presentation kit (to be removed by #23)
-src/web/web.h|store/db.h|the dashboard runs SQL of its own: pages read through store.h (to be removed by #23)
-src/web/auth.h|store/db.h|accounts and sessions SQL in web/: the store owns the schema (to be removed by #23)
-src/cli/serve_cmd.c|store/db.h|`ajar user` opens the database itself: the store owns the schema (to be removed by #23)
-src/cli/serve_cmd.c|store/store_int.h|`ajar user` runs the store'"'"'s migrations through its private header (to be removed by #23)
 '
 
 # check ROOT DOC ALLOWED: one line per finding, "NEW file|header|why", "KNOWN file|header",

@@ -384,17 +384,17 @@ static void test_owners(struct finding *v)
                        "\n"
                        "2001:db8::/32 IPv6 Client\n"
                        "198.51.100.20 Single Host\n";
-    struct report_owners *ow = NULL;
+    struct kit_owners *ow = NULL;
     struct err e = {{0}};
-    CHECK_INT(report_owners_parse(&ow, list, strlen(list), &e), 0);
-    CHECK_STR(report_owner_of(ow, "203.0.113.7"), "Client A (small)");
-    CHECK_STR(report_owner_of(ow, "203.0.113.8"), "Example Cloud");
-    CHECK_STR(report_owner_of(ow, "::ffff:203.0.113.9"), "Example Cloud");
-    CHECK_STR(report_owner_of(ow, "2001:db8::5"), "IPv6 Client");
-    CHECK_STR(report_owner_of(ow, "198.51.100.20"), "Single Host");
-    CHECK_STR(report_owner_of(ow, "198.51.100.21"), REPORT_NO_OWNER);
-    CHECK_STR(report_owner_of(ow, "2001:db9::1"), REPORT_NO_OWNER);
-    CHECK_INT(report_owners_count(ow), 4);
+    CHECK_INT(kit_owners_parse(&ow, list, strlen(list), &e), 0);
+    CHECK_STR(kit_owner_of(ow, "203.0.113.7"), "Client A (small)");
+    CHECK_STR(kit_owner_of(ow, "203.0.113.8"), "Example Cloud");
+    CHECK_STR(kit_owner_of(ow, "::ffff:203.0.113.9"), "Example Cloud");
+    CHECK_STR(kit_owner_of(ow, "2001:db8::5"), "IPv6 Client");
+    CHECK_STR(kit_owner_of(ow, "198.51.100.20"), "Single Host");
+    CHECK_STR(kit_owner_of(ow, "198.51.100.21"), KIT_NO_OWNER);
+    CHECK_STR(kit_owner_of(ow, "2001:db9::1"), KIT_NO_OWNER);
+    CHECK_INT(kit_owners_count(ow), 4);
 
     struct report_opts o = {.format = REPORT_TEXT, .owners = ow};
     char *s = render(&o, v, 4);
@@ -415,12 +415,12 @@ static void test_owners(struct finding *v)
     s = render(&o, v, 4);
     CHECK(s && strstr(s, ",owner\r\n"));
     free(s);
-    report_owners_free(ow);
+    kit_owners_free(ow);
 
     const char *bad[] = {"10.0.0.0/33 x\n", "not-an-ip owner\n", "10.0.0.0/8\n"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         ow = NULL;
-        CHECK(report_owners_parse(&ow, bad[i], strlen(bad[i]), &e) < 0);
+        CHECK(kit_owners_parse(&ow, bad[i], strlen(bad[i]), &e) < 0);
         CHECK(strstr(e.msg, "line 1") != NULL);
     }
 }
@@ -474,8 +474,8 @@ static void test_attr_views(const struct finding *v)
     CHECK_INT(report_by_parse("asn", &by), 0);
     CHECK_INT(by, REPORT_BY_ASN);
     CHECK(report_by_parse("org", &by) < 0);
-    CHECK_STR(report_provider_name("tencent-cloud"), "Tencent Cloud");
-    CHECK_STR(report_provider_name("new-cloud"), "new-cloud");
+    CHECK_STR(kit_provider_name("tencent-cloud"), "Tencent Cloud");
+    CHECK_STR(kit_provider_name("new-cloud"), "new-cloud");
 
     /* --by provider, text: a section per provider, totals, "unknown" last */
     struct report_opts o = {.format = REPORT_TEXT, .by = REPORT_BY_PROVIDER};
@@ -513,10 +513,10 @@ static void test_attr_views(const struct finding *v)
     CHECK(s && strstr(s, "Country: unknown (4 findings)"));
     free(s);
     /* --by owner is unchanged by attribution: the owners file decides */
-    struct report_owners *ow = NULL;
+    struct kit_owners *ow = NULL;
     struct err e = {{0}};
     const char *list = "203.0.113.0/24 Client A\n";
-    CHECK_INT(report_owners_parse(&ow, list, strlen(list), &e), 0);
+    CHECK_INT(kit_owners_parse(&ow, list, strlen(list), &e), 0);
     o = (struct report_opts){.format = REPORT_TEXT, .by = REPORT_BY_OWNER, .owners = ow};
     s = render(&o, w, 4);
     CHECK(s && strstr(s, "Owner: Client A (2 findings)") && strstr(s, "Owner: (no owner)"));
@@ -525,7 +525,7 @@ static void test_attr_views(const struct finding *v)
     s = render(&o, w, 4);
     CHECK(s && strstr(s, ",asn,org,country,provider,region,hostnames,owner\r\n"));
     free(s);
-    report_owners_free(ow);
+    kit_owners_free(ow);
     o = (struct report_opts){.format = REPORT_TEXT, .by = REPORT_BY_OWNER};
     struct report *r = NULL;
     CHECK(report_new(&r, &o, stdout, &e) < 0); /* --by owner without the owners */

@@ -12,6 +12,7 @@
  * ids are 404 and malformed arguments 400.
  */
 #include "t.h"
+#include "store/db.h"
 
 #include "assess/assess.h"
 #include "core/finding.h"
@@ -703,10 +704,10 @@ static void test_escape(void)
 {
     struct buf b;
     buf_init(&b, 1024);
-    html_esc(&b, "<a href='x'>\"&</a>\x01");
+    kit_html(&b, "<a href='x'>\"&</a>\x01");
     CHECK_STR((const char *)b.data, "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&lt;/a&gt;?");
     buf_reset(&b);
-    url_esc(&b, "a b&c=d/é");
+    kit_url(&b, "a b&c=d/é");
     CHECK_STR((const char *)b.data, "a%20b%26c%3Dd%2F%C3%A9");
     buf_free(&b);
     const struct web_asset *css = web_asset_find("/static/ajar.css");
@@ -760,9 +761,9 @@ int main(void)
     CHECK_MSG(store_scan_end(s, big, &e) == 0, "%s", e.msg);
 
     CHECK_MSG(db_open(&dbh, where, &e) == 0, "%s", e.msg);
-    struct report_owners *own = NULL;
+    struct kit_owners *own = NULL;
     static const char owners[] = "10.0.0.0/29 Team <A>\n10.0.0.8/29 Ops\n";
-    CHECK_MSG(report_owners_parse(&own, owners, sizeof owners - 1, &e) == 0, "%s", e.msg);
+    CHECK_MSG(kit_owners_parse(&own, owners, sizeof owners - 1, &e) == 0, "%s", e.msg);
     ctx.where = where;
     ctx.owners = own;
     ctx.cert_not_after = now_wall() + 5 * 86400; /* the warning banner */
@@ -819,7 +820,7 @@ int main(void)
     }
     buf_free(&resp.body);
     db_close(dbh);
-    report_owners_free(own);
+    kit_owners_free(own);
     store_close(s);
     char cmd[160];
     str_fmt(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

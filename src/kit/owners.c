@@ -1,5 +1,7 @@
 /*
- * report/owners.c -- who owns an address: `--by owner --owners FILE`.
+ * kit/owners.c -- who owns an address: `--by owner --owners FILE` (the
+ * report) and `ajar serve --owners FILE` (the dashboard, and its viewers'
+ * scopes).
  *
  * A cloud provider reviewing its clients, or a national CERT its networks,
  * hands the report a list of `CIDR  owner name` lines; each finding goes to
@@ -14,7 +16,7 @@
  * live in one growing array (indices, not pointers, so growth is a single
  * realloc).
  */
-#include "report/report_int.h"
+#include "kit/kit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,14 +28,14 @@ struct owner_node {
     int32_t owner;     /* index into names, -1 none */
 };
 
-struct report_owners {
+struct kit_owners {
     struct owner_node *nodes;
     size_t nnodes, capnodes;
     char **names;
     size_t nnames;
 };
 
-static int new_node(struct report_owners *o, uint32_t *idx)
+static int new_node(struct kit_owners *o, uint32_t *idx)
 {
     if (o->nnodes == o->capnodes) {
         size_t nc = o->capnodes ? o->capnodes * 2 : 1024;
@@ -49,8 +51,7 @@ static int new_node(struct report_owners *o, uint32_t *idx)
 }
 
 /* root 0 is IPv4, root 1 IPv6 */
-static int insert(struct report_owners *o, int root, const uint8_t *addr, unsigned bits,
-                  int32_t owner)
+static int insert(struct kit_owners *o, int root, const uint8_t *addr, unsigned bits, int32_t owner)
 {
     uint32_t cur = (uint32_t)root;
     for (unsigned i = 0; i < bits; i++) {
@@ -101,10 +102,10 @@ static void trim(char **s, char **end)
         (*end)--;
 }
 
-int report_owners_parse(struct report_owners **out, const char *text, size_t n, struct err *e)
+int kit_owners_parse(struct kit_owners **out, const char *text, size_t n, struct err *e)
 {
     *out = NULL;
-    struct report_owners *o = xcalloc(1, sizeof *o);
+    struct kit_owners *o = xcalloc(1, sizeof *o);
     char *copy = xstrndup(text, n);
     if (!o || !copy) goto oom;
     uint32_t r0, r1;
@@ -157,11 +158,11 @@ oom:
     err_set(e, "out of memory reading the owners");
 fail:
     free(copy);
-    report_owners_free(o);
+    kit_owners_free(o);
     return -1;
 }
 
-int report_owners_load(struct report_owners **out, const char *path, struct err *e)
+int kit_owners_load(struct kit_owners **out, const char *path, struct err *e)
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
@@ -181,7 +182,7 @@ int report_owners_load(struct report_owners **out, const char *path, struct err 
         err_set(e, "cannot read owners file %s", path);
         goto out;
     }
-    rc = report_owners_parse(out, b.data ? (const char *)b.data : "", b.len, e);
+    rc = kit_owners_parse(out, b.data ? (const char *)b.data : "", b.len, e);
     if (rc < 0) {
         char m[sizeof e->msg];
         str_copy(m, e->msg, sizeof m);
@@ -193,9 +194,9 @@ out:
     return rc;
 }
 
-const char *report_owner_of(const struct report_owners *o, const char *ip)
+const char *kit_owner_of(const struct kit_owners *o, const char *ip)
 {
-    if (!o || !ip) return REPORT_NO_OWNER;
+    if (!o || !ip) return KIT_NO_OWNER;
     uint8_t addr[16];
     int root;
     unsigned bits;
@@ -213,7 +214,7 @@ const char *report_owner_of(const struct report_owners *o, const char *ip)
             bits = 128;
         }
     } else {
-        return REPORT_NO_OWNER;
+        return KIT_NO_OWNER;
     }
     uint32_t cur = (uint32_t)root;
     int32_t best = o->nodes[cur].owner;
@@ -223,15 +224,15 @@ const char *report_owner_of(const struct report_owners *o, const char *ip)
         if (!cur) break;
         if (o->nodes[cur].owner >= 0) best = o->nodes[cur].owner;
     }
-    return best >= 0 ? o->names[best] : REPORT_NO_OWNER;
+    return best >= 0 ? o->names[best] : KIT_NO_OWNER;
 }
 
-size_t report_owners_count(const struct report_owners *o)
+size_t kit_owners_count(const struct kit_owners *o)
 {
     return o ? o->nnames : 0;
 }
 
-void report_owners_free(struct report_owners *o)
+void kit_owners_free(struct kit_owners *o)
 {
     if (!o) return;
     for (size_t i = 0; i < o->nnames; i++)
