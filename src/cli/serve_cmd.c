@@ -14,7 +14,7 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "web/auth.h"
-#include "web/cert.h"
+#include "web/serve_cert.h"
 #include "web/server.h"
 #include "web/web.h"
 

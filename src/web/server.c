@@ -27,7 +27,7 @@
  * applies (web.h).
  */
 #include "web/server.h"
-#include "web/text.h"
+#include "web/record_text.h"
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>

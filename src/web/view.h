@@ -28,7 +28,7 @@
 #ifndef AJAR_WEB_VIEW_H
 #define AJAR_WEB_VIEW_H
 
-#include "web/text.h"
+#include "web/record_text.h"
 #include "web/web.h"
 
 #include <stdint.h>

@@ -25,7 +25,7 @@ FCFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -I
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 LIB_DIRS := src/core src/catalog src/probe src/assess src/tls src/target
-SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/text.c src/attr/ranges.c src/attr/attr.c src/attr/cloud_asns_data.c
+SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/record_text.c src/attr/ranges.c src/attr/attr.c src/attr/cloud_asns_data.c
 LIB_OBJ  := $(SRC_LIB:%.c=$(FB)/obj/%.o)
 PROBE_OBJ := $(filter $(FB)/obj/src/probe/%,$(LIB_OBJ))
 HARNESS_LINK = $(FB)/obj/tests/fuzz/drive.o $(PROBE_OBJ) $(FB)/libajar-fuzz.a $(LIBS)

@@ -11,7 +11,7 @@
  * string decoder returns a position inside the text or NULL; a path that
  * passes starts with '/' and has no "//" start, control byte or backslash.
  */
-#include "web/text.h"
+#include "web/record_text.h"
 
 #include <stdlib.h>
 #include <string.h>

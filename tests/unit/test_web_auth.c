@@ -9,7 +9,7 @@
 #include "store/store_int.h"
 #include "t.h"
 #include "web/auth.h"
-#include "web/cert.h"
+#include "web/serve_cert.h"
 #include "web/server.h"
 
 #include <arpa/inet.h>

@@ -7,7 +7,7 @@
  * record cut anywhere must neither crash nor read past its end (ASan).
  */
 #include "t.h"
-#include "web/text.h"
+#include "web/record_text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
- * web/cert.h -- the dashboard's own TLS certificate (cert.c).
+ * web/serve_cert.h -- the dashboard's own TLS certificate (cert.c).
  */
-#ifndef AJAR_WEB_CERT_H
-#define AJAR_WEB_CERT_H
+#ifndef AJAR_WEB_SERVE_CERT_H
+#define AJAR_WEB_SERVE_CERT_H
 
 #include "core/util.h"
 

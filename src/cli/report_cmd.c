@@ -1,5 +1,5 @@
 /*
- * cli/report.c -- `ajar report`: parse the options, decide the defaults
+ * cli/report_cmd.c -- `ajar report`: parse the options, decide the defaults
  * that depend on the environment (the store from $AJAR_DB, colour only on
  * a terminal without NO_COLOR, progress only when stderr is a terminal),
  * and hand over to report_run() in src/report/.

@@ -1,5 +1,5 @@
 /*
- * web/cert.c -- the dashboard's own certificate: load the one given
+ * web/serve_cert.c -- the dashboard's own certificate: load the one given
  * (--cert/--key) or the one generated on an earlier start, or generate a
  * self-signed one (ECDSA P-256, one year, names localhost, 127.0.0.1, ::1
  * and the listening address) and keep it beside the store, the key
@@ -8,7 +8,7 @@
  * allows it, and the expiry is reported so the dashboard can warn 30 days
  * ahead.
  */
-#include "web/cert.h"
+#include "web/serve_cert.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

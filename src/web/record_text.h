@@ -1,8 +1,8 @@
 /*
- * web/text.h -- the dashboard's parsers of untrusted text (text.c).
+ * web/record_text.h -- the dashboard's parsers of untrusted text (text.c).
  */
-#ifndef AJAR_WEB_TEXT_H
-#define AJAR_WEB_TEXT_H
+#ifndef AJAR_WEB_RECORD_TEXT_H
+#define AJAR_WEB_RECORD_TEXT_H
 
 #include "core/util.h"
 

@@ -1,11 +1,11 @@
 /*
- * web/text.c -- the dashboard's small parsers of untrusted text, kept apart
+ * web/record_text.c -- the dashboard's small parsers of untrusted text, kept apart
  * (and free of the store and the server) so the unit tests and a libFuzzer
  * harness (tests/fuzz/fuzz_web_text.c) reach them directly: a JSON string
  * decoder for the record text, the findings table's names, the form body
  * of a POST, and the check of a post-login "next" path.
  */
-#include "web/text.h"
+#include "web/record_text.h"
 
 #include "core/finding.h"
 
