@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_web_text.c -- the dashboard's parsers of untrusted text
- * (src/web/text.h) on hostile bytes: the POST form decoder, the record-text
+ * (src/web/record_text.h) on hostile bytes: the POST form decoder, the record-text
  * reader of the findings table (a store's record may come from any writer),
  * the JSON string decoder under it, and the check of a post-login path.
  *

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_web_text.c -- the dashboard's parsers of untrusted text
- * (src/web/text.h): the POST form decoder, the JSON string decoder, the
+ * (src/web/record_text.h): the POST form decoder, the JSON string decoder, the
  * findings table's names read from a record's text, the post-login path
  * check. The parsers take whole buffers (the server collects the body
  * first), so "split at every offset" here means every prefix: a body or a
