@@ -7,6 +7,7 @@
  *              are spelt
  *   owners.c   the --owners file: address ranges to owner names (a trie)
  *   names.c    display names of cloud providers
+ *   shared.c   which finding counts a data store several findings reach
  *
  * Numbers and units are core's (core/units.h: the record's signal details
  * use them too); CSV cells are the report's (its one CSV writer).
@@ -16,7 +17,9 @@
 
 #include "core/util.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The scans a trend shows (the report's history chart, the dashboard's trend). */
@@ -61,5 +64,20 @@ void kit_owners_free(struct kit_owners *o);
 /* A provider id of the record ("alibaba-cloud") as people write it ("Alibaba Cloud"); an id
  * not in the table is returned as it is. */
 const char *kit_provider_name(const char *id);
+
+/* ---- the same data store (shared.c) ----
+ * Findings that reach one data store (the same catalog instance: a cluster's nodes, a store
+ * directly and through a console) count its records and bytes once, at one of them: the
+ * exposed one, then the one with the most records, then the most bytes, then one reached
+ * directly, then the first (order). The others are "shared". */
+struct kit_store_row {
+    const char *instance; /* "service/id" (catalog_instance), "" when unknown */
+    bool exposed, via;
+    int64_t records, bytes, order;
+};
+/* shared[i] set for every row but the counted one of its store, also[counted] (may be NULL)
+ * raised by one for each; *marked: how many were set. 0, or -1 out of memory (nothing set). */
+int kit_mark_shared(const struct kit_store_row *rows, size_t n, bool *shared, uint32_t *also,
+                    size_t *marked);
 
 #endif

@@ -198,43 +198,35 @@ void report_row_count(const struct report_row *w, int64_t *records, int64_t *byt
     if (bytes) finding_count_add(bytes, w->bytes);
 }
 
-static int cmp_shared(const void *a, const void *b)
-{
-    const struct report_row *x = *(const struct report_row *const *)a,
-                            *y = *(const struct report_row *const *)b;
-    int c = strcmp(x->instance, y->instance);
-    if (c) return c;
-    if (report_row_exposed(x) != report_row_exposed(y)) return report_row_exposed(x) ? -1 : 1;
-    if (x->records != y->records) return x->records > y->records ? -1 : 1;
-    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
-    if (!x->via[0] != !y->via[0]) return x->via[0] ? 1 : -1;
-    return x < y ? -1 : x > y;
-}
-
 size_t report_mark_shared(struct report *r)
 {
-    size_t n = 0, marked = 0;
-    for (size_t i = 0; i < r->nrows; i++)
-        n += r->rows[i].instance[0] != 0;
-    if (n < 2) return 0;
-    const struct report_row **v = xmalloc(n * sizeof *v);
-    if (!v) return 0; /* out of memory: every row counts, as before */
-    n = 0;
-    for (size_t i = 0; i < r->nrows; i++)
-        if (r->rows[i].instance[0]) v[n++] = &r->rows[i];
-    qsort(v, n, sizeof *v, cmp_shared);
-    struct report_row *counted = (struct report_row *)v[0];
-    for (size_t i = 1; i < n; i++) {
-        struct report_row *w = (struct report_row *)v[i];
-        if (strcmp(w->instance, counted->instance)) {
-            counted = w;
-            continue;
+    /* the rule is the kit's (kit_mark_shared), the dashboard's too */
+    if (r->nrows < 2) return 0;
+    struct kit_store_row *k = xcalloc(r->nrows, sizeof *k);
+    bool *shared = xcalloc(r->nrows, sizeof *shared);
+    uint32_t *also = xcalloc(r->nrows, sizeof *also);
+    size_t marked = 0;
+    if (k && shared && also) {
+        for (size_t i = 0; i < r->nrows; i++) {
+            const struct report_row *w = &r->rows[i];
+            k[i] = (struct kit_store_row){.instance = w->instance,
+                                          .exposed = report_row_exposed(w),
+                                          .via = w->via[0] != 0,
+                                          .records = w->records,
+                                          .bytes = w->bytes,
+                                          .order = (int64_t)i};
         }
-        w->shared = true;
-        counted->also++;
-        marked++;
+        if (kit_mark_shared(k, r->nrows, shared, also, &marked) == 0)
+            for (size_t i = 0; i < r->nrows; i++) {
+                r->rows[i].shared = shared[i];
+                r->rows[i].also += also[i];
+            }
+        else
+            marked = 0; /* out of memory: every row counts, as before */
     }
-    free(v);
+    free(k);
+    free(shared);
+    free(also);
     return marked;
 }
 

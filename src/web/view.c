@@ -277,42 +277,35 @@ static void record_attr(const char *rec, size_t len, char prov[32], char asn[16]
     }
 }
 
-/* The rule of report_mark_shared(): per data store, the row counted is exposed, then has the
- * most records, then the most bytes, then is reached directly, then comes first; the others
- * get WV_SHARED. */
-static int cmp_shared(const void *a, const void *b, void *arg)
-{
-    const struct wv *v = arg;
-    const struct wv_row *x = &v->rows[*(const uint32_t *)a], *y = &v->rows[*(const uint32_t *)b];
-    if (x->instance != y->instance) return x->instance < y->instance ? -1 : 1;
-    bool ox = x->auth == AUTH_NONE || x->auth == AUTH_PARTIAL,
-         oy = y->auth == AUTH_NONE || y->auth == AUTH_PARTIAL; /* the overview's "exposed" */
-    if (ox != oy) return ox ? -1 : 1;
-    if (x->records != y->records) return x->records > y->records ? -1 : 1;
-    if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
-    if ((x->flags & WV_VIA) != (y->flags & WV_VIA)) return x->flags & WV_VIA ? 1 : -1;
-    return x->obs < y->obs ? -1 : x->obs > y->obs;
-}
-
+/* Per data store, one row counts its records and bytes: the kit's rule (kit_mark_shared, the
+ * report's too); the others get WV_SHARED. */
 static int mark_shared(struct wv *v)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < v->n; i++)
-        n += v->rows[i].instance != 0;
-    if (n < 2) return 0;
-    uint32_t *ix = xmalloc(n * sizeof *ix);
-    if (!ix) return -1;
-    n = 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->rows[i].instance) ix[n++] = (uint32_t)i;
-    qsort_r(ix, n, sizeof *ix, cmp_shared, v);
-    for (size_t i = 1; i < n; i++) {
-        if (v->rows[ix[i]].instance != v->rows[ix[i - 1]].instance) continue;
-        v->rows[ix[i]].flags |= WV_SHARED;
-        v->shared++;
+    if (v->n < 2) return 0;
+    struct kit_store_row *k = xcalloc(v->n, sizeof *k);
+    bool *shared = xcalloc(v->n, sizeof *shared);
+    size_t marked = 0;
+    int rc = -1;
+    if (k && shared) {
+        for (size_t i = 0; i < v->n; i++) {
+            const struct wv_row *w = &v->rows[i];
+            k[i] = (struct kit_store_row){
+                .instance = w->instance ? wv_str(&v->instances, w->instance) : "",
+                .exposed = w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL, /* "exposed" */
+                .via = (w->flags & WV_VIA) != 0,
+                .records = w->records,
+                .bytes = w->bytes,
+                .order = w->obs};
+        }
+        rc = kit_mark_shared(k, v->n, shared, NULL, &marked);
+        if (rc == 0)
+            for (size_t i = 0; i < v->n; i++)
+                if (shared[i]) v->rows[i].flags |= WV_SHARED;
+        v->shared = (int64_t)marked;
     }
-    free(ix);
-    return 0;
+    free(k);
+    free(shared);
+    return rc;
 }
 
 static int cmp_cluster_instance(const void *a, const void *b, void *arg)
