@@ -414,7 +414,7 @@ static int related_row(void *arg, const struct store_obs_row *x)
     c->n++;
     enum severity sv = SEV_NONE;
     if (*x->severity) severity_parse(x->severity, &sv);
-    bool through = x->port == c->port && mem_find(x->record, strlen(x->record), "\"via\":{", false);
+    bool through = x->port == c->port && record_has_via(x->record, strlen(x->record));
     buf_appendf(rows, "<li>");
     wp_sev_badge(rows, (int)sv);
     buf_appendf(rows, " <a href=\"/finding?id=%lld\" class=\"mono\">", (long long)x->obs);

@@ -9,13 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/*
- * Decode the JSON string whose opening quote is at p (the text ends at end)
- * into out (cap bytes, NUL-terminated; the rest cut; escapes decoded, \u
- * as UTF-8). Returns the position after the closing quote, or NULL when
- * the text ends first. *len (if given) gets the decoded length.
- */
-const char *web_json_str(const char *p, const char *end, char *out, size_t cap, size_t *len);
+#include "core/record_text.h" /* the record's reader: record_json_str and friends */
 
 /* The first max names of a record as "a, b, c (+N)", and whether it has a via (no parse). */
 void wv_record_display(const char *rec, size_t len, int max, struct buf *out, bool *via);

@@ -170,111 +170,64 @@ static size_t lower_copy(char *out, size_t cap, const char *s)
     return k;
 }
 
-/*
- * The set of the record's first WV_NAMES names (`"names":[...]`; the first
- * such key is data.names: data precedes details) as interned name ids, each
- * written as 3 non-zero bytes into key. Returns the key's length, or
- * SIZE_MAX when out of memory.
- */
-static size_t record_names(struct wv *v, const char *rec, size_t len, char *key)
+/* record_names' callback: each name interned, its id written as 3 non-zero bytes. */
+struct names_key {
+    struct wv *v;
+    char *key;
+    size_t k;
+    bool oom;
+};
+
+static int name_key(void *arg, const char *name, size_t n)
 {
-    const char *end = rec + len;
-    const char *p = mem_find(rec, len, "\"names\":[", false);
-    size_t k = 0;
-    if (!p) return 0;
-    p += 9;
-    char name[FINDING_MAX_NAME * 4 + 8], low[sizeof name];
-    for (int n = 0; p < end && *p == '"' && n < WV_NAMES; n++) {
-        size_t nl = 0;
-        p = web_json_str(p, end, name, sizeof name, &nl);
-        if (!p) break;
-        size_t ll = lower_copy(low, sizeof low, name);
-        uint32_t id = intern(&v->names, &v->arena, low, ll);
-        if (id == UINT32_MAX) return SIZE_MAX;
-        if (id >= 255u * 255u * 255u) break;
-        key[k++] = (char)(1 + id % 255);
-        key[k++] = (char)(1 + id / 255 % 255);
-        key[k++] = (char)(1 + id / (255 * 255));
-        if (p < end && *p == ',') p++;
+    struct names_key *c = arg;
+    char low[FINDING_MAX_NAME * 4 + 8];
+    (void)n;
+    size_t ll = lower_copy(low, sizeof low, name);
+    uint32_t id = intern(&c->v->names, &c->v->arena, low, ll);
+    if (id == UINT32_MAX) {
+        c->oom = true;
+        return 1;
     }
-    key[k] = 0;
-    return k;
+    if (id >= 255u * 255u * 255u) return 1;
+    c->key[c->k++] = (char)(1 + id % 255);
+    c->key[c->k++] = (char)(1 + id / 255 % 255);
+    c->key[c->k++] = (char)(1 + id / (255 * 255));
+    return 0;
 }
 
-/* The record's own first_seen (as written then), 0 when absent. */
-static time_t record_first_seen(const char *rec, size_t len)
+/*
+ * The set of the record's first WV_NAMES names (data.names, through the record's reader) as
+ * interned name ids, each written as 3 non-zero bytes into key. Returns the key's length, or
+ * SIZE_MAX when out of memory.
+ */
+static size_t names_of(struct wv *v, const char *rec, size_t len, char *key)
 {
-    size_t from = len > 200 ? len - 200 : 0;
-    const char *p = mem_find(rec + from, len - from, "\"first_seen\":\"", false);
-    if (!p) return 0;
-    char b[40];
-    if (!web_json_str(p + 13, rec + len, b, sizeof b, NULL)) return 0;
-    time_t t = 0;
-    return time_parse_utc(b, &t) == 0 ? t : 0;
+    struct names_key c = {v, key, 0, false};
+    record_names(rec, len, WV_NAMES, name_key, &c, NULL);
+    key[c.k] = 0;
+    return c.oom ? SIZE_MAX : c.k;
 }
 
 /* The data store a record reaches (catalog_instance() on the record's text): its service's
- * identifying detail, looked for after "details":{ (keys are ours; values cannot hold an
- * unescaped quote). 0 when it has none, UINT32_MAX out of memory. */
-static uint32_t record_instance(struct wv *v, const char *svc, const char *rec, size_t len)
+ * identifying detail. 0 when it has none, UINT32_MAX out of memory. */
+static uint32_t instance_of(struct wv *v, const char *svc, const char *rec, size_t len)
 {
     const char *key = catalog_instance_key(svc);
-    if (!key) return 0;
-    const char *d = mem_find(rec, len, "\"details\":{", false);
-    if (!d) return 0;
-    char pat[48], val[128], k[200];
-    int pl = str_fmt(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = mem_find(d, len - (size_t)(d - rec), pat, false);
-    if (pl <= 0 || !p || !web_json_str(p + pl - 1, rec + len, val, sizeof val, NULL) ||
-        !finding_instance_id_ok(val))
+    char val[128], k[200];
+    if (!key || !record_detail(rec, len, key, val, sizeof val) || !finding_instance_id_ok(val))
         return 0;
     int kl = str_fmt(k, sizeof k, "%s/%s", svc, val);
     return kl > 0 ? intern(&v->instances, &v->arena, k, (size_t)kl) : 0;
 }
 
-/* A string value right after pat in the record, when it is made of allowed bytes only. */
-static bool record_word(const char *rec, size_t len, const char *pat, const char *allowed,
-                        char *out, size_t cap)
+/* The record's attribution as the view keys it: provider id, "AS<n>", country. */
+static void attr_of(const char *rec, size_t len, char prov[32], char asn[16], char cc[3])
 {
-    const char *p = mem_find(rec, len, pat, false);
-    out[0] = 0;
-    if (!p) return false;
-    p += strlen(pat);
-    size_t k = 0;
-    for (; p < rec + len && *p != '"'; p++) {
-        if (k + 1 >= cap || !*p || !strchr(allowed, *p)) {
-            out[0] = 0;
-            return false;
-        }
-        out[k++] = *p;
-    }
-    out[k] = 0;
-    return k > 0 && p < rec + len;
-}
-
-/* The record's attribution (finding.c writes these objects in this shape, keys in this order):
- * the cloud provider's id, "AS<n>", the country code; "" each when absent or malformed. */
-static void record_attr(const char *rec, size_t len, char prov[32], char asn[16], char cc[3])
-{
-    record_word(rec, len, "\"cloud\":{\"provider\":\"", "abcdefghijklmnopqrstuvwxyz0123456789-",
-                prov, 32);
-    char c[8];
-    cc[0] = 0;
-    if (record_word(rec, len, "\"geo\":{\"country\":\"", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", c,
-                    sizeof c) &&
-        strlen(c) == 2)
-        memcpy(cc, c, 3);
+    uint32_t n = 0;
+    record_attr(rec, len, prov, &n, cc);
     asn[0] = 0;
-    static const char npat[] = "\"network\":{\"asn\":";
-    const char *p = mem_find(rec, len, npat, false);
-    if (p) {
-        p += sizeof npat - 1;
-        uint64_t n = 0;
-        int d = 0;
-        for (; p < rec + len && *p >= '0' && *p <= '9' && d < 11; p++, d++)
-            n = n * 10 + (uint64_t)(*p - '0');
-        if (d && d < 11 && n && n <= UINT32_MAX) str_fmt(asn, 16, "AS%llu", (unsigned long long)n);
-    }
+    if (n) str_fmt(asn, 16, "AS%u", n);
 }
 
 /* Per data store, one row counts its records and bytes: the kit's rule (kit_mark_shared, the
@@ -548,10 +501,30 @@ bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const
 {
     if (!scope) return true;
     const char *owner = ctx && ctx->owners && ip ? kit_owner_of(ctx->owners, ip) : "";
-    char prov[32] = "", asn[16] = "", cc[3] = "";
-    if (record) record_attr(record, strlen(record), prov, asn, cc);
-    unsigned long n = asn[0] ? strtoul(asn + 2, NULL, 10) : 0;
-    return web_scope_match(scope, owner ? owner : "", prov, n);
+    char prov[32] = "", cc[3] = "";
+    uint32_t asn = 0;
+    if (record) record_attr(record, strlen(record), prov, &asn, cc);
+    return web_scope_match(scope, owner ? owner : "", prov, asn);
+}
+
+/* record_signal_ids' callback: the signal's bit in the view, set on the row. */
+struct sig_ctx {
+    struct wv *v;
+    struct wv_row *w;
+};
+
+static int signal_bit_of(void *arg, const char *id)
+{
+    struct sig_ctx *c = arg;
+    struct wv *v = c->v;
+    int b = wv_signal_bit(v, id);
+    if (b < 0 && v->nsig < WV_MAX_SIGNALS) {
+        b = v->nsig++;
+        str_copy(v->sigid[b], id, sizeof v->sigid[b]);
+    }
+    if (b >= 0) c->w->sigs |= 1ull << b;
+    if (signal_is(id, SIG_PERSONAL_DATA_SCHEMA)) c->w->flags |= WV_PII;
+    return 0;
 }
 
 /* What build() hands each row of the group to. */
@@ -601,39 +574,27 @@ static int build_row(void *arg, const struct store_obs_row *r)
     w->cluster = intern(&v->clusters, &v->arena, cl, strlen(cl));
     const char *owner = c->ctx && c->ctx->owners ? kit_owner_of(c->ctx->owners, ip) : "";
     w->owner = intern(&v->owners, &v->arena, owner, strlen(owner));
-    /* signals: {"id":"..."} in the signals column */
-    const char *sj = r->signals;
-    size_t sl = strlen(sj);
-    for (const char *p = sj; (p = mem_find(p, sl - (size_t)(p - sj), "{\"id\":\"", false));) {
-        char id[48];
-        p = web_json_str(p + 6, sj + sl, id, sizeof id, NULL);
-        if (!p) break;
-        int b = wv_signal_bit(v, id);
-        if (b < 0 && v->nsig < WV_MAX_SIGNALS) {
-            b = v->nsig++;
-            str_copy(v->sigid[b], id, sizeof v->sigid[b]);
-        }
-        if (b >= 0) w->sigs |= 1ull << b;
-        if (signal_is(id, SIG_PERSONAL_DATA_SCHEMA)) w->flags |= WV_PII;
-    }
+    /* signals: the ids in the signals column (the record's "signals" array) */
+    struct sig_ctx sc = {v, w};
+    record_signal_ids(r->signals, strlen(r->signals), signal_bit_of, &sc);
     const char *rec = r->record;
     size_t rl = strlen(rec);
     char raw[400];
     str_fmt(raw, sizeof raw, "%s %s", svc, pv);
     size_t tl = lower_copy(text, sizeof text, raw);
     uint32_t ptid = intern(&v->prodtexts, &v->arena, text, tl);
-    size_t kl = record_names(v, rec, rl, key);
+    size_t kl = names_of(v, rec, rl, key);
     if (kl == SIZE_MAX || ptid == UINT32_MAX) return c->oom = 1;
     uint32_t combo = intern(&v->combos, &v->arena, key, kl);
     if (combo == UINT32_MAX) return c->oom = 1;
     w->prod = ptid;
     w->combo = combo;
-    if (mem_find(rec, rl, "\"via\":{", false)) w->flags |= WV_VIA;
-    w->instance = record_instance(v, svc, rec, rl);
+    if (record_has_via(rec, rl)) w->flags |= WV_VIA;
+    w->instance = instance_of(v, svc, rec, rl);
     if (w->instance == UINT32_MAX) return c->oom = 1;
     {
         char prov[32] = "", asn[16] = "", cc[3] = "";
-        record_attr(rec, rl, prov, asn, cc);
+        attr_of(rec, rl, prov, asn, cc);
         w->provider = intern(&v->providers, &v->arena, prov, strlen(prov));
         w->asn = intern(&v->asns, &v->arena, asn, strlen(asn));
         w->country = intern(&v->countries, &v->arena, cc, strlen(cc));

@@ -18,6 +18,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
+/* Every signal id a signals array yields fits its buffer. */
+static int id_ok(void *arg, const char *id)
+{
+    (void)arg;
+    if (strlen(id) >= 48) __builtin_trap();
+    return 0;
+}
+#define NULL_ID_FN id_ok
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
     if (n < 1) return 0;
@@ -46,6 +55,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         wv_record_display(p, len, 4, &out, &via);
         if (out.len > 4096) __builtin_trap();
         buf_free(&out);
+        /* the record's reader (core/record_text.c) on the same bytes, unterminated */
+        char prov[32], cc[3], val[128];
+        uint32_t asn = 0;
+        record_attr(p, len, prov, &asn, cc);
+        if (strlen(prov) >= sizeof prov || strlen(cc) > 2) __builtin_trap();
+        if (record_detail(p, len, "cluster_name", val, sizeof val) && strlen(val) >= sizeof val)
+            __builtin_trap();
+        (void)record_first_seen(p, len);
+        (void)record_has_via(p, len);
+        int names = record_names(p, len, 16, NULL, NULL, NULL);
+        if (names < 0 || names > 16) __builtin_trap();
+        record_signal_ids(p, len, NULL_ID_FN, NULL);
         break;
     }
     case 2: {
@@ -53,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         size_t ol = 0;
         const char *q = memchr(p, '"', len);
         if (q) {
-            const char *r = web_json_str(q, p + len, o, sizeof o, &ol);
+            const char *r = record_json_str(q, p + len, o, sizeof o, &ol);
             if (r && (r <= q || r > p + len || ol >= sizeof o)) __builtin_trap();
         }
         break;

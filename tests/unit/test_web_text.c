@@ -77,7 +77,7 @@ static void test_json_str(void)
     size_t len = 0;
     const char *s = "\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\\u12\" tail";
     const char *end = s + strlen(s);
-    const char *r = web_json_str(s, end, out, sizeof out, &len);
+    const char *r = record_json_str(s, end, out, sizeof out, &len);
     CHECK(r != NULL && strcmp(r, " tail") == 0);
     CHECK_STR(out, "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd");
     /* "\u12" is not 4 hex digits: U+FFFD, and the quote after it ends the string */
@@ -87,12 +87,12 @@ static void test_json_str(void)
         char *b = malloc(cut + 1);
         memcpy(b, s, cut);
         b[cut] = 0;
-        if (cut) CHECK(web_json_str(b, b + cut, out, sizeof out, NULL) == NULL);
+        if (cut) CHECK(record_json_str(b, b + cut, out, sizeof out, NULL) == NULL);
         free(b);
     }
     /* the output is cut at its cap, still terminated */
     char small[4];
-    r = web_json_str("\"abcdefgh\"", "\"abcdefgh\"" + 10, small, sizeof small, &len);
+    r = record_json_str("\"abcdefgh\"", "\"abcdefgh\"" + 10, small, sizeof small, &len);
     CHECK(r != NULL);
     CHECK_STR(small, "abc");
 }
