@@ -10,6 +10,9 @@
  * findings take a few seconds; every request after that is a walk over
  * arrays in memory plus the 50 records it shows.
  *
+ * Querying (filter, order, cut) is in view_query.c; the cache of views
+ * (web_views, wv_get/wv_put) and the trend's counts in view_cache.c.
+ *
  * Sharing: web_views keeps WV_LRU views by group behind a mutex; a request
  * takes a reference (wv_get) and gives it back (wv_put); an evicted view is
  * freed by its last reader. One build per group at a time: a second request
@@ -298,7 +301,7 @@ static int cluster_stores(struct wv *v)
 
 /* ---- building ---- */
 
-static int sev_of(const char *s)
+int wv_sev_of(const char *s)
 {
     enum severity v;
     if (!s || severity_parse(s, &v) < 0) return SEV_NONE;
@@ -312,7 +315,7 @@ static int auth_of(const char *s)
     return AUTH_UNKNOWN;
 }
 
-static void view_free(struct wv *v)
+void wv_free(struct wv *v)
 {
     if (!v) return;
     free(v->rows);
@@ -485,15 +488,10 @@ static uint32_t *make_rank(const struct wv_intern *t)
     return rank;
 }
 
-static const char *row_ip(const struct wv *v, size_t i)
-{
-    return v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
-}
-
 static int cmp_ip_text(const void *x, const void *y, void *arg)
 {
     const struct wv *v = arg;
-    return strcmp(row_ip(v, *(const uint32_t *)x), row_ip(v, *(const uint32_t *)y));
+    return strcmp(wv_row_ip(v, *(const uint32_t *)x), wv_row_ip(v, *(const uint32_t *)y));
 }
 
 bool wv_in_scope(const struct web_ctx *ctx, const struct web_scope *scope, const char *ip,
@@ -565,7 +563,7 @@ static int build_row(void *arg, const struct store_obs_row *r)
     w->service = intern(&v->services, &v->arena, svc, strlen(svc));
     w->prodver = intern(&v->prodvers, &v->arena, pv, strlen(pv));
     w->auth = (uint8_t)auth_of(r->auth);
-    w->severity = (uint8_t)sev_of(r->severity);
+    w->severity = (uint8_t)wv_sev_of(r->severity);
     w->records = r->records;
     w->bytes = r->bytes;
     const char *cert = r->cert;
@@ -613,8 +611,8 @@ static int build_row(void *arg, const struct store_obs_row *r)
 
 /* Build the view of a group; with a scope, of its observations within the scope only: a row out
  * of it is skipped before anything of it (a name, a count, a cluster) enters the view. */
-static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
-                 struct wv **out, struct err *e)
+int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
+             struct wv **out, struct err *e)
 {
     int64_t t0 = now_ms();
     struct wv *v = xcalloc(1, sizeof *v);
@@ -786,464 +784,6 @@ static int build(struct web_ctx *ctx, struct db *db, int64_t group, const struct
 oom:
     err_set(e, "out of memory indexing scan group %lld", (long long)group);
 fail:
-    view_free(v);
+    wv_free(v);
     return -1;
-}
-
-/* ---- the cache ---- */
-
-struct wv_slot {
-    int64_t group;
-    char *scope; /* the scope's text (web/scope.h), NULL: every finding */
-    struct wv *v;
-    bool building;
-    int64_t used;
-};
-
-#define WV_COUNTS_MAX 64
-
-struct web_views {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct wv_slot slot[WV_LRU];
-    int64_t tick;
-    struct {
-        int64_t group;
-        char *scope; /* as in wv_slot */
-        int64_t by_sev[6];
-    } counts[WV_COUNTS_MAX];
-    int ncounts, next_count;
-};
-
-int web_views_new(struct web_views **out, const char *where, struct err *e)
-{
-    (void)where;
-    struct web_views *w = xcalloc(1, sizeof *w);
-    if (!w) return err_set(e, "out of memory");
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    *out = w;
-    return 0;
-}
-
-void web_views_free(struct web_views *w)
-{
-    if (!w) return;
-    for (int i = 0; i < WV_LRU; i++) {
-        if (w->slot[i].v && --w->slot[i].v->refs == 0) view_free(w->slot[i].v);
-        free(w->slot[i].scope);
-    }
-    for (int i = 0; i < w->ncounts; i++)
-        free(w->counts[i].scope);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    free(w);
-}
-
-static void unref(struct wv *v)
-{
-    if (v && --v->refs == 0) view_free(v);
-}
-
-/* The same scope: both every finding, or the same text. */
-static bool scope_same(const char *slot, const struct web_scope *scope)
-{
-    if (!scope) return slot == NULL;
-    return slot && strcmp(slot, scope->text) == 0;
-}
-
-int wv_get(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
-           struct wv **out, struct err *e)
-{
-    struct web_views *w = ctx ? ctx->views : NULL;
-    *out = NULL;
-    if (!w) {
-        if (build(ctx, db, group, scope, out, e) < 0) return -1;
-        (*out)->refs = 1;
-        return 0;
-    }
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        struct wv_slot *s = NULL;
-        for (int i = 0; i < WV_LRU; i++)
-            if ((w->slot[i].v || w->slot[i].building) && w->slot[i].group == group &&
-                scope_same(w->slot[i].scope, scope))
-                s = &w->slot[i];
-        if (s && s->building) {
-            pthread_cond_wait(&w->cv, &w->mu);
-            continue;
-        }
-        if (s) {
-            struct wv *v = s->v;
-            s->used = ++w->tick;
-            int64_t now = now_ms();
-            bool check = !v->finished && now - v->checked >= 2000;
-            if (!check) {
-                v->refs++;
-                pthread_mutex_unlock(&w->mu);
-                *out = v;
-                return 0;
-            }
-            v->checked = now;
-            v->refs++;
-            pthread_mutex_unlock(&w->mu);
-            int64_t sig[5];
-            bool fin;
-            if (store_group_sig(db, group, sig, &fin, NULL, NULL, NULL, e) < 0) {
-                pthread_mutex_lock(&w->mu);
-                unref(v);
-                pthread_mutex_unlock(&w->mu);
-                return -1;
-            }
-            if (!memcmp(sig, v->sig, sizeof sig)) {
-                *out = v;
-                return 0;
-            }
-            /* stale: drop it from the cache and build afresh */
-            pthread_mutex_lock(&w->mu);
-            unref(v);
-            for (int i = 0; i < WV_LRU; i++)
-                if (w->slot[i].v == v) {
-                    w->slot[i].v = NULL;
-                    w->slot[i].group = 0;
-                    free(w->slot[i].scope);
-                    w->slot[i].scope = NULL;
-                    unref(v);
-                }
-            continue;
-        }
-        /* not cached: take the least recently used slot that is not building */
-        struct wv_slot *victim = NULL;
-        for (int i = 0; i < WV_LRU; i++) {
-            struct wv_slot *c = &w->slot[i];
-            if (c->building) continue;
-            if (!victim || (!c->v && victim->v) || (c->v && victim->v && c->used < victim->used))
-                victim = c;
-        }
-        if (!victim) {
-            pthread_cond_wait(&w->cv, &w->mu);
-            continue;
-        }
-        char *sc = scope ? strdup(scope->text) : NULL;
-        if (scope && !sc) {
-            pthread_mutex_unlock(&w->mu);
-            return err_set(e, "out of memory");
-        }
-        if (victim->v) unref(victim->v);
-        free(victim->scope);
-        victim->v = NULL;
-        victim->group = group;
-        victim->scope = sc;
-        victim->building = true;
-        victim->used = ++w->tick;
-        pthread_mutex_unlock(&w->mu);
-        struct wv *v = NULL;
-        int rc = build(ctx, db, group, scope, &v, e);
-        pthread_mutex_lock(&w->mu);
-        victim->building = false;
-        if (rc == 0) {
-            v->refs = 2; /* the cache's and the caller's */
-            victim->v = v;
-        } else {
-            victim->group = 0;
-            free(victim->scope);
-            victim->scope = NULL;
-        }
-        pthread_cond_broadcast(&w->cv);
-        pthread_mutex_unlock(&w->mu);
-        *out = v;
-        return rc;
-    }
-}
-
-struct wv *wv_peek(struct web_ctx *ctx, int64_t group, const struct web_scope *scope)
-{
-    struct web_views *w = ctx ? ctx->views : NULL;
-    struct wv *v = NULL;
-    if (!w) return NULL;
-    pthread_mutex_lock(&w->mu);
-    for (int i = 0; i < WV_LRU && !v; i++)
-        if (w->slot[i].v && !w->slot[i].building && w->slot[i].group == group &&
-            scope_same(w->slot[i].scope, scope))
-            v = w->slot[i].v;
-    if (v) v->refs++;
-    pthread_mutex_unlock(&w->mu);
-    return v;
-}
-
-void wv_put(struct web_ctx *ctx, struct wv *v)
-{
-    if (!v) return;
-    struct web_views *w = ctx ? ctx->views : NULL;
-    if (!w) {
-        view_free(v);
-        return;
-    }
-    pthread_mutex_lock(&w->mu);
-    unref(v);
-    pthread_mutex_unlock(&w->mu);
-}
-
-/* A row of (severity, count): added to the int64_t[6] by severity at arg. */
-static int row_sev_count(void *arg, const char *severity, int64_t n)
-{
-    ((int64_t *)arg)[sev_of(severity)] += n;
-    return 0;
-}
-
-/* A row of the group within the scope: counted by severity. */
-struct scoped_count {
-    const struct web_ctx *ctx;
-    const struct web_scope *scope;
-    int64_t *out;
-};
-
-static int row_scoped_count(void *arg, const struct store_obs_row *r)
-{
-    struct scoped_count *c = arg;
-    if (wv_in_scope(c->ctx, c->scope, r->address, r->record)) c->out[sev_of(r->severity)]++;
-    return 0;
-}
-
-int wv_group_counts(struct web_ctx *ctx, struct db *db, int64_t group, bool finished,
-                    const struct web_scope *scope, int64_t out[6], struct err *e)
-{
-    struct web_views *w = ctx ? ctx->views : NULL;
-    memset(out, 0, 6 * sizeof *out);
-    if (w && finished) {
-        pthread_mutex_lock(&w->mu);
-        for (int i = 0; i < w->ncounts; i++)
-            if (w->counts[i].group == group && scope_same(w->counts[i].scope, scope)) {
-                memcpy(out, w->counts[i].by_sev, 6 * sizeof *out);
-                pthread_mutex_unlock(&w->mu);
-                return 0;
-            }
-        /* a cached view of the group knows them already */
-        for (int i = 0; i < WV_LRU; i++)
-            if (w->slot[i].v && w->slot[i].group == group && scope_same(w->slot[i].scope, scope)) {
-                memcpy(out, w->slot[i].v->by_sev, 6 * sizeof *out);
-                pthread_mutex_unlock(&w->mu);
-                goto cache;
-            }
-        pthread_mutex_unlock(&w->mu);
-    }
-    if (scope) {
-        /* the scope is a rule over the address and the record: applied to each row as it is
-         * read, as the view's build does */
-        struct scoped_count c = {ctx, scope, out};
-        if (store_group_rows(db, group, row_scoped_count, &c, e) < 0) return -1;
-    } else if (store_group_severities(db, group, row_sev_count, out, e) < 0)
-        return -1;
-cache:
-    if (w && finished) {
-        char *sc = scope ? strdup(scope->text) : NULL;
-        if (scope && !sc) return 0; /* not cached: counted again next time */
-        pthread_mutex_lock(&w->mu);
-        int i = w->ncounts < WV_COUNTS_MAX ? w->ncounts++ : w->next_count++ % WV_COUNTS_MAX;
-        free(w->counts[i].scope);
-        w->counts[i].group = group;
-        w->counts[i].scope = sc;
-        memcpy(w->counts[i].by_sev, out, 6 * sizeof *out);
-        pthread_mutex_unlock(&w->mu);
-    }
-    return 0;
-}
-
-/* ---- querying ---- */
-
-int wv_filter_prepare(const struct wv *v, struct wv_filter *f, uint8_t **hit)
-{
-    *hit = NULL;
-    if (!f->q || !*f->q) {
-        f->q = NULL;
-        return 0;
-    }
-    size_t np = v->prodtexts.n, nn = v->names.n, nc = v->combos.n;
-    uint8_t *h = xcalloc(np + nn + nc + 1, 1);
-    if (!h) return -1;
-    uint8_t *ph = h, *nh = h + np, *ch = h + np + nn;
-    for (uint32_t i = 0; i < np; i++)
-        ph[i] = strstr(v->prodtexts.s[i], f->q) != NULL;
-    bool any = false;
-    for (uint32_t i = 1; i < nn; i++)
-        any |= (nh[i] = strstr(v->names.s[i], f->q) != NULL);
-    if (any) {
-        /* a set of names matches when one of its names does (the sets, flat, in order) */
-        const uint32_t *off = v->combo_off, *ids = v->combo_ids;
-        for (uint32_t i = 1; i < nc; i++) {
-            uint8_t m = 0;
-            for (uint32_t j = off[i]; j < off[i + 1]; j++)
-                m |= nh[ids[j]];
-            ch[i] = m;
-        }
-    }
-    f->q_ip = true;
-    for (const char *p = f->q; *p; p++)
-        if (!strchr("0123456789abcdef.:", *p)) f->q_ip = false;
-    f->prod_hit = ph;
-    f->combo_hit = ch;
-    *hit = h;
-    return 0;
-}
-
-static bool filter_empty(const struct wv_filter *f)
-{
-    return !f->sev_mask && f->service == -1 && f->signal == -1 && f->cluster == -1 &&
-           f->owner == -1 && f->cert == -1 && f->provider <= 0 && f->asn <= 0 && f->country <= 0 &&
-           f->auth < 0 && !f->pii && !f->fresh && !f->via && !f->q;
-}
-
-/*
- * One filter over one column into the bitmap: the first pass writes the
- * words, later passes narrow them and skip words already empty.
- */
-#define PASS(cond)                                                                                 \
-    do {                                                                                           \
-        for (size_t wd = 0; wd < nw; wd++) {                                                       \
-            if (!first && !bm[wd]) continue;                                                       \
-            size_t lo = wd * 64, hi = lo + 64 < n ? lo + 64 : n;                                   \
-            uint64_t m = 0;                                                                        \
-            for (size_t i = lo; i < hi; i++)                                                       \
-                m |= (uint64_t)(cond) << (i - lo);                                                 \
-            bm[wd] = first ? m : bm[wd] & m;                                                       \
-        }                                                                                          \
-        first = false;                                                                             \
-    } while (0)
-
-/* The address starts with q (an address is searched by its beginning: "10.1.", "fd00:"). */
-/* Mark in hit (a zeroed bitmap) the rows whose address starts with q: one range of ip_text. */
-static void ip_prefix_hits(const struct wv *v, const char *q, uint64_t *hit)
-{
-    size_t ql = strlen(q), lo = 0, hi = v->n;
-    while (lo < hi) { /* the first address >= q */
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(row_ip(v, v->ip_text[mid]), q) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t k = lo; k < v->n; k++) {
-        uint32_t i = v->ip_text[k];
-        if (strncmp(row_ip(v, i), q, ql) != 0) break;
-        hit[i / 64] |= 1ull << (i % 64);
-    }
-}
-
-static void fill(const struct wv *v, const struct wv_filter *f, uint64_t *bm, size_t nw)
-{
-    size_t n = v->n;
-    bool first = true;
-    const uint8_t *sev = v->col.sev, *auth = v->col.auth, *flags = v->col.flags;
-    if (f->sev_mask) {
-        uint8_t mask = f->sev_mask;
-        PASS(mask >> sev[i] & 1);
-    }
-    if (f->service != -1) {
-        uint32_t x = (uint32_t)f->service;
-        PASS(v->col.service[i] == x);
-    }
-    if (f->signal != -1) {
-        uint64_t bit = 1ull << f->signal;
-        PASS((v->col.sigs[i] & bit) != 0);
-    }
-    if (f->cluster != -1) {
-        uint32_t x = (uint32_t)f->cluster;
-        PASS(v->col.cluster[i] == x);
-    }
-    if (f->owner != -1) {
-        uint32_t x = (uint32_t)f->owner;
-        PASS(v->col.owner[i] == x);
-    }
-    if (f->cert != -1) {
-        uint32_t x = (uint32_t)f->cert;
-        PASS(v->col.cert[i] == x);
-    }
-    if (f->provider > 0) {
-        uint32_t x = (uint32_t)f->provider;
-        PASS(v->col.provider[i] == x);
-    }
-    if (f->asn > 0) {
-        uint32_t x = (uint32_t)f->asn;
-        PASS(v->col.asn[i] == x);
-    }
-    if (f->country > 0) {
-        uint32_t x = (uint32_t)f->country;
-        PASS(v->col.country[i] == x);
-    }
-    if (f->auth >= 0) {
-        uint8_t x = (uint8_t)f->auth;
-        PASS(auth[i] == x);
-    }
-    uint8_t fl = (uint8_t)((f->pii ? WV_PII : 0) | (f->fresh ? WV_NEW : 0) | (f->via ? WV_VIA : 0));
-    if (fl) PASS((flags[i] & fl) == fl);
-    if (f->q) {
-        const uint8_t *ph = f->prod_hit, *ch = f->combo_hit;
-        const uint32_t *prod = v->col.prod, *combo = v->col.combo;
-        uint64_t *iph = f->q_ip ? xcalloc(nw ? nw : 1, sizeof *iph) : NULL;
-        if (iph) {
-            ip_prefix_hits(v, f->q, iph);
-            PASS((ph[prod[i]] | ch[combo[i]]) | (uint8_t)(iph[i / 64] >> (i % 64) & 1));
-            free(iph);
-        } else {
-            PASS(ph[prod[i]] | ch[combo[i]]); /* no branch: half the rows may match */
-        }
-    }
-}
-
-static size_t popcount_all(const uint64_t *bm, size_t nw)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < nw; i++)
-        c += (size_t)__builtin_popcountll(bm[i]);
-    return c;
-}
-
-size_t wv_query(const struct wv *v, const struct wv_filter *f, enum wv_sort s, bool reverse,
-                size_t off, size_t lim, uint32_t *out, size_t *nout)
-{
-    *nout = 0;
-    if (f->none || !v->n) return 0;
-    const uint32_t *perm = (s > WV_SORT_SEVERITY && s < WV_SORT_N) ? v->perm[s] : NULL;
-    size_t n = v->n;
-    if (filter_empty(f)) {
-        for (size_t k = off; k < n && *nout < lim; k++) {
-            size_t j = reverse ? n - 1 - k : k;
-            out[(*nout)++] = perm ? perm[j] : (uint32_t)j;
-        }
-        return n;
-    }
-    size_t nw = (n + 63) / 64;
-    uint64_t *bm = xmalloc(nw * sizeof *bm);
-    if (!bm) return 0;
-    fill(v, f, bm, nw);
-    size_t total = popcount_all(bm, nw);
-    if (off < total) {
-        if (!perm) {
-            /* the rows' own order: skip whole words by their counts */
-            size_t seen = 0;
-            for (size_t k = 0; k < nw && *nout < lim; k++) {
-                size_t wd = reverse ? nw - 1 - k : k;
-                uint64_t m = bm[wd];
-                size_t c = (size_t)__builtin_popcountll(m);
-                if (seen + c <= off) {
-                    seen += c;
-                    continue;
-                }
-                for (int b = 0; b < 64 && *nout < lim; b++) {
-                    int bit = reverse ? 63 - b : b;
-                    if (!(m >> bit & 1)) continue;
-                    if (seen++ >= off) out[(*nout)++] = (uint32_t)(wd * 64 + (size_t)bit);
-                }
-            }
-        } else {
-            size_t seen = 0;
-            for (size_t k = 0; k < n && *nout < lim; k++) {
-                uint32_t i = perm[reverse ? n - 1 - k : k];
-                if (!(bm[i / 64] >> (i % 64) & 1)) continue;
-                if (seen++ >= off) out[(*nout)++] = i;
-            }
-        }
-    }
-    free(bm);
-    return total;
 }

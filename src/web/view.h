@@ -154,6 +154,13 @@ struct wv_filter {
     bool none;                            /* nothing can match */
 };
 
+/* Build a view (view.c; the cache's, and a caller without one), and free it. */
+int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
+             struct wv **out, struct err *e);
+void wv_free(struct wv *v);
+/* A severity's index 0..5 from its name. */
+int wv_sev_of(const char *s);
+
 /* A view of the group (built now if needed); *out holds a reference until wv_put. With a
  * scope (a viewer's, web/scope.h), the view holds only the group's observations within it, and
  * every aggregate, name and id of the view derives from those alone. */
@@ -170,6 +177,11 @@ struct wv *wv_peek(struct web_ctx *ctx, int64_t group, const struct web_scope *s
 
 /* The interned id of s, -2 when the view has no such string. */
 int64_t wv_lookup(const struct wv_intern *t, const char *s);
+/* Row i's address as text (IPv4 from its column, IPv6 from the row). */
+static inline const char *wv_row_ip(const struct wv *v, size_t i)
+{
+    return v->col.ip4[i][0] ? v->col.ip4[i] : v->rows[i].ip;
+}
 static inline const char *wv_str(const struct wv_intern *t, uint32_t id)
 {
     return id < t->n ? t->s[id] : "";
