@@ -19,17 +19,20 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
-# where `make install` puts the shipped signatures (ajar also looks next to itself: a build tree)
+PREFIX   ?= /usr/local
+# the system configuration file is $(SYSCONFDIR)/ajar/ajar.conf (docs/config.md)
+SYSCONFDIR ?= /etc
+# where `make install` puts the shipped signatures (ajar also looks next to itself: a build tree).
+# PREFIX is set above this line: CFLAGS_COMMON is expanded here, once.
 SHARE_DIR = $(PREFIX)/share/ajar
-CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP -DAJAR_SHARE_DIR='"$(SHARE_DIR)"'
+CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP -DAJAR_SHARE_DIR='"$(SHARE_DIR)"' \
+                 -DAJAR_SYSCONF_DIR='"$(SYSCONFDIR)/ajar"'
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 SRC_LIB  := $(filter-out src/main.c,$(SRC_ALL))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/probe/test_*.c))
 TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c tests/probe/*.c))
-
-PREFIX   ?= /usr/local
 
 # ---- release build ----
 B        := build

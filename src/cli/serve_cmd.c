@@ -11,6 +11,7 @@
  * to choose), with the audit log ajar-audit.log.
  */
 #include "cli/cli.h"
+#include "cli/scan_args.h"
 #include "core/util.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -41,7 +42,8 @@ static const char serve_usage[] =
     "\n"
     "The dashboard, over HTTPS only, for the accounts made with 'ajar user add'.\n"
     "\n"
-    "      --db PATH|URL          the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --db PATH|URL          the store (default $AJAR_DB, else ./ajar.db; postgresql://...\n"
+    "                             for PostgreSQL)\n"
     "      --listen ADDR:PORT     where to listen (default 127.0.0.1:8443; [::1]:8443 for IPv6);\n"
     "                             anything but loopback is reachable from the network: a warning\n"
     "      --cert FILE --key FILE the certificate and key (PEM); without them a self-signed pair\n"
@@ -71,7 +73,7 @@ static const char user_usage[] =
     "characters, read from the terminal (twice) or, with --password-stdin, from one line\n"
     "of standard input; they are kept as Argon2id hashes.\n"
     "\n"
-    "      --db PATH|URL       the store (default ./ajar.db)\n"
+    "      --db PATH|URL       the store (default $AJAR_DB, else ./ajar.db)\n"
     "      --password-stdin    read the password from standard input\n"
     "  -h, --help              this help\n";
 
@@ -141,7 +143,7 @@ static int print_user(void *arg, const struct auth_user *u)
 
 int cmd_user(int argc, char **argv)
 {
-    const char *where = STORE_DEFAULT_PATH;
+    const char *where = cli_default_db();
     bool pw_stdin = false;
     static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
                                        {"password-stdin", no_argument, NULL, 'p'},
@@ -266,7 +268,7 @@ static int parse_secs(const char *opt, const char *s, int *out)
 
 int cmd_serve(int argc, char **argv)
 {
-    const char *where = STORE_DEFAULT_PATH, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
+    const char *where = cli_default_db(), *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
                *owners_path = NULL, *state_dir = NULL;
     bool allow_expired = false, quiet = false;
     struct auth_limits lim = {1800, 43200};
@@ -376,12 +378,14 @@ int cmd_serve(int argc, char **argv)
     int64_t nusers = 0;
     if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
     if (nusers == 0) {
-        bool other_db = where && strcmp(where, STORE_DEFAULT_PATH) != 0;
+        bool other_db = where && strcmp(where, cli_default_db()) != 0;
+        char shown[1024]; /* a store URL's password is not printed */
+        scan_shown_arg("--db", where, shown, sizeof shown);
         fprintf(stderr,
                 "ajar serve: the store has no user, and there is no default one: add one with\n"
                 "  ajar user add NAME%s%s\n"
                 "then start ajar serve again.\n",
-                other_db ? " --db " : "", other_db ? where : "");
+                other_db ? " --db " : "", other_db ? shown : "");
         rc = EXIT_USAGE;
         goto out;
     }
