@@ -81,7 +81,8 @@ void cli_config_release(void);
 /*
  * Is arg (by its address) one of the options cli_config_prepare put in front of the command's
  * arguments? `ajar scan` does not count those as given on the command line: a --resume without
- * targets takes the stored scan's values over them (the store has what the files said then).
+ * targets takes the stored scan's values over them (the store has what the files said then),
+ * except the webhook's URL, which the store never keeps.
  */
 bool cli_config_injected(const char *arg);
 /* Does `cmd` take any configuration key? (cli_main reads the files only for those.) */

@@ -292,11 +292,14 @@ printf 'db = %s/resume.db\nports = %s\nrate = 5\n' "$T_TMP" $P >"$USR"
 AJ scan -q --max-seconds 1 $A.64/26 -o /dev/null
 check_eq "an interrupted scan with the configured ports" \
     "$(sqlite3 "$T_TMP/resume.db" 'SELECT end_time IS NULL FROM scans')" 1
-printf 'db = %s/resume.db\nports = 6379\nrate = 0\n' "$T_TMP" >"$USR"
+printf 'db = %s/resume.db\nports = 6379\nrate = 0\nwebhook = http://%s.200:18210/resumed\n' "$T_TMP" $A >"$USR"
+: >"$T_TMP/posts"
 err=$(AJ scan -q --resume --rate 0 -o /dev/null 2>&1); rc=$?
 check_eq "a bare --resume after the file's ports changed: continues (exit $rc: $err)" "$rc" 0
 check_eq "... and completes the one scan" \
     "$(sqlite3 "$T_TMP/resume.db" 'SELECT COUNT(*), SUM(end_time IS NOT NULL) FROM scans')" "1|1"
+check "... and alerts the configured webhook (the store never keeps its URL)" \
+    quiet jq -se 'any(.[]; .path == "/resumed" and .event == "scan-end")' "$T_TMP/posts"
 
 # ---- serve and user take theirs: the store and the address ----
 printf 'db = %s/web.db\nlisten = %s.1:18443\nthreads = 2\n' "$T_TMP" $A >"$USR"
