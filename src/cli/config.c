@@ -317,6 +317,7 @@ static int load_files(const char *config_file, bool no_config, struct err *e)
         S.state[l] = F_SKIPPED;
         if ((no_config && !must) || !S.path[l][0]) continue;
         struct stat sb;
+        memset(&sb, 0, sizeof sb);
         int r = read_file(l, must, &sb, e);
         if (r < 0) return -1;
         S.state[l] = r == 1 ? F_ABSENT : F_READ;
