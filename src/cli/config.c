@@ -291,27 +291,36 @@ static int take_entries(int layer, const struct stat *sb, struct err *e)
 }
 
 /* The user file: $XDG_CONFIG_HOME/ajar/ajar.conf, else ~/.config/ajar/ajar.conf; "" if neither
- * variable names an absolute directory (the XDG rule). */
-static void user_path(char *out, size_t n)
+ * variable names an absolute directory (the XDG rule). -1 when the path does not fit. */
+static int user_path(char *out, size_t n)
 {
     const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+    int r = 0;
     out[0] = 0;
     if (x && x[0] == '/')
-        str_fmt(out, n, "%s/ajar/ajar.conf", x);
+        r = str_fmt(out, n, "%s/ajar/ajar.conf", x);
     else if (h && h[0] == '/')
-        str_fmt(out, n, "%s/.config/ajar/ajar.conf", h);
+        r = str_fmt(out, n, "%s/.config/ajar/ajar.conf", h);
+    return r < 0 || (size_t)r >= n ? -1 : 0;
 }
 
 static int load_files(const char *config_file, bool no_config, struct err *e)
 {
     const char *sys = getenv("AJAR_SYSTEM_CONFIG");
-    str_copy(S.path[L_SYSTEM], sys && sys[0] ? sys : AJAR_SYSCONF_DIR "/ajar.conf",
-             sizeof S.path[L_SYSTEM]);
+    /* a path cut short would name another file: refused */
+    if (str_copy(S.path[L_SYSTEM], sys && sys[0] ? sys : AJAR_SYSCONF_DIR "/ajar.conf",
+                 sizeof S.path[L_SYSTEM]) >= sizeof S.path[L_SYSTEM])
+        return err_set(e, "AJAR_SYSTEM_CONFIG: a path longer than %zu bytes",
+                       sizeof S.path[L_SYSTEM] - 1);
     S.explicit_file = config_file != NULL;
-    if (config_file)
-        str_copy(S.path[L_USER], config_file, sizeof S.path[L_USER]);
-    else
-        user_path(S.path[L_USER], sizeof S.path[L_USER]);
+    if (config_file &&
+        str_copy(S.path[L_USER], config_file, sizeof S.path[L_USER]) >= sizeof S.path[L_USER])
+        return err_set(e, "--config: a path longer than %zu bytes", sizeof S.path[L_USER] - 1);
+    if (!config_file && !no_config && user_path(S.path[L_USER], sizeof S.path[L_USER]) < 0)
+        return err_set(e,
+                       "the user configuration file's path (XDG_CONFIG_HOME or HOME) is longer "
+                       "than %zu bytes",
+                       sizeof S.path[L_USER] - 1);
     for (int l = 0; l < L_N; l++) {
         bool must = l == L_USER && config_file;
         S.state[l] = F_SKIPPED;
