@@ -7,7 +7,8 @@
 #   make analyze    clang-tidy and cppcheck
 #   make tsan       ThreadSanitizer over the threaded code (store, dashboard, webhook)
 #   make format     clang-format -i;  make format-check: fail on a diff
-#   make install PREFIX=/usr/local   (the binary, man page, completion, signatures)
+#   make install PREFIX=/usr/local   (the binary, man page, completion, signatures, data)
+#   make deb        the Debian package, into build/deb/ (docs/debian.md)
 #
 # Sources are found by wildcard: a new file under src/ needs no Makefile edit.
 # Unit tests are tests/unit/test_*.c and tests/probe/test_*.c, each its own
@@ -19,9 +20,14 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
-# where `make install` puts the shipped signatures (ajar also looks next to itself: a build tree)
+PREFIX   ?= /usr/local
+# the system configuration file is $(SYSCONFDIR)/ajar/ajar.conf (docs/config.md)
+SYSCONFDIR ?= /etc
+# where `make install` puts the shipped signatures (ajar also looks next to itself: a build tree).
+# PREFIX is set above this line: CFLAGS_COMMON is expanded here, once.
 SHARE_DIR = $(PREFIX)/share/ajar
-CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP -DAJAR_SHARE_DIR='"$(SHARE_DIR)"'
+CFLAGS_COMMON := $(CSTD) $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP -DAJAR_SHARE_DIR='"$(SHARE_DIR)"' \
+                 -DAJAR_SYSCONF_DIR='"$(SYSCONFDIR)/ajar"'
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
@@ -29,13 +35,13 @@ SRC_LIB  := $(filter-out src/main.c,$(SRC_ALL))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/probe/test_*.c))
 TEST_HELPERS := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c tests/probe/*.c))
 
-PREFIX   ?= /usr/local
-
 # ---- release build ----
 B        := build
-# hardened as Debian builds its packages: fortified libc calls, stack protector, PIE, full RELRO
-REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
-REL_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
+# hardened as Debian builds its packages: fortified libc calls, stack protector, PIE, full RELRO;
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment come last (dpkg-buildflags in debian/rules)
+REL_CFLAGS := $(CFLAGS_COMMON) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+              $(CPPFLAGS) $(CFLAGS)
+REL_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now $(LDFLAGS)
 REL_OBJ  := $(SRC_LIB:%.c=$(B)/obj/%.o)
 
 all: $(B)/ajar
@@ -120,13 +126,23 @@ install: all
 	install -D -m 0755 $(B)/ajar $(DESTDIR)$(PREFIX)/bin/ajar
 	install -D -m 0644 docs/ajar.1 $(DESTDIR)$(PREFIX)/share/man/man1/ajar.1
 	install -D -m 0644 scripts/ajar.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ajar
-	install -d -m 0755 $(DESTDIR)$(SHARE_DIR)/signatures
+	install -d -m 0755 $(DESTDIR)$(SHARE_DIR)/signatures $(DESTDIR)$(SHARE_DIR)/data
 	install -m 0644 signatures/*.yaml $(DESTDIR)$(SHARE_DIR)/signatures/
+	install -m 0644 data/*.tsv $(DESTDIR)$(SHARE_DIR)/data/
+	install -m 0644 docs/record.schema.json $(DESTDIR)$(SHARE_DIR)/
+
+# The Debian package (debian/), built from a copy of this tree in build/deb/ so that the
+# tree's own build directories are not packaged and dpkg-buildpackage's output lands in
+# build/deb/: ajar_VERSION_ARCH.deb (and the -dbgsym package, .buildinfo, .changes), then
+# lintian, which must report no error.
+deb:
+	@bash scripts/deps.sh deb
+	@bash scripts/build-deb.sh
 
 clean:
 	rm -rf $(B) $(SB) build-tsan build-fuzz
 
-.PHONY: all asan deps test demo bench fuzz analyze tsan format format-check install clean
+.PHONY: all asan deps test demo bench fuzz analyze tsan format format-check install deb clean
 .SECONDARY:
 
--include $(shell find $(B) $(SB) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(SB)/obj -name '*.d' -type f 2>/dev/null)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what ajar needs to build and test, only what is missing (idempotent).
-# Usage: scripts/deps.sh [build|test|demo|bench]   (default: build)
+# Usage: scripts/deps.sh [build|test|demo|bench|deb]   (default: build)
 # Debian 12, as root. Package installs start no services here (policy-rc.d).
 set -euo pipefail
 what=${1:-build}
@@ -9,12 +9,16 @@ build_pkgs=(build-essential pkg-config cmake clang llvm libssl-dev libsqlite3-de
 test_pkgs=(clang-tidy cppcheck valgrind netcat-openbsd libclang-rt-14-dev python3-jsonschema libmaxmind-db-writer-perl chromium man-db tcpdump time nftables dnsmasq-base faketime
            testssl.sh wapiti)
 bench_pkgs=(nmap masscan zmap nftables hyperfine wrk)
+# make deb and tests/integration/deb.sh: dpkg-buildpackage, debhelper (compat 13), lintian
+deb_pkgs=(dpkg-dev debhelper fakeroot lintian)
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;
-  test|demo) pkgs+=("${test_pkgs[@]}") ;;
+  test) pkgs+=("${test_pkgs[@]}" "${deb_pkgs[@]}") ;;
+  demo) pkgs+=("${test_pkgs[@]}") ;;
+  deb) pkgs+=("${deb_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "deps.sh: unknown set '$what' (build|test|demo|bench)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown set '$what' (build|test|demo|bench|deb)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,6 +23,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_services(int argc, char **argv);
 int cmd_signatures(int argc, char **argv);
+/* The store when --db is not given: $AJAR_DB when set and not empty, else ./ajar.db. */
+const char *cli_default_db(void);
 /* Why the shipped signatures did not load (cli_main loads them), or NULL. */
 const char *cli_signatures_error(void);
 

@@ -32,7 +32,8 @@ static const char diff_usage[] =
     "two complete scans of the same targets; by default the last two. An interrupted or\n"
     "partial scan (a shard missing) is refused (exit 1), with the scans that can be compared.\n"
     "\n"
-    "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --db PATH|URL   the store (default $AJAR_DB, else ./ajar.db; postgresql://...\n"
+    "                      for PostgreSQL)\n"
     "      --json          one JSON object instead of text\n"
     "  -h, --help          this help\n"
     "\n"
@@ -220,7 +221,7 @@ static int check_complete(struct store *s, const struct scan_info *si)
 
 int cmd_diff(int argc, char **argv)
 {
-    const char *db = STORE_DEFAULT_PATH;
+    const char *db = cli_default_db();
     bool as_json = false;
     int rc = EXIT_USAGE;
     struct store *s = NULL;

@@ -30,7 +30,8 @@ static const char history_usage[] =
     "Every observation of the services at ADDRESS (or ADDRESS:PORT, [v6]:PORT) over time:\n"
     "first seen, changes, last seen, closed.\n"
     "\n"
-    "      --db PATH|URL   the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --db PATH|URL   the store (default $AJAR_DB, else ./ajar.db; postgresql://...\n"
+    "                      for PostgreSQL)\n"
     "      --json          one JSON object instead of text\n"
     "  -h, --help          this help\n"
     "\n"
@@ -226,7 +227,7 @@ static json_t *changes(const json_t *prev, const json_t *cur)
 
 int cmd_history(int argc, char **argv)
 {
-    const char *db = STORE_DEFAULT_PATH;
+    const char *db = cli_default_db();
     bool as_json = false;
     int rc = EXIT_USAGE;
     struct store *s = NULL;

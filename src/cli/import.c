@@ -610,6 +610,8 @@ static bool takes_value(const char *a)
         "--cloud-ranges",
         "--resolver",
         "--rdns-timeout",
+        "--signatures",
+        "--lifecycle",
     };
     for (size_t i = 0; i < ARRAY_LEN(with); i++)
         if (!strcmp(a, with[i])) return true;

@@ -11,6 +11,7 @@
 #include "cli/scan_args.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "cli/webhook.h"
 
 #include <getopt.h>
@@ -435,7 +436,12 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
             fputs(scan_usage, stdout);
             return -1;
         }
+        uint64_t given = a->given;
         int r = apply_opt(a, c, optarg, (const char *const *)argv);
+        /* an option from a configuration file (cli/config.h) was not given on the command line:
+         * a bare --resume keeps the stored scan's value. But for --webhook: the store never
+         * keeps its URL, so the configured one is the only one there is. */
+        if (optind > 0 && c != O_WEBHOOK && cli_config_injected(argv[optind - 1])) a->given = given;
         if (r == EXIT_RUNTIME) {
             fprintf(stderr, "ajar scan: out of memory\n");
             return EXIT_USAGE;

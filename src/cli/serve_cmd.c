@@ -11,6 +11,7 @@
  * to choose), with the audit log ajar-audit.log.
  */
 #include "cli/cli.h"
+#include "cli/scan_args.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "web/auth.h"
@@ -39,7 +40,8 @@ static const char serve_usage[] =
     "\n"
     "The dashboard, over HTTPS only, for the accounts made with 'ajar user add'.\n"
     "\n"
-    "      --db PATH|URL          the store (default ./ajar.db; postgresql://... for PostgreSQL)\n"
+    "      --db PATH|URL          the store (default $AJAR_DB, else ./ajar.db; postgresql://...\n"
+    "                             for PostgreSQL)\n"
     "      --listen ADDR:PORT     where to listen (default 127.0.0.1:8443; [::1]:8443 for IPv6);\n"
     "                             anything but loopback is reachable from the network: a warning\n"
     "      --cert FILE --key FILE the certificate and key (PEM); without them a self-signed pair\n"
@@ -82,7 +84,7 @@ static const char user_usage[] =
     "      --owner NAME        a viewer sees this owner's findings (repeatable)\n"
     "      --provider ID       ... this cloud provider's (alibaba, aws, ...; repeatable)\n"
     "      --asn N             ... this network's (37963 or AS37963; repeatable)\n"
-    "      --db PATH|URL       the store (default ./ajar.db)\n"
+    "      --db PATH|URL       the store (default $AJAR_DB, else ./ajar.db)\n"
     "      --password-stdin    read the password from standard input\n"
     "  -h, --help              this help\n";
 
@@ -179,7 +181,7 @@ static int get_password(const char *name, bool pw_stdin, char *pw, size_t n)
 
 int cmd_user(int argc, char **argv)
 {
-    const char *where = STORE_DEFAULT_PATH;
+    const char *where = cli_default_db();
     bool pw_stdin = false;
     int role = -1;
     struct web_scope scope;
@@ -343,7 +345,7 @@ static int parse_secs(const char *opt, const char *s, int *out)
 
 int cmd_serve(int argc, char **argv)
 {
-    const char *where = STORE_DEFAULT_PATH, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
+    const char *where = cli_default_db(), *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
                *owners_path = NULL, *state_dir = NULL;
     bool allow_expired = false, quiet = false;
     struct auth_limits lim = {1800, 43200};
@@ -453,12 +455,14 @@ int cmd_serve(int argc, char **argv)
     int64_t nusers = 0;
     if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
     if (nusers == 0) {
-        bool other_db = where && strcmp(where, STORE_DEFAULT_PATH) != 0;
+        bool other_db = where && strcmp(where, cli_default_db()) != 0;
+        char shown[1024]; /* a store URL's password is not printed */
+        scan_shown_arg("--db", where, shown, sizeof shown);
         fprintf(stderr,
                 "ajar serve: the store has no user, and there is no default one: add one with\n"
                 "  ajar user add NAME%s%s\n"
                 "then start ajar serve again.\n",
-                other_db ? " --db " : "", other_db ? where : "");
+                other_db ? " --db " : "", other_db ? shown : "");
         rc = EXIT_USAGE;
         goto out;
     }

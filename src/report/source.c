@@ -109,22 +109,28 @@ out:
     return rc;
 }
 
+/* A PostgreSQL URL (which may hold a password, so it is not printed). */
+static bool is_pg_url(const char *where)
+{
+    return !strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11);
+}
+
 int report_run(const struct report_opts *o, const char *where, int64_t scan_id, FILE *fp,
                bool progress, struct err *e)
 {
     struct store *s = NULL;
     struct report *r = NULL;
     int rc = -1;
-    if (strncmp(where, "postgresql://", 13) && strncmp(where, "postgres://", 11) &&
-        access(where, F_OK) != 0)
+    if (!is_pg_url(where) && access(where, F_OK) != 0)
         return err_set(e, "no store at %s (give --db PATH or set AJAR_DB)", where);
     if (store_open(&s, where, e) < 0) return -1;
     bool chosen = scan_id == 0;
     if (!scan_id) {
         if (store_last_scan(s, NULL, &scan_id, e) < 0) goto out;
         if (!scan_id) {
+            /* a PostgreSQL URL is not printed: it may hold a password */
             err_set(e, "no complete scan in %s (ajar report --scan ID shows an incomplete one)",
-                    where);
+                    is_pg_url(where) ? "the PostgreSQL store" : where);
             goto out;
         }
     }
