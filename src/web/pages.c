@@ -475,30 +475,10 @@ static int load_trend(struct web_req *r, const struct wv *v, struct trend *tr, s
     return 0;
 }
 
-int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
+/* The overview's cards: findings, per severity, exposed, personal data, new, clusters, diff. */
+static void overview_cards(struct buf *b, const struct wv *v, const struct wp_scan *s,
+                           const char *qs, int64_t prev)
 {
-    struct wp_scan s;
-    int q = scan_or_answer(r, o, &s, "Overview", "overview", e);
-    if (q) return q < 0 ? -1 : 0;
-    struct wv *v = NULL;
-    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
-    struct buf *b = &o->body;
-    int rc = -1;
-    struct trend tr;
-    int64_t prev = 0;
-    if (load_trend(r, v, &tr, e) < 0 || store_prev_scan_db(r->db, s.id, &prev, e) < 0) goto out;
-    char qs[48];
-    str_fmt(qs, sizeof qs, "scan=%lld", (long long)s.id);
-
-    web_layout_begin(r, o, "Overview", "overview");
-    buf_appendf(b, "<div class=\"head\"><div><h1>Overview</h1>");
-    wp_scan_line(b, &s);
-    buf_appendf(b, "</div><form method=\"get\" action=\"/\" class=\"pick\">"
-                   "<label for=\"scan\">Scan</label>");
-    if (wp_scan_select(r, b, s.id, e) < 0) goto out;
-    buf_appendf(b, "<button type=\"submit\">Show</button></form></div>");
-
-    /* cards */
     char n1[32], n2[32], n3[32], href[96], sub[160];
     buf_appendf(b, "<div class=\"cards\">");
     fmt_digits((int64_t)v->n, n1, sizeof n1);
@@ -533,91 +513,91 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
     str_fmt(href, sizeof href, "/clusters?%s", qs);
     card(b, "", href, n1, "clusters of identical deployments", NULL);
     if (prev) {
-        str_fmt(href, sizeof href, "/diff?old=%lld&new=%lld", (long long)prev, (long long)s.id);
+        str_fmt(href, sizeof href, "/diff?old=%lld&new=%lld", (long long)prev, (long long)s->id);
         card(b, "", href, "Δ", "what changed since the last scan", NULL);
     }
     buf_appendf(b, "</div>");
+}
 
-    /* severity */
-    buf_appendf(b, "<section class=\"panel\"><h2>By severity</h2>");
-    svg_sev_bar(b, v->by_sev, qs);
-    svg_legend(b);
-    buf_appendf(b, "</section><div class=\"cols\">");
-
-    /* by service */
-    {
-        size_t ns = v->services.n, k = 0;
-        struct rank *rk = xmalloc((ns ? ns : 1) * sizeof *rk);
-        const char **labels = xmalloc(13 * sizeof *labels);
-        char **hrefs = xcalloc(13, sizeof *hrefs);
-        int64_t(*sev)[6] = xcalloc(13, sizeof *sev);
-        if (!rk || !labels || !hrefs || !sev) {
-            free(rk), free(labels), free(hrefs), free(sev);
-            err_set(e, "out of memory");
-            goto out;
-        }
-        for (uint32_t i = 0; i < ns; i++) {
-            int64_t t = 0;
-            for (int x = 0; x < 6; x++)
-                t += v->svc_sev[i * 6 + x];
-            if (t) rk[k++] = (struct rank){i, t};
-        }
-        qsort(rk, k, sizeof *rk, cmp_rank);
-        if (k > 12) k = 12;
-        for (size_t i = 0; i < k; i++) {
-            labels[i] = wv_str(&v->services, rk[i].id);
-            struct buf u;
-            buf_init(&u, 512);
-            buf_appendf(&u, "/findings?%s&service=", qs);
-            kit_url(&u, labels[i]);
-            hrefs[i] = (char *)u.data;
-            memcpy(sev[i], &v->svc_sev[rk[i].id * 6], sizeof sev[i]);
-        }
-        buf_appendf(b, "<section class=\"panel\"><h2>By service</h2>");
-        if (k)
-            svg_stacked(b, labels, (const char *const *)hrefs, (const int64_t(*)[6])sev, k);
-        else
-            buf_appendf(b, "<p class=\"none\">No findings in this scan.</p>");
-        buf_appendf(b, "</section>");
-        for (size_t i = 0; i < k; i++)
-            free(hrefs[i]);
+/* The overview's bars of the 12 services with the most findings. */
+static int overview_services(struct buf *b, const struct wv *v, const char *qs, struct err *e)
+{
+    size_t ns = v->services.n, k = 0;
+    struct rank *rk = xmalloc((ns ? ns : 1) * sizeof *rk);
+    const char **labels = xmalloc(13 * sizeof *labels);
+    char **hrefs = xcalloc(13, sizeof *hrefs);
+    int64_t(*sev)[6] = xcalloc(13, sizeof *sev);
+    if (!rk || !labels || !hrefs || !sev) {
         free(rk), free(labels), free(hrefs), free(sev);
+        err_set(e, "out of memory");
+        return -1;
     }
-    /* signals */
-    {
-        struct rank rk[WV_MAX_SIGNALS] = {{0}};
-        size_t k = 0;
-        for (int i = 0; i < v->nsig; i++)
-            if (v->sig_count[i]) rk[k++] = (struct rank){(uint32_t)i, v->sig_count[i]};
-        qsort(rk, k, sizeof *rk, cmp_rank);
-        if (k > 12) k = 12;
-        const char *labels[12];
-        char *hrefs[12];
-        int64_t vals[12];
-        for (size_t i = 0; i < k; i++) {
-            labels[i] = v->sigid[rk[i].id];
-            vals[i] = rk[i].n;
-            struct buf u;
-            buf_init(&u, 512);
-            buf_appendf(&u, "/findings?%s&signal=", qs);
-            kit_url(&u, labels[i]);
-            hrefs[i] = (char *)u.data;
-        }
-        buf_appendf(b, "<section class=\"panel\"><h2>Signals</h2>");
-        if (k)
-            svg_bars(b, labels, (const char *const *)hrefs, vals, k, "fsig");
-        else
-            buf_appendf(b, "<p class=\"none\">No signals.</p>");
-        buf_appendf(b, "</section>");
-        for (size_t i = 0; i < k; i++)
-            free(hrefs[i]);
+    for (uint32_t i = 0; i < ns; i++) {
+        int64_t t = 0;
+        for (int x = 0; x < 6; x++)
+            t += v->svc_sev[i * 6 + x];
+        if (t) rk[k++] = (struct rank){i, t};
     }
-    buf_appendf(b, "</div>");
+    qsort(rk, k, sizeof *rk, cmp_rank);
+    if (k > 12) k = 12;
+    for (size_t i = 0; i < k; i++) {
+        labels[i] = wv_str(&v->services, rk[i].id);
+        struct buf u;
+        buf_init(&u, 512);
+        buf_appendf(&u, "/findings?%s&service=", qs);
+        kit_url(&u, labels[i]);
+        hrefs[i] = (char *)u.data;
+        memcpy(sev[i], &v->svc_sev[rk[i].id * 6], sizeof sev[i]);
+    }
+    buf_appendf(b, "<section class=\"panel\"><h2>By service</h2>");
+    if (k)
+        svg_stacked(b, labels, (const char *const *)hrefs, (const int64_t(*)[6])sev, k);
+    else
+        buf_appendf(b, "<p class=\"none\">No findings in this scan.</p>");
+    buf_appendf(b, "</section>");
+    for (size_t i = 0; i < k; i++)
+        free(hrefs[i]);
+    free(rk), free(labels), free(hrefs), free(sev);
+    return 0;
+}
 
-    /* trend */
+/* The overview's bars of the 12 most frequent signals. */
+static void overview_signals(struct buf *b, const struct wv *v, const char *qs)
+{
+    struct rank rk[WV_MAX_SIGNALS] = {{0}};
+    size_t k = 0;
+    for (int i = 0; i < v->nsig; i++)
+        if (v->sig_count[i]) rk[k++] = (struct rank){(uint32_t)i, v->sig_count[i]};
+    qsort(rk, k, sizeof *rk, cmp_rank);
+    if (k > 12) k = 12;
+    const char *labels[12];
+    char *hrefs[12];
+    int64_t vals[12];
+    for (size_t i = 0; i < k; i++) {
+        labels[i] = v->sigid[rk[i].id];
+        vals[i] = rk[i].n;
+        struct buf u;
+        buf_init(&u, 512);
+        buf_appendf(&u, "/findings?%s&signal=", qs);
+        kit_url(&u, labels[i]);
+        hrefs[i] = (char *)u.data;
+    }
+    buf_appendf(b, "<section class=\"panel\"><h2>Signals</h2>");
+    if (k)
+        svg_bars(b, labels, (const char *const *)hrefs, vals, k, "fsig");
+    else
+        buf_appendf(b, "<p class=\"none\">No signals.</p>");
+    buf_appendf(b, "</section>");
+    for (size_t i = 0; i < k; i++)
+        free(hrefs[i]);
+}
+
+/* The overview's trend across the scans of these targets. */
+static void overview_trend(struct buf *b, const struct trend *tr)
+{
     buf_appendf(b, "<section class=\"panel\"><h2>Across scans of these targets</h2>");
-    if (tr.n >= 2) {
-        svg_trend(b, tr.t, tr.id, (const int64_t(*)[6])tr.by_sev, tr.n);
+    if (tr->n >= 2) {
+        svg_trend(b, tr->t, tr->id, (const int64_t(*)[6])tr->by_sev, tr->n);
         buf_appendf(b, "<div class=\"legend\"><span><i class=\"sw btot\"></i>all</span>");
         for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
             buf_appendf(b, "<span><i class=\"sw b%d\"></i>%s</span>", sv, wp_sev(sv));
@@ -627,42 +607,48 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
                        "with the next.</p>");
     }
     buf_appendf(b, "</section>");
+}
 
-    /* lists */
-    {
-        uint32_t idx[10];
-        size_t nidx;
-        struct wv_filter f = {.service = -1,
-                              .cluster = -1,
-                              .owner = -1,
-                              .cert = -1,
-                              .signal = -1,
-                              .auth = -1,
-                              .pii = true};
-        buf_appendf(b,
-                    "<div class=\"cols\"><section class=\"panel\"><h2>Personal-data exposures"
-                    " <a class=\"more\" href=\"/findings?%s" KIT_AMP "pii=1\">all %lld →</a></h2>",
-                    qs, (long long)v->pii);
-        wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
-        mini_table(b, v, idx, nidx);
-        f.pii = false;
-        f.fresh = true;
-        buf_appendf(b,
-                    "</section><section class=\"panel\"><h2>New since the last scan"
-                    " <a class=\"more\" href=\"/findings?%s" KIT_AMP "new=1\">all %lld →</a></h2>",
-                    qs, (long long)v->newcount);
-        wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
-        mini_table(b, v, idx, nidx);
-        buf_appendf(b, "</section></div>");
-    }
+/* The overview's two short lists: personal-data exposures and what is new. */
+static void overview_lists(struct buf *b, const struct wv *v, const char *qs)
+{
+    uint32_t idx[10];
+    size_t nidx;
+    struct wv_filter f = {.service = -1,
+                          .cluster = -1,
+                          .owner = -1,
+                          .cert = -1,
+                          .signal = -1,
+                          .auth = -1,
+                          .pii = true};
+    buf_appendf(b,
+                "<div class=\"cols\"><section class=\"panel\"><h2>Personal-data exposures"
+                " <a class=\"more\" href=\"/findings?%s" KIT_AMP "pii=1\">all %lld →</a></h2>",
+                qs, (long long)v->pii);
+    wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
+    mini_table(b, v, idx, nidx);
+    f.pii = false;
+    f.fresh = true;
+    buf_appendf(b,
+                "</section><section class=\"panel\"><h2>New since the last scan"
+                " <a class=\"more\" href=\"/findings?%s" KIT_AMP "new=1\">all %lld →</a></h2>",
+                qs, (long long)v->newcount);
+    wv_query(v, &f, WV_SORT_SEVERITY, false, 0, 10, idx, &nidx);
+    mini_table(b, v, idx, nidx);
+    buf_appendf(b, "</section></div>");
+}
 
-    /* owners */
+/* The overview's table by owner (serve --owners). */
+static int overview_owners(struct web_req *r, struct buf *b, const struct wv *v, const char *qs,
+                           struct err *e)
+{
+    char n1[32];
     if (r->ctx && r->ctx->owners && v->owners.n > 1) {
         size_t no = v->owners.n, k = 0;
         struct rank *rk = xmalloc(no * sizeof *rk);
         if (!rk) {
             err_set(e, "out of memory");
-            goto out;
+            return -1;
         }
         for (uint32_t i = 1; i < no; i++)
             if (v->owner_n[i]) rk[k++] = (struct rank){i, v->owner_n[i]};
@@ -690,6 +676,49 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
         buf_appendf(b, "</tbody></table></section>");
         free(rk);
     }
+    return 0;
+}
+
+int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
+{
+    struct wp_scan s;
+    int q = scan_or_answer(r, o, &s, "Overview", "overview", e);
+    if (q) return q < 0 ? -1 : 0;
+    struct wv *v = NULL;
+    if (wv_get(r->ctx, r->db, s.group, r->scope, &v, e) < 0) return -1;
+    struct buf *b = &o->body;
+    int rc = -1;
+    struct trend tr;
+    int64_t prev = 0;
+    if (load_trend(r, v, &tr, e) < 0 || store_prev_scan_db(r->db, s.id, &prev, e) < 0) goto out;
+    char qs[48];
+    str_fmt(qs, sizeof qs, "scan=%lld", (long long)s.id);
+
+    web_layout_begin(r, o, "Overview", "overview");
+    buf_appendf(b, "<div class=\"head\"><div><h1>Overview</h1>");
+    wp_scan_line(b, &s);
+    buf_appendf(b, "</div><form method=\"get\" action=\"/\" class=\"pick\">"
+                   "<label for=\"scan\">Scan</label>");
+    if (wp_scan_select(r, b, s.id, e) < 0) goto out;
+    buf_appendf(b, "<button type=\"submit\">Show</button></form></div>");
+
+    overview_cards(b, v, &s, qs, prev);
+
+    /* severity */
+    buf_appendf(b, "<section class=\"panel\"><h2>By severity</h2>");
+    svg_sev_bar(b, v->by_sev, qs);
+    svg_legend(b);
+    buf_appendf(b, "</section><div class=\"cols\">");
+
+    if (overview_services(b, v, qs, e) < 0) goto out;
+    overview_signals(b, v, qs);
+    buf_appendf(b, "</div>");
+
+    overview_trend(b, &tr);
+
+    overview_lists(b, v, qs);
+
+    if (overview_owners(r, b, v, qs, e) < 0) goto out;
     /* attribution (the records' cloud.provider, network.asn, geo.country): each panel only when
      * some record has it */
     if (group_panel(b, v, qs, "By cloud provider", "Provider", "provider", &v->providers, v->prov_n,
