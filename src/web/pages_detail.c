@@ -575,6 +575,78 @@ static int obs_got_row(void *arg, const struct store_obs_row *x)
     return 1;
 }
 
+/* The finding page's heading: severity, address, service, product, auth, first and last seen. */
+static void finding_heading(struct buf *b, const json_t *rec, const struct obs_got *g,
+                            enum severity sev)
+{
+    int64_t scan = g->scan;
+    const char *ip = g->ip, *svc = g->svc;
+    uint16_t port = g->port;
+    time_t first = g->first, last = g->last, closed = g->closed;
+    buf_appendf(b,
+                "<div class=\"head detail s%d\"><div><p class=\"crumbs\"><a href=\"/findings?"
+                "scan=%lld\">Findings</a> › scan %lld</p><h1>",
+                (int)sev, (long long)scan, (long long)scan);
+    wp_sev_badge(b, (int)sev);
+    buf_appendf(b, " <span class=\"mono\">");
+    kit_html_n(b, ip, 46);
+    buf_appendf(b, ":%u</span> ", port);
+    kit_html_n(b, svc, 32);
+    buf_appendf(b, "</h1><p class=\"sub\">");
+    kit_html_n(b, jstr(rec, "product"), 64);
+    buf_appendf(b, " ");
+    kit_html_n(b, jstr(rec, "version"), 64);
+    buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
+    kit_html_n(b, jstr(rec, "auth"), 16);
+    char t1[32], t2[32], d[32];
+    wp_time(first, t1, sizeof t1);
+    wp_time(last, t2, sizeof t2);
+    buf_appendf(b, "</span> · first seen %s · last seen %s", t1, t2);
+    if (closed) {
+        char tc[32];
+        wp_time(closed, tc, sizeof tc);
+        buf_appendf(b, " · <span class=\"tag bad\">closed %s</span>", tc);
+    } else {
+        wp_duration((int64_t)(now_wall() - first), d, sizeof d);
+        buf_appendf(b, " · <span class=\"tag open\">open for %s</span>", d);
+    }
+    buf_appendf(b, "</p></div></div>");
+}
+
+/* The finding page's signals, highest severity first. */
+static void finding_signals(struct buf *b, const json_t *rec, int64_t scan)
+{
+    const json_t *sigs = json_object_get(rec, "signals");
+    buf_appendf(b, "<section class=\"panel\" id=\"signals\"><h2>Signals</h2>");
+    if (!json_array_size(sigs))
+        buf_appendf(b, "<p class=\"none\">No signal: nothing wrong seen.</p>");
+    else
+        buf_appendf(b, "<table class=\"grid signals\"><tbody>");
+    size_t nsig = json_array_size(sigs);
+    const json_t *x;
+    /* highest severity first, the record's order within one severity */
+    for (int want = SEV_CRITICAL; want >= SEV_NONE; want--)
+        for (size_t si = 0; si < nsig; si++) {
+            x = json_array_get(sigs, si);
+            enum severity ss = SEV_NONE;
+            severity_parse(jstr(x, "severity"), &ss);
+            if ((int)ss != want) continue;
+            buf_appendf(b, "<tr><td>");
+            wp_sev_badge(b, (int)ss);
+            buf_appendf(
+                b, "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld" KIT_AMP "signal=",
+                (long long)scan);
+            kit_url(b, jstr(x, "id"));
+            buf_appendf(b, "\">");
+            kit_html_n(b, jstr(x, "id"), 48);
+            buf_appendf(b, "</a></td><td>");
+            kit_html_n(b, jstr(x, "detail"), 300);
+            buf_appendf(b, "</td></tr>");
+        }
+    if (json_array_size(sigs)) buf_appendf(b, "</tbody></table>");
+    buf_appendf(b, "</section>");
+}
+
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t id;
@@ -609,7 +681,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     int64_t scan = g.scan, service = g.service, group = g.group;
     char *ip = g.ip, *transport = g.transport, *svc = g.svc, *cert = g.cert, *cluster = g.cluster;
     uint16_t port = g.port;
-    time_t first = g.first, last = g.last, closed = g.closed;
+    time_t first = g.first, closed = g.closed;
     struct hist *h = NULL;
     size_t nh = 0;
     int rc = -1;
@@ -623,66 +695,9 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     str_fmt(title, sizeof title, "%s:%u %s", ip, port, svc);
     web_layout_begin(r, o, title, "findings");
 
-    /* heading */
-    buf_appendf(b,
-                "<div class=\"head detail s%d\"><div><p class=\"crumbs\"><a href=\"/findings?"
-                "scan=%lld\">Findings</a> › scan %lld</p><h1>",
-                (int)sev, (long long)scan, (long long)scan);
-    wp_sev_badge(b, (int)sev);
-    buf_appendf(b, " <span class=\"mono\">");
-    kit_html_n(b, ip, 46);
-    buf_appendf(b, ":%u</span> ", port);
-    kit_html_n(b, svc, 32);
-    buf_appendf(b, "</h1><p class=\"sub\">");
-    kit_html_n(b, jstr(rec, "product"), 64);
-    buf_appendf(b, " ");
-    kit_html_n(b, jstr(rec, "version"), 64);
-    buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
-    kit_html_n(b, jstr(rec, "auth"), 16);
-    char t1[32], t2[32], d[32];
-    wp_time(first, t1, sizeof t1);
-    wp_time(last, t2, sizeof t2);
-    buf_appendf(b, "</span> · first seen %s · last seen %s", t1, t2);
-    if (closed) {
-        char tc[32];
-        wp_time(closed, tc, sizeof tc);
-        buf_appendf(b, " · <span class=\"tag bad\">closed %s</span>", tc);
-    } else {
-        wp_duration((int64_t)(now_wall() - first), d, sizeof d);
-        buf_appendf(b, " · <span class=\"tag open\">open for %s</span>", d);
-    }
-    buf_appendf(b, "</p></div></div>");
+    finding_heading(b, rec, &g, sev);
 
-    /* signals */
-    const json_t *sigs = json_object_get(rec, "signals");
-    buf_appendf(b, "<section class=\"panel\" id=\"signals\"><h2>Signals</h2>");
-    if (!json_array_size(sigs))
-        buf_appendf(b, "<p class=\"none\">No signal: nothing wrong seen.</p>");
-    else
-        buf_appendf(b, "<table class=\"grid signals\"><tbody>");
-    size_t nsig = json_array_size(sigs);
-    const json_t *x;
-    /* highest severity first, the record's order within one severity */
-    for (int want = SEV_CRITICAL; want >= SEV_NONE; want--)
-        for (size_t si = 0; si < nsig; si++) {
-            x = json_array_get(sigs, si);
-            enum severity ss = SEV_NONE;
-            severity_parse(jstr(x, "severity"), &ss);
-            if ((int)ss != want) continue;
-            buf_appendf(b, "<tr><td>");
-            wp_sev_badge(b, (int)ss);
-            buf_appendf(
-                b, "</td><td class=\"mono nowrap\"><a href=\"/findings?scan=%lld" KIT_AMP "signal=",
-                (long long)scan);
-            kit_url(b, jstr(x, "id"));
-            buf_appendf(b, "\">");
-            kit_html_n(b, jstr(x, "id"), 48);
-            buf_appendf(b, "</a></td><td>");
-            kit_html_n(b, jstr(x, "detail"), 300);
-            buf_appendf(b, "</td></tr>");
-        }
-    if (json_array_size(sigs)) buf_appendf(b, "</tbody></table>");
-    buf_appendf(b, "</section>");
+    finding_signals(b, rec, scan);
 
     buf_appendf(b, "<div class=\"cols\"><div>");
     /* facts */
@@ -828,6 +843,10 @@ static bool row_changed(const struct wv *va, const struct wv_row *a, const struc
            strcmp(wv_str(&va->certs, a->cert), wv_str(&vb->certs, w->cert));
 }
 
+/* GET /diff: one merge walk over the two scans' views sorted by (address, port, service),
+ * writing new, closed and changed rows as it meets them. Longer than most (about 150 lines):
+ * the walk keeps two cursors, three counters and three row lists in step, and cut into pieces
+ * it would pass all of them around. */
 int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t old_id = 0, new_id = 0;
