@@ -57,35 +57,6 @@ const char *report_by_name(enum report_by b)
 
 /* ---- arena ---- */
 
-const char *arena_str(struct arena *a, const char *s)
-{
-    if (!s) s = "";
-    size_t n = strlen(s) + 1;
-    struct arena_chunk *c = a->head;
-    if (!c || c->size - c->used < n) {
-        size_t size = n > 65536 ? n : 65536;
-        c = xmalloc(sizeof *c + size);
-        if (!c) return NULL;
-        c->next = a->head;
-        c->used = 0;
-        c->size = size;
-        a->head = c;
-    }
-    char *d = c->data + c->used;
-    memcpy(d, s, n);
-    c->used += n;
-    return d;
-}
-
-void arena_free(struct arena *a)
-{
-    while (a->head) {
-        struct arena_chunk *n = a->head->next;
-        free(a->head);
-        a->head = n;
-    }
-}
-
 /* ---- helpers ---- */
 
 bool report_has_pii(const struct finding *f)

@@ -10,19 +10,9 @@
 
 #include "report/report.h"
 #include "core/units.h"
+#include "core/arena.h"
 
 /* Strings of the rows, bump-allocated in chunks and freed at once. */
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, size;
-    char data[];
-};
-struct arena {
-    struct arena_chunk *head;
-};
-/* A copy of s (NULL is taken as ""), living until arena_free; NULL when out of memory. */
-const char *arena_str(struct arena *a, const char *s);
-void arena_free(struct arena *a);
 
 /* One finding as the text and HTML reports show it. */
 struct report_row {

@@ -30,42 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- arena ---- */
-
-struct wv_arena_chunk {
-    struct wv_arena_chunk *next;
-    size_t used, size;
-    char data[];
-};
-
-static char *arena_dup(struct wv_arena_chunk **head, const char *s, size_t n)
-{
-    struct wv_arena_chunk *c = *head;
-    if (!c || c->size - c->used < n + 1) {
-        size_t sz = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
-        c = xmalloc(sizeof *c + sz);
-        if (!c) return NULL;
-        c->next = *head;
-        c->used = 0;
-        c->size = sz;
-        *head = c;
-    }
-    char *p = c->data + c->used;
-    memcpy(p, s, n);
-    p[n] = 0;
-    c->used += n + 1;
-    return p;
-}
-
-static void arena_free_all(struct wv_arena_chunk *c)
-{
-    while (c) {
-        struct wv_arena_chunk *n = c->next;
-        free(c);
-        c = n;
-    }
-}
-
 /* ---- intern ---- */
 
 static uint32_t hash_str(const char *s, size_t n)
@@ -78,7 +42,7 @@ static uint32_t hash_str(const char *s, size_t n)
     return h;
 }
 
-static int intern_init(struct wv_intern *t, struct wv_arena_chunk **a)
+static int intern_init(struct wv_intern *t, struct arena *a)
 {
     memset(t, 0, sizeof *t);
     t->cap = 64;
@@ -98,7 +62,7 @@ static void intern_free(struct wv_intern *t)
 }
 
 /* The id of (s, n), added if new; UINT32_MAX when out of memory. */
-static uint32_t intern(struct wv_intern *t, struct wv_arena_chunk **a, const char *s, size_t n)
+static uint32_t intern(struct wv_intern *t, struct arena *a, const char *s, size_t n)
 {
     if (n == 0) return 0;
     uint32_t h = hash_str(s, n), mask = t->nslot - 1;
@@ -367,7 +331,7 @@ void wv_free(struct wv *v)
     free(v->cl_size);
     free(v->cl_stores);
     free(v->cl_records);
-    arena_free_all(v->arena);
+    arena_free(&v->arena);
     free(v);
 }
 
@@ -617,6 +581,7 @@ int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web
     int64_t t0 = now_ms();
     struct wv *v = xcalloc(1, sizeof *v);
     if (!v) return err_set(e, "out of memory");
+    v->arena.chunk = 1u << 20; /* a view's strings run to megabytes */
     v->group = group;
     if (intern_init(&v->services, &v->arena) < 0 || intern_init(&v->prodvers, &v->arena) < 0 ||
         intern_init(&v->clusters, &v->arena) < 0 || intern_init(&v->certs, &v->arena) < 0 ||

@@ -30,6 +30,7 @@
 
 #include "web/record_text.h"
 #include "web/web.h"
+#include "core/arena.h"
 
 #include <stdint.h>
 
@@ -79,8 +80,6 @@ enum wv_sort {
     WV_SORT_N
 };
 
-struct wv_arena_chunk;
-
 struct wv {
     int64_t group;
     time_t start;    /* the group's first scan start */
@@ -116,7 +115,7 @@ struct wv {
     uint32_t *ip_text; /* rows by address as text: an address prefix is one range */
     char sigid[WV_MAX_SIGNALS][48];
     int nsig;
-    struct wv_arena_chunk *arena;
+    struct arena arena; /* the view's strings (1 MiB chunks) */
 
     /* aggregates for the overview, made while building */
     int64_t by_sev[6];
