@@ -36,6 +36,9 @@ void wp_sev_badge(struct buf *b, int s);
  */
 int wp_arg_id(struct web_req *r, const char *name, int64_t *out);
 
+/* One "<li><b>what</b> from → to</li>" of a list of changes; *any set. */
+void wp_change(struct buf *b, bool *any, const char *what, const char *from, const char *to);
+
 /* The 400/404 pages: a framed sentence. Return 0 (the page succeeded in saying so). */
 int wp_error_page(struct web_req *r, struct web_resp *o, int status, const char *title,
                   const char *sentence);
