@@ -64,7 +64,7 @@ else
     cp "$db" "$tmp/serve.db" || exit 1
     db=$tmp/serve.db
 fi
-pw=bench-password-$RANDOM$RANDOM
+pw=serve-load-$RANDOM-$RANDOM-key
 printf '%s\n' "$pw" | build/ajar user add bench --password-stdin --db "$db" >/dev/null || exit 1
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=https://127.0.0.1:$port
