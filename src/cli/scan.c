@@ -171,6 +171,10 @@ static void scope_key(struct scan_cfg *cfg, const char *const *specs, size_t nsp
 
 void scan_shown_arg(const char *opt, const char *val, char *out, size_t n)
 {
+    if (!strcmp(opt, "--pagerduty-key")) {
+        str_copy(out, "<redacted>", n);
+        return;
+    }
     if (!strcmp(opt, "--webhook")) {
         const char *h = strstr(val, "://");
         size_t hl = h ? strcspn(h + 3, "/?#") : 0;
@@ -212,19 +216,24 @@ static void command_line(struct scan_cfg *cfg, int argc, char **argv)
         cfg->args[o++] = ' ';
         /* -iL was rewritten to --iL for getopt: show what the user typed */
         const char *a = strcmp(argv[i], "--iL") == 0 ? "-iL" : argv[i];
-        char shown[1024], name[32];
+        char shown[1024];
+        /* the option by its full name, whatever prefix of it was typed (getopt takes any) */
+        bool has_val = false;
+        const char *full = opt[0] ? NULL : scan_args_option(a, &has_val);
         const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
-        if (eq && (size_t)(eq - a) < sizeof name) { /* --webhook=URL */
-            str_fmt(name, sizeof name, "%.*s", (int)(eq - a), a);
-            scan_shown_arg(name, eq + 1, shown, sizeof shown);
-            o += str_copy(cfg->args + o, name, sizeof cfg->args - o);
-            if (o < sizeof cfg->args - 1) cfg->args[o++] = '=';
+        if (eq && full) { /* --webhook=URL */
+            scan_shown_arg(full, eq + 1, shown, sizeof shown);
+            size_t nl = (size_t)(eq - a) + 1;
+            if (nl < sizeof cfg->args - o) {
+                memcpy(cfg->args + o, a, nl);
+                o += nl;
+            }
         } else {
             scan_shown_arg(opt, a, shown, sizeof shown);
         }
         o += str_copy(cfg->args + o, shown, sizeof cfg->args - o);
         if (o >= sizeof cfg->args) o = sizeof cfg->args - 1;
-        opt = (!strcmp(a, "--webhook") || !strcmp(a, "--db")) ? a : "";
+        opt = full && !eq && has_val ? full : "";
     }
 }
 
@@ -375,6 +384,10 @@ static int resume_find(struct scan_args *a, const char *scope_key, const struct 
             log_warn("scan %lld alerted a webhook, whose URL is not stored: give --webhook again "
                      "for alerts",
                      (long long)ri->id);
+        if (a->cfg.pagerduty_key_redacted && !a->cfg.pagerduty_key && !getenv("AJAR_PAGERDUTY_KEY"))
+            log_warn("scan %lld alerted PagerDuty, whose routing key is not stored: give "
+                     "--pagerduty-key or AJAR_PAGERDUTY_KEY again for alerts",
+                     (long long)ri->id);
     }
     /* a seed drawn at random is not among the arguments: the walk is the scan's own */
     if (!a->have_seed) {
@@ -417,6 +430,8 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
             goto out;
         }
     }
+    if ((rc = scan_args_check(&a)) != 0) goto out;
+    rc = EXIT_USAGE;
     if (a.specs.n == 0 && a.infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
         goto out;

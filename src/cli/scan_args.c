@@ -5,13 +5,17 @@
  * usage error is one line naming the option before anything is sent. The
  * same parser reads a stored scan's arguments back (`--resume` without
  * targets): the stored form is the command line as a JSON array, with the
- * webhook URL (which may carry a token) redacted and --db dropped (it may
- * carry a password, and the store is where the arguments are read from).
+ * webhook URL (which may carry a token) and the PagerDuty routing key
+ * redacted and --db dropped (it may carry a password, and the store is where
+ * the arguments are read from). getopt_long takes any unique prefix of a
+ * long option ("--pagerduty-k KEY"), so the redaction resolves names the
+ * same way (scan_args_option).
  */
 #include "cli/scan_args.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/mail.h"
 #include "cli/webhook.h"
 
 #include <getopt.h>
@@ -65,9 +69,18 @@ const char scan_usage[] =
     "      --resume[=ID]      continue the newest unfinished scan (of these targets, when given;\n"
     "                         without targets: with its stored arguments), or scan ID\n"
     "      --fail-on LEVEL    exit 3 when a finding reaches LEVEL (info..critical)\n"
-    "      --webhook URL      POST each new or worsened finding as JSON to URL (http[s]://)\n"
-    "      --alert-level LEVEL  findings posted to the webhook (default high)\n"
+    "      --webhook URL      POST each new or worsened finding to URL (http[s]://)\n"
+    "      --webhook-format F json (default), slack, mattermost, teams or pagerduty\n"
+    "                         (PagerDuty Events API v2; --webhook defaults to its endpoint)\n"
+    "      --pagerduty-key K  PagerDuty routing key (better: $AJAR_PAGERDUTY_KEY; never stored)\n"
+    "      --alert-min LEVEL  findings alerted (webhook and mail; default high);\n"
+    "                         --alert-level is the old name\n"
+    "      --dashboard-url U  link alerts to the finding's page of `ajar serve` at U\n"
     "      --webhook-wait S   at the end, wait at most S seconds for alerts (default 5)\n"
+    "      --mail-to ADDR     mail the scan's new and worsened findings to ADDR through\n"
+    "                         sendmail (repeatable; one message per scan, none when quiet)\n"
+    "      --mail-from ADDR   the mail's From: (default: the MTA's for this user)\n"
+    "      --mail-wait S      give sendmail at most S seconds (default 30)\n"
     "      --rdns             add each found address's PTR names and the certificate's names\n"
     "                         (\"hostnames\", \"ptr\"; docs/attribution.md)\n"
     "      --resolver A[:P]   --rdns asks only this resolver (an IP address; default: the\n"
@@ -83,7 +96,9 @@ const char scan_usage[] =
     "  ajar scan 127.0.0.1                        default ports of one host\n"
     "  ajar scan -p redis,9200 10.1.0.0/16 --rate 5000 -o found.jsonl\n"
     "  ajar scan --discovery-only --shard 0/4 --seed 7 -iL nets.txt\n"
-    "  ajar scan 10.1.0.0/24 --fail-on high --webhook http://127.0.0.1:8080/alerts\n";
+    "  ajar scan 10.1.0.0/24 --fail-on high --webhook http://127.0.0.1:8080/alerts\n"
+    "  ajar scan 10.1.0.0/24 --webhook-format slack --webhook https://hooks.slack.com/... \\\n"
+    "      --dashboard-url https://ajar.example:8443 --mail-to soc@example.org\n";
 
 enum {
     O_EXCLUDE = 1000,
@@ -119,6 +134,12 @@ enum {
     O_RDNS,
     O_RESOLVER,
     O_RDNS_TIMEOUT,
+    O_WHFORMAT,
+    O_PDKEY,
+    O_DASHURL,
+    O_MAILTO,
+    O_MAILFROM,
+    O_MAILWAIT,
     O_LAST
 };
 
@@ -150,7 +171,8 @@ static const struct option lopts[] = {
     {"resolve", required_argument, 0, O_RESOLVE},
     {"trace", required_argument, 0, O_TRACE},
     {"webhook", required_argument, 0, O_WEBHOOK},
-    {"alert-level", required_argument, 0, O_ALERT},
+    {"alert-min", required_argument, 0, O_ALERT},
+    {"alert-level", required_argument, 0, O_ALERT}, /* the old name of --alert-min */
     {"webhook-wait", required_argument, 0, O_WHWAIT},
     {"discovery", required_argument, 0, O_DISCOVERY},
     {"signatures", required_argument, 0, O_SIGS},
@@ -162,6 +184,12 @@ static const struct option lopts[] = {
     {"rdns", no_argument, 0, O_RDNS},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"rdns-timeout", required_argument, 0, O_RDNS_TIMEOUT},
+    {"webhook-format", required_argument, 0, O_WHFORMAT},
+    {"pagerduty-key", required_argument, 0, O_PDKEY},
+    {"dashboard-url", required_argument, 0, O_DASHURL},
+    {"mail-to", required_argument, 0, O_MAILTO},
+    {"mail-from", required_argument, 0, O_MAILFROM},
+    {"mail-wait", required_argument, 0, O_MAILWAIT},
     {0, 0, 0, 0},
 };
 
@@ -211,6 +239,8 @@ static void args_init(struct scan_args *a)
     a->nshards = 1;
     a->cfg.alert_level = SEV_HIGH;
     a->cfg.webhook_wait_ms = 5000;
+    a->cfg.webhook_format = ALERT_JSON;
+    a->cfg.mail_wait_ms = MAIL_WAIT_MS_DEF;
 }
 
 /* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. */
@@ -369,9 +399,67 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
     }
     case O_ALERT:
         if (severity_parse(arg, &a->cfg.alert_level) < 0 || a->cfg.alert_level == SEV_NONE) {
-            fprintf(stderr, "ajar scan: bad value for --alert-level: '%s'\n", arg);
+            fprintf(stderr,
+                    "ajar scan: bad value for --alert-min: '%s' (info, low, medium, high, "
+                    "critical)\n",
+                    arg);
             return EXIT_USAGE;
         }
+        break;
+    case O_WHFORMAT:
+        if (alert_format_parse(arg, &a->cfg.webhook_format) < 0) {
+            fprintf(stderr,
+                    "ajar scan: bad value for --webhook-format: '%s' (json, slack, mattermost, "
+                    "teams, pagerduty)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        break;
+    case O_PDKEY: {
+        if (!strcmp(arg, REDACTED)) { /* a stored scan's: not given again */
+            a->given &= ~opt_bit(c);
+            a->cfg.pagerduty_key_redacted = true;
+            break;
+        }
+        size_t kl = strlen(arg);
+        bool ok = kl > 0 && kl <= 128;
+        for (size_t i = 0; i < kl && ok; i++)
+            ok = arg[i] > ' ' && arg[i] < 0x7f;
+        if (!ok) { /* the key itself is never printed */
+            fprintf(stderr, "ajar scan: bad value for --pagerduty-key (1 to 128 printable "
+                            "characters)\n");
+            return EXIT_USAGE;
+        }
+        a->cfg.pagerduty_key = arg;
+        break;
+    }
+    case O_DASHURL: {
+        struct err de;
+        if (alert_dashboard_url_check(arg, &de) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", de.msg);
+            return EXIT_USAGE;
+        }
+        a->cfg.dashboard_url = arg;
+        break;
+    }
+    case O_MAILTO:
+    case O_MAILFROM: {
+        struct err me;
+        if (mail_addr_check(arg, &me) < 0) {
+            fprintf(stderr, "ajar scan: %s: %s\n", c == O_MAILTO ? "--mail-to" : "--mail-from",
+                    me.msg);
+            return EXIT_USAGE;
+        }
+        if (c == O_MAILFROM)
+            a->cfg.mail_from = arg;
+        else if (strv_push(&a->mailto, arg) < 0)
+            return EXIT_RUNTIME;
+        break;
+    }
+    case O_MAILWAIT:
+        if (parse_int_opt("--mail-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
+        if (v == 0) goto bad_zero;
+        a->cfg.mail_wait_ms = (int)v * 1000;
         break;
     case O_WHWAIT:
         if (parse_int_opt("--webhook-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
@@ -469,6 +557,36 @@ void scan_args_targets(struct scan_args *a)
     a->to.n_input_files = a->infiles.n;
     a->to.resolve = a->pins.v;
     a->to.n_resolve = a->pins.n;
+    a->cfg.mail_to = a->mailto.v;
+    a->cfg.nmail_to = a->mailto.n;
+}
+
+int scan_args_check(const struct scan_args *a)
+{
+    const struct scan_cfg *c = &a->cfg;
+    const char *fmt = alert_format_name(c->webhook_format);
+    if (c->webhook_format != ALERT_JSON && c->webhook_format != ALERT_PAGERDUTY && !c->webhook &&
+        !c->webhook_redacted) {
+        fprintf(stderr, "ajar scan: --webhook-format %s needs --webhook URL\n", fmt);
+        return EXIT_USAGE;
+    }
+    if (c->pagerduty_key && c->webhook_format != ALERT_PAGERDUTY) {
+        fprintf(stderr, "ajar scan: --pagerduty-key needs --webhook-format pagerduty\n");
+        return EXIT_USAGE;
+    }
+    const char *env = getenv("AJAR_PAGERDUTY_KEY");
+    if (c->webhook_format == ALERT_PAGERDUTY && !c->pagerduty_key && !c->pagerduty_key_redacted &&
+        !(env && env[0])) {
+        fprintf(stderr, "ajar scan: --webhook-format pagerduty needs a routing key "
+                        "(AJAR_PAGERDUTY_KEY, or --pagerduty-key)\n");
+        return EXIT_USAGE;
+    }
+    if ((c->mail_from || (a->given & opt_bit(O_MAILWAIT))) && !c->nmail_to) {
+        fprintf(stderr, "ajar scan: %s needs --mail-to\n",
+                c->mail_from ? "--mail-from" : "--mail-wait");
+        return EXIT_USAGE;
+    }
+    return 0;
 }
 
 void scan_args_free(struct scan_args *a)
@@ -480,27 +598,55 @@ void scan_args_free(struct scan_args *a)
     free(a->pins.v);
     free(a->sigdirs.v);
     free(a->cloud_ranges.v);
+    free(a->mailto.v);
     for (size_t i = 0; i < a->nowned; i++)
         free(a->owned[i]);
     free(a->owned);
     memset(a, 0, sizeof *a);
 }
 
-/* Does option `name` (without dashes, as in lopts) take a value? Unknown: no. */
-static bool takes_value(const char *arg, bool *is_db, bool *is_hook)
+/*
+ * The option an argument names ("--name", "--name=value", or a unique prefix of a name, as
+ * getopt_long resolves them; an exact name wins over a longer one it prefixes); NULL when it
+ * names none or several.
+ */
+static const struct option *long_opt(const char *arg)
 {
-    *is_db = *is_hook = false;
+    if (arg[0] != '-' || arg[1] != '-' || !arg[2]) return NULL;
+    const char *n = arg + 2;
+    size_t len = strcspn(n, "=");
+    const struct option *hit = NULL;
+    for (const struct option *o = lopts; o->name; o++) {
+        if (strncmp(o->name, n, len) != 0) continue;
+        if (strlen(o->name) == len) return o;                                       /* exact */
+        if (hit && (hit->val != o->val || hit->has_arg != o->has_arg)) return NULL; /* ambiguous */
+        hit = o;
+    }
+    return hit;
+}
+
+const char *scan_args_option(const char *arg, bool *has_value)
+{
+    static char names[ARRAY_LEN(lopts)][32];
+    const struct option *o = long_opt(arg);
+    *has_value = o && o->has_arg == required_argument;
+    if (!o) return NULL;
+    char *slot = names[o - lopts];
+    if (!slot[0]) str_fmt(slot, sizeof names[0], "--%s", o->name);
+    return slot;
+}
+
+/* Does arg take the next argument as its value? is_db, is_secret: which option it is. */
+static bool takes_value(const char *arg, bool *is_db, bool *is_secret)
+{
+    *is_db = *is_secret = false;
     if (arg[0] != '-' || !arg[1]) return false;
     if (arg[1] != '-') return strchr("po", arg[1]) && !arg[2]; /* -p V, -o V; -p9200 carries it */
-    const char *n = arg + 2;
-    if (strchr(n, '=')) return false;
-    for (const struct option *o = lopts; o->name; o++) {
-        if (strcmp(o->name, n)) continue;
-        *is_db = o->val == O_DB;
-        *is_hook = o->val == O_WEBHOOK;
-        return o->has_arg == required_argument;
-    }
-    return false;
+    const struct option *o = long_opt(arg);
+    if (!o) return false;
+    *is_db = o->val == O_DB;
+    *is_secret = o->val == O_WEBHOOK || o->val == O_PDKEY;
+    return o->has_arg == required_argument && !strchr(arg, '=');
 }
 
 char *scan_args_json(int argc, char **argv)
@@ -509,20 +655,22 @@ char *scan_args_json(int argc, char **argv)
     if (!arr) return NULL;
     for (int i = 1; i < argc; i++) {
         const char *s = strcmp(argv[i], "--iL") == 0 ? "-iL" : argv[i];
-        bool is_db, is_hook;
-        bool val = takes_value(s, &is_db, &is_hook);
-        if (!strncmp(s, "--db=", 5) || (is_db && val)) {
+        bool is_db, is_secret;
+        bool val = takes_value(s, &is_db, &is_secret);
+        if (is_db) { /* --db V, --db=V, --d=V ... */
             if (val) i++;
             continue;
         }
-        if (!strncmp(s, "--webhook=", 10)) {
-            json_array_append_new(arr, json_string("--webhook=" REDACTED));
+        if (is_secret && strchr(s, '=')) { /* --webhook=URL: the name as typed, no value */
+            char tmp[64];
+            str_fmt(tmp, sizeof tmp, "%.*s=" REDACTED, (int)(strchr(s, '=') - s), s);
+            json_array_append_new(arr, json_string(tmp));
             continue;
         }
         json_array_append_new(arr, json_string(s));
         if (val && i + 1 < argc) {
             i++;
-            json_array_append_new(arr, json_string(is_hook ? REDACTED : argv[i]));
+            json_array_append_new(arr, json_string(is_secret ? REDACTED : argv[i]));
         }
     }
     char *out = json_dumps(arr, JSON_COMPACT);
@@ -601,6 +749,7 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE_LIST(O_RESOLVE, pins);
     TAKE_LIST(O_SIGS, sigdirs);
     TAKE_LIST(O_CLOUDRANGES, cloud_ranges);
+    TAKE_LIST(O_MAILTO, mailto);
 #undef TAKE_LIST
 #define TAKE(c, field)                                                                             \
     do {                                                                                           \
@@ -635,11 +784,17 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE(O_WEBHOOK, cfg.webhook);
     TAKE(O_ALERT, cfg.alert_level);
     TAKE(O_WHWAIT, cfg.webhook_wait_ms);
+    TAKE(O_WHFORMAT, cfg.webhook_format);
+    TAKE(O_PDKEY, cfg.pagerduty_key);
+    TAKE(O_DASHURL, cfg.dashboard_url);
+    TAKE(O_MAILFROM, cfg.mail_from);
+    TAKE(O_MAILWAIT, cfg.mail_wait_ms);
     TAKE(O_RDNS, rdns_on);
     TAKE(O_RESOLVER, rdns.resolver);
     TAKE(O_RDNS_TIMEOUT, rdns.timeout_ms);
 #undef TAKE
     if (g & opt_bit(O_WEBHOOK)) st->cfg.webhook_redacted = false;
+    if (g & opt_bit(O_PDKEY)) st->cfg.pagerduty_key_redacted = false;
     st->cfg.db = now->cfg.db;
     st->cfg.no_db = now->cfg.no_db;
     st->cfg.resume = true;

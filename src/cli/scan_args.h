@@ -23,7 +23,7 @@ struct strv {
 struct scan_args {
     struct engine_opts eo;
     struct target_opts to; /* ports and no_resolve; the lists are set by scan_args_targets */
-    struct strv excl, exfiles, infiles, specs, pins, sigdirs;
+    struct strv excl, exfiles, infiles, specs, pins, sigdirs, mailto;
     const char *out_path, *trace_path, *lifecycle_path;
     uint64_t seed, shard, nshards;
     bool have_seed, progress, quiet, syn;
@@ -50,10 +50,27 @@ extern const char scan_usage[];
  */
 int scan_args_parse(int argc, char **argv, struct scan_args *a);
 void scan_args_free(struct scan_args *a);
-/* Point a->to's lists at the parsed ones (after parsing or merging). */
+/* Point a->to's lists (and cfg's mail addresses) at the parsed ones (after parsing or
+ * merging). */
 void scan_args_targets(struct scan_args *a);
-/* argv[1..] as a JSON array with secrets redacted (--webhook's URL) and --db dropped; NULL when
- * out of memory. The caller frees it. */
+/*
+ * The options that only make sense together, checked once the stored arguments of a resumed
+ * scan are merged: --webhook-format other than json and pagerduty needs --webhook;
+ * --pagerduty-key needs --webhook-format pagerduty, which needs a key (or $AJAR_PAGERDUTY_KEY,
+ * or a stored scan's redacted one); --mail-from and --mail-wait need --mail-to. 0, or
+ * EXIT_USAGE after one line on stderr.
+ */
+int scan_args_check(const struct scan_args *a);
+/*
+ * The long option an argument names, as getopt_long reads it: "--webhook" for "--webhook",
+ * "--webh=..." (a unique prefix) or "--webhook=URL"; NULL for anything else (a value, a short
+ * option, an unknown or ambiguous name). Points into a static table. *has_value: the option
+ * takes a value (in the next argument unless "=" gave it).
+ */
+const char *scan_args_option(const char *arg, bool *has_value);
+/* argv[1..] as a JSON array with secrets redacted (--webhook's URL, --pagerduty-key) and --db
+ * dropped, whatever prefix of the option names them; NULL when out of memory. The caller frees
+ * it. */
 char *scan_args_json(int argc, char **argv);
 /* Parse a stored argv (scan_args_json's). -1 with e set when it does not parse. */
 int scan_args_from_json(const char *json, struct scan_args *a, struct err *e);
@@ -71,8 +88,9 @@ int scan_args_differ(const struct scan_args *now, const struct scan_args *then, 
 
 /*
  * An argument as the scans list shows it (store, report, dashboard; cli/scan.c): the value of
- * --webhook keeps its scheme and host only (its path or query is often the token), a store URL
- * or conninfo loses its password. `opt` is the option the value belongs to ("" for none).
+ * --webhook keeps its scheme and host only (its path or query is often the token), the value of
+ * --pagerduty-key is "<redacted>", a store URL or conninfo loses its password. `opt` is the
+ * option the value belongs to, by its full name (scan_args_option; "" for none).
  */
 void scan_shown_arg(const char *opt, const char *val, char *out, size_t n);
 

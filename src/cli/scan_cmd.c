@@ -17,10 +17,15 @@
  * find, and stays resumable. Every pair taken from the walk is reported
  * to the store (st_reach) while the scope has open services, so it knows
  * which of them the covered part reached.
+ *
+ * Alerts: each stored finding is judged once (alert_judge: new, worsened,
+ * or found without a store) and the decision goes to the webhook (posted as
+ * it comes) and the mail (one message when the walk ends).
  */
 #include "assess/assess.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/mail.h"
 #include "cli/scanopts.h"
 #include "cli/webhook.h"
 #include "store/store.h"
@@ -75,8 +80,10 @@ struct scan_state {
     time_t start;
     bool failed_on;
     struct err err;
-    struct webhook *hook; /* --webhook */
+    struct webhook *hook;       /* --webhook */
+    struct alert_target target; /* its format, key and dashboard (strings: cfg's or getenv's) */
     int hook_wait_ms;
+    struct mail *mail;   /* --mail-to */
     uint64_t checkpoint; /* the newest walk position below which every pair is concluded */
 };
 
@@ -115,13 +122,60 @@ static int st_resume_find(void *arg, const struct scan_cfg *cfg, const char *sco
     return store_scan_argv(s->store, si.id, &out->argv_json, e);
 }
 
+/*
+ * The webhook (--webhook, or PagerDuty's endpoint for --webhook-format pagerduty) and the mail.
+ * A resumed scan whose secret was not stored and is not given again alerts nowhere (the resume
+ * said so).
+ */
+static int alerts_open(struct scan_state *s, const struct scan_cfg *cfg, struct err *e)
+{
+    const char *key = cfg->pagerduty_key ? cfg->pagerduty_key : getenv("AJAR_PAGERDUTY_KEY");
+    const char *url = cfg->webhook;
+    if (!url && cfg->webhook_format == ALERT_PAGERDUTY && !cfg->webhook_redacted)
+        url = ALERT_PAGERDUTY_URL;
+    if (cfg->webhook_format == ALERT_PAGERDUTY && !(key && key[0]) && cfg->pagerduty_key_redacted)
+        url = NULL;
+    s->target.format = cfg->webhook_format;
+    s->target.routing_key = key;
+    s->target.dashboard_url = cfg->dashboard_url;
+    if (url && webhook_open(&s->hook, url, &s->target, e) < 0) return -1;
+    if (cfg->nmail_to) {
+        struct mail_opts mo = {.to = cfg->mail_to,
+                               .nto = cfg->nmail_to,
+                               .from = cfg->mail_from,
+                               .dashboard_url = cfg->dashboard_url,
+                               .wait_ms = cfg->mail_wait_ms};
+        if (mail_open(&s->mail, &mo, e) < 0) return -1;
+    }
+    return 0;
+}
+
+/* One judgement per finding, for every place alerts go. */
+static void st_alert(struct scan_state *s, const struct finding *f)
+{
+    struct alert a;
+    if (!s->hook && !s->mail) return;
+    if (alert_judge(s->store, s->scan_id, f, s->cfg->alert_level, &a) == ALERT_NONE) return;
+    webhook_post(s->hook, &a);
+    mail_add(s->mail, &a);
+}
+
+/* The scan's one mail, when it has anything to say. */
+static void mail_end(struct scan_state *s, const char *coverage)
+{
+    struct err e;
+    if (s->mail && mail_send(s->mail, coverage, &e) < 0) log_warn("mail: not sent: %s", e.msg);
+    mail_free(s->mail);
+    s->mail = NULL;
+}
+
 static int st_begin(void *arg, struct scan_cfg *cfg, uint64_t *resume_pos, struct err *e)
 {
     struct scan_state *s = arg;
     s->cfg = cfg;
     s->start = now_wall();
     s->hook_wait_ms = cfg->webhook_wait_ms;
-    if (cfg->webhook && webhook_open(&s->hook, cfg->webhook, e) < 0) return -1;
+    if (alerts_open(s, cfg, e) < 0) return -1;
     if (cfg->no_db) {
         if (cfg->resume) return err_set(e, "--resume needs a store (drop --no-db)");
         return 0;
@@ -171,7 +225,7 @@ static int st_store(void *arg, struct finding *f)
 {
     struct scan_state *s = arg;
     if (!s->store) {
-        webhook_consider(s->hook, NULL, 0, s->start, f, s->cfg->alert_level);
+        st_alert(s, f);
         return 0;
     }
     enum svc_class cls = catalog_class(f->service);
@@ -211,7 +265,7 @@ static int st_store(void *arg, struct finding *f)
         log_warn("store: %s", s->err.msg);
         return -1;
     }
-    webhook_consider(s->hook, s->store, s->scan_id, s->start, f, s->cfg->alert_level);
+    st_alert(s, f);
     return 0;
 }
 
@@ -356,14 +410,14 @@ static int collect_redo(void *arg, const struct finding *f)
     return 0;
 }
 
-/* What the scan covered, for people and for the webhook; the store's view. */
-static void say_coverage(struct scan_state *s)
+/* What the scan covered, for people, the webhook and the mail (line); the store's view. */
+static void say_coverage(struct scan_state *s, char *line, size_t n)
 {
     struct scan_info si;
     struct err e;
+    line[0] = 0;
     if (store_scan_get(s->store, s->scan_id, &si, &e) < 0) return;
-    char line[256];
-    scan_coverage_text(&si, line, sizeof line);
+    scan_coverage_text(&si, line, n);
     if (si.status != SCAN_COMPLETE || !scan_group_complete(&si))
         log_warn("%s; %lld found closed; continue it with --resume", line, (long long)si.closed);
     else
@@ -401,7 +455,11 @@ static int st_end(void *arg, const struct engine_stats *st, const char *reason, 
 {
     struct scan_state *s = arg;
     int rc = 0;
-    if (!s->store) return 0;
+    char line[256] = "";
+    if (!s->store) {
+        mail_end(s, NULL);
+        return 0;
+    }
     if (reason) {
         /* not complete: keep what is committed and the checkpoint for --resume, and close only
          * what the covered part of the walk saw closed */
@@ -412,7 +470,8 @@ static int st_end(void *arg, const struct engine_stats *st, const char *reason, 
         if (rc == 0) rc = final_pass(s, true, e);
     }
     (void)st;
-    if (rc == 0) say_coverage(s);
+    if (rc == 0) say_coverage(s, line, sizeof line);
+    mail_end(s, line[0] ? line : NULL);
     for (size_t i = 0; i < s->nredo; i++)
         finding_free(&s->redo[i]);
     free(s->redo);
@@ -483,6 +542,7 @@ int cmd_scan(int argc, char **argv)
     };
     int rc = scan_main(argc, argv, &h);
     webhook_close(s.hook, s.hook_wait_ms, NULL);
+    mail_free(s.mail); /* a scan that failed before its end: nothing is sent */
     if (s.store) store_close(s.store);
     return rc;
 }

@@ -6,6 +6,7 @@
 #ifndef AJAR_CLI_SCANOPTS_H
 #define AJAR_CLI_SCANOPTS_H
 
+#include "cli/alert.h"
 #include "core/finding.h"
 #include "core/util.h"
 #include "net/engine.h"
@@ -23,16 +24,24 @@ struct scan_cfg {
     bool resume;       /* --resume */
     int64_t resume_id; /* --resume=ID (0 = the last unfinished scan of this scope) */
     bool has_fail_on;
-    enum severity fail_on;     /* --fail-on LEVEL */
-    const char *webhook;       /* --webhook URL, or NULL */
-    bool webhook_redacted;     /* a stored scan had one; its URL was not stored */
-    enum severity alert_level; /* --alert-level LEVEL (default high) */
-    int webhook_wait_ms;       /* --webhook-wait SECONDS at the end (default 5) */
-    char scope_key[65];        /* SHA-256 hex of the normalised targets, ports and excludes */
-    char args[512];            /* the command line */
-    const char *argv_json;     /* the arguments as a JSON array, secrets redacted */
-    uint64_t walk_total;       /* pairs in this shard's walk */
-    bool want_reach;           /* begin(): report every pair taken from the walk (reach hook) */
+    enum severity fail_on;            /* --fail-on LEVEL */
+    const char *webhook;              /* --webhook URL, or NULL */
+    bool webhook_redacted;            /* a stored scan had one; its URL was not stored */
+    enum severity alert_level;        /* --alert-min LEVEL (alias --alert-level; default high) */
+    int webhook_wait_ms;              /* --webhook-wait SECONDS at the end (default 5) */
+    enum alert_format webhook_format; /* --webhook-format (default json) */
+    const char *pagerduty_key;        /* --pagerduty-key KEY, or NULL ($AJAR_PAGERDUTY_KEY) */
+    bool pagerduty_key_redacted;      /* a stored scan had one; it was not stored */
+    const char *dashboard_url;        /* --dashboard-url URL, or NULL */
+    const char *const *mail_to;       /* --mail-to ADDR (repeatable) */
+    size_t nmail_to;
+    const char *mail_from; /* --mail-from ADDR, or NULL */
+    int mail_wait_ms;      /* --mail-wait SECONDS (default 30) */
+    char scope_key[65];    /* SHA-256 hex of the normalised targets, ports and excludes */
+    char args[512];        /* the command line */
+    const char *argv_json; /* the arguments as a JSON array, secrets redacted */
+    uint64_t walk_total;   /* pairs in this shard's walk */
+    bool want_reach;       /* begin(): report every pair taken from the walk (reach hook) */
 };
 
 /* The unfinished scan a --resume continues (resume_find). */

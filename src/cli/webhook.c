@@ -1,28 +1,27 @@
 /*
  * cli/webhook.c -- alerts to a webhook, off the scan's path.
  *
- * The scan thread decides whether a finding deserves an alert (new: no
- * other scan observed the service, or its first_seen -- the start of its
- * current open period -- is after the last observation: it was closed and
- * opened again; worsened: its severity is above the one of the previous
- * observation of the same service; both from store_history), builds the JSON body and appends it to
- * a ring of WEBHOOK_QUEUE entries under a mutex. It never waits: a full ring drops the alert and
- * counts it.
+ * The scan thread takes alert_judge()'s decision (cli/alert.c), renders
+ * the body in the target's format (cli/alert_fmt.c) and appends it to a
+ * ring of WEBHOOK_QUEUE entries under a mutex. It never waits: a full ring
+ * drops the alert and counts it.
  *
  * The sender thread takes one body at a time and POSTs it: a non-blocking
  * socket, every step polled in slices of 100 ms against the attempt's
  * deadline and the abort flag, so closing never waits for a hung receiver
- * longer than one slice. A 2xx status line is success; anything else
- * (refused, timeout, 500) is retried after 1 s and 2 s, then counted as
- * failed. Only the status line of the answer is read (capped at 1 KiB).
+ * longer than one slice. A 2xx status line is success; a refused
+ * connection, a timeout, a 408, 429 or 5xx is retried after 1 s and 2 s,
+ * then counted as failed; another status (a 400: the body was refused, as
+ * PagerDuty's documentation says, not worth sending again) fails at once.
+ * Only the status line of the answer is read (capped at 1 KiB).
  *
- * Body: {"event":"new"|"worsened"|"found","previous_severity":..,
+ * Body (json): {"event":"new"|"worsened"|"found","previous_severity":..,
  *        "scan":ID,"finding":{the record of docs/record.md}}; when the walk
  *        ends {"event":"scan-end","scan":ID,"coverage":{"status",
- *        "walk_percent","reason","closed","group_complete"},"text":...}
+ *        "walk_percent","reason","closed","group_complete"},"text":...}.
+ *        The other formats: docs/periodic-scans.md.
  */
 #include "cli/webhook.h"
-#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,10 +39,11 @@
 #include <unistd.h>
 
 struct webhook {
-    bool tls;        /* https:// */
-    SSL_CTX *ctx;    /* verifies against the system store (SSL_CERT_FILE/DIR honoured) */
-    bool host_is_ip; /* the certificate must then name the IP address */
-    char host[256];  /* for the Host header, SNI and the certificate check */
+    struct alert_target target; /* how the bodies are rendered (strings borrowed) */
+    bool tls;                   /* https:// */
+    SSL_CTX *ctx;               /* verifies against the system store (SSL_CERT_FILE/DIR honoured) */
+    bool host_is_ip;            /* the certificate must then name the IP address */
+    char host[256];             /* for the Host header, SNI and the certificate check */
     char path[1024];
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -168,7 +168,8 @@ static int tls_step(struct webhook *w, SSL *ssl, int fd, int64_t deadline, int o
     }
 }
 
-/* 0 when the receiver answered 2xx; -1 otherwise (reason in e). */
+/* 0 when the receiver answered 2xx; -2 when its answer says the body will never be taken (a
+ * 4xx but 408 and 429); -1 otherwise, worth another try (reason in e). */
 static int post_once(struct webhook *w, const char *body, struct err *e)
 {
     int rc = -1;
@@ -270,6 +271,7 @@ static int post_once(struct webhook *w, const char *body, struct err *e)
     }
     if (status < 200 || status > 299) {
         err_set(e, "status %u", (unsigned)status);
+        if (status >= 400 && status <= 499 && status != 408 && status != 429) rc = -2;
         goto out;
     }
     rc = 0;
@@ -321,10 +323,13 @@ static void *sender(void *arg)
         struct err e = {{0}};
         for (int t = 0; t < WEBHOOK_TRIES && !sent && !aborted; t++) {
             if (t && (aborted = backoff(w, 1000 << (t - 1)))) break;
-            if (post_once(w, body, &e) == 0)
+            int r = post_once(w, body, &e);
+            if (r == 0) {
                 sent = true;
-            else
+            } else {
                 log_info("webhook: attempt %d: %s", t + 1, e.msg);
+                if (r == -2) break; /* refused for good: sending it again changes nothing */
+            }
         }
         free(body);
         pthread_mutex_lock(&w->mu);
@@ -346,11 +351,15 @@ static void *sender(void *arg)
     return NULL;
 }
 
-int webhook_open(struct webhook **out, const char *url, struct err *e)
+int webhook_open(struct webhook **out, const char *url, const struct alert_target *t, struct err *e)
 {
     char port[8];
+    if (t->format == ALERT_PAGERDUTY && (!t->routing_key || !t->routing_key[0]))
+        return err_set(e, "--webhook-format pagerduty needs a routing key (--pagerduty-key or "
+                          "AJAR_PAGERDUTY_KEY)");
     struct webhook *w = xcalloc(1, sizeof *w);
     if (!w) return err_set(e, "out of memory");
+    w->target = *t;
     if (url_split(url, &w->tls, w->host, sizeof w->host, port, sizeof port, w->path, sizeof w->path,
                   e) < 0) {
         free(w);
@@ -427,85 +436,20 @@ static void enqueue(struct webhook *w, char *body)
     pthread_mutex_unlock(&w->mu);
 }
 
-struct prev_ctx {
-    int64_t scan_id;
-    const struct finding *f;
-    bool found;
-    enum severity sev;
-    time_t time;
-};
-
-/* The last observation of the same service by another scan (history is oldest first). */
-static int prev_obs(void *arg, int64_t scan_id, const struct finding *h)
+void webhook_post(struct webhook *w, const struct alert *a)
 {
-    struct prev_ctx *c = arg;
-    if (scan_id == c->scan_id || h->port != c->f->port || strcmp(h->service, c->f->service) != 0)
-        return 0;
-    c->found = true;
-    c->sev = h->severity;
-    c->time = h->time;
-    return 0;
-}
-
-void webhook_consider(struct webhook *w, struct store *store, int64_t scan_id, time_t scan_start,
-                      const struct finding *f, enum severity level)
-{
-    if (!w || f->severity < level || f->severity == SEV_NONE) return;
-    const char *event = "found";
-    struct prev_ctx c = {.scan_id = scan_id, .f = f};
-    if (store) {
-        struct err e;
-        if (store_history(store, f->ip, f->port, prev_obs, &c, &e) < 0) {
-            log_warn("webhook: history of %s:%u: %s", f->ip, f->port, e.msg);
-            return;
-        }
-        /* never seen by another scan, or open again since its last observation (a new
-         * period): new; else compared with that observation */
-        if (!c.found || (f->first_seen && f->first_seen > c.time)) {
-            event = "new";
-            c.found = false;
-        } else if (f->severity > c.sev) {
-            event = "worsened";
-        } else {
-            return; /* unchanged (or better): already alerted */
-        }
-    }
-    json_t *j = json_object();
-    json_t *rec = finding_to_json(f, false);
-    char *body = NULL;
-    if (j && rec) {
-        json_object_set_new(j, "event", json_string(event));
-        json_object_set_new(j, "severity", json_string(severity_name(f->severity)));
-        if (c.found) json_object_set_new(j, "previous_severity", json_string(severity_name(c.sev)));
-        if (store) json_object_set_new(j, "scan", json_integer(scan_id));
-        json_object_set(j, "finding", rec);
-        body = json_dumps(j, JSON_COMPACT);
-    }
-    json_decref(rec);
-    json_decref(j);
-    enqueue(w, body);
+    if (!w || a->event == ALERT_NONE) return;
+    enqueue(w, alert_render(&w->target, a));
 }
 
 void webhook_scan_end(struct webhook *w, const struct scan_info *si, const char *text)
 {
     if (!w) return;
-    json_t *j = json_object(), *c = json_object();
-    char *body = NULL;
-    if (j && c) {
-        json_object_set_new(c, "status", json_string(scan_status_name(si->status)));
-        json_object_set_new(c, "walk_percent", json_real(scan_walk_percent(si)));
-        json_object_set_new(c, "reason", si->reason[0] ? json_string(si->reason) : json_null());
-        json_object_set_new(c, "closed", json_integer(si->closed));
-        json_object_set_new(c, "group_complete", json_boolean(scan_group_complete(si)));
-        json_object_set_new(j, "event", json_string("scan-end"));
-        json_object_set_new(j, "scan", json_integer(si->id));
-        json_object_set(j, "coverage", c);
-        json_object_set_new(j, "text", json_string(text));
-        body = json_dumps(j, JSON_COMPACT);
-    }
-    json_decref(c);
-    json_decref(j);
-    enqueue(w, body);
+    pthread_mutex_lock(&w->mu);
+    uint64_t alerted = w->st.queued + w->st.dropped;
+    pthread_mutex_unlock(&w->mu);
+    char *body = alert_render_end(&w->target, si, text, alerted);
+    if (body) enqueue(w, body);
 }
 
 void webhook_close(struct webhook *w, int wait_ms, struct webhook_stats *st)
