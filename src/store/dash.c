@@ -246,6 +246,29 @@ int store_obs_get(struct db *d, int64_t id, store_obs_fn fn, void *arg, struct e
     return o.seen ? 1 : 0;
 }
 
+int store_obs_find(struct db *d, int64_t scan, const char *ip, uint16_t port, const char *service,
+                   int64_t *id, struct err *e)
+{
+    struct db_stmt *st = NULL;
+    if (db_prepare(d,
+                   service ? "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
+                             " WHERE o.scan = $1 AND v.address = $2 AND v.port = $3"
+                             " AND v.service = $4 ORDER BY o.id LIMIT 1"
+                           : "SELECT o.id FROM observations o JOIN services v ON v.id = o.service"
+                             " WHERE o.scan = $1 AND v.address = $2 AND v.port = $3"
+                             " ORDER BY o.id LIMIT 1",
+                   &st, e) < 0)
+        return -1;
+    db_bind_int(st, 1, scan);
+    db_bind_text(st, 2, ip);
+    db_bind_int(st, 3, port);
+    if (service) db_bind_text(st, 4, service);
+    int q = db_step(st, e);
+    if (q == 1) *id = db_col_int(st, 0);
+    db_finalize(st);
+    return q < 0 ? -1 : q == 1;
+}
+
 static void conv_hist(struct db_stmt *st, struct store_obs_row *r)
 {
     r->obs = db_col_int(st, 0);

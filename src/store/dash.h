@@ -74,6 +74,11 @@ int store_scan_exists(struct db *d, int64_t id, struct err *e);
 /* The observation id with its service and group (every field of store_obs_row but signals):
  * 1 and fn called, 0 no such observation, -1 error. */
 int store_obs_get(struct db *d, int64_t id, store_obs_fn fn, void *arg, struct err *e);
+/* The observation of scan `scan` at ip:port (of `service`, or the first when NULL): the link an
+ * alert carries, made before the store numbers the observation (cli/alert.c). 1 with *id, 0
+ * none, -1 error. */
+int store_obs_find(struct db *d, int64_t scan, const char *ip, uint16_t port, const char *service,
+                   int64_t *id, struct err *e);
 /* The service's observations over time, oldest first, at most limit (fields: obs, scan,
  * seen_at, product, version, auth, severity, records, bytes, cert). */
 int store_service_history(struct db *d, int64_t service_id, int limit, store_obs_fn fn, void *arg,

@@ -85,7 +85,8 @@ typedef int (*web_page_fn)(struct web_req *r, struct web_resp *o, struct err *e)
 /* ---- pages (pages.c): the routes behind a session ---- */
 int page_overview(struct web_req *r, struct web_resp *o, struct err *e);  /* GET / */
 int page_findings(struct web_req *r, struct web_resp *o, struct err *e);  /* GET /findings */
-int page_finding(struct web_req *r, struct web_resp *o, struct err *e);   /* GET /finding?id= */
+/* GET /finding?id=, or ?scan=&ip=&port=[&service=] */
+int page_finding(struct web_req *r, struct web_resp *o, struct err *e);
 int page_clusters(struct web_req *r, struct web_resp *o, struct err *e);  /* GET /clusters */
 int page_cluster(struct web_req *r, struct web_resp *o, struct err *e);   /* GET /cluster?id= */
 int page_scans(struct web_req *r, struct web_resp *o, struct err *e);     /* GET /scans */

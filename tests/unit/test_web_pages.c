@@ -454,6 +454,18 @@ static void test_pages(int64_t s1, int64_t s2, int64_t big)
     CHECK(has("through a console"));
     str_fmt(b2, sizeof b2, "<a href=\"/finding?id=%lld\">kibana", (long long)od);
     CHECK(has(b2));
+    /* the same page by scan, address, port and service: the link an alert carries */
+    str_fmt(a, sizeof a, "scan=%lld", (long long)s2);
+    CHECK_INT(call(page_finding, a, "ip=10.0.0.4", "port=5601", "service=elasticsearch", NULL),
+              200);
+    CHECK(has("through a console"));
+    CHECK(has(b2));
+    CHECK_INT(call(page_finding, a, "ip=10.0.0.4", "port=5601", "service=kibana", NULL), 200);
+    CHECK(has("reached through this console"));
+    CHECK_INT(call(page_finding, a, "ip=10.0.0.4", "port=5602", "service=kibana", NULL), 404);
+    CHECK_INT(call(page_finding, a, "ip=10.0.0.4", "port=99999", NULL), 400);
+    CHECK_INT(call(page_finding, a, "ip=10.0.0.4", NULL), 400);
+    CHECK_INT(call(page_finding, "scan=x", "ip=10.0.0.4", "port=5601", NULL), 400);
     /* D: the console shows the store reached through it */
     str_fmt(a, sizeof a, "id=%lld", (long long)od);
     CHECK_INT(call(page_finding, a, NULL), 200);
