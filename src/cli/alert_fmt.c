@@ -57,44 +57,60 @@ int alert_append_cut(struct buf *b, const char *s, size_t max)
     return n < strlen(s) ? buf_append(b, "...", 3) : 0;
 }
 
-int alert_slack_text(struct buf *b, const char *s)
+/*
+ * A copy of hostile text as text: valid UTF-8, no control byte, no code point that steers the
+ * reading order (str_sanitize; each becomes '?'). NULL when out of memory.
+ */
+static char *sane(const char *s)
+{
+    size_t n = strlen(s), cap = 3 * n + 1;
+    char *c = xmalloc(cap);
+    if (c) str_sanitize(c, cap, s, n, false);
+    return c;
+}
+
+/* Append s with each character in `from` replaced by the string at the same index of `to`. */
+static int append_mapped(struct buf *b, const char *s, const char *from, const char *const *to)
 {
     for (const char *p = s; *p; p++) {
-        const char *r = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : NULL;
-        if (buf_append(b, r ? r : p, r ? strlen(r) : 1) < 0) return -1;
+        const char *hit = strchr(from, *p);
+        const char *r = hit ? to[hit - from] : p;
+        if (buf_append(b, r, hit ? strlen(r) : 1) < 0) return -1;
     }
     return 0;
 }
 
+int alert_slack_text(struct buf *b, const char *s)
+{
+    static const char *const to[] = {"&amp;", "&lt;", "&gt;"};
+    char *c = sane(s);
+    int rc = c ? append_mapped(b, c, "&<>", to) : -1;
+    free(c);
+    return rc;
+}
+
 int alert_slack_code(struct buf *b, const char *s)
 {
+    static const char *const to[] = {"&amp;", "&lt;", "&gt;", "'"};
     if (!s[0]) return buf_append(b, "-", 1);
-    if (buf_append(b, "`", 1) < 0) return -1;
-    for (const char *p = s; *p; p++) {
-        const char *r = *p == '&'   ? "&amp;"
-                        : *p == '<' ? "&lt;"
-                        : *p == '>' ? "&gt;"
-                        : *p == '`' ? "'"
-                                    : NULL;
-        if (buf_append(b, r ? r : p, r ? strlen(r) : 1) < 0) return -1;
-    }
-    return buf_append(b, "`", 1);
+    char *c = sane(s);
+    int rc = c ? buf_append(b, "`", 1) : -1;
+    if (rc == 0) rc = append_mapped(b, c, "&<>`", to);
+    if (rc == 0) rc = buf_append(b, "`", 1);
+    free(c);
+    return rc;
 }
 
 int alert_md_code(struct buf *b, const char *s)
 {
+    static const char *const to[] = {"'", "@\xE2\x80\x8B"}; /* U+200B after every '@' */
     if (!s[0]) return buf_append(b, "-", 1);
-    if (buf_append(b, "`", 1) < 0) return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p == '`') {
-            if (buf_append(b, "'", 1) < 0) return -1;
-        } else if (*p == '@') {
-            if (buf_append(b, "@\xE2\x80\x8B", 4) < 0) return -1; /* U+200B after it */
-        } else if (buf_append(b, p, 1) < 0) {
-            return -1;
-        }
-    }
-    return buf_append(b, "`", 1);
+    char *c = sane(s);
+    int rc = c ? buf_append(b, "`", 1) : -1;
+    if (rc == 0) rc = append_mapped(b, c, "`@", to);
+    if (rc == 0) rc = buf_append(b, "`", 1);
+    free(c);
+    return rc;
 }
 
 /* A JSON string of s; s sanitized when it is not valid UTF-8. */
@@ -107,6 +123,15 @@ static json_t *jtext(const char *s)
     if (!c) return NULL;
     str_sanitize(c, n + 1, s, n, false);
     j = json_string(c);
+    free(c);
+    return j;
+}
+
+/* A JSON string of hostile text, sanitized (sane()). */
+static json_t *jval(const char *s)
+{
+    char *c = sane(s ? s : "");
+    json_t *j = c ? json_string(c) : NULL;
     free(c);
     return j;
 }
@@ -356,7 +381,9 @@ static json_t *render_mattermost(const struct alert *a, const struct view *v)
     json_t *j = json_object(), *att = json_object(), *atts = json_array(), *fields = json_array();
     struct buf b;
     buf_init(&b, 16384);
-    buf_appendf(&b, "**%s**", v->title);
+    /* the title with the address as code: "[2001:db8::7]" is no link label */
+    buf_appendf(&b, "**%.*s** ", (int)(strstr(v->title, " at ") - v->title + 3), v->title);
+    alert_md_code(&b, v->where);
     if (f->host[0]) {
         buf_append(&b, " (", 2);
         alert_md_code(&b, f->host);
@@ -413,7 +440,7 @@ static json_t *text_run(const char *text, bool bold)
 {
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string("TextRun"));
-    json_object_set_new(o, "text", jtext(text));
+    json_object_set_new(o, "text", jval(text));
     if (bold) json_object_set_new(o, "weight", json_string("Bolder"));
     return o;
 }
@@ -530,9 +557,9 @@ static json_t *render_pagerduty(const struct alert_target *t, const struct alert
     struct buf s;
     buf_init(&s, PD_SUMMARY + 8);
     alert_append_cut(&s, bufs(&b), PD_SUMMARY - 3);
-    json_object_set_new(p, "summary", jtext(bufs(&s)));
+    json_object_set_new(p, "summary", jval(bufs(&s)));
     buf_free(&s);
-    json_object_set_new(p, "source", jtext(f->host[0] ? f->host : v->where));
+    json_object_set_new(p, "source", jval(f->host[0] ? f->host : v->where));
     json_object_set_new(p, "severity", json_string(pd_severity(f->severity)));
     time_fmt_utc(f->time ? f->time : now_wall(), ts, sizeof ts);
     json_object_set_new(p, "timestamp", json_string(ts));
@@ -545,22 +572,22 @@ static json_t *render_pagerduty(const struct alert_target *t, const struct alert
     if (a->scan_id) json_object_set_new(cd, "scan", json_integer(a->scan_id));
     json_object_set_new(cd, "address", json_string(v->where));
     json_object_set_new(cd, "service", json_string(v->svc));
-    if (f->product[0]) json_object_set_new(cd, "product", jtext(f->product));
-    if (f->version[0]) json_object_set_new(cd, "version", jtext(f->version));
+    if (f->product[0]) json_object_set_new(cd, "product", jval(f->product));
+    if (f->version[0]) json_object_set_new(cd, "version", jval(f->version));
     json_object_set_new(cd, "auth", json_string(auth_name(f->auth)));
     if (f->records >= 0) json_object_set_new(cd, "records", json_integer(f->records));
     if (f->bytes >= 0) json_object_set_new(cd, "bytes", json_integer(f->bytes));
     json_t *sig = json_array(), *names = json_array();
     for (int i = 0; i < f->nsignals && i < FINDING_MAX_SIGNALS; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "id", jtext(f->signals[i].id));
+        json_object_set_new(o, "id", jval(f->signals[i].id));
         json_object_set_new(o, "severity", json_string(severity_name(f->signals[i].severity)));
-        json_object_set_new(o, "detail", jtext(f->signals[i].detail));
+        json_object_set_new(o, "detail", jval(f->signals[i].detail));
         json_array_append_new(sig, o);
     }
     json_object_set_new(cd, "signals", sig);
     for (uint32_t i = 0; i < f->names.n && i < 2 * LIST_MAX; i++)
-        json_array_append_new(names, jtext(f->names.v[i]));
+        json_array_append_new(names, jval(f->names.v[i]));
     json_object_set_new(cd, "names", names);
     json_object_set_new(
         cd, "names_total",

@@ -620,7 +620,7 @@ static const struct option *long_opt(const char *arg)
         if (strncmp(o->name, n, len) != 0) continue;
         if (strlen(o->name) == len) return o;                                       /* exact */
         if (hit && (hit->val != o->val || hit->has_arg != o->has_arg)) return NULL; /* ambiguous */
-        hit = o;
+        if (!hit) hit = o;
     }
     return hit;
 }

@@ -5,6 +5,7 @@
  * option on which a resume contradicts the scan. A stored argv is a file a user hands us (the
  * store): garbage, a non-array, non-strings and unknown options are refused, never crash.
  */
+#include "cli/cli.h"
 #include "cli/scan_args.h"
 #include "unit/t.h"
 
@@ -180,6 +181,7 @@ static void test_shown(void)
         {"--db", "postgresql://127.0.0.1/ajar", "postgresql://127.0.0.1/ajar"},
         {"", "https://hooks.example/h/visible", "https://hooks.example/h/visible"},
         {"-p", "6379", "6379"},
+        {"--pagerduty-key", "SECRETR0UT1NGKEY", "<redacted>"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char out[256];
@@ -189,8 +191,135 @@ static void test_shown(void)
     }
 }
 
+/* issue 24: the alert options; the routing key is a secret whatever prefix names it */
+static void test_alert_opts(void)
+{
+    char *argv[] = {"scan",
+                    "--webhook-format",
+                    "pagerduty",
+                    "--pagerduty-k",
+                    "SECRETK1",
+                    "--alert-level",
+                    "critical",
+                    "--dashboard-url",
+                    "https://ajar.example:8443",
+                    "--mail-to",
+                    "soc@example.org",
+                    "--mail-to=ops@example.org",
+                    "--mail-from",
+                    "ajar@example.org",
+                    "--mail-wait",
+                    "9",
+                    "10.0.0.1",
+                    NULL};
+    int n = 0;
+    while (argv[n])
+        n++;
+    struct scan_args a;
+    CHECK(parse(&a, argv) == 0);
+    CHECK(a.cfg.webhook_format == ALERT_PAGERDUTY);
+    CHECK_STR(a.cfg.pagerduty_key, "SECRETK1");
+    CHECK(a.cfg.alert_level == SEV_CRITICAL);
+    CHECK_STR(a.cfg.dashboard_url, "https://ajar.example:8443");
+    CHECK(a.cfg.nmail_to == 2 && !strcmp(a.cfg.mail_to[1], "ops@example.org"));
+    CHECK_STR(a.cfg.mail_from, "ajar@example.org");
+    CHECK_INT(a.cfg.mail_wait_ms, 9000);
+    CHECK_INT(scan_args_check(&a), 0);
+    scan_args_free(&a);
+    char *j = scan_args_json(n, argv);
+    CHECK_MSG(j && !strstr(j, "SECRET"), "%s", j ? j : "(null)");
+    CHECK(j && strstr(j, "\"--pagerduty-k\",\"<redacted>\""));
+    struct err e = {{0}};
+    struct scan_args st;
+    CHECK(j && scan_args_from_json(j, &st, &e) == 0);
+    CHECK(st.cfg.pagerduty_key == NULL && st.cfg.pagerduty_key_redacted);
+    CHECK(st.cfg.webhook_format == ALERT_PAGERDUTY && st.cfg.nmail_to == 2);
+    CHECK_INT(scan_args_check(&st), 0); /* a redacted key is a key the user gives again */
+    /* resuming with the key given again: it replaces the redacted one */
+    struct scan_args now;
+    char *argv2[] = {"scan", "--resume", "--pagerduty-key=SECRETK2", NULL};
+    CHECK(parse(&now, argv2) == 0);
+    scan_args_merge(&st, &now);
+    CHECK(st.cfg.pagerduty_key && !strcmp(st.cfg.pagerduty_key, "SECRETK2"));
+    CHECK(!st.cfg.pagerduty_key_redacted && st.cfg.nmail_to == 2);
+    scan_args_free(&now);
+    scan_args_free(&st);
+    free(j);
+
+    /* the = form and the shortest unique prefix are redacted too; so is a webhook URL */
+    char *argv3[] = {"scan", "--pagerduty-key=SECRETK3", "--pagerd", "SECRETK4",
+                     "--webhook=https://h/SECRETW", "--webhook-f=slack", "1.2.3.4", NULL};
+    j = scan_args_json(7, argv3);
+    CHECK_MSG(j && !strstr(j, "SECRET"), "%s", j ? j : "(null)");
+    CHECK(j && strstr(j, "\"--pagerduty-key=<redacted>\",\"--pagerd\",\"<redacted>\""));
+    CHECK(j && strstr(j, "\"--webhook-f=slack\""));
+    free(j);
+
+    /* scan_args_option: getopt's reading of a name */
+    bool v;
+    CHECK_STR(scan_args_option("--pagerd", &v), "--pagerduty-key");
+    CHECK(v);
+    CHECK_STR(scan_args_option("--webhook=x", &v), "--webhook");
+    CHECK(scan_args_option("--webh", &v) == NULL); /* webhook, -wait, -format */
+    CHECK_STR(scan_args_option("--alert", &v), "--alert-min"); /* two names of one option */
+    CHECK_STR(scan_args_option("--rdns", &v), "--rdns");
+    CHECK(!v);
+    CHECK(scan_args_option("-p", &v) == NULL && scan_args_option("10.0.0.1", &v) == NULL);
+    CHECK(scan_args_option("--nosuch", &v) == NULL);
+
+    /* --alert-min and its old name */
+    char *argv4[] = {"scan", "--alert-min", "low", "1.2.3.4", NULL};
+    CHECK(parse(&a, argv4) == 0 && a.cfg.alert_level == SEV_LOW);
+    scan_args_free(&a);
+
+    /* values refused at once, combinations once merged */
+    static const char *const bad[][4] = {
+        {"--webhook-format", "msteams"},
+        {"--alert-min", "none"},
+        {"--pagerduty-key", ""},
+        {"--pagerduty-key", "has space"},
+        {"--dashboard-url", "https://u:p@h/"},
+        {"--dashboard-url", "ftp://h"},
+        {"--mail-to", "soc@example.org\nBcc: x@y.z"},
+        {"--mail-to", "-oX@y.z"},
+        {"--mail-from", "a b@c.d"},
+        {"--mail-wait", "0"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char *av[] = {"scan", (char *)bad[i][0], (char *)bad[i][1], "1.2.3.4", NULL};
+        CHECK_MSG(parse(&a, av) == EXIT_USAGE, "%s '%s' accepted", bad[i][0], bad[i][1]);
+        scan_args_free(&a);
+    }
+    unsetenv("AJAR_PAGERDUTY_KEY");
+    static const char *const badmix[][5] = {
+        {"--webhook-format", "slack"},                     /* no --webhook */
+        {"--pagerduty-key", "K", "--webhook-format", "json"}, /* a key for no PagerDuty */
+        {"--webhook-format", "pagerduty"},                 /* no key */
+        {"--mail-from", "a@b.c"},                          /* no --mail-to */
+        {"--mail-wait", "5"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(badmix); i++) {
+        char *av[8] = {"scan"};
+        int k = 1;
+        for (int x = 0; x < 4 && badmix[i][x]; x++)
+            av[k++] = (char *)badmix[i][x];
+        av[k++] = "1.2.3.4";
+        av[k] = NULL;
+        CHECK(parse(&a, av) == 0);
+        CHECK_MSG(scan_args_check(&a) == EXIT_USAGE, "%s %s accepted", badmix[i][0],
+                  badmix[i][1]);
+        scan_args_free(&a);
+    }
+    setenv("AJAR_PAGERDUTY_KEY", "FROMENV", 1); /* the key from the environment */
+    char *av5[] = {"scan", "--webhook-format", "pagerduty", "1.2.3.4", NULL};
+    CHECK(parse(&a, av5) == 0 && scan_args_check(&a) == 0);
+    scan_args_free(&a);
+    unsetenv("AJAR_PAGERDUTY_KEY");
+}
+
 int main(void)
 {
+    test_alert_opts();
     test_json_roundtrip();
     test_differ();
     test_hostile_store();
