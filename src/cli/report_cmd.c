@@ -30,7 +30,8 @@ static const char report_usage[] =
     "\n"
     "      --db PATH|URL          the store (default $AJAR_DB, else ./ajar.db)\n"
     "      --scan ID              this scan instead of the newest finished one\n"
-    "  -f, --format FMT           text (default), json, jsonl, csv, html, sarif\n"
+    "  -f, --format FMT           text (default), json, jsonl, csv, html, sarif, ocsf (OCSF\n"
+    "                             Vulnerability Finding events, one a line)\n"
     "      --min-severity LEVEL   only findings at least this severe (info..critical)\n"
     "      --service S            only this service (redis, elasticsearch, ...)\n"
     "      --clusters             list clusters of identical deployments instead of findings\n"
@@ -122,7 +123,7 @@ int cmd_report(int argc, char **argv)
         } else if (!strcmp(name, "--format") || !strcmp(name, "-f")) {
             if (report_format_parse(val, &o.format) < 0)
                 return usage_error("--format: unknown format '%s'%s (text, json, jsonl, csv, "
-                                   "html, sarif)",
+                                   "html, sarif, ocsf)",
                                    val, NULL);
         } else if (!strcmp(name, "--min-severity")) {
             if (severity_parse(val, &o.min_severity) < 0)
@@ -151,8 +152,9 @@ int cmd_report(int argc, char **argv)
         return usage_error("--by owner needs --owners FILE%s%s", "", NULL);
     if (owners_path && o.by != REPORT_BY_OWNER)
         return usage_error("--owners needs --by owner%s%s", "", NULL);
-    if (o.clusters && o.format == REPORT_SARIF)
-        return usage_error("--clusters does not apply to --format sarif%s%s", "", NULL);
+    if (o.clusters && (o.format == REPORT_SARIF || o.format == REPORT_OCSF))
+        return usage_error("--clusters does not apply to --format %s%s",
+                           report_format_name(o.format), NULL);
 
     if (!db) db = getenv("AJAR_DB");
     if (!db || !db[0]) db = STORE_DEFAULT_PATH;

@@ -385,6 +385,7 @@ int report_machine_add(struct report *r, const struct finding *f, struct err *e)
 {
     const char *owner = r->o.owners ? kit_owner_of(r->o.owners, f->ip) : NULL;
     if (r->o.format == REPORT_SARIF) return sarif_result(r, f, owner, e);
+    if (r->o.format == REPORT_OCSF) return report_ocsf_add(r, f, owner, e);
     json_t *rec = finding_to_json(f, false);
     if (!rec) return err_set(e, "out of memory");
     if (owner) json_object_set_new(rec, "owner", json_string(owner));

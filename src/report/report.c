@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const format_names[] = {"text", "json", "jsonl", "csv", "html", "sarif"};
+static const char *const format_names[] = {"text", "json", "jsonl", "csv", "html", "sarif", "ocsf"};
 
 int report_format_parse(const char *s, enum report_format *out)
 {
@@ -264,6 +264,8 @@ int report_new(struct report **out, const struct report_opts *o, FILE *fp, struc
     *out = NULL;
     if (o->clusters && o->format == REPORT_SARIF)
         return err_set(e, "clusters are not a SARIF report");
+    if (o->clusters && o->format == REPORT_OCSF)
+        return err_set(e, "clusters are not OCSF findings");
     if (o->by == REPORT_BY_OWNER && !o->owners) return err_set(e, "--by owner needs the owners");
     struct report *r = xcalloc(1, sizeof *r);
     if (!r) return err_set(e, "out of memory");

@@ -11,7 +11,7 @@
  * personal-data view) are applied inside report_add(), so every format and
  * every caller agree on what is in the report.
  *
- * Machine formats without a summary (json, jsonl, csv, sarif) stream: a
+ * Machine formats without a summary (json, jsonl, csv, sarif, ocsf) stream: a
  * finding is written when it is added and nothing is kept, so a report of
  * millions of findings needs no memory in proportion. Text and HTML (and
  * --clusters, in any format) need the whole picture before the first line
@@ -39,7 +39,8 @@ enum report_format {
     REPORT_JSONL,
     REPORT_CSV,
     REPORT_HTML,
-    REPORT_SARIF
+    REPORT_SARIF,
+    REPORT_OCSF /* OCSF Vulnerability Finding events, one a line (ocsf.c) */
 };
 
 /* "text", "json", ... ; -1 on an unknown name. */

@@ -96,6 +96,8 @@ int report_machine_add(struct report *r, const struct finding *f, struct err *e)
 int report_machine_begin(struct report *r, struct err *e);
 int report_machine_finish(struct report *r, struct err *e);
 int report_clusters_machine(struct report *r, struct err *e);
+/* One OCSF Vulnerability Finding line for f (nothing for a finding without a signal); ocsf.c. */
+int report_ocsf_add(struct report *r, const struct finding *f, const char *owner, struct err *e);
 
 /* Shared helpers (report.c). */
 /* Is the report grouped (--by anything)? */

@@ -83,8 +83,8 @@ struct web_resp {
 typedef int (*web_page_fn)(struct web_req *r, struct web_resp *o, struct err *e);
 
 /* ---- pages (pages.c): the routes behind a session ---- */
-int page_overview(struct web_req *r, struct web_resp *o, struct err *e);  /* GET / */
-int page_findings(struct web_req *r, struct web_resp *o, struct err *e);  /* GET /findings */
+int page_overview(struct web_req *r, struct web_resp *o, struct err *e); /* GET / */
+int page_findings(struct web_req *r, struct web_resp *o, struct err *e); /* GET /findings */
 /* GET /finding?id=, or ?scan=&ip=&port=[&service=] */
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e);
 int page_clusters(struct web_req *r, struct web_resp *o, struct err *e);  /* GET /clusters */

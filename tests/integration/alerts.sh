@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Integration: alerts where teams read them (issue 24). On 127.0.213.0/24 only:
-#  - a fake CouchDB (127.0.213.10) in admin party whose vendor and database names are
-#    hostile ("<!channel>", "@all", "[x](http://evil)", "![i](...)"), a fake Redis
-#    (127.0.213.11) that requires a password or not, and tests/tools/alert_receiver.py
+#  - tests/tools/fake_couchdb.py (127.0.213.10): admin party, hostile vendor and database
+#    names ("<!channel>", "@all", "[x](http://evil)", "![i](...)"); tests/tools/fake_redis.py
+#    (127.0.213.11): a password required or not; and tests/tools/alert_receiver.py
 #    (127.0.213.200) playing json, Slack, Mattermost, Teams and PagerDuty: each POST is
 #    checked against the fields that receiver requires and a malformed one gets a 400
 #  - per format: one alert per new finding, accepted by its receiver, the hostile strings
@@ -21,65 +21,6 @@ cd "$(dirname "$0")/../.."
 
 N=127.0.213
 RP=18213
-cat >"$T_TMP/couch.py" <<'PY'
-import http.server, json, sys
-NAMES = ["<!channel> ping", "@all", "[x](http://evil.example)", "a`b",
-         "![i](http://evil.example/p.png)", "user_db"]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def js(self, obj):
-        b = json.dumps(obj).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def do_GET(self):
-        if self.path == "/":
-            return self.js({"couchdb": "Welcome", "version": "3.3.2",
-                            "vendor": {"name": "<!here> [v](http://evil.example) @channel"}})
-        if self.path == "/_session":
-            return self.js({"ok": True, "userCtx": {"name": None, "roles": ["_admin"]}})
-        if self.path == "/_all_dbs":
-            return self.js(NAMES)
-        if self.path == "/_dbs_info":
-            return self.js([{"key": n, "info": {"db_name": n, "doc_count": 100,
-                                                "sizes": {"file": 4096}}} for n in NAMES])
-        self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers()
-class S(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-h, p = sys.argv[1].rsplit(":", 1)
-srv = S((h, int(p)), H)
-print("ready", flush=True)
-srv.serve_forever()
-PY
-cat >"$T_TMP/redis.py" <<'PY'
-import os, socket, sys, threading
-mode_file, addr = sys.argv[1], sys.argv[2]
-info = b"# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n"
-def serve(c):
-    try:
-        data = b""
-        while b"INFO\r\n" not in data:
-            d = c.recv(4096)
-            if not d: break
-            data += d
-        if open(mode_file).read().strip() == "auth":
-            c.sendall(b"-NOAUTH Authentication required.\r\n")
-        else:
-            c.sendall(b"$%d\r\n%s\r\n" % (len(info), info))
-    except OSError:
-        pass
-    c.close()
-h, p = addr.rsplit(":", 1)
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((h, int(p))); s.listen(16)
-print("ready", flush=True)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
 cat >"$T_TMP/sendmail" <<'SH'
 #!/bin/sh
 # a fake sendmail: its arguments, then the message it was given, one file per call
@@ -96,8 +37,8 @@ SH
 chmod 755 "$T_TMP/sendmail"
 wait_ready() { for _ in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 echo open >"$T_TMP/redis.mode"
-bg python3 "$T_TMP/couch.py" $N.10:5984 >"$T_TMP/couch.ready" 2>&1
-bg python3 "$T_TMP/redis.py" "$T_TMP/redis.mode" $N.11:6379 >"$T_TMP/redis.ready" 2>&1
+bg python3 tests/tools/fake_couchdb.py $N.10:5984 >"$T_TMP/couch.ready" 2>&1
+bg python3 tests/tools/fake_redis.py "$T_TMP/redis.mode" $N.11:6379 >"$T_TMP/redis.ready" 2>&1
 bg python3 tests/tools/alert_receiver.py --log "$T_TMP/recv" $N.200:$RP >"$T_TMP/recv.ready" 2>&1
 wait_ready "$T_TMP/couch.ready" && wait_ready "$T_TMP/redis.ready" && wait_ready "$T_TMP/recv.ready" ||
     { bad "helpers did not start"; cat "$T_TMP"/*.ready; t_end; exit 1; }

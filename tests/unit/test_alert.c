@@ -143,8 +143,8 @@ static int md_all(const json_t *j)
  * angle bracket), the rest TextRuns with no control byte or reading-order override. */
 static int teams_ok(const json_t *msg)
 {
-    const json_t *card = json_object_get(json_array_get(json_object_get(msg, "attachments"), 0),
-                                         "content");
+    const json_t *card =
+        json_object_get(json_array_get(json_object_get(msg, "attachments"), 0), "content");
     const json_t *body = json_object_get(card, "body");
     if (!json_is_array(body) || !json_array_size(body)) return 0;
     size_t i;
@@ -239,10 +239,9 @@ static void test_url(void)
     struct err e;
     CHECK(alert_dashboard_url_check("https://ajar.example:8443", &e) == 0);
     CHECK(alert_dashboard_url_check("http://127.0.0.1:8080/prefix/", &e) == 0);
-    const char *bad[] = {"ftp://x",         "https://",          "https://u:p@h/",
-                         "https://h/a b",   "https://h/\"x",     "https://h/<x>",
-                         "https://h/?q=1",  "https://h/#frag",   "https://h/a|b",
-                         "javascript:x",    "https://h/\r\nX: y"};
+    const char *bad[] = {"ftp://x",       "https://",      "https://u:p@h/",    "https://h/a b",
+                         "https://h/\"x", "https://h/<x>", "https://h/?q=1",    "https://h/#frag",
+                         "https://h/a|b", "javascript:x",  "https://h/\r\nX: y"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++)
         CHECK_MSG(alert_dashboard_url_check(bad[i], &e) < 0, "%s accepted", bad[i]);
     finding_free(&f);
@@ -252,8 +251,8 @@ static void test_formats(void)
 {
     struct finding f;
     hostile(&f);
-    struct alert a = {.event = ALERT_WORSENED, .has_prev = true, .prev = SEV_HIGH, .scan_id = 7,
-                      .f = &f};
+    struct alert a = {
+        .event = ALERT_WORSENED, .has_prev = true, .prev = SEV_HIGH, .scan_id = 7, .f = &f};
     const char *dash = "https://ajar.example";
 
     /* json: the body ajar always posted, and the link */
@@ -313,7 +312,8 @@ static void test_formats(void)
     CHECK_STR(jget(at, "content.type"), "AdaptiveCard");
     CHECK_STR(jget(at, "content.version"), "1.4");
     CHECK(teams_ok(j));
-    const json_t *act = json_array_get(json_object_get(json_object_get(at, "content"), "actions"), 0);
+    const json_t *act =
+        json_array_get(json_object_get(json_object_get(at, "content"), "actions"), 0);
     CHECK_STR(jget(act, "type"), "Action.OpenUrl");
     CHECK(jget(act, "url") && !strncmp(jget(act, "url"), dash, strlen(dash)));
     s = json_dumps(j, 0);
@@ -333,9 +333,8 @@ static void test_formats(void)
     CHECK_STR(jget(j, "payload.class"), "worsened");
     CHECK_STR(jget(j, "payload.custom_details.previous_severity"), "high");
     CHECK_STR(jget(j, "payload.custom_details.product"), HOSTILE_PRODUCT);
-    CHECK(json_array_size(json_object_get(json_object_get(json_object_get(j, "payload"),
-                                                          "custom_details"),
-                                          "signals")) == 2);
+    CHECK(json_array_size(json_object_get(
+              json_object_get(json_object_get(j, "payload"), "custom_details"), "signals")) == 2);
     CHECK_STR(jget(json_array_get(json_object_get(j, "links"), 0), "href"),
               "https://ajar.example/finding?scan=7&ip=10.0.0.5&port=9200&service=elasticsearch");
     json_decref(j);
@@ -451,8 +450,11 @@ static void test_mail_addr(void)
 static void test_mail(void)
 {
     const char *to[] = {"soc@example.org", "ops@example.org"};
-    struct mail_opts o = {.to = to, .nto = 2, .from = "ajar@example.org",
-                          .dashboard_url = "https://ajar.example", .wait_ms = 1000};
+    struct mail_opts o = {.to = to,
+                          .nto = 2,
+                          .from = "ajar@example.org",
+                          .dashboard_url = "https://ajar.example",
+                          .wait_ms = 1000};
     struct mail *m = NULL;
     struct err e;
     CHECK(mail_open(&m, &o, &e) == 0);
@@ -515,7 +517,8 @@ static void test_mail(void)
     buf_init(&msg, 16 << 20);
     CHECK(mail_compose(m, NULL, T0, &msg) == 0);
     CHECK(msg.data && strstr((char *)msg.data, "and 5 more not listed"));
-    CHECK(msg.data && strstr((char *)msg.data, "Subject: ajar: 1004 new and 1 worsened findings\n"));
+    CHECK(msg.data &&
+          strstr((char *)msg.data, "Subject: ajar: 1004 new and 1 worsened findings\n"));
     buf_free(&msg);
     mail_free(m);
     finding_free(&f);
@@ -542,10 +545,39 @@ static uint32_t rnd(void)
 
 static void rnd_str(char *out, size_t n)
 {
-    static const char *const bits[] = {
-        "<",  ">",  "&", "`", "@",   "[", "]",  "(",  ")",  "!",   "*",        "_",
-        "~",  "|",  "\\", "\"", "'", "\n", "\r", "\t", "@all", "<!channel>", "http://evil/",
-        "é", "\xE2\x80\xAE", "\xff", "\xc3", "a", "0", " ",  ":",   "&amp;",    "\xF0\x9F\x92\xA3"};
+    static const char *const bits[] = {"<",
+                                       ">",
+                                       "&",
+                                       "`",
+                                       "@",
+                                       "[",
+                                       "]",
+                                       "(",
+                                       ")",
+                                       "!",
+                                       "*",
+                                       "_",
+                                       "~",
+                                       "|",
+                                       "\\",
+                                       "\"",
+                                       "'",
+                                       "\n",
+                                       "\r",
+                                       "\t",
+                                       "@all",
+                                       "<!channel>",
+                                       "http://evil/",
+                                       "é",
+                                       "\xE2\x80\xAE",
+                                       "\xff",
+                                       "\xc3",
+                                       "a",
+                                       "0",
+                                       " ",
+                                       ":",
+                                       "&amp;",
+                                       "\xF0\x9F\x92\xA3"};
     size_t k = 0, parts = rnd() % 12;
     for (size_t i = 0; i < parts; i++) {
         const char *b = bits[rnd() % ARRAY_LEN(bits)];
@@ -583,8 +615,11 @@ static void test_random(void)
             finding_add_signal(&f, "no-auth", SEV_HIGH, "%s", s);
         }
         if (it % 7 == 0) str_copy(f.signals[0].detail, "\xff<\x01>", sizeof f.signals[0].detail);
-        struct alert a = {.event = it % 2 ? ALERT_NEW : ALERT_WORSENED, .has_prev = it % 2 == 0,
-                          .prev = SEV_LOW, .scan_id = it, .f = &f};
+        struct alert a = {.event = it % 2 ? ALERT_NEW : ALERT_WORSENED,
+                          .has_prev = it % 2 == 0,
+                          .prev = SEV_LOW,
+                          .scan_id = it,
+                          .f = &f};
         for (enum alert_format fm = ALERT_JSON; fm <= ALERT_PAGERDUTY; fm++) {
             struct alert_target t = {fm, "key", it % 2 ? "https://d.example" : NULL};
             char *body = alert_render(&t, &a);

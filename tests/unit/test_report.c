@@ -262,6 +262,54 @@ static void test_sarif(struct finding *v)
 }
 
 /* No http:// or https:// outside escaped data; the hostile name escaped; SVG present. */
+/* OCSF: one Vulnerability Finding per finding with a signal; the full OCSF check against the
+ * published schema is tests/integration/ocsf.sh. */
+static void test_ocsf(struct finding *v)
+{
+    struct report_opts o = {.format = REPORT_OCSF};
+    char *s = render(&o, v, 4);
+    CHECK(s != NULL);
+    if (!s) return;
+    size_t want = 0;
+    for (int i = 0; i < 4; i++)
+        want += v[i].nsignals > 0;
+    CHECK_INT(count_lines(s), want);
+    json_error_t je;
+    json_t *e = json_loadb(s, strcspn(s, "\n"), 0, &je);
+    CHECK(e != NULL);
+    CHECK_INT(json_integer_value(json_object_get(e, "class_uid")), 2002);
+    CHECK_INT(json_integer_value(json_object_get(e, "category_uid")), 2);
+    /* first seen a day before the scan: an update of a finding already reported */
+    CHECK_INT(json_integer_value(json_object_get(e, "activity_id")), 2);
+    CHECK_INT(json_integer_value(json_object_get(e, "type_uid")), 200202);
+    CHECK_INT(json_integer_value(json_object_get(e, "severity_id")), 5);
+    CHECK_INT(json_integer_value(json_object_get(e, "time")), (json_int_t)T0 * 1000);
+    const json_t *fi = json_object_get(e, "finding_info");
+    CHECK_STR(json_string_value(json_object_get(fi, "uid")),
+              "ajar/tcp/203.0.113.7:9200/elasticsearch");
+    const json_t *vu = json_object_get(e, "vulnerabilities");
+    CHECK_INT(json_array_size(vu), v[0].nsignals);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(json_array_get(vu, 0), "advisory"), "uid")),
+              "ajar:no-auth");
+    const json_t *meta = json_object_get(e, "metadata");
+    CHECK_STR(json_string_value(json_object_get(meta, "version")), "1.8.0");
+    CHECK_STR(json_string_value(json_object_get(meta, "correlation_uid")), "scan-7");
+    const json_t *rec = json_object_get(json_object_get(e, "unmapped"), "ajar");
+    CHECK_STR(json_string_value(
+                  json_array_get(json_object_get(json_object_get(rec, "data"), "names"), 0)),
+              "<script>alert(1)</script>, \"quoted\" name");
+    json_decref(e);
+    free(s);
+    /* clusters are not findings */
+    struct report *r = NULL;
+    struct err er;
+    o.clusters = true;
+    CHECK(report_new(&r, &o, stdout, &er) < 0);
+    enum report_format f;
+    CHECK(report_format_parse("ocsf", &f) == 0 && f == REPORT_OCSF);
+}
+
 static void test_html(struct finding *v)
 {
     struct report_opts o = {.format = REPORT_HTML};
@@ -782,6 +830,7 @@ int main(void)
     test_text_c1(v);
     test_json(v);
     test_sarif(v);
+    test_ocsf(v);
     test_html(v);
     test_text(v);
     test_filters(v);

@@ -247,8 +247,14 @@ static void test_alert_opts(void)
     free(j);
 
     /* the = form and the shortest unique prefix are redacted too; so is a webhook URL */
-    char *argv3[] = {"scan", "--pagerduty-key=SECRETK3", "--pagerd", "SECRETK4",
-                     "--webhook=https://h/SECRETW", "--webhook-f=slack", "1.2.3.4", NULL};
+    char *argv3[] = {"scan",
+                     "--pagerduty-key=SECRETK3",
+                     "--pagerd",
+                     "SECRETK4",
+                     "--webhook=https://h/SECRETW",
+                     "--webhook-f=slack",
+                     "1.2.3.4",
+                     NULL};
     j = scan_args_json(7, argv3);
     CHECK_MSG(j && !strstr(j, "SECRET"), "%s", j ? j : "(null)");
     CHECK(j && strstr(j, "\"--pagerduty-key=<redacted>\",\"--pagerd\",\"<redacted>\""));
@@ -260,7 +266,7 @@ static void test_alert_opts(void)
     CHECK_STR(scan_args_option("--pagerd", &v), "--pagerduty-key");
     CHECK(v);
     CHECK_STR(scan_args_option("--webhook=x", &v), "--webhook");
-    CHECK(scan_args_option("--webh", &v) == NULL); /* webhook, -wait, -format */
+    CHECK(scan_args_option("--webh", &v) == NULL);             /* webhook, -wait, -format */
     CHECK_STR(scan_args_option("--alert", &v), "--alert-min"); /* two names of one option */
     CHECK_STR(scan_args_option("--rdns", &v), "--rdns");
     CHECK(!v);
@@ -292,10 +298,10 @@ static void test_alert_opts(void)
     }
     unsetenv("AJAR_PAGERDUTY_KEY");
     static const char *const badmix[][5] = {
-        {"--webhook-format", "slack"},                     /* no --webhook */
+        {"--webhook-format", "slack"},                        /* no --webhook */
         {"--pagerduty-key", "K", "--webhook-format", "json"}, /* a key for no PagerDuty */
-        {"--webhook-format", "pagerduty"},                 /* no key */
-        {"--mail-from", "a@b.c"},                          /* no --mail-to */
+        {"--webhook-format", "pagerduty"},                    /* no key */
+        {"--mail-from", "a@b.c"},                             /* no --mail-to */
         {"--mail-wait", "5"},
     };
     for (size_t i = 0; i < ARRAY_LEN(badmix); i++) {
@@ -306,8 +312,7 @@ static void test_alert_opts(void)
         av[k++] = "1.2.3.4";
         av[k] = NULL;
         CHECK(parse(&a, av) == 0);
-        CHECK_MSG(scan_args_check(&a) == EXIT_USAGE, "%s %s accepted", badmix[i][0],
-                  badmix[i][1]);
+        CHECK_MSG(scan_args_check(&a) == EXIT_USAGE, "%s %s accepted", badmix[i][0], badmix[i][1]);
         scan_args_free(&a);
     }
     setenv("AJAR_PAGERDUTY_KEY", "FROMENV", 1); /* the key from the environment */
