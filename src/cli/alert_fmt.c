@@ -116,7 +116,8 @@ int alert_md_code(struct buf *b, const char *s)
 /* A JSON string of s; s sanitized when it is not valid UTF-8. */
 static json_t *jtext(const char *s)
 {
-    json_t *j = json_string(s ? s : "");
+    if (!s) s = "";
+    json_t *j = json_string(s);
     if (j) return j;
     size_t n = strlen(s);
     char *c = xmalloc(n + 1);

@@ -417,7 +417,6 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
         rc = rc < 0 ? EXIT_OK : rc;
         goto out;
     }
-    rc = EXIT_USAGE;
     /* the stored arguments are the user's as typed (a resumed scan keeps its own) */
     if (!(argv_json = scan_args_json(argc, argv))) {
         rc = EXIT_RUNTIME;
