@@ -2,10 +2,10 @@
  * report/ocsf.c -- `ajar report --format ocsf`: each finding as an OCSF
  * Vulnerability Finding (class_uid 2002, OCSF 1.8.0), one event a line.
  *
- * OCSF (the Open Cybersecurity Schema Framework) is what security data
- * lakes and SIEMs read without a parser of their own: Amazon Security Lake
- * stores it, Splunk, Google SecOps, IBM QRadar, CrowdStrike and others map
- * it; docs/report.md says why it was chosen over DefectDojo's import format.
+ * OCSF (the Open Cybersecurity Schema Framework) is a vendor-neutral
+ * schema for security events: Amazon Security Lake stores it as is, SIEMs
+ * and log pipelines map it; docs/report.md says why it was chosen over
+ * DefectDojo's import format.
  *
  * One event per finding with at least one signal (a service without a
  * signal is an inventory line, not a vulnerability; `--format jsonl` lists
