@@ -92,6 +92,7 @@ report jsonl.jsonl -f jsonl
 report csv.csv -f csv
 report html.html -f html
 report sarif.sarif -f sarif
+report ocsf.ocsf -f ocsf
 # the oldest scan: "first scan of this scope"
 report scan1.txt --scan 1
 # the filters, in the heading and the rows

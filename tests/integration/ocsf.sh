@@ -35,6 +35,9 @@ check_eq "report --format ocsf: exit status" "$?" 0
 "$AJAR" report --db "$DB" --scan 2 --format ocsf >"$T_TMP/r2.ocsf"
 check "scan 1: every event valid against OCSF 1.8.0 Vulnerability Finding" validate "$T_TMP/r1.ocsf"
 check "scan 2: every event valid" validate "$T_TMP/r2.ocsf"
+# the golden report of a 500-finding store with attribution (AS, country, cloud provider and
+# region): the fields this small scan does not have
+check "the golden ocsf report (500 findings, attribution) valid" validate tests/golden/report/ocsf.ocsf
 check_eq "one event per finding with a signal (CouchDB, Redis; not the silent port)" \
     "$(jq -r '.resources[0].name' "$T_TMP/r1.ocsf" | sort | tr '\n' ' ')" "couchdb redis "
 check_eq "scan 1 creates, scan 2 updates" \
