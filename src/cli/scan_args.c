@@ -243,7 +243,79 @@ static void args_init(struct scan_args *a)
     a->cfg.mail_wait_ms = MAIL_WAIT_MS_DEF;
 }
 
-/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. */
+/* The alert options of issue 24 (--webhook-format, --pagerduty-key, --dashboard-url, --mail-*):
+ * 0, or EXIT_USAGE after saying why (EXIT_RUNTIME when out of memory). */
+static int apply_alert_opt(struct scan_args *a, int c, const char *arg)
+{
+    uint64_t v = 0;
+    switch (c) {
+    case O_WHFORMAT:
+        if (alert_format_parse(arg, &a->cfg.webhook_format) < 0) {
+            fprintf(stderr,
+                    "ajar scan: bad value for --webhook-format: '%s' (json, slack, mattermost, "
+                    "teams, pagerduty)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        break;
+    case O_PDKEY: {
+        if (!strcmp(arg, REDACTED)) { /* a stored scan's: not given again */
+            a->given &= ~opt_bit(c);
+            a->cfg.pagerduty_key_redacted = true;
+            break;
+        }
+        size_t kl = strlen(arg);
+        bool ok = kl > 0 && kl <= 128;
+        for (size_t i = 0; i < kl && ok; i++)
+            ok = arg[i] > ' ' && arg[i] < 0x7f;
+        if (!ok) { /* the key itself is never printed */
+            fprintf(stderr, "ajar scan: bad value for --pagerduty-key (1 to 128 printable "
+                            "characters)\n");
+            return EXIT_USAGE;
+        }
+        a->cfg.pagerduty_key = arg;
+        break;
+    }
+    case O_DASHURL: {
+        struct err de;
+        if (alert_dashboard_url_check(arg, &de) < 0) {
+            fprintf(stderr, "ajar scan: %s\n", de.msg);
+            return EXIT_USAGE;
+        }
+        a->cfg.dashboard_url = arg;
+        break;
+    }
+    case O_MAILTO:
+    case O_MAILFROM: {
+        struct err me;
+        if (mail_addr_check(arg, &me) < 0) {
+            fprintf(stderr, "ajar scan: %s: %s\n", c == O_MAILTO ? "--mail-to" : "--mail-from",
+                    me.msg);
+            return EXIT_USAGE;
+        }
+        if (c == O_MAILFROM)
+            a->cfg.mail_from = arg;
+        else if (strv_push(&a->mailto, arg) < 0)
+            return EXIT_RUNTIME;
+        break;
+    }
+    case O_MAILWAIT:
+        if (parse_int_opt("--mail-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
+        if (v == 0) {
+            fprintf(stderr, "ajar scan: bad value for --mail-wait: '%s' (want a positive number)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        a->cfg.mail_wait_ms = (int)v * 1000;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. One case per option, flat:
+ * long, but each case reads alone (the alert options are apply_alert_opt's). */
 static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *const *argv)
 {
     uint64_t v = 0;
@@ -407,60 +479,12 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         }
         break;
     case O_WHFORMAT:
-        if (alert_format_parse(arg, &a->cfg.webhook_format) < 0) {
-            fprintf(stderr,
-                    "ajar scan: bad value for --webhook-format: '%s' (json, slack, mattermost, "
-                    "teams, pagerduty)\n",
-                    arg);
-            return EXIT_USAGE;
-        }
-        break;
-    case O_PDKEY: {
-        if (!strcmp(arg, REDACTED)) { /* a stored scan's: not given again */
-            a->given &= ~opt_bit(c);
-            a->cfg.pagerduty_key_redacted = true;
-            break;
-        }
-        size_t kl = strlen(arg);
-        bool ok = kl > 0 && kl <= 128;
-        for (size_t i = 0; i < kl && ok; i++)
-            ok = arg[i] > ' ' && arg[i] < 0x7f;
-        if (!ok) { /* the key itself is never printed */
-            fprintf(stderr, "ajar scan: bad value for --pagerduty-key (1 to 128 printable "
-                            "characters)\n");
-            return EXIT_USAGE;
-        }
-        a->cfg.pagerduty_key = arg;
-        break;
-    }
-    case O_DASHURL: {
-        struct err de;
-        if (alert_dashboard_url_check(arg, &de) < 0) {
-            fprintf(stderr, "ajar scan: %s\n", de.msg);
-            return EXIT_USAGE;
-        }
-        a->cfg.dashboard_url = arg;
-        break;
-    }
+    case O_PDKEY:
+    case O_DASHURL:
     case O_MAILTO:
-    case O_MAILFROM: {
-        struct err me;
-        if (mail_addr_check(arg, &me) < 0) {
-            fprintf(stderr, "ajar scan: %s: %s\n", c == O_MAILTO ? "--mail-to" : "--mail-from",
-                    me.msg);
-            return EXIT_USAGE;
-        }
-        if (c == O_MAILFROM)
-            a->cfg.mail_from = arg;
-        else if (strv_push(&a->mailto, arg) < 0)
-            return EXIT_RUNTIME;
-        break;
-    }
+    case O_MAILFROM:
     case O_MAILWAIT:
-        if (parse_int_opt("--mail-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
-        if (v == 0) goto bad_zero;
-        a->cfg.mail_wait_ms = (int)v * 1000;
-        break;
+        return apply_alert_opt(a, c, arg);
     case O_WHWAIT:
         if (parse_int_opt("--webhook-wait", arg, 3600, &v) < 0) return EXIT_USAGE;
         a->cfg.webhook_wait_ms = (int)v * 1000;

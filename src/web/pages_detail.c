@@ -649,7 +649,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t id;
     int a = wp_arg_id(r, "id", &id);
-    if (a == 1 && web_arg(r, "scan")) {
+    if (a == 1 && web_arg(r, "scan")) { /* the link an alert carries (store_obs_find) */
         int64_t scan;
         uint64_t port;
         const char *ip = web_arg(r, "ip"), *ps = web_arg(r, "port"), *svc = web_arg(r, "service");
@@ -657,12 +657,11 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
             parse_u64(ps, 65535, &port) < 0 || (svc && strlen(svc) > 64))
             return wp_error_page(r, o, 400, "Bad request",
                                  "Which finding? (/finding?scan=ID&ip=ADDRESS&port=PORT)");
-        int q = store_obs_find(r->db, scan, ip, (uint16_t)port, svc && svc[0] ? svc : NULL, &id, e);
-        if (q < 0) return -1;
-        if (q == 0) /* the same answer as an id that is not there (or out of a viewer's scope) */
-            return wp_error_page(r, o, 404, "No such finding",
-                                 "No observation with this number is in the store.");
-        a = 0; /* then as /finding?id=: the viewer's scope is checked on the observation */
+        /* then as /finding?id= (the viewer's scope is checked on the observation); none found
+         * leaves id 0, which no observation has: the same 404 */
+        if (store_obs_find(r->db, scan, ip, (uint16_t)port, svc && svc[0] ? svc : NULL, &id, e) < 0)
+            return -1;
+        a = 0;
     }
     if (a == 1) return wp_error_page(r, o, 400, "Bad request", "Which finding? (/finding?id=...)");
     if (a < 0) return wp_error_page(r, o, 400, "Bad request", "id must be a finding's number.");
