@@ -17,6 +17,7 @@
  * dashboard's /finding page finds the observation (web/pages_detail.c).
  */
 #include "cli/alert.h"
+#include "kit/kit.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -116,21 +117,6 @@ int alert_dashboard_url_check(const char *url, struct err *e)
     return 0;
 }
 
-/* Percent-encode s (RFC 3986: everything but the unreserved characters) into b. */
-static void url_encode(struct buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            buf_append(b, p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_append(b, esc, 3);
-        }
-    }
-}
-
 size_t alert_finding_url(const struct alert_target *t, const struct alert *a, char *out, size_t n)
 {
     if (n) out[0] = 0;
@@ -142,9 +128,9 @@ size_t alert_finding_url(const struct alert_target *t, const struct alert *a, ch
         bl--;
     buf_append(&b, t->dashboard_url, bl);
     buf_appendf(&b, "/finding?scan=%lld&ip=", (long long)a->scan_id);
-    url_encode(&b, a->f->ip);
+    kit_url(&b, a->f->ip);
     buf_appendf(&b, "&port=%u&service=", a->f->port);
-    url_encode(&b, a->f->service[0] ? a->f->service : "unknown");
+    kit_url(&b, a->f->service[0] ? a->f->service : "unknown");
     size_t len = 0;
     if (!b.truncated && b.data && b.len < n) {
         memcpy(out, b.data, b.len + 1);

@@ -28,7 +28,7 @@
  * (Slack: 3000 characters a section; PagerDuty: 1024 for the summary).
  */
 #include "cli/alert.h"
-#include "report/report.h"
+#include "core/units.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -193,7 +193,7 @@ static void view_make(const struct alert_target *t, const struct alert *a, struc
     else
         str_copy(v->sev, severity_name(f->severity), sizeof v->sev);
     char bytes[32] = "";
-    if (f->bytes >= 0) report_human_bytes(f->bytes, bytes, sizeof bytes);
+    if (f->bytes >= 0) fmt_bytes(f->bytes, bytes, sizeof bytes);
     if (f->records >= 0)
         str_fmt(v->records, sizeof v->records, "%lld%s%s", (long long)f->records,
                 bytes[0] ? ", " : "", bytes);
