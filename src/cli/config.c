@@ -26,6 +26,8 @@
 #include "cli/config.h"
 #include "cli/cli.h"
 #include "cli/scan_args.h"
+#include "cli/alert.h"
+#include "cli/mail.h"
 #include "cli/webhook.h"
 #include "core/conf.h"
 #include "core/finding.h"
@@ -68,8 +70,17 @@ static const struct cfg_key keys[] = {
     {"geo-db", "--geo-db", NULL, CFGC_SCANS, CFGT_TEXT, 0, 0, 0, "(none)"},
     {"cloud-ranges", "--cloud-ranges", NULL, CFGC_SCANS, CFGT_TEXT, 0, 0, CFGK_LIST, "(none)"},
     {"webhook", "--webhook", NULL, CFGC_SCANS, CFGT_WEBHOOK, 0, 0, CFGK_SECRET, "(none)"},
-    {"alert-level", "--alert-level", NULL, CFGC_SCANS, CFGT_SEVERITY, 0, 0, 0, "high"},
+    {"webhook-format", "--webhook-format", NULL, CFGC_SCANS, CFGT_ALERTFMT, 0, 0, 0, "json"},
+    {"pagerduty-key", "--pagerduty-key", NULL, CFGC_SCANS, CFGT_TEXT, 0, 0, CFGK_SECRET,
+     "(none; or AJAR_PAGERDUTY_KEY)"},
+    {"alert-min", "--alert-min", NULL, CFGC_SCANS, CFGT_SEVERITY, 0, 0, 0, "high"},
+    {"alert-level", "--alert-level", NULL, CFGC_SCANS, CFGT_SEVERITY, 0, 0, 0,
+     "high (the old name of alert-min)"},
+    {"dashboard-url", "--dashboard-url", NULL, CFGC_SCANS, CFGT_DASHURL, 0, 0, 0, "(none)"},
     {"webhook-wait", "--webhook-wait", NULL, CFGC_SCANS, CFGT_UINT, 0, 3600, 0, "5"},
+    {"mail-to", "--mail-to", NULL, CFGC_SCANS, CFGT_MAIL, 0, 0, CFGK_LIST, "(none)"},
+    {"mail-from", "--mail-from", NULL, CFGC_SCANS, CFGT_MAIL, 0, 0, 0, "(the MTA's)"},
+    {"mail-wait", "--mail-wait", NULL, CFGC_SCANS, CFGT_UINT, 1, 3600, 0, "30"},
     {"listen", "--listen", NULL, CFGC_SERVE, CFGT_LISTEN, 0, 0, 0, "127.0.0.1:8443"},
     {"cert", "--cert", NULL, CFGC_SERVE, CFGT_TEXT, 0, 0, 0, "(generated, self-signed)"},
     {"key", "--key", NULL, CFGC_SERVE, CFGT_TEXT, 0, 0, 0, "(generated)"},
@@ -184,6 +195,21 @@ static int check_value(const struct cfg_key *k, const struct conf_entry *en, con
         if (r < 0) return err_set(e, "%s:%u: %s: %s", file, en->line, k->key, ve.msg);
         return 0;
     }
+    case CFGT_ALERTFMT: {
+        enum alert_format f;
+        if (alert_format_parse(v, &f) < 0)
+            return err_set(e, "%s:%u: %s: '%s' is not json, slack, mattermost, teams or pagerduty",
+                           file, en->line, k->key, v);
+        return 0;
+    }
+    case CFGT_DASHURL:
+        if (alert_dashboard_url_check(v, &ve) < 0)
+            return err_set(e, "%s:%u: %s: %s", file, en->line, k->key, ve.msg);
+        return 0;
+    case CFGT_MAIL:
+        if (mail_addr_check(v, &ve) < 0)
+            return err_set(e, "%s:%u: %s: %s", file, en->line, k->key, ve.msg);
+        return 0;
     case CFGT_LISTEN: {
         struct sockaddr_storage ss;
         char host[128];

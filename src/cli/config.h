@@ -42,6 +42,9 @@ enum cfg_type {
     CFGT_WEBHOOK,  /* webhook_url_check */
     CFGT_PORTS,    /* ports_parse: what -p takes */
     CFGT_LISTEN,   /* web_parse_listen: ADDR:PORT */
+    CFGT_ALERTFMT, /* alert_format_parse: json, slack, mattermost, teams, pagerduty */
+    CFGT_DASHURL,  /* alert_dashboard_url_check */
+    CFGT_MAIL,     /* mail_addr_check: local@domain */
 };
 #define CFGK_LIST   1u /* may be given several times: the values add up */
 #define CFGK_SECRET 2u /* may hold a secret: shown as scan_shown_arg shows the option */
@@ -82,7 +85,7 @@ void cli_config_release(void);
  * Is arg (by its address) one of the options cli_config_prepare put in front of the command's
  * arguments? `ajar scan` does not count those as given on the command line: a --resume without
  * targets takes the stored scan's values over them (the store has what the files said then),
- * except the webhook's URL, which the store never keeps.
+ * except the webhook's URL and the PagerDuty routing key, which the store never keeps.
  */
 bool cli_config_injected(const char *arg);
 /* Does `cmd` take any configuration key? (cli_main reads the files only for those.) */

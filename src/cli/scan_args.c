@@ -551,9 +551,10 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
         uint64_t given = a->given;
         int r = apply_opt(a, c, optarg, (const char *const *)argv);
         /* an option from a configuration file (cli/config.h) was not given on the command line:
-         * a bare --resume keeps the stored scan's value. But for --webhook: the store never
-         * keeps its URL, so the configured one is the only one there is. */
-        if (optind > 0 && c != O_WEBHOOK && cli_config_injected(argv[optind - 1])) a->given = given;
+         * a bare --resume keeps the stored scan's value. But for --webhook and --pagerduty-key:
+         * the store never keeps them, so the configured one is the only one there is. */
+        if (optind > 0 && c != O_WEBHOOK && c != O_PDKEY && cli_config_injected(argv[optind - 1]))
+            a->given = given;
         if (r == EXIT_RUNTIME) {
             fprintf(stderr, "ajar scan: out of memory\n");
             return EXIT_USAGE;

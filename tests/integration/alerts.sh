@@ -146,6 +146,20 @@ settle
 check_eq "pagerduty: the key from AJAR_PAGERDUTY_KEY" "$(got pagerduty | jq -r .body.routing_key)" ENVKEY0123
 check_eq "pagerduty: --no-db: class found" "$(got pagerduty | jq -r .body.payload.class)" found
 
+# the key in a configuration file: refused in a file every user can read, used from a 0600 one
+printf 'webhook-format = pagerduty\npagerduty-key = CONFKEY0123\nwebhook = %s/pagerduty\n' "$R" >"$T_TMP/pd.conf"
+chmod 0644 "$T_TMP/pd.conf"
+env -u AJAR_PAGERDUTY_KEY "$AJAR" scan -q --config "$T_TMP/pd.conf" --no-db -p 5984 $N.10 >/dev/null 2>"$T_TMP/conf.err"
+check_eq "config: the routing key in a 0644 file is refused (exit 2)" "$?" 2
+check "config: ... without quoting it" nogrep CONFKEY0123 "$T_TMP/conf.err"
+chmod 0600 "$T_TMP/pd.conf"
+: >"$T_TMP/recv"
+env -u AJAR_PAGERDUTY_KEY "$AJAR" scan -q --config "$T_TMP/pd.conf" --db "$T_TMP/pdconf.db" -p 5984 --rate 0 $N.10 >/dev/null 2>"$T_TMP/conf.err"
+settle
+check_eq "config: the key from a 0600 file" "$(got pagerduty | jq -r .body.routing_key)" CONFKEY0123
+check "config: the key is not in the store" bash -c "! sqlite3 '$T_TMP/pdconf.db' .dump | grep -q CONFKEY0123"
+check "config show: the key redacted" bash -c "'$AJAR' config show --config '$T_TMP/pd.conf' | grep -q '^pagerduty-key *<redacted>'"
+
 # 3. PagerDuty: a service that worsens is a second trigger on the same dedup_key
 echo auth >"$T_TMP/redis.mode"
 : >"$T_TMP/recv"

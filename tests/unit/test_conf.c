@@ -219,6 +219,9 @@ static void test_keys(void)
                 : k[i].type == CFGT_SEVERITY ? "high"
                 : k[i].type == CFGT_WEBHOOK  ? "http://127.0.0.1:1/x"
                 : k[i].type == CFGT_PORTS    ? "6379"
+                : k[i].type == CFGT_ALERTFMT ? "slack"
+                : k[i].type == CFGT_DASHURL  ? "https://ajar.example:8443"
+                : k[i].type == CFGT_MAIL     ? "soc@example.org"
                                              : "x");
         CHECK_MSG(scan_with(opt) == 0, "%s", opt);
         if (k[i].type != CFGT_UINT) continue;
