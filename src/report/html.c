@@ -676,7 +676,7 @@ static void cards(struct report *r)
     fputs("</section>\n", fp);
 }
 
-int report_html(struct report *r, struct err *e)
+static int report_html(struct report *r, struct err *e)
 {
     FILE *fp = r->fp;
     report_sort_rows(r);
@@ -755,3 +755,7 @@ int report_html(struct report *r, struct err *e)
     free(sv);
     return rc;
 }
+
+/* The html report renders at the end, --clusters included. */
+const struct report_format_ops report_ops_html = {"html", true,        true,       NULL,
+                                                  NULL,   report_html, report_html};

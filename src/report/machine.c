@@ -362,30 +362,51 @@ static int sarif_finish(struct report *r, struct err *e)
 
 /* ---- the streaming entry points ---- */
 
-int report_machine_begin(struct report *r, struct err *e)
+/* json: an array of records */
+static int json_begin(struct report *r, struct err *e)
 {
-    switch (r->o.format) {
-    case REPORT_JSON:
-        fputs("[", r->fp);
-        break;
-    case REPORT_CSV:
-        csv_header(r);
-        break;
-    case REPORT_SARIF:
-        r->sarif_results = tmpfile();
-        if (!r->sarif_results) return err_set(e, "cannot create a temporary file for SARIF");
-        break;
-    default:
-        break;
-    }
+    (void)e;
+    fputs("[", r->fp);
     return 0;
 }
 
-int report_machine_add(struct report *r, const struct finding *f, struct err *e)
+static int json_finish(struct report *r, struct err *e)
+{
+    (void)e;
+    fputs(r->written ? "\n]\n" : "]\n", r->fp);
+    return 0;
+}
+
+/* csv: a header row first */
+static int csv_begin(struct report *r, struct err *e)
+{
+    (void)e;
+    csv_header(r);
+    return 0;
+}
+
+/* sarif: results gathered in a temporary file, the rules and the run written at the end */
+static int sarif_begin(struct report *r, struct err *e)
+{
+    r->sarif_results = tmpfile();
+    if (!r->sarif_results) return err_set(e, "cannot create a temporary file for SARIF");
+    return 0;
+}
+
+static int sarif_add(struct report *r, const struct finding *f, struct err *e)
+{
+    return sarif_result(r, f, r->o.owners ? kit_owner_of(r->o.owners, f->ip) : NULL, e);
+}
+
+static int ocsf_add(struct report *r, const struct finding *f, struct err *e)
+{
+    return report_ocsf_add(r, f, r->o.owners ? kit_owner_of(r->o.owners, f->ip) : NULL, e);
+}
+
+/* json, jsonl and csv: the record (with its owner under --by owner) as each writes it */
+static int record_add(struct report *r, const struct finding *f, struct err *e)
 {
     const char *owner = r->o.owners ? kit_owner_of(r->o.owners, f->ip) : NULL;
-    if (r->o.format == REPORT_SARIF) return sarif_result(r, f, owner, e);
-    if (r->o.format == REPORT_OCSF) return report_ocsf_add(r, f, owner, e);
     json_t *rec = finding_to_json(f, false);
     if (!rec) return err_set(e, "out of memory");
     if (owner) json_object_set_new(rec, "owner", json_string(owner));
@@ -402,21 +423,8 @@ int report_machine_add(struct report *r, const struct finding *f, struct err *e)
     return rc;
 }
 
-int report_machine_finish(struct report *r, struct err *e)
-{
-    switch (r->o.format) {
-    case REPORT_JSON:
-        fputs(r->written ? "\n]\n" : "]\n", r->fp);
-        return 0;
-    case REPORT_SARIF:
-        return sarif_finish(r, e);
-    default:
-        return 0;
-    }
-}
-
 /* --clusters in json, jsonl or csv: one object (row) per cluster of two or more. */
-int report_clusters_machine(struct report *r, struct err *e)
+static int clusters_machine(struct report *r, struct err *e)
 {
     struct report_cluster *c;
     size_t n;
@@ -464,3 +472,14 @@ int report_clusters_machine(struct report *r, struct err *e)
     report_clusters_free(c, n);
     return 0;
 }
+
+/* The streaming formats' callbacks (the table is formats.c's). */
+const struct report_format_ops report_ops_json = {
+    "json", false, false, json_begin, record_add, json_finish, clusters_machine};
+const struct report_format_ops report_ops_jsonl = {"jsonl",    false, false,           NULL,
+                                                   record_add, NULL,  clusters_machine};
+const struct report_format_ops report_ops_csv = {"csv",      false, false,           csv_begin,
+                                                 record_add, NULL,  clusters_machine};
+const struct report_format_ops report_ops_sarif = {"sarif",   false,        false, sarif_begin,
+                                                   sarif_add, sarif_finish, NULL};
+const struct report_format_ops report_ops_ocsf = {"ocsf", false, false, NULL, ocsf_add, NULL, NULL};

@@ -19,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const format_names[] = {"text", "json", "jsonl", "csv", "html", "sarif", "ocsf"};
+static const struct report_format_ops *ops_of(enum report_format f)
+{
+    return (size_t)f < report_nformats ? report_formats[f] : NULL;
+}
 
 int report_format_parse(const char *s, enum report_format *out)
 {
-    for (size_t i = 0; i < ARRAY_LEN(format_names); i++) {
-        if (s && str_ieq(s, format_names[i])) {
+    for (size_t i = 0; i < report_nformats; i++) {
+        if (s && report_formats[i] && str_ieq(s, report_formats[i]->name)) {
             *out = (enum report_format)i;
             return 0;
         }
@@ -34,7 +37,7 @@ int report_format_parse(const char *s, enum report_format *out)
 
 const char *report_format_name(enum report_format f)
 {
-    return (size_t)f < ARRAY_LEN(format_names) ? format_names[f] : "?";
+    return ops_of(f) ? ops_of(f)->name : "?";
 }
 
 static const char *const by_names[] = {"", "owner", "provider", "asn", "country"};
@@ -262,10 +265,11 @@ size_t report_owner_totals(const struct report *r, size_t i, struct report_owner
 int report_new(struct report **out, const struct report_opts *o, FILE *fp, struct err *e)
 {
     *out = NULL;
-    if (o->clusters && o->format == REPORT_SARIF)
-        return err_set(e, "clusters are not a SARIF report");
-    if (o->clusters && o->format == REPORT_OCSF)
-        return err_set(e, "clusters are not OCSF findings");
+    const struct report_format_ops *ops = ops_of(o->format);
+    if (!ops) return err_set(e, "no such report format");
+    if (o->clusters && !ops->clusters)
+        return err_set(e, o->format == REPORT_OCSF ? "clusters are not OCSF findings"
+                                                   : "clusters are not a SARIF report");
     if (o->by == REPORT_BY_OWNER && !o->owners) return err_set(e, "--by owner needs the owners");
     struct report *r = xcalloc(1, sizeof *r);
     if (!r) return err_set(e, "out of memory");
@@ -273,8 +277,9 @@ int report_new(struct report **out, const struct report_opts *o, FILE *fp, struc
     if (r->o.by == REPORT_BY_NONE && r->o.owners) r->o.by = REPORT_BY_OWNER;
     if (r->o.personal_only && !r->o.personal_over) r->o.personal_over = REPORT_PERSONAL_DEFAULT;
     r->fp = fp;
-    r->keep_rows = o->format == REPORT_TEXT || o->format == REPORT_HTML || o->clusters;
-    if (!r->keep_rows && report_machine_begin(r, e) < 0) {
+    r->ops = ops;
+    r->keep_rows = ops->keeps_rows || o->clusters;
+    if (!r->keep_rows && ops->begin && ops->begin(r, e) < 0) {
         report_free(r);
         return -1;
     }
@@ -301,7 +306,7 @@ bool report_accepts(const struct report *r, const struct finding *f)
 
 bool report_wants_history(const struct report *r)
 {
-    return r->o.format == REPORT_HTML;
+    return r->ops->wants_history;
 }
 
 static int sig_by_severity(const void *a, const void *b)
@@ -465,7 +470,7 @@ int report_add(struct report *r, const struct finding *f, struct err *e)
         if (add_row(r, f) < 0) return err_set(e, "out of memory keeping the report's rows");
         return 0;
     }
-    return report_machine_add(r, f, e);
+    return r->ops->add ? r->ops->add(r, f, e) : 0;
 }
 
 int report_add_point(struct report *r, int64_t scan_id, time_t t, const int64_t by_sev[6],
@@ -604,14 +609,10 @@ int report_finish(struct report *r, struct err *e)
 {
     int rc;
     if (r->keep_rows) r->nshared = report_mark_shared(r);
-    if (r->o.clusters && r->o.format != REPORT_TEXT && r->o.format != REPORT_HTML)
-        rc = report_clusters_machine(r, e);
-    else if (r->o.format == REPORT_TEXT)
-        rc = report_text(r, e);
-    else if (r->o.format == REPORT_HTML)
-        rc = report_html(r, e);
+    if (r->o.clusters)
+        rc = r->ops->clusters(r, e); /* report_new refused a format without */
     else
-        rc = report_machine_finish(r, e);
+        rc = r->ops->finish ? r->ops->finish(r, e) : 0;
     if (rc < 0) return -1;
     if (fflush(r->fp) != 0 || ferror(r->fp)) return err_set(e, "write error on the output");
     return 0;

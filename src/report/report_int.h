@@ -51,7 +51,10 @@ struct report_point {
     int64_t by_sev[6];
 };
 
+struct report_format_ops;
+
 struct report {
+    const struct report_format_ops *ops; /* the format's callbacks (formats.c) */
     struct report_opts o;
     FILE *fp;
     struct report_scan scan;
@@ -90,12 +93,28 @@ size_t report_mark_shared(struct report *r);
 size_t report_rows_sum(const struct report_row **rows, size_t n, int64_t *records, int64_t *bytes);
 /* Add a row's records and bytes to a total, unless its store is counted at another row. */
 void report_row_count(const struct report_row *w, int64_t *records, int64_t *bytes);
-int report_text(struct report *r, struct err *e);
-int report_html(struct report *r, struct err *e);
-int report_machine_add(struct report *r, const struct finding *f, struct err *e);
-int report_machine_begin(struct report *r, struct err *e);
-int report_machine_finish(struct report *r, struct err *e);
-int report_clusters_machine(struct report *r, struct err *e);
+/*
+ * A report format: a table of callbacks (formats.c), as zmap's output modules are. A format
+ * that keeps rows (text, html: the summary comes first) is handed nothing as findings come and
+ * renders everything in finish; a streaming one (json, jsonl, csv, sarif, ocsf) writes each
+ * finding in add, with begin and finish around. clusters renders --clusters (NULL: the format
+ * has no such report). Any callback may be NULL (nothing to do).
+ */
+struct report_format_ops {
+    const char *name;
+    bool keeps_rows;
+    bool wants_history; /* the scans before this one (report_add_point): the HTML chart */
+    int (*begin)(struct report *r, struct err *e);
+    int (*add)(struct report *r, const struct finding *f, struct err *e);
+    int (*finish)(struct report *r, struct err *e);
+    int (*clusters)(struct report *r, struct err *e);
+};
+/* The formats by enum report_format (formats.c). */
+extern const struct report_format_ops *const report_formats[];
+extern const size_t report_nformats;
+/* Each renderer's own (text.c, html.c, machine.c). */
+extern const struct report_format_ops report_ops_text, report_ops_html, report_ops_json,
+    report_ops_jsonl, report_ops_csv, report_ops_sarif, report_ops_ocsf;
 /* One OCSF Vulnerability Finding line for f (nothing for a finding without a signal); ocsf.c. */
 int report_ocsf_add(struct report *r, const struct finding *f, const char *owner, struct err *e);
 

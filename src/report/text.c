@@ -443,7 +443,7 @@ static int clusters(struct report *r, struct err *e)
     return 0;
 }
 
-int report_text(struct report *r, struct err *e)
+static int report_text(struct report *r, struct err *e)
 {
     FILE *fp = r->fp;
     report_sort_rows(r);
@@ -525,3 +525,7 @@ int report_text(struct report *r, struct err *e)
     }
     return 0;
 }
+
+/* The text report renders at the end, --clusters included. */
+const struct report_format_ops report_ops_text = {"text", true,        false,      NULL,
+                                                  NULL,   report_text, report_text};
