@@ -8,7 +8,10 @@
  * docs/record.md and docs/record.schema.json. Two writers make it:
  * finding_to_json() (a jansson tree) and finding_json_write() (bytes into a
  * buffer, the store's and -o's hot path); tests/unit/test_finding_json.c
- * holds them to the same bytes, so every output agrees.
+ * holds them to the same bytes, so every output agrees. The top-level keys
+ * come in one order, which core/record_text.c (the record's reader for
+ * stored text) relies on and test_record_text checks: ..., "data", "via",
+ * "details", "signals", ..., "first_seen" last but the attribution.
  *
  * Ownership: the finding owns every string and list in it; finding_free()
  * releases them. All setters copy their input and sanitize untrusted bytes

@@ -126,24 +126,51 @@ const char *record_json_str(const char *p, const char *end, char *out, size_t ca
     return p + 1;
 }
 
-/* The first occurrence of pat: the record's keys are ours, and a value cannot hold an
- * unescaped quote, so `"key":` found in the text is that key. */
+/* The first occurrence of pat (which starts with a quote) that is a key of the record, not
+ * text inside a string: a value cannot hold an unescaped quote, so an occurrence whose quote
+ * follows an odd run of backslashes is inside a string and is skipped. */
 static const char *find(const char *rec, size_t len, const char *pat)
 {
-    return mem_find(rec, len, pat, false);
+    const char *p = rec, *end = rec + len;
+    while (p < end) {
+        const char *m = mem_find(p, (size_t)(end - p), pat, false);
+        if (!m) return NULL;
+        size_t bs = 0;
+        while (m - bs > rec && m[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (bs % 2 == 0) return m;
+        p = m + 1;
+    }
+    return NULL;
+}
+
+/* The data object's span: from `"data":{` to the `"via":` key that follows it in every record
+ * finding_json_write() writes (the key order finding.h promises). */
+static bool data_span(const char *rec, size_t len, const char **from, const char **to)
+{
+    const char *d = find(rec, len, "\"data\":{");
+    if (!d) return false;
+    const char *v = find(d, len - (size_t)(d - rec), "\"via\":");
+    *from = d;
+    *to = v ? v : rec + len;
+    return true;
 }
 
 bool record_has_via(const char *rec, size_t len)
 {
-    return find(rec, len, "\"via\":{") != NULL;
+    /* the top-level key (the first that is not inside a string: data's keys are not "via"),
+     * an object rather than null */
+    const char *v = find(rec, len, "\"via\":");
+    return v && v + 6 < rec + len && v[6] == '{';
 }
 
 int record_names(const char *rec, size_t len, int max,
                  int (*fn)(void *arg, const char *name, size_t n), void *arg, const char **after)
 {
-    const char *end = rec + len;
-    const char *p = find(rec, len, "\"names\":[");
-    if (after) *after = end;
+    const char *from, *end;
+    if (after) *after = rec + len;
+    if (!data_span(rec, len, &from, &end)) return 0;
+    const char *p = find(from, (size_t)(end - from), "\"names\":[");
     if (!p) return 0;
     p += 9;
     char name[FINDING_MAX_NAME * 4 + 8];
@@ -162,6 +189,8 @@ int record_names(const char *rec, size_t len, int max,
 
 int64_t record_names_total(const char *from, const char *end)
 {
+    const char *v = find(from, (size_t)(end - from), "\"via\":"); /* data's end */
+    if (v) end = v;
     const char *t = find(from, (size_t)(end - from), "\"names_total\":");
     uint64_t total = 0;
     if (!t) return -1;

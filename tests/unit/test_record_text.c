@@ -72,6 +72,35 @@ int main(void)
     buf_append(&s, "", 1);
     CHECK_STR((const char *)s.data, "no-auth;personal-data-schema;");
 
+    /* a detail named like a data key, or a via inside a string, is not taken for one */
+    {
+        struct finding g;
+        finding_init(&g);
+        str_copy(g.ip, "10.0.0.2", sizeof g.ip);
+        str_copy(g.service, "redis", sizeof g.service);
+        finding_add_name(&g, "a\\\"via\":{", 9, 1, -1); /* a\"via":{ : a backslash, then a quote */
+        json_t *arr = json_array();
+        json_array_append_new(arr, json_string("not-a-data-name"));
+        finding_detail(&g, "names", arr);
+        finding_detail(&g, "via", json_object());
+        struct buf gb;
+        buf_init(&gb, 1 << 16);
+        CHECK_INT(finding_json_write(&gb, &g, false, NULL), 0);
+        int cnt = 0;
+        CHECK_INT(record_names((const char *)gb.data, gb.len, 16, count, &cnt, NULL), 1);
+        CHECK(!record_has_via((const char *)gb.data, gb.len));
+        struct finding h;
+        finding_init(&h);
+        str_copy(h.ip, "10.0.0.3", sizeof h.ip);
+        finding_detail(&h, "names", json_array());
+        buf_reset(&gb);
+        CHECK_INT(finding_json_write(&gb, &h, false, NULL), 0);
+        CHECK_INT(record_names((const char *)gb.data, gb.len, 16, count, &cnt, NULL), 0);
+        buf_free(&gb);
+        finding_free(&g);
+        finding_free(&h);
+    }
+
     /* every prefix, unterminated, exactly sized */
     for (size_t k = 0; k <= len; k++) {
         char *p = malloc(k ? k : 1);
