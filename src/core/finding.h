@@ -11,7 +11,7 @@
  * holds them to the same bytes, so every output agrees. The top-level keys
  * come in one order, which core/record_text.c (the record's reader for
  * stored text) relies on and test_record_text checks: ..., "data", "via",
- * "details", "signals", ..., "first_seen" last but the attribution.
+ * "details", "signals", "first_seen", "last_seen" (last).
  *
  * Ownership: the finding owns every string and list in it; finding_free()
  * releases them. All setters copy their input and sanitize untrusted bytes
