@@ -30,6 +30,7 @@
  * tests/unit/pii_labels.tsv measures the result.
  */
 #include "assess/assess.h"
+#include "assess/pii_words.h"
 #include "core/util.h"
 
 #include <pthread.h>
@@ -243,6 +244,7 @@ static bool plural_y(const char *tok, const char *w)
            strcmp(tok + wl - 1, "ies") == 0;
 }
 
+#if 0 /* the C tables, now data/pii-terms.tsv: deleted in the next commit */
 /* ---- the dictionary ---- */
 
 #define NEED_PERSON 0x1u /* counts only after a person word (English "name") */
@@ -1196,19 +1198,27 @@ static const char *const flag_words[] = {
     "verify", "num",  "count", "max",   "min",     "total",    "avg",     "should", "must",
 };
 
-static bool in_list(const char *w, const char *const *list, size_t n)
+#endif
+
+/* ---- the dictionary's lists (data/pii-terms.tsv, parsed by pii_words.c) ---- */
+
+/* The lists, set once by index_build() before the first classify(). */
+static const struct pii_words *dict;
+
+static bool in_list(const char *w, enum pii_list l)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(w, list[i]) == 0) return true;
+    const struct pii_word *list = pii_list(dict, l);
+    for (size_t i = 0; i < dict->n[l]; i++)
+        if (strcmp(w, list[i].w) == 0) return true;
     return false;
 }
 
-/* before_words and after_words sorted by word (built with the term index, firsts_build). */
-static struct ctxword before_sorted[ARRAY_LEN(before_words)], after_sorted[ARRAY_LEN(after_words)];
+/* The cancel-before and cancel-after lists sorted by word (built with the term index). */
+static struct pii_word before_sorted[PII_MAX_ROWS], after_sorted[PII_MAX_ROWS];
 
 static int ctxword_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct ctxword *)a)->w, ((const struct ctxword *)b)->w);
+    return strcmp(((const struct pii_word *)a)->w, ((const struct pii_word *)b)->w);
 }
 
 /* The first i < n with at(i) >= k (strcmp order; the entries are sorted), or n. */
@@ -1228,20 +1238,22 @@ static size_t lower_bound(size_t n, const char *k, const void *arr,
 
 static const char *ctxword_at(const void *arr, size_t i)
 {
-    return ((const struct ctxword *)arr)[i].w;
+    return ((const struct pii_word *)arr)[i].w;
 }
 
-/* The categories word j of ws cancels, by list (before_words or after_words). */
-static unsigned ctx_cancel(const struct words *ws, int j, const struct ctxword *list, size_t n)
+/* The categories word j of ws cancels, by list (PL_CANCEL_BEFORE or PL_CANCEL_AFTER). */
+static unsigned ctx_cancel(const struct words *ws, int j, enum pii_list l)
 {
     const char *w = ws->w[j];
+    const struct pii_word *list = pii_list(dict, l);
+    size_t n = dict->n[l];
     unsigned m = 0;
     if (ws->exhaustive) {
         for (size_t i = 0; i < n; i++)
             if (strcmp(w, list[i].w) == 0) m |= list[i].cats;
         return m;
     }
-    const struct ctxword *sorted = list == before_words ? before_sorted : after_sorted;
+    const struct pii_word *sorted = l == PL_CANCEL_BEFORE ? before_sorted : after_sorted;
     for (size_t lo = lower_bound(n, w, sorted, ctxword_at); lo < n && !strcmp(sorted[lo].w, w);
          lo++)
         m |= sorted[lo].cats;
@@ -1274,6 +1286,7 @@ static int term_match(const struct words *ws, int at, const char *term)
 
 /* ---- glued stems inside long words ---- */
 
+#if 0
 struct stem {
     const char *s;
     unsigned cats;
@@ -1314,20 +1327,25 @@ static const struct stem stems[] = {
     {"рожден", BD, NULL},       {"паспорт", PP, NULL},      {"телефон", PH, NULL},
     {"фамили", N, NULL},
 };
+#endif
 
 static unsigned stem_match(const char *tok)
 {
+    const struct pii_word *stems = pii_list(dict, PL_STEM);
+    const struct pii_word *veto = pii_list(dict, PL_STEM_VETO);
     unsigned cats = 0;
     size_t tl = strlen(tok);
-    for (size_t i = 0; i < ARRAY_LEN(stems); i++) {
-        size_t sl = strlen(stems[i].s);
+    for (size_t i = 0; i < dict->n[PL_STEM]; i++) {
+        size_t sl = strlen(stems[i].w);
         if (tl <= sl) continue;
-        const char *hit = strstr(tok, stems[i].s);
+        const char *hit = strstr(tok, stems[i].w);
         if (!hit) continue;
         bool cancelled = false;
-        for (const char *const *b = stems[i].bad; b && *b && !cancelled; b++) {
-            size_t bl = strlen(*b);
-            if ((size_t)(hit - tok) >= bl && strncmp(hit - bl, *b, bl) == 0) cancelled = true;
+        size_t nveto = stems[i].flags & PII_F_VETO ? dict->n[PL_STEM_VETO] : 0;
+        for (size_t b = 0; b < nveto && !cancelled; b++) {
+            size_t bl = strlen(veto[b].w);
+            if ((size_t)(hit - tok) >= bl && strncmp(hit - bl, veto[b].w, bl) == 0)
+                cancelled = true;
         }
         if (!cancelled) cats |= stems[i].cats;
     }
@@ -1336,6 +1354,7 @@ static unsigned stem_match(const char *tok)
 
 /* ---- CJK runs: substrings ---- */
 
+#if 0
 static const struct term cjk_terms[] = {
     {"姓名", N, 0},          {"名字", N, 0},      {"姓氏", N, 0},       {"身份证", ID, 0},
     {"公民身份号码", ID, 0}, {"证件号", ID, 0},   {"驾驶证", ID, 0},    {"手机", PH, 0},
@@ -1359,30 +1378,33 @@ static const struct term cjk_terms[] = {
 static const char *const cjk_not_street[] = {"邮箱地址", "邮件地址", "网络地址", "服务器地址",
                                              "物理地址", "链接地址", "下载地址", "访问地址",
                                              "接口地址", "请求地址", "回调地址", "网址"};
+#endif
 
 static unsigned cjk_match(const struct words *ws, int i)
 {
+    const struct pii_word *not_street = pii_list(dict, PL_CJK_NOT_STREET);
+    const struct pii_word *cjk = pii_list(dict, PL_CJK);
     char tok[TOKLEN];
     str_copy(tok, ws->w[i], sizeof tok);
     /* blank out the compounds that are not a street, keeping byte offsets */
-    for (size_t k = 0; k < ARRAY_LEN(cjk_not_street); k++) {
+    for (size_t k = 0; k < dict->n[PL_CJK_NOT_STREET]; k++) {
         char *hit;
-        while ((hit = strstr(tok, cjk_not_street[k])) != NULL)
-            memset(hit, ' ', strlen(cjk_not_street[k]));
+        while ((hit = strstr(tok, not_street[k].w)) != NULL)
+            memset(hit, ' ', strlen(not_street[k].w));
     }
     unsigned cats = 0;
-    for (size_t k = 0; k < ARRAY_LEN(cjk_terms); k++) {
-        const char *hit = strstr(tok, cjk_terms[k].w);
-        if (!hit) hit = strstr(ws->w[i], cjk_terms[k].w);
+    for (size_t k = 0; k < dict->n[PL_CJK]; k++) {
+        const char *hit = strstr(tok, cjk[k].w);
+        if (!hit) hit = strstr(ws->w[i], cjk[k].w);
         if (!hit) continue;
-        if (cjk_terms[k].cats == AD) {
+        if (cjk[k].cats == PII_ADDRESS) {
             /* only in the blanked copy, and not right after "ip"/"mac" */
-            if (!strstr(tok, cjk_terms[k].w)) continue;
-            if (i > 0 && strstr(tok, cjk_terms[k].w) == tok &&
-                (ctx_cancel(ws, i - 1, before_words, ARRAY_LEN(before_words)) & AD))
+            if (!strstr(tok, cjk[k].w)) continue;
+            if (i > 0 && strstr(tok, cjk[k].w) == tok &&
+                (ctx_cancel(ws, i - 1, PL_CANCEL_BEFORE) & PII_ADDRESS))
                 continue;
         }
-        cats |= cjk_terms[k].cats;
+        cats |= cjk[k].cats;
     }
     return cats;
 }
@@ -1398,20 +1420,19 @@ static unsigned cjk_match(const struct words *ws, int i)
  * "addresses" -> "address", "companies" -> "company"), still through
  * term_match() and still in table order, so the answer is the one the full
  * loop gives: pii_classify_exhaustive() keeps that loop, and test_pii
- * compares the two. The context words (before_words, after_words), looked
- * up for every word after a match, are binary-searched in sorted copies
- * the same way. */
+ * compares the two. The context words (the cancel-before and cancel-after lists),
+ * looked up for every word after a match, are binary-searched in sorted
+ * copies the same way. */
 
-#define NTERMS     ARRAY_LEN(terms)
-#define TERM_WORDS ((NTERMS + 63) / 64)
+#define TERM_WORDS_MAX (PII_MAX_ROWS / 64)
 
 struct first_word {
     char w[TOKLEN];
-    unsigned t; /* index in terms[] */
+    unsigned t; /* index in the term list */
 };
-static struct first_word firsts[NTERMS];
+static struct first_word firsts[PII_MAX_ROWS];
 static size_t nfirsts;
-static pthread_once_t firsts_once = PTHREAD_ONCE_INIT;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static int first_cmp(const void *a, const void *b)
 {
@@ -1420,9 +1441,12 @@ static int first_cmp(const void *a, const void *b)
     return c ? c : (x->t > y->t) - (x->t < y->t);
 }
 
-static void firsts_build(void)
+/* The lists (parsed now, at the first use) and the index of the terms' first words. */
+static void index_build(void)
 {
-    for (unsigned k = 0; k < NTERMS; k++) {
+    dict = pii_words();
+    const struct pii_word *terms = pii_list(dict, PL_TERM);
+    for (unsigned k = 0; k < dict->n[PL_TERM]; k++) {
         const char *sp = strchr(terms[k].w, ' ');
         size_t len = sp ? (size_t)(sp - terms[k].w) : strlen(terms[k].w);
         if (len == 0 || len >= TOKLEN) continue; /* term_match() never matches it */
@@ -1432,10 +1456,11 @@ static void firsts_build(void)
         nfirsts++;
     }
     qsort(firsts, nfirsts, sizeof *firsts, first_cmp);
-    memcpy(before_sorted, before_words, sizeof before_sorted);
-    qsort(before_sorted, ARRAY_LEN(before_sorted), sizeof *before_sorted, ctxword_cmp);
-    memcpy(after_sorted, after_words, sizeof after_sorted);
-    qsort(after_sorted, ARRAY_LEN(after_sorted), sizeof *after_sorted, ctxword_cmp);
+    size_t nb = dict->n[PL_CANCEL_BEFORE], na = dict->n[PL_CANCEL_AFTER];
+    memcpy(before_sorted, pii_list(dict, PL_CANCEL_BEFORE), nb * sizeof *before_sorted);
+    qsort(before_sorted, nb, sizeof *before_sorted, ctxword_cmp);
+    memcpy(after_sorted, pii_list(dict, PL_CANCEL_AFTER), na * sizeof *after_sorted);
+    qsort(after_sorted, na, sizeof *after_sorted, ctxword_cmp);
 }
 
 static const char *first_at(const void *arr, size_t i)
@@ -1456,10 +1481,10 @@ static void mark_terms(const char *key, size_t len, uint64_t *bits)
 }
 
 /* Every term that can match at a word: its first word is tok, or a singular of tok. */
-static void candidates(const char *tok, uint64_t *bits)
+static void candidates(const char *tok, uint64_t *bits, size_t nbits)
 {
     size_t tl = strlen(tok);
-    memset(bits, 0, TERM_WORDS * sizeof *bits);
+    memset(bits, 0, nbits * sizeof *bits);
     mark_terms(tok, tl, bits);
     if (tl >= 2 && tok[tl - 1] == 's') mark_terms(tok, tl - 1, bits);
     if (tl >= 3 && strcmp(tok + tl - 2, "es") == 0) mark_terms(tok, tl - 2, bits);
@@ -1472,12 +1497,14 @@ static void candidates(const char *tok, uint64_t *bits)
 }
 
 /* The longest term at word i (the first in table order among equals); 0 and NULL for none. */
-static int best_term(const struct words *ws, int i, bool exhaustive, const struct term **bt)
+static int best_term(const struct words *ws, int i, bool exhaustive, const struct pii_word **bt)
 {
+    const struct pii_word *terms = pii_list(dict, PL_TERM);
+    size_t nterms = dict->n[PL_TERM];
     int best = 0;
     *bt = NULL;
     if (exhaustive) {
-        for (size_t k = 0; k < NTERMS; k++) {
+        for (size_t k = 0; k < nterms; k++) {
             int m = term_match(ws, i, terms[k].w);
             if (m > best) {
                 best = m;
@@ -1486,9 +1513,10 @@ static int best_term(const struct words *ws, int i, bool exhaustive, const struc
         }
         return best;
     }
-    uint64_t bits[TERM_WORDS];
-    candidates(ws->w[i], bits);
-    for (size_t b = 0; b < TERM_WORDS; b++) {
+    uint64_t bits[TERM_WORDS_MAX];
+    size_t nbits = (nterms + 63) / 64;
+    candidates(ws->w[i], bits, nbits);
+    for (size_t b = 0; b < nbits; b++) {
         for (uint64_t x = bits[b]; x; x &= x - 1) {
             size_t k = b * 64 + (size_t)__builtin_ctzll(x);
             int m = term_match(ws, i, terms[k].w);
@@ -1508,7 +1536,7 @@ static unsigned classify(const char *name, bool exhaustive)
     split_words(name, &ws);
     ws.exhaustive = exhaustive;
     if (ws.n == 0) return 0;
-    if (ws.n > 1 && in_list(ws.w[0], flag_words, ARRAY_LEN(flag_words))) return 0;
+    if (ws.n > 1 && in_list(ws.w[0], PL_FLAG_WORD)) return 0;
 
     unsigned cats = 0;
     for (int i = 0; i < ws.n;) {
@@ -1518,50 +1546,49 @@ static unsigned classify(const char *name, bool exhaustive)
             continue;
         }
         /* longest phrase at i */
-        const struct term *bt;
+        const struct pii_word *bt;
         int best = best_term(&ws, i, exhaustive, &bt);
         if (!bt) {
             if (ws.sc[i] != SC_CJK) {
                 unsigned c = stem_match(ws.w[i]);
-                if (c && i + 1 < ws.n)
-                    c &= ~ctx_cancel(&ws, i + 1, after_words, ARRAY_LEN(after_words));
+                if (c && i + 1 < ws.n) c &= ~ctx_cancel(&ws, i + 1, PL_CANCEL_AFTER);
                 cats |= c;
             }
             i++;
             continue;
         }
         unsigned c = bt->cats;
-        if ((bt->flags & NEED_PERSON) &&
-            !(i > 0 && in_list(ws.w[i - 1], person_words, ARRAY_LEN(person_words))))
+        if ((bt->flags & PII_F_NEED_PERSON) && !(i > 0 && in_list(ws.w[i - 1], PL_PERSON_WORD)))
             c = 0;
         if (i > 0) {
-            unsigned before = ctx_cancel(&ws, i - 1, before_words, ARRAY_LEN(before_words));
+            unsigned before = ctx_cancel(&ws, i - 1, PL_CANCEL_BEFORE);
             /* "user_xm" is a user's name; "user_name" is a login: only a bare name word */
-            if (!(bt->flags & GENERIC)) before &= ~(unsigned)N;
+            if (!(bt->flags & PII_F_GENERIC)) before &= ~(unsigned)PII_NAME;
             c &= ~before;
         }
-        if (bt->flags & INFRA_WORD) {
+        if (bt->flags & PII_F_INFRA) {
             /* "health" of a cluster, node or service, or its status/state */
-            if (i > 0 && in_list(ws.w[i - 1], infra_words, ARRAY_LEN(infra_words))) c = 0;
+            if (i > 0 && in_list(ws.w[i - 1], PL_INFRA_WORD)) c = 0;
             for (int j = i + best; j < ws.n; j++)
-                if (in_list(ws.w[j], infra_words, ARRAY_LEN(infra_words))) c = 0;
+                if (in_list(ws.w[j], PL_INFRA_WORD)) c = 0;
         }
         for (int j = i + best; j < ws.n; j++)
-            c &= ~ctx_cancel(&ws, j, after_words, ARRAY_LEN(after_words));
+            c &= ~ctx_cancel(&ws, j, PL_CANCEL_AFTER);
         cats |= c;
         i += best;
     }
-    if (cats & ~(unsigned)PS) cats &= ~(unsigned)PS;
+    if (cats & ~(unsigned)PII_PERSON) cats &= ~(unsigned)PII_PERSON;
     return cats;
 }
 
 unsigned pii_classify(const char *name)
 {
-    pthread_once(&firsts_once, firsts_build);
+    pthread_once(&index_once, index_build);
     return classify(name, false);
 }
 
 unsigned pii_classify_exhaustive(const char *name)
 {
+    pthread_once(&index_once, index_build); /* the lists; the index goes unused */
     return classify(name, true);
 }
