@@ -385,164 +385,181 @@ static int resume_find(struct scan_args *a, const char *scope_key, const struct 
     return 0;
 }
 
-int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
-{
-    struct scan_args a, then;
-    struct scan_resume ri;
-    memset(&then, 0, sizeof then);
-    memset(&ri, 0, sizeof ri);
-    FILE *trace = NULL, *fp = NULL;
-    struct target_set *ts = NULL;
-    struct scan_cfg *cfg = &a.cfg;
-    char *argv_json = NULL;
-    struct err e = {{0}};
-    struct rdns_hold *rh = NULL;
+/* Everything one `ajar scan` holds between its steps; scan_main frees it. */
+struct scan_run {
+    struct scan_args a, then; /* the options; then: a resumed scan's stored ones */
+    struct scan_resume ri;    /* the scan --resume continues (ri.id 0: none) */
+    const struct scan_hooks *hooks;
+    char *argv_json; /* the arguments as typed, for the store */
+    struct target_set *ts;
+    struct target_iter it;
+    uint64_t resume_pos; /* where the walk starts again (0: at its start) */
+    FILE *trace, *fp;    /* --trace FILE, -o FILE */
+    struct rdns_hold *rh;
     struct out_ctx oc;
-    memset(&oc, 0, sizeof oc);
-    int rc = scan_args_parse(argc, argv, &a);
-    if (rc) {
-        rc = rc < 0 ? EXIT_OK : rc;
-        goto out;
+};
+
+/* Print e; a bad file, target or option is a usage error (2), memory running out a runtime
+ * failure (1). */
+static int usage_or_runtime(const struct err *e)
+{
+    fprintf(stderr, "ajar scan: %s\n", e->msg);
+    return strstr(e->msg, "out of memory") ? EXIT_RUNTIME : EXIT_USAGE;
+}
+
+/*
+ * Step 1: the scan --resume continues when no targets are given (its stored arguments become
+ * these), then what the scan reads before anything is sent: the signatures, --lifecycle, the
+ * attribution files. 0, or the exit status.
+ */
+static int scan_inputs(struct scan_run *r)
+{
+    struct scan_args *a = &r->a;
+    struct err e = {{0}};
+    if (a->cfg.resume && (a->specs.n == 0 && a->infiles.n == 0 ? 1 : a->cfg.resume_id != 0)) {
+        int rr = resume_find(a, NULL, r->hooks, &r->ri, &r->then);
+        if (rr) return rr;
     }
-    rc = EXIT_USAGE;
-    /* the stored arguments are the user's as typed (a resumed scan keeps its own) */
-    if (!(argv_json = scan_args_json(argc, argv))) {
-        rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (a.cfg.resume && (a.specs.n == 0 && a.infiles.n == 0 ? 1 : a.cfg.resume_id != 0)) {
-        int r = resume_find(&a, NULL, hooks, &ri, &then);
-        if (r) {
-            rc = r;
-            goto out;
-        }
-    }
-    if (a.specs.n == 0 && a.infiles.n == 0) {
+    if (a->specs.n == 0 && a->infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
-        goto out;
+        return EXIT_USAGE;
     }
     /* the catalogue is complete before anything reads it (-p names, the default ports) */
     /* a bad file is a usage error (2), memory running out a runtime failure (1) */
     if (cli_signatures_error()) {
         fprintf(stderr, "ajar scan: %s\n", cli_signatures_error());
-        if (strstr(cli_signatures_error(), "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
+        return strstr(cli_signatures_error(), "out of memory") ? EXIT_RUNTIME : EXIT_USAGE;
     }
-    for (size_t i = 0; i < a.sigdirs.n; i++) {
-        if (signature_load_dir(a.sigdirs.v[i], NULL, &e) < 0) {
-            fprintf(stderr, "ajar scan: %s\n", e.msg);
-            if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-            goto out;
-        }
-    }
-    if (a.lifecycle_path && lifecycle_load_file(a.lifecycle_path, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
+    for (size_t i = 0; i < a->sigdirs.n; i++)
+        if (signature_load_dir(a->sigdirs.v[i], NULL, &e) < 0) return usage_or_runtime(&e);
+    if (a->lifecycle_path && lifecycle_load_file(a->lifecycle_path, &e) < 0)
+        return usage_or_runtime(&e);
     /* attribution files: read and checked whole before anything is sent */
-    struct attr_opts ao = {a.asn_db, a.geo_db, a.cloud_ranges.v, a.cloud_ranges.n};
-    if (attr_open(&ao, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (a.nshards > 1 && !a.have_seed) {
+    struct attr_opts ao = {a->asn_db, a->geo_db, a->cloud_ranges.v, a->cloud_ranges.n};
+    if (attr_open(&ao, &e) < 0) return usage_or_runtime(&e);
+    return 0;
+}
+
+/*
+ * Step 2: the target set, the seed, the scope; with --resume and targets, the scan of this
+ * scope to continue, checked against these targets and options. 0, or the exit status.
+ */
+static int scan_targets(struct scan_run *r, int argc, char **argv)
+{
+    struct scan_args *a = &r->a;
+    struct scan_cfg *cfg = &a->cfg;
+    struct err e = {{0}};
+    if (a->nshards > 1 && !a->have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");
-        goto out;
+        return EXIT_USAGE;
     }
-    log_level = a.quiet ? 0 : 1 + a.verbose;
-    if (target_set_new(&ts, a.specs.v, a.specs.n, &a.to, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        /* a bad target is a usage error; memory running out is not */
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    uint64_t seed = a.seed;
-    if (!a.have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
+    log_level = a->quiet ? 0 : 1 + a->verbose;
+    /* a bad target is a usage error; memory running out is not */
+    if (target_set_new(&r->ts, a->specs.v, a->specs.n, &a->to, &e) < 0) return usage_or_runtime(&e);
+    uint64_t seed = a->seed;
+    if (!a->have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
         seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
-    cfg->ts = ts;
+    cfg->ts = r->ts;
     cfg->seed = seed;
-    cfg->seed_given = a.have_seed;
-    cfg->shard = (uint32_t)a.shard;
-    cfg->nshards = (uint32_t)a.nshards;
-    cfg->discovery_only = a.eo.discovery_only;
-    cfg->argv_json = argv_json;
-    scope_key(cfg, a.specs.v, a.specs.n, &a.to);
+    cfg->seed_given = a->have_seed;
+    cfg->shard = (uint32_t)a->shard;
+    cfg->nshards = (uint32_t)a->nshards;
+    cfg->discovery_only = a->eo.discovery_only;
+    cfg->argv_json = r->argv_json;
+    scope_key(cfg, a->specs.v, a->specs.n, &a->to);
     command_line(cfg, argc, argv);
-    if (cfg->resume && !ri.id) {
-        int r = resume_find(&a, cfg->scope_key, hooks, &ri, &then);
-        if (r) {
-            rc = r;
-            goto out;
-        }
-        cfg->seed = a.seed;
+    if (cfg->resume && !r->ri.id) {
+        int rr = resume_find(a, cfg->scope_key, r->hooks, &r->ri, &r->then);
+        if (rr) return rr;
+        cfg->seed = a->seed;
     }
-    if (ri.id && (rc = resume_check(&a, cfg->scope_key, &ri, &then)) != 0) goto out;
-    rc = EXIT_USAGE;
-    struct target_iter it;
+    if (r->ri.id) return resume_check(a, cfg->scope_key, &r->ri, &r->then);
+    return 0;
+}
+
+/*
+ * Step 3: the walk. Its length first (the store's scan records it), the reverse-DNS holder,
+ * the store's scan begun (which may give a resume position), then the walk at that position.
+ * 0, or the exit status.
+ */
+static int scan_walk(struct scan_run *r)
+{
+    struct scan_cfg *cfg = &r->a.cfg;
+    struct err e = {{0}};
     /* the walk's length does not depend on the seed: known before the store is asked */
-    if (target_iter_init(&it, ts, 1, cfg->shard, cfg->nshards, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    cfg->walk_total = target_iter_steps(&it);
-    uint64_t resume_pos = 0;
+    if (target_iter_init(&r->it, r->ts, 1, cfg->shard, cfg->nshards, &e) < 0)
+        return usage_or_runtime(&e);
+    cfg->walk_total = target_iter_steps(&r->it);
     /* --rdns: the resolver before the store's scan begins (a failure leaves no scan behind) */
-    if (a.rdns_on && rdns_hold_open(&rh, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
+    if (r->a.rdns_on &&
+        rdns_hold_open(&r->rh, &r->a.rdns, out_finding, out_checkpoint, &r->oc, &e) < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
-        rc = EXIT_RUNTIME;
-        goto out;
+        return EXIT_RUNTIME;
     }
-    if (hooks && hooks->begin) {
-        if (hooks->begin(hooks->arg, cfg, &resume_pos, &e) < 0) {
+    if (r->hooks && r->hooks->begin) {
+        if (r->hooks->begin(r->hooks->arg, cfg, &r->resume_pos, &e) < 0) {
             fprintf(stderr, "ajar scan: %s\n", e.msg);
-            rc = EXIT_RUNTIME;
-            goto out;
+            return EXIT_RUNTIME;
         }
     }
-    seed = cfg->seed;
-    if (target_iter_init(&it, ts, seed, cfg->shard, cfg->nshards, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {
+    if (target_iter_init(&r->it, r->ts, cfg->seed, cfg->shard, cfg->nshards, &e) < 0)
+        return usage_or_runtime(&e);
+    if (r->resume_pos && target_iter_seek(&r->it, r->resume_pos) < 0) {
         fprintf(stderr, "ajar scan: checkpoint %llu is past the end of the shard\n",
-                (unsigned long long)resume_pos);
-        rc = EXIT_RUNTIME;
-        goto out;
+                (unsigned long long)r->resume_pos);
+        return EXIT_RUNTIME;
     }
-    rc = EXIT_RUNTIME;
-    if (a.trace_path) {
-        trace = fopen_private(a.trace_path);
-        if (!trace) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.trace_path, strerror(errno));
-            goto out;
+    return 0;
+}
+
+/* Step 4: the files written: --trace and -o (0600). 0, or the exit status. */
+static int scan_files(struct scan_run *r)
+{
+    struct scan_args *a = &r->a;
+    if (a->trace_path) {
+        r->trace = fopen_private(a->trace_path);
+        if (!r->trace) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a->trace_path, strerror(errno));
+            return EXIT_RUNTIME;
         }
-        a.eo.trace = trace;
+        a->eo.trace = r->trace;
     }
-    bool to_file = a.out_path && strcmp(a.out_path, "-") != 0;
+    bool to_file = a->out_path && strcmp(a->out_path, "-") != 0;
     if (to_file) {
-        fp = fopen_private(a.out_path);
-        if (!fp) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.out_path, strerror(errno));
-            goto out;
+        r->fp = fopen_private(a->out_path);
+        if (!r->fp) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a->out_path, strerror(errno));
+            return EXIT_RUNTIME;
         }
     }
+    return 0;
+}
+
+/*
+ * Step 5: the run (connect or SYN engine) with its findings going out, the reverse-DNS holder
+ * drained, and the end told to the store in every case (an interrupted walk is recorded as
+ * one); -o rewritten with the scan's final records. The exit status.
+ */
+static int scan_engine(struct scan_run *r)
+{
+    struct scan_args *a = &r->a;
+    struct scan_cfg *cfg = &a->cfg;
+    const struct scan_hooks *hooks = r->hooks;
+    struct out_ctx *oc = &r->oc;
+    struct err e = {{0}};
     log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
-             (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
-             (unsigned long long)seed, (unsigned long long)a.shard, (unsigned long long)a.nshards);
-    oc.fp = fp ? fp : stdout;
-    oc.discovery_only = a.eo.discovery_only;
-    oc.progress = !a.quiet && (a.progress || isatty(2));
-    oc.tty = isatty(2);
-    buf_init(&oc.line, 16u << 20);
-    if (hooks) oc.hooks = *hooks;
-    if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
-    oc.rdns = rh;
-    struct engine_sink sink = {.arg = &oc,
+             (unsigned long long)target_set_size(r->ts),
+             (unsigned long long)target_set_naddr(r->ts), (unsigned long long)cfg->seed,
+             (unsigned long long)a->shard, (unsigned long long)a->nshards);
+    oc->fp = r->fp ? r->fp : stdout;
+    oc->discovery_only = a->eo.discovery_only;
+    oc->progress = !a->quiet && (a->progress || isatty(2));
+    oc->tty = isatty(2);
+    buf_init(&oc->line, 16u << 20);
+    if (hooks) oc->hooks = *hooks;
+    if (hooks && hooks->no_stdout && !a->out_path) oc->fp = NULL;
+    oc->rdns = r->rh;
+    struct engine_sink sink = {.arg = oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
                                .on_checkpoint = on_checkpoint,
@@ -555,53 +572,69 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     sigaction(SIGTERM, &sa, NULL);
     struct engine_stats st;
     memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
-    int run = (a.syn ? syn_run : engine_run)(&it, &a.eo, &sink, &st, &e);
-    if (oc.rdns) { /* the findings still waiting for names: at most --rdns-timeout */
-        if (rdns_hold_drain(oc.rdns) < 0 && !st.interrupted) {
+    int run = (a->syn ? syn_run : engine_run)(&r->it, &a->eo, &sink, &st, &e);
+    if (oc->rdns) { /* the findings still waiting for names: at most --rdns-timeout */
+        if (rdns_hold_drain(oc->rdns) < 0 && !st.interrupted) {
             st.interrupted = true;
             st.stop_why = STOP_SINK;
         }
-        rdns_hold_close(rh);
-        oc.rdns = rh = NULL;
+        rdns_hold_close(r->rh);
+        oc->rdns = r->rh = NULL;
     }
-    buf_free(&oc.line);
+    buf_free(&oc->line);
     char why[sizeof e.msg + 16];
-    const char *reason = stop_reason(&st, &oc, why, sizeof why);
+    const char *reason = stop_reason(&st, oc, why, sizeof why);
     if (run < 0) {
         fprintf(stderr, "ajar scan: %s\n", e.msg);
         str_fmt(why, sizeof why, "error: %s", e.msg);
         reason = why;
         st.interrupted = true;
     }
-    if (oc.write_error)
+    if (oc->write_error)
         fprintf(stderr, "ajar scan: writing the output failed: %s\n", strerror(errno));
     /* the end in every case: an interrupted walk is recorded as one, never as complete */
     struct err ee = {{0}};
     int end = hooks && hooks->end ? hooks->end(hooks->arg, &st, reason, &ee) : 0;
     if (end < 0) fprintf(stderr, "ajar scan: %s\n", ee.msg);
-    if (fp) {
-        if (fclose(fp) != 0) oc.write_error = 1;
-        fp = NULL;
-        if (!oc.write_error && end == 0 && !a.eo.discovery_only && hooks && hooks->final_records &&
-            rewrite_output(a.out_path, hooks, &ee) < 0) {
+    if (r->fp) {
+        if (fclose(r->fp) != 0) oc->write_error = 1;
+        r->fp = NULL;
+        if (!oc->write_error && end == 0 && !a->eo.discovery_only && hooks &&
+            hooks->final_records && rewrite_output(a->out_path, hooks, &ee) < 0) {
             fprintf(stderr, "ajar scan: %s\n", ee.msg);
             end = -1;
         }
     }
-    if (run < 0 || oc.write_error || end < 0) goto out;
-    rc = hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
-out:
-    if (fp)
-        fclose(fp);
+    if (run < 0 || oc->write_error || end < 0) return EXIT_RUNTIME;
+    return hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
+}
+
+int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
+{
+    struct scan_run r;
+    memset(&r, 0, sizeof r);
+    r.hooks = hooks;
+    int rc = scan_args_parse(argc, argv, &r.a);
+    if (rc) {
+        rc = rc < 0 ? EXIT_OK : rc;
+    } else if (!(r.argv_json = scan_args_json(argc, argv))) {
+        /* the stored arguments are the user's as typed (a resumed scan keeps its own) */
+        rc = EXIT_RUNTIME;
+    } else if (!(rc = scan_inputs(&r)) && !(rc = scan_targets(&r, argc, argv)) &&
+               !(rc = scan_walk(&r)) && !(rc = scan_files(&r))) {
+        rc = scan_engine(&r);
+    }
+    if (r.fp)
+        fclose(r.fp);
     else
         fflush(stdout);
-    if (trace) fclose(trace);
-    rdns_hold_close(rh);
-    target_set_free(ts);
+    if (r.trace) fclose(r.trace);
+    rdns_hold_close(r.rh);
+    target_set_free(r.ts);
     attr_close();
-    free(argv_json);
-    free(ri.argv_json);
-    scan_args_free(&then);
-    scan_args_free(&a);
+    free(r.argv_json);
+    free(r.ri.argv_json);
+    scan_args_free(&r.then);
+    scan_args_free(&r.a);
     return rc;
 }
