@@ -185,6 +185,51 @@ static int get_password(const char *name, bool pw_stdin, char *pw, size_t n)
     return 0;
 }
 
+/*
+ * `user add` and `user passwd` (add false): the password asked, the store opened (passwd: it
+ * must exist), the row written. The exit status; EXIT_RUNTIME with e set when the store
+ * failed.
+ */
+static int user_write(const char *where, const char *name, bool add, bool pw_stdin, int role,
+                      const struct web_scope *scope, struct db **d, struct err *e)
+{
+    char pw[AUTH_PASSWORD_MAX + 2];
+    int r = get_password(name, pw_stdin, pw, sizeof pw);
+    if (r) return r;
+    if (open_db(d, where, !add, e) < 0) {
+        memset(pw, 0, sizeof pw);
+        return EXIT_RUNTIME;
+    }
+    if (add && role < 0) {
+        int64_t n = 0;
+        if (auth_user_count(*d, &n, e) < 0) {
+            memset(pw, 0, sizeof pw);
+            return EXIT_RUNTIME;
+        }
+        role = n ? ROLE_ANALYST : ROLE_ADMIN;
+    }
+    r = add ? auth_user_add(*d, name, pw, (enum web_role)role, scope, e)
+            : auth_password_set(*d, name, pw, NULL, e);
+    memset(pw, 0, sizeof pw);
+    if (r < 0) return EXIT_RUNTIME;
+    if (r == 1 && add) {
+        fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", name, name);
+        return EXIT_USAGE;
+    }
+    if (r == 1) {
+        fprintf(stderr, "ajar user: no user %s\n", name);
+        return EXIT_RUNTIME;
+    }
+    if (add) {
+        char sc[512];
+        web_scope_describe(scope, sc, sizeof sc);
+        fprintf(stderr, "ajar user: added %s (%s%s%s)\n", name, web_role_name((enum web_role)role),
+                sc[0] ? ": " : "", sc);
+    } else
+        fprintf(stderr, "ajar user: new password for %s; its sessions ended\n", name);
+    return EXIT_OK;
+}
+
 int cmd_user(int argc, char **argv)
 {
     const char *where = STORE_DEFAULT_PATH;
@@ -269,42 +314,7 @@ int cmd_user(int argc, char **argv)
     struct db *d = NULL;
     int rc = EXIT_RUNTIME;
     if (add || passwd) {
-        char pw[AUTH_PASSWORD_MAX + 2];
-        int r = get_password(name, pw_stdin, pw, sizeof pw);
-        if (r) return r;
-        if (open_db(&d, where, passwd, &e) < 0) {
-            memset(pw, 0, sizeof pw);
-            goto out;
-        }
-        if (add && role < 0) {
-            int64_t n = 0;
-            if (auth_user_count(d, &n, &e) < 0) {
-                memset(pw, 0, sizeof pw);
-                goto out;
-            }
-            role = n ? ROLE_ANALYST : ROLE_ADMIN;
-        }
-        r = add ? auth_user_add(d, name, pw, (enum web_role)role, &scope, &e)
-                : auth_password_set(d, name, pw, NULL, &e);
-        memset(pw, 0, sizeof pw);
-        if (r < 0) goto out;
-        if (r == 1 && add) {
-            fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", name, name);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        if (r == 1) {
-            fprintf(stderr, "ajar user: no user %s\n", name);
-            goto out;
-        }
-        if (add) {
-            char sc[512];
-            web_scope_describe(&scope, sc, sizeof sc);
-            fprintf(stderr, "ajar user: added %s (%s%s%s)\n", name,
-                    web_role_name((enum web_role)role), sc[0] ? ": " : "", sc);
-        } else
-            fprintf(stderr, "ajar user: new password for %s; its sessions ended\n", name);
-        rc = EXIT_OK;
+        rc = user_write(where, name, add, pw_stdin, role, &scope, &d, &e);
     } else if (del) {
         if (open_db(&d, where, true, &e) < 0) goto out;
         int r = auth_user_del(d, name, &e);
@@ -349,13 +359,17 @@ static int parse_secs(const char *opt, const char *s, int *out)
     return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+/* What `ajar serve` was told. */
+struct serve_opts {
+    const char *where, *listen, *cert, *key, *owners_path, *state_dir;
+    bool allow_expired, quiet;
+    struct auth_limits lim;
+    unsigned threads;
+};
+
+/* The options into *o: -1 to go on, else the exit status (--help, a bad option). */
+static int serve_parse(int argc, char **argv, struct serve_opts *o)
 {
-    const char *where = STORE_DEFAULT_PATH, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
-               *owners_path = NULL, *state_dir = NULL;
-    bool allow_expired = false, quiet = false;
-    struct auth_limits lim = {1800, 43200};
-    unsigned threads = 4;
     static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
                                        {"listen", required_argument, NULL, 'l'},
                                        {"cert", required_argument, NULL, 'c'},
@@ -376,41 +390,41 @@ int cmd_serve(int argc, char **argv)
         uint64_t v;
         switch (c) {
         case 'd':
-            where = optarg;
+            o->where = optarg;
             break;
         case 'l':
-            listen = optarg;
+            o->listen = optarg;
             break;
         case 'c':
-            cert = optarg;
+            o->cert = optarg;
             break;
         case 'k':
-            key = optarg;
+            o->key = optarg;
             break;
         case 'x':
-            allow_expired = true;
+            o->allow_expired = true;
             break;
         case 'o':
-            owners_path = optarg;
+            o->owners_path = optarg;
             break;
         case 's':
-            state_dir = optarg;
+            o->state_dir = optarg;
             break;
         case 'i':
-            if (parse_secs("--idle-timeout", optarg, &lim.idle) < 0) return EXIT_USAGE;
+            if (parse_secs("--idle-timeout", optarg, &o->lim.idle) < 0) return EXIT_USAGE;
             break;
         case 'a':
-            if (parse_secs("--session-lifetime", optarg, &lim.absolute) < 0) return EXIT_USAGE;
+            if (parse_secs("--session-lifetime", optarg, &o->lim.absolute) < 0) return EXIT_USAGE;
             break;
         case 't':
             if (parse_u64(optarg, 64, &v) < 0 || v == 0) {
                 fprintf(stderr, "ajar serve: --threads %s: want 1 to 64\n", optarg);
                 return EXIT_USAGE;
             }
-            threads = (unsigned)v;
+            o->threads = (unsigned)v;
             break;
         case 'q':
-            quiet = true;
+            o->quiet = true;
             break;
         case 'v':
             log_level++;
@@ -427,25 +441,61 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "ajar serve: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if ((cert == NULL) != (key == NULL)) {
+    if ((o->cert == NULL) != (o->key == NULL)) {
         fprintf(stderr, "ajar serve: --cert and --key go together\n");
         return EXIT_USAGE;
     }
+    return -1;
+}
+
+/*
+ * The certificate (--cert and --key, or one generated and kept in the state directory), its
+ * end of validity in exp, a word on one just generated and a warning on one expired or about
+ * to: 0, or -1 with e set.
+ */
+static int serve_cert(struct web_cert *wc, const struct web_cert_opts *co, bool quiet, char *exp,
+                      size_t expn, struct err *e)
+{
+    if (web_cert_load(wc, co, e) < 0) return -1;
+    time_fmt_utc(wc->not_after, exp, expn);
+    int left = web_cert_days_left(wc, now_wall());
+    if (wc->generated && !quiet)
+        fprintf(stderr, "ajar serve: generated a self-signed certificate: %s (key %s)\n",
+                wc->cert_path, wc->key_path);
+    if (left < 0)
+        fprintf(stderr,
+                "ajar serve: WARNING: the certificate EXPIRED on %s (started anyway: "
+                "--allow-expired-cert)\n",
+                exp);
+    else if (left <= WEB_CERT_WARN_DAYS)
+        fprintf(stderr, "ajar serve: WARNING: the certificate expires in %d days (%s)\n", left,
+                exp);
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o = {.where = STORE_DEFAULT_PATH,
+                           .listen = "127.0.0.1:8443",
+                           .lim = {1800, 43200},
+                           .threads = 4};
+    int parsed = serve_parse(argc, argv, &o);
+    if (parsed >= 0) return parsed;
     struct err e = {0};
     struct sockaddr_storage ss;
     char host[128];
     uint16_t port;
-    if (web_parse_listen(listen, &ss, host, sizeof host, &port, &e) < 0) {
+    if (web_parse_listen(o.listen, &ss, host, sizeof host, &port, &e) < 0) {
         fprintf(stderr, "ajar serve: %s\n", e.msg);
         return EXIT_USAGE;
     }
     char dirbuf[4096];
-    if (!state_dir) {
-        if (db_is_pg_url(where))
-            state_dir = ".";
+    if (!o.state_dir) {
+        if (db_is_pg_url(o.where))
+            o.state_dir = ".";
         else {
-            str_copy(dirbuf, where, sizeof dirbuf);
-            state_dir = dirname(dirbuf);
+            str_copy(dirbuf, o.where, sizeof dirbuf);
+            o.state_dir = dirname(dirbuf);
         }
     }
 
@@ -455,54 +505,41 @@ int cmd_serve(int argc, char **argv)
     struct web_cert wc = {0};
     struct auth_audit *audit = NULL;
     struct web_server *srv = NULL;
-    struct web_ctx ctx = {.where = where, .started = now_wall()};
+    struct web_ctx ctx = {.where = o.where, .started = now_wall()};
     pthread_t warm;
     bool warming = false;
     int64_t nusers = 0;
-    if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
+    if (open_db(&d, o.where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
     if (nusers == 0) {
-        bool other_db = where && strcmp(where, STORE_DEFAULT_PATH) != 0;
+        bool other_db = o.where && strcmp(o.where, STORE_DEFAULT_PATH) != 0;
         fprintf(stderr,
                 "ajar serve: the store has no user, and there is no default one: add one with\n"
                 "  ajar user add NAME%s%s\n"
                 "then start ajar serve again.\n",
-                other_db ? " --db " : "", other_db ? where : "");
+                other_db ? " --db " : "", other_db ? o.where : "");
         rc = EXIT_USAGE;
         goto out;
     }
-    if (owners_path && report_owners_load(&owners, owners_path, &e) < 0) goto out;
-    struct web_cert_opts co = {.cert_path = cert,
-                               .key_path = key,
-                               .state_dir = state_dir,
+    if (o.owners_path && report_owners_load(&owners, o.owners_path, &e) < 0) goto out;
+    struct web_cert_opts co = {.cert_path = o.cert,
+                               .key_path = o.key,
+                               .state_dir = o.state_dir,
                                .host = host,
-                               .allow_expired = allow_expired};
-    if (web_cert_load(&wc, &co, &e) < 0) goto out;
+                               .allow_expired = o.allow_expired};
     char exp[32];
-    time_fmt_utc(wc.not_after, exp, sizeof exp);
-    int left = web_cert_days_left(&wc, now_wall());
-    if (wc.generated && !quiet)
-        fprintf(stderr, "ajar serve: generated a self-signed certificate: %s (key %s)\n",
-                wc.cert_path, wc.key_path);
-    if (left < 0)
-        fprintf(stderr,
-                "ajar serve: WARNING: the certificate EXPIRED on %s (started anyway: "
-                "--allow-expired-cert)\n",
-                exp);
-    else if (left <= WEB_CERT_WARN_DAYS)
-        fprintf(stderr, "ajar serve: WARNING: the certificate expires in %d days (%s)\n", left,
-                exp);
+    if (serve_cert(&wc, &co, o.quiet, exp, sizeof exp, &e) < 0) goto out;
     if (!web_is_loopback(&ss))
         fprintf(stderr,
                 "ajar serve: WARNING: listening on %s, not loopback: the dashboard is reachable "
                 "from the network. Put it behind a firewall or VPN.\n",
                 host);
     char audit_path[4200];
-    str_fmt(audit_path, sizeof audit_path, "%s/ajar-audit.log", state_dir);
+    str_fmt(audit_path, sizeof audit_path, "%s/ajar-audit.log", o.state_dir);
     if (auth_audit_open(&audit, audit_path, &e) < 0) goto out;
     ctx.owners = owners;
     ctx.cert_not_after = wc.not_after;
     str_copy(ctx.cert_sha256, wc.sha256, sizeof ctx.cert_sha256);
-    if (web_views_new(&ctx.views, where, &e) < 0) goto out;
+    if (web_views_new(&ctx.views, o.where, &e) < 0) goto out;
 
     /* the workers inherit this mask; the main thread waits for the signal */
     sigset_t set;
@@ -511,13 +548,13 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct web_server_opts so = {.listen = listen,
+    struct web_server_opts so = {.listen = o.listen,
                                  .cert_pem = wc.cert_pem,
                                  .key_pem = wc.key_pem,
                                  .ctx = &ctx,
                                  .audit = audit,
-                                 .limits = lim,
-                                 .threads = threads};
+                                 .limits = o.lim,
+                                 .threads = o.threads};
     /* room for the server's 1,024 connections (a soft limit of 1,024 descriptors is common) */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_cur < rl.rlim_max) {
@@ -526,8 +563,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (web_server_start(&srv, &so, &e) < 0) goto out;
     warming = pthread_create(&warm, NULL, warm_main, &ctx) == 0;
-    auth_audit(audit, "serve_start", NULL, host, listen);
-    if (!quiet) {
+    auth_audit(audit, "serve_start", NULL, host, o.listen);
+    if (!o.quiet) {
         fprintf(stderr, "ajar serve: certificate SHA-256 %s, valid until %s\n", wc.sha256, exp);
         fprintf(stderr, "ajar serve: audit log %s\n", audit_path);
     }
@@ -538,7 +575,7 @@ int cmd_serve(int argc, char **argv)
     fflush(stderr);
     int sig = 0;
     sigwait(&set, &sig);
-    if (!quiet) fprintf(stderr, "ajar serve: stopping (%s)\n", strsignal(sig));
+    if (!o.quiet) fprintf(stderr, "ajar serve: stopping (%s)\n", strsignal(sig));
     auth_audit(audit, "serve_stop", NULL, host, NULL);
     rc = EXIT_OK;
 out:
