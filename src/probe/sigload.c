@@ -215,6 +215,52 @@ static int excludes(struct build *B, const struct ynode *y, char ***out, size_t 
     return 0;
 }
 
+/* regex: R (v), with in: body, title or header NAME beside it in y. 0, or -1 after y_fail(). */
+static int expr_regex(struct loader *L, const struct ynode *y, const struct ynode *v,
+                      const char *what, struct sig_expr *x)
+{
+    x->kind = EX_REGEX;
+    if (!(x->re = y_regex(L, v, what))) return -1;
+    const struct ynode *in = y_get(y, "in");
+    if (in) {
+        if (in->t != Y_SCALAR) {
+            y_fail(L, in->line, "in: body, title or header NAME");
+            return -1;
+        }
+        if (!strcmp(in->s, "body")) {
+            x->in = IN_BODY;
+        } else if (!strcmp(in->s, "title")) {
+            x->in = IN_TITLE;
+        } else if (!strncmp(in->s, "header ", 7) && in->s[7]) {
+            x->in = IN_HEADER;
+            x->text = in->s + 7;
+        } else {
+            y_fail(L, in->line, "in: body, title or header NAME");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* count:, sum: or all: true (one at most) into x->agg. 0, or -1 after y_fail(). */
+static int expr_agg(struct loader *L, const struct ynode *y, const char *what, struct sig_expr *x)
+{
+    static const char *const aggs[] = {"count", "sum", "all"};
+    const struct ynode *v;
+    for (int a = 0; a < 3; a++) {
+        if (!(v = y_get(y, aggs[a]))) continue;
+        bool on = false;
+        if (y_bool(L, v, aggs[a], &on) < 0) return -1;
+        if (!on) continue;
+        if (x->agg != AGG_FIRST) {
+            y_fail(L, v->line, "%s: one of count, sum, all", what);
+            return -1;
+        }
+        x->agg = (enum sig_agg)(a + 1);
+    }
+    return 0;
+}
+
 static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel)
 {
     struct loader *L = B->L;
@@ -260,27 +306,8 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         kinds++;
     }
     if ((v = y_get(y, "regex"))) {
-        x->kind = EX_REGEX;
-        if (!(x->re = y_regex(L, v, what))) return NULL;
+        if (expr_regex(L, y, v, what, x) < 0) return NULL;
         kinds++;
-        const struct ynode *in = y_get(y, "in");
-        if (in) {
-            if (in->t != Y_SCALAR) {
-                y_fail(L, in->line, "in: body, title or header NAME");
-                return NULL;
-            }
-            if (!strcmp(in->s, "body")) {
-                x->in = IN_BODY;
-            } else if (!strcmp(in->s, "title")) {
-                x->in = IN_TITLE;
-            } else if (!strncmp(in->s, "header ", 7) && in->s[7]) {
-                x->in = IN_HEADER;
-                x->text = in->s + 7;
-            } else {
-                y_fail(L, in->line, "in: body, title or header NAME");
-                return NULL;
-            }
-        }
     } else if (y_get(y, "in")) {
         y_fail(L, y_get(y, "in")->line, "in: only with regex");
         return NULL;
@@ -350,18 +377,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
                what);
         return NULL;
     }
-    static const char *const aggs[] = {"count", "sum", "all"};
-    for (int a = 0; a < 3; a++) {
-        if (!(v = y_get(y, aggs[a]))) continue;
-        bool on = false;
-        if (y_bool(L, v, aggs[a], &on) < 0) return NULL;
-        if (!on) continue;
-        if (x->agg != AGG_FIRST) {
-            y_fail(L, v->line, "%s: one of count, sum, all", what);
-            return NULL;
-        }
-        x->agg = (enum sig_agg)(a + 1);
-    }
+    if (expr_agg(L, y, what, x) < 0) return NULL;
     if (excludes(B, y_get(y, "exclude"), &x->exclude, &x->nexclude) < 0) return NULL;
     return x;
 }
