@@ -70,6 +70,36 @@ static struct sig_cond *cond_add(struct build *B, struct sig_conds *c, int line)
     return x;
 }
 
+/* json: pointer: test pairs (exists, absent, {equals: V}, {regex: R}) into c. 0, or -1 after
+ * y_fail(). */
+static int cond_json(struct build *B, const struct ynode *y, struct sig_conds *c)
+{
+    struct loader *L = B->L;
+    if (y->t != Y_MAP) return y_fail(L, y->line, "json: pointer: test pairs");
+    for (size_t i = 0; i + 1 < y->n; i += 2) {
+        const struct ynode *k = y->kids[i], *v = y->kids[i + 1];
+        struct sig_cond *x = cond_add(B, c, k->line);
+        if (!x || y_pointer(L, k, "json", false, &x->text) < 0) return -1;
+        if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "exists")) {
+            x->kind = CD_JSON_EXISTS;
+        } else if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "absent")) {
+            x->kind = CD_JSON_ABSENT;
+        } else if (v->t == Y_MAP && y_get(v, "regex")) {
+            x->kind = CD_JSON_REGEX;
+            if (!(x->re = y_regex(L, y_get(v, "regex"), "json regex"))) return -1;
+        } else if (v->t == Y_MAP && y_get(v, "equals")) {
+            const struct ynode *q = y_get(v, "equals");
+            if (q->t != Y_SCALAR) return y_fail(L, q->line, "equals: one value");
+            x->kind = CD_JSON_EQUALS;
+            if (!(x->value = y_json_scalar(L, q))) return -1;
+        } else {
+            return y_fail(L, v->line, "json %s: exists, absent, {equals: V} or {regex: R}",
+                          x->text);
+        }
+    }
+    return 0;
+}
+
 /*
  * Conditions in map m (the keys of cond_keys; `score`, `from` and `request` are the caller's
  * except in only_if, where `request` + `status`/`answered` name another request).
@@ -170,30 +200,7 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
             x->kind = texts[t].kind;
         }
     }
-    if ((y = y_get(m, "json"))) {
-        if (y->t != Y_MAP) return y_fail(L, y->line, "json: pointer: test pairs");
-        for (size_t i = 0; i + 1 < y->n; i += 2) {
-            const struct ynode *k = y->kids[i], *v = y->kids[i + 1];
-            struct sig_cond *x = cond_add(B, c, k->line);
-            if (!x || y_pointer(L, k, "json", false, &x->text) < 0) return -1;
-            if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "exists")) {
-                x->kind = CD_JSON_EXISTS;
-            } else if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "absent")) {
-                x->kind = CD_JSON_ABSENT;
-            } else if (v->t == Y_MAP && y_get(v, "regex")) {
-                x->kind = CD_JSON_REGEX;
-                if (!(x->re = y_regex(L, y_get(v, "regex"), "json regex"))) return -1;
-            } else if (v->t == Y_MAP && y_get(v, "equals")) {
-                const struct ynode *q = y_get(v, "equals");
-                if (q->t != Y_SCALAR) return y_fail(L, q->line, "equals: one value");
-                x->kind = CD_JSON_EQUALS;
-                if (!(x->value = y_json_scalar(L, q))) return -1;
-            } else {
-                return y_fail(L, v->line, "json %s: exists, absent, {equals: V} or {regex: R}",
-                              x->text);
-            }
-        }
-    }
+    if ((y = y_get(m, "json")) && cond_json(B, y, c) < 0) return -1;
     return 0;
 }
 
