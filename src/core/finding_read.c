@@ -47,6 +47,82 @@ static void attr_from_json(struct finding_attr *a, const json_t *j)
     }
 }
 
+/* The "tls" object t into x. */
+static void tls_from_json(struct tls_facts *x, const json_t *t)
+{
+    x->present = true;
+    jget_str(t, "version", x->version, sizeof x->version);
+    jget_str(t, "cipher", x->cipher, sizeof x->cipher);
+    jget_str(t, "sha256", x->sha256, sizeof x->sha256);
+    jget_str(t, "subject_cn", x->subject_cn, sizeof x->subject_cn);
+    jget_str(t, "subject", x->subject, sizeof x->subject);
+    jget_str(t, "issuer_cn", x->issuer_cn, sizeof x->issuer_cn);
+    jget_str(t, "issuer", x->issuer, sizeof x->issuer);
+    const json_t *san = json_object_get(t, "san");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(san, i, v)
+    {
+        if (x->nsan < FINDING_MAX_SAN && json_is_string(v))
+            str_copy(x->san[x->nsan++], json_string_value(v), sizeof x->san[0]);
+    }
+    x->not_before = jget_time(t, "not_before");
+    x->not_after = jget_time(t, "not_after");
+    x->self_signed = json_is_true(json_object_get(t, "self_signed"));
+    x->expired = json_is_true(json_object_get(t, "expired"));
+    x->not_yet_valid = json_is_true(json_object_get(t, "not_yet_valid"));
+    char key[32] = "";
+    jget_str(t, "key", key, sizeof key);
+    char *dash = strrchr(key, '-');
+    uint64_t bits = 0;
+    if (dash && parse_u64(dash + 1, 1 << 20, &bits) == 0) {
+        *dash = 0;
+        x->key_bits = (int)bits;
+    }
+    str_copy(x->key_type, key, sizeof x->key_type);
+    jget_str(t, "sig_alg", x->sig_alg, sizeof x->sig_alg);
+    const json_t *nm = json_object_get(t, "name_match");
+    x->name_match = json_is_boolean(nm) ? json_is_true(nm) : -1;
+    int64_t cl = jget_int(t, "chain_len");
+    x->chain_len = cl > 0 ? (int)cl : 0;
+    x->verified = json_is_true(json_object_get(t, "verified"));
+}
+
+/* The "data" object d into f: counts, names (from items, else names), fields, totals. */
+static void data_from_json(struct finding *f, const json_t *d)
+{
+    f->databases = jget_int(d, "databases");
+    f->collections = jget_int(d, "collections");
+    f->records = jget_int(d, "records");
+    f->bytes = jget_int(d, "bytes");
+    const json_t *items = json_object_get(d, "items");
+    size_t i;
+    const json_t *v;
+    if (json_is_array(items)) {
+        json_array_foreach(items, i, v)
+        {
+            const json_t *nm = json_object_get(v, "name");
+            if (json_is_string(nm))
+                finding_add_name(f, json_string_value(nm), strlen(json_string_value(nm)),
+                                 jget_int(v, "records"), jget_int(v, "bytes"));
+        }
+    } else {
+        json_array_foreach(json_object_get(d, "names"), i, v)
+        {
+            if (json_is_string(v))
+                finding_add_name(f, json_string_value(v), strlen(json_string_value(v)), -1, -1);
+        }
+    }
+    json_array_foreach(json_object_get(d, "fields"), i, v)
+    {
+        if (json_is_string(v))
+            finding_add_field(f, json_string_value(v), strlen(json_string_value(v)));
+    }
+    int64_t nt = jget_int(d, "names_total"), ft = jget_int(d, "fields_total");
+    if (nt > (int64_t)f->names.total) f->names.total = (uint64_t)nt;
+    if (ft > (int64_t)f->fields.total) f->fields.total = (uint64_t)ft;
+}
+
 int finding_from_json(struct finding *f, const json_t *j)
 {
     finding_init(f);
@@ -86,78 +162,9 @@ int finding_from_json(struct finding *f, const json_t *j)
     jget_str(j, "banner", f->banner, sizeof f->banner);
     jget_str(j, "error", f->error, sizeof f->error);
     const json_t *t = json_object_get(j, "tls");
-    if (json_is_object(t)) {
-        struct tls_facts *x = &f->tls;
-        x->present = true;
-        jget_str(t, "version", x->version, sizeof x->version);
-        jget_str(t, "cipher", x->cipher, sizeof x->cipher);
-        jget_str(t, "sha256", x->sha256, sizeof x->sha256);
-        jget_str(t, "subject_cn", x->subject_cn, sizeof x->subject_cn);
-        jget_str(t, "subject", x->subject, sizeof x->subject);
-        jget_str(t, "issuer_cn", x->issuer_cn, sizeof x->issuer_cn);
-        jget_str(t, "issuer", x->issuer, sizeof x->issuer);
-        const json_t *san = json_object_get(t, "san");
-        size_t i;
-        const json_t *v;
-        json_array_foreach(san, i, v)
-        {
-            if (x->nsan < FINDING_MAX_SAN && json_is_string(v))
-                str_copy(x->san[x->nsan++], json_string_value(v), sizeof x->san[0]);
-        }
-        x->not_before = jget_time(t, "not_before");
-        x->not_after = jget_time(t, "not_after");
-        x->self_signed = json_is_true(json_object_get(t, "self_signed"));
-        x->expired = json_is_true(json_object_get(t, "expired"));
-        x->not_yet_valid = json_is_true(json_object_get(t, "not_yet_valid"));
-        char key[32] = "";
-        jget_str(t, "key", key, sizeof key);
-        char *dash = strrchr(key, '-');
-        uint64_t bits = 0;
-        if (dash && parse_u64(dash + 1, 1 << 20, &bits) == 0) {
-            *dash = 0;
-            x->key_bits = (int)bits;
-        }
-        str_copy(x->key_type, key, sizeof x->key_type);
-        jget_str(t, "sig_alg", x->sig_alg, sizeof x->sig_alg);
-        const json_t *nm = json_object_get(t, "name_match");
-        x->name_match = json_is_boolean(nm) ? json_is_true(nm) : -1;
-        int64_t cl = jget_int(t, "chain_len");
-        x->chain_len = cl > 0 ? (int)cl : 0;
-        x->verified = json_is_true(json_object_get(t, "verified"));
-    }
+    if (json_is_object(t)) tls_from_json(&f->tls, t);
     const json_t *d = json_object_get(j, "data");
-    if (json_is_object(d)) {
-        f->databases = jget_int(d, "databases");
-        f->collections = jget_int(d, "collections");
-        f->records = jget_int(d, "records");
-        f->bytes = jget_int(d, "bytes");
-        const json_t *items = json_object_get(d, "items");
-        size_t i;
-        const json_t *v;
-        if (json_is_array(items)) {
-            json_array_foreach(items, i, v)
-            {
-                const json_t *nm = json_object_get(v, "name");
-                if (json_is_string(nm))
-                    finding_add_name(f, json_string_value(nm), strlen(json_string_value(nm)),
-                                     jget_int(v, "records"), jget_int(v, "bytes"));
-            }
-        } else {
-            json_array_foreach(json_object_get(d, "names"), i, v)
-            {
-                if (json_is_string(v))
-                    finding_add_name(f, json_string_value(v), strlen(json_string_value(v)), -1, -1);
-            }
-        }
-        json_array_foreach(json_object_get(d, "fields"), i, v)
-        {
-            if (json_is_string(v))
-                finding_add_field(f, json_string_value(v), strlen(json_string_value(v)));
-        }
-        int64_t nt = jget_int(d, "names_total"), ft = jget_int(d, "fields_total");
-        if (nt > (int64_t)f->names.total) f->names.total = (uint64_t)nt;
-        if (ft > (int64_t)f->fields.total) f->fields.total = (uint64_t)ft;
-    }
+    if (json_is_object(d)) data_from_json(f, d);
     const json_t *via = json_object_get(j, "via");
     if (json_is_object(via)) {
         f->has_via = true;

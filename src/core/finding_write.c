@@ -364,6 +364,75 @@ static void jw_attr(struct jw *w, const struct finding_attr *a)
     }
 }
 
+/* "hostnames" (when one of them can be written) and "ptr": the names --rdns found for the
+ * address, and those its PTR records gave. */
+static void jw_hostnames(struct jw *w, const struct finding *f)
+{
+    int n = f->nhostnames < FINDING_MAX_HOSTNAMES ? f->nhostnames : FINDING_MAX_HOSTNAMES;
+    size_t len;
+    bool any = false;
+    for (int i = 0; i < n && !any; i++)
+        any = jw_check(f->hostnames[i], &len) != 0;
+    if (any) {
+        JW_KEY(w, "hostnames");
+        JW_LIT(w, "[");
+        for (int i = 0; i < n; i++)
+            jw_elem_str(w, f->hostnames[i]);
+        JW_LIT(w, "]");
+    }
+    JW_KEY(w, "ptr");
+    JW_LIT(w, "[");
+    for (int i = 0; i < n; i++)
+        if (f->hostname_ptr & (UINT32_C(1) << i)) jw_elem_str(w, f->hostnames[i]);
+    JW_LIT(w, "]");
+}
+
+/* "data"'s value: the counts, names, fields and per-name items, or null when none is known. */
+static void jw_data(struct jw *w, const struct finding *f)
+{
+    if (f->databases >= 0 || f->collections >= 0 || f->records >= 0 || f->bytes >= 0 ||
+        f->names.total || f->fields.total) {
+        JW_LIT(w, "{");
+        JW_KEY(w, "databases");
+        jw_int_or_null(w, f->databases);
+        JW_KEY(w, "collections");
+        jw_int_or_null(w, f->collections);
+        JW_KEY(w, "records");
+        jw_int_or_null(w, f->records);
+        JW_KEY(w, "bytes");
+        jw_int_or_null(w, f->bytes);
+        JW_KEY(w, "names");
+        jw_strlist(w, &f->names);
+        JW_KEY(w, "names_total");
+        jw_int(w, (int64_t)(json_int_t)f->names.total);
+        JW_KEY(w, "fields");
+        jw_strlist(w, &f->fields);
+        JW_KEY(w, "fields_total");
+        jw_int(w, (int64_t)(json_int_t)f->fields.total);
+        bool any = false;
+        for (uint32_t i = 0; i < f->names.n; i++)
+            if (f->name_records[i] >= 0 || f->name_bytes[i] >= 0) any = true;
+        if (any) {
+            JW_KEY(w, "items");
+            JW_LIT(w, "[");
+            for (uint32_t i = 0; i < f->names.n; i++) {
+                jw_sep(w);
+                JW_LIT(w, "{");
+                JW_STR(w, "name", f->names.v[i]);
+                JW_KEY(w, "records");
+                jw_int_or_null(w, f->name_records[i]);
+                JW_KEY(w, "bytes");
+                jw_int_or_null(w, f->name_bytes[i]);
+                JW_LIT(w, "}");
+            }
+            JW_LIT(w, "]");
+        }
+        JW_LIT(w, "}");
+    } else {
+        JW_LIT(w, "null");
+    }
+}
+
 int finding_json_write(struct buf *b, const struct finding *f, bool discovery_only,
                        struct finding_json_spans *spans)
 {
@@ -378,25 +447,7 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
     JW_KEY(&w, "time");
     jw_time(&w, f->time);
     if (f->host[0]) JW_STR(&w, "host", f->host);
-    if (f->rdns) {
-        int n = f->nhostnames < FINDING_MAX_HOSTNAMES ? f->nhostnames : FINDING_MAX_HOSTNAMES;
-        size_t len;
-        bool any = false;
-        for (int i = 0; i < n && !any; i++)
-            any = jw_check(f->hostnames[i], &len) != 0;
-        if (any) {
-            JW_KEY(&w, "hostnames");
-            JW_LIT(&w, "[");
-            for (int i = 0; i < n; i++)
-                jw_elem_str(&w, f->hostnames[i]);
-            JW_LIT(&w, "]");
-        }
-        JW_KEY(&w, "ptr");
-        JW_LIT(&w, "[");
-        for (int i = 0; i < n; i++)
-            if (f->hostname_ptr & (UINT32_C(1) << i)) jw_elem_str(&w, f->hostnames[i]);
-        JW_LIT(&w, "]");
-    }
+    if (f->rdns) jw_hostnames(&w, f);
     if (discovery_only) goto end;
     JW_STR(&w, "service", f->service[0] ? f->service : "unknown");
     JW_STR_OR_NULL(&w, "product", f->product);
@@ -411,47 +462,7 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
         JW_LIT(&w, "null");
     }
     JW_KEY(&w, "data");
-    if (f->databases >= 0 || f->collections >= 0 || f->records >= 0 || f->bytes >= 0 ||
-        f->names.total || f->fields.total) {
-        JW_LIT(&w, "{");
-        JW_KEY(&w, "databases");
-        jw_int_or_null(&w, f->databases);
-        JW_KEY(&w, "collections");
-        jw_int_or_null(&w, f->collections);
-        JW_KEY(&w, "records");
-        jw_int_or_null(&w, f->records);
-        JW_KEY(&w, "bytes");
-        jw_int_or_null(&w, f->bytes);
-        JW_KEY(&w, "names");
-        jw_strlist(&w, &f->names);
-        JW_KEY(&w, "names_total");
-        jw_int(&w, (int64_t)(json_int_t)f->names.total);
-        JW_KEY(&w, "fields");
-        jw_strlist(&w, &f->fields);
-        JW_KEY(&w, "fields_total");
-        jw_int(&w, (int64_t)(json_int_t)f->fields.total);
-        bool any = false;
-        for (uint32_t i = 0; i < f->names.n; i++)
-            if (f->name_records[i] >= 0 || f->name_bytes[i] >= 0) any = true;
-        if (any) {
-            JW_KEY(&w, "items");
-            JW_LIT(&w, "[");
-            for (uint32_t i = 0; i < f->names.n; i++) {
-                jw_sep(&w);
-                JW_LIT(&w, "{");
-                JW_STR(&w, "name", f->names.v[i]);
-                JW_KEY(&w, "records");
-                jw_int_or_null(&w, f->name_records[i]);
-                JW_KEY(&w, "bytes");
-                jw_int_or_null(&w, f->name_bytes[i]);
-                JW_LIT(&w, "}");
-            }
-            JW_LIT(&w, "]");
-        }
-        JW_LIT(&w, "}");
-    } else {
-        JW_LIT(&w, "null");
-    }
+    jw_data(&w, f);
     JW_KEY(&w, "via");
     if (f->has_via) {
         JW_LIT(&w, "{");
