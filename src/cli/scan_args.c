@@ -212,7 +212,11 @@ static void args_init(struct scan_args *a)
     a->cfg.webhook_wait_ms = 5000;
 }
 
-/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. */
+/*
+ * One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. Long on purpose: one flat
+ * case per option of `ajar scan`, most of them three lines; the switch is the table of options
+ * and their checks, read top to bottom.
+ */
 static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *const *argv)
 {
     uint64_t v = 0;
