@@ -141,7 +141,6 @@ static const struct probe *plan_pick(struct job *j)
 
 /* ---- attempts, TLS, a probe's return codes ---- */
 
-
 void job_tls_begin(struct engine *en, struct slot *s)
 {
     SSL_CTX *ctx = tls_client_ctx();
