@@ -432,7 +432,9 @@ static int on_row(struct probe_ctx *ctx, const uint8_t *b, size_t n, size_t *use
         bitmap = b + i;
         i += bl;
     }
-    struct ms_val v[MS_MAX_COLS];
+    /* zeroed for the analyzer, which cannot see that on_row_values reads only the st->ncols
+     * values set below (st->rs, which says which it reads, was chosen with st->ncols) */
+    struct ms_val v[MS_MAX_COLS] = {{0}};
     for (int c = 0; c < st->ncols; c++) {
         const struct ms_col *col = &st->cols[c];
         v[c].p = NULL;
