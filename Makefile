@@ -67,6 +67,7 @@ TEST_BINS := $(patsubst %.c,$(SB)/%,$(TEST_SRC))
 # data built into the binary (lifecycle_data.c's .incbin)
 $(B)/obj/src/assess/lifecycle_data.o $(SB)/obj/src/assess/lifecycle_data.o: data/lifecycle.tsv
 $(B)/obj/src/assess/ransom_data.o $(SB)/obj/src/assess/ransom_data.o: data/ransom-names.tsv
+$(B)/obj/src/assess/pii_data.o $(SB)/obj/src/assess/pii_data.o: data/pii-terms.tsv
 $(B)/obj/src/assess/honeypot_data.o $(SB)/obj/src/assess/honeypot_data.o: data/honeypots.tsv
 $(B)/obj/src/attr/cloud_asns_data.o $(SB)/obj/src/attr/cloud_asns_data.o: data/cloud-asns.tsv
 TEST_HELPER_OBJ := $(TEST_HELPERS:%.c=$(SB)/obj/%.o)

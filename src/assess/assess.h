@@ -10,8 +10,10 @@
  * up in docs/signals.md; keep the two in step.
  *
  * Files: assess.c (the rules, severity, clusters), pii.c (the personal-data
- * dictionary and ransom-note names), versions.c (version compare, the
- * end-of-life table and the "no free authentication" table, with sources).
+ * matcher) and pii_words.c (its words, data/pii-terms.tsv), ransom.c
+ * (ransom-note names, data/ransom-names.tsv), honeypot.c, lifecycle.c,
+ * versions.c (version compare, the end-of-life table and the "no free
+ * authentication" table, with sources).
  */
 #ifndef AJAR_ASSESS_H
 #define AJAR_ASSESS_H

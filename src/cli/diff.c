@@ -219,6 +219,63 @@ static int check_complete(struct store *s, const struct scan_info *si)
     return refuse(s, si, why);
 }
 
+/*
+ * Walk the two scans' exposures (each sorted by key) together: one only in the old scan is
+ * closed, one only in the new is new, one in both with other facts is changed. The number of
+ * those unchanged.
+ */
+static size_t diff_merge(const struct expo_list *a, const struct expo_list *b, json_t *jnew,
+                         json_t *jclosed, json_t *jchanged)
+{
+    size_t i = 0, k = 0, unchanged = 0;
+    while (i < a->n || k < b->n) {
+        int d = i >= a->n ? 1 : k >= b->n ? -1 : strcmp(a->v[i].key, b->v[k].key);
+        if (d < 0) {
+            json_array_append_new(jclosed, expo_json(&a->v[i++]));
+        } else if (d > 0) {
+            json_array_append_new(jnew, expo_json(&b->v[k++]));
+        } else {
+            json_t *ch = changes_of(&a->v[i], &b->v[k]);
+            if (json_array_size(ch)) {
+                json_t *x = expo_json(&b->v[k]);
+                json_object_set_new(x, "changes", ch);
+                json_array_append_new(jchanged, x);
+            } else {
+                json_decref(ch);
+                unchanged++;
+            }
+            i++;
+            k++;
+        }
+    }
+    return unchanged;
+}
+
+/* The comparison as text. */
+static void print_diff(const struct scan_info *so, const struct scan_info *sn, json_t *jnew,
+                       json_t *jclosed, json_t *jchanged, size_t unchanged)
+{
+    scan_line("old:", so);
+    scan_line("new:", sn);
+    printf("\n%zu new, %zu closed, %zu changed, %zu unchanged\n", json_array_size(jnew),
+           json_array_size(jclosed), json_array_size(jchanged), unchanged);
+    size_t n;
+    json_t *v;
+    if (json_array_size(jnew)) printf("\nnew:\n");
+    json_array_foreach(jnew, n, v) print_expo_json('+', v);
+    if (json_array_size(jclosed))
+        printf("\nclosed (not seen by the new scan, which covered every target):\n");
+    json_array_foreach(jclosed, n, v) print_expo_json('-', v);
+    if (json_array_size(jchanged)) printf("\nchanged:\n");
+    json_array_foreach(jchanged, n, v)
+    {
+        print_expo_json('~', v);
+        size_t m;
+        json_t *ch;
+        json_array_foreach(json_object_get(v, "changes"), m, ch) cli_print_change("", ch);
+    }
+}
+
 int cmd_diff(int argc, char **argv)
 {
     const char *db = cli_default_db();
@@ -305,50 +362,12 @@ int cmd_diff(int argc, char **argv)
     json_object_set_new(out, "new_exposures", jnew);
     json_object_set_new(out, "closed", jclosed);
     json_object_set_new(out, "changed", jchanged);
-    size_t i = 0, k = 0, unchanged = 0;
-    while (i < a.n || k < b.n) {
-        int d = i >= a.n ? 1 : k >= b.n ? -1 : strcmp(a.v[i].key, b.v[k].key);
-        if (d < 0) {
-            json_array_append_new(jclosed, expo_json(&a.v[i++]));
-        } else if (d > 0) {
-            json_array_append_new(jnew, expo_json(&b.v[k++]));
-        } else {
-            json_t *ch = changes_of(&a.v[i], &b.v[k]);
-            if (json_array_size(ch)) {
-                json_t *x = expo_json(&b.v[k]);
-                json_object_set_new(x, "changes", ch);
-                json_array_append_new(jchanged, x);
-            } else {
-                json_decref(ch);
-                unchanged++;
-            }
-            i++;
-            k++;
-        }
-    }
+    size_t unchanged = diff_merge(&a, &b, jnew, jclosed, jchanged);
     json_object_set_new(out, "unchanged", json_integer((json_int_t)unchanged));
     if (as_json) {
         if (json_dumpf(out, stdout, JSON_COMPACT) < 0 || putchar('\n') == EOF) goto fail;
     } else {
-        scan_line("old:", &so);
-        scan_line("new:", &sn);
-        printf("\n%zu new, %zu closed, %zu changed, %zu unchanged\n", json_array_size(jnew),
-               json_array_size(jclosed), json_array_size(jchanged), unchanged);
-        size_t n;
-        json_t *v;
-        if (json_array_size(jnew)) printf("\nnew:\n");
-        json_array_foreach(jnew, n, v) print_expo_json('+', v);
-        if (json_array_size(jclosed))
-            printf("\nclosed (not seen by the new scan, which covered every target):\n");
-        json_array_foreach(jclosed, n, v) print_expo_json('-', v);
-        if (json_array_size(jchanged)) printf("\nchanged:\n");
-        json_array_foreach(jchanged, n, v)
-        {
-            print_expo_json('~', v);
-            size_t m;
-            json_t *ch;
-            json_array_foreach(json_object_get(v, "changes"), m, ch) cli_print_change("", ch);
-        }
+        print_diff(&so, &sn, jnew, jclosed, jchanged, unchanged);
     }
     if (fflush(stdout) != 0) goto fail;
     rc = EXIT_OK;

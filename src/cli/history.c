@@ -225,6 +225,97 @@ static json_t *changes(const json_t *prev, const json_t *cur)
     return ch;
 }
 
+/*
+ * One service's history: identity, times, how long it has been exposed, and its observations
+ * (each with what changed since the one before); *last_scan the newest scan that saw it.
+ */
+static json_t *service_json(const struct store_service *sv, const struct obs_list *ol, time_t now,
+                            int64_t *last_scan)
+{
+    char key[120];
+    str_fmt(key, sizeof key, "%u/%s/%s", sv->port, sv->transport, sv->service);
+    json_t *o = json_object();
+    json_object_set_new(o, "port", json_integer(sv->port));
+    json_object_set_new(o, "transport", json_string(sv->transport));
+    json_object_set_new(o, "service", json_string(sv->service));
+    json_object_set_new(o, "first_seen", jtime(sv->first_seen));
+    json_object_set_new(o, "last_seen", jtime(sv->last_seen));
+    json_object_set_new(o, "closed_at", jtime(sv->closed_at));
+    json_object_set_new(o, "open", json_boolean(!sv->closed_at));
+    /* how long it has been (or was) exposed: to now while open, to the closing scan else */
+    time_t until = sv->closed_at ? sv->closed_at : now;
+    json_object_set_new(
+        o, "open_seconds",
+        json_integer((json_int_t)(until > sv->first_seen ? until - sv->first_seen : 0)));
+    json_t *jo = json_array();
+    json_object_set_new(o, "observations", jo);
+    json_t *prev = NULL;
+    for (size_t k = 0; k < ol->n; k++) {
+        if (strcmp(ol->v[k].key, key)) continue;
+        json_t *x = json_object();
+        json_t *cur = facts(ol->v[k].rec);
+        json_object_set_new(x, "scan", json_integer(ol->v[k].scan));
+        json_object_set(x, "time", json_object_get(ol->v[k].rec, "time"));
+        json_object_set_new(x, "changes", prev ? changes(prev, cur) : json_array());
+        json_object_set(x, "record", ol->v[k].rec);
+        json_array_append_new(jo, x);
+        if (prev) json_decref(prev);
+        prev = cur;
+    }
+    if (prev) json_decref(prev);
+    *last_scan = 0;
+    for (size_t k = 0; k < ol->n; k++)
+        if (!strcmp(ol->v[k].key, key) && ol->v[k].scan > *last_scan) *last_scan = ol->v[k].scan;
+    return o;
+}
+
+/* One service's history as text (o: its object from service_json and claim_basis). */
+static void print_service(const char *ip, const struct store_service *sv, const json_t *o)
+{
+    char fs[32], ls[32], cl[32], dur[32];
+    time_fmt_utc(sv->first_seen, fs, sizeof fs);
+    time_fmt_utc(sv->last_seen, ls, sizeof ls);
+    fmt_duration(json_integer_value(json_object_get(o, "open_seconds")), dur, sizeof dur);
+    printf("%s:%u %s %s\n", ip, sv->port, sv->transport, sv->service);
+    printf("  first seen %s, last seen %s\n", fs, ls);
+    if (sv->closed_at) {
+        time_fmt_utc(sv->closed_at, cl, sizeof cl);
+        const json_t *by = json_object_get(o, "closed_by");
+        printf("  CLOSED at %s after %s open", cl, dur);
+        if (json_is_object(by))
+            printf(" (found closed by %s)", json_string_value(json_object_get(by, "coverage")));
+        printf("\n");
+    } else {
+        printf("  OPEN for %s\n", dur);
+        size_t m;
+        json_t *x;
+        json_array_foreach(json_object_get(o, "incomplete_since"), m, x)
+            printf("  since its last sighting, not a complete coverage: %s\n",
+                   json_string_value(json_object_get(x, "coverage")));
+    }
+    size_t k;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "observations"), k, x)
+    {
+        const json_t *r = json_object_get(x, "record");
+        printf("  scan %lld  %s  ", (long long)json_integer_value(json_object_get(x, "scan")),
+               json_string_value(json_object_get(x, "time"))
+                   ? json_string_value(json_object_get(x, "time"))
+                   : "-");
+        cli_print_json_value(json_object_get(r, "product"));
+        printf(" ");
+        cli_print_json_value(json_object_get(r, "version"));
+        printf("  auth ");
+        cli_print_json_value(json_object_get(r, "auth"));
+        printf("  severity ");
+        cli_print_json_value(json_object_get(r, "severity"));
+        printf("\n");
+        size_t m;
+        json_t *ch;
+        json_array_foreach(json_object_get(x, "changes"), m, ch) cli_print_change("changed ", ch);
+    }
+}
+
 int cmd_history(int argc, char **argv)
 {
     const char *db = cli_default_db();
@@ -262,40 +353,8 @@ int cmd_history(int argc, char **argv)
     time_t now = now_wall();
     for (size_t i = 0; i < sl.n; i++) {
         const struct store_service *sv = &sl.v[i];
-        char key[120];
-        str_fmt(key, sizeof key, "%u/%s/%s", sv->port, sv->transport, sv->service);
-        json_t *o = json_object();
-        json_object_set_new(o, "port", json_integer(sv->port));
-        json_object_set_new(o, "transport", json_string(sv->transport));
-        json_object_set_new(o, "service", json_string(sv->service));
-        json_object_set_new(o, "first_seen", jtime(sv->first_seen));
-        json_object_set_new(o, "last_seen", jtime(sv->last_seen));
-        json_object_set_new(o, "closed_at", jtime(sv->closed_at));
-        json_object_set_new(o, "open", json_boolean(!sv->closed_at));
-        /* how long it has been (or was) exposed: to now while open, to the closing scan else */
-        time_t until = sv->closed_at ? sv->closed_at : now;
-        json_object_set_new(
-            o, "open_seconds",
-            json_integer((json_int_t)(until > sv->first_seen ? until - sv->first_seen : 0)));
-        json_t *jo = json_array();
-        json_object_set_new(o, "observations", jo);
-        json_t *prev = NULL;
-        for (size_t k = 0; k < ol.n; k++) {
-            if (strcmp(ol.v[k].key, key)) continue;
-            json_t *x = json_object();
-            json_t *cur = facts(ol.v[k].rec);
-            json_object_set_new(x, "scan", json_integer(ol.v[k].scan));
-            json_object_set(x, "time", json_object_get(ol.v[k].rec, "time"));
-            json_object_set_new(x, "changes", prev ? changes(prev, cur) : json_array());
-            json_object_set(x, "record", ol.v[k].rec);
-            json_array_append_new(jo, x);
-            if (prev) json_decref(prev);
-            prev = cur;
-        }
-        if (prev) json_decref(prev);
-        int64_t last_scan = 0;
-        for (size_t k = 0; k < ol.n; k++)
-            if (!strcmp(ol.v[k].key, key) && ol.v[k].scan > last_scan) last_scan = ol.v[k].scan;
+        int64_t last_scan;
+        json_t *o = service_json(sv, &ol, now, &last_scan);
         json_array_append_new(jsv, o);
         if (claim_basis(s, sv, last_scan, o, &e) < 0) goto fail;
     }
@@ -311,52 +370,7 @@ int cmd_history(int argc, char **argv)
         json_t *o;
         json_array_foreach(jsv, i, o)
         {
-            const struct store_service *sv = &sl.v[i];
-            char fs[32], ls[32], cl[32], dur[32];
-            time_fmt_utc(sv->first_seen, fs, sizeof fs);
-            time_fmt_utc(sv->last_seen, ls, sizeof ls);
-            fmt_duration(json_integer_value(json_object_get(o, "open_seconds")), dur, sizeof dur);
-            printf("%s:%u %s %s\n", ip, sv->port, sv->transport, sv->service);
-            printf("  first seen %s, last seen %s\n", fs, ls);
-            if (sv->closed_at) {
-                time_fmt_utc(sv->closed_at, cl, sizeof cl);
-                const json_t *by = json_object_get(o, "closed_by");
-                printf("  CLOSED at %s after %s open", cl, dur);
-                if (json_is_object(by))
-                    printf(" (found closed by %s)",
-                           json_string_value(json_object_get(by, "coverage")));
-                printf("\n");
-            } else {
-                printf("  OPEN for %s\n", dur);
-                size_t m;
-                json_t *x;
-                json_array_foreach(json_object_get(o, "incomplete_since"), m, x)
-                    printf("  since its last sighting, not a complete coverage: %s\n",
-                           json_string_value(json_object_get(x, "coverage")));
-            }
-            size_t k;
-            json_t *x;
-            json_array_foreach(json_object_get(o, "observations"), k, x)
-            {
-                const json_t *r = json_object_get(x, "record");
-                printf("  scan %lld  %s  ",
-                       (long long)json_integer_value(json_object_get(x, "scan")),
-                       json_string_value(json_object_get(x, "time"))
-                           ? json_string_value(json_object_get(x, "time"))
-                           : "-");
-                cli_print_json_value(json_object_get(r, "product"));
-                printf(" ");
-                cli_print_json_value(json_object_get(r, "version"));
-                printf("  auth ");
-                cli_print_json_value(json_object_get(r, "auth"));
-                printf("  severity ");
-                cli_print_json_value(json_object_get(r, "severity"));
-                printf("\n");
-                size_t m;
-                json_t *ch;
-                json_array_foreach(json_object_get(x, "changes"), m, ch)
-                    cli_print_change("changed ", ch);
-            }
+            print_service(ip, &sl.v[i], o);
         }
     }
     if (fflush(stdout) != 0) goto fail;

@@ -726,11 +726,76 @@ static int write_pairs(const char *cmd, struct pairset *ps, char *path, size_t p
     return 0;
 }
 
+/* What import_main takes from its command line. */
+struct import_args {
+    const char *file; /* the input, NULL when none was given */
+    bool have_ports, quiet;
+    char **sargv; /* the options handed to scan, from "scan"; room for -iL FILE after them */
+    int sargc;
+};
+
+/*
+ * Sort argv into the input and the options handed to scan, refusing the options scan has
+ * that make no sense here; --format sets *fmt. -1 to go on, else the exit status.
+ */
+static int import_args(const char *cmd, const char *usage, enum import_format *fmt, int argc,
+                       char **argv, struct import_args *ia)
+{
+    ia->sargv[ia->sargc++] = "scan";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "-iL") || !strcmp(a, "--iL") || !strcmp(a, "--discovery-only") ||
+            !strncmp(a, "--resume", 8)) {
+            fprintf(stderr, "ajar %s: %s is not an option of %s (try 'ajar %s --help')\n", cmd, a,
+                    cmd, cmd);
+            return EXIT_USAGE;
+        }
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ia->quiet = true;
+        if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!strcmp(cmd, "probe") || !v || import_format_parse(v, fmt) < 0) {
+                fprintf(stderr,
+                        "ajar %s: bad value for --format: '%s' (masscan-json, masscan-list, "
+                        "zmap, nmap-xml, list)\n",
+                        cmd, v ? v : "");
+                return EXIT_USAGE;
+            }
+            continue;
+        }
+        if (!strcmp(a, "-p") || !strcmp(a, "--ports") || !strncmp(a, "--ports=", 8) ||
+            (!strncmp(a, "-p", 2) && a[2]))
+            ia->have_ports = true;
+        if (a[0] == '-' && a[1]) {
+            bool pshort = a[1] == 'p' && a[2]; /* -p9200 */
+            if (!takes_value(a) && !known_flag(a) && !pshort) {
+                fprintf(stderr, "ajar %s: unknown option '%s' (try 'ajar %s --help')\n", cmd, a,
+                        cmd);
+                return EXIT_USAGE;
+            }
+            if (takes_value(a) && i + 1 >= argc) {
+                fprintf(stderr, "ajar %s: %s needs a value\n", cmd, a);
+                return EXIT_USAGE;
+            }
+            ia->sargv[ia->sargc++] = argv[i];
+            if (takes_value(a) && i + 1 < argc) ia->sargv[ia->sargc++] = argv[++i];
+            continue;
+        }
+        if (ia->file) {
+            fprintf(stderr, "ajar %s: one input at most ('%s' and '%s')\n", cmd, ia->file, a);
+            return EXIT_USAGE;
+        }
+        ia->file = a;
+    }
+    return -1;
+}
+
 int import_main(const char *cmd, const char *usage, enum import_format fmt, int argc, char **argv)
 {
     int rc = EXIT_USAGE;
-    const char *file = NULL;
-    bool have_ports = false, quiet = false;
     char **sargv = NULL;
     int sargc = 0;
     char path[512] = "";
@@ -746,56 +811,15 @@ int import_main(const char *cmd, const char *usage, enum import_format fmt, int 
         rc = EXIT_RUNTIME;
         goto out;
     }
-    sargv[sargc++] = "scan";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage, stdout);
-            rc = EXIT_OK;
-            goto out;
-        }
-        if (!strcmp(a, "-iL") || !strcmp(a, "--iL") || !strcmp(a, "--discovery-only") ||
-            !strncmp(a, "--resume", 8)) {
-            fprintf(stderr, "ajar %s: %s is not an option of %s (try 'ajar %s --help')\n", cmd, a,
-                    cmd, cmd);
-            goto out;
-        }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
-        if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
-            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!strcmp(cmd, "probe") || !v || import_format_parse(v, &fmt) < 0) {
-                fprintf(stderr,
-                        "ajar %s: bad value for --format: '%s' (masscan-json, masscan-list, "
-                        "zmap, nmap-xml, list)\n",
-                        cmd, v ? v : "");
-                goto out;
-            }
-            continue;
-        }
-        if (!strcmp(a, "-p") || !strcmp(a, "--ports") || !strncmp(a, "--ports=", 8) ||
-            (!strncmp(a, "-p", 2) && a[2]))
-            have_ports = true;
-        if (a[0] == '-' && a[1]) {
-            bool pshort = a[1] == 'p' && a[2]; /* -p9200 */
-            if (!takes_value(a) && !known_flag(a) && !pshort) {
-                fprintf(stderr, "ajar %s: unknown option '%s' (try 'ajar %s --help')\n", cmd, a,
-                        cmd);
-                goto out;
-            }
-            if (takes_value(a) && i + 1 >= argc) {
-                fprintf(stderr, "ajar %s: %s needs a value\n", cmd, a);
-                goto out;
-            }
-            sargv[sargc++] = argv[i];
-            if (takes_value(a) && i + 1 < argc) sargv[sargc++] = argv[++i];
-            continue;
-        }
-        if (file) {
-            fprintf(stderr, "ajar %s: one input at most ('%s' and '%s')\n", cmd, file, a);
-            goto out;
-        }
-        file = a;
+    struct import_args ia = {.sargv = sargv};
+    int ar = import_args(cmd, usage, &fmt, argc, argv, &ia);
+    if (ar >= 0) {
+        rc = ar;
+        goto out;
     }
+    const char *file = ia.file;
+    bool have_ports = ia.have_ports, quiet = ia.quiet;
+    sargc = ia.sargc;
     if (!file && !strcmp(cmd, "import")) {
         fprintf(stderr, "ajar import: no input (give a FILE of masscan, zmap or nmap results, or "
                         "'-' for stdin)\n");

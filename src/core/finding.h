@@ -8,7 +8,9 @@
  * docs/record.md and docs/record.schema.json. Two writers make it:
  * finding_to_json() (a jansson tree) and finding_json_write() (bytes into a
  * buffer, the store's and -o's hot path); tests/unit/test_finding_json.c
- * holds them to the same bytes, so every output agrees. The top-level keys
+ * holds them to the same bytes, so every output agrees. They live in
+ * finding_json.c and finding_write.c, the reader in finding_read.c, the
+ * setters in finding.c. The top-level keys
  * come in one order, which core/record_text.c (the record's reader for
  * stored text) relies on and test_record_text checks: ..., "data", "via",
  * "details", "signals", "first_seen", "last_seen" (last).
@@ -43,6 +45,8 @@ const char *auth_name(enum auth_state a);
 const char *severity_name(enum severity s);
 /* Parse "info".."critical"; returns -1 on an unknown name. */
 int severity_parse(const char *s, enum severity *out);
+/* "none" -> AUTH_NONE ... (auth_name's names, exactly); 0, or -1 with *out untouched. */
+int auth_state_parse(const char *s, enum auth_state *out);
 
 /* A capped list of sanitized strings with the true total count. */
 struct strlist {

@@ -585,6 +585,79 @@ out:
     return rc;
 }
 
+/*
+ * The sending process's raw sockets (send with our own IP header, receive TCP), their buffers,
+ * the source address the route to the targets gives, and the key of the SYN cookies. 0, or -1
+ * with e set (the sockets opened so far are c's, for the caller to close).
+ */
+static int child_open(struct child *c, struct target_iter *it, struct err *e)
+{
+    c->snd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (c->snd < 0) {
+        err_set(e,
+                "--discovery syn needs raw sockets (CAP_NET_RAW: run as root or setcap "
+                "cap_net_raw+ep): %s",
+                strerror(errno));
+        return -1;
+    }
+    c->rcv = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (c->rcv < 0) {
+        err_set(e, "--discovery syn: raw TCP socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1, big = 32 << 20;
+    setsockopt(c->snd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one);
+    /* FORCE needs CAP_NET_ADMIN; without it the plain option caps at rmem_max */
+    if (setsockopt(c->rcv, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+        setsockopt(c->rcv, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    if (setsockopt(c->snd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0)
+        setsockopt(c->snd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    if (route_source(it, &c->saddr, e) < 0) return -1;
+    /*
+     * Bound to our address, the receive socket is handed only segments sent
+     * to it: the kernel skips the others before copying them (on loopback,
+     * that is every SYN we send, each of which it would otherwise queue for
+     * us to read and reject). Not fatal: syn_validate checks the address too.
+     */
+    struct sockaddr_in self = {.sin_family = AF_INET, .sin_addr.s_addr = c->saddr};
+    if (bind(c->rcv, (struct sockaddr *)&self, sizeof self) < 0)
+        log_warn("--discovery syn: binding the receive socket: %s", strerror(errno));
+    if (getrandom(c->key.k, sizeof c->key.k, 0) != (ssize_t)sizeof c->key.k) {
+        err_set(e, "--discovery syn: no randomness for the cookie key");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Fork the sending process: it drops to nobody, walks (child_run) and reports over pipefd[1]
+ * (its end of the pipe; the read end is closed in it). Its pid, or -1 with e set.
+ */
+static pid_t child_fork(struct child *c, struct target_iter *it, const struct engine_opts *o,
+                        int pipefd[2], struct err *e)
+{
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        err_set(e, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(pipefd[0]);
+        c->out = pipefd[1];
+        if (drop_to_nobody() < 0) {
+            struct rec r = {.kind = REC_ERROR};
+            str_fmt(r.msg, sizeof r.msg, "--discovery syn: dropping privileges: %s",
+                    strerror(errno));
+            put(c->out, &r);
+            _exit(1);
+        }
+        child_run(c, it, o);
+        _exit(0);
+    }
+    return pid;
+}
+
 int syn_run(struct target_iter *it, const struct engine_opts *o, const struct engine_sink *sink,
             struct engine_stats *st, struct err *e)
 {
@@ -602,63 +675,12 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
     st->start_ms = now_ms();
     st->total = target_iter_steps(it) - target_iter_pos(it);
 
-    c.snd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-    if (c.snd < 0) {
-        err_set(e,
-                "--discovery syn needs raw sockets (CAP_NET_RAW: run as root or setcap "
-                "cap_net_raw+ep): %s",
-                strerror(errno));
-        goto out;
-    }
-    c.rcv = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
-    if (c.rcv < 0) {
-        err_set(e, "--discovery syn: raw TCP socket: %s", strerror(errno));
-        goto out;
-    }
-    int one = 1, big = 32 << 20;
-    setsockopt(c.snd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one);
-    /* FORCE needs CAP_NET_ADMIN; without it the plain option caps at rmem_max */
-    if (setsockopt(c.rcv, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
-        setsockopt(c.rcv, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    if (setsockopt(c.snd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0)
-        setsockopt(c.snd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-    if (route_source(it, &c.saddr, e) < 0) goto out;
-    /*
-     * Bound to our address, the receive socket is handed only segments sent
-     * to it: the kernel skips the others before copying them (on loopback,
-     * that is every SYN we send, each of which it would otherwise queue for
-     * us to read and reject). Not fatal: syn_validate checks the address too.
-     */
-    struct sockaddr_in self = {.sin_family = AF_INET, .sin_addr.s_addr = c.saddr};
-    if (bind(c.rcv, (struct sockaddr *)&self, sizeof self) < 0)
-        log_warn("--discovery syn: binding the receive socket: %s", strerror(errno));
-    if (getrandom(c.key.k, sizeof c.key.k, 0) != (ssize_t)sizeof c.key.k) {
-        err_set(e, "--discovery syn: no randomness for the cookie key");
-        goto out;
-    }
+    if (child_open(&c, it, e) < 0) goto out;
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         err_set(e, "pipe: %s", strerror(errno));
         goto out;
     }
-    fflush(NULL); /* nothing buffered may be written twice */
-    pid = fork();
-    if (pid < 0) {
-        err_set(e, "fork: %s", strerror(errno));
-        goto out;
-    }
-    if (pid == 0) {
-        close(pipefd[0]);
-        c.out = pipefd[1];
-        if (drop_to_nobody() < 0) {
-            struct rec r = {.kind = REC_ERROR};
-            str_fmt(r.msg, sizeof r.msg, "--discovery syn: dropping privileges: %s",
-                    strerror(errno));
-            put(c.out, &r);
-            _exit(1);
-        }
-        child_run(&c, it, o);
-        _exit(0);
-    }
+    if ((pid = child_fork(&c, it, o, pipefd, e)) < 0) goto out;
     close(pipefd[1]);
     pipefd[1] = -1;
     close(c.snd);

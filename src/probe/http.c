@@ -521,7 +521,7 @@ static bool other_protocol(const struct http_state *s)
  * request to an HTTPS server", a registry or a Prometheus with TLS on their usual plain port)
  * or nginx ("The plain HTTP request was sent to HTTPS port"). It is no page of a web server
  * but "speak TLS here": the dispatcher declines, and the engine, which holds the same bytes
- * (engine.c wants_tls), redoes the plan over TLS.
+ * (net/job.c wants_tls), redoes the plan over TLS.
  */
 static bool refuses_plain(const struct probe_ctx *ctx, const struct http_resp *r)
 {

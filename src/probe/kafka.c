@@ -59,234 +59,14 @@
  * Metadata answer (megabytes on a big cluster) is never kept: a small
  * push decoder walks it field by field, keeping at most 255 bytes of a
  * string, and stops after KAFKA_META_MAX bytes.
+ *
+ * Files: this one holds the requests, the ApiVersions answer, the verdict
+ * and the stream; kafka_metadata.c the Metadata walker; kafka_release.c
+ * the release guess (kafka.h); kafka_int.h what they share.
  */
-#include "probe/kafka.h"
-#include "probe/probe.h"
+#include "probe/kafka_int.h"
 
 #include <string.h>
-
-#define KAFKA_APIV_MAX   16384
-#define KAFKA_MAX_APIS   256
-#define KAFKA_META_MAX   (64u << 20)
-#define KAFKA_META_SIZE  (1u << 30) /* a larger size field is not a Kafka answer */
-#define KAFKA_MAX_BROKER 32         /* brokers kept in details */
-#define KAFKA_MAX_PARTS  100        /* topics whose partition count is kept in details */
-#define KAFKA_MAX_FEAT   16
-#define KAFKA_STR_KEEP   255
-
-enum { CID_APIV4 = 1, CID_APIV3 = 2, CID_APIV0 = 3, CID_META = 4 };
-enum { KEY_METADATA = 3, KEY_APIVERSIONS = 18, KEY_VOTE = 52 };
-enum { ERR_TOPIC_AUTHZ = 29, ERR_UNSUPPORTED_VERSION = 35 };
-
-/* ---- release markers (see probe/kafka.h) ---- */
-
-/*
- * Each Apache Kafka release line and one request version it was the first
- * to support, from kafka-python's recorded ApiVersions tables
- * (dpkp/kafka-python@a3b3836: kafka/protocol/broker_version_data.py; 0.10.0
- * there is synthesized, every later table was read from a real broker).
- * Client requests only, so KRaft and ZooKeeper brokers agree, except 3.4,
- * whose one change was the inter-broker LeaderAndIsr v7 that only a
- * ZooKeeper broker lists (zk_only: not applicable when key 4 is absent).
- */
-static const struct marker {
-    const char *line;
-    int16_t key, ver;
-    bool zk_only;
-} markers[] = {
-    {"0.10.0", 18, 0, false},                                              /* ApiVersions itself */
-    {"0.10.1", 3, 2, false},                                               /* Metadata v2 */
-    {"0.10.2", 9, 2, false},                                               /* OffsetFetch v2 */
-    {"0.11", 3, 4, false},                                                 /* Metadata v4 */
-    {"1.0", 3, 5, false},                                                  /* Metadata v5 */
-    {"1.1", 1, 7, false},                                                  /* Fetch v7 */
-    {"2.0", 1, 8, false},     {"2.1", 1, 10, false}, {"2.2", 2, 5, false}, /* ListOffsets v5 */
-    {"2.3", 1, 11, false},    {"2.4", 0, 8, false},                        /* Produce v8 */
-    {"2.5", 29, 2, false},                                                 /* DescribeAcls v2 */
-    {"2.6", 48, 0, false}, /* DescribeClientQuotas */
-    {"2.7", 1, 12, false},    {"2.8", 0, 9, false},  {"3.0", 2, 7, false},  {"3.1", 1, 13, false},
-    {"3.2", 11, 9, false},                           /* JoinGroup v9 */
-    {"3.3", 29, 3, false},    {"3.4", 4, 7, true},   /* LeaderAndIsr v7 */
-    {"3.5", 1, 15, false},    {"3.6", 24, 4, false}, /* AddPartitionsToTxn v4 */
-    {"3.7", 1, 16, false},    {"3.8", 0, 11, false}, {"3.9", 1, 17, false}, {"4.0", 2, 10, false},
-    {"4.1", 0, 13, false},    {"4.2", 2, 11, false}, {"4.3", 35, 5, false}, /* DescribeLogDirs v5 */
-};
-
-static const struct kafka_api *api_find(const struct kafka_api *apis, size_t n, int16_t key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (apis[i].key == key) return &apis[i];
-    return NULL;
-}
-
-int kafka_guess_release(const struct kafka_api *apis, size_t n, struct kafka_guess *g)
-{
-    enum { NM = (int)ARRAY_LEN(markers) };
-    bool sat[NM], app[NM];
-    memset(g, 0, sizeof *g);
-    if (!api_find(apis, n, KEY_APIVERSIONS) || !api_find(apis, n, KEY_METADATA)) return -1;
-    int lo = -1;
-    for (int i = 0; i < NM; i++) {
-        const struct kafka_api *a = api_find(apis, n, markers[i].key);
-        app[i] = !(markers[i].zk_only && !a);
-        /* the highest version counts: 4.0 raised some minimums (KIP-896) */
-        sat[i] = app[i] && a && a->max >= markers[i].ver;
-        if (sat[i]) lo = i;
-    }
-    if (lo < 0) return -1;
-    g->consistent = true;
-    for (int i = 0; i < lo; i++)
-        if (app[i] && !sat[i]) g->consistent = false;
-    int next = lo + 1;
-    while (next < NM && !app[next])
-        next++;
-    str_copy(g->lo, markers[lo].line, sizeof g->lo);
-    if (next < NM && g->consistent) {
-        str_copy(g->hi, markers[next - 1].line, sizeof g->hi);
-        g->exact = next == lo + 1;
-    }
-    str_fmt(g->version, sizeof g->version, "%s%s", g->exact ? "" : ">=", g->lo);
-    return 0;
-}
-
-/* ---- the Metadata walker: a push decoder over one version's layout ---- */
-
-enum md_op { MO_I8, MO_I16, MO_I32, MO_STR, MO_UUID, MO_ARR, MO_END, MO_I32ARR, MO_TAGS, MO_DONE };
-enum md_field {
-    MF_NONE,
-    MF_NODE,
-    MF_HOST,
-    MF_PORT,
-    MF_RACK,
-    MF_CLUSTER,
-    MF_CONTROLLER,
-    MF_BROKERS,
-    MF_BROKER_END,
-    MF_TOPICS,
-    MF_TERR,
-    MF_TNAME,
-    MF_TINTERNAL,
-    MF_PARTS,
-    MF_TOPIC_END,
-};
-enum md_read { RM_NONE, RM_FIXED, RM_VAR, RM_SKIP, RM_STR };
-
-struct md_ins {
-    uint8_t op, field, jump; /* jump: MO_ARR -> its MO_END, MO_END -> its MO_ARR */
-};
-
-#define MD_PROG_MAX 48
-#define MD_DEPTH    4
-
-struct md {
-    struct md_ins prog[MD_PROG_MAX];
-    int plen, pc, phase;
-    bool flex, done, bad;
-    enum md_read mode;
-    int fk, got;   /* fixed read: bytes wanted, bytes got */
-    uint64_t val;  /* the value read last (fixed: big-endian; varint) */
-    int vshift;    /* varint bits so far */
-    uint64_t skip; /* bytes still to skip */
-    uint64_t cnt;  /* tagged fields left */
-    uint32_t slen; /* string bytes still due */
-    uint8_t str[KAFKA_STR_KEEP];
-    uint32_t sn; /* string bytes kept */
-    uint64_t left[MD_DEPTH];
-    int sp;
-};
-
-static void md_emit(struct md *m, uint8_t op, uint8_t field)
-{
-    if (m->plen < MD_PROG_MAX) m->prog[m->plen++] = (struct md_ins){op, field, 0};
-}
-
-/* Open an array (returns its index), close it (links both ends). */
-static int md_open(struct md *m, uint8_t field)
-{
-    md_emit(m, MO_ARR, field);
-    return m->plen - 1;
-}
-
-static void md_close(struct md *m, int open, uint8_t field)
-{
-    md_emit(m, MO_END, field);
-    m->prog[open].jump = (uint8_t)(m->plen - 1);
-    m->prog[m->plen - 1].jump = (uint8_t)open;
-}
-
-/* The Metadata response of version v (MetadataResponse.json, versions 0-12), header included. */
-static void md_build(struct md *m, int v)
-{
-    memset(m, 0, sizeof *m);
-    m->flex = v >= 9;
-    if (m->flex) md_emit(m, MO_TAGS, MF_NONE); /* response header v1 */
-    if (v >= 3) md_emit(m, MO_I32, MF_NONE);   /* throttle_time_ms */
-    int b = md_open(m, MF_BROKERS);
-    md_emit(m, MO_I32, MF_NODE);
-    md_emit(m, MO_STR, MF_HOST);
-    md_emit(m, MO_I32, MF_PORT);
-    if (v >= 1) md_emit(m, MO_STR, MF_RACK);
-    if (m->flex) md_emit(m, MO_TAGS, MF_NONE);
-    md_close(m, b, MF_BROKER_END);
-    if (v >= 2) md_emit(m, MO_STR, MF_CLUSTER);
-    if (v >= 1) md_emit(m, MO_I32, MF_CONTROLLER);
-    int t = md_open(m, MF_TOPICS);
-    md_emit(m, MO_I16, MF_TERR);
-    md_emit(m, MO_STR, MF_TNAME);
-    if (v >= 10) md_emit(m, MO_UUID, MF_NONE);
-    if (v >= 1) md_emit(m, MO_I8, MF_TINTERNAL);
-    int p = md_open(m, MF_PARTS);
-    md_emit(m, MO_I16, MF_NONE); /* error, partition index, leader */
-    md_emit(m, MO_I32, MF_NONE);
-    md_emit(m, MO_I32, MF_NONE);
-    if (v >= 7) md_emit(m, MO_I32, MF_NONE); /* leader epoch */
-    md_emit(m, MO_I32ARR, MF_NONE);          /* replicas, isr */
-    md_emit(m, MO_I32ARR, MF_NONE);
-    if (v >= 5) md_emit(m, MO_I32ARR, MF_NONE); /* offline replicas */
-    if (m->flex) md_emit(m, MO_TAGS, MF_NONE);
-    md_close(m, p, MF_NONE);
-    if (v >= 8) md_emit(m, MO_I32, MF_NONE); /* topic authorized operations */
-    if (m->flex) md_emit(m, MO_TAGS, MF_NONE);
-    md_close(m, t, MF_TOPIC_END);
-    if (v >= 8 && v <= 10) md_emit(m, MO_I32, MF_NONE); /* cluster authorized operations */
-    if (m->flex) md_emit(m, MO_TAGS, MF_NONE);
-    md_emit(m, MO_DONE, MF_NONE);
-}
-
-/* ---- per-connection state ---- */
-
-struct kafka_state {
-    int asked;     /* correlation id of the request in flight (CID_*) */
-    int next_apiv; /* ApiVersions version the next (re)connection asks: 4, 3 or 0 */
-    bool identified, apis_ok, meta_sent, meta_any, meta_done;
-    int meta_ver;
-    /* frame reader */
-    uint8_t hdr[8];
-    uint32_t hn, size, need;
-    /* the ApiVersions frame body */
-    uint8_t body[KAFKA_APIV_MAX];
-    uint32_t kept;
-    struct kafka_api apis[KAFKA_MAX_APIS];
-    uint32_t napis;
-    /* Metadata */
-    struct md md;
-    uint64_t meta_read;
-    bool meta_cut;
-    int32_t b_node, b_port;
-    char b_host[KAFKA_STR_KEEP + 1], b_rack[KAFKA_STR_KEEP + 1];
-    bool b_rack_null;
-    int16_t t_err;
-    char t_name[KAFKA_STR_KEEP + 1];
-    uint32_t t_namelen;
-    bool t_name_null, t_internal;
-    uint64_t t_parts;
-    char cluster[KAFKA_STR_KEEP + 1];
-    bool has_cluster;
-    int32_t controller;
-    bool has_controller;
-    uint64_t nbrokers, ntopics, ninternal, ndenied, nerrored, nparts;
-    json_t *brokers, *parts, *topic_errors;
-};
 
 static void kafka_free_state(void *p)
 {
@@ -363,7 +143,7 @@ static int send_metadata(struct probe_ctx *ctx, int ver)
     if (flex) m[n++] = 0;                  /* tags */
     s->meta_ver = ver;
     s->meta_sent = true;
-    md_build(&s->md, ver);
+    kafka_md_build(&s->md, ver);
     return finish(ctx, m, n, CID_META);
 }
 
@@ -550,7 +330,7 @@ static int on_apiversions(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     s->napis = 0;
     bool ok = err == ERR_UNSUPPORTED_VERSION || asked < 3 ? parse_apis_v0(s, &r)
                                                           : parse_apis_flex(s, &r, ctx->f);
-    if (r.bad || !ok || (err == 0 && !api_find(s->apis, s->napis, KEY_APIVERSIONS)))
+    if (r.bad || !ok || (err == 0 && !kafka_api_find(s->apis, s->napis, KEY_APIVERSIONS)))
         return s->identified ? PROBE_DONE : PROBE_NOMATCH;
     identify(ctx);
     if (err != 0) {
@@ -558,7 +338,7 @@ static int on_apiversions(struct probe_ctx *ctx, const uint8_t *b, size_t n)
             ctx->f, err == ERR_UNSUPPORTED_VERSION ? "api_versions_refused" : "api_versions_error",
             err == ERR_UNSUPPORTED_VERSION ? asked : err);
         /* ask again at a version the broker said it has, else v0 (every broker has it) */
-        const struct kafka_api *av = api_find(s->apis, s->napis, KEY_APIVERSIONS);
+        const struct kafka_api *av = kafka_api_find(s->apis, s->napis, KEY_APIVERSIONS);
         int next = av && av->min <= 3 && av->max >= 3 ? 3 : 0;
         if (av && av->min > 0 && next == 0) return PROBE_DONE;
         if (next >= asked) return PROBE_DONE;
@@ -569,362 +349,17 @@ static int on_apiversions(struct probe_ctx *ctx, const uint8_t *b, size_t n)
     s->apis_ok = true;
     finding_detail_int(ctx->f, "api_versions_version", asked);
     finding_detail_int(ctx->f, "api_keys", (int64_t)s->napis);
-    const struct kafka_api *md = api_find(s->apis, s->napis, KEY_METADATA);
+    const struct kafka_api *md = kafka_api_find(s->apis, s->napis, KEY_METADATA);
     if (!md) {
         /* a KRaft controller listener: Raft requests, no Metadata, no Produce */
         finding_detail_str(ctx->f, "listener",
-                           api_find(s->apis, s->napis, KEY_VOTE) ? "kraft-controller"
-                                                                 : "no-metadata");
+                           kafka_api_find(s->apis, s->napis, KEY_VOTE) ? "kraft-controller"
+                                                                       : "no-metadata");
         return PROBE_DONE;
     }
     int v = pick_metadata(md);
     if (v < 0) return PROBE_DONE;
     return send_metadata(ctx, v);
-}
-
-/* ---- Metadata facts, as the walker finds them ---- */
-
-static void md_int(struct kafka_state *s, uint8_t field, int64_t v)
-{
-    switch (field) {
-    case MF_NODE:
-        s->b_node = (int32_t)v;
-        break;
-    case MF_PORT:
-        s->b_port = (int32_t)v;
-        break;
-    case MF_CONTROLLER:
-        s->controller = (int32_t)v;
-        s->has_controller = true;
-        break;
-    case MF_TERR:
-        s->t_err = (int16_t)v;
-        break;
-    case MF_TINTERNAL:
-        s->t_internal = v != 0;
-        break;
-    }
-}
-
-static void keep_str(char *dst, const uint8_t *p, uint32_t n)
-{
-    memcpy(dst, p, n);
-    dst[n] = 0;
-}
-
-static void md_str(struct kafka_state *s, uint8_t field, const uint8_t *p, uint32_t n, bool null)
-{
-    switch (field) {
-    case MF_HOST:
-        keep_str(s->b_host, p, null ? 0 : n);
-        break;
-    case MF_RACK:
-        keep_str(s->b_rack, p, null ? 0 : n);
-        s->b_rack_null = null;
-        break;
-    case MF_CLUSTER:
-        keep_str(s->cluster, p, null ? 0 : n);
-        s->has_cluster = !null;
-        break;
-    case MF_TNAME:
-        keep_str(s->t_name, p, null ? 0 : n);
-        s->t_namelen = null ? 0 : n;
-        s->t_name_null = null;
-        break;
-    }
-}
-
-static void md_arr(struct kafka_state *s, uint8_t field, uint64_t count)
-{
-    if (field == MF_PARTS) s->t_parts = count;
-    if (field == MF_TOPICS) {
-        s->t_err = 0;
-        s->t_name_null = true;
-    }
-}
-
-static void md_end(struct probe_ctx *ctx, struct kafka_state *s, uint8_t field)
-{
-    if (field == MF_BROKER_END) {
-        s->nbrokers++;
-        if (!s->brokers) s->brokers = json_array();
-        if (s->brokers && json_array_size(s->brokers) < KAFKA_MAX_BROKER) {
-            char host[KAFKA_STR_KEEP * 4 + 1];
-            str_sanitize(host, sizeof host, s->b_host, strlen(s->b_host), true);
-            json_t *o = json_pack("{sisssi}", "node_id", (json_int_t)s->b_node, "host", host,
-                                  "port", (json_int_t)s->b_port);
-            if (o && !s->b_rack_null && s->b_rack[0]) {
-                char rack[KAFKA_STR_KEEP * 4 + 1];
-                str_sanitize(rack, sizeof rack, s->b_rack, strlen(s->b_rack), true);
-                json_object_set_new(o, "rack", json_string(rack));
-            }
-            if (o) json_array_append_new(s->brokers, o);
-        }
-        s->b_rack_null = true;
-        s->b_rack[0] = 0;
-        return;
-    }
-    if (field != MF_TOPIC_END) return;
-    s->ntopics++;
-    if (s->t_internal) s->ninternal++;
-    if (s->t_err == ERR_TOPIC_AUTHZ)
-        s->ndenied++;
-    else if (s->t_err != 0)
-        s->nerrored++;
-    if (s->t_err != 0) {
-        if (!s->topic_errors) s->topic_errors = json_object();
-        char code[16];
-        str_fmt(code, sizeof code, "%d", s->t_err);
-        json_t *c = json_object_get(s->topic_errors, code);
-        json_object_set_new(s->topic_errors, code, json_integer(c ? json_integer_value(c) + 1 : 1));
-    }
-    if (!s->t_name_null && s->t_namelen) {
-        finding_add_name(ctx->f, s->t_name, s->t_namelen, -1, -1);
-        if (s->t_err == 0) {
-            if (!s->parts) s->parts = json_object();
-            if (s->parts && json_object_size(s->parts) < KAFKA_MAX_PARTS) {
-                char nm[FINDING_MAX_NAME];
-                str_sanitize(nm, sizeof nm, s->t_name, s->t_namelen, true);
-                json_object_set_new(s->parts, nm, json_integer((json_int_t)s->t_parts));
-            }
-        }
-    }
-    if (s->t_err == 0) s->nparts += s->t_parts;
-    s->t_err = 0;
-    s->t_parts = 0;
-    s->t_internal = false;
-    s->t_name_null = true;
-}
-
-/* ---- the walker's engine ---- */
-
-static void md_next(struct md *m)
-{
-    m->pc++;
-    m->phase = 0;
-}
-
-static void md_fixed(struct md *m, int k)
-{
-    m->mode = RM_FIXED;
-    m->fk = k;
-    m->got = 0;
-    m->val = 0;
-}
-
-static void md_var(struct md *m)
-{
-    m->mode = RM_VAR;
-    m->val = 0;
-    m->vshift = 0;
-}
-
-/* a length: flexible = uvarint (n + 1, 0 null), else int16 (strings) or int32 (arrays) */
-static void md_len(struct md *m, int k)
-{
-    if (m->flex)
-        md_var(m);
-    else
-        md_fixed(m, k);
-}
-
-/* The length just read: -1 null, -2 malformed, else the length. */
-static int64_t md_got_len(struct md *m, int k)
-{
-    if (m->flex) return m->val == 0 ? -1 : (int64_t)m->val - 1;
-    int64_t v = k == 2 ? (int16_t)m->val : (int32_t)m->val;
-    return v >= -1 ? v : -2;
-}
-
-/* Run the instructions that need no more bytes; stop when one waits for bytes. */
-static void md_run(struct probe_ctx *ctx, struct kafka_state *s)
-{
-    struct md *m = &s->md;
-    while (!m->done && !m->bad && m->mode == RM_NONE) {
-        if (m->pc < 0 || m->pc >= m->plen) {
-            m->bad = true;
-            return;
-        }
-        const struct md_ins *in = &m->prog[m->pc];
-        int64_t len;
-        switch (in->op) {
-        case MO_I8:
-        case MO_I16:
-        case MO_I32: {
-            int k = in->op == MO_I8 ? 1 : in->op == MO_I16 ? 2 : 4;
-            if (m->phase == 0) {
-                md_fixed(m, k);
-                m->phase = 1;
-                break;
-            }
-            int64_t v = k == 1 ? (int8_t)m->val : k == 2 ? (int16_t)m->val : (int32_t)m->val;
-            md_int(s, in->field, v);
-            md_next(m);
-            break;
-        }
-        case MO_STR:
-            if (m->phase == 0) {
-                md_len(m, 2);
-                m->phase = 1;
-            } else if (m->phase == 1) {
-                len = md_got_len(m, 2);
-                if (len < -1 || len > 0x7fffffff) {
-                    m->bad = true;
-                } else if (len <= 0) {
-                    md_str(s, in->field, m->str, 0, len < 0);
-                    md_next(m);
-                } else {
-                    m->mode = RM_STR;
-                    m->slen = (uint32_t)len;
-                    m->sn = 0;
-                    m->phase = 2;
-                }
-            } else {
-                md_str(s, in->field, m->str, m->sn, false);
-                md_next(m);
-            }
-            break;
-        case MO_UUID:
-            if (m->phase == 0) {
-                m->mode = RM_SKIP;
-                m->skip = 16;
-                m->phase = 1;
-            } else {
-                md_next(m);
-            }
-            break;
-        case MO_ARR:
-            if (m->phase == 0) {
-                md_len(m, 4);
-                m->phase = 1;
-                break;
-            }
-            len = md_got_len(m, 4);
-            if (len < -1) {
-                m->bad = true;
-                break;
-            }
-            md_arr(s, in->field, len < 0 ? 0 : (uint64_t)len);
-            if (len <= 0) {
-                m->pc = in->jump + 1;
-                m->phase = 0;
-            } else if (m->sp >= MD_DEPTH) {
-                m->bad = true;
-            } else {
-                m->left[m->sp++] = (uint64_t)len;
-                md_next(m);
-            }
-            break;
-        case MO_END:
-            md_end(ctx, s, in->field);
-            if (m->sp <= 0) {
-                m->bad = true;
-            } else if (--m->left[m->sp - 1] > 0) {
-                m->pc = in->jump + 1;
-                m->phase = 0;
-            } else {
-                m->sp--;
-                md_next(m);
-            }
-            break;
-        case MO_I32ARR:
-            if (m->phase == 0) {
-                md_len(m, 4);
-                m->phase = 1;
-            } else if (m->phase == 1) {
-                len = md_got_len(m, 4);
-                if (len < -1) {
-                    m->bad = true;
-                } else if (len <= 0) {
-                    md_next(m);
-                } else {
-                    m->mode = RM_SKIP;
-                    m->skip = (uint64_t)len * 4;
-                    m->phase = 2;
-                }
-            } else {
-                md_next(m);
-            }
-            break;
-        case MO_TAGS:
-            /* 0: count; 2: tag; 3: size; 4: after the payload */
-            if (m->phase == 0) {
-                md_var(m);
-                m->phase = 1;
-            } else if (m->phase == 1 || m->phase == 4) {
-                if (m->phase == 1)
-                    m->cnt = m->val;
-                else
-                    m->cnt--;
-                if (m->cnt == 0) {
-                    md_next(m);
-                } else {
-                    md_var(m);
-                    m->phase = 2;
-                }
-            } else if (m->phase == 2) {
-                md_var(m);
-                m->phase = 3;
-            } else {
-                m->mode = m->val ? RM_SKIP : RM_NONE;
-                m->skip = m->val;
-                m->phase = 4;
-            }
-            break;
-        case MO_DONE:
-        default:
-            m->done = true;
-            break;
-        }
-    }
-}
-
-/* Feed up to n bytes of the Metadata frame body; returns the bytes used. */
-static size_t md_feed(struct probe_ctx *ctx, struct kafka_state *s, const uint8_t *p, size_t n)
-{
-    struct md *m = &s->md;
-    size_t i = 0;
-    for (;;) {
-        md_run(ctx, s);
-        if (m->done || m->bad || i >= n) break;
-        size_t avail = n - i;
-        switch (m->mode) {
-        case RM_SKIP: {
-            size_t take = m->skip < avail ? (size_t)m->skip : avail;
-            m->skip -= take;
-            i += take;
-            if (!m->skip) m->mode = RM_NONE;
-            break;
-        }
-        case RM_STR: {
-            size_t take = m->slen < avail ? m->slen : avail;
-            for (size_t j = 0; j < take; j++)
-                if (m->sn < KAFKA_STR_KEEP) m->str[m->sn++] = p[i + j];
-            m->slen -= (uint32_t)take;
-            i += take;
-            if (!m->slen) m->mode = RM_NONE;
-            break;
-        }
-        case RM_FIXED:
-            m->val = m->val << 8 | p[i++];
-            if (++m->got == m->fk) m->mode = RM_NONE;
-            break;
-        case RM_VAR: {
-            uint8_t b = p[i++];
-            if (m->vshift > 28) {
-                m->bad = true;
-                break;
-            }
-            m->val |= (uint64_t)(b & 0x7f) << m->vshift;
-            m->vshift += 7;
-            if (!(b & 0x80)) m->mode = RM_NONE;
-            break;
-        }
-        case RM_NONE:
-            break;
-        }
-    }
-    return i;
 }
 
 /* ---- the verdict ---- */
@@ -993,7 +428,7 @@ static void finish_facts(struct probe_ctx *ctx, struct kafka_state *s)
 
 static int on_meta_bytes(struct probe_ctx *ctx, struct kafka_state *s, const uint8_t *p, size_t n)
 {
-    size_t used = md_feed(ctx, s, p, n);
+    size_t used = kafka_md_feed(ctx, s, p, n);
     s->meta_read += used;
     if (s->md.done) {
         s->meta_done = true;

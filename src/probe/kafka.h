@@ -1,5 +1,5 @@
 /*
- * probe/kafka.h -- the parts of the Kafka probe (probe/kafka.c) that unit
+ * probe/kafka.h -- the parts of the Kafka probe (probe/kafka*.c) that unit
  * tests reach directly: the release guess from an ApiVersions key table.
  *
  * Kafka does not say its version on the wire. Every release raised the
@@ -10,7 +10,7 @@
  * history) below the next release whose marker it lacks. The markers are
  * the published history as recorded from real brokers by kafka-python
  * (kafka/protocol/broker_version_data.py, BROKER_API_VERSIONS and its
- * inference list); the table is in kafka.c.
+ * inference list); the table is in kafka_release.c.
  */
 #ifndef AJAR_PROBE_KAFKA_H
 #define AJAR_PROBE_KAFKA_H

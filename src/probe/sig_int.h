@@ -1,6 +1,7 @@
 /*
- * probe/sig_int.h -- a compiled signature (probe/sigload.c makes it from a YAML file,
- * probe/signature.c runs it). Private to those two files, the fuzzers and the tests.
+ * probe/sig_int.h -- a compiled signature (probe/sigload.c and sig_yaml.c make it from a YAML
+ * file, probe/signature.c and sig_eval.c run it, sig_list.c keeps the loaded ones). Private to
+ * those files, the fuzzers and the tests.
  *
  * A signature is a catalogue entry, named requests (GET or HEAD, at most SIG_MAX_REQ), the
  * rules that identify the service from an answer (identify), and the rules that read facts
@@ -177,14 +178,14 @@ struct sig {
 int sig_compile(const char *name, const char *text, size_t n, struct sig **out, struct err *e);
 void sig_free(struct sig *s);
 
-/* The runtime (signature.c): a signature as an HTTP app (or, transport: tcp, a probe), and the
- * regex match under limits. */
+/* The runtime: a signature as an HTTP app (or, transport: tcp, a probe) in signature.c; the
+ * regex match under limits in sig_eval.c. */
 void sig_bind_app(struct sig *s);
 void sig_bind_probe(struct sig *s);
 int sig_regex(const pcre2_code *re, const char *subject, size_t n, size_t *gs, size_t *ge);
 /* Evaluate identify rules on one answer: the best score (0 none). */
 int sig_identify(const struct sig *s, const char *path, uint16_t port, const struct http_resp *r);
-/* Loaded signature i (signature.c's list), or NULL. */
+/* Loaded signature i (sig_list.c's list), or NULL. */
 const struct sig *signature_at(size_t i);
 /* Tests and fuzzing: every identify rule, then every extract rule of s as if r answered each
  * of its requests (f->port set by the caller). The findings emitted for the stores behind a

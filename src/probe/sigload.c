@@ -15,419 +15,14 @@
  *
  * Two passes: the events become a small tree (ynode) in an arena, then
  * the tree is checked and turned into the signature, whose strings and
- * arrays live in the same arena and are freed with it.
+ * arrays live in the same arena and are freed with it. The arena, the tree
+ * and its typed readers are sig_yaml.c; this file turns the tree into the
+ * signature's parts.
  */
-#include "probe/sig_int.h"
+#include "probe/sig_yaml.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
-
-#define Y_MAX_NODES  4096
-#define Y_MAX_DEPTH  12
-#define Y_MAX_SCALAR 4096
-
-/* ---- the arena: blocks, plus what needs freeing by its own function ---- */
-
-struct arena {
-    char **blocks;
-    size_t nblocks, capblocks;
-    pcre2_code **res;
-    size_t nres, capres;
-    json_t **vals;
-    size_t nvals, capvals;
-};
-
-static void *a_alloc(struct arena *a, size_t n)
-{
-    char **nb = arr_grow(a->blocks, a->nblocks, &a->capblocks, sizeof *nb, 64);
-    if (!nb) return NULL;
-    a->blocks = nb;
-    void *p = xcalloc(1, n ? n : 1);
-    if (p) a->blocks[a->nblocks++] = p;
-    return p;
-}
-
-static char *a_strndup(struct arena *a, const char *s, size_t n)
-{
-    char *p = a_alloc(a, n + 1);
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
-static void a_free(struct arena *a)
-{
-    if (!a) return;
-    for (size_t i = 0; i < a->nblocks; i++)
-        free(a->blocks[i]);
-    for (size_t i = 0; i < a->nres; i++)
-        pcre2_code_free(a->res[i]);
-    for (size_t i = 0; i < a->nvals; i++)
-        json_decref(a->vals[i]);
-    free(a->blocks);
-    free(a->res);
-    free(a->vals);
-    free(a);
-}
-
-/* ---- the YAML tree ---- */
-
-enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-    enum ytype t;
-    int line;
-    char *s; /* scalar text (NUL-terminated) */
-    size_t len;
-    bool quoted;
-    struct ynode **kids; /* seq items; map keys and values alternating */
-    size_t n, cap;
-};
-
-struct loader {
-    const char *name;
-    struct err *e;
-    struct arena *ar;
-    int nodes;
-    bool failed;
-};
-
-static int fail(struct loader *L, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct loader *L, int line, const char *fmt, ...)
-{
-    if (L->failed) return -1;
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    err_set(L->e, "%s:%d: %s", L->name, line, msg);
-    L->failed = true;
-    return -1;
-}
-
-static struct ynode *y_new(struct loader *L, enum ytype t, int line)
-{
-    if (++L->nodes > Y_MAX_NODES) {
-        fail(L, line, "more than %d YAML nodes", Y_MAX_NODES);
-        return NULL;
-    }
-    struct ynode *y = a_alloc(L->ar, sizeof *y);
-    if (!y) {
-        fail(L, line, "out of memory");
-        return NULL;
-    }
-    y->t = t;
-    y->line = line;
-    return y;
-}
-
-static int y_push(struct loader *L, struct ynode *parent, struct ynode *kid)
-{
-    if (parent->n == parent->cap) {
-        size_t nc = parent->cap ? parent->cap * 2 : 8;
-        struct ynode **nv = a_alloc(L->ar, nc * sizeof *nv);
-        if (!nv) return fail(L, kid->line, "out of memory");
-        if (parent->n) memcpy(nv, parent->kids, parent->n * sizeof *nv);
-        parent->kids = nv; /* the old array stays in the arena until the end */
-        parent->cap = nc;
-    }
-    parent->kids[parent->n++] = kid;
-    return 0;
-}
-
-/* The events of one document into a tree; NULL on error (L->e set). */
-static struct ynode *y_parse(struct loader *L, const char *text, size_t n)
-{
-    yaml_parser_t p;
-    yaml_event_t ev;
-    struct ynode *stack[Y_MAX_DEPTH + 1], *root = NULL;
-    int depth = 0;
-    bool done = false, docs = false;
-    if (!yaml_parser_initialize(&p)) {
-        fail(L, 1, "out of memory");
-        return NULL;
-    }
-    yaml_parser_set_input_string(&p, (const unsigned char *)text, n);
-    while (!done && !L->failed) {
-        if (!yaml_parser_parse(&p, &ev)) {
-            fail(L, (int)p.problem_mark.line + 1, "YAML: %s",
-                 p.problem ? p.problem : "does not parse");
-            break;
-        }
-        int line = (int)ev.start_mark.line + 1;
-        struct ynode *y = NULL;
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            if (docs) fail(L, line, "one YAML document per file");
-            docs = true;
-            break;
-        case YAML_ALIAS_EVENT:
-            fail(L, line, "YAML aliases (*name) are not allowed");
-            break;
-        case YAML_SCALAR_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT: {
-            const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
-                                        : ev.type == YAML_SEQUENCE_START_EVENT
-                                            ? ev.data.sequence_start.anchor
-                                            : ev.data.mapping_start.anchor;
-            const yaml_char_t *tag = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.tag
-                                     : ev.type == YAML_SEQUENCE_START_EVENT
-                                         ? ev.data.sequence_start.tag
-                                         : ev.data.mapping_start.tag;
-            if (anchor) {
-                fail(L, line, "YAML anchors (&name) are not allowed");
-                break;
-            }
-            if (tag) {
-                fail(L, line, "YAML tags (!tag) are not allowed");
-                break;
-            }
-            if (ev.type == YAML_SCALAR_EVENT) {
-                if (ev.data.scalar.length > Y_MAX_SCALAR) {
-                    fail(L, line, "a value longer than %d bytes", Y_MAX_SCALAR);
-                    break;
-                }
-                if (memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
-                    fail(L, line, "a value with a NUL byte");
-                    break;
-                }
-                y = y_new(L, Y_SCALAR, line);
-                if (!y) break;
-                y->s = a_strndup(L->ar, (const char *)ev.data.scalar.value, ev.data.scalar.length);
-                y->len = ev.data.scalar.length;
-                y->quoted = ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-                if (!y->s) fail(L, line, "out of memory");
-            } else {
-                y = y_new(L, ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ, line);
-            }
-            if (!y) break;
-            if (depth > 0 && y_push(L, stack[depth - 1], y) < 0) break;
-            if (depth == 0) {
-                if (root) {
-                    fail(L, line, "one top-level value per file");
-                    break;
-                }
-                root = y;
-            }
-            if (y->t != Y_SCALAR) {
-                if (depth >= Y_MAX_DEPTH) {
-                    fail(L, line, "nested deeper than %d", Y_MAX_DEPTH);
-                    break;
-                }
-                stack[depth++] = y;
-            }
-            break;
-        }
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (depth > 0) depth--;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    if (L->failed) return NULL;
-    if (!root) {
-        fail(L, 1, "empty file");
-        return NULL;
-    }
-    return root;
-}
-
-/* ---- reading the tree ---- */
-
-static struct ynode *y_get(const struct ynode *m, const char *key)
-{
-    if (!m || m->t != Y_MAP) return NULL;
-    for (size_t i = 0; i + 1 < m->n; i += 2)
-        if (m->kids[i]->t == Y_SCALAR && !strcmp(m->kids[i]->s, key)) return m->kids[i + 1];
-    return NULL;
-}
-
-/* Every key of map m must be in allowed (NULL-ended) and appear once. */
-static int y_keys(struct loader *L, const struct ynode *m, const char *what,
-                  const char *const *allowed)
-{
-    if (m->t != Y_MAP) return fail(L, m->line, "%s must be a mapping (key: value)", what);
-    for (size_t i = 0; i + 1 < m->n; i += 2) {
-        const struct ynode *k = m->kids[i];
-        if (k->t != Y_SCALAR) return fail(L, k->line, "%s: a key must be a plain word", what);
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp(*a, k->s)) ok = true;
-        if (!ok) return fail(L, k->line, "%s: unknown key '%.40s'", what, k->s);
-        for (size_t j = 0; j < i; j += 2)
-            if (!strcmp(m->kids[j]->s, k->s))
-                return fail(L, k->line, "%s: key '%.40s' given twice", what, k->s);
-    }
-    return 0;
-}
-
-/* A required text: *out set, or -1. */
-static int y_str(struct loader *L, const struct ynode *y, const char *what, char **out)
-{
-    *out = "";
-    if (!y) return fail(L, 1, "%s is missing", what);
-    if (y->t != Y_SCALAR) return fail(L, y->line, "%s must be a text", what);
-    *out = y->s;
-    return 0;
-}
-
-/* An optional text: *out NULL when y is absent. */
-static int y_opt_str(struct loader *L, const struct ynode *y, const char *what, char **out)
-{
-    *out = NULL;
-    return y ? y_str(L, y, what, out) : 0;
-}
-
-static int y_int(struct loader *L, const struct ynode *y, const char *what, int64_t lo, int64_t hi,
-                 int64_t *out)
-{
-    uint64_t v;
-    bool neg = y && y->t == Y_SCALAR && y->s[0] == '-';
-    if (!y || y->t != Y_SCALAR || y->quoted ||
-        parse_u64(y->s + (neg ? 1 : 0), (uint64_t)INT64_MAX, &v) < 0)
-        return fail(L, y ? y->line : 0, "%s must be a number", what);
-    int64_t x = neg ? -(int64_t)v : (int64_t)v;
-    if (x < lo || x > hi)
-        return fail(L, y->line, "%s must be %lld to %lld", what, (long long)lo, (long long)hi);
-    *out = x;
-    return 0;
-}
-
-static int y_bool(struct loader *L, const struct ynode *y, const char *what, bool *out)
-{
-    if (!y) return 0;
-    if (y->t == Y_SCALAR && !y->quoted && (!strcmp(y->s, "true") || !strcmp(y->s, "false"))) {
-        *out = y->s[0] == 't';
-        return 0;
-    }
-    return fail(L, y->line, "%s must be true or false", what);
-}
-
-/* A number or a list of numbers (statuses, ports) into nums. */
-static int y_nums(struct loader *L, const struct ynode *y, const char *what, int64_t lo, int64_t hi,
-                  int *nums, int *n, int max)
-{
-    *n = 0;
-    if (y->t == Y_SCALAR) {
-        int64_t v = 0;
-        if (y_int(L, y, what, lo, hi, &v) < 0) return -1;
-        nums[(*n)++] = (int)v;
-        return 0;
-    }
-    if (y->t != Y_SEQ || y->n == 0) return fail(L, y->line, "%s must be a number or a list", what);
-    if (y->n > (size_t)max) return fail(L, y->line, "%s: at most %d values", what, max);
-    for (size_t i = 0; i < y->n; i++) {
-        int64_t v = 0;
-        if (y_int(L, y->kids[i], what, lo, hi, &v) < 0) return -1;
-        nums[(*n)++] = (int)v;
-    }
-    return 0;
-}
-
-static bool word_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (!n || n > max) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
-/* Text kept in the record or sent to a report: printable, no control bytes. */
-static bool text_ok(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f) return false;
-    return true;
-}
-
-static pcre2_code *y_regex(struct loader *L, const struct ynode *y, const char *what)
-{
-    if (!y || y->t != Y_SCALAR) {
-        fail(L, y ? y->line : 0, "%s must be a regular expression (text)", what);
-        return NULL;
-    }
-    int ec;
-    PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)y->s, y->len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                                   &ec, &eo, NULL);
-    if (!re) {
-        PCRE2_UCHAR msg[120];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        fail(L, y->line, "%s: bad regular expression at offset %zu: %s", what, (size_t)eo,
-             (const char *)msg);
-        return NULL;
-    }
-    pcre2_code **nv = arr_grow(L->ar->res, L->ar->nres, &L->ar->capres, sizeof *nv, 16);
-    if (!nv) {
-        pcre2_code_free(re);
-        fail(L, y->line, "out of memory");
-        return NULL;
-    }
-    L->ar->res = nv;
-    L->ar->res[L->ar->nres++] = re;
-    return re;
-}
-
-static json_t *keep_json(struct loader *L, json_t *j, int line)
-{
-    if (!j) {
-        fail(L, line, "out of memory");
-        return NULL;
-    }
-    json_t **nv = arr_grow(L->ar->vals, L->ar->nvals, &L->ar->capvals, sizeof *nv, 16);
-    if (!nv) {
-        json_decref(j);
-        fail(L, line, "out of memory");
-        return NULL;
-    }
-    L->ar->vals = nv;
-    L->ar->vals[L->ar->nvals++] = j;
-    return j;
-}
-
-/* A scalar as a JSON value: an unquoted number, true/false/null, else a string. */
-static json_t *y_json_scalar(struct loader *L, const struct ynode *y)
-{
-    if (!y->quoted) {
-        if (!strcmp(y->s, "true")) return keep_json(L, json_true(), y->line);
-        if (!strcmp(y->s, "false")) return keep_json(L, json_false(), y->line);
-        if (!strcmp(y->s, "null")) return keep_json(L, json_null(), y->line);
-        uint64_t v;
-        bool neg = y->s[0] == '-';
-        if (parse_u64(y->s + (neg ? 1 : 0), (uint64_t)INT64_MAX, &v) == 0)
-            return keep_json(L, json_integer(neg ? -(json_int_t)v : (json_int_t)v), y->line);
-    }
-    return keep_json(L, json_stringn(y->s, y->len), y->line);
-}
-
-/* A JSON pointer: "/a/b/0", "*" segments allowed; relative ones ("a/b") when rel. */
-static int y_pointer(struct loader *L, const struct ynode *y, const char *what, bool rel,
-                     char **out)
-{
-    if (!y || y->t != Y_SCALAR) return fail(L, y ? y->line : 0, "%s must be a JSON pointer", what);
-    if (!rel && y->s[0] != '/' && y->s[0])
-        return fail(L, y->line, "%s: a JSON pointer starts with '/'", what);
-    for (const char *p = y->s; *p; p++)
-        if (*p == '~' && p[1] != '0' && p[1] != '1')
-            return fail(L, y->line, "%s: '~' must be followed by 0 or 1 (RFC 6901)", what);
-    *out = y->s;
-    return 0;
-}
 
 /* ---- the signature's parts ---- */
 
@@ -445,13 +40,14 @@ static int req_index(const struct sig *s, const char *id)
 
 static int find_req(struct build *B, const struct ynode *y, const char *what, bool any_ok, int *out)
 {
-    if (!y || y->t != Y_SCALAR) return fail(B->L, y ? y->line : 0, "%s must name a request", what);
+    if (!y || y->t != Y_SCALAR)
+        return y_fail(B->L, y ? y->line : 0, "%s must name a request", what);
     if (any_ok && !strcmp(y->s, "any")) {
         *out = -1;
         return 0;
     }
     *out = req_index(B->s, y->s);
-    if (*out < 0) return fail(B->L, y->line, "%s: no request named '%.40s'", what, y->s);
+    if (*out < 0) return y_fail(B->L, y->line, "%s: no request named '%.40s'", what, y->s);
     return 0;
 }
 
@@ -461,9 +57,9 @@ static const char *const cond_keys[] = {"status",   "not_status",   "header", "n
 
 static struct sig_cond *cond_add(struct build *B, struct sig_conds *c, int line)
 {
-    struct sig_cond *nv = a_alloc(B->L->ar, (c->n + 1) * sizeof *nv);
+    struct sig_cond *nv = sig_arena_alloc(B->L->ar, (c->n + 1) * sizeof *nv);
     if (!nv) {
-        fail(B->L, line, "out of memory");
+        y_fail(B->L, line, "out of memory");
         return NULL;
     }
     if (c->n) memcpy(nv, c->v, c->n * sizeof *nv);
@@ -472,6 +68,36 @@ static struct sig_cond *cond_add(struct build *B, struct sig_conds *c, int line)
     memset(x, 0, sizeof *x);
     x->req = -1;
     return x;
+}
+
+/* json: pointer: test pairs (exists, absent, {equals: V}, {regex: R}) into c. 0, or -1 after
+ * y_fail(). */
+static int cond_json(struct build *B, const struct ynode *y, struct sig_conds *c)
+{
+    struct loader *L = B->L;
+    if (y->t != Y_MAP) return y_fail(L, y->line, "json: pointer: test pairs");
+    for (size_t i = 0; i + 1 < y->n; i += 2) {
+        const struct ynode *k = y->kids[i], *v = y->kids[i + 1];
+        struct sig_cond *x = cond_add(B, c, k->line);
+        if (!x || y_pointer(L, k, "json", false, &x->text) < 0) return -1;
+        if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "exists")) {
+            x->kind = CD_JSON_EXISTS;
+        } else if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "absent")) {
+            x->kind = CD_JSON_ABSENT;
+        } else if (v->t == Y_MAP && y_get(v, "regex")) {
+            x->kind = CD_JSON_REGEX;
+            if (!(x->re = y_regex(L, y_get(v, "regex"), "json regex"))) return -1;
+        } else if (v->t == Y_MAP && y_get(v, "equals")) {
+            const struct ynode *q = y_get(v, "equals");
+            if (q->t != Y_SCALAR) return y_fail(L, q->line, "equals: one value");
+            x->kind = CD_JSON_EQUALS;
+            if (!(x->value = y_json_scalar(L, q))) return -1;
+        } else {
+            return y_fail(L, v->line, "json %s: exists, absent, {equals: V} or {regex: R}",
+                          x->text);
+        }
+    }
+    return 0;
 }
 
 /*
@@ -501,7 +127,7 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
         x->kind = about_other ? CD_REQ_STATUS : CD_STATUS;
         x->req = other;
         if (about_other && other < 0)
-            return fail(L, y->line, "only_if: status needs request: to say whose");
+            return y_fail(L, y->line, "only_if: status needs request: to say whose");
         if (y_nums(L, y, "status", 100, 599, x->nums, &x->nnums, 8) < 0) return -1;
     }
     if (!about_other && (y = y_get(m, "not_status"))) {
@@ -514,10 +140,10 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
         for (size_t i = 0; i + 1 < m->n; i += 2)
             if (strcmp(m->kids[i]->s, "request") && strcmp(m->kids[i]->s, "status") &&
                 strcmp(m->kids[i]->s, "answered"))
-                return fail(L, m->kids[i]->line,
-                            "only_if: says which earlier request was answered, and with which "
-                            "status ('%s' is not one of request, status, answered)",
-                            m->kids[i]->s);
+                return y_fail(L, m->kids[i]->line,
+                              "only_if: says which earlier request was answered, and with which "
+                              "status ('%s' is not one of request, status, answered)",
+                              m->kids[i]->s);
         return 0;
     }
     if ((y = y_get(m, "port"))) {
@@ -540,7 +166,7 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
             continue;
         }
         if (y->t != Y_MAP || hdrs[h].kind == CD_NO_HEADER)
-            return fail(L, y->line, "%s: a header name, or name: regex pairs", hdrs[h].key);
+            return y_fail(L, y->line, "%s: a header name, or name: regex pairs", hdrs[h].key);
         for (size_t i = 0; i + 1 < y->n; i += 2) {
             struct sig_cond *x = cond_add(B, c, y->kids[i]->line);
             if (!x) return -1;
@@ -570,34 +196,11 @@ static int conds(struct build *B, const struct ynode *m, struct sig_conds *c, bo
             const struct ynode *it = y->t == Y_SEQ ? y->kids[i] : y;
             struct sig_cond *x = cond_add(B, c, it->line);
             if (!x || y_str(L, it, texts[t].key, &x->text) < 0) return -1;
-            if (!x->text || !x->text[0]) return fail(L, it->line, "%s: empty text", texts[t].key);
+            if (!x->text || !x->text[0]) return y_fail(L, it->line, "%s: empty text", texts[t].key);
             x->kind = texts[t].kind;
         }
     }
-    if ((y = y_get(m, "json"))) {
-        if (y->t != Y_MAP) return fail(L, y->line, "json: pointer: test pairs");
-        for (size_t i = 0; i + 1 < y->n; i += 2) {
-            const struct ynode *k = y->kids[i], *v = y->kids[i + 1];
-            struct sig_cond *x = cond_add(B, c, k->line);
-            if (!x || y_pointer(L, k, "json", false, &x->text) < 0) return -1;
-            if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "exists")) {
-                x->kind = CD_JSON_EXISTS;
-            } else if (v->t == Y_SCALAR && !v->quoted && !strcmp(v->s, "absent")) {
-                x->kind = CD_JSON_ABSENT;
-            } else if (v->t == Y_MAP && y_get(v, "regex")) {
-                x->kind = CD_JSON_REGEX;
-                if (!(x->re = y_regex(L, y_get(v, "regex"), "json regex"))) return -1;
-            } else if (v->t == Y_MAP && y_get(v, "equals")) {
-                const struct ynode *q = y_get(v, "equals");
-                if (q->t != Y_SCALAR) return fail(L, q->line, "equals: one value");
-                x->kind = CD_JSON_EQUALS;
-                if (!(x->value = y_json_scalar(L, q))) return -1;
-            } else {
-                return fail(L, v->line, "json %s: exists, absent, {equals: V} or {regex: R}",
-                            x->text);
-            }
-        }
-    }
+    if ((y = y_get(m, "json")) && cond_json(B, y, c) < 0) return -1;
     return 0;
 }
 
@@ -610,28 +213,74 @@ static const char *const expr_keys[] = {"json", "regex", "in",      "header", "s
 static int excludes(struct build *B, const struct ynode *y, char ***out, size_t *n)
 {
     if (!y) return 0;
-    if (y->t != Y_SEQ) return fail(B->L, y->line, "exclude: a list of values");
-    *out = a_alloc(B->L->ar, (y->n + 1) * sizeof **out);
-    if (!*out) return fail(B->L, y->line, "out of memory");
+    if (y->t != Y_SEQ) return y_fail(B->L, y->line, "exclude: a list of values");
+    *out = sig_arena_alloc(B->L->ar, (y->n + 1) * sizeof **out);
+    if (!*out) return y_fail(B->L, y->line, "out of memory");
     for (size_t i = 0; i < y->n; i++)
         if (y_str(B->L, y->kids[i], "exclude", &(*out)[i]) < 0) return -1;
     *n = y->n;
     return 0;
 }
 
+/* regex: R (v), with in: body, title or header NAME beside it in y. 0, or -1 after y_fail(). */
+static int expr_regex(struct loader *L, const struct ynode *y, const struct ynode *v,
+                      const char *what, struct sig_expr *x)
+{
+    x->kind = EX_REGEX;
+    if (!(x->re = y_regex(L, v, what))) return -1;
+    const struct ynode *in = y_get(y, "in");
+    if (in) {
+        if (in->t != Y_SCALAR) {
+            y_fail(L, in->line, "in: body, title or header NAME");
+            return -1;
+        }
+        if (!strcmp(in->s, "body")) {
+            x->in = IN_BODY;
+        } else if (!strcmp(in->s, "title")) {
+            x->in = IN_TITLE;
+        } else if (!strncmp(in->s, "header ", 7) && in->s[7]) {
+            x->in = IN_HEADER;
+            x->text = in->s + 7;
+        } else {
+            y_fail(L, in->line, "in: body, title or header NAME");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* count:, sum: or all: true (one at most) into x->agg. 0, or -1 after y_fail(). */
+static int expr_agg(struct loader *L, const struct ynode *y, const char *what, struct sig_expr *x)
+{
+    static const char *const aggs[] = {"count", "sum", "all"};
+    const struct ynode *v;
+    for (int a = 0; a < 3; a++) {
+        if (!(v = y_get(y, aggs[a]))) continue;
+        bool on = false;
+        if (y_bool(L, v, aggs[a], &on) < 0) return -1;
+        if (!on) continue;
+        if (x->agg != AGG_FIRST) {
+            y_fail(L, v->line, "%s: one of count, sum, all", what);
+            return -1;
+        }
+        x->agg = (enum sig_agg)(a + 1);
+    }
+    return 0;
+}
+
 static struct sig_expr *expr(struct build *B, const struct ynode *y, const char *what, bool rel)
 {
     struct loader *L = B->L;
-    struct sig_expr *x = a_alloc(L->ar, sizeof *x);
+    struct sig_expr *x = sig_arena_alloc(L->ar, sizeof *x);
     if (!x) {
-        fail(L, y->line, "out of memory");
+        y_fail(L, y->line, "out of memory");
         return NULL;
     }
     if (y->t == Y_SCALAR) { /* a constant */
         x->kind = EX_CONST;
         x->text = y->s;
-        if (!text_ok(y->s)) {
-            fail(L, y->line, "%s: control characters in a value", what);
+        if (!y_text_ok(y->s)) {
+            y_fail(L, y->line, "%s: control characters in a value", what);
             return NULL;
         }
         if (!y->quoted && strcmp(y->s, "null")) {
@@ -643,7 +292,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
     }
     if (y->t == Y_SEQ) { /* fallbacks: the first that finds something */
         if (!y->n) {
-            fail(L, y->line, "%s: an empty list", what);
+            y_fail(L, y->line, "%s: an empty list", what);
             return NULL;
         }
         struct sig_expr *head = NULL, **tail = &head;
@@ -664,34 +313,15 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         kinds++;
     }
     if ((v = y_get(y, "regex"))) {
-        x->kind = EX_REGEX;
-        if (!(x->re = y_regex(L, v, what))) return NULL;
+        if (expr_regex(L, y, v, what, x) < 0) return NULL;
         kinds++;
-        const struct ynode *in = y_get(y, "in");
-        if (in) {
-            if (in->t != Y_SCALAR) {
-                fail(L, in->line, "in: body, title or header NAME");
-                return NULL;
-            }
-            if (!strcmp(in->s, "body")) {
-                x->in = IN_BODY;
-            } else if (!strcmp(in->s, "title")) {
-                x->in = IN_TITLE;
-            } else if (!strncmp(in->s, "header ", 7) && in->s[7]) {
-                x->in = IN_HEADER;
-                x->text = in->s + 7;
-            } else {
-                fail(L, in->line, "in: body, title or header NAME");
-                return NULL;
-            }
-        }
     } else if (y_get(y, "in")) {
-        fail(L, y_get(y, "in")->line, "in: only with regex");
+        y_fail(L, y_get(y, "in")->line, "in: only with regex");
         return NULL;
     }
     if ((v = y_get(y, "header"))) {
         if (x->kind == EX_REGEX) {
-            fail(L, v->line, "%s: for a header's part write regex: R, in: header NAME", what);
+            y_fail(L, v->line, "%s: for a header's part write regex: R, in: header NAME", what);
             return NULL;
         }
         x->kind = EX_HEADER;
@@ -708,7 +338,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         bool b = false;
         if (y_bool(L, v, "key", &b) < 0) return NULL;
         if (!rel) {
-            fail(L, v->line, "key: only for the elements of names: each:");
+            y_fail(L, v->line, "key: only for the elements of names: each:");
             return NULL;
         }
         x->kind = EX_KEY;
@@ -720,7 +350,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         for (size_t k = 0; k < B->s->ncaptures; k++)
             if (!strcmp(B->s->captures[k].var, x->text)) known = true;
         if (!known) {
-            fail(L, v->line, "var: no extract rule captures '%.31s'", x->text);
+            y_fail(L, v->line, "var: no extract rule captures '%.31s'", x->text);
             return NULL;
         }
         x->kind = EX_VAR;
@@ -728,7 +358,7 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
     }
     if ((v = y_get(y, "value"))) {
         if (v->t != Y_SCALAR) {
-            fail(L, v->line, "value: one value");
+            y_fail(L, v->line, "value: one value");
             return NULL;
         }
         x->kind = EX_CONST;
@@ -744,28 +374,17 @@ static struct sig_expr *expr(struct build *B, const struct ynode *y, const char 
         struct sig_expr *f = expr(B, v, what, rel);
         if (!f) return NULL;
         if (kinds) {
-            fail(L, v->line, "%s: first: stands alone", what);
+            y_fail(L, v->line, "%s: first: stands alone", what);
             return NULL;
         }
         return f;
     }
     if (kinds != 1) {
-        fail(L, y->line, "%s: one of json, regex, header, status, value, var (or first: a list)",
-             what);
+        y_fail(L, y->line, "%s: one of json, regex, header, status, value, var (or first: a list)",
+               what);
         return NULL;
     }
-    static const char *const aggs[] = {"count", "sum", "all"};
-    for (int a = 0; a < 3; a++) {
-        if (!(v = y_get(y, aggs[a]))) continue;
-        bool on = false;
-        if (y_bool(L, v, aggs[a], &on) < 0) return NULL;
-        if (!on) continue;
-        if (x->agg != AGG_FIRST) {
-            fail(L, v->line, "%s: one of count, sum, all", what);
-            return NULL;
-        }
-        x->agg = (enum sig_agg)(a + 1);
-    }
+    if (expr_agg(L, y, what, x) < 0) return NULL;
     if (excludes(B, y_get(y, "exclude"), &x->exclude, &x->nexclude) < 0) return NULL;
     return x;
 }
@@ -775,9 +394,9 @@ static const char *const names_keys[] = {"each", "name", "records", "bytes", "ex
 static struct sig_names *names(struct build *B, const struct ynode *y, const char *what, bool rel)
 {
     struct loader *L = B->L;
-    struct sig_names *n = a_alloc(L->ar, sizeof *n);
+    struct sig_names *n = sig_arena_alloc(L->ar, sizeof *n);
     if (!n) {
-        fail(L, y->line, "out of memory");
+        y_fail(L, y->line, "out of memory");
         return NULL;
     }
     if (y->t == Y_MAP && y_get(y, "each")) {
@@ -785,7 +404,7 @@ static struct sig_names *names(struct build *B, const struct ynode *y, const cha
         if (y_pointer(L, y_get(y, "each"), "each", rel, &n->each) < 0) return NULL;
         const struct ynode *v = y_get(y, "name");
         if (!v) {
-            fail(L, y->line, "%s: each: needs name:", what);
+            y_fail(L, y->line, "%s: each: needs name:", what);
             return NULL;
         }
         if (!(n->name = expr(B, v, "name", true))) return NULL;
@@ -822,14 +441,18 @@ static const char *const top_keys[] = {
 
 static const char *const req_keys[] = {"id",      "method", "path",   "each", "max",
                                        "only_if", "json",   "accept", NULL};
+
 static const char *const tcp_req_keys[] = {"id",   "send",    "send_hex", "until",
                                            "json", "only_if", NULL};
+
 static const char *const ident_keys[] = {"request",   "score", "status",   "not_status",   "header",
                                          "no_header", "body",  "contains", "not_contains", "title",
                                          "json",      "port",  NULL};
+
 static const char *const rule_keys[] = {
     "from",        "when",    "auth",  "product", "version", "records", "bytes", "databases",
     "collections", "details", "names", "fields",  "capture", "stop",    "via",   NULL};
+
 static const char *const via_keys[] = {"each",    "service", "backend", "auth",      "product",
                                        "version", "records", "bytes",   "databases", "collections",
                                        "details", "names",   "fields",  NULL};
@@ -837,9 +460,9 @@ static const char *const via_keys[] = {"each",    "service", "backend", "auth", 
 static int ports_list(struct loader *L, const struct ynode *y, const char *what, uint16_t *out)
 {
     if (!y) return 0;
-    if (y->t != Y_SEQ) return fail(L, y->line, "%s: a list of ports", what);
+    if (y->t != Y_SEQ) return y_fail(L, y->line, "%s: a list of ports", what);
     if (y->n >= CATALOG_MAX_PORTS)
-        return fail(L, y->line, "%s: at most %d", what, CATALOG_MAX_PORTS - 1);
+        return y_fail(L, y->line, "%s: at most %d", what, CATALOG_MAX_PORTS - 1);
     for (size_t i = 0; i < y->n; i++) {
         int64_t v = 0;
         if (y_int(L, y->kids[i], what, 1, 65535, &v) < 0) return -1;
@@ -856,30 +479,32 @@ static int entry(struct build *B, const struct ynode *root)
     char *cls = NULL;
     int64_t v = 0;
     if (!(y = y_get(root, "ajar-signature")))
-        return fail(L, root->line, "ajar-signature: 1 is missing");
+        return y_fail(L, root->line, "ajar-signature: 1 is missing");
     if (y_int(L, y, "ajar-signature", 1, 1, &v) < 0) return -1;
-    if (!(y = y_get(root, "service"))) return fail(L, root->line, "service: is missing");
+    if (!(y = y_get(root, "service"))) return y_fail(L, root->line, "service: is missing");
     if (y_str(L, y, "service", (char **)&e->name) < 0) return -1;
-    if (!word_ok(e->name, 31)) return fail(L, y->line, "service: 1 to 31 of a-z, 0-9, '-', '_'");
+    if (!y_word_ok(e->name, 31))
+        return y_fail(L, y->line, "service: 1 to 31 of a-z, 0-9, '-', '_'");
     if ((y = y_get(root, "aliases"))) {
         if (y->t != Y_SEQ || y->n >= CATALOG_MAX_ALIASES)
-            return fail(L, y->line, "aliases: a list of at most %d names", CATALOG_MAX_ALIASES - 1);
+            return y_fail(L, y->line, "aliases: a list of at most %d names",
+                          CATALOG_MAX_ALIASES - 1);
         for (size_t i = 0; i < y->n; i++) {
             if (y_str(L, y->kids[i], "aliases", (char **)&e->aliases[i]) < 0) return -1;
-            if (!word_ok(e->aliases[i], 31))
-                return fail(L, y->kids[i]->line, "aliases: 1 to 31 of a-z, 0-9, '-', '_'");
+            if (!y_word_ok(e->aliases[i], 31))
+                return y_fail(L, y->kids[i]->line, "aliases: 1 to 31 of a-z, 0-9, '-', '_'");
         }
     }
-    if (!(y = y_get(root, "class"))) return fail(L, root->line, "class: is missing");
+    if (!(y = y_get(root, "class"))) return y_fail(L, root->line, "class: is missing");
     if (y_str(L, y, "class", &cls) < 0) return -1;
     if (svc_class_parse(cls, &e->cls) < 0)
-        return fail(L, y->line, "class: data, console, infrastructure, broker or other");
+        return y_fail(L, y->line, "class: data, console, infrastructure, broker or other");
     if (ports_list(L, y_get(root, "ports"), "ports", e->ports) < 0 ||
         ports_list(L, y_get(root, "tls_ports"), "tls_ports", e->tls_ports) < 0 ||
         bool_or_default(L, root, "default_scan", false, &e->default_scan) < 0)
         return -1;
     if (e->default_scan && !e->ports[0] && !e->tls_ports[0])
-        return fail(L, root->line, "default_scan: true needs ports");
+        return y_fail(L, root->line, "default_scan: true needs ports");
     static const struct {
         const char *key;
         size_t off;
@@ -891,35 +516,36 @@ static int entry(struct build *B, const struct ynode *root)
     for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
         char *p = NULL;
         if (y_opt_str(L, y_get(root, strs[i].key), strs[i].key, &p) < 0) return -1;
-        if (p && !text_ok(p))
-            return fail(L, y_get(root, strs[i].key)->line, "%s: control characters", strs[i].key);
+        if (p && !y_text_ok(p))
+            return y_fail(L, y_get(root, strs[i].key)->line, "%s: control characters", strs[i].key);
         *(const char **)((char *)e + strs[i].off) = p;
     }
-    if (!e->text || !e->text[0]) return fail(L, root->line, "description: is missing");
+    if (!e->text || !e->text[0]) return y_fail(L, root->line, "description: is missing");
     if (e->no_auth && !e->no_auth_source)
-        return fail(L, y_get(root, "no_auth")->line,
-                    "no_auth: needs no_auth_source: (where it comes from)");
+        return y_fail(L, y_get(root, "no_auth")->line,
+                      "no_auth: needs no_auth_source: (where it comes from)");
     e->prevalence = 10;
     if ((y = y_get(root, "prevalence"))) {
         if (y_int(L, y, "prevalence", 1, 100, &v) < 0) return -1;
         e->prevalence = (int)v;
     }
-    if (!(y = y_get(root, "product"))) return fail(L, root->line, "product: is missing");
+    if (!(y = y_get(root, "product"))) return y_fail(L, root->line, "product: is missing");
     if (y_str(L, y, "product", &B->s->product) < 0) return -1;
-    if (!B->s->product[0] || !text_ok(B->s->product) || strlen(B->s->product) > 63)
-        return fail(L, y->line, "product: 1 to 63 printable characters");
+    if (!B->s->product[0] || !y_text_ok(B->s->product) || strlen(B->s->product) > 63)
+        return y_fail(L, y->line, "product: 1 to 63 printable characters");
     if ((y = y_get(root, "exposure"))) {
         char *x = NULL;
         if (y_str(L, y, "exposure", &x) < 0) return -1;
         if (svc_exposure_parse(x, &e->exposure) < 0)
-            return fail(L, y->line, "exposure: map, secrets or code");
-        if (e->cls != SVC_INFRA) return fail(L, y->line, "exposure: only for class infrastructure");
+            return y_fail(L, y->line, "exposure: map, secrets or code");
+        if (e->cls != SVC_INFRA)
+            return y_fail(L, y->line, "exposure: only for class infrastructure");
     }
     if ((y = y_get(root, "transport"))) {
         char *t = NULL;
         if (y_str(L, y, "transport", &t) < 0) return -1;
         if (strcmp(t, "http") && strcmp(t, "tcp"))
-            return fail(L, y->line, "transport: http (the default) or tcp");
+            return y_fail(L, y->line, "transport: http (the default) or tcp");
         B->s->tcp = !strcmp(t, "tcp");
     }
     e->impl = IMPL_SIGNATURE;
@@ -941,19 +567,19 @@ static int hex_bytes(struct loader *L, const struct ynode *v, unsigned char **ou
     char *t = NULL;
     if (y_str(L, v, "send_hex", &t) < 0) return -1;
     size_t len = strlen(t), o = 0;
-    unsigned char *b = a_alloc(L->ar, len / 2 + 1);
-    if (!b) return fail(L, v->line, "out of memory");
+    unsigned char *b = sig_arena_alloc(L->ar, len / 2 + 1);
+    if (!b) return y_fail(L, v->line, "out of memory");
     for (size_t i = 0; i < len;) {
         if (t[i] == ' ') {
             i++;
             continue;
         }
         int hi = hexval(t[i]), lo = i + 1 < len ? hexval(t[i + 1]) : -1;
-        if (hi < 0 || lo < 0) return fail(L, v->line, "send_hex: pairs of hex digits");
+        if (hi < 0 || lo < 0) return y_fail(L, v->line, "send_hex: pairs of hex digits");
         b[o++] = (unsigned char)(hi << 4 | lo);
         i += 2;
     }
-    if (!o) return fail(L, v->line, "send_hex: no bytes (leave send out to read a greeting)");
+    if (!o) return y_fail(L, v->line, "send_hex: no bytes (leave send out to read a greeting)");
     *out = b;
     *n = o;
     return 0;
@@ -963,23 +589,24 @@ static int requests(struct build *B, const struct ynode *y)
 {
     struct loader *L = B->L;
     struct sig *s = B->s;
-    if (!y) return fail(L, 1, "requests: is missing");
-    if (y->t != Y_SEQ || !y->n) return fail(L, y->line, "requests: a list of requests");
-    if (y->n > SIG_MAX_REQ) return fail(L, y->line, "requests: at most %d", SIG_MAX_REQ);
+    if (!y) return y_fail(L, 1, "requests: is missing");
+    if (y->t != Y_SEQ || !y->n) return y_fail(L, y->line, "requests: a list of requests");
+    if (y->n > SIG_MAX_REQ) return y_fail(L, y->line, "requests: at most %d", SIG_MAX_REQ);
     /* ids first, so only_if may name a later request in error messages only */
     for (size_t i = 0; i < y->n; i++) {
         const struct ynode *r = y->kids[i], *v;
         if (y_keys(L, r, "request", s->tcp ? tcp_req_keys : req_keys) < 0) return -1;
         struct sig_request *q = &s->req[s->nreq];
         char *id = NULL, *path = NULL, *m = NULL;
-        if (!(v = y_get(r, "id")) || y_str(L, v, "id", &id) < 0 || !word_ok(id, 31))
-            return L->failed ? -1 : fail(L, r->line, "request: id: 1 to 31 of a-z, 0-9, '-', '_'");
+        if (!(v = y_get(r, "id")) || y_str(L, v, "id", &id) < 0 || !y_word_ok(id, 31))
+            return L->failed ? -1
+                             : y_fail(L, r->line, "request: id: 1 to 31 of a-z, 0-9, '-', '_'");
         if (!strcmp(id, "any") || req_index(s, id) >= 0)
-            return fail(L, v->line, "request id '%s' is taken", id);
+            return y_fail(L, v->line, "request id '%s' is taken", id);
         str_copy(q->id, id, sizeof q->id);
         if (s->tcp) { /* send (or send_hex, or nothing: the greeting), until */
             if ((v = y_get(r, "send")) && y_get(r, "send_hex"))
-                return fail(L, v->line, "request %s: send or send_hex, not both", id);
+                return y_fail(L, v->line, "request %s: send or send_hex, not both", id);
             if (v) {
                 char *t = NULL;
                 if (y_str(L, v, "send", &t) < 0) return -1;
@@ -989,15 +616,15 @@ static int requests(struct build *B, const struct ynode *y)
                 return -1;
             }
             if (!q->sendlen && s->nreq > 0)
-                return fail(L, r->line,
-                            "request %s: only the first request may read a greeting "
-                            "(send: nothing)",
-                            id);
+                return y_fail(L, r->line,
+                              "request %s: only the first request may read a greeting "
+                              "(send: nothing)",
+                              id);
             if (!(v = y_get(r, "until")))
-                return fail(L, r->line,
-                            "request %s: until: is missing (a regex: when the answer "
-                            "is complete)",
-                            id);
+                return y_fail(L, r->line,
+                              "request %s: until: is missing (a regex: when the answer "
+                              "is complete)",
+                              id);
             if (!(q->until = y_regex(L, v, "until"))) return -1;
             q->path = q->id; /* names it in traces and identify */
             q->each = -1;
@@ -1008,17 +635,17 @@ static int requests(struct build *B, const struct ynode *y)
         if ((v = y_get(r, "method"))) {
             if (y_str(L, v, "method", &m) < 0) return -1;
             if (strcmp(m, "GET") && strcmp(m, "HEAD"))
-                return fail(L, v->line,
-                            "method: GET or HEAD only (a signature never writes to a target)");
+                return y_fail(L, v->line,
+                              "method: GET or HEAD only (a signature never writes to a target)");
             q->head = !strcmp(m, "HEAD");
         }
-        if (!(v = y_get(r, "path"))) return fail(L, r->line, "request %s: path: is missing", id);
+        if (!(v = y_get(r, "path"))) return y_fail(L, r->line, "request %s: path: is missing", id);
         if (y_str(L, v, "path", &path) < 0) return -1;
         if (path[0] != '/' || strlen(path) >= SIG_MAX_PATH)
-            return fail(L, v->line, "path: starts with '/', shorter than %d", SIG_MAX_PATH);
+            return y_fail(L, v->line, "path: starts with '/', shorter than %d", SIG_MAX_PATH);
         for (const char *p = path; *p; p++)
             if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
-                return fail(L, v->line, "path: no spaces, control characters or '#'");
+                return y_fail(L, v->line, "path: no spaces, control characters or '#'");
         q->path = path;
         q->each = -1;
         q->max = 1;
@@ -1033,11 +660,12 @@ static int requests(struct build *B, const struct ynode *y)
             if (y_str(L, v, "each", &var) < 0) return -1;
             for (size_t k = 0; k < s->ncaptures; k++)
                 if (!strcmp(s->captures[k].var, var)) q->each = (int)k;
-            if (q->each < 0) return fail(L, v->line, "each: no extract rule captures '%.31s'", var);
+            if (q->each < 0)
+                return y_fail(L, v->line, "each: no extract rule captures '%.31s'", var);
             char want[40];
             str_fmt(want, sizeof want, "{%s}", var);
             if (!brace || strncmp(brace, want, strlen(want)) || strchr(brace + 1, '{'))
-                return fail(L, v->line, "each: the path must hold {%s} once", var);
+                return y_fail(L, v->line, "each: the path must hold {%s} once", var);
             q->max = SIG_MAX_EACH;
             if ((v = y_get(r, "max"))) {
                 int64_t mx = 0;
@@ -1045,22 +673,23 @@ static int requests(struct build *B, const struct ynode *y)
                 q->max = (int)mx;
             }
         } else if (!s->tcp && (brace || strchr(q->path, '}'))) {
-            return fail(L, y_get(r, "path")->line, "path: {var} needs each: var");
+            return y_fail(L, y_get(r, "path")->line, "path: {var} needs each: var");
         } else if ((v = y_get(r, "max"))) {
-            return fail(L, v->line, "max: only with each:");
+            return y_fail(L, v->line, "max: only with each:");
         }
         if ((v = y_get(r, "json")) && !(q->json_re = y_regex(L, v, "json"))) return -1;
         if ((v = y_get(r, "accept"))) {
             if (y_str(L, v, "accept", &q->accept) < 0) return -1;
-            if (!q->accept[0] || strlen(q->accept) > 128 || !text_ok(q->accept))
-                return fail(L, v->line, "accept: a media type list, 1 to 128 printable characters");
+            if (!q->accept[0] || strlen(q->accept) > 128 || !y_text_ok(q->accept))
+                return y_fail(L, v->line,
+                              "accept: a media type list, 1 to 128 printable characters");
         }
         if ((v = y_get(r, "only_if"))) {
-            if (v->t != Y_MAP) return fail(L, v->line, "only_if: request: ID, status: N");
+            if (v->t != Y_MAP) return y_fail(L, v->line, "only_if: request: ID, status: N");
             if (conds(B, v, &q->only_if, true) < 0) return -1;
             for (size_t k = 0; k < q->only_if.n; k++)
                 if (q->only_if.v[k].req >= i)
-                    return fail(L, v->line, "only_if: may only name an earlier request");
+                    return y_fail(L, v->line, "only_if: may only name an earlier request");
         }
     }
     return 0;
@@ -1072,25 +701,25 @@ static int collect_captures(struct build *B, const struct ynode *ex)
 {
     struct loader *L = B->L;
     if (!ex) return 0;
-    if (ex->t != Y_SEQ) return fail(L, ex->line, "extract: a list of rules");
+    if (ex->t != Y_SEQ) return y_fail(L, ex->line, "extract: a list of rules");
     for (size_t i = 0; i < ex->n; i++) {
         const struct ynode *c = y_get(ex->kids[i], "capture");
         if (!c) continue;
         if (c->t != Y_MAP || c->n != 2)
-            return fail(L, c->line, "capture: one NAME: list expression");
+            return y_fail(L, c->line, "capture: one NAME: list expression");
         char *var = NULL;
-        if (y_str(L, c->kids[0], "capture", &var) < 0 || !word_ok(var, 31))
+        if (y_str(L, c->kids[0], "capture", &var) < 0 || !y_word_ok(var, 31))
             return L->failed
                        ? -1
-                       : fail(L, c->line, "capture: the name is 1 to 31 of a-z, 0-9, '-', '_'");
-        struct sig_capture *nv = a_alloc(L->ar, (B->s->ncaptures + 1) * sizeof *nv);
-        if (!nv) return fail(L, c->line, "out of memory");
+                       : y_fail(L, c->line, "capture: the name is 1 to 31 of a-z, 0-9, '-', '_'");
+        struct sig_capture *nv = sig_arena_alloc(L->ar, (B->s->ncaptures + 1) * sizeof *nv);
+        if (!nv) return y_fail(L, c->line, "out of memory");
         if (B->s->ncaptures) memcpy(nv, B->s->captures, B->s->ncaptures * sizeof *nv);
         B->s->captures = nv;
         for (size_t k = 0; k < B->s->ncaptures; k++)
-            if (!strcmp(nv[k].var, var)) return fail(L, c->line, "capture '%s' given twice", var);
+            if (!strcmp(nv[k].var, var)) return y_fail(L, c->line, "capture '%s' given twice", var);
         if (B->s->ncaptures >= SIG_MAX_CAPTURES)
-            return fail(L, c->line, "at most %d captures", SIG_MAX_CAPTURES);
+            return y_fail(L, c->line, "at most %d captures", SIG_MAX_CAPTURES);
         str_copy(nv[B->s->ncaptures].var, var, sizeof nv[0].var);
         nv[B->s->ncaptures].e = NULL;
         B->s->ncaptures++;
@@ -1102,37 +731,37 @@ static int identify(struct build *B, const struct ynode *y)
 {
     struct loader *L = B->L;
     struct sig *s = B->s;
-    if (!y) return fail(L, 1, "identify: is missing");
-    if (y->t != Y_SEQ || !y->n) return fail(L, y->line, "identify: a list of rules");
-    s->ident = a_alloc(L->ar, y->n * sizeof *s->ident);
-    if (!s->ident) return fail(L, y->line, "out of memory");
+    if (!y) return y_fail(L, 1, "identify: is missing");
+    if (y->t != Y_SEQ || !y->n) return y_fail(L, y->line, "identify: a list of rules");
+    s->ident = sig_arena_alloc(L->ar, y->n * sizeof *s->ident);
+    if (!s->ident) return y_fail(L, y->line, "out of memory");
     int npaths = 0;
     for (size_t i = 0; i < y->n; i++) {
         const struct ynode *r = y->kids[i], *v;
         struct sig_ident *d = &s->ident[s->nident];
         if (y_keys(L, r, "identify rule", ident_keys) < 0) return -1;
-        if (!(v = y_get(r, "request"))) return fail(L, r->line, "identify: request: is missing");
+        if (!(v = y_get(r, "request"))) return y_fail(L, r->line, "identify: request: is missing");
         if (find_req(B, v, "identify: request", true, &d->req) < 0) return -1;
         if (d->req >= 0 && s->req[d->req].each >= 0)
-            return fail(L, v->line, "identify: not on a request repeated with each:");
-        if (!(v = y_get(r, "score"))) return fail(L, r->line, "identify: score: is missing");
+            return y_fail(L, v->line, "identify: not on a request repeated with each:");
+        if (!(v = y_get(r, "score"))) return y_fail(L, r->line, "identify: score: is missing");
         int64_t sc = 0;
         if (y_int(L, v, "score", 50, 100, &sc) < 0) return -1;
         d->score = (int)sc;
         if (conds(B, r, &d->c, false) < 0) return -1;
-        if (!d->c.n) return fail(L, r->line, "identify: a rule needs at least one test");
+        if (!d->c.n) return y_fail(L, r->line, "identify: a rule needs at least one test");
         bool only_port = true;
         for (size_t k = 0; k < d->c.n; k++) {
             enum sig_cond_kind ck = d->c.v[k].kind;
             if (ck != CD_PORT && ck != CD_STATUS) only_port = false;
             if (s->tcp && (ck == CD_STATUS || ck == CD_NOT_STATUS || ck == CD_HEADER ||
                            ck == CD_NO_HEADER || ck == CD_TITLE))
-                return fail(L, r->line, "identify: transport tcp has no status, header or title");
+                return y_fail(L, r->line, "identify: transport tcp has no status, header or title");
         }
         if (only_port)
-            return fail(L, r->line,
-                        "identify: a rule needs a test of what the server said, not only a "
-                        "status or a port");
+            return y_fail(L, r->line,
+                          "identify: a rule needs a test of what the server said, not only a "
+                          "status or a port");
         s->nident++;
         /* requests other than GET / that identify are fingerprint paths */
         if (!s->tcp && d->req >= 0 && strcmp(s->req[d->req].path, "/") && !s->req[d->req].head) {
@@ -1156,7 +785,7 @@ static int auth_parse(struct loader *L, const struct ynode *y, int *out)
             *out = vals[i];
             return 0;
         }
-    return fail(L, y->line, "auth: none, required, partial or unknown");
+    return y_fail(L, y->line, "auth: none, required, partial or unknown");
 }
 
 /* What a rule (or a via block) sets: auth, product, version, the counts, details, names,
@@ -1182,15 +811,15 @@ static int setters(struct build *B, const struct ynode *r, struct sig_rule *u, b
         *(struct sig_expr **)((char *)u + ex[k].off) = e;
     }
     if ((v = y_get(r, "details"))) {
-        if (v->t != Y_MAP || !v->n) return fail(L, v->line, "details: key: value pairs");
-        u->details = a_alloc(L->ar, v->n / 2 * sizeof *u->details);
-        if (!u->details) return fail(L, v->line, "out of memory");
+        if (v->t != Y_MAP || !v->n) return y_fail(L, v->line, "details: key: value pairs");
+        u->details = sig_arena_alloc(L->ar, v->n / 2 * sizeof *u->details);
+        if (!u->details) return y_fail(L, v->line, "out of memory");
         for (size_t k = 0; k + 1 < v->n; k += 2) {
             struct sig_detail *d = &u->details[u->ndetails++];
-            if (y_str(L, v->kids[k], "details", &d->key) < 0 || !word_ok(d->key, 40))
+            if (y_str(L, v->kids[k], "details", &d->key) < 0 || !y_word_ok(d->key, 40))
                 return L->failed ? -1
-                                 : fail(L, v->kids[k]->line,
-                                        "details: a key is 1 to 40 of a-z, 0-9, '-', '_'");
+                                 : y_fail(L, v->kids[k]->line,
+                                          "details: a key is 1 to 40 of a-z, 0-9, '-', '_'");
             if (!(d->e = expr(B, v->kids[k + 1], d->key, rel))) return -1;
         }
     }
@@ -1203,10 +832,10 @@ static int setters(struct build *B, const struct ynode *r, struct sig_rule *u, b
 static int via(struct build *B, const struct ynode *y, struct sig_rule *u)
 {
     struct loader *L = B->L;
-    if (y->t != Y_MAP) return fail(L, y->line, "via: service: NAME and what to set");
+    if (y->t != Y_MAP) return y_fail(L, y->line, "via: service: NAME and what to set");
     if (y_keys(L, y, "via", via_keys) < 0) return -1;
-    struct sig_via *w = a_alloc(L->ar, sizeof *w);
-    if (!w) return fail(L, y->line, "out of memory");
+    struct sig_via *w = sig_arena_alloc(L->ar, sizeof *w);
+    if (!w) return y_fail(L, y->line, "out of memory");
     w->set.auth = AUTH_NONE; /* the console hands the store to whoever it lets in */
     w->set.capture = -1;
     w->set.req = u->req;
@@ -1214,10 +843,10 @@ static int via(struct build *B, const struct ynode *y, struct sig_rule *u)
     bool rel = false;
     if ((v = y_get(y, "each"))) {
         if (y_pointer(L, v, "each", false, &w->each) < 0) return -1;
-        if (!strchr(w->each, '*')) return fail(L, v->line, "via: each: a pointer with '*'");
+        if (!strchr(w->each, '*')) return y_fail(L, v->line, "via: each: a pointer with '*'");
         rel = true;
     }
-    if (!(v = y_get(y, "service"))) return fail(L, y->line, "via: service: is missing");
+    if (!(v = y_get(y, "service"))) return y_fail(L, y->line, "via: service: is missing");
     if (!(w->service = expr(B, v, "service", rel))) return -1;
     if ((v = y_get(y, "backend")) && !(w->backend = expr(B, v, "backend", rel))) return -1;
     if (setters(B, y, &w->set, rel) < 0) return -1;
@@ -1230,29 +859,29 @@ static int extract(struct build *B, const struct ynode *y)
     struct loader *L = B->L;
     struct sig *s = B->s;
     if (!y) return 0;
-    s->rules = a_alloc(L->ar, (y->n ? y->n : 1) * sizeof *s->rules);
-    if (!s->rules) return fail(L, y->line, "out of memory");
+    s->rules = sig_arena_alloc(L->ar, (y->n ? y->n : 1) * sizeof *s->rules);
+    if (!s->rules) return y_fail(L, y->line, "out of memory");
     for (size_t i = 0; i < y->n; i++) {
         const struct ynode *r = y->kids[i], *v;
         struct sig_rule *u = &s->rules[s->nrules];
         if (y_keys(L, r, "extract rule", rule_keys) < 0) return -1;
         u->auth = -1;
         u->capture = -1;
-        if (!(v = y_get(r, "from"))) return fail(L, r->line, "extract: from: is missing");
+        if (!(v = y_get(r, "from"))) return y_fail(L, r->line, "extract: from: is missing");
         if (find_req(B, v, "extract: from", true, &u->req) < 0) return -1;
         if ((v = y_get(r, "when"))) {
-            if (v->t != Y_MAP) return fail(L, v->line, "when: tests of the answer");
+            if (v->t != Y_MAP) return y_fail(L, v->line, "when: tests of the answer");
             if (y_keys(L, v, "when", cond_keys) < 0) return -1;
             if (y_get(v, "request") || y_get(v, "answered") || y_get(v, "score") ||
                 y_get(v, "from"))
-                return fail(L, v->line,
-                            "when: tests the answer of from: (status, header, json...)");
+                return y_fail(L, v->line,
+                              "when: tests the answer of from: (status, header, json...)");
             if (conds(B, v, &u->when, false) < 0) return -1;
             for (size_t k = 0; s->tcp && k < u->when.n; k++) {
                 enum sig_cond_kind ck = u->when.v[k].kind;
                 if (ck == CD_STATUS || ck == CD_NOT_STATUS || ck == CD_HEADER ||
                     ck == CD_NO_HEADER || ck == CD_TITLE)
-                    return fail(L, v->line, "when: transport tcp has no status, header or title");
+                    return y_fail(L, v->line, "when: transport tcp has no status, header or title");
             }
         }
         if (setters(B, r, u, false) < 0) return -1;
@@ -1262,7 +891,7 @@ static int extract(struct build *B, const struct ynode *y)
                 if (!strcmp(s->captures[k].var, v->kids[0]->s)) u->capture = (int)k;
             struct sig_capture *c = &s->captures[u->capture];
             if (!(c->e = expr(B, v->kids[1], "capture", false))) return -1;
-            if (c->e->agg != AGG_ALL) return fail(L, v->line, "capture: a list (all: true)");
+            if (c->e->agg != AGG_ALL) return y_fail(L, v->line, "capture: a list (all: true)");
         }
         if (bool_or_default(L, r, "stop", false, &u->stop) < 0) return -1;
         s->nrules++;
@@ -1280,20 +909,20 @@ int sig_compile(const char *name, const char *text, size_t n, struct sig **out, 
     struct loader L = {.name = name, .e = e, .ar = ar};
     struct sig *s = NULL;
     if (n > SIG_FILE_CAP) {
-        fail(&L, 1, "larger than %u bytes", SIG_FILE_CAP);
+        y_fail(&L, 1, "larger than %u bytes", SIG_FILE_CAP);
         goto fail;
     }
     if (memchr(text, 0, n)) {
-        fail(&L, 1, "a NUL byte in the file");
+        y_fail(&L, 1, "a NUL byte in the file");
         goto fail;
     }
     struct ynode *root = y_parse(&L, text, n);
     if (!root) goto fail;
     if (y_keys(&L, root, "signature", top_keys) < 0) goto fail;
-    s = a_alloc(ar, sizeof *s);
+    s = sig_arena_alloc(ar, sizeof *s);
     if (!s) goto fail;
     s->arena = ar;
-    s->file = a_strndup(ar, name, strlen(name));
+    s->file = sig_arena_strndup(ar, name, strlen(name));
     struct build B = {.L = &L, .s = s};
     if (!s->file || entry(&B, root) < 0 || collect_captures(&B, y_get(root, "extract")) < 0 ||
         requests(&B, y_get(root, "requests")) < 0 || identify(&B, y_get(root, "identify")) < 0 ||
@@ -1307,11 +936,11 @@ int sig_compile(const char *name, const char *text, size_t n, struct sig **out, 
     return 0;
 fail:
     if (!L.failed) err_set(e, "%s: out of memory", name);
-    a_free(ar);
+    sig_arena_free(ar);
     return -1;
 }
 
 void sig_free(struct sig *s)
 {
-    if (s) a_free(s->arena);
+    if (s) sig_arena_free(s->arena);
 }

@@ -1,7 +1,7 @@
 /*
  * store/db.h -- the little SQL layer under the store: one connection, its
  * prepared statements, bound parameters, rows. Two backends implement it,
- * db_sqlite.c (a file, WAL) and db_pg.c (libpq); store.c writes every
+ * db_sqlite.c (a file, WAL) and db_pg.c (libpq); the store writes every
  * query once against this interface, so the two databases keep the same
  * schema and the same behaviour by construction.
  *

@@ -29,83 +29,21 @@
  * An exposure's first_seen is the start of its current open period: a
  * service found closed and later open again starts a new period (its
  * history keeps the old one).
+ *
+ * This file is the caller's side (open, close, scans, store_put and the
+ * map); writer.c is the writer thread; writer.h what the two share.
  */
-#include "store/store.h"
-#include "store/db.h"
-#include "store/store_int.h"
+#include "store/writer.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_CAP      16384
 #define DEFAULT_BATCH  25000
-#define COMMIT_MS      200
 #define GROUP_JOIN_SEC (24 * 3600) /* a shard joins a group begun within a day */
 
-/* ---- queue items ---- */
-
-enum item_kind { IT_FINDING = 1, IT_CHECKPOINT };
-
-struct cert_item {
-    char sha256[65];
-    char subject_cn[256], issuer_cn[256];
-    int64_t not_before, not_after;
-    int self_signed;
-    char key_type[32];
-};
-
-struct item {
-    enum item_kind kind;
-    int64_t scan;
-    uint64_t pos; /* IT_CHECKPOINT */
-    int64_t svc;  /* the service's row if the caller knows it (a hint: checked), else 0 */
-    char ip[46];
-    uint16_t port;
-    char transport[8];
-    char service[32];
-    char product[64], version[64];
-    enum auth_state auth;
-    enum severity severity;
-    int64_t t, first_seen;
-    int64_t records, bytes;
-    char cluster[24];
-    struct cert_item *cert;
-    const char *record, *signals, *facts; /* JSON text, in text[] */
-    char text[];                          /* record NUL signals NUL facts NUL */
-};
-
-static void item_free(struct item *it)
-{
-    if (!it) return;
-    free(it->cert);
-    free(it);
-}
-
 /* ---- what the current scope has seen (first/last seen without the writer) ---- */
-
-struct seen_entry {
-    uint64_t h; /* 0 = empty */
-    int64_t first, last;
-    int64_t id; /* the service's row, 0 when not known yet */
-    int closed;
-};
-
-struct seen_map {
-    struct seen_entry *v;
-    size_t cap, n;
-};
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static uint64_t service_hash(const char *ip, uint16_t port, const char *transport,
                              const char *service)
@@ -159,17 +97,6 @@ static void seen_clear(struct seen_map *m)
     memset(m, 0, sizeof *m);
 }
 
-/*
- * Every service identity in the store, as sorted hashes (8 bytes each):
- * a service outside the scope's map whose hash is not here is new, and
- * store_put() need not ask the database (a read transaction per finding
- * would cost more than everything else store_put does).
- */
-struct known_set {
-    uint64_t *v;
-    size_t n, cap;
-};
-
 static int known_add(struct known_set *k, uint64_t h)
 {
     uint64_t *nv = arr_grow(k->v, k->n, &k->cap, sizeof *nv, 4096);
@@ -205,511 +132,11 @@ static void known_clear(struct known_set *k)
     memset(k, 0, sizeof *k);
 }
 
-/* ---- the store ---- */
-
-struct writer_stmts {
-    /* SQLite */
-    struct db_stmt *svc_ins, *svc_upd_id, *svc_upd, *svc_id, *obs, *svccert_id;
-    /* PostgreSQL */
-    struct db_stmt *put_pg, *svccert;
-    /* both */
-    struct db_stmt *cert, *ckpt;
-};
-
-/*
- * Certificates the writer has written, with the newest time: a certificate
- * served by many hosts is upserted once per newer time, not once per host
- * (the row's other columns are only set on insert, and last_seen only
- * grows). Direct-mapped, so its memory is fixed; cleared on rollback.
- */
-#define CERT_CACHE 1024
-struct cert_seen {
-    char sha256[65];
-    int64_t t;
-};
-
-struct store {
-    struct db *ctl; /* caller's thread */
-    struct db *w;   /* writer thread */
-    struct db_stmt *lookup;
-    struct seen_map seen;
-    struct known_set known;
-    struct reach_map *reach; /* the scope's open services by pair (coverage.c) */
-    struct buf enc;          /* store_put's record text, reused */
-
-    pthread_t thread;
-    bool thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t nonempty, nonfull, done;
-    struct item *q[QUEUE_CAP];
-    size_t qhead, qlen;
-    uint64_t enq_seq, committed_seq; /* items queued, items committed (or dropped) */
-    int flush_req;
-    bool stop;
-    bool failed;
-    struct err werr;
-    unsigned batch;
-    struct writer_stmts ws;
-    struct cert_seen certs[CERT_CACHE]; /* writer thread */
-};
-
-/* ---- SQL (PostgreSQL placeholders; db_sqlite.c rewrites them) ---- */
-
-#define SVC_UPSERT_TAIL                                                                            \
-    " ON CONFLICT (address, port, transport, service) DO UPDATE SET"                               \
-    " first_seen = CASE WHEN services.closed_at IS NOT NULL THEN excluded.first_seen"              \
-    "  WHEN excluded.first_seen < services.first_seen THEN excluded.first_seen"                    \
-    "  ELSE services.first_seen END,"                                                              \
-    " last_seen = CASE WHEN excluded.last_seen > services.last_seen THEN excluded.last_seen"       \
-    "  ELSE services.last_seen END,"                                                               \
-    " closed_at = NULL"
-
-#define OBS_UPSERT_TAIL                                                                            \
-    " ON CONFLICT (scan, service) DO UPDATE SET seen_at = excluded.seen_at,"                       \
-    " product = excluded.product, version = excluded.version, auth = excluded.auth,"               \
-    " severity = excluded.severity, records = excluded.records, bytes = excluded.bytes,"           \
-    " cert = excluded.cert, cluster = excluded.cluster, record = excluded.record,"                 \
-    " signals = excluded.signals"
-
-/*
- * SQLite: the service row without RETURNING (which costs SQLite an
- * ephemeral table per execution, more than the insert itself): a row the
- * scope's map knows is updated by id (its identity checked too, so a stale
- * hint only falls through); otherwise an insert that does nothing on a
- * conflict gives the new id (last_insert_rowid), and a conflict is the
- * update by identity and a SELECT. The update is SVC_UPSERT_TAIL's.
- */
-#define SVC_SET                                                                                    \
-    " SET first_seen = CASE WHEN closed_at IS NOT NULL THEN $5 WHEN $5 < first_seen THEN $5"       \
-    "  ELSE first_seen END,"                                                                       \
-    " last_seen = CASE WHEN $6 > last_seen THEN $6 ELSE last_seen END, closed_at = NULL"
-#define SVC_IDENTITY " address = $1 AND port = $2 AND transport = $3 AND service = $4"
-
-static const char sql_svc_insert[] =
-    "INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (address, port, transport, service) DO NOTHING";
-static const char sql_svc_update_id[] = "UPDATE services" SVC_SET " WHERE id = $7 AND" SVC_IDENTITY;
-static const char sql_svc_update[] = "UPDATE services" SVC_SET " WHERE" SVC_IDENTITY;
-static const char sql_svc_id[] = "SELECT id FROM services WHERE" SVC_IDENTITY;
-
-static const char sql_obs_upsert[] =
-    "INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
-    " records, bytes, cert, cluster, record, signals)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" OBS_UPSERT_TAIL;
-
-/* PostgreSQL: both in one round trip */
-static const char sql_put_pg[] =
-    "WITH s AS (INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5, $6)" SVC_UPSERT_TAIL " RETURNING id)"
-    " INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
-    " records, bytes, cert, cluster, record, signals)"
-    " SELECT $7::bigint, s.id, $8::bigint, $9::text, $10::text, $11::text, $12::text,"
-    " $13::bigint, $14::bigint, $15::text, $16::text, $17::text, $18::text FROM s" OBS_UPSERT_TAIL;
-
-static const char sql_cert_upsert[] =
-    "INSERT INTO certificates (sha256, subject_cn, issuer_cn, not_before, not_after, self_signed,"
-    " key_type, facts, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
-    " ON CONFLICT (sha256) DO UPDATE SET"
-    " last_seen = CASE WHEN excluded.last_seen > certificates.last_seen THEN excluded.last_seen"
-    "  ELSE certificates.last_seen END";
-
-/* by the service's identity, so no statement waits for another's result */
-static const char sql_svccert_upsert[] =
-    "INSERT INTO service_certs (service, sha256, first_seen, last_seen)"
-    " SELECT id, $2, $3, $3 FROM services WHERE address = $1 AND port = $4 AND transport = $5"
-    " AND service = $6"
-    " ON CONFLICT (service, sha256) DO UPDATE SET"
-    " last_seen = CASE WHEN excluded.last_seen > service_certs.last_seen THEN excluded.last_seen"
-    "  ELSE service_certs.last_seen END";
-
-/* SQLite: the service's id is known */
-static const char sql_svccert_id[] =
-    "INSERT INTO service_certs (service, sha256, first_seen, last_seen) VALUES ($1, $2, $3, $3)"
-    " ON CONFLICT (service, sha256) DO UPDATE SET"
-    " last_seen = CASE WHEN excluded.last_seen > service_certs.last_seen THEN excluded.last_seen"
-    "  ELSE service_certs.last_seen END";
-
-static const char sql_checkpoint[] = "UPDATE scans SET checkpoint = $1 WHERE id = $2";
+/* ---- open / close ---- */
 
 static const char sql_lookup[] =
     "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services"
     " WHERE address = $1 AND port = $2 AND transport = $3 AND service = $4";
-
-/* ---- writer thread ---- */
-
-static void bind_opt_text(struct db_stmt *st, int i, const char *s)
-{
-    db_bind_text(st, i, s && s[0] ? s : NULL);
-}
-
-static void bind_opt_int(struct db_stmt *st, int i, int64_t v)
-{
-    if (v >= 0)
-        db_bind_int(st, i, v);
-    else
-        db_bind_null(st, i);
-}
-
-/* Run a statement that may return one row; *id gets column 0 when it does. */
-static int step_done(struct db_stmt *st, int64_t *id, struct err *e)
-{
-    int r = db_step(st, e);
-    if (r == 1 && id) *id = db_col_int(st, 0);
-    while (r == 1)
-        r = db_step(st, e);
-    db_reset(st);
-    return r;
-}
-
-static int writer_prepare(struct store *s, struct err *e)
-{
-    struct writer_stmts *w = &s->ws;
-    if (db_kind(s->w) == DB_PG) {
-        if (db_prepare(s->w, sql_put_pg, &w->put_pg, e) < 0 ||
-            db_prepare(s->w, sql_svccert_upsert, &w->svccert, e) < 0)
-            return -1;
-    } else {
-        if (db_prepare(s->w, sql_svc_insert, &w->svc_ins, e) < 0 ||
-            db_prepare(s->w, sql_svc_update_id, &w->svc_upd_id, e) < 0 ||
-            db_prepare(s->w, sql_svc_update, &w->svc_upd, e) < 0 ||
-            db_prepare(s->w, sql_svc_id, &w->svc_id, e) < 0 ||
-            db_prepare(s->w, sql_obs_upsert, &w->obs, e) < 0 ||
-            db_prepare(s->w, sql_svccert_id, &w->svccert_id, e) < 0)
-            return -1;
-    }
-    if (db_prepare(s->w, sql_cert_upsert, &w->cert, e) < 0 ||
-        db_prepare(s->w, sql_checkpoint, &w->ckpt, e) < 0)
-        return -1;
-    return 0;
-}
-
-static void writer_finalize(struct store *s)
-{
-    struct writer_stmts *w = &s->ws;
-    db_finalize(w->svc_ins);
-    db_finalize(w->svc_upd_id);
-    db_finalize(w->svc_upd);
-    db_finalize(w->svc_id);
-    db_finalize(w->obs);
-    db_finalize(w->svccert_id);
-    db_finalize(w->put_pg);
-    db_finalize(w->svccert);
-    db_finalize(w->cert);
-    db_finalize(w->ckpt);
-    memset(w, 0, sizeof *w);
-}
-
-static void bind_obs(struct db_stmt *st, int b, const struct item *it)
-{
-    db_bind_int(st, b + 0, it->t);
-    bind_opt_text(st, b + 1, it->product);
-    bind_opt_text(st, b + 2, it->version);
-    db_bind_text(st, b + 3, auth_name(it->auth));
-    db_bind_text(st, b + 4, severity_name(it->severity));
-    bind_opt_int(st, b + 5, it->records);
-    bind_opt_int(st, b + 6, it->bytes);
-    db_bind_text(st, b + 7, it->cert ? it->cert->sha256 : NULL);
-    bind_opt_text(st, b + 8, it->cluster);
-    db_bind_text(st, b + 9, it->record);
-    db_bind_text(st, b + 10, it->signals);
-}
-
-static void bind_svc(struct db_stmt *st, const struct item *it)
-{
-    db_bind_text(st, 1, it->ip);
-    db_bind_int(st, 2, it->port);
-    db_bind_text(st, 3, it->transport);
-    db_bind_text(st, 4, it->service);
-    db_bind_int(st, 5, it->first_seen);
-    db_bind_int(st, 6, it->t);
-}
-
-/* SQLite: the service row inserted or updated; *id gets its id. */
-static int apply_service_sqlite(struct store *s, const struct item *it, int64_t *id, struct err *e)
-{
-    struct writer_stmts *w = &s->ws;
-    if (it->svc) {
-        bind_svc(w->svc_upd_id, it);
-        db_bind_int(w->svc_upd_id, 7, it->svc);
-        if (db_send(w->svc_upd_id, e) < 0) return -1;
-        if (db_changes(s->w) == 1) {
-            *id = it->svc;
-            return 0;
-        }
-    }
-    bind_svc(w->svc_ins, it);
-    if (db_send(w->svc_ins, e) < 0) return -1;
-    if (db_changes(s->w) == 1) {
-        *id = db_last_insert_id(s->w);
-        return 0;
-    }
-    bind_svc(w->svc_upd, it);
-    if (db_send(w->svc_upd, e) < 0) return -1;
-    db_bind_text(w->svc_id, 1, it->ip);
-    db_bind_int(w->svc_id, 2, it->port);
-    db_bind_text(w->svc_id, 3, it->transport);
-    db_bind_text(w->svc_id, 4, it->service);
-    *id = 0;
-    if (step_done(w->svc_id, id, e) < 0) return -1;
-    if (!*id) return err_set(e, "the store lost the service %s:%u", it->ip, (unsigned)it->port);
-    return 0;
-}
-
-static uint64_t sha_slot(const char *sha256)
-{
-    return fnv(14695981039346656037ull, sha256, strlen(sha256)) % CERT_CACHE;
-}
-
-static int apply_finding(struct store *s, const struct item *it, struct err *e)
-{
-    struct writer_stmts *w = &s->ws;
-    bool pg = db_kind(s->w) == DB_PG;
-    int64_t svc = 0;
-    if (pg) {
-        /* one statement, sent without waiting (pipeline) */
-        struct db_stmt *st = w->put_pg;
-        bind_svc(st, it);
-        db_bind_int(st, 7, it->scan);
-        bind_obs(st, 8, it);
-        if (db_send(st, e) < 0) return -1;
-    } else {
-        if (apply_service_sqlite(s, it, &svc, e) < 0) return -1;
-        db_bind_int(w->obs, 1, it->scan);
-        db_bind_int(w->obs, 2, svc);
-        bind_obs(w->obs, 3, it);
-        if (db_send(w->obs, e) < 0) return -1;
-    }
-    if (it->cert) {
-        const struct cert_item *c = it->cert;
-        struct cert_seen *cs = &s->certs[sha_slot(c->sha256)];
-        if (strcmp(cs->sha256, c->sha256) != 0 || cs->t < it->t) {
-            db_bind_text(w->cert, 1, c->sha256);
-            bind_opt_text(w->cert, 2, c->subject_cn);
-            bind_opt_text(w->cert, 3, c->issuer_cn);
-            db_bind_int(w->cert, 4, c->not_before);
-            db_bind_int(w->cert, 5, c->not_after);
-            db_bind_int(w->cert, 6, c->self_signed);
-            bind_opt_text(w->cert, 7, c->key_type);
-            db_bind_text(w->cert, 8, it->facts[0] ? it->facts : "{}");
-            db_bind_int(w->cert, 9, it->t);
-            if (db_send(w->cert, e) < 0) return -1;
-            str_copy(cs->sha256, c->sha256, sizeof cs->sha256);
-            cs->t = it->t;
-        }
-        if (pg) {
-            db_bind_text(w->svccert, 1, it->ip);
-            db_bind_text(w->svccert, 2, c->sha256);
-            db_bind_int(w->svccert, 3, it->t);
-            db_bind_int(w->svccert, 4, it->port);
-            db_bind_text(w->svccert, 5, it->transport);
-            db_bind_text(w->svccert, 6, it->service);
-            if (db_send(w->svccert, e) < 0) return -1;
-        } else {
-            db_bind_int(w->svccert_id, 1, svc);
-            db_bind_text(w->svccert_id, 2, c->sha256);
-            db_bind_int(w->svccert_id, 3, it->t);
-            if (db_send(w->svccert_id, e) < 0) return -1;
-        }
-    }
-    return 0;
-}
-
-static int apply_item(struct store *s, const struct item *it, struct err *e)
-{
-    if (it->kind == IT_FINDING) return apply_finding(s, it, e);
-    db_bind_int(s->ws.ckpt, 1, (int64_t)it->pos);
-    db_bind_int(s->ws.ckpt, 2, it->scan);
-    return db_send(s->ws.ckpt, e);
-}
-
-static void writer_fail(struct store *s, const struct err *e)
-{
-    pthread_mutex_lock(&s->mu);
-    if (!s->failed) {
-        s->failed = true;
-        s->werr = *e;
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* What the writer remembers of its writes is void after a rollback. */
-static void writer_rollback(struct store *s)
-{
-    db_rollback(s->w);
-    memset(s->certs, 0, sizeof s->certs);
-}
-
-static void *writer_main(void *arg)
-{
-    struct store *s = arg;
-    struct item **batch = xcalloc(QUEUE_CAP, sizeof *batch);
-    bool txn = false;
-    int64_t txn_start = 0;
-    uint64_t applied = 0, in_txn = 0; /* items applied; findings in the open transaction */
-    uint64_t pending = 0;             /* items applied but not yet committed */
-    struct err e = {{0}};
-    if (!batch) {
-        err_set(&e, "out of memory");
-        writer_fail(s, &e);
-        return NULL; /* store_close frees what is left in the queue */
-    }
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (s->qlen == 0 && !s->stop && !(txn && s->flush_req)) {
-            if (!txn) {
-                pthread_cond_wait(&s->nonempty, &s->mu);
-                continue;
-            }
-            int64_t left = txn_start + COMMIT_MS - now_ms();
-            if (left <= 0) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += left / 1000;
-            ts.tv_nsec += (long)(left % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            if (pthread_cond_timedwait(&s->nonempty, &s->mu, &ts) == ETIMEDOUT) break;
-        }
-        size_t n = 0;
-        while (s->qlen) {
-            batch[n++] = s->q[s->qhead];
-            s->qhead = (s->qhead + 1) % QUEUE_CAP;
-            s->qlen--;
-        }
-        bool stop = s->stop && s->qlen == 0;
-        bool failed = s->failed;
-        if (n) pthread_cond_broadcast(&s->nonfull);
-        pthread_mutex_unlock(&s->mu);
-
-        for (size_t i = 0; i < n; i++) {
-            struct item *it = batch[i];
-            if (!failed) {
-                if (!txn) {
-                    /* PostgreSQL: the writing transactions of every ajar process on the
-                     * database (shards of one group, scan ends) take one advisory lock first,
-                     * so two of them never wait on each other's rows (four shards at once
-                     * deadlocked on a shared service or certificate row) */
-                    if (db_begin(s->w, db_kind(s->w) == DB_PG, &e) < 0) goto fail;
-                    txn = true;
-                    if (db_pipeline(s->w, &e) < 0) goto fail;
-                    txn_start = now_ms();
-                    in_txn = 0;
-                }
-                if (apply_item(s, it, &e) < 0) goto fail;
-                if (it->kind == IT_FINDING) in_txn++;
-            }
-            pending++;
-            item_free(it);
-            batch[i] = NULL;
-            if (txn && in_txn >= s->batch) {
-                if (db_commit(s->w, &e) < 0) goto fail;
-                txn = false;
-                applied += pending;
-                pending = 0;
-                pthread_mutex_lock(&s->mu);
-                s->committed_seq = applied;
-                pthread_cond_broadcast(&s->done);
-                pthread_mutex_unlock(&s->mu);
-            }
-            continue;
-        fail:
-            if (txn) writer_rollback(s);
-            txn = false;
-            writer_fail(s, &e);
-            /* a failed commit comes after this item was freed and counted */
-            if (batch[i]) {
-                pending++;
-                item_free(it);
-                batch[i] = NULL;
-            }
-            for (size_t k = i + 1; k < n; k++) {
-                item_free(batch[k]);
-                batch[k] = NULL;
-                pending++;
-            }
-            break;
-        }
-        pthread_mutex_lock(&s->mu);
-        bool flush = s->flush_req > 0 && s->qlen == 0;
-        pthread_mutex_unlock(&s->mu);
-        if (txn && (flush || stop || now_ms() - txn_start >= COMMIT_MS)) {
-            if (db_commit(s->w, &e) < 0) {
-                writer_rollback(s);
-                writer_fail(s, &e);
-            }
-            txn = false;
-        }
-        if (!txn) {
-            applied += pending;
-            pending = 0;
-        }
-        pthread_mutex_lock(&s->mu);
-        s->committed_seq = applied;
-        pthread_cond_broadcast(&s->done);
-        pthread_mutex_unlock(&s->mu);
-        if (stop) break;
-    }
-    free(batch);
-    return NULL;
-}
-
-static int enqueue(struct store *s, struct item *it, struct err *e)
-{
-    pthread_mutex_lock(&s->mu);
-    while (s->qlen == QUEUE_CAP && !s->failed)
-        pthread_cond_wait(&s->nonfull, &s->mu);
-    if (s->failed) {
-        *e = s->werr;
-        pthread_mutex_unlock(&s->mu);
-        item_free(it);
-        return -1;
-    }
-    /* consecutive checkpoints of one scan: only the newest matters */
-    if (it->kind == IT_CHECKPOINT && s->qlen) {
-        struct item *last = s->q[(s->qhead + s->qlen - 1) % QUEUE_CAP];
-        if (last->kind == IT_CHECKPOINT && last->scan == it->scan) {
-            last->pos = it->pos;
-            pthread_mutex_unlock(&s->mu);
-            item_free(it);
-            return 0;
-        }
-    }
-    s->q[(s->qhead + s->qlen) % QUEUE_CAP] = it;
-    s->qlen++;
-    s->enq_seq++;
-    pthread_cond_signal(&s->nonempty);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
-}
-
-int store_flush(struct store *s, struct err *e)
-{
-    pthread_mutex_lock(&s->mu);
-    uint64_t target = s->enq_seq;
-    s->flush_req++;
-    pthread_cond_signal(&s->nonempty);
-    while (s->committed_seq < target && !s->failed)
-        pthread_cond_wait(&s->done, &s->mu);
-    s->flush_req--;
-    int rc = 0;
-    if (s->failed) {
-        *e = s->werr;
-        rc = -1;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-void store_set_batch(struct store *s, unsigned n)
-{
-    pthread_mutex_lock(&s->mu);
-    s->batch = n ? n : 1;
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* ---- open / close ---- */
 
 const char *store_backend(const struct store *s)
 {
@@ -758,7 +185,7 @@ void store_close(struct store *s)
         pthread_join(s->thread, NULL);
     }
     for (size_t i = 0; i < s->qlen; i++)
-        item_free(s->q[(s->qhead + i) % QUEUE_CAP]);
+        writer_item_free(s->q[(s->qhead + i) % QUEUE_CAP]);
     writer_finalize(s);
     db_finalize(s->lookup);
     db_close(s->w);
@@ -955,7 +382,7 @@ int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err 
     it->kind = IT_CHECKPOINT;
     it->scan = scan_id;
     it->pos = pos;
-    return enqueue(s, it, e);
+    return writer_enqueue(s, it, e);
 }
 
 /* Since when is this service open? From the scope's map, else from the database. */
@@ -1056,7 +483,7 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     if (cert) {
         struct cert_item *c = xmalloc(sizeof *c);
         if (!c) {
-            item_free(it);
+            writer_item_free(it);
             return err_set(e, "out of memory");
         }
         it->cert = c;
@@ -1068,7 +495,7 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
         c->self_signed = f->tls.self_signed;
         finding_tls_key(&f->tls, c->key_type, sizeof c->key_type);
     }
-    return enqueue(s, it, e); /* enqueue owns it now, even on failure */
+    return writer_enqueue(s, it, e); /* writer_enqueue owns it now, even on failure */
 }
 
 static int row_count_ended(void *arg, struct db_stmt *st)

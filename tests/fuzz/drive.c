@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/drive.c -- see drive.h.
  *
- * The loop follows src/net/engine.c rather than the replay harness where
+ * The loop follows the engine (src/net/job.c) rather than the replay harness where
  * the two differ, because the fuzzer is after what a hostile server can
  * make the scanner do: the engine hands every byte that arrives to
  * on_data() whatever the probe returned last (PROBE_SEND included: a server
@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_MAX_RECONNECTS 8   /* engine.c MAX_RECONNECTS */
-#define FUZZ_BANNER_MAX     256 /* engine.c BANNER_MAX */
+#define FUZZ_MAX_RECONNECTS 8   /* net/job.c MAX_RECONNECTS */
+#define FUZZ_BANNER_MAX     256 /* net/engine_int.h BANNER_MAX */
 
 void fuzz_chunker_init(struct fuzz_chunker *c, unsigned mode, uint8_t seed)
 {

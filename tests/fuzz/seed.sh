@@ -21,6 +21,7 @@
 #   target         target lists written here (syntax of docs/targets.md).
 #   ranges         the recorded range files (tests/fixtures/recorded/attr), whole and cut.
 #   mmdb           MaxMind DB files of every layout, by tests/tools/make-mmdb.pl.
+#   pii_words      data/pii-terms.tsv whole and in parts, and broken rows.
 # Files are named by their content hash, as libFuzzer names what it adds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -238,4 +239,16 @@ with tempfile.TemporaryDirectory() as td:
         subprocess.run(["perl", "tests/tools/make-mmdb.pl", layout, out], check=True)
         c.add(read(out))
 print(f"mmdb: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("pii_words")
+d = read("data/pii-terms.tsv")
+c.add(d)
+rows = [r for r in d.split(b"\n") if r and not r.startswith(b"#")]
+c.add(b"\n".join(rows[:40]))
+c.add(b"\r\n".join(rows[::9]))
+for t in [b"term\tfirst name\tname\t-\nstem\taddress\taddress\tveto\ncancel-after\tstatus\tall,-health\t-",
+          b"term\tFirst\tname\t-\nterm\ta  b\tname\t-\nterms\tx\tname\t-\nterm\tx\tname,\t-\n",
+          b"term\tx\tphone\tveto\nflag-word\tis\tname\t-\nterm\tx\t-all\t-\nterm\tx\tname\t-\textra"]:
+    c.add(t)
+print(f"pii_words: {c.n} files, {c.bytes} bytes")
 EOF

@@ -9,11 +9,16 @@
  *
  * pii_classify() finds a word's phrases through an index of first words;
  * test_index_exact checks it answers exactly as the loop over the whole
- * dictionary (pii_classify_exhaustive) on every string literal of
- * src/assess/pii.c (so every phrase, stem and context word) and on names
- * made of them: plurals, prefixes, suffixes, camelCase and other scripts.
+ * dictionary (pii_classify_exhaustive) on every word of data/pii-terms.tsv
+ * (every phrase, stem and context word) and on names made of them:
+ * plurals, prefixes, suffixes, camelCase and other scripts.
+ *
+ * test_words checks the data file's parser (assess/pii_words.c): the
+ * shipped file whole (every row kept, the counts, a few rows), and broken
+ * tables (each bad row left out, the caps held).
  */
 #include "assess/assess.h"
+#include "assess/pii_words.h"
 #include "core/util.h"
 #include "t.h"
 
@@ -112,31 +117,28 @@ static void test_labels(void)
     CHECK(recall >= 0.9);
 }
 
-/* Every "..." literal of src/assess/pii.c, spaces as '_'. */
+/* Every word of data/pii-terms.tsv (the word column of every row), spaces as '_'. */
 static size_t dictionary_words(char ***out)
 {
-    FILE *fp = open_here("../../src/assess/pii.c");
+    FILE *fp = open_here("../../data/pii-terms.tsv");
     *out = NULL;
     if (!fp) return 0;
     size_t n = 0, cap = 0;
     char line[1024];
     while (fgets(line, sizeof line, fp)) {
-        if (strstr(line, "#include")) continue;
-        for (char *p = strchr(line, '"'); p; p = strchr(p, '"')) {
-            char *e = strchr(p + 1, '"');
-            if (!e) break;
-            if (e > p + 1 && e - p < 48) {
-                if (n == cap) {
-                    cap = cap ? cap * 2 : 256;
-                    *out = realloc(*out, cap * sizeof **out);
-                }
-                char *w = strndup(p + 1, (size_t)(e - p - 1));
-                for (char *c = w; *c; c++)
-                    if (*c == ' ') *c = '_';
-                (*out)[n++] = w;
-            }
-            p = e + 1;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char *w = strchr(line, '\t');
+        char *e = w ? strchr(w + 1, '\t') : NULL;
+        CHECK_MSG(e != NULL, "no word column in '%s'", line);
+        if (!e) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            *out = realloc(*out, cap * sizeof **out);
         }
+        char *c = strndup(w + 1, (size_t)(e - w - 1));
+        for (char *q = c; *q; q++)
+            if (*q == ' ') *q = '_';
+        (*out)[n++] = c;
     }
     fclose(fp);
     return n;
@@ -153,7 +155,7 @@ static void test_index_exact(void)
 {
     char **w;
     size_t n = dictionary_words(&w);
-    CHECK_MSG(n > 1000, "only %zu words found in pii.c", n);
+    CHECK_MSG(n > 1000, "only %zu words found in data/pii-terms.tsv", n);
     static const char *const tails[] = {"", "s", "es", "ies", "_id", "Number", "2", "_no"};
     static const char *const heads[] = {"", "customer_", "ip_", "user"};
     int bad = 0, names = 0, personal = 0;
@@ -200,6 +202,174 @@ static void test_index_exact(void)
     for (size_t i = 0; i < n; i++)
         free(w[i]);
     free(w);
+}
+
+/* A whole file named relative to this test's directory, NUL-terminated (free it); NULL when
+ * missing (a failed check). */
+static char *read_here(const char *rel)
+{
+    FILE *fp = open_here(rel);
+    if (!fp) return NULL;
+    size_t n = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) buf = realloc(buf, cap *= 2);
+    }
+    fclose(fp);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+static bool row_is(const struct pii_words *t, enum pii_list l, size_t i, const char *w,
+                   unsigned cats, unsigned flags)
+{
+    if (i >= t->n[l]) return false;
+    const struct pii_word *r = &pii_list(t, l)[i];
+    return strcmp(r->w, w) == 0 && r->cats == cats && r->flags == flags;
+}
+
+static void test_words(void)
+{
+    /* the built-in table: every row kept, the counts, a few rows */
+    const struct pii_words *b = pii_words();
+    static const size_t want[PL_NLISTS] = {
+        [PL_TERM] = 590,          [PL_PERSON_WORD] = 58, [PL_CANCEL_BEFORE] = 136,
+        [PL_CANCEL_AFTER] = 151,  [PL_INFRA_WORD] = 15,  [PL_FLAG_WORD] = 27,
+        [PL_STEM] = 79,           [PL_STEM_VETO] = 23,   [PL_CJK] = 63,
+        [PL_CJK_NOT_STREET] = 12,
+    };
+    CHECK_INT(b->nbad, 0);
+    for (int l = 0; l < PL_NLISTS; l++)
+        CHECK_MSG(b->n[l] == want[l], "%s: %zu rows, want %zu", pii_list_name((enum pii_list)l),
+                  b->n[l], want[l]);
+    CHECK(row_is(b, PL_TERM, 0, "name", PII_NAME, PII_F_NEED_PERSON | PII_F_GENERIC));
+    CHECK(row_is(b, PL_TERM, 1, "first name", PII_NAME, 0));
+    CHECK(row_is(b, PL_TERM, 589, "персональные данные", PII_PERSON, 0));
+    CHECK(row_is(b, PL_PERSON_WORD, 57, "fname", 0, 0));
+    CHECK(row_is(b, PL_CANCEL_BEFORE, 0, "ip", PII_ADDRESS, 0));
+    CHECK(row_is(b, PL_CANCEL_AFTER, 0, "model", PII_PHONE | PII_EMAIL, 0));
+    CHECK(row_is(b, PL_INFRA_WORD, 14, "container", 0, 0));
+    CHECK(row_is(b, PL_FLAG_WORD, 0, "is", 0, 0));
+    CHECK(row_is(b, PL_STEM_VETO, 22, "e", 0, 0));
+    CHECK(row_is(b, PL_CJK, 0, "姓名", PII_NAME, 0));
+    CHECK(row_is(b, PL_CJK_NOT_STREET, 11, "网址", 0, 0));
+    size_t health = 0, status = 0, address = 0;
+    for (size_t i = 0; i < b->n[PL_TERM]; i++)
+        if (row_is(b, PL_TERM, i, "health", PII_HEALTH, PII_F_INFRA)) health++;
+    for (size_t i = 0; i < b->n[PL_CANCEL_AFTER]; i++)
+        if (row_is(b, PL_CANCEL_AFTER, i, "status", 0x1fffu & ~(unsigned)PII_HEALTH, 0)) status++;
+    for (size_t i = 0; i < b->n[PL_STEM]; i++)
+        if (row_is(b, PL_STEM, i, "address", PII_ADDRESS, PII_F_VETO)) address++;
+    CHECK_INT(health, 1);
+    CHECK_INT(status, 1);
+    CHECK_INT(address, 1);
+
+    /* the file on disk is the one built in, and every data line of it is a row */
+    char *text = read_here("../../data/pii-terms.tsv");
+    struct pii_words *t = calloc(1, sizeof *t);
+    if (!text || !t) {
+        CHECK(text && t);
+        free(text);
+        free(t);
+        return;
+    }
+    size_t lines = 0;
+    for (const char *p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        if (*p != '#' && *p != '\n') lines++;
+    size_t kept = pii_words_parse(text, t);
+    CHECK_INT(kept, lines);
+    CHECK_INT(t->nbad, 0);
+    bool same = true;
+    for (int l = 0; l < PL_NLISTS; l++) {
+        same = same && t->n[l] == b->n[l] && t->first[l] == b->first[l];
+        for (size_t i = 0; same && i < t->n[l]; i++) {
+            const struct pii_word *r = &pii_list(b, (enum pii_list)l)[i];
+            same = row_is(t, (enum pii_list)l, i, r->w, r->cats, r->flags);
+        }
+    }
+    CHECK_MSG(same, "data/pii-terms.tsv parses to other rows than the built-in table");
+    free(text);
+
+    /* broken rows: each left out and counted, the good ones kept in their lists' order */
+    kept = pii_words_parse("# comment\n"
+                           "\n"
+                           "cjk\t姓名\tname\t-\n"
+                           "term\tfirst name\tname\t-\n"
+                           "term\tphone\tphone,email\t-\r\n"
+                           "\r\n"
+                           "cancel-after\tstatus\tall,-health\t-\n"
+                           "stem\taddress\taddress\tveto\n"
+                           "term\tnom\tname\tneed-person,generic,infra\n"
+                           "term\tFirst\tname\t-\n"          /* upper case */
+                           "term\tfirst  name\tname\t-\n"    /* two spaces */
+                           "term\t first\tname\t-\n"         /* leading space */
+                           "term\tfirst \tname\t-\n"         /* trailing space */
+                           "person-word\tfirst name\t-\t-\n" /* a space outside a term */
+                           "term\tx\x01y\tname\t-\n"         /* a control byte */
+                           "term\t\tname\t-\n"               /* no word */
+                           "terms\tphone\tphone\t-\n"        /* unknown list */
+                           "term\tphone\tphone\n"            /* three fields */
+                           "term\tphone\tphone\t-\textra\n"  /* five fields */
+                           "term\tphone\tcellphone\t-\n"     /* unknown category */
+                           "term\tphone\tphone,\t-\n"        /* empty category */
+                           "term\tphone\t-all\t-\n"          /* -all */
+                           "term\tphone\t\t-\n"              /* no categories */
+                           "term\tphone\tphone\tveto\n"      /* a stem's flag on a term */
+                           "stem\tphone\tphone\tgeneric\n"   /* a term's flag on a stem */
+                           "term\tphone\tphone\tloud\n"      /* unknown flag */
+                           "flag-word\tis\tname\t-\n"        /* categories on a word list */
+                           "term\tphone\tphone\t\n"          /* no flags */
+                           "term\tphone",                    /* no newline, two fields */
+                           t);
+    CHECK_INT(kept, 6);
+    CHECK_INT(t->nbad, 20);
+    CHECK(row_is(t, PL_TERM, 0, "first name", PII_NAME, 0));
+    CHECK(row_is(t, PL_TERM, 1, "phone", PII_PHONE | PII_EMAIL, 0));
+    CHECK(row_is(t, PL_TERM, 2, "nom", PII_NAME, PII_F_NEED_PERSON | PII_F_GENERIC | PII_F_INFRA));
+    CHECK(row_is(t, PL_CANCEL_AFTER, 0, "status", 0x1fffu & ~(unsigned)PII_HEALTH, 0));
+    CHECK(row_is(t, PL_STEM, 0, "address", PII_ADDRESS, PII_F_VETO));
+    CHECK(row_is(t, PL_CJK, 0, "姓名", PII_NAME, 0));
+    CHECK_INT(t->n[PL_TERM], 3);
+    CHECK_INT(t->first[PL_TERM], 0);
+    CHECK_INT(t->first[PL_CJK], 5);
+    CHECK_INT(pii_words_parse("", t), 0);
+    CHECK_INT(t->nbad, 0);
+
+    /* the longest word kept, one byte more left out */
+    char big[PII_WORD_MAX + 32];
+    str_fmt(big, sizeof big, "term\t%0*d\tname\t-\nterm\t%0*d\tname\t-\n", PII_WORD_MAX - 1, 0,
+            PII_WORD_MAX, 0);
+    CHECK_INT(pii_words_parse(big, t), 1);
+    CHECK_INT(t->nbad, 1);
+    CHECK_INT(strlen(pii_list(t, PL_TERM)[0].w), PII_WORD_MAX - 1);
+
+    /* the caps: rows past PII_MAX_ROWS, words past PII_WORD_POOL bytes, left out */
+    size_t cap = (PII_MAX_ROWS + 10) * 32;
+    char *many = malloc(cap);
+    size_t len = 0;
+    for (int i = 0; many && i < PII_MAX_ROWS + 10; i++)
+        len += (size_t)str_fmt(many + len, cap - len, "stem\tw%d\tname\t-\n", i);
+    if (many) {
+        CHECK_INT(pii_words_parse(many, t), PII_MAX_ROWS);
+        CHECK_INT(t->nbad, 10);
+        CHECK_STR(pii_list(t, PL_STEM)[PII_MAX_ROWS - 1].w, "w2047");
+    }
+    free(many);
+    size_t per = PII_WORD_MAX + 16, rows = PII_WORD_POOL / PII_WORD_MAX + 5;
+    many = malloc(rows * per);
+    len = 0;
+    for (size_t i = 0; many && i < rows; i++)
+        len += (size_t)str_fmt(many + len, rows * per - len, "term\t%0*zu\tname\t-\n",
+                               PII_WORD_MAX - 1, i);
+    if (many) {
+        size_t fit = PII_WORD_POOL / PII_WORD_MAX; /* 63 bytes and a NUL each */
+        CHECK_INT(pii_words_parse(many, t), fit);
+        CHECK_INT(t->nbad, rows - fit);
+    }
+    free(many);
+    free(t);
 }
 
 static void test_rules(void)
@@ -306,6 +476,7 @@ int main(void)
 {
     test_labels();
     test_index_exact();
+    test_words();
     test_rules();
     test_ransom();
     return T_END();
