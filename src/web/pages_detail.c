@@ -645,6 +645,9 @@ static void finding_signals(struct buf *b, const json_t *rec, int64_t scan)
     buf_appendf(b, "</section>");
 }
 
+/* GET /finding: one observation in depth (heading, signals, the service's facts, neighbours, the
+ * same data store, data, certificate, history, the record). About 140 lines: the scope check
+ * and the reads come first and every section borrows them, so what is left here is their order. */
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t id;
