@@ -34,6 +34,9 @@
 #define SYN_SPORT_RANGE 4096
 /* Bytes of the SYN we build: IPv4 header, TCP header, one MSS option. */
 #define SYN_PACKET_LEN 44
+/* An Ethernet header, and a frame: header + SYN, zero-padded to Ethernet's 60-byte minimum. */
+#define SYN_ETH_LEN   14
+#define SYN_FRAME_LEN 60
 
 struct syn_key {
     uint8_t k[16];
@@ -51,6 +54,13 @@ uint32_t syn_cookie(const struct syn_key *key, uint32_t saddr, uint32_t daddr, u
 /* Write the SYN to (daddr, dport) into buf (SYN_PACKET_LEN bytes); returns its length. */
 size_t syn_build(const struct syn_key *key, uint8_t *buf, uint32_t saddr, uint32_t daddr,
                  uint16_t dport);
+
+/* The 14-byte Ethernet header dst, src, type IPv4. */
+void syn_eth_header(uint8_t eth[SYN_ETH_LEN], const uint8_t dst[6], const uint8_t src[6]);
+/* The same SYN in an Ethernet frame (eth: syn_eth_header's) into buf (SYN_FRAME_LEN bytes);
+ * returns SYN_FRAME_LEN. */
+size_t syn_build_frame(const struct syn_key *key, uint8_t *buf, const uint8_t eth[SYN_ETH_LEN],
+                       uint32_t saddr, uint32_t daddr, uint16_t dport);
 
 enum syn_verdict { SYN_NOISE = 0, SYN_OPEN, SYN_CLOSED };
 /*
