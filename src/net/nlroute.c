@@ -40,12 +40,13 @@ static int walk(const void *buf, size_t n, uint32_t seq, uint16_t want, msg_fn f
         size_t step = NLMSG_ALIGN((size_t)h.nlmsg_len);
         off = step < n - off ? off + step : n;
         if (h.nlmsg_seq != seq) continue; /* not the answer to our request */
-        if (h.nlmsg_type == NLMSG_DONE) return NL_DONE;
-        if (h.nlmsg_type == NLMSG_ERROR) {
-            int32_t code;
-            if (plen < sizeof code) return err_set(e, "netlink: a truncated error message");
-            memcpy(&code, pl, sizeof code);
-            if (code == 0) return NL_DONE; /* an acknowledgement */
+        if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
+            /* both carry an error code first (a dump that failed ends with it in its DONE) */
+            int32_t code = 0;
+            if (plen < sizeof code && h.nlmsg_type == NLMSG_ERROR)
+                return err_set(e, "netlink: a truncated error message");
+            if (plen >= sizeof code) memcpy(&code, pl, sizeof code);
+            if (code == 0) return NL_DONE; /* the end, or an acknowledgement */
             if (code > 0 || code < -4095) return err_set(e, "netlink: error code %d", (int)code);
             errno = -code;
             return err_set(e, "%s", strerror(-code));
@@ -296,10 +297,13 @@ size_t nl_link_req(uint8_t *buf, uint32_t seq, int ifindex)
 
 size_t nl_neigh_req(uint8_t *buf, uint32_t seq, int ifindex)
 {
-    struct ndmsg nd = {.ndm_family = AF_INET, .ndm_ifindex = ifindex};
+    /* a dump request names the interface in an attribute: the header's index must be 0 */
+    struct ndmsg nd = {.ndm_family = AF_INET};
     memset(buf, 0, 64);
     memcpy(buf + NLMSG_HDRLEN, &nd, sizeof nd);
-    return put_hdr(buf, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof nd), RTM_GETNEIGH, NLM_F_DUMP, seq);
+    uint32_t idx = (uint32_t)ifindex;
+    size_t off = put_attr(buf, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof nd), NDA_IFINDEX, &idx, 4);
+    return put_hdr(buf, off, RTM_GETNEIGH, NLM_F_DUMP, seq);
 }
 
 /* ---- the socket ---- */
@@ -313,7 +317,8 @@ static int query(const uint8_t *req, size_t len, parse_fn parse, void *arg, stru
     struct timeval tv = {1, 0};
     int one = 1, rc = -1;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    /* the kernel then filters a neighbour dump by the interface asked for (Linux 4.20+) */
+    /* the kernel then checks the request strictly and filters a neighbour dump by the
+     * interface asked for (Linux 4.20+) */
     setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
     uint8_t *buf = malloc(NL_BUF);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};

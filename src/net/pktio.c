@@ -59,6 +59,14 @@ static bool conf_on(const char *ifname, const char *name)
     return false;
 }
 
+/* e->msg = prefix ": " e->msg (err_set may not read the buffer it writes) */
+static int err_wrap(struct err *e, const char *prefix)
+{
+    char was[sizeof e->msg];
+    str_copy(was, e->msg, sizeof was);
+    return err_set(e, "%s: %s", prefix, was);
+}
+
 /* The next hop's MAC: --gateway-mac, lo's own, or the gateway's neighbour entry. 0, or -1. */
 static int next_hop_mac(const struct nl_route *r, const struct syn_send_opts *o, struct pkt_path *p,
                         struct err *e)
@@ -82,7 +90,7 @@ static int next_hop_mac(const struct nl_route *r, const struct syn_send_opts *o,
     inet_ntop(AF_INET, &r->gw, ip, sizeof ip);
     struct nl_neigh nb;
     if (nl_get_neigh(p->ifindex, r->gw, &nb, e) < 0)
-        return err_set(e, "--discovery syn: the neighbour table: %s", e->msg);
+        return err_wrap(e, "--discovery syn: the neighbour table");
     if (!nb.found || !nb.has_lladdr || !nl_neigh_usable(nb.state)) {
         str_fmt(p->why_not, sizeof p->why_not,
                 "no usable neighbour entry for the gateway %s on %s (%s): reach it once "
@@ -106,16 +114,21 @@ int pkt_path_resolve(uint32_t daddr, const struct syn_send_opts *o, struct pkt_p
         if (!oif) return err_set(e, "--interface %s: no such interface", o->iface);
     }
     struct nl_route r;
-    if (nl_get_route(daddr, oif, &r, e) < 0)
-        return err_set(e, "--discovery syn: no route to %s%s%s: %s", ip, o->iface ? " on " : "",
-                       o->iface ? o->iface : "", e->msg);
+    char what[96];
+    if (nl_get_route(daddr, oif, &r, e) < 0) {
+        str_fmt(what, sizeof what, "--discovery syn: no route to %s%s%s", ip,
+                o->iface ? " on " : "", o->iface ? o->iface : "");
+        return err_wrap(e, what);
+    }
     if (r.type != RTN_UNICAST && r.type != RTN_LOCAL)
         return err_set(e, "--discovery syn: no route to %s (the route is %s)", ip,
                        route_type_name(r.type));
     if (!r.oif) return err_set(e, "--discovery syn: the route to %s names no interface", ip);
     struct nl_link l;
-    if (nl_get_link(r.oif, &l, e) < 0)
-        return err_set(e, "--discovery syn: interface %d: %s", r.oif, e->msg);
+    if (nl_get_link(r.oif, &l, e) < 0) {
+        str_fmt(what, sizeof what, "--discovery syn: interface %d", r.oif);
+        return err_wrap(e, what);
+    }
     p->ifindex = r.oif;
     str_copy(p->ifname, l.name[0] ? l.name : "?", sizeof p->ifname);
     p->loopback = r.type == RTN_LOCAL || l.type == ARPHRD_LOOPBACK || (l.flags & IFF_LOOPBACK);

@@ -225,10 +225,12 @@ static int open_sender(const struct target_iter *it, const struct syn_send_opts 
         } else {
             int err = errno;
             sender_close(sd);
-            if (m != SYN_SEND_AUTO || !refused(err))
-                return err_set(e, "--send-method %s: %s",
-                               syn_method_name(m == SYN_SEND_RING ? SYN_SEND_RING : SYN_SEND_MMSG),
-                               e->msg);
+            if (m != SYN_SEND_AUTO || !refused(err)) {
+                char was[sizeof e->msg];
+                str_copy(was, e->msg, sizeof was);
+                return err_set(e, "--send-method %s: %s", m == SYN_SEND_RING ? "ring" : "mmsg",
+                               was);
+            }
             log_warn("syn: AF_PACKET refused (%s): sending through the raw socket", e->msg);
         }
     }
