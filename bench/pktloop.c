@@ -399,7 +399,7 @@ int main(int argc, char **argv)
     if (ring_rx) getsockopt(rcv, SOL_PACKET, PACKET_STATISTICS, &st, &sl);
     fclose(out);
     printf("sent %llu in %.3f s (%.0f/s), replies %llu, open %llu, ring drops %u\n",
-           (unsigned long long)sent, t1 - t0, (double)sent / (t1 - t0),
-           (unsigned long long)replies, (unsigned long long)open_ports, st.tp_drops);
+           (unsigned long long)sent, t1 - t0, (double)sent / (t1 - t0), (unsigned long long)replies,
+           (unsigned long long)open_ports, st.tp_drops);
     return 0;
 }

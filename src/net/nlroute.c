@@ -332,7 +332,7 @@ static int query(const uint8_t *req, size_t len, parse_fn parse, void *arg, stru
     }
     size_t total = 0;
     for (;;) {
-        struct sockaddr_nl from;
+        struct sockaddr_nl from = {.nl_family = 0};
         socklen_t fl = sizeof from;
         ssize_t n = recvfrom(fd, buf, NL_BUF, MSG_TRUNC, (struct sockaddr *)&from, &fl);
         if (n < 0 && errno == EINTR) continue;
@@ -345,7 +345,7 @@ static int query(const uint8_t *req, size_t len, parse_fn parse, void *arg, stru
             err_set(e, "netlink: a reply of %zd bytes (at most %d read)", n, NL_BUF);
             goto out;
         }
-        if (from.nl_pid != 0) continue; /* not the kernel */
+        if (fl < sizeof from || from.nl_pid != 0) continue; /* not the kernel */
         total += (size_t)n;
         if (total > NL_MAX_BYTES) {
             err_set(e, "netlink: the answer is larger than %u MB", NL_MAX_BYTES >> 20);
