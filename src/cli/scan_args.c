@@ -511,6 +511,19 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
     }
     for (int i = optind; i < argc; i++)
         if (strv_push(&a->specs, argv[i]) < 0) return EXIT_USAGE;
+    /* with --resume the stored scan may bring --discovery syn: checked after the merge */
+    if (!a->cfg.resume && scan_args_check_syn(a) != 0) return EXIT_USAGE;
+    if (!a->rdns_on && (a->rdns.resolver || a->rdns.timeout_ms)) {
+        fprintf(stderr, "ajar scan: %s needs --rdns\n",
+                a->rdns.resolver ? "--resolver" : "--rdns-timeout");
+        return EXIT_USAGE;
+    }
+    scan_args_targets(a);
+    return 0;
+}
+
+int scan_args_check_syn(const struct scan_args *a)
+{
     static const int syn_only[] = {O_SEND_METHOD, O_IFACE, O_GWMAC, O_SRCIP, O_SENDTHREADS};
     for (size_t i = 0; i < sizeof syn_only / sizeof syn_only[0]; i++)
         if (!a->syn && (a->given & opt_bit(syn_only[i]))) {
@@ -519,12 +532,6 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
                     fprintf(stderr, "ajar scan: --%s needs --discovery syn\n", lo->name);
             return EXIT_USAGE;
         }
-    if (!a->rdns_on && (a->rdns.resolver || a->rdns.timeout_ms)) {
-        fprintf(stderr, "ajar scan: %s needs --rdns\n",
-                a->rdns.resolver ? "--resolver" : "--rdns-timeout");
-        return EXIT_USAGE;
-    }
-    scan_args_targets(a);
     return 0;
 }
 

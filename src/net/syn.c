@@ -411,6 +411,10 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
                      (unsigned long long)r.open, (unsigned long long)r.closed,
                      (unsigned long long)r.drops, syn_method_name(sd->method), sd->nthreads,
                      sd->nthreads > 1 ? "s" : "");
+            if (r.send_errors)
+                log_warn("syn: %llu sends failed (a SYN the kernel refused is skipped; a ring "
+                         "flush the driver's full queue cut short loses frames)",
+                         (unsigned long long)r.send_errors);
             if (r.drops)
                 log_warn("syn: the kernel dropped %llu answers before they were read: open ports "
                          "may be missing (lower --rate)",

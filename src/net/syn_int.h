@@ -11,15 +11,16 @@
 
 enum { REC_OPEN = 1, REC_PROGRESS, REC_DONE, REC_ERROR };
 
-/* One pipe record (184 bytes); smaller than PIPE_BUF, so each write is atomic. */
+/* One pipe record (192 bytes); smaller than PIPE_BUF, so each write is atomic. */
 struct rec {
     uint32_t kind;
     uint32_t addr; /* network order */
     uint32_t port;
     uint32_t complete; /* REC_DONE: the walk (and its retry passes) ran to its end */
     uint64_t sent, walked, closed, open;
-    uint64_t drops;  /* answers the kernel dropped before the sender read them */
-    int64_t send_ns; /* first SYN to last SYN */
+    uint64_t drops;       /* answers the kernel dropped before the sender read them */
+    uint64_t send_errors; /* SYNs the kernel refused (skipped), ring flushes that lost frames */
+    int64_t send_ns;      /* first SYN to last SYN */
     char msg[120];
 };
 

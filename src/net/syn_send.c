@@ -338,6 +338,7 @@ static void progress(struct shared *s, uint32_t kind, bool complete)
                     .closed = atomic_load(&s->closed),
                     .open = atomic_load(&s->open),
                     .drops = atomic_load(&s->drops),
+                    .send_errors = atomic_load(&s->send_errors),
                     .send_ns = first && last > first ? last - first : 0};
     pthread_mutex_lock(&s->mu);
     syn_put(s->sd->out, &r);
