@@ -303,16 +303,106 @@ out:
     return rc;
 }
 
+/* What the parent gathers from the sender's records. */
+struct collect {
+    const struct engine_opts *o;
+    const struct engine_sink *sink;
+    struct engine_stats *st;
+    const struct syn_sender *sd;
+    pid_t pid;
+    bool stop, done, complete;
+    uint64_t *pairs; /* addr << 16 | port, for the probe stage */
+    size_t npairs, cap;
+};
+
+/* Read one whole record from the pipe: 1, or 0 at its end. A signal stops the sender. */
+static int read_rec(int fd, struct collect *c, struct rec *r)
+{
+    size_t got = 0;
+    while (got < sizeof *r) {
+        ssize_t n = read(fd, (char *)r + got, sizeof *r - got);
+        if (n < 0 && errno == EINTR) {
+            kill(c->pid, SIGTERM); /* our own stop signal: the child reports what it has */
+            c->stop = true;
+            continue;
+        }
+        if (n <= 0) return 0;
+        got += (size_t)n;
+    }
+    if (!c->stop && engine_stop_requested()) {
+        kill(c->pid, SIGTERM); /* asked between two reads */
+        c->stop = true;
+    }
+    return 1;
+}
+
+static void log_done(const struct rec *r, const struct syn_sender *sd)
+{
+    double secs = (double)r->send_ns / 1e9;
+    log_info("syn: %llu SYNs in %.3f s (%.0f/s), %llu open, %llu closed, %llu dropped by the "
+             "kernel (%s, %d thread%s)",
+             (unsigned long long)r->sent, secs, secs > 0 ? (double)r->sent / secs : 0.0,
+             (unsigned long long)r->open, (unsigned long long)r->closed,
+             (unsigned long long)r->drops, syn_method_name(sd->method), sd->nthreads,
+             sd->nthreads > 1 ? "s" : "");
+    if (r->send_errors)
+        log_warn("syn: %llu sends failed (a SYN the kernel refused is skipped; a ring flush the "
+                 "driver's full queue cut short loses frames)",
+                 (unsigned long long)r->send_errors);
+    if (r->drops)
+        log_warn("syn: the kernel dropped %llu answers before they were read: open ports may be "
+                 "missing (lower --rate)",
+                 (unsigned long long)r->drops);
+}
+
+/* One record: an open pair to the sink or the list, the counts to the statistics. 0, or -1
+ * with e set. */
+static int on_rec(struct collect *c, struct rec *r, struct err *e)
+{
+    struct engine_stats *st = c->st;
+    if (r->kind == REC_ERROR) {
+        r->msg[sizeof r->msg - 1] = 0;
+        return err_set(e, "%s", r->msg);
+    }
+    if (r->kind == REC_OPEN) {
+        if (c->o->discovery_only) {
+            if (!c->stop) emit_open(c->sink, r->addr, (uint16_t)r->port, &c->stop);
+            if (c->stop) kill(c->pid, SIGTERM);
+            return 0;
+        }
+        if (c->npairs == c->cap) {
+            size_t nc = c->cap ? 2 * c->cap : 256;
+            uint64_t *np = xrealloc(c->pairs, nc * sizeof *np);
+            if (!np) return err_set(e, "out of memory");
+            c->pairs = np;
+            c->cap = nc;
+        }
+        c->pairs[c->npairs++] = (uint64_t)ntohl(r->addr) << 16 | r->port;
+        return 0;
+    }
+    st->started = r->sent;
+    st->done = r->walked < st->total ? r->walked : st->total;
+    st->open = r->open;
+    st->closed = r->closed;
+    st->drops = r->drops;
+    if (r->kind == REC_DONE) {
+        c->done = true;
+        c->complete = r->complete != 0;
+        st->silent = st->done > st->open + st->closed ? st->done - st->open - st->closed : 0;
+        log_done(r, c->sd);
+    }
+    if (c->sink->on_progress && r->kind == REC_PROGRESS)
+        c->sink->on_progress(c->sink->arg, st, false);
+    return 0;
+}
+
 int syn_run(struct target_iter *it, const struct engine_opts *o, const struct engine_sink *sink,
             struct engine_stats *st, struct err *e)
 {
     struct syn_sender *sd = xcalloc(1, sizeof *sd);
+    struct collect c = {.o = o, .sink = sink, .st = st, .sd = sd, .pid = -1};
     int pipefd[2] = {-1, -1};
-    uint64_t *pairs = NULL;
-    size_t npairs = 0, cap = 0;
     int rc = -1;
-    pid_t pid = -1;
-    bool stop = false, done = false, complete = false;
 
     memset(st, 0, sizeof *st);
     st->start_ms = now_ms();
@@ -329,12 +419,12 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
         goto out;
     }
     fflush(NULL); /* nothing buffered may be written twice */
-    pid = fork();
-    if (pid < 0) {
+    c.pid = fork();
+    if (c.pid < 0) {
         err_set(e, "fork: %s", strerror(errno));
         goto out;
     }
-    if (pid == 0) {
+    if (c.pid == 0) {
         close(pipefd[0]);
         sd->out = pipefd[1];
         if (drop_to_nobody() < 0) {
@@ -353,101 +443,35 @@ int syn_run(struct target_iter *it, const struct engine_opts *o, const struct en
     if (drop_caps() < 0)
         log_warn("--discovery syn: could not drop capabilities: %s", strerror(errno));
 
-    for (;;) {
-        struct rec r;
-        size_t got = 0;
-        while (got < sizeof r) {
-            ssize_t n = read(pipefd[0], (char *)&r + got, sizeof r - got);
-            if (n < 0 && errno == EINTR) {
-                kill(pid, SIGTERM); /* our own stop signal: the child reports what it has */
-                stop = true;
-                continue;
-            }
-            if (n <= 0) break;
-            got += (size_t)n;
-        }
-        if (got < sizeof r) break;
-        if (!stop && engine_stop_requested()) {
-            kill(pid, SIGTERM); /* asked between two reads */
-            stop = true;
-        }
-        if (r.kind == REC_ERROR) {
-            r.msg[sizeof r.msg - 1] = 0;
-            err_set(e, "%s", r.msg);
-            goto out;
-        }
-        if (r.kind == REC_OPEN) {
-            if (o->discovery_only) {
-                if (!stop) emit_open(sink, r.addr, (uint16_t)r.port, &stop);
-                if (stop) kill(pid, SIGTERM);
-            } else {
-                if (npairs == cap) {
-                    size_t nc = cap ? 2 * cap : 256;
-                    uint64_t *np = xrealloc(pairs, nc * sizeof *np);
-                    if (!np) {
-                        err_set(e, "out of memory");
-                        goto out;
-                    }
-                    pairs = np;
-                    cap = nc;
-                }
-                pairs[npairs++] = (uint64_t)ntohl(r.addr) << 16 | r.port;
-            }
-            continue;
-        }
-        st->started = r.sent;
-        st->done = r.walked < st->total ? r.walked : st->total;
-        st->open = r.open;
-        st->closed = r.closed;
-        st->drops = r.drops;
-        if (r.kind == REC_DONE) {
-            done = true;
-            complete = r.complete != 0;
-            st->silent = st->done > st->open + st->closed ? st->done - st->open - st->closed : 0;
-            double secs = (double)r.send_ns / 1e9;
-            log_info("syn: %llu SYNs in %.3f s (%.0f/s), %llu open, %llu closed, %llu dropped by "
-                     "the kernel (%s, %d thread%s)",
-                     (unsigned long long)r.sent, secs, secs > 0 ? (double)r.sent / secs : 0.0,
-                     (unsigned long long)r.open, (unsigned long long)r.closed,
-                     (unsigned long long)r.drops, syn_method_name(sd->method), sd->nthreads,
-                     sd->nthreads > 1 ? "s" : "");
-            if (r.send_errors)
-                log_warn("syn: %llu sends failed (a SYN the kernel refused is skipped; a ring "
-                         "flush the driver's full queue cut short loses frames)",
-                         (unsigned long long)r.send_errors);
-            if (r.drops)
-                log_warn("syn: the kernel dropped %llu answers before they were read: open ports "
-                         "may be missing (lower --rate)",
-                         (unsigned long long)r.drops);
-        }
-        if (sink->on_progress && r.kind == REC_PROGRESS) sink->on_progress(sink->arg, st, false);
-    }
+    struct rec r;
+    while (read_rec(pipefd[0], &c, &r))
+        if (on_rec(&c, &r, e) < 0) goto out;
     int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    if (!done) {
+    waitpid(c.pid, &status, 0);
+    c.pid = -1;
+    if (!c.done) {
         err_set(e, "--discovery syn: the sending process died (status %d)", status);
         goto out;
     }
     /* the child says whether its walk ran to the end (walked counts pairs, total counts walk
      * steps, the permutation's few skipped elements included) */
-    st->interrupted = stop || !complete;
-    if (st->interrupted) st->stop_why = stop ? STOP_ASKED : STOP_TIME;
-    if (o->discovery_only || stop) { /* interrupted: no probe stage either */
+    st->interrupted = c.stop || !c.complete;
+    if (st->interrupted) st->stop_why = c.stop ? STOP_ASKED : STOP_TIME;
+    if (o->discovery_only || c.stop) { /* interrupted: no probe stage either */
         if (sink->on_progress) sink->on_progress(sink->arg, st, true);
         rc = 0;
         goto out;
     }
-    rc = probe_stage(pairs, npairs, o, sink, st, e);
+    rc = probe_stage(c.pairs, c.npairs, o, sink, st, e);
 out:
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+    if (c.pid > 0) {
+        kill(c.pid, SIGTERM);
+        waitpid(c.pid, NULL, 0);
     }
     if (sd) sender_close(sd);
     free(sd);
     if (pipefd[0] >= 0) close(pipefd[0]);
     if (pipefd[1] >= 0) close(pipefd[1]);
-    free(pairs);
+    free(c.pairs);
     return rc;
 }
