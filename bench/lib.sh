@@ -21,6 +21,24 @@ NFT
 }
 silent_off() { nft delete table inet ajarbench 2>/dev/null; }
 
+# silent_ingress_on PLANTED: the same silence where frames arrive (a netdev ingress hook on lo),
+# so that it holds for SYNs written as Ethernet frames too (AF_PACKET: ajar's mmsg and ring
+# methods, masscan, zmap), which never pass the output hook silent_on uses. Every sender then
+# pays lo's transmit and receive for each silent SYN, as a real one pays its NIC and wire.
+silent_ingress_on() {
+    local set
+    set=$(cut -d: -f1 "$1" | sort -u | paste -sd, -)
+    nft -f - <<NFT
+table netdev ajarbench_in {
+  set planted { type ipv4_addr; elements = { $set } }
+  chain in { type filter hook ingress device lo priority 0; policy accept;
+    ip daddr 127.0.0.0/8 ip daddr != @planted tcp flags & (syn|ack) == syn drop
+  }
+}
+NFT
+}
+silent_ingress_off() { nft delete table netdev ajarbench_in 2>/dev/null; }
+
 # lo_for_pcap: make lo friendly to masscan's libpcap receiver -- run inside the namespace only.
 # In immediate mode (TPACKET_V2) libpcap sizes each slot of its capture ring for the largest
 # packet the interface can hand it, up to the snapshot length (masscan asks for 64 KB):

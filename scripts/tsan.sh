@@ -3,7 +3,8 @@
 # checkpoint threads (test_store on SQLite and, with a throwaway PostgreSQL
 # on 127.0.160.1, on PostgreSQL too), the dashboard's request threads and
 # index warm-up (test_web_*, tests/integration/serve.sh), the webhook's
-# sender (webhook.sh), --rdns's resolver thread (test_rdns, rdns.sh), and
+# sender (webhook.sh), --rdns's resolver thread (test_rdns, rdns.sh), SYN
+# discovery's sender threads (syn_packet.sh: --sender-threads 2), and
 # scans that write the store while they probe (pipeline.sh, lab_store.sh,
 # resume.sh). Builds build-tsan/ (the test
 # build with -fsanitize=thread instead of ASan+UBSan). A ThreadSanitizer
@@ -43,7 +44,7 @@ pg_unit() {
     rm -rf "$d"
 }
 run "test_store on postgresql" pg_unit
-for t in serve webhook pipeline lab_store resume rdns; do
+for t in serve webhook pipeline lab_store resume rdns syn_packet; do
     run "$t.sh" env AJAR="$PWD/build-tsan/ajar" bash tests/integration/$t.sh
 done
 reports=$(cat "$logs"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')

@@ -222,6 +222,20 @@ static int check_value(const struct cfg_key *k, const struct conf_entry *en, con
     return 0;
 }
 
+/* Every directory on the way to path may be searched by this user. */
+static bool path_reachable(const char *path)
+{
+    char dir[4096];
+    if (str_copy(dir, path, sizeof dir) >= sizeof dir) return false;
+    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        bool ok = access(dir, X_OK) == 0;
+        *p = '/';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 /*
  * Read one file into S.conf[layer]. 1 when it is not there and need not be, 0 when read, -1 with
  * e set. The file is refused when anyone but root and the caller owns it or every user may
@@ -233,6 +247,13 @@ static int read_file(int layer, bool must_exist, struct stat *sb, struct err *e)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (!must_exist && (errno == ENOENT || errno == ENOTDIR)) return 1;
+        /* the user's default file under a home this user may not enter (a service account run
+         * with another's HOME, `setpriv` to nobody): no file of its own to read there. A file it
+         * may reach but not read is still an error (it may hold excludes). */
+        if (!must_exist && errno == EACCES && layer == L_USER && !path_reachable(path)) {
+            log_debug("configuration: %s is beyond a directory this user may not enter", path);
+            return 1;
+        }
         return err_set(e, "%s: cannot read it: %s", path, strerror(errno));
     }
     char *buf = NULL;

@@ -431,6 +431,7 @@ int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
     }
     if ((rc = scan_args_check(&a)) != 0) goto out;
     rc = EXIT_USAGE;
+    if (a.cfg.resume && scan_args_check_syn(&a) != 0) goto out; /* the merged options */
     if (a.specs.n == 0 && a.infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
         goto out;

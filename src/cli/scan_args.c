@@ -17,7 +17,9 @@
 #include "cli/config.h"
 #include "cli/mail.h"
 #include "cli/webhook.h"
+#include "net/pktio.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -49,6 +51,12 @@ const char scan_usage[] =
     "      --probe-timeout MS deadline of each probe step (default 3000)\n"
     "      --discovery-only   only find open ports (no probes)\n"
     "      --discovery MODE   connect (default) or syn: raw SYNs, needs CAP_NET_RAW (docs/syn.md)\n"
+    "      --send-method M    syn: mmsg (AF_PACKET, sendmmsg), ring (AF_PACKET TX ring) or raw\n"
+    "                         (raw IP socket); default: mmsg where AF_PACKET works, else raw\n"
+    "      --interface IF     syn: send from IF (default: the route's)\n"
+    "      --gateway-mac MAC  syn: the next hop's MAC (default: the kernel's neighbour table)\n"
+    "      --source-ip ADDR   syn: the SYNs' source address (default: the route's)\n"
+    "      --sender-threads N syn: N sending threads, one per CPU and TX queue (default 1)\n"
     "      --no-default-accounts  never try the empty-password default accounts\n"
     "      --probe NAME       try only this probe on open ports\n"
     "      --signatures DIR   also load the signature files in DIR (docs/signatures.md);\n"
@@ -140,6 +148,11 @@ enum {
     O_MAILTO,
     O_MAILFROM,
     O_MAILWAIT,
+    O_SEND_METHOD,
+    O_IFACE,
+    O_GWMAC,
+    O_SRCIP,
+    O_SENDTHREADS,
     O_LAST
 };
 
@@ -190,6 +203,11 @@ static const struct option lopts[] = {
     {"mail-to", required_argument, 0, O_MAILTO},
     {"mail-from", required_argument, 0, O_MAILFROM},
     {"mail-wait", required_argument, 0, O_MAILWAIT},
+    {"send-method", required_argument, 0, O_SEND_METHOD},
+    {"interface", required_argument, 0, O_IFACE},
+    {"gateway-mac", required_argument, 0, O_GWMAC},
+    {"source-ip", required_argument, 0, O_SRCIP},
+    {"sender-threads", required_argument, 0, O_SENDTHREADS},
     {0, 0, 0, 0},
 };
 
@@ -511,6 +529,55 @@ static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *cons
         }
         a->rdns.timeout_ms = (int)v;
         break;
+    case O_SEND_METHOD:
+        if (!strcmp(arg, "mmsg"))
+            a->eo.syn.method = SYN_SEND_MMSG;
+        else if (!strcmp(arg, "ring"))
+            a->eo.syn.method = SYN_SEND_RING;
+        else if (!strcmp(arg, "raw"))
+            a->eo.syn.method = SYN_SEND_RAW;
+        else if (!strcmp(arg, "auto"))
+            a->eo.syn.method = SYN_SEND_AUTO;
+        else {
+            fprintf(stderr, "ajar scan: bad value for --send-method: '%s' (mmsg, ring or raw)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        break;
+    case O_IFACE:
+        if (!*arg || strlen(arg) >= 16 || strchr(arg, '/') || strchr(arg, ' ')) {
+            fprintf(stderr, "ajar scan: bad value for --interface: '%s'\n", arg);
+            return EXIT_USAGE;
+        }
+        a->eo.syn.iface = arg;
+        break;
+    case O_GWMAC:
+        if (pkt_mac_parse(arg, a->eo.syn.gw_mac) < 0) {
+            fprintf(stderr,
+                    "ajar scan: bad value for --gateway-mac: '%s' (want a unicast MAC, "
+                    "aa:bb:cc:dd:ee:ff)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        a->eo.syn.have_gw_mac = true;
+        break;
+    case O_SRCIP: {
+        struct in_addr in;
+        if (inet_pton(AF_INET, arg, &in) != 1) {
+            fprintf(stderr, "ajar scan: bad value for --source-ip: '%s' (want an IPv4 address)\n",
+                    arg);
+            return EXIT_USAGE;
+        }
+        a->eo.syn.source = in.s_addr;
+        a->eo.syn.have_source = true;
+        break;
+    }
+    case O_SENDTHREADS:
+        if (parse_int_opt("--sender-threads", arg, SYN_MAX_SENDER_THREADS, &v) < 0)
+            return EXIT_USAGE;
+        if (v == 0) goto bad_zero;
+        a->eo.syn.threads = (int)v;
+        break;
     case 'o':
         a->out_path = arg;
         break;
@@ -563,12 +630,27 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
     }
     for (int i = optind; i < argc; i++)
         if (strv_push(&a->specs, argv[i]) < 0) return EXIT_USAGE;
+    /* with --resume the stored scan may bring --discovery syn: checked after the merge */
+    if (!a->cfg.resume && scan_args_check_syn(a) != 0) return EXIT_USAGE;
     if (!a->rdns_on && (a->rdns.resolver || a->rdns.timeout_ms)) {
         fprintf(stderr, "ajar scan: %s needs --rdns\n",
                 a->rdns.resolver ? "--resolver" : "--rdns-timeout");
         return EXIT_USAGE;
     }
     scan_args_targets(a);
+    return 0;
+}
+
+int scan_args_check_syn(const struct scan_args *a)
+{
+    static const int syn_only[] = {O_SEND_METHOD, O_IFACE, O_GWMAC, O_SRCIP, O_SENDTHREADS};
+    for (size_t i = 0; i < sizeof syn_only / sizeof syn_only[0]; i++)
+        if (!a->syn && (a->given & opt_bit(syn_only[i]))) {
+            for (const struct option *lo = lopts; lo->name; lo++)
+                if (lo->val == syn_only[i])
+                    fprintf(stderr, "ajar scan: --%s needs --discovery syn\n", lo->name);
+            return EXIT_USAGE;
+        }
     return 0;
 }
 
@@ -817,6 +899,13 @@ void scan_args_merge(struct scan_args *st, const struct scan_args *now)
     TAKE(O_RDNS, rdns_on);
     TAKE(O_RESOLVER, rdns.resolver);
     TAKE(O_RDNS_TIMEOUT, rdns.timeout_ms);
+    TAKE(O_SEND_METHOD, eo.syn.method);
+    TAKE(O_IFACE, eo.syn.iface);
+    TAKE(O_GWMAC, eo.syn.have_gw_mac);
+    if (g & opt_bit(O_GWMAC)) memcpy(st->eo.syn.gw_mac, now->eo.syn.gw_mac, 6);
+    TAKE(O_SRCIP, eo.syn.source);
+    TAKE(O_SRCIP, eo.syn.have_source);
+    TAKE(O_SENDTHREADS, eo.syn.threads);
 #undef TAKE
     if (g & opt_bit(O_WEBHOOK)) st->cfg.webhook_redacted = false;
     if (g & opt_bit(O_PDKEY)) st->cfg.pagerduty_key_redacted = false;

@@ -52,6 +52,10 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a);
 void scan_args_free(struct scan_args *a);
 /* Point a->to's lists (and cfg's mail addresses) at the parsed ones (after parsing or
  * merging). */
+/* The options of --discovery syn's sender without --discovery syn: EXIT_USAGE after one line
+ * naming the first; 0. (scan_args_parse checks, except with --resume: after the merge.) */
+int scan_args_check_syn(const struct scan_args *a);
+/* Point a->to's lists at the parsed ones (after parsing or merging). */
 void scan_args_targets(struct scan_args *a);
 /*
  * The options that only make sense together, checked once the stored arguments of a resumed

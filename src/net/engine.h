@@ -30,6 +30,19 @@
 
 #include <stdio.h>
 
+/* --discovery syn's sender (net/syn.c, docs/syn.md) */
+enum syn_send_method { SYN_SEND_AUTO = 0, SYN_SEND_MMSG, SYN_SEND_RING, SYN_SEND_RAW };
+#define SYN_MAX_SENDER_THREADS 64
+struct syn_send_opts {
+    enum syn_send_method method; /* --send-method; AUTO: mmsg where AF_PACKET works, else raw */
+    const char *iface;           /* --interface, NULL: the route's */
+    bool have_gw_mac;            /* --gateway-mac */
+    uint8_t gw_mac[6];
+    bool have_source; /* --source-ip */
+    uint32_t source;  /* network order */
+    int threads;      /* --sender-threads (0 or 1: one; at most SYN_MAX_SENDER_THREADS) */
+};
+
 struct engine_opts {
     int concurrency;      /* sockets at once; 0 = fitted to RLIMIT_NOFILE */
     double rate;          /* new discovery connections per second; <= 0 unlimited */
@@ -42,6 +55,7 @@ struct engine_opts {
     const char *only_probe; /* --probe NAME: try only this probe (tests, ajar probe) */
     int max_seconds;        /* stop the scan after this long (0 = no limit) */
     FILE *trace;            /* --trace: one JSON line per request sent (NULL = off) */
+    struct syn_send_opts syn;
 };
 
 struct engine_stats {
@@ -50,6 +64,7 @@ struct engine_stats {
     uint64_t done;    /* pairs concluded */
     uint64_t open, closed, silent, unreachable;
     uint64_t identified; /* jobs that named a service */
+    uint64_t drops;      /* --discovery syn: replies the kernel dropped before ajar read them */
     uint64_t findings;   /* findings handed to the sink */
     bool interrupted;    /* stopped early (signal, --max-seconds, sink): the walk is not done */
     enum engine_stop { STOP_NONE, STOP_ASKED, STOP_TIME, STOP_SINK } stop_why;

@@ -6,7 +6,8 @@
 # The library is compiled again by clang with the fuzzer's coverage
 # instrumentation and the same sanitizers (not the gcc-built libajar.a),
 # the sources of the modules that read network data and what they call
-# (core, catalog, probe, assess, tls, target), by wildcard: a new probe needs
+# (core, catalog, probe, assess, tls, target; of net, the netlink parsers, the
+# receive ring's walker and the SYN validation), by wildcard: a new probe needs
 # no edit here. The probes are linked as objects; the rest comes from the
 # archive on demand,
 # so half-written code elsewhere in the tree (store, web, report) never
@@ -25,7 +26,8 @@ FCFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter -I
 LIBS     := $(PKG_LIBS) -lm -lpthread
 
 LIB_DIRS := src/core src/catalog src/probe src/assess src/tls src/target
-SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/record_text.c src/attr/ranges.c src/attr/attr.c src/attr/cloud_asns_data.c
+SRC_LIB  := $(shell find $(LIB_DIRS) -name '*.c' | sort) src/web/record_text.c src/attr/ranges.c src/attr/attr.c src/attr/cloud_asns_data.c \
+            src/net/nlroute.c src/net/pktio.c src/net/syn_wire.c
 LIB_OBJ  := $(SRC_LIB:%.c=$(FB)/obj/%.o)
 PROBE_OBJ := $(filter $(FB)/obj/src/probe/%,$(LIB_OBJ))
 HARNESS_LINK = $(FB)/obj/tests/fuzz/drive.o $(PROBE_OBJ) $(FB)/libajar-fuzz.a $(LIBS)
@@ -34,7 +36,7 @@ PROBES   := $(shell grep -ho '^const struct probe probe_[a-z0-9_]*' src/probe/*.
 APPS     := $(shell grep -ho '^const struct http_app http_app_[a-z0-9_]*' src/probe/*.c | sed 's/.* http_app_//' | sort)
 # signature files' services, driven through the dispatcher like the compiled apps
 SIGS     := $(shell sed -n 's/^service: *//p' signatures/*.yaml | sort)
-PARSERS  := http_resp es_common bson cert target web_text sigload sigmatch ranges mmdb conf pii_words
+PARSERS  := http_resp es_common bson cert target web_text sigload sigmatch ranges mmdb conf pii_words netlink synrx
 NAMES    := $(addprefix probe_,$(PROBES) $(APPS) $(SIGS)) $(PARSERS)
 BINS     := $(addprefix $(FB)/fuzz_,$(NAMES))
 

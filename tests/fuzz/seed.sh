@@ -22,6 +22,11 @@
 #   ranges         the recorded range files (tests/fixtures/recorded/attr), whole and cut.
 #   mmdb           MaxMind DB files of every layout, by tests/tools/make-mmdb.pl.
 #   pii_words      data/pii-terms.tsv whole and in parts, and broken rows.
+#   netlink        rtnetlink replies laid out as the kernel sends them (a route through a
+#                  gateway, a local route, an error, interfaces, a neighbour dump over two
+#                  datagrams), for each parser.
+#   synrx          TPACKET_V3 blocks holding SYN-ACKs, RSTs and noise, with and without the
+#                  harness fixing their acknowledgements.
 # Files are named by their content hash, as libFuzzer names what it adds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -251,4 +256,64 @@ for t in [b"term\tfirst name\tname\t-\nstem\taddress\taddress\tveto\ncancel-afte
           b"term\tx\tphone\tveto\nflag-word\tis\tname\t-\nterm\tx\t-all\t-\nterm\tx\tname\t-\textra"]:
     c.add(t)
 print(f"pii_words: {c.n} files, {c.bytes} bytes")
+c = Corpus("netlink")
+def nlmsg(typ, seq, body, flags=0):
+    b = struct.pack("=IHHII", 16 + len(body), typ, flags, seq, 0) + body
+    return b + b"\0" * (-len(b) % 4)
+def rta(typ, val):
+    b = struct.pack("=HH", 4 + len(val), typ) + val
+    return b + b"\0" * (-len(b) % 4)
+ip = lambda a: bytes(int(x) for x in a.split("."))
+route = nlmsg(24, 1, struct.pack("=BBBBBBBBI", 2, 32, 0, 0, 254, 0, 0, 1, 0) + rta(15, struct.pack("=I", 254))
+              + rta(1, ip("10.9.8.7")) + rta(4, struct.pack("=I", 4)) + rta(5, ip("10.0.0.1"))
+              + rta(7, ip("10.0.0.5")))
+local = nlmsg(24, 1, struct.pack("=BBBBBBBBI", 2, 32, 0, 0, 255, 0, 254, 2, 0) + rta(1, ip("127.0.0.9"))
+              + rta(4, struct.pack("=I", 1)) + rta(7, ip("127.0.0.1")))
+err = nlmsg(2, 1, struct.pack("=i", -101) + b"\0" * 16)
+link = nlmsg(16, 1, struct.pack("=BBHiII", 0, 0, 1, 4, 0x1043, 0) + rta(3, b"veth0\0")
+             + rta(4, struct.pack("=I", 1500)) + rta(1, bytes([2, 0, 0, 0, 0xbe, 0xef])) + rta(2, b"\xff" * 6))
+lo = nlmsg(16, 1, struct.pack("=BBHiII", 0, 0, 772, 4, 0x49, 0) + rta(3, b"lo\0") + rta(1, b"\0" * 6))
+def neigh(ifindex, dst, state, ll):
+    return nlmsg(28, 1, struct.pack("=BBHiHBB", 2, 0, 0, ifindex, state, 0, 1) + rta(1, ip(dst))
+                 + (rta(2, ll) if ll else b""), flags=2)
+done = nlmsg(3, 1, struct.pack("=i", 0), flags=2)
+gw = bytes([2, 0, 0, 0, 0xbe, 0xef])
+n1 = neigh(3, "10.0.0.1", 2, bytes(6)) + neigh(4, "10.0.0.2", 4, gw)
+n2 = neigh(4, "10.0.0.1", 4, gw) + neigh(4, "10.0.0.3", 0x20, None) + done
+for which, dgrams in [(0, [route]), (0, [local]), (0, [err]), (0, [route[:40]]), (1, [link]), (1, [lo]),
+                      (1, [err]), (2, [n1, n2]), (2, [n1 + n2]), (2, [neigh(4, "10.0.0.1", 0x80, gw) + done]),
+                      (2, [nlmsg(3, 1, struct.pack("=i", -22), flags=2)])]:
+    c.add(bytes([which]) + MARK.join(dgrams))
+print(f"netlink: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("synrx")
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b + b"\0" * (len(b) % 2)))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def seg(src, sport, dport, flags, ihl=5):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 777, 12345, 5 << 4, flags, 65535, 0, 0)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + 20, 1, 0x4000, 64, 6, 0, ip(src), ip("10.0.0.5"))
+    hdr += b"\1" * ((ihl - 5) * 4)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + tcp
+def block(pkts):
+    out, off = bytearray(48), 48
+    for i, p in enumerate(pkts):
+        frame = bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0xbe, 0xef, 8, 0]) + p
+        step = (66 + len(frame) + 15) & ~15
+        nxt = step if i + 1 < len(pkts) else 0
+        h = struct.pack("=IIIIIIHHIIHH8s", nxt, 0, 0, len(frame), len(frame), 1, 66, 80, 0, 0, 0, 0, b"")
+        out += h + bytes(66 - len(h)) + frame + bytes(step - 66 - len(frame))
+    struct.pack_into("=IIIIIIQ", out, 0, 3, 0, 1, len(pkts), 48, len(out), 1)
+    return bytes(out)
+pk = [seg("10.9.8.7", 6379, 61234, 0x12), seg("10.9.8.8", 9200, 64000, 0x14), seg("10.9.8.9", 80, 61000, 0x02),
+      seg("10.9.8.7", 5432, 65095, 0x12, ihl=7), seg("10.9.8.1", 22, 60999, 0x12)]
+for fix in (0, 1):
+    c.add(bytes([fix]) + block(pk))
+    c.add(bytes([fix]) + block(pk[:1]))
+    c.add(bytes([fix]) + pk[0])
+    c.add(bytes([fix]) + pk[1])
+print(f"synrx: {c.n} files, {c.bytes} bytes")
 EOF

@@ -148,7 +148,7 @@ for rate in 1000 10000 50000; do
     "$AJAR" scan --discovery syn --discovery-only -v --no-db --timeout 100 --retries 0 \
         -p 1-$np --rate $rate $cidr >/dev/null 2>"$T_TMP/rate"
     got=$(sed -n 's/.*syn: \([0-9]*\) SYNs in \([0-9.]*\) s (\([0-9]*\)\/s).*/\3/p' "$T_TMP/rate")
-    echo "rate: --rate $rate achieved ${got:-?}/s ($(grep -o 'syn: .*' "$T_TMP/rate"))"
+    echo "rate: --rate $rate achieved ${got:-?}/s ($(grep -o 'syn: [0-9]* SYNs.*' "$T_TMP/rate"))"
     check "--rate $rate within 5% (got ${got:-none})" \
         awk -v g="${got:-0}" -v r=$rate 'BEGIN { d = g / r - 1; if (d < 0) d = -d; exit !(d < 0.05) }'
 done

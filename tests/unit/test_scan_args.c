@@ -9,6 +9,7 @@
 #include "cli/scan_args.h"
 #include "unit/t.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,9 +323,94 @@ static void test_alert_opts(void)
     unsetenv("AJAR_PAGERDUTY_KEY");
 }
 
+/* issue 25: --discovery syn's sender options, and what a stored scan keeps of them */
+static void test_syn_sender(void)
+{
+    char *ok[] = {"scan",
+                  "--discovery",
+                  "syn",
+                  "--send-method",
+                  "ring",
+                  "--interface",
+                  "eth1",
+                  "--gateway-mac",
+                  "02:00:00:00:BE:ef",
+                  "--source-ip",
+                  "192.0.2.7",
+                  "--sender-threads",
+                  "4",
+                  "10.0.0.0/24",
+                  NULL};
+    struct scan_args a;
+    CHECK_INT(parse(&a, ok), 0);
+    CHECK(a.syn && a.eo.syn.method == SYN_SEND_RING);
+    CHECK_STR(a.eo.syn.iface, "eth1");
+    CHECK(a.eo.syn.have_gw_mac && memcmp(a.eo.syn.gw_mac, "\x02\x00\x00\x00\xbe\xef", 6) == 0);
+    CHECK(a.eo.syn.have_source && a.eo.syn.source == htonl(0xc0000207));
+    CHECK_INT(a.eo.syn.threads, 4);
+    int n = 0;
+    while (ok[n])
+        n++;
+    char *j = scan_args_json(n, ok);
+    struct scan_args b;
+    struct err e = {{0}};
+    CHECK(j && scan_args_from_json(j, &b, &e) == 0);
+    CHECK(b.eo.syn.method == SYN_SEND_RING && b.eo.syn.threads == 4 && b.eo.syn.have_gw_mac);
+    /* --resume --sender-threads 2 --send-method mmsg: those replace the stored ones, the rest stays
+     */
+    char *now_argv[] = {"scan", "--resume", "--sender-threads", "2", "--send-method", "mmsg", NULL};
+    struct scan_args now;
+    CHECK_INT(parse(&now, now_argv), 0);
+    scan_args_merge(&b, &now);
+    CHECK_INT(scan_args_check_syn(&b), 0); /* the stored scan's --discovery syn */
+    CHECK(b.eo.syn.method == SYN_SEND_MMSG && b.eo.syn.threads == 2);
+    CHECK(b.eo.syn.have_source && b.eo.syn.source == htonl(0xc0000207));
+    CHECK_STR(b.eo.syn.iface, "eth1");
+    scan_args_free(&now);
+    scan_args_free(&b);
+    free(j);
+    scan_args_free(&a);
+
+    static const char *const bad[][2] = {
+        {"--send-method", "pcap"},
+        {"--send-method", ""},
+        {"--interface", ""},
+        {"--interface", "a/b"},
+        {"--interface", "sixteen-chars-xy"},
+        {"--gateway-mac", "ff:ff:ff:ff:ff:ff"},
+        {"--gateway-mac", "02:00:00"},
+        {"--source-ip", "::1"},
+        {"--source-ip", "10.0.0"},
+        {"--sender-threads", "0"},
+        {"--sender-threads", "65"},
+        {"--sender-threads", "x"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = {"scan",     "--discovery", "syn", (char *)bad[i][0], (char *)bad[i][1],
+                        "10.0.0.1", NULL};
+        struct scan_args x;
+        CHECK_MSG(parse(&x, argv) == EXIT_USAGE, "%s '%s'", bad[i][0], bad[i][1]);
+        scan_args_free(&x);
+    }
+    /* without --discovery syn they are refused */
+    char *nosyn[] = {"scan", "--sender-threads", "2", "10.0.0.1", NULL};
+    struct scan_args x;
+    CHECK_INT(parse(&x, nosyn), EXIT_USAGE);
+    scan_args_free(&x);
+    char *resumed[] = {"scan", "--resume", "--sender-threads", "2", NULL}; /* checked later */
+    CHECK_INT(parse(&x, resumed), 0);
+    CHECK_INT(scan_args_check_syn(&x), EXIT_USAGE); /* as after merging a connect scan */
+    scan_args_free(&x);
+    char *conn[] = {"scan",     "--discovery", "connect", "--gateway-mac", "02:00:00:00:be:ef",
+                    "10.0.0.1", NULL};
+    CHECK_INT(parse(&x, conn), EXIT_USAGE);
+    scan_args_free(&x);
+}
+
 int main(void)
 {
     test_alert_opts();
+    test_syn_sender();
     test_json_roundtrip();
     test_differ();
     test_hostile_store();

@@ -118,6 +118,31 @@ int main(void)
     CHECK_INT(syn_validate(&k2, us, r, sizeof r, &a, &p), SYN_NOISE);
     CHECK_INT(syn_validate(&k, us, r, 30, &a, &p), SYN_NOISE); /* truncated */
 
+    /* source ports spread over the whole range: 65,536 destinations use nearly all 4,096 ports
+     * (16 each on average), and another key picks others */
+    static uint16_t hits[SYN_SPORT_RANGE];
+    int out_of_range = 0, used = 0, same = 0;
+    struct syn_key k3 = k;
+    k3.k[9] ^= 1;
+    for (uint32_t i = 0; i < 65536; i++) {
+        uint32_t d = htonl(0x0a000000 + i);
+        uint16_t sp = syn_sport(&k, us, d, 443);
+        if (sp < SYN_SPORT_BASE || sp >= SYN_SPORT_BASE + SYN_SPORT_RANGE)
+            out_of_range++;
+        else
+            hits[sp - SYN_SPORT_BASE]++;
+        same += sp == syn_sport(&k3, us, d, 443);
+    }
+    for (int i = 0; i < SYN_SPORT_RANGE; i++)
+        used += hits[i] > 0;
+    CHECK_INT(out_of_range, 0);
+    CHECK_MSG(used > 4080, "%d of 4096 ports used", used);
+    CHECK_MSG(same < 100, "%d of 65536 ports the same under another key", same);
+    /* the IP id is the cookie hash's next 16 bits: it changes with the target */
+    uint8_t syn2[SYN_PACKET_LEN];
+    syn_build(&k, syn2, us, htonl(0x7f006406), 6379);
+    CHECK(rd16(syn + 4) != rd16(syn2 + 4) || rd32(syn + 24) != rd32(syn2 + 24));
+
     /* cookies spread: 1000 ports, no two SYNs share a sequence number */
     uint32_t seen[1000];
     int dup = 0;
