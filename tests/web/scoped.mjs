@@ -64,7 +64,8 @@ try {
     check('the viewer is signed in, on the overview', page.url() === base + '/', page.url());
 
     const pages = [
-        ['/', 'overview'], ['/findings', 'findings'], ['/findings?q=127.0.17', 'search'],
+        ['/', 'overview'], ['/?scan=1', 'overview-first'], ['/findings', 'findings'],
+        ['/findings?q=127.0.17', 'search'],
         ['/clusters', 'clusters'], [`/cluster?id=${process.env.AJAR_CLUSTER}`, 'cluster'],
         ['/scans', 'scans'], ['/diff', 'diff'],
     ];
@@ -74,7 +75,9 @@ try {
         const text = await seen();
         const bad = text.match(others) || [];
         check(`${name}: no other tenant's address`, bad.length === 0, bad.slice(0, 3).join(' '));
-        if (name !== 'scans' && name !== 'diff' && name !== 'clusters')
+        // the newest scan's overview lists addresses only for personal data or what is new
+        // (none: scan 2 starts a second after scan 1); the first scan's lists all as new
+        if (!['overview', 'scans', 'diff', 'clusters'].includes(name))
             check(`${name}: its own findings are there`, own.test(text));
         check(`${name}: no Users link`, (await page.locator('nav a[href="/users"]').count()) === 0);
     }
