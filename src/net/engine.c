@@ -280,7 +280,8 @@ void en_slot_free(struct engine *en, struct slot *s)
     if (s->job) {
         if (s->job->run_active) probe_run_free(&s->job->run);
         finding_free(&s->job->f);
-        free(s->job);
+        s->job->pool_next = en->job_pool; /* kept for the next open port */
+        en->job_pool = s->job;
         s->job = NULL;
     }
     flight_del(en, s);
@@ -610,6 +611,11 @@ out:
             if (en.slots[i].st != S_FREE) en_slot_free(&en, &en.slots[i]);
             buf_free(&en.slots[i].out);
         }
+    }
+    while (en.job_pool) {
+        struct job *j = en.job_pool;
+        en.job_pool = j->pool_next;
+        free(j);
     }
     free(en.slots);
     free(en.free_stack);

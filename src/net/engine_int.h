@@ -21,9 +21,9 @@ enum tclass { T_NONE = -1, T_CONNECT = 0, T_STEP = 1 };
 
 struct job {
     struct finding f;
-    const struct probe *plan[PLAN_MAX];
-    size_t nplan, next; /* next plan entry to try */
-    int attempts;       /* connections used for attempts */
+    uint16_t plan[PLAN_MAX]; /* registry indices (probe_at) */
+    uint8_t nplan, next;     /* next plan entry to try */
+    int attempts;            /* connections used for attempts */
     int reconnects;
     bool tls;         /* attempts now use TLS */
     bool tls_decided; /* TLS was tried (success or failure) */
@@ -31,14 +31,17 @@ struct job {
     const struct probe *cur;
     struct probe_run run;
     bool run_active;
-    uint8_t banner[BANNER_MAX];
-    size_t bannerlen; /* bytes of the current attempt, first BANNER_MAX */
-    uint8_t keep_banner[BANNER_MAX];
+    size_t bannerlen;      /* bytes of the current attempt, first BANNER_MAX */
     size_t keep_bannerlen; /* the first non-empty banner any attempt got */
     int64_t deadline_ms;   /* whole job */
     const char *why;       /* how the last failed attempt ended, for `error` */
     int silent;            /* attempts that ended closed or reset without a byte heard */
     bool tls_redo;         /* the plan is being tried again over TLS after a silent HTTP */
+    struct job *pool_next; /* in the engine's pool of free jobs */
+    /* last, and never zeroed: read only up to their lengths (job_start zeroes what lies
+     * between the finding and here) */
+    uint8_t banner[BANNER_MAX];
+    uint8_t keep_banner[BANNER_MAX];
 };
 
 struct slot {
@@ -61,6 +64,16 @@ struct slot {
     struct slot *tprev, *tnext;
     /* in-flight list (ordered by walk position) for checkpoints */
     struct slot *fprev, *fnext;
+};
+
+/* The plan for a port, made once per port and copied into each job (probe_plan walks the
+ * catalogue: too much to do again for every open port). Direct-mapped by port. */
+#define PLAN_CACHE 64
+struct plan_entry {
+    bool used;
+    uint16_t port;
+    uint8_t n;
+    uint16_t idx[PLAN_MAX];
 };
 
 struct tlist {
@@ -86,6 +99,8 @@ struct engine {
     int64_t last_progress_ms;
     uint64_t last_checkpoint;
     time_t scan_time;
+    struct plan_entry plans[PLAN_CACHE];
+    struct job *job_pool; /* jobs of finished slots, reused (at most one per slot) */
 };
 
 /* ---- engine.c: the loop's services to a job ---- */

@@ -15,6 +15,7 @@
 #include "tls/tls.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,45 @@ static void attempt_next(struct engine *en, struct slot *s);
 
 /* ---- a job's start and end ---- */
 
+/* The registry index of probe p (plans hold indices: 2 bytes an entry, not 8). */
+static bool probe_index(const struct probe *p, uint16_t *out)
+{
+    for (size_t i = 0, n = probe_count(); i < n && i <= UINT16_MAX; i++)
+        if (probe_at(i) == p) {
+            *out = (uint16_t)i;
+            return true;
+        }
+    return false;
+}
+
+/* The plan for port (the engine's cache, made on the first open port of each). */
+static const struct plan_entry *plan_for(struct engine *en, uint16_t port)
+{
+    struct plan_entry *pe = &en->plans[port % PLAN_CACHE];
+    if (pe->used && pe->port == port) return pe;
+    const struct probe *plan[PLAN_MAX];
+    size_t n = 0;
+    if (en->o->only_probe) {
+        const struct probe *p = probe_find(en->o->only_probe);
+        if (p) plan[n++] = p;
+    } else {
+        n = probe_plan(port, plan, PLAN_MAX);
+    }
+    pe->used = true;
+    pe->port = port;
+    pe->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (probe_index(plan[i], &pe->idx[pe->n])) pe->n++;
+    return pe;
+}
+
 void job_start(struct engine *en, struct slot *s)
 {
-    struct job *j = xcalloc(1, sizeof *j);
+    struct job *j = en->job_pool;
+    if (j)
+        en->job_pool = j->pool_next;
+    else
+        j = xmalloc(sizeof *j);
     if (!j) {
         /* no memory for a job: report the open port as discovery only */
         struct finding f;
@@ -45,18 +82,19 @@ void job_start(struct engine *en, struct slot *s)
         return;
     }
     s->job = j;
+    /* what is read before it is written: the finding (finding_init) and the fields up to the
+     * banners; the banners themselves are read only up to their lengths */
+    memset((char *)j + offsetof(struct job, plan), 0,
+           offsetof(struct job, banner) - offsetof(struct job, plan));
     finding_init(&j->f);
     target_addr_str(&s->t, j->f.ip, sizeof j->f.ip);
     j->f.port = s->t.port;
     if (s->t.host) str_copy(j->f.host, s->t.host, sizeof j->f.host);
     j->f.time = now_wall();
     j->deadline_ms = now_ms() + en->o->job_timeout_ms;
-    if (en->o->only_probe) {
-        const struct probe *p = probe_find(en->o->only_probe);
-        if (p) j->plan[j->nplan++] = p;
-    } else {
-        j->nplan = probe_plan(s->t.port, j->plan, PLAN_MAX);
-    }
+    const struct plan_entry *pe = plan_for(en, s->t.port);
+    memcpy(j->plan, pe->idx, pe->n * sizeof j->plan[0]);
+    j->nplan = pe->n;
     j->tls = probe_port_is_tls(s->t.port);
     s->st = S_PROBING; /* the discovery socket is connected */
     s->discovery = true;
@@ -97,7 +135,7 @@ void job_finish(struct engine *en, struct slot *s)
 static void plan_promote(struct job *j, size_t i)
 {
     if (i == j->next) return;
-    const struct probe *tmp = j->plan[i];
+    uint16_t tmp = j->plan[i];
     memmove(&j->plan[j->next + 1], &j->plan[j->next], (i - j->next) * sizeof j->plan[0]);
     j->plan[j->next] = tmp;
 }
@@ -117,8 +155,9 @@ static const struct probe *plan_pick(struct job *j)
     if (bl) {
         int best_score = 49;
         for (size_t i = j->next; i < j->nplan; i++) {
-            if (!j->plan[i]->sniff && !j->plan[i]->sniff_self) continue;
-            int sc = probe_sniff(j->plan[i], b, bl);
+            const struct probe *p = probe_at(j->plan[i]);
+            if (!p->sniff && !p->sniff_self) continue;
+            int sc = probe_sniff(p, b, bl);
             if (sc > best_score) {
                 best_score = sc;
                 best = i;
@@ -127,7 +166,7 @@ static const struct probe *plan_pick(struct job *j)
     } else if (j->silent && !j->tls_redo) { /* the redo over TLS starts with the same probe */
         int best_score = -1;
         for (size_t i = j->next; i < j->nplan; i++) {
-            const struct probe *p = j->plan[i];
+            const struct probe *p = probe_at(j->plan[i]);
             int sc = (p->flags & PROBE_SERVER_FIRST) ? -1 : p->silent;
             if (sc > best_score) {
                 best_score = sc;
@@ -136,7 +175,7 @@ static const struct probe *plan_pick(struct job *j)
         }
     }
     plan_promote(j, best);
-    return j->plan[j->next++];
+    return probe_at(j->plan[j->next++]);
 }
 
 /* ---- attempts, TLS, a probe's return codes ---- */
