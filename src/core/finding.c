@@ -86,12 +86,33 @@ void finding_init(struct finding *f)
     f->tls.name_match = -1;
 }
 
+void tls_facts_free(struct tls_facts *t)
+{
+    free(t->san);
+    t->san = NULL;
+    t->nsan = 0;
+    t->san_cap = 0;
+}
+
 void finding_free(struct finding *f)
 {
     strlist_free(&f->names);
     strlist_free(&f->fields);
+    free(f->name_records);
+    free(f->name_bytes);
+    f->name_records = f->name_bytes = NULL;
     if (f->details) json_decref(f->details);
     f->details = NULL;
+    free(f->signals);
+    f->signals = NULL;
+    f->nsignals = 0;
+    f->signals_cap = 0;
+    free(f->hostnames);
+    f->hostnames = NULL;
+    f->nhostnames = 0;
+    f->hostname_ptr = 0;
+    f->hostnames_cap = 0;
+    tls_facts_free(&f->tls);
 }
 
 static int strlist_copy(struct strlist *d, const struct strlist *s)
@@ -103,19 +124,70 @@ static int strlist_copy(struct strlist *d, const struct strlist *s)
     return d->n == s->n ? 0 : -1;
 }
 
+/* A copy of the n items of sz bytes at p, in an array of exactly n slots (*cap set), or NULL
+ * (*cap 0) for none or when memory runs out. */
+static void *items_dup(const void *p, int n, size_t sz, size_t *cap)
+{
+    *cap = 0;
+    if (!p || n <= 0) return NULL;
+    void *d = xmalloc((size_t)n * sz);
+    if (!d) return NULL;
+    memcpy(d, p, (size_t)n * sz);
+    *cap = (size_t)n;
+    return d;
+}
+
+/* The per-name counts of src's names into dst, whose names are copied; -1 when memory runs out
+ * (dst's names are then dropped, so names and counts stay parallel). */
+static int name_counts_copy(struct finding *dst, const struct finding *src)
+{
+    if (!dst->names.n) return 0;
+    size_t sz = FINDING_MAX_NAMES * sizeof(int64_t);
+    dst->name_records = xmalloc(sz);
+    dst->name_bytes = xmalloc(sz);
+    if (!dst->name_records || !dst->name_bytes || !src->name_records || !src->name_bytes) {
+        free(dst->name_records);
+        free(dst->name_bytes);
+        dst->name_records = dst->name_bytes = NULL;
+        uint64_t total = dst->names.total;
+        strlist_free(&dst->names);
+        dst->names.total = total;
+        return -1;
+    }
+    memcpy(dst->name_records, src->name_records, sz);
+    memcpy(dst->name_bytes, src->name_bytes, sz);
+    return 0;
+}
+
 int finding_copy(struct finding *dst, const struct finding *src)
 {
+    /* the plain bytes, then every owned list and object anew (nothing shared with src) */
     memcpy(dst, src, sizeof *dst);
     memset(&dst->names, 0, sizeof dst->names);
     memset(&dst->fields, 0, sizeof dst->fields);
+    dst->name_records = dst->name_bytes = NULL;
     dst->details = NULL;
     int rc = 0;
     if (strlist_copy(&dst->names, &src->names) < 0) rc = -1;
     if (strlist_copy(&dst->fields, &src->fields) < 0) rc = -1;
+    if (name_counts_copy(dst, src) < 0) rc = -1;
     if (src->details) {
         dst->details = json_deep_copy(src->details);
         if (!dst->details) rc = -1;
     }
+    dst->signals = items_dup(src->signals, src->nsignals, sizeof *src->signals, &dst->signals_cap);
+    if (!dst->signals) dst->nsignals = 0;
+    dst->hostnames =
+        items_dup(src->hostnames, src->nhostnames, sizeof *src->hostnames, &dst->hostnames_cap);
+    if (!dst->hostnames) {
+        dst->nhostnames = 0;
+        dst->hostname_ptr = 0;
+    }
+    dst->tls.san = items_dup(src->tls.san, src->tls.nsan, sizeof *src->tls.san, &dst->tls.san_cap);
+    if (!dst->tls.san) dst->tls.nsan = 0;
+    if (dst->nsignals != src->nsignals || dst->nhostnames != src->nhostnames ||
+        dst->tls.nsan != src->tls.nsan)
+        rc = -1;
     return rc;
 }
 
@@ -140,6 +212,18 @@ bool finding_instance_id_ok(const char *v)
 
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
 {
+    if (!f->name_records && f->names.n < FINDING_MAX_NAMES) {
+        /* the counts come with the first name, at the list's cap (as names.v does) */
+        f->name_records = xmalloc(FINDING_MAX_NAMES * sizeof *f->name_records);
+        f->name_bytes = xmalloc(FINDING_MAX_NAMES * sizeof *f->name_bytes);
+        if (!f->name_records || !f->name_bytes) {
+            free(f->name_records);
+            free(f->name_bytes);
+            f->name_records = f->name_bytes = NULL;
+            f->names.total++; /* dropped, as a full list drops it: still counted */
+            return;
+        }
+    }
     uint32_t before = f->names.n;
     strlist_add(&f->names, name, n);
     if (f->names.n > before) {
@@ -186,10 +270,56 @@ void finding_detail_int(struct finding *f, const char *key, int64_t value)
     finding_detail(f, key, json_integer(value));
 }
 
+/* Room for item n of an array of *cap slots of sz bytes, at most max items: v itself, or v
+ * grown (4, 8, 16, ... slots, never past max; *cap updated); NULL when full or out of memory
+ * (v is then untouched and still the caller's). */
+static void *room(void *v, int n, size_t *cap, size_t sz, int max)
+{
+    if (n < 0 || n >= max) return NULL;
+    if ((size_t)n < *cap) return v;
+    size_t c = *cap ? *cap * 2 : 4;
+    if (c > (size_t)max) c = (size_t)max;
+    void *nv = xrealloc(v, c * sz);
+    if (nv) *cap = c;
+    return nv;
+}
+
+struct signal *finding_new_signal(struct finding *f)
+{
+    struct signal *v =
+        room(f->signals, f->nsignals, &f->signals_cap, sizeof *f->signals, FINDING_MAX_SIGNALS);
+    if (!v) return NULL;
+    f->signals = v;
+    struct signal *s = &v[f->nsignals++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+bool finding_add_hostname(struct finding *f, const char *name, bool ptr)
+{
+    char(*v)[FINDING_HOSTNAME_MAX + 1] = room(f->hostnames, f->nhostnames, &f->hostnames_cap,
+                                              sizeof *f->hostnames, FINDING_MAX_HOSTNAMES);
+    if (!v) return false;
+    f->hostnames = v;
+    str_copy(v[f->nhostnames], name, sizeof v[0]);
+    if (ptr) f->hostname_ptr |= UINT32_C(1) << f->nhostnames;
+    f->nhostnames++;
+    return true;
+}
+
+bool tls_add_san(struct tls_facts *t, const char *s)
+{
+    char(*v)[256] = room(t->san, t->nsan, &t->san_cap, sizeof *t->san, FINDING_MAX_SAN);
+    if (!v) return false;
+    t->san = v;
+    str_copy(v[t->nsan++], s, sizeof v[0]);
+    return true;
+}
+
 void finding_add_signal(struct finding *f, const char *id, enum severity sev, const char *fmt, ...)
 {
-    if (f->nsignals >= FINDING_MAX_SIGNALS) return;
-    struct signal *s = &f->signals[f->nsignals++];
+    struct signal *s = finding_new_signal(f);
+    if (!s) return;
     str_copy(s->id, id, sizeof s->id);
     s->severity = sev;
     va_list ap;

@@ -16,7 +16,12 @@
  * "details", "signals", "first_seen", "last_seen" (last).
  *
  * Ownership: the finding owns every string and list in it; finding_free()
- * releases them. All setters copy their input and sanitize untrusted bytes
+ * releases them. The lists a probe in flight seldom fills (signals, hostnames, the
+ * certificate's SANs, the per-name counts) are allocated on their first item and grow
+ * within their caps, so a finding while its probe runs is ~3 KB (one lives in every
+ * connection): their pointers are NULL while the lists are empty, an allocation failure
+ * drops the item as a full list does, and a copy is finding_copy()'s (a struct assignment
+ * or memcpy would share them). All setters copy their input and sanitize untrusted bytes
  * (invalid UTF-8, control bytes and NULs never reach the record) and cap
  * lengths: names and fields keep the first FINDING_MAX_NAMES with a total
  * count, each at most FINDING_MAX_NAME bytes.
@@ -58,7 +63,8 @@ void strlist_add(struct strlist *l, const char *s, size_t n);
 bool strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
 
-/* Facts about one certificate (the leaf unless stated), filled by tls/cert.c. */
+/* Facts about one certificate (the leaf unless stated), filled by tls/cert.c. The SANs are
+ * allocated on the first (tls_add_san) and released by tls_facts_free() (finding_free()'s). */
 struct tls_facts {
     bool present;
     char version[16]; /* "TLSv1.3" */
@@ -68,8 +74,9 @@ struct tls_facts {
     char issuer_cn[256];
     char subject[512]; /* one-line RFC 2253 */
     char issuer[512];
-    char san[FINDING_MAX_SAN][256];
-    int nsan;
+    char (*san)[256]; /* nsan DNS names and addresses, NULL while none */
+    int nsan;         /* <= FINDING_MAX_SAN */
+    size_t san_cap;   /* slots allocated */
     time_t not_before, not_after;
     bool self_signed;
     bool expired; /* relative to the scan time */
@@ -112,7 +119,8 @@ struct finding {
     bool rdns;             /* names were looked up: "ptr" is written (possibly []) */
     int nhostnames;        /* <= FINDING_MAX_HOSTNAMES */
     uint32_t hostname_ptr; /* bit i: hostnames[i] is a PTR name */
-    char hostnames[FINDING_MAX_HOSTNAMES][FINDING_HOSTNAME_MAX + 1];
+    char (*hostnames)[FINDING_HOSTNAME_MAX + 1]; /* finding_add_hostname's; NULL while none */
+    size_t hostnames_cap;                        /* slots allocated */
 
     /* what answers, filled by the probe */
     char service[32]; /* "elasticsearch", "unknown" */
@@ -128,9 +136,10 @@ struct finding {
     int64_t databases, collections, records, bytes;
     struct strlist names;  /* databases / indices / collections / tables */
     struct strlist fields; /* field / column names */
-    /* per-name counts, parallel to names.v (-1 unknown) */
-    int64_t name_records[FINDING_MAX_NAMES];
-    int64_t name_bytes[FINDING_MAX_NAMES];
+    /* per-name counts, parallel to names.v (-1 unknown): FINDING_MAX_NAMES each, allocated
+     * with the first name (finding_add_name; NULL while names.n is 0) */
+    int64_t *name_records;
+    int64_t *name_bytes;
 
     /* reached through a dashboard: the console's service and address */
     bool has_via;
@@ -146,8 +155,9 @@ struct finding {
     json_t *details;
 
     /* filled by assess */
-    struct signal signals[FINDING_MAX_SIGNALS];
+    struct signal *signals; /* nsignals (<= FINDING_MAX_SIGNALS), NULL while none */
     int nsignals;
+    size_t signals_cap; /* slots allocated */
     enum severity severity;
     char cluster[24]; /* cluster id, "" if none */
 
@@ -155,11 +165,18 @@ struct finding {
     time_t first_seen, last_seen;
 };
 
-/* Zero a finding and set the unknown markers. */
+/* Zero a finding and set the unknown markers (f owns nothing yet: finding_free() an old one). */
 void finding_init(struct finding *f);
+/* Release what f owns; its lists are then empty (NULL), so a second call is harmless. */
 void finding_free(struct finding *f);
-/* Deep copy (dst is initialised by this call). Returns 0 or -1 on allocation failure. */
+/* Deep copy (dst is initialised by this call; it shares nothing with src). Returns 0, or -1 on
+ * allocation failure: dst then holds what could be copied and still needs finding_free(). */
 int finding_copy(struct finding *dst, const struct finding *src);
+/* Release the SAN list (the rest of t is plain bytes). */
+void tls_facts_free(struct tls_facts *t);
+/* Append a SAN (copied, cut at 255 bytes). False when FINDING_MAX_SAN are there or memory
+ * runs out: the name is dropped. */
+bool tls_add_san(struct tls_facts *t, const char *s);
 
 /* Setters that sanitize untrusted bytes (p, n) into the fixed fields. */
 void finding_set(char *field, size_t fieldsz, const void *p, size_t n);
@@ -176,6 +193,10 @@ bool finding_instance_id_ok(const char *v);
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records,
                       int64_t bytes);
 void finding_add_field(struct finding *f, const char *name, size_t n);
+/* Append a host name (copied as given, cut at FINDING_HOSTNAME_MAX bytes; net/rdns.c
+ * validates and deduplicates), ptr: it is a PTR name. False when FINDING_MAX_HOSTNAMES are
+ * there or memory runs out: the name is dropped. */
+bool finding_add_hostname(struct finding *f, const char *name, bool ptr);
 /* Set o's "network", "geo" and "cloud" from a, each only when it has a field (the record's
  * objects, docs/record.md). */
 void finding_attr_json(json_t *o, const struct finding_attr *a);
@@ -187,6 +208,9 @@ void finding_detail_int(struct finding *f, const char *key, int64_t value);
 void finding_detail_strn(struct finding *f, const char *key, const void *p, size_t n);
 void finding_add_signal(struct finding *f, const char *id, enum severity sev, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A new, zeroed signal at the end of f's list (nsignals counts it), or NULL when
+ * FINDING_MAX_SIGNALS are there or memory runs out. finding_add_signal's, and the reader's. */
+struct signal *finding_new_signal(struct finding *f);
 
 /*
  * The record as JSON (a new reference). With discovery_only, only the

@@ -63,8 +63,7 @@ static void tls_from_json(struct tls_facts *x, const json_t *t)
     const json_t *v;
     json_array_foreach(san, i, v)
     {
-        if (x->nsan < FINDING_MAX_SAN && json_is_string(v))
-            str_copy(x->san[x->nsan++], json_string_value(v), sizeof x->san[0]);
+        if (x->nsan < FINDING_MAX_SAN && json_is_string(v)) tls_add_san(x, json_string_value(v));
     }
     x->not_before = jget_time(t, "not_before");
     x->not_after = jget_time(t, "not_after");
@@ -140,15 +139,15 @@ int finding_from_json(struct finding *f, const json_t *j)
         json_array_foreach(json_object_get(j, "hostnames"), i, v)
         {
             if (f->nhostnames >= FINDING_MAX_HOSTNAMES || !json_is_string(v)) continue;
-            str_copy(f->hostnames[f->nhostnames], json_string_value(v), sizeof f->hostnames[0]);
+            bool is_ptr = false;
             size_t k;
             const json_t *p;
             json_array_foreach(ptr, k, p)
             {
                 if (json_is_string(p) && !strcmp(json_string_value(p), json_string_value(v)))
-                    f->hostname_ptr |= UINT32_C(1) << f->nhostnames;
+                    is_ptr = true;
             }
-            f->nhostnames++;
+            finding_add_hostname(f, json_string_value(v), is_ptr);
         }
     }
     jget_str(j, "transport", f->transport, sizeof f->transport);
@@ -181,8 +180,8 @@ int finding_from_json(struct finding *f, const json_t *j)
     const json_t *s;
     json_array_foreach(sigs, i, s)
     {
-        if (f->nsignals >= FINDING_MAX_SIGNALS) break;
-        struct signal *g = &f->signals[f->nsignals++];
+        struct signal *g = finding_new_signal(f);
+        if (!g) break;
         jget_str(s, "id", g->id, sizeof g->id);
         jget_str(s, "detail", g->detail, sizeof g->detail);
         char sv[16] = "";

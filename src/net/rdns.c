@@ -89,9 +89,7 @@ static void add_name(struct finding *f, const char *s, size_t n, bool wildcard, 
     char tmp[FINDING_HOSTNAME_MAX + 1];
     if (f->nhostnames >= FINDING_MAX_HOSTNAMES) return;
     if (!rdns_name_norm(tmp, sizeof tmp, s, n, wildcard) || has_name(f, tmp)) return;
-    str_copy(f->hostnames[f->nhostnames], tmp, sizeof f->hostnames[0]);
-    if (ptr) f->hostname_ptr |= UINT32_C(1) << f->nhostnames;
-    f->nhostnames++;
+    finding_add_hostname(f, tmp, ptr);
 }
 
 void rdns_fill(struct finding *f, const char names[][FINDING_HOSTNAME_MAX + 1], int n)

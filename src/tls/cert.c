@@ -75,21 +75,20 @@ static void add_sans(struct tls_facts *t, X509 *leaf)
     int n = sk_GENERAL_NAME_num(gens);
     for (int i = 0; i < n && t->nsan < FINDING_MAX_SAN; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        char *dst = t->san[t->nsan];
-        size_t dn = sizeof t->san[0];
+        char dst[sizeof *t->san];
         if (g->type == GEN_DNS) {
             const ASN1_IA5STRING *s = g->d.dNSName;
             int len = ASN1_STRING_length(s);
             if (len <= 0) continue;
-            str_sanitize(dst, dn, ASN1_STRING_get0_data(s), (size_t)len, false);
-            t->nsan++;
+            str_sanitize(dst, sizeof dst, ASN1_STRING_get0_data(s), (size_t)len, false);
+            tls_add_san(t, dst);
         } else if (g->type == GEN_IPADD) {
             const ASN1_OCTET_STRING *s = g->d.iPAddress;
             int len = ASN1_STRING_length(s);
             const unsigned char *p = ASN1_STRING_get0_data(s);
             int af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
-            if (!af || !inet_ntop(af, p, dst, (socklen_t)dn)) continue;
-            t->nsan++;
+            if (!af || !inet_ntop(af, p, dst, (socklen_t)sizeof dst)) continue;
+            tls_add_san(t, dst);
         }
     }
     GENERAL_NAMES_free(gens);
@@ -172,7 +171,12 @@ int cert_facts(struct tls_facts *t, X509 *leaf, STACK_OF(X509) * chain, const ch
     bool verified = t->verified;
     memcpy(version, t->version, sizeof version);
     memcpy(cipher, t->cipher, sizeof cipher);
+    /* and the SAN list's memory (t is zeroed or filled before: tls_facts_free() releases it) */
+    char(*san)[sizeof *t->san] = t->san;
+    size_t san_cap = t->san_cap;
     memset(t, 0, sizeof *t);
+    t->san = san;
+    t->san_cap = san_cap;
     memcpy(t->version, version, sizeof version);
     memcpy(t->cipher, cipher, sizeof cipher);
     t->verified = verified;

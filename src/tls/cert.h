@@ -23,9 +23,10 @@
  * as a chain of one) at scan time `now`. `host` is the name the user
  * scanned by (NULL or "" if none: name_match stays -1); an address literal
  * is checked against IP SANs. Does not touch t->version, t->cipher or
- * t->verified (the engine sets those from the SSL session). The caller
- * keeps ownership of leaf and chain. Returns 0, or -1 when leaf is NULL or
- * unreadable (t->present is then false).
+ * t->verified (the engine sets those from the SSL session). t is zeroed or
+ * filled before: its SAN list is reused (tls_facts_free() releases it). The
+ * caller keeps ownership of leaf and chain. Returns 0, or -1 when leaf is
+ * NULL or unreadable (t->present is then false).
  */
 int cert_facts(struct tls_facts *t, X509 *leaf, STACK_OF(X509) * chain, const char *host,
                time_t now);

@@ -614,7 +614,8 @@ static void test_random(void)
             rnd_str(s, sizeof s);
             finding_add_signal(&f, "no-auth", SEV_HIGH, "%s", s);
         }
-        if (it % 7 == 0) str_copy(f.signals[0].detail, "\xff<\x01>", sizeof f.signals[0].detail);
+        if (it % 7 == 0 && f.nsignals)
+            str_copy(f.signals[0].detail, "\xff<\x01>", sizeof f.signals[0].detail);
         struct alert a = {.event = it % 2 ? ALERT_NEW : ALERT_WORSENED,
                           .has_prev = it % 2 == 0,
                           .prev = SEV_LOW,

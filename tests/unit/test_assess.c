@@ -899,8 +899,7 @@ static void fill_certname(struct finding *f, int which)
     static const char *const names[] = {"es-cn-0pp1f1y5g000abcd.kibana.example",
                                         "es-cn-4591kq7d0003xyzw.kibana.example",
                                         "es-cn-4591kq7d0003xyzw.other.example"};
-    str_copy(f->tls.san[0], names[which], sizeof f->tls.san[0]);
-    f->tls.nsan = 1;
+    CHECK(tls_add_san(&f->tls, names[which]));
 }
 
 static void fill_empty(struct finding *f, int which)

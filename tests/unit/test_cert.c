@@ -37,6 +37,7 @@ static int load(struct tls_facts *t, const char *name, const char *host, time_t 
 {
     size_t n = 0;
     char *p = slurp(name, &n);
+    tls_facts_free(t); /* t was loaded before, or is zeroed */
     memset(t, 0, sizeof *t);
     int rc = p ? cert_facts_from_pem(t, p, n, host, now) : -1;
     free(p);
@@ -52,8 +53,7 @@ static bool has_san(const struct tls_facts *t, const char *s)
 
 static void test_valid(void)
 {
-    struct tls_facts t;
-    memset(&t, 0, sizeof t);
+    struct tls_facts t = {0};
     str_copy(t.version, "TLSv1.3", sizeof t.version);
     str_copy(t.cipher, "TLS_AES_256_GCM_SHA384", sizeof t.cipher);
     size_t n = 0;
@@ -100,8 +100,7 @@ static void test_valid(void)
             str_fmt(hex + 2 * i, 3, "%02x", md[i]);
         CHECK_STR(t.sha256, hex);
         /* DER input gives the same facts. */
-        struct tls_facts d;
-        memset(&d, 0, sizeof d);
+        struct tls_facts d = {0};
         CHECK_INT(cert_facts_from_pem(&d, (const char *)der, (size_t)dlen, "192.0.2.10", T2026), 0);
         CHECK_STR(d.sha256, hex);
         CHECK_STR(d.subject_cn, "db.example.test");
@@ -111,6 +110,7 @@ static void test_valid(void)
         CHECK_INT(d.name_match, 1);
         CHECK_INT(cert_facts_from_pem(&d, (const char *)der, (size_t)dlen, "192.0.2.11", T2026), 0);
         CHECK_INT(d.name_match, 0);
+        tls_facts_free(&d);
     }
     OPENSSL_free(der);
     X509_free(x);
@@ -127,22 +127,24 @@ static void test_valid(void)
     CHECK(t.not_yet_valid && !t.expired);
     CHECK_INT(load(&t, "valid.pem", NULL, 2100000000), 0);
     CHECK(t.expired && !t.not_yet_valid);
+    tls_facts_free(&t);
 }
 
 static void test_chain(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "chain.pem", "www.example.test", T2026), 0);
     CHECK_INT(t.chain_len, 2);
     CHECK_STR(t.subject_cn, "db.example.test"); /* the first is the leaf */
     CHECK_INT(t.name_match, 1);
     CHECK_INT(load(&t, "ca.pem", NULL, T2026), 0);
     CHECK(t.self_signed); /* a root is self-signed too */
+    tls_facts_free(&t);
 }
 
 static void test_expired(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "expired.pem", "old.example.test", T2026), 0);
     CHECK(t.expired);
     CHECK(!t.not_yet_valid);
@@ -152,11 +154,12 @@ static void test_expired(void)
     /* Seen in 2017, the same certificate was fine. */
     CHECK_INT(load(&t, "expired.pem", NULL, 1500000000), 0);
     CHECK(!t.expired);
+    tls_facts_free(&t);
 }
 
 static void test_self_signed(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "selfsigned.pem", "kibana.local", T2026), 0);
     CHECK(t.self_signed);
     CHECK(t.expired);
@@ -164,11 +167,12 @@ static void test_self_signed(void)
     CHECK_STR(t.issuer_cn, "kibana.local");
     CHECK_STR(t.subject, t.issuer);
     CHECK_INT(t.name_match, 1);
+    tls_facts_free(&t);
 }
 
 static void test_keys(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "weak1024.pem", NULL, T2026), 0);
     CHECK_STR(t.key_type, "rsa");
     CHECK_INT(t.key_bits, 1024);
@@ -179,11 +183,12 @@ static void test_keys(void)
     CHECK_INT(load(&t, "ed25519.pem", NULL, T2026), 0);
     CHECK_STR(t.key_type, "ed25519");
     CHECK_INT(t.key_bits, 256);
+    tls_facts_free(&t);
 }
 
 static void test_names(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "wildcard.pem", "es-cn-0pp1f1y5g000abcd.kibana.example.test", T2026), 0);
     CHECK_INT(t.name_match, 1);
     CHECK_STR(t.subject_cn, "*.kibana.example.test");
@@ -198,11 +203,12 @@ static void test_names(void)
     CHECK_INT(load(&t, "notyet.pem", NULL, T2026), 0);
     CHECK(t.not_yet_valid);
     CHECK(!t.expired);
+    tls_facts_free(&t);
 }
 
 static void test_odd(void)
 {
-    struct tls_facts t;
+    struct tls_facts t = {0};
     CHECK_INT(load(&t, "odd.pem", "x.example.test", T2026), 0);
     CHECK(t.present);
     CHECK_STR(t.subject_cn, ""); /* no CN at all */
@@ -239,6 +245,7 @@ static void test_odd(void)
     X509_free(x);
     BIO_free(b);
     free(p);
+    tls_facts_free(&t);
 }
 
 int main(void)

@@ -156,9 +156,12 @@ static void random_finding(struct finding *f, bool allow_bad)
         if (coin(2)) rstr(t->issuer_cn, sizeof t->issuer_cn, allow_bad);
         if (coin(2)) rstr(t->subject, sizeof t->subject, allow_bad);
         if (coin(2)) rstr(t->issuer, sizeof t->issuer, allow_bad);
-        t->nsan = coin(5) ? FINDING_MAX_SAN : (int)rnd(4);
-        for (int i = 0; i < t->nsan; i++)
-            rstr(t->san[i], sizeof t->san[i], allow_bad);
+        int nsan = coin(5) ? FINDING_MAX_SAN : (int)rnd(4);
+        for (int i = 0; i < nsan; i++) {
+            char san[256];
+            rstr(san, sizeof san, allow_bad);
+            tls_add_san(t, san);
+        }
         t->not_before = rtime();
         t->not_after = rtime();
         t->self_signed = coin(2);
@@ -225,6 +228,15 @@ static void random_finding(struct finding *f, bool allow_bad)
     if (coin(2)) rstr(f->cluster, sizeof f->cluster, allow_bad);
     f->first_seen = rtime();
     f->last_seen = rtime();
+    if (coin(4)) { /* --rdns: names as net/rdns.c keeps them (valid UTF-8), some PTR */
+        f->rdns = true;
+        int nh = coin(4) ? FINDING_MAX_HOSTNAMES + 2 : (int)rnd(4);
+        for (int i = 0; i < nh; i++) {
+            char h[FINDING_HOSTNAME_MAX + 8];
+            rstr(h, sizeof h, false);
+            finding_add_hostname(f, h, coin(2));
+        }
+    }
 }
 
 static char *dumps(const json_t *j)

@@ -134,7 +134,7 @@ static void test_fill(void)
     const char *san[] = {"*.example.com", "db1.example.com", "127.0.0.1",    "::1",
                          "bad name",      "www.example.com", "*.Example.com"};
     for (size_t i = 0; i < ARRAY_LEN(san); i++)
-        str_copy(f.tls.san[f.tls.nsan++], san[i], sizeof f.tls.san[0]);
+        CHECK(tls_add_san(&f.tls, san[i]));
     rdns_fill(&f, ptr, 2);
     CHECK(f.rdns);
     CHECK_INT(f.nhostnames, 4);
@@ -161,8 +161,11 @@ static void test_fill(void)
     for (int i = 0; i < RDNS_MAX_PTR; i++)
         str_fmt(many[i], sizeof many[i], "p%d.example", i);
     h.tls.present = true;
-    for (int i = 0; i < FINDING_MAX_SAN; i++)
-        str_fmt(h.tls.san[h.tls.nsan++], sizeof h.tls.san[0], "s%d.example", i);
+    for (int i = 0; i < FINDING_MAX_SAN; i++) {
+        char s[32];
+        str_fmt(s, sizeof s, "s%d.example", i);
+        CHECK(tls_add_san(&h.tls, s));
+    }
     rdns_fill(&h, many, RDNS_MAX_PTR);
     CHECK_INT(h.nhostnames, FINDING_MAX_HOSTNAMES);
     CHECK_STR(h.hostnames[0], "p0.example");
@@ -218,7 +221,7 @@ static void test_record(void)
     char ptr[RDNS_MAX_PTR][FINDING_HOSTNAME_MAX + 1] = {"es1.example.test"};
     f.tls.present = true;
     str_copy(f.tls.subject_cn, "es.example.test", sizeof f.tls.subject_cn);
-    str_copy(f.tls.san[f.tls.nsan++], "*.example.test", sizeof f.tls.san[0]);
+    CHECK(tls_add_san(&f.tls, "*.example.test"));
     rdns_fill(&f, ptr, 1);
     s = dump(&f, false);
     CHECK(s && strstr(s, "\"time\":\"2023-11-14T22:13:20Z\",\"hostnames\":[\"es1.example.test\","

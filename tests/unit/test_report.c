@@ -137,13 +137,16 @@ static void test_csv(struct finding *v)
 static void test_csv_formula(struct finding *v)
 {
     struct finding w[4];
-    memcpy(w, v, sizeof w);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(finding_copy(&w[i], &v[i]), 0);
     FINDING_SET(&w[0], product, "=HYPERLINK(\"http://evil.example/\",\"x\")");
     FINDING_SET(&w[1], product, "@SUM(1+1)");
     FINDING_SET(&w[2], product, "-2+3");
     FINDING_SET(&w[3], product, "+1");
     struct report_opts o = {.format = REPORT_CSV};
     char *s = render(&o, w, 4);
+    for (int i = 0; i < 4; i++)
+        finding_free(&w[i]);
     CHECK(s != NULL);
     if (!s) return;
     CHECK(strstr(s, ",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\",") != NULL);
@@ -354,13 +357,16 @@ static void test_html(struct finding *v)
 static void test_text_c1(struct finding *v)
 {
     struct finding w[4];
-    memcpy(w, v, sizeof w);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(finding_copy(&w[i], &v[i]), 0);
     FINDING_SET(&w[0], product,
                 "Evil\xc2\x9b"
                 "31mRed\xe2\x80\xae"
                 "txt.exe");
     struct report_opts o = {.format = REPORT_TEXT};
     char *s = render(&o, w, 4);
+    for (int i = 0; i < 4; i++)
+        finding_free(&w[i]);
     CHECK(s != NULL);
     if (!s) return;
     CHECK(strstr(s, "\xc2\x9b") == NULL);
@@ -513,9 +519,8 @@ static void test_attr_views(const struct finding *v)
     set_attr(&w[3], 37963, "Hangzhou Alibaba Advertising Co.,Ltd.", "CN", "alibaba-cloud", "");
     set_attr(&w[1], 16509, "=HYPERLINK(\"x\")<b>", "US", "aws", "us-east-1");
     w[1].rdns = true;
-    w[1].nhostnames = 2;
-    str_copy(w[1].hostnames[0], "redis.example.test", sizeof w[1].hostnames[0]);
-    str_copy(w[1].hostnames[1], "cache.example.test", sizeof w[1].hostnames[1]);
+    CHECK(finding_add_hostname(&w[1], "redis.example.test", false));
+    CHECK(finding_add_hostname(&w[1], "cache.example.test", false));
     /* w[2] has none */
 
     enum report_by by;

@@ -134,8 +134,7 @@ static void cert(struct finding *f, const char *sha_char, const char *cn, time_t
     str_fmt(f->tls.subject, sizeof f->tls.subject, "CN=%s", cn);
     str_copy(f->tls.issuer_cn, "Lab CA", sizeof f->tls.issuer_cn);
     str_copy(f->tls.issuer, "CN=Lab CA", sizeof f->tls.issuer);
-    str_copy(f->tls.san[0], "es.example", sizeof f->tls.san[0]);
-    f->tls.nsan = 1;
+    tls_add_san(&f->tls, "es.example");
     f->tls.not_before = t - 86400 * 800;
     f->tls.not_after = t - 86400 * 30;
     f->tls.expired = true;
