@@ -38,31 +38,69 @@ enum {
     ST_DONE
 };
 
+/* First allocations of the growing buffers: most status and header lines fit in the first,
+ * and so does the header text of most responses (a few headers of tens of bytes). */
+#define LINE_FIRST 128
+#define HBUF_FIRST 128
+
+/*
+ * Room in b for need bytes and a NUL: the allocation doubles from `first`, never past b->cap +
+ * 1 (the caps on network data). -1 when need is past the cap or memory is short (b untouched).
+ */
+static int grow(struct buf *b, size_t need, size_t first)
+{
+    if (need + 1 <= b->alloc) return 0;
+    if (need > b->cap) return -1;
+    size_t na = b->alloc ? b->alloc : first;
+    while (na < need + 1)
+        na *= 2;
+    if (na > b->cap + 1) na = b->cap + 1;
+    uint8_t *d = xrealloc(b->data, na);
+    if (!d) return -1;
+    b->data = d;
+    b->alloc = na;
+    return 0;
+}
+
+/* Empty b with this cap, keeping its memory. */
+static void rebuf(struct buf *b, size_t cap)
+{
+    b->cap = cap;
+    buf_reset(b);
+}
+
 void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
 {
-    struct buf keep = r->body;
-    bool had = keep.data != NULL;
-    memset(r, 0, sizeof *r);
-    if (had) {
-        r->body = keep;
-        r->body.cap = body_cap ? body_cap : HTTP_BODY_CAP;
-        buf_reset(&r->body);
-    } else {
-        buf_init(&r->body, body_cap ? body_cap : HTTP_BODY_CAP);
-    }
+    /* every field a response reads is set here; the header offsets past nhdr and the buffers'
+     * bytes past their lengths are never read, so they are not cleared */
+    r->status = 0;
+    r->minor = 0;
+    r->nhdr = 0;
+    rebuf(&r->hbuf, HTTP_HDR_BYTES);
+    rebuf(&r->body, body_cap ? body_cap : HTTP_BODY_CAP);
+    rebuf(&r->line, HTTP_MAX_LINE - 1);
+    r->truncated = false;
+    r->complete = false;
+    r->keep_alive = false;
     r->head_only = head_only;
+    r->chunked = false;
+    r->st = 0;
     r->clen = -1;
+    r->left = 0;
+    r->total = 0;
 }
 
 void http_resp_free(struct http_resp *r)
 {
     buf_free(&r->body);
+    buf_free(&r->hbuf);
+    buf_free(&r->line);
 }
 
 const char *http_header(const struct http_resp *r, const char *name)
 {
     for (int i = 0; i < r->nhdr; i++)
-        if (str_ieq(r->hdr[i].name, name)) return r->hdr[i].value;
+        if (str_ieq(http_hname(r, i), name)) return http_hvalue(r, i);
     return NULL;
 }
 
@@ -79,26 +117,50 @@ static void trim(char *s)
 
 static int parse_status(struct http_resp *r)
 {
-    /* HTTP/1.x NNN reason */
-    const char *l = r->line;
+    /* HTTP/1.x NNN reason (the reason is not kept: nothing reads it) */
+    const char *l = (const char *)r->line.data;
     if (strncmp(l, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)l[7]) || l[8] != ' ') return -1;
     r->minor = l[7] - '0';
     uint64_t st;
     if (parse_u64n(l + 9, 3, 999, &st) < 0 || st < 100) return -1;
     if (l[12] != 0 && l[12] != ' ' && l[12] != '\r') return -1;
     r->status = (int)st;
-    const char *reason = l[12] == ' ' ? l + 13 : "";
-    str_sanitize(r->reason, sizeof r->reason, reason, strlen(reason), false);
     r->keep_alive = r->minor >= 1;
     return 0;
 }
 
+/* Keep a header's sanitised name and value in hbuf while it has room for the name and some of
+ * the value; otherwise (or when memory is short) the header is dropped. */
+static void keep_header(struct http_resp *r, const char *name, const char *value)
+{
+    size_t room = HTTP_HDR_BYTES - r->hbuf.len;
+    if (r->nhdr >= HTTP_MAX_HEADERS || room < 66) return;
+    size_t nn = strlen(name), vn = strlen(value);
+    /* the most the two str_sanitize calls below write: never more bytes than they read (a bad
+     * or unsafe sequence becomes one '?' or fewer), never past the room they are given */
+    size_t need =
+        (nn < 63 ? nn : 63) + 1 + (vn < HTTP_MAX_HVALUE - 1 ? vn : HTTP_MAX_HVALUE - 1) + 1;
+    if (need > room) need = room;
+    if (grow(&r->hbuf, r->hbuf.len + need, HBUF_FIRST) < 0) return;
+    char *p = (char *)r->hbuf.data + r->hbuf.len;
+    size_t nl = str_sanitize(p, 64, name, nn, false);
+    char *v = p + nl + 1;
+    size_t vroom = room - nl - 1;
+    size_t vl =
+        str_sanitize(v, vroom < HTTP_MAX_HVALUE ? vroom : HTTP_MAX_HVALUE, value, vn, false);
+    r->hdr[r->nhdr++] =
+        (struct http_header){(uint16_t)r->hbuf.len, (uint16_t)(r->hbuf.len + nl + 1)};
+    r->hbuf.len += nl + 1 + vl + 1;
+    r->hbuf.data[r->hbuf.len] = 0; /* a struct buf's promise (room kept by grow) */
+}
+
 static int parse_header(struct http_resp *r)
 {
-    char *colon = strchr(r->line, ':');
+    char *line = (char *)r->line.data;
+    char *colon = strchr(line, ':');
     if (!colon) return 0; /* tolerate junk lines */
     *colon = 0;
-    char *name = r->line, *value = colon + 1;
+    char *name = line, *value = colon + 1;
     trim(name);
     trim(value);
     if (!name[0]) return 0;
@@ -112,19 +174,7 @@ static int parse_header(struct http_resp *r)
         if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
         if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
     }
-    /* kept in hbuf while it has room for the name and some of the value (64 headers of
-     * 1 KB each were 70 KB of every HTTP probe's state, zeroed for every response) */
-    size_t room = sizeof r->hbuf - r->hlen;
-    if (r->nhdr < HTTP_MAX_HEADERS && room >= 66) {
-        char *p = r->hbuf + r->hlen;
-        size_t nl = str_sanitize(p, 64, name, strlen(name), false);
-        char *v = p + nl + 1;
-        size_t vroom = room - nl - 1;
-        size_t vl = str_sanitize(v, vroom < HTTP_MAX_HVALUE ? vroom : HTTP_MAX_HVALUE, value,
-                                 strlen(value), false);
-        r->hdr[r->nhdr++] = (struct http_header){p, v};
-        r->hlen += nl + 1 + vl + 1;
-    }
+    keep_header(r, name, value);
     return 0;
 }
 
@@ -145,6 +195,9 @@ static void start_body(struct http_resp *r)
     } else if (r->clen >= 0) {
         r->left = (uint64_t)r->clen;
         r->st = r->left ? ST_BODY_LEN : ST_DONE;
+        /* the body will hold no more than Content-Length: its buffer never grows past it (it
+         * still grows only as bytes arrive, whatever the length claims) */
+        if (r->left < r->body.cap) r->body.cap = (size_t)r->left;
     } else {
         r->st = ST_BODY_CLOSE;
         r->keep_alive = false;
@@ -169,23 +222,33 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
         case ST_CHUNK_CRLF:
         case ST_TRAILER: {
             uint8_t c = p[i++];
-            if (r->st == ST_STATUS && r->linelen < 5 && c != "HTTP/"[r->linelen]) {
+            struct buf *lb = &r->line;
+            if (r->st == ST_STATUS && lb->len < 5 && c != "HTTP/"[lb->len]) {
                 rc = HTTP_BAD;
                 goto out;
             }
             if (c != '\n') {
-                if (r->linelen + 1 < sizeof r->line)
-                    r->line[r->linelen++] = (char)c;
-                else if (r->st == ST_STATUS) {
+                if (lb->len < lb->cap) {
+                    /* a line past the memory there is is refused, never parsed cut */
+                    if (lb->len + 2 > lb->alloc && grow(lb, lb->len + 1, LINE_FIRST) < 0) {
+                        rc = HTTP_BAD;
+                        goto out;
+                    }
+                    lb->data[lb->len++] = c;
+                } else if (r->st == ST_STATUS) {
                     rc = HTTP_BAD;
                     goto out;
                 }
                 break;
             }
-            r->line[r->linelen] = 0;
-            if (r->linelen && r->line[r->linelen - 1] == '\r') r->line[--r->linelen] = 0;
-            size_t len = r->linelen;
-            r->linelen = 0;
+            if (!lb->data && grow(lb, 0, LINE_FIRST) < 0) {
+                rc = HTTP_BAD;
+                goto out;
+            }
+            lb->data[lb->len] = 0;
+            if (lb->len && lb->data[lb->len - 1] == '\r') lb->data[--lb->len] = 0;
+            size_t len = lb->len;
+            lb->len = 0;
             if (r->st == ST_STATUS) {
                 if (parse_status(r) < 0) {
                     rc = HTTP_BAD;
@@ -205,15 +268,16 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                     goto out;
                 }
             } else if (r->st == ST_CHUNK_SIZE) {
-                char *semi = strchr(r->line, ';');
+                char *line = (char *)lb->data;
+                char *semi = strchr(line, ';');
                 if (semi) *semi = 0;
-                trim(r->line);
+                trim(line);
                 char *end;
-                if (!r->line[0] || strlen(r->line) > 15) {
+                if (!line[0] || strlen(line) > 15) {
                     rc = HTTP_BAD;
                     goto out;
                 }
-                unsigned long long sz = strtoull(r->line, &end, 16);
+                unsigned long long sz = strtoull(line, &end, 16);
                 if (*end) {
                     rc = HTTP_BAD;
                     goto out;
