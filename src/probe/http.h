@@ -158,6 +158,9 @@ size_t http_app_count(void);
 const struct http_app *http_app_at(size_t i);
 const struct http_app *http_app_find(const char *name);
 extern const struct probe probe_http;
+/* The bytes a dispatcher's state (probe_http's state_size) holds now: the struct, the memory of
+ * its buffers and the chosen app's state. For the tests and benchmarks of its footprint. */
+size_t http_state_memory(const void *state);
 /* The catalogue entry of an app; does its service usually listen on port? */
 const struct svc *http_app_entry(const struct http_app *a);
 bool http_app_claims(const struct http_app *a, uint16_t port);
