@@ -129,6 +129,8 @@ static int parse_status(struct http_resp *r)
     return 0;
 }
 
+_Static_assert(HTTP_HDR_BYTES <= UINT16_MAX, "header offsets are 16-bit");
+
 /* Keep a header's sanitised name and value in hbuf while it has room for the name and some of
  * the value; otherwise (or when memory is short) the header is dropped. */
 static void keep_header(struct http_resp *r, const char *name, const char *value)
