@@ -79,7 +79,7 @@ static int ch_match(const struct http_app *self, const char *path, uint16_t port
                                  "is for clickhouse-client program", true))
         return 0;
     for (int i = 0; i < r->nhdr; i++)
-        if (str_iprefix(r->hdr[i].name, "X-ClickHouse-")) return 95;
+        if (str_iprefix(http_hname(r, i), "X-ClickHouse-")) return 95;
     if (r->status == 200 && r->body.data && r->body.len == 4 &&
         memcmp(r->body.data, "Ok.\n", 4) == 0)
         return 85;

@@ -250,8 +250,8 @@ int es_auth_score(const struct http_resp *r, bool *opensearch)
     if (opensearch) *opensearch = false;
     if (r->status != 401 && r->status != 403) return 0;
     for (int i = 0; i < r->nhdr; i++) {
-        if (!str_ieq(r->hdr[i].name, "WWW-Authenticate")) continue;
-        const char *v = r->hdr[i].value;
+        if (!str_ieq(http_hname(r, i), "WWW-Authenticate")) continue;
+        const char *v = http_hvalue(r, i);
         if (mem_find(v, strlen(v), "realm=\"security\"", true) && score < 90) score = 90;
         if (mem_find(v, strlen(v), "OpenSearch Security", true) ||
             mem_find(v, strlen(v), "Open Distro Security", true)) {
@@ -272,12 +272,12 @@ void es_headers_parse(const struct http_resp *r, struct es_headers *out)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < r->nhdr; i++) {
-        const char *v = r->hdr[i].value;
-        if (str_ieq(r->hdr[i].name, "X-elastic-product")) {
+        const char *v = http_hvalue(r, i);
+        if (str_ieq(http_hname(r, i), "X-elastic-product")) {
             if (str_ieq(v, "Elasticsearch")) out->elastic_product = true;
             continue;
         }
-        if (!str_ieq(r->hdr[i].name, "Warning")) continue;
+        if (!str_ieq(http_hname(r, i), "Warning")) continue;
         if (mem_find(v, strlen(v), "security features are not enabled", true))
             out->security_disabled = true;
         const char *es = strstr(v, "Elasticsearch-");

@@ -38,31 +38,69 @@ enum {
     ST_DONE
 };
 
+/* First allocations of the growing buffers: most status and header lines fit in the first,
+ * and so does the header text of most responses (a few headers of tens of bytes). */
+#define LINE_FIRST 128
+#define HBUF_FIRST 128
+
+/*
+ * Room in b for need bytes and a NUL: the allocation doubles from `first`, never past b->cap +
+ * 1 (the caps on network data). -1 when need is past the cap or memory is short (b untouched).
+ */
+static int grow(struct buf *b, size_t need, size_t first)
+{
+    if (need + 1 <= b->alloc) return 0;
+    if (need > b->cap) return -1;
+    size_t na = b->alloc ? b->alloc : first;
+    while (na < need + 1)
+        na *= 2;
+    if (na > b->cap + 1) na = b->cap + 1;
+    uint8_t *d = xrealloc(b->data, na);
+    if (!d) return -1;
+    b->data = d;
+    b->alloc = na;
+    return 0;
+}
+
+/* Empty b with this cap, keeping its memory. */
+static void rebuf(struct buf *b, size_t cap)
+{
+    b->cap = cap;
+    buf_reset(b);
+}
+
 void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
 {
-    struct buf keep = r->body;
-    bool had = keep.data != NULL;
-    memset(r, 0, sizeof *r);
-    if (had) {
-        r->body = keep;
-        r->body.cap = body_cap ? body_cap : HTTP_BODY_CAP;
-        buf_reset(&r->body);
-    } else {
-        buf_init(&r->body, body_cap ? body_cap : HTTP_BODY_CAP);
-    }
+    /* every field a response reads is set here; the header offsets past nhdr and the buffers'
+     * bytes past their lengths are never read, so they are not cleared */
+    r->status = 0;
+    r->minor = 0;
+    r->nhdr = 0;
+    rebuf(&r->hbuf, HTTP_HDR_BYTES);
+    rebuf(&r->body, body_cap ? body_cap : HTTP_BODY_CAP);
+    rebuf(&r->line, HTTP_MAX_LINE - 1);
+    r->truncated = false;
+    r->complete = false;
+    r->keep_alive = false;
     r->head_only = head_only;
+    r->chunked = false;
+    r->st = 0;
     r->clen = -1;
+    r->left = 0;
+    r->total = 0;
 }
 
 void http_resp_free(struct http_resp *r)
 {
     buf_free(&r->body);
+    buf_free(&r->hbuf);
+    buf_free(&r->line);
 }
 
 const char *http_header(const struct http_resp *r, const char *name)
 {
     for (int i = 0; i < r->nhdr; i++)
-        if (str_ieq(r->hdr[i].name, name)) return r->hdr[i].value;
+        if (str_ieq(http_hname(r, i), name)) return http_hvalue(r, i);
     return NULL;
 }
 
@@ -79,26 +117,52 @@ static void trim(char *s)
 
 static int parse_status(struct http_resp *r)
 {
-    /* HTTP/1.x NNN reason */
-    const char *l = r->line;
+    /* HTTP/1.x NNN reason (the reason is not kept: nothing reads it) */
+    const char *l = (const char *)r->line.data;
     if (strncmp(l, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)l[7]) || l[8] != ' ') return -1;
     r->minor = l[7] - '0';
     uint64_t st;
     if (parse_u64n(l + 9, 3, 999, &st) < 0 || st < 100) return -1;
     if (l[12] != 0 && l[12] != ' ' && l[12] != '\r') return -1;
     r->status = (int)st;
-    const char *reason = l[12] == ' ' ? l + 13 : "";
-    str_sanitize(r->reason, sizeof r->reason, reason, strlen(reason), false);
     r->keep_alive = r->minor >= 1;
     return 0;
 }
 
+_Static_assert(HTTP_HDR_BYTES <= UINT16_MAX, "header offsets are 16-bit");
+
+/* Keep a header's sanitised name and value in hbuf while it has room for the name and some of
+ * the value; otherwise (or when memory is short) the header is dropped. */
+static void keep_header(struct http_resp *r, const char *name, const char *value)
+{
+    size_t room = HTTP_HDR_BYTES - r->hbuf.len;
+    if (r->nhdr >= HTTP_MAX_HEADERS || room < 66) return;
+    size_t nn = strlen(name), vn = strlen(value);
+    /* the most the two str_sanitize calls below write: never more bytes than they read (a bad
+     * or unsafe sequence becomes one '?' or fewer), never past the room they are given */
+    size_t need =
+        (nn < 63 ? nn : 63) + 1 + (vn < HTTP_MAX_HVALUE - 1 ? vn : HTTP_MAX_HVALUE - 1) + 1;
+    if (need > room) need = room;
+    if (grow(&r->hbuf, r->hbuf.len + need, HBUF_FIRST) < 0) return;
+    char *p = (char *)r->hbuf.data + r->hbuf.len;
+    size_t nl = str_sanitize(p, 64, name, nn, false);
+    char *v = p + nl + 1;
+    size_t vroom = room - nl - 1;
+    size_t vl =
+        str_sanitize(v, vroom < HTTP_MAX_HVALUE ? vroom : HTTP_MAX_HVALUE, value, vn, false);
+    r->hdr[r->nhdr++] =
+        (struct http_header){(uint16_t)r->hbuf.len, (uint16_t)(r->hbuf.len + nl + 1)};
+    r->hbuf.len += nl + 1 + vl + 1;
+    r->hbuf.data[r->hbuf.len] = 0; /* a struct buf's promise (room kept by grow) */
+}
+
 static int parse_header(struct http_resp *r)
 {
-    char *colon = strchr(r->line, ':');
+    char *line = (char *)r->line.data;
+    char *colon = strchr(line, ':');
     if (!colon) return 0; /* tolerate junk lines */
     *colon = 0;
-    char *name = r->line, *value = colon + 1;
+    char *name = line, *value = colon + 1;
     trim(name);
     trim(value);
     if (!name[0]) return 0;
@@ -112,19 +176,7 @@ static int parse_header(struct http_resp *r)
         if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
         if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
     }
-    /* kept in hbuf while it has room for the name and some of the value (64 headers of
-     * 1 KB each were 70 KB of every HTTP probe's state, zeroed for every response) */
-    size_t room = sizeof r->hbuf - r->hlen;
-    if (r->nhdr < HTTP_MAX_HEADERS && room >= 66) {
-        char *p = r->hbuf + r->hlen;
-        size_t nl = str_sanitize(p, 64, name, strlen(name), false);
-        char *v = p + nl + 1;
-        size_t vroom = room - nl - 1;
-        size_t vl = str_sanitize(v, vroom < HTTP_MAX_HVALUE ? vroom : HTTP_MAX_HVALUE, value,
-                                 strlen(value), false);
-        r->hdr[r->nhdr++] = (struct http_header){p, v};
-        r->hlen += nl + 1 + vl + 1;
-    }
+    keep_header(r, name, value);
     return 0;
 }
 
@@ -145,6 +197,9 @@ static void start_body(struct http_resp *r)
     } else if (r->clen >= 0) {
         r->left = (uint64_t)r->clen;
         r->st = r->left ? ST_BODY_LEN : ST_DONE;
+        /* the body will hold no more than Content-Length: its buffer never grows past it (it
+         * still grows only as bytes arrive, whatever the length claims) */
+        if (r->left < r->body.cap) r->body.cap = (size_t)r->left;
     } else {
         r->st = ST_BODY_CLOSE;
         r->keep_alive = false;
@@ -169,23 +224,33 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
         case ST_CHUNK_CRLF:
         case ST_TRAILER: {
             uint8_t c = p[i++];
-            if (r->st == ST_STATUS && r->linelen < 5 && c != "HTTP/"[r->linelen]) {
+            struct buf *lb = &r->line;
+            if (r->st == ST_STATUS && lb->len < 5 && c != "HTTP/"[lb->len]) {
                 rc = HTTP_BAD;
                 goto out;
             }
             if (c != '\n') {
-                if (r->linelen + 1 < sizeof r->line)
-                    r->line[r->linelen++] = (char)c;
-                else if (r->st == ST_STATUS) {
+                if (lb->len < lb->cap) {
+                    /* a line past the memory there is is refused, never parsed cut */
+                    if (lb->len + 2 > lb->alloc && grow(lb, lb->len + 1, LINE_FIRST) < 0) {
+                        rc = HTTP_BAD;
+                        goto out;
+                    }
+                    lb->data[lb->len++] = c;
+                } else if (r->st == ST_STATUS) {
                     rc = HTTP_BAD;
                     goto out;
                 }
                 break;
             }
-            r->line[r->linelen] = 0;
-            if (r->linelen && r->line[r->linelen - 1] == '\r') r->line[--r->linelen] = 0;
-            size_t len = r->linelen;
-            r->linelen = 0;
+            if (!lb->data && grow(lb, 0, LINE_FIRST) < 0) {
+                rc = HTTP_BAD;
+                goto out;
+            }
+            lb->data[lb->len] = 0;
+            if (lb->len && lb->data[lb->len - 1] == '\r') lb->data[--lb->len] = 0;
+            size_t len = lb->len;
+            lb->len = 0;
             if (r->st == ST_STATUS) {
                 if (parse_status(r) < 0) {
                     rc = HTTP_BAD;
@@ -205,15 +270,16 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                     goto out;
                 }
             } else if (r->st == ST_CHUNK_SIZE) {
-                char *semi = strchr(r->line, ';');
+                char *line = (char *)lb->data;
+                char *semi = strchr(line, ';');
                 if (semi) *semi = 0;
-                trim(r->line);
+                trim(line);
                 char *end;
-                if (!r->line[0] || strlen(r->line) > 15) {
+                if (!line[0] || strlen(line) > 15) {
                     rc = HTTP_BAD;
                     goto out;
                 }
-                unsigned long long sz = strtoull(r->line, &end, 16);
+                unsigned long long sz = strtoull(line, &end, 16);
                 if (*end) {
                     rc = HTTP_BAD;
                     goto out;
@@ -289,26 +355,38 @@ void http_title(const struct http_resp *r, char *out, size_t n)
 
 /* ---- the dispatcher ---- */
 
+#define HTTP_SENT_MAX  (HTTP_FINGERPRINTS_DEEP + 1) /* the dispatcher's own GETs: / and paths */
+#define HTTP_SENT_PATH 128                          /* a path remembered up to 127 bytes */
+#define HTTP_PATH_MAX  256                          /* a->path: up to 255 bytes */
+#define HTTP_RAW_MAX   256                          /* the first answer's bytes for sniff() */
+#define HTTP_REQ_CAP   16384                        /* one request, headers and body */
+
+/*
+ * The state of one run, sized to what it uses: the fixed part is small and every text it keeps
+ * is in a buffer that grows when there is something to keep (most runs never fill some of them:
+ * an identified service keeps neither the fingerprint list nor the generic record's texts).
+ */
 struct http_state {
     struct http_resp resp;
     const struct http_app *app; /* chosen app, NULL while fingerprinting */
     void *app_state;
-    char sent[HTTP_FINGERPRINTS_DEEP + 1][128]; /* the dispatcher's own GETs: / and fingerprints */
-    bool root_page; /* / answered 2xx/3xx with HTML: a web site, not an API */
-    int nsent;
-    char path[256];     /* path of the request in flight */
-    bool head;          /* request in flight is HEAD */
-    struct buf pending; /* request to resend after a reconnect */
+    /* the request in flight, to resend after a reconnect; its path is path_len bytes at
+     * path_off in it */
+    struct buf pending;
+    uint16_t path_off, path_len;
+    bool head; /* request in flight is HEAD */
     bool want_reconnect;
+    bool sent_root;  /* GET / was sent (always the first) */
+    int nsent;       /* the dispatcher's own GETs, / included */
+    struct buf sent; /* the paths of the others, NUL-separated */
     /* what GET / said, for the generic record */
-    int root_status;
-    char root_server[128];
-    char root_title[128];
-    char root_auth[32]; /* WWW-Authenticate's scheme */
-    uint8_t raw[256];   /* the first bytes of the first answer, for the other probes' sniff */
-    size_t rawlen;
     bool have_root;
-    bool root_cut; /* GET /'s body was cut at the cap (endless or huge) */
+    bool root_page; /* / answered 2xx/3xx with HTML: a web site, not an API */
+    bool root_cut;  /* GET /'s body was cut at the cap (endless or huge) */
+    int root_status;
+    struct buf root; /* when no app claimed it: Server, title, WWW-Authenticate's scheme, each
+                        NUL-terminated */
+    struct buf raw;  /* the first bytes of the first answer when it came in several reads */
 };
 
 static const char *host_header(struct probe_ctx *ctx, char *tmp, size_t n)
@@ -324,34 +402,51 @@ static const char *host_header(struct probe_ctx *ctx, char *tmp, size_t n)
     return tmp;
 }
 
+static int put(struct buf *q, const char *p)
+{
+    return buf_append(q, p, strlen(p));
+}
+
 int http_request(struct http_app_ctx *a, const char *method, const char *path, const char *headers,
                  const void *body, size_t bodylen)
 {
     struct probe_ctx *pc = a->pc;
     struct http_state *s = pc->state;
     char hb[300];
-    struct buf req;
-    buf_init(&req, 16384);
+    /* built where it is kept for a resend: the buffer's memory serves every request of the run */
+    struct buf *q = &s->pending;
+    buf_reset(q);
     /* the caller's Accept (a signature's accept:) replaces the default one */
     bool own_accept = headers && (str_iprefix(headers, "Accept:") ||
                                   mem_find(headers, strlen(headers), "\r\nAccept:", true));
-    buf_appendf(&req,
-                "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " AJAR_AGENT " (+metadata-only exposure "
-                "scanner)\r\n%sConnection: keep-alive\r\n",
-                method, path, host_header(pc, hb, sizeof hb), own_accept ? "" : "Accept: */*\r\n");
-    if (headers) buf_append(&req, headers, strlen(headers));
-    if (body) buf_appendf(&req, "Content-Length: %zu\r\n", bodylen);
-    buf_append(&req, "\r\n", 2);
-    if (body && bodylen) buf_append(&req, body, bodylen);
-    int rc = -1;
-    if (!req.truncated) {
-        str_copy(s->path, path, sizeof s->path);
-        s->head = strcmp(method, "HEAD") == 0;
-        buf_reset(&s->pending);
-        if (buf_append(&s->pending, req.data, req.len) == 0) rc = probe_send(pc, req.data, req.len);
+    /* one append after another (each returns 0 or -1; the order of | operands is unspecified) */
+    int bad = put(q, method);
+    bad |= put(q, " ");
+    size_t off = q->len, plen = strlen(path);
+    bad |= buf_append(q, path, plen);
+    bad |= put(q, " HTTP/1.1\r\nHost: ");
+    bad |= put(q, host_header(pc, hb, sizeof hb));
+    bad |= put(q, "\r\nUser-Agent: " AJAR_AGENT " (+metadata-only exposure scanner)\r\n");
+    if (!own_accept) bad |= put(q, "Accept: */*\r\n");
+    bad |= put(q, "Connection: keep-alive\r\n");
+    if (headers) bad |= put(q, headers);
+    if (body) {
+        char cl[48];
+        str_fmt(cl, sizeof cl, "Content-Length: %zu\r\n", bodylen);
+        bad |= put(q, cl);
     }
-    buf_free(&req);
-    return rc;
+    bad |= put(q, "\r\n");
+    if (body && bodylen) bad |= buf_append(q, body, bodylen);
+    if (bad) {
+        /* too long, or memory is short: nothing to send, nor to resend */
+        buf_reset(q);
+        s->path_len = 0;
+        return -1;
+    }
+    s->path_off = (uint16_t)off; /* q->len <= HTTP_REQ_CAP */
+    s->path_len = (uint16_t)plen;
+    s->head = strcmp(method, "HEAD") == 0;
+    return probe_send(pc, q->data, q->len);
 }
 
 int http_get(struct http_app_ctx *a, const char *path)
@@ -359,27 +454,54 @@ int http_get(struct http_app_ctx *a, const char *path)
     return http_request(a, "GET", path, NULL, NULL, 0);
 }
 
+/* Has the dispatcher GET this path already (as remembered: up to 127 bytes)? */
+static bool sent_has(const struct http_state *s, const char *path)
+{
+    if (!strcmp(path, "/")) return s->sent_root;
+    for (size_t o = 0; o < s->sent.len;) {
+        const char *e = (const char *)s->sent.data + o;
+        if (!strcmp(e, path)) return true;
+        o += strlen(e) + 1;
+    }
+    return false;
+}
+
 static int dispatch_send(struct probe_ctx *ctx, const char *path)
 {
     struct http_state *s = ctx->state;
     struct http_app_ctx a = {.pc = ctx, .state = NULL, .path = path};
-    if (s->nsent < (int)ARRAY_LEN(s->sent)) str_copy(s->sent[s->nsent++], path, sizeof s->sent[0]);
+    if (s->nsent < HTTP_SENT_MAX) {
+        s->nsent++;
+        if (!strcmp(path, "/")) {
+            s->sent_root = true;
+        } else {
+            /* short of memory, the path is not remembered: at worst asked again, within the
+             * count */
+            size_t k = strnlen(path, HTTP_SENT_PATH - 1);
+            if (grow(&s->sent, s->sent.len + k + 1, 64) == 0) {
+                memcpy(s->sent.data + s->sent.len, path, k);
+                s->sent.len += k;
+                s->sent.data[s->sent.len++] = 0;
+                s->sent.data[s->sent.len] = 0;
+            }
+        }
+    }
     return http_get(&a, path);
 }
 
 bool http_sent_before(const struct http_app_ctx *a, const char *path)
 {
-    const struct http_state *s = a->pc->state;
-    for (int i = 0; i < s->nsent; i++)
-        if (!strcmp(s->sent[i], path)) return true;
-    return false;
+    return sent_has(a->pc->state, path);
 }
 
 static int http_start(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
     if (ctx->connection == 0) {
-        buf_init(&s->pending, 16384);
+        buf_init(&s->pending, HTTP_REQ_CAP);
+        buf_init(&s->sent, HTTP_SENT_MAX * HTTP_SENT_PATH);
+        buf_init(&s->root, 128 + 128 + 32);
+        buf_init(&s->raw, HTTP_RAW_MAX);
         http_resp_init(&s->resp, 0, false);
         if (dispatch_send(ctx, "/") < 0) return PROBE_DONE;
         return PROBE_SEND;
@@ -392,15 +514,49 @@ static int http_start(struct probe_ctx *ctx)
     return PROBE_SEND;
 }
 
+/* What GET / said that the generic record shows: k = 0 Server, 1 title, 2 the scheme of
+ * WWW-Authenticate; "" when not kept. */
+static const char *root_text(const struct http_state *s, int k)
+{
+    if (!s->root.len) return "";
+    const char *p = (const char *)s->root.data;
+    for (; k > 0; k--)
+        p += strlen(p) + 1;
+    return p;
+}
+
+/* Keep the texts of GET /'s answer that the generic record shows (no app claimed it). */
+static void keep_root(struct http_state *s, const struct http_resp *r)
+{
+    char server[128] = "", title[128], auth[32] = "";
+    const char *sv = http_header(r, "Server");
+    if (sv) str_copy(server, sv, sizeof server);
+    http_title(r, title, sizeof title);
+    const char *wa = http_header(r, "WWW-Authenticate");
+    if (wa) {
+        size_t k = strcspn(wa, " ,");
+        str_sanitize(auth, sizeof auth, wa, k, false);
+    }
+    size_t ns = strlen(server) + 1, nt = strlen(title) + 1, na = strlen(auth) + 1;
+    size_t len = ns + nt + na;
+    if (len == 3 || grow(&s->root, len, len + 1) < 0) return; /* exactly what it holds */
+    memcpy(s->root.data, server, ns);
+    memcpy(s->root.data + ns, title, nt);
+    memcpy(s->root.data + ns + nt, auth, na);
+    s->root.len = len;
+    s->root.data[s->root.len] = 0;
+}
+
 static void write_generic(struct probe_ctx *ctx)
 {
     struct http_state *s = ctx->state;
     struct finding *f = ctx->f;
     FINDING_SET(f, service, "http");
-    if (s->root_server[0]) {
+    const char *server = root_text(s, 0), *title = root_text(s, 1), *auth = root_text(s, 2);
+    if (server[0]) {
         /* "nginx/1.22.1 (Debian)" -> product nginx, version 1.22.1 */
         char prod[128];
-        str_copy(prod, s->root_server, sizeof prod);
+        str_copy(prod, server, sizeof prod);
         char *sp = strchr(prod, ' ');
         if (sp) *sp = 0;
         char *slash = strchr(prod, '/');
@@ -414,12 +570,12 @@ static void write_generic(struct probe_ctx *ctx)
     /* a login demanded by the server itself, whoever it is */
     if (s->root_status == 401) {
         f->auth = AUTH_REQUIRED;
-        if (s->root_auth[0]) finding_detail_str(f, "www_authenticate", s->root_auth);
+        if (auth[0]) finding_detail_str(f, "www_authenticate", auth);
     }
     if (s->root_cut && !f->error[0])
         FINDING_SET(f, error, "HTTP answer to GET / cut at the body cap (endless or huge body)");
-    if (s->root_server[0]) finding_detail_str(f, "server", s->root_server);
-    if (s->root_title[0]) finding_detail_str(f, "title", s->root_title);
+    if (server[0]) finding_detail_str(f, "server", server);
+    if (title[0]) finding_detail_str(f, "title", title);
 }
 
 /* Choose the best app for this response, or NULL. */
@@ -462,7 +618,7 @@ static int next_fingerprint(struct probe_ctx *ctx)
     int cap = 1 + (claimed        ? HTTP_MAX_FINGERPRINTS
                    : s->root_page ? HTTP_FINGERPRINTS_UNCLAIMED
                                   : HTTP_FINGERPRINTS_DEEP);
-    while (s->nsent < cap && s->nsent < (int)ARRAY_LEN(s->sent)) {
+    while (s->nsent < cap && s->nsent < HTTP_SENT_MAX) {
         const char *best = NULL;
         int best_key = -1;
         for (size_t i = 0; i < http_app_count(); i++) {
@@ -470,10 +626,7 @@ static int next_fingerprint(struct probe_ctx *ctx)
             const struct svc *e = http_app_entry(app);
             int key = (http_app_claims(app, port) ? 1000 : 0) + (e ? e->prevalence : 0);
             for (const char *const *p = app->paths; p && *p; p++) {
-                bool sent = false;
-                for (int k = 0; k < s->nsent; k++)
-                    if (!strcmp(s->sent[k], *p)) sent = true;
-                if (!sent && key > best_key) {
+                if (key > best_key && !sent_has(s, *p)) {
                     best = *p;
                     best_key = key;
                 }
@@ -507,11 +660,12 @@ static int after_send(struct probe_ctx *ctx, int rc)
  * clickhouse-client program"). Such an answer is not a web server: the dispatcher declines,
  * and the engine, holding the same bytes, tries the probe that recognises them.
  */
-static bool other_protocol(const struct http_state *s)
+static bool other_protocol(const uint8_t *raw, size_t rawn)
 {
+    if (!rawn) return false;
     for (size_t i = 0; i < probe_count(); i++) {
         const struct probe *p = probe_at(i);
-        if (p != &probe_http && probe_sniff(p, s->raw, s->rawlen) >= 80) return true;
+        if (p != &probe_http && probe_sniff(p, raw, rawn) >= 80) return true;
     }
     return false;
 }
@@ -533,11 +687,21 @@ static bool refuses_plain(const struct probe_ctx *ctx, const struct http_resp *r
     return false;
 }
 
-static int handle_response(struct probe_ctx *ctx)
+/*
+ * A complete response to the request in flight. raw/rawn: the first bytes of the first answer
+ * (up to HTTP_RAW_MAX), for the other probes' sniff() while no app has claimed the port.
+ */
+static int handle_response(struct probe_ctx *ctx, const uint8_t *raw, size_t rawn)
 {
     struct http_state *s = ctx->state;
     struct http_resp *r = &s->resp;
+    /* the path this response answers, kept here while the app queues its next request */
+    char path[HTTP_PATH_MAX];
+    size_t pl = s->path_len < sizeof path - 1 ? s->path_len : sizeof path - 1;
+    if (pl) memcpy(path, s->pending.data + s->path_off, pl);
+    path[pl] = 0;
     if (!s->app) {
+        const struct http_app *app = pick_app(ctx, path, r);
         if (!s->have_root) {
             s->have_root = true;
             s->root_status = r->status;
@@ -545,17 +709,9 @@ static int handle_response(struct probe_ctx *ctx)
             const char *ct = http_header(r, "Content-Type");
             s->root_page =
                 r->status >= 200 && r->status < 400 && ct && str_iprefix(ct, "text/html");
-            const char *sv = http_header(r, "Server");
-            if (sv) str_copy(s->root_server, sv, sizeof s->root_server);
-            http_title(r, s->root_title, sizeof s->root_title);
-            const char *wa = http_header(r, "WWW-Authenticate");
-            if (wa) {
-                size_t k = strcspn(wa, " ,");
-                str_sanitize(s->root_auth, sizeof s->root_auth, wa, k, false);
-            }
+            if (!app) keep_root(s, r); /* the generic record's texts, needed only then */
         }
-        const struct http_app *app = pick_app(ctx, s->path, r);
-        if (!app && s->nsent == 1 && (other_protocol(s) || refuses_plain(ctx, r)))
+        if (!app && s->nsent == 1 && (other_protocol(raw, rawn) || refuses_plain(ctx, r)))
             return PROBE_NOMATCH;
         if (!app) return after_send(ctx, next_fingerprint(ctx));
         s->app = app;
@@ -565,7 +721,7 @@ static int handle_response(struct probe_ctx *ctx)
         }
         FINDING_SET(ctx->f, service, app->name);
     }
-    struct http_app_ctx a = {.pc = ctx, .state = s->app_state, .path = s->path, .app = s->app};
+    struct http_app_ctx a = {.pc = ctx, .state = s->app_state, .path = path, .app = s->app};
     int rc = s->app->on_response(&a, r);
     return after_send(ctx, rc);
 }
@@ -573,29 +729,37 @@ static int handle_response(struct probe_ctx *ctx)
 static int http_on_data(struct probe_ctx *ctx, const uint8_t *p, size_t n)
 {
     struct http_state *s = ctx->state;
-    if (!s->have_root && s->rawlen < sizeof s->raw) {
-        size_t k = n < sizeof s->raw - s->rawlen ? n : sizeof s->raw - s->rawlen;
-        memcpy(s->raw + s->rawlen, p, k);
-        s->rawlen += k;
-    }
-    while (n) {
-        size_t used = 0;
-        int rc = http_resp_feed(&s->resp, p, n, &used);
-        if (rc == HTTP_BAD) {
-            if (s->app || s->have_root) {
-                if (!ctx->f->error[0]) FINDING_SET(ctx->f, error, "malformed HTTP response");
-                if (!s->app) write_generic(ctx);
-                return PROBE_DONE;
-            }
-            return PROBE_NOMATCH;
+    if (!n) return PROBE_MORE;
+    size_t used = 0;
+    int rc = http_resp_feed(&s->resp, p, n, &used);
+    if (rc == HTTP_BAD) {
+        if (s->app || s->have_root) {
+            if (!ctx->f->error[0]) FINDING_SET(ctx->f, error, "malformed HTTP response");
+            if (!s->app) write_generic(ctx);
+            return PROBE_DONE;
         }
-        if (rc == HTTP_MORE) return PROBE_MORE;
-        int prc = handle_response(ctx);
-        if (prc != PROBE_SEND) return prc;
-        /* bytes past this response before we asked again would be junk: ignore them */
-        return PROBE_SEND;
+        return PROBE_NOMATCH;
     }
-    return PROBE_MORE;
+    /* the first answer's first bytes, for sniff(): seen here when it came in one read (the
+     * usual case, nothing copied), else gathered read by read */
+    const uint8_t *raw = NULL;
+    size_t rawn = 0;
+    if (!s->have_root) {
+        if (rc == HTTP_DONE && !s->raw.len) {
+            raw = p;
+            rawn = n < HTTP_RAW_MAX ? n : HTTP_RAW_MAX;
+        } else {
+            size_t k = HTTP_RAW_MAX - s->raw.len;
+            buf_append(&s->raw, p, n < k ? n : k); /* short of memory: sniffed on less */
+            raw = s->raw.data;
+            rawn = s->raw.len;
+        }
+    }
+    if (rc == HTTP_MORE) return PROBE_MORE;
+    int prc = handle_response(ctx, raw, rawn);
+    if (s->have_root) buf_free(&s->raw);
+    /* PROBE_SEND: bytes past this response before we asked again would be junk: ignore them */
+    return prc;
 }
 
 static int http_on_end(struct probe_ctx *ctx, enum probe_end why)
@@ -603,7 +767,8 @@ static int http_on_end(struct probe_ctx *ctx, enum probe_end why)
     struct http_state *s = ctx->state;
     if (s->want_reconnect) return PROBE_RECONNECT;
     if (why == PROBE_END_EOF && http_resp_eof(&s->resp) == HTTP_DONE) {
-        int rc = handle_response(ctx);
+        int rc = handle_response(ctx, s->raw.data, s->raw.len);
+        if (s->have_root) buf_free(&s->raw);
         if (rc == PROBE_SEND || rc == PROBE_RECONNECT) {
             buf_reset(ctx->out);
             s->want_reconnect = false;
@@ -629,6 +794,18 @@ static void http_free_state(void *state)
     free(s->app_state);
     http_resp_free(&s->resp);
     buf_free(&s->pending);
+    buf_free(&s->sent);
+    buf_free(&s->root);
+    buf_free(&s->raw);
+}
+
+size_t http_state_memory(const void *state)
+{
+    const struct http_state *s = state;
+    size_t n = sizeof *s + s->resp.hbuf.alloc + s->resp.body.alloc + s->resp.line.alloc +
+               s->pending.alloc + s->sent.alloc + s->root.alloc + s->raw.alloc;
+    if (s->app_state) n += s->app->state_size;
+    return n;
 }
 
 const struct probe probe_http = {

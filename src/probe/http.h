@@ -7,7 +7,8 @@
  *     capped: status/header lines (HTTP_MAX_LINE), header count
  *     (HTTP_MAX_HEADERS), the header text kept (HTTP_HDR_BYTES), the body kept (body_cap; the rest
  * is counted and dropped, `truncated` set) and the bytes read in all (HTTP_MAX_TOTAL, after which
- * the response is cut off and the connection not reused).
+ * the response is cut off and the connection not reused). The buffers grow as bytes arrive,
+ * within those caps: a response holds about what it received, not what it might have.
  *  2. The HTTP dispatcher, `probe_http` (registry name "http"): it sends
  *     GET / and asks every http_app whether the answer is its own; the best
  *     match takes over the connection (keep-alive) for its own requests.
@@ -35,38 +36,56 @@
 enum { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_BAD = -1 };
 
 /* A header, sanitised to printable text: name up to 63 bytes, value up to HTTP_MAX_HVALUE - 1,
- * both NUL-terminated inside the response's hbuf (a response is never copied). */
+ * both NUL-terminated inside the response's hbuf. Offsets, not pointers: hbuf grows (moves) as
+ * headers arrive. Read them with http_hname / http_hvalue. */
 struct http_header {
-    const char *name;
-    const char *value;
+    uint16_t name;  /* offset in hbuf.data */
+    uint16_t value; /* offset in hbuf.data */
 };
 
+/*
+ * One response. Its buffers (header text, body, the line being read) start empty and grow as
+ * bytes arrive, each within its cap; http_resp_init keeps their memory for the next response on
+ * the same connection.
+ */
 struct http_resp {
     int status; /* 200 */
     int minor;  /* HTTP/1.<minor> */
-    char reason[64];
-    struct http_header hdr[HTTP_MAX_HEADERS];
     int nhdr;
-    char hbuf[HTTP_HDR_BYTES]; /* the headers' text; a header that does not fit is dropped */
-    size_t hlen;
-    struct buf body; /* capped at body_cap; NUL-terminated */
+    struct http_header hdr[HTTP_MAX_HEADERS];
+    struct buf hbuf; /* the headers' text, cap HTTP_HDR_BYTES; a header that does not fit is
+                        dropped */
+    struct buf body; /* capped at body_cap (and at Content-Length); NUL-terminated */
     bool truncated;  /* body longer than body_cap (rest dropped) */
     bool complete;
     bool keep_alive; /* the connection can carry another request */
     /* parser state (private) */
-    int st;
     bool head_only;
     bool chunked;
+    int st;
     int64_t clen;  /* -1: read until close */
     uint64_t left; /* bytes left in body or current chunk */
     uint64_t total;
-    char line[HTTP_MAX_LINE];
-    size_t linelen;
+    struct buf line; /* the status, header or chunk line being read, cap HTTP_MAX_LINE - 1 */
 };
 
-/* Prepare r for a response; body_cap 0 = HTTP_BODY_CAP. head_only: answer to HEAD (no body). */
+/* The name and value of header i (0 <= i < r->nhdr). */
+static inline const char *http_hname(const struct http_resp *r, int i)
+{
+    return (const char *)r->hbuf.data + r->hdr[i].name;
+}
+static inline const char *http_hvalue(const struct http_resp *r, int i)
+{
+    return (const char *)r->hbuf.data + r->hdr[i].value;
+}
+
+/*
+ * Prepare r for a response; body_cap 0 = HTTP_BODY_CAP. head_only: answer to HEAD (no body).
+ * r is zeroed or was prepared before: its buffers' memory is kept (lengths reset), nothing else
+ * of the previous response is.
+ */
 void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only);
-/* Release the body buffer. Safe on a zeroed struct. */
+/* Release the buffers. Safe on a zeroed struct. */
 void http_resp_free(struct http_resp *r);
 /*
  * Feed bytes. *used (may be NULL) gets how many were consumed: bytes after
@@ -139,6 +158,9 @@ size_t http_app_count(void);
 const struct http_app *http_app_at(size_t i);
 const struct http_app *http_app_find(const char *name);
 extern const struct probe probe_http;
+/* The bytes a dispatcher's state (probe_http's state_size) holds now: the struct, the memory of
+ * its buffers and the chosen app's state. For the tests and benchmarks of its footprint. */
+size_t http_state_memory(const void *state);
 /* The catalogue entry of an app; does its service usually listen on port? */
 const struct svc *http_app_entry(const struct http_app *a);
 bool http_app_claims(const struct http_app *a, uint16_t port);

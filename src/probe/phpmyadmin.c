@@ -34,8 +34,9 @@ static int pma_match(const struct http_app *self, const char *path, uint16_t por
                        mem_find(b, n, "CommonParams.setAll", false) ||
                        mem_find(b, n, "pma_navigation", false));
     for (int i = 0; i < r->nhdr && !marks; i++)
-        if (str_ieq(r->hdr[i].name, "Set-Cookie") && (str_iprefix(r->hdr[i].value, "phpMyAdmin=") ||
-                                                      str_iprefix(r->hdr[i].value, "pma_lang=")))
+        if (str_ieq(http_hname(r, i), "Set-Cookie") &&
+            (str_iprefix(http_hvalue(r, i), "phpMyAdmin=") ||
+             str_iprefix(http_hvalue(r, i), "pma_lang=")))
             marks = true;
     if (in_title && marks) return 95;
     if (in_title || marks) return 75;

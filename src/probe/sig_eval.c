@@ -207,8 +207,8 @@ static void eval1(const struct sig_expr *x, struct ev *ev, const json_t *elem, c
         return;
     case EX_HEADER:
         for (int i = 0; i < r->nhdr; i++) {
-            if (!str_ieq(r->hdr[i].name, x->text)) continue;
-            vals_add(o, x, json_string(r->hdr[i].value));
+            if (!str_ieq(http_hname(r, i), x->text)) continue;
+            vals_add(o, x, json_string(http_hvalue(r, i)));
             o->count++;
             if (x->agg == AGG_FIRST) break;
         }
@@ -351,8 +351,9 @@ static bool cond1(const struct sig_cond *c, struct ev *x)
         return in_nums(c, x->port);
     case CD_HEADER:
         for (int i = 0; i < r->nhdr; i++) {
-            if (!str_ieq(r->hdr[i].name, c->text)) continue;
-            if (!c->re || sig_regex(c->re, r->hdr[i].value, strlen(r->hdr[i].value), NULL, NULL))
+            if (!str_ieq(http_hname(r, i), c->text)) continue;
+            if (!c->re ||
+                sig_regex(c->re, http_hvalue(r, i), strlen(http_hvalue(r, i)), NULL, NULL))
                 return true;
         }
         return false;

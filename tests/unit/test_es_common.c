@@ -87,7 +87,7 @@ int main(void)
     CHECK(http_header(&r, "X-Big-0") && strlen(http_header(&r, "X-Big-0")) == HTTP_MAX_HVALUE - 1);
     CHECK(http_header(&r, "X-Last") == NULL);
     CHECK(r.nhdr > 10 && r.nhdr < 20);
-    CHECK(r.hlen <= sizeof r.hbuf);
+    CHECK(r.hbuf.len <= HTTP_HDR_BYTES && r.hbuf.alloc <= HTTP_HDR_BYTES + 1);
     http_resp_free(&r);
     buf_free(&big);
     return T_END();
