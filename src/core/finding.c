@@ -54,9 +54,13 @@ void strlist_add(struct strlist *l, const char *s, size_t n)
     if (l->n >= FINDING_MAX_NAMES) return;
     char tmp[FINDING_MAX_NAME];
     str_sanitize(tmp, sizeof tmp, s, n, true);
-    if (!l->v) {
-        l->v = xcalloc(FINDING_MAX_NAMES, sizeof(char *));
-        if (!l->v) return;
+    if (l->n >= l->cap) { /* grows as names come: one name costs 4 slots, not 100 */
+        uint32_t c = l->cap ? l->cap * 2 : 4;
+        if (c > FINDING_MAX_NAMES) c = FINDING_MAX_NAMES;
+        char **nv = xrealloc(l->v, c * sizeof *nv);
+        if (!nv) return;
+        l->v = nv;
+        l->cap = c;
     }
     char *d = xstrdup(tmp);
     if (!d) return;
@@ -101,6 +105,7 @@ void finding_free(struct finding *f)
     free(f->name_records);
     free(f->name_bytes);
     f->name_records = f->name_bytes = NULL;
+    f->name_counts_cap = 0;
     if (f->details) json_decref(f->details);
     f->details = NULL;
     free(f->signals);
@@ -141,8 +146,9 @@ static void *items_dup(const void *p, int n, size_t sz, size_t *cap)
  * (dst's names are then dropped, so names and counts stay parallel). */
 static int name_counts_copy(struct finding *dst, const struct finding *src)
 {
+    dst->name_counts_cap = 0;
     if (!dst->names.n) return 0;
-    size_t sz = FINDING_MAX_NAMES * sizeof(int64_t);
+    size_t sz = dst->names.n * sizeof(int64_t);
     dst->name_records = xmalloc(sz);
     dst->name_bytes = xmalloc(sz);
     if (!dst->name_records || !dst->name_bytes || !src->name_records || !src->name_bytes) {
@@ -156,6 +162,7 @@ static int name_counts_copy(struct finding *dst, const struct finding *src)
     }
     memcpy(dst->name_records, src->name_records, sz);
     memcpy(dst->name_bytes, src->name_bytes, sz);
+    dst->name_counts_cap = dst->names.n;
     return 0;
 }
 
@@ -212,24 +219,24 @@ bool finding_instance_id_ok(const char *v)
 
 void finding_add_name(struct finding *f, const char *name, size_t n, int64_t records, int64_t bytes)
 {
-    if (!f->name_records && f->names.n < FINDING_MAX_NAMES) {
-        /* the counts come with the first name, at the list's cap (as names.v does) */
-        f->name_records = xmalloc(FINDING_MAX_NAMES * sizeof *f->name_records);
-        f->name_bytes = xmalloc(FINDING_MAX_NAMES * sizeof *f->name_bytes);
-        if (!f->name_records || !f->name_bytes) {
-            free(f->name_records);
-            free(f->name_bytes);
-            f->name_records = f->name_bytes = NULL;
-            f->names.total++; /* dropped, as a full list drops it: still counted */
-            return;
-        }
-    }
     uint32_t before = f->names.n;
     strlist_add(&f->names, name, n);
-    if (f->names.n > before) {
-        f->name_records[before] = records;
-        f->name_bytes[before] = bytes;
+    if (f->names.n == before) return;
+    if (f->name_counts_cap < f->names.cap) {
+        /* the counts grow with the names, slot for slot */
+        int64_t *r = xrealloc(f->name_records, f->names.cap * sizeof *r);
+        if (r) f->name_records = r;
+        int64_t *b = r ? xrealloc(f->name_bytes, f->names.cap * sizeof *b) : NULL;
+        if (b) f->name_bytes = b;
+        if (!r || !b) {
+            /* dropped, as a full list drops it (still counted): names and counts stay parallel */
+            free(f->names.v[--f->names.n]);
+            return;
+        }
+        f->name_counts_cap = f->names.cap;
     }
+    f->name_records[before] = records;
+    f->name_bytes[before] = bytes;
 }
 
 void finding_add_field(struct finding *f, const char *name, size_t n)

@@ -57,6 +57,7 @@ int auth_state_parse(const char *s, enum auth_state *out);
 struct strlist {
     char **v;
     uint32_t n;     /* stored (<= FINDING_MAX_NAMES) */
+    uint32_t cap;   /* slots allocated in v (grows 4, 8, ... up to FINDING_MAX_NAMES) */
     uint64_t total; /* seen, including those not stored */
 };
 void strlist_add(struct strlist *l, const char *s, size_t n);
@@ -138,6 +139,7 @@ struct finding {
     struct strlist fields; /* field / column names */
     /* per-name counts, parallel to names.v (-1 unknown): FINDING_MAX_NAMES each, allocated
      * with the first name (finding_add_name; NULL while names.n is 0) */
+    uint32_t name_counts_cap; /* slots allocated in name_records and name_bytes */
     int64_t *name_records;
     int64_t *name_bytes;
 

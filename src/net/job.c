@@ -322,14 +322,38 @@ static void trace_request(struct engine *en, struct slot *s, const uint8_t *p, s
     json_decref(o);
 }
 
+static void buf_swap(struct buf *a, struct buf *b)
+{
+    struct buf t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* What the probe queued goes to the slot's output: handed over whole when the output is empty
+ * (the common case: no copy), else appended. */
 static void take_output(struct engine *en, struct slot *s)
 {
     struct job *j = s->job;
     if (j->run.out.len) {
         trace_request(en, s, j->run.out.data, j->run.out.len);
-        buf_append(&s->out, j->run.out.data, j->run.out.len);
+        if (!s->out.len) {
+            buf_swap(&s->out, &j->run.out);
+            s->out_off = 0;
+        } else {
+            buf_append(&s->out, j->run.out.data, j->run.out.len);
+        }
         buf_reset(&j->run.out);
     }
+}
+
+/* The output went out: its memory goes back to the probe run for the next request, so a
+ * connection holds one request buffer, not two. */
+static void out_settle(struct slot *s)
+{
+    struct job *j = s->job;
+    if (s->out.len || !j || !j->run_active || j->run.out.data) return;
+    buf_swap(&s->out, &j->run.out);
+    buf_reset(&j->run.out);
 }
 
 void job_probe_begin(struct engine *en, struct slot *s)
@@ -397,11 +421,13 @@ static void handle_rc(struct engine *en, struct slot *s, int rc)
     case PROBE_MORE:
         take_output(en, s);
         if (s->out.len && en_flush_out(en, s) < 0) goto reset;
+        out_settle(s);
         return;
     case PROBE_SEND:
         take_output(en, s);
         en_timer_arm(en, s, T_STEP);
         if (en_flush_out(en, s) < 0) goto reset;
+        out_settle(s);
         return;
     case PROBE_DONE:
         take_output(en, s);
@@ -528,6 +554,7 @@ void job_readable(struct engine *en, struct slot *s)
             job_probe_ended(en, s, PROBE_END_RESET);
             return;
         }
+        out_settle(s);
         if ((size_t)n < sizeof buf && !s->ssl) return;
     }
 }
