@@ -51,13 +51,11 @@ static int cd_match(const struct http_app *self, const char *path, uint16_t port
     int score = 0;
     if (sv && str_iprefix(sv, "CouchDB/")) score = 90;
     if (r->status == 200 && r->body.data) {
-        json_error_t e;
-        json_t *j = json_loadb((const char *)r->body.data, r->body.len, 0, &e);
+        const json_t *j = http_resp_json(r); /* every 200 is asked: the shared parse */
         const json_t *c = json_object_get(j, "couchdb");
         if ((json_is_string(c) && str_ieq(json_string_value(c), "Welcome")) ||
             json_object_get(j, "express-pouchdb"))
             score = 100;
-        json_decref(j);
     }
     return score;
 }

@@ -213,10 +213,9 @@ int es_root_parse(const struct http_resp *r, struct es_root *out)
 {
     memset(out, 0, sizeof *out);
     if (!r->body.data || !r->body.len) return -1;
-    json_error_t e;
-    json_t *j = json_loadb((const char *)r->body.data, r->body.len, 0, &e);
+    const json_t *j = http_resp_json(r);
     int rc = -1;
-    if (!json_is_object(j)) goto out;
+    if (!json_is_object(j)) return -1;
     const json_t *tag = json_object_get(j, "tagline");
     if (json_is_string(tag)) {
         const char *t = json_string_value(tag);
@@ -239,8 +238,6 @@ int es_root_parse(const struct http_resp *r, struct es_root *out)
     es_json_str(j, "cluster_uuid", out->cluster_uuid, sizeof out->cluster_uuid);
     es_json_str(j, "name", out->node_name, sizeof out->node_name);
     if (out->tagline || (out->version[0] && out->cluster_name[0])) rc = 0;
-out:
-    json_decref(j);
     return rc;
 }
 

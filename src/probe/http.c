@@ -88,6 +88,21 @@ void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
     r->clen = -1;
     r->left = 0;
     r->total = 0;
+    json_decref(r->json);
+    r->json = NULL;
+    r->json_tried = false;
+}
+
+const json_t *http_resp_json(const struct http_resp *r)
+{
+    if (!r->json_tried) {
+        /* a memo: the response is const to the apps, its parse is made once for all */
+        struct http_resp *m = (struct http_resp *)r;
+        m->json_tried = true;
+        if (r->body.data && r->body.len)
+            m->json = json_loadb((const char *)r->body.data, r->body.len, JSON_DECODE_ANY, NULL);
+    }
+    return r->json;
 }
 
 void http_resp_free(struct http_resp *r)
@@ -95,6 +110,9 @@ void http_resp_free(struct http_resp *r)
     buf_free(&r->body);
     buf_free(&r->hbuf);
     buf_free(&r->line);
+    json_decref(r->json);
+    r->json = NULL;
+    r->json_tried = false;
 }
 
 const char *http_header(const struct http_resp *r, const char *name)

@@ -67,7 +67,17 @@ struct http_resp {
     uint64_t left; /* bytes left in body or current chunk */
     uint64_t total;
     struct buf line; /* the status, header or chunk line being read, cap HTTP_MAX_LINE - 1 */
+    /* the body as JSON, parsed once for every app that asks (http_resp_json) */
+    json_t *json;
+    bool json_tried;
 };
+
+/*
+ * The body parsed as JSON (any value; NULL when it is not JSON or empty), borrowed: valid until
+ * the response is prepared again or freed. Parsed on the first call only: the dispatcher asks
+ * every app (and every signature) whether an answer is its own, and each used to parse it anew.
+ */
+const json_t *http_resp_json(const struct http_resp *r);
 
 /* The name and value of header i (0 <= i < r->nhdr). */
 static inline const char *http_hname(const struct http_resp *r, int i)

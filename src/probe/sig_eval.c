@@ -57,9 +57,14 @@ json_t *sig_ev_json(struct ev *x)
         x->json_tried = true;
         const char *b = (const char *)x->r->body.data;
         size_t n = b ? x->r->body.len : 0, gs = 0, ge = n;
-        if (x->q && x->q->json_re && !sig_regex(x->q->json_re, b, n, &gs, &ge)) n = 0;
-        if (n && ge > gs && !x->r->truncated)
-            x->json = json_loadb(b + gs, ge - gs, JSON_DECODE_ANY, NULL);
+        if (x->q && x->q->json_re) {
+            if (!sig_regex(x->q->json_re, b, n, &gs, &ge)) n = 0;
+            if (n && ge > gs && !x->r->truncated)
+                x->json = json_loadb(b + gs, ge - gs, JSON_DECODE_ANY, NULL);
+        } else if (n && !x->r->truncated) {
+            /* the whole body: the response's own parse, shared by every app that asks */
+            x->json = json_incref((json_t *)http_resp_json(x->r));
+        }
     }
     return x->json;
 }

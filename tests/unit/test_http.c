@@ -19,6 +19,7 @@
 #include "unit/t.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define CASE "tests/probe/cases/elasticsearch/open-7.10.2"
 /* what a dispatcher's run may hold besides the largest body it received: its state, the
@@ -307,6 +308,30 @@ static void caps(void)
     http_resp_free(&r);
 }
 
+/* The body's JSON is parsed once per response and shared (http_resp_json). */
+static void json_memo(void)
+{
+    struct http_resp r;
+    memset(&r, 0, sizeof r);
+    http_resp_init(&r, 0, false);
+    static const char a[] = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"tagline\":1}";
+    CHECK_INT(http_resp_feed(&r, (const uint8_t *)a, sizeof a - 1, NULL), HTTP_DONE);
+    const json_t *j = http_resp_json(&r);
+    CHECK(json_is_object(j) && json_integer_value(json_object_get(j, "tagline")) == 1);
+    CHECK_MSG(http_resp_json(&r) == j, "a second call parses again");
+    /* the next response on the same struct: its own parse, not the last one's */
+    http_resp_init(&r, 0, false);
+    static const char b[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    CHECK_INT(http_resp_feed(&r, (const uint8_t *)b, sizeof b - 1, NULL), HTTP_DONE);
+    CHECK_MSG(http_resp_json(&r) == NULL, "not JSON: NULL");
+    http_resp_init(&r, 0, false);
+    static const char c[] = "HTTP/1.1 204 No Content\r\n\r\n";
+    CHECK_INT(http_resp_feed(&r, (const uint8_t *)c, sizeof c - 1, NULL), HTTP_DONE);
+    CHECK_MSG(http_resp_json(&r) == NULL, "no body: NULL");
+    http_resp_free(&r);
+    CHECK(r.json == NULL && !r.json_tried);
+}
+
 int main(void)
 {
     CHECK_MSG(sizeof(struct http_resp) <= 512, "%zu", sizeof(struct http_resp));
@@ -316,5 +341,6 @@ int main(void)
     root_response();
     dispatcher_run();
     caps();
+    json_memo();
     return T_END();
 }
