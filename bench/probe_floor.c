@@ -17,6 +17,8 @@
  * its three responses came whole with a 2xx status; anything else (refused, reset, a bad
  * status line, a cut response) fails it. Prints one line:
  *   addresses N done D failed F requests R wall S
+ * and on standard error, for each kind of failure (connect, reset, closed, http, deadline), how
+ * many and the first error.
  * A benchmark tool: it sends only to the addresses it is given (the script gives it loopback
  * addresses in its own network namespace).
  */
@@ -74,6 +76,17 @@ static struct slot *slots;
 static int nslots, ep, port;
 static uint32_t *addrs;
 static size_t naddr, next_addr, done, failed, requests;
+/* why addresses failed: counts, and the first errno of each kind */
+enum { F_CONNECT, F_RESET, F_CLOSED, F_HTTP, F_DEADLINE, F_KINDS };
+static const char *const fail_name[F_KINDS] = {"connect", "reset", "closed", "http", "deadline"};
+static size_t fails[F_KINDS];
+static int fail_errno[F_KINDS];
+
+static void fail_count(int kind, int err)
+{
+    if (!fails[kind]++) fail_errno[kind] = err;
+    failed++;
+}
 static size_t open_conns;
 static uint8_t rbuf[1 << 16];
 
@@ -84,15 +97,15 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void finish(struct slot *s, bool ok)
+static void finish(struct slot *s, int fail_kind, int err)
 {
     close(s->fd); /* leaves the epoll set with it */
     s->fd = -1;
     open_conns--;
-    if (ok)
+    if (fail_kind < 0)
         done++;
     else
-        failed++;
+        fail_count(fail_kind, err);
 }
 
 /* start the next address on a free slot; false: none left to start */
@@ -102,7 +115,7 @@ static bool start(struct slot *s)
         uint32_t a = addrs[next_addr++];
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            failed++;
+            fail_count(F_CONNECT, errno);
             continue;
         }
         int one = 1;
@@ -110,8 +123,8 @@ static bool start(struct slot *s)
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         sa.sin_addr.s_addr = a;
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+            fail_count(F_CONNECT, errno);
             close(fd);
-            failed++;
             continue;
         }
         memset(s, 0, sizeof *s);
@@ -120,9 +133,9 @@ static bool start(struct slot *s)
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = s};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            fail_count(F_CONNECT, errno);
             close(fd);
             s->fd = -1;
-            failed++;
             continue;
         }
         open_conns++;
@@ -213,7 +226,7 @@ static int on_response(struct slot *s)
     requests++;
     if (!ok) return -1;
     if (++s->req == NREQ) {
-        finish(s, true);
+        finish(s, -1, 0);
         return 1;
     }
     memset(&s->st, 0, sizeof *s - offsetof(struct slot, st));
@@ -313,15 +326,19 @@ static int feed(struct slot *s, const uint8_t *p, size_t n)
 
 static void on_event(struct slot *s, uint32_t ev)
 {
+    int kind = F_RESET, err = 0;
     if (s->fd < 0) return; /* closed earlier in this batch */
     if (!s->connected) {
-        int err = 0;
         socklen_t len = sizeof err;
-        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) goto fail;
+        kind = F_CONNECT;
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err) goto fail;
         if (!(ev & EPOLLOUT)) return; /* not connected yet */
         s->connected = 1;
-        if (send_req(s) < 0) goto fail;
-    } else if ((ev & EPOLLOUT) && send_req(s) < 0) {
+        kind = F_RESET;
+    }
+    if ((ev & EPOLLOUT) && send_req(s) < 0) {
+        err = errno;
         goto fail;
     }
     if (!(ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
@@ -330,23 +347,33 @@ static void on_event(struct slot *s, uint32_t ev)
         if (r > 0) {
             int f = feed(s, rbuf, (size_t)r);
             if (f > 0) return;
-            if (f < 0) goto fail;
+            if (f < 0) {
+                kind = F_HTTP;
+                goto fail;
+            }
             continue;
         }
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (ev & (EPOLLHUP | EPOLLERR)) goto fail;
-            return;
+            if (!(ev & (EPOLLHUP | EPOLLERR))) return;
+            socklen_t len = sizeof err;
+            getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            goto fail;
         }
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            err = errno;
+            goto fail;
+        }
         /* end of stream: a body that runs to it completes the last response */
-        if (r == 0 && s->st == R_TO_EOF && s->req == NREQ - 1) {
+        if (s->st == R_TO_EOF && s->req == NREQ - 1) {
             s->st = R_STATUS;
             if (on_response(s) > 0) return;
         }
+        kind = F_CLOSED;
         goto fail;
     }
 fail:
-    finish(s, false);
+    finish(s, kind, err);
 }
 
 static int load_addrs(const char *path)
@@ -433,11 +460,16 @@ int main(int argc, char **argv)
         }
     }
     for (int i = 0; i < nslots; i++)
-        if (slots[i].fd >= 0) finish(&slots[i], false);
-    failed += naddr - next_addr; /* never started: the deadline came first */
+        if (slots[i].fd >= 0) finish(&slots[i], F_DEADLINE, 0);
+    for (; next_addr < naddr; next_addr++) /* never started: the deadline came first */
+        fail_count(F_DEADLINE, 0);
     double wall = now() - t0;
     printf("addresses %zu done %zu failed %zu requests %zu wall %.3f\n", naddr, done, failed,
            requests, wall);
+    for (int k = 0; k < F_KINDS; k++)
+        if (fails[k])
+            fprintf(stderr, "probe_floor: %zu failed (%s)%s%s\n", fails[k], fail_name[k],
+                    fail_errno[k] ? ": first " : "", fail_errno[k] ? strerror(fail_errno[k]) : "");
     free(slots);
     free(addrs);
     return failed ? 3 : 0;

@@ -8,9 +8,13 @@
 #                        [--workers W] [--mapping empty|recorded]
 #
 # The workload: one nginx (Debian's /usr/sbin/nginx, its own config and prefix in a temp dir,
-# --workers worker processes, default 1) listening on 0.0.0.0:9200, which in the namespace
-# takes every 127/8 destination; the stores are the N addresses 127.1.0.0 upward (default
-# 4000). nginx answers as Elasticsearch 7.10.2, each answer "200 OK" with
+# --workers worker processes, default 2, SO_REUSEPORT) listening on 0.0.0.0:9200, which in the
+# namespace takes every 127/8 destination; the stores are the N addresses 127.1.0.0 upward
+# (default 4000). Two workers, because one worker's connections are capped by the open-file
+# limit (20,000 on the machine this was written on): at --concurrency 16384 a single worker
+# fell behind the floor's closes, ran out ("worker_connections are not enough, reusing
+# connections") and reset idle keep-alive connections; at N=4000 one or two workers made no
+# difference beyond the noise. nginx answers as Elasticsearch 7.10.2, each answer "200 OK" with
 # "content-type: application/json; charset=UTF-8" and a content-length, as 7.x sends them
 # (nginx adds its own Server, Date and Connection headers):
 #   GET /                                   the recorded root document of a real 7.10.2
@@ -41,12 +45,14 @@
 # fits its own (4096 when the open-file limit allows) and the floor uses min(4096, N).
 #
 # Per tool: wall seconds (the process, start to exit), services/s (N / wall), CPU seconds
-# (user + system) per 1,000 stores, maximum RSS (GNU time's %M), RSS per connection in flight
+# (user + system; bash's times before and after) per 1,000 stores, maximum RSS (GNU time's %M,
+# which includes about 1 MB GNU time's own fork brings into the exec), RSS per connection in flight
 # ((max RSS - the RSS of the same command on 1 store) / min(N, concurrency)), the ratios of
-# time and CPU to the floor's, and the stores identified: records with service
-# elasticsearch, version 7.10.2 and the three index names (the worst run; for the floor: the
-# addresses whose three answers came whole with a 2xx). A run that identified fewer than N
-# says so. Then one more run of each tool with nginx's access_log on (a separate nginx, so the
+# time and CPU to the floor's, nginx's workers' CPU seconds (from /proc, 10 ms steps: what the
+# server spent on the run, to see whether it bounds the floor), and the stores identified:
+# records with service elasticsearch, version 7.10.2 and the three index names (the worst run;
+# for the floor: the addresses whose three answers came whole with a 2xx). A run that
+# identified fewer than N says so, with what the other records said (or why the floor failed). Then one more run of each tool with nginx's access_log on (a separate nginx, so the
 # timed runs write no log): requests and connections per address ($server_addr is the store,
 # $pid + $connection a connection), the requests other than the three, and each request line.
 #
@@ -58,7 +64,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
-n=4000 runs=3 conc="" out=bench/out workers=1 mapping=empty
+n=4000 runs=3 conc="" out=bench/out workers=2 mapping=empty
 usage() {
     echo "usage: $0 [--n N] [--runs R] [--concurrency C] [--out DIR] [--workers W] [--mapping empty|recorded]" >&2
     exit 2
@@ -113,7 +119,7 @@ W=$(mktemp -d /tmp/ajar-probebench.XXXXXX)
 NGINX_PID=""
 stop_nginx() {
     [ -n "$NGINX_PID" ] || return 0
-    kill "$NGINX_PID" 2>/dev/null
+    kill -QUIT "$NGINX_PID" 2>/dev/null # graceful: the workers finish what they hold
     wait "$NGINX_PID" 2>/dev/null
     NGINX_PID=""
 }
@@ -272,6 +278,17 @@ run_once() { # TOOL ONE RES
         END { printf "%.4f %.3f %d %d %.3f\n", t1 - t0, c[ARGV[2]] - c[ARGV[1]], rss, id, ng / 1000 }' \
         "$W/times0" "$W/times1" >>"$3"
     [ "$1" != floor ] && [ "$2" = 0 ] && cp "$o" "$W/last-$1.jsonl"
+    if [ "$2" = 0 ] && [ "${id:-0}" -lt "$n" ]; then # what the others were
+        if [ "$1" = floor ]; then
+            { echo "  floor, a run that completed ${id:-0} of $n:"; sed 's/^/    /' "$W/stderr"; } >>"$W/short.txt"
+        else
+            {
+                echo "  $1, a run that identified ${id:-0} of $n: $(jq -r .ip "$o" | sort -u | wc -l) addresses with a record;"
+                jq -r '[.service // "-", .version // "-", ((.data.names // []) | length | tostring) + " names",
+                        .error // "no error"] | join(" | ")' "$o" | sort | uniq -c | sort -rn | head -8 | sed 's/^/    /'
+            } >>"$W/short.txt"
+        fi
+    fi
     return 0
 }
 
@@ -317,28 +334,41 @@ say "idle runs (1 store): $(for i in "${!TOOLS[@]}"; do
     printf '%s %.3f s, %.1f MB;  ' "${TOOLS[$i]}" "$(cut -d' ' -f1 "$W/idle.$i")" "$(echo "$(cut -d' ' -f3 "$W/idle.$i") / 1024" | bc -l)"
 done)"
 say "RSS/conn = (max RSS - the idle run's) / $cmax connections in flight at most"
+if [ -s "$W/short.txt" ]; then
+    say "runs that identified fewer than N (count | service | version | index names | error):"
+    tee -a "$report" <"$W/short.txt"
+    : >"$W/short.txt"
+fi
 
 # ---- the log run: one run of each tool against an nginx that logs every request ----
 stop_nginx
 start_nginx "$W/nginx-log.conf"
 say ""
 say "log run (nginx access_log on, one run of each tool):"
-say "$(printf '%-11s %12s %12s %14s %14s' tool requests/addr conns/addr 'addresses seen' 'other requests')"
+say "$(printf '%-11s %12s %12s %14s %14s %12s' tool requests/addr conns/addr 'addresses seen' 'other requests' identified)"
 for i in "${!TOOLS[@]}"; do
     sleep 0.5
     : >"$W/access.log"
     run_once "${TOOLS[$i]}" 0 "$W/logrun.$i"
     sleep 0.5 # nginx logs a request when its answer is out; let the last lines land
     # the curl of start_nginx is in no tool's log: the log is emptied before each tool
-    awk -v n="$n" -v tool="${TOOLS[$i]}" '
+    awk -v n="$n" -v tool="${TOOLS[$i]}" -v id="$(cut -d' ' -f4 "$W/logrun.$i")" '
         { req++; conn[$2 " " $3] = 1; addr[$1] = 1
           if ($6 != "/" && $6 != "/_cat/indices?format=json&bytes=b" && $6 != "/_mapping") other++ }
-        END { printf "%-11s %12.3f %12.3f %14d %14d\n", tool, req / n, length(conn) / n, length(addr), other }' \
+        END { printf "%-11s %12.3f %12.3f %14d %14d %12s\n", tool, req / n, length(conn) / n, length(addr), other, id "/" n }' \
         "$W/access.log" | tee -a "$report"
     awk '{ sub(/^[^"]*"/, ""); sub(/"$/, ""); print }' "$W/access.log" | sort | uniq -c | sort -rn |
         sed "s/^/    ${TOOLS[$i]}: /" >>"$W/requests.txt"
 done
 stop_nginx
+if grep -q . "$W/ngx/error.log" 2>/dev/null; then
+    say "nginx's error log ($(wc -l <"$W/ngx/error.log") lines), its first:"
+    head -5 "$W/ngx/error.log" | sed 's/^/    /' | tee -a "$report"
+fi
+if [ -s "$W/short.txt" ]; then
+    say "log runs that identified fewer than N (count | service | version | index names | error):"
+    tee -a "$report" <"$W/short.txt"
+fi
 say ""
 say "request lines seen in the log run (count, request):"
 tee -a "$report" <"$W/requests.txt"
