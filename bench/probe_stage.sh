@@ -56,7 +56,7 @@
 # timed runs write no log): requests and connections per address ($server_addr is the store,
 # $pid + $connection a connection), the requests other than the three, and each request line.
 #
-# Output: the tables on stdout and in DIR/probe_stage-DATE-nN[-cC].txt (DIR: --out, default
+# Output: the tables on stdout and in DIR/probe_stage-DATE-nN[-cC][-mapping].txt (DIR: --out, default
 # bench/out, gitignored). Needs root (unshare, sysctls in the namespace). The open-file limit is
 # raised to the hard limit (nginx gets worker_rlimit_nofile to match); N=20000 with
 # --concurrency 16384 needs a hard limit above 16,500. A benchmark, never a test: nothing in
@@ -131,7 +131,9 @@ if [ -n "$conc" ]; then
         echo "warning: --concurrency $conc needs an open-file limit above $((conc + 64)) (it is $nofile): ajar fits its own" >&2
 fi
 stamp=$(date +%Y%m%d-%H%M%S)
-report=$out/probe_stage-$stamp-n$n${conc:+-c$conc}.txt
+msuffix=""
+[ "$mapping" = recorded ] && msuffix=-mapping
+report=$out/probe_stage-$stamp-n$n${conc:+-c$conc}$msuffix.txt
 say() { echo "$*" | tee -a "$report"; }
 
 # ---- the stores' answers ----
