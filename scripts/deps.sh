@@ -8,7 +8,7 @@ build_pkgs=(build-essential pkg-config cmake clang llvm libssl-dev libsqlite3-de
             libmicrohttpd-dev libargon2-dev libyaml-dev libpcre2-dev libmaxminddb-dev libc-ares-dev clang-format python3 jq curl openssl iproute2)
 test_pkgs=(clang-tidy cppcheck valgrind netcat-openbsd libclang-rt-14-dev python3-jsonschema libmaxmind-db-writer-perl chromium man-db tcpdump time nftables dnsmasq-base faketime
            testssl.sh wapiti python3-seccomp)
-bench_pkgs=(nmap masscan zmap nftables hyperfine wrk)
+bench_pkgs=(nmap masscan zmap nftables hyperfine wrk nginx)
 # make deb and tests/integration/deb.sh: dpkg-buildpackage, debhelper (compat 13), lintian
 deb_pkgs=(dpkg-dev debhelper fakeroot lintian)
 pkgs=("${build_pkgs[@]}")
