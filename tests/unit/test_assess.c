@@ -725,6 +725,31 @@ static void test_honeypots(void)
     /* an info signal: the open Memcached stays as severe as it was */
     CHECK(has_signal(&f, "no-auth") && f.severity >= SEV_MEDIUM);
     finding_free(&f);
+    /* a detail string (qeeqbox's fixed cluster_uuid) and the product (Dionaea's MSSQL): read
+     * from the finding as the record would have them; an empty product is no match */
+    finding_init(&f);
+    FINDING_SET(&f, service, "elasticsearch");
+    finding_detail_str(&f, "cluster_uuid", "09cf5BKcTCG2U8z2ndwGEw");
+    assess_finding(&f, &c);
+    CHECK(has_signal(&f, "honeypot-suspect"));
+    finding_free(&f);
+    finding_init(&f);
+    FINDING_SET(&f, service, "elasticsearch");
+    finding_detail_str(&f, "cluster_uuid", "09cf5BKcTCG2U8z2ndwGEx");
+    assess_finding(&f, &c);
+    CHECK(!has_signal(&f, "honeypot-suspect"));
+    finding_free(&f);
+    finding_init(&f);
+    FINDING_SET(&f, service, "mssql");
+    FINDING_SET(&f, product, "Dionaea honeypot");
+    assess_finding(&f, &c);
+    CHECK(has_signal(&f, "honeypot-suspect"));
+    finding_free(&f);
+    finding_init(&f);
+    FINDING_SET(&f, service, "mssql");
+    assess_finding(&f, &c);
+    CHECK(!has_signal(&f, "honeypot-suspect"));
+    finding_free(&f);
     /* elasticpot's fixed index, among the names */
     finding_init(&f);
     FINDING_SET(&f, service, "elasticsearch");
