@@ -235,7 +235,10 @@ static uint64_t opt_bit(int c)
 static int strv_push(struct strv *a, const char *s)
 {
     const char **nv = arr_grow(a->v, a->n, &a->cap, sizeof *nv, 8);
-    if (!nv) return -1;
+    if (!nv) {
+        fprintf(stderr, "ajar scan: out of memory\n"); /* said once, where it happened */
+        return -1;
+    }
     a->v = nv;
     a->v[a->n++] = s;
     return 0;
@@ -629,7 +632,7 @@ int scan_args_parse(int argc, char **argv, struct scan_args *a)
         if (r) return r;
     }
     for (int i = optind; i < argc; i++)
-        if (strv_push(&a->specs, argv[i]) < 0) return EXIT_USAGE;
+        if (strv_push(&a->specs, argv[i]) < 0) return EXIT_RUNTIME;
     /* with --resume the stored scan may bring --discovery syn: checked after the merge */
     if (!a->cfg.resume && scan_args_check_syn(a) != 0) return EXIT_USAGE;
     if (!a->rdns_on && (a->rdns.resolver || a->rdns.timeout_ms)) {
