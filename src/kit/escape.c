@@ -7,15 +7,18 @@
 #include <stdint.h>
 #include <string.h>
 
-void kit_html_n(struct buf *b, const char *s, size_t max)
+/* The escaper, writing its runs through out: a buffer's or a stream's. */
+typedef void (*kit_out)(void *arg, const void *p, size_t n);
+
+static void html_emit(kit_out out, void *arg, const char *s, size_t max)
 {
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
     for (; *p; p++, n++) {
         const char *rep = NULL;
         if (n >= max && (*p & 0xc0) != 0x80) {
-            buf_append(b, run, (size_t)(p - run));
-            buf_append(b, "\xe2\x80\xa6", 3); /* an ellipsis: the rest was cut */
+            out(arg, run, (size_t)(p - run));
+            out(arg, "\xe2\x80\xa6", 3); /* an ellipsis: the rest was cut */
             return;
         }
         switch (*p) {
@@ -38,23 +41,33 @@ void kit_html_n(struct buf *b, const char *s, size_t max)
             if (*p < 0x20 || *p == 0x7f) rep = "?";
         }
         if (rep) {
-            buf_append(b, run, (size_t)(p - run));
-            buf_append(b, rep, strlen(rep));
+            out(arg, run, (size_t)(p - run));
+            out(arg, rep, strlen(rep));
             run = p + 1;
         }
     }
-    buf_append(b, run, (size_t)(p - run));
+    out(arg, run, (size_t)(p - run));
 }
 
+static void to_buf(void *arg, const void *p, size_t n)
+{
+    buf_append(arg, p, n); /* even 0: the buffer ends NUL-terminated, as before */
+}
+
+static void to_file(void *arg, const void *p, size_t n)
+{
+    if (n) fwrite(p, 1, n, arg);
+}
+
+void kit_html_n(struct buf *b, const char *s, size_t max)
+{
+    html_emit(to_buf, b, s, max);
+}
+
+/* The same bytes straight to a stream (the report's pages: no buffer per string). */
 void kit_html_fp(FILE *fp, const char *s, size_t max)
 {
-    struct buf b;
-    size_t len = s ? strlen(s) : 0;
-    /* at most 6 bytes out for each byte in (&quot;), plus an ellipsis */
-    buf_init(&b, (len < max ? len : max + 4) * 6 + 8);
-    kit_html_n(&b, s, max);
-    if (b.len) fwrite(b.data, 1, b.len, fp);
-    buf_free(&b);
+    html_emit(to_file, fp, s, max);
 }
 
 void kit_url(struct buf *b, const char *s)

@@ -211,29 +211,26 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
     buf_appendf(b, "</ol></section>");
 }
 
-/* A viewer's count of the hosts serving a certificate, and when: within its view. */
+/* A viewer's count of the hosts serving a certificate, and when: within its view. One pass in
+ * the view's address order (ip_text), where a host's rows are neighbours: no pairwise compare. */
 static void scoped_cert_hosts(const struct wv *v, const char *sha, int64_t *hosts, time_t *fs,
                               time_t *ls)
 {
     *hosts = 0;
     *fs = *ls = 0;
     int64_t id = wv_lookup(&v->certs, sha);
-    if (id <= 0) return;
-    const char **ips = xmalloc((v->n ? v->n : 1) * sizeof *ips);
-    size_t n = 0;
-    for (size_t i = 0; i < v->n; i++) {
+    if (id <= 0 || !v->ip_text) return;
+    const char *last = NULL;
+    for (size_t k = 0; k < v->n; k++) {
+        size_t i = v->ip_text[k];
         const struct wv_row *w = &v->rows[i];
         if (w->cert != (uint32_t)id) continue;
         if (!*fs || w->first_seen < *fs) *fs = (time_t)w->first_seen;
         if (w->last_seen > *ls) *ls = (time_t)w->last_seen;
-        bool seen = false;
-        for (size_t k = 0; ips && k < n && !seen; k++)
-            seen = strcmp(ips[k], w->ip) == 0;
-        if (!seen && ips) ips[n++] = w->ip;
-        if (!ips) ++*hosts;
+        const char *ip = wv_row_ip(v, i);
+        if (!last || strcmp(last, ip) != 0) ++*hosts;
+        last = ip;
     }
-    if (ips) *hosts = (int64_t)n;
-    free(ips);
 }
 
 static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, const char *sha,

@@ -42,6 +42,36 @@ static void escape(void)
         CHECK_STR(got, html("x<\"&'>\x02\xc3\xa9", SIZE_MAX));
         fclose(fp);
     }
+    /* ... for cuts and long strings too (it writes through no buffer of its own now) */
+    static const struct {
+        const char *s;
+        size_t max;
+    } cases[] = {{"abcdef", 3}, {"ab\xc3\xa9z", 3}, {"<script>", 4}, {"", 0}, {"&&&&", 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f2 = tmpfile();
+        if (!f2) continue;
+        kit_html_fp(f2, cases[i].s, cases[i].max);
+        rewind(f2);
+        char got[64] = "";
+        size_t n = fread(got, 1, sizeof got - 1, f2);
+        got[n] = 0;
+        CHECK_STR(got, html(cases[i].s, cases[i].max));
+        fclose(f2);
+    }
+    char *big = malloc(3001);
+    if (big) {
+        for (int i = 0; i < 3000; i++)
+            big[i] = "<a&\""[i % 4];
+        big[3000] = 0;
+        FILE *f3 = tmpfile();
+        if (f3) {
+            kit_html_fp(f3, big, SIZE_MAX);
+            long sz = ftell(f3);
+            CHECK_MSG(sz == 750L * (4 + 1 + 5 + 6), "%ld", sz); /* &lt; a &amp; &quot; */
+            fclose(f3);
+        }
+        free(big);
+    }
     struct buf b;
     buf_init(&b, 256);
     kit_url(&b, "a b&c=d/\xc3\xa9~-._");

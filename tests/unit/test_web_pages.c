@@ -46,6 +46,8 @@ static const char *get_arg(const struct web_req *r, const char *name)
 static struct web_resp resp;
 
 /* Call page fn with "k=v" pairs (NULL-terminated); returns the status (200 for 0). */
+static const struct web_scope *call_scope; /* a viewer's scope for call(), NULL: none */
+
 static int call(web_page_fn fn, ...)
 {
     struct args a = {.n = 0};
@@ -67,6 +69,7 @@ static int call(web_page_fn fn, ...)
                         .user = "alice",
                         .csrf = "tok\"en<",
                         .db = dbh,
+                        .scope = call_scope,
                         .ctx = &ctx,
                         .get_arg = get_arg,
                         .impl = &a};
@@ -603,10 +606,35 @@ static int64_t attr_scan(struct store *s, time_t t)
     return id;
 }
 
+/* A certificate's host count on a finding's page is the viewer's: the hosts in its scope. */
+static void test_scoped_cert_hosts(int64_t scan)
+{
+    char q[48];
+    int64_t o4 = obs_of("10.7.0.4", 6379, "redis", scan),
+            o1 = obs_of("10.7.0.1", 6379, "redis", scan);
+    str_fmt(q, sizeof q, "id=%lld", (long long)o4);
+    CHECK_INT(call(page_finding, q, NULL), 200);
+    CHECK(has(">2 hosts</a>")); /* cert r: 10.7.0.4 (aws) and 10.7.0.5 (no provider) */
+    struct web_scope sc;
+    struct err e = {{0}};
+    memset(&sc, 0, sizeof sc);
+    CHECK_MSG(web_scope_add(&sc, "provider", "aws", &e) == 0, "%s", e.msg);
+    call_scope = &sc;
+    CHECK_INT(call(page_finding, q, NULL), 200);
+    CHECK(has(">1 host</a>") && !has(">2 hosts</a>"));
+    memset(&sc, 0, sizeof sc);
+    CHECK_MSG(web_scope_add(&sc, "provider", "alibaba-cloud", &e) == 0, "%s", e.msg);
+    str_fmt(q, sizeof q, "id=%lld", (long long)o1);
+    CHECK_INT(call(page_finding, q, NULL), 200);
+    CHECK(has(">3 hosts</a>")); /* cert q: 10.7.0.1-3, all alibaba-cloud */
+    call_scope = NULL;
+}
+
 static void test_attr_pages(int64_t scan)
 {
     char a[48];
     str_fmt(a, sizeof a, "scan=%lld", (long long)scan);
+    test_scoped_cert_hosts(scan);
     /* the overview groups by provider: by findings, then the ones without */
     CHECK_INT(call(page_overview, a, NULL), 200);
     common("overview, attribution");
