@@ -114,10 +114,11 @@ void buf_init(struct buf *b, size_t cap)
     b->cap = cap;
 }
 
-static int buf_reserve(struct buf *b, size_t need)
+int buf_reserve_from(struct buf *b, size_t need, size_t first)
 {
     if (need + 1 <= b->alloc) return 0;
-    size_t na = b->alloc ? b->alloc : 256;
+    if (need > b->cap) return -1;
+    size_t na = b->alloc ? b->alloc : first ? first : 1;
     while (na < need + 1)
         na *= 2;
     if (na > b->cap + 1) na = b->cap + 1;
@@ -126,6 +127,11 @@ static int buf_reserve(struct buf *b, size_t need)
     b->data = d;
     b->alloc = na;
     return 0;
+}
+
+static int buf_reserve(struct buf *b, size_t need)
+{
+    return buf_reserve_from(b, need, 256);
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)

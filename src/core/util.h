@@ -62,6 +62,9 @@ struct buf {
 };
 void buf_init(struct buf *b, size_t cap);
 int buf_append(struct buf *b, const void *p, size_t n);
+/* Room in b for need bytes and a NUL: the allocation doubles from `first` (when b has none),
+ * never past b->cap + 1. -1 when need is past the cap or memory is short (b untouched). */
+int buf_reserve_from(struct buf *b, size_t need, size_t first);
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (consumed by a parser). */
 void buf_consume(struct buf *b, size_t n);

@@ -43,25 +43,6 @@ enum {
 #define LINE_FIRST 128
 #define HBUF_FIRST 128
 
-/*
- * Room in b for need bytes and a NUL: the allocation doubles from `first`, never past b->cap +
- * 1 (the caps on network data). -1 when need is past the cap or memory is short (b untouched).
- */
-static int grow(struct buf *b, size_t need, size_t first)
-{
-    if (need + 1 <= b->alloc) return 0;
-    if (need > b->cap) return -1;
-    size_t na = b->alloc ? b->alloc : first;
-    while (na < need + 1)
-        na *= 2;
-    if (na > b->cap + 1) na = b->cap + 1;
-    uint8_t *d = xrealloc(b->data, na);
-    if (!d) return -1;
-    b->data = d;
-    b->alloc = na;
-    return 0;
-}
-
 /* Empty b with this cap, keeping its memory. */
 static void rebuf(struct buf *b, size_t cap)
 {
@@ -161,7 +142,7 @@ static void keep_header(struct http_resp *r, const char *name, const char *value
     size_t need =
         (nn < 63 ? nn : 63) + 1 + (vn < HTTP_MAX_HVALUE - 1 ? vn : HTTP_MAX_HVALUE - 1) + 1;
     if (need > room) need = room;
-    if (grow(&r->hbuf, r->hbuf.len + need, HBUF_FIRST) < 0) return;
+    if (buf_reserve_from(&r->hbuf, r->hbuf.len + need, HBUF_FIRST) < 0) return;
     char *p = (char *)r->hbuf.data + r->hbuf.len;
     size_t nl = str_sanitize(p, 64, name, nn, false);
     char *v = p + nl + 1;
@@ -250,7 +231,8 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
             if (c != '\n') {
                 if (lb->len < lb->cap) {
                     /* a line past the memory there is is refused, never parsed cut */
-                    if (lb->len + 2 > lb->alloc && grow(lb, lb->len + 1, LINE_FIRST) < 0) {
+                    if (lb->len + 2 > lb->alloc &&
+                        buf_reserve_from(lb, lb->len + 1, LINE_FIRST) < 0) {
                         rc = HTTP_BAD;
                         goto out;
                     }
@@ -261,7 +243,7 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                 }
                 break;
             }
-            if (!lb->data && grow(lb, 0, LINE_FIRST) < 0) {
+            if (!lb->data && buf_reserve_from(lb, 0, LINE_FIRST) < 0) {
                 rc = HTTP_BAD;
                 goto out;
             }
@@ -496,7 +478,7 @@ static int dispatch_send(struct probe_ctx *ctx, const char *path)
             /* short of memory, the path is not remembered: at worst asked again, within the
              * count */
             size_t k = strnlen(path, HTTP_SENT_PATH - 1);
-            if (grow(&s->sent, s->sent.len + k + 1, 64) == 0) {
+            if (buf_reserve_from(&s->sent, s->sent.len + k + 1, 64) == 0) {
                 memcpy(s->sent.data + s->sent.len, path, k);
                 s->sent.len += k;
                 s->sent.data[s->sent.len++] = 0;
@@ -557,7 +539,8 @@ static void keep_root(struct http_state *s, const struct http_resp *r)
     }
     size_t ns = strlen(server) + 1, nt = strlen(title) + 1, na = strlen(auth) + 1;
     size_t len = ns + nt + na;
-    if (len == 3 || grow(&s->root, len, len + 1) < 0) return; /* exactly what it holds */
+    if (len == 3 || buf_reserve_from(&s->root, len, len + 1) < 0)
+        return; /* exactly what it holds */
     memcpy(s->root.data, server, ns);
     memcpy(s->root.data + ns, title, nt);
     memcpy(s->root.data + ns + nt, auth, na);

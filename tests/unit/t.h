@@ -51,6 +51,24 @@ static int t_pass, t_fail;
 
 #define T_END() (printf("%d passed, %d failed\n", t_pass, t_fail), fflush(stdout), t_fail ? 1 : 0)
 
+#include "core/util.h"
+/* A file's bytes (at most 16 MiB, NUL-terminated; the caller frees), or NULL. */
+static inline uint8_t *t_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct buf b;
+    buf_init(&b, 16u << 20);
+    char tmp[4096];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_append(&b, tmp, k);
+    fclose(f);
+    if (!b.data) buf_append(&b, "", 0);
+    *n = b.len;
+    return b.data;
+}
+
 /* The shipped signature files (the tree's signatures/, tests run from the top), so the
  * catalogue is the one `ajar scan` sees. */
 #include "probe/signature.h"

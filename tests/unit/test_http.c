@@ -26,30 +26,15 @@
  * request being sent, the response's header text and line, the app's state (measured: 1,152) */
 #define HTTP_RUN_FIXED 1536
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    struct buf b;
-    buf_init(&b, 1u << 24);
-    char tmp[4096];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, k);
-    fclose(f);
-    *n = b.len;
-    return b.data;
-}
-
 /* Response i of the case as the server sent it: N.head with CRLF, Content-Length, the body. */
 static uint8_t *load_resp(int i, size_t *n, size_t *body_len)
 {
     char path[512];
     size_t hn = 0, sn = 0, bn = 0;
     snprintf(path, sizeof path, CASE "/%d.head", i);
-    uint8_t *head = slurp(path, &hn);
+    uint8_t *head = t_slurp(path, &hn);
     snprintf(path, sizeof path, CASE "/%d.body.src", i);
-    uint8_t *src = slurp(path, &sn);
+    uint8_t *src = t_slurp(path, &sn);
     if (!head || !src) {
         free(head);
         free(src);
@@ -59,7 +44,7 @@ static uint8_t *load_resp(int i, size_t *n, size_t *body_len)
         src[--sn] = 0;
     const char *fx = getenv("AJAR_FIXTURES");
     snprintf(path, sizeof path, "%s/%s", fx && fx[0] ? fx : "tests/fixtures/recorded", (char *)src);
-    uint8_t *body = slurp(path, &bn);
+    uint8_t *body = t_slurp(path, &bn);
     struct buf b;
     buf_init(&b, 1u << 24);
     for (size_t s = 0; s < hn;) {
