@@ -65,6 +65,11 @@ void kit_owners_free(struct kit_owners *o);
  * not in the table is returned as it is. */
 const char *kit_provider_name(const char *id);
 
+/* ---- exposed (shared.c) ----
+ * The one meaning of "exposed" in every report and page: data readable without credentials, all
+ * of it (auth none, including through an empty default account) or some of it (partial). */
+bool kit_auth_exposed(int auth);
+
 /* ---- the same data store (shared.c) ----
  * Findings that reach one data store (the same catalog instance: a cluster's nodes, a store
  * directly and through a console) count its records and bytes once, at one of them: the

@@ -1,12 +1,19 @@
 /*
- * kit/shared.c -- which finding counts a data store that several findings
- * reach (see kit.h): the rule the report's totals and the dashboard's both
- * follow, written once.
+ * kit/shared.c -- what "exposed" means, and which finding counts a data store
+ * that several findings reach (see kit.h): the rules the report's totals and
+ * the dashboard's both follow, written once.
  */
 #include "kit/kit.h"
 
+#include "core/finding.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+bool kit_auth_exposed(int auth)
+{
+    return auth == AUTH_NONE || auth == AUTH_PARTIAL;
+}
 
 static int cmp_shared(const void *a, const void *b, void *arg)
 {

@@ -195,7 +195,7 @@ static void chart_volume(FILE *fp, struct svc_agg *sv, size_t nsv)
     }
     fputs("<p class=\"legend\"><span><i style=\"background:#5b6cc4\"></i>records</span>"
           "<span><i style=\"background:#9b59b6\"></i>bytes</span> "
-          "(services with auth none; each bar scaled to its own maximum)</p>\n",
+          "(services with auth none or partial; each bar scaled to its own maximum)</p>\n",
           fp);
     const double x0 = 170, wbar = 640;
     fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"exposed volume\">\n",
@@ -656,7 +656,7 @@ static void cards(struct report *r)
     fprintf(fp,
             "<section class=\"cards\">"
             "<div class=\"card\"><b>%zu</b><span>services found</span></div>"
-            "<div class=\"card\"><b>%zu</b><span>exposed (auth none)</span></div>"
+            "<div class=\"card\"><b>%zu</b><span>exposed (auth none or partial)</span></div>"
             "<div class=\"card\"><b class=\"s5\">%zu</b><span>critical</span></div>"
             "<div class=\"card\"><b class=\"s4\">%zu</b><span>high</span></div>"
             "<div class=\"card\"><b class=\"s3\">%zu</b><span>medium</span></div>"

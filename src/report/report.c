@@ -162,7 +162,7 @@ out:
 
 bool report_row_exposed(const struct report_row *w)
 {
-    return w->auth == AUTH_NONE;
+    return kit_auth_exposed(w->auth);
 }
 
 void report_row_count(const struct report_row *w, int64_t *records, int64_t *bytes)

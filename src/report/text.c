@@ -2,7 +2,7 @@
  * report/text.c -- the report a person reads in a terminal.
  *
  * First the summary, because that is what a reader needs before any
- * detail: how many services, how many open (auth none), how bad (by
+ * detail: how many services, how many exposed (kit_auth_exposed), how bad (by
  * severity), where (by service), how much data (the largest open volumes),
  * whose data (personal-data exposures), and what is new since the previous
  * scan of the same targets. Then the findings, critical first, in aligned
@@ -285,8 +285,8 @@ static int summary(struct report *r, struct err *e)
     fprintf(fp, "  services found       %zu\n", r->nrows);
     fmt_digits(open_records, a, sizeof a);
     fmt_bytes(open_bytes, b, sizeof b);
-    fprintf(fp, "  exposed (auth none)  %zu  (%s records, %s readable%s)\n", open, a, b,
-            r->nshared ? "; each data store once" : "");
+    fprintf(fp, "  exposed              %zu  (%s records, %s readable without credentials%s)\n",
+            open, a, b, r->nshared ? "; each data store once" : "");
     if (r->nshared)
         fprintf(fp,
                 "%23s%zu finding%s reach%s a store counted at another finding: another node of"

@@ -209,13 +209,13 @@ static int mark_shared(struct wv *v)
     if (k && shared) {
         for (size_t i = 0; i < v->n; i++) {
             const struct wv_row *w = &v->rows[i];
-            k[i] = (struct kit_store_row){
-                .instance = w->instance ? wv_str(&v->instances, w->instance) : "",
-                .exposed = w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL, /* "exposed" */
-                .via = (w->flags & WV_VIA) != 0,
-                .records = w->records,
-                .bytes = w->bytes,
-                .order = w->obs};
+            k[i] = (struct kit_store_row){.instance =
+                                              w->instance ? wv_str(&v->instances, w->instance) : "",
+                                          .exposed = kit_auth_exposed(w->auth),
+                                          .via = (w->flags & WV_VIA) != 0,
+                                          .records = w->records,
+                                          .bytes = w->bytes,
+                                          .order = w->obs};
         }
         rc = kit_mark_shared(k, v->n, shared, NULL, &marked);
         if (rc == 0)
@@ -698,13 +698,13 @@ int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web
         v->col.country[i] = w->country;
         v->prov_n[w->provider]++;
         v->prov_sev[w->provider * 6 + w->severity]++;
-        v->prov_open[w->provider] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
+        v->prov_open[w->provider] += kit_auth_exposed(w->auth);
         v->asn_n[w->asn]++;
         v->asn_sev[w->asn * 6 + w->severity]++;
-        v->asn_open[w->asn] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
+        v->asn_open[w->asn] += kit_auth_exposed(w->auth);
         v->country_n[w->country]++;
         v->country_sev[w->country * 6 + w->severity]++;
-        v->country_open[w->country] += w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL;
+        v->country_open[w->country] += kit_auth_exposed(w->auth);
         v->col.cert[i] = w->cert;
         v->col.prod[i] = w->prod;
         v->col.combo[i] = w->combo;
@@ -719,7 +719,7 @@ int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web
             v->cl_stores[w->cluster]++;
             finding_count_add(&v->cl_records[w->cluster], w->records);
         }
-        if (w->auth == AUTH_NONE || w->auth == AUTH_PARTIAL) {
+        if (kit_auth_exposed(w->auth)) {
             v->exposed++;
             if (!(w->flags & WV_SHARED)) {
                 finding_count_add(&v->exp_records, w->records);

@@ -6,6 +6,7 @@
  */
 #include "t.h"
 #include "kit/kit.h"
+#include "core/finding.h"
 
 #include <stdlib.h>
 
@@ -113,9 +114,21 @@ static void shared(void)
     CHECK(st[0] && !st[1]);
 }
 
+/* one meaning of "exposed" for the report and the dashboard: readable without credentials,
+ * all of it or some */
+static void exposed(void)
+{
+    CHECK(kit_auth_exposed(AUTH_NONE));
+    CHECK(kit_auth_exposed(AUTH_PARTIAL));
+    CHECK(!kit_auth_exposed(AUTH_REQUIRED));
+    CHECK(!kit_auth_exposed(AUTH_UNKNOWN));
+    CHECK(!kit_auth_exposed(-1) && !kit_auth_exposed(99));
+}
+
 int main(void)
 {
     escape();
     shared();
+    exposed();
     return T_END();
 }

@@ -387,7 +387,18 @@ static void test_text(struct finding *v)
     CHECK(crit && high && med && info);
     CHECK(crit < high && high < med && med < info);
     CHECK(strstr(s, "services found       4") != NULL);
-    CHECK(strstr(s, "exposed (auth none)  3") != NULL);
+    CHECK(strstr(s, "exposed              3  (") != NULL);
+    /* partial (some data open) counts as exposed, as on the dashboard; required does not */
+    enum auth_state was = v[1].auth;
+    v[1].auth = AUTH_PARTIAL;
+    char *p = render(&o, v, 4);
+    CHECK(p && strstr(p, "exposed              3  (") != NULL);
+    free(p);
+    v[1].auth = AUTH_REQUIRED;
+    p = render(&o, v, 4);
+    CHECK(p && strstr(p, "exposed              2  (") != NULL);
+    free(p);
+    v[1].auth = was;
     CHECK(strstr(s, "656,059,427") != NULL);
     CHECK(strstr(s, "[2001:db8::5]:27017") != NULL);
     CHECK(strstr(s, "Personal-data exposures") != NULL);
@@ -751,7 +762,7 @@ static void test_shared_stores(void)
 
     struct report_opts o = {.format = REPORT_TEXT};
     char *t = render(&o, s, 8);
-    CHECK(t && strstr(t, "exposed (auth none)  8  (1,074 records") != NULL);
+    CHECK(t && strstr(t, "exposed              8  (1,074 records") != NULL);
     CHECK(t && strstr(t, "each data store once") != NULL);
     CHECK(t && strstr(t, "3 findings reach a store counted at another finding") != NULL);
     /* the largest volumes list each store once, at its counted row */
