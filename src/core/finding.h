@@ -165,6 +165,8 @@ struct finding {
 
     /* filled by the store */
     time_t first_seen, last_seen;
+    int64_t first_scan; /* the scan that first saw the current open period, 0 unknown; the
+                           store's, never in the record */
 };
 
 /* Zero a finding and set the unknown markers (f owns nothing yet: finding_free() an old one). */

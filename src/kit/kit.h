@@ -70,6 +70,13 @@ const char *kit_provider_name(const char *id);
  * of it (auth none, including through an empty default account) or some of it (partial). */
 bool kit_auth_exposed(int auth);
 
+/* ---- new in a scan (shared.c) ----
+ * Is a service new in the scan group `group` (its first scan's id), which started at `start`?
+ * New: the scan that first saw the service's current open period (the store's first_scan) is
+ * of this group or later. A store written before first_scan existed has 0 there where no scan
+ * saw the period begin: then first seen at or after the start (whole seconds). */
+bool kit_new_in_scan(int64_t first_scan, int64_t first_seen, int64_t group, int64_t start);
+
 /* ---- the same data store (shared.c) ----
  * Findings that reach one data store (the same catalog instance: a cluster's nodes, a store
  * directly and through a console) count its records and bytes once, at one of them: the

@@ -15,6 +15,12 @@ bool kit_auth_exposed(int auth)
     return auth == AUTH_NONE || auth == AUTH_PARTIAL;
 }
 
+bool kit_new_in_scan(int64_t first_scan, int64_t first_seen, int64_t group, int64_t start)
+{
+    if (first_scan > 0 && group > 0) return first_scan >= group;
+    return start > 0 && first_seen >= start;
+}
+
 static int cmp_shared(const void *a, const void *b, void *arg)
 {
     const struct kit_store_row *rows = arg;

@@ -649,7 +649,9 @@ static void cards(struct report *r)
         by_sev[w->severity < 6 ? w->severity : 0]++;
         npii += w->pii[0] != 0;
         if (report_row_exposed(w)) report_row_count(w, NULL, &bytes);
-        if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
+        if (r->have_scan &&
+            kit_new_in_scan(w->first_scan, w->first_seen, r->scan.group, r->scan.start))
+            nnew++;
     }
     char b[32];
     fmt_bytes(bytes, b, sizeof b);

@@ -27,6 +27,7 @@
 #include "assess/signals.h"
 #include "core/version.h"
 #include "report/report_int.h"
+#include "kit/kit.h"
 
 #include <string.h>
 
@@ -145,7 +146,8 @@ static json_t *observables(const struct finding *f)
 static bool created(const struct report *r, const struct finding *f)
 {
     if (!f->first_seen) return true;
-    if (r->have_scan && r->scan.start) return f->first_seen >= r->scan.start;
+    if (r->have_scan && (r->scan.start || r->scan.group))
+        return kit_new_in_scan(f->first_scan, f->first_seen, r->scan.group, r->scan.start);
     return f->first_seen >= f->time;
 }
 

@@ -446,6 +446,7 @@ static int add_row(struct report *r, const struct finding *f)
     w->severity = (uint8_t)f->severity;
     w->time = f->time;
     w->first_seen = f->first_seen;
+    w->first_scan = f->first_scan;
     /* records/bytes: the probe's totals, else the per-name sums (as assess counts them) */
     w->records = f->records;
     w->bytes = f->bytes;

@@ -81,6 +81,7 @@ struct report_opts {
 /* The scan a report is about (all optional: a zeroed struct means "unknown"). */
 struct report_scan {
     int64_t id;
+    int64_t group; /* its scan group: the group's first scan's id */
     time_t start, end;
     char scope_key[65];
     char args[512];

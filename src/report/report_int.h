@@ -32,6 +32,7 @@ struct report_row {
     const char *instance;   /* finding_instance(): the data store it reaches, "" unknown */
     int64_t records, bytes; /* -1 unknown */
     time_t time, first_seen;
+    int64_t first_scan; /* the store's (finding.h), 0 unknown */
     uint16_t port;
     uint8_t auth, severity;
     bool shared;   /* its data store is counted at another row (report_mark_shared) */

@@ -144,6 +144,7 @@ int report_run(const struct report_opts *o, const char *where, int64_t scan_id, 
     struct report_scan sc;
     memset(&sc, 0, sizeof sc);
     sc.id = si.id;
+    sc.group = si.group;
     sc.start = si.start;
     sc.end = si.end;
     str_copy(sc.scope_key, si.scope_key, sizeof sc.scope_key);

@@ -15,6 +15,7 @@
  * must never be able to move the cursor or recolour the terminal.
  */
 #include "report/report_int.h"
+#include "kit/kit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,9 @@ static int summary(struct report *r, struct err *e)
         if (exposed) report_row_count(w, &open_records, &open_bytes);
         by_sev[w->severity < 6 ? w->severity : 0]++;
         if (w->pii[0]) npii++;
-        if (r->have_scan && r->scan.start && w->first_seen >= r->scan.start) nnew++;
+        if (r->have_scan &&
+            kit_new_in_scan(w->first_scan, w->first_seen, r->scan.group, r->scan.start))
+            nnew++;
         size_t k;
         for (k = 0; k < nsv; k++)
             if (!strcmp(sv[k].service, w->service)) break;

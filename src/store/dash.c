@@ -124,6 +124,7 @@ static void conv_group(struct db_stmt *st, struct store_obs_row *r)
     r->record = txt(st, 13);
     r->service_first_seen = db_col_int(st, 14);
     r->seen_at = db_col_int(st, 15);
+    r->first_scan = db_col_int(st, 16);
 }
 
 int store_group_rows(struct db *d, int64_t group, store_obs_fn fn, void *arg, struct err *e)
@@ -132,8 +133,9 @@ int store_group_rows(struct db *d, int64_t group, store_obs_fn fn, void *arg, st
     if (db_prepare(d,
                    "SELECT o.id, v.address, v.port, v.service, o.product, o.version, o.auth,"
                    " o.severity, o.records, o.bytes, o.cert, o.cluster, o.signals, o.record,"
-                   " v.first_seen, o.seen_at FROM observations o JOIN scans sc ON sc.id = o.scan"
-                   " JOIN services v ON v.id = o.service WHERE sc.scan_group = $1",
+                   " v.first_seen, o.seen_at, o.first_scan FROM observations o"
+                   " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
+                   " WHERE sc.scan_group = $1",
                    &st, e) < 0)
         return -1;
     db_stream(st); /* a million rows: not all in libpq's memory at once */

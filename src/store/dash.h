@@ -50,6 +50,8 @@ struct store_obs_row {
     int64_t records, bytes;
     const char *cert, *cluster, *signals, *record;
     int64_t service_first_seen, service_last_seen, closed_at, seen_at;
+    int64_t first_scan; /* the observation's: the scan that first saw the open period, 0 unknown
+                           (store_group_rows only) */
     int64_t group;
 };
 typedef int (*store_obs_fn)(void *arg, const struct store_obs_row *r);

@@ -165,7 +165,7 @@ struct findings_ctx {
     struct err *e;
 };
 
-/* Columns: record, first_seen, last_seen, scan. */
+/* Columns: record, first_seen, last_seen, scan, first_scan. */
 static int row_finding(void *arg, struct db_stmt *st)
 {
     struct findings_ctx *c = arg;
@@ -185,6 +185,7 @@ static int row_finding(void *arg, struct db_stmt *st)
     if (c->fn) {
         f.first_seen = (time_t)db_col_int(st, 1);
         f.last_seen = (time_t)db_col_int(st, 2);
+        f.first_scan = db_col_int(st, 4);
         rc = c->fn(c->arg, &f);
     } else {
         rc = c->hfn(c->arg, db_col_int(st, 3), &f);
@@ -200,7 +201,8 @@ int store_scan_findings(struct store *s, int64_t scan_id,
     if (store_scan_group(s, scan_id, &group, e) < 0) return -1;
     struct findings_ctx c = {.fn = fn, .arg = arg, .e = e};
     return query_stream(s,
-                        "SELECT o.record, v.first_seen, v.last_seen, o.scan FROM observations o"
+                        "SELECT o.record, v.first_seen, v.last_seen, o.scan, o.first_scan"
+                        " FROM observations o"
                         " JOIN scans sc ON sc.id = o.scan JOIN services v ON v.id = o.service"
                         " WHERE sc.scan_group = $1 ORDER BY v.address, v.port, v.transport,"
                         " v.service",
@@ -212,7 +214,8 @@ int store_scan_own_findings(struct store *s, int64_t scan_id,
 {
     struct findings_ctx c = {.fn = fn, .arg = arg, .e = e};
     return query_stream(s,
-                        "SELECT o.record, v.first_seen, v.last_seen, o.scan FROM observations o"
+                        "SELECT o.record, v.first_seen, v.last_seen, o.scan, o.first_scan"
+                        " FROM observations o"
                         " JOIN services v ON v.id = o.service WHERE o.scan = $1"
                         " ORDER BY v.address, v.port, v.transport, v.service",
                         "i", row_finding, &c, e, scan_id);

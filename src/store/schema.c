@@ -10,7 +10,8 @@
  * The model (docs/store.md):
  *   scans          one run of `ajar scan` (one shard of a group)
  *   services       an exposure: (address, port, transport, service), when it
- *                  was first and last seen and when it was found closed
+ *                  was first and last seen (first_scan: by which scan) and
+ *                  when it was found closed
  *   observations   what one scan saw of one service (unique per scan and
  *                  service, so a resumed scan never writes a row twice)
  *   certificates   by SHA-256, with their facts; service_certs: who served them
@@ -147,10 +148,27 @@
     "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';"                             \
     "ALTER TABLE users ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
 
+/*
+ * 5: the scan that first saw a service's current open period (first_scan),
+ * so "new in this scan" is a scan id, not a time: two scans of one scope in
+ * the same second told apart (first_seen has whole seconds). Set with
+ * first_seen: by the sighting that opens the period (a new service, or one
+ * found closed before). Each observation keeps the value it was written
+ * with, so a past scan's "new" stays what it was after the service closes
+ * and opens again. The services already stored take the first scan that saw
+ * them since their first_seen; observations already stored keep 0, and the
+ * readers then fall back to first_seen and the scan's start.
+ */
+#define MIGRATION_5                                                                                \
+    "ALTER TABLE services ADD COLUMN first_scan BIGINT NOT NULL DEFAULT 0;"                        \
+    "ALTER TABLE observations ADD COLUMN first_scan BIGINT NOT NULL DEFAULT 0;"                    \
+    "UPDATE services SET first_scan = COALESCE((SELECT MIN(o.scan) FROM observations o"            \
+    " WHERE o.service = services.id AND o.seen_at >= services.first_seen), 0);"
+
 static const char *const migrations_sqlite[] = {MIGRATION_1(ID_SQLITE), MIGRATION_2, MIGRATION_3,
-                                                MIGRATION_4};
+                                                MIGRATION_4, MIGRATION_5};
 static const char *const migrations_pg[] = {MIGRATION_1(ID_PG), MIGRATION_2, MIGRATION_3,
-                                            MIGRATION_4};
+                                            MIGRATION_4, MIGRATION_5};
 
 _Static_assert(sizeof migrations_sqlite == sizeof migrations_pg,
                "every migration needs both dialects");

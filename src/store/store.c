@@ -66,7 +66,7 @@ static struct seen_entry *seen_find(struct seen_map *m, uint64_t h)
 }
 
 static int seen_put(struct seen_map *m, uint64_t h, int64_t first, int64_t last, int64_t id,
-                    int closed)
+                    int64_t first_scan, int closed)
 {
     if ((m->n + 1) * 2 > m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 1024;
@@ -87,7 +87,7 @@ static int seen_put(struct seen_map *m, uint64_t h, int64_t first, int64_t last,
     while (m->v[i].h && m->v[i].h != h)
         i = (i + 1) & (m->cap - 1);
     if (!m->v[i].h) m->n++;
-    m->v[i] = (struct seen_entry){h, first, last, id, closed};
+    m->v[i] = (struct seen_entry){h, first, last, id, first_scan, closed};
     return 0;
 }
 
@@ -135,7 +135,8 @@ static void known_clear(struct known_set *k)
 /* ---- open / close ---- */
 
 static const char sql_lookup[] =
-    "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services"
+    "SELECT first_seen, last_seen, CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id, first_scan"
+    " FROM services"
     " WHERE address = $1 AND port = $2 AND transport = $3 AND service = $4";
 
 const char *store_backend(const struct store *s)
@@ -227,8 +228,8 @@ static int row_seen(void *arg, struct db_stmt *st)
     uint64_t h =
         service_hash(ip ? ip : "", (uint16_t)db_col_int(st, 1), tr ? tr : "", sv ? sv : "");
     int closed = (int)db_col_int(st, 6);
-    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), db_col_int(st, 7), closed) <
-            0 ||
+    if (seen_put(&s->seen, h, db_col_int(st, 4), db_col_int(st, 5), db_col_int(st, 7),
+                 db_col_int(st, 8), closed) < 0 ||
         (!closed &&
          reach_add(&s->reach, ip ? ip : "", (uint16_t)db_col_int(st, 1), db_col_int(st, 7)) < 0))
         return err_set(c->e, "out of memory");
@@ -254,7 +255,8 @@ static int load_seen(struct store *s, const char *scope_key, struct err *e)
     s->reach = NULL;
     if (query_stream(s,
                      "SELECT address, port, transport, service, first_seen, last_seen,"
-                     " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id FROM services WHERE id IN"
+                     " CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, id, first_scan FROM services"
+                     " WHERE id IN"
                      " (SELECT o.service FROM observations o JOIN scans sc ON sc.id = o.scan"
                      " WHERE sc.scope_key = $1)",
                      "t", row_seen, &c, e, scope_key) < 0)
@@ -388,7 +390,7 @@ int store_checkpoint(struct store *s, int64_t scan_id, uint64_t pos, struct err 
 /* Since when is this service open? From the scope's map, else from the database. */
 static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t port,
                        const char *transport, const char *service, int64_t *first, int64_t *last,
-                       int64_t *id, int *closed, bool *found, struct err *e)
+                       int64_t *id, int64_t *first_scan, int *closed, bool *found, struct err *e)
 {
     struct seen_entry *se = seen_find(&s->seen, h);
     *found = false;
@@ -397,6 +399,7 @@ static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t por
         *first = se->first;
         *last = se->last;
         *id = se->id;
+        *first_scan = se->first_scan;
         *closed = se->closed;
         return 0;
     }
@@ -412,6 +415,7 @@ static int seen_lookup(struct store *s, uint64_t h, const char *ip, uint16_t por
         *last = db_col_int(s->lookup, 1);
         *closed = (int)db_col_int(s->lookup, 2);
         *id = db_col_int(s->lookup, 3);
+        *first_scan = db_col_int(s->lookup, 4);
     }
     db_reset(s->lookup);
     return r < 0 ? -1 : 0;
@@ -430,18 +434,22 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     const char *transport = f->transport[0] ? f->transport : "tcp";
     int64_t t = f->time ? (int64_t)f->time : (int64_t)now_wall();
     uint64_t h = service_hash(f->ip, f->port, transport, service);
-    int64_t first = t, last = t, svc = 0;
+    int64_t first = t, last = t, svc = 0, fscan = 0;
     int closed = 0;
     bool found;
-    if (seen_lookup(s, h, f->ip, f->port, transport, service, &first, &last, &svc, &closed, &found,
-                    e) < 0)
+    if (seen_lookup(s, h, f->ip, f->port, transport, service, &first, &last, &svc, &fscan, &closed,
+                    &found, e) < 0)
         return -1;
-    if (!found || closed) first = t;
+    if (!found || closed) { /* this sighting opens a period */
+        first = t;
+        fscan = scan_id;
+    }
     if (first > t) first = t;
     if (last < t) last = t;
-    if (seen_put(&s->seen, h, first, last, svc, 0) < 0) return err_set(e, "out of memory");
+    if (seen_put(&s->seen, h, first, last, svc, fscan, 0) < 0) return err_set(e, "out of memory");
     f->first_seen = (time_t)first;
     f->last_seen = (time_t)last;
+    f->first_scan = fscan;
 
     /* the record's JSON, written straight into a reused buffer (no jansson tree) */
     struct finding_json_spans sp;
@@ -477,6 +485,7 @@ int store_put(struct store *s, int64_t scan_id, struct finding *f, struct err *e
     it->severity = f->severity;
     it->t = t;
     it->first_seen = first;
+    it->first_scan = fscan;
     it->records = f->records;
     it->bytes = f->bytes;
     str_copy(it->cluster, f->cluster, sizeof it->cluster);

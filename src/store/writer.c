@@ -30,6 +30,8 @@ void writer_item_free(struct item *it)
     "  ELSE services.first_seen END,"                                                              \
     " last_seen = CASE WHEN excluded.last_seen > services.last_seen THEN excluded.last_seen"       \
     "  ELSE services.last_seen END,"                                                               \
+    " first_scan = CASE WHEN services.closed_at IS NOT NULL OR services.first_scan = 0"            \
+    "  THEN excluded.first_scan ELSE services.first_scan END,"                                     \
     " closed_at = NULL"
 
 #define OBS_UPSERT_TAIL                                                                            \
@@ -37,7 +39,7 @@ void writer_item_free(struct item *it)
     " product = excluded.product, version = excluded.version, auth = excluded.auth,"               \
     " severity = excluded.severity, records = excluded.records, bytes = excluded.bytes,"           \
     " cert = excluded.cert, cluster = excluded.cluster, record = excluded.record,"                 \
-    " signals = excluded.signals"
+    " signals = excluded.signals, first_scan = excluded.first_scan"
 
 /*
  * SQLite: the service row without RETURNING (which costs SQLite an
@@ -50,15 +52,18 @@ void writer_item_free(struct item *it)
 #define SVC_SET                                                                                    \
     " SET first_seen = CASE WHEN closed_at IS NOT NULL THEN $5 WHEN $5 < first_seen THEN $5"       \
     "  ELSE first_seen END,"                                                                       \
-    " last_seen = CASE WHEN $6 > last_seen THEN $6 ELSE last_seen END, closed_at = NULL"
+    " last_seen = CASE WHEN $6 > last_seen THEN $6 ELSE last_seen END,"                            \
+    " first_scan = CASE WHEN closed_at IS NOT NULL OR first_scan = 0 THEN $7 ELSE first_scan END," \
+    " closed_at = NULL"
 
 #define SVC_IDENTITY " address = $1 AND port = $2 AND transport = $3 AND service = $4"
 
 static const char sql_svc_insert[] =
-    "INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (address, port, transport, service) DO NOTHING";
+    "INSERT INTO services (address, port, transport, service, first_seen, last_seen, first_scan)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (address, port, transport, service) DO "
+    "NOTHING";
 
-static const char sql_svc_update_id[] = "UPDATE services" SVC_SET " WHERE id = $7 AND" SVC_IDENTITY;
+static const char sql_svc_update_id[] = "UPDATE services" SVC_SET " WHERE id = $8 AND" SVC_IDENTITY;
 
 static const char sql_svc_update[] = "UPDATE services" SVC_SET " WHERE" SVC_IDENTITY;
 
@@ -66,17 +71,18 @@ static const char sql_svc_id[] = "SELECT id FROM services WHERE" SVC_IDENTITY;
 
 static const char sql_obs_upsert[] =
     "INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
-    " records, bytes, cert, cluster, record, signals)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" OBS_UPSERT_TAIL;
+    " records, bytes, cert, cluster, record, signals, first_scan)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)" OBS_UPSERT_TAIL;
 
 /* PostgreSQL: both in one round trip */
 static const char sql_put_pg[] =
-    "WITH s AS (INSERT INTO services (address, port, transport, service, first_seen, last_seen)"
-    " VALUES ($1, $2, $3, $4, $5, $6)" SVC_UPSERT_TAIL " RETURNING id)"
+    "WITH s AS (INSERT INTO services (address, port, transport, service, first_seen, last_seen,"
+    " first_scan) VALUES ($1, $2, $3, $4, $5, $6, $19::bigint)" SVC_UPSERT_TAIL " RETURNING id)"
     " INSERT INTO observations (scan, service, seen_at, product, version, auth, severity,"
-    " records, bytes, cert, cluster, record, signals)"
+    " records, bytes, cert, cluster, record, signals, first_scan)"
     " SELECT $7::bigint, s.id, $8::bigint, $9::text, $10::text, $11::text, $12::text,"
-    " $13::bigint, $14::bigint, $15::text, $16::text, $17::text, $18::text FROM s" OBS_UPSERT_TAIL;
+    " $13::bigint, $14::bigint, $15::text, $16::text, $17::text, $18::text, $19::bigint FROM "
+    "s" OBS_UPSERT_TAIL;
 
 static const char sql_cert_upsert[] =
     "INSERT INTO certificates (sha256, subject_cn, issuer_cn, not_before, not_after, self_signed,"
@@ -180,6 +186,7 @@ static void bind_obs(struct db_stmt *st, int b, const struct item *it)
     bind_opt_text(st, b + 8, it->cluster);
     db_bind_text(st, b + 9, it->record);
     db_bind_text(st, b + 10, it->signals);
+    db_bind_int(st, b + 11, it->first_scan);
 }
 
 static void bind_svc(struct db_stmt *st, const struct item *it)
@@ -198,7 +205,8 @@ static int apply_service_sqlite(struct store *s, const struct item *it, int64_t 
     struct writer_stmts *w = &s->ws;
     if (it->svc) {
         bind_svc(w->svc_upd_id, it);
-        db_bind_int(w->svc_upd_id, 7, it->svc);
+        db_bind_int(w->svc_upd_id, 7, it->first_scan);
+        db_bind_int(w->svc_upd_id, 8, it->svc);
         if (db_send(w->svc_upd_id, e) < 0) return -1;
         if (db_changes(s->w) == 1) {
             *id = it->svc;
@@ -206,12 +214,14 @@ static int apply_service_sqlite(struct store *s, const struct item *it, int64_t 
         }
     }
     bind_svc(w->svc_ins, it);
+    db_bind_int(w->svc_ins, 7, it->first_scan);
     if (db_send(w->svc_ins, e) < 0) return -1;
     if (db_changes(s->w) == 1) {
         *id = db_last_insert_id(s->w);
         return 0;
     }
     bind_svc(w->svc_upd, it);
+    db_bind_int(w->svc_upd, 7, it->first_scan);
     if (db_send(w->svc_upd, e) < 0) return -1;
     db_bind_text(w->svc_id, 1, it->ip);
     db_bind_int(w->svc_id, 2, it->port);

@@ -41,6 +41,7 @@ struct item {
     enum auth_state auth;
     enum severity severity;
     int64_t t, first_seen;
+    int64_t first_scan; /* the scan that first saw the service's open period (0 unknown) */
     int64_t records, bytes;
     char cluster[24];
     struct cert_item *cert;
@@ -53,7 +54,8 @@ struct item {
 struct seen_entry {
     uint64_t h; /* 0 = empty */
     int64_t first, last;
-    int64_t id; /* the service's row, 0 when not known yet */
+    int64_t id;         /* the service's row, 0 when not known yet */
+    int64_t first_scan; /* the scan that first saw the open period, 0 unknown */
     int closed;
 };
 

@@ -566,6 +566,7 @@ static int build_row(void *arg, const struct store_obs_row *r)
     time_t fs = record_first_seen(rec, rl);
     w->first_seen = fs ? fs : r->service_first_seen;
     w->last_seen = r->seen_at;
+    w->first_scan = r->first_scan;
     if (w->service == UINT32_MAX || w->prodver == UINT32_MAX || w->cert == UINT32_MAX ||
         w->cluster == UINT32_MAX || w->owner == UINT32_MAX)
         return c->oom = 1;
@@ -683,7 +684,7 @@ int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web
         goto oom;
     for (size_t i = 0; i < v->n; i++) {
         struct wv_row *w = &v->rows[i];
-        if (w->first_seen >= v->start) {
+        if (kit_new_in_scan(w->first_scan, w->first_seen, group, v->start)) {
             w->flags |= WV_NEW;
             v->newcount++;
         }

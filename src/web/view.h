@@ -50,7 +50,8 @@ struct wv_row {
     int64_t obs;            /* observations.id */
     int64_t records, bytes; /* -1 unknown */
     int64_t first_seen, last_seen;
-    uint64_t sigs; /* bit i: signal id i of the view */
+    int64_t first_scan; /* the store's (dash.h), 0 unknown */
+    uint64_t sigs;      /* bit i: signal id i of the view */
     const char *ip;
     uint32_t ipv4;                                   /* numeric, for ordering */
     uint32_t service, prodver, cluster, cert, owner; /* interned ids; 0 = none */

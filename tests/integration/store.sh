@@ -66,7 +66,7 @@ for DB in "$T_TMP/two.db" "$PG_URL"; do
         "$(q "$DB" 'SELECT COUNT(*) FROM services v, scans s WHERE v.closed_at = s.start_time AND s.id = (SELECT MAX(id) FROM scans)')" 1
     check_eq "$name: observations per scan" \
         "$(q "$DB" 'SELECT COUNT(*) FROM observations GROUP BY scan ORDER BY scan' | tr '\n' ' ')" "3 3 "
-    check_eq "$name: schema_version" "$(q "$DB" 'SELECT MAX(version) FROM schema_version')" 4
+    check_eq "$name: schema_version" "$(q "$DB" 'SELECT MAX(version) FROM schema_version')" 5
     if have_cmd diff; then
         "$AJAR" diff --db "$DB" --json >"$T_TMP/diff.json"
         check_eq "$name: diff exit status" "$?" 0
@@ -95,6 +95,20 @@ for DB in "$T_TMP/two.db" "$PG_URL"; do
     else
         echo "note: 'ajar history' is not in the command table yet: history checks skipped"
     fi
+    # scan 3 at once, often in scan 2's second: "new" is by scan (services.first_scan), not by
+    # time, so nothing of scan 3 is new and scan 2 keeps its one new service
+    start_listeners "$T_TMP/c4" $A:6379 $C:27017 $C:6379 || { bad "listeners"; continue; }
+    lp=${T_PIDS[-1]}
+    scan "$DB"
+    check_eq "$name: scan 3 exit status" "$?" 0
+    kill "$lp"; wait "$lp" 2>/dev/null
+    "$AJAR" report --db "$DB" >"$T_TMP/r3.txt" 2>/dev/null
+    check "$name: scan 3 has nothing new" grep -qE '^  new since previous +0 ' "$T_TMP/r3.txt"
+    "$AJAR" report --db "$DB" --scan 2 >"$T_TMP/r2.txt" 2>/dev/null
+    check "$name: scan 2 keeps its one new service" grep -qE '^  new since previous +1 ' "$T_TMP/r2.txt"
+    check_eq "$name: first_scan per service" \
+        "$(q "$DB" "SELECT address || ':' || port || '=' || first_scan FROM services WHERE closed_at IS NULL ORDER BY address, port" | tr '\n' ' ')" \
+        "$A:6379=1 $C:6379=2 $C:27017=1 "
 done
 
 # ---- four scanners, one PostgreSQL store ----

@@ -14,6 +14,7 @@
 #include "store/db.h"
 #include "store/db_impl.h"
 #include "store/store.h"
+#include "kit/kit.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -91,6 +92,7 @@ struct collect {
     int n;
     char keys[64][80];
     time_t first[64], last[64];
+    int64_t first_scan[64];
 };
 
 static int collect_fn(void *arg, const struct finding *f)
@@ -100,6 +102,7 @@ static int collect_fn(void *arg, const struct finding *f)
         str_fmt(c->keys[c->n], sizeof c->keys[0], "%s:%u/%s", f->ip, f->port, f->service);
         c->first[c->n] = f->first_seen;
         c->last[c->n] = f->last_seen;
+        c->first_scan[c->n] = f->first_scan;
     }
     c->n++;
     return 0;
@@ -786,6 +789,119 @@ static void test_covered_part(void)
     store_close(s);
 }
 
+/* Is key new in scan id (kit_new_in_scan, as the report and the dashboard ask)? -1: not found */
+static int new_in(struct store *s, int64_t id, const char *key)
+{
+    struct err e = {{0}};
+    struct collect c = {0};
+    struct scan_info si;
+    CHECK(store_scan_get(s, id, &si, &e) == 0);
+    CHECK(store_scan_findings(s, id, collect_fn, &c, &e) == 0);
+    int k = find_key(&c, key);
+    if (k < 0) return -1;
+    return kit_new_in_scan(c.first_scan[k], c.first[k], si.group, si.start);
+}
+
+/*
+ * "New in this scan" is the scan that first saw the open period (first_scan), not a time: two
+ * scans of one scope in the same second, a service that closes and opens again, and a store
+ * migrated from before first_scan.
+ */
+static void test_first_scan(void)
+{
+    struct store *s = NULL;
+    struct err e = {{0}};
+    const char *w = fresh();
+    CHECK_MSG(store_open(&s, w, &e) == 0, "%s", e.msg);
+    if (!s) return;
+    int64_t id1, id2, id3, id4;
+    uint64_t pos;
+    struct scan_meta m = meta("scopeN", 5000);
+    CHECK(store_scan_begin(s, &m, &id1, &pos, &e) == 0);
+    struct finding f;
+    put(s, id1, "127.0.0.5", 6379, "redis", 5000, &f);
+    CHECK_INT(f.first_scan, id1);
+    finding_free(&f);
+    CHECK(store_checkpoint(s, id1, 10, &e) == 0);
+    CHECK(store_scan_end(s, id1, &e) == 0);
+    /* scan 2 in the same second: the redis is not new, the mongodb is */
+    m = meta("scopeN", 5000);
+    CHECK(store_scan_begin(s, &m, &id2, &pos, &e) == 0);
+    put(s, id2, "127.0.0.5", 6379, "redis", 5000, &f);
+    CHECK_INT(f.first_scan, id1);
+    CHECK_INT(f.first_seen, 5000); /* the time alone cannot tell: first seen at scan 2's start */
+    finding_free(&f);
+    put(s, id2, "127.0.0.6", 27017, "mongodb", 5000, NULL);
+    CHECK(store_checkpoint(s, id2, 10, &e) == 0);
+    CHECK(store_scan_end(s, id2, &e) == 0);
+    CHECK_INT(new_in(s, id2, "127.0.0.5:6379/redis"), 0);
+    CHECK_INT(new_in(s, id2, "127.0.0.6:27017/mongodb"), 1);
+    CHECK_INT(new_in(s, id1, "127.0.0.5:6379/redis"), 1);
+    /* scan 3 finds the redis closed, scan 4 sees it again: a new period, new in scan 4 */
+    m = meta("scopeN", 6000);
+    CHECK(store_scan_begin(s, &m, &id3, &pos, &e) == 0);
+    put(s, id3, "127.0.0.6", 27017, "mongodb", 6000, NULL);
+    CHECK(store_checkpoint(s, id3, 10, &e) == 0);
+    CHECK(store_scan_end(s, id3, &e) == 0);
+    m = meta("scopeN", 7000);
+    CHECK(store_scan_begin(s, &m, &id4, &pos, &e) == 0);
+    put(s, id4, "127.0.0.5", 6379, "redis", 7000, &f);
+    CHECK_INT(f.first_scan, id4);
+    finding_free(&f);
+    put(s, id4, "127.0.0.6", 27017, "mongodb", 7000, NULL);
+    CHECK(store_checkpoint(s, id4, 10, &e) == 0);
+    CHECK(store_scan_end(s, id4, &e) == 0);
+    CHECK_INT(new_in(s, id4, "127.0.0.5:6379/redis"), 1);
+    CHECK_INT(new_in(s, id4, "127.0.0.6:27017/mongodb"), 0);
+    CHECK_INT(new_in(s, id3, "127.0.0.6:27017/mongodb"), 0);
+    /* a past scan keeps what it was: scan 1's redis stays new in scan 1, not in scan 2 */
+    CHECK_INT(new_in(s, id1, "127.0.0.5:6379/redis"), 1);
+    CHECK_INT(new_in(s, id2, "127.0.0.5:6379/redis"), 0);
+    store_close(s);
+
+    /* a store from before first_scan (migration 5 undone): the services get the scan that first
+     * saw them since their first_seen; the observations keep 0 and fall back to the time */
+    struct db *d = NULL;
+    CHECK_MSG(db_open(&d, w, &e) == 0, "%s", e.msg);
+    if (!d) return;
+    CHECK_MSG(db_exec(d,
+                      "ALTER TABLE services DROP COLUMN first_scan;"
+                      "ALTER TABLE observations DROP COLUMN first_scan;"
+                      "DELETE FROM schema_version WHERE version = 5",
+                      &e) == 0,
+              "%s", e.msg);
+    db_close(d);
+    CHECK_MSG(store_open(&s, w, &e) == 0, "%s", e.msg);
+    if (!s) return;
+    d = NULL;
+    CHECK(db_open(&d, w, &e) == 0);
+    int64_t fs = -1, fo = -1;
+    if (d) {
+        CHECK(db_query(d, "SELECT first_scan FROM services WHERE address = $1 AND port = 6379", "t",
+                       row_count, &fs, &e, "127.0.0.5") == 0);
+        CHECK(db_query(d, "SELECT MAX(first_scan) FROM observations", "", row_count, &fo, &e) == 0);
+        db_close(d);
+    }
+    CHECK_INT(fs, id4); /* the open period began at scan 4 (first_seen 7000) */
+    CHECK_INT(fo, 0);
+    /* the fallback: the time rule, as before */
+    CHECK_INT(new_in(s, id4, "127.0.0.5:6379/redis"), 1);
+    CHECK_INT(new_in(s, id4, "127.0.0.6:27017/mongodb"), 0);
+    /* and the next scan writes it again */
+    int64_t id5;
+    m = meta("scopeN", 8000);
+    CHECK(store_scan_begin(s, &m, &id5, &pos, &e) == 0);
+    put(s, id5, "127.0.0.5", 6379, "redis", 8000, &f);
+    CHECK_INT(f.first_scan, id4);
+    finding_free(&f);
+    put(s, id5, "127.0.0.7", 11211, "memcached", 8000, NULL);
+    CHECK(store_checkpoint(s, id5, 10, &e) == 0);
+    CHECK(store_scan_end(s, id5, &e) == 0);
+    CHECK_INT(new_in(s, id5, "127.0.0.5:6379/redis"), 0);
+    CHECK_INT(new_in(s, id5, "127.0.0.7:11211/memcached"), 1);
+    store_close(s);
+}
+
 static void suite(void)
 {
     case_no = 0;
@@ -796,6 +912,7 @@ static void suite(void)
     test_timed_commit();
     test_shards();
     test_covered_part();
+    test_first_scan();
     test_writer_error();
     test_pg_statements();
 }
