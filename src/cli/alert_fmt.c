@@ -29,6 +29,7 @@
  */
 #include "cli/alert.h"
 #include "core/units.h"
+#include "kit/kit.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -82,20 +83,18 @@ static int append_mapped(struct buf *b, const char *s, const char *from, const c
 
 int alert_slack_text(struct buf *b, const char *s)
 {
-    static const char *const to[] = {"&amp;", "&lt;", "&gt;"};
     char *c = sane(s);
-    int rc = c ? append_mapped(b, c, "&<>", to) : -1;
+    int rc = c ? kit_slack(b, c, false) : -1;
     free(c);
     return rc;
 }
 
 int alert_slack_code(struct buf *b, const char *s)
 {
-    static const char *const to[] = {"&amp;", "&lt;", "&gt;", "'"};
     if (!s[0]) return buf_append(b, "-", 1);
     char *c = sane(s);
     int rc = c ? buf_append(b, "`", 1) : -1;
-    if (rc == 0) rc = append_mapped(b, c, "&<>`", to);
+    if (rc == 0) rc = kit_slack(b, c, true);
     if (rc == 0) rc = buf_append(b, "`", 1);
     free(c);
     return rc;

@@ -1,6 +1,7 @@
 /*
- * kit/escape.c -- escaping for HTML and URLs (see kit.h): the one place
- * the report and the dashboard take their entities from.
+ * kit/escape.c -- escaping for HTML, URLs and Slack's mrkdwn (see kit.h):
+ * the one place the report, the dashboard and the alerts take their entities
+ * from.
  */
 #include "kit/kit.h"
 
@@ -80,5 +81,21 @@ void kit_url(struct buf *b, const char *s)
             buf_append(b, s, 1);
         else
             buf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+}
+
+int kit_slack(struct buf *b, const char *s, bool code)
+{
+    for (const char *p = s ? s : "", *run = p;; p++) {
+        const char *rep = *p == '&'           ? KIT_AMP
+                          : *p == '<'         ? "&lt;"
+                          : *p == '>'         ? "&gt;"
+                          : code && *p == '`' ? "'"
+                                              : NULL;
+        if (!rep && *p) continue;
+        if (buf_append(b, run, (size_t)(p - run)) < 0) return -1;
+        if (!*p) return 0;
+        if (buf_append(b, rep, strlen(rep)) < 0) return -1;
+        run = p + 1;
     }
 }

@@ -40,6 +40,10 @@ static inline void kit_html(struct buf *b, const char *s)
 void kit_html_fp(FILE *fp, const char *s, size_t max);
 /* s as a URL query value: unreserved bytes as they are, the rest %XX. */
 void kit_url(struct buf *b, const char *s);
+/* s in a Slack mrkdwn text (the alerts' chat messages): & < > as the entities, the only ones Slack
+ * reads, so no link, mention or <!channel> forms; with code (inside `inline code`) '`' becomes
+ * '\'' too. s is already sanitized (no control byte). 0, or -1 out of memory. */
+int kit_slack(struct buf *b, const char *s, bool code);
 
 /* ---- owners (owners.c): CIDR -> owner name, longest prefix wins ---- */
 

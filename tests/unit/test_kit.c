@@ -125,10 +125,29 @@ static void exposed(void)
     CHECK(!kit_auth_exposed(-1) && !kit_auth_exposed(99));
 }
 
+/* Slack's three entities, nothing else; '`' only inside code */
+static void slack(void)
+{
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    CHECK_INT(kit_slack(&b, "a & <b> `c` <!channel> &amp;", false), 0);
+    CHECK_STR((const char *)b.data, "a &amp; &lt;b&gt; `c` &lt;!channel&gt; &amp;amp;");
+    buf_reset(&b);
+    CHECK_INT(kit_slack(&b, "`x`&\"'", true), 0);
+    CHECK_STR((const char *)b.data, "'x'&amp;\"'");
+    buf_reset(&b);
+    CHECK_INT(kit_slack(&b, "", true), 0);
+    CHECK_INT(b.len, 0);
+    CHECK_INT(kit_slack(&b, NULL, false), 0);
+    CHECK_INT(b.len, 0);
+    buf_free(&b);
+}
+
 int main(void)
 {
     escape();
     shared();
     exposed();
+    slack();
     return T_END();
 }
