@@ -700,8 +700,8 @@ static void scoped_cluster_times(const struct wv *v, uint32_t cid, time_t *fs, t
 }
 
 /* GET /clusters: the clusters of two or more members, aggregated from the view in one pass
- * (members, highest severity, spread over networks) and listed a page at a time. About 130
- * lines: the aggregate and its table share one array of per-cluster sums. */
+ * (members, highest severity, spread over networks) and listed a page at a time. Long: about
+ * 130 lines, as the aggregate and its table share one array of per-cluster sums. */
 int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t page = 1;
