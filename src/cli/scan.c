@@ -659,9 +659,10 @@ static void scan_run_free(struct scan_run *s)
 }
 
 /*
- * `ajar scan`, stage by stage; a stage that stops the scan has said why. Nothing is sent before
- * scan_walk, and the store's scan begins in scan_begin (before it, only --resume reads the
- * store), so a scan refused earlier leaves none behind.
+ * `ajar scan`, stage by stage; a stage that stops the scan has said why (all but scan_options'
+ * exit 1 when memory runs out encoding the arguments, silent as it always was). Nothing goes to
+ * the targets before scan_walk, and the store's scan begins in scan_begin (before it, only
+ * --resume reads the store), so a scan refused before that leaves none behind.
  */
 int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
 {
