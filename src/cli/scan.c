@@ -402,225 +402,286 @@ static int resume_find(struct scan_args *a, const char *scope_key, const struct 
     return 0;
 }
 
-int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
+/* One `ajar scan` from its options to its end: what the stages share and scan_main frees. */
+struct scan_run {
+    const struct scan_hooks *hooks; /* the store's side; NULL with none */
+    struct scan_args a;             /* the options, a bare --resume's stored ones beneath */
+    struct scan_args then;          /* a resumed scan's stored options as they were */
+    struct scan_resume ri;          /* the scan resumed (ri.id 0: none) */
+    char *argv_json;                /* the arguments as typed, for the store */
+    struct target_set *ts;          /* the targets and ports */
+    struct target_iter it;          /* the walk over them */
+    FILE *trace, *fp;               /* --trace; -o FILE (NULL: stdout) */
+    struct rdns_hold *rh;           /* --rdns */
+    struct out_ctx oc;              /* where the findings go */
+    struct err e;                   /* the failure a stage says */
+};
+
+/* Say msg; the status of a failure of what the user gave: usage (2) unless memory ran out (1). */
+static int input_failed(const char *msg)
 {
-    struct scan_args a, then;
-    struct scan_resume ri;
-    memset(&then, 0, sizeof then);
-    memset(&ri, 0, sizeof ri);
-    FILE *trace = NULL, *fp = NULL;
-    struct target_set *ts = NULL;
-    struct scan_cfg *cfg = &a.cfg;
-    char *argv_json = NULL;
-    struct err e = {{0}};
-    struct rdns_hold *rh = NULL;
-    struct out_ctx oc;
-    memset(&oc, 0, sizeof oc);
-    int rc = scan_args_parse(argc, argv, &a);
-    if (rc) {
-        rc = rc < 0 ? EXIT_OK : rc;
-        goto out;
+    fprintf(stderr, "ajar scan: %s\n", msg);
+    return strstr(msg, "out of memory") ? EXIT_RUNTIME : EXIT_USAGE;
+}
+
+/*
+ * The options the scan will run with: the arguments kept as typed (the store keeps them; a
+ * resumed scan keeps its own), a --resume by ID or without targets found and its stored
+ * arguments merged beneath, the combinations checked. 0, or an exit status.
+ */
+static int scan_options(struct scan_run *s, int argc, char **argv)
+{
+    struct scan_args *a = &s->a;
+    if (!(s->argv_json = scan_args_json(argc, argv))) return EXIT_RUNTIME;
+    if (a->cfg.resume && (a->specs.n == 0 && a->infiles.n == 0 ? 1 : a->cfg.resume_id != 0)) {
+        int r = resume_find(a, NULL, s->hooks, &s->ri, &s->then);
+        if (r) return r;
     }
-    /* the stored arguments are the user's as typed (a resumed scan keeps its own) */
-    if (!(argv_json = scan_args_json(argc, argv))) {
-        rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (a.cfg.resume && (a.specs.n == 0 && a.infiles.n == 0 ? 1 : a.cfg.resume_id != 0)) {
-        int r = resume_find(&a, NULL, hooks, &ri, &then);
-        if (r) {
-            rc = r;
-            goto out;
-        }
-    }
-    if ((rc = scan_args_check(&a)) != 0) goto out;
-    rc = EXIT_USAGE;
-    if (a.cfg.resume && scan_args_check_syn(&a) != 0) goto out; /* the merged options */
-    if (a.specs.n == 0 && a.infiles.n == 0) {
+    int rc = scan_args_check(a);
+    if (rc) return rc;
+    if (a->cfg.resume && scan_args_check_syn(a) != 0) return EXIT_USAGE; /* the merged options */
+    if (a->specs.n == 0 && a->infiles.n == 0) {
         fprintf(stderr, "ajar scan: no targets (give addresses, ranges, names or -iL FILE)\n");
-        goto out;
+        return EXIT_USAGE;
     }
-    /* the catalogue is complete before anything reads it (-p names, the default ports) */
-    /* a bad file is a usage error (2), memory running out a runtime failure (1) */
-    if (cli_signatures_error()) {
-        fprintf(stderr, "ajar scan: %s\n", cli_signatures_error());
-        if (strstr(cli_signatures_error(), "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    for (size_t i = 0; i < a.sigdirs.n; i++) {
-        if (signature_load_dir(a.sigdirs.v[i], NULL, &e) < 0) {
-            fprintf(stderr, "ajar scan: %s\n", e.msg);
-            if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-            goto out;
-        }
-    }
-    if (a.lifecycle_path && lifecycle_load_file(a.lifecycle_path, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    /* attribution files: read and checked whole before anything is sent */
-    struct attr_opts ao = {a.asn_db, a.geo_db, a.cloud_ranges.v, a.cloud_ranges.n};
-    if (attr_open(&ao, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (a.nshards > 1 && !a.have_seed) {
+    return 0;
+}
+
+/*
+ * The files read and checked whole before anything is sent: the signature catalogue (complete
+ * before anything reads it: -p names, the default ports), --signatures directories,
+ * --lifecycle, the attribution files. 0, or an exit status.
+ */
+static int scan_load_files(struct scan_run *s)
+{
+    struct scan_args *a = &s->a;
+    if (cli_signatures_error()) return input_failed(cli_signatures_error());
+    for (size_t i = 0; i < a->sigdirs.n; i++)
+        if (signature_load_dir(a->sigdirs.v[i], NULL, &s->e) < 0) return input_failed(s->e.msg);
+    if (a->lifecycle_path && lifecycle_load_file(a->lifecycle_path, &s->e) < 0)
+        return input_failed(s->e.msg);
+    /* --asn-db, --geo-db, --cloud-ranges */
+    struct attr_opts ao = {a->asn_db, a->geo_db, a->cloud_ranges.v, a->cloud_ranges.n};
+    if (attr_open(&ao, &s->e) < 0) return input_failed(s->e.msg);
+    return 0;
+}
+
+/*
+ * The target set and the scan's identity in the configuration (seed, shard, scope key, command
+ * line). A --resume with targets and no ID finds its scan by scope here; any resume is checked
+ * against the scan it continues. 0, or an exit status.
+ */
+static int scan_targets(struct scan_run *s, int argc, char **argv)
+{
+    struct scan_args *a = &s->a;
+    struct scan_cfg *cfg = &a->cfg;
+    if (a->nshards > 1 && !a->have_seed) {
         fprintf(stderr, "ajar scan: --shard needs --seed (every shard must walk the same order)\n");
-        goto out;
+        return EXIT_USAGE;
     }
-    log_level = a.quiet ? 0 : 1 + a.verbose;
-    if (target_set_new(&ts, a.specs.v, a.specs.n, &a.to, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        /* a bad target is a usage error; memory running out is not */
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    uint64_t seed = a.seed;
-    if (!a.have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
+    log_level = a->quiet ? 0 : 1 + a->verbose;
+    if (target_set_new(&s->ts, a->specs.v, a->specs.n, &a->to, &s->e) < 0)
+        return input_failed(s->e.msg);
+    uint64_t seed = a->seed;
+    if (!a->have_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
         seed = (uint64_t)now_ms() ^ (uint64_t)getpid();
-    cfg->ts = ts;
+    cfg->ts = s->ts;
     cfg->seed = seed;
-    cfg->seed_given = a.have_seed;
-    cfg->shard = (uint32_t)a.shard;
-    cfg->nshards = (uint32_t)a.nshards;
-    cfg->discovery_only = a.eo.discovery_only;
-    cfg->argv_json = argv_json;
-    scope_key(cfg, a.specs.v, a.specs.n, &a.to);
+    cfg->seed_given = a->have_seed;
+    cfg->shard = (uint32_t)a->shard;
+    cfg->nshards = (uint32_t)a->nshards;
+    cfg->discovery_only = a->eo.discovery_only;
+    cfg->argv_json = s->argv_json;
+    scope_key(cfg, a->specs.v, a->specs.n, &a->to);
     command_line(cfg, argc, argv);
-    if (cfg->resume && !ri.id) {
-        int r = resume_find(&a, cfg->scope_key, hooks, &ri, &then);
-        if (r) {
-            rc = r;
-            goto out;
-        }
-        cfg->seed = a.seed;
+    if (cfg->resume && !s->ri.id) {
+        int r = resume_find(a, cfg->scope_key, s->hooks, &s->ri, &s->then);
+        if (r) return r;
+        cfg->seed = a->seed;
     }
-    if (ri.id && (rc = resume_check(&a, cfg->scope_key, &ri, &then)) != 0) goto out;
-    rc = EXIT_USAGE;
-    struct target_iter it;
-    /* the walk's length does not depend on the seed: known before the store is asked */
-    if (target_iter_init(&it, ts, 1, cfg->shard, cfg->nshards, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    cfg->walk_total = target_iter_steps(&it);
+    return s->ri.id ? resume_check(a, cfg->scope_key, &s->ri, &s->then) : 0;
+}
+
+/*
+ * The walk and the store's scan, in this order: the walk's length (it does not depend on the
+ * seed) before the store is asked; the --rdns resolver before the store's scan begins (a failure
+ * leaves no scan behind); the store's begin, which may settle the seed and a checkpoint; the
+ * walk with that seed, from that checkpoint. 0, or an exit status.
+ */
+static int scan_begin(struct scan_run *s)
+{
+    struct scan_cfg *cfg = &s->a.cfg;
     uint64_t resume_pos = 0;
-    /* --rdns: the resolver before the store's scan begins (a failure leaves no scan behind) */
-    if (a.rdns_on && rdns_hold_open(&rh, &a.rdns, out_finding, out_checkpoint, &oc, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        rc = EXIT_RUNTIME;
-        goto out;
+    if (target_iter_init(&s->it, s->ts, 1, cfg->shard, cfg->nshards, &s->e) < 0)
+        return input_failed(s->e.msg);
+    cfg->walk_total = target_iter_steps(&s->it);
+    if (s->a.rdns_on &&
+        rdns_hold_open(&s->rh, &s->a.rdns, out_finding, out_checkpoint, &s->oc, &s->e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", s->e.msg);
+        return EXIT_RUNTIME;
     }
-    if (hooks && hooks->begin) {
-        if (hooks->begin(hooks->arg, cfg, &resume_pos, &e) < 0) {
-            fprintf(stderr, "ajar scan: %s\n", e.msg);
-            rc = EXIT_RUNTIME;
-            goto out;
-        }
+    if (s->hooks && s->hooks->begin &&
+        s->hooks->begin(s->hooks->arg, cfg, &resume_pos, &s->e) < 0) {
+        fprintf(stderr, "ajar scan: %s\n", s->e.msg);
+        return EXIT_RUNTIME;
     }
-    seed = cfg->seed;
-    if (target_iter_init(&it, ts, seed, cfg->shard, cfg->nshards, &e) < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        if (strstr(e.msg, "out of memory")) rc = EXIT_RUNTIME;
-        goto out;
-    }
-    if (resume_pos && target_iter_seek(&it, resume_pos) < 0) {
+    if (target_iter_init(&s->it, s->ts, cfg->seed, cfg->shard, cfg->nshards, &s->e) < 0)
+        return input_failed(s->e.msg);
+    if (resume_pos && target_iter_seek(&s->it, resume_pos) < 0) {
         fprintf(stderr, "ajar scan: checkpoint %llu is past the end of the shard\n",
                 (unsigned long long)resume_pos);
-        rc = EXIT_RUNTIME;
-        goto out;
+        return EXIT_RUNTIME;
     }
-    rc = EXIT_RUNTIME;
-    if (a.trace_path) {
-        trace = fopen_private(a.trace_path);
-        if (!trace) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.trace_path, strerror(errno));
-            goto out;
+    return 0;
+}
+
+/* --trace FILE and -o FILE (not "-"), created 0600 (fopen_private). 0, or EXIT_RUNTIME. */
+static int scan_open_outputs(struct scan_run *s)
+{
+    struct scan_args *a = &s->a;
+    if (a->trace_path) {
+        s->trace = fopen_private(a->trace_path);
+        if (!s->trace) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a->trace_path, strerror(errno));
+            return EXIT_RUNTIME;
         }
-        a.eo.trace = trace;
+        a->eo.trace = s->trace;
     }
-    bool to_file = a.out_path && strcmp(a.out_path, "-") != 0;
-    if (to_file) {
-        fp = fopen_private(a.out_path);
-        if (!fp) {
-            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a.out_path, strerror(errno));
-            goto out;
+    if (a->out_path && strcmp(a->out_path, "-") != 0) {
+        s->fp = fopen_private(a->out_path);
+        if (!s->fp) {
+            fprintf(stderr, "ajar scan: cannot write %s: %s\n", a->out_path, strerror(errno));
+            return EXIT_RUNTIME;
         }
     }
+    return 0;
+}
+
+/*
+ * Run the engine (or --discovery syn's sender) over the walk, its findings to out_ctx, until it
+ * ends or SIGINT/SIGTERM stops it (on_signal, installed here); then the findings still waiting
+ * for PTR names go on (at most --rdns-timeout). *st is the run's count (zero if it failed
+ * early). The engine's result: 0, or -1 with s->e set.
+ */
+static int scan_walk(struct scan_run *s, struct engine_stats *st)
+{
+    struct scan_args *a = &s->a;
+    const struct scan_hooks *hooks = s->hooks;
+    struct out_ctx *oc = &s->oc;
     log_info("%llu pairs (%llu addresses x ports), seed %llu, shard %llu/%llu",
-             (unsigned long long)target_set_size(ts), (unsigned long long)target_set_naddr(ts),
-             (unsigned long long)seed, (unsigned long long)a.shard, (unsigned long long)a.nshards);
-    oc.fp = fp ? fp : stdout;
-    oc.discovery_only = a.eo.discovery_only;
-    oc.progress = !a.quiet && (a.progress || isatty(2));
-    oc.tty = isatty(2);
-    buf_init(&oc.line, 16u << 20);
-    if (hooks) oc.hooks = *hooks;
-    if (hooks && hooks->no_stdout && !a.out_path) oc.fp = NULL;
-    oc.rdns = rh;
-    struct engine_sink sink = {.arg = &oc,
+             (unsigned long long)target_set_size(s->ts),
+             (unsigned long long)target_set_naddr(s->ts), (unsigned long long)a->cfg.seed,
+             (unsigned long long)a->shard, (unsigned long long)a->nshards);
+    oc->fp = s->fp ? s->fp : stdout;
+    oc->discovery_only = a->eo.discovery_only;
+    oc->progress = !a->quiet && (a->progress || isatty(2));
+    oc->tty = isatty(2);
+    buf_init(&oc->line, 16u << 20);
+    if (hooks) oc->hooks = *hooks;
+    if (hooks && hooks->no_stdout && !a->out_path) oc->fp = NULL;
+    oc->rdns = s->rh;
+    struct engine_sink sink = {.arg = oc,
                                .on_finding = on_finding,
                                .on_progress = on_progress,
                                .on_checkpoint = on_checkpoint,
                                .on_pull =
-                                   hooks && hooks->reach && cfg->want_reach ? on_pull : NULL};
+                                   hooks && hooks->reach && a->cfg.want_reach ? on_pull : NULL};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    struct engine_stats st;
-    memset(&st, 0, sizeof st); /* filled by the run; zero if it fails early */
-    int run = (a.syn ? syn_run : engine_run)(&it, &a.eo, &sink, &st, &e);
-    if (oc.rdns) { /* the findings still waiting for names: at most --rdns-timeout */
-        if (rdns_hold_drain(oc.rdns) < 0 && !st.interrupted) {
-            st.interrupted = true;
-            st.stop_why = STOP_SINK;
+    memset(st, 0, sizeof *st);
+    int run = (a->syn ? syn_run : engine_run)(&s->it, &a->eo, &sink, st, &s->e);
+    if (oc->rdns) {
+        if (rdns_hold_drain(oc->rdns) < 0 && !st->interrupted) {
+            st->interrupted = true;
+            st->stop_why = STOP_SINK;
         }
-        rdns_hold_close(rh);
-        oc.rdns = rh = NULL;
+        rdns_hold_close(s->rh);
+        oc->rdns = s->rh = NULL;
     }
-    buf_free(&oc.line);
-    char why[sizeof e.msg + 16];
-    const char *reason = stop_reason(&st, &oc, why, sizeof why);
+    buf_free(&oc->line);
+    return run;
+}
+
+/*
+ * The end of a walk that ran (run: scan_walk's result): the store's end hook is told in every
+ * case, an interrupted walk as one (why: stop_reason), never as complete; then -o FILE is
+ * closed and, when all went well, rewritten with the scan's final records. The exit status:
+ * EXIT_RUNTIME after any failure, else the store's (e.g. --fail-on), else EXIT_OK.
+ */
+static int scan_end(struct scan_run *s, struct engine_stats *st, int run)
+{
+    const struct scan_hooks *hooks = s->hooks;
+    struct out_ctx *oc = &s->oc;
+    char why[sizeof s->e.msg + 16];
+    const char *reason = stop_reason(st, oc, why, sizeof why);
     if (run < 0) {
-        fprintf(stderr, "ajar scan: %s\n", e.msg);
-        str_fmt(why, sizeof why, "error: %s", e.msg);
+        fprintf(stderr, "ajar scan: %s\n", s->e.msg);
+        str_fmt(why, sizeof why, "error: %s", s->e.msg);
         reason = why;
-        st.interrupted = true;
+        st->interrupted = true;
     }
-    if (oc.write_error)
+    if (oc->write_error)
         fprintf(stderr, "ajar scan: writing the output failed: %s\n", strerror(errno));
-    /* the end in every case: an interrupted walk is recorded as one, never as complete */
     struct err ee = {{0}};
-    int end = hooks && hooks->end ? hooks->end(hooks->arg, &st, reason, &ee) : 0;
+    int end = hooks && hooks->end ? hooks->end(hooks->arg, st, reason, &ee) : 0;
     if (end < 0) fprintf(stderr, "ajar scan: %s\n", ee.msg);
-    if (fp) {
-        if (fclose(fp) != 0) oc.write_error = 1;
-        fp = NULL;
-        if (!oc.write_error && end == 0 && !a.eo.discovery_only && hooks && hooks->final_records &&
-            rewrite_output(a.out_path, hooks, &ee) < 0) {
+    if (s->fp) {
+        if (fclose(s->fp) != 0) oc->write_error = 1;
+        s->fp = NULL;
+        if (!oc->write_error && end == 0 && !s->a.eo.discovery_only && hooks &&
+            hooks->final_records && rewrite_output(s->a.out_path, hooks, &ee) < 0) {
             fprintf(stderr, "ajar scan: %s\n", ee.msg);
             end = -1;
         }
     }
-    if (run < 0 || oc.write_error || end < 0) goto out;
-    rc = hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
-out:
-    if (fp)
-        fclose(fp);
+    if (run < 0 || oc->write_error || end < 0) return EXIT_RUNTIME;
+    return hooks && hooks->exit_status ? hooks->exit_status(hooks->arg) : EXIT_OK;
+}
+
+/* What a scan holds, in every case: stdout flushed when it was the output. */
+static void scan_run_free(struct scan_run *s)
+{
+    if (s->fp)
+        fclose(s->fp);
     else
         fflush(stdout);
-    if (trace) fclose(trace);
-    rdns_hold_close(rh);
-    target_set_free(ts);
+    if (s->trace) fclose(s->trace);
+    rdns_hold_close(s->rh);
+    target_set_free(s->ts);
     attr_close();
-    free(argv_json);
-    free(ri.argv_json);
-    scan_args_free(&then);
-    scan_args_free(&a);
+    free(s->argv_json);
+    free(s->ri.argv_json);
+    scan_args_free(&s->then);
+    scan_args_free(&s->a);
+}
+
+/*
+ * `ajar scan`, stage by stage; a stage that stops the scan has said why (all but scan_options'
+ * exit 1 when memory runs out encoding the arguments, silent as it always was). Nothing goes to
+ * the targets before scan_walk, and the store's scan begins in scan_begin (before it, only
+ * --resume reads the store), so a scan refused before that leaves none behind.
+ */
+int scan_main(int argc, char **argv, const struct scan_hooks *hooks)
+{
+    struct scan_run s;
+    memset(&s, 0, sizeof s);
+    s.hooks = hooks;
+    int rc = scan_args_parse(argc, argv, &s.a);
+    if (rc) {
+        rc = rc < 0 ? EXIT_OK : rc; /* -1: --help answered */
+        goto out;
+    }
+    if ((rc = scan_options(&s, argc, argv)) != 0 || (rc = scan_load_files(&s)) != 0 ||
+        (rc = scan_targets(&s, argc, argv)) != 0 || (rc = scan_begin(&s)) != 0 ||
+        (rc = scan_open_outputs(&s)) != 0)
+        goto out;
+    struct engine_stats st;
+    int run = scan_walk(&s, &st);
+    rc = scan_end(&s, &st, run);
+out:
+    scan_run_free(&s);
     return rc;
 }

@@ -335,8 +335,8 @@ static int apply_alert_opt(struct scan_args *a, int c, const char *arg)
     return 0;
 }
 
-/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. One case per option, flat:
- * long, but each case reads alone (the alert options are apply_alert_opt's). */
+/* One option (c, optarg) into a: 0, or EXIT_USAGE after saying why. Long: one case per option,
+ * flat, and each case reads alone (the alert options are apply_alert_opt's). */
 static int apply_opt(struct scan_args *a, int c, char *optarg_, const char *const *argv)
 {
     uint64_t v = 0;

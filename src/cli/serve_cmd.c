@@ -179,13 +179,20 @@ static int get_password(const char *name, bool pw_stdin, char *pw, size_t n)
     return 0;
 }
 
-int cmd_user(int argc, char **argv)
-{
-    const char *where = cli_default_db();
-    bool pw_stdin = false;
-    int role = -1;
+/* `ajar user`'s command line. */
+struct user_opts {
+    const char *where; /* --db */
+    bool pw_stdin;     /* --password-stdin */
+    int role;          /* -1 until --role, or until the add decides */
     struct web_scope scope;
-    memset(&scope, 0, sizeof scope);
+    enum { USER_ADD, USER_PASSWD, USER_DEL, USER_LIST } verb;
+    const char *name; /* NULL for list */
+};
+
+/* The options into *u: 0 to go on, -1 after the usage for --help (exit 0), or EXIT_USAGE after
+ * saying why. The verb and its arguments are user_check's. */
+static int user_parse(int argc, char **argv, struct user_opts *u)
+{
     struct err e = {0};
     static const struct option lo[] = {
         {"db", required_argument, NULL, 'd'},       {"password-stdin", no_argument, NULL, 'p'},
@@ -197,13 +204,13 @@ int cmd_user(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'd':
-            where = optarg;
+            u->where = optarg;
             break;
         case 'p':
-            pw_stdin = true;
+            u->pw_stdin = true;
             break;
         case 'r':
-            if ((role = web_role_parse(optarg)) < 0) {
+            if ((u->role = web_role_parse(optarg)) < 0) {
                 fprintf(stderr, "ajar user: --role %s: admin, analyst or viewer\n", optarg);
                 return EXIT_USAGE;
             }
@@ -211,7 +218,7 @@ int cmd_user(int argc, char **argv)
         case 'o':
         case 'P':
         case 'a':
-            if (web_scope_add(&scope,
+            if (web_scope_add(&u->scope,
                               c == 'o'   ? "owner"
                               : c == 'P' ? "provider"
                                          : "asn",
@@ -222,15 +229,22 @@ int cmd_user(int argc, char **argv)
             break;
         case 'h':
             fputs(user_usage, stdout);
-            return EXIT_OK;
+            return -1;
         default:
             fputs(user_usage, stderr);
             return EXIT_USAGE;
         }
     }
+    return 0;
+}
+
+/* The verb and its NAME (argv from optind), and the options against them; an add's role when
+ * the scope decides it (a scope without --role: a viewer). 0, or EXIT_USAGE after saying why. */
+static int user_check(int argc, char **argv, struct user_opts *u)
+{
     int nargs = argc - optind;
     const char *verb = nargs > 0 ? argv[optind] : NULL;
-    const char *name = nargs > 1 ? argv[optind + 1] : NULL;
+    u->name = nargs > 1 ? argv[optind + 1] : NULL;
     bool add = verb && strcmp(verb, "add") == 0, del = verb && strcmp(verb, "del") == 0,
          list = verb && strcmp(verb, "list") == 0, passwd = verb && strcmp(verb, "passwd") == 0;
     if (!(add || del || list || passwd) || ((add || del || passwd) && nargs != 2) ||
@@ -238,84 +252,114 @@ int cmd_user(int argc, char **argv)
         fputs(user_usage, stderr);
         return EXIT_USAGE;
     }
-    if (!add && (role >= 0 || scope.n)) {
+    u->verb = add ? USER_ADD : passwd ? USER_PASSWD : del ? USER_DEL : USER_LIST;
+    if (!add && (u->role >= 0 || u->scope.n)) {
         fprintf(stderr, "ajar user: --role, --owner, --provider and --asn go with 'add'\n");
         return EXIT_USAGE;
     }
-    if ((add || del || passwd) && !auth_name_valid(name)) {
+    if ((add || del || passwd) && !auth_name_valid(u->name)) {
         fprintf(stderr,
                 "ajar user: '%s': user names are 1-64 letters, digits, '.', '_', '@' or "
                 "'-'\n",
-                name);
+                u->name);
         return EXIT_USAGE;
     }
-    if (add && scope.n && role < 0) role = ROLE_VIEWER;
-    if (add && role == ROLE_VIEWER && !scope.n) {
+    if (add && u->scope.n && u->role < 0) u->role = ROLE_VIEWER;
+    if (add && u->role == ROLE_VIEWER && !u->scope.n) {
         fprintf(stderr, "ajar user: a viewer sees only its scope: give --owner, --provider or "
                         "--asn\n");
         return EXIT_USAGE;
     }
-    if (add && role >= 0 && role != ROLE_VIEWER && scope.n) {
+    if (add && u->role >= 0 && u->role != ROLE_VIEWER && u->scope.n) {
         fprintf(stderr, "ajar user: only a viewer has a scope (an %s sees every finding)\n",
-                web_role_name((enum web_role)role));
+                web_role_name((enum web_role)u->role));
         return EXIT_USAGE;
     }
-    struct db *d = NULL;
-    int rc = EXIT_RUNTIME;
-    if (add || passwd) {
-        char pw[AUTH_PASSWORD_MAX + 2];
-        int r = get_password(name, pw_stdin, pw, sizeof pw);
-        if (r) return r;
-        if (open_db(&d, where, passwd, &e) < 0) {
-            memset(pw, 0, sizeof pw);
-            goto out;
-        }
-        if (add && role < 0) {
-            int64_t n = 0;
-            if (auth_user_count(d, &n, &e) < 0) {
-                memset(pw, 0, sizeof pw);
-                goto out;
-            }
-            role = n ? ROLE_ANALYST : ROLE_ADMIN;
-        }
-        r = add ? auth_user_add(d, name, pw, (enum web_role)role, &scope, &e)
-                : auth_password_set(d, name, pw, NULL, &e);
+    return 0;
+}
+
+/*
+ * `add` and `passwd`: the password first (nothing is opened for a refused one), then the store
+ * (passwd's must exist). An add without --role makes the first account an admin, the others
+ * analysts. 0, EXIT_USAGE, or EXIT_RUNTIME (the store's failure in *e, or said).
+ */
+static int user_set_password(struct user_opts *u, struct db **d, struct err *e)
+{
+    bool add = u->verb == USER_ADD;
+    char pw[AUTH_PASSWORD_MAX + 2];
+    int r = get_password(u->name, u->pw_stdin, pw, sizeof pw);
+    if (r) return r;
+    if (open_db(d, u->where, !add, e) < 0) {
         memset(pw, 0, sizeof pw);
-        if (r < 0) goto out;
-        if (r == 1 && add) {
-            fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", name, name);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        if (r == 1) {
-            fprintf(stderr, "ajar user: no user %s\n", name);
-            goto out;
-        }
-        if (add) {
-            char sc[512];
-            web_scope_describe(&scope, sc, sizeof sc);
-            fprintf(stderr, "ajar user: added %s (%s%s%s)\n", name,
-                    web_role_name((enum web_role)role), sc[0] ? ": " : "", sc);
-        } else
-            fprintf(stderr, "ajar user: new password for %s; its sessions ended\n", name);
-        rc = EXIT_OK;
-    } else if (del) {
-        if (open_db(&d, where, true, &e) < 0) goto out;
-        int r = auth_user_del(d, name, &e);
-        if (r < 0) goto out;
-        if (r == 1) {
-            fprintf(stderr, "ajar user: no user %s\n", name);
-            rc = EXIT_RUNTIME;
-            goto out;
-        }
-        fprintf(stderr, "ajar user: deleted %s and its sessions\n", name);
-        rc = EXIT_OK;
-    } else {
-        if (open_db(&d, where, true, &e) < 0) goto out;
-        if (auth_user_list(d, print_user, NULL, &e) < 0) goto out;
-        rc = EXIT_OK;
+        return EXIT_RUNTIME;
     }
-out:
+    if (add && u->role < 0) {
+        int64_t n = 0;
+        if (auth_user_count(*d, &n, e) < 0) {
+            memset(pw, 0, sizeof pw);
+            return EXIT_RUNTIME;
+        }
+        u->role = n ? ROLE_ANALYST : ROLE_ADMIN;
+    }
+    r = add ? auth_user_add(*d, u->name, pw, (enum web_role)u->role, &u->scope, e)
+            : auth_password_set(*d, u->name, pw, NULL, e);
+    memset(pw, 0, sizeof pw);
+    if (r < 0) return EXIT_RUNTIME;
+    if (r == 1 && add) {
+        fprintf(stderr, "ajar user: %s exists already (ajar user del %s first)\n", u->name,
+                u->name);
+        return EXIT_USAGE;
+    }
+    if (r == 1) {
+        fprintf(stderr, "ajar user: no user %s\n", u->name);
+        return EXIT_RUNTIME;
+    }
+    if (add) {
+        char sc[512];
+        web_scope_describe(&u->scope, sc, sizeof sc);
+        fprintf(stderr, "ajar user: added %s (%s%s%s)\n", u->name,
+                web_role_name((enum web_role)u->role), sc[0] ? ": " : "", sc);
+    } else
+        fprintf(stderr, "ajar user: new password for %s; its sessions ended\n", u->name);
+    return EXIT_OK;
+}
+
+/* `del`: the account and its sessions. 0, or EXIT_RUNTIME (the store's failure in *e, or said). */
+static int user_del(const struct user_opts *u, struct db **d, struct err *e)
+{
+    if (open_db(d, u->where, true, e) < 0) return EXIT_RUNTIME;
+    int r = auth_user_del(*d, u->name, e);
+    if (r < 0) return EXIT_RUNTIME;
+    if (r == 1) {
+        fprintf(stderr, "ajar user: no user %s\n", u->name);
+        return EXIT_RUNTIME;
+    }
+    fprintf(stderr, "ajar user: deleted %s and its sessions\n", u->name);
+    return EXIT_OK;
+}
+
+/* `list`: one line per account on stdout. 0, or EXIT_RUNTIME (the failure in *e). */
+static int user_list(const struct user_opts *u, struct db **d, struct err *e)
+{
+    if (open_db(d, u->where, true, e) < 0) return EXIT_RUNTIME;
+    if (auth_user_list(*d, print_user, NULL, e) < 0) return EXIT_RUNTIME;
+    return EXIT_OK;
+}
+
+int cmd_user(int argc, char **argv)
+{
+    struct user_opts u = {.where = cli_default_db(), .role = -1};
+    int rc = user_parse(argc, argv, &u);
+    if (rc) return rc < 0 ? EXIT_OK : rc;
+    if ((rc = user_check(argc, argv, &u)) != 0) return rc;
+    struct db *d = NULL;
+    struct err e = {0};
+    if (u.verb == USER_ADD || u.verb == USER_PASSWD)
+        rc = user_set_password(&u, &d, &e);
+    else if (u.verb == USER_DEL)
+        rc = user_del(&u, &d, &e);
+    else
+        rc = user_list(&u, &d, &e);
     if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar user: %s\n", e.msg);
     store_disconnect(d);
     return rc;
@@ -343,13 +387,18 @@ static int parse_secs(const char *opt, const char *s, int *out)
     return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+/* `ajar serve`'s command line. */
+struct serve_opts {
+    const char *where, *listen, *cert, *key, *owners_path, *state_dir;
+    bool allow_expired, quiet;
+    struct auth_limits lim;
+    unsigned threads;
+};
+
+/* The options into *o: 0 to go on, -1 after the usage for --help (exit 0), or EXIT_USAGE after
+ * saying why. */
+static int serve_parse(int argc, char **argv, struct serve_opts *o)
 {
-    const char *where = cli_default_db(), *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL,
-               *owners_path = NULL, *state_dir = NULL;
-    bool allow_expired = false, quiet = false;
-    struct auth_limits lim = {1800, 43200};
-    unsigned threads = 4;
     static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
                                        {"listen", required_argument, NULL, 'l'},
                                        {"cert", required_argument, NULL, 'c'},
@@ -370,48 +419,48 @@ int cmd_serve(int argc, char **argv)
         uint64_t v;
         switch (c) {
         case 'd':
-            where = optarg;
+            o->where = optarg;
             break;
         case 'l':
-            listen = optarg;
+            o->listen = optarg;
             break;
         case 'c':
-            cert = optarg;
+            o->cert = optarg;
             break;
         case 'k':
-            key = optarg;
+            o->key = optarg;
             break;
         case 'x':
-            allow_expired = true;
+            o->allow_expired = true;
             break;
         case 'o':
-            owners_path = optarg;
+            o->owners_path = optarg;
             break;
         case 's':
-            state_dir = optarg;
+            o->state_dir = optarg;
             break;
         case 'i':
-            if (parse_secs("--idle-timeout", optarg, &lim.idle) < 0) return EXIT_USAGE;
+            if (parse_secs("--idle-timeout", optarg, &o->lim.idle) < 0) return EXIT_USAGE;
             break;
         case 'a':
-            if (parse_secs("--session-lifetime", optarg, &lim.absolute) < 0) return EXIT_USAGE;
+            if (parse_secs("--session-lifetime", optarg, &o->lim.absolute) < 0) return EXIT_USAGE;
             break;
         case 't':
             if (parse_u64(optarg, 64, &v) < 0 || v == 0) {
                 fprintf(stderr, "ajar serve: --threads %s: want 1 to 64\n", optarg);
                 return EXIT_USAGE;
             }
-            threads = (unsigned)v;
+            o->threads = (unsigned)v;
             break;
         case 'q':
-            quiet = true;
+            o->quiet = true;
             break;
         case 'v':
             log_level++;
             break;
         case 'h':
             fputs(serve_usage, stdout);
-            return EXIT_OK;
+            return -1;
         default:
             fputs(serve_usage, stderr);
             return EXIT_USAGE;
@@ -421,39 +470,40 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "ajar serve: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if ((cert == NULL) != (key == NULL)) {
+    if ((o->cert == NULL) != (o->key == NULL)) {
         fprintf(stderr, "ajar serve: --cert and --key go together\n");
         return EXIT_USAGE;
     }
-    struct err e = {0};
-    struct sockaddr_storage ss;
-    char host[128];
-    uint16_t port;
-    if (web_parse_listen(listen, &ss, host, sizeof host, &port, &e) < 0) {
-        fprintf(stderr, "ajar serve: %s\n", e.msg);
-        return EXIT_USAGE;
-    }
-    char dirbuf[4096];
-    if (!state_dir) {
-        if (store_is_remote(where))
-            state_dir = ".";
-        else {
-            str_copy(dirbuf, where, sizeof dirbuf);
-            state_dir = dirname(dirbuf);
-        }
-    }
+    return 0;
+}
 
-    int rc = EXIT_RUNTIME;
-    struct db *d = NULL;
-    struct kit_owners *owners = NULL;
-    struct web_cert wc = {0};
-    struct auth_audit *audit = NULL;
-    struct web_server *srv = NULL;
-    struct web_ctx ctx = {.where = where, .started = now_wall()};
-    pthread_t warm;
-    bool warming = false;
+/* One `ajar serve`: what its stages share and cmd_serve frees. */
+struct serve_run {
+    struct serve_opts o;
+    struct sockaddr_storage ss; /* --listen, parsed */
+    char host[128];             /* its address, as text */
+    char dirbuf[4096];          /* the state directory, when it is the store's */
+    struct db *d;               /* the store, for its accounts */
+    struct kit_owners *owners;  /* --owners */
+    struct web_cert wc;         /* the certificate and key */
+    char exp[32];               /* the certificate's end, as text */
+    char audit_path[4200];
+    struct auth_audit *audit;
+    struct web_server *srv;
+    struct web_ctx ctx; /* what the pages share */
+    pthread_t warm;     /* the first index's build (warming: started) */
+    bool warming;
+    struct err e; /* the failure a stage leaves for cmd_serve to say */
+};
+
+/* The store, which must have an account (there is no default one: the refusal says how to add
+ * one, with a --db URL's password not printed). 0, EXIT_USAGE, or EXIT_RUNTIME (in s->e). */
+static int serve_accounts(struct serve_run *s)
+{
+    const char *where = s->o.where;
     int64_t nusers = 0;
-    if (open_db(&d, where, true, &e) < 0 || auth_user_count(d, &nusers, &e) < 0) goto out;
+    if (open_db(&s->d, where, true, &s->e) < 0 || auth_user_count(s->d, &nusers, &s->e) < 0)
+        return EXIT_RUNTIME;
     if (nusers == 0) {
         bool other_db = where && strcmp(where, cli_default_db()) != 0;
         char shown[1024]; /* a store URL's password is not printed */
@@ -463,88 +513,141 @@ int cmd_serve(int argc, char **argv)
                 "  ajar user add NAME%s%s\n"
                 "then start ajar serve again.\n",
                 other_db ? " --db " : "", other_db ? shown : "");
-        rc = EXIT_USAGE;
-        goto out;
+        return EXIT_USAGE;
     }
-    if (owners_path && kit_owners_load(&owners, owners_path, &e) < 0) goto out;
-    struct web_cert_opts co = {.cert_path = cert,
-                               .key_path = key,
-                               .state_dir = state_dir,
-                               .host = host,
-                               .allow_expired = allow_expired};
-    if (web_cert_load(&wc, &co, &e) < 0) goto out;
-    char exp[32];
-    time_fmt_utc(wc.not_after, exp, sizeof exp);
-    int left = web_cert_days_left(&wc, now_wall());
-    if (wc.generated && !quiet)
+    return 0;
+}
+
+/*
+ * Everything the server needs before it starts: the accounts' store, --owners, the certificate
+ * (loaded, or generated in the state directory; an expired one refused unless
+ * --allow-expired-cert), its and the address's warnings, the audit log, the views' cache.
+ * 0, EXIT_USAGE, or EXIT_RUNTIME (in s->e).
+ */
+static int serve_prepare(struct serve_run *s)
+{
+    const struct serve_opts *o = &s->o;
+    int rc = serve_accounts(s);
+    if (rc) return rc;
+    if (o->owners_path && kit_owners_load(&s->owners, o->owners_path, &s->e) < 0)
+        return EXIT_RUNTIME;
+    struct web_cert_opts co = {.cert_path = o->cert,
+                               .key_path = o->key,
+                               .state_dir = o->state_dir,
+                               .host = s->host,
+                               .allow_expired = o->allow_expired};
+    if (web_cert_load(&s->wc, &co, &s->e) < 0) return EXIT_RUNTIME;
+    time_fmt_utc(s->wc.not_after, s->exp, sizeof s->exp);
+    int left = web_cert_days_left(&s->wc, now_wall());
+    if (s->wc.generated && !o->quiet)
         fprintf(stderr, "ajar serve: generated a self-signed certificate: %s (key %s)\n",
-                wc.cert_path, wc.key_path);
+                s->wc.cert_path, s->wc.key_path);
     if (left < 0)
         fprintf(stderr,
                 "ajar serve: WARNING: the certificate EXPIRED on %s (started anyway: "
                 "--allow-expired-cert)\n",
-                exp);
+                s->exp);
     else if (left <= WEB_CERT_WARN_DAYS)
         fprintf(stderr, "ajar serve: WARNING: the certificate expires in %d days (%s)\n", left,
-                exp);
-    if (!web_is_loopback(&ss))
+                s->exp);
+    if (!web_is_loopback(&s->ss))
         fprintf(stderr,
                 "ajar serve: WARNING: listening on %s, not loopback: the dashboard is reachable "
                 "from the network. Put it behind a firewall or VPN.\n",
-                host);
-    char audit_path[4200];
-    str_fmt(audit_path, sizeof audit_path, "%s/ajar-audit.log", state_dir);
-    if (auth_audit_open(&audit, audit_path, &e) < 0) goto out;
-    ctx.owners = owners;
-    ctx.cert_not_after = wc.not_after;
-    str_copy(ctx.cert_sha256, wc.sha256, sizeof ctx.cert_sha256);
-    if (web_views_new(&ctx.views, where, &e) < 0) goto out;
+                s->host);
+    str_fmt(s->audit_path, sizeof s->audit_path, "%s/ajar-audit.log", o->state_dir);
+    if (auth_audit_open(&s->audit, s->audit_path, &s->e) < 0) return EXIT_RUNTIME;
+    s->ctx.owners = s->owners;
+    s->ctx.cert_not_after = s->wc.not_after;
+    str_copy(s->ctx.cert_sha256, s->wc.sha256, sizeof s->ctx.cert_sha256);
+    if (web_views_new(&s->ctx.views, o->where, &s->e) < 0) return EXIT_RUNTIME;
+    return 0;
+}
 
-    /* the workers inherit this mask; the main thread waits for the signal */
+/*
+ * Start the server and the first index's build, say where it listens, and wait for SIGINT or
+ * SIGTERM (blocked here, so the workers inherit the mask and only this thread takes them).
+ * EXIT_OK once stopped, or EXIT_RUNTIME (in s->e) when the server did not start.
+ */
+static int serve_run(struct serve_run *s)
+{
+    const struct serve_opts *o = &s->o;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct web_server_opts so = {.listen = listen,
-                                 .cert_pem = wc.cert_pem,
-                                 .key_pem = wc.key_pem,
-                                 .ctx = &ctx,
-                                 .audit = audit,
-                                 .limits = lim,
-                                 .threads = threads};
+    struct web_server_opts so = {.listen = o->listen,
+                                 .cert_pem = s->wc.cert_pem,
+                                 .key_pem = s->wc.key_pem,
+                                 .ctx = &s->ctx,
+                                 .audit = s->audit,
+                                 .limits = o->lim,
+                                 .threads = o->threads};
     /* room for the server's 1,024 connections (a soft limit of 1,024 descriptors is common) */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (web_server_start(&srv, &so, &e) < 0) goto out;
-    warming = pthread_create(&warm, NULL, warm_main, &ctx) == 0;
-    auth_audit(audit, "serve_start", NULL, host, listen);
-    if (!quiet) {
-        fprintf(stderr, "ajar serve: certificate SHA-256 %s, valid until %s\n", wc.sha256, exp);
-        fprintf(stderr, "ajar serve: audit log %s\n", audit_path);
+    if (web_server_start(&s->srv, &so, &s->e) < 0) return EXIT_RUNTIME;
+    s->warming = pthread_create(&s->warm, NULL, warm_main, &s->ctx) == 0;
+    auth_audit(s->audit, "serve_start", NULL, s->host, o->listen);
+    if (!o->quiet) {
+        fprintf(stderr, "ajar serve: certificate SHA-256 %s, valid until %s\n", s->wc.sha256,
+                s->exp);
+        fprintf(stderr, "ajar serve: audit log %s\n", s->audit_path);
     }
-    if (ss.ss_family == AF_INET6)
-        fprintf(stderr, "ajar serve: listening on https://[%s]:%u/\n", host, web_server_port(srv));
+    if (s->ss.ss_family == AF_INET6)
+        fprintf(stderr, "ajar serve: listening on https://[%s]:%u/\n", s->host,
+                web_server_port(s->srv));
     else
-        fprintf(stderr, "ajar serve: listening on https://%s:%u/\n", host, web_server_port(srv));
+        fprintf(stderr, "ajar serve: listening on https://%s:%u/\n", s->host,
+                web_server_port(s->srv));
     fflush(stderr);
     int sig = 0;
     sigwait(&set, &sig);
-    if (!quiet) fprintf(stderr, "ajar serve: stopping (%s)\n", strsignal(sig));
-    auth_audit(audit, "serve_stop", NULL, host, NULL);
-    rc = EXIT_OK;
-out:
-    if (rc == EXIT_RUNTIME && e.msg[0]) fprintf(stderr, "ajar serve: %s\n", e.msg);
-    web_server_stop(srv);
-    if (warming) pthread_join(warm, NULL);
-    if (ctx.views) web_views_free(ctx.views);
-    auth_audit_close(audit);
-    web_cert_free(&wc);
-    kit_owners_free(owners);
-    store_disconnect(d);
+    if (!o->quiet) fprintf(stderr, "ajar serve: stopping (%s)\n", strsignal(sig));
+    auth_audit(s->audit, "serve_stop", NULL, s->host, NULL);
+    return EXIT_OK;
+}
+
+/*
+ * `ajar serve`: the options and --listen checked (usage errors, nothing opened), the state
+ * directory settled (--state-dir, else the SQLite file's directory, else "." for PostgreSQL),
+ * then serve_prepare and serve_run; what they held is freed in every case.
+ */
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_run s;
+    memset(&s, 0, sizeof s);
+    s.o = (struct serve_opts){
+        .where = cli_default_db(), .listen = "127.0.0.1:8443", .lim = {1800, 43200}, .threads = 4};
+    int rc = serve_parse(argc, argv, &s.o);
+    if (rc) return rc < 0 ? EXIT_OK : rc;
+    uint16_t port;
+    if (web_parse_listen(s.o.listen, &s.ss, s.host, sizeof s.host, &port, &s.e) < 0) {
+        fprintf(stderr, "ajar serve: %s\n", s.e.msg);
+        return EXIT_USAGE;
+    }
+    if (!s.o.state_dir) {
+        if (store_is_remote(s.o.where))
+            s.o.state_dir = ".";
+        else {
+            str_copy(s.dirbuf, s.o.where, sizeof s.dirbuf);
+            s.o.state_dir = dirname(s.dirbuf);
+        }
+    }
+    s.ctx = (struct web_ctx){.where = s.o.where, .started = now_wall()};
+    if ((rc = serve_prepare(&s)) == 0) rc = serve_run(&s);
+    if (rc == EXIT_RUNTIME && s.e.msg[0]) fprintf(stderr, "ajar serve: %s\n", s.e.msg);
+    web_server_stop(s.srv);
+    if (s.warming) pthread_join(s.warm, NULL);
+    if (s.ctx.views) web_views_free(s.ctx.views);
+    auth_audit_close(s.audit);
+    web_cert_free(&s.wc);
+    kit_owners_free(s.owners);
+    store_disconnect(s.d);
     return rc;
 }

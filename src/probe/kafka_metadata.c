@@ -222,8 +222,8 @@ static int64_t md_got_len(struct md *m, int k)
 }
 
 /*
- * Run the instructions that need no more bytes; stop when one waits for bytes. Long on
- * purpose: one case per instruction of the walker, each a small state machine over its phases;
+ * Run the instructions that need no more bytes; stop when one waits for bytes. Long: on
+ * purpose, one case per instruction of the walker, each a small state machine over its phases;
  * apart, they would share every field of struct md through pointers and read no easier.
  */
 static void md_run(struct probe_ctx *ctx, struct kafka_state *s)

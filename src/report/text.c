@@ -245,7 +245,7 @@ static bool is_pii(const struct report_row *w)
 }
 
 /* The text report's summary block: one line per fact, in the order docs/report.md gives them.
- * About 130 lines of sequential printing with nothing to factor out but the lines. */
+ * Long: about 130 lines of sequential printing with nothing to factor out but the lines. */
 static int summary(struct report *r, struct err *e)
 {
     FILE *fp = r->fp;

@@ -643,7 +643,7 @@ static void finding_signals(struct buf *b, const json_t *rec, int64_t scan)
 }
 
 /* GET /finding: one observation in depth (heading, signals, the service's facts, neighbours, the
- * same data store, data, certificate, history, the record). About 140 lines: the scope check
+ * same data store, data, certificate, history, the record). Long: about 140 lines; the scope check
  * and the reads come first and every section borrows them, so what is left here is their order. */
 int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
 {

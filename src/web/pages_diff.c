@@ -76,7 +76,7 @@ static bool row_changed(const struct wv *va, const struct wv_row *a, const struc
 }
 
 /* GET /diff: one merge walk over the two scans' views sorted by (address, port, service),
- * writing new, closed and changed rows as it meets them. Longer than most (about 150 lines):
+ * writing new, closed and changed rows as it meets them. Long: about 150 lines, because
  * the walk keeps two cursors, three counters and three row lists in step, and cut into pieces
  * it would pass all of them around. */
 int page_diff(struct web_req *r, struct web_resp *o, struct err *e)

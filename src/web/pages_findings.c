@@ -413,6 +413,26 @@ static int cmp_str_ptr(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
+/* The options of an interned set's names (id 0, the empty one, left out), sorted; cur selected.
+ * *have (when given): whether cur is among them. */
+static int sorted_opts(struct buf *b, const struct wv_intern *set, const char *cur, bool *have,
+                       struct err *e)
+{
+    const char **names = xmalloc((set->n ? set->n : 1) * sizeof *names);
+    if (!names) return err_set(e, "out of memory");
+    size_t k = 0;
+    for (uint32_t i = 1; i < set->n; i++) {
+        names[k++] = set->s[i];
+        if (have && cur) *have |= !strcmp(cur, set->s[i]);
+    }
+    qsort(names, k, sizeof *names, cmp_str_ptr);
+    for (size_t i = 0; i < k; i++)
+        opt(b, names[i], names[i], cur);
+    free(names);
+    return 0;
+}
+
+/* The findings page's filter form: its fields in the page's order, each selected as in *a. */
 static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, const struct fargs *a,
                        int64_t scan, struct err *e)
 {
@@ -443,17 +463,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
     buf_appendf(b, "</select></div><div class=\"f\"><label for=\"service\">Service</label>"
                    "<select id=\"service\" name=\"service\">");
     opt(b, "", "any", a->service);
-    {
-        const char **names = xmalloc((v->services.n ? v->services.n : 1) * sizeof *names);
-        if (!names) return err_set(e, "out of memory");
-        size_t k = 0;
-        for (uint32_t i = 1; i < v->services.n; i++)
-            names[k++] = v->services.s[i];
-        qsort(names, k, sizeof *names, cmp_str_ptr);
-        for (size_t i = 0; i < k; i++)
-            opt(b, names[i], names[i], a->service);
-        free(names);
-    }
+    if (sorted_opts(b, &v->services, a->service, NULL, e) < 0) return -1;
     buf_appendf(b, "</select></div><div class=\"f\"><label for=\"signal\">Signal</label>"
                    "<select id=\"signal\" name=\"signal\">");
     opt(b, "", "any", a->signal);
@@ -470,15 +480,7 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
         buf_appendf(b, "<div class=\"f\"><label for=\"owner\">Owner</label>"
                        "<select id=\"owner\" name=\"owner\">");
         opt(b, "", "any", a->owner);
-        const char **names = xmalloc((v->owners.n ? v->owners.n : 1) * sizeof *names);
-        if (!names) return err_set(e, "out of memory");
-        size_t k = 0;
-        for (uint32_t i = 1; i < v->owners.n; i++)
-            names[k++] = v->owners.s[i];
-        qsort(names, k, sizeof *names, cmp_str_ptr);
-        for (size_t i = 0; i < k; i++)
-            opt(b, names[i], names[i], a->owner);
-        free(names);
+        if (sorted_opts(b, &v->owners, a->owner, NULL, e) < 0) return -1;
         buf_appendf(b, "</select></div>");
     }
     if (v->providers.n > 1 || a->provider) {
@@ -503,19 +505,10 @@ static int filter_form(struct web_req *r, struct buf *b, const struct wv *v, con
         buf_appendf(b, "<div class=\"f\"><label for=\"country\">Country</label>"
                        "<select id=\"country\" name=\"country\">");
         opt(b, "", "any", a->country[0] ? a->country : NULL);
-        const char **names = xmalloc((v->countries.n ? v->countries.n : 1) * sizeof *names);
-        if (!names) return err_set(e, "out of memory");
-        size_t k = 0;
         bool have = false;
-        for (uint32_t i = 1; i < v->countries.n; i++) {
-            names[k++] = v->countries.s[i];
-            have |= !strcmp(a->country, v->countries.s[i]);
-        }
-        qsort(names, k, sizeof *names, cmp_str_ptr);
-        for (size_t i = 0; i < k; i++)
-            opt(b, names[i], names[i], a->country[0] ? a->country : NULL);
+        if (sorted_opts(b, &v->countries, a->country[0] ? a->country : NULL, &have, e) < 0)
+            return -1;
         if (a->country[0] && !have) opt(b, a->country, a->country, a->country);
-        free(names);
         buf_appendf(b, "</select></div>");
     }
     buf_appendf(b, "<div class=\"f\"><label for=\"cluster\">Cluster</label><input id=\"cluster\" "
@@ -707,8 +700,8 @@ static void scoped_cluster_times(const struct wv *v, uint32_t cid, time_t *fs, t
 }
 
 /* GET /clusters: the clusters of two or more members, aggregated from the view in one pass
- * (members, highest severity, spread over networks) and listed a page at a time. About 130
- * lines: the aggregate and its table share one array of per-cluster sums. */
+ * (members, highest severity, spread over networks) and listed a page at a time. Long: about
+ * 130 lines, as the aggregate and its table share one array of per-cluster sums. */
 int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
 {
     int64_t page = 1;

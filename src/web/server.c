@@ -471,6 +471,12 @@ static bool cross_origin(struct MHD_Connection *c)
     return strcmp(origin + 8, host) != 0;
 }
 
+/*
+ * MHD's handler: one request, called first with no body, then per piece of the body, then to
+ * answer. Long: the request's checks in the order they must run (body size, method, content
+ * type, public routes, session, CSRF token and origin, role), each answering at once; they stay
+ * in one function so that the order, which is the access control, reads top to bottom.
+ */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req_cls)

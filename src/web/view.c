@@ -209,13 +209,13 @@ static int mark_shared(struct wv *v)
     if (k && shared) {
         for (size_t i = 0; i < v->n; i++) {
             const struct wv_row *w = &v->rows[i];
-            k[i] = (struct kit_store_row){.instance =
-                                              w->instance ? wv_str(&v->instances, w->instance) : "",
-                                          .exposed = kit_auth_exposed(w->auth),
-                                          .via = (w->flags & WV_VIA) != 0,
-                                          .records = w->records,
-                                          .bytes = w->bytes,
-                                          .order = w->obs};
+            k[i] = (struct kit_store_row){
+                .instance = w->instance ? wv_str(&v->instances, w->instance) : "",
+                .exposed = kit_auth_exposed(w->auth),
+                .via = (w->flags & WV_VIA) != 0,
+                .records = w->records,
+                .bytes = w->bytes,
+                .order = w->obs};
         }
         rc = kit_mark_shared(k, v->n, shared, NULL, &marked);
         if (rc == 0)
@@ -574,6 +574,112 @@ static int build_row(void *arg, const struct store_obs_row *r)
     return 0;
 }
 
+/* The view's filter columns (an entry per row) and its aggregates (per service, owner, cluster,
+ * provider, network, country), allocated: 0, or -1 when memory ran out (wv_free frees them). */
+static int alloc_columns(struct wv *v)
+{
+    size_t nn = v->n ? v->n : 1;
+    v->col.sev = xmalloc(nn);
+    v->col.auth = xmalloc(nn);
+    v->col.flags = xmalloc(nn);
+    v->col.service = xmalloc(nn * 4);
+    v->col.cluster = xmalloc(nn * 4);
+    v->col.owner = xmalloc(nn * 4);
+    v->col.cert = xmalloc(nn * 4);
+    v->col.prod = xmalloc(nn * 4);
+    v->col.combo = xmalloc(nn * 4);
+    v->col.sigs = xmalloc(nn * 8);
+    v->col.ip4 = xmalloc(nn * 16);
+    v->col.provider = xmalloc(nn * 4);
+    v->col.asn = xmalloc(nn * 4);
+    v->col.country = xmalloc(nn * 4);
+    if (!v->col.provider || !v->col.asn || !v->col.country) return -1;
+    if (!v->col.sev || !v->col.auth || !v->col.flags || !v->col.service || !v->col.cluster ||
+        !v->col.owner || !v->col.cert || !v->col.prod || !v->col.combo || !v->col.sigs ||
+        !v->col.ip4)
+        return -1;
+
+    v->svc_sev = xcalloc(v->services.n * 6, sizeof *v->svc_sev);
+    v->owner_n = xcalloc(v->owners.n, sizeof *v->owner_n);
+    v->owner_sev = xcalloc(v->owners.n * 6, sizeof *v->owner_sev);
+    v->cl_size = xcalloc(v->clusters.n, sizeof *v->cl_size);
+    v->cl_stores = xcalloc(v->clusters.n, sizeof *v->cl_stores);
+    v->cl_records = xcalloc(v->clusters.n, sizeof *v->cl_records);
+    v->prov_n = xcalloc(v->providers.n, sizeof *v->prov_n);
+    v->prov_sev = xcalloc(v->providers.n * 6, sizeof *v->prov_sev);
+    v->prov_open = xcalloc(v->providers.n, sizeof *v->prov_open);
+    if (!v->prov_n || !v->prov_sev || !v->prov_open) return -1;
+    v->asn_n = xcalloc(v->asns.n, sizeof *v->asn_n);
+    v->asn_sev = xcalloc(v->asns.n * 6, sizeof *v->asn_sev);
+    v->asn_open = xcalloc(v->asns.n, sizeof *v->asn_open);
+    v->country_n = xcalloc(v->countries.n, sizeof *v->country_n);
+    v->country_sev = xcalloc(v->countries.n * 6, sizeof *v->country_sev);
+    v->country_open = xcalloc(v->countries.n, sizeof *v->country_open);
+    if (!v->asn_n || !v->asn_sev || !v->asn_open || !v->country_n || !v->country_sev ||
+        !v->country_open)
+        return -1;
+    if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size || !v->cl_stores ||
+        !v->cl_records)
+        return -1;
+    return 0;
+}
+
+/* Each row into the filter columns and the aggregates; the rows first seen in this scan group
+ * (kit_new_in_scan) marked new. */
+static void fill_columns(struct wv *v, int64_t group)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        struct wv_row *w = &v->rows[i];
+        if (kit_new_in_scan(w->first_scan, w->first_seen, group, v->start)) {
+            w->flags |= WV_NEW;
+            v->newcount++;
+        }
+        v->col.sev[i] = w->severity;
+        v->col.auth[i] = w->auth;
+        v->col.flags[i] = w->flags;
+        v->col.service[i] = w->service;
+        v->col.cluster[i] = w->cluster;
+        v->col.owner[i] = w->owner;
+        v->col.provider[i] = w->provider;
+        v->col.asn[i] = w->asn;
+        v->col.country[i] = w->country;
+        v->prov_n[w->provider]++;
+        v->prov_sev[w->provider * 6 + w->severity]++;
+        v->prov_open[w->provider] += kit_auth_exposed(w->auth);
+        v->asn_n[w->asn]++;
+        v->asn_sev[w->asn * 6 + w->severity]++;
+        v->asn_open[w->asn] += kit_auth_exposed(w->auth);
+        v->country_n[w->country]++;
+        v->country_sev[w->country * 6 + w->severity]++;
+        v->country_open[w->country] += kit_auth_exposed(w->auth);
+        v->col.cert[i] = w->cert;
+        v->col.prod[i] = w->prod;
+        v->col.combo[i] = w->combo;
+        v->col.sigs[i] = w->sigs;
+        str_copy(v->col.ip4[i], w->flags & WV_V6 ? "" : w->ip, 16);
+        v->by_sev[w->severity]++;
+        v->svc_sev[w->service * 6 + w->severity]++;
+        v->owner_n[w->owner]++;
+        v->owner_sev[w->owner * 6 + w->severity]++;
+        if (w->cluster) v->cl_size[w->cluster]++;
+        if (w->cluster && !w->instance) { /* a store without a name: each member its own */
+            v->cl_stores[w->cluster]++;
+            finding_count_add(&v->cl_records[w->cluster], w->records);
+        }
+        if (kit_auth_exposed(w->auth)) {
+            v->exposed++;
+            if (!(w->flags & WV_SHARED)) {
+                finding_count_add(&v->exp_records, w->records);
+                finding_count_add(&v->exp_bytes, w->bytes);
+            }
+        }
+        if (w->flags & WV_PII) v->pii++;
+        if (w->flags & WV_VIA) v->via++;
+        for (int b = 0; b < v->nsig; b++)
+            if (w->sigs >> b & 1) v->sig_count[b]++;
+    }
+}
+
 /* Build the view of a group; with a scope, of its observations within the scope only: a row out
  * of it is skipped before anything of it (a name, a count, a cluster) enters the view. */
 int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web_scope *scope,
@@ -637,101 +743,9 @@ int wv_build(struct web_ctx *ctx, struct db *db, int64_t group, const struct web
 
     if (mark_shared(v) < 0) goto oom;
 
-    /* the filter columns */
-    size_t nn = v->n ? v->n : 1;
-    v->col.sev = xmalloc(nn);
-    v->col.auth = xmalloc(nn);
-    v->col.flags = xmalloc(nn);
-    v->col.service = xmalloc(nn * 4);
-    v->col.cluster = xmalloc(nn * 4);
-    v->col.owner = xmalloc(nn * 4);
-    v->col.cert = xmalloc(nn * 4);
-    v->col.prod = xmalloc(nn * 4);
-    v->col.combo = xmalloc(nn * 4);
-    v->col.sigs = xmalloc(nn * 8);
-    v->col.ip4 = xmalloc(nn * 16);
-    v->col.provider = xmalloc(nn * 4);
-    v->col.asn = xmalloc(nn * 4);
-    v->col.country = xmalloc(nn * 4);
-    if (!v->col.provider || !v->col.asn || !v->col.country) goto oom;
-    if (!v->col.sev || !v->col.auth || !v->col.flags || !v->col.service || !v->col.cluster ||
-        !v->col.owner || !v->col.cert || !v->col.prod || !v->col.combo || !v->col.sigs ||
-        !v->col.ip4)
-        goto oom;
-
-    /* aggregates */
-    v->svc_sev = xcalloc(v->services.n * 6, sizeof *v->svc_sev);
-    v->owner_n = xcalloc(v->owners.n, sizeof *v->owner_n);
-    v->owner_sev = xcalloc(v->owners.n * 6, sizeof *v->owner_sev);
-    v->cl_size = xcalloc(v->clusters.n, sizeof *v->cl_size);
-    v->cl_stores = xcalloc(v->clusters.n, sizeof *v->cl_stores);
-    v->cl_records = xcalloc(v->clusters.n, sizeof *v->cl_records);
-    v->prov_n = xcalloc(v->providers.n, sizeof *v->prov_n);
-    v->prov_sev = xcalloc(v->providers.n * 6, sizeof *v->prov_sev);
-    v->prov_open = xcalloc(v->providers.n, sizeof *v->prov_open);
-    if (!v->prov_n || !v->prov_sev || !v->prov_open) goto oom;
-    v->asn_n = xcalloc(v->asns.n, sizeof *v->asn_n);
-    v->asn_sev = xcalloc(v->asns.n * 6, sizeof *v->asn_sev);
-    v->asn_open = xcalloc(v->asns.n, sizeof *v->asn_open);
-    v->country_n = xcalloc(v->countries.n, sizeof *v->country_n);
-    v->country_sev = xcalloc(v->countries.n * 6, sizeof *v->country_sev);
-    v->country_open = xcalloc(v->countries.n, sizeof *v->country_open);
-    if (!v->asn_n || !v->asn_sev || !v->asn_open || !v->country_n || !v->country_sev ||
-        !v->country_open)
-        goto oom;
-    if (!v->svc_sev || !v->owner_n || !v->owner_sev || !v->cl_size || !v->cl_stores ||
-        !v->cl_records)
-        goto oom;
-    for (size_t i = 0; i < v->n; i++) {
-        struct wv_row *w = &v->rows[i];
-        if (kit_new_in_scan(w->first_scan, w->first_seen, group, v->start)) {
-            w->flags |= WV_NEW;
-            v->newcount++;
-        }
-        v->col.sev[i] = w->severity;
-        v->col.auth[i] = w->auth;
-        v->col.flags[i] = w->flags;
-        v->col.service[i] = w->service;
-        v->col.cluster[i] = w->cluster;
-        v->col.owner[i] = w->owner;
-        v->col.provider[i] = w->provider;
-        v->col.asn[i] = w->asn;
-        v->col.country[i] = w->country;
-        v->prov_n[w->provider]++;
-        v->prov_sev[w->provider * 6 + w->severity]++;
-        v->prov_open[w->provider] += kit_auth_exposed(w->auth);
-        v->asn_n[w->asn]++;
-        v->asn_sev[w->asn * 6 + w->severity]++;
-        v->asn_open[w->asn] += kit_auth_exposed(w->auth);
-        v->country_n[w->country]++;
-        v->country_sev[w->country * 6 + w->severity]++;
-        v->country_open[w->country] += kit_auth_exposed(w->auth);
-        v->col.cert[i] = w->cert;
-        v->col.prod[i] = w->prod;
-        v->col.combo[i] = w->combo;
-        v->col.sigs[i] = w->sigs;
-        str_copy(v->col.ip4[i], w->flags & WV_V6 ? "" : w->ip, 16);
-        v->by_sev[w->severity]++;
-        v->svc_sev[w->service * 6 + w->severity]++;
-        v->owner_n[w->owner]++;
-        v->owner_sev[w->owner * 6 + w->severity]++;
-        if (w->cluster) v->cl_size[w->cluster]++;
-        if (w->cluster && !w->instance) { /* a store without a name: each member its own */
-            v->cl_stores[w->cluster]++;
-            finding_count_add(&v->cl_records[w->cluster], w->records);
-        }
-        if (kit_auth_exposed(w->auth)) {
-            v->exposed++;
-            if (!(w->flags & WV_SHARED)) {
-                finding_count_add(&v->exp_records, w->records);
-                finding_count_add(&v->exp_bytes, w->bytes);
-            }
-        }
-        if (w->flags & WV_PII) v->pii++;
-        if (w->flags & WV_VIA) v->via++;
-        for (int b = 0; b < v->nsig; b++)
-            if (w->sigs >> b & 1) v->sig_count[b]++;
-    }
+    /* the filter columns and the aggregates */
+    if (alloc_columns(v) < 0) goto oom;
+    fill_columns(v, group);
     if (cluster_stores(v) < 0) goto oom;
     /* addresses as text, sorted: a prefix search is a binary search */
     v->ip_text = xmalloc((v->n ? v->n : 1) * sizeof(uint32_t));
