@@ -43,3 +43,21 @@ void fmt_bytes(int64_t v, char *out, size_t n)
     else
         str_fmt(out, n, d < 10 ? "%.1f %s" : "%.0f %s", d, units[u]);
 }
+
+void fmt_short(int64_t v, char *out, size_t n)
+{
+    if (v >= 10000000000LL)
+        str_fmt(out, n, "%.0fG", (double)v / 1e9);
+    else if (v >= 1000000000)
+        str_fmt(out, n, "%.1fG", (double)v / 1e9);
+    else if (v >= 10000000)
+        str_fmt(out, n, "%.0fM", (double)v / 1e6);
+    else if (v >= 1000000)
+        str_fmt(out, n, "%.1fM", (double)v / 1e6);
+    else if (v >= 10000)
+        str_fmt(out, n, "%.0fk", (double)v / 1e3);
+    else if (v >= 1000)
+        str_fmt(out, n, "%.1fk", (double)v / 1e3);
+    else
+        str_fmt(out, n, "%lld", (long long)v);
+}

@@ -15,4 +15,8 @@ void fmt_digits(int64_t v, char *out, size_t n);
  * below 10); negative (unknown) -> "-". */
 void fmt_bytes(int64_t v, char *out, size_t n);
 
+/* A count short, for an axis tick or a card: 999, "1.2k", "12k", "1.2M", "12M", "1.2G", "12G"
+ * (one decimal below 10 of the unit). */
+void fmt_short(int64_t v, char *out, size_t n);
+
 #endif

@@ -8,6 +8,7 @@
  *   owners.c   the --owners file: address ranges to owner names (a trie)
  *   names.c    display names of cloud providers
  *   shared.c   which finding counts a data store several findings reach
+ *   chart.c    the SVG charts of both, in two styles (declared in kit/chart.h)
  *
  * Numbers and units are core's (core/units.h: the record's signal details
  * use them too); CSV cells are the report's (its one CSV writer).

@@ -6,11 +6,12 @@
  * analyst's machine, often offline, and it must not tell anyone that it
  * was opened -- no scripts, styles, fonts or images from elsewhere, no
  * links that load by themselves. So the charts are plain SVG elements
- * written by the functions below (bars are rects, lines are polylines,
- * tooltips are <title>), the style sheet is inline, fonts are the
- * system's, and the only script is a few lines that sort a table when its
- * heading is clicked. Without the script the tables are still there,
- * already sorted by severity.
+ * drawn by the kit in its inline style (kit/chart.h, KIT_CHART_INLINE:
+ * bars are rects, lines are polylines, tooltips are <title>, colours are
+ * attributes), the style sheet is inline, fonts are the system's, and the
+ * only script is a few lines that sort a table when its heading is
+ * clicked. Without the script the tables are still there, already sorted
+ * by severity.
  *
  * Every string that comes from the store went through a hostile server
  * first (an index can be named "<script>..."), so every one is written
@@ -28,6 +29,7 @@
  */
 #include "report/report_int.h"
 #include "kit/kit.h"
+#include "kit/chart.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +38,6 @@
 #define HTML_MAX_BARS   15
 #define HTML_MAX_CERTS  40
 #define HTML_MAX_MEMBER 50
-
-static const char *const sev_fill[6] = {"#b8b8b8", "#8d99ae", "#3c91e6",
-                                        "#f0a202", "#e4572e", "#b3001b"};
 
 /* Write s HTML-escaped (the kit's escaper), at most max bytes of it. */
 static void esc_n(FILE *fp, const char *s, size_t max)
@@ -92,13 +91,22 @@ static const char script[] =
     "rs.sort(function(x,y){var a=k(x.cells[i]),c=k(y.cells[i]);return(a<c?-1:a>c?1:0)*d;});"
     "rs.forEach(function(r){b.appendChild(r);});});});});})();";
 
+/* Write what the kit drew into b to the report, and free it. A chart is a few kilobytes: one
+ * cut at the cap would show as a broken chart, not as a crash. */
+static void put(FILE *fp, struct buf *b)
+{
+    if (b->len) fwrite(b->data, 1, b->len, fp);
+    buf_free(b);
+}
+
+#define CHART_CAP (4u << 20)
+
 static void legend(FILE *fp)
 {
-    fputs("<p class=\"legend\">", fp);
-    for (int s = SEV_CRITICAL; s >= SEV_INFO; s--)
-        fprintf(fp, "<span><i style=\"background:%s\"></i>%s</span>", sev_fill[s],
-                severity_name((enum severity)s));
-    fputs("</p>\n", fp);
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_legend(&b, KIT_CHART_INLINE, false);
+    put(fp, &b);
 }
 
 /* ---- per-service aggregation ---- */
@@ -150,29 +158,21 @@ static void chart_by_service(FILE *fp, struct svc_agg *sv, size_t nsv)
     legend(fp);
     qsort(sv, nsv, sizeof sv[0], cmp_svc_n);
     size_t n = nsv < HTML_MAX_BARS ? nsv : HTML_MAX_BARS;
-    size_t max = sv[0].n;
-    const double x0 = 170, wbar = 720;
-    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"findings per service\">\n",
-            n * 26 + 10);
+    const char *labels[HTML_MAX_BARS];
+    int64_t by_sev[HTML_MAX_BARS][6];
     for (size_t i = 0; i < n; i++) {
-        double y = 5 + (double)i * 26, x = x0;
-        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 15);
-        esc_n(fp, sv[i].service, 24);
-        fputs("</text>", fp);
-        for (int s = SEV_CRITICAL; s >= SEV_NONE; s--) {
-            if (!sv[i].by_sev[s]) continue;
-            double w = wbar * (double)sv[i].by_sev[s] / (double)max;
-            fprintf(fp,
-                    "<rect x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"20\" fill=\"%s\">"
-                    "<title>",
-                    x, y, w, sev_fill[s]);
-            esc(fp, sv[i].service);
-            fprintf(fp, ": %zu %s</title></rect>", sv[i].by_sev[s], severity_name(s));
-            x += w;
-        }
-        fprintf(fp, "<text x=\"%.1f\" y=\"%g\">%zu</text>\n", x + 6, y + 15, sv[i].n);
+        labels[i] = sv[i].service;
+        for (int s = 0; s < 6; s++)
+            by_sev[i][s] = (int64_t)sv[i].by_sev[s];
     }
-    fputs("</svg>", fp);
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_bars(&b, KIT_CHART_INLINE,
+                   &(struct kit_bars){.n = n,
+                                      .labels = labels,
+                                      .by_sev = (const int64_t(*)[6])by_sev,
+                                      .aria = "findings per service"});
+    put(fp, &b);
     if (nsv > n) fprintf(fp, "<p class=\"note\">%zu more services not drawn.</p>", nsv - n);
     fputs("</section>\n", fp);
 }
@@ -181,42 +181,26 @@ static void chart_volume(FILE *fp, struct svc_agg *sv, size_t nsv)
 {
     fputs("<section><h2>Exposed volume by service</h2>\n", fp);
     if (nsv) qsort(sv, nsv, sizeof sv[0], cmp_svc_vol); /* qsort(NULL, 0) is undefined */
+    struct kit_volume_row rows[HTML_MAX_BARS];
     size_t n = 0;
-    int64_t maxr = 0, maxb = 0;
     for (size_t i = 0; i < nsv && n < HTML_MAX_BARS; i++) {
         if (sv[i].records <= 0 && sv[i].bytes <= 0) break;
-        n++;
-        if (sv[i].records > maxr) maxr = sv[i].records;
-        if (sv[i].bytes > maxb) maxb = sv[i].bytes;
+        rows[n++] = (struct kit_volume_row){sv[i].service, sv[i].records, sv[i].bytes};
     }
     if (!n) {
         fputs("<p>No data readable without credentials.</p></section>\n", fp);
         return;
     }
-    fputs("<p class=\"legend\"><span><i style=\"background:#5b6cc4\"></i>records</span>"
-          "<span><i style=\"background:#9b59b6\"></i>bytes</span> "
-          "(services with auth none or partial; each bar scaled to its own maximum)</p>\n",
-          fp);
-    const double x0 = 170, wbar = 640;
-    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"exposed volume\">\n",
-            n * 34 + 10);
-    for (size_t i = 0; i < n; i++) {
-        double y = 5 + (double)i * 34;
-        char rec[32], by[32];
-        fmt_digits(sv[i].records, rec, sizeof rec);
-        fmt_bytes(sv[i].bytes, by, sizeof by);
-        double wr = maxr ? wbar * (double)sv[i].records / (double)maxr : 0;
-        double wb = maxb ? wbar * (double)sv[i].bytes / (double)maxb : 0;
-        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 18);
-        esc_n(fp, sv[i].service, 24);
-        fprintf(fp,
-                "</text><rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"13\" fill=\"#5b6cc4\"/>"
-                "<text x=\"%.1f\" y=\"%g\">%s records</text>"
-                "<rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"13\" fill=\"#9b59b6\"/>"
-                "<text x=\"%.1f\" y=\"%g\">%s</text>\n",
-                x0, y, wr, x0 + wr + 6, y + 11, rec, x0, y + 15, wb, x0 + wb + 6, y + 26, by);
-    }
-    fputs("</svg></section>\n", fp);
+    static const int inks[] = {KIT_INK_RECORDS, KIT_INK_BYTES};
+    static const char *const names[] = {"records", "bytes"};
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_legend_items(
+        &b, KIT_CHART_INLINE, inks, names, 2,
+        "(services with auth none or partial; each bar scaled to its own maximum)");
+    kit_chart_volume(&b, KIT_CHART_INLINE, rows, n);
+    put(fp, &b);
+    fputs("</section>\n", fp);
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -226,7 +210,7 @@ static int cmp_point(const void *a, const void *b)
     return x->scan_id < y->scan_id ? -1 : x->scan_id > y->scan_id;
 }
 
-static void chart_history(struct report *r)
+static int chart_history(struct report *r, struct err *e)
 {
     FILE *fp = r->fp;
     fputs("<section><h2>Open services over time</h2>\n", fp);
@@ -235,62 +219,33 @@ static void chart_history(struct report *r)
         fputs("<p>No history: the report was not given the scope's earlier scans.</p>"
               "</section>\n",
               fp);
-        return;
+        return 0;
     }
     qsort(r->points, n, sizeof r->points[0], cmp_point);
-    int64_t max = 1;
-    for (size_t i = 0; i < n; i++)
-        for (int s = SEV_NONE; s <= SEV_CRITICAL; s++)
-            if (r->points[i].by_sev[s] > max) max = r->points[i].by_sev[s];
     fprintf(fp,
             "<p class=\"note\">Findings per severity in each of the last %zu scan%s of this "
             "scope (the report's filters applied).</p>\n",
             n, n == 1 ? "" : "s");
     legend(fp);
-    const double x0 = 60, x1 = 970, y0 = 20, y1 = 260;
-    fputs("<svg viewBox=\"0 0 1000 300\" role=\"img\" aria-label=\"open services over time\">\n",
-          fp);
-    fprintf(fp,
-            "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#888\"/>"
-            "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#888\"/>\n",
-            x0, y1, x1, y1, x0, y0, x0, y1);
-    for (int k = 0; k <= 4; k++) {
-        double y = y1 - (y1 - y0) * k / 4.0;
-        fprintf(fp,
-                "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#e3e6ec\"/>"
-                "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n",
-                x0, y, x1, y, x0 - 6, y + 4, (double)max * k / 4.0);
+    time_t *t = xcalloc(n, sizeof *t);
+    int64_t *ids = xcalloc(n, sizeof *ids);
+    int64_t(*by_sev)[6] = xcalloc(n, sizeof *by_sev);
+    if (!t || !ids || !by_sev) {
+        free(t), free(ids), free(by_sev);
+        return err_set(e, "out of memory");
     }
-#define PX(i) (n == 1 ? (x0 + x1) / 2 : x0 + 20 + (x1 - x0 - 40) * (double)(i) / (double)(n - 1))
-#define PY(v) (y1 - (y1 - y0) * (double)(v) / (double)max)
     for (size_t i = 0; i < n; i++) {
-        if (n > 8 && i != 0 && i != n - 1 && i != n / 2) continue;
-        char t[32];
-        time_fmt_utc(r->points[i].t, t, sizeof t);
-        t[10] = 0; /* the date: a scope is rescanned daily at most in practice */
-        fprintf(fp, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%s #%lld</text>\n", PX(i),
-                y1 + 18, t, (long long)r->points[i].scan_id);
+        t[i] = r->points[i].t;
+        ids[i] = r->points[i].scan_id;
+        memcpy(by_sev[i], r->points[i].by_sev, sizeof by_sev[i]);
     }
-    for (int s = SEV_CRITICAL; s >= SEV_INFO; s--) {
-        bool any = false;
-        for (size_t i = 0; i < n; i++)
-            if (r->points[i].by_sev[s]) any = true;
-        if (!any) continue;
-        fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"",
-                sev_fill[s]);
-        for (size_t i = 0; i < n; i++)
-            fprintf(fp, "%s%.1f,%.1f", i ? " " : "", PX(i), PY(r->points[i].by_sev[s]));
-        fputs("\"/>\n", fp);
-        for (size_t i = 0; i < n; i++)
-            fprintf(fp,
-                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>scan #%lld: "
-                    "%lld %s</title></circle>\n",
-                    PX(i), PY(r->points[i].by_sev[s]), sev_fill[s], (long long)r->points[i].scan_id,
-                    (long long)r->points[i].by_sev[s], severity_name(s));
-    }
-#undef PX
-#undef PY
-    fputs("</svg></section>\n", fp);
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_trend(&b, KIT_CHART_INLINE, t, ids, (const int64_t(*)[6])by_sev, n);
+    put(fp, &b);
+    free(t), free(ids), free(by_sev);
+    fputs("</section>\n", fp);
+    return 0;
 }
 
 static int cmp_cert(const void *a, const void *b)
@@ -335,57 +290,18 @@ static void chart_certs(struct report *r)
     }
     time_t now = scan_time(r);
     size_t n = r->ncerts < HTML_MAX_CERTS ? r->ncerts : HTML_MAX_CERTS;
-    time_t lo = now, hi = now;
-    for (size_t i = 0; i < n; i++) {
-        if (r->certs[i].not_after && r->certs[i].not_after < lo) lo = r->certs[i].not_after;
-        if (r->certs[i].not_after > hi) hi = r->certs[i].not_after;
-    }
-    double span = (double)(hi - lo);
-    if (span < 86400 * 30) span = 86400 * 30;
-    double pad = span * 0.05;
-    const double x0 = 260, x1 = 900;
-#define TX(t) (x0 + (x1 - x0) * ((double)(t) - ((double)lo - pad)) / (span + 2 * pad))
-    fputs("<p class=\"legend\"><span><i style=\"background:#b3001b\"></i>expired at scan "
-          "time</span><span><i style=\"background:#2a9d55\"></i>valid</span>"
-          "<span><i style=\"background:#1d2330\"></i>scan time</span></p>\n",
-          fp);
-    double h = (double)n * 20 + 50;
-    fprintf(fp, "<svg viewBox=\"0 0 1000 %.0f\" role=\"img\" aria-label=\"certificate expiry\">\n",
-            h);
+    struct kit_cert_row rows[HTML_MAX_CERTS];
     for (size_t i = 0; i < n; i++) {
         const struct report_cert *c = &r->certs[i];
-        double y = 10 + (double)i * 20;
-        const char *col = c->expired ? "#b3001b" : "#2a9d55";
-        char t[32] = "unknown";
-        if (c->not_after) time_fmt_utc(c->not_after, t, sizeof t);
-        t[10] = 0;
-        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 11);
-        esc_n(fp, c->cn[0] ? c->cn : c->sha256, 34);
-        fputs("</text>", fp);
-        if (c->not_after) {
-            double xa = TX(c->not_after), xn = TX(now);
-            fprintf(fp,
-                    "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"%s\" "
-                    "stroke-width=\"3\" opacity=\".35\"/>"
-                    "<circle cx=\"%.1f\" cy=\"%g\" r=\"5\" fill=\"%s\"><title>",
-                    xn, y + 7, xa, y + 7, col, xa, y + 7, col);
-            esc(fp, c->cn);
-            fprintf(fp, " %.12s: not after %s, %d host%s</title></circle>", c->sha256, t, c->hosts,
-                    c->hosts == 1 ? "" : "s");
-            fprintf(fp, "<text x=\"%.1f\" y=\"%g\" fill=\"%s\">%s</text>", xa + 8, y + 11, col, t);
-        }
-        fputc('\n', fp);
+        rows[i] = (struct kit_cert_row){c->cn, c->sha256, c->not_after, c->expired, c->hosts};
     }
-    char ts[32];
-    time_fmt_utc(now, ts, sizeof ts);
-    ts[10] = 0;
-    fprintf(fp,
-            "<line x1=\"%.1f\" y1=\"4\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#1d2330\" "
-            "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">"
-            "scan %s</text>\n",
-            TX(now), TX(now), h - 24, TX(now), h - 8, ts);
-#undef TX
-    fputs("</svg>", fp);
+    static const int inks[] = {KIT_INK_EXPIRED, KIT_INK_VALID, KIT_INK_TOTAL};
+    static const char *const names[] = {"expired at scan time", "valid", "scan time"};
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_legend_items(&b, KIT_CHART_INLINE, inks, names, 3, NULL);
+    kit_chart_certs(&b, KIT_CHART_INLINE, rows, n, now);
+    put(fp, &b);
     if (r->ncerts > n)
         fprintf(fp,
                 "<p class=\"note\">The %zu certificates that expire first are drawn; all %zu "
@@ -412,26 +328,15 @@ static int chart_clusters(struct report *r, struct err *e)
         return 0;
     }
     size_t nb = n < HTML_MAX_BARS ? n : HTML_MAX_BARS;
-    const double x0 = 330, wbar = 560;
-    fprintf(fp, "<svg viewBox=\"0 0 1000 %zu\" role=\"img\" aria-label=\"clusters\">\n",
-            nb * 24 + 10);
-    for (size_t i = 0; i < nb; i++) {
-        double y = 5 + (double)i * 24;
-        double w = wbar * (double)c[i].n / (double)c[0].n;
-        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", x0 - 8, y + 14);
-        esc_n(fp, c[i].id, 16);
-        fputs(" \xc2\xb7 ", fp);
-        esc_n(fp, c[i].product[0] ? c[i].product : "-", 20);
-        fputc(' ', fp);
-        esc_n(fp, c[i].version, 12);
-        fprintf(fp,
-                "</text><rect x=\"%g\" y=\"%g\" width=\"%.1f\" height=\"18\" fill=\"#2f7f8f\"/>"
-                "<text x=\"%.1f\" y=\"%g\">%zu members",
-                x0, y, w, x0 + w + 6, y + 14, c[i].n);
-        if (c[i].stores < c[i].n) fprintf(fp, " (%zu data stores)", c[i].stores);
-        fputs("</text>\n", fp);
-    }
-    fputs("</svg>\n<table class=\"sortable\"><thead><tr><th>cluster</th><th>members</th>"
+    struct kit_cluster_row rows[HTML_MAX_BARS];
+    for (size_t i = 0; i < nb; i++)
+        rows[i] = (struct kit_cluster_row){c[i].id, c[i].product, c[i].version, (int64_t)c[i].n,
+                                           (int64_t)c[i].stores};
+    struct buf b;
+    buf_init(&b, CHART_CAP);
+    kit_chart_clusters(&b, KIT_CHART_INLINE, rows, nb);
+    put(fp, &b);
+    fputs("\n<table class=\"sortable\"><thead><tr><th>cluster</th><th>members</th>"
           "<th>product</th><th>version</th><th>spread</th><th>hosts</th></tr></thead><tbody>\n",
           fp);
     for (size_t i = 0; i < n; i++) {
@@ -744,9 +649,11 @@ static int report_html(struct report *r, struct err *e)
     cards(r);
     chart_by_service(fp, sv, nsv);
     chart_volume(fp, sv, nsv);
-    chart_history(r);
-    chart_certs(r);
-    int rc = chart_clusters(r, e);
+    int rc = chart_history(r, e);
+    if (rc == 0) {
+        chart_certs(r);
+        rc = chart_clusters(r, e);
+    }
     if (rc == 0) {
         if (report_grouped(r)) owners_table(r);
         pii_table(r);

@@ -42,8 +42,8 @@ static int session_row(void *arg, const struct auth_session *s)
     struct sess_ctx *c = arg;
     struct buf *b = c->b;
     char t1[32], t2[32];
-    wp_time(s->created, t1, sizeof t1);
-    wp_time(s->last_used, t2, sizeof t2);
+    kit_time(s->created, t1, sizeof t1);
+    kit_time(s->last_used, t2, sizeof t2);
     bool self = c->r->session && strcmp(s->sha, c->r->session) == 0;
     buf_appendf(b, "<tr%s><td class=\"mono\">", self ? " class=\"self\"" : "");
     kit_html_n(b, s->sha, 12);
@@ -219,8 +219,8 @@ static int user_row(void *arg, const struct auth_user *u)
 {
     struct buf *b = arg;
     char t1[32], t2[32], sc[1024];
-    wp_time(u->created, t1, sizeof t1);
-    wp_time(u->last_login, t2, sizeof t2);
+    kit_time(u->created, t1, sizeof t1);
+    kit_time(u->last_login, t2, sizeof t2);
     web_scope_describe(&u->scope, sc, sizeof sc);
     buf_appendf(b, "<tr><td class=\"mono\">");
     kit_html(b, u->name);

@@ -3,7 +3,7 @@
  * formatting, arguments, the scan a page is about), the overview and the
  * scans list. The findings, clusters and cluster pages are in
  * pages_findings.c; the service detail and the diff in pages_detail.c; the
- * charts in svg.c; the index they read in view.c.
+ * charts are the kit's (kit/chart.h); the index they read in view.c.
  *
  * Every string that reaches a page came from the network first (an index
  * can be named "<script>"), so every one goes through html_esc/wp_esc in
@@ -18,41 +18,6 @@
 /* ---- escaping ---- */
 
 /* ---- formatting ---- */
-
-void wp_short(int64_t v, char *out, size_t n)
-{
-    if (v >= 10000000000LL)
-        str_fmt(out, n, "%.0fG", (double)v / 1e9);
-    else if (v >= 1000000000)
-        str_fmt(out, n, "%.1fG", (double)v / 1e9);
-    else if (v >= 10000000)
-        str_fmt(out, n, "%.0fM", (double)v / 1e6);
-    else if (v >= 1000000)
-        str_fmt(out, n, "%.1fM", (double)v / 1e6);
-    else if (v >= 10000)
-        str_fmt(out, n, "%.0fk", (double)v / 1e3);
-    else if (v >= 1000)
-        str_fmt(out, n, "%.1fk", (double)v / 1e3);
-    else
-        str_fmt(out, n, "%lld", (long long)v);
-}
-
-void wp_time(time_t t, char *out, size_t n)
-{
-    char b[32];
-    if (!t) {
-        str_copy(out, "-", n);
-        return;
-    }
-    time_fmt_utc(t, b, sizeof b); /* 2026-11-21T10:00:00Z */
-    if (strlen(b) >= 16) {
-        b[10] = ' ';
-        b[16] = 0;
-        str_fmt(out, n, "%s UTC", b);
-    } else {
-        str_copy(out, b, n);
-    }
-}
 
 void wp_duration(int64_t s, char *out, size_t n)
 {
@@ -169,7 +134,7 @@ static int select_option(void *arg, const struct scan_info *si)
     struct wp_scan s;
     scan_from_info(si, &s);
     char t[32];
-    wp_time(s.start, t, sizeof t);
+    kit_time(s.start, t, sizeof t);
     c->seen |= s.id == c->cur;
     buf_appendf(c->b, "<option value=\"%lld\"%s>scan %lld · %s%s</option>", (long long)s.id,
                 s.id == c->cur ? " selected" : "", (long long)s.id, t,
@@ -194,7 +159,7 @@ int wp_scan_select(struct web_req *r, struct buf *b, int64_t cur, struct err *e)
 void wp_scan_line(struct buf *b, const struct wp_scan *s)
 {
     char t[32], d[32];
-    wp_time(s->start, t, sizeof t);
+    kit_time(s->start, t, sizeof t);
     buf_appendf(b, "<p class=\"sub\">Scan <a href=\"/scans\">%lld</a>", (long long)s->id);
     if (s->group != s->id || s->nshards > 1)
         buf_appendf(b, " (group %lld, %d shards)", (long long)s->group, s->nshards);
@@ -263,7 +228,7 @@ void web_layout_begin(struct web_req *r, struct web_resp *o, const char *title, 
     if (c && c->cert_not_after) {
         time_t now = now_wall();
         char t[32];
-        wp_time(c->cert_not_after, t, sizeof t);
+        kit_time(c->cert_not_after, t, sizeof t);
         if (c->cert_not_after < now)
             buf_appendf(b,
                         "<div class=\"banner bad\" role=\"alert\">This dashboard's certificate "
@@ -285,7 +250,7 @@ void web_layout_end(struct web_req *r, struct web_resp *o)
                           "never a record");
     if (r->ctx && r->ctx->cert_not_after) {
         char t[32];
-        wp_time(r->ctx->cert_not_after, t, sizeof t);
+        kit_time(r->ctx->cert_not_after, t, sizeof t);
         buf_appendf(&o->body, " · this dashboard's certificate is valid until %s", t);
     }
     buf_appendf(&o->body, "</footer></body></html>\n");
@@ -492,7 +457,7 @@ static void overview_cards(struct buf *b, const struct wv *v, const struct wp_sc
         card(b, cls, href, n1, wp_sev(sv), NULL);
     }
     fmt_digits(v->exposed, n1, sizeof n1);
-    wp_short(v->exp_records, n2, sizeof n2);
+    fmt_short(v->exp_records, n2, sizeof n2);
     fmt_bytes(v->exp_bytes, n3, sizeof n3);
     str_fmt(sub, sizeof sub, "%s records · %s", n2, n3);
     if (v->shared) /* every node of one cluster, or a store also reached through a console */
@@ -551,7 +516,12 @@ static int overview_services(struct buf *b, const struct wv *v, const char *qs, 
     }
     buf_appendf(b, "<section class=\"panel\"><h2>By service</h2>");
     if (k)
-        svg_stacked(b, labels, (const char *const *)hrefs, (const int64_t(*)[6])sev, k);
+        kit_chart_bars(b, KIT_CHART_CLASSES,
+                       &(struct kit_bars){.n = k,
+                                          .labels = labels,
+                                          .hrefs = (const char *const *)hrefs,
+                                          .by_sev = (const int64_t(*)[6])sev,
+                                          .aria = "findings by service and severity"});
     else
         buf_appendf(b, "<p class=\"none\">No findings in this scan.</p>");
     buf_appendf(b, "</section>");
@@ -584,7 +554,12 @@ static void overview_signals(struct buf *b, const struct wv *v, const char *qs)
     }
     buf_appendf(b, "<section class=\"panel\"><h2>Signals</h2>");
     if (k)
-        svg_bars(b, labels, (const char *const *)hrefs, vals, k, "fsig");
+        kit_chart_bars(b, KIT_CHART_CLASSES,
+                       &(struct kit_bars){.n = k,
+                                          .labels = labels,
+                                          .hrefs = (const char *const *)hrefs,
+                                          .vals = vals,
+                                          .ink = KIT_INK_SIGNAL});
     else
         buf_appendf(b, "<p class=\"none\">No signals.</p>");
     buf_appendf(b, "</section>");
@@ -597,11 +572,9 @@ static void overview_trend(struct buf *b, const struct trend *tr)
 {
     buf_appendf(b, "<section class=\"panel\"><h2>Across scans of these targets</h2>");
     if (tr->n >= 2) {
-        svg_trend(b, tr->t, tr->id, (const int64_t(*)[6])tr->by_sev, tr->n);
-        buf_appendf(b, "<div class=\"legend\"><span><i class=\"sw btot\"></i>all</span>");
-        for (int sv = SEV_CRITICAL; sv >= SEV_INFO; sv--)
-            buf_appendf(b, "<span><i class=\"sw b%d\"></i>%s</span>", sv, wp_sev(sv));
-        buf_appendf(b, "</div>");
+        kit_chart_trend(b, KIT_CHART_CLASSES, tr->t, tr->id, (const int64_t(*)[6])tr->by_sev,
+                        tr->n);
+        kit_chart_legend(b, KIT_CHART_CLASSES, true);
     } else {
         buf_appendf(b, "<p class=\"none\">One scan of these targets so far: the trend starts "
                        "with the next.</p>");
@@ -706,8 +679,8 @@ int page_overview(struct web_req *r, struct web_resp *o, struct err *e)
 
     /* severity */
     buf_appendf(b, "<section class=\"panel\"><h2>By severity</h2>");
-    svg_sev_bar(b, v->by_sev, qs);
-    svg_legend(b);
+    kit_chart_sev_bar(b, KIT_CHART_CLASSES, v->by_sev, qs);
+    kit_chart_legend(b, KIT_CHART_CLASSES, false);
     buf_appendf(b, "</section><div class=\"cols\">");
 
     if (overview_services(b, v, qs, e) < 0) goto out;
@@ -752,7 +725,7 @@ static int scans_row(void *arg, const struct scan_info *si)
     struct wp_scan s;
     scan_from_info(si, &s);
     char t[32], d[32], f[32];
-    wp_time(s.start, t, sizeof t);
+    kit_time(s.start, t, sizeof t);
     fmt_digits(s.findings, f, sizeof f);
     buf_appendf(b, "<tr><td><a href=\"/?scan=%lld\">%lld</a></td><td>%lld</td><td>%s</td>",
                 (long long)s.id, (long long)s.id, (long long)s.group, t);

@@ -170,7 +170,7 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
                 t[i] = h[i].t;
                 sv[i] = (uint8_t)h[i].sev;
             }
-            svg_timeline(b, t, sv, n, closed);
+            kit_chart_timeline(b, KIT_CHART_CLASSES, t, sv, n, closed);
         }
         free(t);
         free(sv);
@@ -178,7 +178,7 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
     buf_appendf(b, "<ol class=\"timeline\">");
     for (size_t i = 0; i < n; i++) {
         char tm[32], rec[32];
-        wp_time(h[i].t, tm, sizeof tm);
+        kit_time(h[i].t, tm, sizeof tm);
         fmt_digits(h[i].records, rec, sizeof rec);
         bool opened = i == 0 || (first_seen && h[i].t == first_seen && h[i - 1].t < first_seen);
         buf_appendf(b,
@@ -199,7 +199,7 @@ static void section_history(struct buf *b, const struct hist *h, size_t n, int64
     }
     if (closed) {
         char tm[32], d[32];
-        wp_time(closed, tm, sizeof tm);
+        kit_time(closed, tm, sizeof tm);
         wp_duration(first_seen && closed > first_seen ? (int64_t)(closed - first_seen) : 0, d,
                     sizeof d);
         buf_appendf(b,
@@ -293,8 +293,8 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
     buf_appendf(b, "</code></dd>");
     if (hosts) {
         char t1[32], t2[32];
-        wp_time(cfs, t1, sizeof t1);
-        wp_time(cls, t2, sizeof t2);
+        kit_time(cfs, t1, sizeof t1);
+        kit_time(cls, t2, sizeof t2);
         dt(b, "Served by");
         buf_appendf(b, "<a href=\"/findings?scan=%lld" KIT_AMP "cert=", (long long)scan);
         kit_url(b, sha);
@@ -318,7 +318,7 @@ static void section_data(struct buf *b, const json_t *d)
     int64_t recs = jint(d, "records");
     fmt_digits(recs, ex, sizeof ex);
     if (recs >= 10000)
-        wp_short(recs, n, sizeof n);
+        fmt_short(recs, n, sizeof n);
     else
         str_copy(n, ex, sizeof n);
     fmt_bytes(jint(d, "bytes"), y, sizeof y);
@@ -594,12 +594,12 @@ static void finding_heading(struct buf *b, const json_t *rec, const struct obs_g
     buf_appendf(b, " · auth <span class=\"auth %s\">", auth_cls(jstr(rec, "auth")));
     kit_html_n(b, jstr(rec, "auth"), 16);
     char t1[32], t2[32], d[32];
-    wp_time(first, t1, sizeof t1);
-    wp_time(last, t2, sizeof t2);
+    kit_time(first, t1, sizeof t1);
+    kit_time(last, t2, sizeof t2);
     buf_appendf(b, "</span> · first seen %s · last seen %s", t1, t2);
     if (closed) {
         char tc[32];
-        wp_time(closed, tc, sizeof tc);
+        kit_time(closed, tc, sizeof tc);
         buf_appendf(b, " · <span class=\"tag bad\">closed %s</span>", tc);
     } else {
         wp_duration((int64_t)(now_wall() - first), d, sizeof d);

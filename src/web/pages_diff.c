@@ -167,8 +167,8 @@ int page_diff(struct web_req *r, struct web_resp *o, struct err *e)
         }
     }
     char t1[32], t2[32], n1[32], n2[32], n3[32], n4[32];
-    wp_time(so.start, t1, sizeof t1);
-    wp_time(sn.start, t2, sizeof t2);
+    kit_time(so.start, t1, sizeof t1);
+    kit_time(sn.start, t2, sizeof t2);
     web_layout_begin(r, o, "Diff", "scans");
     buf_appendf(b,
                 "<div class=\"head\"><div><h1>What changed</h1><p class=\"sub\">From scan "

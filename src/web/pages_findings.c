@@ -345,7 +345,7 @@ static int rows_table(struct web_req *r, struct buf *b, const struct wv *v, cons
         char rec[32], by[32], fs[32];
         fmt_digits(w->records, rec, sizeof rec);
         fmt_bytes(w->bytes, by, sizeof by);
-        wp_time(w->first_seen, fs, sizeof fs);
+        kit_time(w->first_seen, fs, sizeof fs);
         fs[10] = 0;
         buf_appendf(b, "<tr class=\"r%d\"><td>", w->severity);
         wp_sev_badge(b, w->severity);
@@ -775,8 +775,8 @@ int page_clusters(struct web_req *r, struct web_resp *o, struct err *e)
         else if (cluster_times(r->db, id, &fs, &ls, &size, e) < 0)
             goto out;
         char rec[32], t[32], num[32];
-        wp_short(v->cl_records[c->id], rec, sizeof rec);
-        wp_time(fs, t, sizeof t);
+        fmt_short(v->cl_records[c->id], rec, sizeof rec);
+        kit_time(fs, t, sizeof t);
         fmt_digits(c->n, num, sizeof num);
         buf_appendf(b, "<tr><td class=\"mono\"><a href=\"/cluster?id=");
         kit_url(b, id);
@@ -881,8 +881,8 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
     kit_html_n(b, id, 64);
     char n1[32], t1[32], t2[32];
     fmt_digits((int64_t)total, n1, sizeof n1);
-    wp_time(fs, t1, sizeof t1);
-    wp_time(ls, t2, sizeof t2);
+    kit_time(fs, t1, sizeof t1);
+    kit_time(ls, t2, sizeof t2);
     buf_appendf(b, "</span></h1>");
     wp_scan_line(b, &s);
     buf_appendf(b,
@@ -921,7 +921,7 @@ int page_cluster(struct web_req *r, struct web_resp *o, struct err *e)
         kit_url(&u, id);
         str_copy(qs, (const char *)u.data, sizeof qs);
         buf_free(&u);
-        svg_sev_bar(b, by_sev, qs);
+        kit_chart_sev_bar(b, KIT_CHART_CLASSES, by_sev, qs);
         buf_appendf(b, "</section>");
     }
     buf_appendf(b, "<section class=\"panel flush\"><h2 class=\"pad\">Members");

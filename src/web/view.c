@@ -209,13 +209,13 @@ static int mark_shared(struct wv *v)
     if (k && shared) {
         for (size_t i = 0; i < v->n; i++) {
             const struct wv_row *w = &v->rows[i];
-            k[i] = (struct kit_store_row){
-                .instance = w->instance ? wv_str(&v->instances, w->instance) : "",
-                .exposed = kit_auth_exposed(w->auth),
-                .via = (w->flags & WV_VIA) != 0,
-                .records = w->records,
-                .bytes = w->bytes,
-                .order = w->obs};
+            k[i] = (struct kit_store_row){.instance =
+                                              w->instance ? wv_str(&v->instances, w->instance) : "",
+                                          .exposed = kit_auth_exposed(w->auth),
+                                          .via = (w->flags & WV_VIA) != 0,
+                                          .records = w->records,
+                                          .bytes = w->bytes,
+                                          .order = w->obs};
         }
         rc = kit_mark_shared(k, v->n, shared, NULL, &marked);
         if (rc == 0)

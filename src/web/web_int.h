@@ -1,8 +1,8 @@
 /*
  * web/web_int.h -- what the page files share (private to src/web/):
  * escaping with a length cap, number and time formatting, argument
- * parsing, the scan a page is about, error pages, and the SVG charts
- * (svg.c).
+ * parsing, the scan a page is about, error pages. The charts are the
+ * kit's (kit/chart.h, the dashboard's style: KIT_CHART_CLASSES).
  */
 #ifndef AJAR_WEB_INT_H
 #define AJAR_WEB_INT_H
@@ -12,16 +12,14 @@
 #include "web/view.h"
 #include "store/store.h"
 #include "web/web.h"
+#include "kit/chart.h"
 
 #include <stdint.h>
 
 #define WP_PAGE_SIZE 50
 
 #define wp_esc(b, s) kit_html_n((b), (s), 4096)
-/* 1234567 -> "1.2M". */
-void wp_short(int64_t v, char *out, size_t n);
-/* "2026-11-21 10:00 UTC" ("-" for 0). */
-void wp_time(time_t t, char *out, size_t n);
+/* Short counts are fmt_short (core/units.h), times kit_time (kit/chart.h). */
 /* "3d 4h". */
 void wp_duration(int64_t s, char *out, size_t n);
 
@@ -68,23 +66,5 @@ int wp_scan_get(struct db *db, int64_t id, struct wp_scan *s, struct err *e);
 int wp_scan_select(struct web_req *r, struct buf *b, int64_t cur, struct err *e);
 /* The page heading line: "Scan 12 · started ... · N findings". */
 void wp_scan_line(struct buf *b, const struct wp_scan *s);
-
-/* ---- charts (svg.c), inline SVG with classes from the style sheet ---- */
-
-/* One horizontal bar split by severity (counts by_sev[6]); qs: "scan=N" for the links. */
-void svg_sev_bar(struct buf *b, const int64_t by_sev[6], const char *qs);
-/* Stacked bars, one per label, each split by severity; hrefs may be NULL. */
-void svg_stacked(struct buf *b, const char *const *labels, const char *const *hrefs,
-                 const int64_t (*by_sev)[6], size_t n);
-/* Simple bars of values with labels (hrefs may be NULL). */
-void svg_bars(struct buf *b, const char *const *labels, const char *const *hrefs,
-              const int64_t *vals, size_t n, const char *cls);
-/* Lines per severity (critical..info) and total over time: t[i], by_sev[i][6]. */
-void svg_trend(struct buf *b, const time_t *t, const int64_t *ids, const int64_t (*by_sev)[6],
-               size_t n);
-/* A history strip: dots at times t[i] between t0 and t1, severity sev[i]; closed_at (0 open). */
-void svg_timeline(struct buf *b, const time_t *t, const uint8_t *sev, size_t n, time_t closed);
-/* The legend of severities. */
-void svg_legend(struct buf *b);
 
 #endif
