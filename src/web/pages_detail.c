@@ -311,7 +311,8 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
 
 /* The assessment's mark on the listed name (in "names" or "fields") in the record's "marks"
  * (docs/record.md): its personal categories' bits (ids this ajar does not know are left out) and
- * whether it is a ransom note. A record without marks (an older ajar's) marks nothing. */
+ * whether it is a ransom note. A record without marks (an older ajar's) marks nothing. Only the
+ * first FINDING_MAX_MARKS are read: ajar writes no more, and a row costs a pass over them. */
 static unsigned mark_of(const json_t *marks, const char *in, const char *name, bool *ransom)
 {
     size_t i;
@@ -319,6 +320,7 @@ static unsigned mark_of(const json_t *marks, const char *in, const char *name, b
     *ransom = false;
     json_array_foreach(marks, i, m)
     {
+        if (i >= FINDING_MAX_MARKS) break;
         if (strcmp(jstr(m, "in"), in) || strcmp(jstr(m, "name"), name)) continue;
         unsigned cat = 0;
         size_t k;
