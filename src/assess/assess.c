@@ -122,6 +122,9 @@ struct facts {
     char ransom_examples[96];
     bool wiped;
     time_t now;
+    /* per stored name and field, what the record's marks say (mark_names) */
+    unsigned name_pii[FINDING_MAX_NAMES], field_pii[FINDING_MAX_NAMES];
+    bool name_ransom[FINDING_MAX_NAMES]; /* counted as a ransom note */
 };
 
 static void add_example(char *buf, size_t n, const char *name)
@@ -168,6 +171,7 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
         const char *n = f->names.v[i];
         int rs = ransom_strength(n);
         if (rs == 2) {
+            x->name_ransom[i] = true;
             x->nransom++;
             add_example(x->ransom_examples, sizeof x->ransom_examples, n);
             continue;
@@ -179,6 +183,7 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
         }
         unsigned m = pii_classify(n);
         if (!m) continue;
+        x->name_pii[i] = m;
         x->pii |= m;
         add_example(x->pii_examples, sizeof x->pii_examples, n);
         finding_count_add(&x->pii_records, f->name_records[i]);
@@ -187,6 +192,7 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     for (uint32_t i = 0; i < f->fields.n; i++) {
         unsigned m = pii_classify(f->fields.v[i]);
         if (!m) continue;
+        x->field_pii[i] = m;
         x->pii |= m;
         pii_fields = true;
         add_example(x->pii_examples, sizeof x->pii_examples, f->fields.v[i]);
@@ -210,9 +216,23 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
         if (weak && x->wiped) {
             x->nransom += weak;
             add_example(x->ransom_examples, sizeof x->ransom_examples, weak_examples);
+            for (uint32_t i = 0; i < f->names.n; i++)
+                if (ransom_strength(f->names.v[i]) == 1) x->name_ransom[i] = true;
         }
         if (!x->nransom) x->wiped = false;
     }
+}
+
+/* The record's marks: gather's conclusions per name and field, names first (docs/record.md).
+ * The dashboard shows these; nothing else classifies a name. */
+static void mark_names(struct finding *f, const struct facts *x)
+{
+    f->nmarks = 0;
+    for (uint32_t i = 0; i < f->names.n && i < FINDING_MAX_NAMES; i++)
+        if (x->name_pii[i] || x->name_ransom[i])
+            finding_add_mark(f, MARK_NAMES, i, x->name_pii[i], x->name_ransom[i]);
+    for (uint32_t i = 0; i < f->fields.n && i < FINDING_MAX_NAMES; i++)
+        if (x->field_pii[i]) finding_add_mark(f, MARK_FIELDS, i, x->field_pii[i], false);
 }
 
 static bool critical_data(const struct facts *x)
@@ -538,6 +558,7 @@ void assess_finding(struct finding *f, const struct assess_ctx *c)
     f->severity = SEV_NONE;
     struct facts x;
     gather(f, c, &x);
+    mark_names(f, &x);
     rule_no_auth(f, &x);
     rule_dashboard(f, &x);
     rule_default_account(f, &x);

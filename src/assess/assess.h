@@ -75,7 +75,8 @@ unsigned pii_classify(const char *name);
 /* The same answer found by trying every phrase of the dictionary at every word, without
  * pii_classify()'s index: the reference test_pii compares the index against. */
 unsigned pii_classify_exhaustive(const char *name);
-/* Short stable id of one category bit ("national-id"), "" for anything else. */
+/* Short stable id of one category bit ("national-id"), "" for anything else: the record's
+ * (finding_personal_id in core/finding.c, the ids' one table). */
 const char *pii_category_name(unsigned bit);
 /* Human words for one category bit ("national ID number"), "" for anything else. */
 const char *pii_category_label(unsigned bit);

@@ -42,10 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const cat_ids[PII_NCATEGORIES] = {
-    "name",      "national-id", "phone",           "address", "email",    "birth-date", "passport",
-    "bank-card", "vehicle",     "criminal-record", "health",  "location", "person",
-};
+/* the ids are the record's (core/finding.c: a mark's "personal"), bit for bit */
+_Static_assert(PII_NCATEGORIES == FINDING_PERSONAL_KINDS, "one id per category");
 static const char *const cat_labels[PII_NCATEGORIES] = {
     "person name",     "national ID number",
     "phone number",    "postal address",
@@ -65,8 +63,7 @@ static int bit_index(unsigned bit)
 
 const char *pii_category_name(unsigned bit)
 {
-    int i = bit_index(bit);
-    return i < 0 ? "" : cat_ids[i];
+    return finding_personal_id(bit);
 }
 
 const char *pii_category_label(unsigned bit)
@@ -77,9 +74,7 @@ const char *pii_category_label(unsigned bit)
 
 unsigned pii_category_parse(const char *id)
 {
-    for (int i = 0; i < PII_NCATEGORIES; i++)
-        if (strcmp(id, cat_ids[i]) == 0) return 1u << i;
-    return 0;
+    return finding_personal_parse(id);
 }
 
 /* ---- words ---- */

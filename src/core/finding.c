@@ -1,8 +1,8 @@
 /*
  * core/finding.c -- the record in memory: the names of its enums, setters that sanitize,
- * name and field lists, details, signals. Its JSON forms (docs/record.md): finding_json.c
- * writes it as a jansson tree, finding_write.c as bytes (the same bytes, faster),
- * finding_read.c reads it back.
+ * name and field lists, details, signals, marks and the personal-data categories' ids. Its JSON
+ * forms (docs/record.md): finding_json.c writes it as a jansson tree, finding_write.c as bytes (the
+ * same bytes, faster), finding_read.c reads it back.
  */
 #include "core/finding.h"
 #include "core/util.h"
@@ -15,6 +15,33 @@
 static const char *const auth_names[] = {"unknown", "none", "required", "partial"};
 
 static const char *const sev_names[] = {"none", "info", "low", "medium", "high", "critical"};
+
+/* bit i of a mark's personal (and of assess's enum pii_category) */
+static const char *const personal_ids[FINDING_PERSONAL_KINDS] = {
+    "name",      "national-id", "phone",           "address", "email",    "birth-date", "passport",
+    "bank-card", "vehicle",     "criminal-record", "health",  "location", "person",
+};
+
+static const char *const mark_lists[] = {"names", "fields"};
+
+const char *finding_personal_id(unsigned bit)
+{
+    for (unsigned i = 0; i < FINDING_PERSONAL_KINDS; i++)
+        if (bit == 1u << i) return personal_ids[i];
+    return "";
+}
+
+unsigned finding_personal_parse(const char *id)
+{
+    for (unsigned i = 0; id && i < FINDING_PERSONAL_KINDS; i++)
+        if (strcmp(id, personal_ids[i]) == 0) return 1u << i;
+    return 0;
+}
+
+const char *finding_mark_list_name(unsigned list)
+{
+    return list < ARRAY_LEN(mark_lists) ? mark_lists[list] : "";
+}
 
 const char *auth_name(enum auth_state a)
 {
@@ -112,6 +139,10 @@ void finding_free(struct finding *f)
     f->signals = NULL;
     f->nsignals = 0;
     f->signals_cap = 0;
+    free(f->marks);
+    f->marks = NULL;
+    f->nmarks = 0;
+    f->marks_cap = 0;
     free(f->hostnames);
     f->hostnames = NULL;
     f->nhostnames = 0;
@@ -184,6 +215,8 @@ int finding_copy(struct finding *dst, const struct finding *src)
     }
     dst->signals = items_dup(src->signals, src->nsignals, sizeof *src->signals, &dst->signals_cap);
     if (!dst->signals) dst->nsignals = 0;
+    dst->marks = items_dup(src->marks, src->nmarks, sizeof *src->marks, &dst->marks_cap);
+    if (!dst->marks) dst->nmarks = 0;
     dst->hostnames =
         items_dup(src->hostnames, src->nhostnames, sizeof *src->hostnames, &dst->hostnames_cap);
     if (!dst->hostnames) {
@@ -192,8 +225,8 @@ int finding_copy(struct finding *dst, const struct finding *src)
     }
     dst->tls.san = items_dup(src->tls.san, src->tls.nsan, sizeof *src->tls.san, &dst->tls.san_cap);
     if (!dst->tls.san) dst->tls.nsan = 0;
-    if (dst->nsignals != src->nsignals || dst->nhostnames != src->nhostnames ||
-        dst->tls.nsan != src->tls.nsan)
+    if (dst->nsignals != src->nsignals || dst->nmarks != src->nmarks ||
+        dst->nhostnames != src->nhostnames || dst->tls.nsan != src->tls.nsan)
         rc = -1;
     return rc;
 }
@@ -300,6 +333,37 @@ struct signal *finding_new_signal(struct finding *f)
     struct signal *s = &v[f->nsignals++];
     memset(s, 0, sizeof *s);
     return s;
+}
+
+const char *finding_mark_name(const struct finding *f, const struct finding_mark *m)
+{
+    const struct strlist *l = m->list == MARK_NAMES    ? &f->names
+                              : m->list == MARK_FIELDS ? &f->fields
+                                                       : NULL;
+    return l && m->index < l->n ? l->v[m->index] : NULL;
+}
+
+bool finding_add_mark(struct finding *f, enum mark_list list, uint32_t index, uint32_t personal,
+                      bool ransom)
+{
+    personal &= (1u << FINDING_PERSONAL_KINDS) - 1;
+    if (!personal && !ransom) return false;
+    struct finding_mark m = {(uint8_t)list, ransom, (uint16_t)index, personal};
+    if (index > UINT16_MAX || !finding_mark_name(f, &m)) return false;
+    for (int i = 0; i < f->nmarks; i++) {
+        struct finding_mark *x = &f->marks[i];
+        if (x->list == m.list && x->index == m.index) {
+            x->personal |= personal;
+            x->ransom = x->ransom || ransom;
+            return true;
+        }
+    }
+    struct finding_mark *v =
+        room(f->marks, f->nmarks, &f->marks_cap, sizeof *f->marks, FINDING_MAX_MARKS);
+    if (!v) return false;
+    f->marks = v;
+    v[f->nmarks++] = m;
+    return true;
 }
 
 bool finding_add_hostname(struct finding *f, const char *name, bool ptr)

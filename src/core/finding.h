@@ -13,7 +13,8 @@
  * setters in finding.c. The top-level keys
  * come in one order, which core/record_text.c (the record's reader for
  * stored text) relies on and test_record_text checks: ..., "data", "via",
- * "details", "signals", "first_seen", "last_seen" (last).
+ * "details", "signals", "marks" (only when the assessment marked a name), "first_seen",
+ * "last_seen" (last).
  *
  * Ownership: the finding owns every string and list in it; finding_free()
  * releases them. The lists a probe in flight seldom fills (signals, hostnames, the
@@ -107,6 +108,28 @@ struct signal {
     char detail[256];
 };
 
+/* Personal-data categories: the stable ids the record's "marks" carry ("phone", "national-id";
+ * docs/record.md). This is their one table: assess/pii.c classifies names into them and words
+ * them for people (pii_category_label), its enum pii_category is bit i of id i. */
+#define FINDING_PERSONAL_KINDS 13
+/* The id of one category bit, "" for anything else. */
+const char *finding_personal_id(unsigned bit);
+/* An id back to its bit; 0 when unknown. */
+unsigned finding_personal_parse(const char *id);
+
+/* What the assessment concluded about one listed name or field: the personal-data categories
+ * it looks like, or that it is a ransom note. The record's "marks" (docs/record.md), filled by
+ * assess_finding(), read by the dashboard and any consumer of the record. */
+enum mark_list { MARK_NAMES = 0, MARK_FIELDS = 1 };
+struct finding_mark {
+    uint8_t list;      /* enum mark_list */
+    bool ransom;       /* a ransom note (only names are) */
+    uint16_t index;    /* in the list's v[] */
+    uint32_t personal; /* bits of finding_personal_id's categories */
+};
+/* one mark at most per stored name and field */
+#define FINDING_MAX_MARKS (2 * FINDING_MAX_NAMES)
+
 struct finding {
     /* identity, filled by the engine */
     char ip[46];
@@ -162,6 +185,11 @@ struct finding {
     size_t signals_cap; /* slots allocated */
     enum severity severity;
     char cluster[24]; /* cluster id, "" if none */
+    /* what assess concluded per name and field, in the names' then the fields' order; NULL
+     * while none (nmarks <= FINDING_MAX_MARKS) */
+    struct finding_mark *marks;
+    int nmarks;
+    size_t marks_cap; /* slots allocated */
 
     /* filled by the store */
     time_t first_seen, last_seen;
@@ -215,6 +243,17 @@ void finding_add_signal(struct finding *f, const char *id, enum severity sev, co
 /* A new, zeroed signal at the end of f's list (nsignals counts it), or NULL when
  * FINDING_MAX_SIGNALS are there or memory runs out. finding_add_signal's, and the reader's. */
 struct signal *finding_new_signal(struct finding *f);
+
+/* Mark name or field `index` of `list` (personal: category bits; ransom: a ransom note); a
+ * second mark of the same entry adds to the first. False, and nothing marked, when the entry is
+ * not stored, there is nothing to mark (no known category, not ransom) or memory runs out. */
+bool finding_add_mark(struct finding *f, enum mark_list list, uint32_t index, uint32_t personal,
+                      bool ransom);
+/* The listed name or field m marks, NULL when f does not hold it (the writers skip such a
+ * mark: their "marks" is the marks with a name). */
+const char *finding_mark_name(const struct finding *f, const struct finding_mark *m);
+/* The record's word for a mark's list: "names" or "fields". */
+const char *finding_mark_list_name(unsigned list);
 
 /*
  * The record as JSON (a new reference). With discovery_only, only the

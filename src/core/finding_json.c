@@ -95,6 +95,30 @@ void finding_attr_json(json_t *o, const struct finding_attr *a)
     }
 }
 
+/* "marks": the assessment's marks that name a listed name or field (finding_mark_name). */
+static json_t *marks_json(const struct finding *f)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < f->nmarks; i++) {
+        const struct finding_mark *m = &f->marks[i];
+        const char *name = finding_mark_name(f, m);
+        if (!name) continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(name));
+        json_object_set_new(o, "in", json_string(finding_mark_list_name(m->list)));
+        if (m->personal) {
+            json_t *p = json_array();
+            for (unsigned b = 0; b < FINDING_PERSONAL_KINDS; b++)
+                if (m->personal & (1u << b))
+                    json_array_append_new(p, json_string(finding_personal_id(1u << b)));
+            json_object_set_new(o, "personal", p);
+        }
+        if (m->ransom) json_object_set_new(o, "ransom", json_true());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 json_t *finding_to_json(const struct finding *f, bool discovery_only)
 {
     json_t *o = json_object();
@@ -175,6 +199,11 @@ json_t *finding_to_json(const struct finding *f, bool discovery_only)
         json_array_append_new(sig, s);
     }
     json_object_set_new(o, "signals", sig);
+    json_t *marks = marks_json(f);
+    if (json_array_size(marks))
+        json_object_set_new(o, "marks", marks);
+    else
+        json_decref(marks);
     json_object_set_new(o, "severity", json_string(severity_name(f->severity)));
     json_object_set_new(o, "cluster", jstr_or_null(f->cluster));
     json_object_set_new(o, "first_seen", jtime(f->first_seen));

@@ -122,6 +122,47 @@ static void data_from_json(struct finding *f, const json_t *d)
     if (ft > (int64_t)f->fields.total) f->fields.total = (uint64_t)ft;
 }
 
+/* The entry of l named name (the first), -1 when l holds none. */
+static int list_index(const struct strlist *l, const char *name)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], name) == 0) return (int)i;
+    return -1;
+}
+
+/* The record's "marks" into f, after its names and fields: a mark of a name or field the record
+ * does not list, or with nothing known to mark (no known category id, not ransom), is left out;
+ * two of one name merge (finding_add_mark), so they stay within the lists' caps. */
+static void marks_from_json(struct finding *f, const json_t *marks)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach(marks, i, m)
+    {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *in = json_string_value(json_object_get(m, "in"));
+        if (!name || !in) continue;
+        enum mark_list list;
+        if (!strcmp(in, finding_mark_list_name(MARK_NAMES)))
+            list = MARK_NAMES;
+        else if (!strcmp(in, finding_mark_list_name(MARK_FIELDS)))
+            list = MARK_FIELDS;
+        else
+            continue;
+        int at = list_index(list == MARK_NAMES ? &f->names : &f->fields, name);
+        if (at < 0) continue;
+        uint32_t personal = 0;
+        size_t k;
+        const json_t *p;
+        json_array_foreach(json_object_get(m, "personal"), k, p)
+        {
+            personal |= finding_personal_parse(json_string_value(p));
+        }
+        finding_add_mark(f, list, (uint32_t)at, personal,
+                         json_is_true(json_object_get(m, "ransom")));
+    }
+}
+
 int finding_from_json(struct finding *f, const json_t *j)
 {
     finding_init(f);
@@ -188,6 +229,7 @@ int finding_from_json(struct finding *f, const json_t *j)
         jget_str(s, "severity", sv, sizeof sv);
         severity_parse(sv, &g->severity);
     }
+    marks_from_json(f, json_object_get(j, "marks"));
     char sv[16] = "";
     jget_str(j, "severity", sv, sizeof sv);
     if (sv[0]) severity_parse(sv, &f->severity);

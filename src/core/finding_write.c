@@ -433,6 +433,39 @@ static void jw_data(struct jw *w, const struct finding *f)
     }
 }
 
+/* "marks" with its key, when a mark names a listed name or field (finding_to_json's rule). */
+static void jw_marks(struct jw *w, const struct finding *f)
+{
+    bool open = false;
+    for (int i = 0; i < f->nmarks; i++) {
+        const struct finding_mark *m = &f->marks[i];
+        const char *name = finding_mark_name(f, m);
+        if (!name) continue;
+        if (!open) {
+            JW_KEY(w, "marks");
+            JW_LIT(w, "[");
+            open = true;
+        }
+        jw_sep(w);
+        JW_LIT(w, "{");
+        JW_STR(w, "name", name);
+        JW_STR(w, "in", finding_mark_list_name(m->list));
+        if (m->personal) {
+            JW_KEY(w, "personal");
+            JW_LIT(w, "[");
+            for (unsigned b = 0; b < FINDING_PERSONAL_KINDS; b++)
+                if (m->personal & (1u << b)) jw_elem_str(w, finding_personal_id(1u << b));
+            JW_LIT(w, "]");
+        }
+        if (m->ransom) {
+            JW_KEY(w, "ransom");
+            JW_LIT(w, "true");
+        }
+        JW_LIT(w, "}");
+    }
+    if (open) JW_LIT(w, "]");
+}
+
 int finding_json_write(struct buf *b, const struct finding *f, bool discovery_only,
                        struct finding_json_spans *spans)
 {
@@ -496,6 +529,7 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
     }
     JW_LIT(&w, "]");
     sp.signals_len = b->len - sp.signals;
+    jw_marks(&w, f);
     JW_STR(&w, "severity", severity_name(f->severity));
     JW_STR_OR_NULL(&w, "cluster", f->cluster);
     JW_KEY(&w, "first_seen");

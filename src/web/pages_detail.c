@@ -309,7 +309,33 @@ static int section_cert(struct web_req *r, struct buf *b, const json_t *tls, con
     return 0;
 }
 
-static void section_data(struct buf *b, const json_t *d)
+/* The assessment's mark on the listed name (in "names" or "fields") in the record's "marks"
+ * (docs/record.md): its personal categories' bits (ids this ajar does not know are left out) and
+ * whether it is a ransom note. A record without marks (an older ajar's) marks nothing. Only the
+ * first FINDING_MAX_MARKS are read: ajar writes no more, and a row costs a pass over them. */
+static unsigned mark_of(const json_t *marks, const char *in, const char *name, bool *ransom)
+{
+    size_t i;
+    const json_t *m;
+    *ransom = false;
+    json_array_foreach(marks, i, m)
+    {
+        if (i >= FINDING_MAX_MARKS) break;
+        if (strcmp(jstr(m, "in"), in) || strcmp(jstr(m, "name"), name)) continue;
+        unsigned cat = 0;
+        size_t k;
+        const json_t *p;
+        json_array_foreach(json_object_get(m, "personal"), k, p)
+        {
+            cat |= pii_category_parse(json_string_value(p));
+        }
+        *ransom = json_is_true(json_object_get(m, "ransom"));
+        return cat;
+    }
+    return 0;
+}
+
+static void section_data(struct buf *b, const json_t *d, const json_t *marks)
 {
     if (!json_is_object(d)) return;
     char a[32], c[32], n[32], y[32], ex[32];
@@ -357,11 +383,12 @@ static void section_data(struct buf *b, const json_t *d)
             buf_appendf(b, "<tr><td class=\"mono\">");
             kit_html_n(b, nm, 200);
             buf_appendf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>", n, y);
-            unsigned cat = pii_classify(nm);
+            bool ransom;
+            unsigned cat = mark_of(marks, finding_mark_list_name(MARK_NAMES), nm, &ransom);
             for (unsigned bit = 1; bit && bit < (1u << PII_NCATEGORIES); bit <<= 1)
                 if (cat & bit)
                     buf_appendf(b, "<span class=\"chip pii\">%s</span>", pii_category_label(bit));
-            if (ransom_name(nm)) buf_appendf(b, "<span class=\"chip bad\">ransom note</span>");
+            if (ransom) buf_appendf(b, "<span class=\"chip bad\">ransom note</span>");
             buf_appendf(b, "</td></tr>");
         }
         buf_appendf(b, "</tbody></table>");
@@ -377,7 +404,10 @@ static void section_data(struct buf *b, const json_t *d)
         {
             const char *nm = json_string_value(x);
             if (!nm) continue;
-            buf_appendf(b, "<span class=\"chip plain%s\">", pii_classify(nm) ? " pii" : "");
+            bool ransom;
+            buf_appendf(b, "<span class=\"chip plain%s\">",
+                        mark_of(marks, finding_mark_list_name(MARK_FIELDS), nm, &ransom) ? " pii"
+                                                                                         : "");
             kit_html_n(b, nm, 128);
             buf_appendf(b, "</span>");
         }
@@ -769,7 +799,7 @@ int page_finding(struct web_req *r, struct web_resp *o, struct err *e)
     if (section_related(r, b, rec, ip, port, svc, group, id, e) < 0) goto out;
     section_same_store(r, b, rec, svc, group, id);
     buf_appendf(b, "</div><div>");
-    section_data(b, json_object_get(rec, "data"));
+    section_data(b, json_object_get(rec, "data"), json_object_get(rec, "marks"));
     if (section_cert(r, b, json_object_get(rec, "tls"), cert, scan, sv, e) < 0) goto out;
     buf_appendf(b, "</div></div>");
     section_history(b, h, nh, id, first, closed);

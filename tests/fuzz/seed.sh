@@ -22,6 +22,8 @@
 #   ranges         the recorded range files (tests/fixtures/recorded/attr), whole and cut.
 #   mmdb           MaxMind DB files of every layout, by tests/tools/make-mmdb.pl.
 #   pii_words      data/pii-terms.tsv whole and in parts, and broken rows.
+#   record         records of tests/golden/report/jsonl.jsonl (one of each shape: marks or
+#                  none, TLS, via, attribution, auth), and hand-made ones with hostile marks.
 #   netlink        rtnetlink replies laid out as the kernel sends them (a route through a
 #                  gateway, a local route, an error, interfaces, a neighbour dump over two
 #                  datagrams), for each parser.
@@ -32,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export AJAR_FIXTURES=${AJAR_FIXTURES:-$(cd .. && pwd)/shared/fixtures}
 python3 - "$@" <<'EOF'
-import base64, hashlib, os, re, struct, sys
+import base64, hashlib, json, os, re, struct, sys
 
 CASES = "tests/probe/cases"
 OUT = "tests/fuzz/corpus"
@@ -256,6 +258,26 @@ for t in [b"term\tfirst name\tname\t-\nstem\taddress\taddress\tveto\ncancel-afte
           b"term\tx\tphone\tveto\nflag-word\tis\tname\t-\nterm\tx\t-all\t-\nterm\tx\tname\t-\textra"]:
     c.add(t)
 print(f"pii_words: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("record")
+shapes = set()
+for line in read("tests/golden/report/jsonl.jsonl").splitlines():
+    r = json.loads(line)
+    shape = ("marks" in r, len(r.get("marks", [])) > 1, bool(r.get("tls")), r.get("via") is not None,
+             "network" in r, r.get("auth"))
+    if shape in shapes or len(line) > 6000 or len(shapes) >= 30:
+        continue
+    shapes.add(shape)
+    c.add(line)
+for t in [b'{"ip":"127.0.0.1","port":1,"data":{"names":["a","a","b"],"fields":["a"]},"marks":['
+          b'{"name":"a","in":"names","personal":["phone","x","phone"],"ransom":true},'
+          b'{"name":"a","in":"fields","personal":["email"]},{"name":"b","in":"names"},'
+          b'{"name":"zz","in":"names","ransom":true},{"name":"a","in":"tables","ransom":true}]}',
+          b'{"ip":"::1","port":65535,"marks":[{"name":"a","in":"names","ransom":true}],"data":null}',
+          b'{"ip":"127.0.0.1","port":2,"data":{"items":[{"name":"README","records":1,"bytes":null}],'
+          b'"names":["other"]},"marks":{"name":"README"}}']:
+    c.add(t)
+print(f"record: {c.n} files, {c.bytes} bytes")
 c = Corpus("netlink")
 def nlmsg(typ, seq, body, flags=0):
     b = struct.pack("=IHHII", 16 + len(body), typ, flags, seq, 0) + body

@@ -7,6 +7,10 @@
  * DEL, multi-byte UTF-8, and invalid UTF-8 that jansson leaves out); the
  * spans of "tls" and "signals" equal their own dumps; discovery-only
  * records; appending after existing text; a capped buffer fails cleanly.
+ * The assessment's "marks": written by both writers alike (marks of entries
+ * the finding does not hold left out by both), read back by
+ * finding_from_json() to the same bytes, and a hostile "marks" read within
+ * the lists' caps.
  */
 #include "core/finding.h"
 #include "core/util.h"
@@ -131,6 +135,24 @@ static void raw_entry(struct strlist *l, uint32_t i, bool allow_bad)
     l->v[i] = d;
 }
 
+/* Marks as assess would leave them, and some no setter makes: an entry past its list, a list
+ * that is neither (both writers leave such a mark out). */
+static void random_marks(struct finding *f)
+{
+    if (coin(3)) return;
+    int n = coin(6) ? FINDING_MAX_MARKS + 20 : (int)rnd(6);
+    for (int i = 0; i < n; i++) {
+        uint32_t personal = coin(3) ? 0 : rnd(1u << 16); /* bits past the last category too */
+        finding_add_mark(f, (enum mark_list)rnd(2), rnd(FINDING_MAX_NAMES + 3), personal, coin(3));
+    }
+    CHECK(f->nmarks <= (int)(f->names.n + f->fields.n) && f->nmarks <= FINDING_MAX_MARKS);
+    for (int i = 0; i < f->nmarks; i++)
+        CHECK(f->marks[i].personal < 1u << FINDING_PERSONAL_KINDS &&
+              (f->marks[i].personal || f->marks[i].ransom));
+    if (f->nmarks && coin(6)) f->marks[rnd((uint32_t)f->nmarks)].index = FINDING_MAX_NAMES + 1;
+    if (f->nmarks && coin(6)) f->marks[rnd((uint32_t)f->nmarks)].list = 2;
+}
+
 static void random_finding(struct finding *f, bool allow_bad)
 {
     finding_init(f);
@@ -197,6 +219,7 @@ static void random_finding(struct finding *f, bool allow_bad)
     for (uint32_t i = 0; i < f->fields.n; i++)
         if (coin(3)) raw_entry(&f->fields, i, allow_bad);
     if (coin(20)) f->names.total = (uint64_t)INT64_MAX + 2; /* dumps negative, as jansson does */
+    random_marks(f);
     if (coin(3)) {
         f->has_via = true;
         rstr(f->via_service, sizeof f->via_service, allow_bad);
@@ -287,6 +310,113 @@ static int compare(const struct finding *f, bool discovery_only, const char *pre
     return t_fail == bad_before ? 0 : -1;
 }
 
+/* names a probe could report: setters' output reads back as itself */
+static const char *const rt_names[] = {
+    "phone", "README", "user_email", "\xe5\xa7\x93\xe5\x90\x8d", "a\"b\\c", "</td><script>",
+    "x",     "logs",   "id_card_no", "how_to_recover",           "",        "sfzh",
+};
+
+/* A finding with names and fields from rt_names (duplicates too) and random marks; its record
+ * read back writes the same "marks", and the byte writer agrees on the copy. */
+static void marks_round_trip(int round)
+{
+    struct finding f, g;
+    finding_init(&f);
+    str_copy(f.ip, "127.0.0.1", sizeof f.ip);
+    f.port = 27017;
+    unsigned nn = round % 5 == 0 ? FINDING_MAX_NAMES + 3 : rnd(8);
+    for (unsigned i = 0; i < nn; i++) {
+        const char *s = rt_names[rnd(ARRAY_LEN(rt_names))];
+        finding_add_name(&f, s, strlen(s), coin(2) ? -1 : rcount(), -1);
+    }
+    unsigned nf = round % 7 == 0 ? FINDING_MAX_NAMES + 3 : rnd(8);
+    for (unsigned i = 0; i < nf; i++) {
+        const char *s = rt_names[rnd(ARRAY_LEN(rt_names))];
+        finding_add_field(&f, s, strlen(s));
+    }
+    int n = round % 3 == 0 ? FINDING_MAX_MARKS + 5 : (int)rnd(8);
+    for (int i = 0; i < n; i++)
+        finding_add_mark(&f, (enum mark_list)rnd(2), rnd(FINDING_MAX_NAMES), rnd(1u << 13),
+                         coin(4));
+    json_t *j = finding_to_json(&f, false);
+    CHECK_INT(finding_from_json(&g, j), 0);
+    json_t *k = finding_to_json(&g, false);
+    /* a name listed twice: the reader marks its first, so compare what each says per name */
+    char *a = dumps(json_object_get(j, "marks")), *b = dumps(json_object_get(k, "marks"));
+    bool dup = false;
+    for (uint32_t i = 0; i < f.names.n; i++)
+        for (uint32_t m = 0; m < i; m++)
+            if (!strcmp(f.names.v[i], f.names.v[m])) dup = true;
+    for (uint32_t i = 0; i < f.fields.n; i++)
+        for (uint32_t m = 0; m < i; m++)
+            if (!strcmp(f.fields.v[i], f.fields.v[m])) dup = true;
+    if (!dup) {
+        CHECK_MSG((!a && !b) || (a && b && !strcmp(a, b)), "\n wrote %s\n read  %s", a ? a : "-",
+                  b ? b : "-");
+        CHECK_INT(g.nmarks, f.nmarks);
+    } else {
+        CHECK(g.nmarks <= f.nmarks);
+    }
+    CHECK_INT(json_object_get(j, "marks") != NULL, f.nmarks > 0);
+    compare(&g, false, NULL);
+    free(a);
+    free(b);
+    json_decref(j);
+    json_decref(k);
+    finding_free(&f);
+    finding_free(&g);
+}
+
+/* A record's "marks" from elsewhere (an import, a newer ajar): only marks of listed entries with
+ * a known id or ransom are read, merged per entry, within the caps. */
+static void marks_hostile(void)
+{
+    json_t *j = json_pack("{s:s,s:i,s:{s:[s,s,s],s:[s]}}", "ip", "127.0.0.1", "port", 6379, "data",
+                          "names", "phone", "README", "logs", "fields", "email");
+    json_t *marks = json_array();
+    json_array_append_new(marks, json_pack("{s:s,s:s,s:[s,s,s]}", "name", "phone", "in", "names",
+                                           "personal", "phone", "no-such-id", "phone"));
+    json_array_append_new(marks,
+                          json_pack("{s:s,s:s,s:b}", "name", "README", "in", "names", "ransom", 1));
+    json_array_append_new(marks, json_pack("{s:s,s:s,s:[s]}", "name", "logs", "in", "names",
+                                           "personal", "tomorrow")); /* nothing known: out */
+    json_array_append_new(marks, json_pack("{s:s,s:s,s:[s]}", "name", "absent", "in", "names",
+                                           "personal", "email")); /* not listed: out */
+    json_array_append_new(marks, json_pack("{s:s,s:s,s:[s]}", "name", "email", "in", "tables",
+                                           "personal", "email")); /* no such list: out */
+    json_array_append_new(marks, json_pack("{s:s,s:s,s:s}", "name", "email", "in", "fields",
+                                           "personal", "email")); /* not an array: nothing */
+    json_array_append_new(marks, json_pack("{s:i,s:s}", "name", 3, "in", "fields"));
+    json_array_append_new(marks, json_string("email"));
+    for (int i = 0; i < 1000; i++) /* the same field again and again: one mark */
+        json_array_append_new(marks,
+                              json_pack("{s:s,s:s,s:[s],s:s}", "name", "email", "in", "fields",
+                                        "personal", i % 2 ? "email" : "name", "ransom", "yes"));
+    json_object_set_new(j, "marks", marks);
+    struct finding f;
+    CHECK_INT(finding_from_json(&f, j), 0);
+    CHECK_INT(f.nmarks, 3);
+    json_t *k = finding_to_json(&f, false);
+    char *got = dumps(json_object_get(k, "marks"));
+    CHECK_STR(got ? got : "",
+              "[{\"name\":\"phone\",\"in\":\"names\",\"personal\":[\"phone\"]},"
+              "{\"name\":\"README\",\"in\":\"names\",\"ransom\":true},"
+              "{\"name\":\"email\",\"in\":\"fields\",\"personal\":[\"name\",\"email\"]}]");
+    compare(&f, false, NULL);
+    free(got);
+    json_decref(k);
+    finding_free(&f);
+    /* "marks" that is not an array, and a record without it: no marks, no key */
+    json_object_set_new(j, "marks", json_string("phone"));
+    CHECK_INT(finding_from_json(&f, j), 0);
+    CHECK_INT(f.nmarks, 0);
+    k = finding_to_json(&f, false);
+    CHECK(json_object_get(k, "marks") == NULL);
+    json_decref(k);
+    finding_free(&f);
+    json_decref(j);
+}
+
 int main(void)
 {
     int shown = 0;
@@ -318,6 +448,10 @@ int main(void)
         compare(&f, false, NULL);
         finding_free(&f);
     }
+
+    for (int i = 0; i < 600; i++)
+        marks_round_trip(i);
+    marks_hostile();
 
     /* a capped buffer: -1 and the buffer as it was */
     random_finding(&f, false);

@@ -739,6 +739,73 @@ static void test_unfinished(struct store *s)
     CHECK(has("running"));
 }
 
+/* The "Looks like" chips are the record's marks (what the assessment concluded), never a second
+ * classification: shown as stored, absent for a record an older ajar wrote without them. */
+static void test_marks(struct store *s)
+{
+    struct err e = {{0}};
+    int64_t id = begin_scan(s, "marks", T0 + 950000);
+    struct finding f;
+    /* M1: as assessed: a phone collection, a ransom note whose words look personal, a field */
+    base(&f, "10.8.0.1", 27017, "mongodb", "MongoDB", "4.0.0", T0 + 950000);
+    f.auth = AUTH_NONE;
+    finding_add_name(&f, "user_phone", 10, 5000, -1);
+    finding_add_name(&f, "customer_phone-meow", 19, 0, -1);
+    finding_add_name(&f, "orders", 6, 90000, -1);
+    finding_add_field(&f, "email", 5);
+    finding_add_field(&f, "created_at", 10);
+    put(s, id, &f, 0);
+    /* M2: marks that are not the classifier's (only the stored ones can show), and M3: a
+     * record without marks, as an older ajar stored it */
+    for (int i = 2; i <= 3; i++) {
+        char ip[32];
+        str_fmt(ip, sizeof ip, "10.8.0.%d", i);
+        base(&f, ip, 27017, "mongodb", "MongoDB", "4.0.0", T0 + 950000);
+        f.auth = AUTH_NONE;
+        finding_add_name(&f, "logs", 4, 10, -1);
+        finding_add_name(&f, "user_email", 10, 10, -1);
+        finding_add_field(&f, "passport_no", 11);
+        finding_add_field(&f, "created_at", 10);
+        struct assess_ctx ac = {.now = f.time};
+        assess_finding(&f, &ac);
+        CHECK(f.nmarks == 2); /* user_email, passport_no */
+        f.nmarks = 0;
+        if (i == 2) {
+            CHECK(finding_add_mark(&f, MARK_NAMES, 0, PII_HEALTH, true));
+            CHECK(finding_add_mark(&f, MARK_FIELDS, 1, PII_BIRTH, false));
+        }
+        CHECK_MSG(store_put(s, id, &f, &e) == 0, "put: %s", e.msg);
+        finding_free(&f);
+    }
+    CHECK_MSG(store_scan_end(s, id, &e) == 0, "%s", e.msg);
+    CHECK(store_flush(s, &e) == 0);
+    char a[48];
+    str_fmt(a, sizeof a, "id=%lld", (long long)obs_of("10.8.0.1", 27017, "mongodb", id));
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    common("finding with marks");
+    CHECK(has("user_phone</td><td class=\"n\">5,000</td><td class=\"n\">-</td><td>"
+              "<span class=\"chip pii\">phone number</span></td>"));
+    CHECK(has("customer_phone-meow</td><td class=\"n\">0</td><td class=\"n\">-</td><td>"
+              "<span class=\"chip bad\">ransom note</span></td>"));
+    CHECK_INT(count("chip pii\">"), 1); /* the note's words are not classified */
+    CHECK_INT(count("ransom note</span>"), 1);
+    CHECK(has("<span class=\"chip plain pii\">email</span>"));
+    CHECK(has("<span class=\"chip plain\">created_at</span>"));
+    str_fmt(a, sizeof a, "id=%lld", (long long)obs_of("10.8.0.2", 27017, "mongodb", id));
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    CHECK(has("logs</td><td class=\"n\">10</td><td class=\"n\">-</td><td>"
+              "<span class=\"chip pii\">health</span><span class=\"chip bad\">ransom note</span>"
+              "</td>"));
+    CHECK(has("user_email</td><td class=\"n\">10</td><td class=\"n\">-</td><td></td>"));
+    CHECK(has("<span class=\"chip plain\">passport_no</span>"));
+    CHECK(has("<span class=\"chip plain pii\">created_at</span>"));
+    str_fmt(a, sizeof a, "id=%lld", (long long)obs_of("10.8.0.3", 27017, "mongodb", id));
+    CHECK_INT(call(page_finding, a, NULL), 200);
+    CHECK(has("user_email</td>") && has("logs</td>") && has("Looks like"));
+    CHECK(!has("chip pii") && !has("chip plain pii") && !has("ransom note"));
+    CHECK(has("<span class=\"chip plain\">passport_no</span>"));
+}
+
 static void test_escape(void)
 {
     struct buf b;
@@ -846,6 +913,7 @@ int main(void)
         CHECK_INT(call(page_scans, NULL), 200);
         CHECK(!has("class=\"banner"));
         test_unfinished(s);
+        test_marks(s);
         /* without a cache (views NULL) the pages still work */
         web_views_free(ctx.views);
         ctx.views = NULL;
