@@ -475,9 +475,10 @@ static void trend_dots_classes(struct buf *b, const struct trend_geom *g, const 
         if (i % every == 0 || i == n - 1) {
             char *sp = strchr(d, ' ');
             if (sp) *sp = 0; /* the date */
+            /* below the axis, inside the view box (it was y=222 in a 196-high box: clipped) */
             buf_appendf(b,
-                        "<text x=\"%.1f\" y=\"222\" text-anchor=\"middle\" class=\"ax\">%s</text>",
-                        trend_x(g, i, n), d);
+                        "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\" class=\"ax\">%s</text>",
+                        trend_x(g, i, n), g->y1 + 20, d);
         }
     }
 }

@@ -319,9 +319,75 @@ static void legends_and_time(void)
     CHECK_STR(s, "7.5M");
 }
 
+/* Every y, cy and x, cx attribute of every <svg> in the output lies inside its view box: a text
+ * or mark outside it is clipped away in a browser (the dashboard's trend dates once sat at
+ * y=222 in a 196-high box). The count of svgs seen goes to *nsvg. */
+static bool inside_view(int *nsvg)
+{
+    const char *p = out();
+    bool ok = true;
+    *nsvg = 0;
+    while ((p = strstr(p, "<svg ")) != NULL) {
+        const char *vb = strstr(p, "viewBox=\"0 0 ");
+        if (!vb) return false;
+        char *e;
+        double w = strtod(vb + 13, &e), h = strtod(e, &e);
+        const char *end = strstr(p, "</svg>");
+        if (!end) return false;
+        (*nsvg)++;
+        static const char *const attrs[] = {" y=\"", " cy=\"", " x=\"", " cx=\""};
+        for (size_t a = 0; a < 4; a++)
+            for (const char *q = p; (q = strstr(q, attrs[a])) != NULL && q < end; q++) {
+                double v = strtod(q + strlen(attrs[a]), NULL), lim = a < 2 ? h : w;
+                if (v < 0 || v > lim) {
+                    fprintf(stderr, "%s%g outside 0..%g: %.80s\n", attrs[a], v, lim, q);
+                    ok = false;
+                }
+            }
+        p = end;
+    }
+    return ok;
+}
+
+static void in_view(void)
+{
+    for (int st = KIT_CHART_INLINE; st <= KIT_CHART_CLASSES; st++) {
+        fresh();
+        draw_all((enum kit_chart_style)st);
+        /* a trend of 30 scans, a cluster list and bars of 40 rows */
+        time_t t[30];
+        int64_t ids[30], by_sev[30][6];
+        for (int i = 0; i < 30; i++) {
+            t[i] = 1772366400 + (time_t)i * 86400;
+            ids[i] = i + 1;
+            for (int k = 0; k < 6; k++)
+                by_sev[i][k] = (int64_t)(i * 7 + k * 13) % 50;
+        }
+        kit_chart_trend(&b, (enum kit_chart_style)st, t, ids, (const int64_t(*)[6])by_sev, 30);
+        const char *labels[40];
+        int64_t sev[40][6];
+        for (int i = 0; i < 40; i++) {
+            labels[i] = "service";
+            for (int k = 0; k < 6; k++)
+                sev[i][k] = (int64_t)(i + k) * 1000;
+        }
+        kit_chart_bars(&b, (enum kit_chart_style)st,
+                       &(struct kit_bars){.n = 40, .labels = labels, .by_sev = sev});
+        int n = 0;
+        CHECK_MSG(inside_view(&n), "style %d: a mark outside its view box", st);
+        CHECK(n >= 8);
+    }
+    /* the check can fail */
+    fresh();
+    buf_appendf(&b, "<svg viewBox=\"0 0 1000 196\"><text x=\"60\" y=\"222\">d</text></svg>");
+    int n = 0;
+    CHECK(!inside_view(&n) && n == 1);
+}
+
 int main(void)
 {
     nice_max();
+    in_view();
     bars_inline();
     bars_classes();
     hostile();
