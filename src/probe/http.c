@@ -586,9 +586,12 @@ static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *
     const struct http_app *best = NULL;
     int best_score = 49;
     bool best_port = false;
-    for (size_t i = 0; i < http_app_count(); i++) {
+    for (size_t i = 0, n = http_app_count(); i < n; i++) {
         const struct http_app *app = http_app_at(i);
         int sc = app->match(app, path, ctx->f->port, r);
+        if (sc < best_score || sc < 50) continue; /* neither better nor a tie that counts */
+        /* whether the app's service usually listens here: a catalogue lookup, asked only of
+         * the candidates that need it */
         bool on_port = http_app_claims(app, ctx->f->port);
         if (sc > best_score || (sc == best_score && sc > 49 && on_port && !best_port)) {
             best = app;
