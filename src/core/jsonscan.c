@@ -26,6 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A checked string token's size (0, or 1 for a key) gets this bit when its text has an
+ * escape: one without is its own unescaped form (jscan_eq, jscan_str copy it as it is). */
+#define ESCAPED (1 << 30)
+
 static bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -142,11 +146,16 @@ static size_t unesc_next(const unsigned char *p, size_t n, size_t *i, char out[4
     return 4;
 }
 
-/* A string's raw text (between its quotes): 0 valid, -1 not. *nul: it holds \u0000. */
-static int str_check(const unsigned char *p, size_t n, bool *nul)
+/* A string's raw text (between its quotes): 0 valid, -1 not. *nul: it holds \u0000; *esc: it
+ * holds an escape. */
+static int str_check(const unsigned char *p, size_t n, bool *nul, bool *esc)
 {
-    *nul = false;
+    *nul = *esc = false;
     for (size_t i = 0; i < n;) {
+        /* the common run: printable ASCII without a backslash */
+        while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '\\')
+            i++;
+        if (i >= n) break;
         unsigned char c = p[i];
         if (c < 0x20) return -1;
         if (c >= 0x80) {
@@ -160,6 +169,7 @@ static int str_check(const unsigned char *p, size_t n, bool *nul)
             continue;
         }
         if (i + 1 >= n) return -1;
+        *esc = true;
         unsigned char e = p[i + 1];
         if (e != 'u') {
             if (!e || !strchr("\"\\/bfnrt", e)) return -1;
@@ -275,12 +285,6 @@ static size_t ext_end(const jsmntok_t *t)
     return (size_t)(t->type == JSMN_STRING ? t->end + 1 : t->end);
 }
 
-/* Has open container c seen all its children (counted in its parent field)? */
-static bool done(const jsmntok_t *c)
-{
-    return c->end >= 0 && c->parent == (c->type == JSMN_OBJECT ? 2 * c->size : c->size);
-}
-
 /* JSCAN_PREFIX: token i completed something at level h; when that was a whole element (member)
  * of the root, the walk may read it. */
 static void elem_done(struct jscan *s, bool prefix, int h, int i)
@@ -299,16 +303,37 @@ static int check(struct jscan *s, unsigned flags)
 {
     bool prefix = flags & JSCAN_PREFIX;
     jsmntok_t *tok = s->tok;
-    int stack[JSCAN_MAX_DEPTH + 1], h = 0, i;
+    int stack[JSCAN_MAX_DEPTH + 1], h = 0, i, closed_at = -1;
     size_t pos = 0;
     if (s->ntok <= 0) return -1;
-    if (prefix && tok[0].type != JSMN_OBJECT && tok[0].type != JSMN_ARRAY) return -1;
+    if (prefix && ((tok[0].type != JSMN_OBJECT && tok[0].type != JSMN_ARRAY) ||
+                   !gap_ok(s->js, 0, (size_t)tok[0].start, 0))) /* (jsmn skips a ',' before) */
+        return -1;
     if (prefix) s->nvalid = 1; /* the root: its elements are the first s->elems */
-    for (i = 0; i < s->ntok; i++) {
+    for (i = 0; i <= s->ntok; i++) {
+        /* close the containers that end before token i (by position: jsmn's sizes count
+         * what it hung on a container, which after a stray ':' is not what it holds) */
+        bool bad = false;
+        while (h > 0 && !bad) {
+            jsmntok_t *c = &tok[stack[h - 1]];
+            if (c->end < 0 || (i < s->ntok && tok[i].start < c->end)) break;
+            bool obj = c->type == JSMN_OBJECT;
+            if ((obj && c->parent % 2) || !gap_ok(s->js, pos, (size_t)c->end - 1, 0)) {
+                bad = true; /* a key without its value, or junk before the bracket */
+                break;
+            }
+            pos = (size_t)c->end;
+            c->size = obj ? c->parent / 2 : c->parent;
+            c->parent = i; /* the index after its value */
+            if (--h > 0) tok[stack[h - 1]].parent++;
+            elem_done(s, prefix, h, i - 1);
+            if (h == 0) closed_at = i;
+        }
+        if (!bad && h == 0 && i > 0 && closed_at < 0) closed_at = i; /* a scalar root */
+        if (bad || closed_at >= 0 || i == s->ntok) break;
         jsmntok_t *t = &tok[i];
         char punct = 0;
         bool key = false;
-        if (h == 0 && i > 0) break; /* a second value after the first */
         if (h > 0) {
             const jsmntok_t *c = &tok[stack[h - 1]];
             if (c->type == JSMN_OBJECT) key = c->parent % 2 == 0;
@@ -320,68 +345,49 @@ static int check(struct jscan *s, unsigned flags)
         if (t->start < 0 || !gap_ok(s->js, pos, ext_start(t), punct)) break;
         /* a value's depth counts the containers around it (not a JSCAN_PREFIX root) */
         int depth = h + (prefix ? 0 : 1);
-        bool nul;
+        bool nul, esc = false;
         if (key) {
-            if (t->type != JSMN_STRING || t->size != 1) break;
+            if (t->type != JSMN_STRING) break;
             if (str_check((const unsigned char *)s->js + t->start, (size_t)(t->end - t->start),
-                          &nul) < 0)
+                          &nul, &esc) < 0)
                 break;
             /* jansson refuses a NUL in a key, but es_json_each reads a top-level key alone */
             if (nul && !(prefix && h == 1)) break;
+            t->size = 1;
         } else if (depth > JSCAN_MAX_DEPTH) {
             break;
         } else if (t->type == JSMN_STRING) {
-            if (t->size != 0 ||
-                str_check((const unsigned char *)s->js + t->start, (size_t)(t->end - t->start),
-                          &nul) < 0 ||
+            if (str_check((const unsigned char *)s->js + t->start, (size_t)(t->end - t->start),
+                          &nul, &esc) < 0 ||
                 (nul && !(flags & JSCAN_ALLOW_NUL)))
                 break;
+            t->size = 0;
         } else if (t->type == JSMN_PRIMITIVE) {
-            if (t->size != 0 || prim_check(s->js + t->start, (size_t)(t->end - t->start)) < 0)
-                break;
+            if (prim_check(s->js + t->start, (size_t)(t->end - t->start)) < 0) break;
+            t->size = 0;
         } else if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
             if (t->end < 0 && !(prefix && i == 0)) break; /* never closed */
             stack[h++] = i;
-            t->parent = 0;
+            t->parent = 0; /* counts the keys and values seen inside, until it closes */
             pos = (size_t)t->start + 1;
+            continue;
         } else {
             break;
         }
-        if (t->type != JSMN_OBJECT && t->type != JSMN_ARRAY) {
-            pos = ext_end(t);
-            t->parent = i + 1;
-            if (h > 0) tok[stack[h - 1]].parent++;
-            elem_done(s, prefix, h, i);
-        }
-        /* close what is complete; each closed container is a value of the one around it */
-        bool bad = false;
-        while (h > 0 && done(&tok[stack[h - 1]])) {
-            jsmntok_t *c = &tok[stack[--h]];
-            if (!gap_ok(s->js, pos, (size_t)c->end - 1, 0)) {
-                bad = true;
-                break;
-            }
-            pos = (size_t)c->end;
-            c->parent = i + 1;
-            if (h > 0) tok[stack[h - 1]].parent++;
-            elem_done(s, prefix, h, i);
-        }
-        if (bad) break;
-        if (h == 0) { /* the root is closed */
-            s->nvalid = i + 1;
-            s->elems = tok[0].size;
-            s->complete = true;
-            i++;
-            break;
-        }
+        if (esc) t->size |= ESCAPED; /* a string's size is read no more */
+        pos = ext_end(t);
+        t->parent = i + 1;
+        if (h > 0) tok[stack[h - 1]].parent++;
+        elem_done(s, prefix, h, i);
+    }
+    if (closed_at >= 0) {
+        s->nvalid = closed_at;
+        s->elems = tok[0].size;
+        s->complete = true;
     }
     if (prefix) return 0;
-    if (!s->complete || i != s->ntok || h != 0) {
-        s->complete = false;
-        return -1;
-    }
-    if (!gap_ok(s->js, pos, s->len, 0)) { /* only whitespace after the value */
-        s->complete = false;
+    if (!s->complete || closed_at != s->ntok || !gap_ok(s->js, pos, s->len, 0)) {
+        s->complete = false; /* more than one value, or junk after it */
         return -1;
     }
     return 0;
@@ -419,6 +425,10 @@ int jscan_parse(struct jscan *s, const char *js, size_t len, unsigned flags)
         if (r != JSMN_ERROR_NOMEM || s->cap >= JSCAN_MAX_TOKENS || grow(s) < 0) break;
     }
     s->ntok = (int)p.toknext;
+    /* strict jsmn refuses an object as a key after allocating its token: that last token was
+     * never filled in */
+    while (s->ntok > 0 && s->tok[s->ntok - 1].start < 0)
+        s->ntok--;
     if (r == JSMN_ERROR_PART && s->ntok == 0 && !(flags & JSCAN_PREFIX) && lone_primitive(s)) r = 1;
     if (r < 0 && !(flags & JSCAN_PREFIX)) return -1;
     return check(s, flags);
@@ -499,7 +509,8 @@ bool jscan_eq(const struct jscan *s, int i, const char *p, size_t n)
     const jsmntok_t *t = &s->tok[i];
     const unsigned char *raw = (const unsigned char *)s->js + t->start;
     size_t rn = (size_t)(t->end - t->start);
-    if (!memchr(raw, '\\', rn)) return rn == n && !memcmp(raw, p, n);
+    if (!(t->size & ESCAPED)) return rn == n && !memcmp(raw, p, n);
+    if (rn <= n) return false; /* an escape is longer than what it stands for */
     size_t o = 0;
     for (size_t k = 0; k < rn;) {
         char c[4];
@@ -528,6 +539,14 @@ size_t jscan_str(const struct jscan *s, int i, char *out, size_t cap)
     const jsmntok_t *t = &s->tok[i];
     const unsigned char *raw = (const unsigned char *)s->js + t->start;
     size_t rn = (size_t)(t->end - t->start), o = 0;
+    if (!(t->size & ESCAPED)) {
+        if (cap) {
+            size_t k = rn < cap - 1 ? rn : cap - 1;
+            memcpy(out, raw, k);
+            out[k] = 0;
+        }
+        return rn;
+    }
     for (size_t k = 0; k < rn;) {
         char c[4];
         size_t l = unesc_next(raw, rn, &k, c);
