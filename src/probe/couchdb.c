@@ -52,17 +52,15 @@ static int cd_match(const struct http_app *self, const char *path, uint16_t port
     int score = 0;
     if (sv && str_iprefix(sv, "CouchDB/")) score = 90;
     if (r->status == 200 && r->body.data) {
-        /* every 200 is asked: two keys read from the tokens, no tree (core/jsonscan.h) */
-        struct jscan s;
-        if (jscan_parse(&s, (const char *)r->body.data, r->body.len, 0) == 0) {
-            char c[16];
-            int v = jscan_get(&s, 0, "couchdb");
-            if ((jscan_kind(&s, v) == JSCAN_STRING && jscan_str(&s, v, c, sizeof c) < sizeof c &&
-                 str_ieq(c, "Welcome")) ||
-                jscan_get(&s, 0, "express-pouchdb") >= 0)
-                score = 100;
-        }
-        jscan_free(&s);
+        /* every 200 is asked: two keys read from the shared tokens, no tree
+         * (core/jsonscan.h) */
+        const struct jscan *s = http_resp_jscan(r);
+        char c[16];
+        int v = s ? jscan_get(s, 0, "couchdb") : -1;
+        if (s && ((jscan_kind(s, v) == JSCAN_STRING && jscan_str(s, v, c, sizeof c) < sizeof c &&
+                   str_ieq(c, "Welcome")) ||
+                  jscan_get(s, 0, "express-pouchdb") >= 0))
+            score = 100;
     }
     return score;
 }

@@ -276,38 +276,34 @@ int es_root_parse(const struct http_resp *r, struct es_root *out)
     memset(out, 0, sizeof *out);
     if (!r->body.data || !r->body.len) return -1;
     /* a few keys of a small object: read from its tokens, no tree (core/jsonscan.h reads
-     * exactly the texts jansson reads, with the same values) */
-    struct jscan s;
+     * exactly the texts jansson reads, with the same values), made once for the match and
+     * the reading */
+    const struct jscan *s = http_resp_jscan(r);
     int rc = -1;
-    if (jscan_parse(&s, (const char *)r->body.data, r->body.len, 0) < 0 ||
-        jscan_kind(&s, 0) != JSCAN_OBJECT) {
-        jscan_free(&s);
-        return -1;
-    }
+    if (!s || jscan_kind(s, 0) != JSCAN_OBJECT) return -1;
     char tmp[256];
     size_t tn;
-    char *t = tok_text(&s, jscan_get(&s, 0, "tagline"), tmp, sizeof tmp, &tn);
+    char *t = tok_text(s, jscan_get(s, 0, "tagline"), tmp, sizeof tmp, &tn);
     if (t) {
         if (mem_find(t, tn, "You Know, for Search", true)) out->tagline = true;
         if (mem_find(t, tn, "OpenSearch", false)) out->tagline = out->opensearch = true;
         if (t != tmp) free(t);
     }
-    int ver = jscan_get(&s, 0, "version");
-    if (jscan_kind(&s, ver) == JSCAN_OBJECT) {
-        tok_str(&s, ver, "number", out->version, sizeof out->version);
-        tok_str(&s, ver, "build_flavor", out->build_flavor, sizeof out->build_flavor);
-        tok_str(&s, ver, "lucene_version", out->lucene, sizeof out->lucene);
+    int ver = jscan_get(s, 0, "version");
+    if (jscan_kind(s, ver) == JSCAN_OBJECT) {
+        tok_str(s, ver, "number", out->version, sizeof out->version);
+        tok_str(s, ver, "build_flavor", out->build_flavor, sizeof out->build_flavor);
+        tok_str(s, ver, "lucene_version", out->lucene, sizeof out->lucene);
         char dist[32];
-        tok_str(&s, ver, "distribution", dist, sizeof dist);
+        tok_str(s, ver, "distribution", dist, sizeof dist);
         if (str_ieq(dist, "opensearch")) out->opensearch = true;
     }
     /* compatibility.override_main_response_version: "7.10.2", no distribution key */
-    out->compat = out->opensearch && jscan_get(&s, ver, "distribution") < 0;
-    tok_str(&s, 0, "cluster_name", out->cluster_name, sizeof out->cluster_name);
-    tok_str(&s, 0, "cluster_uuid", out->cluster_uuid, sizeof out->cluster_uuid);
-    tok_str(&s, 0, "name", out->node_name, sizeof out->node_name);
+    out->compat = out->opensearch && jscan_get(s, ver, "distribution") < 0;
+    tok_str(s, 0, "cluster_name", out->cluster_name, sizeof out->cluster_name);
+    tok_str(s, 0, "cluster_uuid", out->cluster_uuid, sizeof out->cluster_uuid);
+    tok_str(s, 0, "name", out->node_name, sizeof out->node_name);
     if (out->tagline || (out->version[0] && out->cluster_name[0])) rc = 0;
-    jscan_free(&s);
     return rc;
 }
 
@@ -542,7 +538,9 @@ int es_cat_indices_apply(struct finding *f, const struct http_resp *r)
 
 struct map_acc {
     struct finding *f;
-    uint64_t *set; /* open addressing of name hashes; NULL: no memory, rely on finding dedup */
+    uint64_t *set; /* open addressing of name hashes, made for the first field (128 KiB: most
+                      mappings have none); NULL: not yet, or no memory (no_set) */
+    bool no_set;   /* no memory for it: rely on the finding's own dedup */
     size_t set_n;
     long nodes;
     int indices;
@@ -561,6 +559,7 @@ static uint64_t fnv1a(const char *s, size_t n)
 /* True when the name was not seen before (and remembers it). */
 static bool fset_add(struct map_acc *m, const char *s, size_t n)
 {
+    if (!m->set && !m->no_set && !(m->set = xcalloc(FSET_SLOTS, sizeof *m->set))) m->no_set = true;
     if (!m->set || m->set_n >= FSET_SLOTS * 3 / 4) return true;
     uint64_t h = fnv1a(s, n);
     size_t i = (size_t)(h % FSET_SLOTS);
@@ -630,7 +629,6 @@ int es_mapping_apply(struct finding *f, const struct http_resp *r)
 {
     struct map_acc m = {.f = f};
     bool complete = false;
-    m.set = xcalloc(FSET_SLOTS, sizeof *m.set);
     int n = es_json_each((const char *)r->body.data, r->body.len, map_one, &m, &complete);
     free(m.set);
     if (n < 0) return -1;
