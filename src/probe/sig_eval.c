@@ -149,11 +149,13 @@ static bool keys_present(struct ev *x, const char *p)
     if (x->escapes == 2) return true;
     while (*p) {
         if (*p == '/') p++;
-        char seg[256], quoted[sizeof seg + 2];
-        p += segment(p, seg, sizeof seg);
-        size_t k = strspn(seg, "0123456789");
+        char quoted[256 + 2], *seg = quoted + 1;
+        p += segment(p, seg, 256);
+        size_t k = strspn(seg, "0123456789"), sl = strlen(seg);
         if (!seg[0] || !strcmp(seg, "*") || !seg[k]) continue;
-        str_fmt(quoted, sizeof quoted, "\"%s\"", seg);
+        quoted[0] = '"';
+        quoted[sl + 1] = '"';
+        quoted[sl + 2] = 0;
         if (!mem_find(b, n, quoted, false)) return false;
     }
     return true;
