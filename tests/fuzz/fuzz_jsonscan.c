@@ -76,8 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     struct jscan s;
     int r = jscan_parse(&s, p, len, flags);
     json_t *j = json_loadb(p, len, JSON_DECODE_ANY | (flags ? JSON_ALLOW_NUL : 0), NULL);
-    if ((r == 0) != (j != NULL)) abort();
-    if (r == 0 && !jscan_same(&s, 0, j)) abort();
+    /* one quirk of jansson left out: a NUL byte right after a number or a literal is lost in
+     * its lexer's look-ahead ("43\0", "[4\0]" are read), where jscan, as the grammar, refuses
+     * it */
+    bool quirk = false;
+    for (size_t k = 1; k < len && !quirk; k++)
+        quirk = !p[k] && strchr("0123456789.+-eEtruefalsn", p[k - 1]) && p[k - 1];
+    if ((r == 0) != (j != NULL) && !quirk) abort();
+    if (r == 0 && j && !jscan_same(&s, 0, j)) abort();
     if (r == 0) accessors(&s);
     json_decref(j);
     jscan_free(&s);
