@@ -415,14 +415,18 @@ int jscan_parse(struct jscan *s, const char *js, size_t len, unsigned flags)
     s->tok = s->small;
     s->cap = JSCAN_SMALL;
     s->ntok = s->nvalid = s->elems = 0;
-    s->complete = false;
+    s->complete = s->capped = false;
     if (!js || len >= INT_MAX / 2) return -1; /* jsmn's offsets are int */
     jsmn_parser p;
     jsmn_init(&p);
     int r;
     for (;;) {
         r = jsmn_parse(&p, js, len, s->tok, (unsigned)s->cap);
-        if (r != JSMN_ERROR_NOMEM || s->cap >= JSCAN_MAX_TOKENS || grow(s) < 0) break;
+        if (r != JSMN_ERROR_NOMEM) break;
+        if (s->cap >= JSCAN_MAX_TOKENS || grow(s) < 0) {
+            s->capped = true;
+            break;
+        }
     }
     s->ntok = (int)p.toknext;
     /* strict jsmn refuses an object as a key after allocating its token: that last token was

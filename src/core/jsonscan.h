@@ -76,6 +76,8 @@ struct jscan {
     int nvalid;    /* tokens checked and valid: [0, nvalid) */
     int elems;     /* JSCAN_PREFIX: leading elements (object members) whole and valid */
     bool complete; /* the whole value is valid (JSCAN_PREFIX: its closing bracket was reached) */
+    bool capped;   /* the text has more tokens than JSCAN_MAX_TOKENS (or memory was short):
+                      what was read stops there */
     jsmntok_t small[JSCAN_SMALL];
 };
 

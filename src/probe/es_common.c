@@ -406,6 +406,18 @@ static void cat_add(struct cat_acc *a, const char *name, size_t len, int64_t doc
     }
 }
 
+/* es_json_each's reading of one element (cat_json's, for a list past jscan's token cap). */
+static int cat_json_one(void *arg, const char *key, size_t keylen, json_t *v)
+{
+    struct cat_acc *a = arg;
+    const json_t *idx = json_object_get(v, "index");
+    if (!json_is_string(idx)) return 0;
+    cat_add(a, json_string_value(idx), json_string_length(idx),
+            es_json_count(json_object_get(v, "docs.count")),
+            es_json_count(json_object_get(v, "store.size")));
+    return 0;
+}
+
 /* The JSON form: the leading elements that are whole, as es_json_each would give them. */
 static int cat_json(struct cat_acc *a, const char *p, size_t n, bool *complete)
 {
@@ -413,6 +425,12 @@ static int cat_json(struct cat_acc *a, const char *p, size_t n, bool *complete)
     if (jscan_parse(&s, p, n, JSCAN_PREFIX | JSCAN_ALLOW_NUL) < 0) {
         jscan_free(&s);
         return -1;
+    }
+    if (s.capped) {
+        /* more than JSCAN_MAX_TOKENS tokens (a list of tens of thousands of indices within
+         * the body cap): element by element with jansson, the same reading in less memory */
+        jscan_free(&s);
+        return es_json_each(p, n, cat_json_one, a, complete) < 0 ? -1 : 0;
     }
     struct jscan_it it;
     for (int v = jscan_iter(&s, 0, &it, NULL); v >= 0; v = jscan_iter_next(&s, &it, NULL)) {

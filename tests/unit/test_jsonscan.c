@@ -211,6 +211,7 @@ static void t_depth_and_cap(void)
     jscan_free(&s);
     CHECK(jscan_parse(&s, p, o, JSCAN_PREFIX) == 0);
     CHECK(!s.complete);
+    CHECK(s.capped);
     CHECK_INT(jscan_count(&s, 0), JSCAN_MAX_TOKENS - 1); /* the root and as many elements */
     jscan_free(&s);
     /* just within the cap: read whole, from the heap */
@@ -221,6 +222,7 @@ static void t_depth_and_cap(void)
         p[o++] = i + 2 < JSCAN_MAX_TOKENS ? ',' : ']';
     }
     CHECK(jscan_parse(&s, p, o, 0) == 0 && jscan_count(&s, 0) == JSCAN_MAX_TOKENS - 1);
+    CHECK(!s.capped);
     CHECK(s.tok != s.small);
     jscan_free(&s);
     CHECK(s.tok == s.small);
