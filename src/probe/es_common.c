@@ -10,8 +10,9 @@
  * every open store, are read without a tree (core/jsonscan.h: jsmn's tokens,
  * checked as jansson checks a text): the same texts are read with the same
  * values, _cat/indices' leading whole elements as es_json_each gives them
- * (JSCAN_PREFIX), at a fraction of the work. _mapping (a cold answer whose
- * walk recurses through properties) still goes through es_json_each.
+ * (JSCAN_PREFIX), at a fraction of the work; a list with more tokens than
+ * jsonscan keeps goes through es_json_each, as _mapping does (a cold answer
+ * whose walk recurses through properties).
  *
  * The 1.x _cat text table has no header (we never send ?v) and its columns
  * changed between generations:
