@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     int er = es_json_each(p, len, count_one, cnt, &complete);
     r = jscan_parse(&s, p, len, JSCAN_PREFIX | JSCAN_ALLOW_NUL);
     if ((r < 0) != (er < 0)) abort();
-    if (r == 0 && (containers(&s) != cnt[1] || s.complete != complete)) abort();
+    /* (jansson's NUL quirk above holds inside an element too: "[[0,-1\0]]") */
+    if (r == 0 && !quirk && (containers(&s) != cnt[1] || s.complete != complete)) abort();
     /* all elements alike, but for one quirk of es_json_each: a top-level number or literal
      * ended by a NUL byte ("[1\0") is read as ended (strchr finds the terminator); jscan
      * stops before it. Only objects matter to the readers (cat_json skips the rest). */
