@@ -5,7 +5,12 @@
 # loopback and sysctls are untouched). Issue 26; figures in docs/bench-probe.md.
 #
 #   bench/probe_stage.sh [--n N] [--runs R] [--concurrency C] [--out DIR]
-#                        [--workers W] [--mapping empty|recorded]
+#                        [--workers W] [--mapping empty|recorded] [--run CMD]
+#
+# --run CMD: set up the workload as below (namespace, nginx, the N stores), then instead of the
+# benchmark run the shell command CMD inside the namespace, with PAIRS (the ADDR:9200 lines) and
+# ADDRS (the addresses) in its environment, and exit with its status. For counts rather than
+# times, e.g. --run 'perf stat -e instructions:u build/ajar probe --rate 0 --no-db -q -o /dev/null "$PAIRS"'
 #
 # The workload: one nginx (Debian's /usr/sbin/nginx, its own config and prefix in a temp dir,
 # --workers worker processes, default 2, SO_REUSEPORT) listening on 0.0.0.0:9200, which in the
@@ -66,7 +71,7 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 n=4000 runs=3 conc="" out=bench/out workers=2 mapping=empty
 usage() {
-    echo "usage: $0 [--n N] [--runs R] [--concurrency C] [--out DIR] [--workers W] [--mapping empty|recorded]" >&2
+    echo "usage: $0 [--n N] [--runs R] [--concurrency C] [--out DIR] [--workers W] [--mapping empty|recorded] [--run CMD]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -77,6 +82,7 @@ while [ $# -gt 0 ]; do
         --out) out=${2:-}; shift ;;
         --workers) workers=${2:-}; shift ;;
         --mapping) mapping=${2:-}; shift ;;
+        --run) [ -n "${2:-}" ] || usage; export AJAR_BENCH_RUN=$2; shift ;;
         *) usage ;;
     esac
     shift
@@ -223,6 +229,12 @@ for p in / "/_cat/indices?format=json&bytes=b" /_mapping; do
     cmp -s "$W/b" "$f" || { echo "GET $p: the body is not the recorded one" >&2; exit 1; }
     grep -qi '^content-type: application/json; charset=UTF-8' "$W/h" || { echo "GET $p: content-type" >&2; exit 1; }
 done
+if [ -n "${AJAR_BENCH_RUN:-}" ]; then # --run CMD: the workload only, CMD instead of the benchmark
+    PAIRS=$W/pairs.txt ADDRS=$W/addrs.txt bash -c "$AJAR_BENCH_RUN"
+    rc=$?
+    stop_nginx
+    exit $rc
+fi
 
 # ---- the tools ----
 copt=() fopt=()

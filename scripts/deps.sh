@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential pkg-config cmake clang llvm libssl-dev libsqlite3-dev sqlite3 libjansson-dev libpq-dev
-            libmicrohttpd-dev libargon2-dev libyaml-dev libpcre2-dev libmaxminddb-dev libc-ares-dev clang-format python3 jq curl openssl iproute2)
+            libmicrohttpd-dev libargon2-dev libyaml-dev libpcre2-dev libmaxminddb-dev libc-ares-dev libjsmn-dev clang-format python3 jq curl openssl iproute2)
 test_pkgs=(clang-tidy cppcheck valgrind netcat-openbsd libclang-rt-14-dev python3-jsonschema libmaxmind-db-writer-perl chromium man-db tcpdump time nftables dnsmasq-base faketime
            testssl.sh wapiti python3-seccomp)
 bench_pkgs=(nmap masscan zmap nftables hyperfine wrk nginx)

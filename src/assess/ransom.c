@@ -25,6 +25,7 @@ struct rn {
     enum rn_match match;
     bool strong;
     char pat[RN_MAX_PAT];
+    size_t pl; /* strlen(pat), measured once at load (every name is tried on every row) */
 };
 
 static struct rn rows[RN_MAX_ROWS];
@@ -90,6 +91,7 @@ static size_t parse(const char *text, size_t *bad)
                 r.strong = !strcmp(st, "strong");
                 str_copy(r.pat, pat, sizeof r.pat);
             }
+            r.pl = strlen(r.pat);
             if (ok && nrows < RN_MAX_ROWS)
                 rows[nrows++] = r;
             else
@@ -167,11 +169,12 @@ int ransom_strength(const char *name)
     int best = 0;
     for (size_t i = 0; i < nrows && best < 2; i++) {
         const struct rn *r = &rows[i];
-        size_t pl = strlen(r->pat);
+        size_t pl = r->pl;
         bool hit = false;
         switch (r->match) {
-        case RN_EXACT:
-            hit = !strcmp(flat, r->pat) || (cl && !strcmp(core, r->pat));
+        case RN_EXACT: /* the lengths first: most rows differ there */
+            hit = (fl == pl && !memcmp(flat, r->pat, pl)) ||
+                  (cl && cl == pl && !memcmp(core, r->pat, pl));
             break;
         case RN_PREFIX:
             hit = fl >= pl && !memcmp(flat, r->pat, pl);

@@ -23,6 +23,7 @@
  *    when every database refused us (names listed, contents closed).
  */
 #include "probe/es_common.h"
+#include "core/jsonscan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,14 @@ static int cd_match(const struct http_app *self, const char *path, uint16_t port
     int score = 0;
     if (sv && str_iprefix(sv, "CouchDB/")) score = 90;
     if (r->status == 200 && r->body.data) {
-        const json_t *j = http_resp_json(r); /* every 200 is asked: the shared parse */
-        const json_t *c = json_object_get(j, "couchdb");
-        if ((json_is_string(c) && str_ieq(json_string_value(c), "Welcome")) ||
-            json_object_get(j, "express-pouchdb"))
+        /* every 200 is asked: two keys read from the shared tokens, no tree
+         * (core/jsonscan.h) */
+        const struct jscan *s = http_resp_jscan(r);
+        char c[16];
+        int v = s ? jscan_get(s, 0, "couchdb") : -1;
+        if (s && ((jscan_kind(s, v) == JSCAN_STRING && jscan_str(s, v, c, sizeof c) < sizeof c &&
+                   str_ieq(c, "Welcome")) ||
+                  jscan_get(s, 0, "express-pouchdb") >= 0))
             score = 100;
     }
     return score;

@@ -6,7 +6,13 @@
  * with json_loadb. es_json_each decodes one element at a time
  * (JSON_DISABLE_EOF_CHECK tells where each one ended) so a truncated list
  * still yields every complete entry before the cut, and each decoded value
- * is small and freed at once.
+ * is small and freed at once. The root document and _cat/indices, read on
+ * every open store, are read without a tree (core/jsonscan.h: jsmn's tokens,
+ * checked as jansson checks a text): the same texts are read with the same
+ * values, _cat/indices' leading whole elements as es_json_each gives them
+ * (JSCAN_PREFIX), at a fraction of the work; a list with more tokens than
+ * jsonscan keeps goes through es_json_each, as _mapping does (a cold answer
+ * whose walk recurses through properties).
  *
  * The 1.x _cat text table has no header (we never send ?v) and its columns
  * changed between generations:
@@ -18,6 +24,7 @@
  * numbers from the end of the line.
  */
 #include "probe/es_common.h"
+#include "core/jsonscan.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -112,6 +119,62 @@ int64_t es_json_count(const json_t *v)
     }
     if (json_is_string(v) && es_parse_size(json_string_value(v), &out) == 0) return out;
     return -1;
+}
+
+/* String token v unescaped whole: into tmp when it fits, else into memory the caller frees (the
+ * return differs from tmp); NULL when v is no string or memory is short. */
+static char *tok_text(const struct jscan *s, int v, char *tmp, size_t tn, size_t *len)
+{
+    if (jscan_kind(s, v) != JSCAN_STRING) return NULL;
+    *len = jscan_str(s, v, tmp, tn);
+    if (*len < tn) return tmp;
+    char *p = xmalloc(*len + 1);
+    if (p) jscan_str(s, v, p, *len + 1);
+    return p;
+}
+
+/* es_json_str on a token tree: member key of object o, a string (sanitized) or an integer. */
+static void tok_str(const struct jscan *s, int o, const char *key, char *out, size_t n)
+{
+    out[0] = 0;
+    int v = jscan_get(s, o, key);
+    int64_t x;
+    if (jscan_int(s, v, &x) == 0) {
+        str_fmt(out, n, "%lld", (long long)x);
+        return;
+    }
+    char tmp[256];
+    size_t len;
+    char *t = tok_text(s, v, tmp, sizeof tmp, &len);
+    if (!t) return;
+    str_sanitize(out, n, t, len, false);
+    if (t != tmp) free(t);
+}
+
+/* es_json_count on a token: an integer >= 0, a real in int64's range, a size string; else -1. */
+static int64_t tok_count(const struct jscan *s, int v)
+{
+    int64_t x;
+    double d;
+    switch (jscan_kind(s, v)) {
+    case JSCAN_INT:
+        jscan_int(s, v, &x);
+        return x >= 0 ? x : -1;
+    case JSCAN_REAL:
+        jscan_real(s, v, &d);
+        return d >= 0 && d < 9.2e18 ? (int64_t)d : -1;
+    case JSCAN_STRING: {
+        char tmp[64];
+        size_t len;
+        char *t = tok_text(s, v, tmp, sizeof tmp, &len);
+        /* as a C string, as json_string_value is read: up to a NUL */
+        x = t && es_parse_size(t, &x) == 0 ? x : -1;
+        if (t && t != tmp) free(t);
+        return x;
+    }
+    default:
+        return -1;
+    }
 }
 
 static size_t skip_ws(const char *p, size_t n, size_t i)
@@ -213,30 +276,34 @@ int es_root_parse(const struct http_resp *r, struct es_root *out)
 {
     memset(out, 0, sizeof *out);
     if (!r->body.data || !r->body.len) return -1;
-    const json_t *j = http_resp_json(r);
+    /* a few keys of a small object: read from its tokens, no tree (core/jsonscan.h reads
+     * exactly the texts jansson reads, with the same values), made once for the match and
+     * the reading */
+    const struct jscan *s = http_resp_jscan(r);
     int rc = -1;
-    if (!json_is_object(j)) return -1;
-    const json_t *tag = json_object_get(j, "tagline");
-    if (json_is_string(tag)) {
-        const char *t = json_string_value(tag);
-        size_t tn = json_string_length(tag);
+    if (!s || jscan_kind(s, 0) != JSCAN_OBJECT) return -1;
+    char tmp[256];
+    size_t tn;
+    char *t = tok_text(s, jscan_get(s, 0, "tagline"), tmp, sizeof tmp, &tn);
+    if (t) {
         if (mem_find(t, tn, "You Know, for Search", true)) out->tagline = true;
         if (mem_find(t, tn, "OpenSearch", false)) out->tagline = out->opensearch = true;
+        if (t != tmp) free(t);
     }
-    const json_t *ver = json_object_get(j, "version");
-    if (json_is_object(ver)) {
-        es_json_str(ver, "number", out->version, sizeof out->version);
-        es_json_str(ver, "build_flavor", out->build_flavor, sizeof out->build_flavor);
-        es_json_str(ver, "lucene_version", out->lucene, sizeof out->lucene);
+    int ver = jscan_get(s, 0, "version");
+    if (jscan_kind(s, ver) == JSCAN_OBJECT) {
+        tok_str(s, ver, "number", out->version, sizeof out->version);
+        tok_str(s, ver, "build_flavor", out->build_flavor, sizeof out->build_flavor);
+        tok_str(s, ver, "lucene_version", out->lucene, sizeof out->lucene);
         char dist[32];
-        es_json_str(ver, "distribution", dist, sizeof dist);
+        tok_str(s, ver, "distribution", dist, sizeof dist);
         if (str_ieq(dist, "opensearch")) out->opensearch = true;
     }
     /* compatibility.override_main_response_version: "7.10.2", no distribution key */
-    out->compat = out->opensearch && !json_object_get(ver, "distribution");
-    es_json_str(j, "cluster_name", out->cluster_name, sizeof out->cluster_name);
-    es_json_str(j, "cluster_uuid", out->cluster_uuid, sizeof out->cluster_uuid);
-    es_json_str(j, "name", out->node_name, sizeof out->node_name);
+    out->compat = out->opensearch && jscan_get(s, ver, "distribution") < 0;
+    tok_str(s, 0, "cluster_name", out->cluster_name, sizeof out->cluster_name);
+    tok_str(s, 0, "cluster_uuid", out->cluster_uuid, sizeof out->cluster_uuid);
+    tok_str(s, 0, "name", out->node_name, sizeof out->node_name);
     if (out->tagline || (out->version[0] && out->cluster_name[0])) rc = 0;
     return rc;
 }
@@ -340,6 +407,7 @@ static void cat_add(struct cat_acc *a, const char *name, size_t len, int64_t doc
     }
 }
 
+/* es_json_each's reading of one element (cat_json's, for a list past jscan's token cap). */
 static int cat_json_one(void *arg, const char *key, size_t keylen, json_t *v)
 {
     struct cat_acc *a = arg;
@@ -348,6 +416,35 @@ static int cat_json_one(void *arg, const char *key, size_t keylen, json_t *v)
     cat_add(a, json_string_value(idx), json_string_length(idx),
             es_json_count(json_object_get(v, "docs.count")),
             es_json_count(json_object_get(v, "store.size")));
+    return 0;
+}
+
+/* The JSON form: the leading elements that are whole, as es_json_each would give them. */
+static int cat_json(struct cat_acc *a, const char *p, size_t n, bool *complete)
+{
+    struct jscan s;
+    if (jscan_parse(&s, p, n, JSCAN_PREFIX | JSCAN_ALLOW_NUL) < 0) {
+        jscan_free(&s);
+        return -1;
+    }
+    if (s.capped) {
+        /* more than JSCAN_MAX_TOKENS tokens (a list of tens of thousands of indices within
+         * the body cap): element by element with jansson, the same reading in less memory */
+        jscan_free(&s);
+        return es_json_each(p, n, cat_json_one, a, complete) < 0 ? -1 : 0;
+    }
+    struct jscan_it it;
+    for (int v = jscan_iter(&s, 0, &it, NULL); v >= 0; v = jscan_iter_next(&s, &it, NULL)) {
+        char tmp[256];
+        size_t len;
+        char *name = tok_text(&s, jscan_get(&s, v, "index"), tmp, sizeof tmp, &len);
+        if (!name) continue;
+        cat_add(a, name, len, tok_count(&s, jscan_get(&s, v, "docs.count")),
+                tok_count(&s, jscan_get(&s, v, "store.size")));
+        if (name != tmp) free(name);
+    }
+    *complete = s.complete;
+    jscan_free(&s);
     return 0;
 }
 
@@ -427,7 +524,7 @@ int es_cat_indices_apply(struct finding *f, const struct http_resp *r)
     size_t i = skip_ws(p, n, 0);
     if (i < n && p[i] == '{') return -1; /* an error object */
     if (i < n && p[i] == '[') {
-        if (es_json_each(p, n, cat_json_one, &a, &complete) < 0) return -1;
+        if (cat_json(&a, p, n, &complete) < 0) return -1;
     } else {
         int lines = 0, rows = 0;
         complete = true;
@@ -460,7 +557,9 @@ int es_cat_indices_apply(struct finding *f, const struct http_resp *r)
 
 struct map_acc {
     struct finding *f;
-    uint64_t *set; /* open addressing of name hashes; NULL: no memory, rely on finding dedup */
+    uint64_t *set; /* open addressing of name hashes, made for the first field (128 KiB: most
+                      mappings have none); NULL: not yet, or no memory (no_set) */
+    bool no_set;   /* no memory for it: rely on the finding's own dedup */
     size_t set_n;
     long nodes;
     int indices;
@@ -479,6 +578,7 @@ static uint64_t fnv1a(const char *s, size_t n)
 /* True when the name was not seen before (and remembers it). */
 static bool fset_add(struct map_acc *m, const char *s, size_t n)
 {
+    if (!m->set && !m->no_set && !(m->set = xcalloc(FSET_SLOTS, sizeof *m->set))) m->no_set = true;
     if (!m->set || m->set_n >= FSET_SLOTS * 3 / 4) return true;
     uint64_t h = fnv1a(s, n);
     size_t i = (size_t)(h % FSET_SLOTS);
@@ -548,7 +648,6 @@ int es_mapping_apply(struct finding *f, const struct http_resp *r)
 {
     struct map_acc m = {.f = f};
     bool complete = false;
-    m.set = xcalloc(FSET_SLOTS, sizeof *m.set);
     int n = es_json_each((const char *)r->body.data, r->body.len, map_one, &m, &complete);
     free(m.set);
     if (n < 0) return -1;

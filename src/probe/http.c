@@ -14,6 +14,7 @@
  * dropped) only up to HTTP_MAX_TOTAL before the response is declared cut off.
  */
 #include "probe/http.h"
+#include "core/jsonscan.h"
 #include "core/version.h"
 #include "catalog/catalog.h"
 
@@ -50,6 +51,16 @@ static void rebuf(struct buf *b, size_t cap)
     buf_reset(b);
 }
 
+static void drop_jscan(struct http_resp *r)
+{
+    if (r->jscan) {
+        jscan_free(r->jscan);
+        free(r->jscan);
+    }
+    r->jscan = NULL;
+    r->jscan_tried = false;
+}
+
 void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
 {
     /* every field a response reads is set here; the header offsets past nhdr and the buffers'
@@ -72,6 +83,7 @@ void http_resp_init(struct http_resp *r, size_t body_cap, bool head_only)
     json_decref(r->json);
     r->json = NULL;
     r->json_tried = false;
+    drop_jscan(r);
 }
 
 const json_t *http_resp_json(const struct http_resp *r)
@@ -86,8 +98,25 @@ const json_t *http_resp_json(const struct http_resp *r)
     return r->json;
 }
 
+const struct jscan *http_resp_jscan(const struct http_resp *r)
+{
+    if (!r->jscan_tried) {
+        struct http_resp *m = (struct http_resp *)r; /* a memo, as http_resp_json's */
+        m->jscan_tried = true;
+        struct jscan *s = r->body.data && r->body.len ? xmalloc(sizeof *s) : NULL;
+        if (s && jscan_parse(s, (const char *)r->body.data, r->body.len, 0) == 0) {
+            m->jscan = s;
+        } else if (s) {
+            jscan_free(s);
+            free(s);
+        }
+    }
+    return r->jscan;
+}
+
 void http_resp_free(struct http_resp *r)
 {
+    drop_jscan(r);
     buf_free(&r->body);
     buf_free(&r->hbuf);
     buf_free(&r->line);
@@ -586,9 +615,12 @@ static const struct http_app *pick_app(const struct probe_ctx *ctx, const char *
     const struct http_app *best = NULL;
     int best_score = 49;
     bool best_port = false;
-    for (size_t i = 0; i < http_app_count(); i++) {
+    for (size_t i = 0, n = http_app_count(); i < n; i++) {
         const struct http_app *app = http_app_at(i);
         int sc = app->match(app, path, ctx->f->port, r);
+        if (sc < best_score || sc < 50) continue; /* neither better nor a tie that counts */
+        /* whether the app's service usually listens here: a catalogue lookup, asked only of
+         * the candidates that need it */
         bool on_port = http_app_claims(app, ctx->f->port);
         if (sc > best_score || (sc == best_score && sc > 49 && on_port && !best_port)) {
             best = app;

@@ -70,6 +70,9 @@ struct http_resp {
     /* the body as JSON, parsed once for every app that asks (http_resp_json) */
     json_t *json;
     bool json_tried;
+    /* the body's JSON tokens, made once for every app that asks (http_resp_jscan) */
+    struct jscan *jscan;
+    bool jscan_tried;
 };
 
 /*
@@ -78,6 +81,15 @@ struct http_resp {
  * every app (and every signature) whether an answer is its own, and each used to parse it anew.
  */
 const json_t *http_resp_json(const struct http_resp *r);
+
+/*
+ * The body as JSON tokens (core/jsonscan.h, the whole text, no JSCAN_ALLOW_NUL; NULL when it is
+ * not JSON or empty), borrowed like http_resp_json's tree: the apps' match() of the first
+ * answer and the chosen app's first reading of it share one tokenisation. Its memory (a few KB)
+ * is released when the response is prepared again.
+ */
+struct jscan;
+const struct jscan *http_resp_jscan(const struct http_resp *r);
 
 /* The name and value of header i (0 <= i < r->nhdr). */
 static inline const char *http_hname(const struct http_resp *r, int i)

@@ -133,6 +133,34 @@ void sig_walk(const json_t *v, const char *p, const char *key, struct hits *h)
     }
 }
 
+/*
+ * Can pointer p reach a value in this answer's JSON? Each named segment (not '*', not an array
+ * index, not empty) is an object key on the way, and a key is in the JSON text (all of the body
+ * or a slice of it) as "segment" whenever the text escapes nothing: so a body without a
+ * backslash that lacks "segment" has no such key, and no value the pointer could reach. False
+ * only then; true when it cannot tell.
+ */
+static bool keys_present(struct ev *x, const char *p)
+{
+    const char *b = (const char *)x->r->body.data;
+    size_t n = b ? x->r->body.len : 0;
+    if (!b) return true; /* no JSON either: sig_ev_json says so */
+    if (!x->escapes) x->escapes = memchr(b, '\\', n) ? 2 : 1;
+    if (x->escapes == 2) return true;
+    while (*p) {
+        if (*p == '/') p++;
+        char quoted[256 + 2], *seg = quoted + 1;
+        p += segment(p, seg, 256);
+        size_t k = strspn(seg, "0123456789"), sl = strlen(seg);
+        if (!seg[0] || !strcmp(seg, "*") || !seg[k]) continue;
+        quoted[0] = '"';
+        quoted[sl + 1] = '"';
+        quoted[sl + 2] = 0;
+        if (!mem_find(b, n, quoted, false)) return false;
+    }
+    return true;
+}
+
 /* ---- values ---- */
 
 void sig_vals_free(struct vals *o)
@@ -262,8 +290,9 @@ static void eval1(const struct sig_expr *x, struct ev *ev, const json_t *elem, c
     case EX_JSON: {
         const json_t *base = x->text[0] == '/' || !x->text[0] ? sig_ev_json(ev) : elem;
         if (!base) return;
-        struct hits *h = xcalloc(1, sizeof *h);
+        struct hits *h = xmalloc(sizeof *h); /* 64 KiB: only h->n is read before written */
         if (!h) return;
+        h->n = 0;
         sig_walk(base, x->text, NULL, h);
         if (x->agg == AGG_COUNT && h->n == 1 &&
             (json_is_array(h->v[0]) || json_is_object(h->v[0]))) {
@@ -378,10 +407,14 @@ static bool cond1(const struct sig_cond *c, struct ev *x)
     case CD_JSON_ABSENT:
     case CD_JSON_EQUALS:
     case CD_JSON_REGEX: {
+        /* exists, equals and regex need the pointer's keys: without them in the body, the
+         * answer is "no" before any parse (most answers are asked by every signature) */
+        if (c->kind != CD_JSON_ABSENT && !keys_present(x, c->text)) return false;
         json_t *j = sig_ev_json(x);
-        struct hits *h = j ? xcalloc(1, sizeof *h) : NULL;
+        struct hits *h = j ? xmalloc(sizeof *h) : NULL; /* sig_walk writes before it reads */
         bool found = false;
         if (h) {
+            h->n = 0;
             sig_walk(j, c->text, NULL, h);
             for (size_t i = 0; i < h->n && !found; i++) {
                 const json_t *v = h->v[i];

@@ -19,6 +19,7 @@ struct ev {
     bool json_tried;
     char title[256];
     bool title_done;
+    int8_t escapes; /* the body has a backslash: 0 not known yet, 1 no, 2 yes (keys_present) */
 };
 
 /* ---- JSON pointers with '*' ---- */

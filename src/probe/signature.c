@@ -130,8 +130,9 @@ static void add_names(const struct sig_names *nm, struct ev *x, const json_t *el
     }
     const json_t *j = nm->each[0] == '/' || !elem ? sig_ev_json(x) : elem;
     if (!j) return;
-    struct hits *h = xcalloc(1, sizeof *h);
+    struct hits *h = xmalloc(sizeof *h); /* sig_walk writes an entry before it is read */
     if (!h) return;
+    h->n = 0;
     sig_walk(j, nm->each, NULL, h);
     for (size_t i = 0; i < h->n; i++) {
         struct vals o;
@@ -268,8 +269,9 @@ static void apply_via(const struct sig *s, const struct sig_via *w, struct ev *x
     }
     json_t *j = sig_ev_json(x);
     if (!j) return;
-    struct hits *h = xcalloc(1, sizeof *h);
+    struct hits *h = xmalloc(sizeof *h);
     if (!h) return;
+    h->n = 0;
     sig_walk(j, w->each, NULL, h);
     for (size_t i = 0; i < h->n && i < 8; i++) /* probe_emit caps at 8 too */
         via_one(s, w, x, h->v[i], pc);

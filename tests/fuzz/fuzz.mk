@@ -36,7 +36,7 @@ PROBES   := $(shell grep -ho '^const struct probe probe_[a-z0-9_]*' src/probe/*.
 APPS     := $(shell grep -ho '^const struct http_app http_app_[a-z0-9_]*' src/probe/*.c | sed 's/.* http_app_//' | sort)
 # signature files' services, driven through the dispatcher like the compiled apps
 SIGS     := $(shell sed -n 's/^service: *//p' signatures/*.yaml | sort)
-PARSERS  := http_resp es_common bson cert target web_text record sigload sigmatch ranges mmdb conf pii_words netlink synrx
+PARSERS  := http_resp es_common jsonscan bson cert target web_text record sigload sigmatch ranges mmdb conf pii_words netlink synrx
 NAMES    := $(addprefix probe_,$(PROBES) $(APPS) $(SIGS)) $(PARSERS)
 BINS     := $(addprefix $(FB)/fuzz_,$(NAMES))
 

@@ -14,6 +14,7 @@
 #                  sequences of multi-request cases concatenated.
 #   sigmatch       every HTTP response of the fixtures, for every signature.
 #   sigload        the shipped signature files, and broken variants of each.
+#   jsonscan       the JSON bodies of the recorded HTTP answers, and texts at jansson's edges
 #   es_common      the Elasticsearch, Kibana and CouchDB responses, parsed
 #                  and as raw bodies.
 #   bson           the BSON documents inside the MongoDB fixtures' replies.
@@ -180,6 +181,18 @@ for app, rs in all_http:
             body = r.split(b"\r\n\r\n", 1)[-1]
             c.add(b"\x01\x00" + body)
 print(f"es_common: {c.n} files, {c.bytes} bytes")
+
+c = Corpus("jsonscan")
+# texts at jansson's edges, then the JSON bodies of the recorded HTTP answers
+for t in (b'{"a":"\\u0000"}', b'["\\ud83d\\ude00", -0, 1e-400, 9223372036854775807]',
+          b'{"k":1,"k":[2]}', b"[" * 2049 + b"]" * 2049, b'[1,2,{"index":"x"', b'"\xc3\xa9"'):
+    c.add(b"\x01" + t)
+for app, rs in all_http:
+    for r in rs:
+        body = r.split(b"\r\n\r\n", 1)[-1]
+        if body[:1] in (b"{", b"["):
+            c.add(b"\x00" + body)
+print(f"jsonscan: {c.n} files, {c.bytes} bytes")
 
 c = Corpus("bson")
 for d in cases_of("mongodb"):

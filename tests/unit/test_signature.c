@@ -117,6 +117,47 @@ static void test_json_in_regex(void)
     sig_free(s);
 }
 
+/* A JSON condition is answered "no" without a parse when the body lacks the pointer's keys
+ * (sig_eval.c keys_present): the same answers as a parse gives, escaped keys included. */
+static void test_json_keys_present(void)
+{
+    char msg[512];
+    struct sig *s = compile("requests:\n"
+                            "  - {id: v, path: /v}\n"
+                            "identify:\n"
+                            "  - {request: any, score: 90, json: {/a b/0/x~1y: exists}}\n"
+                            "  - {request: any, score: 80, json: {/*/name: {equals: w}}}\n"
+                            "  - {request: any, score: 70, json: {/gone: absent}, status: 203}\n",
+                            msg, sizeof msg);
+    CHECK_MSG(s != NULL, "%s", msg);
+    if (!s) return;
+    static const struct {
+        const char *body;
+        int status, score;
+    } cases[] = {
+        {"{\"a b\":[{\"x/y\":1}]}", 200, 90},
+        {"{\"a b\":{\"0\":{\"x/y\":1}}}", 200, 90},   /* 0: an index or a key */
+        {"{\"a\\u0020b\":[{\"x\\/y\":1}]}", 200, 90}, /* escaped keys: read by the parse */
+        {"{\"a b\":[{\"x/z\":1}]}", 200, 0},
+        {"{\"a c\":[{\"x/y\":1}]}", 200, 0},
+        {"{\"k\":{\"name\":\"w\"}}", 200, 80},
+        {"{\"k\":{\"nam\\u0065\":\"w\"}}", 200, 80},
+        {"{\"k\":{\"title\":\"w\"}}", 200, 0},
+        {"[\"a b\", \"x/y\"]", 200, 0}, /* the texts are there, the keys are not */
+        {"{}", 203, 70},                /* absent needs no key */
+        {"not json \"gone\"", 203, 70}, /* absent holds where there is no JSON */
+        {"", 200, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct http_resp r = {0};
+        resp(&r, cases[i].status, "application/json", cases[i].body);
+        CHECK_MSG(sig_identify(s, "/", 9999, &r) == cases[i].score, "case %zu: %d", i,
+                  sig_identify(s, "/", 9999, &r));
+        http_resp_free(&r);
+    }
+    sig_free(s);
+}
+
 static void test_var_and_via(void)
 {
     char msg[512];
@@ -496,6 +537,7 @@ int main(void)
 {
     test_regex_sum_and_names();
     test_json_in_regex();
+    test_json_keys_present();
     test_var_and_via();
     test_via_emits();
     test_scalar_merge_accept();
