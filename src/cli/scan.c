@@ -364,7 +364,13 @@ static int resume_find(struct scan_args *a, const char *scope_key, const struct 
         return EXIT_RUNTIME;
     }
     if (!ri->argv_json) {
-        if (!bare) return 0;
+        if (!bare) {
+            if (!a->have_seed) { /* the walk is the scan's own */
+                a->seed = ri->seed;
+                a->have_seed = true;
+            }
+            return 0;
+        }
         fprintf(stderr,
                 "ajar scan: scan %lld has no stored arguments (an older store): give its targets "
                 "and options again with --resume=%lld\n",
@@ -497,7 +503,9 @@ static int scan_targets(struct scan_run *s, int argc, char **argv)
     if (cfg->resume && !s->ri.id) {
         int r = resume_find(a, cfg->scope_key, s->hooks, &s->ri, &s->then);
         if (r) return r;
-        cfg->seed = a->seed;
+        /* the scan's own seed when one was found; with nothing to resume, a new scan keeps the
+         * one drawn above (it took 0 before) */
+        if (a->have_seed) cfg->seed = a->seed;
     }
     return s->ri.id ? resume_check(a, cfg->scope_key, &s->ri, &s->then) : 0;
 }

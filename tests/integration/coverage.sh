@@ -162,6 +162,15 @@ check_eq "resume with another rate: allowed, and completes" \
     "$?:$(q "$DB" "SELECT status FROM scans WHERE id = $id")" "0:complete"
 "$AJAR" scan --resume -q --db "$DB" >/dev/null 2>"$T_TMP/e"
 check_eq "bare --resume with nothing unfinished: exit 1" "$?" 1
+# --resume with targets and nothing unfinished starts a new scan, with a seed of its own (it
+# walked with seed 0 before)
+for i in 1 2; do
+    "$AJAR" scan --resume -q -p 6379 --db "$DB" --rate 0 127.203.0.0/28 >/dev/null 2>&1
+    check_eq "--resume with targets, nothing to resume ($i): a new scan, exit 0" "$?" 0
+    seed[$i]=$(q "$DB" "SELECT seed FROM scans ORDER BY id DESC LIMIT 1")
+done
+check "--resume with targets, nothing to resume: a random seed (${seed[1]}, ${seed[2]})" \
+    test "${seed[1]}" != 0 -a "${seed[2]}" != 0 -a "${seed[1]}" != "${seed[2]}"
 stop_redis
 
 # ---- 2. chaos ----
