@@ -234,6 +234,54 @@ static void start_body(struct http_resp *r)
     }
 }
 
+/* A chunk's size line (hex digits, then perhaps ";extensions"): the chunk's length. */
+static int parse_chunk_size(struct http_resp *r)
+{
+    char *line = (char *)r->line.data;
+    char *semi = strchr(line, ';');
+    if (semi) *semi = 0;
+    trim(line);
+    char *end;
+    if (!line[0] || strlen(line) > 15) return -1;
+    unsigned long long sz = strtoull(line, &end, 16);
+    if (*end) return -1;
+    r->left = sz;
+    r->st = sz ? ST_CHUNK_DATA : ST_TRAILER;
+    return 0;
+}
+
+/*
+ * The bytes of a line before its '\n' in one step, taking and refusing exactly what the
+ * byte-by-byte path of http_resp_feed would: p[0] (not a '\n') has passed the total's check,
+ * each further byte passes it while r->total <= HTTP_MAX_TOTAL; the line keeps what fits under
+ * its cap and drops the rest, except a status line, refused at its first byte past the cap.
+ * *got: the bytes consumed (a refused line's up to the byte refused, as byte by byte); false for
+ * a refusal (HTTP_BAD: a status line past its cap, or a line past the memory there is).
+ */
+static bool line_run(struct http_resp *r, const uint8_t *p, size_t n, size_t *got)
+{
+    struct buf *lb = &r->line;
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t span = nl ? (size_t)(nl - p) : n;
+    uint64_t more = HTTP_MAX_TOTAL + 1 - r->total; /* r->total <= HTTP_MAX_TOTAL + 1 here */
+    if (span - 1 > more) span = (size_t)more + 1;
+    size_t take = lb->len < lb->cap ? lb->cap - lb->len : 0;
+    if (take > span) take = span;
+    if (take) {
+        if (lb->len + take + 1 > lb->alloc &&
+            buf_reserve_from(lb, lb->len + take, LINE_FIRST) < 0) {
+            *got = 1;
+            return false;
+        }
+        memcpy(lb->data + lb->len, p, take);
+        lb->len += take;
+    }
+    bool refused = take < span && r->st == ST_STATUS;
+    *got = refused ? take + 1 : span;
+    r->total += *got - 1;
+    return !refused;
+}
+
 int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used)
 {
     size_t i = 0;
@@ -251,8 +299,18 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
         case ST_CHUNK_SIZE:
         case ST_CHUNK_CRLF:
         case ST_TRAILER: {
-            uint8_t c = p[i++];
             struct buf *lb = &r->line;
+            if (p[i] != '\n' && (r->st != ST_STATUS || lb->len >= 5)) {
+                size_t got;
+                bool ok = line_run(r, p + i, n - i, &got);
+                i += got;
+                if (!ok) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                break;
+            }
+            uint8_t c = p[i++];
             if (r->st == ST_STATUS && lb->len < 5 && c != "HTTP/"[lb->len]) {
                 rc = HTTP_BAD;
                 goto out;
@@ -299,22 +357,10 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                     goto out;
                 }
             } else if (r->st == ST_CHUNK_SIZE) {
-                char *line = (char *)lb->data;
-                char *semi = strchr(line, ';');
-                if (semi) *semi = 0;
-                trim(line);
-                char *end;
-                if (!line[0] || strlen(line) > 15) {
+                if (parse_chunk_size(r) < 0) {
                     rc = HTTP_BAD;
                     goto out;
                 }
-                unsigned long long sz = strtoull(line, &end, 16);
-                if (*end) {
-                    rc = HTTP_BAD;
-                    goto out;
-                }
-                r->left = sz;
-                r->st = sz ? ST_CHUNK_DATA : ST_TRAILER;
             } else if (r->st == ST_CHUNK_CRLF) {
                 r->st = ST_CHUNK_SIZE;
             } else { /* trailer */
