@@ -132,7 +132,8 @@ const char *http_header(const struct http_resp *r, const char *name)
     return NULL;
 }
 
-static void trim(char *s)
+/* s without its leading blanks and trailing blanks and CRs, in place; its new length. */
+static size_t trim(char *s)
 {
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
@@ -141,6 +142,7 @@ static void trim(char *s)
     while (s[i] == ' ' || s[i] == '\t')
         i++;
     if (i) memmove(s, s + i, n - i + 1);
+    return n - i;
 }
 
 static int parse_status(struct http_resp *r)
@@ -161,11 +163,11 @@ _Static_assert(HTTP_HDR_BYTES <= UINT16_MAX, "header offsets are 16-bit");
 
 /* Keep a header's sanitised name and value in hbuf while it has room for the name and some of
  * the value; otherwise (or when memory is short) the header is dropped. */
-static void keep_header(struct http_resp *r, const char *name, const char *value)
+static void keep_header(struct http_resp *r, const char *name, size_t nn, const char *value,
+                        size_t vn)
 {
     size_t room = HTTP_HDR_BYTES - r->hbuf.len;
     if (r->nhdr >= HTTP_MAX_HEADERS || room < 66) return;
-    size_t nn = strlen(name), vn = strlen(value);
     /* the most the two str_sanitize calls below write: never more bytes than they read (a bad
      * or unsafe sequence becomes one '?' or fewer), never past the room they are given */
     size_t need =
@@ -191,20 +193,20 @@ static int parse_header(struct http_resp *r)
     if (!colon) return 0; /* tolerate junk lines */
     *colon = 0;
     char *name = line, *value = colon + 1;
-    trim(name);
-    trim(value);
-    if (!name[0]) return 0;
-    if (str_ieq(name, "Content-Length")) {
+    size_t nn = trim(name), vn = trim(value);
+    if (!nn) return 0;
+    /* the names' lengths first: most headers are none of the three */
+    if (nn == 14 && str_ieq(name, "Content-Length")) {
         uint64_t v;
         if (parse_u64(value, UINT64_MAX / 2, &v) < 0) return -1;
         r->clen = (int64_t)v;
-    } else if (str_ieq(name, "Transfer-Encoding")) {
-        if (mem_find(value, strlen(value), "chunked", true)) r->chunked = true;
-    } else if (str_ieq(name, "Connection")) {
-        if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
-        if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
+    } else if (nn == 17 && str_ieq(name, "Transfer-Encoding")) {
+        if (mem_find(value, vn, "chunked", true)) r->chunked = true;
+    } else if (nn == 10 && str_ieq(name, "Connection")) {
+        if (mem_find(value, vn, "close", true)) r->keep_alive = false;
+        if (mem_find(value, vn, "keep-alive", true)) r->keep_alive = true;
     }
-    keep_header(r, name, value);
+    keep_header(r, name, nn, value, vn);
     return 0;
 }
 
