@@ -334,6 +334,91 @@ static int jw_dump_cb(const char *p, size_t n, void *arg)
     return w->err;
 }
 
+/* jansson's dump_string: a string of n bytes (NULs in it escaped); false, with nothing written,
+ * when it is not UTF-8 (a string or key set without jansson's check), where jansson's dump
+ * fails. The byte after s[n] is a NUL. */
+static bool jw_json_str(struct jw *w, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    int esc = 1;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        if (c >= 0x80) {
+            size_t k = jw_utf8_seq(p + i);
+            if (!k || k > n - i) return false;
+            i += k;
+            continue;
+        }
+        if (c < 0x20 || c == '"' || c == '\\') esc = 2;
+        i++;
+    }
+    jw_str_body(w, s, n, esc);
+    return true;
+}
+
+/* Nesting past which the rest of a tree is left to jansson (its loop check refuses a tree that
+ * holds itself, which this walk would follow for ever). */
+#define JW_JSON_DEPTH 64
+
+/* json_dump_callback(j, ..., JSON_COMPACT | JSON_ENCODE_ANY) byte for byte: objects in jansson's
+ * order (insertion), compact separators, integers as "%lld", strings as dump_string; a real, a
+ * tree past JW_JSON_DEPTH, or anything else is dumped by jansson itself. */
+static void jw_json(struct jw *w, const json_t *j, int depth)
+{
+    if (w->err) return;
+    switch (depth < JW_JSON_DEPTH ? json_typeof(j) : JSON_REAL) {
+    case JSON_OBJECT: {
+        size_t mark = w->b->len;
+        JW_LIT(w, "{");
+        bool first = true;
+        /* the iterator API takes a non-const object and only reads it */
+        for (void *it = json_object_iter((json_t *)j); it && !w->err;
+             it = json_object_iter_next((json_t *)j, it)) {
+            if (!first) JW_LIT(w, ",");
+            first = false;
+            if (!jw_json_str(w, json_object_iter_key(it), json_object_iter_key_len(it))) {
+                /* jansson writes such a key in part and goes on: the object is left to it */
+                w->b->len = mark;
+                w->b->data[mark] = 0;
+                goto dump;
+            }
+            JW_LIT(w, ":");
+            jw_json(w, json_object_iter_value(it), depth + 1);
+        }
+        JW_LIT(w, "}");
+        break;
+    }
+    case JSON_ARRAY: {
+        JW_LIT(w, "[");
+        size_t n = json_array_size(j);
+        for (size_t i = 0; i < n && !w->err; i++) {
+            if (i) JW_LIT(w, ",");
+            jw_json(w, json_array_get(j, i), depth + 1);
+        }
+        JW_LIT(w, "]");
+        break;
+    }
+    case JSON_STRING:
+        if (!jw_json_str(w, json_string_value(j), json_string_length(j))) w->err = -1;
+        break;
+    case JSON_INTEGER:
+        jw_int(w, (int64_t)json_integer_value(j));
+        break;
+    case JSON_TRUE:
+        JW_LIT(w, "true");
+        break;
+    case JSON_FALSE:
+        JW_LIT(w, "false");
+        break;
+    case JSON_NULL:
+        JW_LIT(w, "null");
+        break;
+    default:
+    dump:
+        if (json_dump_callback(j, jw_dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) < 0) w->err = -1;
+    }
+}
+
 /* finding_attr_json's objects, the same bytes */
 static void jw_attr(struct jw *w, const struct finding_attr *a)
 {
@@ -512,9 +597,7 @@ int finding_json_write(struct buf *b, const struct finding *f, bool discovery_on
     if (f->error[0]) JW_STR(&w, "error", f->error);
     if (f->details) {
         JW_KEY(&w, "details");
-        if (!w.err &&
-            json_dump_callback(f->details, jw_dump_cb, &w, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
-            w.err = -1;
+        jw_json(&w, f->details, 0);
     }
     JW_KEY(&w, "signals");
     sp.signals = b->len;

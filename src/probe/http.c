@@ -132,7 +132,8 @@ const char *http_header(const struct http_resp *r, const char *name)
     return NULL;
 }
 
-static void trim(char *s)
+/* s without its leading blanks and trailing blanks and CRs, in place; its new length. */
+static size_t trim(char *s)
 {
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
@@ -141,6 +142,7 @@ static void trim(char *s)
     while (s[i] == ' ' || s[i] == '\t')
         i++;
     if (i) memmove(s, s + i, n - i + 1);
+    return n - i;
 }
 
 static int parse_status(struct http_resp *r)
@@ -161,11 +163,11 @@ _Static_assert(HTTP_HDR_BYTES <= UINT16_MAX, "header offsets are 16-bit");
 
 /* Keep a header's sanitised name and value in hbuf while it has room for the name and some of
  * the value; otherwise (or when memory is short) the header is dropped. */
-static void keep_header(struct http_resp *r, const char *name, const char *value)
+static void keep_header(struct http_resp *r, const char *name, size_t nn, const char *value,
+                        size_t vn)
 {
     size_t room = HTTP_HDR_BYTES - r->hbuf.len;
     if (r->nhdr >= HTTP_MAX_HEADERS || room < 66) return;
-    size_t nn = strlen(name), vn = strlen(value);
     /* the most the two str_sanitize calls below write: never more bytes than they read (a bad
      * or unsafe sequence becomes one '?' or fewer), never past the room they are given */
     size_t need =
@@ -191,20 +193,20 @@ static int parse_header(struct http_resp *r)
     if (!colon) return 0; /* tolerate junk lines */
     *colon = 0;
     char *name = line, *value = colon + 1;
-    trim(name);
-    trim(value);
-    if (!name[0]) return 0;
-    if (str_ieq(name, "Content-Length")) {
+    size_t nn = trim(name), vn = trim(value);
+    if (!nn) return 0;
+    /* the names' lengths first: most headers are none of the three */
+    if (nn == 14 && str_ieq(name, "Content-Length")) {
         uint64_t v;
         if (parse_u64(value, UINT64_MAX / 2, &v) < 0) return -1;
         r->clen = (int64_t)v;
-    } else if (str_ieq(name, "Transfer-Encoding")) {
-        if (mem_find(value, strlen(value), "chunked", true)) r->chunked = true;
-    } else if (str_ieq(name, "Connection")) {
-        if (mem_find(value, strlen(value), "close", true)) r->keep_alive = false;
-        if (mem_find(value, strlen(value), "keep-alive", true)) r->keep_alive = true;
+    } else if (nn == 17 && str_ieq(name, "Transfer-Encoding")) {
+        if (mem_find(value, vn, "chunked", true)) r->chunked = true;
+    } else if (nn == 10 && str_ieq(name, "Connection")) {
+        if (mem_find(value, vn, "close", true)) r->keep_alive = false;
+        if (mem_find(value, vn, "keep-alive", true)) r->keep_alive = true;
     }
-    keep_header(r, name, value);
+    keep_header(r, name, nn, value, vn);
     return 0;
 }
 
@@ -234,6 +236,54 @@ static void start_body(struct http_resp *r)
     }
 }
 
+/* A chunk's size line (hex digits, then perhaps ";extensions"): the chunk's length. */
+static int parse_chunk_size(struct http_resp *r)
+{
+    char *line = (char *)r->line.data;
+    char *semi = strchr(line, ';');
+    if (semi) *semi = 0;
+    trim(line);
+    char *end;
+    if (!line[0] || strlen(line) > 15) return -1;
+    unsigned long long sz = strtoull(line, &end, 16);
+    if (*end) return -1;
+    r->left = sz;
+    r->st = sz ? ST_CHUNK_DATA : ST_TRAILER;
+    return 0;
+}
+
+/*
+ * The bytes of a line before its '\n' in one step, taking and refusing exactly what the
+ * byte-by-byte path of http_resp_feed would: p[0] (not a '\n') has passed the total's check,
+ * each further byte passes it while r->total <= HTTP_MAX_TOTAL; the line keeps what fits under
+ * its cap and drops the rest, except a status line, refused at its first byte past the cap.
+ * *got: the bytes consumed (a refused line's up to the byte refused, as byte by byte); false for
+ * a refusal (HTTP_BAD: a status line past its cap, or a line past the memory there is).
+ */
+static bool line_run(struct http_resp *r, const uint8_t *p, size_t n, size_t *got)
+{
+    struct buf *lb = &r->line;
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t span = nl ? (size_t)(nl - p) : n;
+    uint64_t more = HTTP_MAX_TOTAL + 1 - r->total; /* r->total <= HTTP_MAX_TOTAL + 1 here */
+    if (span - 1 > more) span = (size_t)more + 1;
+    size_t take = lb->len < lb->cap ? lb->cap - lb->len : 0;
+    if (take > span) take = span;
+    if (take) {
+        if (lb->len + take + 1 > lb->alloc &&
+            buf_reserve_from(lb, lb->len + take, LINE_FIRST) < 0) {
+            *got = 1;
+            return false;
+        }
+        memcpy(lb->data + lb->len, p, take);
+        lb->len += take;
+    }
+    bool refused = take < span && r->st == ST_STATUS;
+    *got = refused ? take + 1 : span;
+    r->total += *got - 1;
+    return !refused;
+}
+
 int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used)
 {
     size_t i = 0;
@@ -251,8 +301,18 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
         case ST_CHUNK_SIZE:
         case ST_CHUNK_CRLF:
         case ST_TRAILER: {
-            uint8_t c = p[i++];
             struct buf *lb = &r->line;
+            if (p[i] != '\n' && (r->st != ST_STATUS || lb->len >= 5)) {
+                size_t got;
+                bool ok = line_run(r, p + i, n - i, &got);
+                i += got;
+                if (!ok) {
+                    rc = HTTP_BAD;
+                    goto out;
+                }
+                break;
+            }
+            uint8_t c = p[i++];
             if (r->st == ST_STATUS && lb->len < 5 && c != "HTTP/"[lb->len]) {
                 rc = HTTP_BAD;
                 goto out;
@@ -299,22 +359,10 @@ int http_resp_feed(struct http_resp *r, const uint8_t *p, size_t n, size_t *used
                     goto out;
                 }
             } else if (r->st == ST_CHUNK_SIZE) {
-                char *line = (char *)lb->data;
-                char *semi = strchr(line, ';');
-                if (semi) *semi = 0;
-                trim(line);
-                char *end;
-                if (!line[0] || strlen(line) > 15) {
+                if (parse_chunk_size(r) < 0) {
                     rc = HTTP_BAD;
                     goto out;
                 }
-                unsigned long long sz = strtoull(line, &end, 16);
-                if (*end) {
-                    rc = HTTP_BAD;
-                    goto out;
-                }
-                r->left = sz;
-                r->st = sz ? ST_CHUNK_DATA : ST_TRAILER;
             } else if (r->st == ST_CHUNK_CRLF) {
                 r->st = ST_CHUNK_SIZE;
             } else { /* trailer */

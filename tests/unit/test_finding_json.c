@@ -417,6 +417,101 @@ static void marks_hostile(void)
     json_decref(j);
 }
 
+/* "details" written without jansson's dump (jw_json): the same bytes as json_dumps of the
+ * record, or -1 where that dump fails; trees the random findings never make. */
+static void details_one(json_t *d, bool dump_fails)
+{
+    struct finding f;
+    finding_init(&f);
+    str_copy(f.ip, "10.0.0.3", sizeof f.ip);
+    f.details = d;
+    if (dump_fails) {
+        json_t *j = finding_to_json(&f, false);
+        char *want = dumps(j);
+        CHECK(want == NULL);
+        free(want);
+        json_decref(j);
+        struct buf b;
+        buf_init(&b, 1 << 20);
+        buf_append(&b, "keep", 4);
+        CHECK_INT(finding_json_write(&b, &f, false, NULL), -1);
+        CHECK_STR((const char *)b.data, "keep");
+        buf_free(&b);
+    } else {
+        compare(&f, false, NULL);
+    }
+    finding_free(&f);
+}
+
+static void details_hostile(void)
+{
+    /* every scalar, integers at their ends, reals, NULs inside strings and keys, empty keys */
+    json_t *d = json_object();
+    json_object_set_new(d, "min", json_integer(INT64_MIN));
+    json_object_set_new(d, "max", json_integer(INT64_MAX));
+    json_object_set_new(d, "zero", json_integer(0));
+    json_object_set_new(d, "neg", json_integer(-17));
+    json_object_set_new(d, "r", json_real(1e300));
+    json_object_set_new(d, "r2", json_real(-0.1));
+    json_object_set_new(d, "r3", json_real(3.0));
+    json_object_set_new(d, "t", json_true());
+    json_object_set_new(d, "f", json_false());
+    json_object_set_new(d, "n", json_null());
+    json_object_set_new(d, "s", json_stringn("a\0b\x01\x1f\x7f\"\\/\xc3\xa9\xf0\x9f\x98\x80", 14));
+    json_object_setn_new(d, "k\0y", 3, json_string("nul in key"));
+    json_object_set_new(d, "", json_string(""));
+    json_object_set_new(d, "esc\"\n", json_pack("[[],{},[[1]],{\"a\":{\"b\":[null]}}]"));
+    details_one(d, false);
+    /* keys in the order they were set, after one is replaced and one removed */
+    d = json_object();
+    for (int i = 0; i < 40; i++) {
+        char k[16];
+        str_fmt(k, sizeof k, "k%d", (i * 17) % 40);
+        json_object_set_new(d, k, json_integer(i));
+    }
+    json_object_set_new(d, "k3", json_string("again"));
+    json_object_del(d, "k5");
+    details_one(d, false);
+    /* a top-level scalar (JSON_ENCODE_ANY) and an array */
+    details_one(json_string("just text"), false);
+    details_one(json_pack("[i,s,b]", 1, "x", 0), false);
+    /* nested past the writer's own depth (64): jansson dumps the rest, the same bytes */
+    json_t *deep = json_integer(7);
+    for (int i = 0; i < 300; i++) {
+        json_t *o = i % 2 ? json_array() : json_object();
+        if (i % 2)
+            json_array_append_new(o, deep);
+        else
+            json_object_set_new(o, "d", deep);
+        deep = o;
+    }
+    details_one(deep, false);
+    /* not UTF-8 (set without jansson's check), in a value, a key, a cut sequence: no record */
+    d = json_object();
+    json_object_set_new(d, "v", json_string_nocheck("ok\xff"));
+    details_one(d, true);
+    /* jansson writes a key that is not UTF-8 in part (its opening quote) and goes on: the
+     * writer leaves such an object to jansson, the same bytes */
+    d = json_pack("{s:i}", "a", 1);
+    json_t *o = json_object();
+    json_object_set_new(o, "b", json_string("c\n"));
+    json_object_set_new_nocheck(o, "x\n\xc3", json_true());
+    json_object_set_new(d, "o", o);
+    details_one(d, false);
+    d = json_pack("[s]", "x");
+    json_array_append_new(d, json_stringn_nocheck("\xe2\x82\xac", 2));
+    details_one(d, true);
+    /* a tree that holds itself: jansson refuses it, so does the writer (no endless walk) */
+    d = json_object();
+    json_t *inner = json_array();
+    json_object_set_new(d, "loop", inner);
+    json_array_append(inner, d);
+    json_incref(inner);
+    details_one(d, true);
+    json_array_clear(inner); /* break the loop so that both are freed */
+    json_decref(inner);
+}
+
 int main(void)
 {
     int shown = 0;
@@ -452,6 +547,7 @@ int main(void)
     for (int i = 0; i < 600; i++)
         marks_round_trip(i);
     marks_hostile();
+    details_hostile();
 
     /* a capped buffer: -1 and the buffer as it was */
     random_finding(&f, false);

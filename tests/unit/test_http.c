@@ -317,6 +317,85 @@ static void json_memo(void)
     CHECK(r.json == NULL && !r.json_tried);
 }
 
+/* A parse's outcome: verdict, bytes used, status, headers, body, flags and the byte count. */
+static void resp_sum(struct buf *o, const struct http_resp *r, int rc, size_t used)
+{
+    buf_appendf(o, "rc %d used %zu status %d minor %d trunc %d complete %d ka %d total %llu|", rc,
+                used, r->status, r->minor, r->truncated, r->complete, r->keep_alive,
+                (unsigned long long)r->total);
+    for (int i = 0; i < r->nhdr; i++)
+        buf_appendf(o, "%s=%s|", http_hname(r, i), http_hvalue(r, i));
+    if (r->body.len) buf_append(o, r->body.data, r->body.len);
+}
+
+/* Feed s in pieces of `step` bytes (0: whole) after the byte count is set to `total`; stop at the
+ * first verdict other than HTTP_MORE; the outcome in o. */
+static void feed_steps(struct buf *o, const struct buf *s, size_t step, uint64_t total)
+{
+    struct http_resp r;
+    memset(&r, 0, sizeof r);
+    http_resp_init(&r, 0, false);
+    r.total = total;
+    size_t at = 0, used = 0;
+    int rc = HTTP_MORE;
+    while (at < s->len && rc == HTTP_MORE) {
+        size_t k = step && s->len - at > step ? step : s->len - at;
+        rc = http_resp_feed(&r, s->data + at, k, &used);
+        at += used;
+    }
+    resp_sum(o, &r, rc, at);
+    http_resp_free(&r);
+}
+
+/* Lines are taken a run of bytes at a time (line_run): the same outcome as byte by byte, and as
+ * split at every offset, at each cap: a status line one past its cap (refused at that byte), a
+ * header line past its cap (cut), a chunked body's size lines, and the bytes-read cap falling
+ * inside a header line. */
+static void line_runs(void)
+{
+    struct {
+        const char *head;
+        size_t fill;
+        const char *tail;
+        uint64_t total;
+    } cases[] = {
+        {"HTTP/1.1 200 ", HTTP_MAX_LINE - 15, "\r\nContent-Length: 2\r\n\r\nok", 0},
+        {"HTTP/1.1 200 ", HTTP_MAX_LINE - 14, "\r\nContent-Length: 2\r\n\r\nok", 0},
+        {"HTTP/1.1 200 ", HTTP_MAX_LINE + 40, "\r\n\r\n", 0},
+        {"HTTP/1.1 200 OK\r\nX-A: ", HTTP_MAX_LINE + 5,
+         "\r\nServer: s\r\nContent-Length: 1\r\n\r\nb", 0},
+        {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nX: ", 30,
+         "\r\n\r\n3;ext=1\r\nabc\r\n 0 \r\nT: 1\r\n\r\n", 0},
+        {"HTTP/1.1 200 OK\r\nX-B: ", 100, "\r\nContent-Length: 0\r\n\r\n", HTTP_MAX_TOTAL - 40},
+        {"HTTP/1.1 200 OK\r\nX-B: ", 100, "\r\nContent-Length: 0\r\n\r\n", HTTP_MAX_TOTAL - 140},
+        {"HTTP/1.1 200 OK\r\nX-B: ", 100, "\r\nContent-Length: 0\r\n\r\n", HTTP_MAX_TOTAL - 150},
+        {"HTTP/1.1 200 OK\r\n", 0, "\n\nContent-Length: 1\r\n\r\nz", HTTP_MAX_TOTAL + 1 - 18},
+        {"HTTPS", 0, "/1.1 200 OK\r\n\r\n", 0},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        struct buf s, want, got;
+        buf_init(&s, 1u << 20);
+        buf_appendf(&s, "%s", cases[c].head);
+        for (size_t i = 0; i < cases[c].fill; i++)
+            buf_append(&s, i % 7 ? "v" : " ", 1);
+        buf_appendf(&s, "%s", cases[c].tail);
+        buf_init(&want, 1u << 22);
+        feed_steps(&want, &s, 1, cases[c].total);
+        size_t steps[] = {0, 2, 3, 7, 64, 4096};
+        for (size_t k = 0; k < ARRAY_LEN(steps); k++) {
+            buf_init(&got, 1u << 22);
+            feed_steps(&got, &s, steps[k], cases[c].total);
+            CHECK_MSG(got.len == want.len && !memcmp(got.data, want.data, got.len),
+                      "case %zu step %zu: %.200s vs %.200s", c, steps[k], (char *)got.data,
+                      (char *)want.data);
+            buf_free(&got);
+        }
+        fprintf(stderr, "line run case %zu: %.120s\n", c, (char *)want.data);
+        buf_free(&want);
+        buf_free(&s);
+    }
+}
+
 int main(void)
 {
     CHECK_MSG(sizeof(struct http_resp) <= 512, "%zu", sizeof(struct http_resp));
@@ -326,6 +405,7 @@ int main(void)
     root_response();
     dispatcher_run();
     caps();
+    line_runs();
     json_memo();
     return T_END();
 }
