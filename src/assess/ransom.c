@@ -30,6 +30,11 @@ struct rn {
 
 static struct rn rows[RN_MAX_ROWS];
 static size_t nrows, nbad;
+/* Built by parse(): the exact rows by pattern length (rows exact_idx[exact_at[l] ..
+ * exact_at[l + 1]) have length l) and the other rows, so that a name tries only the exact
+ * patterns of its own lengths. The answer does not depend on the order rows are tried in. */
+static unsigned short exact_idx[RN_MAX_ROWS], exact_at[RN_MAX_PAT + 1], other_idx[RN_MAX_ROWS];
+static size_t nother;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* Field i (0-based) of a tab-separated line [p, e) into out; false when absent or too long. */
@@ -68,6 +73,40 @@ size_t ransom_table_parse(const char *text, size_t *bad)
     return parse(text, bad);
 }
 
+static void index_rows(void)
+{
+    size_t count[RN_MAX_PAT + 1] = {0};
+    nother = 0;
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].match == RN_EXACT)
+            count[rows[i].pl]++; /* pl < RN_MAX_PAT: the field was shorter than pat[] */
+        else
+            other_idx[nother++] = (unsigned short)i;
+    size_t at = 0;
+    for (size_t l = 0; l < RN_MAX_PAT; l++) {
+        exact_at[l] = (unsigned short)at;
+        at += count[l];
+    }
+    exact_at[RN_MAX_PAT] = (unsigned short)at;
+    size_t fill[RN_MAX_PAT];
+    for (size_t l = 0; l < RN_MAX_PAT; l++)
+        fill[l] = exact_at[l];
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].match == RN_EXACT) exact_idx[fill[rows[i].pl]++] = (unsigned short)i;
+}
+
+/* The strongest exact row whose pattern is s (len bytes): 2 strong, 1 weak, 0 none. */
+static int exact_strength(const char *s, size_t len)
+{
+    int best = 0;
+    if (len >= RN_MAX_PAT) return 0;
+    for (size_t k = exact_at[len]; k < exact_at[len + 1] && best < 2; k++) {
+        const struct rn *r = &rows[exact_idx[k]];
+        if (!memcmp(s, r->pat, len)) best = r->strong ? 2 : 1;
+    }
+    return best;
+}
+
 static size_t parse(const char *text, size_t *bad)
 {
     nrows = nbad = 0;
@@ -99,6 +138,7 @@ static size_t parse(const char *text, size_t *bad)
         }
         p = *e ? e + 1 : e;
     }
+    index_rows();
     if (bad) *bad = nbad;
     return nrows;
 }
@@ -166,15 +206,17 @@ int ransom_strength(const char *name)
     size_t cl = fl;
     while (cl > 0 && core[cl - 1] >= '0' && core[cl - 1] <= '9') /* readme2, backup1 */
         core[--cl] = 0;
-    int best = 0;
-    for (size_t i = 0; i < nrows && best < 2; i++) {
-        const struct rn *r = &rows[i];
+    int best = exact_strength(flat, fl);
+    if (best < 2 && cl) {
+        int b = exact_strength(core, cl);
+        if (b > best) best = b;
+    }
+    for (size_t k = 0; k < nother && best < 2; k++) {
+        const struct rn *r = &rows[other_idx[k]];
         size_t pl = r->pl;
         bool hit = false;
         switch (r->match) {
-        case RN_EXACT: /* the lengths first: most rows differ there */
-            hit = (fl == pl && !memcmp(flat, r->pat, pl)) ||
-                  (cl && cl == pl && !memcmp(core, r->pat, pl));
+        case RN_EXACT: /* exact_strength() above */
             break;
         case RN_PREFIX:
             hit = fl >= pl && !memcmp(flat, r->pat, pl);
