@@ -27,6 +27,7 @@
 #include "core/util.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -503,13 +504,13 @@ static void rule_ransom(struct finding *f, const struct facts *x)
 
 static void rule_infra(struct finding *f, const struct facts *x)
 {
-    char at[64];
-    where(f, at, sizeof at);
+    char at[64]; /* where(), written only when a signal says it */
     /* A service that is not initialised has no owner yet: whoever calls its setup first owns it
      * (Vault's sys/init hands over the unseal keys and the root token; a Couchbase node that was
      * never set up takes the first administrator it is given) -- whatever its auth. */
     if (f->details && json_is_false(json_object_get(f->details, "initialized")) &&
         (x->infra || x->data_service)) {
+        where(f, at, sizeof at);
         finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_CRITICAL,
                            "%s at %s is not initialised: whoever reaches it first can set it up "
                            "and own it",
@@ -517,6 +518,7 @@ static void rule_infra(struct finding *f, const struct facts *x)
         return;
     }
     if (!x->infra || f->auth != AUTH_NONE) return;
+    where(f, at, sizeof at);
     /* what an open one hands anyone: the catalogue entry's exposure */
     const struct svc *e = catalog_service(f->service);
     switch (e ? e->exposure : EXP_MAP) {
@@ -657,6 +659,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* buf_appendf(b, "%s", s) without printf: the same bytes, the same cap and truncated flag */
+static void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+/* SHA-256 fetched once: EVP_sha256() made EVP_Digest fetch the implementation per record */
+static EVP_MD *sha256_impl;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_impl;
+}
+
 void cluster_key(const struct finding *f, char *out, size_t n)
 {
     if (n) out[0] = '\0';
@@ -666,7 +689,8 @@ void cluster_key(const struct finding *f, char *out, size_t n)
     char(*pats)[FINDING_MAX_NAME] = NULL;
     const char **sorted = NULL;
     if (f->tls.present && f->tls.sha256[0]) {
-        buf_appendf(&m, "cert:%s", f->tls.sha256);
+        buf_puts(&m, "cert:");
+        buf_puts(&m, f->tls.sha256);
     } else {
         char service[32];
         norm_service(f->product[0] ? f->product : f->service, service, sizeof service);
@@ -676,7 +700,11 @@ void cluster_key(const struct finding *f, char *out, size_t n)
             cert_name_pattern(f->tls.nsan ? f->tls.san[0] : f->tls.subject_cn, certpat,
                               sizeof certpat);
         if (!f->version[0] && !f->names.n && !certpat[0]) goto out;
-        buf_appendf(&m, "cfg:%s|%s|", service, f->version);
+        buf_puts(&m, "cfg:");
+        buf_puts(&m, service);
+        buf_puts(&m, "|");
+        buf_puts(&m, f->version);
+        buf_puts(&m, "|");
         if (f->names.n) {
             pats = xcalloc(f->names.n, sizeof *pats);
             sorted = xcalloc(f->names.n, sizeof *sorted);
@@ -687,17 +715,25 @@ void cluster_key(const struct finding *f, char *out, size_t n)
             }
             qsort(sorted, f->names.n, sizeof *sorted, cmp_str);
             for (uint32_t i = 0; i < f->names.n; i++)
-                if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
-                    buf_appendf(&m, "%s,", sorted[i]);
+                if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
+                    buf_puts(&m, sorted[i]);
+                    buf_puts(&m, ",");
+                }
         }
-        buf_appendf(&m, "|%s", certpat);
+        buf_puts(&m, "|");
+        buf_puts(&m, certpat);
     }
     if (m.truncated || !m.data) goto out;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int ml = 0;
-    if (EVP_Digest(m.data, m.len, md, &ml, EVP_sha256(), NULL) != 1 || ml < 6) goto out;
-    for (int i = 0; i < 6; i++)
-        str_fmt(out + 2 * i, 3, "%02x", md[i]);
+    const EVP_MD *sha256 = sha256_md();
+    if (!sha256 || EVP_Digest(m.data, m.len, md, &ml, sha256, NULL) != 1 || ml < 6) goto out;
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 6; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[12] = '\0';
 out:
     free(pats);
     free(sorted);
