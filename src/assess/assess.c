@@ -331,8 +331,7 @@ static void rule_default_account(struct finding *f, const struct facts *x)
 
 static void rule_no_auth_capability(struct finding *f, const struct facts *x)
 {
-    if (!no_auth_capability(x->product, f->version) && !no_auth_capability(f->service, f->version))
-        return;
+    if (!no_auth_capability_either(x->product, f->service, f->version)) return;
     const char *why = "this version had no free built-in authentication";
     if (str_ieq(x->service, "elasticsearch") || str_ieq(x->service, "kibana") ||
         str_ieq(x->product, "elasticsearch") || str_ieq(x->product, "kibana"))
