@@ -156,42 +156,87 @@ static size_t flatten(const char *s, char *out, size_t n)
     return o;
 }
 
-/* Is w one of the words of name (words: runs of letters, split at case changes and digits)? */
-static bool has_word(const char *name, const char *w)
+/* The next word of name at *pp (words: runs of letters, split at case changes and digits):
+ * its start and length, *pp moved past it; false when none is left. */
+static bool next_word(const char **pp, const char **start, size_t *len)
 {
-    size_t wl = strlen(w);
-    const char *p = name;
-    while (*p) {
-        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-            p++;
-        if (!*p) break;
-        const char *s = p;
-        /* a word: an optional capital, then lower-case letters; or a run of capitals */
+    const char *p = *pp;
+    while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        p++;
+    if (!*p) {
+        *pp = p;
+        return false;
+    }
+    const char *s = p;
+    /* a word: an optional capital, then lower-case letters; or a run of capitals */
+    if (*p >= 'A' && *p <= 'Z') {
+        p++;
         if (*p >= 'A' && *p <= 'Z') {
-            p++;
-            if (*p >= 'A' && *p <= 'Z') {
-                while (*p >= 'A' && *p <= 'Z' && !(p[1] >= 'a' && p[1] <= 'z'))
-                    p++;
-            } else {
-                while (*p >= 'a' && *p <= 'z')
-                    p++;
-            }
+            while (*p >= 'A' && *p <= 'Z' && !(p[1] >= 'a' && p[1] <= 'z'))
+                p++;
         } else {
             while (*p >= 'a' && *p <= 'z')
                 p++;
         }
-        size_t l = (size_t)(p - s);
-        if (l == wl && l) {
-            bool eq = true;
-            for (size_t i = 0; i < l && eq; i++) {
-                char c = s[i];
-                if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-                eq = c == w[i];
-            }
-            if (eq) return true;
-        }
-        if (p == s) p++;
+    } else {
+        while (*p >= 'a' && *p <= 'z')
+            p++;
     }
+    *pp = p;
+    *start = s;
+    *len = (size_t)(p - s);
+    return true;
+}
+
+/* A word of a name, lower-cased, is w (wl bytes, lower-case)? */
+static bool word_is(const char *s, size_t l, const char *w, size_t wl)
+{
+    if (l != wl || !l) return false;
+    for (size_t i = 0; i < l; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != w[i]) return false;
+    }
+    return true;
+}
+
+/* The words of a name, split once for all the word rows: up to RN_WORDS, else -1 (then each
+ * row splits the name again, in has_word). */
+#define RN_WORDS 64
+struct name_words {
+    const char *s[RN_WORDS];
+    size_t l[RN_WORDS];
+    int n; /* -2: not split yet */
+};
+
+static void split_name(const char *name, struct name_words *nw)
+{
+    const char *p = name, *s;
+    size_t l;
+    nw->n = 0;
+    while (next_word(&p, &s, &l)) {
+        if (nw->n == RN_WORDS) {
+            nw->n = -1;
+            return;
+        }
+        nw->s[nw->n] = s;
+        nw->l[nw->n++] = l;
+    }
+}
+
+/* Is w one of the words of name? */
+static bool has_word(const char *name, const char *w, size_t wl, struct name_words *nw)
+{
+    if (nw->n == -2) split_name(name, nw);
+    if (nw->n >= 0) {
+        for (int i = 0; i < nw->n; i++)
+            if (word_is(nw->s[i], nw->l[i], w, wl)) return true;
+        return false;
+    }
+    const char *p = name, *s;
+    size_t l;
+    while (next_word(&p, &s, &l))
+        if (word_is(s, l, w, wl)) return true;
     return false;
 }
 
@@ -206,6 +251,8 @@ int ransom_strength(const char *name)
     size_t cl = fl;
     while (cl > 0 && core[cl - 1] >= '0' && core[cl - 1] <= '9') /* readme2, backup1 */
         core[--cl] = 0;
+    struct name_words nw;
+    nw.n = -2;
     int best = exact_strength(flat, fl);
     if (best < 2 && cl) {
         int b = exact_strength(core, cl);
@@ -229,7 +276,7 @@ int ransom_strength(const char *name)
             hit = fl <= pl + 16 && strstr(flat, r->pat) != NULL;
             break;
         case RN_WORD:
-            hit = has_word(name, r->pat);
+            hit = has_word(name, r->pat, pl, &nw);
             break;
         }
         if (hit) best = r->strong ? 2 : (best ? best : 1);
