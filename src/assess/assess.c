@@ -658,10 +658,24 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* buf_appendf(b, "%s", s) without printf: the same bytes, the same cap and truncated flag */
-static void buf_puts(struct buf *b, const char *s)
+/* The cluster key's message, on the stack: at most KEY_MSG_CAP bytes, as the struct buf it
+ * replaces allowed (a longer message gets no key). No allocation per record. */
+#define KEY_MSG_CAP 16384
+struct key_msg {
+    size_t len;
+    bool over;
+    char d[KEY_MSG_CAP];
+};
+
+static void km_puts(struct key_msg *k, const char *s)
 {
-    buf_append(b, s, strlen(s));
+    size_t l = strlen(s);
+    if (k->over || l > KEY_MSG_CAP - k->len) {
+        k->over = true;
+        return;
+    }
+    memcpy(k->d + k->len, s, l);
+    k->len += l;
 }
 
 /* SHA-256 fetched once: EVP_sha256() made EVP_Digest fetch the implementation per record */
@@ -683,13 +697,17 @@ void cluster_key(const struct finding *f, char *out, size_t n)
 {
     if (n) out[0] = '\0';
     if (n < 13) return;
-    struct buf m;
-    buf_init(&m, 16384);
-    char(*pats)[FINDING_MAX_NAME] = NULL;
-    const char **sorted = NULL;
+    struct key_msg m;
+    m.len = 0;
+    m.over = false;
+    /* the names' patterns: on the stack for the names a record holds (FINDING_MAX_NAMES) */
+    char stack_pats[FINDING_MAX_NAMES][FINDING_MAX_NAME];
+    const char *stack_sorted[FINDING_MAX_NAMES];
+    char(*pats)[FINDING_MAX_NAME] = stack_pats, (*heap_pats)[FINDING_MAX_NAME] = NULL;
+    const char **sorted = stack_sorted, **heap_sorted = NULL;
     if (f->tls.present && f->tls.sha256[0]) {
-        buf_puts(&m, "cert:");
-        buf_puts(&m, f->tls.sha256);
+        km_puts(&m, "cert:");
+        km_puts(&m, f->tls.sha256);
     } else {
         char service[32];
         norm_service(f->product[0] ? f->product : f->service, service, sizeof service);
@@ -699,15 +717,17 @@ void cluster_key(const struct finding *f, char *out, size_t n)
             cert_name_pattern(f->tls.nsan ? f->tls.san[0] : f->tls.subject_cn, certpat,
                               sizeof certpat);
         if (!f->version[0] && !f->names.n && !certpat[0]) goto out;
-        buf_puts(&m, "cfg:");
-        buf_puts(&m, service);
-        buf_puts(&m, "|");
-        buf_puts(&m, f->version);
-        buf_puts(&m, "|");
+        km_puts(&m, "cfg:");
+        km_puts(&m, service);
+        km_puts(&m, "|");
+        km_puts(&m, f->version);
+        km_puts(&m, "|");
         if (f->names.n) {
-            pats = xcalloc(f->names.n, sizeof *pats);
-            sorted = xcalloc(f->names.n, sizeof *sorted);
-            if (!pats || !sorted) goto out;
+            if (f->names.n > FINDING_MAX_NAMES) {
+                pats = heap_pats = xcalloc(f->names.n, sizeof *pats);
+                sorted = heap_sorted = xcalloc(f->names.n, sizeof *sorted);
+                if (!pats || !sorted) goto out;
+            }
             for (uint32_t i = 0; i < f->names.n; i++) {
                 name_pattern(f->names.v[i], pats[i], sizeof pats[i]);
                 sorted[i] = pats[i];
@@ -715,18 +735,18 @@ void cluster_key(const struct finding *f, char *out, size_t n)
             qsort(sorted, f->names.n, sizeof *sorted, cmp_str);
             for (uint32_t i = 0; i < f->names.n; i++)
                 if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
-                    buf_puts(&m, sorted[i]);
-                    buf_puts(&m, ",");
+                    km_puts(&m, sorted[i]);
+                    km_puts(&m, ",");
                 }
         }
-        buf_puts(&m, "|");
-        buf_puts(&m, certpat);
+        km_puts(&m, "|");
+        km_puts(&m, certpat);
     }
-    if (m.truncated || !m.data) goto out;
+    if (m.over) goto out;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int ml = 0;
     const EVP_MD *sha256 = sha256_md();
-    if (!sha256 || EVP_Digest(m.data, m.len, md, &ml, sha256, NULL) != 1 || ml < 6) goto out;
+    if (!sha256 || EVP_Digest(m.d, m.len, md, &ml, sha256, NULL) != 1 || ml < 6) goto out;
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 6; i++) {
         out[2 * i] = hex[md[i] >> 4];
@@ -734,7 +754,6 @@ void cluster_key(const struct finding *f, char *out, size_t n)
     }
     out[12] = '\0';
 out:
-    free(pats);
-    free(sorted);
-    buf_free(&m);
+    free(heap_pats);
+    free(heap_sorted);
 }
