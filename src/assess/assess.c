@@ -128,11 +128,26 @@ struct facts {
     bool name_ransom[FINDING_MAX_NAMES]; /* counted as a ransom note */
 };
 
+/* snprintf(out, n, "%s%s%s%s", parts...) without printf: the same bytes, cut at n - 1 */
+static void cat(char *out, size_t n, const char *const *parts, int np)
+{
+    if (!n) return;
+    size_t o = 0;
+    for (int i = 0; i < np; i++) {
+        size_t l = strlen(parts[i]), room = n - 1 - o;
+        if (l > room) l = room;
+        memcpy(out + o, parts[i], l);
+        o += l;
+    }
+    out[o] = '\0';
+}
+
 static void add_example(char *buf, size_t n, const char *name)
 {
     size_t len = strlen(buf);
     if (len + strlen(name) + 3 >= n) return;
-    str_fmt(buf + len, n - len, "%s%s", len ? ", " : "", name);
+    const char *parts[] = {len ? ", " : "", name};
+    cat(buf + len, n - len, parts, 2);
 }
 
 static void gather(const struct finding *f, const struct assess_ctx *c, struct facts *x)
@@ -141,7 +156,8 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     x->now = c && c->now ? c->now : f->time;
     norm_service(f->service, x->service, sizeof x->service);
     x->product = f->product[0] ? f->product : f->service;
-    str_fmt(x->who, sizeof x->who, "%s%s%s", x->product, f->version[0] ? " " : "", f->version);
+    const char *who[] = {x->product, f->version[0] ? " " : "", f->version};
+    cat(x->who, sizeof x->who, who, 3);
     /* the class is the catalogue's: a broker's queues hold data as a store's tables do */
     enum svc_class cls = catalog_class(f->service);
     x->data_service = cls == SVC_DATA || cls == SVC_BROKER;
@@ -243,10 +259,15 @@ static bool critical_data(const struct facts *x)
 
 static void where(const struct finding *f, char *out, size_t n)
 {
-    if (strchr(f->ip, ':'))
-        str_fmt(out, n, "[%s]:%u", f->ip, (unsigned)f->port);
-    else
-        str_fmt(out, n, "%s:%u", f->ip, (unsigned)f->port);
+    char port[12], *p = port + sizeof port - 1;
+    *p = '\0';
+    unsigned v = (unsigned)f->port;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    bool v6 = strchr(f->ip, ':') != NULL;
+    const char *parts[] = {v6 ? "[" : "", f->ip, v6 ? "]:" : ":", p};
+    cat(out, n, parts, 4);
 }
 
 static const char *detail_str(const struct finding *f, const char *key)
