@@ -27,6 +27,7 @@
 #include "core/util.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,11 +128,26 @@ struct facts {
     bool name_ransom[FINDING_MAX_NAMES]; /* counted as a ransom note */
 };
 
+/* snprintf(out, n, "%s%s%s%s", parts...) without printf: the same bytes, cut at n - 1 */
+static void cat(char *out, size_t n, const char *const *parts, int np)
+{
+    if (!n) return;
+    size_t o = 0;
+    for (int i = 0; i < np; i++) {
+        size_t l = strlen(parts[i]), room = n - 1 - o;
+        if (l > room) l = room;
+        memcpy(out + o, parts[i], l);
+        o += l;
+    }
+    out[o] = '\0';
+}
+
 static void add_example(char *buf, size_t n, const char *name)
 {
     size_t len = strlen(buf);
     if (len + strlen(name) + 3 >= n) return;
-    str_fmt(buf + len, n - len, "%s%s", len ? ", " : "", name);
+    const char *parts[] = {len ? ", " : "", name};
+    cat(buf + len, n - len, parts, 2);
 }
 
 static void gather(const struct finding *f, const struct assess_ctx *c, struct facts *x)
@@ -140,7 +156,8 @@ static void gather(const struct finding *f, const struct assess_ctx *c, struct f
     x->now = c && c->now ? c->now : f->time;
     norm_service(f->service, x->service, sizeof x->service);
     x->product = f->product[0] ? f->product : f->service;
-    str_fmt(x->who, sizeof x->who, "%s%s%s", x->product, f->version[0] ? " " : "", f->version);
+    const char *who[] = {x->product, f->version[0] ? " " : "", f->version};
+    cat(x->who, sizeof x->who, who, 3);
     /* the class is the catalogue's: a broker's queues hold data as a store's tables do */
     enum svc_class cls = catalog_class(f->service);
     x->data_service = cls == SVC_DATA || cls == SVC_BROKER;
@@ -242,10 +259,15 @@ static bool critical_data(const struct facts *x)
 
 static void where(const struct finding *f, char *out, size_t n)
 {
-    if (strchr(f->ip, ':'))
-        str_fmt(out, n, "[%s]:%u", f->ip, (unsigned)f->port);
-    else
-        str_fmt(out, n, "%s:%u", f->ip, (unsigned)f->port);
+    char port[12], *p = port + sizeof port - 1;
+    *p = '\0';
+    unsigned v = (unsigned)f->port;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    bool v6 = strchr(f->ip, ':') != NULL;
+    const char *parts[] = {v6 ? "[" : "", f->ip, v6 ? "]:" : ":", p};
+    cat(out, n, parts, 4);
 }
 
 static const char *detail_str(const struct finding *f, const char *key)
@@ -330,8 +352,7 @@ static void rule_default_account(struct finding *f, const struct facts *x)
 
 static void rule_no_auth_capability(struct finding *f, const struct facts *x)
 {
-    if (!no_auth_capability(x->product, f->version) && !no_auth_capability(f->service, f->version))
-        return;
+    if (!no_auth_capability_either(x->product, f->service, f->version)) return;
     const char *why = "this version had no free built-in authentication";
     if (str_ieq(x->service, "elasticsearch") || str_ieq(x->service, "kibana") ||
         str_ieq(x->product, "elasticsearch") || str_ieq(x->product, "kibana"))
@@ -503,13 +524,13 @@ static void rule_ransom(struct finding *f, const struct facts *x)
 
 static void rule_infra(struct finding *f, const struct facts *x)
 {
-    char at[64];
-    where(f, at, sizeof at);
+    char at[64]; /* where(), written only when a signal says it */
     /* A service that is not initialised has no owner yet: whoever calls its setup first owns it
      * (Vault's sys/init hands over the unseal keys and the root token; a Couchbase node that was
      * never set up takes the first administrator it is given) -- whatever its auth. */
     if (f->details && json_is_false(json_object_get(f->details, "initialized")) &&
         (x->infra || x->data_service)) {
+        where(f, at, sizeof at);
         finding_add_signal(f, signal_name(SIG_EXPOSED_INFRASTRUCTURE), SEV_CRITICAL,
                            "%s at %s is not initialised: whoever reaches it first can set it up "
                            "and own it",
@@ -517,6 +538,7 @@ static void rule_infra(struct finding *f, const struct facts *x)
         return;
     }
     if (!x->infra || f->auth != AUTH_NONE) return;
+    where(f, at, sizeof at);
     /* what an open one hands anyone: the catalogue entry's exposure */
     const struct svc *e = catalog_service(f->service);
     switch (e ? e->exposure : EXP_MAP) {
@@ -657,16 +679,56 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The cluster key's message, on the stack: at most KEY_MSG_CAP bytes, as the struct buf it
+ * replaces allowed (a longer message gets no key). No allocation per record. */
+#define KEY_MSG_CAP 16384
+struct key_msg {
+    size_t len;
+    bool over;
+    char d[KEY_MSG_CAP];
+};
+
+static void km_puts(struct key_msg *k, const char *s)
+{
+    size_t l = strlen(s);
+    if (k->over || l > KEY_MSG_CAP - k->len) {
+        k->over = true;
+        return;
+    }
+    memcpy(k->d + k->len, s, l);
+    k->len += l;
+}
+
+/* SHA-256 fetched once: EVP_sha256() made EVP_Digest fetch the implementation per record */
+static EVP_MD *sha256_impl;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_impl;
+}
+
 void cluster_key(const struct finding *f, char *out, size_t n)
 {
     if (n) out[0] = '\0';
     if (n < 13) return;
-    struct buf m;
-    buf_init(&m, 16384);
-    char(*pats)[FINDING_MAX_NAME] = NULL;
-    const char **sorted = NULL;
+    struct key_msg m;
+    m.len = 0;
+    m.over = false;
+    /* the names' patterns: on the stack for the names a record holds (FINDING_MAX_NAMES) */
+    char stack_pats[FINDING_MAX_NAMES][FINDING_MAX_NAME];
+    const char *stack_sorted[FINDING_MAX_NAMES];
+    char(*pats)[FINDING_MAX_NAME] = stack_pats, (*heap_pats)[FINDING_MAX_NAME] = NULL;
+    const char **sorted = stack_sorted, **heap_sorted = NULL;
     if (f->tls.present && f->tls.sha256[0]) {
-        buf_appendf(&m, "cert:%s", f->tls.sha256);
+        km_puts(&m, "cert:");
+        km_puts(&m, f->tls.sha256);
     } else {
         char service[32];
         norm_service(f->product[0] ? f->product : f->service, service, sizeof service);
@@ -676,30 +738,43 @@ void cluster_key(const struct finding *f, char *out, size_t n)
             cert_name_pattern(f->tls.nsan ? f->tls.san[0] : f->tls.subject_cn, certpat,
                               sizeof certpat);
         if (!f->version[0] && !f->names.n && !certpat[0]) goto out;
-        buf_appendf(&m, "cfg:%s|%s|", service, f->version);
+        km_puts(&m, "cfg:");
+        km_puts(&m, service);
+        km_puts(&m, "|");
+        km_puts(&m, f->version);
+        km_puts(&m, "|");
         if (f->names.n) {
-            pats = xcalloc(f->names.n, sizeof *pats);
-            sorted = xcalloc(f->names.n, sizeof *sorted);
-            if (!pats || !sorted) goto out;
+            if (f->names.n > FINDING_MAX_NAMES) {
+                pats = heap_pats = xcalloc(f->names.n, sizeof *pats);
+                sorted = heap_sorted = xcalloc(f->names.n, sizeof *sorted);
+                if (!pats || !sorted) goto out;
+            }
             for (uint32_t i = 0; i < f->names.n; i++) {
                 name_pattern(f->names.v[i], pats[i], sizeof pats[i]);
                 sorted[i] = pats[i];
             }
             qsort(sorted, f->names.n, sizeof *sorted, cmp_str);
             for (uint32_t i = 0; i < f->names.n; i++)
-                if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
-                    buf_appendf(&m, "%s,", sorted[i]);
+                if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
+                    km_puts(&m, sorted[i]);
+                    km_puts(&m, ",");
+                }
         }
-        buf_appendf(&m, "|%s", certpat);
+        km_puts(&m, "|");
+        km_puts(&m, certpat);
     }
-    if (m.truncated || !m.data) goto out;
+    if (m.over) goto out;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int ml = 0;
-    if (EVP_Digest(m.data, m.len, md, &ml, EVP_sha256(), NULL) != 1 || ml < 6) goto out;
-    for (int i = 0; i < 6; i++)
-        str_fmt(out + 2 * i, 3, "%02x", md[i]);
+    const EVP_MD *sha256 = sha256_md();
+    if (!sha256 || EVP_Digest(m.d, m.len, md, &ml, sha256, NULL) != 1 || ml < 6) goto out;
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 6; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[12] = '\0';
 out:
-    free(pats);
-    free(sorted);
-    buf_free(&m);
+    free(heap_pats);
+    free(heap_sorted);
 }

@@ -156,6 +156,9 @@ const struct eol_info *eol_lookup(const char *product, const char *version);
  * entry's no_auth ranges, found by product or service name.
  */
 bool no_auth_capability(const char *product, const char *version);
+/* no_auth_capability(a, version) || no_auth_capability(b, version), the ranges read once when
+ * both name the same catalogue entry (a NULL name: none) */
+bool no_auth_capability_either(const char *a, const char *b, const char *version);
 
 /*
  * The configuration fingerprint that groups identical deployments: a

@@ -357,11 +357,25 @@ static bool in_ranges(const char *ranges, const char *version)
     return false;
 }
 
+static bool version_numeric(const char *version)
+{
+    return version && version[0] &&
+           (strspn(version, "0123456789") ||
+            (version[0] == 'v' && strspn(version + 1, "0123456789")));
+}
+
 bool no_auth_capability(const char *product, const char *version)
 {
-    if (!product || !version || !version[0]) return false;
-    if (!strspn(version, "0123456789") && !(version[0] == 'v' && strspn(version + 1, "0123456789")))
-        return false;
+    if (!product || !version_numeric(version)) return false;
     const struct svc *s = catalog_find(product);
     return s && s->no_auth && in_ranges(s->no_auth, version);
+}
+
+bool no_auth_capability_either(const char *a, const char *b, const char *version)
+{
+    if (!version_numeric(version)) return false;
+    const struct svc *sa = a ? catalog_find(a) : NULL, *sb = b ? catalog_find(b) : NULL;
+    if (sa && sa->no_auth && in_ranges(sa->no_auth, version)) return true;
+    /* the same catalogue entry (a product and the service it names): the same answer */
+    return sb && sb != sa && sb->no_auth && in_ranges(sb->no_auth, version);
 }

@@ -314,6 +314,10 @@ static int term_match(const struct words *ws, int at, const char *term)
 
 /* ---- glued stems inside long words ---- */
 
+/* strlen() of every stem and stem veto, measured once by index_build() (every word that no
+ * term matched tries every stem) */
+static size_t stem_len[PII_MAX_ROWS], veto_len[PII_MAX_ROWS];
+
 static unsigned stem_match(const char *tok)
 {
     const struct pii_word *stems = pii_list(dict, PL_STEM);
@@ -321,14 +325,13 @@ static unsigned stem_match(const char *tok)
     unsigned cats = 0;
     size_t tl = strlen(tok);
     for (size_t i = 0; i < dict->n[PL_STEM]; i++) {
-        size_t sl = strlen(stems[i].w);
-        if (tl <= sl) continue;
+        if (tl <= stem_len[i]) continue;
         const char *hit = strstr(tok, stems[i].w);
         if (!hit) continue;
         bool cancelled = false;
         size_t nveto = stems[i].flags & PII_F_VETO ? dict->n[PL_STEM_VETO] : 0;
         for (size_t b = 0; b < nveto && !cancelled; b++) {
-            size_t bl = strlen(veto[b].w);
+            size_t bl = veto_len[b];
             if ((size_t)(hit - tok) >= bl && strncmp(hit - bl, veto[b].w, bl) == 0)
                 cancelled = true;
         }
@@ -420,6 +423,11 @@ static void index_build(void)
     qsort(before_sorted, nb, sizeof *before_sorted, ctxword_cmp);
     memcpy(after_sorted, pii_list(dict, PL_CANCEL_AFTER), na * sizeof *after_sorted);
     qsort(after_sorted, na, sizeof *after_sorted, ctxword_cmp);
+    const struct pii_word *stems = pii_list(dict, PL_STEM), *veto = pii_list(dict, PL_STEM_VETO);
+    for (size_t i = 0; i < dict->n[PL_STEM]; i++)
+        stem_len[i] = strlen(stems[i].w);
+    for (size_t i = 0; i < dict->n[PL_STEM_VETO]; i++)
+        veto_len[i] = strlen(veto[i].w);
 }
 
 static const char *first_at(const void *arr, size_t i)

@@ -30,6 +30,11 @@ struct rn {
 
 static struct rn rows[RN_MAX_ROWS];
 static size_t nrows, nbad;
+/* Built by parse(): the exact rows by pattern length (rows exact_idx[exact_at[l] ..
+ * exact_at[l + 1]) have length l) and the other rows, so that a name tries only the exact
+ * patterns of its own lengths. The answer does not depend on the order rows are tried in. */
+static unsigned short exact_idx[RN_MAX_ROWS], exact_at[RN_MAX_PAT + 1], other_idx[RN_MAX_ROWS];
+static size_t nother;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* Field i (0-based) of a tab-separated line [p, e) into out; false when absent or too long. */
@@ -68,6 +73,40 @@ size_t ransom_table_parse(const char *text, size_t *bad)
     return parse(text, bad);
 }
 
+static void index_rows(void)
+{
+    size_t count[RN_MAX_PAT + 1] = {0};
+    nother = 0;
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].match == RN_EXACT)
+            count[rows[i].pl]++; /* pl < RN_MAX_PAT: the field was shorter than pat[] */
+        else
+            other_idx[nother++] = (unsigned short)i;
+    size_t at = 0;
+    for (size_t l = 0; l < RN_MAX_PAT; l++) {
+        exact_at[l] = (unsigned short)at;
+        at += count[l];
+    }
+    exact_at[RN_MAX_PAT] = (unsigned short)at;
+    size_t fill[RN_MAX_PAT];
+    for (size_t l = 0; l < RN_MAX_PAT; l++)
+        fill[l] = exact_at[l];
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].match == RN_EXACT) exact_idx[fill[rows[i].pl]++] = (unsigned short)i;
+}
+
+/* The strongest exact row whose pattern is s (len bytes): 2 strong, 1 weak, 0 none. */
+static int exact_strength(const char *s, size_t len)
+{
+    int best = 0;
+    if (len >= RN_MAX_PAT) return 0;
+    for (size_t k = exact_at[len]; k < exact_at[len + 1] && best < 2; k++) {
+        const struct rn *r = &rows[exact_idx[k]];
+        if (!memcmp(s, r->pat, len)) best = r->strong ? 2 : 1;
+    }
+    return best;
+}
+
 static size_t parse(const char *text, size_t *bad)
 {
     nrows = nbad = 0;
@@ -99,6 +138,7 @@ static size_t parse(const char *text, size_t *bad)
         }
         p = *e ? e + 1 : e;
     }
+    index_rows();
     if (bad) *bad = nbad;
     return nrows;
 }
@@ -116,42 +156,87 @@ static size_t flatten(const char *s, char *out, size_t n)
     return o;
 }
 
-/* Is w one of the words of name (words: runs of letters, split at case changes and digits)? */
-static bool has_word(const char *name, const char *w)
+/* The next word of name at *pp (words: runs of letters, split at case changes and digits):
+ * its start and length, *pp moved past it; false when none is left. */
+static bool next_word(const char **pp, const char **start, size_t *len)
 {
-    size_t wl = strlen(w);
-    const char *p = name;
-    while (*p) {
-        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-            p++;
-        if (!*p) break;
-        const char *s = p;
-        /* a word: an optional capital, then lower-case letters; or a run of capitals */
+    const char *p = *pp;
+    while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        p++;
+    if (!*p) {
+        *pp = p;
+        return false;
+    }
+    const char *s = p;
+    /* a word: an optional capital, then lower-case letters; or a run of capitals */
+    if (*p >= 'A' && *p <= 'Z') {
+        p++;
         if (*p >= 'A' && *p <= 'Z') {
-            p++;
-            if (*p >= 'A' && *p <= 'Z') {
-                while (*p >= 'A' && *p <= 'Z' && !(p[1] >= 'a' && p[1] <= 'z'))
-                    p++;
-            } else {
-                while (*p >= 'a' && *p <= 'z')
-                    p++;
-            }
+            while (*p >= 'A' && *p <= 'Z' && !(p[1] >= 'a' && p[1] <= 'z'))
+                p++;
         } else {
             while (*p >= 'a' && *p <= 'z')
                 p++;
         }
-        size_t l = (size_t)(p - s);
-        if (l == wl && l) {
-            bool eq = true;
-            for (size_t i = 0; i < l && eq; i++) {
-                char c = s[i];
-                if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-                eq = c == w[i];
-            }
-            if (eq) return true;
-        }
-        if (p == s) p++;
+    } else {
+        while (*p >= 'a' && *p <= 'z')
+            p++;
     }
+    *pp = p;
+    *start = s;
+    *len = (size_t)(p - s);
+    return true;
+}
+
+/* A word of a name, lower-cased, is w (wl bytes, lower-case)? */
+static bool word_is(const char *s, size_t l, const char *w, size_t wl)
+{
+    if (l != wl || !l) return false;
+    for (size_t i = 0; i < l; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != w[i]) return false;
+    }
+    return true;
+}
+
+/* The words of a name, split once for all the word rows: up to RN_WORDS, else -1 (then each
+ * row splits the name again, in has_word). */
+#define RN_WORDS 64
+struct name_words {
+    const char *s[RN_WORDS];
+    size_t l[RN_WORDS];
+    int n; /* -2: not split yet */
+};
+
+static void split_name(const char *name, struct name_words *nw)
+{
+    const char *p = name, *s;
+    size_t l;
+    nw->n = 0;
+    while (next_word(&p, &s, &l)) {
+        if (nw->n == RN_WORDS) {
+            nw->n = -1;
+            return;
+        }
+        nw->s[nw->n] = s;
+        nw->l[nw->n++] = l;
+    }
+}
+
+/* Is w one of the words of name? */
+static bool has_word(const char *name, const char *w, size_t wl, struct name_words *nw)
+{
+    if (nw->n == -2) split_name(name, nw);
+    if (nw->n >= 0) {
+        for (int i = 0; i < nw->n; i++)
+            if (word_is(nw->s[i], nw->l[i], w, wl)) return true;
+        return false;
+    }
+    const char *p = name, *s;
+    size_t l;
+    while (next_word(&p, &s, &l))
+        if (word_is(s, l, w, wl)) return true;
     return false;
 }
 
@@ -166,15 +251,19 @@ int ransom_strength(const char *name)
     size_t cl = fl;
     while (cl > 0 && core[cl - 1] >= '0' && core[cl - 1] <= '9') /* readme2, backup1 */
         core[--cl] = 0;
-    int best = 0;
-    for (size_t i = 0; i < nrows && best < 2; i++) {
-        const struct rn *r = &rows[i];
+    struct name_words nw;
+    nw.n = -2;
+    int best = exact_strength(flat, fl);
+    if (best < 2 && cl) {
+        int b = exact_strength(core, cl);
+        if (b > best) best = b;
+    }
+    for (size_t k = 0; k < nother && best < 2; k++) {
+        const struct rn *r = &rows[other_idx[k]];
         size_t pl = r->pl;
         bool hit = false;
         switch (r->match) {
-        case RN_EXACT: /* the lengths first: most rows differ there */
-            hit = (fl == pl && !memcmp(flat, r->pat, pl)) ||
-                  (cl && cl == pl && !memcmp(core, r->pat, pl));
+        case RN_EXACT: /* exact_strength() above */
             break;
         case RN_PREFIX:
             hit = fl >= pl && !memcmp(flat, r->pat, pl);
@@ -187,7 +276,7 @@ int ransom_strength(const char *name)
             hit = fl <= pl + 16 && strstr(flat, r->pat) != NULL;
             break;
         case RN_WORD:
-            hit = has_word(name, r->pat);
+            hit = has_word(name, r->pat, pl, &nw);
             break;
         }
         if (hit) best = r->strong ? 2 : (best ? best : 1);

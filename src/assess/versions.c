@@ -19,9 +19,29 @@ struct ver {
     bool pre; /* -rc, -alpha, -beta, -snapshot: before its release */
 };
 
-static bool lower_prefix(const char *s, const char *p)
+/* Is s a pre-release marker (rc, alpha, beta, snapshot, pre, dev, m1, milestone, in any case)?
+ * Branches on the first letter so that a version's usual tail ("-oss", "-log", "") costs one test.
+ */
+static bool pre_marker(const char *s)
 {
-    return str_iprefix(s, p);
+    switch (*s | 0x20) {
+    case 'r':
+        return str_iprefix(s, "rc");
+    case 'a':
+        return str_iprefix(s, "alpha");
+    case 'b':
+        return str_iprefix(s, "beta");
+    case 's':
+        return str_iprefix(s, "snapshot");
+    case 'p':
+        return str_iprefix(s, "pre");
+    case 'd':
+        return str_iprefix(s, "dev");
+    case 'm':
+        return str_iprefix(s, "m1") || str_iprefix(s, "milestone");
+    default:
+        return false;
+    }
 }
 
 static void ver_parse(const char *s, struct ver *v)
@@ -32,13 +52,14 @@ static void ver_parse(const char *s, struct ver *v)
         s++;
     if (*s == 'v' || *s == 'V') s++;
     while (*s >= '0' && *s <= '9') {
-        const char *start = s;
-        while (*s >= '0' && *s <= '9')
-            s++;
+        /* absurdly long numbers compare by their first 18 digits (below 10^18: no overflow) */
         uint64_t x = 0;
-        size_t len = (size_t)(s - start);
-        if (len > 18) len = 18; /* absurdly long numbers compare by their first digits */
-        if (parse_u64n(start, len, UINT64_MAX, &x) < 0) x = 0;
+        int digits = 0;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if (digits < 18) {
+                x = x * 10 + (uint64_t)(*s - '0');
+                digits++;
+            }
         if (v->n < VER_PARTS) v->c[v->n++] = x;
         if (*s != '.') break;
         s++;
@@ -46,10 +67,7 @@ static void ver_parse(const char *s, struct ver *v)
     /* what follows the numbers: a pre-release marker, or noise (-oss, -log, +deb) */
     while (*s == '-' || *s == '.' || *s == '_' || *s == '~')
         s++;
-    if (lower_prefix(s, "rc") || lower_prefix(s, "alpha") || lower_prefix(s, "beta") ||
-        lower_prefix(s, "snapshot") || lower_prefix(s, "pre") || lower_prefix(s, "dev") ||
-        lower_prefix(s, "m1") || lower_prefix(s, "milestone"))
-        v->pre = true;
+    if (pre_marker(s)) v->pre = true;
 }
 
 int version_cmp(const char *a, const char *b)

@@ -837,6 +837,37 @@ static void test_versions(void)
     CHECK(!no_auth_capability("prometheus", "2.42.0"));
     CHECK(!no_auth_capability("elasticsearch", ""));
     CHECK(!no_auth_capability(NULL, "1"));
+
+    /* either name: the OR of the two, the same entry read once */
+    const char *names[] = {"Elasticsearch", "elasticsearch", "Kibana", "MongoDB",
+                           "prometheus",    "nosuch",        NULL};
+    const char *vers[] = {"5.5.3", "6.8.0", "7.0.1", "7.10.2", "2.20.1", "v2.20.1", "", "x1", NULL};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        for (size_t j = 0; j < ARRAY_LEN(names); j++)
+            for (size_t k = 0; k < ARRAY_LEN(vers); k++)
+                CHECK_MSG(no_auth_capability_either(names[i], names[j], vers[k]) ==
+                              (no_auth_capability(names[i], vers[k]) ||
+                               no_auth_capability(names[j], vers[k])),
+                          "%s %s %s", names[i] ? names[i] : "NULL", names[j] ? names[j] : "NULL",
+                          vers[k] ? vers[k] : "NULL");
+    CHECK(no_auth_capability_either("nosuch", "Kibana", "5.5.3"));
+    CHECK(!no_auth_capability_either("Kibana", "nosuch", "7.17.9"));
+
+    /* the parts past 18 digits and the pre-release markers in any case */
+    CHECK(version_cmp("1234567890123456789", "123456789012345678") == 0);
+    CHECK(version_cmp("1234567890123456789.2", "123456789012345679.1") < 0);
+    CHECK(version_cmp("8.0.0-RC1", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0.Alpha", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0_BETA2", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0~SNAPSHOT", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0-preview", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0-Dev", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0-M1", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0-Milestone", "8.0.0") < 0);
+    CHECK(version_cmp("8.0.0-m2", "8.0.0") == 0);
+    CHECK(version_cmp("8.0.0-log", "8.0.0") == 0);
+    CHECK(version_cmp("8.0.0-r", "8.0.0") == 0);
+    CHECK(version_cmp("8.0.0-@rc", "8.0.0") == 0);
 }
 
 /* The lifecycle file as a user hands it (--lifecycle): hostile lines refused with their number,
