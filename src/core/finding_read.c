@@ -74,7 +74,9 @@ static void tls_from_json(struct tls_facts *x, const json_t *t)
     jget_str(t, "key", key, sizeof key);
     char *dash = strrchr(key, '-');
     uint64_t bits = 0;
-    if (dash && parse_u64(dash + 1, 1 << 20, &bits) == 0) {
+    /* "rsa-2048": the bits only in the form the writers give them (no leading zero, not 0), so
+     * a record read back and written again is the same text */
+    if (dash && dash[1] >= '1' && dash[1] <= '9' && parse_u64(dash + 1, 1 << 20, &bits) == 0) {
         *dash = 0;
         x->key_bits = (int)bits;
     }

@@ -417,6 +417,52 @@ static void marks_hostile(void)
     json_decref(j);
 }
 
+/* the certificate's "key" read back: "rsa-2048" gives type and bits; any other form (a leading
+ * zero, 0, too many bits, no digits) stays the type as it was written, so a record read back
+ * and written again is the same text (fuzz_record found "rsa-0000010..." turning into
+ * "rsa-1001882") */
+static void tls_key_forms(void)
+{
+    static const struct {
+        const char *in, *type;
+        int bits;
+        const char *out;
+    } t[] = {
+        {"rsa-2048", "rsa", 2048, "rsa-2048"},
+        {"ec-256", "ec", 256, "ec-256"},
+        {"rsa-0100", "rsa-0100", 0, "rsa-0100"},
+        {"rsa-0", "rsa-0", 0, "rsa-0"},
+        {"rsa-", "rsa-", 0, "rsa-"},
+        {"rsa-9999999", "rsa-9999999", 0, "rsa-9999999"},
+        {"rsa-00000100188210260340856", NULL, 0, NULL},
+        {"ed25519", "ed25519", 0, "ed25519"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        json_t *j = json_pack("{s:s,s:i,s:{s:s,s:s}}", "ip", "127.0.0.1", "port", 443, "tls",
+                              "version", "TLSv1.3", "key", t[i].in);
+        struct finding f;
+        CHECK_INT(finding_from_json(&f, j), 0);
+        if (t[i].type) {
+            CHECK_STR(f.tls.key_type, t[i].type);
+            CHECK_INT(f.tls.key_bits, t[i].bits);
+        }
+        json_t *k = finding_to_json(&f, false);
+        const char *w = json_string_value(json_object_get(json_object_get(k, "tls"), "key"));
+        if (t[i].out) CHECK_STR(w ? w : "", t[i].out);
+        /* written, read back, written again: the same key */
+        struct finding g;
+        CHECK_INT(finding_from_json(&g, k), 0);
+        json_t *k2 = finding_to_json(&g, false);
+        const char *w2 = json_string_value(json_object_get(json_object_get(k2, "tls"), "key"));
+        CHECK_MSG(w && w2 && !strcmp(w, w2), "%s: %s then %s", t[i].in, w ? w : "-", w2 ? w2 : "-");
+        json_decref(k2);
+        json_decref(k);
+        finding_free(&g);
+        finding_free(&f);
+        json_decref(j);
+    }
+}
+
 /* "details" written without jansson's dump (jw_json): the same bytes as json_dumps of the
  * record, or -1 where that dump fails; trees the random findings never make. */
 static void details_one(json_t *d, bool dump_fails)
@@ -548,6 +594,7 @@ int main(void)
         marks_round_trip(i);
     marks_hostile();
     details_hostile();
+    tls_key_forms();
 
     /* a capped buffer: -1 and the buffer as it was */
     random_finding(&f, false);
